@@ -1,0 +1,119 @@
+"""Features: what a provider can do, queryable before calling it."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+
+from ._models import NumberConfig, NumberType, Route, SearchQuery
+
+__all__ = ["Feature", "config_features", "search_feature", "type_feature"]
+
+
+class Feature(enum.StrEnum):
+    """One thing a provider can do.
+
+    Operations, search filters (``search.<SearchQuery field>``), number types
+    (``number_type.<NumberType>``) and configuration fields (``config.…``).
+    """
+
+    SEARCH = "search"
+    PURCHASE = "purchase"
+    PURCHASE_WITH_CONFIG = "purchase.config"
+    PURCHASE_ANY_NATIVE = "purchase_any.native"
+    GET = "get"
+    CONFIGURE = "configure"
+    RELEASE = "release"
+    LIST = "list"
+    TRANSFER = "transfer"
+    BULK = "bulk"
+
+    SEARCH_AREA_CODE = "search.area_code"
+    SEARCH_CONTAINS = "search.contains"
+    SEARCH_STARTS_WITH = "search.starts_with"
+    SEARCH_ENDS_WITH = "search.ends_with"
+    SEARCH_REGION = "search.region"
+    SEARCH_LOCALITY = "search.locality"
+    SEARCH_POSTAL_CODE = "search.postal_code"
+    SEARCH_RATE_CENTER = "search.rate_center"
+    SEARCH_LATA = "search.lata"
+    SEARCH_NEAR_NUMBER = "search.near_number"
+    SEARCH_NEAR_LAT_LONG = "search.near_lat_long"
+    SEARCH_DISTANCE = "search.distance"
+    SEARCH_VOICE = "search.voice"
+    SEARCH_SMS = "search.sms"
+    SEARCH_MMS = "search.mms"
+    SEARCH_FAX = "search.fax"
+    SEARCH_EXCLUDE_ADDRESS_REQUIRED = "search.exclude_address_required"
+
+    NUMBER_TYPE_LOCAL = "number_type.local"
+    NUMBER_TYPE_MOBILE = "number_type.mobile"
+    NUMBER_TYPE_TOLL_FREE = "number_type.toll_free"
+    NUMBER_TYPE_NATIONAL = "number_type.national"
+    NUMBER_TYPE_VOIP = "number_type.voip"
+    NUMBER_TYPE_SHARED_COST = "number_type.shared_cost"
+    NUMBER_TYPE_PREMIUM_RATE = "number_type.premium_rate"
+    NUMBER_TYPE_MACHINE_TO_MACHINE = "number_type.machine_to_machine"
+    NUMBER_TYPE_PERSONAL = "number_type.personal"
+
+    CONFIG_FRIENDLY_NAME = "config.friendly_name"
+    CONFIG_VOICE = "config.voice"
+    CONFIG_VOICE_FALLBACK = "config.voice.fallback"
+    CONFIG_VOICE_APPLICATION = "config.voice.application"
+    CONFIG_SMS = "config.sms"
+    CONFIG_SMS_FALLBACK = "config.sms.fallback"
+    CONFIG_SMS_APPLICATION = "config.sms.application"
+    CONFIG_STATUS_CALLBACK = "config.status_callback"
+    CONFIG_EMERGENCY_ADDRESS = "config.emergency_address"
+    CONFIG_EXTRA = "config.extra"
+
+
+def search_feature(field: str) -> Feature:
+    """The feature that a ``SearchQuery`` field needs."""
+    return Feature(f"search.{field}")
+
+
+def type_feature(number_type: NumberType) -> Feature:
+    """The feature that searching or buying a number type needs."""
+    return Feature(f"number_type.{number_type.value}")
+
+
+_ROUTE_PARTS = {
+    "url": "",
+    "method": "",
+    "fallback_url": ".fallback",
+    "fallback_method": ".fallback",
+    "application_id": ".application",
+}
+
+
+def _route_features(kind: str, route: Route | None) -> Iterator[Feature]:
+    if route is None:  # clearing a whole route touches its URL
+        yield Feature(f"config.{kind}")
+        return
+    for field in route.model_fields_set:
+        yield Feature(f"config.{kind}{_ROUTE_PARTS[field]}")
+
+
+def config_features(config: NumberConfig) -> frozenset[Feature]:
+    """The features that applying ``config`` needs (only the fields set)."""
+    needed: set[Feature] = set()
+    for field in config.model_fields_set:
+        if field in ("voice", "sms"):
+            needed.update(_route_features(field, getattr(config, field)))
+        elif field == "emergency_address_id":
+            needed.add(Feature.CONFIG_EMERGENCY_ADDRESS)
+        elif field == "extra":
+            if config.extra:
+                needed.add(Feature.CONFIG_EXTRA)
+        else:
+            needed.add(Feature(f"config.{field}"))
+    return frozenset(needed)
+
+
+# Every SearchQuery filter and NumberType has its feature: fail at import, not at a customer.
+for _field in SearchQuery.model_fields.keys() - {"country", "number_type", "limit"}:
+    search_feature(_field)
+for _type in NumberType:
+    if _type is not NumberType.UNKNOWN:
+        type_feature(_type)

@@ -1,0 +1,400 @@
+"""The provider-neutral models (pydantic v2, immutable).
+
+Field names follow the Sinch draft schema the project started from. Adapters
+fill what their wire format gives and leave the rest ``None``: a value the
+carrier did not state is never made up.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from decimal import Decimal
+from typing import Annotated, Any, Literal, Self, TypeVar
+
+import phonenumbers
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from ._phone import carrier_e164, keypad_digits, parse_e164
+from .errors import InvalidInputError
+
+__all__ = [
+    "ActiveNumber",
+    "AddressRequirement",
+    "AvailableNumber",
+    "Callback",
+    "Capabilities",
+    "Geography",
+    "MmsCapabilities",
+    "Money",
+    "NumberConfig",
+    "NumberStatus",
+    "NumberType",
+    "Route",
+    "SearchQuery",
+    "SmsCapabilities",
+    "VoiceCapabilities",
+    "build",
+]
+
+
+class NumberType(enum.StrEnum):
+    """What kind of number this is."""
+
+    LOCAL = "local"  # geographic fixed line
+    MOBILE = "mobile"
+    TOLL_FREE = "toll_free"
+    NATIONAL = "national"  # non-geographic, national rate
+    VOIP = "voip"
+    SHARED_COST = "shared_cost"
+    PREMIUM_RATE = "premium_rate"
+    MACHINE_TO_MACHINE = "machine_to_machine"
+    PERSONAL = "personal"
+    UNKNOWN = "unknown"
+
+
+class NumberStatus(enum.StrEnum):
+    """Where an owned number is in its life."""
+
+    ACTIVE = "active"
+    PENDING = "pending"
+    RESERVED = "reserved"
+    SUSPENDED = "suspended"
+    RELEASING = "releasing"
+    RELEASED = "released"
+    UNKNOWN = "unknown"
+
+
+class AddressRequirement(enum.StrEnum):
+    """Whether an address must be on file before the number can be bought."""
+
+    NONE = "none"
+    ANY = "any"
+    LOCAL = "local"
+    FOREIGN = "foreign"
+
+
+def _blank_to_none(value: Any) -> Any:
+    # Carriers send "" and null for the same absence (Twilio mixes both in one object).
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blanks(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {key: _blank_to_none(value) for key, value in data.items()}
+        return data
+
+
+def _carrier_number(value: Any) -> str:
+    return carrier_e164(value)
+
+
+CarrierNumber = Annotated[str, BeforeValidator(_carrier_number)]
+"""An E.164 number as a carrier reported it: possible, not necessarily valid."""
+
+HttpMethod = Annotated[
+    Literal["GET", "POST"], BeforeValidator(lambda v: v.upper() if isinstance(v, str) else v)
+]
+
+
+def _check_url(value: str) -> str:
+    if not re.match(r"^https?://[^\s/?#]+[^\s]*$", value):
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    return value
+
+
+Url = Annotated[str, AfterValidator(_check_url)]
+
+
+class Money(_Model):
+    """An amount in a currency; never a float."""
+
+    amount: Decimal
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"
+
+
+class VoiceCapabilities(_Model):
+    inbound_connectivity: bool | None = None
+    outbound_connectivity: bool | None = None
+    e911: bool | None = None
+    sip_trunking: bool | None = None
+    calls_per_second: int | None = None
+    concurrent_calls_limit: int | None = None
+    inbound_called_dtmf: bool | None = None
+    inbound_caller_dtmf: bool | None = None
+    inbound_caller_id_preservation: str | None = None
+    inbound_reachability: str | None = None
+
+
+class SmsCapabilities(_Model):
+    inbound_connectivity: bool | None = None
+    outbound_connectivity: bool | None = None
+    gsm7: bool | None = None
+    ucs2: bool | None = None
+    gsm7_concatenation: bool | None = None
+    ucs2_concatenation: bool | None = None
+    inbound_sender_id_preservation: str | None = None
+    inbound_reachability: str | None = None
+    inbound_mps: int | None = None
+
+
+class MmsCapabilities(_Model):
+    inbound_connectivity: bool | None = None
+    outbound_connectivity: bool | None = None
+    inbound_reachability: str | None = None
+    inbound_mps: int | None = None
+
+
+class Capabilities(_Model):
+    """What a number can do. ``None`` means the provider does not say."""
+
+    voice: bool | None = None
+    sms: bool | None = None
+    mms: bool | None = None
+    fax: bool | None = None
+    voice_details: VoiceCapabilities | None = None
+    sms_details: SmsCapabilities | None = None
+    mms_details: MmsCapabilities | None = None
+
+
+class Geography(_Model):
+    """Where a number belongs, as far as the provider says."""
+
+    iso_country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = None
+    region: str | None = None
+    locality: str | None = None
+    postal_code: str | None = None
+    rate_center: str | None = None
+    lata: str | None = None
+    # Carriers send coordinates as numbers or as strings ("19.720000").
+    latitude: Annotated[float, Field(ge=-90, le=90)] | None = None
+    longitude: Annotated[float, Field(ge=-180, le=180)] | None = None
+
+
+class AvailableNumber(_Model):
+    """A number that can be bought now."""
+
+    phone_number: CarrierNumber
+    provider: str
+    number_type: NumberType = NumberType.UNKNOWN
+    friendly_name: str | None = None
+    capabilities: Capabilities = Capabilities()
+    geography: Geography = Geography()
+    setup_price: Money | None = None
+    monthly_price: Money | None = None
+    address_requirement: AddressRequirement | None = None
+    beta: bool | None = None
+    raw: Any = Field(default=None, repr=False, exclude=True)
+
+
+class Route(_Model):
+    """Where a number sends its calls or messages. Only the fields set change."""
+
+    url: Url | None = None
+    method: HttpMethod | None = None
+    fallback_url: Url | None = None
+    fallback_method: HttpMethod | None = None
+    application_id: str | None = None
+
+
+class Callback(_Model):
+    """A status callback URL and the method it is called with."""
+
+    url: Url | None = None
+    method: HttpMethod | None = None
+
+
+class NumberConfig(_Model):
+    """How an owned number is set up.
+
+    As input to ``configure`` it is a partial update: only the fields given
+    explicitly (``model_fields_set``) change; a field given as ``None`` is
+    cleared. ``extra`` carries provider-specific settings under the key each
+    adapter documents.
+    """
+
+    friendly_name: Annotated[str, Field(max_length=255)] | None = None
+    voice: Route | None = None
+    sms: Route | None = None
+    status_callback: Callback | None = None
+    emergency_address_id: str | None = None
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+
+class ActiveNumber(_Model):
+    """A number the account owns."""
+
+    phone_number: CarrierNumber
+    id: str
+    provider: str
+    account_id: str | None = None
+    number_type: NumberType = NumberType.UNKNOWN
+    friendly_name: str | None = None
+    capabilities: Capabilities = Capabilities()
+    geography: Geography = Geography()
+    config: NumberConfig = NumberConfig()
+    status: NumberStatus = NumberStatus.UNKNOWN
+    created_at: AwareDatetime | None = None
+    updated_at: AwareDatetime | None = None
+    raw: Any = Field(default=None, repr=False, exclude=True)
+
+
+_DIGITS = re.compile(r"^[0-9]+$")
+
+
+def _digits(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+Digits = Annotated[str, BeforeValidator(_digits), Field(pattern=r"^[0-9]{1,15}$")]
+
+
+class SearchQuery(_Model):
+    """What to look for when searching numbers to buy.
+
+    ``contains`` takes digits, letters (mapped by the phone keypad, ``WOLF``
+    becomes ``9653``) and ``*`` for exactly one digit. ``distance`` is in
+    miles around ``near_number`` or ``near_lat_long``. Capability flags
+    require the capability when ``True``.
+    """
+
+    country: str = "US"
+    number_type: NumberType = NumberType.LOCAL
+    area_code: Digits | None = None
+    contains: str | None = None
+    starts_with: Digits | None = None
+    ends_with: Digits | None = None
+    region: str | None = None
+    locality: str | None = None
+    postal_code: str | None = None
+    rate_center: str | None = None
+    lata: Digits | None = None
+    near_number: str | None = None
+    near_lat_long: (
+        tuple[Annotated[float, Field(ge=-90, le=90)], Annotated[float, Field(ge=-180, le=180)]] | None
+    ) = None
+    distance: Annotated[int, Field(gt=0, le=500)] | None = None
+    voice: bool = False
+    sms: bool = False
+    mms: bool = False
+    fax: bool = False
+    exclude_address_required: bool = False
+    limit: Annotated[int, Field(ge=1, le=1000)] = 20
+
+    @field_validator("country", mode="before")
+    @classmethod
+    def _country(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        country = value.strip().upper()
+        if country not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"{value!r} is not an ISO 3166 alpha-2 country with phone numbers")
+        return country
+
+    @field_validator("contains")
+    @classmethod
+    def _contains(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not re.fullmatch(r"[0-9A-Za-z*]{1,16}", value):
+            raise ValueError("use 1 to 16 digits, letters (keypad) or '*' (one digit)")
+        mapped = keypad_digits(value)
+        if set(mapped) == {"*"}:
+            raise ValueError("needs at least one digit or letter")
+        return mapped
+
+    @field_validator("near_lat_long", mode="before")
+    @classmethod
+    def _lat_long(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            parts = value.split(",")
+            if len(parts) != 2:
+                raise ValueError("expected 'latitude,longitude'")
+            return tuple(part.strip() for part in parts)
+        return value
+
+    @field_validator("near_number")
+    @classmethod
+    def _near_number(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        try:
+            return parse_e164(value, country=info.data.get("country"), field="near_number")
+        except InvalidInputError as exc:
+            raise ValueError(exc.message) from None
+
+    @model_validator(mode="after")
+    def _distance_needs_a_centre(self) -> Self:
+        if self.distance is not None and self.near_number is None and self.near_lat_long is None:
+            raise ValueError("distance needs near_number or near_lat_long")
+        return self
+
+    def criteria(self) -> dict[str, Any]:
+        """The filters set on this query (everything but country, type and limit)."""
+        return {
+            name: getattr(self, name)
+            for name in self.model_fields_set - {"country", "number_type", "limit"}
+            if getattr(self, name) not in (None, False)
+        }
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def build(model: type[M], given: M | None, overrides: dict[str, Any]) -> M:
+    """Build a model from an object and/or keyword criteria.
+
+    Turns pydantic's ValidationError into InvalidInputError so that it never
+    escapes a public method.
+    """
+    try:
+        if given is None:
+            return model.model_validate(overrides)
+        if not isinstance(given, model):
+            raise InvalidInputError(f"expected a {model.__name__}, got {type(given).__name__}")
+        if not overrides:
+            return given
+        merged = {name: getattr(given, name) for name in given.model_fields_set}
+        merged.update(overrides)
+        return model.model_validate(merged)
+    except ValidationError as exc:
+        raise InvalidInputError(_describe(model.__name__, exc), field=_first_field(exc)) from None
+
+
+def _first_field(exc: ValidationError) -> str | None:
+    errors = exc.errors()
+    return ".".join(str(part) for part in errors[0]["loc"]) if errors and errors[0]["loc"] else None
+
+
+def _describe(what: str, exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"]) or what
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown field"
+        problems.append(f"{where}: {message}")
+    return f"invalid {what}: " + "; ".join(problems)

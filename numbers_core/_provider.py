@@ -1,0 +1,372 @@
+"""The Provider base class: the neutral interface every adapter implements.
+
+Public methods here validate input, check features before any I/O, apply
+client-side filters and keep foreign exceptions from escaping; adapters
+implement the underscored hooks with their wire knowledge only.
+"""
+
+from __future__ import annotations
+
+import abc
+import builtins
+import contextlib
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
+from types import TracebackType
+from typing import Any, ClassVar, Self
+
+import httpx
+import phonenumbers
+import pydantic
+
+from ._features import Feature, config_features, search_feature, type_feature
+from ._http import ErrorMapper, HttpCore, RetryPolicy
+from ._models import ActiveNumber, AvailableNumber, NumberConfig, SearchQuery, build
+from ._phone import parse_e164
+from ._settings import ProviderSettings
+from .errors import (
+    InvalidInputError,
+    NumbersError,
+    NumberUnavailableError,
+    ProtocolError,
+    TransportError,
+    UnsupportedError,
+)
+
+__all__ = ["Provider"]
+
+log = logging.getLogger("numbers_core")
+
+# Filters the base class can check on a returned AvailableNumber; a provider
+# that accepts one of these but ignores it lists it in ``client_side_filters``.
+_CLIENT_FILTERS: dict[str, Callable[[AvailableNumber, Any], bool]] = {
+    "voice": lambda n, _: n.capabilities.voice is not False,
+    "sms": lambda n, _: n.capabilities.sms is not False,
+    "mms": lambda n, _: n.capabilities.mms is not False,
+    "fax": lambda n, _: n.capabilities.fax is not False,
+    "exclude_address_required": lambda n, _: n.address_requirement in (None, "none"),
+    "contains": lambda n, v: _matches_number(n.phone_number, v),
+    "starts_with": lambda n, v: _national(n.phone_number).startswith(v),
+    "ends_with": lambda n, v: n.phone_number.endswith(v),
+    "area_code": lambda n, v: _national(n.phone_number).startswith(v),
+    "region": lambda n, v: _same(n.geography.region, v),
+    "locality": lambda n, v: _same(n.geography.locality, v),
+    "postal_code": lambda n, v: _same(n.geography.postal_code, v),
+    "rate_center": lambda n, v: _same(n.geography.rate_center, v),
+    "lata": lambda n, v: _same(n.geography.lata, v),
+}
+
+_LIST_FILTERS = ("contains", "friendly_name", "number_type", "country")
+
+
+def _national(e164: str) -> str:
+    return str(phonenumbers.parse(e164).national_number)
+
+
+def _matches_number(e164: str, pattern: str) -> bool:
+    """Whether ``pattern`` (digits, ``*`` one digit) occurs in the national or full number."""
+    return _matches_pattern(_national(e164), pattern) or _matches_pattern(e164.lstrip("+"), pattern)
+
+
+def _same(actual: str | None, wanted: str) -> bool:
+    # A carrier that leaves the field empty has not contradicted the filter.
+    return actual is None or actual.casefold() == wanted.casefold()
+
+
+def _matches_pattern(digits: str, pattern: str) -> bool:
+    width = len(pattern)
+    return any(
+        all(p == "*" or p == d for p, d in zip(pattern, digits[i : i + width], strict=True))
+        for i in range(len(digits) - width + 1)
+    )
+
+
+class Provider(abc.ABC):
+    """A carrier, behind the neutral interface.
+
+    Use it as an async context manager, or call :meth:`aclose` when done.
+    Subclasses set ``features`` (what they can do in their configuration) and
+    ``client_side_filters`` (search filters the carrier accepts but ignores,
+    which the base class then applies to the results).
+    """
+
+    name: ClassVar[str] = ""
+    #: the pydantic model ``connect()`` validates this provider's settings with
+    settings_model: ClassVar[type[ProviderSettings]] = ProviderSettings
+    features: frozenset[Feature] = frozenset()
+    client_side_filters: frozenset[str] = frozenset()
+    native_list_filters: frozenset[str] = frozenset()
+
+    def __init__(self, settings: ProviderSettings, *, http_client: httpx.AsyncClient | None = None) -> None:
+        self.settings = settings
+        self._user_http_client = http_client
+        self._http: HttpCore | None = None
+
+    def _make_http(
+        self,
+        *,
+        base_url: str,
+        error_mapper: ErrorMapper,
+        auth: httpx.Auth | None = None,
+        headers: dict[str, str] | None = None,
+        secrets: tuple[str, ...] = (),
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> HttpCore:
+        """The HTTP core for this instance, built from the common settings."""
+        self._http = HttpCore(
+            self.name,
+            base_url=base_url,
+            error_mapper=error_mapper,
+            auth=auth,
+            headers=headers,
+            timeout=httpx.Timeout(self.settings.timeout, connect=min(10.0, self.settings.timeout)),
+            retry=RetryPolicy(attempts=self.settings.max_attempts),
+            http_client=self._user_http_client,
+            transport=transport,
+            allow_insecure_http=self.settings.allow_insecure_http,
+            secrets=secrets,
+        )
+        return self._http
+
+    def supports(self, feature: Feature | str) -> bool:
+        """Whether this provider, as configured, can do ``feature``."""
+        try:
+            return Feature(feature) in self.features
+        except ValueError:
+            return False
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Release connections and other resources. Safe to call twice.
+
+        A user-supplied ``http_client`` is left open: it is the user's.
+        """
+        if self._http is not None:
+            await self._http.aclose()
+
+    # -- the neutral interface -------------------------------------------------------
+
+    async def search(
+        self, query: SearchQuery | None = None, /, **criteria: Any
+    ) -> builtins.list[AvailableNumber]:
+        """Numbers that can be bought now, at most ``query.limit`` of them."""
+        query = build(SearchQuery, query, criteria)
+        self._check_search(query)
+        with self._guard("search"):
+            found = await self._search(query)
+        return self._filter(query, found)[: query.limit]
+
+    async def purchase(self, number: Any, /, *, config: NumberConfig | None = None) -> ActiveNumber:
+        """Buy one specific number, configuring it in the same step if asked."""
+        e164 = parse_e164(number)
+        self._require(Feature.PURCHASE)
+        self._check_config(config, purchase=True)
+        with self._guard("purchase"):
+            return await self._purchase(e164, config)
+
+    async def purchase_any(
+        self, query: SearchQuery | None = None, /, *, config: NumberConfig | None = None, **criteria: Any
+    ) -> ActiveNumber:
+        """Buy any one number matching the query.
+
+        Natively where the carrier can, otherwise search then buy, moving on
+        to the next candidate when one is taken meanwhile.
+        """
+        query = build(SearchQuery, query, criteria)
+        self._check_search(query)
+        self._require(Feature.PURCHASE)
+        self._check_config(config, purchase=True)
+        if self.supports(Feature.PURCHASE_ANY_NATIVE) and self._can_purchase_any_natively(query):
+            with self._guard("purchase"):
+                return await self._purchase_any(query, config)
+        for candidate in await self.search(query):
+            try:
+                with self._guard("purchase"):
+                    return await self._purchase(candidate.phone_number, config)
+            except NumberUnavailableError:
+                log.info("%s: %s was taken meanwhile, trying the next one", self.name, candidate.phone_number)
+        raise NumberUnavailableError("no number matching the query could be bought", provider=self.name)
+
+    async def get(self, number: Any, /) -> ActiveNumber:
+        """One owned number; NotFoundError if the account does not own it."""
+        e164 = parse_e164(number)
+        self._require(Feature.GET)
+        with self._guard("get"):
+            return await self._get(e164)
+
+    async def configure(self, number: Any, config: NumberConfig, /) -> ActiveNumber:
+        """Change only the fields set on ``config``; returns the number as it is now."""
+        e164 = parse_e164(number)
+        self._require(Feature.CONFIGURE)
+        if not isinstance(config, NumberConfig):
+            raise InvalidInputError(
+                f"config: expected a NumberConfig, got {type(config).__name__}", field="config"
+            )
+        self._check_config(config, purchase=False)
+        with self._guard("configure"):
+            return await self._configure(e164, config)
+
+    async def release(self, number: Any, /) -> None:
+        """Give the number back to the carrier."""
+        e164 = parse_e164(number)
+        self._require(Feature.RELEASE)
+        with self._guard("release"):
+            await self._release(e164)
+
+    async def list(self, **filters: Any) -> AsyncIterator[ActiveNumber]:
+        """Every owned number, fetched page by page as iterated.
+
+        Filters: ``contains`` (digits of the number, ``*`` one digit),
+        ``friendly_name``, ``number_type``, ``country``. Filters the carrier
+        cannot apply are applied here.
+        """
+        self._require(Feature.LIST)
+        unknown = set(filters) - set(_LIST_FILTERS)
+        if unknown:
+            raise InvalidInputError(
+                f"unknown list filter(s): {', '.join(sorted(unknown))}", field=min(unknown)
+            )
+        clean = {key: value for key, value in filters.items() if value is not None}
+        if "contains" in clean:
+            clean["contains"] = build(SearchQuery, None, {"contains": clean["contains"]}).contains
+        if "country" in clean:
+            clean["country"] = build(SearchQuery, None, {"country": clean["country"]}).country
+        if "number_type" in clean:
+            clean["number_type"] = build(SearchQuery, None, {"number_type": clean["number_type"]}).number_type
+        native = {key: value for key, value in clean.items() if key in self.native_list_filters}
+        pages = self._list(native)
+        try:
+            while True:
+                with self._guard("list"):
+                    try:
+                        number = await anext(pages)
+                    except StopAsyncIteration:
+                        return
+                if _listed(number, clean):
+                    yield number
+        finally:
+            await pages.aclose()
+
+    async def transfer(self, number: Any, to_account: str, /) -> ActiveNumber:
+        """Move an owned number to another account of the same carrier."""
+        e164 = parse_e164(number)
+        self._require(Feature.TRANSFER)
+        if not isinstance(to_account, str) or not to_account.strip():
+            raise InvalidInputError("to_account: expected an account id", field="to_account")
+        with self._guard("transfer"):
+            return await self._transfer(e164, to_account.strip())
+
+    # -- hooks for adapters ------------------------------------------------------------
+
+    @abc.abstractmethod
+    async def _search(self, query: SearchQuery) -> builtins.list[AvailableNumber]: ...
+
+    @abc.abstractmethod
+    async def _purchase(self, e164: str, config: NumberConfig | None) -> ActiveNumber: ...
+
+    @abc.abstractmethod
+    async def _get(self, e164: str) -> ActiveNumber: ...
+
+    @abc.abstractmethod
+    async def _configure(self, e164: str, config: NumberConfig) -> ActiveNumber: ...
+
+    @abc.abstractmethod
+    async def _release(self, e164: str) -> None: ...
+
+    @abc.abstractmethod
+    def _list(self, filters: dict[str, Any]) -> AsyncGenerator[ActiveNumber, None]:
+        """Owned numbers; ``filters`` holds only those in ``native_list_filters``."""
+
+    def _can_purchase_any_natively(self, query: SearchQuery) -> bool:
+        """Whether ``_purchase_any`` can serve this query in one request."""
+        return False
+
+    async def _purchase_any(self, query: SearchQuery, config: NumberConfig | None) -> ActiveNumber:
+        raise UnsupportedError(self.name, Feature.PURCHASE_ANY_NATIVE)
+
+    async def _transfer(self, e164: str, to_account: str) -> ActiveNumber:
+        raise UnsupportedError(self.name, Feature.TRANSFER)
+
+    # -- shared mechanics ---------------------------------------------------------------
+
+    def _require(self, feature: Feature) -> None:
+        if feature not in self.features:
+            raise UnsupportedError(self.name, feature)
+
+    def _check_search(self, query: SearchQuery) -> None:
+        self._require(Feature.SEARCH)
+        self._require(type_feature(query.number_type))
+        for field in sorted(query.criteria()):
+            self._require(search_feature(field))
+
+    def _check_config(self, config: NumberConfig | None, *, purchase: bool) -> None:
+        if config is None:
+            return
+        if not isinstance(config, NumberConfig):
+            raise InvalidInputError(
+                f"config: expected a NumberConfig, got {type(config).__name__}", field="config"
+            )
+        if purchase and config.model_fields_set:
+            self._require(Feature.PURCHASE_WITH_CONFIG)
+        for feature in sorted(config_features(config)):
+            self._require(feature)
+
+    def _filter(
+        self, query: SearchQuery, found: builtins.list[AvailableNumber]
+    ) -> builtins.list[AvailableNumber]:
+        checks = [
+            (_CLIENT_FILTERS[field], value)
+            for field, value in query.criteria().items()
+            if field in self.client_side_filters
+        ]
+        return [number for number in found if all(check(number, value) for check, value in checks)]
+
+    @contextlib.contextmanager
+    def _guard(self, operation: str) -> Iterator[None]:
+        """Turn anything foreign an adapter lets through into the error tree."""
+        try:
+            yield
+        except NumbersError:
+            raise
+        except httpx.HTTPError as exc:
+            raise TransportError(
+                f"{self.name}: {operation} failed: {type(exc).__name__}", provider=self.name
+            ) from exc
+        except (pydantic.ValidationError, KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            raise ProtocolError(
+                f"{self.name}: {operation}: unexpected response ({type(exc).__name__}: {_short(exc)})",
+                provider=self.name,
+            ) from exc
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return text[:200]
+
+
+def _listed(number: ActiveNumber, filters: dict[str, Any]) -> bool:
+    for key, value in filters.items():
+        if key == "contains" and not _matches_number(number.phone_number, value):
+            return False
+        if key == "friendly_name" and (number.friendly_name or "").casefold() != str(value).casefold():
+            return False
+        if key == "number_type" and number.number_type != value:
+            return False
+        if key == "country" and number.geography.iso_country not in (None, value):
+            return False
+    return True

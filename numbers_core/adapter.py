@@ -1,0 +1,56 @@
+"""Everything an adapter author needs, built-in or third-party.
+
+Subclass :class:`Provider`, give it a :class:`ProviderSettings` subclass as
+``settings_model``, talk to the carrier through :class:`HttpCore` (built by
+``Provider._make_http``) and register the class under the entry-point group
+``numbers_core.providers``. See docs/adapters.md.
+"""
+
+from __future__ import annotations
+
+from ._features import Feature, config_features, search_feature, type_feature
+from ._http import (
+    DEFAULT_LIMITS,
+    DEFAULT_TIMEOUT,
+    ErrorMapper,
+    HttpCore,
+    Idempotency,
+    RetryPolicy,
+    check_url_policy,
+    path_segment,
+    phone_segment,
+    retry_after_seconds,
+)
+from ._models import build
+from ._phone import carrier_e164, keypad_digits, parse_e164, region_of
+from ._provider import Provider
+from ._registry import ENTRY_POINT_GROUP
+from ._settings import ProviderSettings
+from .errors import error_for_status, excerpt
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "DEFAULT_TIMEOUT",
+    "ENTRY_POINT_GROUP",
+    "ErrorMapper",
+    "Feature",
+    "HttpCore",
+    "Idempotency",
+    "Provider",
+    "ProviderSettings",
+    "RetryPolicy",
+    "build",
+    "carrier_e164",
+    "check_url_policy",
+    "config_features",
+    "error_for_status",
+    "excerpt",
+    "keypad_digits",
+    "parse_e164",
+    "path_segment",
+    "phone_segment",
+    "region_of",
+    "retry_after_seconds",
+    "search_feature",
+    "type_feature",
+]

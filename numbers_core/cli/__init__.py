@@ -1,0 +1,5 @@
+"""The ``numbers`` command line. (stub: being written)"""
+
+
+def main() -> None:
+    raise SystemExit("not yet")

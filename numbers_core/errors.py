@@ -1,0 +1,267 @@
+"""Every error numbers-core raises.
+
+Nothing else escapes a public method: no ``KeyError``, ``TypeError``, ``httpx``
+or ``pydantic`` exception. The tree::
+
+    NumbersError
+    ├── ConfigurationError         missing/invalid settings, unknown provider
+    ├── InvalidInputError          bad phone number, query or config, caught before any request
+    ├── UnsupportedError           the provider cannot do this (.provider, .feature)
+    ├── TransportError             network failure or timeout (.retryable)
+    │   └── OutcomeUnknownError    a mutating request may or may not have taken effect
+    │                              (.operation, .number)
+    ├── ProtocolError              an answer that cannot be understood
+    │                              (.provider, .status_code, .body)
+    └── ProviderError              the provider answered with an error
+        │                          (.provider, .status_code, .code, .message, .request_id)
+        ├── AuthenticationError    credentials rejected
+        ├── PermissionDeniedError
+        ├── NotFoundError          not owned / does not exist
+        ├── NumberUnavailableError the number can no longer be bought
+        ├── PaymentRequiredError   insufficient funds, charges to accept
+        ├── ConflictError
+        ├── RateLimitError         (.retry_after: seconds or None)
+        └── ProviderUnavailableError  5xx
+
+Messages carry what a user needs to act on (provider, HTTP status, the
+carrier's code and request id) and never a credential: adapters build them
+from response bodies, never from request headers or settings.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AuthenticationError",
+    "ConfigurationError",
+    "ConflictError",
+    "InvalidInputError",
+    "NotFoundError",
+    "NumberUnavailableError",
+    "NumbersError",
+    "OutcomeUnknownError",
+    "PaymentRequiredError",
+    "PermissionDeniedError",
+    "ProtocolError",
+    "ProviderError",
+    "ProviderUnavailableError",
+    "RateLimitError",
+    "TransportError",
+    "UnsupportedError",
+    "error_for_status",
+]
+
+# Long or binary bodies are cut so that an exception message stays one screen.
+_BODY_EXCERPT = 500
+
+
+class NumbersError(Exception):
+    """Base class of every error raised by numbers-core."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigurationError(NumbersError):
+    """A setting is missing or malformed, or the provider is unknown.
+
+    ``setting`` names the offending setting and ``profile`` the profile it was
+    read from, where known.
+    """
+
+    def __init__(self, message: str, *, setting: str | None = None, profile: str | None = None) -> None:
+        super().__init__(message)
+        self.setting = setting
+        self.profile = profile
+
+
+class InvalidInputError(NumbersError, ValueError):
+    """Bad input (phone number, query, config) detected before any request.
+
+    ``field`` names the offending argument or field where known.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class UnsupportedError(NumbersError):
+    """The provider cannot do what was asked; raised before any request."""
+
+    def __init__(self, provider: str, feature: str, message: str | None = None) -> None:
+        super().__init__(message or f"{provider} does not support {feature}")
+        self.provider = provider
+        self.feature = feature
+
+
+class TransportError(NumbersError):
+    """The network failed or timed out before a usable answer arrived."""
+
+    def __init__(self, message: str, *, provider: str | None = None, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.provider = provider
+        self.retryable = retryable
+
+
+class OutcomeUnknownError(TransportError):
+    """A mutating request may or may not have taken effect at the carrier.
+
+    Look the number up (``get``) before trying again: a purchase retried
+    blindly may buy twice.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str,
+        number: str | None = None,
+        provider: str | None = None,
+    ) -> None:
+        super().__init__(message, provider=provider, retryable=False)
+        self.operation = operation
+        self.number = number
+
+
+def excerpt(body: str | bytes | None) -> str | None:
+    """Shorten a response body for an error message."""
+    if body is None:
+        return None
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", errors="replace")
+    return body if len(body) <= _BODY_EXCERPT else body[:_BODY_EXCERPT] + "…"
+
+
+class ProtocolError(NumbersError):
+    """The provider answered something that cannot be understood."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        status_code: int | None = None,
+        body: str | bytes | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.provider = provider
+        self.status_code = status_code
+        self.body = excerpt(body)
+
+
+class ProviderError(NumbersError):
+    """The provider answered with an error."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        status_code: int | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        parts = [f"{provider}: {message}"]
+        details = [
+            f"{label} {value}"
+            for label, value in (("HTTP", status_code), ("code", code), ("request", request_id))
+            if value is not None
+        ]
+        if details:
+            parts.append(f"({', '.join(details)})")
+        super().__init__(" ".join(parts))
+        # ``str(error)`` is the full line; ``.message`` is the carrier's own words.
+        self.message = message
+        self.provider = provider
+        self.status_code = status_code
+        self.code = code
+        self.request_id = request_id
+
+
+class AuthenticationError(ProviderError):
+    """The provider rejected the credentials."""
+
+
+class PermissionDeniedError(ProviderError):
+    """The credentials are valid but may not do this."""
+
+
+class NotFoundError(ProviderError):
+    """The number is not owned, or does not exist."""
+
+
+class NumberUnavailableError(ProviderError):
+    """The number can no longer be bought."""
+
+
+class PaymentRequiredError(ProviderError):
+    """Insufficient funds, or charges to accept first."""
+
+
+class ConflictError(ProviderError):
+    """The request conflicts with the number's current state."""
+
+
+class RateLimitError(ProviderError):
+    """Too many requests; ``retry_after`` is in seconds, or None when not said."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        status_code: int | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(
+            message, provider=provider, status_code=status_code, code=code, request_id=request_id
+        )
+        self.retry_after = retry_after
+
+
+class ProviderUnavailableError(ProviderError):
+    """The provider failed on its side (5xx)."""
+
+
+_BY_STATUS: dict[int, type[ProviderError]] = {
+    401: AuthenticationError,
+    402: PaymentRequiredError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    410: NotFoundError,
+    429: RateLimitError,
+}
+
+
+def error_for_status(
+    status_code: int,
+    *,
+    provider: str,
+    message: str,
+    code: str | None = None,
+    request_id: str | None = None,
+    retry_after: float | None = None,
+) -> ProviderError:
+    """The error of the tree an HTTP status means when the carrier's code says no more.
+
+    Adapters call this for the common case and pick a class themselves where a
+    carrier code is more precise (a 400 that means "number unavailable").
+    """
+    if status_code >= 500:
+        cls: type[ProviderError] = ProviderUnavailableError
+    else:
+        cls = _BY_STATUS.get(status_code, ProviderError)
+    if cls is RateLimitError:
+        return RateLimitError(
+            message,
+            provider=provider,
+            status_code=status_code,
+            code=code,
+            request_id=request_id,
+            retry_after=retry_after,
+        )
+    return cls(message, provider=provider, status_code=status_code, code=code, request_id=request_id)

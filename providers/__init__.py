@@ -1,0 +1,1 @@
+"""The built-in carrier adapters, each registered as a ``numbers_core.providers`` entry point."""
