@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import re
 from decimal import Decimal
-from typing import Annotated, Any, Literal, Self, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import phonenumbers
 from pydantic import (
@@ -92,6 +92,9 @@ def _blank_to_none(value: Any) -> Any:
     return value
 
 
+_UNHASHED = frozenset({"raw", "extra"})
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
 
@@ -102,6 +105,11 @@ class _Model(BaseModel):
             return {key: _blank_to_none(value) for key, value in data.items()}
         return data
 
+    def __hash__(self) -> int:
+        # pydantic's frozen hash covers every field and fails on the dicts in ``raw`` and
+        # ``extra``; leaving those out still gives equal models equal hashes.
+        return hash((type(self), *(v for k, v in self.__dict__.items() if k not in _UNHASHED)))
+
 
 def _carrier_number(value: Any) -> str:
     return carrier_e164(value)
@@ -110,13 +118,17 @@ def _carrier_number(value: Any) -> str:
 CarrierNumber = Annotated[str, BeforeValidator(_carrier_number)]
 """An E.164 number as a carrier reported it: possible, not necessarily valid."""
 
-HttpMethod = Annotated[
-    Literal["GET", "POST"], BeforeValidator(lambda v: v.upper() if isinstance(v, str) else v)
-]
+
+def _upper(value: Any) -> Any:
+    # Codes and methods are case-insensitive on the wire; "us" and "post" are not worth a ProtocolError.
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+HttpMethod = Annotated[Literal["GET", "POST"], BeforeValidator(_upper)]
 
 
 def _check_url(value: str) -> str:
-    if not re.match(r"^https?://[^\s/?#]+[^\s]*$", value):
+    if not re.match(r"^https?://[^\s/?#]+[^\s]*$", value, re.IGNORECASE):
         raise ValueError(f"{value!r} is not an http(s) URL")
     return value
 
@@ -128,13 +140,15 @@ class Money(_Model):
     """An amount in a currency; never a float."""
 
     amount: Decimal
-    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+    currency: Annotated[str, BeforeValidator(_upper), Field(pattern=r"^[A-Z]{3}$")]
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}"
 
 
 class VoiceCapabilities(_Model):
+    """Voice details, where the provider gives them (names from the Sinch draft)."""
+
     inbound_connectivity: bool | None = None
     outbound_connectivity: bool | None = None
     e911: bool | None = None
@@ -148,6 +162,8 @@ class VoiceCapabilities(_Model):
 
 
 class SmsCapabilities(_Model):
+    """SMS details, where the provider gives them (names from the Sinch draft)."""
+
     inbound_connectivity: bool | None = None
     outbound_connectivity: bool | None = None
     gsm7: bool | None = None
@@ -160,6 +176,8 @@ class SmsCapabilities(_Model):
 
 
 class MmsCapabilities(_Model):
+    """MMS details, where the provider gives them (names from the Sinch draft)."""
+
     inbound_connectivity: bool | None = None
     outbound_connectivity: bool | None = None
     inbound_reachability: str | None = None
@@ -181,7 +199,7 @@ class Capabilities(_Model):
 class Geography(_Model):
     """Where a number belongs, as far as the provider says."""
 
-    iso_country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = None
+    iso_country: Annotated[str, BeforeValidator(_upper), Field(pattern=r"^[A-Z]{2}$")] | None = None
     region: str | None = None
     locality: str | None = None
     postal_code: str | None = None
@@ -314,6 +332,13 @@ class SearchQuery(_Model):
             raise ValueError(f"{value!r} is not an ISO 3166 alpha-2 country with phone numbers")
         return country
 
+    @field_validator("number_type")
+    @classmethod
+    def _searchable_type(cls, value: NumberType) -> NumberType:
+        if value is NumberType.UNKNOWN:
+            raise ValueError("'unknown' is not a type of number one can search for")
+        return value
+
     @field_validator("contains")
     @classmethod
     def _contains(cls, value: str | None) -> str | None:
@@ -344,13 +369,16 @@ class SearchQuery(_Model):
         try:
             return parse_e164(value, country=info.data.get("country"), field="near_number")
         except InvalidInputError as exc:
-            raise ValueError(exc.message) from None
+            raise ValueError(exc.message.removeprefix("near_number: ")) from None
 
-    @model_validator(mode="after")
-    def _distance_needs_a_centre(self) -> Self:
-        if self.distance is not None and self.near_number is None and self.near_lat_long is None:
-            raise ValueError("distance needs near_number or near_lat_long")
-        return self
+    # A field validator (the centre fields come first) so that the error names ``distance``.
+    @field_validator("distance")
+    @classmethod
+    def _distance_needs_a_centre(cls, value: int | None, info: ValidationInfo) -> int | None:
+        centre = info.data.get("near_number") or info.data.get("near_lat_long")
+        if value is not None and centre is None:
+            raise ValueError("needs near_number or near_lat_long")
+        return value
 
     def criteria(self) -> dict[str, Any]:
         """The filters set on this query (everything but country, type and limit)."""

@@ -57,6 +57,7 @@ def carrier_e164(value: Any) -> str:
     """
     if not isinstance(value, str):
         raise ValueError(f"expected an E.164 string, got {type(value).__name__}")  # noqa: TRY004 - pydantic wants ValueError
+    value = value.strip()
     try:
         parsed = phonenumbers.parse(value if value.startswith("+") else "+" + value, None)
     except phonenumbers.NumberParseException as exc:

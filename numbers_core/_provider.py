@@ -21,8 +21,8 @@ import pydantic
 
 from ._features import Feature, config_features, search_feature, type_feature
 from ._http import ErrorMapper, HttpCore, RetryPolicy
-from ._models import ActiveNumber, AvailableNumber, NumberConfig, SearchQuery, build
-from ._phone import parse_e164
+from ._models import ActiveNumber, AvailableNumber, NumberConfig, NumberType, SearchQuery, build
+from ._phone import parse_e164, region_of
 from ._settings import ProviderSettings
 from .errors import (
     InvalidInputError,
@@ -60,7 +60,8 @@ _LIST_FILTERS = ("contains", "friendly_name", "number_type", "country")
 
 
 def _national(e164: str) -> str:
-    return str(phonenumbers.parse(e164).national_number)
+    # The significant number keeps Italy's leading zero (+39 06… → "06…"), which national_number drops.
+    return str(phonenumbers.national_significant_number(phonenumbers.parse(e164)))
 
 
 def _matches_number(e164: str, pattern: str) -> bool:
@@ -96,6 +97,13 @@ class Provider(abc.ABC):
     features: frozenset[Feature] = frozenset()
     client_side_filters: frozenset[str] = frozenset()
     native_list_filters: frozenset[str] = frozenset()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Fail when the adapter is imported, not with a KeyError in a user's search.
+        unknown = cls.client_side_filters - _CLIENT_FILTERS.keys()
+        if unknown:
+            raise TypeError(f"{cls.__name__}: cannot filter client-side on {', '.join(sorted(unknown))}")
 
     def __init__(self, settings: ProviderSettings, *, http_client: httpx.AsyncClient | None = None) -> None:
         self.settings = settings
@@ -347,7 +355,16 @@ class Provider(abc.ABC):
             raise TransportError(
                 f"{self.name}: {operation} failed: {type(exc).__name__}", provider=self.name
             ) from exc
-        except (pydantic.ValidationError, KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        except (
+            pydantic.ValidationError,
+            KeyError,
+            TypeError,
+            ValueError,
+            AttributeError,
+            IndexError,
+            ArithmeticError,  # decimal.InvalidOperation from a price that is not a number
+            phonenumbers.NumberParseException,
+        ) as exc:
             raise ProtocolError(
                 f"{self.name}: {operation}: unexpected response ({type(exc).__name__}: {_short(exc)})",
                 provider=self.name,
@@ -365,8 +382,18 @@ def _listed(number: ActiveNumber, filters: dict[str, Any]) -> bool:
             return False
         if key == "friendly_name" and (number.friendly_name or "").casefold() != str(value).casefold():
             return False
-        if key == "number_type" and number.number_type != value:
+        # A carrier that does not say the type has not contradicted the filter (as for geography).
+        if key == "number_type" and number.number_type not in (NumberType.UNKNOWN, value):
             return False
-        if key == "country" and number.geography.iso_country not in (None, value):
+        if key == "country" and not _in_country(number, value):
             return False
     return True
+
+
+def _in_country(number: ActiveNumber, country: str) -> bool:
+    # Where the carrier gives no country, the number itself tells (its calling code at least).
+    if number.geography.iso_country is not None:
+        return number.geography.iso_country == country
+    if phonenumbers.parse(number.phone_number).country_code != phonenumbers.country_code_for_region(country):
+        return False
+    return region_of(number.phone_number) in (None, country)

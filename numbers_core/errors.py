@@ -30,6 +30,8 @@ from response bodies, never from request headers or settings.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "AuthenticationError",
     "ConfigurationError",
@@ -60,6 +62,15 @@ class NumbersError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Subclasses take keyword-only arguments that Exception's own reduce cannot pass back,
+        # so pickling (process pools) and copy would fail; rebuild from the attributes instead.
+        return (_restore, (type(self), self.args), self.__dict__)
+
+
+def _restore(cls: type[NumbersError], args: tuple[Any, ...]) -> NumbersError:
+    return cls.__new__(cls, *args)
 
 
 class ConfigurationError(NumbersError):

@@ -1,0 +1,117 @@
+"""Phone number parsing: user input must be valid, carrier output possible."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import phonenumbers
+import pytest
+from numbers_core import ActiveNumber, AvailableNumber, InvalidInputError
+from numbers_core.adapter import carrier_e164, keypad_digits, parse_e164, region_of
+
+# Possible (right length for +1) but in no valid range: 555 is not a US area code.
+POSSIBLE_NOT_VALID = "+15550000000"
+
+
+def test_the_possible_but_invalid_fixture_really_is_one() -> None:
+    parsed = phonenumbers.parse(POSSIBLE_NOT_VALID)
+    assert phonenumbers.is_possible_number(parsed)
+    assert not phonenumbers.is_valid_number(parsed)
+
+
+@pytest.mark.parametrize(
+    ("given", "country", "expected"),
+    [
+        ("+14155552671", None, "+14155552671"),
+        ("+1 (415) 555-2671", None, "+14155552671"),
+        ("(415) 555-2671", "US", "+14155552671"),
+        ("415.555.2671", "US", "+14155552671"),
+        ("020 7946 0000", "GB", "+442079460000"),
+        ("+44 20 7946 0000", "US", "+442079460000"),  # an international number wins over the country
+        ("06 1234 5678", "IT", "+390612345678"),  # Italy keeps its leading zero
+        ("+1-800-FLOWERS", None, "+18003569377"),  # vanity letters are keypad digits
+    ],
+)
+def test_parse_e164_normalises_valid_input(given: str, country: str | None, expected: str) -> None:
+    assert parse_e164(given, country=country) == expected
+
+
+@pytest.mark.parametrize(
+    ("given", "country"),
+    [
+        ("(415) 555-2671", None),  # national format without a country
+        (POSSIBLE_NOT_VALID, None),  # user input must be valid, possible is not enough
+        ("+1415", None),
+        ("not a number", None),
+        ("", None),
+        ("   ", None),
+        ("+999 123 456", None),
+        ("+14155552671" + "1" * 300, None),
+    ],
+)
+def test_parse_e164_refuses_invalid_strings(given: str, country: str | None) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        parse_e164(given, country=country, field="near_number")
+    assert caught.value.field == "near_number"
+    assert str(caught.value).startswith("near_number: ")
+
+
+@pytest.mark.parametrize("given", [None, 14155552671, 1.5, True, b"+14155552671", ["+14155552671"], object()])
+def test_parse_e164_refuses_non_strings(given: Any) -> None:
+    with pytest.raises(InvalidInputError, match="expected a phone number") as caught:
+        parse_e164(given)
+    assert caught.value.field == "number"
+
+
+def test_parse_e164_takes_model_objects() -> None:
+    available = AvailableNumber(phone_number="+14155552671", provider="fake")
+    owned = ActiveNumber(phone_number="+442079460000", id="1", provider="fake")
+    assert parse_e164(available) == "+14155552671"
+    assert parse_e164(owned) == "+442079460000"
+    # A model object is no licence to skip validation: a carrier number that is only possible is refused.
+    carrier_only = AvailableNumber(phone_number=POSSIBLE_NOT_VALID, provider="fake")
+    with pytest.raises(InvalidInputError, match="not a valid phone number"):
+        parse_e164(carrier_only)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("+14155552671", "+14155552671"),
+        ("14155552671", "+14155552671"),  # carriers often drop the plus
+        (" +14155552671\n", "+14155552671"),
+        (POSSIBLE_NOT_VALID, POSSIBLE_NOT_VALID),  # a range the metadata does not know yet
+        ("+441632960000", "+441632960000"),  # Ofcom drama range: possible, not valid
+    ],
+)
+def test_carrier_e164_accepts_possible_numbers(given: str, expected: str) -> None:
+    assert carrier_e164(given) == expected
+
+
+@pytest.mark.parametrize("given", ["+1415", "hello", "", "+1 555 000 000 000 00", 14155552671, None])
+def test_carrier_e164_refuses_impossible_numbers_with_value_error(given: Any) -> None:
+    # ValueError (not InvalidInputError) because pydantic turns it into a field error.
+    with pytest.raises(ValueError, match=r"phone number|E\.164") as caught:
+        carrier_e164(given)
+    assert not isinstance(caught.value, InvalidInputError)
+
+
+def test_region_of() -> None:
+    assert region_of("+14155552671") == "US"
+    assert region_of("+16135550123") == "CA"
+    assert region_of("+442079460000") == "GB"
+    assert region_of(POSSIBLE_NOT_VALID) is None
+    assert region_of("garbage") is None
+
+
+@pytest.mark.parametrize(
+    ("pattern", "digits"),
+    [
+        ("WOLF", "9653"),
+        ("wolf", "9653"),
+        ("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "22233344455566677778889999"),
+        ("4*5", "4*5"),
+    ],
+)
+def test_keypad_digits(pattern: str, digits: str) -> None:
+    assert keypad_digits(pattern) == digits
