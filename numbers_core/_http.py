@@ -12,14 +12,19 @@ from __future__ import annotations
 import enum
 import ipaddress
 import logging
+import math
 import random
+import re
+import threading
 import time
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any, Protocol, TypeVar
-from urllib.parse import quote
+from typing import Any, Protocol, Self, TypeVar
+from urllib.parse import quote, quote_plus
 
+import anyio
 import httpx
 import tenacity
 
@@ -53,9 +58,14 @@ __all__ = [
 log = logging.getLogger("numbers_core.http")
 
 T = TypeVar("T")
+E = TypeVar("E", bound=BaseException)
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=30.0)
+
+# The retry loop's sleep. anyio's works under asyncio and trio alike; a module
+# attribute so that tests can watch the waits without sleeping them.
+_sleep = anyio.sleep
 
 
 class Idempotency(enum.Enum):
@@ -73,12 +83,21 @@ class Idempotency(enum.Enum):
 class RetryPolicy:
     """How hard the core tries. Waits are in seconds."""
 
+    #: tries in all, the first one included
     attempts: int = 4
     #: the first backoff's ceiling; each retry doubles it (full jitter below it)
     initial_wait: float = 0.25
     max_wait: float = 8.0
     #: a Retry-After above this is not waited out: the error is raised instead
     max_retry_after: float = 60.0
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ConfigurationError("attempts: at least one try is needed", setting="attempts")
+        for name in ("initial_wait", "max_wait", "max_retry_after"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise ConfigurationError(f"{name}: expected seconds >= 0, got {value!r}", setting=name)
 
 
 class ErrorMapper(Protocol):
@@ -87,26 +106,28 @@ class ErrorMapper(Protocol):
     def __call__(self, response: httpx.Response, /) -> ProviderError | ProtocolError: ...
 
 
+_DELTA_SECONDS = re.compile(r"\d+(\.\d+)?")
+
+
 def retry_after_seconds(value: str | None, *, now: float | None = None) -> float | None:
     """Parse ``Retry-After``: delta-seconds or an HTTP-date; None if absent or bad."""
     if value is None:
         return None
     value = value.strip()
+    if _DELTA_SECONDS.fullmatch(value):
+        return float(value)
     try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            return None
-        seconds = when.timestamp() - (time.time() if now is None else now)
-    return max(0.0, seconds)
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
 def _is_loopback(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
+    # Only names that cannot resolve elsewhere: "foo.localhost" is left to a resolver to answer.
+    if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
@@ -114,23 +135,31 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+_USERINFO = re.compile(r"(?<=//)[^/?#@]*@")
+
+
+def _shown(url: object) -> str:
+    """``url`` as an error message may show it: without any credentials put in it."""
+    return _USERINFO.sub("***@", url) if isinstance(url, str) else repr(url)
+
+
 def check_url_policy(url: str, *, allow_insecure_http: bool = False, setting: str = "base_url") -> httpx.URL:
-    """HTTPS only; plain http to loopback or when explicitly allowed."""
+    """HTTPS only; plain http to loopback or when explicitly allowed; no credentials in the URL."""
     try:
         parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError) as exc:
-        raise ConfigurationError(f"{setting}: {url!r} is not a URL ({exc})", setting=setting) from None
+    except (httpx.InvalidURL, TypeError):
+        raise ConfigurationError(f"{setting}: {_shown(url)} is not a URL", setting=setting) from None
+    if parsed.userinfo:
+        raise ConfigurationError(
+            f"{setting}: put credentials in their settings, not in the URL", setting=setting
+        )
     if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise ConfigurationError(f"{setting}: {url!r} must be an https:// URL", setting=setting)
+        raise ConfigurationError(f"{setting}: {_shown(url)} must be an https:// URL", setting=setting)
     if parsed.scheme == "http" and not (allow_insecure_http or _is_loopback(parsed.host)):
         raise ConfigurationError(
             f"{setting}: plain http to {parsed.host} is refused; use https, "
             "or set allow_insecure_http=True if you really mean it",
             setting=setting,
-        )
-    if parsed.userinfo:
-        raise ConfigurationError(
-            f"{setting}: put credentials in their settings, not in the URL", setting=setting
         )
     return parsed
 
@@ -150,6 +179,92 @@ def phone_segment(number: Any, *, field: str = "number") -> str:
     return path_segment(parse_e164(number, field=field), field=field)
 
 
+# -- redaction --------------------------------------------------------------------------------
+
+
+def _secret_forms(secrets: Iterable[str]) -> tuple[str, ...]:
+    """Every spelling in which a secret may reach a text: raw, percent-encoded, repr-escaped."""
+    forms: set[str] = set()
+    for secret in secrets:
+        if secret:
+            forms.update(
+                (
+                    secret,
+                    quote(secret, safe=""),
+                    quote_plus(secret, safe=""),
+                    str(httpx.QueryParams({"": secret}))[1:],
+                    repr(secret)[1:-1],
+                )
+            )
+    # Longest first, so that no shorter form leaves a tail of a longer one behind.
+    return tuple(sorted(forms, key=len, reverse=True))
+
+
+def _redact(text: str, forms: Iterable[str]) -> str:
+    for form in forms:
+        text = text.replace(form, "***")
+    return text
+
+
+# A header tuple in an HTTP/2 debug log (hpack logs every header it encodes).
+_AUTH_HEADER = re.compile(r"""(?i)(['"]authorization['"],\s*b?['"])[^'"]*""")
+
+
+class _LogScrubber(logging.Filter):
+    """Removes the secrets of every live core from the records of the loggers that may see them.
+
+    httpx logs every request's full URL (query included) at INFO, httpcore logs
+    response headers and hpack request headers at DEBUG. A filter on those
+    loggers is the one place where their records can be reached before any
+    handler formats them.
+    """
+
+    LOGGERS = (
+        log.name,
+        "httpx",
+        "httpcore.connection",
+        "httpcore.http11",
+        "httpcore.http2",
+        "httpcore.proxy",
+        "httpcore.socks",
+        "hpack.hpack",
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._cores: weakref.WeakSet[HttpCore] = weakref.WeakSet()
+        self._installed = False
+
+    def watch(self, core: HttpCore) -> None:
+        with self._lock:
+            self._cores.add(core)
+            if not self._installed:
+                for name in self.LOGGERS:
+                    logging.getLogger(name).addFilter(self)
+                self._installed = True
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        with self._lock:
+            forms = sorted(
+                {form for core in self._cores for form in core._secret_forms}, key=len, reverse=True
+            )
+        try:
+            text = record.getMessage()
+        except Exception:  # a record that cannot be formatted: keep its template only
+            text, record.args = str(record.msg), None
+        clean = _AUTH_HEADER.sub(r"\1***", _redact(text, forms))
+        if clean != text:
+            record.msg, record.args = clean, None
+        return True
+
+
+_SCRUBBER = _LogScrubber()
+
+
+# -- the core ---------------------------------------------------------------------------------
+
+
 class _Retry(Exception):
     """Internal: this attempt failed in a way that may be retried."""
 
@@ -159,12 +274,34 @@ class _Retry(Exception):
         self.retry_after = retry_after
 
 
-# Errors after which the request provably never reached the server.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Failures after which the request provably never reached the server.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
+# Failures that another try cannot cure: our own request could not be expressed on the wire.
+_PERMANENT = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """One logical request, as every attempt at it sends it."""
+
+    method: str
+    url: httpx.URL
+    idempotency: Idempotency
+    operation: str
+    number: str | None
+    params: Mapping[str, Any] | None
+    data: Mapping[str, Any] | None
+    json: Any
 
 
 class HttpCore:
-    """The HTTP machinery of one provider instance."""
+    """The HTTP machinery of one provider instance.
+
+    ``timeout`` bounds each step (pool, connect, write, read) as httpx does;
+    on top of that, once a request is on the wire its whole exchange must be
+    over within the longest of those timeouts, so that a body trickling in
+    just fast enough to dodge the read timeout cannot hold a call forever.
+    """
 
     def __init__(
         self,
@@ -190,12 +327,19 @@ class HttpCore:
         self._headers = {"User-Agent": _user_agent(), "Accept": "application/json", **(headers or {})}
         self._timeout = timeout
         self._limits = limits
+        steps = [t for t in (timeout.connect, timeout.read, timeout.write, timeout.pool) if t is not None]
+        self._exchange_deadline = max(steps) if steps else None
         self.retry = retry or RetryPolicy()
         self._transport = transport
-        self._secrets = tuple(s for s in secrets if s)
+        self._secret_forms = _secret_forms(secrets)
+        if self._secret_forms:
+            _SCRUBBER.watch(self)
         self._owns_client = http_client is None
         self._client = http_client
         self._closed = False
+
+    def __repr__(self) -> str:
+        return f"<HttpCore {self.provider!r} {self.base_url}>"
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -215,7 +359,14 @@ class HttpCore:
             )
         return self._client
 
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
     async def aclose(self) -> None:
+        """Close our own client; a user-supplied one stays open. Safe to call twice."""
         self._closed = True
         if self._owns_client and self._client is not None:
             client, self._client = self._client, None
@@ -224,26 +375,37 @@ class HttpCore:
     # -- URLs -------------------------------------------------------------------------
 
     def url(self, path: str) -> httpx.URL:
-        """Resolve ``path`` (relative to the base URL, or absolute) and check it.
+        """Resolve ``path`` and check it.
 
-        An absolute URL (a next-page link the carrier sent) must point at the
-        same origin as the base URL: credentials go nowhere else.
+        ``"Numbers/x"`` is relative to the base URL, ``"/v2/x"`` replaces the
+        base URL's path (and query), and an absolute URL (a next-page link the
+        carrier sent) must point at the same origin as the base URL, since
+        credentials go nowhere else.
         """
-        if path.startswith(("http://", "https://")):
-            target = httpx.URL(path)
-        elif path.startswith("/"):
-            target = self.base_url.copy_with(raw_path=path.encode("ascii"))
-        else:
-            base = str(self.base_url).rstrip("/")
-            target = httpx.URL(f"{base}/{path}")
+        try:
+            if path[:8].lower().startswith(("http://", "https://")):
+                target = httpx.URL(path)
+            elif path.startswith("/"):
+                target = self.base_url.copy_with(raw_path=path.encode("ascii"))
+            else:
+                target = httpx.URL(f"{str(self.base_url).rstrip('/')}/{path}")
+        except (httpx.InvalidURL, UnicodeEncodeError) as exc:
+            raise ProtocolError(
+                f"{self.provider}: {self._redact(_shown(path))} is not a usable URL ({type(exc).__name__})",
+                provider=self.provider,
+            ) from None
         if (target.scheme, target.host, target.port) != (
             self.base_url.scheme,
             self.base_url.host,
             self.base_url.port,
         ):
             raise ProtocolError(
-                f"{self.provider}: refusing to follow a link to another origin ({target.host})",
+                f"{self.provider}: refusing to follow a link to another origin ({target.scheme}://{target.host})",
                 provider=self.provider,
+            )
+        if target.userinfo:
+            raise ProtocolError(
+                f"{self.provider}: refusing a link with credentials in it", provider=self.provider
             )
         return target
 
@@ -263,11 +425,15 @@ class HttpCore:
     ) -> httpx.Response:
         """Send one logical request, retrying as its idempotency allows.
 
-        Returns the 2xx response; raises the mapped error otherwise.
+        Returns the 2xx response; raises the mapped error otherwise. SAFE and
+        IDEMPOTENT requests are sent again after connection failures, timeouts,
+        429 and 5xx; an UNSAFE one only after failures that prove it never
+        reached the carrier (connect errors, pool timeouts, 429), and any other
+        failure raises :class:`OutcomeUnknownError`.
         """
-        url = self.url(path)
-        client = self._get_client()
+        call = _Call(method, self.url(path), idempotency, operation, number, params, data, json)
         retrying = tenacity.AsyncRetrying(
+            sleep=_sleep,
             stop=tenacity.stop_after_attempt(self.retry.attempts),
             wait=self._wait,
             retry=tenacity.retry_if_exception_type(_Retry),
@@ -277,9 +443,7 @@ class HttpCore:
         try:
             async for attempt in retrying:
                 with attempt:
-                    return await self._attempt(
-                        client, method, url, idempotency, operation, number, params, data, json
-                    )
+                    return await self._attempt(call)
         except _Retry as exhausted:
             raise exhausted.error from exhausted.error.__cause__
         raise AssertionError("unreachable: tenacity either returns or raises")  # pragma: no cover
@@ -290,73 +454,97 @@ class HttpCore:
         return self.decode_json(response)
 
     def decode_json(self, response: httpx.Response) -> Any:
+        """The JSON body of ``response``; ProtocolError with an excerpt if it is not JSON."""
         try:
             return response.json()
-        except ValueError:
+        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError alike
             kind = response.headers.get("content-type", "no content type")
+            body = self._redact(response.content.decode("utf-8", errors="replace"))
+            start = body[:60] + ("…" if len(body) > 60 else "")
             raise ProtocolError(
-                f"{self.provider}: expected JSON, got {kind}",
+                f"{self.provider}: expected a JSON body, got {kind} that does not parse "
+                f"({type(exc).__name__}) starting {start!r}",
                 provider=self.provider,
                 status_code=response.status_code,
-                body=response.content,
+                body=body,
             ) from None
 
-    async def _attempt(
-        self,
-        client: httpx.AsyncClient,
-        method: str,
-        url: httpx.URL,
-        idempotency: Idempotency,
-        operation: str,
-        number: str | None,
-        params: Mapping[str, Any] | None,
-        data: Mapping[str, Any] | None,
-        json: Any,
-    ) -> httpx.Response:
+    async def _attempt(self, call: _Call) -> httpx.Response:
+        client = self._get_client()
+        deadline = anyio.CancelScope()
+
+        async def trace(event: str, info: Mapping[str, Any]) -> None:
+            # The exchange's deadline runs from the moment the request goes on the wire.
+            if self._exchange_deadline is not None and event.endswith(".send_request_headers.started"):
+                deadline.deadline = anyio.current_time() + self._exchange_deadline
+
+        request = client.build_request(
+            call.method,
+            call.url,
+            params=call.params,
+            data=call.data,
+            json=call.json,
+            headers=self._headers,
+            extensions={"trace": trace},
+        )
         started = time.perf_counter()
-        try:
-            response = await client.request(
-                method,
-                url,
-                params=params,
-                data=data,
-                json=json,
-                auth=self._auth if self._auth is not None else httpx.USE_CLIENT_DEFAULT,
-                headers=self._headers,
+        response: httpx.Response | None = None
+        with deadline:
+            try:
+                response = await client.send(
+                    request, auth=self._auth if self._auth is not None else httpx.USE_CLIENT_DEFAULT
+                )
+            except httpx.TransportError as exc:
+                self._scrub(exc)  # it is chained to what we raise, so a traceback shows it
+                self._log_exchange(request, started, type(exc).__name__)
+                raise self._transport_failure(
+                    call,
+                    type(exc).__name__,
+                    str(exc),
+                    cause=exc,
+                    not_sent=isinstance(exc, _NOT_SENT),
+                    permanent=isinstance(exc, _PERMANENT),
+                ) from exc
+            except httpx.HTTPError as exc:  # e.g. a body that fails its declared content encoding
+                self._scrub(exc)
+                self._log_exchange(request, started, type(exc).__name__)
+                raise ProtocolError(
+                    f"{self.provider}: {call.operation}: {type(exc).__name__} ({self._redact(str(exc))})",
+                    provider=self.provider,
+                ) from exc
+        if response is None:
+            self._log_exchange(request, started, "deadline exceeded")
+            raise self._transport_failure(
+                call,
+                "ExchangeTimeout",
+                f"no complete answer within {self._exchange_deadline} s of sending",
+                cause=None,
+                not_sent=False,
+                permanent=False,
             )
-        except httpx.TransportError as exc:
-            raise self._transport_failure(exc, idempotency, operation, number) from exc
-        except httpx.HTTPError as exc:  # e.g. an invalid URL built from a carrier's link
-            raise ProtocolError(
-                f"{self.provider}: {operation}: {self._redact(str(exc))}", provider=self.provider
-            ) from exc
-        if log.isEnabledFor(logging.DEBUG):
-            log.debug(
-                "%s %s %s -> %s in %.1f ms",
-                self.provider,
-                method,
-                self._redact(str(url)),
-                response.status_code,
-                (time.perf_counter() - started) * 1000,
-            )
+        self._log_exchange(request, started, response.status_code)
         if response.is_success:
             return response
+        return self._refuse(call, response)
+
+    def _refuse(self, call: _Call, response: httpx.Response) -> httpx.Response:
+        """Raise what a non-2xx response means: the error, or _Retry when it may be retried."""
         error = self._map(response)
         retry_after = retry_after_seconds(response.headers.get("Retry-After"))
         if isinstance(error, RateLimitError):
             if error.retry_after is None:
                 error.retry_after = retry_after
-            # A rate-limited request was refused, not processed: safe to send again.
+            # A rate-limited request was refused, not processed: safe to send again, even a purchase.
             if error.retry_after is not None and error.retry_after > self.retry.max_retry_after:
                 raise error
             raise _Retry(error, error.retry_after)
         if isinstance(error, ProviderUnavailableError):
-            if idempotency is Idempotency.UNSAFE:
+            if call.idempotency is Idempotency.UNSAFE:
                 raise OutcomeUnknownError(
-                    f"{self.provider}: {operation} got {response.status_code}; it may or may not have "
-                    "taken effect",
-                    operation=operation,
-                    number=number,
+                    f"{self.provider}: {call.operation} got HTTP {response.status_code}; it may or may not "
+                    "have taken effect",
+                    operation=call.operation,
+                    number=call.number,
                     provider=self.provider,
                 ) from error
             if retry_after is not None and retry_after > self.retry.max_retry_after:
@@ -365,34 +553,58 @@ class HttpCore:
         raise error
 
     def _map(self, response: httpx.Response) -> ProviderError | ProtocolError:
+        status = response.status_code
+        mapped: object
         try:
-            return self._error_mapper(response)
-        except NumbersError as error:
-            if isinstance(error, ProviderError | ProtocolError):
-                return error
-            raise
-        except Exception:
-            # The mapper could not read the body: classify by status alone.
-            log.debug("%s: error body could not be read", self.provider, exc_info=True)
-            return error_for_status(
-                response.status_code,
-                provider=self.provider,
-                message=response.reason_phrase or "error",
-                request_id=None,
+            mapped = self._error_mapper(response)
+        except (ProviderError, ProtocolError) as raised:
+            mapped = raised
+        except NumbersError as other:
+            raise self._scrub(other) from None
+        except Exception as exc:
+            # The mapper could not read the body (a KeyError on an HTML error page): go by status.
+            log.debug(
+                "%s: the error mapper failed on HTTP %d (%s)", self.provider, status, type(exc).__name__
             )
+            mapped = None
+        if isinstance(mapped, ProviderError) or (
+            # An unreadable 429 or 5xx is still a rate limit or an outage, and retried as one.
+            isinstance(mapped, ProtocolError) and status != 429 and status < 500
+        ):
+            return self._scrub(mapped)
+        by_status = error_for_status(
+            status,
+            provider=self.provider,
+            message=self._redact(response.reason_phrase) or f"HTTP {status}",
+        )
+        if isinstance(mapped, ProtocolError):
+            by_status.__cause__ = self._scrub(mapped)
+        return by_status
 
     def _transport_failure(
-        self, exc: httpx.TransportError, idempotency: Idempotency, operation: str, number: str | None
+        self,
+        call: _Call,
+        kind: str,
+        detail: str,
+        *,
+        cause: Exception | None,
+        not_sent: bool,
+        permanent: bool,
     ) -> Exception:
-        what = f"{self.provider}: {operation}: {type(exc).__name__}"
-        detail = self._redact(str(exc))
+        what = f"{self.provider}: {call.operation}: {kind}"
+        detail = self._redact(detail)
         message = f"{what} ({detail})" if detail else what
-        if isinstance(exc, _NOT_SENT) or idempotency is not Idempotency.UNSAFE:
-            return _Retry(TransportError(message, provider=self.provider))
+        if permanent:
+            return TransportError(message, provider=self.provider, retryable=False)
+        if not_sent or call.idempotency is not Idempotency.UNSAFE:
+            error = TransportError(message, provider=self.provider)
+            # Kept on the error itself: it is raised from this cause once the retries run out.
+            error.__cause__ = cause
+            return _Retry(error)
         return OutcomeUnknownError(
             f"{message}; the request may or may not have taken effect",
-            operation=operation,
-            number=number,
+            operation=call.operation,
+            number=call.number,
             provider=self.provider,
         )
 
@@ -402,7 +614,20 @@ class HttpCore:
         if isinstance(failure, _Retry) and failure.retry_after is not None:
             return float(failure.retry_after)
         ceiling = min(self.retry.max_wait, self.retry.initial_wait * 2.0 ** (state.attempt_number - 1))
-        return random.random() * ceiling  # noqa: S311 - full jitter, not cryptography
+        return random.uniform(0.0, ceiling)  # noqa: S311 - full jitter, not cryptography
+
+    # -- logging and redaction ----------------------------------------------------------
+
+    def _log_exchange(self, request: httpx.Request, started: float, outcome: object) -> None:
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "%s %s %s -> %s in %.1f ms",
+                self.provider,
+                request.method,
+                self._redact(str(request.url)),
+                outcome,
+                (time.perf_counter() - started) * 1000,
+            )
 
     def _log_retry(self, state: tenacity.RetryCallState) -> None:
         outcome = state.outcome
@@ -417,9 +642,20 @@ class HttpCore:
         )
 
     def _redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
+        return _redact(text, self._secret_forms)
+
+    def _scrub(self, error: E) -> E:
+        """Redact secrets from an error's message and text attributes, in place.
+
+        For errors built from a carrier's answer (bodies may echo a token) and
+        for the httpx errors chained to ours.
+        """
+        if self._secret_forms:
+            error.args = tuple(self._redact(a) if isinstance(a, str) else a for a in error.args)
+            for name, value in list(vars(error).items()):
+                if isinstance(value, str):
+                    setattr(error, name, self._redact(value))
+        return error
 
     # -- pagination -------------------------------------------------------------------
 
@@ -429,8 +665,9 @@ class HttpCore:
     ) -> AsyncIterator[T]:
         """Yield items page by page. ``fetch(cursor)`` returns a page and the next cursor.
 
-        The first call gets ``None``; iteration stops when the cursor is None
-        or empty. A carrier that sends the same cursor twice would loop
+        The first call gets ``None``; a page is fetched only once the previous
+        one's items have been consumed. Iteration stops when the cursor is
+        None or empty. A carrier that sends the same cursor twice would loop
         forever, so that is a ProtocolError.
         """
         cursor: str | None = None
