@@ -1,1 +1,16 @@
-"""The built-in sandbox carrier. (stub: being written)"""
+"""The built-in sandbox carrier: a complete carrier that needs no network.
+
+::
+
+    async with nc.connect("sandbox") as carrier:                    # in memory
+        ...
+    async with nc.connect("sandbox", path="~/sandbox.db") as carrier:  # kept in SQLite
+        ...
+"""
+
+from __future__ import annotations
+
+from ._provider import SandboxProvider
+from ._settings import SandboxSettings
+
+__all__ = ["SandboxProvider", "SandboxSettings"]

@@ -1,0 +1,394 @@
+"""The sandbox's inventory: which numbers are for sale, and finding them.
+
+A number is for sale when phonenumbers says it is valid, its type is one the
+catalogue sells in its country, a local number lies in a place the geocoding
+data names (that is where its geography comes from), and a fixed hash of the
+number does not mark it as held by some other customer of the carrier.
+:func:`describe` is that rule; :func:`candidates` walks the numbers a search
+asks for in an order seeded by the query, so the same query always finds the
+same numbers. Both are CPU work meant to run in a worker thread.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import random
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import phonenumbers
+from phonenumbers import PhoneNumberType
+
+from .._models import AddressRequirement, AvailableNumber, Geography, NumberType, SearchQuery
+from .._provider import _matches_pattern
+from ._catalogue import offer_for
+from ._pattern import FREE, DigitPattern
+
+__all__ = ["Area", "NumberRange", "candidates", "describe", "number_range", "query_seed"]
+
+# What phonenumbers calls each type, in the neutral vocabulary. Pagers and
+# voicemail access numbers have no neutral type and are not sold.
+_NEUTRAL_TYPE = {
+    PhoneNumberType.FIXED_LINE: NumberType.LOCAL,
+    PhoneNumberType.FIXED_LINE_OR_MOBILE: NumberType.LOCAL,
+    PhoneNumberType.MOBILE: NumberType.MOBILE,
+    PhoneNumberType.TOLL_FREE: NumberType.TOLL_FREE,
+    PhoneNumberType.PREMIUM_RATE: NumberType.PREMIUM_RATE,
+    PhoneNumberType.SHARED_COST: NumberType.SHARED_COST,
+    PhoneNumberType.VOIP: NumberType.VOIP,
+    PhoneNumberType.PERSONAL_NUMBER: NumberType.PERSONAL,
+    PhoneNumberType.UAN: NumberType.NATIONAL,
+}
+
+# The metadata field describing each neutral type's ranges.
+_METADATA_FIELD = {
+    NumberType.LOCAL: "fixed_line",
+    NumberType.MOBILE: "mobile",
+    NumberType.TOLL_FREE: "toll_free",
+    NumberType.PREMIUM_RATE: "premium_rate",
+    NumberType.SHARED_COST: "shared_cost",
+    NumberType.VOIP: "voip",
+    NumberType.PERSONAL: "personal_number",
+    NumberType.NATIONAL: "uan",
+}
+
+# North American geocoding names a place as "City, ST".
+_NANP_PLACE = re.compile(r"^(?P<locality>.+), (?P<region>[A-Z]{2})$")
+
+# Geocoding descriptions elsewhere name towns, except these, which name wide
+# areas (the French numbering zones, an Australian state, a UK nation).
+_WIDE_AREAS = {
+    "FR": frozenset({"Ile de France", "Nord Est", "Nord Ouest", "Sud Est", "Sud Ouest"}),
+    "AU": frozenset({"New South Wales"}),
+    "GB": frozenset({"Northern Ireland"}),
+}
+
+# One valid number in eight is held by some other customer: buying it fails
+# the way buying a taken number fails at a real carrier.
+_HELD_ONE_IN = 8
+
+# Attempts a search may spend drawing numbers, beyond a base per result wanted;
+# queries whose filters admit few numbers end when it runs out.
+_BASE_ATTEMPTS = 500
+_ATTEMPTS_PER_RESULT = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Area:
+    """A place local numbers belong to: the national prefix the geocoding data names."""
+
+    prefix: str
+    locality: str | None
+    region: str | None
+
+
+@dataclass(frozen=True)
+class NumberRange:
+    """The numbers of one type in one country, as phonenumbers describes them."""
+
+    country: str
+    country_code: str
+    number_type: NumberType
+    pattern: DigitPattern
+    lengths: tuple[int, ...]
+    #: for local numbers: every geocoded prefix, mapped to its Area (None where not sold)
+    areas: dict[str, Area | None] | None
+
+    def area_of(self, national: str) -> Area | None:
+        """The area of the longest geocoded prefix of ``national``."""
+        if self.areas is None:
+            return None
+        for end in range(len(national), 0, -1):
+            if national[:end] in self.areas:
+                return self.areas[national[:end]]
+        return None
+
+    @functools.cached_property
+    def sold_areas(self) -> tuple[Area, ...]:
+        """Where local numbers are sold; one area without geography for other types."""
+        if self.areas is None:
+            return (Area("", None, None),)
+        return tuple(sorted((a for a in self.areas.values() if a is not None), key=lambda a: a.prefix))
+
+
+def _lengths(metadata: phonenumbers.PhoneMetadata, desc: phonenumbers.PhoneNumberDesc) -> tuple[int, ...]:
+    general = metadata.general_desc
+    lengths = desc.possible_length or (general.possible_length if general is not None else None) or ()
+    return tuple(length for length in lengths if length > 0)
+
+
+@functools.cache
+def number_range(country: str, number_type: NumberType) -> NumberRange | None:
+    """The range of ``number_type`` numbers in ``country``; None where the sandbox sells none."""
+    if offer_for(country, number_type) is None:
+        return None
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(country)
+    desc = getattr(metadata, _METADATA_FIELD[number_type], None)
+    if metadata is None or desc is None or not desc.national_number_pattern:
+        return None
+    pattern = DigitPattern(desc.national_number_pattern)
+    lengths = _lengths(metadata, desc)
+    country_code = str(metadata.country_code)
+    areas = _areas(country, country_code, pattern, lengths) if number_type is NumberType.LOCAL else None
+    return NumberRange(country, country_code, number_type, pattern, lengths, areas)
+
+
+def _areas(
+    country: str, country_code: str, pattern: DigitPattern, lengths: tuple[int, ...]
+) -> dict[str, Area | None]:
+    # The geocoding data weighs about 100 MB; only local searches pay for it.
+    from phonenumbers.geodata import GEOCODE_DATA
+
+    wide = _WIDE_AREAS.get(country, frozenset())
+    areas: dict[str, Area | None] = {}
+    for key, names in GEOCODE_DATA.items():
+        prefix = key[len(country_code) :]
+        if not key.startswith(country_code) or not prefix:
+            continue
+        if not pattern.admits_prefix(prefix, lengths):
+            continue
+        areas[prefix] = _area(prefix, names.get("en", ""), north_american=country_code == "1", wide=wide)
+    return areas
+
+
+def _area(prefix: str, description: str, *, north_american: bool, wide: frozenset[str]) -> Area | None:
+    if north_american:
+        # A state or province alone ("Connecticut") does not say where: not sold.
+        place = _NANP_PLACE.match(description)
+        return Area(prefix, place["locality"], place["region"]) if place else None
+    if not description:
+        return None
+    if description in wide:
+        return Area(prefix, None, description)
+    return Area(prefix, description, None)
+
+
+def _held_by_someone_else(e164: str) -> bool:
+    digest = hashlib.blake2b(e164.encode(), digest_size=8, person=b"numbers-sandbox").digest()
+    return int.from_bytes(digest, "big") % _HELD_ONE_IN == 0
+
+
+def describe(e164: str, provider: str) -> AvailableNumber | None:
+    """The number as the sandbox sells it, or None when it is not for sale."""
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    country = phonenumbers.region_code_for_number(parsed)
+    number_type = _NEUTRAL_TYPE.get(phonenumbers.number_type(parsed))
+    if country is None or number_type is None:
+        return None
+    offer = offer_for(country, number_type)
+    found = number_range(country, number_type)
+    if offer is None or found is None:
+        return None
+    geography = Geography(iso_country=country)
+    if found.areas is not None:
+        area = found.area_of(phonenumbers.national_significant_number(parsed))
+        if area is None:
+            return None
+        geography = Geography(iso_country=country, region=area.region, locality=area.locality)
+    canonical = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    if _held_by_someone_else(canonical):
+        return None
+    return AvailableNumber(
+        phone_number=canonical,
+        provider=provider,
+        number_type=number_type,
+        friendly_name=phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL),
+        capabilities=offer.capabilities,
+        geography=geography,
+        setup_price=offer.setup_price,
+        monthly_price=offer.monthly_price,
+        address_requirement=offer.address_requirement,
+        beta=False,
+    )
+
+
+def _national_digits(country: str, digits: str) -> str:
+    """``digits`` without the trunk prefix a user may have typed (``020`` for London)."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(country)
+    trunk = metadata.national_prefix if metadata is not None else None
+    if not trunk or not digits.startswith(trunk) or len(digits) == len(trunk):
+        return digits
+    if _national_numbers_may_start_with(country, trunk):
+        return digits
+    return digits[len(trunk) :]
+
+
+@functools.cache
+def _national_numbers_may_start_with(country: str, prefix: str) -> bool:
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(country)
+    general = metadata.general_desc if metadata is not None else None
+    if metadata is None or general is None or not general.national_number_pattern:
+        return False
+    return DigitPattern(general.national_number_pattern).admits_prefix(prefix, _lengths(metadata, general))
+
+
+def _place(slots: list[str], offset: int, pattern: str) -> bool:
+    """Write ``pattern`` (digits, ``*`` any) into ``slots`` at ``offset``; False on a clash."""
+    if offset < 0 or offset + len(pattern) > len(slots):
+        return False
+    for index, char in enumerate(pattern, start=offset):
+        if char == "*":
+            continue
+        if slots[index] == FREE:
+            slots[index] = char
+        elif slots[index] != char:
+            return False
+    return True
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    """A search query turned into constraints on the national number."""
+
+    prefix: str
+    contains: str | None
+    ends_with: str | None
+    region: str | None
+    locality: str | None
+
+    def templates(self, country_code: str, prefix: str, length: int) -> list[str]:
+        """Every shape (digits and ``?``) a national number of ``length`` digits may take.
+
+        ``contains`` and ``ends_with`` apply to the whole number, country code
+        included, as the neutral filters do.
+        """
+        if len(prefix) > length:
+            return []
+        slots = list(country_code + prefix + FREE * (length - len(prefix)))
+        if self.ends_with and not _place(slots, len(slots) - len(self.ends_with), self.ends_with):
+            return []
+        if not self.contains:
+            return ["".join(slots[len(country_code) :])]
+        shapes: list[str] = []
+        for offset in range(len(slots) - len(self.contains) + 1):
+            attempt = slots.copy()
+            if _place(attempt, offset, self.contains):
+                shape = "".join(attempt[len(country_code) :])
+                if shape not in shapes:
+                    shapes.append(shape)
+        return shapes
+
+    def admits(self, number: AvailableNumber, national: str) -> bool:
+        digits = number.phone_number.removeprefix("+")
+        return (
+            national.startswith(self.prefix)
+            and (self.contains is None or _matches_pattern(digits, self.contains))
+            and (self.ends_with is None or digits.endswith(self.ends_with))
+            and _same(number.geography.region, self.region)
+            and _same(number.geography.locality, self.locality)
+        )
+
+
+def _same(actual: str | None, wanted: str | None) -> bool:
+    return wanted is None or (actual is not None and actual.casefold() == wanted.strip().casefold())
+
+
+def _combined_prefix(prefixes: list[str]) -> str | None:
+    """The one prefix that satisfies all of ``prefixes``; None if they disagree."""
+    longest = max(prefixes, key=len, default="")
+    return longest if all(longest.startswith(prefix) for prefix in prefixes) else None
+
+
+def _near_prefix(near_number: str, country: str) -> str | None:
+    """The area code of ``near_number``: "near" means in the same area."""
+    parsed = phonenumbers.parse(near_number, None)
+    if phonenumbers.region_code_for_number(parsed) != country:
+        return None
+    length = phonenumbers.length_of_geographical_area_code(
+        parsed
+    ) or phonenumbers.length_of_national_destination_code(parsed)
+    return phonenumbers.national_significant_number(parsed)[:length] if length else None
+
+
+def _wanted(query: SearchQuery) -> _Wanted | None:
+    prefixes = [_national_digits(query.country, p) for p in (query.area_code, query.starts_with) if p]
+    if query.near_number is not None:
+        near = _near_prefix(query.near_number, query.country)
+        if near is None:
+            return None
+        prefixes.append(near)
+    prefix = _combined_prefix(prefixes)
+    if prefix is None:
+        return None
+    return _Wanted(prefix, query.contains, query.ends_with, query.region, query.locality)
+
+
+def _terms_allow(query: SearchQuery) -> bool:
+    offer = offer_for(query.country, query.number_type)
+    if offer is None:
+        return False
+    caps = offer.capabilities
+    wanted = ((query.voice, caps.voice), (query.sms, caps.sms), (query.mms, caps.mms), (query.fax, caps.fax))
+    if any(required and not has for required, has in wanted):
+        return False
+    return not (query.exclude_address_required and offer.address_requirement is not AddressRequirement.NONE)
+
+
+def query_seed(query: SearchQuery) -> int:
+    """The seed of a query's walk: the same filters, the same numbers (whatever the limit)."""
+    text = query.model_dump_json(exclude={"limit"})
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
+
+
+def candidates(query: SearchQuery, provider: str) -> Iterator[AvailableNumber]:
+    """Numbers for sale that match ``query``, in the query's own fixed order, without repeats.
+
+    Ownership is not looked at here: the caller drops numbers already owned.
+    """
+    found = number_range(query.country, query.number_type)
+    wanted = _wanted(query)
+    if found is None or wanted is None or not _terms_allow(query):
+        return
+    areas = [
+        area
+        for area in found.sold_areas
+        if (area.prefix.startswith(wanted.prefix) or wanted.prefix.startswith(area.prefix))
+        and _same(area.region, wanted.region)
+        and _same(area.locality, wanted.locality)
+    ]
+    # Not for secrets: the walk has to be reproducible from the query.
+    rng = random.Random(query_seed(query))  # noqa: S311
+    shapes: dict[str, list[str]] = {}
+    seen: set[str] = set()
+    # Dropping an area that cannot hold the wanted shape costs no attempt, so
+    # rare shapes are still found among many areas; each area drops once.
+    attempts = _BASE_ATTEMPTS + _ATTEMPTS_PER_RESULT * query.limit
+    while attempts > 0 and areas:
+        index = rng.randrange(len(areas))
+        area = areas[index]
+        prefix = max(area.prefix, wanted.prefix, key=len)
+        if prefix not in shapes:
+            shapes[prefix] = [
+                shape
+                for length in found.lengths
+                for shape in wanted.templates(found.country_code, prefix, length)
+                if found.pattern.admits(shape)
+            ]
+        if not shapes[prefix]:
+            # Nothing of the wanted shape lives here: stop drawing this area.
+            areas[index] = areas[-1]
+            areas.pop()
+            continue
+        attempts -= 1
+        national = found.pattern.sample(rng.choice(shapes[prefix]), rng)
+        if national is None:
+            continue
+        e164 = f"+{found.country_code}{national}"
+        if e164 in seen:
+            continue
+        seen.add(e164)
+        number = describe(e164, provider)
+        if (
+            number is not None
+            and number.number_type is query.number_type
+            and number.geography.iso_country == query.country
+            and wanted.admits(number, national)
+        ):
+            yield number

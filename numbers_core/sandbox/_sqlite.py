@@ -1,0 +1,254 @@
+"""Ownership state in a SQLite file, shared by every process that opens it.
+
+The CLI runs ``numbers buy`` and ``numbers list`` as separate processes, and
+two programs may use one sandbox file at once: every change is one statement
+or one ``BEGIN IMMEDIATE`` transaction, so SQLite's file locking keeps them
+consistent. Calls run in a worker thread because waiting for another
+process's lock (up to the ``timeout`` setting) must not stall the event loop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+import anyio.to_thread
+
+from .._models import ActiveNumber
+from ..errors import ConfigurationError, NumbersError, ProviderUnavailableError
+from ._store import Change, ListFilter, Row, Store
+
+__all__ = ["SqliteStore"]
+
+T = TypeVar("T")
+
+_SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE numbers (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,  -- AUTOINCREMENT: never reused, list cursors stay valid
+    e164 TEXT NOT NULL UNIQUE,
+    account_id TEXT NOT NULL,
+    number_type TEXT NOT NULL,
+    iso_country TEXT,
+    friendly_name TEXT,
+    national TEXT NOT NULL,
+    record TEXT NOT NULL
+);
+CREATE INDEX numbers_by_account ON numbers (account_id, seq);
+"""
+_COLUMNS = "seq, e164, account_id, number_type, iso_country, friendly_name, national, record"
+
+# Result codes (the low byte of extended ones) meaning the file itself is unusable.
+_BAD_FILE = {
+    3,  # SQLITE_PERM
+    8,  # SQLITE_READONLY
+    11,  # SQLITE_CORRUPT
+    14,  # SQLITE_CANTOPEN
+    26,  # SQLITE_NOTADB
+}
+
+
+def _glob(pattern: str) -> str:
+    # ``contains`` uses ``*`` for one digit; GLOB's one-character wildcard is ``?``.
+    return f"*{pattern.replace('*', '?')}*"
+
+
+class SqliteStore(Store):
+    """Ownership state in the SQLite file at ``path`` (created with its parent directories)."""
+
+    def __init__(self, path: Path, *, timeout: float) -> None:
+        self.path = path
+        self._timeout = timeout
+        # One connection per store, used by one worker thread at a time: a
+        # connection carries transaction state that threads must not interleave.
+        self._lock = threading.Lock()
+        self._connection: sqlite3.Connection | None = None
+
+    # -- plumbing -------------------------------------------------------------------
+
+    async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        return await anyio.to_thread.run_sync(self._locked, work)
+
+    def _locked(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        with self._lock:
+            try:
+                return work(self._connect())
+            except NumbersError:
+                raise
+            except sqlite3.Error as exc:
+                raise self._error(exc) from exc
+            except OSError as exc:
+                raise ConfigurationError(
+                    f"sandbox: cannot use {str(self.path)!r}: {exc.strerror or exc}", setting="path"
+                ) from exc
+
+    def _error(self, exc: sqlite3.Error) -> NumbersError:
+        code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+        if code in _BAD_FILE:
+            return ConfigurationError(
+                f"sandbox: {str(self.path)!r} is not a usable sandbox database ({exc})", setting="path"
+            )
+        return ProviderUnavailableError(
+            f"the sandbox database is unavailable ({exc})", provider="sandbox", code="database-unavailable"
+        )
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._connection is not None:
+            return self._connection
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: no implicit transactions; the ones below are explicit.
+        connection = sqlite3.connect(
+            self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
+        )
+        try:
+            # WAL lets readers in one process go on while another writes.
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.create_function("casefold", 1, _casefold, deterministic=True)
+            with _transaction(connection):
+                self._prepare(connection)
+        except BaseException:
+            connection.close()
+            raise
+        self._connection = connection
+        return connection
+
+    def _prepare(self, db: sqlite3.Connection) -> None:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version == _SCHEMA_VERSION:
+            return
+        if version != 0:
+            raise ConfigurationError(
+                f"sandbox: {str(self.path)!r} has schema version {version}, "
+                f"this numbers-core reads version {_SCHEMA_VERSION}",
+                setting="path",
+            )
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                db.execute(statement)
+        db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+
+    async def aclose(self) -> None:
+        def close() -> None:
+            with self._lock:
+                if self._connection is not None:
+                    self._connection.close()
+                    self._connection = None
+
+        await anyio.to_thread.run_sync(close)
+
+    # -- the store ------------------------------------------------------------------
+
+    async def taken(self, numbers: Sequence[str]) -> set[str]:
+        def work(db: sqlite3.Connection) -> set[str]:
+            marks = ", ".join("?" * len(numbers))
+            rows = db.execute(f"SELECT e164 FROM numbers WHERE e164 IN ({marks})", tuple(numbers))  # noqa: S608 - only placeholders
+            return {e164 for (e164,) in rows}
+
+        return await self._run(work) if numbers else set()
+
+    async def claim(self, number: ActiveNumber) -> bool:
+        row = Row.of(0, number)
+
+        def work(db: sqlite3.Connection) -> bool:
+            # One statement: atomic across processes, and the UNIQUE e164 decides the race.
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO numbers "
+                "(e164, account_id, number_type, iso_country, friendly_name, national, record) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    row.e164,
+                    row.account_id,
+                    row.number_type,
+                    row.iso_country,
+                    row.friendly_name,
+                    row.national,
+                    row.record,
+                ),
+            )
+            return cursor.rowcount == 1
+
+        return await self._run(work)
+
+    async def get(self, e164: str, account_id: str) -> ActiveNumber | None:
+        def work(db: sqlite3.Connection) -> ActiveNumber | None:
+            found = _owned(db, e164, account_id)
+            return found.number() if found is not None else None
+
+        return await self._run(work)
+
+    async def update(self, e164: str, account_id: str, change: Change) -> ActiveNumber | None:
+        def work(db: sqlite3.Connection) -> ActiveNumber | None:
+            # The write lock is held from before the read: no other process can
+            # change the row in between.
+            with _transaction(db):
+                found = _owned(db, e164, account_id)
+                if found is None:
+                    return None
+                changed = change(found.number())
+                row = Row.of(found.seq, changed)
+                db.execute(
+                    "UPDATE numbers SET account_id = ?, friendly_name = ?, record = ? WHERE seq = ?",
+                    (row.account_id, row.friendly_name, row.record, row.seq),
+                )
+                return changed
+
+        return await self._run(work)
+
+    async def remove(self, e164: str, account_id: str) -> bool:
+        def work(db: sqlite3.Connection) -> bool:
+            cursor = db.execute("DELETE FROM numbers WHERE e164 = ? AND account_id = ?", (e164, account_id))
+            return cursor.rowcount == 1
+
+        return await self._run(work)
+
+    async def page(self, account_id: str, after: int, size: int, where: ListFilter) -> list[Row]:
+        clauses = ["account_id = ?", "seq > ?"]
+        values: list[object] = [account_id, after]
+        if where.contains is not None:
+            clauses.append("(national GLOB ? OR substr(e164, 2) GLOB ?)")
+            values += [_glob(where.contains)] * 2
+        if where.friendly_name is not None:
+            clauses.append("casefold(friendly_name) = ?")
+            values.append(where.friendly_name.casefold())
+        if where.number_type is not None:
+            clauses.append("number_type = ?")
+            values.append(where.number_type.value)
+        if where.country is not None:
+            clauses.append("(iso_country IS NULL OR iso_country = ?)")
+            values.append(where.country)
+        values.append(size)
+        query = f"SELECT {_COLUMNS} FROM numbers WHERE {' AND '.join(clauses)} ORDER BY seq LIMIT ?"  # noqa: S608 - fixed clauses
+
+        def work(db: sqlite3.Connection) -> list[Row]:
+            return [Row(*columns) for columns in db.execute(query, values).fetchall()]
+
+        return await self._run(work)
+
+
+def _owned(db: sqlite3.Connection, e164: str, account_id: str) -> Row | None:
+    found = db.execute(
+        f"SELECT {_COLUMNS} FROM numbers WHERE e164 = ? AND account_id = ?",  # noqa: S608 - fixed columns
+        (e164, account_id),
+    ).fetchone()
+    return Row(*found) if found is not None else None
+
+
+def _casefold(text: str | None) -> str | None:
+    return text.casefold() if text is not None else None
+
+
+@contextlib.contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    # IMMEDIATE takes the write lock up front: a deferred transaction that reads
+    # then writes can deadlock with another process doing the same.
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")

@@ -1,0 +1,186 @@
+"""Who owns which number: the sandbox's ownership state, and its in-memory keeping.
+
+A store holds one row per owned number, whoever owns it, so that no two
+accounts sharing a store can own the same number. Numbers are kept as the
+JSON of their :class:`ActiveNumber`, in memory exactly as in SQLite, so both
+stores hand back fresh, equal objects and refuse the same configurations.
+"""
+
+from __future__ import annotations
+
+import abc
+import bisect
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import anyio.lowlevel
+import phonenumbers
+
+from .._models import ActiveNumber, NumberType
+from .._provider import _matches_pattern
+
+__all__ = ["ListFilter", "MemoryStore", "Row", "Store"]
+
+Change = Callable[[ActiveNumber], ActiveNumber]
+
+
+@dataclass(frozen=True)
+class Row:
+    """One owned number as a store keeps it."""
+
+    seq: int  # purchase order, never reused: the cursor of list pages
+    e164: str
+    account_id: str
+    number_type: str
+    iso_country: str | None
+    friendly_name: str | None
+    national: str
+    record: str  # the ActiveNumber as JSON
+
+    @classmethod
+    def of(cls, seq: int, number: ActiveNumber) -> Row:
+        return cls(
+            seq=seq,
+            e164=number.phone_number,
+            account_id=number.account_id or "",
+            number_type=number.number_type.value,
+            iso_country=number.geography.iso_country,
+            friendly_name=number.friendly_name,
+            national=str(phonenumbers.parse(number.phone_number, None).national_number),
+            record=number.model_dump_json(),
+        )
+
+    def number(self) -> ActiveNumber:
+        return ActiveNumber.model_validate_json(self.record)
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    """The filters of ``Provider.list`` the stores apply themselves (already normalised)."""
+
+    contains: str | None = None
+    friendly_name: str | None = None
+    number_type: NumberType | None = None
+    country: str | None = None
+
+    def admits(self, row: Row) -> bool:
+        return (
+            (
+                self.contains is None
+                or _matches_pattern(row.national, self.contains)
+                or _matches_pattern(row.e164[1:], self.contains)
+            )
+            and (
+                self.friendly_name is None
+                or (row.friendly_name or "").casefold() == self.friendly_name.casefold()
+            )
+            and (self.number_type is None or row.number_type == self.number_type.value)
+            and (self.country is None or row.iso_country in (None, self.country))
+        )
+
+
+class Store(abc.ABC):
+    """Ownership state. Every method is atomic with respect to every other caller."""
+
+    @abc.abstractmethod
+    async def taken(self, numbers: Sequence[str]) -> set[str]:
+        """Which of ``numbers`` someone owns."""
+
+    @abc.abstractmethod
+    async def claim(self, number: ActiveNumber) -> bool:
+        """Record ``number`` as owned by its account; False if anyone owns it already."""
+
+    @abc.abstractmethod
+    async def get(self, e164: str, account_id: str) -> ActiveNumber | None:
+        """The number, if ``account_id`` owns it."""
+
+    @abc.abstractmethod
+    async def update(self, e164: str, account_id: str, change: Change) -> ActiveNumber | None:
+        """Replace the number ``account_id`` owns by ``change(number)``; None if not owned."""
+
+    @abc.abstractmethod
+    async def remove(self, e164: str, account_id: str) -> bool:
+        """Forget the number if ``account_id`` owns it; False if not."""
+
+    @abc.abstractmethod
+    async def page(self, account_id: str, after: int, size: int, where: ListFilter) -> list[Row]:
+        """Up to ``size`` rows of ``account_id`` with ``seq > after`` that ``where`` admits, in order."""
+
+    @abc.abstractmethod
+    async def aclose(self) -> None:
+        """Let go of files and connections; the store may be used again afterwards."""
+
+
+class MemoryStore(Store):
+    """State that lives as long as the provider object.
+
+    Every method does its work in one synchronous stretch after a single
+    checkpoint, and tasks only switch at awaits: no other task can see or
+    change the state half way, so no lock is needed (an ``anyio.Lock`` here
+    would guard nothing).
+    """
+
+    def __init__(self) -> None:
+        self._rows: dict[str, Row] = {}
+        self._order: list[int] = []  # seq of every row, ascending
+        self._by_seq: dict[int, str] = {}
+        self._last_seq = 0
+
+    async def aclose(self) -> None:
+        """Nothing to let go of: the state lives as long as the object."""
+
+    async def taken(self, numbers: Sequence[str]) -> set[str]:
+        await anyio.lowlevel.checkpoint()
+        return {e164 for e164 in numbers if e164 in self._rows}
+
+    async def claim(self, number: ActiveNumber) -> bool:
+        await anyio.lowlevel.checkpoint()
+        if number.phone_number in self._rows:
+            return False
+        self._last_seq += 1
+        self._put(Row.of(self._last_seq, number))
+        self._order.append(self._last_seq)
+        return True
+
+    def _put(self, row: Row) -> None:
+        self._rows[row.e164] = row
+        self._by_seq[row.seq] = row.e164
+
+    def _owned(self, e164: str, account_id: str) -> Row | None:
+        row = self._rows.get(e164)
+        return row if row is not None and row.account_id == account_id else None
+
+    async def get(self, e164: str, account_id: str) -> ActiveNumber | None:
+        await anyio.lowlevel.checkpoint()
+        row = self._owned(e164, account_id)
+        return row.number() if row is not None else None
+
+    async def update(self, e164: str, account_id: str, change: Change) -> ActiveNumber | None:
+        await anyio.lowlevel.checkpoint()
+        row = self._owned(e164, account_id)
+        if row is None:
+            return None
+        changed = change(row.number())
+        self._put(Row.of(row.seq, changed))
+        return changed
+
+    async def remove(self, e164: str, account_id: str) -> bool:
+        await anyio.lowlevel.checkpoint()
+        row = self._owned(e164, account_id)
+        if row is None:
+            return False
+        del self._rows[e164]
+        del self._by_seq[row.seq]
+        del self._order[bisect.bisect_left(self._order, row.seq)]
+        return True
+
+    async def page(self, account_id: str, after: int, size: int, where: ListFilter) -> list[Row]:
+        await anyio.lowlevel.checkpoint()
+        found: list[Row] = []
+        for seq in self._order[bisect.bisect_right(self._order, after) :]:
+            row = self._rows[self._by_seq[seq]]
+            if row.account_id == account_id and where.admits(row):
+                found.append(row)
+                if len(found) == size:
+                    break
+        return found
