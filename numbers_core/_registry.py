@@ -6,22 +6,35 @@ would be, and every one is imported only when asked for.
 
 from __future__ import annotations
 
+import inspect
+import os
+import traceback
+import typing
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
 import httpx
-from pydantic import ValidationError
+from pydantic import Secret, SecretBytes, SecretStr, ValidationError
 
 from ._provider import Provider
-from .errors import ConfigurationError
+from ._settings import ProviderSettings
+from .errors import ConfigurationError, NumbersError
 
 __all__ = ["ENTRY_POINT_GROUP", "connect", "load_provider", "provider_names"]
 
 ENTRY_POINT_GROUP = "numbers_core.providers"
 
+_HIDDEN = "**********"
+
 
 def _entry_points() -> dict[str, EntryPoint]:
-    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    # Not cached: a distribution installed (or put on sys.path) at run time must
+    # be found, and one look-up costs milliseconds next to connecting.
+    found: dict[str, EntryPoint] = {}
+    for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+        # The first on sys.path wins, as for imports.
+        found.setdefault(entry_point.name, entry_point)
+    return found
 
 
 def provider_names() -> list[str]:
@@ -46,13 +59,49 @@ def load_provider(name: str) -> type[Provider]:
         raise ConfigurationError(
             f"provider {name!r} ({found.value}) is not a numbers_core.Provider", setting="provider"
         )
+    if inspect.isabstract(cls):
+        missing = ", ".join(sorted(getattr(cls, "__abstractmethods__", ())))
+        raise ConfigurationError(
+            f"provider {name!r} ({found.value}) does not implement {missing}", setting="provider"
+        )
+    model = cls.settings_model
+    if not (isinstance(model, type) and issubclass(model, ProviderSettings)):
+        raise ConfigurationError(
+            f"provider {name!r} ({found.value}): settings_model is not a numbers_core.ProviderSettings",
+            setting="provider",
+        )
     return cls
 
 
-def _settings_error(name: str, profile: str | None, exc: ValidationError) -> ConfigurationError:
+def _is_secret(annotation: Any) -> bool:
+    origin = typing.get_origin(annotation) or annotation
+    if isinstance(origin, type) and issubclass(origin, SecretStr | SecretBytes | Secret):
+        return True
+    return any(_is_secret(argument) for argument in typing.get_args(annotation))
+
+
+def _secret_values(model: type[ProviderSettings], values: dict[str, Any]) -> list[str]:
+    """The secrets among ``values``, as the text they would show as."""
+    secrets = []
+    for setting, field in model.model_fields.items():
+        value = values.get(setting)
+        if not _is_secret(field.annotation) or value is None:
+            continue
+        if isinstance(value, SecretStr | SecretBytes | Secret):
+            value = value.get_secret_value()
+        if isinstance(value, bytes):
+            value = value.decode(errors="replace")
+        if isinstance(value, str) and value:
+            secrets.append(value)
+    return secrets
+
+
+def _settings_error(
+    name: str, profile: str | None, exc: ValidationError, secrets: list[str]
+) -> ConfigurationError:
     problems = []
     first: str | None = None
-    for error in exc.errors():
+    for error in exc.errors(include_url=False, include_input=False, include_context=False):
         setting = ".".join(str(part) for part in error["loc"]) or "settings"
         first = first or setting
         if error["type"] == "missing":
@@ -62,7 +111,28 @@ def _settings_error(name: str, profile: str | None, exc: ValidationError) -> Con
         else:
             problems.append(f"{setting}: {error['msg'].removeprefix('Value error, ')}")
     where = f" in profile {profile!r}" if profile else ""
-    return ConfigurationError(f"{name}{where}: " + "; ".join(problems), setting=first, profile=profile)
+    message = f"{name}{where}: " + "; ".join(problems)
+    # Pydantic never shows the input here, but an adapter's validator may have put
+    # the value into its own message.
+    for secret in secrets:
+        message = message.replace(secret, _HIDDEN)
+    return ConfigurationError(message, setting=first, profile=profile)
+
+
+def _setup_error(name: str, profile: str | None, exc: Exception) -> ConfigurationError:
+    # Neither the exception's text nor the exception itself (as a cause) is kept:
+    # an adapter's bug may have put a setting's value into it. Where it happened is safe.
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" at {os.path.basename(frames[-1].filename)}:{frames[-1].lineno}" if frames else ""
+    return ConfigurationError(
+        f"provider {name!r} could not be set up: {type(exc).__name__}{where}", profile=profile
+    )
+
+
+def _instantiate(
+    cls: type[Provider], values: dict[str, Any], http_client: httpx.AsyncClient | None
+) -> Provider:
+    return cls(cls.settings_model.model_validate(values), http_client=http_client)
 
 
 def connect(
@@ -70,26 +140,38 @@ def connect(
     /,
     *,
     profile: str | None = None,
-    config_file: str | None = None,
+    config_file: str | os.PathLike[str] | None = None,
     http_client: httpx.AsyncClient | None = None,
     **settings: Any,
 ) -> Provider:
     """A provider, ready to use (``async with nc.connect("sandbox") as carrier``).
 
-    With a provider name, ``settings`` are its settings (over any found in
-    the environment). With ``profile`` (or neither), settings come from the
-    config file and ``NUMBERS_…`` environment variables; with nothing
+    With a provider name, ``settings`` are its settings (over any
+    ``NUMBERS_<PROVIDER>_<SETTING>`` environment variables); no profile is
+    used unless ``profile`` is given too. With ``profile``, or with neither,
+    settings come from the config file and the environment; with nothing
     configured at all, the sandbox. Any problem is a ConfigurationError
     naming the setting, raised before any network I/O.
     """
+    # Imported here: the configuration module looks providers up in this one.
     from ._config import resolve
 
+    if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
+        raise ConfigurationError(
+            f"http_client: expected an httpx.AsyncClient, got {type(http_client).__name__}",
+            setting="http_client",
+        )
     name, values, used_profile = resolve(
         provider, profile=profile, config_file=config_file, overrides=settings
     )
     cls = load_provider(name)
     try:
-        parsed = cls.settings_model.model_validate(values)
+        return _instantiate(cls, values, http_client)
     except ValidationError as exc:
-        raise _settings_error(name, used_profile, exc) from None
-    return cls(parsed, http_client=http_client)
+        problem = _settings_error(name, used_profile, exc, _secret_values(cls.settings_model, values))
+    except NumbersError:
+        raise
+    except Exception as exc:  # an adapter's bug must still surface as the contract's error
+        problem = _setup_error(name, used_profile, exc)
+    # Raised outside the handler so that the original exception is not kept as its context.
+    raise problem

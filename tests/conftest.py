@@ -6,6 +6,9 @@ module); the ``anyio_backend`` fixture below parametrizes them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 
 
@@ -27,3 +30,32 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyt
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.chdir(home)
+
+
+@pytest.fixture
+def install_distribution(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[..., Path]:
+    """Make a distribution visible to importlib.metadata, as installing it would.
+
+    ``install_distribution("acme-numbers", {"acme": "acme_numbers:Acme"}, modules={"acme_numbers": src})``
+    writes ``acme_numbers-1.0.dist-info`` (METADATA, entry_points.txt in the
+    ``numbers_core.providers`` group) and the modules into a fresh directory put
+    first on sys.path; everything is undone after the test.
+    """
+    import sys
+
+    def install(name: str, providers: dict[str, str], *, modules: dict[str, str] | None = None) -> Path:
+        root = tmp_path_factory.mktemp("site")
+        info = root / f"{name.replace('-', '_')}-1.0.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+        lines = [f"{key} = {value}" for key, value in providers.items()]
+        (info / "entry_points.txt").write_text("[numbers_core.providers]\n" + "\n".join(lines) + "\n")
+        for module, source in (modules or {}).items():
+            (root / f"{module}.py").write_text(source)
+            monkeypatch.delitem(sys.modules, module, raising=False)
+        monkeypatch.syspath_prepend(str(root))
+        return root
+
+    return install
