@@ -1,0 +1,285 @@
+"""Option groups shared by several commands.
+
+``search`` and ``buy --count`` take the same search criteria, ``configure`` and
+``buy`` the same configuration options. Each group is declared once here and
+added to a command by a decorator, which hands the command one finished value
+(the criteria given, the configuration fields given) instead of twenty loose
+parameters.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import inspect
+import json
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from numbers_core import NumberConfig, NumberType
+from numbers_core.adapter import build
+
+__all__ = [
+    "Clearable",
+    "NumberTypeChoice",
+    "config_options",
+    "number_config",
+    "search_options",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: The number types one can search or filter for; "unknown" only describes what a carrier reported.
+NumberTypeChoice = enum.StrEnum(  # type: ignore[misc]
+    "NumberTypeChoice", [(kind.name, kind.value) for kind in NumberType if kind is not NumberType.UNKNOWN]
+)
+
+
+class HttpMethod(enum.StrEnum):
+    GET = "GET"
+    POST = "POST"
+
+
+class Clearable(enum.StrEnum):
+    """NumberConfig fields ``configure --clear`` can remove."""
+
+    FRIENDLY_NAME = "friendly_name"
+    VOICE = "voice"
+    SMS = "sms"
+    STATUS_CALLBACK = "status_callback"
+    EMERGENCY_ADDRESS_ID = "emergency_address_id"
+
+
+def _plain(value: Any) -> Any:
+    # The models validate plain strings; the CLI's choice enums are only for parsing.
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+_SEARCH_PANEL = "Search criteria"
+_CONFIG_PANEL = "Configuration"
+
+
+def _param(name: str, annotation: Any, default: Any = None) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+
+
+def _text(name: str, flag: str, help_text: str, panel: str, metavar: str = "TEXT") -> inspect.Parameter:
+    return _param(
+        name,
+        Annotated[str | None, typer.Option(flag, help=help_text, metavar=metavar, rich_help_panel=panel)],
+    )
+
+
+def _flag(name: str, flag: str, help_text: str, panel: str) -> inspect.Parameter:
+    return _param(name, Annotated[bool, typer.Option(flag, help=help_text, rich_help_panel=panel)], False)
+
+
+def _method(name: str, flag: str, help_text: str) -> inspect.Parameter:
+    return _param(
+        name,
+        Annotated[
+            HttpMethod | None,
+            typer.Option(flag, help=help_text, case_sensitive=False, rich_help_panel=_CONFIG_PANEL),
+        ],
+    )
+
+
+def _add_params(
+    params: Sequence[inspect.Parameter], into: str, collect: Callable[[dict[str, Any]], Any]
+) -> Callable[[F], F]:
+    """Give a command ``params`` as options; it receives ``collect(values)`` as ``into``.
+
+    typer reads a command's options from its signature, so the wrapper
+    advertises the command's own parameters plus ``params``.
+    """
+    names = [param.name for param in params]
+
+    def decorate(command: F) -> F:
+        signature = inspect.signature(command, eval_str=True)
+        own = [param for param in signature.parameters.values() if param.name != into]
+
+        @functools.wraps(command)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            values = {name: kwargs.pop(name) for name in names}
+            return command(*args, **kwargs, **{into: collect(values)})
+
+        wrapper.__signature__ = signature.replace(parameters=[*own, *params])  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+# -- search criteria (the SearchQuery fields) ----------------------------------------------
+
+_SEARCH = [
+    _text("country", "--country", "ISO 3166 alpha-2 country (default US)", _SEARCH_PANEL, "CC"),
+    _param(
+        "number_type",
+        Annotated[
+            NumberTypeChoice | None,
+            typer.Option("--type", help="Number type (default local)", rich_help_panel=_SEARCH_PANEL),
+        ],
+    ),
+    _text("area_code", "--area-code", "Area code", _SEARCH_PANEL, "DIGITS"),
+    _text(
+        "contains",
+        "--contains",
+        "Digits or letters (phone keypad) in the number; * is any one digit",
+        _SEARCH_PANEL,
+        "PATTERN",
+    ),
+    _text("starts_with", "--starts-with", "National number starts with", _SEARCH_PANEL, "DIGITS"),
+    _text("ends_with", "--ends-with", "Number ends with", _SEARCH_PANEL, "DIGITS"),
+    _text("region", "--region", "Region or state (CA)", _SEARCH_PANEL),
+    _text("locality", "--locality", "City", _SEARCH_PANEL),
+    _text("postal_code", "--postal-code", "Postal code", _SEARCH_PANEL),
+    _text("rate_center", "--rate-center", "Rate center", _SEARCH_PANEL),
+    _text("lata", "--lata", "LATA", _SEARCH_PANEL, "DIGITS"),
+    _text("near_number", "--near-number", "Near this phone number", _SEARCH_PANEL, "NUMBER"),
+    _text("near_lat_long", "--near-lat-long", "Near this point", _SEARCH_PANEL, "LAT,LONG"),
+    _param(
+        "distance",
+        Annotated[
+            int | None,
+            typer.Option(
+                "--distance",
+                help="Miles around --near-number or --near-lat-long",
+                metavar="MILES",
+                rich_help_panel=_SEARCH_PANEL,
+            ),
+        ],
+    ),
+    _flag("voice", "--voice", "Must take voice calls", _SEARCH_PANEL),
+    _flag("sms", "--sms", "Must take SMS", _SEARCH_PANEL),
+    _flag("mms", "--mms", "Must take MMS", _SEARCH_PANEL),
+    _flag("fax", "--fax", "Must take fax", _SEARCH_PANEL),
+    _flag(
+        "exclude_address_required",
+        "--exclude-address-required",
+        "Skip numbers that need an address on file",
+        _SEARCH_PANEL,
+    ),
+    _param(
+        "limit",
+        Annotated[
+            int | None,
+            typer.Option(
+                "--limit", help="At most this many results (default 20)", rich_help_panel=_SEARCH_PANEL
+            ),
+        ],
+    ),
+]
+
+
+def _criteria(values: dict[str, Any]) -> dict[str, Any]:
+    # Only what the user gave: a default sent explicitly would count as a filter
+    # the provider must support.
+    return {name: _plain(value) for name, value in values.items() if value is not None and value is not False}
+
+
+def search_options(command: F) -> F:
+    """Add the search criteria; the command receives them as ``criteria: dict``."""
+    return _add_params(_SEARCH, "criteria", _criteria)(command)
+
+
+# -- configuration (the NumberConfig fields) -----------------------------------------------
+
+_ROUTE_FIELDS = ("url", "method", "fallback_url", "fallback_method", "application_id")
+_ROUTE_HELP = {
+    "url": "URL {what} go to",
+    "method": "HTTP method for the {kind} URL",
+    "fallback_url": "URL {what} go to when the first fails",
+    "fallback_method": "HTTP method for the {kind} fallback URL",
+    "application_id": "Carrier application that handles {what} (Twilio app SID, Kazoo callflow, …)",
+}
+
+
+def _route_params(kind: str, what: str) -> list[inspect.Parameter]:
+    params = []
+    for field in _ROUTE_FIELDS:
+        name, flag = f"{kind}_{field}", f"--{kind}-{field.replace('_', '-')}"
+        help_text = _ROUTE_HELP[field].format(kind=kind, what=what)
+        if field.endswith("method"):
+            params.append(_method(name, flag, help_text))
+        else:
+            params.append(_text(name, flag, help_text, _CONFIG_PANEL, "URL" if "url" in field else "ID"))
+    return params
+
+
+_CONFIG = [
+    _text("friendly_name", "--friendly-name", "Name shown for the number", _CONFIG_PANEL),
+    *_route_params("voice", "calls"),
+    *_route_params("sms", "messages"),
+    _text("status_callback", "--status-callback", "URL told about status changes", _CONFIG_PANEL, "URL"),
+    _method("status_callback_method", "--status-callback-method", "HTTP method for the status callback"),
+    _text("emergency_address_id", "--emergency-address-id", "Emergency (E911) address", _CONFIG_PANEL, "ID"),
+    _param(
+        "extra",
+        Annotated[
+            list[str] | None,
+            typer.Option(
+                "--extra",
+                help="Provider-specific setting; VALUE is JSON where it parses (repeatable)",
+                metavar="KEY=VALUE",
+                rich_help_panel=_CONFIG_PANEL,
+            ),
+        ],
+    ),
+]
+
+
+def _extra(pairs: list[str]) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key.strip():
+            raise typer.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="'--extra'")
+        try:
+            extra[key.strip()] = json.loads(text)
+        except ValueError:
+            extra[key.strip()] = text
+    return extra
+
+
+def _config(values: dict[str, Any]) -> dict[str, Any]:
+    """The NumberConfig fields given, as a dict (nested routes only with what was given)."""
+    values = {name: _plain(value) for name, value in values.items()}
+    data: dict[str, Any] = {}
+    if values["friendly_name"] is not None:
+        data["friendly_name"] = values["friendly_name"]
+    for kind in ("voice", "sms"):
+        route = {
+            field: values[f"{kind}_{field}"]
+            for field in _ROUTE_FIELDS
+            if values[f"{kind}_{field}"] is not None
+        }
+        if route:
+            data[kind] = route
+    callback = {
+        field: value
+        for field, value in (("url", values["status_callback"]), ("method", values["status_callback_method"]))
+        if value is not None
+    }
+    if callback:
+        data["status_callback"] = callback
+    if values["emergency_address_id"] is not None:
+        data["emergency_address_id"] = values["emergency_address_id"]
+    if values["extra"]:
+        data["extra"] = _extra(values["extra"])
+    return data
+
+
+def config_options(command: F) -> F:
+    """Add the configuration options; the command receives ``config: dict`` (only what was given).
+
+    Turn it into a NumberConfig with :func:`number_config` once any further
+    fields (``--clear``) are merged in.
+    """
+    return _add_params(_CONFIG, "config", _config)(command)
+
+
+def number_config(data: dict[str, Any]) -> NumberConfig:
+    """A NumberConfig whose ``model_fields_set`` is exactly what ``data`` holds."""
+    return build(NumberConfig, None, data)

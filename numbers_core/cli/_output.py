@@ -1,0 +1,354 @@
+"""What the commands print: rich tables for people, JSON for programs.
+
+Data goes to stdout; progress, notes and errors to stderr, so that
+``numbers --json list | jq`` always sees clean JSON. Every value from a
+carrier is shown as plain text, never as rich markup.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from numbers_core import ActiveNumber, AvailableNumber, Capabilities, Geography, NumberConfig, Route
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+    from ._buy import Purchases
+
+__all__ = [
+    "NumberStream",
+    "Output",
+    "ProviderColumn",
+    "note",
+    "progress",
+    "stderr_console",
+    "stdout_console",
+    "write_json",
+]
+
+
+_PIPE_WIDTH = 1000
+
+
+def stdout_console() -> Console:
+    from rich.console import Console
+
+    # Piped output goes to programs, files and pagers: a row is never wrapped at 80
+    # columns there (COLUMNS still rules when set).
+    wide = not sys.stdout.isatty() and "COLUMNS" not in os.environ
+    return Console(highlight=False, emoji=False, width=_PIPE_WIDTH if wide else None)
+
+
+def stderr_console() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, emoji=False)
+
+
+def note(message: str) -> None:
+    """A remark for the person at the terminal, kept out of stdout."""
+    stderr_console().print(message, style="dim", markup=False, soft_wrap=True)
+
+
+@contextlib.contextmanager
+def progress(total: int, description: str) -> Iterator[Callable[[], None]]:
+    """A progress bar on stderr for work of several steps; call the value after each step.
+
+    Only shown on a terminal: in a pipe or a log it would be noise.
+    """
+    console = stderr_console()
+    if total < 2 or not console.is_terminal:
+        yield lambda: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda: bar.advance(task)
+
+
+class ProviderColumn(NamedTuple):
+    """One provider in the feature matrix; ``features`` None when the class cannot tell."""
+
+    name: str
+    features: frozenset[str] | None
+    note: str | None
+
+
+def write_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def dump(model: ActiveNumber | AvailableNumber) -> dict[str, Any]:
+    return model.model_dump(mode="json")
+
+
+# -- cell text --------------------------------------------------------------------------
+
+
+def capabilities_text(capabilities: Capabilities) -> str:
+    return " ".join(name for name in ("voice", "sms", "mms", "fax") if getattr(capabilities, name))
+
+
+def place_text(geography: Geography) -> str:
+    parts = (geography.locality, geography.region, geography.iso_country)
+    return ", ".join(part for part in parts if part)
+
+
+def _route_text(route: Route) -> str:
+    parts = [" ".join(part for part in (route.method, route.url) if part)]
+    if route.fallback_url:
+        parts.append(f"fallback {' '.join(p for p in (route.fallback_method, route.fallback_url) if p)}")
+    if route.application_id:
+        parts.append(f"application {route.application_id}")
+    return "; ".join(part for part in parts if part)
+
+
+def _config_rows(config: NumberConfig) -> list[tuple[str, str]]:
+    rows = []
+    if config.voice is not None:
+        rows.append(("Voice", _route_text(config.voice)))
+    if config.sms is not None:
+        rows.append(("SMS", _route_text(config.sms)))
+    if config.status_callback is not None:
+        callback = config.status_callback
+        rows.append(("Status callback", " ".join(p for p in (callback.method, callback.url) if p)))
+    if config.emergency_address_id:
+        rows.append(("Emergency address", config.emergency_address_id))
+    if config.extra:
+        rows.append(("Extra", json.dumps(config.extra, ensure_ascii=False, sort_keys=True)))
+    return rows
+
+
+def detail_rows(number: ActiveNumber) -> list[tuple[str, str]]:
+    """Everything known about an owned number, as label/value pairs (blank ones left out)."""
+    geography = number.geography
+    coordinates = (
+        f"{geography.latitude}, {geography.longitude}"
+        if geography.latitude is not None and geography.longitude is not None
+        else None
+    )
+    rows: list[tuple[str, str | None]] = [
+        ("Number", number.phone_number),
+        ("ID", number.id),
+        ("Provider", number.provider),
+        ("Account", number.account_id),
+        ("Type", number.number_type.value),
+        ("Status", number.status.value),
+        ("Name", number.friendly_name or number.config.friendly_name),
+        ("Capabilities", capabilities_text(number.capabilities)),
+        ("Location", place_text(geography)),
+        ("Postal code", geography.postal_code),
+        ("Rate center", geography.rate_center),
+        ("LATA", geography.lata),
+        ("Coordinates", coordinates),
+        *_config_rows(number.config),
+        ("Created", number.created_at.isoformat() if number.created_at else None),
+        ("Updated", number.updated_at.isoformat() if number.updated_at else None),
+    ]
+    return [(label, value) for label, value in rows if value]
+
+
+# -- tables -----------------------------------------------------------------------------
+
+# Owned numbers, in `list`, `buy`: (header, width when streamed).
+_OWNED_COLUMNS = [
+    ("Number", 16),
+    ("Type", 10),
+    ("Status", 9),
+    ("Name", 24),
+    ("Capabilities", 17),
+    ("Location", 28),
+]
+
+
+def _owned_cells(number: ActiveNumber) -> list[str]:
+    return [
+        number.phone_number,
+        number.number_type.value,
+        number.status.value,
+        number.friendly_name or number.config.friendly_name or "",
+        capabilities_text(number.capabilities),
+        place_text(number.geography),
+    ]
+
+
+def _table(headers: Iterable[str], *, justify: str = "left") -> Table:
+    from rich import box
+    from rich.table import Table
+
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
+    for index, header in enumerate(headers):
+        # The first column (the phone number, the feature) must never be wrapped or cut.
+        table.add_column(header, no_wrap=index == 0, justify="left" if index == 0 else justify)  # type: ignore[arg-type]
+    return table
+
+
+def _print_rows(headers: list[str], rows: list[list[str]]) -> None:
+    """A table of ``rows``, leaving out columns no row has a value in."""
+    from rich.text import Text
+
+    kept = [index for index, _ in enumerate(headers) if index == 0 or any(row[index] for row in rows)]
+    table = _table(headers[index] for index in kept)
+    for row in rows:
+        table.add_row(*(Text(row[index]) for index in kept))
+    stdout_console().print(table)
+
+
+class NumberStream:
+    """Owned numbers printed as they arrive, in fixed-width columns.
+
+    A rich Table measures all rows before printing any; ``list`` must show
+    the first page while the next is being fetched.
+    """
+
+    def __init__(self, console: Console) -> None:
+        self._console = console
+        self.count = 0
+
+    def _line(self, cells: Iterable[str], style: str = "") -> None:
+        from rich.text import Text
+
+        line = Text(style=style)
+        for index, (cell, (_, width)) in enumerate(zip(cells, _OWNED_COLUMNS, strict=True)):
+            text = Text(cell)
+            if index < len(_OWNED_COLUMNS) - 1:
+                text.truncate(width, overflow="ellipsis", pad=True)
+                text.append(" ")
+            line.append_text(text)
+        self._console.print(line, soft_wrap=True)
+
+    def add(self, number: ActiveNumber) -> None:
+        if self.count == 0:
+            self._line([header for header, _ in _OWNED_COLUMNS], style="bold")
+        self._line(_owned_cells(number))
+        self.count += 1
+
+
+class _JsonArrayStream:
+    """A JSON array written one element per line as the elements arrive."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def add(self, number: ActiveNumber) -> None:
+        sys.stdout.write(("[\n" if self.count == 0 else ",\n") + json.dumps(dump(number), ensure_ascii=False))
+        sys.stdout.flush()
+        self.count += 1
+
+    def close(self) -> None:
+        sys.stdout.write("[]\n" if self.count == 0 else "\n]\n")
+
+
+class Output:
+    """Prints command results, as tables or (``json=True``) as JSON."""
+
+    def __init__(self, *, json: bool) -> None:
+        self.json = json
+
+    def available(self, numbers: list[AvailableNumber]) -> None:
+        if self.json:
+            write_json([dump(number) for number in numbers])
+            return
+        if not numbers:
+            note("No numbers match.")
+            return
+        headers = ["Number", "Type", "Location", "Capabilities", "Monthly", "Setup", "Address"]
+        rows = [
+            [
+                number.phone_number,
+                number.number_type.value,
+                place_text(number.geography),
+                capabilities_text(number.capabilities),
+                str(number.monthly_price or ""),
+                str(number.setup_price or ""),
+                number.address_requirement.value if number.address_requirement else "",
+            ]
+            for number in numbers
+        ]
+        _print_rows(headers, rows)
+
+    def owned(self, numbers: list[ActiveNumber]) -> None:
+        if numbers:
+            _print_rows(
+                [header for header, _ in _OWNED_COLUMNS], [_owned_cells(number) for number in numbers]
+            )
+
+    @contextlib.contextmanager
+    def stream(self) -> Iterator[Callable[[ActiveNumber], None]]:
+        """A sink for owned numbers, printed as they come."""
+        if self.json:
+            array = _JsonArrayStream()
+            yield array.add
+            # Only a complete listing is closed: a cut-off one stays invalid JSON.
+            array.close()
+            return
+        rows = NumberStream(stdout_console())
+        yield rows.add
+        if rows.count == 0:
+            note("No numbers.")
+
+    def number(self, number: ActiveNumber) -> None:
+        if self.json:
+            write_json(dump(number))
+            return
+        from rich import box
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(box=box.SIMPLE, show_header=False, pad_edge=False)
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column()
+        for label, value in detail_rows(number):
+            table.add_row(label, Text(value))
+        stdout_console().print(table)
+
+    def released(self, e164: str) -> None:
+        if self.json:
+            write_json({"released": e164})
+        else:
+            stdout_console().print(f"Released {e164}", markup=False)
+
+    def purchases(self, purchases: Purchases) -> None:
+        if self.json:
+            write_json(purchases.as_json())
+        else:
+            self.owned(purchases.bought)
+
+    def providers(self, columns: list[ProviderColumn], groups: list[tuple[str, list[str]]]) -> None:
+        """The feature matrix: features down, providers across."""
+        if self.json:
+            write_json(
+                [
+                    {
+                        "name": column.name,
+                        "features": sorted(column.features) if column.features is not None else None,
+                        "note": column.note,
+                    }
+                    for column in columns
+                ]
+            )
+            return
+        console = stdout_console()
+        yes = "✓" if console.encoding.lower().startswith("utf") else "yes"
+        table = _table(["Feature", *(column.name for column in columns)], justify="center")
+        for index, (title, features) in enumerate(groups):
+            if index:
+                table.add_section()
+            table.add_row(title, style="bold")
+            for feature in features:
+                cells = [
+                    "?" if column.features is None else (yes if feature in column.features else "-")
+                    for column in columns
+                ]
+                table.add_row(f"  {feature}", *cells)
+        console.print(table)

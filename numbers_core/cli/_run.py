@@ -1,0 +1,172 @@
+"""Running a command: the carrier, the event loop, and how failures end the process.
+
+Every failure ends in exactly one line on stderr and an exit code: 2 when the
+command cannot work as given (usage, input, configuration, a feature the
+provider lacks), 1 when the carrier or the network failed, 130 on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import anyio
+import typer
+from typer.core import TyperGroup
+
+import numbers_core as nc
+from numbers_core import (
+    ConfigurationError,
+    InvalidInputError,
+    NumbersError,
+    Provider,
+    UnsupportedError,
+)
+
+__all__ = [
+    "EXIT_CARRIER",
+    "EXIT_INTERRUPTED",
+    "EXIT_USAGE",
+    "NumbersGroup",
+    "Target",
+    "UsageFailure",
+    "default_sandbox_path",
+    "exit_code",
+    "fail_usage",
+    "print_error",
+    "run",
+]
+
+T = TypeVar("T")
+
+EXIT_CARRIER = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+SANDBOX = "sandbox"
+
+
+def exit_code(error: NumbersError) -> int:
+    """2 when the command as given cannot work; 1 when the carrier or the network failed."""
+    if isinstance(error, ConfigurationError | InvalidInputError | UnsupportedError):
+        return EXIT_USAGE
+    return EXIT_CARRIER
+
+
+def print_error(message: str) -> None:
+    """One line on stderr, whatever the message holds (carrier bodies can be multi-line)."""
+    typer.echo(typer.style("error:", fg="red", bold=True) + " " + " ".join(message.split()), err=True)
+
+
+class UsageFailure(typer.TyperException):
+    """The command line cannot work as given."""
+
+    exit_code = EXIT_USAGE
+
+
+def fail_usage(message: str) -> NoReturn:
+    """Stop with a usage error (exit 2)."""
+    raise UsageFailure(message)
+
+
+class NumbersGroup(TyperGroup):
+    """The ``numbers`` group: turns every failure into one line and an exit code.
+
+    Runs click in non-standalone mode so that usage errors, library errors
+    and Ctrl-C all come back here instead of becoming tracebacks or
+    multi-line panels.
+    """
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        code = self._run(args, prog_name, complete_var, windows_expand_args, extra)
+        if standalone_mode:
+            raise SystemExit(code)
+        return code
+
+    def _run(
+        self,
+        args: Sequence[str] | None,
+        prog_name: str | None,
+        complete_var: str | None,
+        windows_expand_args: bool,
+        extra: dict[str, Any],
+    ) -> int:
+        try:
+            result = super().main(
+                args,
+                prog_name,
+                complete_var,
+                standalone_mode=False,
+                windows_expand_args=windows_expand_args,
+                **extra,
+            )
+        except typer.TyperException as exc:
+            # typer has shown the help already when the command was missing; it keeps
+            # that exception class private and tells it by name as well.
+            if type(exc).__name__ != "NoArgsIsHelpError":
+                print_error(exc.format_message() + self._placement_hint(exc))
+            return exc.exit_code
+        except (typer.Abort, KeyboardInterrupt):
+            return EXIT_INTERRUPTED
+        except NumbersError as exc:
+            print_error(str(exc))
+            return exit_code(exc)
+        except Exception as exc:  # a bug of ours must still not end in a traceback
+            print_error(f"internal error: {type(exc).__name__}: {exc}")
+            return EXIT_CARRIER
+        # Non-standalone click returns the exit code of typer.Exit, else the command's None.
+        return result if isinstance(result, int) else 0
+
+    def _placement_hint(self, exc: typer.TyperException) -> str:
+        # `numbers list --json` is the natural thing to type; say where the option goes.
+        option = getattr(exc, "option_name", None)
+        if option in {name for param in self.params for name in param.opts}:
+            return f" ({option} goes before the command: numbers {option} … COMMAND)"
+        return ""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Which carrier the global options chose (None: as configured)."""
+
+    provider: str | None = None
+    profile: str | None = None
+
+
+def default_sandbox_path() -> Path:
+    """Where the CLI keeps the sandbox when nothing says otherwise."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("numbers-core")) / "sandbox.sqlite3"
+
+
+async def _connect(target: Target) -> Provider:
+    carrier = nc.connect(target.provider, profile=target.profile)
+    settings = carrier.settings
+    # An in-memory sandbox would forget between `numbers buy` and `numbers list`.
+    if carrier.name != SANDBOX or getattr(settings, "path", None) is not None:
+        return carrier
+    await carrier.aclose()
+    path = str(default_sandbox_path())
+    persistent = type(settings).model_validate({**settings.model_dump(exclude_unset=True), "path": path})
+    return type(carrier)(persistent)
+
+
+def run(target: Target, work: Callable[[Provider], Awaitable[T]]) -> T:
+    """Connect to the target carrier, run ``work`` with it, and close it."""
+
+    async def main() -> T:
+        async with await _connect(target) as carrier:
+            return await work(carrier)
+
+    return anyio.run(main)

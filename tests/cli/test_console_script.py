@@ -1,0 +1,89 @@
+"""The installed ``numbers`` executable, one process per command, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+EXECUTABLE = shutil.which("numbers", path=str(Path(sys.executable).parent))
+pytestmark = pytest.mark.skipif(EXECUTABLE is None, reason="the numbers console script is not installed")
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def numbers() -> Run:
+    """Run the executable with the test's environment (isolated HOME, data directory, NUMBERS_*)."""
+
+    def run(*args: str, **environment: str) -> subprocess.CompletedProcess[str]:
+        assert EXECUTABLE is not None
+        # The timeout only keeps a hung process from hanging the suite.
+        return subprocess.run(  # noqa: S603 - our own console script
+            [EXECUTABLE, *args],
+            capture_output=True,
+            text=True,
+            env={**os.environ, **environment},
+            timeout=120,
+            check=False,
+        )
+
+    return run
+
+
+def test_a_number_bought_in_one_process_is_listed_by_the_next(numbers: Run, sandbox_path: Path) -> None:
+    found = numbers("--json", "search", "--limit", "1")
+    assert found.returncode == 0, found.stderr
+    [offer] = json.loads(found.stdout)
+
+    bought = numbers("buy", offer["phone_number"])
+    assert bought.returncode == 0, bought.stderr
+    assert offer["phone_number"] in bought.stdout
+    assert sandbox_path.exists()
+
+    listed = numbers("list")
+    assert listed.returncode == 0, listed.stderr
+    assert offer["phone_number"] in listed.stdout
+
+    as_json = numbers("--json", "list")
+    assert [entry["phone_number"] for entry in json.loads(as_json.stdout)] == [offer["phone_number"]]
+
+
+def test_without_configuration_the_sandbox_is_kept_in_the_data_directory(numbers: Run) -> None:
+    bought = numbers("--json", "buy", "--count", "2")
+    assert bought.returncode == 0, bought.stderr
+    wanted = sorted(entry["phone_number"] for entry in json.loads(bought.stdout)["bought"])
+    assert len(wanted) == 2
+    assert (Path(os.environ["XDG_DATA_HOME"]) / "numbers-core" / "sandbox.sqlite3").is_file()
+
+    listed = numbers("--json", "list")
+    assert sorted(entry["phone_number"] for entry in json.loads(listed.stdout)) == wanted
+
+
+def test_bad_input_is_one_line_on_stderr_and_a_non_zero_exit(numbers: Run, sandbox_path: Path) -> None:
+    result = numbers("buy", "+1415555")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == ["error: number: '+1415555' is not a valid phone number"]
+    assert "Traceback" not in result.stderr
+
+
+def test_an_unknown_provider_is_one_line(numbers: Run) -> None:
+    result = numbers("--provider", "nope", "list")
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: unknown provider 'nope'")
+
+
+def test_version(numbers: Run) -> None:
+    import numbers_core
+
+    result = numbers("--version")
+    assert result.returncode == 0
+    assert result.stdout == f"numbers-core {numbers_core.__version__}\n"
