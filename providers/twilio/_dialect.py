@@ -1,0 +1,284 @@
+"""What differs between Twilio and SignalWire's Twilio-compatible API.
+
+One codec speaks the 2010-04-01 wire format; a :class:`Dialect` holds every
+difference as data: paths, which search filters the carrier honours, which
+form fields it takes, how its ids look and what its error codes mean.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from numbers_core import NumberType
+from numbers_core.adapter import Feature
+from numbers_core.errors import (
+    AuthenticationError,
+    NotFoundError,
+    NumberUnavailableError,
+    PaymentRequiredError,
+    PermissionDeniedError,
+    ProviderError,
+)
+
+from ._settings import check_sid, check_uuid
+
+__all__ = ["SIGNALWIRE", "TWILIO", "Dialect"]
+
+IdCheck = Callable[[str], str]
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    name: str
+    #: path prefix of every resource, below the host
+    api_root: str
+    #: appended to every resource path (".json" on Twilio)
+    suffix: str
+    #: searchable number types and their AvailablePhoneNumbers sub-resource
+    search_types: Mapping[NumberType, str]
+    #: SearchQuery fields sent as one wire parameter each, with booleans as "true"
+    search_params: Mapping[str, str]
+    #: Contains understands ``*`` (one character) at the pattern's ends
+    contains_wildcards: bool
+    #: Contains understands ``+`` (anchor at the start of the E.164 number) and ``$`` (at the end)
+    contains_anchors: bool
+    #: countries where the geographic filters (and AreaCode) mean anything
+    geographic_countries: frozenset[str]
+    geographic_fields: frozenset[str]
+    #: SearchQuery fields that the carrier accepts only together with another one
+    requires: Mapping[str, str]
+    #: form fields ``config.extra`` may carry, at purchase and at update, with their checks
+    purchase_extra: Mapping[str, Callable[[object], str]]
+    update_extra: Mapping[str, Callable[[object], str]]
+    #: whether a purchase can set the emergency address in the same request
+    purchase_emergency_address: bool
+    #: the longest friendly name the carrier takes
+    friendly_name_max: int
+    #: id checks for an application, an emergency address and an account
+    application_id: IdCheck
+    address_id: IdCheck
+    account_id: IdCheck
+    #: carrier codes whose meaning is more precise than the HTTP status
+    error_codes: Mapping[str, type[ProviderError]]
+    features: frozenset[Feature]
+    client_side_filters: frozenset[str]
+    native_list_filters: frozenset[str]
+    #: DELETE answers 409 during the cooldown after a purchase
+    release_cooldown: bool
+
+
+def _choice(*allowed: str) -> Callable[[object], str]:
+    def check(value: object) -> str:
+        if value not in allowed:
+            raise ValueError(f"expected one of {', '.join(allowed)}")
+        return str(value)
+
+    return check
+
+
+def _boolean(value: object) -> str:
+    if not isinstance(value, bool):
+        raise ValueError("expected true or false")  # noqa: TRY004 - reported as InvalidInputError
+    return "true" if value else "false"
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("expected a non-empty string")
+    return value
+
+
+def _sid(prefix: str) -> Callable[[object], str]:
+    def check(value: object) -> str:
+        if value is None:  # detaches the trunk, address, … : the API clears a SID with ""
+            return ""
+        if not isinstance(value, str):
+            raise ValueError(f"expected a {prefix}… SID")  # noqa: TRY004 - reported as InvalidInputError
+        return check_sid(prefix, value)
+
+    return check
+
+
+_OPERATIONS = frozenset(
+    {
+        Feature.SEARCH,
+        Feature.PURCHASE,
+        Feature.PURCHASE_WITH_CONFIG,
+        Feature.GET,
+        Feature.CONFIGURE,
+        Feature.RELEASE,
+        Feature.LIST,
+        Feature.TRANSFER,
+    }
+)
+_CONFIG = frozenset(
+    {
+        Feature.CONFIG_FRIENDLY_NAME,
+        Feature.CONFIG_VOICE,
+        Feature.CONFIG_VOICE_FALLBACK,
+        Feature.CONFIG_VOICE_APPLICATION,
+        Feature.CONFIG_SMS,
+        Feature.CONFIG_SMS_FALLBACK,
+        Feature.CONFIG_SMS_APPLICATION,
+        Feature.CONFIG_STATUS_CALLBACK,
+        Feature.CONFIG_EMERGENCY_ADDRESS,
+        Feature.CONFIG_EXTRA,
+    }
+)
+_CAPABILITY_PARAMS = {
+    "voice": "VoiceEnabled",
+    "sms": "SmsEnabled",
+    "mms": "MmsEnabled",
+}
+# Every pattern filter is re-checked here: the carrier gets the closest pattern it can
+# take (sometimes a looser one), and the exact one is applied to what comes back.
+_PATTERN_FILTERS = frozenset({"contains", "starts_with", "ends_with", "area_code"})
+
+_TWILIO_EXTRA: Mapping[str, Callable[[object], str]] = MappingProxyType(
+    {
+        "ApiVersion": _text,
+        "VoiceCallerIdLookup": _boolean,
+        "VoiceReceiveMode": _choice("voice", "fax"),
+        "EmergencyStatus": _choice("Active", "Inactive"),
+        "TrunkSid": _sid("TK"),
+        "IdentitySid": _sid("RI"),
+        "AddressSid": _sid("AD"),
+        "BundleSid": _sid("BU"),
+    }
+)
+
+TWILIO = Dialect(
+    name="twilio",
+    api_root="/2010-04-01",
+    suffix=".json",
+    search_types=MappingProxyType(
+        {NumberType.LOCAL: "Local", NumberType.MOBILE: "Mobile", NumberType.TOLL_FREE: "TollFree"}
+    ),
+    search_params=MappingProxyType(
+        {
+            "region": "InRegion",
+            "locality": "InLocality",
+            "postal_code": "InPostalCode",
+            "rate_center": "InRateCenter",
+            "lata": "InLata",
+            "near_number": "NearNumber",
+            "near_lat_long": "NearLatLong",
+            "distance": "Distance",
+            **_CAPABILITY_PARAMS,
+            "fax": "FaxEnabled",
+            "exclude_address_required": "ExcludeAllAddressRequired",
+        }
+    ),
+    contains_wildcards=True,
+    contains_anchors=True,
+    geographic_countries=frozenset({"US", "CA"}),
+    geographic_fields=frozenset(
+        {"region", "postal_code", "rate_center", "lata", "near_number", "near_lat_long", "distance"}
+    ),
+    requires=MappingProxyType({"rate_center": "lata"}),
+    purchase_extra=_TWILIO_EXTRA,
+    update_extra=_TWILIO_EXTRA,
+    purchase_emergency_address=True,
+    friendly_name_max=64,
+    application_id=lambda value: check_sid("AP", value),
+    address_id=lambda value: check_sid("AD", value),
+    account_id=lambda value: check_sid("AC", value),
+    error_codes=MappingProxyType(
+        {
+            "20003": AuthenticationError,
+            "20404": NotFoundError,
+            "21404": PermissionDeniedError,  # a trial account may hold one number only
+            "21421": NumberUnavailableError,  # PhoneNumber invalid (for buying)
+            "21422": NumberUnavailableError,  # not available, not Twilio's, or reserved
+            "21451": NumberUnavailableError,  # no such area code
+            "21452": NumberUnavailableError,  # no numbers left in the area code
+        }
+    ),
+    features=_OPERATIONS
+    | _CONFIG
+    | {Feature.PURCHASE_ANY_NATIVE}
+    | {Feature(f"search.{field}") for field in ("area_code", "contains", "starts_with", "ends_with")}
+    | {
+        Feature(f"search.{field}")
+        for field in (
+            "region",
+            "locality",
+            "postal_code",
+            "rate_center",
+            "lata",
+            "near_number",
+            "near_lat_long",
+            "distance",
+            "voice",
+            "sms",
+            "mms",
+            "fax",
+            "exclude_address_required",
+        )
+    }
+    | {Feature.NUMBER_TYPE_LOCAL, Feature.NUMBER_TYPE_MOBILE, Feature.NUMBER_TYPE_TOLL_FREE},
+    client_side_filters=_PATTERN_FILTERS,
+    native_list_filters=frozenset({"contains", "friendly_name", "number_type"}),
+    release_cooldown=False,
+)
+
+SIGNALWIRE = Dialect(
+    name="signalwire",
+    api_root="/api/laml/2010-04-01",
+    # The spec's paths have no ".json"; SignalWire answers JSON either way.
+    suffix="",
+    search_types=MappingProxyType({NumberType.LOCAL: "Local", NumberType.TOLL_FREE: "TollFree"}),
+    search_params=MappingProxyType(
+        {
+            "region": "InRegion",
+            "locality": "InLocality",
+            **_CAPABILITY_PARAMS,
+            "exclude_address_required": "ExcludeAllAddressRequired",
+        }
+    ),
+    contains_wildcards=False,
+    contains_anchors=False,
+    geographic_countries=frozenset({"US", "CA"}),
+    geographic_fields=frozenset({"region"}),
+    requires=MappingProxyType({"locality": "region"}),
+    purchase_extra=MappingProxyType({"VoiceReceiveMode": _choice("voice", "fax")}),
+    update_extra=MappingProxyType({"VoiceReceiveMode": _choice("voice", "fax")}),
+    purchase_emergency_address=False,
+    friendly_name_max=255,
+    application_id=check_uuid,
+    address_id=check_uuid,
+    account_id=check_uuid,
+    error_codes=MappingProxyType(
+        {
+            "20003": AuthenticationError,
+            "20404": NotFoundError,
+            "21451": NumberUnavailableError,  # no such area code
+            "4001": PaymentRequiredError,  # insufficient balance
+        }
+    ),
+    features=_OPERATIONS
+    | _CONFIG
+    | {
+        Feature(f"search.{field}")
+        for field in (
+            "area_code",
+            "contains",
+            "starts_with",
+            "ends_with",
+            "region",
+            "locality",
+            "voice",
+            "sms",
+            "mms",
+            "exclude_address_required",
+        )
+    }
+    | {Feature.NUMBER_TYPE_LOCAL, Feature.NUMBER_TYPE_TOLL_FREE},
+    # Accepted and ignored by SignalWire; exclude_address_required always holds there
+    # (its numbers never require an address), so checking it costs nothing.
+    client_side_filters=_PATTERN_FILTERS | {"voice", "sms", "mms", "exclude_address_required"},
+    native_list_filters=frozenset({"contains", "friendly_name", "number_type"}),
+    release_cooldown=True,
+)

@@ -1,0 +1,522 @@
+"""The providers: one implementation of the contract, configured by a dialect."""
+
+from __future__ import annotations
+
+import base64
+import functools
+import logging
+import time
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from contextlib import aclosing
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any, ClassVar, Protocol, TypeVar
+
+import anyio
+import httpx
+import phonenumbers
+from numbers_core import ActiveNumber, AvailableNumber, NumberConfig, NumberType, SearchQuery
+from numbers_core.adapter import (
+    Feature,
+    Idempotency,
+    Provider,
+    ProviderSettings,
+    error_for_status,
+    path_segment,
+    retry_after_seconds,
+)
+from numbers_core.errors import (
+    ConfigurationError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    NumbersError,
+    OutcomeUnknownError,
+    ProtocolError,
+    ProviderError,
+    ProviderUnavailableError,
+    TransportError,
+)
+
+from . import _codec as codec
+from ._dialect import SIGNALWIRE, TWILIO, Dialect
+from ._settings import SignalWireSettings, TwilioSettings
+
+__all__ = ["SignalWireProvider", "TwilioProvider"]
+
+log = logging.getLogger("numbers_core.twilio")
+
+T = TypeVar("T")
+
+# The wait between looks at a number the carrier may not show yet; a module attribute so
+# that tests can skip the waits.
+_sleep = anyio.sleep
+
+# A purchase answered with a number created this long before the answer bought nothing:
+# the carrier answers 201 for a number the account already owns, and updates it.
+_ALREADY_OWNED_AFTER = timedelta(minutes=30)
+# How long after buying a number a 404 for it may just mean the carrier has not caught up.
+_FRESH_SECONDS = 120.0
+_SID_CACHE_SIZE = 10_000
+# The request ids of both carriers' answers, in the order they are looked for.
+_REQUEST_ID_HEADERS = ("Twilio-Request-Id", "X-Request-Id", "X-Signalwire-Request-Id", "Request-Id")
+
+# What a number of unknown type can be, by its numbering plan (for list(number_type=…)).
+_PLAN_TYPES: dict[int, frozenset[NumberType]] = {
+    phonenumbers.PhoneNumberType.FIXED_LINE: frozenset({NumberType.LOCAL}),
+    phonenumbers.PhoneNumberType.MOBILE: frozenset({NumberType.MOBILE}),
+    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE: frozenset({NumberType.LOCAL, NumberType.MOBILE}),
+    phonenumbers.PhoneNumberType.TOLL_FREE: frozenset({NumberType.TOLL_FREE}),
+    phonenumbers.PhoneNumberType.PREMIUM_RATE: frozenset({NumberType.PREMIUM_RATE}),
+    phonenumbers.PhoneNumberType.SHARED_COST: frozenset({NumberType.SHARED_COST}),
+    phonenumbers.PhoneNumberType.VOIP: frozenset({NumberType.VOIP}),
+    phonenumbers.PhoneNumberType.PERSONAL_NUMBER: frozenset({NumberType.PERSONAL}),
+    phonenumbers.PhoneNumberType.UAN: frozenset({NumberType.NATIONAL}),
+}
+
+
+class _Settings(Protocol):
+    @property
+    def account(self) -> str: ...
+
+    def basic_auth(self) -> tuple[str, str]: ...
+
+    def origin(self) -> str: ...
+
+
+def _request_id(response: httpx.Response) -> str | None:
+    return next((response.headers[name] for name in _REQUEST_ID_HEADERS if name in response.headers), None)
+
+
+def _may_be(number: ActiveNumber, wanted: NumberType) -> bool:
+    if number.number_type is not NumberType.UNKNOWN:
+        return number.number_type is wanted
+    plan = phonenumbers.number_type(phonenumbers.parse(number.phone_number))
+    return wanted in _PLAN_TYPES.get(plan, frozenset({wanted}))
+
+
+class _CompatProvider(Provider):
+    """The Twilio 2010-04-01 API, as spoken by ``dialect``."""
+
+    dialect: ClassVar[Dialect]
+    #: waits (seconds) between looks at a number the carrier may not show yet: after a lost
+    #: purchase answer, and on a 404 for a number bought moments ago
+    settle_delays: ClassVar[tuple[float, ...]] = (0.5, 1.0, 2.0)
+    #: numbers per list page (the API's maximum: fewest round trips for a full listing)
+    list_page_size: ClassVar[int] = 1000
+
+    def __init__(self, settings: ProviderSettings, *, http_client: httpx.AsyncClient | None = None) -> None:
+        if not isinstance(settings, self.settings_model):
+            raise ConfigurationError(
+                f"{self.name}: expected {self.settings_model.__name__}, got {type(settings).__name__}",
+                setting="settings",
+            )
+        super().__init__(settings, http_client=http_client)
+        wire: _Settings = settings  # type: ignore[assignment]  # both settings models are _Settings
+        self._wire = wire
+        self._api = self._make_http(
+            base_url=wire.origin(),
+            error_mapper=self._error,
+            auth=httpx.BasicAuth(*wire.basic_auth()),
+            secrets=self._secret_forms(),
+        )
+        if self._api.base_url.path not in ("", "/") or self._api.base_url.query:
+            raise ConfigurationError(
+                f"base_url: give the scheme and host only (the adapter adds {self.dialect.api_root})",
+                setting="base_url",
+            )
+        self._account = wire.account
+        self._root = f"{self.dialect.api_root}/Accounts/{path_segment(self._account, field='account')}"
+        self._numbers = f"{self._root}/IncomingPhoneNumbers{self.dialect.suffix}"
+        # E.164 → sid, learned from every answer: most calls then need one request, not two.
+        self._sids: dict[str, str] = {}
+        # sid → when this instance bought it (monotonic), for the carrier's settling delay.
+        self._bought: dict[str, float] = {}
+
+    # -- wire helpers ------------------------------------------------------------------------
+
+    def _error(self, response: httpx.Response) -> ProviderError:
+        try:
+            body = response.json()
+        except ValueError:  # an HTML error page from a proxy: the status says enough
+            body = None
+        code, message = codec.error_details(body)
+        status = response.status_code
+        request_id = _request_id(response)
+        message = message or response.reason_phrase or f"HTTP {status}"
+        # Rate limits and outages go by status: that is what decides whether to retry.
+        precise = (
+            self.dialect.error_codes.get(code)
+            if code is not None and status < 500 and status != 429
+            else None
+        )
+        if precise is not None:
+            return precise(message, provider=self.name, status_code=status, code=code, request_id=request_id)
+        return error_for_status(
+            status,
+            provider=self.name,
+            message=message,
+            code=code,
+            request_id=request_id,
+            retry_after=retry_after_seconds(response.headers.get("Retry-After")),
+        )
+
+    def _read(self, response: httpx.Response, parse: Callable[[Any], T], operation: str) -> T:
+        data = self._api.decode_json(response)
+        try:
+            return parse(data)
+        except codec.Malformed as exc:
+            problem = str(exc)
+        # Raised outside the handler, so that the parse error (which quotes the answer) is
+        # not kept as its context; and the answer is quoted back to the user, so a carrier
+        # or a proxy echoing a credential must not carry it into the error.
+        body = response.content.decode("utf-8", errors="replace")
+        message = f"{self.name}: {operation}: unexpected answer ({problem})"
+        for form in self._secret_forms():
+            body, message = body.replace(form, "***"), message.replace(form, "***")
+        raise ProtocolError(message, provider=self.name, status_code=response.status_code, body=body)
+
+    def _secret_forms(self) -> tuple[str, str]:
+        """The credential as it may show up: the secret, and the Basic header's value."""
+        user, secret = self._wire.basic_auth()
+        return secret, base64.b64encode(f"{user}:{secret}".encode()).decode("ascii")
+
+    def _one(self, sid: str, account: str | None = None) -> str:
+        root = self._root if account is None else f"{self.dialect.api_root}/Accounts/{path_segment(account)}"
+        return f"{root}/IncomingPhoneNumbers/{path_segment(sid, field='sid')}{self.dialect.suffix}"
+
+    def _page_path(self, uri: str) -> str:
+        # Links carry the API prefix; one without it (as Twilio-wrapping SDKs build them)
+        # would hit SignalWire's host root and get a 404.
+        if uri.startswith("/2010-04-01/"):
+            return self.dialect.api_root.removesuffix("/2010-04-01") + uri
+        return uri
+
+    def _remember(self, number: ActiveNumber) -> None:
+        sids = self._sids
+        if len(sids) >= _SID_CACHE_SIZE and number.phone_number not in sids:
+            del sids[next(iter(sids))]
+        sids[number.phone_number] = number.id
+
+    def _just_bought(self, sid: str) -> None:
+        now = time.monotonic()
+        for old in [known for known, when in self._bought.items() if now - when >= _FRESH_SECONDS]:
+            del self._bought[old]
+        self._bought[sid] = now
+
+    def _forget(self, e164: str) -> None:
+        sid = self._sids.pop(e164, None)
+        if sid is not None:
+            self._bought.pop(sid, None)
+
+    def _parse_number(self, response: httpx.Response, operation: str) -> ActiveNumber:
+        number = self._read(response, functools.partial(codec.number, provider=self.name), operation)
+        self._remember(number)
+        return number
+
+    async def _pages(
+        self, params: dict[str, str], *, operation: str, number: str | None = None
+    ) -> AsyncGenerator[ActiveNumber, None]:
+        parse = functools.partial(codec.number_page, provider=self.name)
+
+        async def fetch(cursor: str | None) -> tuple[list[ActiveNumber], str | None]:
+            response = await self._api.request(
+                "GET",
+                self._numbers if cursor is None else self._page_path(cursor),
+                params=params if cursor is None else None,
+                idempotency=Idempotency.SAFE,
+                operation=operation,
+                number=number,
+            )
+            numbers, next_page = self._read(response, parse, operation)
+            for found in numbers:
+                self._remember(found)
+            return numbers, next_page
+
+        # paginate() is an async generator, typed as the iterator it is used as.
+        async with aclosing(self._api.paginate(fetch)) as pages:  # type: ignore[type-var]
+            async for found in pages:
+                yield found
+
+    async def _lookup(self, e164: str, operation: str) -> ActiveNumber | None:
+        """The account's number ``e164``, found by listing with PhoneNumber (a partial match)."""
+        found = None
+        async with aclosing(self._pages({"PhoneNumber": e164}, operation=operation, number=e164)) as numbers:
+            async for candidate in numbers:
+                if candidate.phone_number == e164:
+                    found = candidate
+        return found
+
+    def _not_owned(self, e164: str) -> NotFoundError:
+        return NotFoundError(f"{e164} is not a number of this account", provider=self.name)
+
+    async def _on_number(
+        self, e164: str, operation: str, action: Callable[[str, ActiveNumber | None], Awaitable[T]]
+    ) -> T:
+        """Run ``action(sid, number_if_just_looked_up)`` on the account's number ``e164``."""
+        sid = self._sids.get(e164)
+        if sid is not None:
+            try:
+                return await self._settled(sid, action)
+            except NotFoundError:
+                self._forget(e164)  # released, or released and bought again: look it up afresh
+        found = await self._lookup(e164, operation)
+        if found is None:
+            raise self._not_owned(e164)
+        return await action(found.id, found)
+
+    async def _settled(self, sid: str, action: Callable[[str, ActiveNumber | None], Awaitable[T]]) -> T:
+        # Just after a purchase the carrier may still answer 404 for the new number.
+        bought = self._bought.get(sid)
+        if bought is not None and time.monotonic() - bought < _FRESH_SECONDS:
+            for delay in self.settle_delays:
+                try:
+                    return await action(sid, None)
+                except NotFoundError:
+                    log.debug("%s: %s was bought moments ago and is not visible yet", self.name, sid)
+                    await _sleep(delay)
+        return await action(sid, None)
+
+    # -- the contract --------------------------------------------------------------------------
+
+    async def _search(self, query: SearchQuery) -> list[AvailableNumber]:
+        kind, params = codec.search_request(query, self.dialect)
+        country = path_segment(query.country, field="country")
+        response = await self._api.request(
+            "GET",
+            f"{self._root}/AvailablePhoneNumbers/{country}/{kind}{self.dialect.suffix}",
+            params=params,
+            idempotency=Idempotency.SAFE,
+            operation="search",
+        )
+        parse = functools.partial(codec.available_numbers, provider=self.name, number_type=query.number_type)
+        return self._read(response, parse, "search")
+
+    async def _purchase(self, e164: str, config: NumberConfig | None) -> ActiveNumber:
+        form = {"PhoneNumber": e164, **codec.config_form(config, self.dialect, purchase=True)}
+        # Buying a number the account owns answers 201 and quietly applies the purchase's
+        # configuration to it; look first, so that this never passes for a purchase.
+        if await self._lookup(e164, "purchase") is not None:
+            raise ConflictError(f"{e164} is already a number of this account", provider=self.name)
+        return await self._buy(form, e164)
+
+    def _can_purchase_any_natively(self, query: SearchQuery) -> bool:
+        return (
+            Feature.PURCHASE_ANY_NATIVE in self.features
+            and query.number_type is NumberType.LOCAL
+            and query.country in self.dialect.geographic_countries
+            and query.area_code is not None
+            and len(query.area_code) == 3
+            and query.criteria().keys() == {"area_code"}
+        )
+
+    async def _purchase_any(self, query: SearchQuery, config: NumberConfig | None) -> ActiveNumber:
+        form = {"AreaCode": str(query.area_code), **codec.config_form(config, self.dialect, purchase=True)}
+        return await self._buy(form, None)
+
+    async def _buy(self, form: dict[str, str], e164: str | None) -> ActiveNumber:
+        try:
+            response = await self._api.request(
+                "POST",
+                self._numbers,
+                data=form,
+                idempotency=Idempotency.UNSAFE,
+                operation="purchase",
+                number=e164,
+            )
+        except OutcomeUnknownError as unknown:
+            if e164 is None:  # AreaCode: the carrier picked the number, so there is nothing to look up
+                raise
+            return await self._reconcile(e164, unknown)
+        bought = self._parse_number(response, "purchase")
+        self._check_new(bought, response)
+        self._just_bought(bought.id)
+        return bought
+
+    def _check_new(self, bought: ActiveNumber, response: httpx.Response) -> None:
+        """Refuse a 201 that is an update of a number owned all along (a race with the look-up)."""
+        if bought.created_at is None:
+            return
+        try:
+            now = parsedate_to_datetime(response.headers["Date"])
+        except (KeyError, TypeError, ValueError, IndexError):
+            now = datetime.now(UTC)
+        if now.tzinfo is not None and now - bought.created_at > _ALREADY_OWNED_AFTER:
+            raise ConflictError(
+                f"{bought.phone_number} was already a number of this account (since "
+                f"{bought.created_at:%Y-%m-%d %H:%M} UTC); the carrier took the purchase for an update",
+                provider=self.name,
+                status_code=response.status_code,
+                request_id=_request_id(response),
+            )
+
+    async def _reconcile(self, e164: str, unknown: OutcomeUnknownError) -> ActiveNumber:
+        """After a lost purchase answer: the number if the account has it now, else the cause.
+
+        The carrier may take a moment to list a number just bought, so it is
+        looked for a few times. Not finding it means the purchase did not
+        happen: the original failure is raised (a ``ProviderUnavailableError``
+        or a retryable ``TransportError``), and buying again is safe, since a
+        purchase looks the number up first. A failed look-up leaves the
+        outcome unknown.
+        """
+        for delay in (0.0, *self.settle_delays):
+            if delay:
+                await _sleep(delay)
+            try:
+                found = await self._lookup(e164, "purchase")
+            except NumbersError as exc:
+                log.warning(
+                    "%s: could not check whether %s was bought (%s)", self.name, e164, type(exc).__name__
+                )
+                raise unknown from exc
+            if found is not None:
+                log.info("%s: the purchase of %s went through; its answer was lost", self.name, e164)
+                self._just_bought(found.id)
+                return found
+        note = f"{e164} is not on the account, so the purchase did not take effect; buying again is safe"
+        cause = unknown.__cause__
+        if isinstance(cause, ProviderUnavailableError):
+            raise ProviderUnavailableError(
+                f"{cause.message}; {note}",
+                provider=self.name,
+                status_code=cause.status_code,
+                code=cause.code,
+                request_id=cause.request_id,
+            ) from unknown
+        raise TransportError(
+            f"{self.name}: purchase: {type(cause).__name__ if cause else 'no answer'}; {note}",
+            provider=self.name,
+        ) from unknown
+
+    async def _get(self, e164: str) -> ActiveNumber:
+        async def fetch(sid: str, found: ActiveNumber | None) -> ActiveNumber:
+            if found is not None:
+                return found
+            response = await self._api.request(
+                "GET", self._one(sid), idempotency=Idempotency.SAFE, operation="get", number=e164
+            )
+            return self._parse_number(response, "get")
+
+        return await self._on_number(e164, "get", fetch)
+
+    async def _configure(self, e164: str, config: NumberConfig) -> ActiveNumber:
+        form = codec.config_form(config, self.dialect, purchase=False)
+        if not form:
+            return await self._get(e164)
+
+        async def update(sid: str, _: ActiveNumber | None) -> ActiveNumber:
+            # The same fields sent twice leave the same state: safe to retry.
+            response = await self._api.request(
+                "POST",
+                self._one(sid),
+                data=form,
+                idempotency=Idempotency.IDEMPOTENT,
+                operation="configure",
+                number=e164,
+            )
+            return self._parse_number(response, "configure")
+
+        return await self._on_number(e164, "configure", update)
+
+    async def _release(self, e164: str) -> None:
+        async def delete(sid: str, _: ActiveNumber | None) -> None:
+            await self._api.request(
+                "DELETE", self._one(sid), idempotency=Idempotency.IDEMPOTENT, operation="release", number=e164
+            )
+
+        try:
+            await self._on_number(e164, "release", delete)
+        except ConflictError as exc:
+            if not self.dialect.release_cooldown:
+                raise
+            raise ConflictError(
+                f"{e164} cannot be released yet: {self.name} keeps a number for a cooldown period after "
+                f"its purchase; try again later ({exc.message})",
+                provider=self.name,
+                status_code=exc.status_code,
+                code=exc.code,
+                request_id=exc.request_id,
+            ) from exc
+        self._forget(e164)
+
+    async def _transfer(self, e164: str, to_account: str) -> ActiveNumber:
+        try:
+            target = self.dialect.account_id(to_account)
+        except ValueError as exc:
+            raise InvalidInputError(f"to_account: {exc}", field="to_account") from None
+        if target == self._account:
+            return await self._get(e164)
+
+        async def move(sid: str, _: ActiveNumber | None) -> ActiveNumber:
+            # Not idempotent: once moved, the number is gone from this account's path.
+            try:
+                response = await self._api.request(
+                    "POST",
+                    self._one(sid),
+                    data={"AccountSid": target},
+                    idempotency=Idempotency.UNSAFE,
+                    operation="transfer",
+                    number=e164,
+                )
+            except OutcomeUnknownError as unknown:
+                return await self._moved(sid, target, unknown)
+            return self._read(response, functools.partial(codec.number, provider=self.name), "transfer")
+
+        moved = await self._on_number(e164, "transfer", move)
+        self._forget(e164)
+        return moved
+
+    async def _moved(self, sid: str, target: str, unknown: OutcomeUnknownError) -> ActiveNumber:
+        """After a lost transfer answer: the number in the target account, if it is there."""
+        try:
+            response = await self._api.request(
+                "GET", self._one(sid, target), idempotency=Idempotency.SAFE, operation="transfer"
+            )
+            moved = self._read(response, functools.partial(codec.number, provider=self.name), "transfer")
+        except NumbersError as exc:
+            raise unknown from exc
+        if moved.account_id != target:
+            raise unknown
+        return moved
+
+    async def _list(self, filters: dict[str, Any]) -> AsyncGenerator[ActiveNumber, None]:
+        params = {"PageSize": str(self.list_page_size)}
+        contains = filters.get("contains")
+        if contains is not None:
+            # Twilio's PhoneNumber takes "*" for one digit; SignalWire's is not known to.
+            params["PhoneNumber"] = (
+                contains if self.dialect.contains_wildcards else codec.longest_run(contains)
+            )
+        if filters.get("friendly_name") is not None:
+            params["FriendlyName"] = str(filters["friendly_name"])
+        wanted: NumberType | None = filters.get("number_type")
+        async with aclosing(self._pages(params, operation="list")) as numbers:
+            async for found in numbers:
+                if wanted is None or _may_be(found, wanted):
+                    yield found
+
+
+class TwilioProvider(_CompatProvider):
+    """Twilio's REST API 2010-04-01 (``nc.connect("twilio", account_sid=…, auth_token=…)``)."""
+
+    name = "twilio"
+    settings_model = TwilioSettings
+    dialect = TWILIO
+    features = TWILIO.features
+    client_side_filters = TWILIO.client_side_filters
+    native_list_filters = TWILIO.native_list_filters
+
+
+class SignalWireProvider(_CompatProvider):
+    """SignalWire's Twilio-compatible (LaML) API.
+
+    ``nc.connect("signalwire", space=…, project_id=…, api_token=…)``
+    """
+
+    name = "signalwire"
+    settings_model = SignalWireSettings
+    dialect = SIGNALWIRE
+    features = SIGNALWIRE.features
+    client_side_filters = SIGNALWIRE.client_side_filters
+    native_list_filters = SIGNALWIRE.native_list_filters

@@ -1,0 +1,144 @@
+"""Settings of the two dialects.
+
+Each model knows how its dialect authenticates and where its API lives, so
+the provider code is the same for both.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Annotated, Any, NoReturn
+
+from numbers_core.adapter import ProviderSettings
+from pydantic import AfterValidator, BeforeValidator, SecretStr, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+__all__ = ["SignalWireSettings", "TwilioSettings", "check_sid", "check_uuid"]
+
+_SID = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
+_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+def check_sid(prefix: str, value: str) -> str:
+    """A Twilio SID: the two-letter ``prefix`` and 32 hex digits."""
+    if not (_SID.match(value) and value.startswith(prefix)):
+        raise ValueError(f"expected a {prefix}… SID ({prefix} and 32 hex digits)")
+    return value
+
+
+def check_uuid(value: str) -> str:
+    """A SignalWire id: a UUID, normalised to its lower-case hyphenated form."""
+    try:
+        return str(uuid.UUID(value))
+    except (ValueError, AttributeError, TypeError):
+        raise ValueError("expected a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)") from None
+
+
+def _stripped(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _setting_error(model: str, setting: str, message: str) -> NoReturn:
+    # Raised from a model validator with the setting as its location, so that connect()'s
+    # ConfigurationError names the setting rather than "settings".
+    detail = InitErrorDetails(type=PydanticCustomError("credentials", message), loc=(setting,), input=None)
+    raise ValidationError.from_exception_data(model, [detail])
+
+
+AccountSid = Annotated[str, BeforeValidator(_stripped), AfterValidator(lambda v: check_sid("AC", v))]
+ApiKeySid = Annotated[str, BeforeValidator(_stripped), AfterValidator(lambda v: check_sid("SK", v))]
+ProjectId = Annotated[str, BeforeValidator(_stripped), AfterValidator(check_uuid)]
+
+
+class TwilioSettings(ProviderSettings):
+    """Twilio: the account SID and either its auth token or an API key and secret.
+
+    With an API key (``SK…``) the key authenticates and ``account_sid`` still
+    names the account whose numbers are managed (a subaccount works too).
+    """
+
+    account_sid: AccountSid
+    auth_token: SecretStr | None = None
+    api_key: ApiKeySid | None = None
+    api_secret: SecretStr | None = None
+    #: scheme and host only; a regional host such as ``https://api.dublin.ie1.twilio.com`` works
+    base_url: str = "https://api.twilio.com"
+
+    @model_validator(mode="after")
+    def _credentials(self) -> TwilioSettings:
+        name = type(self).__name__
+        if self.auth_token is not None and (self.api_key is not None or self.api_secret is not None):
+            _setting_error(name, "auth_token", "give auth_token, or api_key with api_secret, not both")
+        if self.api_key is not None and self.api_secret is None:
+            _setting_error(name, "api_secret", "missing: api_key needs its api_secret")
+        if self.api_secret is not None and self.api_key is None:
+            _setting_error(name, "api_key", "missing: api_secret needs its api_key (SK…)")
+        if self.auth_token is None and self.api_key is None:
+            _setting_error(name, "auth_token", "missing (or give api_key and api_secret instead)")
+        for secret in (self.auth_token, self.api_secret):
+            if secret is not None and not secret.get_secret_value().strip():
+                _setting_error(name, "auth_token" if secret is self.auth_token else "api_secret", "is empty")
+        return self
+
+    @property
+    def account(self) -> str:
+        """The account whose numbers are managed (the ``{AccountSid}`` of every path)."""
+        return self.account_sid
+
+    def basic_auth(self) -> tuple[str, str]:
+        """(user, password) for HTTP Basic authentication."""
+        if self.api_key is not None and self.api_secret is not None:
+            return self.api_key, self.api_secret.get_secret_value()
+        assert self.auth_token is not None  # noqa: S101 - guaranteed by _credentials
+        return self.account_sid, self.auth_token.get_secret_value()
+
+    def origin(self) -> str:
+        return self.base_url
+
+
+def _space_host(value: Any) -> Any:
+    """A Space name (``example``), its host (``example.signalwire.com``) or URL, as a host."""
+    if not isinstance(value, str):
+        return value
+    host = value.strip().lower()
+    if "://" in host:
+        host = host.split("://", 1)[1]
+    host = host.split("/", 1)[0]
+    labels = host.split(".")
+    if not host or not all(_LABEL.match(label) for label in labels):
+        raise ValueError(
+            "expected a Space name (letters, digits, '-') or its host, e.g. example.signalwire.com"
+        )
+    return host if len(labels) > 1 else f"{host}.signalwire.com"
+
+
+class SignalWireSettings(ProviderSettings):
+    """SignalWire's compatibility API: the Space, the project id and an API token.
+
+    The token needs the *Numbers* scope. ``base_url`` (scheme and host)
+    replaces the host derived from ``space``, for tests and proxies.
+    """
+
+    space: Annotated[str, BeforeValidator(_space_host)] | None = None
+    project_id: ProjectId
+    api_token: SecretStr
+    base_url: str | None = None
+
+    @model_validator(mode="after")
+    def _where(self) -> SignalWireSettings:
+        if self.space is None and self.base_url is None:
+            _setting_error(type(self).__name__, "space", "missing: the Space name, e.g. 'example'")
+        if not self.api_token.get_secret_value().strip():
+            _setting_error(type(self).__name__, "api_token", "is empty")
+        return self
+
+    @property
+    def account(self) -> str:
+        return self.project_id
+
+    def basic_auth(self) -> tuple[str, str]:
+        return self.project_id, self.api_token.get_secret_value()
+
+    def origin(self) -> str:
+        return self.base_url if self.base_url is not None else f"https://{self.space}"
