@@ -115,3 +115,47 @@ def test_region_of() -> None:
 )
 def test_keypad_digits(pattern: str, digits: str) -> None:
     assert keypad_digits(pattern) == digits
+
+
+def _full_parse(value: str) -> str | None:
+    """What carrier_e164 answered before its fast path: the E.164 form, or None if refused."""
+    try:
+        parsed = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _samples() -> list[str]:
+    import random
+
+    rng = random.Random(20260401)  # deterministic: the same numbers on every run
+    samples = [
+        f"+{code}{''.join(rng.choice('0123456789') for _ in range(length))}"
+        for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE
+        for length in range(1, 19)
+        for _ in range(4)
+    ]
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in range(11):
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is not None:
+                samples.append(phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164))
+    return samples
+
+
+def test_carrier_e164_fast_path_answers_as_the_full_parse() -> None:
+    # carrier_e164 skips phonenumbers.parse for canonical E.164 it can judge from the
+    # metadata alone; over every calling code and length it must agree with the parse.
+    agreed = 0
+    for value in _samples():
+        expected = _full_parse(value)
+        if expected is None:
+            with pytest.raises(ValueError, match="phone number"):
+                carrier_e164(value)
+        else:
+            assert carrier_e164(value) == expected, value
+            agreed += 1
+    assert agreed > 1000  # the sample really exercises the accepting path
