@@ -1,0 +1,65 @@
+"""Development sessions: ``nox -s tests lint typing docs`` (all four are the default)."""
+
+from __future__ import annotations
+
+import nox
+from packaging.requirements import Requirement
+
+nox.needs_version = ">=2024.10"
+
+# Plain venv + pip: pip honours the machine's pip configuration (indexes, find-links, certificates),
+# which uv does not read.
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_venv = "yes"
+nox.options.error_on_external_run = True
+nox.options.sessions = ["tests", "lint", "typing", "docs"]
+
+# Tool requirements are written once, in the ``dev`` extra; each session installs only the tools it runs.
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+DEV = {Requirement(spec).name: spec for spec in PYPROJECT["project"]["optional-dependencies"]["dev"]}
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The whole suite; every async test runs under asyncio and trio (tests/conftest.py)."""
+    session.install(".[test]")
+
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    session.install(DEV["ruff"])
+
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typing(session: nox.Session) -> None:
+    """mypy --strict over the packages configured in pyproject.toml."""
+    session.install(".[cli]", DEV["mypy"])
+
+    session.run("mypy")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    # mkdocstrings formats the API reference's signatures with ruff.
+    session.install(DEV["mkdocs-material"], DEV["mkdocstrings"], DEV["ruff"])
+
+    # The variable silences Material's end-of-life banner, which is not about this build.
+    session.run("mkdocs", "build", "--strict", *session.posargs, env={"NO_MKDOCS_2_WARNING": "1"})
+
+
+# Only the bench installs these: twilio-python is what it compares against, aiohttp serves the
+# canned answers, and httpx-aiohttp is one of the transport baselines. Pinned so that runs compare.
+BENCH = ["twilio==9.13.0", "aiohttp==3.14.5", "httpx-aiohttp==0.2.0", "uvloop==0.23.0", "trio==0.35.0"]
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Client CPU per operation, numbers-core vs twilio-python (bench/); ``-- --quick`` for a smoke run."""
+    session.install(".", *BENCH)
+
+    session.run("python", "-m", "bench", *session.posargs)
