@@ -52,8 +52,9 @@ def docs(session: nox.Session) -> None:
     session.run("mkdocs", "build", "--strict", *session.posargs, env={"NO_MKDOCS_2_WARNING": "1"})
 
 
-# Only the bench installs these: twilio-python is what it compares against, aiohttp serves the
-# canned answers, and httpx-aiohttp is one of the transport baselines. Pinned so that runs compare.
+# Only the bench installs these: twilio-python is what it compares against, aiohttp (on uvloop)
+# serves the canned answers, httpx-aiohttp is one of the transport baselines, and trio runs the trio
+# column. Pinned so that runs compare.
 BENCH = ["twilio==9.13.0", "aiohttp==3.14.5", "httpx-aiohttp==0.2.0", "uvloop==0.23.0", "trio==0.35.0"]
 
 

@@ -225,7 +225,8 @@ async def test_no_secret_in_the_wire_level_logs_of_a_real_exchange(
     server = serve(
         answer(200, b'{"ok": true}', headers=[("X-Echo", CANARY), ("X-Quoted", quote(CANARY, safe=""))])
     )
-    core = make_core(server.url)
+    # httpx's own stack (what a user's client or a proxy gets): the core's default one logs no wire detail.
+    core = make_core(server.url, transport=httpx.AsyncHTTPTransport())
     await core.request(
         "GET", "numbers", params={"key": CANARY}, idempotency=Idempotency.SAFE, operation="list"
     )

@@ -1,0 +1,1 @@
+"""``python -m bench`` / ``nox -s bench``: numbers-core against twilio-python, CPU per operation."""
