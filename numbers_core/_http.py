@@ -18,7 +18,7 @@ import re
 import threading
 import time
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol, Self, TypeVar
@@ -29,6 +29,7 @@ import httpx
 import pydantic_core
 import tenacity
 
+from ._paging import PageFetcher, Pager
 from ._phone import parse_e164
 from ._transport import create_client
 from .errors import (
@@ -681,31 +682,13 @@ class HttpCore:
 
     # -- pagination -------------------------------------------------------------------
 
-    async def paginate(
-        self,
-        fetch: Callable[[str | None], Awaitable[tuple[list[T], str | None]]],
-    ) -> AsyncIterator[T]:
-        """Yield items page by page. ``fetch(cursor)`` returns a page and the next cursor.
+    def paginate(self, fetch: PageFetcher[T]) -> Pager[T]:
+        """Items page by page: ``fetch(cursor)`` returns a page and the next cursor.
 
-        The first call gets ``None``; a page is fetched only once the previous
-        one's items have been consumed. Iteration stops when the cursor is
-        None or empty. A carrier that sends the same cursor twice would loop
-        forever, so that is a ProtocolError.
+        A page is fetched only once the previous one's items are consumed;
+        see :class:`~numbers_core._paging.Pager`. Cursors are redacted in errors.
         """
-        cursor: str | None = None
-        seen: set[str] = set()
-        while True:
-            items, cursor = await fetch(cursor)
-            for item in items:
-                yield item
-            if not cursor:
-                return
-            if cursor in seen:
-                raise ProtocolError(
-                    f"{self.provider}: pagination repeats itself at {self._redact(cursor)!r}",
-                    provider=self.provider,
-                )
-            seen.add(cursor)
+        return Pager(fetch, provider=self.provider, describe=lambda cursor: repr(self._redact(cursor)))
 
 
 def _user_agent() -> str:

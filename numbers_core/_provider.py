@@ -11,7 +11,7 @@ import abc
 import builtins
 import contextlib
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Any, ClassVar, Self
 
@@ -22,6 +22,7 @@ import pydantic
 from ._features import Feature, config_features, search_feature, type_feature
 from ._http import ErrorMapper, HttpCore, RetryPolicy
 from ._models import ActiveNumber, AvailableNumber, NumberConfig, NumberType, SearchQuery, build
+from ._paging import Pager
 from ._phone import parse_e164, region_of
 from ._settings import ProviderSettings
 from .errors import (
@@ -236,12 +237,14 @@ class Provider(abc.ABC):
         with self._guard("release"):
             await self._release(e164)
 
-    async def list(self, **filters: Any) -> AsyncIterator[ActiveNumber]:
+    def list(self, **filters: Any) -> Pager[ActiveNumber]:
         """Every owned number, fetched page by page as iterated.
 
-        Filters: ``contains`` (digits of the number, ``*`` one digit),
-        ``friendly_name``, ``number_type``, ``country``. Filters the carrier
-        cannot apply are applied here.
+        ``async for number in carrier.list(): …``. Filters: ``contains``
+        (digits of the number, ``*`` one digit), ``friendly_name``,
+        ``number_type``, ``country``; those the carrier cannot apply are
+        applied here. Bad filters and a provider that cannot list are
+        reported here and now, before any request.
         """
         self._require(Feature.LIST)
         unknown = set(filters) - set(_LIST_FILTERS)
@@ -257,18 +260,14 @@ class Provider(abc.ABC):
         if "number_type" in clean:
             clean["number_type"] = build(SearchQuery, None, {"number_type": clean["number_type"]}).number_type
         native = {key: value for key, value in clean.items() if key in self.native_list_filters}
-        pages = self._list(native)
-        try:
-            while True:
-                with self._guard("list"):
-                    try:
-                        number = await anext(pages)
-                    except StopAsyncIteration:
-                        return
-                if _listed(number, clean):
-                    yield number
-        finally:
-            await pages.aclose()
+
+        async def fetch(cursor: str | None) -> tuple[builtins.list[ActiveNumber], str | None]:
+            with self._guard("list"):
+                return await self._list_page(native, cursor)
+
+        return Pager(
+            fetch, provider=self.name, keep=(lambda number: _listed(number, clean)) if clean else None
+        )
 
     async def transfer(self, number: Any, to_account: str, /) -> ActiveNumber:
         """Move an owned number to another account of the same carrier."""
@@ -297,8 +296,14 @@ class Provider(abc.ABC):
     async def _release(self, e164: str) -> None: ...
 
     @abc.abstractmethod
-    def _list(self, filters: dict[str, Any]) -> AsyncGenerator[ActiveNumber, None]:
-        """Owned numbers; ``filters`` holds only those in ``native_list_filters``."""
+    async def _list_page(
+        self, filters: dict[str, Any], cursor: str | None
+    ) -> tuple[builtins.list[ActiveNumber], str | None]:
+        """One page of owned numbers and the cursor of the next (None after the last).
+
+        ``cursor`` is None for the first page, else what the previous call
+        returned. ``filters`` holds only those in ``native_list_filters``.
+        """
 
     def _can_purchase_any_natively(self, query: SearchQuery) -> bool:
         """Whether ``_purchase_any`` can serve this query in one request."""

@@ -22,6 +22,7 @@ from ._http import (
     retry_after_seconds,
 )
 from ._models import build
+from ._paging import PageFetcher, Pager
 from ._phone import carrier_e164, keypad_digits, parse_e164, region_of
 from ._provider import Provider
 from ._registry import ENTRY_POINT_GROUP
@@ -36,6 +37,8 @@ __all__ = [
     "Feature",
     "HttpCore",
     "Idempotency",
+    "PageFetcher",
+    "Pager",
     "Provider",
     "ProviderSettings",
     "RetryPolicy",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +42,10 @@ class ExampleProvider(nc.Provider):
     async def _release(self, e164: str) -> None:
         raise NotImplementedError
 
-    async def _list(self, filters: dict[str, Any]) -> AsyncGenerator[ActiveNumber, None]:
+    async def _list_page(
+        self, filters: dict[str, Any], cursor: str | None
+    ) -> tuple[list[ActiveNumber], str | None]:
         raise NotImplementedError
-        yield
 
 
 class OtherSettings(nc.ProviderSettings):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 import decimal
-from collections.abc import AsyncGenerator, Iterable
+from collections.abc import Iterable
 from contextlib import aclosing
 from typing import Any
 
@@ -92,7 +92,7 @@ class Fake(Provider):
         self.taken = set(taken)
         self.explode = explode
         self.calls: builtins.list[tuple[str, Any]] = []
-        self.list_closed = False
+        self.cursors: builtins.list[str | None] = []
 
     def _record(self, hook: str, argument: Any) -> None:
         self.calls.append((hook, argument))
@@ -123,15 +123,18 @@ class Fake(Provider):
     async def _release(self, e164: str) -> None:
         self._record("release", e164)
 
-    async def _list(self, filters: dict[str, Any]) -> AsyncGenerator[ActiveNumber, None]:
-        self.calls.append(("list", filters))
-        try:
-            for number in self.numbers:
-                if self.explode is not None:
-                    raise self.explode
-                yield number
-        finally:
-            self.list_closed = True
+    async def _list_page(
+        self, filters: dict[str, Any], cursor: str | None
+    ) -> tuple[builtins.list[ActiveNumber], str | None]:
+        # Pages of two, the cursor being the index of the next page's first number.
+        if cursor is None:
+            self.calls.append(("list", filters))
+        self.cursors.append(cursor)
+        if self.explode is not None:
+            raise self.explode
+        start = int(cursor or 0)
+        following = str(start + 2) if start + 2 < len(self.numbers) else None
+        return self.numbers[start : start + 2], following
 
     async def _transfer(self, e164: str, to_account: str) -> ActiveNumber:
         self._record("transfer", (e164, to_account))
@@ -518,7 +521,7 @@ async def test_list_filters_client_side(filters: dict[str, Any], expected: built
     carrier = Fake(numbers=OWNED)
     assert await collect(carrier, **filters) == expected
     assert carrier.calls == [("list", {})]
-    assert carrier.list_closed
+    assert carrier.cursors == [None, "2", "4"]
 
 
 async def test_native_list_filters_are_passed_through_normalised() -> None:
@@ -553,28 +556,42 @@ async def test_bad_list_filters_are_refused_before_the_hook(filters: dict[str, A
     assert carrier.calls == []
 
 
-async def test_list_closes_the_adapter_generator_when_the_consumer_stops_early() -> None:
+async def test_a_consumer_that_stops_early_fetches_no_further_page() -> None:
     carrier = Fake(numbers=OWNED)
-    async with aclosing(carrier.list()) as numbers:
-        async for number in numbers:
-            assert number.phone_number == "+14155552671"
-            break
-        assert not carrier.list_closed
-    assert carrier.list_closed
+    numbers = carrier.list()
+    assert carrier.cursors == []  # nothing is fetched before iteration
+    async for number in numbers:
+        assert number.phone_number == "+14155552671"
+        break
+    assert carrier.cursors == [None]
+    # Nothing is held open between pages, so leaving the loop needs no aclose() (trio would warn
+    # about an abandoned async generator); aclose() still ends the iteration for good.
+    await numbers.aclose()
+    assert [n async for n in numbers] == []
+    assert carrier.cursors == [None]
+
+
+def test_list_refuses_bad_filters_when_called_not_when_iterated() -> None:
+    carrier = Fake(numbers=OWNED)
+    with pytest.raises(InvalidInputError):
+        carrier.list(area_code="415")
+    with pytest.raises(UnsupportedError):
+        Fake(features={Feature.SEARCH}).list()
+    assert carrier.cursors == []
 
 
 async def test_list_guards_the_adapter_generator() -> None:
     carrier = Fake(numbers=OWNED, explode=KeyError("items"))
     with pytest.raises(ProtocolError, match="fake: list: unexpected response"):
         await collect(carrier)
-    assert carrier.list_closed
+    assert carrier.cursors == [None]
 
 
 async def test_list_lets_errors_of_the_tree_through() -> None:
     carrier = Fake(numbers=OWNED, explode=NotFoundError("account gone", provider="fake", status_code=404))
     with pytest.raises(NotFoundError, match="account gone"):
         await collect(carrier)
-    assert carrier.list_closed
+    assert carrier.cursors == [None]
 
 
 # -- the guard -------------------------------------------------------------------------------------

@@ -67,9 +67,8 @@ class AcmeProvider(Provider):
     async def _release(self, e164):
         raise NotImplementedError
 
-    async def _list(self, filters):
+    async def _list_page(self, filters, cursor):
         raise NotImplementedError
-        yield
 
 
 class Broken(AcmeProvider):
@@ -160,7 +159,7 @@ def test_unknown_provider_lists_the_registered_ones(acme: None) -> None:
         ("acme-typo", r"'acme-typo' could not be loaded from acme_numbers:AcmeProviderr: AttributeError"),
         ("acme-settings", r"'acme-settings' \(acme_numbers:AcmeSettings\) is not a numbers_core.Provider"),
         ("acme-factory", r"'acme-factory' \(acme_numbers:make\) is not a numbers_core.Provider"),
-        ("acme-half", r"does not implement _configure, _get, _list, _purchase, _release$"),
+        ("acme-half", r"does not implement _configure, _get, _list_page, _purchase, _release$"),
         ("acme-odd", r"settings_model is not a numbers_core.ProviderSettings"),
     ],
 )

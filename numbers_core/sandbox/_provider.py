@@ -6,7 +6,7 @@ import builtins
 import hashlib
 import itertools
 import re
-from collections.abc import AsyncGenerator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -247,16 +247,13 @@ class SandboxProvider(Provider):
         if lose_answer:
             raise self._faults.lost("release", e164)
 
-    async def _list(self, filters: dict[str, Any]) -> AsyncGenerator[ActiveNumber, None]:
-        where = ListFilter(**filters)
-        after = 0
-        while True:
-            page = await self._store.page(self.account_id, after, _PAGE_SIZE, where)
-            for row in page:
-                yield row.number()
-            if len(page) < _PAGE_SIZE:
-                return
-            after = page[-1].seq
+    async def _list_page(
+        self, filters: dict[str, Any], cursor: str | None
+    ) -> tuple[builtins.list[ActiveNumber], str | None]:
+        # The cursor is the purchase sequence number of the last row handed out.
+        page = await self._store.page(self.account_id, int(cursor or 0), _PAGE_SIZE, ListFilter(**filters))
+        following = str(page[-1].seq) if len(page) == _PAGE_SIZE else None
+        return [row.number() for row in page], following
 
     async def _transfer(self, e164: str, to_account: str) -> ActiveNumber:
         if to_account == self.account_id:

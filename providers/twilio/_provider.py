@@ -6,8 +6,7 @@ import base64
 import functools
 import logging
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable
-from contextlib import aclosing
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar, Protocol, TypeVar
@@ -214,37 +213,34 @@ class _CompatProvider(Provider):
         self._remember(number)
         return number
 
-    async def _pages(
-        self, params: dict[str, str], *, operation: str, number: str | None = None
-    ) -> AsyncGenerator[ActiveNumber, None]:
-        parse = functools.partial(codec.number_page, provider=self.name)
-
-        async def fetch(cursor: str | None) -> tuple[list[ActiveNumber], str | None]:
-            response = await self._api.request(
-                "GET",
-                self._numbers if cursor is None else self._page_path(cursor),
-                params=params if cursor is None else None,
-                idempotency=Idempotency.SAFE,
-                operation=operation,
-                number=number,
-            )
-            numbers, next_page = self._read(response, parse, operation)
-            for found in numbers:
-                self._remember(found)
-            return numbers, next_page
-
-        # paginate() is an async generator, typed as the iterator it is used as.
-        async with aclosing(self._api.paginate(fetch)) as pages:  # type: ignore[type-var]
-            async for found in pages:
-                yield found
+    async def _page(
+        self, params: dict[str, str], cursor: str | None, *, operation: str, number: str | None = None
+    ) -> tuple[list[ActiveNumber], str | None]:
+        """One page of owned numbers; ``cursor`` is the carrier's ``next_page_uri``."""
+        response = await self._api.request(
+            "GET",
+            self._numbers if cursor is None else self._page_path(cursor),
+            params=params if cursor is None else None,
+            idempotency=Idempotency.SAFE,
+            operation=operation,
+            number=number,
+        )
+        numbers, next_page = self._read(
+            response, functools.partial(codec.number_page, provider=self.name), operation
+        )
+        for found in numbers:
+            self._remember(found)
+        return numbers, next_page
 
     async def _lookup(self, e164: str, operation: str) -> ActiveNumber | None:
         """The account's number ``e164``, found by listing with PhoneNumber (a partial match)."""
         found = None
-        async with aclosing(self._pages({"PhoneNumber": e164}, operation=operation, number=e164)) as numbers:
-            async for candidate in numbers:
-                if candidate.phone_number == e164:
-                    found = candidate
+        pages = self._api.paginate(
+            lambda cursor: self._page({"PhoneNumber": e164}, cursor, operation=operation, number=e164)
+        )
+        async for candidate in pages:
+            if candidate.phone_number == e164:
+                found = candidate
         return found
 
     def _not_owned(self, e164: str) -> NotFoundError:
@@ -480,7 +476,9 @@ class _CompatProvider(Provider):
             raise unknown
         return moved
 
-    async def _list(self, filters: dict[str, Any]) -> AsyncGenerator[ActiveNumber, None]:
+    async def _list_page(
+        self, filters: dict[str, Any], cursor: str | None
+    ) -> tuple[list[ActiveNumber], str | None]:
         params = {"PageSize": str(self.list_page_size)}
         contains = filters.get("contains")
         if contains is not None:
@@ -490,11 +488,11 @@ class _CompatProvider(Provider):
             )
         if filters.get("friendly_name") is not None:
             params["FriendlyName"] = str(filters["friendly_name"])
+        numbers, next_page = await self._page(params, cursor, operation="list")
         wanted: NumberType | None = filters.get("number_type")
-        async with aclosing(self._pages(params, operation="list")) as numbers:
-            async for found in numbers:
-                if wanted is None or _may_be(found, wanted):
-                    yield found
+        if wanted is not None:
+            numbers = [found for found in numbers if _may_be(found, wanted)]
+        return numbers, next_page
 
 
 class TwilioProvider(_CompatProvider):

@@ -12,7 +12,6 @@ abilities depend on the account would.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -159,10 +158,11 @@ class FakeCarrier(Provider):
         self._owned(e164)
         del OWNED[e164]
 
-    async def _list(self, filters: dict[str, Any]) -> AsyncGenerator[ActiveNumber, None]:
+    async def _list_page(
+        self, filters: dict[str, Any], cursor: str | None
+    ) -> tuple[list[ActiveNumber], str | None]:
         self._reach()
-        for e164 in sorted(OWNED):
-            yield OWNED[e164]
+        return [OWNED[e164] for e164 in sorted(OWNED)], None
 
 
 class TunableSettings(ProviderSettings):

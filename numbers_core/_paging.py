@@ -1,0 +1,104 @@
+"""Lazy pagination, shared by every provider."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import Generic, Self, TypeVar
+
+from .errors import ProtocolError
+
+__all__ = ["PageFetcher", "Pager"]
+
+T = TypeVar("T")
+
+#: ``fetch(cursor)`` returns one page and the cursor of the next (None or "" after the last).
+PageFetcher = Callable[[str | None], Awaitable[tuple[list[T], str | None]]]
+
+
+class Pager(Generic[T]):
+    """Items fetched page by page, only as they are consumed.
+
+    An async iterator, but deliberately not an async generator: a consumer
+    that leaves ``async for`` early leaves no suspended generator frame
+    behind, which trio would otherwise report as a ResourceWarning, and which
+    asyncio would finalise at some later, unpredictable point.
+
+    The first call of ``fetch`` gets ``None``. A carrier that hands out the
+    same cursor twice would make us loop forever, so that is a ProtocolError.
+    ``keep`` drops items client-side (filters the carrier cannot apply).
+    """
+
+    def __init__(
+        self,
+        fetch: PageFetcher[T],
+        *,
+        provider: str,
+        keep: Callable[[T], bool] | None = None,
+        describe: Callable[[str], str] = repr,
+    ) -> None:
+        self._fetch = fetch
+        self._provider = provider
+        self._keep = keep
+        self._describe = describe
+        self._buffer: deque[T] = deque()
+        self._cursor: str | None = None
+        self._seen: set[str] = set()
+        self._started = False
+        self._done = False
+        # Raised once the items already fetched have been handed out.
+        self._error: ProtocolError | None = None
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> T:
+        while not self._buffer:
+            if self._error is not None:
+                error, self._error = self._error, None
+                raise error
+            if self._done:
+                raise StopAsyncIteration
+            await self._next_page()
+        return self._buffer.popleft()
+
+    async def _next_page(self) -> None:
+        if self._started and not self._cursor:
+            self._done = True
+            return
+        self._started = True
+        try:
+            items, cursor = await self._fetch(self._cursor)
+        except BaseException:
+            self._done = True
+            raise
+        self._buffer.extend(items if self._keep is None else filter(self._keep, items))
+        if cursor:
+            if cursor in self._seen:
+                self._done = True
+                self._error = ProtocolError(
+                    f"{self._provider}: pagination repeats itself at {self._describe(cursor)}",
+                    provider=self._provider,
+                )
+            self._seen.add(cursor)
+        else:
+            self._done = True
+        self._cursor = cursor
+
+    async def aclose(self) -> None:
+        """Stop: no further page is fetched. Nothing is held open between pages."""
+        self._done = True
+        self._error = None
+        self._buffer.clear()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
