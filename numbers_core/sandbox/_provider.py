@@ -185,6 +185,12 @@ class SandboxProvider(Provider):
             )
         number = self._active(available, config)
         if not await self._store.claim(number):
+            if await self._store.get(e164, self.account_id) is not None:
+                # As at Twilio: telling "yours already" from "someone else's" is what lets a
+                # job that lost an answer carry on without buying twice or giving up a number.
+                raise ConflictError(
+                    f"{e164} is already a number of this account", provider=self.name, code="already-owned"
+                )
             raise NumberUnavailableError(
                 f"{e164} is already taken", provider=self.name, code="number-unavailable"
             )

@@ -259,10 +259,24 @@ async def test_purchase_accepts_the_available_number_object_and_applies_a_config
 async def test_an_owned_number_cannot_be_bought_again(carrier: nc.Provider) -> None:
     number = await first(carrier, number_type="toll_free")
     await carrier.purchase(number)
-    with pytest.raises(NumberUnavailableError) as caught:
+    # The account's own: a ConflictError, so that nobody mistakes it for a number lost to another.
+    with pytest.raises(ConflictError) as caught:
         await carrier.purchase(number)
     assert caught.value.provider == "sandbox"
-    assert caught.value.code == "number-unavailable"
+    assert caught.value.code == "already-owned"
+
+
+async def test_a_number_another_account_owns_is_unavailable(tmp_path: Path) -> None:
+    path = str(tmp_path / "sandbox.db")
+    async with (
+        SandboxProvider(SandboxSettings(path=path)) as mine,
+        SandboxProvider(SandboxSettings(path=path, account_id="other")) as theirs,
+    ):
+        number = await first(mine, number_type="toll_free")
+        await theirs.purchase(number)
+        with pytest.raises(NumberUnavailableError) as caught:
+            await mine.purchase(number)
+        assert caught.value.code == "number-unavailable"
 
 
 @pytest.mark.parametrize(
@@ -438,12 +452,12 @@ async def test_purchase_any_with_nothing_for_sale_is_unavailable(carrier: nc.Pro
 async def test_ten_tasks_racing_for_one_number_make_one_owner(carrier: nc.Provider) -> None:
     number = await first(carrier, area_code="415")
     won: list[ActiveNumber] = []
-    lost: list[NumberUnavailableError] = []
+    lost: list[ConflictError] = []
 
     async def buy() -> None:
         try:
             won.append(await carrier.purchase(number))
-        except NumberUnavailableError as exc:
+        except ConflictError as exc:  # one account: the losers find it theirs already
             lost.append(exc)
 
     async with anyio.create_task_group() as tasks:
@@ -451,7 +465,7 @@ async def test_ten_tasks_racing_for_one_number_make_one_owner(carrier: nc.Provid
             tasks.start_soon(buy)
     assert len(won) == 1
     assert len(lost) == 9
-    assert {exc.code for exc in lost} == {"number-unavailable"}
+    assert {exc.code for exc in lost} == {"already-owned"}
     assert [n async for n in carrier.list()] == won
 
 
@@ -524,7 +538,7 @@ async def test_state_survives_reopening_the_same_file(tmp_path: Path) -> None:
     async with nc.connect("sandbox", path=str(path)) as reopened:
         assert [n async for n in reopened.list()] == [configured]
         assert await reopened.get(owned) == configured
-        with pytest.raises(NumberUnavailableError):
+        with pytest.raises(ConflictError):
             await reopened.purchase(owned)
     async with nc.connect("sandbox") as in_memory:
         assert [n async for n in in_memory.list()] == []
@@ -541,7 +555,7 @@ async def test_two_instances_on_one_file_race_for_one_number(tmp_path: Path) -> 
         try:
             await carrier.purchase(number)
             outcomes.append("won")
-        except NumberUnavailableError:
+        except (NumberUnavailableError, ConflictError):  # another account's / this account's already
             outcomes.append("lost")
 
     async with anyio.create_task_group() as tasks:
