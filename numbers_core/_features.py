@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from ._models import NumberConfig, NumberType, Route, SearchQuery
 
-__all__ = ["Feature", "config_features", "search_feature", "type_feature"]
+__all__ = ["ALL_CONFIG_FEATURES", "Feature", "config_features", "search_feature", "type_feature"]
 
 
 class Feature(enum.StrEnum):
@@ -109,6 +109,10 @@ def config_features(config: NumberConfig) -> frozenset[Feature]:
         else:
             needed.add(Feature(f"config.{field}"))
     return frozenset(needed)
+
+
+#: every ``config.…`` feature: a provider that can set everything a NumberConfig holds
+ALL_CONFIG_FEATURES = frozenset(feature for feature in Feature if feature.startswith("config."))
 
 
 # Every SearchQuery filter and NumberType has its feature: fail at import, not at a customer.

@@ -8,7 +8,7 @@ Subclass :class:`Provider`, give it a :class:`ProviderSettings` subclass as
 
 from __future__ import annotations
 
-from ._features import Feature, config_features, search_feature, type_feature
+from ._features import ALL_CONFIG_FEATURES, Feature, config_features, search_feature, type_feature
 from ._http import (
     DEFAULT_LIMITS,
     DEFAULT_TIMEOUT,
@@ -30,6 +30,7 @@ from ._settings import ProviderSettings
 from .errors import error_for_status, excerpt
 
 __all__ = [
+    "ALL_CONFIG_FEATURES",
     "DEFAULT_LIMITS",
     "DEFAULT_TIMEOUT",
     "ENTRY_POINT_GROUP",

@@ -16,7 +16,7 @@ import httpx
 import phonenumbers
 import pydantic_core
 
-from .._features import Feature
+from .._features import ALL_CONFIG_FEATURES, Feature
 from .._models import ActiveNumber, AvailableNumber, NumberConfig, NumberStatus, SearchQuery
 from .._provider import Provider
 from .._settings import ProviderSettings
@@ -72,17 +72,8 @@ _FEATURES = frozenset(
         Feature.NUMBER_TYPE_SHARED_COST,
         Feature.NUMBER_TYPE_PREMIUM_RATE,
         Feature.NUMBER_TYPE_PERSONAL,
-        Feature.CONFIG_FRIENDLY_NAME,
-        Feature.CONFIG_VOICE,
-        Feature.CONFIG_VOICE_FALLBACK,
-        Feature.CONFIG_VOICE_APPLICATION,
-        Feature.CONFIG_SMS,
-        Feature.CONFIG_SMS_FALLBACK,
-        Feature.CONFIG_SMS_APPLICATION,
-        Feature.CONFIG_STATUS_CALLBACK,
-        Feature.CONFIG_EMERGENCY_ADDRESS,
-        Feature.CONFIG_EXTRA,
     }
+    | ALL_CONFIG_FEATURES
 )
 
 
