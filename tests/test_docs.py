@@ -1,0 +1,41 @@
+"""The examples in README.md and docs/ run as written: docs that match the code."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import anyio
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def python_blocks(page: str) -> list[str]:
+    text = (ROOT / page).read_text(encoding="utf-8")
+    return re.findall(r"^```python\n(.*?)^```", text, flags=re.DOTALL | re.MULTILINE)
+
+
+@pytest.mark.parametrize(("page", "index"), [("README.md", 0), ("docs/index.md", 0)])
+def test_the_first_session_example_runs_on_the_sandbox(
+    page: str, index: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = python_blocks(page)[index]
+    exec(compile(code, f"{page}[{index}]", "exec"), {"__name__": "example"})  # noqa: S102 - our own docs
+    printed = capsys.readouterr().out
+    assert re.search(r"^\+1415\d{7} Support line", printed, flags=re.MULTILINE), printed
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_the_adapter_guide_builds_a_working_adapter(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The guide's four steps: settings, error mapper, provider, and a test of it.
+    settings, errors, provider, test = python_blocks("docs/adapters.md")
+    (tmp_path / "acme_numbers.py").write_text("\n\n".join([settings, errors, provider]), encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "acme_numbers", raising=False)
+    namespace: dict[str, object] = {"__name__": "test_acme"}
+    exec(compile(test, "docs/adapters.md", "exec"), namespace)  # noqa: S102 - our own docs
+    anyio.run(namespace["test_a_taken_number_is_unavailable"], backend=backend)  # type: ignore[arg-type]
