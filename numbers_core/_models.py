@@ -102,7 +102,10 @@ class _Model(BaseModel):
     @classmethod
     def _blanks(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            return {key: _blank_to_none(value) for key, value in data.items()}
+            # Most input has no blank: it is passed on as it is, not copied.
+            for value in data.values():
+                if isinstance(value, str) and not value.strip():
+                    return {key: _blank_to_none(value) for key, value in data.items()}
         return data
 
     def __hash__(self) -> int:

@@ -159,3 +159,47 @@ def test_carrier_e164_fast_path_answers_as_the_full_parse() -> None:
             assert carrier_e164(value) == expected, value
             agreed += 1
     assert agreed > 1000  # the sample really exercises the accepting path
+
+
+def _full_validation(value: str) -> str | None:
+    """What parse_e164 answered before its fast path: the E.164 form of a valid number, or None."""
+    try:
+        parsed = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def test_parse_e164_fast_path_answers_as_phonenumbers() -> None:
+    # parse_e164 judges canonical E.164 from the metadata's patterns itself, without a parse; it
+    # must agree with phonenumbers.is_valid_number, near-misses of every example number included
+    # (a digit off, one too many, one too few) and the regions that share +1, +7, +44...
+    examples = [
+        phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
+        for example in (
+            *(
+                phonenumbers.example_number_for_type(region, kind)
+                for region in sorted(phonenumbers.SUPPORTED_REGIONS)
+                for kind in range(11)
+            ),
+            *map(
+                phonenumbers.example_number_for_non_geo_entity, phonenumbers.COUNTRY_CODES_FOR_NON_GEO_REGIONS
+            ),
+        )
+        if example is not None
+    ]
+    samples = _samples()
+    for example in examples:
+        samples += [example, example[:-1] + str((int(example[-1]) + 1) % 10), example + "0", example[:-1]]
+    valid = 0
+    for value in samples:
+        expected = _full_validation(value)
+        if expected is None:
+            with pytest.raises(InvalidInputError, match=r"not a (valid )?phone number"):
+                parse_e164(value)
+        else:
+            assert parse_e164(value) == expected, value
+            valid += 1
+    assert valid > 1000  # the sample really exercises the accepting path

@@ -3,8 +3,10 @@
 Parsing is the hot path (a list page holds up to 1,000 numbers), so it reads
 each field once, checks its type by hand and builds the models without
 running pydantic's validators over values already checked here (see
-:func:`_construct`). Anything of the wrong type raises :class:`Malformed`,
-which the provider turns into a ``ProtocolError``.
+:func:`_construct`). What numbers share (capabilities, geography, an
+account's webhooks) is read once per distinct set of wire values and reused.
+Anything of the wrong type raises :class:`Malformed`, which the provider
+turns into a ``ProtocolError``.
 """
 
 from __future__ import annotations
@@ -12,10 +14,10 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar
 
 import phonenumbers
 from numbers_core import (
@@ -33,7 +35,7 @@ from numbers_core import (
 )
 from numbers_core.adapter import carrier_e164
 from numbers_core.errors import InvalidInputError, UnsupportedError
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from ._dialect import Dialect
 
@@ -55,23 +57,45 @@ class Malformed(ValueError):
 
 
 M = TypeVar("M", bound=BaseModel)
-_set_attribute = object.__setattr__
+K = TypeVar("K")
+V = TypeVar("V")
+# BaseModel's slots, set through their descriptors: the models are frozen, and this is cheaper than
+# object.__setattr__.
+_set_dict = BaseModel.__dict__["__dict__"].__set__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
 def _construct(model: type[M], values: dict[str, Any]) -> M:
-    """A model from values of the right types, every field given.
+    """A model from values this module has checked, every field given, in the model's order.
 
     What ``model_construct`` does, minus its per-field default handling (which
     deep-copies default sub-models): a tenth of its cost, and a list page
-    builds six models per number. The tests compare the result with
-    ``model_validate`` of the same data.
+    builds two models per number. Every value is checked here first, to the
+    model's own rules, or comes from a model pydantic validated (the parts
+    numbers share, built once: see :func:`_validated`). The tests compare
+    the result with ``model_validate`` of the same data.
     """
-    instance = model.__new__(model)
-    _set_attribute(instance, "__dict__", values)
-    _set_attribute(instance, "__pydantic_fields_set__", set(values))
-    _set_attribute(instance, "__pydantic_extra__", None)
-    _set_attribute(instance, "__pydantic_private__", None)
+    instance = object.__new__(model)
+    _set_dict(instance, values)
+    _set_fields_set(instance, set(values))
+    _set_extra(instance, None)
+    _set_private(instance, None)
     return instance
+
+
+def _validated(model: type[M], values: dict[str, Any], what: str) -> M:
+    """``model`` validated by pydantic: for the parts many numbers share, each built once (cached)."""
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        # Named, not quoted: the answer is attached to the error already (a URL may hold a password).
+        problems = "; ".join(
+            f"{what}.{'.'.join(map(str, error['loc']))} is not valid ({error['type']})"
+            for error in exc.errors()
+        )
+        raise Malformed(problems) from None
 
 
 # -- reading ------------------------------------------------------------------------------------
@@ -94,22 +118,20 @@ def _array(data: dict[str, Any], key: str) -> list[Any]:
     return value
 
 
-def _text(item: dict[str, Any], key: str) -> str | None:
+def _text(value: object, key: str) -> str | None:
     # Twilio sends "" and null for the same absence, even within one object.
-    value = item.get(key)
+    if type(value) is str:
+        return value if value and not value.isspace() else None
     if value is None:
         return None
-    if type(value) is not str:
-        raise Malformed(f"{key}: expected a string, got {_kind(value)}")
-    return value if value and not value.isspace() else None
+    raise Malformed(f"{key}: expected a string, got {_kind(value)}")
 
 
-def _code(item: dict[str, Any], key: str) -> str | None:
+def _code(value: object, key: str) -> str | None:
     # Codes such as a LATA come as "834" or, now and then, as a number.
-    value = item.get(key)
     if type(value) is int:
         return str(value)
-    return _text(item, key)
+    return _text(value, key)
 
 
 def _flag(value: object, what: str) -> bool | None:
@@ -119,6 +141,9 @@ def _flag(value: object, what: str) -> bool | None:
         return bool(value)
     if value in ("true", "false"):
         return value == "true"
+    # 1 and 0 as pydantic takes them: a cache keyed on flags cannot tell them from True and False.
+    if type(value) in (int, float) and value in (0, 1):
+        return value == 1
     raise Malformed(f"{what}: expected true or false, got {_kind(value)}")
 
 
@@ -135,14 +160,43 @@ def _coordinate(value: object, limit: float, what: str) -> float | None:
     return number if math.isfinite(number) and -limit <= number <= limit else None
 
 
-def _e164(item: dict[str, Any]) -> str:
-    value = item.get("phone_number")
+def _e164(value: object) -> str:
     if type(value) is not str:
         raise Malformed(f"phone_number: expected a string, got {_kind(value)}")
     try:
         return carrier_e164(value)
     except ValueError as exc:
         raise Malformed(f"phone_number: {exc}") from None
+
+
+def _method(value: object, key: str) -> Literal["GET", "POST"] | None:
+    text = _text(value, key)
+    if text is None:
+        return None
+    upper = text.upper()
+    if upper == "GET":
+        return "GET"
+    return "POST" if upper == "POST" else None
+
+
+def _country(value: object, key: str) -> str | None:
+    text = _text(value, key)
+    if text is None:
+        return None
+    upper = text.strip().upper()
+    return upper if len(upper) == 2 and upper.isascii() and upper.isalpha() else None
+
+
+# The parts numbers share (capabilities, geography, an account's settings), each read once, by
+# the wire values they come from. A memo that fills up is emptied: cheaper than an LRU's bookkeeping.
+_MEMO_SIZE = 1024
+
+
+def _memo(memo: dict[K, V], key: K, value: V) -> V:
+    if len(memo) >= _MEMO_SIZE:
+        memo.clear()
+    memo[key] = value
+    return value
 
 
 @functools.cache
@@ -163,22 +217,19 @@ def _capability_set(voice: bool | None, sms: bool | None, mms: bool | None, fax:
 
 
 def _capabilities(value: object) -> Capabilities:
-    if value is None:
-        return _capability_set(None, None, None, None)
-    flags = _object(value, "capabilities")
+    if type(value) is not dict:
+        if value is None:
+            return _capability_set(None, None, None, None)
+        raise Malformed(f"capabilities: expected an object, got {_kind(value)}")
+    flags = tuple(value.items())
     try:
-        return _capabilities_of(tuple(flags.items()))
+        found = _CAPABILITIES.get(flags)
     except TypeError:  # an unhashable flag (a list, an object): not a flag at all
-        return _read_capabilities(flags.items())
+        return _read_capabilities(flags)
+    return _memo(_CAPABILITIES, flags, _read_capabilities(flags)) if found is None else found
 
 
-@functools.lru_cache(maxsize=256)
-def _capabilities_of(flags: tuple[tuple[str, object], ...]) -> Capabilities:
-    # A page repeats a handful of capability objects: read each once.
-    return _read_capabilities(flags)
-
-
-def _read_capabilities(flags: Iterable[tuple[str, object]]) -> Capabilities:
+def _read_capabilities(flags: tuple[tuple[str, object], ...]) -> Capabilities:
     found: dict[str, bool | None] = {}
     # Search results say "SMS"/"MMS", owned numbers "sms"/"mms": read keys case-insensitively.
     for key, flag in flags:
@@ -188,23 +239,7 @@ def _read_capabilities(flags: Iterable[tuple[str, object]]) -> Capabilities:
     return _capability_set(found.get("voice"), found.get("sms"), found.get("mms"), found.get("fax"))
 
 
-def _method(item: dict[str, Any], key: str) -> Literal["GET", "POST"] | None:
-    value = _text(item, key)
-    if value is None:
-        return None
-    upper = value.upper()
-    if upper == "GET":
-        return "GET"
-    return "POST" if upper == "POST" else None
-
-
-def _country(item: dict[str, Any], key: str) -> str | None:
-    value = _text(item, key)
-    if value is None:
-        return None
-    upper = value.strip().upper()
-    return upper if len(upper) == 2 and upper.isascii() and upper.isalpha() else None
-
+_CAPABILITIES: dict[tuple[tuple[str, object], ...], Capabilities] = {}
 
 _ADDRESS = {requirement.value: requirement for requirement in AddressRequirement}
 _STATUS = {"in-use": NumberStatus.ACTIVE, "active": NumberStatus.ACTIVE, "pending": NumberStatus.PENDING}
@@ -219,8 +254,7 @@ _TYPES = {
 }
 
 
-def _number_type(item: dict[str, Any]) -> NumberType:
-    stated = _text(item, "type")
+def _number_type(stated: str | None, verified: bool) -> NumberType:
     if stated is not None:
         known = _TYPES.get(stated)
         return (
@@ -229,81 +263,130 @@ def _number_type(item: dict[str, Any]) -> NumberType:
             else _TYPES.get(re.sub(r"[-_ ]", "", stated.lower()), NumberType.UNKNOWN)
         )
     # SignalWire states no type, but gives toll-free numbers (only) a verification status.
-    if "verification_status" in item:
-        return NumberType.TOLL_FREE
-    return NumberType.UNKNOWN
+    return NumberType.TOLL_FREE if verified else NumberType.UNKNOWN
+
+
+def _read_place(place: tuple[Any, ...]) -> Geography:
+    iso_country, region, locality, postal_code, rate_center, lata, latitude, longitude = place
+    values = {
+        "iso_country": _country(iso_country, "iso_country"),
+        "region": _text(region, "region"),
+        "locality": _text(locality, "locality"),
+        "postal_code": _code(postal_code, "postal_code"),
+        "rate_center": _text(rate_center, "rate_center"),
+        "lata": _code(lata, "lata"),
+        "latitude": _coordinate(latitude, 90, "latitude"),
+        "longitude": _coordinate(longitude, 180, "longitude"),
+    }
+    return _construct(Geography, values)
+
+
+class _Offer(NamedTuple):
+    """What an available number has in common with the others of its rate center."""
+
+    capabilities: Capabilities
+    geography: Geography
+    address_requirement: AddressRequirement | None
+    beta: bool | None
+
+
+def _read_offer(wire: tuple[Any, ...]) -> _Offer:
+    flags, requirement, beta = wire[8:]
+    address = _text(requirement, "address_requirements")
+    return _Offer(
+        # A tuple is the items of a capabilities object (JSON has no tuples): anything else is not one.
+        _read_capabilities(flags) if type(flags) is tuple else _capabilities(flags),
+        _read_place(wire[:8]),
+        None if address is None else _ADDRESS.get(address),
+        _flag(beta, "beta"),
+    )
+
+
+_OFFERS: dict[tuple[Any, ...], _Offer] = {}
+
+
+def _offer(item: dict[str, Any]) -> _Offer:
+    get = item.get
+    capabilities = get("capabilities")
+    wire = (
+        get("iso_country"),
+        get("region"),
+        get("locality"),
+        get("postal_code"),
+        get("rate_center"),
+        get("lata"),
+        get("latitude"),
+        get("longitude"),
+        tuple(capabilities.items()) if type(capabilities) is dict else capabilities,
+        get("address_requirements"),
+        get("beta"),
+    )
+    try:
+        found = _OFFERS.get(wire)
+    except TypeError:  # an unhashable value (a list, an object) where a string or a number belongs
+        return _read_offer(wire)
+    if found is not None:
+        return found
+    found = _read_offer(wire)
+    # Codes and coordinates are remembered as strings only: as numbers, an entry would be found
+    # by an equal number of another type (834 == 834.0, 1 == True), which may not read the same.
+    if all(type(value) is str or value is None for value in wire[3:8]):
+        _memo(_OFFERS, wire, found)
+    return found
 
 
 def available_numbers(data: object, *, provider: str, number_type: NumberType) -> list[AvailableNumber]:
     """The numbers of a search answer (``{"available_phone_numbers": [...]}``)."""
     found = []
-    for entry in _array(_object(data, "search answer"), "available_phone_numbers"):
-        item = _object(entry, "available_phone_numbers[]")
-        requirement = _text(item, "address_requirements")
-        geography = {
-            "iso_country": _country(item, "iso_country"),
-            "region": _text(item, "region"),
-            "locality": _text(item, "locality"),
-            "postal_code": _code(item, "postal_code"),
-            "rate_center": _text(item, "rate_center"),
-            "lata": _code(item, "lata"),
-            "latitude": _coordinate(item.get("latitude"), 90, "latitude"),
-            "longitude": _coordinate(item.get("longitude"), 180, "longitude"),
-        }
+    for item in _array(_object(data, "search answer"), "available_phone_numbers"):
+        if type(item) is not dict:
+            raise Malformed(f"available_phone_numbers[]: expected an object, got {_kind(item)}")
+        capabilities, geography, address_requirement, beta = _offer(item)
         values = {
-            "phone_number": _e164(item),
+            "phone_number": _e164(item.get("phone_number")),
             "provider": provider,
             "number_type": number_type,
-            "friendly_name": _text(item, "friendly_name"),
-            "capabilities": _capabilities(item.get("capabilities")),
-            "geography": _construct(Geography, geography),
+            "friendly_name": _text(item.get("friendly_name"), "friendly_name"),
+            "capabilities": capabilities,
+            "geography": geography,
             "setup_price": None,
             "monthly_price": None,
-            "address_requirement": _ADDRESS.get(requirement) if requirement is not None else None,
-            "beta": _flag(item.get("beta"), "beta"),
+            "address_requirement": address_requirement,
+            "beta": beta,
             "raw": item,
         }
         found.append(_construct(AvailableNumber, values))
     return found
 
 
-_ROUTE_KEYS = {
-    kind: tuple(
-        f"{kind}_{part}" for part in ("url", "method", "fallback_url", "fallback_method", "application_sid")
-    )
-    for kind in ("voice", "sms")
-}
+def _read_route(kind: str, wire: tuple[Any, ...]) -> Route:
+    url, method, fallback_url, fallback_method, application = wire
+    values = {
+        "url": _text(url, f"{kind}_url"),
+        "method": _method(method, f"{kind}_method"),
+        "fallback_url": _text(fallback_url, f"{kind}_fallback_url"),
+        "fallback_method": _method(fallback_method, f"{kind}_fallback_method"),
+        "application_id": _text(application, f"{kind}_application_sid"),
+    }
+    return _validated(Route, values, kind)  # pydantic checks the URLs
 
 
-def _route_of(item: dict[str, Any], kind: str) -> Route:
-    wire = tuple(map(item.get, _ROUTE_KEYS[kind]))
+@functools.lru_cache(maxsize=1024)
+def _route(kind: str, wire: tuple[Any, ...]) -> Route:
+    # Most numbers of an account share their webhooks: they share the immutable Route too.
+    return _read_route(kind, wire)
+
+
+def _route_of(kind: str, wire: tuple[Any, ...]) -> Route:
     try:
         return _route(kind, wire)
     except TypeError:  # an unhashable value (a list, an object) where a string belongs
         return _read_route(kind, wire)
 
 
-@functools.lru_cache(maxsize=1024)
-def _route(kind: str, wire: tuple[object, ...]) -> Route:
-    # Most numbers of an account share their webhooks: they share the immutable Route too.
-    return _read_route(kind, wire)
-
-
-def _read_route(kind: str, wire: tuple[object, ...]) -> Route:
-    fields = dict(zip(_ROUTE_KEYS[kind], wire, strict=True))
-    values = {
-        "url": _text(fields, f"{kind}_url"),
-        "method": _method(fields, f"{kind}_method"),
-        "fallback_url": _text(fields, f"{kind}_fallback_url"),
-        "fallback_method": _method(fields, f"{kind}_fallback_method"),
-        "application_id": _text(fields, f"{kind}_application_sid"),
-    }
-    return _construct(Route, values)
-
-
 @functools.lru_cache(maxsize=256)
 def _callback(url: str | None, method: str | None) -> Callback:
-    return _construct(Callback, {"url": url, "method": method})
+    return _validated(Callback, {"url": url, "method": method}, "status_callback")
 
 
 @functools.lru_cache(maxsize=256)
@@ -313,44 +396,115 @@ def _geography(iso_country: str | None) -> Geography:
     return _construct(Geography, values)
 
 
-def number(data: object, *, provider: str) -> ActiveNumber:
-    """An owned number (an IncomingPhoneNumber object)."""
-    item = _object(data, "number")
-    sid = _text(item, "sid")
+class _Setup(NamedTuple):
+    """What an owned number says beyond itself: what numbers of an account have in common."""
+
+    account_id: str | None
+    number_type: NumberType
+    status: NumberStatus
+    geography: Geography
+    voice: Route
+    sms: Route
+    status_callback: Callback
+    emergency_address_id: str | None
+
+
+def _read_setup(wire: tuple[Any, ...]) -> _Setup:
+    account, stated_type, status, country, emergency = wire[:5]
+    return _Setup(
+        _text(account, "account_sid"),
+        _number_type(_text(stated_type, "type"), wire[17]),
+        _STATUS.get(_text(status, "status") or "", NumberStatus.UNKNOWN),
+        _geography(_country(country, "country_code")),  # SignalWire says the country
+        _route_of("voice", wire[5:10]),
+        _route_of("sms", wire[10:15]),
+        _callback(_text(wire[15], "status_callback"), _method(wire[16], "status_callback_method")),
+        _text(emergency, "emergency_address_sid"),
+    )
+
+
+# Keyed by strings (or null) only: no entry can be found by a value of another type.
+_SETUPS: dict[tuple[Any, ...], _Setup] = {}
+
+
+def _number(item: dict[str, Any], provider: str) -> ActiveNumber:
+    get = item.get
+    sid = _text(get("sid"), "sid")
     if sid is None:
         raise Malformed("sid: missing")
-    friendly_name = _text(item, "friendly_name")
+    friendly_name = _text(get("friendly_name"), "friendly_name")
+    if friendly_name is not None and len(friendly_name) > 64:
+        # Longer than Twilio allows: NumberConfig's own rules decide (its length limit).
+        _validated(NumberConfig, {"friendly_name": friendly_name}, "config")
+    # Most numbers of an account share all of these: they are read once.
+    wire = (
+        get("account_sid"),
+        get("type"),
+        get("status"),
+        get("country_code"),
+        get("emergency_address_sid"),
+        get("voice_url"),
+        get("voice_method"),
+        get("voice_fallback_url"),
+        get("voice_fallback_method"),
+        get("voice_application_sid"),
+        get("sms_url"),
+        get("sms_method"),
+        get("sms_fallback_url"),
+        get("sms_fallback_method"),
+        get("sms_application_sid"),
+        get("status_callback"),
+        get("status_callback_method"),
+        "verification_status" in item,
+    )
+    try:
+        setup = _SETUPS.get(wire)
+    except TypeError:  # an unhashable value (a list, an object) where a string belongs
+        setup = _read_setup(wire)
+    if setup is None:
+        setup = _memo(_SETUPS, wire, _read_setup(wire))
     config: dict[str, Any] = {
         "friendly_name": friendly_name,
-        "voice": _route_of(item, "voice"),
-        "sms": _route_of(item, "sms"),
-        "status_callback": _callback(_text(item, "status_callback"), _method(item, "status_callback_method")),
-        "emergency_address_id": _text(item, "emergency_address_sid"),
+        "voice": setup.voice,
+        "sms": setup.sms,
+        "status_callback": setup.status_callback,
+        "emergency_address_id": setup.emergency_address_id,
         "extra": {},
     }
+    created, updated = get("date_created"), get("date_updated")
+    created_at = parse_date(_text(created, "date_created"))
     values = {
-        "phone_number": _e164(item),
+        "phone_number": _e164(get("phone_number")),
         "id": sid,
         "provider": provider,
-        "account_id": _text(item, "account_sid"),
-        "number_type": _number_type(item),
+        "account_id": setup.account_id,
+        "number_type": setup.number_type,
         "friendly_name": friendly_name,
-        "capabilities": _capabilities(item.get("capabilities")),
-        "geography": _geography(_country(item, "country_code")),  # SignalWire says the country
+        "capabilities": _capabilities(get("capabilities")),
+        "geography": setup.geography,
         "config": _construct(NumberConfig, config),
-        "status": _STATUS.get(_text(item, "status") or "", NumberStatus.UNKNOWN),
-        "created_at": parse_date(_text(item, "date_created")),
-        "updated_at": parse_date(_text(item, "date_updated")),
+        "status": setup.status,
+        "created_at": created_at,
+        # Never updated, most numbers say their creation date again.
+        "updated_at": created_at if updated == created else parse_date(_text(updated, "date_updated")),
         "raw": item,
     }
     return _construct(ActiveNumber, values)
 
 
+def number(data: object, *, provider: str) -> ActiveNumber:
+    """An owned number (an IncomingPhoneNumber object)."""
+    return _number(_object(data, "number"), provider)
+
+
 def number_page(data: object, *, provider: str) -> tuple[list[ActiveNumber], str | None]:
     """The numbers of one list page and the link to the next (None on the last page)."""
     page = _object(data, "list page")
-    numbers = [number(item, provider=provider) for item in _array(page, "incoming_phone_numbers")]
-    return numbers, _text(page, "next_page_uri")
+    numbers = [
+        _number(item if type(item) is dict else _object(item, "number"), provider)
+        for item in _array(page, "incoming_phone_numbers")
+    ]
+    return numbers, _text(page.get("next_page_uri"), "next_page_uri")
 
 
 _MONTHS = {
@@ -359,6 +513,7 @@ _MONTHS = {
         ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1
     )
 }
+_MONTH_DIGITS = {name: f"{index:02}" for name, index in _MONTHS.items()}
 _ZONES = {"+0000": UTC, "-0000": UTC, "gmt": UTC, "ut": UTC, "utc": UTC, "z": UTC}
 _OFFSET = re.compile(r"^([+-])(\d\d):?(\d\d)$")
 
@@ -384,20 +539,13 @@ def parse_date(text: str | None) -> datetime | None:
     """
     if text is None:
         return None
-    if len(text) == 31 and text[25:] == " +0000" and text[3:5] == ", ":
-        # The form the API documents, "Thu, 30 Jul 2015 23:19:04 +0000", read by position.
-        number = _MONTHS.get(text[8:11].lower())
-        if number is not None and text[16] == " " and text[19] == text[22] == ":":
+    if len(text) in (29, 31) and text[25:] in (" +0000", " GMT") and text[3:5] == ", ":
+        # The form the API documents, "Thu, 30 Jul 2015 23:19:04 +0000", and the Date header's
+        # "... GMT", read by position (and parsed as ISO 8601, which is cheaper).
+        month = _MONTH_DIGITS.get(text[8:11].lower())
+        if month is not None and text[16] == " " and text[19] == text[22] == ":":
             try:
-                return datetime(
-                    int(text[12:16]),
-                    number,
-                    int(text[5:7]),
-                    int(text[17:19]),
-                    int(text[20:22]),
-                    int(text[23:25]),
-                    tzinfo=UTC,
-                )
+                return datetime.fromisoformat(f"{text[12:16]}-{month}-{text[5:7]}T{text[17:25]}+00:00")
             except ValueError:
                 pass
     parts = text.replace(",", " ").split()
@@ -507,6 +655,11 @@ def _search_value(value: object) -> str:
     return str(value)
 
 
+# The search fields that become Contains: only one of them can be said exactly.
+_PATTERNS = frozenset({"contains", "starts_with", "ends_with"})
+_PATTERNS_OR_AREA_CODE = _PATTERNS | {"area_code"}
+
+
 def search_request(query: SearchQuery, dialect: Dialect) -> tuple[str, dict[str, str]]:
     """(AvailablePhoneNumbers sub-resource, query parameters) for ``query``.
 
@@ -543,7 +696,7 @@ def search_request(query: SearchQuery, dialect: Dialect) -> tuple[str, dict[str,
     if pattern is not None:
         params["Contains"] = pattern
     if dialect.contains_wildcards:  # Twilio: the one dialect that takes a page size here
-        patterns = {"contains", "starts_with", "ends_with"} | (set() if geographic else {"area_code"})
+        patterns = _PATTERNS if geographic else _PATTERNS_OR_AREA_CODE
         exact = exact and len(patterns & criteria.keys()) <= 1
         # A looser pattern is narrowed here afterwards, so ask for as many as the carrier gives.
         params["PageSize"] = str(query.limit if exact else 1000)

@@ -6,9 +6,9 @@ import base64
 import functools
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar, Protocol, TypeVar
 
 import anyio
@@ -47,13 +47,19 @@ log = logging.getLogger("numbers_core.twilio")
 
 T = TypeVar("T")
 
-# The wait between looks at a number the carrier may not show yet; a module attribute so
-# that tests can skip the waits.
+# The wait between looks at a number the carrier may not show yet, and the clock purchases
+# are timed with; module attributes so that tests can skip the waits and set the time.
 _sleep = anyio.sleep
+_clock = time.monotonic
 
-# A purchase answered with a number created this long before the answer bought nothing:
-# the carrier answers 201 for a number the account already owns, and updates it.
-_ALREADY_OWNED_AFTER = timedelta(minutes=30)
+# The carrier answers 201 to a purchase of a number the account already owns (and applies the
+# purchase's configuration to it), so a number created before the purchase was sent bought
+# nothing. Dates have whole seconds: the Date header and date_created are each up to a second
+# short, and the carrier's servers' clocks may differ by a little more.
+_DATE_SLACK = 2.0  # seconds
+# Without the carrier's clock (no usable Date header) the comparison is with this machine's,
+# which may be off by minutes where it is not kept in sync.
+_CLOCK_SLACK = 300.0  # seconds
 # How long after buying a number a 404 for it may just mean the carrier has not caught up.
 _FRESH_SECONDS = 120.0
 _SID_CACHE_SIZE = 10_000
@@ -85,6 +91,19 @@ class _Settings(Protocol):
 
 def _request_id(response: httpx.Response) -> str | None:
     return next((response.headers[name] for name in _REQUEST_ID_HEADERS if name in response.headers), None)
+
+
+def _sent(started: float, response: httpx.Response | None) -> datetime:
+    """The earliest moment the carrier can have seen a request sent at ``started`` (``_clock()``).
+
+    By the carrier's own clock, its answer's Date header, where it gives one;
+    else by this machine's, less sure.
+    """
+    took = _clock() - started
+    answered = None if response is None else codec.parse_date(response.headers.get("Date"))
+    if answered is not None:
+        return answered - timedelta(seconds=took + _DATE_SLACK)
+    return datetime.now(UTC) - timedelta(seconds=took + _CLOCK_SLACK)
 
 
 def _may_be(number: ActiveNumber, wanted: NumberType) -> bool:
@@ -129,8 +148,9 @@ class _CompatProvider(Provider):
         self._numbers = f"{self._root}/IncomingPhoneNumbers{self.dialect.suffix}"
         # E.164 → sid, learned from every answer: most calls then need one request, not two.
         self._sids: dict[str, str] = {}
-        # sid → when this instance bought it (monotonic), for the carrier's settling delay.
-        self._bought: dict[str, float] = {}
+        # sid → when this instance bought it (_clock), for the carrier's settling delay; oldest
+        # first, so that forgetting the expired ones never scans the fresh ones.
+        self._bought: OrderedDict[str, float] = OrderedDict()
 
     # -- wire helpers ------------------------------------------------------------------------
 
@@ -198,10 +218,12 @@ class _CompatProvider(Provider):
         sids[number.phone_number] = number.id
 
     def _just_bought(self, sid: str) -> None:
-        now = time.monotonic()
-        for old in [known for known, when in self._bought.items() if now - when >= _FRESH_SECONDS]:
-            del self._bought[old]
-        self._bought[sid] = now
+        now = _clock()
+        bought = self._bought
+        bought[sid] = now
+        bought.move_to_end(sid)
+        while now - next(iter(bought.values())) >= _FRESH_SECONDS:  # ends at ``sid`` at the latest
+            bought.popitem(last=False)
 
     def _forget(self, e164: str) -> None:
         sid = self._sids.pop(e164, None)
@@ -264,7 +286,7 @@ class _CompatProvider(Provider):
     async def _settled(self, sid: str, action: Callable[[str, ActiveNumber | None], Awaitable[T]]) -> T:
         # Just after a purchase the carrier may still answer 404 for the new number.
         bought = self._bought.get(sid)
-        if bought is not None and time.monotonic() - bought < _FRESH_SECONDS:
+        if bought is not None and _clock() - bought < _FRESH_SECONDS:
             for delay in self.settle_delays:
                 try:
                     return await action(sid, None)
@@ -290,10 +312,6 @@ class _CompatProvider(Provider):
 
     async def _purchase(self, e164: str, config: NumberConfig | None) -> ActiveNumber:
         form = {"PhoneNumber": e164, **codec.config_form(config, self.dialect, purchase=True)}
-        # Buying a number the account owns answers 201 and quietly applies the purchase's
-        # configuration to it; look first, so that this never passes for a purchase.
-        if await self._lookup(e164, "purchase") is not None:
-            raise ConflictError(f"{e164} is already a number of this account", provider=self.name)
         return await self._buy(form, e164)
 
     def _can_purchase_any_natively(self, query: SearchQuery) -> bool:
@@ -311,6 +329,7 @@ class _CompatProvider(Provider):
         return await self._buy(form, None)
 
     async def _buy(self, form: dict[str, str], e164: str | None) -> ActiveNumber:
+        started = _clock()
         try:
             response = await self._api.request(
                 "POST",
@@ -323,38 +342,41 @@ class _CompatProvider(Provider):
         except OutcomeUnknownError as unknown:
             if e164 is None:  # AreaCode: the carrier picked the number, so there is nothing to look up
                 raise
-            return await self._reconcile(e164, unknown)
+            return await self._reconcile(e164, unknown, _sent(started, None))
+        sent = _sent(started, response)
         bought = self._parse_number(response, "purchase")
-        self._check_new(bought, response)
+        self._check_new(bought, sent, response)
         self._just_bought(bought.id)
         return bought
 
-    def _check_new(self, bought: ActiveNumber, response: httpx.Response) -> None:
-        """Refuse a 201 that is an update of a number owned all along (a race with the look-up)."""
-        if bought.created_at is None:
-            return
-        try:
-            now = parsedate_to_datetime(response.headers["Date"])
-        except (KeyError, TypeError, ValueError, IndexError):
-            now = datetime.now(UTC)
-        if now.tzinfo is not None and now - bought.created_at > _ALREADY_OWNED_AFTER:
-            raise ConflictError(
-                f"{bought.phone_number} was already a number of this account (since "
-                f"{bought.created_at:%Y-%m-%d %H:%M} UTC); the carrier took the purchase for an update",
-                provider=self.name,
-                status_code=response.status_code,
-                request_id=_request_id(response),
-            )
+    def _check_new(self, bought: ActiveNumber, sent: datetime, response: httpx.Response | None) -> None:
+        """Refuse a number created before its purchase was ``sent``: the account owned it already.
 
-    async def _reconcile(self, e164: str, unknown: OutcomeUnknownError) -> ActiveNumber:
+        One request, no look-up first: the carrier answers 201 to a purchase of
+        a number the account owns, so the creation date is what tells.
+        """
+        if bought.created_at is None or bought.created_at >= sent:
+            return  # a carrier that does not say when has not said it was long ago
+        raise ConflictError(
+            f"{bought.phone_number} is already a number of this account (owned since "
+            f"{bought.created_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC): {self.name} took the purchase "
+            "for an update of it and applied its configuration, if any",
+            provider=self.name,
+            status_code=None if response is None else response.status_code,
+            request_id=None if response is None else _request_id(response),
+        )
+
+    async def _reconcile(self, e164: str, unknown: OutcomeUnknownError, sent: datetime) -> ActiveNumber:
         """After a lost purchase answer: the number if the account has it now, else the cause.
 
         The carrier may take a moment to list a number just bought, so it is
         looked for a few times. Not finding it means the purchase did not
         happen: the original failure is raised (a ``ProviderUnavailableError``
-        or a retryable ``TransportError``), and buying again is safe, since a
-        purchase looks the number up first. A failed look-up leaves the
-        outcome unknown.
+        or a retryable ``TransportError``), and buying again is safe (had it
+        gone through after all, the new purchase is refused as a number owned
+        already). Finding it created before the purchase was ``sent`` means the
+        account owned it all along (``ConflictError``). A failed look-up leaves
+        the outcome unknown.
         """
         for delay in (0.0, *self.settle_delays):
             if delay:
@@ -367,6 +389,7 @@ class _CompatProvider(Provider):
                 )
                 raise unknown from exc
             if found is not None:
+                self._check_new(found, sent, None)
                 log.info("%s: the purchase of %s went through; its answer was lost", self.name, e164)
                 self._just_bought(found.id)
                 return found

@@ -18,6 +18,10 @@ from providers.twilio import _codec as codec
     ("text", "expected"),
     [
         ("Thu, 30 Jul 2015 23:19:04 +0000", datetime(2015, 7, 30, 23, 19, 4, tzinfo=UTC)),
+        # A Date header's form (RFC 9110's IMF-fixdate): the carrier's clock in every answer.
+        ("Sun, 22 Nov 2026 13:39:11 GMT", datetime(2026, 11, 22, 13, 39, 11, tzinfo=UTC)),
+        ("Sun, 22 Nov 2026 24:39:11 GMT", None),
+        ("Sun, 22 Nov 2026 1x:39:11 GMT", None),
         # SignalWire's own documents: "Sept" is not RFC 2822 (email.utils gives up on it).
         ("Tue, 25 Sept 2018 23:00:00 +0000", datetime(2018, 9, 25, 23, 0, tzinfo=UTC)),
         ("25 Sep 2018 23:00:00 GMT", datetime(2018, 9, 25, 23, 0, tzinfo=UTC)),
@@ -176,6 +180,7 @@ def test_latitudes(value: Any, expected: float | None) -> None:
         ({"voice": True, "SMS": True, "MMS": False}, (True, True, False, None)),
         ({"voice": True, "sms": False, "mms": True, "fax": True}, (True, False, True, True)),
         ({"Voice": False, "Sms": True}, (False, True, None, None)),
+        ({"voice": 1, "sms": 0, "mms": 1.0}, (True, False, True, None)),  # as pydantic reads a bool
         ({}, (None, None, None, None)),
         (None, (None, None, None, None)),
     ],
@@ -202,3 +207,42 @@ def test_signalwire_takes_no_page_size_and_no_wildcards() -> None:
     resource, params = codec.search_request(SearchQuery(number_type="toll_free", contains="8*8"), SIGNALWIRE)
     assert resource == "TollFree"
     assert params == {}
+
+
+def _search(**fields: Any) -> AvailableNumber:
+    body = {"available_phone_numbers": [{"phone_number": "+18089251571", **fields}]}
+    [number] = codec.available_numbers(body, provider="twilio", number_type=NumberType.LOCAL)
+    return number
+
+
+@pytest.mark.parametrize(
+    ("field", "number", "other"),
+    [("lata", 834, 834.0), ("postal_code", 1, True), ("latitude", 1, True), ("longitude", 0.0, False)],
+)
+def test_a_value_of_the_wrong_type_is_refused_even_if_an_equal_one_was_read_before(
+    field: str, number: object, other: object
+) -> None:
+    # Numbers are remembered by their wire values, and 834 == 834.0, 1 == True: a value refused
+    # on its own must not pass for one read before.
+    _search(**{field: number})
+    with pytest.raises(codec.Malformed, match=field):
+        _search(**{field: other})
+
+
+def test_remembered_parts_are_read_again_when_the_memo_is_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(codec, "_MEMO_SIZE", 2)
+    for _ in range(2):
+        for region in ("HI", "CA", "NY", "TX", "WA"):
+            number = _search(region=region, rate_center=f"RC {region}", capabilities={"voice": True})
+            assert (number.geography.region, number.geography.rate_center) == (region, f"RC {region}")
+            assert number.capabilities.voice is True
+    assert len(codec._OFFERS) <= 2
+
+
+def test_a_friendly_name_is_held_to_number_configs_limit() -> None:
+    # SignalWire takes names up to 255 characters, Twilio 64: both are read.
+    assert codec.number(
+        fixture("twilio_number", friendly_name="x" * 255), provider="twilio"
+    ).config.friendly_name
+    with pytest.raises(codec.Malformed, match="friendly_name"):
+        codec.number(fixture("twilio_number", friendly_name="x" * 256), provider="twilio")

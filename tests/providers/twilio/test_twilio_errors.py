@@ -235,6 +235,9 @@ NUMBER_GARBAGE: list[tuple[str, dict[str, Any]]] = [
     ("account a number", {"account_sid": 12345}),
     ("date a number", {"date_created": 1438298344}),
     ("capabilities a string", {"capabilities": "voice,sms"}),
+    ("voice url not a URL", {"voice_url": "not a url"}),
+    ("fallback url not http", {"sms_fallback_url": "ftp://example.com/sms"}),
+    ("status callback not a URL", {"status_callback": "example.com/status"}),
 ]
 
 
@@ -272,7 +275,6 @@ async def test_garbage_pages_are_protocol_errors(
 async def test_a_garbage_purchase_answer_is_a_protocol_error(
     carrier: nc.Provider, case: Case, wire: respx.MockRouter
 ) -> None:
-    wire.get(case.numbers).mock(return_value=httpx.Response(200, json=case.fixture("list_empty")))
     wire.post(case.numbers).mock(
         return_value=httpx.Response(201, text="<html>Created</html>", headers={"Content-Type": "text/html"})
     )

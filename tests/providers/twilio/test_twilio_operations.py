@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -379,13 +380,41 @@ async def test_an_empty_search_is_an_empty_list(
 
 # -- purchase ---------------------------------------------------------------------------------------
 
+# The carrier's clock, as its answers' Date header gives it.
+ANSWERED = datetime(2026, 6, 1, 10, 0, 0, tzinfo=UTC)
+
+
+class Clock:
+    """The adapter's monotonic clock, moved by hand: how long a request took."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    fake = Clock()
+    monkeypatch.setattr("providers.twilio._provider._clock", fake)
+    return fake
+
+
+def answered(case: Case, number: str, sid: str, created: datetime | None, date: str | None) -> httpx.Response:
+    """A 201 for ``number``, created at ``created``, with ``date`` as its Date header (if any)."""
+    body = case.fixture(
+        "number", phone_number=number, sid=sid, date_created=created and format_datetime(created)
+    )
+    headers = {"Twilio-Request-Id": "RQ201"} | ({} if date is None else {"Date": date})
+    return httpx.Response(201, json=body, headers=headers)
+
 
 async def test_twilio_purchase_configures_in_the_same_request(
     twilio: TwilioProvider, wire: respx.MockRouter
 ) -> None:
     case = CASES["twilio"]
     number = "+18089251571"
-    looked = lookup(wire, case, number)
     bought = wire.post(TWILIO_NUMBERS).mock(return_value=created(case, number, "PN" + "1" * 32))
     config = NumberConfig(
         friendly_name="Sales",
@@ -396,8 +425,7 @@ async def test_twilio_purchase_configures_in_the_same_request(
         extra={"AddressSid": "AD" + "4" * 32, "VoiceReceiveMode": "voice", "VoiceCallerIdLookup": True},
     )
     owned = await twilio.purchase(number, config=config)
-    assert looked.call_count == 1
-    assert bought.call_count == 1
+    assert [call.request.method for call in wire.calls] == ["POST"]  # one request: no look-up first
     assert form(bought.calls.last.request) == {
         "PhoneNumber": "+18089251571",
         "FriendlyName": "Sales",
@@ -421,7 +449,6 @@ async def test_signalwire_purchase_configures_in_the_same_request(
 ) -> None:
     case = CASES["signalwire"]
     number = "+12532186751"
-    lookup(wire, case, number)
     bought = wire.post(SW_NUMBERS).mock(return_value=created(case, number, OTHER_SID["signalwire"]))
     app = "0f1e2d3c-4b5a-4968-8776-655443322110"
     owned = await signalwire.purchase(
@@ -432,6 +459,7 @@ async def test_signalwire_purchase_configures_in_the_same_request(
             extra={"VoiceReceiveMode": "fax"},
         ),
     )
+    assert [call.request.method for call in wire.calls] == ["POST"]
     assert form(bought.calls.last.request) == {
         "PhoneNumber": "+12532186751",
         "FriendlyName": "Front desk",
@@ -445,7 +473,6 @@ async def test_signalwire_purchase_configures_in_the_same_request(
 async def test_a_purchase_without_config_sends_the_number_only(
     carrier: nc.Provider, case: Case, wire: respx.MockRouter
 ) -> None:
-    lookup(wire, case, "+12532186751")
     bought = wire.post(case.numbers).mock(return_value=created(case, "+12532186751", OTHER_SID[case.name]))
     await carrier.purchase("+1 253-218-6751")
     assert form(bought.calls.last.request) == {"PhoneNumber": "+12532186751"}
@@ -465,31 +492,101 @@ async def test_signalwire_cannot_set_an_emergency_address_while_buying(
 async def test_buying_a_number_already_owned_is_a_conflict_not_a_purchase(
     carrier: nc.Provider, case: Case, wire: respx.MockRouter
 ) -> None:
-    lookup(wire, case, case.owned, case.fixture("number"))
-    bought = wire.post(case.numbers).mock(return_value=created(case, case.owned, case.sid))
-    with raises(nc.ConflictError, match="already a number of this account"):
-        await carrier.purchase(case.owned, config=NumberConfig(friendly_name="would overwrite"))
-    assert bought.call_count == 0  # the 201-as-update never happens
-
-
-async def test_a_201_for_a_number_owned_all_along_is_refused(
-    carrier: nc.Provider, case: Case, wire: respx.MockRouter
-) -> None:
-    # The look-up missed it (a race), and the carrier answered 201 with a creation date long past.
-    lookup(wire, case, case.owned)
+    # The carrier answers 201 and applies the purchase's configuration to the number it had: the
+    # number's creation date, years before the answer, gives it away.
     wire.post(case.numbers).mock(
         return_value=httpx.Response(
-            201, json=case.fixture("number"), headers={"Date": "Mon, 01 Jun 2026 10:00:00 GMT"}
+            201,
+            json=case.fixture("number", friendly_name="would overwrite"),
+            headers={"Date": format_datetime(ANSWERED, usegmt=True), "Twilio-Request-Id": "RQ201"},
         )
     )
-    with raises(nc.ConflictError, match="already a number of this account"):
-        await carrier.purchase(case.owned)
+    with raises(nc.ConflictError, match="already a number of this account") as info:
+        await carrier.purchase(case.owned, config=NumberConfig(friendly_name="would overwrite"))
+    created_at = fixture(f"{case.name}_number")["date_created"].replace("Sept", "Sep")
+    assert f"owned since {parsedate_to_datetime(created_at):%Y-%m-%d %H:%M:%S} UTC" in info.value.message
+    assert "applied its configuration" in info.value.message
+    assert (info.value.status_code, info.value.request_id) == (201, "RQ201")
+    assert [call.request.method for call in wire.calls] == ["POST"]
+
+
+@pytest.mark.parametrize(
+    ("created_before", "took", "bought"),
+    [
+        (0, 0.0, True),  # created by this purchase
+        (2, 0.0, True),  # dates have whole seconds, and the carrier's servers' clocks differ a little
+        (3, 0.0, False),  # created a moment before the purchase was sent: owned already
+        (20, 30.0, True),  # the answer took 30 s: created while the carrier worked on it
+        (40, 30.0, False),  # ... or before the purchase was sent
+    ],
+)
+async def test_the_carriers_clock_tells_a_purchase_from_a_number_owned_already(
+    carrier: nc.Provider,
+    case: Case,
+    wire: respx.MockRouter,
+    clock: Clock,
+    created_before: int,
+    took: float,
+    bought: bool,
+) -> None:
+    number, sid = "+18089251571", OTHER_SID[case.name]
+    answer = answered(
+        case,
+        number,
+        sid,
+        ANSWERED - timedelta(seconds=created_before),
+        format_datetime(ANSWERED, usegmt=True),
+    )
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        clock.now += took
+        return answer
+
+    wire.post(case.numbers).mock(side_effect=respond)
+    if bought:
+        assert (await carrier.purchase(number)).id == sid
+    else:
+        with raises(nc.ConflictError, match="already a number of this account"):
+            await carrier.purchase(number)
+    assert len(wire.calls) == 1
+
+
+@pytest.mark.parametrize("date", [None, "soon"])
+@pytest.mark.parametrize(("minutes_before", "bought"), [(1, True), (10, False)])
+async def test_without_the_carriers_clock_this_machines_decides_with_more_slack(
+    carrier: nc.Provider,
+    case: Case,
+    wire: respx.MockRouter,
+    date: str | None,
+    minutes_before: int,
+    bought: bool,
+) -> None:
+    # No usable Date header: this machine's clock may be minutes off, so a number created
+    # minutes before counts as bought (a slack of five), and one created long before does not.
+    number, sid = "+18089251571", OTHER_SID[case.name]
+    created_at = datetime.now(UTC) - timedelta(minutes=minutes_before)
+    wire.post(case.numbers).mock(return_value=answered(case, number, sid, created_at, date))
+    if bought:
+        assert (await carrier.purchase(number)).id == sid
+    else:
+        with raises(nc.ConflictError, match="already a number of this account"):
+            await carrier.purchase(number)
+
+
+async def test_a_purchase_answer_without_a_creation_date_is_taken_at_its_word(
+    carrier: nc.Provider, case: Case, wire: respx.MockRouter
+) -> None:
+    number, sid = "+18089251571", OTHER_SID[case.name]
+    wire.post(case.numbers).mock(
+        return_value=answered(case, number, sid, None, format_datetime(ANSWERED, usegmt=True))
+    )
+    owned = await carrier.purchase(number)
+    assert (owned.id, owned.created_at) == (sid, None)
 
 
 async def test_a_taken_number_is_unavailable(
     carrier: nc.Provider, case: Case, wire: respx.MockRouter
 ) -> None:
-    lookup(wire, case, "+18089251571")
     wire.post(case.numbers).mock(
         return_value=httpx.Response(
             400, json=fixture("twilio_error_unavailable_number"), headers={"Twilio-Request-Id": "RQ123"}
@@ -509,7 +606,6 @@ async def test_a_taken_number_is_unavailable(
 async def test_a_rate_limited_purchase_is_sent_again(
     carrier: nc.Provider, case: Case, wire: respx.MockRouter, sleeps: list[float]
 ) -> None:
-    lookup(wire, case, "+18089251571")
     bought = wire.post(case.numbers).mock(
         side_effect=[
             httpx.Response(429, json=fixture("twilio_error_too_many_requests"), headers={"Retry-After": "2"}),
@@ -525,7 +621,6 @@ async def test_a_rate_limited_purchase_is_sent_again(
 async def test_a_purchase_that_never_connected_is_sent_again(
     carrier: nc.Provider, case: Case, wire: respx.MockRouter
 ) -> None:
-    lookup(wire, case, "+18089251571")
     bought = wire.post(case.numbers).mock(
         side_effect=[httpx.ConnectError("refused"), created(case, "+18089251571", OTHER_SID[case.name])]
     )
@@ -533,21 +628,25 @@ async def test_a_purchase_that_never_connected_is_sent_again(
     assert bought.call_count == 2
 
 
+def just_bought(case: Case, number: str) -> dict[str, Any]:
+    """The account's number ``number``, as listed moments after buying it."""
+    return case.fixture(
+        "number",
+        phone_number=number,
+        sid=OTHER_SID[case.name],
+        date_created=format_datetime(datetime.now(UTC)),
+    )
+
+
 async def test_a_lost_purchase_answer_is_reconciled_by_looking_the_number_up(
     carrier: nc.Provider, case: Case, wire: respx.MockRouter
 ) -> None:
     number = "+18089251571"
-    mine = case.fixture("number", phone_number=number, sid=OTHER_SID[case.name])
-    looked = wire.get(case.numbers, params={"PhoneNumber": number}).mock(
-        side_effect=[
-            httpx.Response(200, json=page(f"{case.name}_list_page1", items=[])),  # before buying
-            httpx.Response(200, json=page(f"{case.name}_list_page1", items=[mine])),  # after the lost answer
-        ]
-    )
+    looked = lookup(wire, case, number, just_bought(case, number))
     bought = wire.post(case.numbers).mock(side_effect=httpx.ReadTimeout("the answer was lost"))
     owned = await carrier.purchase(number)
     assert bought.call_count == 1  # never sent twice
-    assert looked.call_count == 2
+    assert looked.call_count == 1
     assert (owned.phone_number, owned.id) == (number, OTHER_SID[case.name])
 
 
@@ -555,12 +654,10 @@ async def test_a_5xx_purchase_is_reconciled_too(
     carrier: nc.Provider, case: Case, wire: respx.MockRouter
 ) -> None:
     number = "+18089251571"
-    mine = case.fixture("number", phone_number=number, sid=OTHER_SID[case.name])
     wire.get(case.numbers, params={"PhoneNumber": number}).mock(
         side_effect=[
-            httpx.Response(200, json=page(f"{case.name}_list_page1", items=[])),
             httpx.Response(200, json=page(f"{case.name}_list_page1", items=[])),  # not listed yet
-            httpx.Response(200, json=page(f"{case.name}_list_page1", items=[mine])),
+            httpx.Response(200, json=page(f"{case.name}_list_page1", items=[just_bought(case, number)])),
         ]
     )
     bought = wire.post(case.numbers).mock(
@@ -569,6 +666,16 @@ async def test_a_5xx_purchase_is_reconciled_too(
     owned = await carrier.purchase(number)
     assert bought.call_count == 1
     assert owned.id == OTHER_SID[case.name]
+
+
+async def test_a_lost_purchase_of_a_number_owned_all_along_is_a_conflict(
+    carrier: nc.Provider, case: Case, wire: respx.MockRouter
+) -> None:
+    # Found after the lost answer, but created years before the purchase: it bought nothing.
+    lookup(wire, case, case.owned, case.fixture("number"))
+    wire.post(case.numbers).mock(side_effect=httpx.ReadTimeout("lost"))
+    with raises(nc.ConflictError, match="already a number of this account"):
+        await carrier.purchase(case.owned)
 
 
 async def test_a_lost_purchase_not_on_the_account_did_not_happen(
@@ -582,7 +689,7 @@ async def test_a_lost_purchase_not_on_the_account_did_not_happen(
     assert not isinstance(info.value, nc.OutcomeUnknownError)
     assert info.value.retryable is True
     assert bought.call_count == 1
-    assert looked.call_count == 1 + 1 + len(type(carrier).settle_delays)  # before, then each look
+    assert looked.call_count == 1 + len(type(carrier).settle_delays)  # a look, then one after each wait
     assert sleeps == list(type(carrier).settle_delays)
 
 
@@ -605,8 +712,7 @@ async def test_a_lost_purchase_that_cannot_be_checked_is_an_unknown_outcome(
 ) -> None:
     number = "+18089251571"
     wire.get(case.numbers, params={"PhoneNumber": number}).mock(
-        side_effect=[httpx.Response(200, json=page(f"{case.name}_list_page1", items=[]))]
-        + [httpx.Response(500, text="<html>oops</html>")] * 10
+        return_value=httpx.Response(500, text="<html>oops</html>")
     )
     bought = wire.post(case.numbers).mock(side_effect=httpx.ReadTimeout("lost"))
     with raises(nc.OutcomeUnknownError) as info:
@@ -646,7 +752,6 @@ async def test_purchase_any_searches_then_buys_moving_past_taken_numbers(
     wire.get(case.search_url("US", "Local")).mock(
         return_value=httpx.Response(200, json=case.fixture("search_local"))
     )
-    wire.get(case.numbers).mock(return_value=httpx.Response(200, json=case.fixture("list_empty")))
     first, second = (n["phone_number"] for n in case.fixture("search_local")["available_phone_numbers"][:2])
     # Each dialect's "no longer available" code.
     taken = {"code": {"twilio": 21422, "signalwire": 21451}[case.name], "message": "taken", "status": 400}
@@ -751,7 +856,6 @@ async def test_a_number_bought_moments_ago_is_waited_for(
     carrier: nc.Provider, case: Case, wire: respx.MockRouter, sleeps: list[float]
 ) -> None:
     number, sid = "+18089251571", OTHER_SID[case.name]
-    lookup(wire, case, number)
     wire.post(case.numbers).mock(return_value=created(case, number, sid))
     fetched = wire.get(case.one_url(sid)).mock(
         side_effect=[
@@ -764,6 +868,27 @@ async def test_a_number_bought_moments_ago_is_waited_for(
     assert (await carrier.get(number)).id == sid
     assert fetched.call_count == 3
     assert sleeps == list(type(carrier).settle_delays[:2])
+
+
+async def test_a_number_bought_minutes_ago_is_not_waited_for(
+    carrier: nc.Provider, case: Case, wire: respx.MockRouter, sleeps: list[float], clock: Clock
+) -> None:
+    first, second = "+18089251571", "+18089255327"
+    wire.post(case.numbers).mock(
+        side_effect=[created(case, first, OTHER_SID[case.name]), created(case, second, case.sid)]
+    )
+    await carrier.purchase(first)
+    clock.now += 121  # past the carrier's settling time: a 404 now means the number is gone
+    await carrier.purchase(second)
+    wire.get(case.one_url(OTHER_SID[case.name])).mock(
+        return_value=httpx.Response(404, json=fixture("twilio_error_not_found"))
+    )
+    looked = lookup(wire, case, first)
+    with raises(nc.NotFoundError):
+        await carrier.get(first)
+    assert looked.call_count == 1  # the sid failed at once, then the look-up found nothing
+    assert sleeps == []
+    assert list(carrier._bought) == [case.sid]  # type: ignore[attr-defined]  # the first is forgotten
 
 
 # -- configure --------------------------------------------------------------------------------------------
