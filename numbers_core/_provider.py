@@ -61,8 +61,14 @@ _LIST_FILTERS = ("contains", "friendly_name", "number_type", "country")
 
 
 def _national(e164: str) -> str:
-    # The significant number keeps Italy's leading zero (+39 06… → "06…"), which national_number drops.
-    return str(phonenumbers.national_significant_number(phonenumbers.parse(e164)))
+    """The national significant number: what follows the calling code (Italy's leading 0 kept).
+
+    Models hold E.164 only, and calling codes are prefix-free, so no parse is needed.
+    """
+    for size in (1, 2, 3):
+        if int(e164[1 : 1 + size]) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            return e164[1 + size :]
+    return e164[1:]
 
 
 def _matches_number(e164: str, pattern: str) -> bool:
@@ -347,6 +353,8 @@ class Provider(abc.ABC):
             for field, value in query.criteria().items()
             if field in self.client_side_filters
         ]
+        if not checks:  # the common case: the carrier applied every filter itself
+            return found
         return [number for number in found if all(check(number, value) for check, value in checks)]
 
     @contextlib.contextmanager

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from numbers_core import NumberType
-from numbers_core.adapter import Feature
+from numbers_core.adapter import ALL_CONFIG_FEATURES, Feature
 from numbers_core.errors import (
     AuthenticationError,
     NotFoundError,
@@ -113,20 +113,6 @@ _OPERATIONS = frozenset(
         Feature.TRANSFER,
     }
 )
-_CONFIG = frozenset(
-    {
-        Feature.CONFIG_FRIENDLY_NAME,
-        Feature.CONFIG_VOICE,
-        Feature.CONFIG_VOICE_FALLBACK,
-        Feature.CONFIG_VOICE_APPLICATION,
-        Feature.CONFIG_SMS,
-        Feature.CONFIG_SMS_FALLBACK,
-        Feature.CONFIG_SMS_APPLICATION,
-        Feature.CONFIG_STATUS_CALLBACK,
-        Feature.CONFIG_EMERGENCY_ADDRESS,
-        Feature.CONFIG_EXTRA,
-    }
-)
 _CAPABILITY_PARAMS = {
     "voice": "VoiceEnabled",
     "sms": "SmsEnabled",
@@ -197,7 +183,7 @@ TWILIO = Dialect(
         }
     ),
     features=_OPERATIONS
-    | _CONFIG
+    | ALL_CONFIG_FEATURES
     | {Feature.PURCHASE_ANY_NATIVE}
     | {Feature(f"search.{field}") for field in ("area_code", "contains", "starts_with", "ends_with")}
     | {
@@ -259,7 +245,7 @@ SIGNALWIRE = Dialect(
         }
     ),
     features=_OPERATIONS
-    | _CONFIG
+    | ALL_CONFIG_FEATURES
     | {
         Feature(f"search.{field}")
         for field in (
