@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import builtins
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numbers_core as nc
 import pytest
-from numbers_core import ActiveNumber, AvailableNumber, ConfigurationError, NumberConfig, SearchQuery
+from numbers_core import ConfigurationError
 from numbers_core._config import environment_prefix, resolve
 from pydantic import Field, SecretStr
+
+from settings_only import SettingsOnlyProvider
 
 
 class ExampleSettings(nc.ProviderSettings):
@@ -21,31 +22,11 @@ class ExampleSettings(nc.ProviderSettings):
     tags: list[str] = Field(default_factory=list)
 
 
-class ExampleProvider(nc.Provider):
+class ExampleProvider(SettingsOnlyProvider):
     """A provider that only holds its settings: configuration is all these tests look at."""
 
     name = "example"
     settings_model = ExampleSettings
-
-    async def _search(self, query: SearchQuery) -> builtins.list[AvailableNumber]:
-        raise NotImplementedError
-
-    async def _purchase(self, e164: str, config: NumberConfig | None) -> ActiveNumber:
-        raise NotImplementedError
-
-    async def _get(self, e164: str) -> ActiveNumber:
-        raise NotImplementedError
-
-    async def _configure(self, e164: str, config: NumberConfig) -> ActiveNumber:
-        raise NotImplementedError
-
-    async def _release(self, e164: str) -> None:
-        raise NotImplementedError
-
-    async def _list_page(
-        self, filters: dict[str, Any], cursor: str | None
-    ) -> tuple[list[ActiveNumber], str | None]:
-        raise NotImplementedError
 
 
 class OtherSettings(nc.ProviderSettings):

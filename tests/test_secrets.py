@@ -7,7 +7,6 @@ way configuration can fail, with all logging captured at DEBUG.
 
 from __future__ import annotations
 
-import builtins
 import logging
 import traceback
 from collections.abc import Callable
@@ -16,8 +15,10 @@ from typing import Any
 
 import numbers_core as nc
 import pytest
-from numbers_core import ActiveNumber, AvailableNumber, ConfigurationError, NumberConfig, SearchQuery
+from numbers_core import ConfigurationError
 from pydantic import Field, SecretStr, field_validator
+
+from settings_only import SettingsOnlyProvider
 
 CANARY = "canary-s3cr3t-9f8e7d"
 
@@ -36,29 +37,9 @@ class CanarySettings(nc.ProviderSettings):
         return value
 
 
-class CanaryProvider(nc.Provider):
+class CanaryProvider(SettingsOnlyProvider):
     name = "canary"
     settings_model = CanarySettings
-
-    async def _search(self, query: SearchQuery) -> builtins.list[AvailableNumber]:
-        raise NotImplementedError
-
-    async def _purchase(self, e164: str, config: NumberConfig | None) -> ActiveNumber:
-        raise NotImplementedError
-
-    async def _get(self, e164: str) -> ActiveNumber:
-        raise NotImplementedError
-
-    async def _configure(self, e164: str, config: NumberConfig) -> ActiveNumber:
-        raise NotImplementedError
-
-    async def _release(self, e164: str) -> None:
-        raise NotImplementedError
-
-    async def _list_page(
-        self, filters: dict[str, Any], cursor: str | None
-    ) -> tuple[list[ActiveNumber], str | None]:
-        raise NotImplementedError
 
 
 class LeakyProvider(CanaryProvider):
