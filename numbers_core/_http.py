@@ -326,7 +326,6 @@ class HttpCore:
     ) -> None:
         self.provider = provider
         self.base_url = check_url_policy(base_url, allow_insecure_http=allow_insecure_http)
-        self._allow_insecure_http = allow_insecure_http
         self._error_mapper = error_mapper
         self._auth = auth
         self._headers = {"User-Agent": _user_agent(), "Accept": "application/json", **(headers or {})}

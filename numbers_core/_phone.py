@@ -10,7 +10,7 @@ import phonenumbers
 
 from .errors import InvalidInputError
 
-__all__ = ["KEYPAD", "carrier_e164", "keypad_digits", "parse_e164", "region_of"]
+__all__ = ["KEYPAD", "carrier_e164", "keypad_digits", "national_digits", "parse_e164", "region_of"]
 
 KEYPAD = {
     letter: digit
@@ -103,12 +103,24 @@ def _plan(value: str) -> _Plan | None:
     return plan
 
 
-def _make_plan(leading: str) -> _Plan | None:
+def _calling_code(digits: str) -> int | None:
+    """The calling code ``digits`` start with; calling codes are prefix-free, so the first fits."""
     for size in (1, 2, 3):
-        code = int(leading[:size])
+        code = int(digits[:size])
         if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
-            break
-    else:
+            return code
+    return None
+
+
+def national_digits(e164: str) -> str:
+    """The national significant number of E.164 ``e164`` (Italy's leading 0 kept), without a parse."""
+    code = _calling_code(e164[1:4])
+    return e164[1 + len(str(code)) :] if code is not None else e164[1:]
+
+
+def _make_plan(leading: str) -> _Plan | None:
+    code = _calling_code(leading)
+    if code is None:
         return None
     region = phonenumbers.region_code_for_country_code(code)
     metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(code, region)
@@ -127,7 +139,7 @@ def _make_plan(leading: str) -> _Plan | None:
     prefix = metadata.national_prefix_for_parsing
     not_prefixed = f"(?!(?:{prefix}))" if prefix else ""
     national = "|".join(f"[0-9]{{{length}}}" for length in lengths)
-    return _Plan(code, size, re.compile(rf"\+{code}{not_prefixed}(?:{national})"))
+    return _Plan(code, len(str(code)), re.compile(rf"\+{code}{not_prefixed}(?:{national})"))
 
 
 def _possible_as_is(value: str) -> str | None:

@@ -23,7 +23,7 @@ from ._features import Feature, config_features, search_feature, type_feature
 from ._http import ErrorMapper, HttpCore, RetryPolicy
 from ._models import ActiveNumber, AvailableNumber, NumberConfig, NumberType, SearchQuery, build
 from ._paging import Pager
-from ._phone import parse_e164, region_of
+from ._phone import national_digits, parse_e164, region_of
 from ._settings import ProviderSettings
 from .errors import (
     InvalidInputError,
@@ -47,9 +47,9 @@ _CLIENT_FILTERS: dict[str, Callable[[AvailableNumber, Any], bool]] = {
     "fax": lambda n, _: n.capabilities.fax is not False,
     "exclude_address_required": lambda n, _: n.address_requirement in (None, "none"),
     "contains": lambda n, v: _matches_number(n.phone_number, v),
-    "starts_with": lambda n, v: _national(n.phone_number).startswith(v),
+    "starts_with": lambda n, v: national_digits(n.phone_number).startswith(v),
     "ends_with": lambda n, v: n.phone_number.endswith(v),
-    "area_code": lambda n, v: _national(n.phone_number).startswith(v),
+    "area_code": lambda n, v: national_digits(n.phone_number).startswith(v),
     "region": lambda n, v: _same(n.geography.region, v),
     "locality": lambda n, v: _same(n.geography.locality, v),
     "postal_code": lambda n, v: _same(n.geography.postal_code, v),
@@ -60,20 +60,9 @@ _CLIENT_FILTERS: dict[str, Callable[[AvailableNumber, Any], bool]] = {
 _LIST_FILTERS = ("contains", "friendly_name", "number_type", "country")
 
 
-def _national(e164: str) -> str:
-    """The national significant number: what follows the calling code (Italy's leading 0 kept).
-
-    Models hold E.164 only, and calling codes are prefix-free, so no parse is needed.
-    """
-    for size in (1, 2, 3):
-        if int(e164[1 : 1 + size]) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
-            return e164[1 + size :]
-    return e164[1:]
-
-
 def _matches_number(e164: str, pattern: str) -> bool:
     """Whether ``pattern`` (digits, ``*`` one digit) occurs in the national or full number."""
-    return _matches_pattern(_national(e164), pattern) or _matches_pattern(e164.lstrip("+"), pattern)
+    return _matches_pattern(national_digits(e164), pattern) or _matches_pattern(e164.lstrip("+"), pattern)
 
 
 def _same(actual: str | None, wanted: str) -> bool:
