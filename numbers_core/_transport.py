@@ -12,9 +12,10 @@ So the core's own client is :class:`FastClient`, still an
 :meth:`~FastClient.build_request` and :meth:`~FastClient.send` handle the
 requests the core makes (method, URL, params, form or JSON body, headers,
 basic auth, timeouts) with little Python in between, over
-:class:`Http11Transport`: HTTP/1.1 with keep-alive over anyio streams, so
-one code path serves asyncio and trio alike. Anything else (cookies,
-redirects, event hooks, other auth schemes, streamed bodies) goes through
+:class:`Http11Transport`: HTTP/1.1 with keep-alive, one code path for
+asyncio and trio down to the socket, which is anyio's stream on trio and
+asyncio's own transport on asyncio (see :class:`_AsyncioStream`).
+Anything else (cookies, redirects, event hooks, other auth schemes, streamed bodies) goes through
 httpx's own path, over the same transport.
 
 What must not change, and is tested in tests/test_transport.py: timeouts
@@ -30,6 +31,7 @@ which the fast client does not use.
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import json as jsonlib
 import math
@@ -47,6 +49,7 @@ import anyio
 import anyio.abc
 import httpcore
 import httpx
+import sniffio
 
 __all__ = ["FastClient", "Http11Transport", "create_client"]
 
@@ -61,6 +64,10 @@ _COALESCE = 64 * 1024
 _Origin = tuple[str, str, int]
 _Timeouts = tuple[float | None, float | None, float | None, float | None]  # connect, read, write, pool
 _RawHeaders = list[tuple[bytes, bytes]]
+# (name, lowercased name, value): the form httpx.Headers keeps them in.
+_HeaderItems = list[tuple[bytes, bytes, bytes]]
+# anyio's delay between connection attempts to a host's addresses (RFC 6555).
+_HAPPY_EYEBALLS_DELAY = 0.25
 
 
 def create_client(
@@ -111,7 +118,7 @@ class _Response:
     __slots__ = ("body", "encoded", "headers", "reason", "status", "version")
 
     def __init__(
-        self, status: int, reason: bytes, version: bytes, headers: _RawHeaders, body: bytes, encoded: bool
+        self, status: int, reason: bytes, version: bytes, headers: _HeaderItems, body: bytes, encoded: bool
     ) -> None:
         self.status = status
         self.reason = reason
@@ -122,12 +129,114 @@ class _Response:
         self.encoded = encoded
 
 
+class _AsyncioStream(asyncio.Protocol, anyio.abc.AsyncResource):
+    """A connection straight on asyncio's transport: the part of anyio's stream the pool uses.
+
+    anyio's asyncio stream pauses and resumes reading around every receive
+    (two ``epoll_ctl`` calls) and passes through the event loop once more
+    per send to check for cancellation; per request, that was a fifth of
+    the core's CPU time. Here the loop reads whenever data comes, into a
+    list the next :meth:`receive` takes. Cancellation still works: anyio's
+    cancel scopes cancel the task, which interrupts the wait on the future.
+    Errors and end of stream are raised as anyio's stream raises them, so
+    :class:`_Connection` does not tell the two apart. Used only on asyncio;
+    trio gets anyio's stream, which is thin there.
+    """
+
+    def __init__(self) -> None:
+        self._transport: asyncio.Transport | None = None
+        self.fd = -1
+        self._chunks: list[bytes] = []
+        self._waiter: asyncio.Future[None] | None = None
+        self._drained: asyncio.Future[None] | None = None
+        self._eof = False
+        self._error: Exception | None = None
+
+    # -- asyncio.Protocol
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport  # type: ignore[assignment]
+        self.fd = transport.get_extra_info("socket").fileno()
+
+    def data_received(self, data: bytes) -> None:
+        self._chunks.append(data)
+        self._wake()
+
+    def eof_received(self) -> bool:
+        self._eof = True
+        self._wake()
+        return False  # close the transport: a half-open connection is of no use to HTTP/1.1
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._eof = True
+        self._error = exc
+        self._wake()
+        drained, self._drained = self._drained, None
+        if drained is not None and not drained.done():
+            drained.set_result(None)
+
+    def pause_writing(self) -> None:
+        self._drained = asyncio.get_running_loop().create_future()
+
+    def resume_writing(self) -> None:
+        drained, self._drained = self._drained, None
+        if drained is not None and not drained.done():
+            drained.set_result(None)
+
+    def _wake(self) -> None:
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    # -- what _Connection uses
+
+    async def send(self, data: bytes) -> None:
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            raise anyio.BrokenResourceError from self._error
+        transport.write(data)
+        if self._drained is not None:  # the kernel's buffer is full: wait until it takes more
+            await self._drained
+            if transport.is_closing():
+                raise anyio.BrokenResourceError from self._error
+
+    async def receive(self, max_bytes: int) -> bytes:
+        chunks = self._chunks
+        if not chunks:
+            if self._eof:
+                if self._error is not None:
+                    raise anyio.BrokenResourceError from self._error
+                raise anyio.EndOfStream
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+            return await self.receive(max_bytes)
+        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        chunks.clear()
+        return data
+
+    @property
+    def spent(self) -> bool:
+        """Closed by the peer, or it sent something unasked: of no use for another request."""
+        return self._eof or bool(self._chunks)
+
+    async def aclose(self) -> None:
+        if self._transport is not None:
+            self._transport.abort()
+
+
 class _Connection:
     __slots__ = ("buffer", "fd", "idle_since", "stream", "waited")
 
-    def __init__(self, stream: anyio.abc.ByteStream) -> None:
+    def __init__(self, stream: anyio.abc.ByteStream | _AsyncioStream) -> None:
         self.stream = stream
-        self.fd: int = stream.extra(anyio.abc.SocketAttribute.raw_socket).fileno()  # noqa: S610 - anyio, not Django
+        self.fd: int = (
+            stream.fd
+            if isinstance(stream, _AsyncioStream)
+            else stream.extra(anyio.abc.SocketAttribute.raw_socket).fileno()  # noqa: S610 - anyio, not Django
+        )
         self.buffer = bytearray()
         self.idle_since = 0.0
         # Whether this response has waited for data once already (the read timeout restarts after each wait).
@@ -137,6 +246,8 @@ class _Connection:
         """Idle too long, or the server has closed it (or sent something unasked)."""
         if expiry is not None and now - self.idle_since > expiry:
             return True
+        if isinstance(self.stream, _AsyncioStream) and self.stream.spent:
+            return True  # and its socket may be closed already, its number another's by now
         return bool(self.buffer) or _readable(self.fd)
 
     async def exchange(
@@ -145,7 +256,11 @@ class _Connection:
         """Send one request and read its response: (response, connection reusable)."""
         _, read_timeout, write_timeout, _ = timeouts
         sent = False
-        with anyio.CancelScope(deadline=_deadline(write_timeout)) as scope:
+        with anyio.CancelScope() as scope:
+            if len(head) + len(body) > _COALESCE or not isinstance(self.stream, _AsyncioStream):
+                # asyncio's transport takes a smaller request whole, without waiting (and a timer
+                # costs as much as the write).
+                scope.deadline = _deadline(write_timeout)
             try:
                 if len(body) <= _COALESCE:
                     await self.stream.send(head + body)
@@ -275,7 +390,7 @@ def _describe(exc: BaseException, fallback: str) -> str:
     return str(exc) or (str(cause) if cause is not None else "") or fallback
 
 
-def _parse_head(head: bytes) -> tuple[int, bytes, bytes, _RawHeaders]:
+def _parse_head(head: bytes) -> tuple[int, bytes, bytes, _HeaderItems]:
     lines = head.split(b"\r\n")
     parts = lines[0].split(b" ", 2)
     if (
@@ -290,18 +405,17 @@ def _parse_head(head: bytes) -> tuple[int, bytes, bytes, _RawHeaders]:
         name, colon, value = line.partition(b":")
         if not colon or not name or name != name.strip() or b"\n" in line:
             raise httpx.RemoteProtocolError(f"malformed header line {line[:60]!r}")
-        headers.append((name, value.strip(b" \t")))
+        headers.append((name, name.lower(), value.strip(b" \t")))
     return int(parts[1]), parts[2] if len(parts) > 2 else b"", parts[0], headers
 
 
-def _framing(headers: _RawHeaders, version: bytes) -> tuple[int | None, bool, bool, bool]:
+def _framing(headers: _HeaderItems, version: bytes) -> tuple[int | None, bool, bool, bool]:
     """Content length (or None), chunked, whether the server closes the connection, and encoded."""
     length: int | None = None
     chunked = False
     close = version == b"HTTP/1.0"
     encoded = False
-    for name, value in headers:
-        key = name.lower()
+    for _, key, value in headers:
         if key == b"content-length":
             if not value.isdigit() or (length is not None and length != int(value)):
                 raise httpx.RemoteProtocolError(f"bad Content-Length {value[:20]!r}")
@@ -337,7 +451,7 @@ def _encode_head(method: str, target: bytes, headers: _RawHeaders) -> bytes:
 
 
 class Http11Transport(httpx.AsyncBaseTransport):
-    """HTTP/1.1 with a keep-alive connection pool over anyio streams (asyncio and trio).
+    """HTTP/1.1 with a keep-alive connection pool, under asyncio and trio.
 
     Bodies are read whole before the response is returned: API answers,
     not downloads. ``limits`` bound connections as in httpx's own
@@ -399,18 +513,25 @@ class Http11Transport(httpx.AsyncBaseTransport):
 
     async def _connect(self, origin: _Origin, connect_timeout: float | None) -> _Connection:
         scheme, host, port = origin
+        if scheme == "https" and self._ssl_context is None:
+            # Built on first use: loading the CA bundle takes tens of milliseconds.
+            self._ssl_context = httpx.create_ssl_context(verify=True, trust_env=True)
+        context = self._ssl_context if scheme == "https" else None
+        stream: anyio.abc.ByteStream | _AsyncioStream
         try:
             with anyio.fail_after(connect_timeout):
-                if scheme == "https":
-                    if self._ssl_context is None:
-                        # Built on first use: loading the CA bundle takes tens of milliseconds.
-                        self._ssl_context = httpx.create_ssl_context(verify=True, trust_env=True)
-                    stream: anyio.abc.ByteStream = await anyio.connect_tcp(
+                if sniffio.current_async_library() == "asyncio":
+                    _, stream = await asyncio.get_running_loop().create_connection(
+                        _AsyncioStream,
                         host,
                         port,
-                        ssl_context=self._ssl_context,
-                        tls_hostname=host,
-                        tls_standard_compatible=False,
+                        ssl=context,
+                        server_hostname=host if context is not None else None,
+                        happy_eyeballs_delay=_HAPPY_EYEBALLS_DELAY,
+                    )
+                elif context is not None:
+                    stream = await anyio.connect_tcp(
+                        host, port, ssl_context=context, tls_hostname=host, tls_standard_compatible=False
                     )
                 else:
                     stream = await anyio.connect_tcp(host, port)
@@ -463,7 +584,7 @@ class Http11Transport(httpx.AsyncBaseTransport):
         raw = await self.send_request(request)
         return httpx.Response(
             raw.status,
-            headers=raw.headers,
+            headers=_headers(raw.headers),
             stream=httpx.ByteStream(raw.body),
             extensions={"http_version": raw.version, "reason_phrase": raw.reason},
         )
@@ -499,6 +620,22 @@ def _pairs(values: Mapping[str, Any]) -> list[tuple[str, str]]:
         else:
             pairs.append((key, _text(value)))
     return pairs
+
+
+def _headers(items: _HeaderItems) -> httpx.Headers:
+    """``httpx.Headers`` holding ``items`` as they are: names and values are bytes already.
+
+    The public constructor normalises each name and value again with two
+    Python calls per header (a twentieth of a request's CPU time for the
+    fifteen or so an API sends back). ``httpx.Headers`` keeps exactly these
+    triples in ``_list``; where that is not so, the constructor does the
+    work (tests/test_transport.py compares the two).
+    """
+    headers = httpx.Headers()
+    if type(getattr(headers, "_list", None)) is not list:
+        return httpx.Headers([(name, value) for name, _, value in items])
+    headers._list = items
+    return headers
 
 
 def _with_query(url: httpx.URL, query: str) -> httpx.URL:
@@ -538,7 +675,7 @@ class FastClient(httpx.AsyncClient):
         self._fast = Http11Transport(limits=limits)
         super().__init__(timeout=timeout, transport=self._fast, follow_redirects=False, trust_env=False)
         self._auth_cache: tuple[httpx.Auth, str] | None = None
-        self._headers_cache: tuple[object, _RawHeaders, frozenset[str]] | None = None
+        self._headers_cache: tuple[object, _HeaderItems, frozenset[str]] | None = None
 
     def build_request(
         self,
@@ -594,23 +731,23 @@ class FastClient(httpx.AsyncClient):
             content_type = b"application/json"
         merged, names = self._merged_headers(headers)
         # What httpx adds where the caller has not set it.
-        raw = merged if "host" in names else [(b"Host", target.netloc), *merged]
+        items = merged if "host" in names else [(b"Host", b"host", target.netloc), *merged]
         if content_type is not None and "content-type" not in names:
-            raw.append((b"Content-Type", content_type))
+            items.append((b"Content-Type", b"content-type", content_type))
         if (body or method.upper() in ("POST", "PUT", "PATCH")) and "content-length" not in names:
-            raw.append((b"Content-Length", b"%d" % len(body)))
+            items.append((b"Content-Length", b"content-length", b"%d" % len(body)))
         config = self.timeout if timeout is httpx.USE_CLIENT_DEFAULT else httpx.Timeout(timeout)
         request = httpx.Request(
             method,
             target,
-            headers=raw,
+            headers=_headers(items),
             stream=httpx.ByteStream(body),
             extensions={**(extensions or {}), "timeout": config.as_dict()},
         )
         request.read()  # the body is in memory: request.content works, as with httpx's own requests
         return request
 
-    def _merged_headers(self, headers: Mapping[str, Any] | None) -> tuple[_RawHeaders, frozenset[str]]:
+    def _merged_headers(self, headers: Mapping[str, Any] | None) -> tuple[_HeaderItems, frozenset[str]]:
         """The client's headers updated with the request's, as httpx merges them, and their names.
 
         Cached: the core sends the same headers with every request.
@@ -621,7 +758,8 @@ class FastClient(httpx.AsyncClient):
             merged = httpx.Headers(self.headers)
             if headers:
                 merged.update(headers)
-            cached = self._headers_cache = (key, merged.raw, frozenset(merged.keys()))
+            items = [(name, name.lower(), value) for name, value in merged.raw]
+            cached = self._headers_cache = (key, items, frozenset(merged.keys()))
         return list(cached[1]), cached[2]
 
     async def send(
@@ -651,7 +789,7 @@ class FastClient(httpx.AsyncClient):
         answer = await self._fast.send_request(request)
         response = httpx.Response(
             answer.status,
-            headers=answer.headers,
+            headers=_headers(answer.headers),
             stream=httpx.ByteStream(answer.body),
             request=request,
             extensions={"http_version": answer.version, "reason_phrase": answer.reason},

@@ -24,7 +24,14 @@ import httpx
 import pytest
 import respx
 from numbers_core._http import DEFAULT_LIMITS, DEFAULT_TIMEOUT, HttpCore, Idempotency, RetryPolicy
-from numbers_core._transport import FastClient, Http11Transport, _pairs, _with_query, create_client
+from numbers_core._transport import (
+    FastClient,
+    Http11Transport,
+    _headers,
+    _pairs,
+    _with_query,
+    create_client,
+)
 from numbers_core.errors import OutcomeUnknownError, ProviderError, TransportError, error_for_status
 
 pytestmark = pytest.mark.anyio
@@ -141,6 +148,10 @@ class Server:
             conn.shutdown(socket.SHUT_RDWR)
             self.closed.set()
             return False
+        elif route == "/unasked":
+            # A whole answer, then bytes nobody asked for on a connection left open.
+            conn.sendall(_response() + b"HTTP/1.1 200 OK\r\n")
+            self.closed.set()
         elif route == "/error":
             conn.sendall(_response(b'{"code": 20404}', status="404 Not Found"))
         else:
@@ -247,6 +258,28 @@ def test_the_query_shortcut_builds_the_url_copy_with_builds(url: str, params: di
     assert str(fast) == str(slow)
 
 
+def test_the_headers_shortcut_builds_what_the_constructor_builds() -> None:
+    pairs = [
+        (b"Content-Type", b"application/json; charset=utf-8"),
+        (b"Set-Cookie", b"a=1"),
+        (b"set-cookie", b"b=2"),
+        (b"X-Caf\xc3\xa9", b"caf\xc3\xa9"),
+        (b"Date", b""),
+    ]
+    fast = _headers([(name, name.lower(), value) for name, value in pairs])
+    slow = httpx.Headers(pairs)
+    assert fast == slow
+    assert fast.raw == slow.raw
+    assert fast.multi_items() == slow.multi_items()
+    assert fast.get_list("SET-COOKIE") == slow.get_list("set-cookie") == ["a=1", "b=2"]
+    assert fast.encoding == slow.encoding == "utf-8"
+    # What httpx.Response and httpx.Request do with a Headers object they are given.
+    response = httpx.Response(200, headers=fast)
+    assert response.headers.raw == slow.raw
+    response.headers["X-Extra"] = "1"
+    assert "x-extra" not in fast
+
+
 async def test_keep_alive_reuses_one_connection(server: Server) -> None:
     async with _client() as client:
         for _ in range(5):
@@ -281,6 +314,15 @@ async def test_a_connection_the_server_closed_is_not_reused(server: Server) -> N
     async with _client() as client:
         assert (await client.get(f"{server.url}/close-after")).status_code == 200
         await anyio.to_thread.run_sync(server.closed.wait, 5)
+        assert (await client.get(f"{server.url}/json")).json() == {"ok": True, "n": 1}
+    assert server.connections == 2
+
+
+async def test_a_connection_with_unasked_bytes_is_not_reused(server: Server) -> None:
+    async with _client() as client:
+        assert (await client.get(f"{server.url}/unasked")).json() == {"ok": True, "n": 1}
+        await anyio.to_thread.run_sync(server.closed.wait, 5)
+        await anyio.sleep(0.05)  # the event loop may read them meanwhile, or not: either way
         assert (await client.get(f"{server.url}/json")).json() == {"ok": True, "n": 1}
     assert server.connections == 2
 
