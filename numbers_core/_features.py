@@ -73,9 +73,14 @@ def search_feature(field: str) -> Feature:
     return Feature(f"search.{field}")
 
 
+# Looked up on every search and purchase: a dict, not an Enum call by value.
+_TYPE_FEATURES = {feature.value: feature for feature in Feature if feature.startswith("number_type.")}
+
+
 def type_feature(number_type: NumberType) -> Feature:
     """The feature that searching or buying a number type needs."""
-    return Feature(f"number_type.{number_type.value}")
+    name = f"number_type.{number_type.value}"
+    return _TYPE_FEATURES.get(name) or Feature(name)
 
 
 _ROUTE_PARTS = {

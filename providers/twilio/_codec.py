@@ -11,6 +11,7 @@ turns into a ``ProtocolError``.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import re
@@ -305,33 +306,15 @@ def _read_offer(wire: tuple[Any, ...]) -> _Offer:
 _OFFERS: dict[tuple[Any, ...], _Offer] = {}
 
 
-def _offer(item: dict[str, Any]) -> _Offer:
-    get = item.get
-    capabilities = get("capabilities")
-    wire = (
-        get("iso_country"),
-        get("region"),
-        get("locality"),
-        get("postal_code"),
-        get("rate_center"),
-        get("lata"),
-        get("latitude"),
-        get("longitude"),
-        tuple(capabilities.items()) if type(capabilities) is dict else capabilities,
-        get("address_requirements"),
-        get("beta"),
-    )
-    try:
-        found = _OFFERS.get(wire)
-    except TypeError:  # an unhashable value (a list, an object) where a string or a number belongs
-        return _read_offer(wire)
-    if found is not None:
-        return found
+def _new_offer(wire: tuple[Any, ...]) -> _Offer:
+    """The offer of wire values not met before, remembered where that is safe."""
     found = _read_offer(wire)
     # Codes and coordinates are remembered as strings only: as numbers, an entry would be found
     # by an equal number of another type (834 == 834.0, 1 == True), which may not read the same.
     if all(type(value) is str or value is None for value in wire[3:8]):
-        _memo(_OFFERS, wire, found)
+        # An unhashable value (a list, an object) where a string or a number belongs: not remembered.
+        with contextlib.suppress(TypeError):
+            _memo(_OFFERS, wire, found)
     return found
 
 
@@ -339,10 +322,26 @@ def available_numbers(data: object, *, provider: str, number_type: NumberType) -
     """The numbers of a search answer (``{"available_phone_numbers": [...]}``).
 
     The loop's body is written out rather than calling the helpers used
-    elsewhere (``_e164``, ``_text``, ``_construct``): a Python call costs as
-    much as the check it makes, and this runs for every result.
+    elsewhere (``_e164``, ``_text``, ``_construct``), and each number's
+    values start as a copy of what all of them share: this runs for every
+    result, and measured (callgrind) each of these saves a tenth of it.
     """
     found = []
+    offers = _OFFERS
+    template: dict[str, Any] = {
+        "phone_number": None,
+        "provider": provider,
+        "number_type": number_type,
+        "friendly_name": None,
+        "capabilities": None,
+        "geography": None,
+        "setup_price": None,
+        "monthly_price": None,
+        "address_requirement": None,
+        "beta": None,
+        "raw": None,
+    }
+    fields = set(template)
     new, set_dict, set_fields_set, set_extra, set_private = (
         object.__new__,
         _set_dict,
@@ -353,31 +352,43 @@ def available_numbers(data: object, *, provider: str, number_type: NumberType) -
     for item in _array(_object(data, "search answer"), "available_phone_numbers"):
         if type(item) is not dict:
             raise Malformed(f"available_phone_numbers[]: expected an object, got {_kind(item)}")
-        capabilities, geography, address_requirement, beta = _offer(item)
+        get = item.get
+        capabilities = get("capabilities")
+        # What numbers of one rate center share, read once by its wire values (see _read_offer).
+        wire = (
+            get("iso_country"),
+            get("region"),
+            get("locality"),
+            get("postal_code"),
+            get("rate_center"),
+            get("lata"),
+            get("latitude"),
+            get("longitude"),
+            tuple(capabilities.items()) if type(capabilities) is dict else capabilities,
+            get("address_requirements"),
+            get("beta"),
+        )
         try:
-            phone_number = carrier_e164(item.get("phone_number"))
+            offer = offers.get(wire)
+        except TypeError:  # unhashable: read below, never remembered
+            offer = None
+        if offer is None:
+            offer = _new_offer(wire)
+        values = template.copy()
+        try:
+            values["phone_number"] = carrier_e164(get("phone_number"))
         except ValueError as exc:
             raise Malformed(f"phone_number: {exc}") from None
-        friendly_name = item.get("friendly_name")
+        friendly_name = get("friendly_name")
         if type(friendly_name) is not str or not friendly_name or friendly_name.isspace():
             friendly_name = _text(friendly_name, "friendly_name")
-        values = {
-            "phone_number": phone_number,
-            "provider": provider,
-            "number_type": number_type,
-            "friendly_name": friendly_name,
-            "capabilities": capabilities,
-            "geography": geography,
-            "setup_price": None,
-            "monthly_price": None,
-            "address_requirement": address_requirement,
-            "beta": beta,
-            "raw": item,
-        }
+        values["friendly_name"] = friendly_name
+        values["capabilities"], values["geography"], values["address_requirement"], values["beta"] = offer
+        values["raw"] = item
         # _construct(AvailableNumber, values), inline.
         number = new(AvailableNumber)
         set_dict(number, values)
-        set_fields_set(number, set(values))
+        set_fields_set(number, fields.copy())
         set_extra(number, None)
         set_private(number, None)
         found.append(number)
@@ -711,9 +722,9 @@ def search_request(query: SearchQuery, dialect: Dialect) -> tuple[str, dict[str,
                 f"{dialect.name} searches by {field} only together with {needed}",
             )
     params = {
-        wire: _search_value(criteria[field])
-        for field, wire in dialect.search_params.items()
-        if field in criteria
+        dialect.search_params[field]: _search_value(value)
+        for field, value in criteria.items()
+        if field in dialect.search_params
     }
     if query.area_code is not None and geographic:
         params["AreaCode"] = query.area_code
