@@ -257,9 +257,10 @@ class _Connection:
         _, read_timeout, write_timeout, _ = timeouts
         sent = False
         with anyio.CancelScope() as scope:
-            if len(head) + len(body) > _COALESCE or not isinstance(self.stream, _AsyncioStream):
-                # asyncio's transport takes a smaller request whole, without waiting (and a timer
-                # costs as much as the write).
+            if len(head) + len(body) > _COALESCE:
+                # A smaller request fits the socket's buffers, which the last response emptied: its
+                # write does not wait, and a timer would cost as much as the write. (The core's
+                # exchange deadline still bounds it.)
                 scope.deadline = _deadline(write_timeout)
             try:
                 if len(body) <= _COALESCE:
