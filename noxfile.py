@@ -64,3 +64,11 @@ def bench(session: nox.Session) -> None:
     session.install(".", *BENCH)
 
     session.run("python", "-m", "bench", *session.posargs)
+
+
+@nox.session
+def instructions(session: nox.Session) -> None:
+    """The bench's rows in instructions per operation (valgrind), which load does not move; slow."""
+    session.install(".", *BENCH)
+
+    session.run("python", "-m", "bench.instructions", *session.posargs)

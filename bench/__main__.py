@@ -3,9 +3,10 @@
 1. Start the canned Twilio server (bench/server.py) in its own process on 127.0.0.1.
 2. Measure the round trip a minimal raw-socket client gets from it: the latency
    behind the "limit" columns (latency × requests ÷ concurrency).
-3. Run every client (bench/clients.py) in a fresh process, twice, in opposite
-   orders, so that a burst of load elsewhere on the machine does not land on
-   one client only; per client and row keep the better of the two medians.
+3. Run every client (bench/clients.py) in a fresh process, ``--passes`` times
+   (three by default), in alternating orders, so that a burst of load elsewhere
+   on the machine does not land on one client only; per client and row keep
+   the best of the medians (load only ever adds CPU time).
 4. Print the tables and write them to bench/results.md. Stop the server.
 
 ``--quick`` runs a fifth of the operations (a smoke test); ``--clients a,b``
@@ -145,6 +146,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a fifth of the operations: a smoke test")
     parser.add_argument("--clients", help=f"comma-separated subset of: {', '.join(CLIENTS)}")
     parser.add_argument("--output", default=str(ROOT / "bench" / "results.md"))
+    parser.add_argument("--passes", type=int, default=3, help="runs per client, in alternating orders")
     args = parser.parse_args()
     names = args.clients.split(",") if args.clients else list(CLIENTS)
     unknown = [name for name in names if name not in CLIENTS]
@@ -160,9 +162,10 @@ def main() -> None:
     results: dict[str, dict[str, Any]] = {}
     with bench_server() as base_url:
         latency = latencies(base_url)
-        for order in (names, names[::-1]):
+        for run_number in range(max(1, args.passes)):
+            order = names if run_number % 2 == 0 else names[::-1]
             for name in order:
-                print(f"  {name} ...", file=sys.stderr, flush=True)
+                print(f"  {name} (pass {run_number + 1}) ...", file=sys.stderr, flush=True)
                 run = run_client(name, base_url, plan)
                 best = results.setdefault(name, {})
                 if "error" in run:
@@ -176,6 +179,7 @@ def main() -> None:
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, load average {load_before[0]:.2f} before "
         f"and {os.getloadavg()[0]:.2f} after",
         "plan": plan,
+        "passes": max(1, args.passes),
         "seconds": time.perf_counter() - started,
         "latency": latency,
     }

@@ -67,8 +67,8 @@ def render(results: dict[str, dict[str, Any]], context: dict[str, Any]) -> str:
         "Client-process CPU time per operation (`time.process_time()`, the whole client process: "
         "HTTP stack, parsing, models), against one canned Twilio server on 127.0.0.1 (aiohttp, its "
         "own process). Every operation is checked (30 numbers found, the number asked for bought, "
-        "1,000 numbers listed). Each client runs in a fresh process, twice; each cell is the better "
-        "of the two medians over the rounds. Lower is better.",
+        f"1,000 numbers listed). Each client runs in a fresh process, {context['passes']} times in "
+        "alternating orders; each cell is the best of its medians over the rounds. Lower is better.",
         "",
         "## CPU ms per operation",
         "",
