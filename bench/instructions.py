@@ -28,8 +28,9 @@ from pathlib import Path
 from .__main__ import ROOT, bench_server
 from .clients import CLIENTS, ROWS, _numbers, _operation
 
-WARM_UP = 20
-# Operations counted per row: enough that the count per operation settles to a few parts in 10,000.
+WARM_UP = 50  # a multiple of every row's concurrency
+# Operations counted per row (multiples of its concurrency): enough that the count per operation
+# settles to a few parts in 10,000.
 OPERATIONS = {"search": 200, "purchase": 200, "purchase-50": 200, "list": 4}
 
 
@@ -37,14 +38,27 @@ def _run_operations(name: str, row: str, count: int, base_url: str) -> None:
     import anyio
 
     _, loop, factory = CLIENTS[name]
+    concurrency = ROWS[row][1]
     plan = {"rows": {row: (WARM_UP + count, 1)}}
 
     async def main() -> None:
         numbers = _numbers(plan)
         async with factory(base_url) as client:
             op = _operation(client, row, numbers)
-            for _ in range(WARM_UP + count):
-                await op()
+
+            async def worker(share: int) -> None:
+                for _ in range(share):
+                    await op()
+
+            async def batch(total: int) -> None:
+                # ``concurrency`` in flight, as in ``python -m bench``.
+                async with anyio.create_task_group() as tasks:
+                    for _ in range(concurrency):
+                        tasks.start_soon(worker, total // concurrency)
+
+            await batch(WARM_UP)
+            if count:
+                await batch(count)
 
     if loop == "sync":
         raise SystemExit("the sync client is not counted")  # one loop per process: the async ones
