@@ -15,8 +15,8 @@ basic auth, timeouts) with little Python in between, over
 :class:`Http11Transport`: HTTP/1.1 with keep-alive, one code path for
 asyncio and trio down to the socket, which is anyio's stream on trio and
 asyncio's own transport on asyncio (see :class:`_AsyncioStream`).
-Anything else (cookies, redirects, event hooks, other auth schemes, streamed bodies) goes through
-httpx's own path, over the same transport.
+Anything else (cookies, redirects, event hooks, other auth schemes,
+streamed bodies) goes through httpx's own path, over the same transport.
 
 What must not change, and is tested in tests/test_transport.py: timeouts
 (connect, read, write, pool), failures raised as the httpx exception types
@@ -136,8 +136,9 @@ class _AsyncioStream(asyncio.Protocol, anyio.abc.AsyncResource):
     (two ``epoll_ctl`` calls) and passes through the event loop once more
     per send to check for cancellation: per request, about a sixth of the
     core's instructions (callgrind), system calls aside. Here the loop reads
-    whenever data comes, into a list the next :meth:`receive` takes. Cancellation still works: anyio's
-    cancel scopes cancel the task, which interrupts the wait on the future.
+    whenever data comes, into a list the next :meth:`receive` takes.
+    Cancellation still works: anyio's cancel scopes cancel the task, which
+    interrupts the wait on the future.
     Errors and end of stream are raised as anyio's stream raises them, so
     :class:`_Connection` does not tell the two apart. Used only on asyncio;
     trio gets anyio's stream, which is thin there.
