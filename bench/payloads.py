@@ -19,7 +19,7 @@ from typing import Any
 import phonenumbers
 
 ACCOUNT_SID = "AC" + "a" * 32
-AUTH_TOKEN = "bench-token-" + "0" * 20
+AUTH_TOKEN = "be0c4" + "0" * 27
 SEARCH_SIZE = 30
 PAGE_SIZE = 1000
 

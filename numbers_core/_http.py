@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol, Self, TypeVar
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote
 
 import anyio
 import httpx
@@ -31,6 +31,7 @@ import tenacity
 
 from ._paging import PageFetcher, Pager
 from ._phone import parse_e164
+from ._redaction import redact, secret_forms
 from ._transport import create_client
 from .errors import (
     ConfigurationError,
@@ -185,30 +186,6 @@ def phone_segment(number: Any, *, field: str = "number") -> str:
 # -- redaction --------------------------------------------------------------------------------
 
 
-def _secret_forms(secrets: Iterable[str]) -> tuple[str, ...]:
-    """Every spelling in which a secret may reach a text: raw, percent-encoded, repr-escaped."""
-    forms: set[str] = set()
-    for secret in secrets:
-        if secret:
-            forms.update(
-                (
-                    secret,
-                    quote(secret, safe=""),
-                    quote_plus(secret, safe=""),
-                    str(httpx.QueryParams({"": secret}))[1:],
-                    repr(secret)[1:-1],
-                )
-            )
-    # Longest first, so that no shorter form leaves a tail of a longer one behind.
-    return tuple(sorted(forms, key=len, reverse=True))
-
-
-def _redact(text: str, forms: Iterable[str]) -> str:
-    for form in forms:
-        text = text.replace(form, "***")
-    return text
-
-
 # A header tuple in an HTTP/2 debug log (hpack logs every header it encodes).
 _AUTH_HEADER = re.compile(r"""(?i)(['"]authorization['"],\s*b?['"])[^'"]*""")
 
@@ -249,14 +226,14 @@ class _LogScrubber(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         with self._lock:
-            forms = sorted(
-                {form for core in self._cores for form in core._secret_forms}, key=len, reverse=True
+            forms = tuple(
+                sorted({form for core in self._cores for form in core._secret_forms}, key=len, reverse=True)
             )
         try:
             text = record.getMessage()
         except Exception:  # a record that cannot be formatted: keep its template only
             text, record.args = str(record.msg), None
-        clean = _AUTH_HEADER.sub(r"\1***", _redact(text, forms))
+        clean = _AUTH_HEADER.sub(r"\1***", redact(text, forms))
         if clean != text:
             record.msg, record.args = clean, None
         return True
@@ -335,7 +312,7 @@ class HttpCore:
         self._exchange_deadline = max(steps) if steps else None
         self.retry = retry or RetryPolicy()
         self._transport = transport
-        self._secret_forms = _secret_forms(secrets)
+        self._secret_forms = secret_forms(secrets)
         if self._secret_forms:
             _SCRUBBER.watch(self)
         self._owns_client = http_client is None
@@ -344,7 +321,8 @@ class HttpCore:
         self._urls: dict[str, httpx.URL] = {}
 
     def __repr__(self) -> str:
-        return f"<HttpCore {self.provider!r} {self.base_url}>"
+        # A core whose construction failed half-way is still shown, in a traceback for one.
+        return f"<HttpCore {getattr(self, 'provider', '?')!r} {getattr(self, 'base_url', '?')}>"
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -395,7 +373,7 @@ class HttpCore:
                 target = httpx.URL(f"{str(self.base_url).rstrip('/')}/{path}")
         except (httpx.InvalidURL, UnicodeEncodeError) as exc:
             raise ProtocolError(
-                f"{self.provider}: {self._redact(_shown(path))} is not a usable URL ({type(exc).__name__})",
+                f"{self.provider}: {self.redact(_shown(path))} is not a usable URL ({type(exc).__name__})",
                 provider=self.provider,
             ) from None
         if (target.scheme, target.host, target.port) != (
@@ -479,9 +457,9 @@ class HttpCore:
                 return pydantic_core.from_json(response.content)
             except ValueError:
                 return response.json()
-        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError alike
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, deep nesting
             kind = response.headers.get("content-type", "no content type")
-            body = self._redact(response.content.decode("utf-8", errors="replace"))
+            body = self.redact(response.content.decode("utf-8", errors="replace"))
             start = body[:60] + ("…" if len(body) > 60 else "")
             raise ProtocolError(
                 f"{self.provider}: expected a JSON body, got {kind} that does not parse "
@@ -531,7 +509,7 @@ class HttpCore:
                 self._scrub(exc)
                 self._log_exchange(request, started, type(exc).__name__)
                 raise ProtocolError(
-                    f"{self.provider}: {call.operation}: {type(exc).__name__} ({self._redact(str(exc))})",
+                    f"{self.provider}: {call.operation}: {type(exc).__name__} ({self.redact(str(exc))})",
                     provider=self.provider,
                 ) from exc
         if response is None:
@@ -597,7 +575,7 @@ class HttpCore:
         by_status = error_for_status(
             status,
             provider=self.provider,
-            message=self._redact(response.reason_phrase) or f"HTTP {status}",
+            message=self.redact(response.reason_phrase) or f"HTTP {status}",
         )
         if isinstance(mapped, ProtocolError):
             by_status.__cause__ = self._scrub(mapped)
@@ -614,7 +592,7 @@ class HttpCore:
         permanent: bool,
     ) -> Exception:
         what = f"{self.provider}: {call.operation}: {kind}"
-        detail = self._redact(detail)
+        detail = self.redact(detail)
         message = f"{what} ({detail})" if detail else what
         if permanent:
             return TransportError(message, provider=self.provider, retryable=False)
@@ -646,7 +624,7 @@ class HttpCore:
                 "%s %s %s -> %s in %.1f ms",
                 self.provider,
                 request.method,
-                self._redact(str(request.url)),
+                self.redact(str(request.url)),
                 outcome,
                 (time.perf_counter() - started) * 1000,
             )
@@ -659,12 +637,13 @@ class HttpCore:
             "%s: attempt %d failed (%s); retrying in %.2f s",
             self.provider,
             state.attempt_number,
-            self._redact(str(failure)),
+            self.redact(str(failure)),
             wait,
         )
 
-    def _redact(self, text: str) -> str:
-        return _redact(text, self._secret_forms)
+    def redact(self, text: str) -> str:
+        """``text`` without this core's secrets: for anything built from an answer or a request."""
+        return redact(text, self._secret_forms)
 
     def _scrub(self, error: E) -> E:
         """Redact secrets from an error's message and text attributes, in place.
@@ -673,10 +652,10 @@ class HttpCore:
         for the httpx errors chained to ours.
         """
         if self._secret_forms:
-            error.args = tuple(self._redact(a) if isinstance(a, str) else a for a in error.args)
+            error.args = tuple(self.redact(a) if isinstance(a, str) else a for a in error.args)
             for name, value in list(vars(error).items()):
                 if isinstance(value, str):
-                    setattr(error, name, self._redact(value))
+                    setattr(error, name, self.redact(value))
         return error
 
     # -- pagination -------------------------------------------------------------------
@@ -685,9 +664,9 @@ class HttpCore:
         """Items page by page: ``fetch(cursor)`` returns a page and the next cursor.
 
         A page is fetched only once the previous one's items are consumed;
-        see :class:`~numbers_core._paging.Pager`. Cursors are redacted in errors.
+        see :class:`~numbers_core._paging.Pager`.
         """
-        return Pager(fetch, provider=self.provider, describe=lambda cursor: repr(self._redact(cursor)))
+        return Pager(fetch, provider=self.provider)
 
 
 def _user_agent() -> str:

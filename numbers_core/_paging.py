@@ -26,7 +26,8 @@ class Pager(Generic[T]):
     asyncio would finalise at some later, unpredictable point.
 
     The first call of ``fetch`` gets ``None``. A carrier that hands out the
-    same cursor twice would make us loop forever, so that is a ProtocolError.
+    same cursor twice would make us loop forever, so that is a ProtocolError;
+    it names the page, never the cursor, which may carry a credential.
     ``keep`` drops items client-side (filters the carrier cannot apply).
     """
 
@@ -36,16 +37,14 @@ class Pager(Generic[T]):
         *,
         provider: str,
         keep: Callable[[T], bool] | None = None,
-        describe: Callable[[str], str] = repr,
     ) -> None:
         self._fetch = fetch
         self._provider = provider
         self._keep = keep
-        self._describe = describe
         self._buffer: deque[T] = deque()
         self._cursor: str | None = None
         self._seen: set[str] = set()
-        self._started = False
+        self._pages = 0
         self._done = False
         # Raised once the items already fetched have been handed out.
         self._error: ProtocolError | None = None
@@ -64,10 +63,10 @@ class Pager(Generic[T]):
         return self._buffer.popleft()
 
     async def _next_page(self) -> None:
-        if self._started and not self._cursor:
+        if self._pages and not self._cursor:
             self._done = True
             return
-        self._started = True
+        self._pages += 1
         try:
             items, cursor = await self._fetch(self._cursor)
         except BaseException:
@@ -78,7 +77,8 @@ class Pager(Generic[T]):
             if cursor in self._seen:
                 self._done = True
                 self._error = ProtocolError(
-                    f"{self._provider}: pagination repeats itself at {self._describe(cursor)}",
+                    f"{self._provider}: pagination repeats itself: page {self._pages} links to a page "
+                    "already read",
                     provider=self._provider,
                 )
             self._seen.add(cursor)

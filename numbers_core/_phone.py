@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from typing import Any, NamedTuple
 
@@ -33,27 +32,77 @@ def _number_of(value: Any) -> Any:
     return getattr(value, "phone_number", value)
 
 
-def parse_e164(value: Any, *, country: str | None = None, field: str = "number") -> str:
-    """Parse a number a user gave us; it must be a valid number.
+# What a typed number may hold: digits, vanity letters, a leading "+" and the punctuation people
+# write numbers with. Anything else (",", ";", "/", "#", "*") is more than a phone number.
+_TYPED = re.compile(r"\+?[0-9A-Za-z \u00a0().\-]+")
 
-    National formats are accepted when ``country`` is known (``"(415) 555-2671"``
-    with ``country="US"``).
+
+def parse_e164(value: Any, *, country: str | None = None, field: str = "number") -> str:
+    """Parse a number a user gave us (or one the library handed out) into E.164.
+
+    E.164 as the library hands numbers out needs only be *possible*: carriers
+    sell ranges that the metadata does not know yet, and a number ``list()``
+    returned must be accepted back. Any other form must parse, with nothing
+    left over (no extension, separator or stray text), into a *valid* number;
+    national formats need ``country`` (``"(415) 555-2671"`` with ``"US"``).
     """
     value = _number_of(value)
     if not isinstance(value, str) or not value.strip():
         raise InvalidInputError(f"{field}: expected a phone number, got {value!r}", field=field)
-    e164, valid = value, _valid_as_is(value)
-    if valid is None:  # not E.164 as parsing leaves it: parsing decides, and words the error
-        try:
-            parsed = phonenumbers.parse(value, country)
-        except phonenumbers.NumberParseException as exc:
-            message = f"{field}: {value!r} is not a phone number ({exc})"
-            raise InvalidInputError(message, field=field) from None
-        e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-        valid = phonenumbers.is_valid_number(parsed)
-    if not valid:
+    if _possible_as_is(value) is not None:
+        return value
+    typed = value.strip()
+    if not _TYPED.fullmatch(typed) or "+" in typed[1:]:
+        raise _more_than_a_number(value, field)
+    try:
+        parsed = phonenumbers.parse(typed, country)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidInputError(_not_a_number(value, field, exc), field=field) from None
+    if parsed.extension or not _all_read(typed, parsed):
+        raise _more_than_a_number(value, field)
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    if not phonenumbers.is_valid_number(parsed):
         raise InvalidInputError(f"{field}: {value!r} is not a valid phone number", field=field)
     return e164
+
+
+def _not_a_number(value: str, field: str, exc: phonenumbers.NumberParseException) -> str:
+    if exc.error_type == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE:
+        hint = "start it with + and the country code (+1 415 555 0123), or say which country it is in"
+    elif exc.error_type == phonenumbers.NumberParseException.TOO_SHORT_NSN:
+        hint = "it is too short"
+    elif exc.error_type == phonenumbers.NumberParseException.TOO_LONG:
+        hint = "it is too long"
+    else:
+        hint = "give it as + and the country code, then the number (+1 415 555 0123)"
+    return f"{field}: {value!r} is not a phone number: {hint}"
+
+
+def _more_than_a_number(value: str, field: str) -> InvalidInputError:
+    return InvalidInputError(
+        f"{field}: {value!r} holds more than a phone number (an extension, a separator or other "
+        "text); give the number alone, such as +14155550123",
+        field=field,
+    )
+
+
+def _all_read(typed: str, parsed: phonenumbers.PhoneNumber) -> bool:
+    """Whether every digit and letter of ``typed`` went into ``parsed``.
+
+    phonenumbers drops trailing text it cannot read ("+14155552671,1" parses),
+    so what it kept is compared with what was typed: the national number, after
+    nothing but the calling code and the national or an international prefix.
+    """
+    digits = keypad_digits("".join(ch for ch in typed if ch.isalnum()))
+    national = phonenumbers.national_significant_number(parsed)
+    if not digits.endswith(national):
+        return False
+    code = str(parsed.country_code)
+    region = phonenumbers.region_code_for_country_code(parsed.country_code)
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(parsed.country_code, region)
+    prefix = (metadata.national_prefix if metadata is not None else None) or ""
+    lead = digits[: len(digits) - len(national)]
+    return lead in {"", code, prefix, code + prefix, "00" + code, "011" + code, code + "0"}
 
 
 def carrier_e164(value: Any) -> str:
@@ -157,100 +206,6 @@ def _possible_as_is(value: str) -> str | None:
     """
     plan = _PLANS.get(value[1:4]) or _plan(value)  # the dict alone, once the code is known
     return value if plan is not None and plan.as_is.fullmatch(value) else None
-
-
-def _valid_as_is(value: str) -> bool | None:
-    """``phonenumbers.is_valid_number`` for E.164 ``value`` that parsing leaves as it is.
-
-    None for anything else (parse it). The same rules, read from the same
-    metadata, without a parse or a number object: a third of a purchase's cost
-    otherwise. A number is valid where its region's patterns give it a type;
-    where a calling code has several regions (+1 has 25), its region is the
-    first whose leading digits match, else the first that gives it a type.
-    """
-    plan = _PLANS.get(value[1:4]) or _plan(value)
-    if plan is None or not plan.as_is.fullmatch(value):
-        return None
-    national = value[plan.size + 1 :]  # leading zeros included, as the number object gives them back
-    regions = _regions(plan.code)
-    if len(regions) == 1:
-        return regions[0].types(national)
-    for region in regions:
-        if region.leading is None:
-            if region.types(national):
-                return True
-        elif region.leading.match(national):
-            return region.types(national)
-    return False
-
-
-class _Desc(NamedTuple):
-    """One pattern of a region's metadata (a PhoneNumberDesc), compiled."""
-
-    lengths: frozenset[int]
-    pattern: re.Pattern[str]
-
-    def matches(self, national: str) -> bool:
-        return (not self.lengths or len(national) in self.lengths) and bool(self.pattern.fullmatch(national))
-
-
-class _Region(NamedTuple):
-    """A region's validity rules, from its metadata."""
-
-    #: the leading digits that tell the region's numbers from the others of its calling code
-    leading: re.Pattern[str] | None
-    general: _Desc | None
-    #: one per type of number, the likeliest (fixed line, mobile) first
-    kinds: tuple[_Desc, ...]
-
-    def types(self, national: str) -> bool:
-        """Whether the region's patterns give ``national`` a type (is_valid_number_for_region)."""
-        general = self.general
-        return (
-            general is not None and general.matches(national) and any(k.matches(national) for k in self.kinds)
-        )
-
-
-def _desc(desc: phonenumbers.PhoneNumberDesc | None) -> _Desc | None:
-    if desc is None or not desc.national_number_pattern:
-        return None
-    return _Desc(frozenset(desc.possible_length), re.compile(desc.national_number_pattern))
-
-
-@functools.cache
-def _regions(code: int) -> tuple[_Region, ...]:
-    """The regions of calling code ``code``, in the order phonenumbers tries them."""
-    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE[code]
-    found = []
-    for region in regions:
-        metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(code, region)
-        if metadata is None:
-            if len(regions) == 1:
-                found.append(_Region(None, None, ()))  # nothing is valid without metadata
-            continue  # among several regions, one without metadata is passed over
-        kinds = [metadata.fixed_line]
-        if not metadata.same_mobile_and_fixed_line_pattern:  # else the mobile pattern is never read
-            kinds.append(metadata.mobile)
-        kinds += [
-            metadata.toll_free,
-            metadata.premium_rate,
-            metadata.shared_cost,
-            metadata.voip,
-            metadata.personal_number,
-            metadata.pager,
-            metadata.uan,
-            metadata.voicemail,
-        ]
-        # A sole region is the number's region whatever its leading digits.
-        leading = metadata.leading_digits if len(regions) > 1 else None
-        found.append(
-            _Region(
-                None if leading is None else re.compile(leading),
-                _desc(metadata.general_desc),
-                tuple(desc for desc in map(_desc, kinds) if desc is not None),
-            )
-        )
-    return tuple(found)
 
 
 def region_of(e164: str) -> str | None:

@@ -181,7 +181,7 @@ class Provider(abc.ABC):
         self._require(Feature.PURCHASE)
         self._check_config(config, purchase=True)
         with self._guard("purchase"):
-            return await self._purchase(e164, config)
+            return self._answer_for(e164, await self._purchase(e164, config), "purchase")
 
     async def purchase_any(
         self, query: SearchQuery | None = None, /, *, config: NumberConfig | None = None, **criteria: Any
@@ -201,7 +201,8 @@ class Provider(abc.ABC):
         for candidate in await self.search(query):
             try:
                 with self._guard("purchase"):
-                    return await self._purchase(candidate.phone_number, config)
+                    bought = await self._purchase(candidate.phone_number, config)
+                return self._answer_for(candidate.phone_number, bought, "purchase")
             except NumberUnavailableError:
                 log.info("%s: %s was taken meanwhile, trying the next one", self.name, candidate.phone_number)
         raise NumberUnavailableError("no number matching the query could be bought", provider=self.name)
@@ -211,7 +212,7 @@ class Provider(abc.ABC):
         e164 = parse_e164(number)
         self._require(Feature.GET)
         with self._guard("get"):
-            return await self._get(e164)
+            return self._answer_for(e164, await self._get(e164), "get")
 
     async def configure(self, number: Any, config: NumberConfig, /) -> ActiveNumber:
         """Change only the fields set on ``config``; returns the number as it is now."""
@@ -223,7 +224,7 @@ class Provider(abc.ABC):
             )
         self._check_config(config, purchase=False)
         with self._guard("configure"):
-            return await self._configure(e164, config)
+            return self._answer_for(e164, await self._configure(e164, config), "configure")
 
     async def release(self, number: Any, /) -> None:
         """Give the number back to the carrier."""
@@ -271,7 +272,7 @@ class Provider(abc.ABC):
         if not isinstance(to_account, str) or not to_account.strip():
             raise InvalidInputError("to_account: expected an account id", field="to_account")
         with self._guard("transfer"):
-            return await self._transfer(e164, to_account.strip())
+            return self._answer_for(e164, await self._transfer(e164, to_account.strip()), "transfer")
 
     # -- hooks for adapters ------------------------------------------------------------
 
@@ -346,6 +347,19 @@ class Provider(abc.ABC):
             return found
         return [number for number in found if all(check(number, value) for check, value in checks)]
 
+    def _answer_for(self, e164: str, answer: ActiveNumber, operation: str) -> ActiveNumber:
+        """``answer``, if it is about ``e164``: an answer about another number is not believed."""
+        if answer.phone_number == e164:
+            return answer
+        if operation == "purchase":
+            message = (
+                f"{self.name}: asked to buy {e164}, the carrier answered with {answer.phone_number}; "
+                f"it may have bought either: check both with get() before buying again"
+            )
+        else:
+            message = f"{self.name}: {operation} of {e164} was answered with {answer.phone_number}"
+        raise ProtocolError(message, provider=self.name, numbers=(e164, answer.phone_number))
+
     @contextlib.contextmanager
     def _guard(self, operation: str) -> Iterator[None]:
         """Turn anything foreign an adapter lets through into the error tree."""
@@ -365,6 +379,7 @@ class Provider(abc.ABC):
             AttributeError,
             IndexError,
             ArithmeticError,  # decimal.InvalidOperation from a price that is not a number
+            RecursionError,  # an answer nested deeper than a parser goes
             phonenumbers.NumberParseException,
         ) as exc:
             raise ProtocolError(

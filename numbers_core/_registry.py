@@ -17,14 +17,13 @@ import httpx
 from pydantic import Secret, SecretBytes, SecretStr, ValidationError
 
 from ._provider import Provider
+from ._redaction import redact, secret_forms
 from ._settings import ProviderSettings
 from .errors import ConfigurationError, NumbersError
 
 __all__ = ["ENTRY_POINT_GROUP", "connect", "load_provider", "provider_names"]
 
 ENTRY_POINT_GROUP = "numbers_core.providers"
-
-_HIDDEN = "**********"
 
 
 def _entry_points() -> dict[str, EntryPoint]:
@@ -111,11 +110,9 @@ def _settings_error(
         else:
             problems.append(f"{setting}: {error['msg'].removeprefix('Value error, ')}")
     where = f" in profile {profile!r}" if profile else ""
-    message = f"{name}{where}: " + "; ".join(problems)
+    message = redact(f"{name}{where}: " + "; ".join(problems), secret_forms(secrets))
     # Pydantic never shows the input here, but an adapter's validator may have put
     # the value into its own message.
-    for secret in secrets:
-        message = message.replace(secret, _HIDDEN)
     return ConfigurationError(message, setting=first, profile=profile)
 
 

@@ -11,7 +11,7 @@ or ``pydantic`` exception. The tree::
     │   └── OutcomeUnknownError    a mutating request may or may not have taken effect
     │                              (.operation, .number)
     ├── ProtocolError              an answer that cannot be understood
-    │                              (.provider, .status_code, .body)
+    │                              (.provider, .status_code, .body, .numbers)
     └── ProviderError              the provider answered with an error
         │                          (.provider, .status_code, .code, .message, .request_id)
         ├── AuthenticationError    credentials rejected
@@ -145,7 +145,12 @@ def excerpt(body: str | bytes | None) -> str | None:
 
 
 class ProtocolError(NumbersError):
-    """The provider answered something that cannot be understood."""
+    """The provider answered something that cannot be understood.
+
+    ``numbers`` lists the numbers such an answer may have changed at the
+    carrier, where that matters: a purchase answered with another number
+    gives both, so that neither goes unchecked.
+    """
 
     def __init__(
         self,
@@ -154,11 +159,13 @@ class ProtocolError(NumbersError):
         provider: str,
         status_code: int | None = None,
         body: str | bytes | None = None,
+        numbers: tuple[str, ...] = (),
     ) -> None:
         super().__init__(message)
         self.provider = provider
         self.status_code = status_code
         self.body = excerpt(body)
+        self.numbers = numbers
 
 
 class ProviderError(NumbersError):

@@ -54,7 +54,7 @@ CONTRACT_ATTRIBUTES = {
     "UnsupportedError": {"provider", "feature"},
     "TransportError": {"retryable"},
     "OutcomeUnknownError": {"operation", "number"},
-    "ProtocolError": {"provider", "status_code", "body"},
+    "ProtocolError": {"provider", "status_code", "body", "numbers"},
     "ProviderError": {"provider", "status_code", "code", "message", "request_id"},
     "RateLimitError": {"retry_after"},
 }

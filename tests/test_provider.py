@@ -237,7 +237,10 @@ async def test_an_empty_config_needs_no_config_feature() -> None:
 # -- input validation ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("bad", ["+1415", "(415) 555-2671", "+15550000000", None, 14155552671, ""])
+@pytest.mark.parametrize(
+    "bad",
+    ["+1415", "(415) 555-2671", "+14155552671 ext 1", "+14155552671,1", None, 14155552671, ""],
+)
 @pytest.mark.parametrize("operation", ["purchase", "get", "release", "configure", "transfer"])
 async def test_invalid_numbers_are_refused_before_any_hook(bad: Any, operation: str) -> None:
     carrier = Fake()
@@ -252,6 +255,68 @@ async def test_invalid_numbers_are_refused_before_any_hook(bad: Any, operation: 
         await getattr(carrier, operation)(*arguments[operation])
     assert caught.value.field == "number"
     assert carrier.calls == []
+
+
+@pytest.mark.parametrize("operation", ["get", "release", "configure", "transfer", "purchase"])
+async def test_a_number_the_library_handed_out_is_accepted_back(operation: str) -> None:
+    # Possible but in no range the metadata knows: carriers sell such numbers, and list() yields them.
+    unknown_range = "+14557165290"
+    assert not phonenumbers.is_valid_number(phonenumbers.parse(unknown_range))
+    carrier = Fake(numbers=[owned(unknown_range)])
+    [listed] = [number async for number in carrier.list()]
+    arguments: dict[str, tuple[Any, ...]] = {
+        "purchase": (),
+        "get": (),
+        "release": (),
+        "configure": (NumberConfig(friendly_name="x"),),
+        "transfer": ("AC2",),
+    }
+    for handed_out in (listed, listed.phone_number):
+        await getattr(carrier, operation)(handed_out, *arguments[operation])
+    assert [call[0] for call in carrier.calls if call[0] != "list"] == [operation, operation]
+
+
+class Contrary(Fake):
+    """A carrier whose answers are about another number than the one asked for."""
+
+    async def _purchase(self, e164: str, config: NumberConfig | None) -> ActiveNumber:
+        await super()._purchase(e164, config)
+        return owned("+13968898950")
+
+    async def _get(self, e164: str) -> ActiveNumber:
+        self._record("get", e164)
+        return owned("+13968898950")
+
+    async def _configure(self, e164: str, config: NumberConfig) -> ActiveNumber:
+        self._record("configure", (e164, config))
+        return owned("+13968898950")
+
+    async def _transfer(self, e164: str, to_account: str) -> ActiveNumber:
+        self._record("transfer", (e164, to_account))
+        return owned("+13968898950")
+
+
+@pytest.mark.parametrize("operation", ["purchase", "get", "configure", "transfer"])
+async def test_an_answer_about_another_number_is_refused(operation: str) -> None:
+    carrier = Contrary(numbers=[owned("+14155550100")])
+    arguments: dict[str, tuple[Any, ...]] = {
+        "purchase": (),
+        "get": (),
+        "configure": (NumberConfig(friendly_name="x"),),
+        "transfer": ("AC2",),
+    }
+    with pytest.raises(ProtocolError, match=r"\+13968898950") as caught:
+        await getattr(carrier, operation)("+14155550100", *arguments[operation])
+    # Both numbers are named, so that a bulk job can look both up.
+    assert caught.value.numbers == ("+14155550100", "+13968898950")
+    if operation == "purchase":
+        assert "may have bought either" in str(caught.value)
+
+
+async def test_purchase_any_refuses_an_answer_about_another_number() -> None:
+    carrier = Contrary(inventory=[offer("+14155550100")])
+    with pytest.raises(ProtocolError, match="may have bought either"):
+        await carrier.purchase_any(area_code="415")
 
 
 async def test_numbers_are_normalised_and_model_objects_accepted() -> None:

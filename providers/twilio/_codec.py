@@ -459,6 +459,9 @@ def _read_setup(wire: tuple[Any, ...]) -> _Setup:
     )
 
 
+# Twilio's PN… sids, SignalWire's UUIDs, and room for what either may send one day.
+_SID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
+
 # Keyed by strings (or null) only: no entry can be found by a value of another type.
 _SETUPS: dict[tuple[Any, ...], _Setup] = {}
 
@@ -468,6 +471,9 @@ def _number(item: dict[str, Any], provider: str) -> ActiveNumber:
     sid = _text(get("sid"), "sid")
     if sid is None:
         raise Malformed("sid: missing")
+    if not _SID.fullmatch(sid):
+        # It goes into the paths of later calls: "..", "/" or a query there would be another request.
+        raise Malformed(f"sid: {sid[:40]!r} is not an id")
     friendly_name = _text(get("friendly_name"), "friendly_name")
     if friendly_name is not None and len(friendly_name) > 64:
         # Longer than Twilio allows: NumberConfig's own rules decide (its length limit).

@@ -189,10 +189,8 @@ class _CompatProvider(Provider):
         # Raised outside the handler, so that the parse error (which quotes the answer) is
         # not kept as its context; and the answer is quoted back to the user, so a carrier
         # or a proxy echoing a credential must not carry it into the error.
-        body = response.content.decode("utf-8", errors="replace")
-        message = f"{self.name}: {operation}: unexpected answer ({problem})"
-        for form in self._secret_forms():
-            body, message = body.replace(form, "***"), message.replace(form, "***")
+        body = self._api.redact(response.content.decode("utf-8", errors="replace"))
+        message = self._api.redact(f"{self.name}: {operation}: unexpected answer ({problem})")
         raise ProtocolError(message, provider=self.name, status_code=response.status_code, body=body)
 
     def _secret_forms(self) -> tuple[str, str]:
@@ -344,7 +342,22 @@ class _CompatProvider(Provider):
                 raise
             return await self._reconcile(e164, unknown, _sent(started, None))
         sent = _sent(started, response)
-        bought = self._parse_number(response, "purchase")
+        try:
+            bought = self._parse_number(response, "purchase")
+        except ProtocolError as garbled:
+            # The carrier said yes in words we cannot read: the number may well be the account's now.
+            unknown = OutcomeUnknownError(
+                f"{self.name}: purchase{f' of {e164}' if e164 else ''} was answered HTTP "
+                f"{response.status_code} with an answer that cannot be read ({garbled.message}); "
+                "it may have taken effect",
+                operation="purchase",
+                number=e164,
+                provider=self.name,
+            )
+            if e164 is None:  # AreaCode: the carrier picked the number, so there is nothing to look up
+                raise unknown from garbled
+            unknown.__cause__ = garbled
+            return await self._reconcile(e164, unknown, sent)
         self._check_new(bought, sent, response)
         self._just_bought(bought.id)
         return bought
@@ -375,9 +388,11 @@ class _CompatProvider(Provider):
         or a retryable ``TransportError``), and buying again is safe (had it
         gone through after all, the new purchase is refused as a number owned
         already). Finding it created before the purchase was ``sent`` means the
-        account owned it all along (``ConflictError``). A failed look-up leaves
-        the outcome unknown.
+        account owned it all along (``ConflictError``). A failed look-up, and
+        a 2xx answer that could not be read (the carrier said yes), leave the
+        outcome unknown when the number is not seen.
         """
+        cause = unknown.__cause__
         for delay in (0.0, *self.settle_delays):
             if delay:
                 await _sleep(delay)
@@ -393,8 +408,10 @@ class _CompatProvider(Provider):
                 log.info("%s: the purchase of %s went through; its answer was lost", self.name, e164)
                 self._just_bought(found.id)
                 return found
+        if isinstance(cause, ProtocolError):
+            # The carrier answered 2xx, so not seeing the number yet proves nothing.
+            raise unknown
         note = f"{e164} is not on the account, so the purchase did not take effect; buying again is safe"
-        cause = unknown.__cause__
         if isinstance(cause, ProviderUnavailableError):
             raise ProviderUnavailableError(
                 f"{cause.message}; {note}",
@@ -408,14 +425,15 @@ class _CompatProvider(Provider):
             provider=self.name,
         ) from unknown
 
+    async def _fetch(self, sid: str, e164: str, operation: str) -> ActiveNumber:
+        response = await self._api.request(
+            "GET", self._one(sid), idempotency=Idempotency.SAFE, operation=operation, number=e164
+        )
+        return self._parse_number(response, operation)
+
     async def _get(self, e164: str) -> ActiveNumber:
         async def fetch(sid: str, found: ActiveNumber | None) -> ActiveNumber:
-            if found is not None:
-                return found
-            response = await self._api.request(
-                "GET", self._one(sid), idempotency=Idempotency.SAFE, operation="get", number=e164
-            )
-            return self._parse_number(response, "get")
+            return found if found is not None else await self._fetch(sid, e164, "get")
 
         return await self._on_number(e164, "get", fetch)
 
@@ -434,7 +452,15 @@ class _CompatProvider(Provider):
                 operation="configure",
                 number=e164,
             )
-            return self._parse_number(response, "configure")
+            try:
+                return self._parse_number(response, "configure")
+            except ProtocolError as garbled:
+                # Accepted (2xx), so the change is made: what the number looks like now is one read away.
+                log.info("%s: configure of %s answered unreadably; reading it back", self.name, e164)
+                try:
+                    return await self._fetch(sid, e164, "configure")
+                except NumbersError:
+                    raise garbled from None
 
         return await self._on_number(e164, "configure", update)
 
@@ -480,7 +506,27 @@ class _CompatProvider(Provider):
                 )
             except OutcomeUnknownError as unknown:
                 return await self._moved(sid, target, unknown)
-            return self._read(response, functools.partial(codec.number, provider=self.name), "transfer")
+            try:
+                moved = self._read(response, functools.partial(codec.number, provider=self.name), "transfer")
+            except ProtocolError as garbled:
+                unknown = OutcomeUnknownError(
+                    f"{self.name}: transfer of {e164} was answered HTTP {response.status_code} with an "
+                    f"answer that cannot be read ({garbled.message}); it may have taken effect",
+                    operation="transfer",
+                    number=e164,
+                    provider=self.name,
+                )
+                unknown.__cause__ = garbled
+                return await self._moved(sid, target, unknown)
+            if moved.account_id not in (None, target):
+                raise ProtocolError(
+                    f"{self.name}: transfer of {e164} to {target} was answered with account "
+                    f"{moved.account_id}; look the number up in both accounts",
+                    provider=self.name,
+                    status_code=response.status_code,
+                    numbers=(e164,),
+                )
+            return moved
 
         moved = await self._on_number(e164, "transfer", move)
         self._forget(e164)

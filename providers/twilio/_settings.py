@@ -17,6 +17,10 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 __all__ = ["SignalWireSettings", "TwilioSettings", "check_sid", "check_uuid"]
 
 _SID = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
+_AUTH_TOKEN = re.compile(r"^[0-9a-fA-F]{32}$")
+_API_SECRET = re.compile(r"^[0-9A-Za-z]{32}$")
+# "PT" and 48 hex digits, or 50 letters and digits in SignalWire's own examples.
+_API_TOKEN = re.compile(r"^[0-9A-Za-z]{32,128}$")
 _LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
 
@@ -76,9 +80,12 @@ class TwilioSettings(ProviderSettings):
             _setting_error(name, "api_key", "missing: api_secret needs its api_key (SK…)")
         if self.auth_token is None and self.api_key is None:
             _setting_error(name, "auth_token", "missing (or give api_key and api_secret instead)")
-        for secret in (self.auth_token, self.api_secret):
-            if secret is not None and not secret.get_secret_value().strip():
-                _setting_error(name, "auth_token" if secret is self.auth_token else "api_secret", "is empty")
+        # Both have a fixed shape: a typo or a pasted SID fails here, not as a 401 later, and a
+        # secret that cannot be a word keeps redaction from ever mangling a message.
+        if self.auth_token is not None and not _AUTH_TOKEN.match(self.auth_token.get_secret_value()):
+            _setting_error(name, "auth_token", "expected 32 hex digits (the account's auth token)")
+        if self.api_secret is not None and not _API_SECRET.match(self.api_secret.get_secret_value()):
+            _setting_error(name, "api_secret", "expected 32 letters and digits (the API key's secret)")
         return self
 
     @property
@@ -129,8 +136,10 @@ class SignalWireSettings(ProviderSettings):
     def _where(self) -> SignalWireSettings:
         if self.space is None and self.base_url is None:
             _setting_error(type(self).__name__, "space", "missing: the Space name, e.g. 'example'")
-        if not self.api_token.get_secret_value().strip():
-            _setting_error(type(self).__name__, "api_token", "is empty")
+        if not _API_TOKEN.match(self.api_token.get_secret_value()):
+            _setting_error(
+                type(self).__name__, "api_token", "expected an API token (32 or more letters and digits)"
+            )
         return self
 
     @property

@@ -111,3 +111,9 @@ async def test_use_after_close_is_a_transport_error_and_sends_nothing(users_clie
             await get(core)
         assert caught.value.retryable is False
         assert len(recorder.requests) == 1
+
+
+def test_a_half_built_core_still_has_a_repr() -> None:
+    # A core whose __init__ failed shows up in tracebacks and debuggers all the same.
+    core = HttpCore.__new__(HttpCore)
+    assert repr(core) == "<HttpCore '?' ?>"

@@ -79,6 +79,35 @@ async def test_a_repeated_cursor_is_a_protocol_error() -> None:
     assert pages.asked == [None, "a", "b"]
 
 
+async def test_a_repeating_cursor_is_never_quoted() -> None:
+    # Carriers put tokens into their next-page links; the error names the page instead.
+    secret = "PageToken=PAsecret&Signature=s3cr3t"
+    pages = Pages({None: ([1], secret), secret: ([2], secret)})
+    with pytest.raises(ProtocolError) as caught:
+        _ = [n async for n in make_core().paginate(pages)]
+    assert "s3cr3t" not in str(caught.value)
+    assert "page 2" in str(caught.value)
+
+
+async def test_the_provider_list_pager_never_quotes_a_cursor_either() -> None:
+    from numbers_core import ActiveNumber, Feature, Provider, ProviderSettings
+
+    class Echo(Provider):
+        name = "echo"
+        features = frozenset({Feature.LIST})
+
+        async def _list_page(self, filters: dict[str, Any], cursor: str | None) -> Any:
+            number = ActiveNumber(phone_number="+14155552671", id="1", provider="echo")
+            return [number], "https://u:token-s3cr3t@example.com/next"
+
+        _search = _purchase = _get = _configure = _release = None  # type: ignore[assignment]
+
+    Echo.__abstractmethods__ = frozenset()
+    with pytest.raises(ProtocolError) as caught:
+        _ = [n async for n in Echo(ProviderSettings()).list()]
+    assert "s3cr3t" not in str(caught.value)
+
+
 async def test_a_cursor_repeating_itself_at_once_is_a_protocol_error() -> None:
     pages = Pages({None: ([1], "a"), "a": ([2], "a")})
     with pytest.raises(ProtocolError):

@@ -124,12 +124,10 @@ async def test_every_operation_over_real_sockets(server: tuple[Case, str, list[h
 async def test_wrong_credentials_over_real_sockets(server: tuple[Case, str, list[httpx.Request]]) -> None:
     case, base_url, seen = server
     if case.name == "twilio":
-        carrier = nc.connect(
-            "twilio", account_sid=TWILIO_ACCOUNT, auth_token="wrong-token", base_url=base_url
-        )
+        carrier = nc.connect("twilio", account_sid=TWILIO_ACCOUNT, auth_token="f" * 32, base_url=base_url)
     else:
         carrier = nc.connect(
-            "signalwire", space="x", project_id=SW_PROJECT, api_token="wrong", base_url=base_url
+            "signalwire", space="x", project_id=SW_PROJECT, api_token="Wrong" * 8, base_url=base_url
         )
     async with carrier:
         with pytest.raises(nc.AuthenticationError) as info:

@@ -721,6 +721,89 @@ async def test_a_lost_purchase_that_cannot_be_checked_is_an_unknown_outcome(
     assert bought.call_count == 1
 
 
+UNREADABLE = [
+    httpx.Response(201, text="<html>Created</html>", headers={"Content-Type": "text/html"}),
+    httpx.Response(201, text='{"sid": "PN', headers={"Content-Type": "application/json"}),
+    httpx.Response(201, content=b""),
+    httpx.Response(200, content=b"[" * 981 + b"]" * 981, headers={"Content-Type": "application/json"}),
+    httpx.Response(201, json={"sid": ".."}),
+]
+
+
+@pytest.mark.parametrize("answer", UNREADABLE, ids=["html", "truncated", "empty", "deep", "bad-sid"])
+async def test_a_committed_purchase_with_an_unreadable_answer_is_looked_up(
+    carrier: nc.Provider, case: Case, wire: respx.MockRouter, answer: httpx.Response
+) -> None:
+    # 2xx: the carrier bought it; the answer only failed to say so in words we can read.
+    number = "+18089251571"
+    looked = lookup(wire, case, number, just_bought(case, number))
+    bought = wire.post(case.numbers).mock(return_value=answer)
+    owned = await carrier.purchase(number)
+    assert bought.call_count == 1
+    assert looked.call_count == 1
+    assert (owned.phone_number, owned.id) == (number, OTHER_SID[case.name])
+
+
+@pytest.mark.parametrize("answer", UNREADABLE, ids=["html", "truncated", "empty", "deep", "bad-sid"])
+async def test_a_committed_purchase_not_seen_afterwards_is_an_unknown_outcome(
+    carrier: nc.Provider, case: Case, wire: respx.MockRouter, answer: httpx.Response
+) -> None:
+    # Unlike a lost answer, a 2xx that the listing does not show yet proves nothing either way.
+    number = "+18089251571"
+    lookup(wire, case, number)
+    bought = wire.post(case.numbers).mock(return_value=answer)
+    with raises(nc.OutcomeUnknownError, match="may have taken effect") as info:
+        await carrier.purchase(number)
+    assert (info.value.operation, info.value.number) == ("purchase", number)
+    assert bought.call_count == 1
+
+
+async def test_twilio_native_purchase_any_with_an_unreadable_answer_is_unknown(
+    twilio: TwilioProvider, wire: respx.MockRouter
+) -> None:
+    wire.post(TWILIO_NUMBERS).mock(return_value=httpx.Response(201, text="<html>Created</html>"))
+    with raises(nc.OutcomeUnknownError) as info:
+        await twilio.purchase_any(area_code="808")
+    assert (info.value.operation, info.value.number) == ("purchase", None)
+
+
+async def test_an_accepted_change_with_an_unreadable_answer_is_read_back(
+    carrier: nc.Provider, case: Case, wire: respx.MockRouter
+) -> None:
+    lookup(wire, case, case.owned, case.fixture("number"))
+    changed = wire.post(case.one).mock(return_value=httpx.Response(200, text="<html>OK</html>"))
+    read = wire.get(case.one).mock(
+        return_value=httpx.Response(200, json=case.fixture("number", friendly_name="Renamed"))
+    )
+    number = await carrier.configure(case.owned, NumberConfig(friendly_name="Renamed"))
+    assert number.friendly_name == "Renamed"
+    assert (changed.call_count, read.call_count) == (1, 1)
+
+
+async def test_a_transfer_with_an_unreadable_answer_is_checked_in_the_target_account(
+    carrier: nc.Provider, case: Case, wire: respx.MockRouter
+) -> None:
+    lookup(wire, case, case.owned, case.fixture("number"))
+    moved = wire.post(case.one).mock(return_value=httpx.Response(200, text="<html>OK</html>"))
+    there = wire.get(case.one_url(case.sid, case.other_account)).mock(
+        return_value=httpx.Response(
+            200, json=case.fixture("number", account_sid=case.other_account, account_id=case.other_account)
+        )
+    )
+    number = await carrier.transfer(case.owned, case.other_account)
+    assert number.account_id == case.other_account
+    assert (moved.call_count, there.call_count) == (1, 1)
+
+
+async def test_a_transfer_answered_with_another_account_is_refused(
+    carrier: nc.Provider, case: Case, wire: respx.MockRouter
+) -> None:
+    lookup(wire, case, case.owned, case.fixture("number"))
+    wire.post(case.one).mock(return_value=httpx.Response(200, json=case.fixture("number")))  # still ours
+    with raises(nc.ProtocolError, match="answered with account"):
+        await carrier.transfer(case.owned, case.other_account)
+
+
 # -- purchase_any -----------------------------------------------------------------------------------
 
 

@@ -71,9 +71,9 @@ class Case:
 
 
 # Canaries: they must never show in a log line, a repr or an error message.
-TWILIO_TOKEN = "canary-twilio-token-5b9e0c7d1f"
-TWILIO_API_SECRET = "canary-twilio-api-secret-a7c3"
-SW_TOKEN = "PTcanary-signalwire-token-3e8f1a"
+TWILIO_TOKEN = "ca5a7e0c7d1f5b9e0c7d1fca4a2bb00b"
+TWILIO_API_SECRET = "CanaryTwilioApiSecretA7c3x9Q2w1Z"
+SW_TOKEN = "PTcanarysignalwiretoken3e8f1a0d9c8b7a6f5e4d3c2b1a09"
 SECRETS = (TWILIO_TOKEN, TWILIO_API_SECRET, SW_TOKEN)
 
 

@@ -1,0 +1,49 @@
+"""Secrets out of text: every message, log record and error body passes here first."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from urllib.parse import quote, quote_plus
+
+import httpx
+
+__all__ = ["redact", "secret_forms"]
+
+# A secret shorter than this could be part of an ordinary word ("t" in "cannot"): it is redacted
+# only where it stands alone, not inside a run of letters and digits, so that no message is mangled.
+_SHORT = 16
+
+
+def secret_forms(secrets: Iterable[str]) -> tuple[str, ...]:
+    """Every spelling in which a secret may reach a text: raw, percent-encoded, repr-escaped."""
+    forms: set[str] = set()
+    for secret in secrets:
+        if secret:
+            forms.update(
+                (
+                    secret,
+                    quote(secret, safe=""),
+                    quote_plus(secret, safe=""),
+                    str(httpx.QueryParams({"": secret}))[1:],
+                    repr(secret)[1:-1],
+                )
+            )
+    # Longest first, so that no shorter form leaves a tail of a longer one behind.
+    return tuple(sorted(forms, key=len, reverse=True))
+
+
+@functools.lru_cache(maxsize=64)
+def _pattern(forms: tuple[str, ...]) -> re.Pattern[str] | None:
+    alternatives = [re.escape(form) for form in forms if len(form) >= _SHORT]
+    short = [re.escape(form) for form in forms if len(form) < _SHORT]
+    if short:
+        alternatives.append(rf"(?<![0-9A-Za-z])(?:{'|'.join(short)})(?![0-9A-Za-z])")
+    return re.compile("|".join(alternatives)) if alternatives else None
+
+
+def redact(text: str, forms: tuple[str, ...]) -> str:
+    """``text`` with each of ``forms`` (from :func:`secret_forms`) replaced by ``***``."""
+    pattern = _pattern(forms)
+    return text if pattern is None else pattern.sub("***", text)
