@@ -136,7 +136,13 @@ def _check_url(value: str) -> str:
     return value
 
 
-Url = Annotated[str, AfterValidator(_check_url)]
+# Bounds on what a user types, checked before any request: a megabyte of "locality" would otherwise
+# become a request head no carrier reads (or an httpx.InvalidURL past its URL limit).
+Url = Annotated[str, Field(max_length=2048), AfterValidator(_check_url)]
+#: a place name, a postal code, a rate center: short free text sent as a query parameter
+Place = Annotated[str, Field(max_length=100)]
+#: a carrier's id for an application, an address, a service plan
+Reference = Annotated[str, Field(max_length=256)]
 
 
 class Money(_Model):
@@ -236,7 +242,7 @@ class Route(_Model):
     method: HttpMethod | None = None
     fallback_url: Url | None = None
     fallback_method: HttpMethod | None = None
-    application_id: str | None = None
+    application_id: Reference | None = None
 
 
 class Callback(_Model):
@@ -259,7 +265,7 @@ class NumberConfig(_Model):
     voice: Route | None = None
     sms: Route | None = None
     status_callback: Callback | None = None
-    emergency_address_id: str | None = None
+    emergency_address_id: Reference | None = None
     extra: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -308,12 +314,12 @@ class SearchQuery(_Model):
     contains: str | None = None
     starts_with: Digits | None = None
     ends_with: Digits | None = None
-    region: str | None = None
-    locality: str | None = None
-    postal_code: str | None = None
-    rate_center: str | None = None
+    region: Place | None = None
+    locality: Place | None = None
+    postal_code: Place | None = None
+    rate_center: Place | None = None
     lata: Digits | None = None
-    near_number: str | None = None
+    near_number: Annotated[str, Field(max_length=64)] | None = None
     near_lat_long: (
         tuple[Annotated[float, Field(ge=-90, le=90)], Annotated[float, Field(ge=-180, le=180)]] | None
     ) = None

@@ -97,9 +97,10 @@ def _all_read(typed: str, parsed: phonenumbers.PhoneNumber) -> bool:
     national = phonenumbers.national_significant_number(parsed)
     if not digits.endswith(national):
         return False
-    code = str(parsed.country_code)
-    region = phonenumbers.region_code_for_country_code(parsed.country_code)
-    metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(parsed.country_code, region)
+    calling_code = parsed.country_code or 0
+    code = str(calling_code)
+    region = phonenumbers.region_code_for_country_code(calling_code)
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(calling_code, region)
     prefix = (metadata.national_prefix if metadata is not None else None) or ""
     lead = digits[: len(digits) - len(national)]
     return lead in {"", code, prefix, code + prefix, "00" + code, "011" + code, code + "0"}

@@ -124,7 +124,12 @@ class Provider(abc.ABC):
             auth=auth,
             headers=headers,
             timeout=httpx.Timeout(self.settings.timeout, connect=min(10.0, self.settings.timeout)),
-            retry=RetryPolicy(attempts=self.settings.max_attempts),
+            retry=RetryPolicy(attempts=self.settings.max_attempts, deadline=self.settings.deadline),
+            limits=httpx.Limits(
+                max_connections=self.settings.max_connections,
+                max_keepalive_connections=self.settings.max_connections,
+                keepalive_expiry=30.0,
+            ),
             http_client=self._user_http_client,
             transport=transport,
             allow_insecure_http=self.settings.allow_insecure_http,
@@ -248,13 +253,11 @@ class Provider(abc.ABC):
             raise InvalidInputError(
                 f"unknown list filter(s): {', '.join(sorted(unknown))}", field=min(unknown)
             )
-        clean = {key: value for key, value in filters.items() if value is not None}
-        if "contains" in clean:
-            clean["contains"] = build(SearchQuery, None, {"contains": clean["contains"]}).contains
-        if "country" in clean:
-            clean["country"] = build(SearchQuery, None, {"country": clean["country"]}).country
-        if "number_type" in clean:
-            clean["number_type"] = build(SearchQuery, None, {"number_type": clean["number_type"]}).number_type
+        clean = {
+            key: _list_filter(NumberConfig if key == "friendly_name" else SearchQuery, key, value)
+            for key, value in filters.items()
+            if value is not None
+        }
         native = {key: value for key, value in clean.items() if key in self.native_list_filters}
 
         async def fetch(cursor: str | None) -> tuple[builtins.list[ActiveNumber], str | None]:
@@ -386,6 +389,15 @@ class Provider(abc.ABC):
                 f"{self.name}: {operation}: unexpected response ({type(exc).__name__}: {_short(exc)})",
                 provider=self.name,
             ) from exc
+
+
+def _list_filter(model: type[SearchQuery | NumberConfig], name: str, value: Any) -> Any:
+    """A list filter, checked as the field of the same name (a message that names the filter)."""
+    try:
+        return getattr(build(model, None, {name: value}), name)
+    except InvalidInputError as exc:
+        problem = exc.message.split(": ", 2)[-1]
+        raise InvalidInputError(f"list filter {name}: {problem}", field=name) from None
 
 
 def _short(exc: Exception) -> str:

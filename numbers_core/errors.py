@@ -30,6 +30,7 @@ from response bodies, never from request headers or settings.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 __all__ = [
@@ -237,7 +238,18 @@ class RateLimitError(ProviderError):
         super().__init__(
             message, provider=provider, status_code=status_code, code=code, request_id=request_id
         )
-        self.retry_after = retry_after
+        self.retry_after = _sane_wait(retry_after)
+
+
+#: the longest wait, in seconds, a RateLimitError reports: a carrier asking for more means "not today"
+RETRY_AFTER_CEILING = 86_400.0
+
+
+def _sane_wait(seconds: float | None) -> float | None:
+    # A wait that is not a finite number of seconds (inf, NaN, negative) says nothing usable.
+    if seconds is None or not math.isfinite(seconds) or seconds < 0:
+        return None
+    return min(float(seconds), RETRY_AFTER_CEILING)
 
 
 class ProviderUnavailableError(ProviderError):

@@ -346,7 +346,7 @@ class _CompatProvider(Provider):
             bought = self._parse_number(response, "purchase")
         except ProtocolError as garbled:
             # The carrier said yes in words we cannot read: the number may well be the account's now.
-            unknown = OutcomeUnknownError(
+            unread = OutcomeUnknownError(
                 f"{self.name}: purchase{f' of {e164}' if e164 else ''} was answered HTTP "
                 f"{response.status_code} with an answer that cannot be read ({garbled.message}); "
                 "it may have taken effect",
@@ -355,9 +355,9 @@ class _CompatProvider(Provider):
                 provider=self.name,
             )
             if e164 is None:  # AreaCode: the carrier picked the number, so there is nothing to look up
-                raise unknown from garbled
-            unknown.__cause__ = garbled
-            return await self._reconcile(e164, unknown, sent)
+                raise unread from garbled
+            unread.__cause__ = garbled
+            return await self._reconcile(e164, unread, sent)
         self._check_new(bought, sent, response)
         self._just_bought(bought.id)
         return bought
@@ -509,15 +509,15 @@ class _CompatProvider(Provider):
             try:
                 moved = self._read(response, functools.partial(codec.number, provider=self.name), "transfer")
             except ProtocolError as garbled:
-                unknown = OutcomeUnknownError(
+                unread = OutcomeUnknownError(
                     f"{self.name}: transfer of {e164} was answered HTTP {response.status_code} with an "
                     f"answer that cannot be read ({garbled.message}); it may have taken effect",
                     operation="transfer",
                     number=e164,
                     provider=self.name,
                 )
-                unknown.__cause__ = garbled
-                return await self._moved(sid, target, unknown)
+                unread.__cause__ = garbled
+                return await self._moved(sid, target, unread)
             if moved.account_id not in (None, target):
                 raise ProtocolError(
                     f"{self.name}: transfer of {e164} to {target} was answered with account "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from numbers_core._http import DEFAULT_TIMEOUT, HttpCore, Idempotency
+from numbers_core._http import DEFAULT_LIMITS, DEFAULT_TIMEOUT, HttpCore, Idempotency
 from numbers_core.errors import TransportError, error_for_status
 
 pytestmark = pytest.mark.anyio
@@ -117,3 +117,8 @@ def test_a_half_built_core_still_has_a_repr() -> None:
     # A core whose __init__ failed shows up in tracebacks and debuggers all the same.
     core = HttpCore.__new__(HttpCore)
     assert repr(core) == "<HttpCore '?' ?>"
+
+
+def test_every_connection_allowed_is_kept_for_reuse() -> None:
+    # With fewer kept than allowed, each wave of concurrent requests reopens the difference.
+    assert DEFAULT_LIMITS.max_keepalive_connections == DEFAULT_LIMITS.max_connections

@@ -453,3 +453,77 @@ def test_a_long_non_json_body_is_cut_to_an_excerpt() -> None:
     assert caught.value.body.startswith("xxx")
     assert len(caught.value.body) < 1000
     assert len(str(caught.value)) < 300
+
+
+# -- one deadline per call ---------------------------------------------------------------------------
+
+
+async def test_retry_after_waits_count_against_the_calls_deadline(mock: respx.MockRouter) -> None:
+    # Three honoured Retry-After waits used to make one call last three times its timeout.
+    limited = mock.get("numbers").mock(return_value=httpx.Response(429, headers={"Retry-After": "0.3"}))
+    core = make_core(RetryPolicy(attempts=10, initial_wait=0.001, deadline=0.5))
+    with pytest.raises(RateLimitError) as caught:
+        await get(core)
+    # Tried, waited 0.3 s, tried again; a second wait would end past the deadline, so it is not waited.
+    assert limited.call_count == 2
+    assert caught.value.retry_after == 0.3
+
+
+async def test_a_wait_longer_than_the_deadline_is_not_waited_at_all(
+    mock: respx.MockRouter, sleeps: list[float]
+) -> None:
+    mock.get("numbers").mock(return_value=httpx.Response(503, headers={"Retry-After": "30"}))
+    with pytest.raises(ProviderUnavailableError):
+        await get(make_core(RetryPolicy(attempts=4, deadline=10)))
+    assert sleeps == []
+
+
+async def test_the_deadline_cuts_a_slow_read_short(mock: respx.MockRouter) -> None:
+    import anyio
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await anyio.sleep(5)
+        return httpx.Response(200)
+
+    mock.get("numbers").mock(side_effect=slow)
+    with pytest.raises(TransportError, match="deadline") as caught:
+        await get(make_core(RetryPolicy(attempts=3, deadline=0.2)))
+    assert not isinstance(caught.value, OutcomeUnknownError)
+
+
+async def test_a_purchase_cut_short_by_the_deadline_is_an_unknown_outcome(mock: respx.MockRouter) -> None:
+    import anyio
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await anyio.sleep(5)
+        return httpx.Response(201)
+
+    # respx traces nothing, so the request may have gone out: the outcome is unknown, never "not sent".
+    mock.post("numbers").mock(side_effect=slow)
+    with pytest.raises(OutcomeUnknownError) as caught:
+        await purchase(make_core(RetryPolicy(attempts=3, deadline=0.2)))
+    assert caught.value.number == NUMBER
+
+
+@pytest.mark.parametrize("deadline", [0, -1, float("inf"), float("nan")])
+def test_a_deadline_must_be_a_finite_positive_number(deadline: float) -> None:
+    with pytest.raises(ConfigurationError, match="deadline"):
+        RetryPolicy(deadline=deadline)
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("99999999999999999999", 86_400.0),
+        ("250000000000", 86_400.0),
+        ("Fri, 31 Dec 9999 23:59:59 GMT", 86_400.0),
+    ],
+)
+def test_retry_after_is_at_most_a_day(header: str, expected: float) -> None:
+    assert retry_after_seconds(header) == expected
+
+
+@pytest.mark.parametrize("given", [float("inf"), float("nan"), -1.0, 2.5e11])
+def test_a_rate_limit_error_never_reports_an_insane_wait(given: float) -> None:
+    error = RateLimitError("slow down", provider="test", retry_after=given)
+    assert error.retry_after is None or error.retry_after == 86_400.0

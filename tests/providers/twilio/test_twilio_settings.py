@@ -229,3 +229,10 @@ async def test_plain_http_is_fine_for_a_local_test_server(wire: respx.MockRouter
     async with nc.connect("signalwire", **SIGNALWIRE, base_url="http://127.0.0.1:8099") as carrier:
         assert [n async for n in carrier.list()] == []
     assert route.call_count == 1
+
+
+def test_the_pool_and_the_deadline_are_settings() -> None:
+    carrier = nc.connect("twilio", **TWILIO, max_connections=7, deadline=12.5)
+    limits = carrier._api._limits  # type: ignore[attr-defined]
+    assert (limits.max_connections, limits.max_keepalive_connections) == (7, 7)
+    assert carrier._api.retry.deadline == 12.5  # type: ignore[attr-defined]
