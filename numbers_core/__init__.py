@@ -9,9 +9,7 @@
         owned = await carrier.purchase(number)
 """
 
-from __future__ import annotations
-
-from importlib.metadata import PackageNotFoundError, version
+import importlib.metadata as _metadata
 
 from ._features import Feature
 from ._models import (
@@ -54,8 +52,8 @@ from .errors import (
 )
 
 try:
-    __version__ = version("numbers-core")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = _metadata.version("numbers-core")
+except _metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
 __all__ = [

@@ -296,7 +296,13 @@ def _digits(value: Any) -> Any:
     return value
 
 
-Digits = Annotated[str, BeforeValidator(_digits), Field(pattern=r"^[0-9]{1,15}$")]
+def _only_digits(value: str) -> str:
+    if not _DIGITS.fullmatch(value) or len(value) > 15:
+        raise ValueError(f"expected 1 to 15 digits, got {value[:20]!r}")
+    return value
+
+
+Digits = Annotated[str, BeforeValidator(_digits), AfterValidator(_only_digits)]
 
 
 class SearchQuery(_Model):
@@ -433,5 +439,10 @@ def _describe(what: str, exc: ValidationError) -> str:
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             message = "unknown field"
+        elif error["type"] == "enum":
+            expected = error.get("ctx", {}).get("expected", "")
+            message = f"{error['input']!r} is not one of {expected.replace(' or ', ', ')}"
+        elif error["type"] in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+            message = f"{error['input']!r} is out of range: {message[0].lower()}{message[1:]}"
         problems.append(f"{where}: {message}")
     return f"invalid {what}: " + "; ".join(problems)

@@ -132,3 +132,18 @@ def test_adapter_kit_is_the_same_objects() -> None:
 def test_version() -> None:
     assert isinstance(numbers_core.__version__, str)
     assert numbers_core.__version__
+
+
+def test_the_package_namespace_holds_only_the_public_api() -> None:
+    # __all__ alone let importlib's `version`, `PackageNotFoundError` and `annotations` through.
+    leaked = {
+        name
+        for name in dir(numbers_core)
+        if not name.startswith("_")
+        and name not in numbers_core.__all__
+        and not (
+            isinstance(getattr(numbers_core, name), ModuleType)
+            and name in {"errors", "adapter", "sandbox", "cli"}
+        )
+    }
+    assert leaked == set()

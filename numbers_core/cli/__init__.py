@@ -13,7 +13,12 @@ def main() -> None:
     try:
         from ._app import app
     except ImportError as exc:  # typer/rich are the optional `cli` extra
-        raise SystemExit(
-            f"error: the numbers CLI needs the cli extra: pip install 'numbers-core[cli]' ({exc})"
-        ) from None
+        import sys
+
+        # Exit 2, as for any command that cannot work as set up (1 is for carrier failures).
+        sys.stderr.write(
+            f"error: the numbers command needs the cli extra ({exc}): pip install 'numbers-core[cli]', "
+            "or from a checkout of the source: pip install '.[cli]'\n"
+        )
+        raise SystemExit(2) from None
     app(prog_name="numbers")

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Annotated, Any, cast
 
 import typer
 
 import numbers_core as nc
-from numbers_core import ActiveNumber, AvailableNumber, ConfigurationError, Feature, Provider
+from numbers_core import (
+    ActiveNumber,
+    AvailableNumber,
+    ConfigurationError,
+    Feature,
+    InvalidInputError,
+    Provider,
+)
 from numbers_core._registry import load_provider
 from numbers_core.adapter import parse_e164
 
 from ._buy import Purchases
-from ._options import Clearable, NumberTypeChoice, config_options, number_config, search_options
+from ._options import NUMBER_TYPES, Clearable, config_options, number_config, search_options
 from ._output import Output, ProviderColumn, note, progress
 from ._run import NumbersGroup, Target, fail_usage, print_error, run
 
@@ -26,6 +34,7 @@ app = typer.Typer(
     epilog="With nothing configured, numbers uses the built-in sandbox carrier, kept in your data directory.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -73,7 +82,29 @@ def _global_options(
     ctx.obj = _State(Target(provider=provider, profile=profile), Output(json=json_output))
 
 
-_Number = Annotated[str, typer.Argument(metavar="NUMBER", help="The number in E.164 form (+14155550123).")]
+# typer lists arguments with their Python type ("NUMBER <str>"): they are left to the usage line,
+# and each command's docstring says what they are.
+_Number = Annotated[str, typer.Argument(metavar="NUMBER", show_default=False, hidden=True)]
+_Country = Annotated[
+    str | None,
+    typer.Option("--country", metavar="CC", help="Country of a NUMBER typed without + and its country code."),
+]
+
+
+def _at_a_terminal() -> bool:
+    """Whether a person can answer a question (scripts and pipes cannot)."""
+    return sys.stdin.isatty()
+
+
+def _e164(number: str, country: str | None) -> str:
+    """NUMBER as E.164, or a usage error that says what to type instead."""
+    try:
+        return parse_e164(number, country=country.strip().upper() if country else None)
+    except InvalidInputError as exc:
+        problem = exc.message.removeprefix("number: ")
+        if "country code" in problem and country is None:
+            problem += " (--country CC)"
+        fail_usage(f"NUMBER {problem}")
 
 
 @app.command()
@@ -95,33 +126,39 @@ def buy(
     ctx: typer.Context,
     numbers: Annotated[
         list[str] | None,
-        typer.Argument(metavar="NUMBER", help="Numbers to buy, in E.164 form.", show_default=False),
+        typer.Argument(metavar="NUMBER", show_default=False, hidden=True),
     ] = None,
     count: Annotated[
         int | None,
         typer.Option(
-            "--count", "-n", min=1, max=1000, help="Buy this many numbers matching the search criteria."
+            "--count",
+            "-n",
+            metavar="N",
+            help="Buy N numbers (1 to 1000) matching the search criteria.",
         ),
     ] = None,
     *,
     criteria: dict[str, Any],
     config: dict[str, Any],
 ) -> None:
-    """Buy the numbers given, or --count numbers matching the search criteria.
+    """Buy each NUMBER given (+14155550123), or --count N numbers matching the search criteria.
 
     Configuration options are applied in the same step. When not every number
     can be bought, those that were are still shown, and the exit status is
-    non-zero.
+    non-zero. With NUMBERs, --country tells the country of those typed without
+    their country code.
     """
     state = _state(ctx)
     if numbers and count is not None:
         fail_usage("give NUMBERs or --count, not both")
-    if numbers and criteria:
+    if numbers and criteria.keys() - {"country"}:
         fail_usage("search criteria only apply with --count")
     if not numbers and count is None:
         fail_usage("give a NUMBER to buy, or --count N with search criteria")
+    if count is not None and not 1 <= count <= 1000:
+        fail_usage(f"--count: give 1 to 1000, not {count}")
     # Every number is checked before the first is bought.
-    wanted = list(dict.fromkeys(parse_e164(number) for number in numbers or ()))
+    wanted = list(dict.fromkeys(_e164(number, criteria.get("country")) for number in numbers or ()))
     settings = number_config(config) if config else None
     purchases = Purchases(requested=len(wanted) or count or 0)
 
@@ -148,19 +185,22 @@ def buy(
 def configure(
     ctx: typer.Context,
     number: _Number,
+    country: _Country = None,
     clear: Annotated[
         list[Clearable] | None,
         typer.Option(
             "--clear",
-            help="Remove this setting (repeatable).",
+            metavar="FIELD",
+            help=f"Remove this setting (repeatable): {', '.join(field.value for field in Clearable)}.",
             rich_help_panel="Configuration",
         ),
     ] = None,
     *,
     config: dict[str, Any],
 ) -> None:
-    """Change how an owned number is set up; only the options given change."""
+    """Change how the owned NUMBER is set up; only the options given change."""
     state = _state(ctx)
+    e164 = _e164(number, country)
     changes = dict(config)
     for field in clear or ():
         if field.value in changes:
@@ -171,22 +211,48 @@ def configure(
     settings = number_config(changes)
 
     async def work(carrier: Provider) -> ActiveNumber:
-        return await carrier.configure(number, settings)
+        return await carrier.configure(e164, settings)
 
     state.output.number(run(state.target, work))
 
 
 @app.command()
-def release(ctx: typer.Context, number: _Number) -> None:
-    """Give an owned number back to the carrier."""
+def release(
+    ctx: typer.Context,
+    number: _Number,
+    country: _Country = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (it is asked on a terminal).")
+    ] = False,
+) -> None:
+    """Give the owned NUMBER back to the carrier; it may go to someone else at once."""
     state = _state(ctx)
-    e164 = parse_e164(number)
+    e164 = _e164(number, country)
+    if not yes and _at_a_terminal():
+        typer.confirm(f"Release {e164}? It may not be yours to get back", abort=True, err=True)
 
     async def work(carrier: Provider) -> None:
         await carrier.release(e164)
 
     run(state.target, work)
     state.output.released(e164)
+
+
+@app.command()
+def transfer(
+    ctx: typer.Context,
+    number: _Number,
+    account: Annotated[str, typer.Argument(metavar="ACCOUNT", show_default=False, hidden=True)],
+    country: _Country = None,
+) -> None:
+    """Move the owned NUMBER to another ACCOUNT of the same carrier (a Twilio AC… sid, …)."""
+    state = _state(ctx)
+    e164 = _e164(number, country)
+
+    async def work(carrier: Provider) -> ActiveNumber:
+        return await carrier.transfer(e164, account)
+
+    state.output.number(run(state.target, work))
 
 
 @app.command("list")
@@ -196,8 +262,12 @@ def list_numbers(
         str | None,
         typer.Option(help="Digits or letters in the number; * is any one digit.", metavar="PATTERN"),
     ] = None,
-    friendly_name: Annotated[str | None, typer.Option(help="Exactly this name (any case).")] = None,
-    number_type: Annotated[NumberTypeChoice | None, typer.Option("--type", help="Only this type.")] = None,
+    friendly_name: Annotated[
+        str | None, typer.Option(metavar="NAME", help="Exactly this name (any case).")
+    ] = None,
+    number_type: Annotated[
+        str | None, typer.Option("--type", metavar="TYPE", help=f"Only this type: {NUMBER_TYPES}.")
+    ] = None,
     country: Annotated[str | None, typer.Option(help="Only this ISO 3166 country.", metavar="CC")] = None,
 ) -> None:
     """List the numbers the account owns, as they are fetched."""
@@ -207,7 +277,7 @@ def list_numbers(
         for name, value in (
             ("contains", contains),
             ("friendly_name", friendly_name),
-            ("number_type", number_type.value if number_type else None),
+            ("number_type", number_type),
             ("country", country),
         )
         if value is not None
@@ -222,12 +292,13 @@ def list_numbers(
 
 
 @app.command()
-def show(ctx: typer.Context, number: _Number) -> None:
-    """Show everything about one owned number."""
+def show(ctx: typer.Context, number: _Number, country: _Country = None) -> None:
+    """Show everything about the owned NUMBER (+14155550123)."""
     state = _state(ctx)
+    e164 = _e164(number, country)
 
     async def work(carrier: Provider) -> ActiveNumber:
-        return await carrier.get(number)
+        return await carrier.get(e164)
 
     state.output.number(run(state.target, work))
 

@@ -22,8 +22,8 @@ from numbers_core import NumberConfig, NumberType
 from numbers_core.adapter import build
 
 __all__ = [
+    "NUMBER_TYPES",
     "Clearable",
-    "NumberTypeChoice",
     "config_options",
     "number_config",
     "search_options",
@@ -32,14 +32,8 @@ __all__ = [
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: The number types one can search or filter for; "unknown" only describes what a carrier reported.
-NumberTypeChoice = enum.StrEnum(  # type: ignore[misc]
-    "NumberTypeChoice", [(kind.name, kind.value) for kind in NumberType if kind is not NumberType.UNKNOWN]
-)
-
-
-class HttpMethod(enum.StrEnum):
-    GET = "GET"
-    POST = "POST"
+#: Given as text and checked by the models, whose messages the command line shows in its own terms.
+NUMBER_TYPES = ", ".join(kind.value for kind in NumberType if kind is not NumberType.UNKNOWN)
 
 
 class Clearable(enum.StrEnum):
@@ -50,11 +44,6 @@ class Clearable(enum.StrEnum):
     SMS = "sms"
     STATUS_CALLBACK = "status_callback"
     EMERGENCY_ADDRESS_ID = "emergency_address_id"
-
-
-def _plain(value: Any) -> Any:
-    # The models validate plain strings; the CLI's choice enums are only for parsing.
-    return value.value if isinstance(value, enum.Enum) else value
 
 
 _SEARCH_PANEL = "Search criteria"
@@ -77,13 +66,7 @@ def _flag(name: str, flag: str, help_text: str, panel: str) -> inspect.Parameter
 
 
 def _method(name: str, flag: str, help_text: str) -> inspect.Parameter:
-    return _param(
-        name,
-        Annotated[
-            HttpMethod | None,
-            typer.Option(flag, help=help_text, case_sensitive=False, rich_help_panel=_CONFIG_PANEL),
-        ],
-    )
+    return _text(name, flag, f"{help_text}: GET or POST", _CONFIG_PANEL, "METHOD")
 
 
 def _add_params(
@@ -115,13 +98,7 @@ def _add_params(
 
 _SEARCH = [
     _text("country", "--country", "ISO 3166 alpha-2 country (default US)", _SEARCH_PANEL, "CC"),
-    _param(
-        "number_type",
-        Annotated[
-            NumberTypeChoice | None,
-            typer.Option("--type", help="Number type (default local)", rich_help_panel=_SEARCH_PANEL),
-        ],
-    ),
+    _text("number_type", "--type", f"Number type (default local): {NUMBER_TYPES}", _SEARCH_PANEL, "TYPE"),
     _text("area_code", "--area-code", "Area code", _SEARCH_PANEL, "DIGITS"),
     _text(
         "contains",
@@ -166,7 +143,10 @@ _SEARCH = [
         Annotated[
             int | None,
             typer.Option(
-                "--limit", help="At most this many results (default 20)", rich_help_panel=_SEARCH_PANEL
+                "--limit",
+                metavar="N",
+                help="At most N results, 1 to 1000 (default 20)",
+                rich_help_panel=_SEARCH_PANEL,
             ),
         ],
     ),
@@ -176,7 +156,7 @@ _SEARCH = [
 def _criteria(values: dict[str, Any]) -> dict[str, Any]:
     # Only what the user gave: a default sent explicitly would count as a filter
     # the provider must support.
-    return {name: _plain(value) for name, value in values.items() if value is not None and value is not False}
+    return {name: value for name, value in values.items() if value is not None and value is not False}
 
 
 def search_options(command: F) -> F:
@@ -245,7 +225,6 @@ def _extra(pairs: list[str]) -> dict[str, Any]:
 
 def _config(values: dict[str, Any]) -> dict[str, Any]:
     """The NumberConfig fields given, as a dict (nested routes only with what was given)."""
-    values = {name: _plain(value) for name, value in values.items()}
     data: dict[str, Any] = {}
     if values["friendly_name"] is not None:
         data["friendly_name"] = values["friendly_name"]

@@ -169,6 +169,7 @@ _OWNED_COLUMNS = [
     ("Capabilities", 17),
     ("Location", 28),
 ]
+_GAP = "   "
 
 
 def _owned_cells(number: ActiveNumber) -> list[str]:
@@ -218,18 +219,21 @@ class NumberStream:
     def _line(self, cells: Iterable[str], style: str = "") -> None:
         from rich.text import Text
 
-        line = Text(style=style)
+        # Laid out as _table lays out its rows: a space at the edge, columns three spaces apart.
+        line = Text(" ", style=style)
         for index, (cell, (_, width)) in enumerate(zip(cells, _OWNED_COLUMNS, strict=True)):
             text = Text(cell)
             if index < len(_OWNED_COLUMNS) - 1:
                 text.truncate(width, overflow="ellipsis", pad=True)
-                text.append(" ")
+                text.append(_GAP)
             line.append_text(text)
         self._console.print(line, soft_wrap=True)
 
     def add(self, number: ActiveNumber) -> None:
         if self.count == 0:
             self._line([header for header, _ in _OWNED_COLUMNS], style="bold")
+            rule = sum(width for _, width in _OWNED_COLUMNS) + len(_GAP) * (len(_OWNED_COLUMNS) - 1)
+            self._console.print(" " + "─" * rule, soft_wrap=True)
         self._line(_owned_cells(number))
         self.count += 1
 

@@ -7,6 +7,7 @@ provider lacks), 1 when the carrier or the network failed, 130 on Ctrl-C.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,9 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 SANDBOX = "sandbox"
+
+# How the models' messages start ("invalid SearchQuery: area_code: …", "list filter country: …").
+_PREFIX = re.compile(r"^(?:invalid [A-Za-z]+: |list filter )")
 
 
 def exit_code(error: NumbersError) -> int:
@@ -111,13 +115,18 @@ class NumbersGroup(TyperGroup):
                 **extra,
             )
         except typer.TyperException as exc:
-            # typer has shown the help already when the command was missing; it keeps
-            # that exception class private and tells it by name as well.
-            if type(exc).__name__ != "NoArgsIsHelpError":
+            # No command at all: the error's message is the help (click keeps that class private and
+            # tells it by name as well).
+            if type(exc).__name__ == "NoArgsIsHelpError":
+                typer.echo(exc.format_message())
+            else:
                 print_error(exc.format_message() + self._placement_hint(exc))
             return exc.exit_code
         except (typer.Abort, KeyboardInterrupt):
             return EXIT_INTERRUPTED
+        except InvalidInputError as exc:
+            print_error(self._in_cli_terms(exc))
+            return EXIT_USAGE
         except NumbersError as exc:
             print_error(str(exc))
             return exit_code(exc)
@@ -126,6 +135,22 @@ class NumbersGroup(TyperGroup):
             return EXIT_CARRIER
         # Non-standalone click returns the exit code of typer.Exit, else the command's None.
         return result if isinstance(result, int) else 0
+
+    def _in_cli_terms(self, error: InvalidInputError) -> str:
+        """The library's message, with each field it names as the option that sets it."""
+        options: dict[str, str] = {}
+        for command in self.commands.values():
+            for param in command.params:
+                longest = max(param.opts, key=len)
+                if param.name and longest.startswith("--"):
+                    options.setdefault(param.name, longest)
+        parts = []
+        for part in _PREFIX.sub("", error.message).split("; "):
+            field, sep, problem = part.partition(": ")
+            key = field.replace(".", "_")
+            option = options.get(key) or options.get(key.removesuffix("_url"))
+            parts.append(f"{option}: {problem}" if sep and option else part)
+        return "; ".join(parts)
 
     def _placement_hint(self, exc: typer.TyperException) -> str:
         # `numbers list --json` is the natural thing to type; say where the option goes.

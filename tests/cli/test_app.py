@@ -8,6 +8,7 @@ so every run goes through the same registry and configuration as a user's.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -263,7 +264,7 @@ def test_buy_checks_every_number_before_buying_any(
 ) -> None:
     result = fake("buy", FIRST, "+1415555")
     assert result.exit_code == 2
-    assert one_error_line(result) == "error: number: '+1415555' is not a valid phone number"
+    assert one_error_line(result) == "error: NUMBER '+1415555' is not a valid phone number"
     assert fake_carrier.OWNED == {}
 
 
@@ -275,7 +276,7 @@ def test_buy_checks_every_number_before_buying_any(
         ([FIRST, "--area-code", "415"], "search criteria only apply with --count"),
         (["--count", "0"], "--count"),
         (["--count", "2", "--fax"], "search.fax"),
-        ([FIRST, "--voice-url", "not a url"], "voice.url"),
+        ([FIRST, "--voice-url", "not a url"], "--voice-url: 'not a url' is not an http(s) URL"),
         ([FIRST, "--status-callback", "https://example.com/status"], "config.status_callback"),
     ],
 )
@@ -366,7 +367,7 @@ def test_configure_clear_removes_a_setting(
         (["--status-callback", "https://example.com/s"], "config.status_callback", 2),
         (["--voice-method", "PUT"], "--voice-method", 2),
         (["--extra", "novalue"], "--extra", 2),
-        (["--friendly-name", "x" * 300], "friendly_name", 2),
+        (["--friendly-name", "x" * 300], "--friendly-name: String should have at most 255", 2),
     ],
 )
 def test_configure_errors(
@@ -446,7 +447,7 @@ def test_list_streams_every_owned_number(fake: Callable[..., Result]) -> None:
     assert fake("buy", FIRST, THIRD, "--friendly-name", "Main").exit_code == 0
     result = fake("list")
     assert result.exit_code == 0
-    header, *rows = result.stdout.splitlines()
+    header, _, *rows = result.stdout.splitlines()
     assert header.split() == ["Number", "Type", "Status", "Name", "Capabilities", "Location"]
     assert [row.split()[0] for row in rows] == [FIRST, THIRD]
     assert all("Main" in row and "San Francisco, CA, US" in row for row in rows)
@@ -645,3 +646,77 @@ def test_a_global_option_after_the_command_says_where_it_goes(
     assert one_error_line(result) == (
         f"error: No such option: {option} ({option} goes before the command: numbers {option} … COMMAND)"
     )
+
+
+# -- first-hour polish -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "command", [[], ["search"], ["buy"], ["list"], ["configure"], ["release"], ["transfer"]]
+)
+def test_help_shows_options_as_they_are_typed(cli: Callable[..., Result], command: list[str]) -> None:
+    text = cli(*command, "--help").stdout
+    # No type placeholders a user might type as a value, no option name cut short.
+    for placeholder in ("<bool>", "<int", "<list", "<str>", "<local|"):
+        assert placeholder not in text, placeholder
+    assert not re.search(r"--[\w-]+…", text)
+    if command == ["search"]:
+        assert "--exclude-address-required" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["search", "--type", "bogus"], "error: --type: 'bogus' is not one of 'local', 'mobile'"),
+        (["search", "--area-code", "abc"], "error: --area-code: expected 1 to 15 digits, got 'abc'"),
+        (["search", "--limit", "0"], "error: --limit: 0 is out of range"),
+        (["list", "--country", "XX"], "error: --country: 'XX' is not an ISO 3166 alpha-2 country"),
+        (["list", "--type", "bogus"], "error: --type: 'bogus' is not one of"),
+        (["show", "4155550123"], "error: NUMBER '4155550123' is not a phone number: start it with +"),
+        (["buy", "--count", "0"], "error: --count: give 1 to 1000, not 0"),
+        (["show", "+14155550123 ext 1"], "error: NUMBER '+14155550123 ext 1' holds more than a phone number"),
+    ],
+)
+def test_errors_speak_in_the_options_terms(
+    fake: Callable[..., Result], args: list[str], expected: str
+) -> None:
+    result = fake(*args)
+    assert result.exit_code == 2
+    line = one_error_line(result)
+    assert line.startswith(expected), line
+    for internal in ("SearchQuery", "Value error", "String should match", "list filter"):
+        assert internal not in line
+
+
+def test_release_asks_on_a_terminal(
+    fake: Callable[..., Result], owned: str, monkeypatch: pytest.MonkeyPatch, fake_carrier: ModuleType
+) -> None:
+    monkeypatch.setattr("numbers_core.cli._app._at_a_terminal", lambda: True)
+    kept = fake("release", owned)  # the runner's empty input answers no
+    assert kept.exit_code != 0
+    assert owned in fake_carrier.OWNED
+    released = fake("release", owned, "--yes")
+    assert released.exit_code == 0
+    assert owned not in fake_carrier.OWNED
+
+
+def test_python_dash_m_runs_the_cli() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "numbers_core", "--version"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0
+    assert done.stdout.startswith("numbers-core ")
+
+
+def test_without_the_cli_extra_the_hint_works_from_a_checkout_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from numbers_core import cli
+
+    monkeypatch.setitem(sys.modules, "numbers_core.cli._app", None)  # as if typer were missing
+    with pytest.raises(SystemExit) as caught:
+        cli.main()
+    assert caught.value.code == 2

@@ -70,7 +70,7 @@ def test_bad_input_is_one_line_on_stderr_and_a_non_zero_exit(numbers: Run, sandb
     result = numbers("buy", "+1415555")
     assert result.returncode == 2
     assert result.stdout == ""
-    assert result.stderr.splitlines() == ["error: number: '+1415555' is not a valid phone number"]
+    assert result.stderr.splitlines() == ["error: NUMBER '+1415555' is not a valid phone number"]
     assert "Traceback" not in result.stderr
 
 

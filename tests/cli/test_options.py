@@ -65,12 +65,15 @@ def test_config_options_build_partial_routes() -> None:
         "--status-callback-method",
         "post",
     )
+    # As typed: the model checks and normalises the methods (and words any error).
     assert config == {
         "voice": {"url": "https://example.com/v"},
-        "sms": {"method": "GET", "application_id": "AP123"},
-        "status_callback": {"method": "POST"},
+        "sms": {"method": "get", "application_id": "AP123"},
+        "status_callback": {"method": "post"},
     }
     built = number_config(config)
+    assert built.sms is not None
+    assert built.sms.method == "GET"
     assert built.model_fields_set == {"voice", "sms", "status_callback"}
     assert built.sms is not None
     assert built.sms.model_fields_set == {"method", "application_id"}

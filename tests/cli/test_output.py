@@ -32,11 +32,14 @@ def test_streamed_rows_are_aligned_and_long_text_is_cut(capsys: pytest.CaptureFi
     with output.stream() as show:
         show(owned("+18005550100", friendly_name=SHOUTY))
         show(owned("+442071838750", friendly_name="Desk"))
-    header, first, second = capsys.readouterr().out.splitlines()
+    header, rule, first, second = capsys.readouterr().out.splitlines()
     location = header.index("Location")
     assert first.index("San Francisco") == second.index("San Francisco") == location
+    assert set(rule.strip()) == {"─"}  # under the header, as the tables have it
     assert "…" in first  # the name did not fit its column
-    assert first.startswith("+18005550100 ")
+    assert first.startswith(" +18005550100 ")
+    # Columns stand apart even when one is full ("voice sms mms fax" is as wide as its column).
+    assert "fax   " in second or "fax" not in second
     assert "[bold red]Reception" in first  # literal text, not markup
     assert "voice " in first
     assert "sms" not in first

@@ -119,3 +119,25 @@ def test_the_sandbox_column_of_the_matrix(cli_json: Callable[..., Any]) -> None:
     matrix = {column["name"]: column for column in cli_json("providers")}
     expected = sorted(str(feature) for feature in load_provider("sandbox").features)
     assert matrix["sandbox"]["features"] == expected
+
+
+def test_transfer_moves_a_number_to_another_account(
+    cli: Callable[..., Result], cli_json: Callable[..., Any], sandbox_path: Path
+) -> None:
+    [offer] = cli_json("search", "--limit", "1")
+    cli_json("buy", offer["phone_number"])
+    moved = cli_json("transfer", offer["phone_number"], "other-account")
+    assert moved["account_id"] == "other-account"
+    assert cli_json("list") == []
+
+
+def test_a_national_number_takes_its_country_from_the_option(
+    cli: Callable[..., Result], cli_json: Callable[..., Any], sandbox_path: Path
+) -> None:
+    [offer] = cli_json("search", "--area-code", "415", "--limit", "1")
+    cli_json("buy", offer["phone_number"])
+    national = offer["phone_number"].removeprefix("+1")
+    assert cli_json("show", national, "--country", "us")["phone_number"] == offer["phone_number"]
+    refused = cli("show", national)
+    assert refused.exit_code == 2
+    assert "--country" in one_error_line(refused)

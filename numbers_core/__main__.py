@@ -1,0 +1,5 @@
+"""``python -m numbers_core``: the ``numbers`` command line."""
+
+from numbers_core.cli import main
+
+main()
