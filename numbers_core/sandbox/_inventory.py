@@ -15,6 +15,7 @@ import functools
 import hashlib
 import random
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -84,7 +85,8 @@ class Area:
     region: str | None
 
 
-@dataclass(frozen=True)
+# Compared and hashed by identity: number_range() makes one per country and type.
+@dataclass(frozen=True, eq=False)
 class NumberRange:
     """The numbers of one type in one country, as phonenumbers describes them."""
 
@@ -119,9 +121,19 @@ def _lengths(metadata: phonenumbers.PhoneMetadata, desc: phonenumbers.PhoneNumbe
     return tuple(length for length in lengths if length > 0)
 
 
-@functools.cache
+# Searches run in worker threads: without it, forty of them starting at once would each build the
+# same range (seconds of CPU each, for the geocoding data) side by side.
+_BUILDING = threading.Lock()
+
+
 def number_range(country: str, number_type: NumberType) -> NumberRange | None:
     """The range of ``number_type`` numbers in ``country``; None where the sandbox sells none."""
+    with _BUILDING:
+        return _number_range(country, number_type)
+
+
+@functools.cache
+def _number_range(country: str, number_type: NumberType) -> NumberRange | None:
     if offer_for(country, number_type) is None:
         return None
     metadata = phonenumbers.PhoneMetadata.metadata_for_region(country)
@@ -337,24 +349,36 @@ def query_seed(query: SearchQuery) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
 
 
-def candidates(query: SearchQuery, provider: str) -> Iterator[AvailableNumber]:
-    """Numbers for sale that match ``query``, in the query's own fixed order, without repeats.
+@functools.lru_cache(maxsize=256)
+def _areas_for(found: NumberRange, prefix: str, region: str | None, locality: str | None) -> tuple[Area, ...]:
+    # A scan of every area of the country (57,000 in the US): once per kind of query, not per walk.
+    return tuple(
+        area
+        for area in found.sold_areas
+        if (area.prefix.startswith(prefix) or prefix.startswith(area.prefix))
+        and _same(area.region, region)
+        and _same(area.locality, locality)
+    )
 
-    Ownership is not looked at here: the caller drops numbers already owned.
+
+def candidates(query: SearchQuery, provider: str, *, salt: str = "") -> Iterator[AvailableNumber]:
+    """Numbers for sale that match ``query``, in a fixed order, without repeats.
+
+    The order depends on the query and on ``salt``, which the provider makes
+    from the store's generation (how many numbers were ever bought): the same
+    search on the same state finds the same numbers, and after a purchase the
+    walk starts afresh elsewhere in the range, so the numbers bought before
+    lie scattered across it instead of at its start. That keeps a search's
+    cost flat however many numbers are owned. Ownership is not looked at
+    here: the caller drops numbers already owned.
     """
     found = number_range(query.country, query.number_type)
     wanted = _wanted(query)
     if found is None or wanted is None or not _terms_allow(query):
         return
-    areas = [
-        area
-        for area in found.sold_areas
-        if (area.prefix.startswith(wanted.prefix) or wanted.prefix.startswith(area.prefix))
-        and _same(area.region, wanted.region)
-        and _same(area.locality, wanted.locality)
-    ]
+    areas = list(_areas_for(found, wanted.prefix, wanted.region, wanted.locality))
     # Not for secrets: the walk has to be reproducible from the query.
-    rng = random.Random(query_seed(query))  # noqa: S311
+    rng = random.Random(f"{query_seed(query)}/{salt}")  # noqa: S311
     shapes: dict[str, list[str]] = {}
     seen: set[str] = set()
     # Dropping an area that cannot hold the wanted shape costs no attempt, so

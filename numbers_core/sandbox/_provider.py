@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import hashlib
 import itertools
+import random
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -39,7 +40,9 @@ __all__ = ["SandboxProvider"]
 # Owned numbers fetched per step of ``list()``.
 _PAGE_SIZE = 100
 # Numbers drawn per step of ``purchase_any``: most queries succeed on the first.
-_BATCH = 16
+_BATCH = 4
+# Walks of its own a ``purchase_any`` may start when concurrent buyers took every number it drew.
+_FRESH_WALKS = 3
 
 _FEATURES = frozenset(
     {
@@ -155,7 +158,7 @@ class SandboxProvider(Provider):
 
     async def _search(self, query: SearchQuery) -> builtins.list[AvailableNumber]:
         self._faults.strike("search", str(query_seed(query)))
-        walk = candidates(query, self.name)
+        walk = candidates(query, self.name, salt=str(await self._store.generation()))
         found: builtins.list[AvailableNumber] = []
         while len(found) < query.limit:
             # Drawing numbers is CPU work (and loads the geocoding data once): off the event loop.
@@ -195,7 +198,9 @@ class SandboxProvider(Provider):
     async def _purchase_any(self, query: SearchQuery, config: NumberConfig | None) -> ActiveNumber:
         lose_answer = self._faults.strike("purchase", str(query_seed(query)))
         _storable(config)
-        walk = candidates(query, self.name)
+        # The walk a search on the same state takes: what it shows first is what is bought.
+        walk = candidates(query, self.name, salt=str(await self._store.generation()))
+        fresh_walks = _FRESH_WALKS
         # Claiming is the test: a number someone buys meanwhile just fails its claim.
         while batch := await anyio.to_thread.run_sync(_take, walk, _BATCH):
             for available in batch:
@@ -204,6 +209,12 @@ class SandboxProvider(Provider):
                     if lose_answer:
                         raise self._faults.lost("purchase", number.phone_number)
                     return number
+            if fresh_walks:
+                # All of them were bought meanwhile: others are buying from this walk too. A walk of
+                # one's own leaves them behind; the last one is followed to its end.
+                fresh_walks -= 1
+                salt = f"{await self._store.generation()}/{random.getrandbits(64)}"
+                walk = candidates(query, self.name, salt=salt)
         raise NumberUnavailableError(
             "no number matching the query is for sale", provider=self.name, code="no-numbers"
         )

@@ -150,6 +150,14 @@ class SqliteStore(Store):
 
         return await self._run(work) if numbers else set()
 
+    async def generation(self) -> int:
+        def work(db: sqlite3.Connection) -> int:
+            # AUTOINCREMENT keeps the last seq handed out here: no scan of the table.
+            found = db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'numbers'").fetchone()
+            return int(found[0]) if found else 0
+
+        return await self._run(work)
+
     async def claim(self, number: ActiveNumber) -> bool:
         row = Row.of(0, number)
 

@@ -91,6 +91,10 @@ class Store(abc.ABC):
         """Record ``number`` as owned by its account; False if anyone owns it already."""
 
     @abc.abstractmethod
+    async def generation(self) -> int:
+        """How many numbers were ever claimed: it changes with every purchase, and only then."""
+
+    @abc.abstractmethod
     async def get(self, e164: str, account_id: str) -> ActiveNumber | None:
         """The number, if ``account_id`` owns it."""
 
@@ -132,6 +136,10 @@ class MemoryStore(Store):
     async def taken(self, numbers: Sequence[str]) -> set[str]:
         await anyio.lowlevel.checkpoint()
         return {e164 for e164 in numbers if e164 in self._rows}
+
+    async def generation(self) -> int:
+        await anyio.lowlevel.checkpoint()
+        return self._last_seq
 
     async def claim(self, number: ActiveNumber) -> bool:
         await anyio.lowlevel.checkpoint()
