@@ -9,29 +9,10 @@
         owned = await carrier.purchase(number)
 """
 
-import importlib.metadata as _metadata
+import importlib as _importlib
+import typing as _typing
 
-from ._features import Feature
-from ._models import (
-    ActiveNumber,
-    AddressRequirement,
-    AvailableNumber,
-    Callback,
-    Capabilities,
-    Geography,
-    MmsCapabilities,
-    Money,
-    NumberConfig,
-    NumberStatus,
-    NumberType,
-    Route,
-    SearchQuery,
-    SmsCapabilities,
-    VoiceCapabilities,
-)
-from ._provider import Provider
-from ._registry import connect, provider_names
-from ._settings import ProviderSettings
+from ._kinds import AddressRequirement, NumberStatus, NumberType
 from .errors import (
     AuthenticationError,
     ConfigurationError,
@@ -51,10 +32,74 @@ from .errors import (
     UnsupportedError,
 )
 
-try:
-    __version__ = _metadata.version("numbers-core")
-except _metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
+if _typing.TYPE_CHECKING:
+    from ._features import Feature
+    from ._models import (
+        ActiveNumber,
+        AvailableNumber,
+        Callback,
+        Capabilities,
+        Geography,
+        MmsCapabilities,
+        Money,
+        NumberConfig,
+        Route,
+        SearchQuery,
+        SmsCapabilities,
+        VoiceCapabilities,
+    )
+    from ._provider import Provider
+    from ._registry import connect, provider_names
+    from ._settings import ProviderSettings
+
+    __version__: str
+
+# The rest loads on first use (PEP 562): pydantic, httpx and the models cost a third of a second,
+# which `numbers --help` and the errors alone need not pay.
+_LAZY = {
+    "ActiveNumber": "._models",
+    "AvailableNumber": "._models",
+    "Callback": "._models",
+    "Capabilities": "._models",
+    "Feature": "._features",
+    "Geography": "._models",
+    "MmsCapabilities": "._models",
+    "Money": "._models",
+    "NumberConfig": "._models",
+    "Provider": "._provider",
+    "ProviderSettings": "._settings",
+    "Route": "._models",
+    "SearchQuery": "._models",
+    "SmsCapabilities": "._models",
+    "VoiceCapabilities": "._models",
+    "connect": "._registry",
+    "provider_names": "._registry",
+}
+
+
+def _version() -> str:
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version("numbers-core")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0+unknown"
+
+
+def __getattr__(name: str) -> object:
+    if name == "__version__":
+        value: object = _version()
+    elif name in _LAZY:
+        value = getattr(_importlib.import_module(_LAZY[name], __name__), name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
     "ActiveNumber",

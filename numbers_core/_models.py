@@ -7,7 +7,6 @@ carrier did not state is never made up.
 
 from __future__ import annotations
 
-import enum
 import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal, TypeVar
@@ -26,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from ._kinds import AddressRequirement, NumberStatus, NumberType
 from ._phone import carrier_e164, keypad_digits, parse_e164
 from .errors import InvalidInputError
 
@@ -47,42 +47,6 @@ __all__ = [
     "VoiceCapabilities",
     "build",
 ]
-
-
-class NumberType(enum.StrEnum):
-    """What kind of number this is."""
-
-    LOCAL = "local"  # geographic fixed line
-    MOBILE = "mobile"
-    TOLL_FREE = "toll_free"
-    NATIONAL = "national"  # non-geographic, national rate
-    VOIP = "voip"
-    SHARED_COST = "shared_cost"
-    PREMIUM_RATE = "premium_rate"
-    MACHINE_TO_MACHINE = "machine_to_machine"
-    PERSONAL = "personal"
-    UNKNOWN = "unknown"
-
-
-class NumberStatus(enum.StrEnum):
-    """Where an owned number is in its life."""
-
-    ACTIVE = "active"
-    PENDING = "pending"
-    RESERVED = "reserved"
-    SUSPENDED = "suspended"
-    RELEASING = "releasing"
-    RELEASED = "released"
-    UNKNOWN = "unknown"
-
-
-class AddressRequirement(enum.StrEnum):
-    """Whether an address must be on file before the number can be bought."""
-
-    NONE = "none"
-    ANY = "any"
-    LOCAL = "local"
-    FOREIGN = "foreign"
 
 
 def _blank_to_none(value: Any) -> Any:

@@ -11,16 +11,15 @@ import abc
 import builtins
 import contextlib
 import logging
+import sys
 from collections.abc import Callable, Iterator
 from types import TracebackType
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
-import httpx
 import phonenumbers
 import pydantic
 
 from ._features import Feature, config_features, search_feature, type_feature
-from ._http import ErrorMapper, HttpCore, RetryPolicy
 from ._models import ActiveNumber, AvailableNumber, NumberConfig, NumberType, SearchQuery, build
 from ._paging import Pager
 from ._phone import national_digits, parse_e164, region_of
@@ -33,6 +32,13 @@ from .errors import (
     TransportError,
     UnsupportedError,
 )
+
+if TYPE_CHECKING:
+    # The HTTP stack loads with the first adapter that builds an HTTP core: the sandbox
+    # (and a CLI run on it) never pays for httpx, httpcore and trio.
+    import httpx
+
+    from ._http import ErrorMapper, HttpCore
 
 __all__ = ["Provider"]
 
@@ -117,6 +123,10 @@ class Provider(abc.ABC):
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> HttpCore:
         """The HTTP core for this instance, built from the common settings."""
+        import httpx
+
+        from ._http import HttpCore, RetryPolicy
+
         self._http = HttpCore(
             self.name,
             base_url=base_url,
@@ -370,7 +380,7 @@ class Provider(abc.ABC):
             yield
         except NumbersError:
             raise
-        except httpx.HTTPError as exc:
+        except _http_errors() as exc:
             raise TransportError(
                 f"{self.name}: {operation} failed: {type(exc).__name__}", provider=self.name
             ) from exc
@@ -389,6 +399,12 @@ class Provider(abc.ABC):
                 f"{self.name}: {operation}: unexpected response ({type(exc).__name__}: {_short(exc)})",
                 provider=self.name,
             ) from exc
+
+
+def _http_errors() -> tuple[type[Exception], ...]:
+    # Read when an exception is being matched: no httpx error can exist before httpx is imported.
+    httpx = sys.modules.get("httpx")
+    return (httpx.HTTPError,) if httpx is not None else ()
 
 
 def _list_filter(model: type[SearchQuery | NumberConfig], name: str, value: Any) -> Any:

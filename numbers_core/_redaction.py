@@ -7,8 +7,6 @@ import re
 from collections.abc import Iterable
 from urllib.parse import quote, quote_plus
 
-import httpx
-
 __all__ = ["redact", "secret_forms"]
 
 # A secret shorter than this could be part of an ordinary word ("t" in "cannot"): it is redacted
@@ -18,18 +16,23 @@ _SHORT = 16
 
 def secret_forms(secrets: Iterable[str]) -> tuple[str, ...]:
     """Every spelling in which a secret may reach a text: raw, percent-encoded, repr-escaped."""
+    given = [secret for secret in secrets if secret]
+    if not given:
+        return ()
+    # Loaded here, not with the module: the sandbox has no secrets and never needs httpx.
+    import httpx
+
     forms: set[str] = set()
-    for secret in secrets:
-        if secret:
-            forms.update(
-                (
-                    secret,
-                    quote(secret, safe=""),
-                    quote_plus(secret, safe=""),
-                    str(httpx.QueryParams({"": secret}))[1:],
-                    repr(secret)[1:-1],
-                )
+    for secret in given:
+        forms.update(
+            (
+                secret,
+                quote(secret, safe=""),
+                quote_plus(secret, safe=""),
+                str(httpx.QueryParams({"": secret}))[1:],
+                repr(secret)[1:-1],
             )
+        )
     # Longest first, so that no shorter form leaves a tail of a longer one behind.
     return tuple(sorted(forms, key=len, reverse=True))
 

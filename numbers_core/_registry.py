@@ -11,15 +11,17 @@ import os
 import traceback
 import typing
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from pydantic import Secret, SecretBytes, SecretStr, ValidationError
 
 from ._provider import Provider
 from ._redaction import redact, secret_forms
 from ._settings import ProviderSettings
 from .errors import ConfigurationError, NumbersError
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["ENTRY_POINT_GROUP", "connect", "load_provider", "provider_names"]
 
@@ -153,11 +155,14 @@ def connect(
     # Imported here: the configuration module looks providers up in this one.
     from ._config import resolve
 
-    if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
-        raise ConfigurationError(
-            f"http_client: expected an httpx.AsyncClient, got {type(http_client).__name__}",
-            setting="http_client",
-        )
+    if http_client is not None:
+        import httpx  # loaded already where a client was made
+
+        if not isinstance(http_client, httpx.AsyncClient):
+            raise ConfigurationError(
+                f"http_client: expected an httpx.AsyncClient, got {type(http_client).__name__}",
+                setting="http_client",
+            )
     name, values, used_profile = resolve(
         provider, profile=profile, config_file=config_file, overrides=settings
     )

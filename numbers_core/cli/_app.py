@@ -4,26 +4,22 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from typing import Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
 import numbers_core as nc
-from numbers_core import (
-    ActiveNumber,
-    AvailableNumber,
-    ConfigurationError,
-    Feature,
-    InvalidInputError,
-    Provider,
-)
-from numbers_core._registry import load_provider
-from numbers_core.adapter import parse_e164
+from numbers_core.errors import ConfigurationError, InvalidInputError
 
 from ._buy import Purchases
 from ._options import NUMBER_TYPES, Clearable, config_options, number_config, search_options
 from ._output import Output, ProviderColumn, note, progress
 from ._run import NumbersGroup, Target, fail_usage, print_error, run
+
+if TYPE_CHECKING:
+    from numbers_core import ActiveNumber, AvailableNumber, Provider
+
+# The library loads when a command runs, not for --help or a usage error (numbers_core.__init__).
 
 __all__ = ["app"]
 
@@ -98,6 +94,8 @@ def _at_a_terminal() -> bool:
 
 def _e164(number: str, country: str | None) -> str:
     """NUMBER as E.164, or a usage error that says what to type instead."""
+    from numbers_core.adapter import parse_e164
+
     try:
         return parse_e164(number, country=country.strip().upper() if country else None)
     except InvalidInputError as exc:
@@ -308,7 +306,7 @@ _GROUPS = {"search.": "Search filters", "number_type.": "Number types", "config.
 
 def _feature_groups() -> list[tuple[str, list[str]]]:
     groups: dict[str, list[str]] = {title: [] for title in ("Operations", *_GROUPS.values())}
-    for feature in Feature:
+    for feature in nc.Feature:
         title = next((title for prefix, title in _GROUPS.items() if feature.startswith(prefix)), "Operations")
         groups[title].append(feature.value)
     return list(groups.items())
@@ -316,6 +314,8 @@ def _feature_groups() -> list[tuple[str, list[str]]]:
 
 def _provider_column(name: str) -> ProviderColumn:
     """What ``name`` can do, read from its class: no settings, no credentials, no network."""
+    from numbers_core._registry import load_provider
+
     try:
         cls = load_provider(name)
     except ConfigurationError as exc:

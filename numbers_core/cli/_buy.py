@@ -9,19 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from numbers_core import (
-    ActiveNumber,
-    ConflictError,
-    NotFoundError,
-    NumberConfig,
-    NumbersError,
-    NumberUnavailableError,
-    Provider,
-)
+from numbers_core.errors import ConflictError, NotFoundError, NumbersError, NumberUnavailableError
 
 from ._run import EXIT_INTERRUPTED, exit_code
+
+if TYPE_CHECKING:
+    from numbers_core import ActiveNumber, NumberConfig, Provider
 
 __all__ = ["Failure", "Purchases"]
 

@@ -14,12 +14,14 @@ import functools
 import inspect
 import json
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from numbers_core import NumberConfig, NumberType
-from numbers_core.adapter import build
+from numbers_core import NumberType
+
+if TYPE_CHECKING:
+    from numbers_core import NumberConfig
 
 __all__ = [
     "NUMBER_TYPES",
@@ -261,4 +263,7 @@ def config_options(command: F) -> F:
 
 def number_config(data: dict[str, Any]) -> NumberConfig:
     """A NumberConfig whose ``model_fields_set`` is exactly what ``data`` holds."""
+    from numbers_core import NumberConfig
+    from numbers_core.adapter import build
+
     return build(NumberConfig, None, data)

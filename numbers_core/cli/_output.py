@@ -14,11 +14,11 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from numbers_core import ActiveNumber, AvailableNumber, Capabilities, Geography, NumberConfig, Route
-
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
+
+    from numbers_core import ActiveNumber, AvailableNumber, Capabilities, Geography, NumberConfig, Route
 
     from ._buy import Purchases
 

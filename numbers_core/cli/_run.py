@@ -11,20 +11,17 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import anyio
 import typer
 from typer.core import TyperGroup
 
 import numbers_core as nc
-from numbers_core import (
-    ConfigurationError,
-    InvalidInputError,
-    NumbersError,
-    Provider,
-    UnsupportedError,
-)
+from numbers_core.errors import ConfigurationError, InvalidInputError, NumbersError, UnsupportedError
+
+if TYPE_CHECKING:
+    from numbers_core import Provider
 
 __all__ = [
     "EXIT_CARRIER",

@@ -18,12 +18,14 @@ import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
 from .._models import AddressRequirement, AvailableNumber, Geography, NumberType, SearchQuery
 from .._provider import _matches_pattern
+from . import _cache
 from ._catalogue import offer_for
 from ._pattern import FREE, DigitPattern
 
@@ -148,6 +150,42 @@ def _number_range(country: str, number_type: NumberType) -> NumberRange | None:
 
 
 def _areas(
+    country: str, country_code: str, pattern: DigitPattern, lengths: tuple[int, ...]
+) -> dict[str, Area | None]:
+    name = f"areas-{country}"
+    key = _areas_key(country)
+    cached = _cached_areas(_cache.load(name, key))
+    if cached is not None:
+        return cached
+    areas = _geocoded_areas(country, country_code, pattern, lengths)
+    _cache.store(name, key, [[a.prefix, a.locality, a.region] if a else [p] for p, a in areas.items()])
+    return areas
+
+
+def _cached_areas(rows: object) -> dict[str, Area | None] | None:
+    # A table edited or damaged by hand is derived again, never half-trusted.
+    if not isinstance(rows, list):
+        return None
+    areas: dict[str, Area | None] = {}
+    for row in rows:
+        if not isinstance(row, list) or len(row) not in (1, 3) or not isinstance(row[0], str):
+            return None
+        if len(row) == 1:
+            areas[row[0]] = None
+        elif all(isinstance(field, str | None) for field in row[1:]):
+            areas[row[0]] = Area(*row)
+        else:
+            return None
+    return areas
+
+
+def _areas_key(country: str) -> str:
+    # Everything a table is derived from: phonenumbers' data and this module's rules.
+    source = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=8).hexdigest()
+    return f"{country}/phonenumbers-{phonenumbers.__version__}/{source}"
+
+
+def _geocoded_areas(
     country: str, country_code: str, pattern: DigitPattern, lengths: tuple[int, ...]
 ) -> dict[str, Area | None]:
     # The geocoding data weighs about 100 MB; only local searches pay for it.

@@ -10,10 +10,9 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
-import httpx
 import phonenumbers
 import pydantic_core
 
@@ -34,6 +33,9 @@ from ._merge import merge_config
 from ._settings import ACCOUNT_ID, SandboxSettings
 from ._sqlite import SqliteStore
 from ._store import ListFilter, MemoryStore, Store
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["SandboxProvider"]
 
