@@ -36,7 +36,14 @@ from .report import render
 ROOT = Path(__file__).resolve().parent.parent
 # Operations per round and rounds per row and pass: bounded so that the whole run stays within
 # a few minutes on two cores.
-PLAN = {"search": (300, 3), "purchase": (400, 3), "purchase-50": (500, 3), "list": (8, 3)}
+PLAN = {
+    "search": (300, 3),
+    "purchase": (400, 3),
+    "purchase-50": (500, 3),
+    "purchase-50-waves": (500, 3),
+    "list": (8, 3),
+    "list-100k": (1, 2),
+}
 CLIENT_TIMEOUT = 300
 
 

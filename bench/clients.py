@@ -17,6 +17,7 @@ import base64
 import contextlib
 import gc
 import json
+import resource
 import statistics
 import sys
 import time
@@ -24,12 +25,14 @@ import urllib.request
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
-from .payloads import ACCOUNT_SID, AUTH_TOKEN, PAGE_SIZE, SEARCH_SIZE
+from .payloads import ACCOUNT_SID, AUTH_TOKEN, LARGE_ACCOUNT_SID, LARGE_PAGES, PAGE_SIZE, SEARCH_SIZE
 
 ACCOUNT = f"/2010-04-01/Accounts/{ACCOUNT_SID}"
 SEARCH_PATH = f"{ACCOUNT}/AvailablePhoneNumbers/US/Local.json"
 PURCHASE_PATH = f"{ACCOUNT}/IncomingPhoneNumbers.json"
 LIST_PATH = f"{ACCOUNT}/IncomingPhoneNumbers.json"
+LARGE_LIST_PATH = f"/2010-04-01/Accounts/{LARGE_ACCOUNT_SID}/IncomingPhoneNumbers.json"
+LARGE_LISTING = LARGE_PAGES * PAGE_SIZE
 BASIC = "Basic " + base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
 
 
@@ -41,7 +44,9 @@ def _check(what: str, got: Any, expected: Any) -> None:
 # -- the clients ---------------------------------------------------------------------------
 #
 # Each has search() -> count, purchase(e164) -> e164 bought and list_page() -> count, and
-# is an async context manager (the sync client, a plain object with plain methods).
+# is an async context manager (the sync client, a plain object with plain methods). The
+# clients that page as a user would also have list_all() -> distinct numbers of the large
+# account, every page followed.
 
 
 class Ours:
@@ -67,10 +72,18 @@ class Ours:
             base_url=self.base_url,
             http_client=client,
         )
+        self.large = nc.connect(
+            "twilio",
+            account_sid=LARGE_ACCOUNT_SID,
+            auth_token=AUTH_TOKEN,
+            base_url=self.base_url,
+            http_client=client,
+        )
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.carrier.aclose()
+        await self.large.aclose()
         if self._user_client is not None:
             await self._user_client.aclose()
 
@@ -85,6 +98,9 @@ class Ours:
         async for _ in self.carrier.list():
             count += 1
         return count
+
+    async def list_all(self) -> int:
+        return len({number.phone_number async for number in self.large.list()})
 
 
 class Core:
@@ -135,6 +151,15 @@ class Core:
         body = await self._json("GET", LIST_PATH, "SAFE", params={"PageSize": PAGE_SIZE})
         return len(body["incoming_phone_numbers"])
 
+    async def list_all(self) -> int:
+        numbers: set[str] = set()
+        path: str | None = LARGE_LIST_PATH + f"?PageSize={PAGE_SIZE}"
+        while path is not None:
+            body = await self._json("GET", path, "SAFE")
+            numbers.update(item["phone_number"] for item in body["incoming_phone_numbers"])
+            path = body["next_page_uri"]
+        return len(numbers)
+
 
 class TwilioAsync:
     """twilio-python's async client (``AsyncTwilioHttpClient``, aiohttp underneath)."""
@@ -167,6 +192,10 @@ class TwilioAsync:
         numbers = await self.account.incoming_phone_numbers.list_async(limit=PAGE_SIZE, page_size=PAGE_SIZE)
         return len(numbers)
 
+    async def list_all(self) -> int:
+        large = self.client.api.v2010.accounts(LARGE_ACCOUNT_SID).incoming_phone_numbers
+        return len({number.phone_number async for number in await large.stream_async(page_size=PAGE_SIZE)})
+
 
 class TwilioSync:
     """twilio-python's default client (requests underneath)."""
@@ -186,6 +215,10 @@ class TwilioSync:
 
     def list_page(self) -> int:
         return len(self.account.incoming_phone_numbers.list(limit=PAGE_SIZE, page_size=PAGE_SIZE))
+
+    def list_all(self) -> int:
+        large = self.client.api.v2010.accounts(LARGE_ACCOUNT_SID).incoming_phone_numbers
+        return len({number.phone_number for number in large.stream(page_size=PAGE_SIZE)})
 
 
 class BareHttpx:
@@ -301,8 +334,10 @@ CLIENTS: dict[str, tuple[str, str, Callable[[str], Any]]] = {
 ROWS: dict[str, tuple[str, int]] = {
     "search": ("search (30 results)", 1),
     "purchase": ("purchase, one at a time", 1),
-    "purchase-50": ("purchase, 50 concurrent", 50),
+    "purchase-50": ("purchase, 50 concurrent (sliding window)", 50),
+    "purchase-50-waves": ("purchase, 50 concurrent (waves of 50)", 50),
     "list": ("list (one 1,000-number page)", 1),
+    "list-100k": ("list (100,000 numbers, 100 pages)", 1),
 }
 
 
@@ -323,6 +358,7 @@ class _Row:
         self.ops = ops
         self.samples: list[tuple[float, float]] = []
         self.requests = 0
+        self.peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
     @contextlib.contextmanager
     def round(self) -> Iterator[None]:
@@ -340,6 +376,8 @@ class _Row:
             "requests": self.requests / (self.ops * len(self.samples)),
             "ops": self.ops,
             "rounds": len(self.samples),
+            # How far the row raised the process's peak memory: flat listing keeps this small.
+            "peak_growth_mb": (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - self.peak_kb) / 1024,
         }
 
 
@@ -361,6 +399,8 @@ def _operation(client: Any, row: str, numbers: Iterator[str], *, sync: bool = Fa
             return client.search, SEARCH_SIZE
         if row == "list":
             return client.list_page, PAGE_SIZE
+        if row == "list-100k":
+            return client.list_all, LARGE_LISTING
         number = next(numbers)
         return (lambda: client.purchase(number)), number
 
@@ -388,6 +428,8 @@ async def _measure_async(
     results: dict[str, Any] = {}
     async with factory(base_url) as client:
         for row, (ops, rounds) in plan["rows"].items():
+            if row == "list-100k" and not hasattr(client, "list_all"):
+                continue  # a transport baseline: it does not page
             concurrency = ROWS[row][1]
             op = _operation(client, row, numbers)
 
@@ -395,11 +437,22 @@ async def _measure_async(
                 for _ in range(count):
                     await op()
 
-            async def batch(count: int, concurrency: int = concurrency, worker: Any = worker) -> None:
-                # ``concurrency`` workers, each doing its share one after the other: that many in flight.
+            async def window(count: int, concurrency: int = concurrency, worker: Any = worker) -> None:
+                # ``concurrency`` workers, each doing its share one after the other: that many in
+                # flight all the time (a sliding window).
                 async with anyio.create_task_group() as tg:
                     for _ in range(concurrency):
                         tg.start_soon(worker, count // concurrency)
+
+            async def waves(count: int, concurrency: int = concurrency, op: Any = op) -> None:
+                # ``concurrency`` at once, all awaited before the next wave (a gather per wave): the
+                # pool sees bursts with idle gaps between them.
+                for _ in range(count // concurrency):
+                    async with anyio.create_task_group() as tg:
+                        for _ in range(concurrency):
+                            tg.start_soon(op)
+
+            batch = waves if row.endswith("-waves") else window
 
             await batch(max(concurrency, ops // 5))  # warm-up: connections, imports, caches
             measured = _Row(base_url, ops)
@@ -417,6 +470,8 @@ def _measure_sync(factory: Callable[[str], Any], base_url: str, plan: dict[str, 
     for row, (ops, rounds) in plan["rows"].items():
         if ROWS[row][1] != 1:
             continue  # a sync client has one request in flight at a time
+        if row == "list-100k" and not hasattr(client, "list_all"):
+            continue
         op = _operation(client, row, numbers, sync=True)
         for _ in range(max(1, ops // 5)):
             op()

@@ -19,6 +19,9 @@ from typing import Any
 import phonenumbers
 
 ACCOUNT_SID = "AC" + "a" * 32
+# The account that owns 100,000 numbers: listed whole, page after page.
+LARGE_ACCOUNT_SID = "AC" + "b" * 32
+LARGE_PAGES = 100
 AUTH_TOKEN = "be0c4" + "0" * 27
 SEARCH_SIZE = 30
 PAGE_SIZE = 1000
@@ -38,11 +41,15 @@ _PLACES = [
 ]
 
 
-def _number(rng: random.Random, area: str) -> str:
+def _number(rng: random.Random, area: str, taken: set[str] | None = None) -> str:
     # Only numbers phonenumbers calls valid, so every client accepts every one of them.
     while True:
         e164 = f"+1{area}{rng.randint(200, 989)}{rng.randint(1000, 9999)}"
+        if taken is not None and e164 in taken:
+            continue
         if phonenumbers.is_valid_number(phonenumbers.parse(e164)):
+            if taken is not None:
+                taken.add(e164)
             return e164
 
 
@@ -86,13 +93,13 @@ def _date(rng: random.Random) -> str:
     return email.utils.format_datetime(moment)
 
 
-def owned(rng: random.Random, e164: str) -> dict[str, Any]:
+def owned(rng: random.Random, e164: str, account: str = _ACCOUNT) -> dict[str, Any]:
     sid = _sid("PN", rng)
     created = _date(rng)
     configured = rng.random() < 0.5
     url = "https://example.com/voice" if configured else None
     return {
-        "account_sid": ACCOUNT_SID,
+        "account_sid": account.rsplit("/", 1)[1],
         "address_requirements": "none",
         "address_sid": _sid("AD", rng),
         "api_version": "2010-04-01",
@@ -116,7 +123,7 @@ def owned(rng: random.Random, e164: str) -> dict[str, Any]:
         "status_callback": "",
         "status_callback_method": "POST",
         "trunk_sid": None,
-        "uri": f"{_ACCOUNT}/IncomingPhoneNumbers/{sid}.json",
+        "uri": f"{account}/IncomingPhoneNumbers/{sid}.json",
         "voice_application_sid": "",
         "voice_caller_id_lookup": False,
         "voice_fallback_method": "POST",
@@ -128,7 +135,7 @@ def owned(rng: random.Random, e164: str) -> dict[str, Any]:
         "status": "in-use",
         "type": "local",
         "subresource_uris": {
-            "assigned_add_ons": f"{_ACCOUNT}/IncomingPhoneNumbers/{sid}/AssignedAddOns.json",
+            "assigned_add_ons": f"{account}/IncomingPhoneNumbers/{sid}/AssignedAddOns.json",
         },
     }
 
@@ -139,20 +146,33 @@ def search_page(numbers: list[dict[str, Any]]) -> bytes:
     ).encode()
 
 
-def owned_page(rng: random.Random, size: int) -> bytes:
-    uri = f"{_ACCOUNT}/IncomingPhoneNumbers.json?PageSize={size}&Page=0"
-    records = [owned(rng, _number(rng, _PLACES[i % len(_PLACES)][0])) for i in range(size)]
+def owned_page(
+    rng: random.Random,
+    size: int,
+    *,
+    account: str = _ACCOUNT,
+    page: int = 0,
+    pages: int = 1,
+    taken: set[str] | None = None,
+) -> bytes:
+    """Page ``page`` of ``pages`` of an account's numbers, linked to the next as Twilio links them."""
+    base = f"{account}/IncomingPhoneNumbers.json?PageSize={size}"
+    uri = f"{base}&Page={page}"
+    records = [owned(rng, _number(rng, _PLACES[i % len(_PLACES)][0], taken), account) for i in range(size)]
+    following = (
+        f"{base}&Page={page + 1}&PageToken=PA{rng.getrandbits(128):032x}" if page + 1 < pages else None
+    )
     return json.dumps(
         {
-            "first_page_uri": uri,
-            "end": size - 1,
+            "first_page_uri": f"{base}&Page=0",
+            "end": (page + 1) * size - 1,
             "previous_page_uri": None,
             "incoming_phone_numbers": records,
             "uri": uri,
             "page_size": size,
-            "start": 0,
-            "next_page_uri": None,
-            "page": 0,
+            "start": page * size,
+            "next_page_uri": following,
+            "page": page,
         }
     ).encode()
 
@@ -184,6 +204,13 @@ class Payloads:
         self.available = available(rng, SEARCH_SIZE)
         self.search = search_page(self.available)
         self.pages = [owned_page(rng, PAGE_SIZE) for _ in range(pages)]
+        # Every number, sid and date of the large account distinct: no cache can answer for the code.
+        taken: set[str] = set()
+        large = f"/2010-04-01/Accounts/{LARGE_ACCOUNT_SID}"
+        self.large_pages = [
+            owned_page(rng, PAGE_SIZE, account=large, page=page, pages=LARGE_PAGES, taken=taken)
+            for page in range(LARGE_PAGES)
+        ]
         # A purchase answers with the number that was asked for; the rest is one fixed record.
         template = owned(rng, "+18089255327")
         template["phone_number"] = template["friendly_name"] = "{number}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .clients import CLIENTS, ROWS
+from .clients import CLIENTS, LARGE_LISTING, ROWS
 
 MAIN = ["ours-asyncio", "ours-trio", "twilio-async", "twilio-sync"]
 OURS = ["ours-asyncio", "ours-trio"]
@@ -55,8 +55,30 @@ def _limit(row: str, requests: float, latency: dict[str, float]) -> float:
         # One POST; anything more is the look-up GET our adapter makes before buying.
         total = latency["purchase"] + max(0.0, requests - 1) * latency["lookup"]
     else:
-        total = latency[row] * requests
+        # Every page of a listing is as large as the one-page row's.
+        total = latency["list" if row.startswith("list") else row] * requests
     return total / concurrency
+
+
+def _large_listing(results: dict[str, dict[str, Any]], present: list[str]) -> list[str]:
+    """CPU per number over the whole large account, and how much the process's peak memory grew."""
+    row = "list-100k"
+    reference = _cell(results, REFERENCE, row)
+    lines = []
+    for client in present:
+        cpu = _cell(results, client, row)
+        if cpu is None:
+            continue
+        ratio = "–" if not reference or client == REFERENCE else f"{cpu / reference:.2f}×"
+        growth = _cell(results, client, row, "peak_growth_mb")
+        lines.append([_label(client), f"{cpu * 1000 / LARGE_LISTING:.1f}", ratio, f"{growth:.0f}"])
+    return [
+        *_table(["client", "CPU µs per number", "÷ twilio async", "peak memory growth (MB)"], lines),
+        "",
+        "One operation lists the whole account: 100 pages of 1,000 numbers, each page linked to the "
+        "next, every number, sid and date distinct. The goal is at most half of twilio-python "
+        "async's CPU per number (0.50×) with memory flat.",
+    ]
 
 
 def render(results: dict[str, dict[str, Any]], context: dict[str, Any]) -> str:
@@ -113,6 +135,12 @@ def render(results: dict[str, dict[str, Any]], context: dict[str, Any]) -> str:
         "(`http_client=`), i.e. the stack before `numbers_core._transport`. *bare HttpCore*: the "
         "core's `request_json` alone (retry loop, URL policy, JSON), no adapter. *bare httpx*/*bare "
         "aiohttp*: one request and the JSON decoded, nothing else: what the transport alone costs.",
+        "",
+        "## Listing 100,000 numbers",
+        "",
+    ]
+    out += _large_listing(results, present)
+    out += [
         "",
         "## Wall time against the limit",
         "",

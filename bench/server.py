@@ -8,7 +8,8 @@ it gets SIGTERM/SIGINT. Every client gets the same canned bodies:
 - ``POST …/IncomingPhoneNumbers[/<Type>].json``: 201, the number asked for, created now;
 - ``GET  …/IncomingPhoneNumbers[/<Type>].json``: a page of 1,000 owned numbers (eight
   distinct pages in turn), or
-  with ``PhoneNumber=…`` (a look-up before buying) an empty page.
+  with ``PhoneNumber=…`` (a look-up before buying) an empty page; for the large account,
+  ``Page=<n>`` of 100 pages of 1,000 numbers, each linked to the next, every number distinct.
 
 Requests without an Authorization header get Twilio's 401, so every client
 pays for its authentication as it would against the real API. ``GET
@@ -29,7 +30,7 @@ from urllib.parse import parse_qs
 
 from aiohttp import web
 
-from .payloads import Payloads
+from .payloads import LARGE_ACCOUNT_SID, Payloads
 
 # The headers Twilio sends on every response, so that clients parse a realistic header block.
 _HEADERS = {
@@ -85,6 +86,11 @@ def make_handler(payloads: Payloads):  # type: ignore[no-untyped-def]
                 # Looking a number up (PhoneNumber=…) finds nothing: every number is for sale.
                 if "PhoneNumber" in request.query:
                     return web.Response(body=payloads.empty_page, headers=_HEADERS)
+                if LARGE_ACCOUNT_SID in path:
+                    page = int(request.query.get("Page", "0"))
+                    if 0 <= page < len(payloads.large_pages):
+                        return web.Response(body=payloads.large_pages[page], headers=_HEADERS)
+                    return _not_found(path)
                 nonlocal listed
                 listed += 1
                 return web.Response(body=payloads.pages[listed % len(payloads.pages)], headers=_HEADERS)
