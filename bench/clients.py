@@ -65,19 +65,11 @@ class Ours:
 
             client = httpx.AsyncClient()
         self._user_client = client
-        self.carrier = nc.connect(
-            "twilio",
-            account_sid=ACCOUNT_SID,
-            auth_token=AUTH_TOKEN,
-            base_url=self.base_url,
-            http_client=client,
-        )
-        self.large = nc.connect(
-            "twilio",
-            account_sid=LARGE_ACCOUNT_SID,
-            auth_token=AUTH_TOKEN,
-            base_url=self.base_url,
-            http_client=client,
+        self.carrier, self.large = (
+            nc.connect(
+                "twilio", account_sid=sid, auth_token=AUTH_TOKEN, base_url=self.base_url, http_client=client
+            )
+            for sid in (ACCOUNT_SID, LARGE_ACCOUNT_SID)
         )
         return self
 
