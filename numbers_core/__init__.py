@@ -15,6 +15,7 @@ import typing as _typing
 from ._kinds import AddressRequirement, NumberStatus, NumberType
 from .errors import (
     AuthenticationError,
+    Charge,
     ConfigurationError,
     ConflictError,
     InvalidInputError,
@@ -108,6 +109,7 @@ __all__ = [
     "AvailableNumber",
     "Callback",
     "Capabilities",
+    "Charge",
     "ConfigurationError",
     "ConflictError",
     "Feature",

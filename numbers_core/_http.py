@@ -28,6 +28,7 @@ import anyio
 import httpx
 import pydantic_core
 import tenacity
+from httpx._client import UseClientDefault  # the type of httpx.USE_CLIENT_DEFAULT
 
 from ._paging import PageFetcher, Pager
 from ._phone import parse_e164
@@ -288,6 +289,8 @@ class _Call:
     params: Mapping[str, Any] | None
     data: Mapping[str, Any] | None
     json: Any
+    #: whether the core's auth signs it (not the request that logs in)
+    authenticate: bool
     #: when the whole call must be over (anyio.current_time()); no try or wait goes past it
     end: float
 
@@ -424,6 +427,7 @@ class HttpCore:
         params: Mapping[str, Any] | None = None,
         data: Mapping[str, Any] | None = None,
         json: Any = None,
+        authenticate: bool = True,
     ) -> httpx.Response:
         """Send one logical request, retrying as its idempotency allows.
 
@@ -431,10 +435,13 @@ class HttpCore:
         IDEMPOTENT requests are sent again after connection failures, timeouts,
         429 and 5xx; an UNSAFE one only after failures that prove it never
         reached the carrier (connect errors, pool timeouts, 429), and any other
-        failure raises :class:`OutcomeUnknownError`.
+        failure raises :class:`OutcomeUnknownError`. ``authenticate=False``
+        sends it without the core's auth: the request that logs in.
         """
         end = anyio.current_time() + self.retry.deadline
-        call = _Call(method, self.url(path), idempotency, operation, number, params, data, json, end)
+        call = _Call(
+            method, self.url(path), idempotency, operation, number, params, data, json, authenticate, end
+        )
         try:
             # Most requests succeed at once and skip tenacity's loop, which costs about 45 µs (a
             # tenth of a request). A first failure is replayed as the loop's first attempt, so the
@@ -516,9 +523,7 @@ class HttpCore:
         response: httpx.Response | None = None
         with deadline:
             try:
-                response = await client.send(
-                    request, auth=self._auth if self._auth is not None else httpx.USE_CLIENT_DEFAULT
-                )
+                response = await client.send(request, auth=self._auth_for(call))
             except httpx.TransportError as exc:
                 self._scrub(exc)  # it is chained to what we raise, so a traceback shows it
                 self._log_exchange(request, started, type(exc).__name__)
@@ -559,6 +564,11 @@ class HttpCore:
         if response.is_success:
             return response
         return self._refuse(call, response)
+
+    def _auth_for(self, call: _Call) -> httpx.Auth | UseClientDefault | None:
+        if not call.authenticate:
+            return None  # not even a user-supplied client's own auth: this request logs in
+        return self._auth if self._auth is not None else httpx.USE_CLIENT_DEFAULT
 
     def _refuse(self, call: _Call, response: httpx.Response) -> httpx.Response:
         """Raise what a non-2xx response means: the error, or _Retry when it may be retried."""

@@ -7,9 +7,19 @@ from typing import Any, NamedTuple
 
 import phonenumbers
 
+from ._kinds import NumberType
 from .errors import InvalidInputError
 
-__all__ = ["KEYPAD", "carrier_e164", "keypad_digits", "national_digits", "parse_e164", "region_of"]
+__all__ = [
+    "KEYPAD",
+    "carrier_e164",
+    "keypad_digits",
+    "may_be_type",
+    "national_digits",
+    "parse_e164",
+    "plan_type",
+    "region_of",
+]
 
 KEYPAD = {
     letter: digit
@@ -222,3 +232,36 @@ def region_of(e164: str) -> str | None:
 def keypad_digits(pattern: str) -> str:
     """Map letters to keypad digits (``WOLF`` → ``9653``), keeping ``*``."""
     return "".join(KEYPAD.get(ch, ch) for ch in pattern.upper())
+
+
+# What a number can be, by its numbering plan: for carriers that do not say a number's type.
+_PLAN_TYPES: dict[int, frozenset[NumberType]] = {
+    phonenumbers.PhoneNumberType.FIXED_LINE: frozenset({NumberType.LOCAL}),
+    phonenumbers.PhoneNumberType.MOBILE: frozenset({NumberType.MOBILE}),
+    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE: frozenset({NumberType.LOCAL, NumberType.MOBILE}),
+    phonenumbers.PhoneNumberType.TOLL_FREE: frozenset({NumberType.TOLL_FREE}),
+    phonenumbers.PhoneNumberType.PREMIUM_RATE: frozenset({NumberType.PREMIUM_RATE}),
+    phonenumbers.PhoneNumberType.SHARED_COST: frozenset({NumberType.SHARED_COST}),
+    phonenumbers.PhoneNumberType.VOIP: frozenset({NumberType.VOIP}),
+    phonenumbers.PhoneNumberType.PERSONAL_NUMBER: frozenset({NumberType.PERSONAL}),
+    phonenumbers.PhoneNumberType.UAN: frozenset({NumberType.NATIONAL}),
+}
+
+
+def _plan_types(e164: str) -> frozenset[NumberType] | None:
+    return _PLAN_TYPES.get(phonenumbers.number_type(phonenumbers.parse(e164)))
+
+
+def may_be_type(e164: str, wanted: NumberType) -> bool:
+    """Whether the numbering plan allows ``e164`` to be a number of type ``wanted``.
+
+    A number the plan does not know (a new range) may be anything: the carrier
+    sold it, the metadata has not caught up.
+    """
+    return wanted in (_plan_types(e164) or {wanted})
+
+
+def plan_type(e164: str) -> NumberType:
+    """The type the numbering plan gives ``e164``; UNKNOWN where it allows several or none."""
+    types = _plan_types(e164)
+    return next(iter(types)) if types is not None and len(types) == 1 else NumberType.UNKNOWN

@@ -23,7 +23,7 @@ from ._http import (
 )
 from ._models import build
 from ._paging import PageFetcher, Pager
-from ._phone import carrier_e164, keypad_digits, parse_e164, region_of
+from ._phone import carrier_e164, keypad_digits, may_be_type, parse_e164, plan_type, region_of
 from ._provider import Provider
 from ._registry import ENTRY_POINT_GROUP
 from ._settings import ProviderSettings
@@ -50,9 +50,11 @@ __all__ = [
     "error_for_status",
     "excerpt",
     "keypad_digits",
+    "may_be_type",
     "parse_e164",
     "path_segment",
     "phone_segment",
+    "plan_type",
     "region_of",
     "retry_after_seconds",
     "search_feature",

@@ -18,7 +18,7 @@ or ``pydantic`` exception. The tree::
         ├── PermissionDeniedError
         ├── NotFoundError          not owned / does not exist
         ├── NumberUnavailableError the number can no longer be bought
-        ├── PaymentRequiredError   insufficient funds, charges to accept
+        ├── PaymentRequiredError   insufficient funds, charges to accept (.charges, .total)
         ├── ConflictError
         ├── RateLimitError         (.retry_after: seconds or None)
         └── ProviderUnavailableError  5xx
@@ -31,10 +31,13 @@ from response bodies, never from request headers or settings.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 __all__ = [
     "AuthenticationError",
+    "Charge",
     "ConfigurationError",
     "ConflictError",
     "InvalidInputError",
@@ -214,8 +217,44 @@ class NumberUnavailableError(ProviderError):
     """The number can no longer be bought."""
 
 
+@dataclass(frozen=True, slots=True)
+class Charge:
+    """One line of a carrier's quote: what it would charge for, how many, at what rate.
+
+    Amounts are in the account's currency, which the carrier does not always
+    name (``currency`` is then None).
+    """
+
+    category: str
+    item: str
+    quantity: Decimal | None = None
+    rate: Decimal | None = None
+    currency: str | None = None
+
+
 class PaymentRequiredError(ProviderError):
-    """Insufficient funds, or charges to accept first."""
+    """Insufficient funds, or charges to accept first.
+
+    Where the carrier quoted what the request would cost, ``charges`` holds its
+    lines and ``total`` the sum it named; nothing was bought or changed.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        status_code: int | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+        charges: tuple[Charge, ...] = (),
+        total: Decimal | None = None,
+    ) -> None:
+        super().__init__(
+            message, provider=provider, status_code=status_code, code=code, request_id=request_id
+        )
+        self.charges = charges
+        self.total = total
 
 
 class ConflictError(ProviderError):

@@ -13,7 +13,6 @@ from typing import Any, ClassVar, Protocol, TypeVar
 
 import anyio
 import httpx
-import phonenumbers
 from numbers_core import ActiveNumber, AvailableNumber, NumberConfig, NumberType, SearchQuery
 from numbers_core.adapter import (
     Feature,
@@ -21,6 +20,7 @@ from numbers_core.adapter import (
     Provider,
     ProviderSettings,
     error_for_status,
+    may_be_type,
     path_segment,
     retry_after_seconds,
 )
@@ -66,20 +66,6 @@ _SID_CACHE_SIZE = 10_000
 # The request ids of both carriers' answers, in the order they are looked for.
 _REQUEST_ID_HEADERS = ("Twilio-Request-Id", "X-Request-Id", "X-Signalwire-Request-Id", "Request-Id")
 
-# What a number of unknown type can be, by its numbering plan (for list(number_type=…)).
-_PLAN_TYPES: dict[int, frozenset[NumberType]] = {
-    phonenumbers.PhoneNumberType.FIXED_LINE: frozenset({NumberType.LOCAL}),
-    phonenumbers.PhoneNumberType.MOBILE: frozenset({NumberType.MOBILE}),
-    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE: frozenset({NumberType.LOCAL, NumberType.MOBILE}),
-    phonenumbers.PhoneNumberType.TOLL_FREE: frozenset({NumberType.TOLL_FREE}),
-    phonenumbers.PhoneNumberType.PREMIUM_RATE: frozenset({NumberType.PREMIUM_RATE}),
-    phonenumbers.PhoneNumberType.SHARED_COST: frozenset({NumberType.SHARED_COST}),
-    phonenumbers.PhoneNumberType.VOIP: frozenset({NumberType.VOIP}),
-    phonenumbers.PhoneNumberType.PERSONAL_NUMBER: frozenset({NumberType.PERSONAL}),
-    phonenumbers.PhoneNumberType.UAN: frozenset({NumberType.NATIONAL}),
-}
-
-
 class _Settings(Protocol):
     @property
     def account(self) -> str: ...
@@ -109,8 +95,7 @@ def _sent(started: float, response: httpx.Response | None) -> datetime:
 def _may_be(number: ActiveNumber, wanted: NumberType) -> bool:
     if number.number_type is not NumberType.UNKNOWN:
         return number.number_type is wanted
-    plan = phonenumbers.number_type(phonenumbers.parse(number.phone_number))
-    return wanted in _PLAN_TYPES.get(plan, frozenset({wanted}))
+    return may_be_type(number.phone_number, wanted)
 
 
 class _CompatProvider(Provider):
