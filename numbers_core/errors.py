@@ -18,7 +18,7 @@ or ``pydantic`` exception. The tree::
         ├── PermissionDeniedError
         ├── NotFoundError          not owned / does not exist
         ├── NumberUnavailableError the number can no longer be bought
-        ├── PaymentRequiredError   insufficient funds, charges to accept (.charges, .total)
+        ├── PaymentRequiredError   insufficient funds, charges to accept
         ├── ConflictError
         ├── RateLimitError         (.retry_after: seconds or None)
         └── ProviderUnavailableError  5xx
