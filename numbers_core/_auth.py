@@ -153,9 +153,7 @@ class TokenAuth(httpx.Auth):
         raise RuntimeError("TokenAuth fetches tokens asynchronously: use an httpx.AsyncClient")
         yield request  # pragma: no cover - makes this a generator, as httpx expects
 
-    async def async_auth_flow(
-        self, request: httpx.Request
-    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
         value = await self.token()
         self._sign(request, value)
         response = yield request

@@ -331,7 +331,8 @@ class HttpCore:
         self._exchange_deadline = max(steps) if steps else None
         self.retry = retry or RetryPolicy()
         self._transport = transport
-        self._secret_forms = secret_forms(secrets)
+        self._static_secrets = tuple(secrets)
+        self._secret_forms = secret_forms(self._static_secrets)
         if self._secret_forms:
             _SCRUBBER.watch(self)
         self._owns_client = http_client is None
@@ -683,6 +684,11 @@ class HttpCore:
             self.redact(str(failure)),
             wait,
         )
+
+    def set_session_secret(self, value: str) -> None:
+        """Redact ``value`` too from now on (a session token), in place of the previous one."""
+        self._secret_forms = secret_forms((*self._static_secrets, value))
+        _SCRUBBER.watch(self)
 
     def redact(self, text: str) -> str:
         """``text`` without this core's secrets: for anything built from an answer or a request."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from types import TracebackType
 from typing import Generic, Self, TypeVar
 
@@ -28,7 +28,9 @@ class Pager(Generic[T]):
     The first call of ``fetch`` gets ``None``. A carrier that hands out the
     same cursor twice would make us loop forever, so that is a ProtocolError;
     it names the page, never the cursor, which may carry a credential.
-    ``keep`` drops items client-side (filters the carrier cannot apply).
+    ``keep`` drops items client-side (filters the carrier cannot apply);
+    ``unique`` gives each item's identity, for carriers that repeat items on
+    several pages: an item already handed out is dropped.
     """
 
     def __init__(
@@ -37,10 +39,13 @@ class Pager(Generic[T]):
         *,
         provider: str,
         keep: Callable[[T], bool] | None = None,
+        unique: Callable[[T], Hashable] | None = None,
     ) -> None:
         self._fetch = fetch
         self._provider = provider
         self._keep = keep
+        self._unique = unique
+        self._handed_out: set[Hashable] = set()
         self._buffer: deque[T] = deque()
         self._cursor: str | None = None
         self._seen: set[str] = set()
@@ -72,6 +77,8 @@ class Pager(Generic[T]):
         except BaseException:
             self._done = True
             raise
+        if self._unique is not None:
+            items = self._first_sightings(items, self._unique)
         self._buffer.extend(items if self._keep is None else filter(self._keep, items))
         if cursor:
             if cursor in self._seen:
@@ -85,6 +92,15 @@ class Pager(Generic[T]):
         else:
             self._done = True
         self._cursor = cursor
+
+    def _first_sightings(self, items: list[T], identity: Callable[[T], Hashable]) -> list[T]:
+        fresh = []
+        for item in items:
+            key = identity(item)
+            if key not in self._handed_out:
+                self._handed_out.add(key)
+                fresh.append(item)
+        return fresh
 
     async def aclose(self) -> None:
         """Stop: no further page is fetched. Nothing is held open between pages."""

@@ -12,10 +12,11 @@ import builtins
 import contextlib
 import logging
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
+import anyio
 import phonenumbers
 import pydantic
 
@@ -28,7 +29,9 @@ from .errors import (
     InvalidInputError,
     NumbersError,
     NumberUnavailableError,
+    OutcomeUnknownError,
     ProtocolError,
+    ProviderUnavailableError,
     TransportError,
     UnsupportedError,
 )
@@ -43,6 +46,10 @@ if TYPE_CHECKING:
 __all__ = ["Provider"]
 
 log = logging.getLogger("numbers_core")
+
+# The wait between looks at a number a carrier may not show yet; a module attribute so that
+# tests can skip the waits.
+_sleep = anyio.sleep
 
 # Filters the base class can check on a returned AvailableNumber; a provider
 # that accepts one of these but ignores it lists it in ``client_side_filters``.
@@ -99,6 +106,8 @@ class Provider(abc.ABC):
     features: frozenset[Feature] = frozenset()
     client_side_filters: frozenset[str] = frozenset()
     native_list_filters: frozenset[str] = frozenset()
+    #: whether the carrier may list a number on more than one page (the listing then drops repeats)
+    list_repeats: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -275,7 +284,10 @@ class Provider(abc.ABC):
                 return await self._list_page(native, cursor)
 
         return Pager(
-            fetch, provider=self.name, keep=(lambda number: _listed(number, clean)) if clean else None
+            fetch,
+            provider=self.name,
+            keep=(lambda number: _listed(number, clean)) if clean else None,
+            unique=_phone_number if self.list_repeats else None,
         )
 
     async def transfer(self, number: Any, to_account: str, /) -> ActiveNumber:
@@ -373,6 +385,55 @@ class Provider(abc.ABC):
             message = f"{self.name}: {operation} of {e164} was answered with {answer.phone_number}"
         raise ProtocolError(message, provider=self.name, numbers=(e164, answer.phone_number))
 
+    async def _reconcile_purchase(
+        self,
+        e164: str,
+        unknown: OutcomeUnknownError,
+        lookup: Callable[[], Awaitable[ActiveNumber | None]],
+        *,
+        delays: tuple[float, ...] = (),
+    ) -> ActiveNumber:
+        """After a purchase whose answer was lost or unreadable: the number, if the account has it.
+
+        ``lookup`` finds the account's number ``e164`` (None when it does not
+        have it); it is tried at once and again after each of ``delays``, for
+        carriers that take a moment to show a number just bought. Not finding
+        it means the purchase did not happen: the original failure is raised
+        (a ``ProviderUnavailableError`` or a retryable ``TransportError``) with
+        a note that buying again is safe. A look-up that fails, and a 2xx
+        answer that could not be read (the carrier said yes, so not seeing the
+        number proves nothing), leave the outcome unknown: ``unknown`` is raised.
+        """
+        cause = unknown.__cause__
+        for delay in (0.0, *delays):
+            if delay:
+                await _sleep(delay)
+            try:
+                found = await lookup()
+            except NumbersError as exc:
+                log.warning(
+                    "%s: could not check whether %s was bought (%s)", self.name, e164, type(exc).__name__
+                )
+                raise unknown from exc
+            if found is not None:
+                log.info("%s: the purchase of %s went through; its answer was lost", self.name, e164)
+                return found
+        if isinstance(cause, ProtocolError):
+            raise unknown
+        note = f"{e164} is not on the account, so the purchase did not take effect; buying again is safe"
+        if isinstance(cause, ProviderUnavailableError):
+            raise ProviderUnavailableError(
+                f"{cause.message}; {note}",
+                provider=self.name,
+                status_code=cause.status_code,
+                code=cause.code,
+                request_id=cause.request_id,
+            ) from unknown
+        raise TransportError(
+            f"{self.name}: purchase: {type(cause).__name__ if cause else 'no answer'}; {note}",
+            provider=self.name,
+        ) from unknown
+
     @contextlib.contextmanager
     def _guard(self, operation: str) -> Iterator[None]:
         """Turn anything foreign an adapter lets through into the error tree."""
@@ -414,6 +475,10 @@ def _list_filter(model: type[SearchQuery | NumberConfig], name: str, value: Any)
     except InvalidInputError as exc:
         problem = exc.message.split(": ", 2)[-1]
         raise InvalidInputError(f"list filter {name}: {problem}", field=name) from None
+
+
+def _phone_number(number: ActiveNumber) -> str:
+    return number.phone_number
 
 
 def _short(exc: Exception) -> str:

@@ -8,6 +8,7 @@ Subclass :class:`Provider`, give it a :class:`ProviderSettings` subclass as
 
 from __future__ import annotations
 
+from ._auth import Token, TokenAuth, jwt_expiry
 from ._features import ALL_CONFIG_FEATURES, Feature, config_features, search_feature, type_feature
 from ._http import (
     DEFAULT_LIMITS,
@@ -43,12 +44,15 @@ __all__ = [
     "Provider",
     "ProviderSettings",
     "RetryPolicy",
+    "Token",
+    "TokenAuth",
     "build",
     "carrier_e164",
     "check_url_policy",
     "config_features",
     "error_for_status",
     "excerpt",
+    "jwt_expiry",
     "keypad_digits",
     "may_be_type",
     "parse_e164",

@@ -6,9 +6,9 @@ import base64
 import json
 
 import anyio
+import anyio.lowlevel
 import httpx
 import pytest
-
 from numbers_core import _auth
 from numbers_core._auth import Token, TokenAuth, jwt_expiry
 from numbers_core.errors import AuthenticationError
@@ -44,7 +44,7 @@ class Issuer:
     async def __call__(self) -> Token:
         if self.gate is not None:
             await self.gate.wait()
-        await anyio.sleep(0)  # let every waiting request pile up behind this flight
+        await anyio.lowlevel.checkpoint()  # let every waiting request pile up behind this flight
         value = f"token-{len(self.issued) + 1}"
         self.issued.append(value)
         expires = None if self.lifetime is None else self.clock[0] + self.lifetime
@@ -170,7 +170,7 @@ async def test_a_failed_login_fails_the_requests_that_waited_for_it_without_more
     async def refuse() -> Token:
         nonlocal attempts
         attempts += 1
-        await anyio.sleep(0)
+        await anyio.lowlevel.checkpoint()
         raise AuthenticationError("invalid credentials", provider="carrier", status_code=401)
 
     http, seen = client(TokenAuth(refuse, header="X-Auth-Token", prefix=""))
@@ -207,7 +207,7 @@ async def test_a_cancelled_login_lets_the_next_request_log_in(clock: list[float]
     assert auth.fetches == 2
 
 
-async def test_a_sync_client_is_refused() -> None:
+def test_a_sync_client_is_refused() -> None:
     auth = TokenAuth(Issuer([NOW]), header="X-Auth-Token", prefix="")
     with (
         httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(200)), auth=auth) as sync,

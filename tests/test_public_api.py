@@ -91,6 +91,7 @@ def test_errors_module_and_top_level_agree() -> None:
     for name in error_names:
         assert getattr(numbers_core, name) is getattr(errors, name)
         assert name in numbers_core.__all__
+
     def exceptions(module: object, names: list[str]) -> set[str]:
         return {
             name

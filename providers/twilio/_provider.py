@@ -33,8 +33,6 @@ from numbers_core.errors import (
     OutcomeUnknownError,
     ProtocolError,
     ProviderError,
-    ProviderUnavailableError,
-    TransportError,
 )
 
 from . import _codec as codec
@@ -65,6 +63,7 @@ _FRESH_SECONDS = 120.0
 _SID_CACHE_SIZE = 10_000
 # The request ids of both carriers' answers, in the order they are looked for.
 _REQUEST_ID_HEADERS = ("Twilio-Request-Id", "X-Request-Id", "X-Signalwire-Request-Id", "Request-Id")
+
 
 class _Settings(Protocol):
     @property
@@ -367,50 +366,18 @@ class _CompatProvider(Provider):
         )
 
     async def _reconcile(self, e164: str, unknown: OutcomeUnknownError, sent: datetime) -> ActiveNumber:
-        """After a lost purchase answer: the number if the account has it now, else the cause.
+        """After a lost purchase answer: the number if the account has it now (see the base class).
 
         The carrier may take a moment to list a number just bought, so it is
-        looked for a few times. Not finding it means the purchase did not
-        happen: the original failure is raised (a ``ProviderUnavailableError``
-        or a retryable ``TransportError``), and buying again is safe (had it
-        gone through after all, the new purchase is refused as a number owned
-        already). Finding it created before the purchase was ``sent`` means the
-        account owned it all along (``ConflictError``). A failed look-up, and
-        a 2xx answer that could not be read (the carrier said yes), leave the
-        outcome unknown when the number is not seen.
+        looked for a few times. Finding it created before the purchase was
+        ``sent`` means the account owned it all along (``ConflictError``).
         """
-        cause = unknown.__cause__
-        for delay in (0.0, *self.settle_delays):
-            if delay:
-                await _sleep(delay)
-            try:
-                found = await self._lookup(e164, "purchase")
-            except NumbersError as exc:
-                log.warning(
-                    "%s: could not check whether %s was bought (%s)", self.name, e164, type(exc).__name__
-                )
-                raise unknown from exc
-            if found is not None:
-                self._check_new(found, sent, None)
-                log.info("%s: the purchase of %s went through; its answer was lost", self.name, e164)
-                self._just_bought(found.id)
-                return found
-        if isinstance(cause, ProtocolError):
-            # The carrier answered 2xx, so not seeing the number yet proves nothing.
-            raise unknown
-        note = f"{e164} is not on the account, so the purchase did not take effect; buying again is safe"
-        if isinstance(cause, ProviderUnavailableError):
-            raise ProviderUnavailableError(
-                f"{cause.message}; {note}",
-                provider=self.name,
-                status_code=cause.status_code,
-                code=cause.code,
-                request_id=cause.request_id,
-            ) from unknown
-        raise TransportError(
-            f"{self.name}: purchase: {type(cause).__name__ if cause else 'no answer'}; {note}",
-            provider=self.name,
-        ) from unknown
+        found = await self._reconcile_purchase(
+            e164, unknown, lambda: self._lookup(e164, "purchase"), delays=self.settle_delays
+        )
+        self._check_new(found, sent, None)
+        self._just_bought(found.id)
+        return found
 
     async def _fetch(self, sid: str, e164: str, operation: str) -> ActiveNumber:
         response = await self._api.request(

@@ -54,6 +54,7 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
     monkeypatch.setattr("providers.twilio._provider._sleep", sleep)
     monkeypatch.setattr("numbers_core._http._sleep", sleep)
+    monkeypatch.setattr("numbers_core._provider._sleep", sleep)
     return waited
 
 

@@ -1,0 +1,439 @@
+"""Kazoo Crossbar v2's phone-number documents, read and written.
+
+Reading checks the shape of every answer and raises :class:`Malformed`
+(which the provider turns into a ProtocolError) rather than trusting it;
+writing builds the ``data`` of request envelopes from neutral models.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from numbers_core import ActiveNumber, AvailableNumber, Geography, NumberConfig, NumberStatus, NumberType
+from numbers_core.adapter import carrier_e164, plan_type, region_of
+from numbers_core.errors import Charge
+from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+
+__all__ = [
+    "BUYABLE",
+    "EXTRA_KEY",
+    "FEATURE_BLOCKS",
+    "FRIENDLY_NAME_KEY",
+    "BadConfig",
+    "Failure",
+    "Malformed",
+    "charges",
+    "collection",
+    "config_data",
+    "data_of",
+    "error_details",
+    "failure",
+    "gregorian",
+    "listing",
+    "number",
+    "search_results",
+]
+
+#: the key of ``NumberConfig.extra`` that holds Kazoo's own feature blocks
+EXTRA_KEY = "kazoo"
+#: the public key of the number document that holds the neutral friendly_name
+FRIENDLY_NAME_KEY = "friendly_name"
+#: the search states a number can be activated from
+BUYABLE = frozenset({"discovery", "available"})
+
+# Gregorian seconds (since 0001-01-01, Erlang's calendar) at the Unix epoch.
+_GREGORIAN_UNIX = 62_167_219_200
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+_STATUS = {
+    "in_service": NumberStatus.ACTIVE,
+    "reserved": NumberStatus.RESERVED,
+    "port_in": NumberStatus.PENDING,
+    "port_out": NumberStatus.RELEASING,
+    "released": NumberStatus.RELEASED,
+    "aging": NumberStatus.RELEASED,
+    "deleted": NumberStatus.RELEASED,
+}
+
+
+class Malformed(ValueError):
+    """An answer that does not have the shape of Crossbar v2."""
+
+
+def _object(value: object, what: str) -> dict[str, Any]:
+    if type(value) is not dict:
+        raise Malformed(f"{what}: expected an object, got {_kind(value)}")
+    return value
+
+
+def _kind(value: object) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _text(value: object, what: str) -> str | None:
+    if value is None or type(value) is str:
+        return value or None
+    raise Malformed(f"{what}: expected a string, got {_kind(value)}")
+
+
+def _e164(value: object, what: str) -> str:
+    try:
+        return carrier_e164(value)
+    except ValueError:
+        shown = repr(value)[:40] if isinstance(value, str) else _kind(value)
+        raise Malformed(f"{what}: {shown} is not a phone number") from None
+
+
+def gregorian(value: object, what: str) -> datetime | None:
+    """Gregorian seconds (Kazoo's timestamps) as an aware datetime; None when absent."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Malformed(f"{what}: expected Gregorian seconds, got {_kind(value)}")
+    try:
+        return _EPOCH + timedelta(seconds=value - _GREGORIAN_UNIX)
+    except OverflowError:
+        raise Malformed(f"{what}: {value} is not a usable time") from None
+
+
+def data_of(body: object, what: str) -> Any:
+    """The ``data`` of a response envelope."""
+    envelope = _object(body, what)
+    if "data" not in envelope:
+        raise Malformed(f"{what}: the envelope has no data")
+    return envelope["data"]
+
+
+# -- search ------------------------------------------------------------------------------------
+
+
+def search_results(body: object, *, provider: str, number_type: NumberType) -> list[AvailableNumber]:
+    """The buyable numbers of a search answer (``[{number, state}]``), in Kazoo's order.
+
+    Kazoo says nothing but the number and its state: geography and
+    capabilities stay unknown, except for the country, which the number
+    itself tells.
+    """
+    data = data_of(body, "search")
+    if type(data) is not list:
+        raise Malformed(f"search: expected a list of numbers, got {_kind(data)}")
+    found = []
+    for index, item in enumerate(data):
+        entry = _object(item, f"search[{index}]")
+        state = _text(entry.get("state"), f"search[{index}].state")
+        if state is not None and state not in BUYABLE:
+            continue  # known to Kazoo but not for sale (reserved, in service elsewhere)
+        e164 = _e164(entry.get("number"), f"search[{index}].number")
+        stated = plan_type(e164)
+        found.append(
+            AvailableNumber(
+                phone_number=e164,
+                provider=provider,
+                number_type=stated if stated is not NumberType.UNKNOWN else number_type,
+                geography=Geography(iso_country=region_of(e164)),
+                raw=entry,
+            )
+        )
+    return found
+
+
+# -- owned numbers -----------------------------------------------------------------------------
+
+
+def _status(state: str | None) -> NumberStatus:
+    return _STATUS.get(state or "", NumberStatus.UNKNOWN)
+
+
+def _features(value: object, what: str) -> list[str]:
+    if value is None:
+        return []
+    if type(value) is not list or not all(type(item) is str for item in value):
+        raise Malformed(f"{what}: expected a list of feature names")
+    return value
+
+
+def number(body: object, *, provider: str, account_id: str) -> ActiveNumber:
+    """An owned number from its document (GET, PATCH, activate)."""
+    doc = _object(data_of(body, "number"), "number")
+    e164 = _e164(doc.get("id"), "number.id")
+    meta = doc.get("_read_only")
+    meta = {} if meta is None else _object(meta, "number._read_only")
+    _features(doc.get("features"), "number.features")
+    friendly = _text(doc.get(FRIENDLY_NAME_KEY), f"number.{FRIENDLY_NAME_KEY}")
+    blocks = {key: doc[key] for key in FEATURE_BLOCKS if key in doc}
+    return ActiveNumber(
+        phone_number=e164,
+        id=e164,
+        provider=provider,
+        account_id=account_id,
+        number_type=plan_type(e164),
+        friendly_name=friendly,
+        geography=Geography(iso_country=region_of(e164)),
+        config=NumberConfig(friendly_name=friendly, extra={EXTRA_KEY: blocks} if blocks else {}),
+        status=_status(_text(doc.get("state") or meta.get("state"), "number.state")),
+        created_at=gregorian(meta.get("created"), "number._read_only.created"),
+        updated_at=gregorian(meta.get("modified"), "number._read_only.modified"),
+        raw=doc,
+    )
+
+
+def listing(body: object, *, provider: str, account_id: str) -> tuple[list[ActiveNumber], str | None]:
+    """One page of the account's numbers, and the key of the next page (None after the last)."""
+    envelope = _object(body, "list page")
+    data = _object(data_of(envelope, "list page"), "list page data")
+    rows = data.get("numbers")
+    rows = {} if rows is None else _object(rows, "list page numbers")
+    numbers = []
+    for key, row in rows.items():
+        entry = _object(row, f"numbers[{key[:20]!r}]")
+        e164 = _e164(key, "list page number")
+        what = f"numbers[{e164}]"
+        _features(entry.get("features"), f"{what}.features")
+        numbers.append(
+            ActiveNumber(
+                phone_number=e164,
+                id=e164,
+                provider=provider,
+                account_id=_text(entry.get("assigned_to"), f"{what}.assigned_to") or account_id,
+                number_type=plan_type(e164),
+                geography=Geography(iso_country=region_of(e164)),
+                status=_status(_text(entry.get("state"), f"{what}.state")),
+                created_at=gregorian(entry.get("created"), f"{what}.created"),
+                updated_at=gregorian(entry.get("updated"), f"{what}.updated"),
+                raw=entry,
+            )
+        )
+    following = envelope.get("next_start_key")
+    if following is not None and not isinstance(following, str | int):
+        raise Malformed(f"next_start_key: expected an opaque key, got {_kind(following)}")
+    return numbers, None if following in (None, "") else str(following)
+
+
+# -- errors ------------------------------------------------------------------------------------
+
+
+class Failure(BaseModel):
+    """What an error answer says: Kazoo's words, the number manager's code and cause."""
+
+    model_config = ConfigDict(frozen=True)
+
+    #: the envelope's message ("invalid credentials", "bad_identifier", "accept charges", …)
+    message: str | None = None
+    #: the number manager's error ("number_exists", "invalid_state_transition", …)
+    error: str | None = None
+    cause: str | None = None
+    request_id: str | None = None
+    data: Any = None
+
+
+def error_details(body: object) -> Failure:
+    """Read an error envelope leniently: any part may be missing or of another shape."""
+    if type(body) is not dict:
+        return Failure(error=body if type(body) is str and len(body) <= 200 else None)
+    data = body.get("data")
+    inner = data if type(data) is dict else {}
+    message = _short(body.get("message")) or _short(inner.get("message"))
+    error = _short(inner.get("error")) or _short(body.get("message"))
+    if error is not None and error.isdigit():
+        error = None  # the envelope's "error" is the HTTP status as a string
+    return Failure(
+        message=message,
+        error=error,
+        cause=_short(inner.get("cause")) or _validation(inner),
+        request_id=_short(body.get("request_id")),
+        data=data,
+    )
+
+
+def failure(value: object) -> Failure:
+    """One item's error in a collection answer: an object, or a bare string."""
+    if type(value) is str:
+        return Failure(message=_short(value), error=_short(value))
+    if type(value) is not dict:
+        return Failure()
+    return Failure(
+        message=_short(value.get("message")) or _short(value.get("error")),
+        error=_short(value.get("error")),
+        cause=_short(value.get("cause")),
+        data=value,
+    )
+
+
+def _short(value: object) -> str | None:
+    return value[:500] if type(value) is str and value else None
+
+
+def _validation(data: dict[str, Any]) -> str | None:
+    # A schema failure: {"field": {"rule": {"message": "…"}}}.
+    problems = []
+    for field, rules in data.items():
+        if type(rules) is dict:
+            for rule, detail in rules.items():
+                text = detail.get("message") if type(detail) is dict else None
+                problems.append(f"{field}: {text or rule}")
+    return "; ".join(problems)[:500] or None
+
+
+def _decimal(value: object) -> Decimal | None:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return amount if amount.is_finite() else None
+
+
+def charges(data: object) -> tuple[tuple[Charge, ...], Decimal | None]:
+    """The lines and total of a 402 "accept charges" quote.
+
+    ``{"phone_numbers": {"did_us": {"quantity": 1, "rate": 1.0}},
+    "activation_charges": 1.0}``: categories of items, each with a quantity
+    and a rate, and the total activation charge.
+    """
+    if type(data) is not dict:
+        return (), None
+    lines = []
+    for category, items in data.items():
+        if type(items) is not dict:
+            continue
+        for item, quote in items.items():
+            if type(quote) is dict:
+                lines.append(
+                    Charge(
+                        category=str(category),
+                        item=str(item),
+                        quantity=_decimal(quote.get("quantity")),
+                        rate=_decimal(quote.get("rate")),
+                    )
+                )
+    return tuple(lines), _decimal(data.get("activation_charges"))
+
+
+# -- collections ---------------------------------------------------------------------------------
+
+
+def collection(body: object, numbers: list[str]) -> tuple[dict[str, Any], dict[str, Failure]]:
+    """What a collection answer says of each number: its document, or its failure.
+
+    Kazoo answers ``{"success": {n: doc}, "error": {n: err}}``, and a
+    one-number batch may come back in the single-number shape: the document
+    itself (``{"id": n, …}``).
+    """
+    data = _object(data_of(body, "collection"), "collection data")
+    if "success" not in data and "error" not in data:
+        if len(numbers) == 1 and "id" in data:
+            return {numbers[0]: data}, {}
+        raise Malformed("collection: expected success and error maps")
+    succeeded = data.get("success") or {}
+    failed = data.get("error") or {}
+    done = {_e164(key, "collection success"): doc for key, doc in _object(succeeded, "success").items()}
+    errors = {_e164(key, "collection error"): failure(err) for key, err in _object(failed, "error").items()}
+    return done, errors
+
+
+# -- writing -----------------------------------------------------------------------------------
+
+
+class _Block(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Cnam(_Block):
+    display_name: Annotated[str, StringConstraints(min_length=1, max_length=15)] | None = None
+    inbound_lookup: bool | None = None
+
+
+class _E911(_Block):
+    street_address: str
+    locality: str
+    region: Annotated[str, StringConstraints(min_length=2, max_length=2)]
+    postal_code: str
+    extended_address: str | None = None
+    caller_name: Annotated[str, StringConstraints(min_length=3)] | None = None
+    notification_contact_emails: list[str] | None = None
+
+
+class _Prepend(_Block):
+    enabled: bool | None = None
+    name: str | None = None
+    number: str | None = None
+
+
+class _Failover(_Block):
+    e164: str | None = None
+    sip: str | None = None
+
+
+class _Ringback(_Block):
+    early: str | None = None
+    transfer: str | None = None
+
+
+class _Features(_Block):
+    """The feature blocks a user may set, as the number schema describes them."""
+
+    cnam: _Cnam | None = None
+    e911: _E911 | None = None
+    prepend: _Prepend | None = None
+    failover: _Failover | None = None
+    ringback: _Ringback | None = None
+    force_outbound: bool | None = None
+    carrier_name: Annotated[str, StringConstraints(min_length=1, max_length=30)] | None = None
+
+
+#: the number document's keys that NumberConfig.extra["kazoo"] may set
+FEATURE_BLOCKS = tuple(_Features.model_fields)
+
+
+class BadConfig(ValueError):
+    """A NumberConfig that cannot be written as a Kazoo number document; the message says why."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def config_data(config: NumberConfig | None) -> dict[str, Any]:
+    """The public fields to merge into the number document: only those ``config`` sets.
+
+    ``friendly_name`` goes to the :data:`FRIENDLY_NAME_KEY` key (``null``
+    deletes it, as PATCH merges); ``extra["kazoo"]`` holds Kazoo's own feature
+    blocks, checked against the number schema here, before any request.
+    """
+    if config is None:
+        return {}
+    data: dict[str, Any] = {}
+    if "friendly_name" in config.model_fields_set:
+        data[FRIENDLY_NAME_KEY] = config.friendly_name
+    unknown = sorted(set(config.extra) - {EXTRA_KEY})
+    if unknown:
+        raise BadConfig(
+            f"extra: Kazoo settings go under extra[{EXTRA_KEY!r}], not {', '.join(map(repr, unknown))}",
+            field="extra",
+        )
+    blocks = config.extra.get(EXTRA_KEY)
+    if blocks is None:
+        return data
+    if not isinstance(blocks, dict):
+        raise BadConfig(f"extra.{EXTRA_KEY}: expected an object of feature blocks", field="extra")
+    try:
+        checked = _Features.model_validate(blocks)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, error['loc']))}: {error['msg']}" for error in exc.errors(include_url=False)
+        )
+        raise BadConfig(f"extra.{EXTRA_KEY}: {problems}", field="extra") from None
+    # A block given as None deletes it (PATCH merges; null removes a key).
+    for key in blocks:
+        value = getattr(checked, key)
+        data[key] = None if value is None else _wire(value)
+    return data
+
+
+def _wire(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(exclude_unset=True)
+    return value

@@ -1,0 +1,436 @@
+"""Kazoo (2600hz) Crossbar v2 behind the neutral interface."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any, ClassVar, TypeVar
+
+import httpx
+import phonenumbers
+from numbers_core import ActiveNumber, AvailableNumber, NumberConfig, NumberStatus, SearchQuery
+from numbers_core.adapter import (
+    Feature,
+    Idempotency,
+    Provider,
+    ProviderSettings,
+    Token,
+    TokenAuth,
+    error_for_status,
+    jwt_expiry,
+    may_be_type,
+    path_segment,
+)
+from numbers_core.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    NumbersError,
+    NumberUnavailableError,
+    OutcomeUnknownError,
+    PaymentRequiredError,
+    PermissionDeniedError,
+    ProtocolError,
+    ProviderError,
+    UnsupportedError,
+)
+
+from . import _codec as codec
+from ._settings import KazooSettings
+
+__all__ = ["KazooProvider"]
+
+log = logging.getLogger("numbers_core.kazoo")
+
+T = TypeVar("T")
+
+# Kazoo's search answers at most this many numbers at once (number_manager.maximum_search_quantity).
+_SEARCH_MAX = 500
+# Prefixes Kazoo's search takes: 3 to 10 characters, "+" and the calling code included.
+_PREFIX_MAX = 10
+# The states in which a number is the account's.
+_HELD = frozenset({NumberStatus.ACTIVE, NumberStatus.RESERVED, NumberStatus.PENDING, NumberStatus.RELEASING})
+_REQUEST_ID_HEADERS = ("X-Request-ID", "X-Request-Id")
+
+# The number manager's errors (and the envelope's messages), by what they mean for the user.
+_ERRORS: dict[str, type[ProviderError]] = {
+    "invalid credentials": AuthenticationError,
+    "invalid_credentials": AuthenticationError,
+    "forbidden": PermissionDeniedError,
+    "bad_identifier": NotFoundError,
+    "not_found": NotFoundError,
+    "number_exists": ConflictError,
+    "invalid_state_transition": ConflictError,
+    "no_change_required": ConflictError,
+    "number_is_porting": ConflictError,
+}
+
+_FEATURES = frozenset(
+    {
+        Feature.SEARCH,
+        Feature.PURCHASE,
+        Feature.PURCHASE_WITH_CONFIG,
+        Feature.GET,
+        Feature.CONFIGURE,
+        Feature.RELEASE,
+        Feature.LIST,
+        Feature.SEARCH_AREA_CODE,
+        Feature.SEARCH_STARTS_WITH,
+        Feature.SEARCH_CONTAINS,
+        Feature.SEARCH_ENDS_WITH,
+        Feature.NUMBER_TYPE_LOCAL,
+        Feature.NUMBER_TYPE_MOBILE,
+        Feature.NUMBER_TYPE_TOLL_FREE,
+        Feature.CONFIG_FRIENDLY_NAME,
+        Feature.CONFIG_EXTRA,
+    }
+)
+
+
+class KazooProvider(Provider):
+    """Kazoo's Crossbar v2 API (``nc.connect("kazoo", base_url=…, account_id=…, api_key=…)``)."""
+
+    name = "kazoo"
+    settings_model = KazooSettings
+    features = _FEATURES
+    # Kazoo searches by one prefix and says nothing but the number: the rest is checked here.
+    client_side_filters = frozenset({"area_code", "starts_with", "contains", "ends_with"})
+    # Numbers in open port requests are merged into every page of a listing.
+    list_repeats = True
+    #: numbers per list page
+    list_page_size: ClassVar[int] = 500
+    #: how many search answers of 500 are looked through for filters only this side can check
+    search_rounds: ClassVar[int] = 4
+
+    def __init__(self, settings: ProviderSettings, *, http_client: httpx.AsyncClient | None = None) -> None:
+        if not isinstance(settings, KazooSettings):
+            raise ConfigurationError(
+                f"kazoo: expected KazooSettings, got {type(settings).__name__}", setting="settings"
+            )
+        super().__init__(settings, http_client=http_client)
+        self._settings = settings
+        self._auth = TokenAuth(self._login, header="X-Auth-Token", prefix="")
+        self._api = self._make_http(
+            base_url=settings.base_url,
+            error_mapper=self._error,
+            auth=self._auth,
+            secrets=settings.secrets(),
+        )
+        if self._api.base_url.query:
+            raise ConfigurationError("base_url: give the server without a query", setting="base_url")
+        # A proxy may put Crossbar under a path; "/v2" given with the server is taken as meant.
+        root = self._api.base_url.path.rstrip("/").removesuffix("/v2")
+        self._v2 = f"{root}/v2"
+        self._account = settings.account_id
+        self._numbers = f"{self._v2}/accounts/{self._account}/phone_numbers"
+
+    # -- authentication ------------------------------------------------------------------------
+
+    async def _login(self) -> Token:
+        path, data = self._settings.login()
+        response = await self._api.request(
+            "PUT",
+            f"{self._v2}/{path}",
+            json={"data": data},
+            # A login changes nothing: sending it again is harmless.
+            idempotency=Idempotency.IDEMPOTENT,
+            operation="authenticate",
+            authenticate=False,
+        )
+        body = self._api.decode_json(response)
+        token = body.get("auth_token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token.strip():
+            raise ProtocolError(
+                f"{self.name}: authenticate: the answer holds no auth_token",
+                provider=self.name,
+                status_code=response.status_code,
+            )
+        self._api.set_session_secret(token)
+        return Token(token, jwt_expiry(token))
+
+    # -- wire helpers ------------------------------------------------------------------------------
+
+    def _error(self, response: httpx.Response) -> ProviderError:
+        try:
+            body = response.json()
+        except ValueError:  # an HTML error page from a proxy: the status says enough
+            body = None
+        failure = codec.error_details(body)
+        status = response.status_code
+        request_id = failure.request_id or next(
+            (response.headers[name] for name in _REQUEST_ID_HEADERS if name in response.headers), None
+        )
+        code = failure.error or failure.message
+        message = failure.message or response.reason_phrase or f"HTTP {status}"
+        if failure.cause and failure.cause not in message:
+            message = f"{message}: {failure.cause}"
+        if status == 402:
+            return self._charges(message, failure, status, request_id)
+        precise = _ERRORS.get(code or "") if status < 500 and status != 429 else None
+        if precise is not None:
+            return precise(message, provider=self.name, status_code=status, code=code, request_id=request_id)
+        if status == 423:  # the account is disabled or expired
+            return PermissionDeniedError(
+                message, provider=self.name, status_code=status, code=code, request_id=request_id
+            )
+        # 429 comes without Retry-After: the core backs off exponentially.
+        return error_for_status(status, provider=self.name, message=message, code=code, request_id=request_id)
+
+    def _charges(
+        self, message: str, failure: codec.Failure, status: int, request_id: str | None
+    ) -> PaymentRequiredError:
+        lines, total = codec.charges(failure.data)
+        if lines or total is not None:
+            quoted = ", ".join(
+                f"{line.category}/{line.item}: {line.quantity or '?'} at {line.rate or '?'}" for line in lines
+            )
+            message = (
+                f"{message}: Kazoo quotes {total if total is not None else 'a charge'}"
+                f"{f' ({quoted})' if quoted else ''}; nothing was bought. Set accept_charges=True to "
+                "accept charges"
+            )
+        return PaymentRequiredError(
+            message,
+            provider=self.name,
+            status_code=status,
+            code=failure.error or failure.message,
+            request_id=request_id,
+            charges=lines,
+            total=total,
+        )
+
+    def _read(self, response: httpx.Response, parse: Callable[[Any], T], operation: str) -> T:
+        data = self._api.decode_json(response)
+        try:
+            return parse(data)
+        except codec.Malformed as exc:
+            problem = str(exc)
+        # Outside the handler: the parse error quotes the answer, which may echo a credential.
+        body = self._api.redact(response.content.decode("utf-8", errors="replace"))
+        message = self._api.redact(f"{self.name}: {operation}: unexpected answer ({problem})")
+        raise ProtocolError(message, provider=self.name, status_code=response.status_code, body=body)
+
+    def _number_of(self, response: httpx.Response, operation: str) -> ActiveNumber:
+        parse = functools.partial(codec.number, provider=self.name, account_id=self._account)
+        return self._read(response, parse, operation)
+
+    def _one(self, e164: str) -> str:
+        return f"{self._numbers}/{path_segment(e164, field='number')}"
+
+    def _config_data(self, config: NumberConfig | None) -> dict[str, Any]:
+        try:
+            return codec.config_data(config)
+        except codec.BadConfig as exc:
+            raise InvalidInputError(f"config.{exc}", field=f"config.{exc.field}") from None
+
+    def _envelope(self, data: dict[str, Any]) -> dict[str, Any]:
+        body: dict[str, Any] = {"data": data}
+        if self._settings.accept_charges:
+            # Up front: the dry run and its 402 are skipped (and a dry-run collection's unsaved
+            # "success" with them).
+            body["accept_charges"] = True
+        return body
+
+    # -- search --------------------------------------------------------------------------------------
+
+    def _prefix(self, query: SearchQuery) -> str:
+        """Kazoo's ``prefix``: the calling code and the leading national digits the query asks for."""
+        leads = [lead for lead in (query.area_code, query.starts_with) if lead]
+        if not leads:
+            raise UnsupportedError(
+                self.name,
+                Feature.SEARCH,
+                "kazoo searches by the leading digits of numbers: give area_code or starts_with",
+            )
+        lead = max(leads, key=len)
+        if any(not lead.startswith(other) for other in leads):
+            lead = ""  # the two contradict each other: nothing can match (checked below)
+        code = phonenumbers.country_code_for_region(query.country)
+        if not code:
+            raise InvalidInputError(f"country: {query.country!r} has no calling code", field="country")
+        # Longer prefixes are cut to what Kazoo takes; the rest is checked on each result.
+        return f"+{code}{lead}"[:_PREFIX_MAX]
+
+    async def _search(self, query: SearchQuery) -> list[AvailableNumber]:
+        prefix = self._prefix(query)
+        # Only the number comes back: filters on other digits need more answers than the limit.
+        sifted = bool(query.criteria().keys() & {"contains", "ends_with"}) or len(prefix) == _PREFIX_MAX
+        quantity = _SEARCH_MAX if sifted else min(query.limit, _SEARCH_MAX)
+        parse = functools.partial(codec.search_results, provider=self.name, number_type=query.number_type)
+        found: list[AvailableNumber] = []
+        offset = 0
+        logins = 0
+        for _ in range(self.search_rounds if sifted else 1):
+            if offset and self._auth.fetches != logins:
+                # Kazoo keeps offset>0 answers in a cache keyed on the token: a new token's is empty.
+                break
+            response = await self._api.request(
+                "GET",
+                self._numbers,
+                params={
+                    "prefix": prefix,
+                    "quantity": str(quantity),
+                    "offset": str(offset),
+                    "country": query.country,
+                },
+                idempotency=Idempotency.SAFE,
+                operation="search",
+            )
+            if not offset:
+                logins = self._auth.fetches
+            batch = self._read(response, parse, "search")
+            found.extend(n for n in batch if may_be_type(n.phone_number, query.number_type))
+            if len(batch) < quantity or len(self._filter(query, found)) >= query.limit:
+                break
+            offset += len(batch)
+        return found
+
+    # -- purchase ------------------------------------------------------------------------------------
+
+    async def _held(self, e164: str, operation: str) -> ActiveNumber | None:
+        """The account's number ``e164``, or None when the account does not hold it."""
+        try:
+            number = await self._fetch(e164, operation)
+        except (NotFoundError, PermissionDeniedError):
+            return None
+        return number if number.status in _HELD else None
+
+    async def _purchase(self, e164: str, config: NumberConfig | None) -> ActiveNumber:
+        data = self._config_data(config)
+        # Kazoo activates a number the account holds already without complaint (and free): looked
+        # at first, so that it is not reported as bought.
+        held = await self._held(e164, "purchase")
+        if held is not None and held.status is NumberStatus.ACTIVE:
+            raise ConflictError(
+                f"{e164} is already a number of this account (in service)",
+                provider=self.name,
+                code="already-owned",
+            )
+        try:
+            response = await self._api.request(
+                "PUT",
+                f"{self._one(e164)}/activate",
+                json=self._envelope(data),
+                idempotency=Idempotency.UNSAFE,
+                operation="purchase",
+                number=e164,
+            )
+        except OutcomeUnknownError as unknown:
+            return await self._reconcile_purchase(e164, unknown, lambda: self._held(e164, "purchase"))
+        except (NotFoundError, ConflictError) as exc:
+            if isinstance(exc, ConflictError) and exc.code != "number_exists":
+                raise
+            # Not in Kazoo's search cache nor its pool (404), or another account's (409).
+            raise NumberUnavailableError(
+                f"{e164} cannot be bought: {exc.message}",
+                provider=self.name,
+                status_code=exc.status_code,
+                code=exc.code,
+                request_id=exc.request_id,
+            ) from exc
+        try:
+            return self._number_of(response, "purchase")
+        except ProtocolError as garbled:
+            # Kazoo said yes in words we cannot read: the number may well be the account's now.
+            unread = OutcomeUnknownError(
+                f"{self.name}: purchase of {e164} was answered HTTP {response.status_code} with an "
+                f"answer that cannot be read ({garbled.message}); it may have taken effect",
+                operation="purchase",
+                number=e164,
+                provider=self.name,
+            )
+            unread.__cause__ = garbled
+            return await self._reconcile_purchase(e164, unread, lambda: self._held(e164, "purchase"))
+
+    # -- one number ------------------------------------------------------------------------------------
+
+    async def _fetch(self, e164: str, operation: str) -> ActiveNumber:
+        response = await self._api.request(
+            "GET", self._one(e164), idempotency=Idempotency.SAFE, operation=operation, number=e164
+        )
+        return self._number_of(response, operation)
+
+    def _not_held(self, e164: str, cause: ProviderError | None = None) -> NotFoundError:
+        return NotFoundError(
+            f"{e164} is not a number of this account{f' ({cause.message})' if cause else ''}",
+            provider=self.name,
+            status_code=None if cause is None else cause.status_code,
+            code=None if cause is None else cause.code,
+            request_id=None if cause is None else cause.request_id,
+        )
+
+    @contextlib.contextmanager
+    def _foreign_is_not_held(self, e164: str) -> Iterator[None]:
+        """Kazoo's 403 for a number of another account, as the contract says it: not found."""
+        try:
+            yield
+        except PermissionDeniedError as exc:
+            if exc.status_code != 403:
+                raise  # 423: the account itself is disabled
+            raise self._not_held(e164, exc) from exc
+
+    async def _get(self, e164: str) -> ActiveNumber:
+        with self._foreign_is_not_held(e164):
+            number = await self._fetch(e164, "get")
+        if number.status not in _HELD:
+            raise self._not_held(e164)  # in Kazoo's pool, or released: nobody's
+        return number
+
+    async def _configure(self, e164: str, config: NumberConfig) -> ActiveNumber:
+        data = self._config_data(config)
+        if not data:
+            return await self._get(e164)
+        with self._foreign_is_not_held(e164):
+            # PATCH merges (POST would replace the document and switch off every feature left out);
+            # the same fields merged twice leave the same document: safe to retry.
+            response = await self._api.request(
+                "PATCH",
+                self._one(e164),
+                json={"data": data},
+                idempotency=Idempotency.IDEMPOTENT,
+                operation="configure",
+                number=e164,
+            )
+        try:
+            return self._number_of(response, "configure")
+        except ProtocolError as garbled:
+            # Accepted (2xx), so the change is made: what the number looks like now is one read away.
+            try:
+                return await self._get(e164)
+            except NumbersError:
+                raise garbled from None
+
+    async def _release(self, e164: str) -> None:
+        try:
+            await self._api.request(
+                "DELETE",
+                self._one(e164),
+                idempotency=Idempotency.IDEMPOTENT,
+                operation="release",
+                number=e164,
+            )
+        except PermissionDeniedError as exc:
+            raise self._not_held(e164, exc) from exc
+        except ConflictError as exc:
+            if exc.code != "invalid_state_transition":
+                raise  # number_is_porting: the user's to sort out
+            # Kazoo refuses to release a number in its pool (available): nobody holds it.
+            raise self._not_held(e164, exc) from exc
+
+    # -- listing ---------------------------------------------------------------------------------------
+
+    async def _list_page(
+        self, filters: dict[str, Any], cursor: str | None
+    ) -> tuple[list[ActiveNumber], str | None]:
+        params = {"page_size": str(self.list_page_size)}
+        if cursor is not None:
+            params["start_key"] = cursor
+        response = await self._api.request(
+            "GET", self._numbers, params=params, idempotency=Idempotency.SAFE, operation="list"
+        )
+        parse = functools.partial(codec.listing, provider=self.name, account_id=self._account)
+        return self._read(response, parse, "list")

@@ -1,0 +1,262 @@
+"""A stateful Kazoo Crossbar v2 for the adapter's tests, behind ``httpx.MockTransport``.
+
+It keeps accounts' numbers, a pool of numbers for sale, sessions (JWTs
+with an ``exp``), answers with Kazoo's envelopes and errors, and can be
+told to fail: a 402 quote, a lost or garbled answer after the change was
+made, 429s, 5xx. Every request it gets is checked against the Swagger
+document (``spec.check``) by the ``kazoo`` fixture.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+import httpx
+
+ACCOUNT = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
+OTHER_ACCOUNT = "0f9e8d7c6b5a49382716f5e4d3c2b1a0"
+API_KEY = "c4n4ry" + "5e7a9b1c3d" * 5 + "f0e1d2c3"  # a canary: 64 characters
+USERNAME = "Ops-Admin"
+PASSWORD = "canary-Pa55word-9f8e7d6c5b4a"
+ACCOUNT_NAME = "Acme Telecom"
+BASE_URL = "https://crossbar.example.com:8443"
+GREGORIAN_UNIX = 62_167_219_200
+SECRETS = (API_KEY, PASSWORD)
+
+Fault = Callable[[httpx.Request], httpx.Response | None]
+
+
+def envelope(data: Any, status: int = 200, **extra: Any) -> httpx.Response:
+    body = {"data": data, "status": "success", "request_id": "req-0001", "revision": "1-abc", **extra}
+    return httpx.Response(status, json=body)
+
+
+def error(status: int, message: str, data: Any = None) -> httpx.Response:
+    body = {
+        "error": str(status),
+        "message": message,
+        "data": data if data is not None else {"message": message},
+        "status": "error",
+        "request_id": "req-0002",
+    }
+    return httpx.Response(status, json=body)
+
+
+def knm_error(status: int, name: str, cause: str | None = None) -> httpx.Response:
+    data: dict[str, Any] = {"code": status, "error": name, "message": name.replace("_", " ")}
+    if cause is not None:
+        data["cause"] = cause
+    return error(status, name, data)
+
+
+def jwt(exp: float, subject: str = ACCOUNT) -> str:
+    def part(value: object) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'RS256', 'typ': 'JWT'})}.{part({'account_id': subject, 'exp': exp})}.c2ln"
+
+
+@dataclass
+class FakeKazoo:
+    """Kazoo's state: who holds which number, what is for sale, who is logged in."""
+
+    clock: Callable[[], float] = time.time
+    token_lifetime: float = 3600.0
+    #: numbers for sale: e164 -> "available" (Kazoo's pool) or "discovery" (a carrier's)
+    pool: dict[str, str] = field(default_factory=dict)
+    #: numbers held: e164 -> document (with "assigned_to" and "_read_only")
+    held: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: numbers in open port requests: merged into every listing page
+    porting: dict[str, dict[str, Any]] = field(default_factory=dict)
+    tokens: dict[str, float] = field(default_factory=dict)
+    #: a quote: activations without accept_charges get a 402 with it
+    quote: dict[str, Any] | None = None
+    #: answers to give before the real one, in order: None lets the request through
+    faults: list[Fault] = field(default_factory=list)
+    requests: list[httpx.Request] = field(default_factory=list)
+    logins: int = 0
+    #: what the next activation does after committing (e.g. lose the answer)
+    after_commit: list[Callable[[httpx.Response], httpx.Response]] = field(default_factory=list)
+
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self.handle)
+
+    # -- state helpers --------------------------------------------------------------------------
+
+    def stock(self, *numbers: str, state: str = "discovery") -> None:
+        for number in numbers:
+            self.pool[number] = state
+
+    def give(self, number: str, account: str = ACCOUNT, **public: Any) -> dict[str, Any]:
+        now = int(self.clock()) + GREGORIAN_UNIX
+        doc = {
+            "id": number,
+            "state": "in_service",
+            "assigned_to": account,
+            "features": [],
+            "_read_only": {"created": now, "modified": now, "state": "in_service"},
+            **public,
+        }
+        self.pool.pop(number, None)
+        self.held[number] = doc
+        return doc
+
+    def expire_tokens(self) -> None:
+        for token in self.tokens:
+            self.tokens[token] = 0.0
+
+    # -- the server -------------------------------------------------------------------------------
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        while self.faults:
+            answer = self.faults.pop(0)(request)
+            if answer is not None:
+                return answer
+            break
+        path = request.url.raw_path.decode().split("?", 1)[0]
+        parts = path.strip("/").split("/")
+        if parts[:1] != ["v2"]:
+            return error(404, "not found")
+        parts = parts[1:]
+        body = json.loads(request.content) if request.content else None
+        if request.method == "PUT" and parts in (["api_auth"], ["user_auth"]):
+            return self._login(parts[0], body)
+        token = request.headers.get("X-Auth-Token")
+        if token is None or self.tokens.get(token, 0.0) <= self.clock():
+            return error(401, "invalid credentials")
+        if parts[:1] != ["accounts"] or len(parts) < 3 or parts[2] != "phone_numbers":
+            return error(404, "bad_identifier")
+        account = parts[1]
+        if account != ACCOUNT:
+            return error(403, "forbidden")
+        query = dict(parse_qsl(request.url.query.decode()))
+        rest = parts[3:]
+        if not rest:
+            if request.method != "GET":
+                return error(405, "method not allowed")
+            return self._search(query) if "prefix" in query else self._listing(query)
+        raw = rest[0]
+        if not raw.startswith("%2B"):
+            return knm_error(404, "not_reconcilable", raw)
+        number = unquote(raw)
+        if rest[1:] == ["activate"] and request.method == "PUT":
+            return self._activate(number, body or {})
+        if rest[1:]:
+            return error(404, "not found")
+        if request.method == "GET":
+            return self._get(number)
+        if request.method == "PATCH":
+            return self._patch(number, body or {})
+        if request.method == "DELETE":
+            return self._delete(number)
+        return error(405, "method not allowed")
+
+    def _login(self, kind: str, body: Any) -> httpx.Response:
+        data = body.get("data", {}) if isinstance(body, dict) else {}
+        if kind == "api_auth":
+            ok = data.get("api_key") == API_KEY
+        else:
+            expected = hashlib.md5(f"{USERNAME.lower()}:{PASSWORD}".encode()).hexdigest()  # noqa: S324
+            ok = data.get("credentials") == expected and data.get("account_name") == ACCOUNT_NAME
+        if not ok:
+            return error(401, "invalid credentials")
+        self.logins += 1
+        token = jwt(self.clock() + self.token_lifetime, subject=f"{ACCOUNT}-{self.logins}")
+        self.tokens[token] = self.clock() + self.token_lifetime
+        auth = {"account_id": ACCOUNT, "owner_id": "u1", "reseller_id": "r1", "is_reseller": False}
+        return envelope(auth, auth_token=token)
+
+    def _search(self, query: dict[str, str]) -> httpx.Response:
+        prefix = query["prefix"]
+        if not 3 <= len(prefix) <= 10:
+            return error(400, "validation error", {"prefix": {"maxLength": {"message": "too long"}}})
+        quantity = int(query.get("quantity", "1"))
+        offset = int(query.get("offset", "0"))
+        wanted = prefix if prefix.startswith("+") else "+1" + prefix
+        matches = sorted(n for n in self.pool if n.startswith(wanted))
+        page = matches[offset : offset + min(quantity, 500)]
+        return envelope([{"number": n, "state": self.pool[n]} for n in page])
+
+    def _listing(self, query: dict[str, str]) -> httpx.Response:
+        size = int(query.get("page_size", "50"))
+        start = int(base64.b64decode(query["start_key"])) if "start_key" in query else 0
+        mine = sorted(n for n, doc in self.held.items() if doc["assigned_to"] == ACCOUNT)
+        page = mine[start : start + size]
+        rows = {n: self._row(self.held[n]) for n in page}
+        rows.update({n: self._row(doc) for n, doc in self.porting.items()})
+        extra: dict[str, Any] = {"page_size": len(rows), "start_key": query.get("start_key", "")}
+        if start + size < len(mine):
+            extra["next_start_key"] = base64.b64encode(str(start + size).encode()).decode()
+        return envelope({"numbers": rows, "cascade_quantity": len(mine)}, **extra)
+
+    @staticmethod
+    def _row(doc: dict[str, Any]) -> dict[str, Any]:
+        meta = doc.get("_read_only", {})
+        return {
+            "state": doc["state"],
+            "assigned_to": doc["assigned_to"],
+            "used_by": doc.get("used_by", ""),
+            "features": doc.get("features", []),
+            "created": meta.get("created"),
+            "updated": meta.get("modified"),
+        }
+
+    @staticmethod
+    def _public(doc: dict[str, Any]) -> dict[str, Any]:
+        return {key: value for key, value in doc.items() if key != "assigned_to"}
+
+    def _get(self, number: str) -> httpx.Response:
+        doc = self.held.get(number)
+        if doc is None:
+            return knm_error(404, "not_found", number)
+        if doc["assigned_to"] != ACCOUNT:
+            return knm_error(403, "forbidden", f"account '{ACCOUNT}' may not read {number}")
+        return envelope(self._public(doc))
+
+    def _activate(self, number: str, body: dict[str, Any]) -> httpx.Response:
+        doc = self.held.get(number)
+        if doc is not None:
+            if doc["assigned_to"] == ACCOUNT:
+                return envelope(self._public(doc))  # already in service here: free
+            return knm_error(409, "number_exists", number)
+        if number not in self.pool:
+            return knm_error(404, "not_found", number)
+        if self.quote is not None and body.get("accept_charges") is not True:
+            return error(402, "accept charges", self.quote)
+        doc = self.give(number, **body.get("data", {}))
+        answer = envelope(self._public(doc))
+        if self.after_commit:
+            return self.after_commit.pop(0)(answer)
+        return answer
+
+    def _patch(self, number: str, body: dict[str, Any]) -> httpx.Response:
+        doc = self.held.get(number)
+        if doc is None or doc["assigned_to"] != ACCOUNT:
+            return knm_error(404, "not_found", number)
+        for key, value in body.get("data", {}).items():
+            if value is None:
+                doc.pop(key, None)
+            else:
+                doc[key] = value
+        doc["_read_only"]["modified"] = int(self.clock()) + GREGORIAN_UNIX
+        return envelope(self._public(doc))
+
+    def _delete(self, number: str) -> httpx.Response:
+        doc = self.held.get(number)
+        if doc is None:
+            if number in self.pool:
+                return knm_error(400, "invalid_state_transition", "from available to available")
+            return knm_error(404, "not_found", number)
+        if doc["assigned_to"] != ACCOUNT:
+            return knm_error(403, "forbidden", number)
+        del self.held[number]
+        self.pool[number] = "available"
+        return envelope({**self._public(doc), "state": "available"})
