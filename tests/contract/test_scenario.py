@@ -1,0 +1,68 @@
+"""What the contract promises, once, for every carrier: adapters differ in wire format only."""
+
+from __future__ import annotations
+
+import numbers_core as nc
+import pytest
+
+pytestmark = pytest.mark.anyio
+
+# Every carrier under test sells numbers here (see conftest.py).
+AREA_CODE = "415"
+
+
+async def test_a_number_searched_bought_configured_listed_and_released(carrier: nc.Provider) -> None:
+    found = await carrier.search(area_code=AREA_CODE, limit=3)
+    assert 1 <= len(found) <= 3
+    assert all(n.phone_number.startswith(f"+1{AREA_CODE}") and n.provider == carrier.name for n in found)
+    chosen = found[0]
+
+    bought = await carrier.purchase(chosen)
+    assert bought.phone_number == chosen.phone_number
+    assert bought.provider == carrier.name
+    assert bought.status is nc.NumberStatus.ACTIVE
+
+    with pytest.raises(nc.ConflictError) as again:
+        await carrier.purchase(chosen.phone_number)
+    assert again.value.code == "already-owned"
+
+    assert (await carrier.get(bought)).phone_number == bought.phone_number
+    assert (await carrier.get(bought.phone_number)).id == bought.id
+
+    named = await carrier.configure(bought, nc.NumberConfig(friendly_name="Contract scenario"))
+    assert named.friendly_name == "Contract scenario"
+    assert (await carrier.get(bought)).friendly_name == "Contract scenario"
+
+    listed = [n async for n in carrier.list()]
+    assert bought.phone_number in {n.phone_number for n in listed}
+    for number in listed:  # every number the library handed out is accepted back
+        assert (await carrier.get(number)).phone_number == number.phone_number
+    tail = bought.phone_number[-4:]
+    assert bought.phone_number in {n.phone_number async for n in carrier.list(contains=tail)}
+
+    await carrier.release(bought)
+    with pytest.raises(nc.NotFoundError):
+        await carrier.get(bought.phone_number)
+    with pytest.raises(nc.NotFoundError):
+        await carrier.release(bought.phone_number)
+    assert bought.phone_number not in {n.phone_number async for n in carrier.list()}
+
+
+async def test_purchase_any_buys_one_matching_number(carrier: nc.Provider) -> None:
+    bought = await carrier.purchase_any(area_code=AREA_CODE)
+    assert bought.phone_number.startswith(f"+1{AREA_CODE}")
+    assert bought.status is nc.NumberStatus.ACTIVE
+    await carrier.release(bought)
+
+
+@pytest.mark.parametrize("typed", ["+1415555", "+14155552671 ext 1", "+14155552671/../x", "not a number"])
+async def test_bad_numbers_are_refused_before_any_request(carrier: nc.Provider, typed: str) -> None:
+    with pytest.raises(nc.InvalidInputError):
+        await carrier.purchase(typed)
+    with pytest.raises(nc.InvalidInputError):
+        await carrier.release(typed)
+
+
+async def test_a_number_not_held_is_not_found(carrier: nc.Provider) -> None:
+    with pytest.raises(nc.NotFoundError):
+        await carrier.get("+14155550199")
