@@ -57,6 +57,15 @@ ADAPTERS = [
         HERE / "providers" / "twilio" / "fixtures",
         other_account="11111111-2222-4333-8444-555555555555",
     ),
+    Adapter(
+        "kazoo",
+        {
+            "base_url": "https://crossbar.example.com:8443",
+            "account_id": "a1b2c3d4e5f60718293a4b5c6d7e8f90",
+            "api_key": "k" * 64,
+        },
+        HERE / "providers" / "kazoo" / "fixtures",
+    ),
 ]
 
 NUMBER = "+14155550100"
@@ -193,6 +202,7 @@ def _no_waits(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr("numbers_core._http._sleep", sleep)
     monkeypatch.setattr("providers.twilio._provider._sleep", sleep)
+    monkeypatch.setattr("numbers_core._provider._sleep", sleep)
 
 
 @pytest.mark.parametrize("adapter", ADAPTERS, ids=lambda adapter: adapter.name)

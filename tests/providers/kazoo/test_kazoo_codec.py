@@ -1,0 +1,129 @@
+"""Crossbar's documents read from the fixtures (the wire note's shapes, 4.3/5.x)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numbers_core as nc
+import pytest
+
+from providers.kazoo import _codec as codec
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ACCOUNT = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
+
+
+def fixture(name: str) -> Any:
+    return json.loads((FIXTURES / f"kazoo_{name}.json").read_text())
+
+
+def test_a_number_document() -> None:
+    number = codec.number(fixture("number"), provider="kazoo", account_id=ACCOUNT)
+    assert number.phone_number == number.id == "+14155550100"
+    assert number.status is nc.NumberStatus.ACTIVE
+    assert number.friendly_name == "Support"
+    assert number.config.extra["kazoo"]["cnam"] == {"display_name": "ACME"}
+    assert number.config.extra["kazoo"]["e911"]["status"] == "PROVISIONED"
+    assert number.number_type is nc.NumberType.UNKNOWN  # 555-01xx: the plan does not say
+    # 63,870,000,000 Gregorian seconds = Unix 1,702,780,800.
+    assert number.created_at == datetime(2023, 12, 17, 2, 40, tzinfo=UTC)
+    assert number.updated_at is not None
+    assert (number.updated_at - number.created_at).total_seconds() == 100
+
+
+def test_gregorian_seconds() -> None:
+    assert codec.gregorian(62_167_219_200, "t") == datetime(1970, 1, 1, tzinfo=UTC)
+    assert codec.gregorian(63_870_000_000, "t") == datetime(2023, 12, 17, 2, 40, tzinfo=UTC)
+    assert codec.gregorian(None, "t") is None
+    for bad in ("63870000000", 1.5, True, 10**30):
+        with pytest.raises(codec.Malformed):
+            codec.gregorian(bad, "t")
+
+
+def test_a_listing_page_and_its_next_key() -> None:
+    numbers, following = codec.listing(fixture("list_page"), provider="kazoo", account_id=ACCOUNT)
+    assert [n.phone_number for n in numbers] == ["+14155550100", "+14155550101"]
+    assert [n.status for n in numbers] == [nc.NumberStatus.ACTIVE, nc.NumberStatus.PENDING]
+    assert following == "g2wAAAACbQAAAAwrMTQxNTU1NTAxMDFq"
+    last, none = codec.listing(fixture("list_last"), provider="kazoo", account_id=ACCOUNT)
+    assert none is None
+    assert last[0].status is nc.NumberStatus.RESERVED
+
+
+def test_search_results_keep_only_buyable_states() -> None:
+    body = fixture("search")
+    body["data"].append({"number": "+14155550199", "state": "in_service"})
+    found = codec.search_results(body, provider="kazoo", number_type=nc.NumberType.LOCAL)
+    assert [n.phone_number for n in found] == ["+14152338397", "+14152338421", "+14155550100"]
+    assert found[0].number_type is nc.NumberType.LOCAL
+    assert found[0].geography == nc.Geography(iso_country="US")
+
+
+def test_a_charge_quote() -> None:
+    failure = codec.error_details(fixture("charges"))
+    assert failure.message == "accept charges"
+    lines, total = codec.charges(failure.data)
+    assert lines == (nc.Charge("phone_numbers", "did_us", Decimal(1), Decimal("1.0")),)
+    assert total == Decimal("1.0")
+    assert codec.charges({"activation_charges": "NaN", "x": {"y": {"rate": [1]}}}) == (
+        (nc.Charge("x", "y"),),
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "error", "cause"),
+    [
+        ("error_expired", "invalid credentials", None),
+        ("error_not_found", "bad_identifier", None),
+        ("error_exists", "number_exists", "+14155550100"),
+        ("error_e911", "invalid", "Location is not geocoded (140 New Montgomery St)"),
+        (
+            "error_validation",
+            "validation error",
+            "cnam.display_name: String must not be more than 15 characters",
+        ),
+    ],
+)
+def test_error_envelopes(name: str, error: str, cause: str | None) -> None:
+    failure = codec.error_details(fixture(name))
+    assert failure.error == error
+    assert failure.cause == cause
+    assert failure.request_id == "9f1c2e3d4b5a69788796a5b4c3d2e1f0"
+
+
+def test_a_partial_collection_answer_with_a_bare_string_error() -> None:
+    numbers = ["+14155550100", "+14155550101", "+14155550102"]
+    done, failed = codec.collection(fixture("collection_partial"), numbers)
+    assert list(done) == ["+14155550100"]
+    assert failed["+14155550101"].error == "number_exists"
+    assert failed["+14155550102"].error == "not_found"
+
+
+def test_a_one_number_collection_answered_in_the_single_number_shape() -> None:
+    done, failed = codec.collection(fixture("number"), ["+14155550100"])
+    assert list(done) == ["+14155550100"]
+    assert failed == {}
+    with pytest.raises(codec.Malformed):
+        codec.collection(fixture("number"), ["+14155550100", "+14155550101"])
+
+
+def test_config_data_writes_only_what_is_set() -> None:
+    assert codec.config_data(None) == {}
+    assert codec.config_data(nc.NumberConfig()) == {}
+    assert codec.config_data(nc.NumberConfig(friendly_name=None)) == {"friendly_name": None}
+    blocks = {"prepend": {"enabled": True, "name": "Sales"}, "failover": None, "force_outbound": False}
+    assert codec.config_data(nc.NumberConfig(extra={"kazoo": blocks})) == blocks
+    for bad in (
+        {"kazoo": {"e911": {"street_address": "1 Main St"}}},
+        {"kazoo": {"unknown_block": {}}},
+        {"kazoo": {"cnam": {"display_name": ""}}},
+        {"kazoo": "cnam"},
+        {"sinch": {}},
+    ):
+        with pytest.raises(codec.BadConfig):
+            codec.config_data(nc.NumberConfig(extra=bad))
