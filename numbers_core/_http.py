@@ -18,7 +18,7 @@ import re
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol, Self, TypeVar
@@ -54,6 +54,7 @@ __all__ = [
     "ErrorMapper",
     "HttpCore",
     "Idempotency",
+    "Malformed",
     "RetryPolicy",
     "check_url_policy",
     "path_segment",
@@ -74,6 +75,10 @@ DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100
 # The retry loop's sleep. anyio's works under asyncio and trio alike; a module
 # attribute so that tests can watch the waits without sleeping them.
 _sleep = anyio.sleep
+
+
+class Malformed(ValueError):
+    """An answer without the shape of the carrier's format: raised by codecs, see :meth:`HttpCore.read`."""
 
 
 class Idempotency(enum.Enum):
@@ -493,6 +498,24 @@ class HttpCore:
                 status_code=response.status_code,
                 body=body,
             ) from None
+
+    def read(self, response: httpx.Response, parse: Callable[[Any], T], operation: str) -> T:
+        """``parse`` of the JSON body; a :class:`Malformed` answer becomes a ProtocolError.
+
+        The error quotes the body (redacted) and the codec's reason, so that the
+        user sees what the carrier said.
+        """
+        data = self.decode_json(response)
+        try:
+            return parse(data)
+        except Malformed as exc:
+            problem = str(exc)
+        # Raised outside the handler, so that the parse error (which quotes the answer) is not kept
+        # as its context; and the answer is quoted back to the user, so a carrier or a proxy
+        # echoing a credential must not carry it into the error.
+        body = self.redact(response.content.decode("utf-8", errors="replace"))
+        message = self.redact(f"{self.provider}: {operation}: unexpected answer ({problem})")
+        raise ProtocolError(message, provider=self.provider, status_code=response.status_code, body=body)
 
     async def _attempt(self, call: _Call) -> httpx.Response:
         client = self._get_client()

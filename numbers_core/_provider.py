@@ -385,6 +385,20 @@ class Provider(abc.ABC):
             message = f"{self.name}: {operation} of {e164} was answered with {answer.phone_number}"
         raise ProtocolError(message, provider=self.name, numbers=(e164, answer.phone_number))
 
+    def _unreadable(
+        self, operation: str, e164: str | None, status: int, garbled: ProtocolError
+    ) -> OutcomeUnknownError:
+        """The carrier said yes (2xx) to a change in words that cannot be read: it may have happened."""
+        unknown = OutcomeUnknownError(
+            f"{self.name}: {operation}{f' of {e164}' if e164 else ''} was answered HTTP {status} with an "
+            f"answer that cannot be read ({garbled.message}); it may have taken effect",
+            operation=operation,
+            number=e164,
+            provider=self.name,
+        )
+        unknown.__cause__ = garbled
+        return unknown
+
     async def _reconcile_purchase(
         self,
         e164: str,

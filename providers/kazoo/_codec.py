@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from numbers_core import ActiveNumber, AvailableNumber, Geography, NumberConfig, NumberStatus, NumberType
-from numbers_core.adapter import carrier_e164, plan_type, region_of
+from numbers_core.adapter import Malformed, carrier_e164, plan_type, region_of
 from numbers_core.errors import Charge
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
@@ -56,10 +56,6 @@ _STATUS = {
     "aging": NumberStatus.RELEASED,
     "deleted": NumberStatus.RELEASED,
 }
-
-
-class Malformed(ValueError):
-    """An answer that does not have the shape of Crossbar v2."""
 
 
 def _object(value: object, what: str) -> dict[str, Any]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
-from collections.abc import Callable, Iterator
-from typing import Any, ClassVar, TypeVar
+from collections.abc import Iterator
+from typing import Any, ClassVar
 
 import httpx
 import phonenumbers
@@ -46,7 +46,6 @@ __all__ = ["KazooProvider"]
 
 log = logging.getLogger("numbers_core.kazoo")
 
-T = TypeVar("T")
 
 # Kazoo's search answers at most this many numbers at once (number_manager.maximum_search_quantity).
 _SEARCH_MAX = 500
@@ -203,20 +202,9 @@ class KazooProvider(Provider):
             total=total,
         )
 
-    def _read(self, response: httpx.Response, parse: Callable[[Any], T], operation: str) -> T:
-        data = self._api.decode_json(response)
-        try:
-            return parse(data)
-        except codec.Malformed as exc:
-            problem = str(exc)
-        # Outside the handler: the parse error quotes the answer, which may echo a credential.
-        body = self._api.redact(response.content.decode("utf-8", errors="replace"))
-        message = self._api.redact(f"{self.name}: {operation}: unexpected answer ({problem})")
-        raise ProtocolError(message, provider=self.name, status_code=response.status_code, body=body)
-
     def _number_of(self, response: httpx.Response, operation: str) -> ActiveNumber:
         parse = functools.partial(codec.number, provider=self.name, account_id=self._account)
-        return self._read(response, parse, operation)
+        return self._api.read(response, parse, operation)
 
     def _one(self, e164: str) -> str:
         return f"{self._numbers}/{path_segment(e164, field='number')}"
@@ -282,7 +270,7 @@ class KazooProvider(Provider):
             )
             if not offset:
                 logins = self._auth.fetches
-            batch = self._read(response, parse, "search")
+            batch = self._api.read(response, parse, "search")
             found.extend(n for n in batch if may_be_type(n.phone_number, query.number_type))
             if len(batch) < quantity or len(self._filter(query, found)) >= query.limit:
                 break
@@ -336,14 +324,7 @@ class KazooProvider(Provider):
             return self._number_of(response, "purchase")
         except ProtocolError as garbled:
             # Kazoo said yes in words we cannot read: the number may well be the account's now.
-            unread = OutcomeUnknownError(
-                f"{self.name}: purchase of {e164} was answered HTTP {response.status_code} with an "
-                f"answer that cannot be read ({garbled.message}); it may have taken effect",
-                operation="purchase",
-                number=e164,
-                provider=self.name,
-            )
-            unread.__cause__ = garbled
+            unread = self._unreadable("purchase", e164, response.status_code, garbled)
             return await self._reconcile_purchase(e164, unread, lambda: self._held(e164, "purchase"))
 
     # -- one number ------------------------------------------------------------------------------------
@@ -433,4 +414,4 @@ class KazooProvider(Provider):
             "GET", self._numbers, params=params, idempotency=Idempotency.SAFE, operation="list"
         )
         parse = functools.partial(codec.listing, provider=self.name, account_id=self._account)
-        return self._read(response, parse, "list")
+        return self._api.read(response, parse, "list")

@@ -34,7 +34,7 @@ from numbers_core import (
     Route,
     SearchQuery,
 )
-from numbers_core.adapter import carrier_e164
+from numbers_core.adapter import Malformed, carrier_e164
 from numbers_core.errors import InvalidInputError, UnsupportedError
 from pydantic import BaseModel, ValidationError
 
@@ -51,10 +51,6 @@ __all__ = [
     "parse_date",
     "search_request",
 ]
-
-
-class Malformed(ValueError):
-    """A response that does not have the shape of the 2010-04-01 format."""
 
 
 M = TypeVar("M", bound=BaseModel)

@@ -167,17 +167,7 @@ class _CompatProvider(Provider):
         )
 
     def _read(self, response: httpx.Response, parse: Callable[[Any], T], operation: str) -> T:
-        data = self._api.decode_json(response)
-        try:
-            return parse(data)
-        except codec.Malformed as exc:
-            problem = str(exc)
-        # Raised outside the handler, so that the parse error (which quotes the answer) is
-        # not kept as its context; and the answer is quoted back to the user, so a carrier
-        # or a proxy echoing a credential must not carry it into the error.
-        body = self._api.redact(response.content.decode("utf-8", errors="replace"))
-        message = self._api.redact(f"{self.name}: {operation}: unexpected answer ({problem})")
-        raise ProtocolError(message, provider=self.name, status_code=response.status_code, body=body)
+        return self._api.read(response, parse, operation)
 
     def _secret_forms(self) -> tuple[str, str]:
         """The credential as it may show up: the secret, and the Basic header's value."""
@@ -332,17 +322,9 @@ class _CompatProvider(Provider):
             bought = self._parse_number(response, "purchase")
         except ProtocolError as garbled:
             # The carrier said yes in words we cannot read: the number may well be the account's now.
-            unread = OutcomeUnknownError(
-                f"{self.name}: purchase{f' of {e164}' if e164 else ''} was answered HTTP "
-                f"{response.status_code} with an answer that cannot be read ({garbled.message}); "
-                "it may have taken effect",
-                operation="purchase",
-                number=e164,
-                provider=self.name,
-            )
+            unread = self._unreadable("purchase", e164, response.status_code, garbled)
             if e164 is None:  # AreaCode: the carrier picked the number, so there is nothing to look up
                 raise unread from garbled
-            unread.__cause__ = garbled
             return await self._reconcile(e164, unread, sent)
         self._check_new(bought, sent, response)
         self._just_bought(bought.id)
@@ -463,14 +445,7 @@ class _CompatProvider(Provider):
             try:
                 moved = self._read(response, functools.partial(codec.number, provider=self.name), "transfer")
             except ProtocolError as garbled:
-                unread = OutcomeUnknownError(
-                    f"{self.name}: transfer of {e164} was answered HTTP {response.status_code} with an "
-                    f"answer that cannot be read ({garbled.message}); it may have taken effect",
-                    operation="transfer",
-                    number=e164,
-                    provider=self.name,
-                )
-                unread.__cause__ = garbled
+                unread = self._unreadable("transfer", e164, response.status_code, garbled)
                 return await self._moved(sid, target, unread)
             if moved.account_id not in (None, target):
                 raise ProtocolError(
