@@ -34,6 +34,7 @@ from .errors import (
 )
 
 if _typing.TYPE_CHECKING:
+    from ._batch import BatchOutcome
     from ._features import Feature
     from ._models import (
         ActiveNumber,
@@ -60,6 +61,7 @@ if _typing.TYPE_CHECKING:
 _LAZY = {
     "ActiveNumber": "._models",
     "AvailableNumber": "._models",
+    "BatchOutcome": "._batch",
     "Callback": "._models",
     "Capabilities": "._models",
     "Feature": "._features",
@@ -107,6 +109,7 @@ __all__ = [
     "AddressRequirement",
     "AuthenticationError",
     "AvailableNumber",
+    "BatchOutcome",
     "Callback",
     "Capabilities",
     "Charge",

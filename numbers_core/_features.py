@@ -26,7 +26,11 @@ class Feature(enum.StrEnum):
     RELEASE = "release"
     LIST = "list"
     TRANSFER = "transfer"
+    #: native batch calls: one request for many numbers, one outcome per number
     BULK = "bulk"
+    PURCHASE_MANY = "purchase_many"
+    CONFIGURE_MANY = "configure_many"
+    RELEASE_MANY = "release_many"
 
     SEARCH_AREA_CODE = "search.area_code"
     SEARCH_CONTAINS = "search.contains"

@@ -12,7 +12,7 @@ import builtins
 import contextlib
 import logging
 import sys
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
@@ -20,6 +20,7 @@ import anyio
 import phonenumbers
 import pydantic
 
+from ._batch import BatchOutcome
 from ._features import Feature, config_features, search_feature, type_feature
 from ._models import ActiveNumber, AvailableNumber, NumberConfig, NumberType, SearchQuery, build
 from ._paging import Pager
@@ -71,6 +72,8 @@ _CLIENT_FILTERS: dict[str, Callable[[AvailableNumber, Any], bool]] = {
 }
 
 _LIST_FILTERS = ("contains", "friendly_name", "number_type", "country")
+# A number a batch's answer does not mention.
+_MISSING: Any = object()
 
 
 def _matches_number(e164: str, pattern: str) -> bool:
@@ -299,6 +302,87 @@ class Provider(abc.ABC):
         with self._guard("transfer"):
             return self._answer_for(e164, await self._transfer(e164, to_account.strip()), "transfer")
 
+    # -- native batches (announced by Feature.BULK and its three operations) ---------------------
+
+    async def purchase_many(
+        self, numbers: Iterable[Any], /, *, config: NumberConfig | None = None
+    ) -> builtins.list[BatchOutcome]:
+        """Buy these numbers in the carrier's own batch calls: one outcome per number, in order.
+
+        Never raises for one number's failure: that is its outcome's ``error``
+        (``OutcomeUnknownError`` where the carrier's answer was lost and the
+        number could not be looked up). Bad input, and a provider without
+        native batches, raise before any request.
+        """
+        e164s = self._batch(numbers, Feature.PURCHASE_MANY)
+        self._check_config(config, purchase=True)
+        with self._guard("purchase"):
+            found = await self._purchase_many(e164s, config) if e164s else {}
+        return self._outcomes(e164s, found, "purchase")
+
+    async def configure_many(
+        self, numbers: Iterable[Any], config: NumberConfig, /
+    ) -> builtins.list[BatchOutcome]:
+        """Apply ``config`` (only the fields set) to these numbers in batch calls; one outcome each."""
+        e164s = self._batch(numbers, Feature.CONFIGURE_MANY)
+        if not isinstance(config, NumberConfig):
+            raise InvalidInputError(
+                f"config: expected a NumberConfig, got {type(config).__name__}", field="config"
+            )
+        self._check_config(config, purchase=False)
+        with self._guard("configure"):
+            found = await self._configure_many(e164s, config) if e164s else {}
+        return self._outcomes(e164s, found, "configure")
+
+    async def release_many(self, numbers: Iterable[Any], /) -> builtins.list[BatchOutcome]:
+        """Give these numbers back in batch calls; one outcome each (``result`` is None)."""
+        e164s = self._batch(numbers, Feature.RELEASE_MANY)
+        with self._guard("release"):
+            found = await self._release_many(e164s) if e164s else {}
+        return self._outcomes(e164s, found, "release")
+
+    def _batch(self, numbers: Iterable[Any], feature: Feature) -> builtins.list[str]:
+        """The numbers of a batch as E.164, each once; every one checked before any request."""
+        if isinstance(numbers, str | bytes) or not isinstance(numbers, Iterable):
+            raise InvalidInputError(
+                f"numbers: expected a list of phone numbers, got {type(numbers).__name__}", field="numbers"
+            )
+        self._require(feature)
+        e164s: dict[str, None] = {}
+        for index, number in enumerate(numbers):
+            e164 = parse_e164(number, field=f"numbers[{index}]")
+            if e164 in e164s:
+                raise InvalidInputError(f"numbers[{index}]: {e164} is given twice", field=f"numbers[{index}]")
+            e164s[e164] = None
+        return builtins.list(e164s)
+
+    def _outcomes(
+        self, e164s: builtins.list[str], found: dict[str, ActiveNumber | NumbersError | None], operation: str
+    ) -> builtins.list[BatchOutcome]:
+        outcomes = []
+        for e164 in e164s:
+            result = found.get(e164, _MISSING)
+            if result is _MISSING:
+                # An adapter must account for every number; one it lost track of may have changed.
+                error: NumbersError = ProtocolError(
+                    f"{self.name}: {operation}: the batch said nothing of {e164}; look it up",
+                    provider=self.name,
+                    numbers=(e164,),
+                )
+                outcomes.append(BatchOutcome(e164, error=error))
+            elif isinstance(result, NumbersError):
+                outcomes.append(BatchOutcome(e164, error=result))
+            elif result is not None and result.phone_number != e164:
+                error = ProtocolError(
+                    f"{self.name}: {operation} of {e164} was answered with {result.phone_number}",
+                    provider=self.name,
+                    numbers=(e164, result.phone_number),
+                )
+                outcomes.append(BatchOutcome(e164, error=error))
+            else:
+                outcomes.append(BatchOutcome(e164, result=result))
+        return outcomes
+
     # -- hooks for adapters ------------------------------------------------------------
 
     @abc.abstractmethod
@@ -325,6 +409,20 @@ class Provider(abc.ABC):
         ``cursor`` is None for the first page, else what the previous call
         returned. ``filters`` holds only those in ``native_list_filters``.
         """
+
+    async def _purchase_many(
+        self, e164s: builtins.list[str], config: NumberConfig | None
+    ) -> dict[str, ActiveNumber | NumbersError | None]:
+        """Every number's result or error, keyed by number (never raising for one of them)."""
+        raise UnsupportedError(self.name, Feature.PURCHASE_MANY)
+
+    async def _configure_many(
+        self, e164s: builtins.list[str], config: NumberConfig
+    ) -> dict[str, ActiveNumber | NumbersError | None]:
+        raise UnsupportedError(self.name, Feature.CONFIGURE_MANY)
+
+    async def _release_many(self, e164s: builtins.list[str]) -> dict[str, ActiveNumber | NumbersError | None]:
+        raise UnsupportedError(self.name, Feature.RELEASE_MANY)
 
     def _can_purchase_any_natively(self, query: SearchQuery) -> bool:
         """Whether ``_purchase_any`` can serve this query in one request."""

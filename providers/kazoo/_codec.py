@@ -223,6 +223,13 @@ class Failure(BaseModel):
     request_id: str | None = None
     data: Any = None
 
+    def status(self) -> int:
+        """The HTTP status a batch item's error stands for (its ``code``; 400 when it has none)."""
+        code = self.data.get("code") if isinstance(self.data, dict) else None
+        if isinstance(code, int) and not isinstance(code, bool) and 400 <= code <= 599:
+            return code
+        return 404 if self.error in ("not_found", "bad_identifier") else 400
+
 
 def error_details(body: object) -> Failure:
     """Read an error envelope leniently: any part may be missing or of another shape."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import logging
 from collections.abc import Iterator
@@ -86,6 +87,10 @@ _FEATURES = frozenset(
         Feature.NUMBER_TYPE_TOLL_FREE,
         Feature.CONFIG_FRIENDLY_NAME,
         Feature.CONFIG_EXTRA,
+        Feature.BULK,
+        Feature.PURCHASE_MANY,
+        Feature.CONFIGURE_MANY,
+        Feature.RELEASE_MANY,
     }
 )
 
@@ -159,12 +164,17 @@ class KazooProvider(Provider):
         except ValueError:  # an HTML error page from a proxy: the status says enough
             body = None
         failure = codec.error_details(body)
-        status = response.status_code
         request_id = failure.request_id or next(
             (response.headers[name] for name in _REQUEST_ID_HEADERS if name in response.headers), None
         )
+        return self._error_of(failure, response.status_code, request_id, response.reason_phrase)
+
+    def _error_of(
+        self, failure: codec.Failure, status: int, request_id: str | None = None, reason: str = ""
+    ) -> ProviderError:
+        """The error of the tree for what Kazoo said, of a whole request or of one number of a batch."""
         code = failure.error or failure.message
-        message = failure.message or response.reason_phrase or f"HTTP {status}"
+        message = failure.message or reason or f"HTTP {status}"
         if failure.cause and failure.cause not in message:
             message = f"{message}: {failure.cause}"
         if status == 402:
@@ -310,22 +320,33 @@ class KazooProvider(Provider):
         except OutcomeUnknownError as unknown:
             return await self._reconcile_purchase(e164, unknown, lambda: self._held(e164, "purchase"))
         except (NotFoundError, ConflictError) as exc:
-            if isinstance(exc, ConflictError) and exc.code != "number_exists":
+            unavailable = self._unavailable(e164, exc)
+            if unavailable is None:
                 raise
-            # Not in Kazoo's search cache nor its pool (404), or another account's (409).
-            raise NumberUnavailableError(
-                f"{e164} cannot be bought: {exc.message}",
-                provider=self.name,
-                status_code=exc.status_code,
-                code=exc.code,
-                request_id=exc.request_id,
-            ) from exc
+            raise unavailable from exc
         try:
             return self._number_of(response, "purchase")
         except ProtocolError as garbled:
             # Kazoo said yes in words we cannot read: the number may well be the account's now.
             unread = self._unreadable("purchase", e164, response.status_code, garbled)
             return await self._reconcile_purchase(e164, unread, lambda: self._held(e164, "purchase"))
+
+    def _unavailable(self, e164: str, error: NumbersError) -> NumberUnavailableError | None:
+        """What a refused activation means, where it means the number cannot be bought."""
+        if not isinstance(error, NotFoundError | ConflictError):
+            return None
+        if isinstance(error, ConflictError) and error.code != "number_exists":
+            return None
+        # Not in Kazoo's search cache nor its pool (404), or another account's (409).
+        unavailable = NumberUnavailableError(
+            f"{e164} cannot be bought: {error.message}",
+            provider=self.name,
+            status_code=error.status_code,
+            code=error.code,
+            request_id=error.request_id,
+        )
+        unavailable.__cause__ = error
+        return unavailable
 
     # -- one number ------------------------------------------------------------------------------------
 
@@ -353,6 +374,14 @@ class KazooProvider(Provider):
             if exc.status_code != 403:
                 raise  # 423: the account itself is disabled
             raise self._not_held(e164, exc) from exc
+
+    def _held_error(self, e164: str, error: NumbersError) -> NumbersError:
+        """One number's error of a batch that changes numbers the account holds."""
+        if isinstance(error, PermissionDeniedError) and error.status_code == 403:
+            return self._not_held(e164, error)
+        if isinstance(error, ConflictError) and error.code == "invalid_state_transition":
+            return self._not_held(e164, error)  # in Kazoo's pool: nobody holds it
+        return error
 
     async def _get(self, e164: str) -> ActiveNumber:
         with self._foreign_is_not_held(e164):
@@ -397,10 +426,10 @@ class KazooProvider(Provider):
         except PermissionDeniedError as exc:
             raise self._not_held(e164, exc) from exc
         except ConflictError as exc:
-            if exc.code != "invalid_state_transition":
+            not_held = self._held_error(e164, exc)
+            if not_held is exc:
                 raise  # number_is_porting: the user's to sort out
-            # Kazoo refuses to release a number in its pool (available): nobody holds it.
-            raise self._not_held(e164, exc) from exc
+            raise not_held from exc
 
     # -- listing ---------------------------------------------------------------------------------------
 
@@ -415,3 +444,182 @@ class KazooProvider(Provider):
         )
         parse = functools.partial(codec.listing, provider=self.name, account_id=self._account)
         return self._api.read(response, parse, "list")
+
+    # -- collections: one request for many numbers ---------------------------------------------------
+
+    def _chunks(self, e164s: list[str]) -> list[list[str]]:
+        size = self._settings.batch_size
+        return [e164s[start : start + size] for start in range(0, len(e164s), size)]
+
+    def _batch_answer(
+        self, response: httpx.Response, chunk: list[str], operation: str
+    ) -> tuple[dict[str, Any], dict[str, NumbersError]]:
+        """The documents of the numbers done and the errors of the others.
+
+        Kazoo answers 200 even when some numbers failed, may answer a
+        one-number batch in the single-number shape, and may give an item's
+        error as a bare string.
+        """
+        done, failed = self._api.read(response, lambda answer: codec.collection(answer, chunk), operation)
+        errors: dict[str, NumbersError] = {
+            number: self._error_of(failure, failure.status()) for number, failure in failed.items()
+        }
+        return done, errors
+
+    def _document(self, e164: str, doc: Any, operation: str) -> ActiveNumber:
+        number = codec.number(
+            {"data": {"id": e164, **doc} if isinstance(doc, dict) else doc},
+            provider=self.name,
+            account_id=self._account,
+        )
+        if number.phone_number != e164:
+            raise codec.Malformed(f"{operation}: the batch answered {number.phone_number} for {e164}")
+        return number
+
+    async def _purchase_many(
+        self, e164s: list[str], config: NumberConfig | None
+    ) -> dict[str, ActiveNumber | NumbersError | None]:
+        data = self._config_data(config)
+        found: dict[str, ActiveNumber | NumbersError | None] = {}
+        for chunk in self._chunks(e164s):
+            found.update(await self._activate_chunk(chunk, data))
+        return found
+
+    async def _activate_chunk(
+        self, chunk: list[str], data: dict[str, Any]
+    ) -> dict[str, ActiveNumber | NumbersError | None]:
+        try:
+            response = await self._api.request(
+                "PUT",
+                f"{self._numbers}/collection/activate",
+                json=self._envelope({"numbers": chunk, **data}),
+                idempotency=Idempotency.UNSAFE,
+                operation="purchase",
+            )
+        except OutcomeUnknownError as unknown:
+            return {e164: await self._settle(e164, unknown) for e164 in chunk}
+        except NumbersError as refused:  # the whole batch: a 402 quote, a 401, a 400
+            if len(chunk) == 1:  # or its one number, answered in the single-number shape
+                return {chunk[0]: self._unavailable(chunk[0], refused) or refused}
+            return {e164: copy.copy(refused) for e164 in chunk}
+        try:
+            done, errors = self._batch_answer(response, chunk, "purchase")
+        except ProtocolError as unread:
+            unclear = self._unreadable("purchase", None, response.status_code, unread)
+            return {e164: await self._settle(e164, unclear) for e164 in chunk}
+        found: dict[str, ActiveNumber | NumbersError | None] = {}
+        for e164 in chunk:
+            if e164 in errors:
+                found[e164] = self._unavailable(e164, errors[e164]) or errors[e164]
+            elif e164 in done and (self._settings.accept_charges or not errors):
+                try:
+                    found[e164] = self._document(e164, done[e164], "purchase")
+                except codec.Malformed as exc:
+                    odd = ProtocolError(f"{self.name}: purchase: {exc}", provider=self.name)
+                    found[e164] = await self._settle(
+                        e164, self._unreadable("purchase", e164, response.status_code, odd)
+                    )
+            elif e164 in done:
+                found[e164] = await self._dry_run_success(e164)
+            else:
+                silent = ProtocolError(
+                    f"{self.name}: purchase: the batch's answer does not mention {e164}",
+                    provider=self.name,
+                )
+                found[e164] = await self._settle(
+                    e164, self._unreadable("purchase", e164, response.status_code, silent)
+                )
+        return found
+
+    async def _dry_run_success(self, e164: str) -> ActiveNumber | NumbersError:
+        """A "success" in a batch that also had failures, without accept_charges: Kazoo ran it as a
+        dry run, which it does not save. What the account holds now is the answer."""
+        try:
+            held = await self._held(e164, "purchase")
+        except NumbersError as exc:
+            unknown = OutcomeUnknownError(
+                f"{self.name}: purchase of {e164}: Kazoo answered success in a dry run and the number "
+                f"could not be looked up ({type(exc).__name__})",
+                operation="purchase",
+                number=e164,
+                provider=self.name,
+            )
+            unknown.__cause__ = exc
+            return unknown
+        if held is not None:
+            return held
+        return ProviderError(
+            f"{e164} was not bought: Kazoo ran the batch as a dry run because other numbers in it failed, "
+            "and saved nothing; buy it again (with accept_charges=True there is no dry run)",
+            provider=self.name,
+            code="dry_run",
+        )
+
+    async def _settle(self, e164: str, unknown: OutcomeUnknownError) -> ActiveNumber | NumbersError:
+        """One number of a batch whose answer was lost or unclear, after looking it up."""
+        try:
+            return await self._reconcile_purchase(e164, unknown, lambda: self._held(e164, "purchase"))
+        except NumbersError as exc:
+            return exc
+
+    async def _configure_many(
+        self, e164s: list[str], config: NumberConfig
+    ) -> dict[str, ActiveNumber | NumbersError | None]:
+        data = self._config_data(config)
+        found: dict[str, ActiveNumber | NumbersError | None] = {}
+        for chunk in self._chunks(e164s):
+            if not data:
+                for e164 in chunk:
+                    found[e164] = await self._get_or_error(e164)
+                continue
+            found.update(await self._change_chunk("PATCH", chunk, data, "configure"))
+        return found
+
+    async def _release_many(self, e164s: list[str]) -> dict[str, ActiveNumber | NumbersError | None]:
+        found: dict[str, ActiveNumber | NumbersError | None] = {}
+        for chunk in self._chunks(e164s):
+            found.update(await self._change_chunk("DELETE", chunk, {}, "release"))
+        return found
+
+    async def _get_or_error(self, e164: str) -> ActiveNumber | NumbersError:
+        try:
+            return await self._get(e164)
+        except NumbersError as exc:
+            return exc
+
+    async def _change_chunk(
+        self, method: str, chunk: list[str], data: dict[str, Any], operation: str
+    ) -> dict[str, ActiveNumber | NumbersError | None]:
+        """A batch PATCH (merge these fields) or DELETE (release) of numbers the account holds."""
+        try:
+            # The same change made twice leaves the same state: safe to send again.
+            response = await self._api.request(
+                method,
+                f"{self._numbers}/collection",
+                json={"data": {"numbers": chunk, **data}},
+                idempotency=Idempotency.IDEMPOTENT,
+                operation=operation,
+            )
+            done, errors = self._batch_answer(response, chunk, operation)
+        except NumbersError as refused:
+            if len(chunk) == 1:  # or its one number, answered in the single-number shape
+                return {chunk[0]: self._held_error(chunk[0], refused)}
+            return {e164: copy.copy(refused) for e164 in chunk}
+        found: dict[str, ActiveNumber | NumbersError | None] = {}
+        for e164 in chunk:
+            if e164 in errors:
+                found[e164] = self._held_error(e164, errors[e164])
+            elif e164 not in done:
+                found[e164] = ProtocolError(
+                    f"{self.name}: {operation}: the batch said nothing of {e164}; look it up",
+                    provider=self.name,
+                    numbers=(e164,),
+                )
+            elif method == "DELETE":
+                found[e164] = None
+            else:
+                try:
+                    found[e164] = self._document(e164, done[e164], operation)
+                except codec.Malformed:
+                    found[e164] = await self._get_or_error(e164)  # the change is made: read it back
+        return found

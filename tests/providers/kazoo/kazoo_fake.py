@@ -84,6 +84,10 @@ class FakeKazoo:
     logins: int = 0
     #: what the next activation does after committing (e.g. lose the answer)
     after_commit: list[Callable[[httpx.Response], httpx.Response]] = field(default_factory=list)
+    #: answer a one-number collection as a single number, as Kazoo may
+    single_shape: bool = False
+    #: give item errors as bare strings ("not_found"), as Kazoo sometimes does
+    bare_errors: bool = False
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handle)
@@ -144,6 +148,8 @@ class FakeKazoo:
                 return error(405, "method not allowed")
             return self._search(query) if "prefix" in query else self._listing(query)
         raw = rest[0]
+        if raw == "collection":
+            return self._collection(request.method, rest[1:], body or {})
         if not raw.startswith("%2B"):
             return knm_error(404, "not_reconcilable", raw)
         number = unquote(raw)
@@ -221,7 +227,7 @@ class FakeKazoo:
             return knm_error(403, "forbidden", f"account '{ACCOUNT}' may not read {number}")
         return envelope(self._public(doc))
 
-    def _activate(self, number: str, body: dict[str, Any]) -> httpx.Response:
+    def _activate(self, number: str, body: dict[str, Any], *, commit: bool = True) -> httpx.Response:
         doc = self.held.get(number)
         if doc is not None:
             if doc["assigned_to"] == ACCOUNT:
@@ -233,7 +239,7 @@ class FakeKazoo:
             return error(402, "accept charges", self.quote)
         doc = self.give(number, **body.get("data", {}))
         answer = envelope(self._public(doc))
-        if self.after_commit:
+        if commit and self.after_commit:
             return self.after_commit.pop(0)(answer)
         return answer
 
@@ -260,3 +266,48 @@ class FakeKazoo:
         del self.held[number]
         self.pool[number] = "available"
         return envelope({**self._public(doc), "state": "available"})
+
+    # -- collections --------------------------------------------------------------------------------
+
+    def _collection(self, method: str, rest: list[str], body: dict[str, Any]) -> httpx.Response:
+        data = dict(body.get("data", {}))
+        numbers = data.pop("numbers", [])
+        if not numbers or len(set(numbers)) != len(numbers):
+            return error(400, "validation error", {"numbers": {"uniqueItems": {"message": "unique"}}})
+        if rest == ["activate"] and method == "PUT":
+            accept = body.get("accept_charges") is True
+            if self.quote is not None and not accept and any(n in self.pool for n in numbers):
+                return error(402, "accept charges", self.quote)
+            before = {n for n, doc in self.held.items() if doc["assigned_to"] == ACCOUNT}
+            answers = {
+                n: self._activate(n, {"data": data, "accept_charges": True}, commit=False) for n in numbers
+            }
+            failed = any(a.status_code >= 400 for a in answers.values())
+            if failed and not accept:
+                # Kazoo master: a dry run with failed items answers 200 with a "success" never saved.
+                for n, answer in answers.items():
+                    if answer.status_code < 400 and n not in before:
+                        self.held.pop(n, None)
+                        self.pool[n] = "discovery"
+            result = self._batch(answers, numbers)
+            if self.after_commit:
+                return self.after_commit.pop(0)(result)
+            return result
+        if rest == [] and method == "PATCH":
+            return self._batch({n: self._patch(n, {"data": data}) for n in numbers}, numbers)
+        if rest == [] and method == "DELETE":
+            return self._batch({n: self._delete(n) for n in numbers}, numbers)
+        return error(405, "method not allowed")
+
+    def _batch(self, answers: dict[str, httpx.Response], numbers: list[str]) -> httpx.Response:
+        if self.single_shape and len(numbers) == 1:
+            return answers[numbers[0]]
+        success: dict[str, Any] = {}
+        errors: dict[str, Any] = {}
+        for number, answer in answers.items():
+            body = json.loads(answer.content)
+            if answer.status_code < 400:
+                success[number] = body["data"]
+            else:
+                errors[number] = body["data"].get("error", "failed") if self.bare_errors else body["data"]
+        return envelope({"success": success, "error": errors})
