@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 import httpx
 import phonenumbers
-from numbers_core import ActiveNumber, AvailableNumber, NumberConfig, NumberStatus, SearchQuery
+from numbers_core import ActiveNumber, AvailableNumber, NumberConfig, NumberStatus, Route, SearchQuery
 from numbers_core.adapter import (
     Feature,
     Idempotency,
@@ -41,6 +41,7 @@ from numbers_core.errors import (
 )
 
 from . import _codec as codec
+from ._callflows import CallflowRouter
 from ._settings import KazooSettings
 
 __all__ = ["KazooProvider"]
@@ -86,6 +87,7 @@ _FEATURES = frozenset(
         Feature.NUMBER_TYPE_MOBILE,
         Feature.NUMBER_TYPE_TOLL_FREE,
         Feature.CONFIG_FRIENDLY_NAME,
+        Feature.CONFIG_VOICE_APPLICATION,
         Feature.CONFIG_EXTRA,
         Feature.BULK,
         Feature.PURCHASE_MANY,
@@ -131,6 +133,7 @@ class KazooProvider(Provider):
         self._v2 = f"{root}/v2"
         self._account = settings.account_id
         self._numbers = f"{self._v2}/accounts/{self._account}/phone_numbers"
+        self._callflows = CallflowRouter(self._api, f"{self._v2}/accounts/{self._account}", self.name)
 
     # -- authentication ------------------------------------------------------------------------
 
@@ -298,6 +301,7 @@ class KazooProvider(Provider):
         return number if number.status in _HELD else None
 
     async def _purchase(self, e164: str, config: NumberConfig | None) -> ActiveNumber:
+        self._refuse_routing(config, "purchase")
         data = self._config_data(config)
         # Kazoo activates a number the account holds already without complaint (and free): looked
         # at first, so that it is not reported as bought.
@@ -390,10 +394,30 @@ class KazooProvider(Provider):
             raise self._not_held(e164)  # in Kazoo's pool, or released: nobody's
         return number
 
+    def _refuse_routing(self, config: NumberConfig | None, operation: str) -> None:
+        if config is not None and "voice" in config.model_fields_set:
+            raise UnsupportedError(
+                self.name,
+                Feature.CONFIG_VOICE_APPLICATION,
+                "kazoo routes a number by callflow, in a step of its own: "
+                "configure(number, NumberConfig(voice=Route(application_id=callflow_id))) "
+                + ("after the purchase" if operation == "purchase" else "for each number"),
+            )
+
     async def _configure(self, e164: str, config: NumberConfig) -> ActiveNumber:
         data = self._config_data(config)
-        if not data:
-            return await self._get(e164)
+        routed = "voice" in config.model_fields_set
+        number = await self._patch(e164, data) if data else await self._get(e164)
+        if not routed:
+            return number
+        callflow = config.voice.application_id if config.voice is not None else None
+        # Only numbers the account holds are routed (the look-up above said so).
+        await self._callflows.route(e164, callflow)
+        # The number's document does not say which callflow holds it; this call knows.
+        route = Route(application_id=callflow) if callflow is not None else None
+        return number.model_copy(update={"config": number.config.model_copy(update={"voice": route})})
+
+    async def _patch(self, e164: str, data: dict[str, Any]) -> ActiveNumber:
         with self._foreign_is_not_held(e164):
             # PATCH merges (POST would replace the document and switch off every feature left out);
             # the same fields merged twice leave the same document: safe to retry.
@@ -479,6 +503,7 @@ class KazooProvider(Provider):
     async def _purchase_many(
         self, e164s: list[str], config: NumberConfig | None
     ) -> dict[str, ActiveNumber | NumbersError | None]:
+        self._refuse_routing(config, "purchase")
         data = self._config_data(config)
         found: dict[str, ActiveNumber | NumbersError | None] = {}
         for chunk in self._chunks(e164s):
@@ -565,6 +590,7 @@ class KazooProvider(Provider):
     async def _configure_many(
         self, e164s: list[str], config: NumberConfig
     ) -> dict[str, ActiveNumber | NumbersError | None]:
+        self._refuse_routing(config, "configure_many")
         data = self._config_data(config)
         found: dict[str, ActiveNumber | NumbersError | None] = {}
         for chunk in self._chunks(e164s):

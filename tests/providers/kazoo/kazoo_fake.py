@@ -88,6 +88,8 @@ class FakeKazoo:
     single_shape: bool = False
     #: give item errors as bare strings ("not_found"), as Kazoo sometimes does
     bare_errors: bool = False
+    #: the account's callflows: id -> {"id", "name", "numbers", "flow"}
+    callflows: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handle)
@@ -136,12 +138,14 @@ class FakeKazoo:
         token = request.headers.get("X-Auth-Token")
         if token is None or self.tokens.get(token, 0.0) <= self.clock():
             return error(401, "invalid credentials")
-        if parts[:1] != ["accounts"] or len(parts) < 3 or parts[2] != "phone_numbers":
+        if parts[:1] != ["accounts"] or len(parts) < 3 or parts[2] not in ("phone_numbers", "callflows"):
             return error(404, "bad_identifier")
         account = parts[1]
         if account != ACCOUNT:
             return error(403, "forbidden")
         query = dict(parse_qsl(request.url.query.decode()))
+        if parts[2] == "callflows":
+            return self._callflow(request.method, parts[3:], query, body or {})
         rest = parts[3:]
         if not rest:
             if request.method != "GET":
@@ -311,3 +315,54 @@ class FakeKazoo:
             else:
                 errors[number] = body["data"].get("error", "failed") if self.bare_errors else body["data"]
         return envelope({"success": success, "error": errors})
+
+    # -- callflows ------------------------------------------------------------------------------------
+
+    def add_callflow(self, callflow_id: str, *numbers: str) -> None:
+        self.callflows[callflow_id] = {
+            "id": callflow_id,
+            "name": f"flow {callflow_id[:4]}",
+            "numbers": list(numbers),
+            "flow": {"module": "user", "data": {"id": "u1"}},
+        }
+
+    def _callflow(
+        self, method: str, rest: list[str], query: dict[str, str], body: dict[str, Any]
+    ) -> httpx.Response:
+        if not rest and method == "GET":
+            size = int(query.get("page_size", "50"))
+            start = int(base64.b64decode(query["start_key"])) if "start_key" in query else 0
+            ids = sorted(self.callflows)
+            rows = [
+                {"id": i, "name": self.callflows[i]["name"], "numbers": self.callflows[i]["numbers"]}
+                for i in ids[start : start + size]
+            ]
+            extra = {}
+            if start + size < len(ids):
+                extra["next_start_key"] = base64.b64encode(str(start + size).encode()).decode()
+            return envelope(rows, **extra)
+        if len(rest) != 1 or rest[0] not in self.callflows:
+            return error(
+                404, "bad_identifier", {"message": "bad identifier", "not_found": rest[0] if rest else ""}
+            )
+        callflow = self.callflows[rest[0]]
+        if method == "GET":
+            return envelope(callflow)
+        if method == "PATCH":
+            numbers = body.get("data", {}).get("numbers", callflow["numbers"])
+            for other in self.callflows.values():
+                if other is not callflow and set(other["numbers"]) & set(numbers):
+                    return error(
+                        400,
+                        "validation error",
+                        {"numbers": {"unique": {"message": "numbers must be unique"}}},
+                    )
+            for number in numbers:
+                doc = self.held.get(number)
+                if doc is None or doc["assigned_to"] != ACCOUNT:
+                    return knm_error(403, "forbidden", number)
+            callflow["numbers"] = list(numbers)
+            for number in numbers:
+                self.held[number]["used_by"] = "callflow"
+            return envelope(callflow)
+        return error(405, "method not allowed")

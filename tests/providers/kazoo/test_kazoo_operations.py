@@ -548,3 +548,85 @@ async def test_garbage_answers_are_protocol_errors(
     fake.faults.extend([lambda r: None, lambda r: answer])
     with pytest.raises(nc.ProtocolError):
         await kazoo.get(N1)
+
+
+# -- routing by callflow ------------------------------------------------------------------------------
+
+FLOW_A, FLOW_B = "ca11f10e" + "a" * 24, "ca11f10e" + "b" * 24
+
+
+async def test_routing_moves_the_number_from_its_callflow_to_the_new_one(
+    kazoo: KazooProvider, fake: FakeKazoo
+) -> None:
+    for number in (N1, N2, N3):
+        fake.give(number)
+    fake.add_callflow(FLOW_A, N1, N2)
+    fake.add_callflow(FLOW_B, N3)
+    number = await kazoo.configure(N1, nc.NumberConfig(voice=nc.Route(application_id=FLOW_B)))
+    assert number.config.voice == nc.Route(application_id=FLOW_B)
+    assert fake.callflows[FLOW_A]["numbers"] == [N2]
+    assert fake.callflows[FLOW_B]["numbers"] == [N3, N1]
+    assert fake.callflows[FLOW_B]["flow"] == {"module": "user", "data": {"id": "u1"}}  # left as it was
+    patches = [r for r in sent(fake, "PATCH") if "/callflows/" in r.url.path]
+    assert [r.url.path.rsplit("/", 1)[1] for r in patches] == [FLOW_A, FLOW_B]  # out first, then in
+
+
+async def test_routing_to_none_takes_the_number_out_of_every_callflow(
+    kazoo: KazooProvider, fake: FakeKazoo
+) -> None:
+    fake.give(N1)
+    fake.add_callflow(FLOW_A, N1)
+    number = await kazoo.configure(N1, nc.NumberConfig(voice=nc.Route(application_id=None)))
+    assert number.config.voice is None
+    assert fake.callflows[FLOW_A]["numbers"] == []
+
+
+async def test_routing_to_the_callflow_that_has_it_changes_nothing(
+    kazoo: KazooProvider, fake: FakeKazoo
+) -> None:
+    fake.give(N1)
+    fake.add_callflow(FLOW_A, N1)
+    await kazoo.configure(N1, nc.NumberConfig(voice=nc.Route(application_id=FLOW_A), friendly_name="Main"))
+    assert [r for r in sent(fake, "PATCH") if "/callflows/" in r.url.path] == []
+    assert fake.held[N1]["friendly_name"] == "Main"
+
+
+async def test_routing_to_an_unknown_callflow_or_a_number_not_held_is_not_found(
+    kazoo: KazooProvider, fake: FakeKazoo
+) -> None:
+    fake.give(N1)
+    with pytest.raises(nc.NotFoundError, match="not a callflow of this account"):
+        await kazoo.configure(N1, nc.NumberConfig(voice=nc.Route(application_id=FLOW_A)))
+    fake.add_callflow(FLOW_A)
+    with pytest.raises(nc.NotFoundError):
+        await kazoo.configure(N2, nc.NumberConfig(voice=nc.Route(application_id=FLOW_A)))
+    assert fake.callflows[FLOW_A]["numbers"] == []
+
+
+async def test_routing_is_refused_in_a_purchase_and_by_url(kazoo: KazooProvider, fake: FakeKazoo) -> None:
+    fake.stock(N1)
+    routed = nc.NumberConfig(voice=nc.Route(application_id=FLOW_A))
+    with pytest.raises(nc.UnsupportedError, match="after the purchase"):
+        await kazoo.purchase(N1, config=routed)
+    with pytest.raises(nc.UnsupportedError, match="for each number"):
+        await kazoo.configure_many([N1], routed)
+    with pytest.raises(nc.UnsupportedError):
+        await kazoo.configure(N1, nc.NumberConfig(voice=nc.Route(url="https://example.com/voice")))
+    with pytest.raises(nc.UnsupportedError):
+        await kazoo.configure(N1, nc.NumberConfig(sms=nc.Route(application_id=FLOW_A)))
+    assert [r for r in fake.requests if r.url.path != "/v2/api_auth"] == []
+
+
+async def test_the_callflow_listing_is_paged(
+    kazoo: KazooProvider, fake: FakeKazoo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("providers.kazoo._callflows._PAGE_SIZE", 2)
+    fake.give(N1)
+    for i in range(5):
+        fake.add_callflow(f"{i:02}" + "c" * 30)
+    fake.add_callflow("ff" + "c" * 30, N1)
+    await kazoo.configure(N1, nc.NumberConfig(voice=nc.Route(application_id="00" + "c" * 30)))
+    assert fake.callflows["ff" + "c" * 30]["numbers"] == []
+    assert fake.callflows["00" + "c" * 30]["numbers"] == [N1]
+    listings = [r for r in fake.requests if r.method == "GET" and r.url.path.endswith("/callflows")]
+    assert len(listings) == 3
