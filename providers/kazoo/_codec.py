@@ -32,6 +32,7 @@ __all__ = [
     "failure",
     "gregorian",
     "listing",
+    "named",
     "number",
     "search_results",
 ]
@@ -205,6 +206,12 @@ def listing(body: object, *, provider: str, account_id: str) -> tuple[list[Activ
     if following is not None and not isinstance(following, str | int):
         raise Malformed(f"next_start_key: expected an opaque key, got {_kind(following)}")
     return numbers, None if following in (None, "") else str(following)
+
+
+def named(number: ActiveNumber, friendly_name: str) -> ActiveNumber:
+    """``number`` with the friendly name a filtered listing matched it on."""
+    config = number.config.model_copy(update={"friendly_name": friendly_name})
+    return number.model_copy(update={"friendly_name": friendly_name, "config": config})
 
 
 # -- errors ------------------------------------------------------------------------------------

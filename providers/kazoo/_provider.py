@@ -105,6 +105,8 @@ class KazooProvider(Provider):
     features = _FEATURES
     # Kazoo searches by one prefix and says nothing but the number: the rest is checked here.
     client_side_filters = frozenset({"area_code", "starts_with", "contains", "ends_with"})
+    # Kazoo filters listings on any key of the number document (filter_<key>).
+    native_list_filters = frozenset({"friendly_name"})
     # Numbers in open port requests are merged into every page of a listing.
     list_repeats = True
     #: numbers per list page
@@ -463,11 +465,18 @@ class KazooProvider(Provider):
         params = {"page_size": str(self.list_page_size)}
         if cursor is not None:
             params["start_key"] = cursor
+        name = filters.get("friendly_name")
+        if name is not None:
+            params[f"filter_{codec.FRIENDLY_NAME_KEY}"] = str(name)
         response = await self._api.request(
             "GET", self._numbers, params=params, idempotency=Idempotency.SAFE, operation="list"
         )
         parse = functools.partial(codec.listing, provider=self.name, account_id=self._account)
-        return self._api.read(response, parse, "list")
+        numbers, following = self._api.read(response, parse, "list")
+        if name is not None:
+            # Listing rows leave the public keys out; Kazoo matched this one exactly.
+            numbers = [codec.named(number, str(name)) for number in numbers]
+        return numbers, following
 
     # -- collections: one request for many numbers ---------------------------------------------------
 

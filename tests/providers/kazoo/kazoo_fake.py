@@ -198,7 +198,14 @@ class FakeKazoo:
     def _listing(self, query: dict[str, str]) -> httpx.Response:
         size = int(query.get("page_size", "50"))
         start = int(base64.b64decode(query["start_key"])) if "start_key" in query else 0
-        mine = sorted(n for n, doc in self.held.items() if doc["assigned_to"] == ACCOUNT)
+        filters = {
+            key.removeprefix("filter_"): value for key, value in query.items() if key.startswith("filter_")
+        }
+        mine = sorted(
+            n
+            for n, doc in self.held.items()
+            if doc["assigned_to"] == ACCOUNT and all(doc.get(key) == value for key, value in filters.items())
+        )
         page = mine[start : start + size]
         rows = {n: self._row(self.held[n]) for n in page}
         rows.update({n: self._row(doc) for n, doc in self.porting.items()})

@@ -434,6 +434,15 @@ def base64_of(index: int) -> str:
     return base64.b64encode(str(index).encode()).decode()
 
 
+async def test_list_by_friendly_name_is_filtered_by_kazoo(kazoo: KazooProvider, fake: FakeKazoo) -> None:
+    fake.give(N1, friendly_name="Sales")
+    fake.give(N2, friendly_name="Support")
+    fake.give(N3)
+    listed = [n async for n in kazoo.list(friendly_name="Sales")]
+    assert [(n.phone_number, n.friendly_name) for n in listed] == [(N1, "Sales")]
+    assert fake.requests[-1].url.params["filter_friendly_name"] == "Sales"
+
+
 async def test_list_filters_by_contains_on_this_side(kazoo: KazooProvider, fake: FakeKazoo) -> None:
     fake.give(N1)
     fake.give(N2)
