@@ -344,6 +344,8 @@ class _CompatProvider(Provider):
             "for an update of it and applied its configuration, if any",
             provider=self.name,
             status_code=None if response is None else response.status_code,
+            # The contract's code for "bought already", as the sandbox and the other adapters say it.
+            code="already-owned",
             request_id=None if response is None else _request_id(response),
         )
 

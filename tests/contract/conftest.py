@@ -1,8 +1,8 @@
 """The carriers the contract scenario runs against, each as a user connects to it.
 
 ``carrier`` is parametrized over the providers that have a stateful carrier
-to test against here: the sandbox itself, and Kazoo over its fake Crossbar
-(a real server on 127.0.0.1 joins with the emulators).
+to test against here: the sandbox itself, and Twilio and Kazoo over their
+stateful fakes (a real server on 127.0.0.1 joins with the emulators).
 """
 
 from __future__ import annotations
@@ -16,10 +16,13 @@ import numbers_core as nc
 import pytest
 
 # The fake carriers live with their adapter's tests.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "providers" / "kazoo"))
+for _adapter in ("kazoo", "twilio"):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "providers" / _adapter))
 
-from kazoo_fake import ACCOUNT, API_KEY, BASE_URL, FakeKazoo
-from kazoo_spec import check_request
+import kazoo_fake  # noqa: E402
+import twilio_fake  # noqa: E402
+from kazoo_spec import check_request  # noqa: E402
+from twilio_wire import spec_for  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -31,18 +34,35 @@ def _no_waits(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("numbers_core._provider._sleep", sleep)
 
 
-@pytest.fixture(params=["sandbox", "kazoo"])
+@pytest.fixture(params=["sandbox", "twilio", "kazoo"])
 async def carrier(request: pytest.FixtureRequest) -> AsyncIterator[nc.Provider]:
     if request.param == "sandbox":
         async with nc.connect("sandbox") as sandbox:
             yield sandbox
         return
-    fake = FakeKazoo()
+    if request.param == "twilio":
+        twilio = twilio_fake.FakeTwilio()
+        twilio.pool.update(f"+14152{i:06}" for i in range(40))
+        async with (
+            httpx.AsyncClient(transport=twilio.transport()) as http,
+            nc.connect(
+                "twilio", account_sid=twilio_fake.ACCOUNT, auth_token=twilio_fake.TOKEN, http_client=http
+            ) as carrier,
+        ):
+            yield carrier
+        for sent in twilio.requests:
+            spec_for(sent).check(sent)
+        return
+    fake = kazoo_fake.FakeKazoo()
     fake.stock(*(f"+14152{i:06}" for i in range(40)))  # area code 415, where the scenario searches
     async with (
         httpx.AsyncClient(transport=fake.transport()) as http,
         nc.connect(
-            "kazoo", base_url=BASE_URL, account_id=ACCOUNT, api_key=API_KEY, http_client=http
+            "kazoo",
+            base_url=kazoo_fake.BASE_URL,
+            account_id=kazoo_fake.ACCOUNT,
+            api_key=kazoo_fake.API_KEY,
+            http_client=http,
         ) as kazoo,
     ):
         yield kazoo
