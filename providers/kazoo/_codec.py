@@ -348,7 +348,8 @@ def collection(body: object, numbers: list[str]) -> tuple[dict[str, Any], dict[s
 
 
 class _Block(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Strict: the number schema takes true, not "yes" (which pydantic would read as true).
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class _Cnam(_Block):

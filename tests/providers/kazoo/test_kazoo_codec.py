@@ -165,3 +165,56 @@ def test_every_fixture_has_the_shape_the_swagger_document_gives(name: str) -> No
 def test_every_fixture_file_is_checked() -> None:
     names = {path.stem.removeprefix("kazoo_") for path in FIXTURES.glob("kazoo_*.json")}
     assert names == set(FIXTURE_SCHEMAS)
+
+
+@pytest.mark.parametrize(
+    "blocks",
+    [
+        {"cnam": {"display_name": "ACME", "inbound_lookup": True}},
+        {"cnam": {"display_name": "x" * 15}},
+        {"cnam": {"display_name": "x" * 16}},
+        {"cnam": {"display_name": ""}},
+        {"cnam": {"inbound_lookup": "yes"}},
+        {"carrier_name": "bandwidth2"},
+        {"carrier_name": "x" * 31},
+        {"e911": {"street_address": "1 Main St", "locality": "SF", "region": "CA", "postal_code": "94103"}},
+        {
+            "e911": {
+                "street_address": "1 Main St",
+                "caller_name": "Al",
+                "locality": "SF",
+                "region": "CA",
+                "postal_code": "1",
+            }
+        },
+        {
+            "e911": {
+                "street_address": "1 Main St",
+                "notification_contact_emails": ["a@example.com"],
+                "locality": "SF",
+                "region": "CA",
+                "postal_code": "1",
+            }
+        },
+        {
+            "e911": {
+                "street_address": "1 Main St",
+                "notification_contact_emails": "a@example.com",
+                "locality": "SF",
+                "region": "CA",
+                "postal_code": "1",
+            }
+        },
+    ],
+)
+def test_feature_blocks_are_refused_where_the_number_schema_refuses_them(blocks: dict[str, Any]) -> None:
+    import jsonschema
+    from kazoo_spec import number_schema
+
+    schema_accepts = jsonschema.Draft4Validator(number_schema()).is_valid(blocks)
+    try:
+        codec.config_data(nc.NumberConfig(extra={"kazoo": blocks}))
+        ours = True
+    except codec.BadConfig:
+        ours = False
+    assert ours == schema_accepts
