@@ -9,10 +9,8 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterator
 
-import httpx
-import numbers_core as nc
 import pytest
-from kazoo_fake import ACCOUNT, API_KEY, BASE_URL, SECRETS, FakeKazoo
+from kazoo_fake import SECRETS, FakeKazoo, connected
 from kazoo_spec import check_request
 
 from providers.kazoo import KazooProvider
@@ -65,11 +63,6 @@ def fake(clock: Clock) -> Iterator[FakeKazoo]:
 
 @pytest.fixture
 async def kazoo(fake: FakeKazoo) -> AsyncIterator[KazooProvider]:
-    async with (
-        httpx.AsyncClient(transport=fake.transport()) as http,
-        nc.connect(
-            "kazoo", base_url=BASE_URL, account_id=ACCOUNT, api_key=API_KEY, http_client=http
-        ) as carrier,
-    ):
+    async with connected(fake) as carrier:
         assert isinstance(carrier, KazooProvider)
         yield carrier

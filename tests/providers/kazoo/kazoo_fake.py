@@ -10,15 +10,17 @@ document (``spec.check``) by the ``kazoo`` fixture.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 import httpx
+import numbers_core as nc
 
 ACCOUNT = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
 OTHER_ACCOUNT = "0f9e8d7c6b5a49382716f5e4d3c2b1a0"
@@ -31,6 +33,20 @@ GREGORIAN_UNIX = 62_167_219_200
 SECRETS = (API_KEY, PASSWORD)
 
 Fault = Callable[[httpx.Request], httpx.Response | None]
+USER_LOGIN = {"username": USERNAME, "password": PASSWORD, "account_name": ACCOUNT_NAME}
+
+
+@contextlib.asynccontextmanager
+async def connected(fake: FakeKazoo, **settings: Any) -> AsyncIterator[nc.Provider]:
+    """``nc.connect("kazoo", …)`` talking to ``fake``; the API key unless a user login is given."""
+    given: dict[str, Any] = {"base_url": BASE_URL, "account_id": ACCOUNT, **settings}
+    if "username" not in given:
+        given.setdefault("api_key", API_KEY)
+    async with (
+        httpx.AsyncClient(transport=fake.transport()) as http,
+        nc.connect("kazoo", http_client=http, **given) as carrier,
+    ):
+        yield carrier
 
 
 def envelope(data: Any, status: int = 200, **extra: Any) -> httpx.Response:

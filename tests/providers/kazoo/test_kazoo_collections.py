@@ -8,7 +8,7 @@ from decimal import Decimal
 import httpx
 import numbers_core as nc
 import pytest
-from kazoo_fake import ACCOUNT, API_KEY, BASE_URL, OTHER_ACCOUNT, FakeKazoo
+from kazoo_fake import ACCOUNT, OTHER_ACCOUNT, FakeKazoo, connected
 
 from providers.kazoo import KazooProvider
 
@@ -23,12 +23,7 @@ def batches(fake: FakeKazoo, suffix: str) -> list[httpx.Request]:
 
 async def test_purchase_many_activates_in_batches_and_reports_each_number(fake: FakeKazoo) -> None:
     fake.stock(*NUMBERS)
-    async with (
-        httpx.AsyncClient(transport=fake.transport()) as http,
-        nc.connect(
-            "kazoo", base_url=BASE_URL, account_id=ACCOUNT, api_key=API_KEY, batch_size=2, http_client=http
-        ) as kazoo,
-    ):
+    async with connected(fake, batch_size=2) as kazoo:
         assert kazoo.supports(nc.Feature.PURCHASE_MANY)
         outcomes = await kazoo.purchase_many(NUMBERS, config=nc.NumberConfig(friendly_name="Bulk"))
     assert [o.number for o in outcomes] == NUMBERS
@@ -65,17 +60,7 @@ async def test_with_accept_charges_the_successes_are_believed(fake: FakeKazoo) -
     fake.stock(good)
     fake.give(taken, account=OTHER_ACCOUNT)
     fake.bare_errors = True  # "number_exists" as a bare string
-    async with (
-        httpx.AsyncClient(transport=fake.transport()) as http,
-        nc.connect(
-            "kazoo",
-            base_url=BASE_URL,
-            account_id=ACCOUNT,
-            api_key=API_KEY,
-            accept_charges=True,
-            http_client=http,
-        ) as kazoo,
-    ):
+    async with connected(fake, accept_charges=True) as kazoo:
         outcomes = await kazoo.purchase_many([good, taken])
     assert outcomes[0].ok
     assert outcomes[0].result is not None

@@ -14,13 +14,12 @@ import pytest
 from kazoo_fake import (
     ACCOUNT,
     ACCOUNT_NAME,
-    API_KEY,
-    BASE_URL,
     GREGORIAN_UNIX,
     OTHER_ACCOUNT,
     PASSWORD,
-    USERNAME,
+    USER_LOGIN,
     FakeKazoo,
+    connected,
     envelope,
     error,
 )
@@ -59,18 +58,7 @@ async def test_it_logs_in_with_the_api_key_once_and_sends_the_token(
 
 async def test_user_login_sends_the_md5_of_the_lower_cased_user_and_password(fake: FakeKazoo) -> None:
     fake.give(N1)
-    async with (
-        httpx.AsyncClient(transport=fake.transport()) as http,
-        nc.connect(
-            "kazoo",
-            base_url=BASE_URL,
-            account_id=ACCOUNT,
-            username=USERNAME,
-            password=PASSWORD,
-            account_name=ACCOUNT_NAME,
-            http_client=http,
-        ) as carrier,
-    ):
+    async with connected(fake, **USER_LOGIN) as carrier:
         assert (await carrier.get(N1)).phone_number == N1
     login = fake.requests[0]
     assert login.url.path == "/v2/user_auth"
@@ -129,12 +117,7 @@ async def test_200_concurrent_operations_over_an_expired_token_log_in_once(
 
 
 async def test_a_refused_login_is_an_authentication_error_not_a_loop(fake: FakeKazoo) -> None:
-    async with (
-        httpx.AsyncClient(transport=fake.transport()) as http,
-        nc.connect(
-            "kazoo", base_url=BASE_URL, account_id=ACCOUNT, api_key="f" * 64, http_client=http
-        ) as carrier,
-    ):
+    async with connected(fake, api_key="f" * 64) as carrier:
         with pytest.raises(nc.AuthenticationError, match="invalid credentials"):
             await carrier.get(N1)
     assert [r.url.path for r in fake.requests] == ["/v2/api_auth"]
@@ -230,17 +213,7 @@ async def test_a_charge_is_quoted_and_nothing_is_bought(kazoo: KazooProvider, fa
 async def test_accept_charges_is_sent_up_front(fake: FakeKazoo) -> None:
     fake.stock(N1)
     fake.quote = {"activation_charges": 1.0}
-    async with (
-        httpx.AsyncClient(transport=fake.transport()) as http,
-        nc.connect(
-            "kazoo",
-            base_url=BASE_URL,
-            account_id=ACCOUNT,
-            api_key=API_KEY,
-            accept_charges=True,
-            http_client=http,
-        ) as carrier,
-    ):
+    async with connected(fake, accept_charges=True) as carrier:
         assert (await carrier.purchase(N1)).status is nc.NumberStatus.ACTIVE
     activate = next(r for r in fake.requests if r.url.raw_path.decode().endswith("/activate"))
     assert json.loads(activate.content) == {"data": {}, "accept_charges": True}

@@ -9,7 +9,14 @@ import logging
 import httpx
 import numbers_core as nc
 import pytest
-from kazoo_fake import ACCOUNT, ACCOUNT_NAME, API_KEY, BASE_URL, PASSWORD, USERNAME, FakeKazoo
+from kazoo_fake import (
+    API_KEY,
+    PASSWORD,
+    USER_LOGIN,
+    USERNAME,
+    FakeKazoo,
+    connected,
+)
 
 from providers.kazoo import KazooProvider
 
@@ -61,18 +68,7 @@ async def test_a_user_login_keeps_password_and_hash_out_of_everything(
     fake.faults.append(
         lambda request: httpx.Response(401, json={"message": f"invalid credentials {HASH} / {PASSWORD}"})
     )
-    async with (
-        httpx.AsyncClient(transport=fake.transport()) as http,
-        nc.connect(
-            "kazoo",
-            base_url=BASE_URL,
-            account_id=ACCOUNT,
-            username=USERNAME,
-            password=PASSWORD,
-            account_name=ACCOUNT_NAME,
-            http_client=http,
-        ) as carrier,
-    ):
+    async with connected(fake, **USER_LOGIN) as carrier:
         with pytest.raises(nc.AuthenticationError) as refused:
             await carrier.get(N1)
     assert PASSWORD not in shown(refused.value)
