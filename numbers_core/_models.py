@@ -41,6 +41,7 @@ __all__ = [
     "NumberConfig",
     "NumberStatus",
     "NumberType",
+    "Provisioning",
     "Route",
     "SearchQuery",
     "SmsCapabilities",
@@ -110,10 +111,15 @@ Reference = Annotated[str, Field(max_length=256)]
 
 
 class Money(_Model):
-    """An amount in a currency; never a float."""
+    """An amount in a currency; never a float.
+
+    ``currency`` is the carrier's code, upper-cased: ISO 4217 as a rule, but
+    carriers also send names (Sinch's ``"DOLLAR"``), which are kept rather than
+    refused with the whole answer.
+    """
 
     amount: Decimal
-    currency: Annotated[str, BeforeValidator(_upper), Field(pattern=r"^[A-Z]{3}$")]
+    currency: Annotated[str, BeforeValidator(_upper), Field(pattern=r"^[A-Z]{3,16}$")]
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}"
@@ -233,6 +239,25 @@ class NumberConfig(_Model):
     extra: dict[str, Any] = Field(default_factory=dict)
 
 
+class Provisioning(_Model):
+    """One part of a number the carrier sets up after the request was answered.
+
+    Some carriers (Sinch) answer a purchase or an update at once and configure
+    the number afterwards: while any part is ``pending`` the number's status is
+    ``pending``; a part that ``failed`` stays visible with the carrier's codes
+    (the number itself is the account's, and billed, all the same).
+    """
+
+    #: what is being set up: "sms", "voice", …
+    part: str
+    state: Literal["pending", "failed"]
+    #: what it is being set to (a service plan, an application id), where the carrier says
+    target: str | None = None
+    #: the carrier's own words: its status and, on failure, its error codes
+    status: str | None = None
+    error_codes: tuple[str, ...] = ()
+
+
 class ActiveNumber(_Model):
     """A number the account owns."""
 
@@ -248,6 +273,10 @@ class ActiveNumber(_Model):
     status: NumberStatus = NumberStatus.UNKNOWN
     created_at: AwareDatetime | None = None
     updated_at: AwareDatetime | None = None
+    #: when the number leaves the account (released, kept until the period paid for ends)
+    expires_at: AwareDatetime | None = None
+    #: what the carrier is still setting up on the number, or failed to (empty: nothing)
+    provisioning: tuple[Provisioning, ...] = ()
     raw: Any = Field(default=None, repr=False, exclude=True)
 
 

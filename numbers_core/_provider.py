@@ -22,7 +22,7 @@ import pydantic
 
 from ._batch import BatchOutcome
 from ._features import Feature, config_features, search_feature, type_feature
-from ._models import ActiveNumber, AvailableNumber, NumberConfig, NumberType, SearchQuery, build
+from ._models import ActiveNumber, AvailableNumber, NumberConfig, NumberStatus, NumberType, SearchQuery, build
 from ._paging import Pager
 from ._phone import national_digits, parse_e164, region_of
 from ._settings import ProviderSettings
@@ -122,7 +122,8 @@ class Provider(abc.ABC):
     def __init__(self, settings: ProviderSettings, *, http_client: httpx.AsyncClient | None = None) -> None:
         self.settings = settings
         self._user_http_client = http_client
-        self._http: HttpCore | None = None
+        # Every HTTP core this instance made (an API host, a token host), all closed by aclose().
+        self._cores: list[HttpCore] = []
 
     def _make_http(
         self,
@@ -134,12 +135,12 @@ class Provider(abc.ABC):
         secrets: tuple[str, ...] = (),
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> HttpCore:
-        """The HTTP core for this instance, built from the common settings."""
+        """An HTTP core for this instance (one per host it talks to), built from the common settings."""
         import httpx
 
         from ._http import HttpCore, RetryPolicy
 
-        self._http = HttpCore(
+        core = HttpCore(
             self.name,
             base_url=base_url,
             error_mapper=error_mapper,
@@ -157,7 +158,8 @@ class Provider(abc.ABC):
             allow_insecure_http=self.settings.allow_insecure_http,
             secrets=secrets,
         )
-        return self._http
+        self._cores.append(core)
+        return core
 
     def supports(self, feature: Feature | str) -> bool:
         """Whether this provider, as configured, can do ``feature``."""
@@ -187,8 +189,8 @@ class Provider(abc.ABC):
 
         A user-supplied ``http_client`` is left open: it is the user's.
         """
-        if self._http is not None:
-            await self._http.aclose()
+        for core in self._cores:
+            await core.aclose()
 
     # -- the neutral interface -------------------------------------------------------
 
@@ -292,6 +294,31 @@ class Provider(abc.ABC):
             keep=(lambda number: _listed(number, clean)) if clean else None,
             unique=_phone_number if self.list_repeats else None,
         )
+
+    async def wait_provisioned(
+        self, number: Any, /, *, within: float = 300.0, interval: float = 5.0
+    ) -> ActiveNumber:
+        """The number once the carrier has finished setting it up, or as it is after ``within`` seconds.
+
+        Some carriers (Sinch) answer a purchase or an update before the number
+        is configured: its status is ``pending`` meanwhile. This reads the
+        number every ``interval`` seconds until its status is no longer
+        pending, for at most ``within`` seconds, and returns it as last read
+        (not an error: the number is the account's either way): check
+        ``status`` (still ``pending`` when the time ran out) and
+        ``provisioning`` (a part that failed, with the carrier's codes). Where
+        nothing is pending it returns after one read.
+        """
+        for name, value in (("within", within), ("interval", interval)):
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < float("inf"):
+                raise InvalidInputError(f"{name}: expected seconds > 0, got {value!r}", field=name)
+        end = anyio.current_time() + within
+        while True:
+            current = await self.get(number)
+            left = end - anyio.current_time()
+            if current.status is not NumberStatus.PENDING or left <= 0:
+                return current
+            await _sleep(min(interval, left))
 
     async def transfer(self, number: Any, to_account: str, /) -> ActiveNumber:
         """Move an owned number to another account of the same carrier."""

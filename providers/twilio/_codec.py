@@ -525,6 +525,8 @@ def _number(item: dict[str, Any], provider: str) -> ActiveNumber:
         "created_at": created_at,
         # Never updated, most numbers say their creation date again.
         "updated_at": created_at if updated == created else parse_date(_text(updated, "date_updated")),
+        "expires_at": None,
+        "provisioning": (),
         "raw": item,
     }
     return _construct(ActiveNumber, values)
