@@ -49,6 +49,13 @@ class Token:
         # The value is a credential: never in a repr, a log line or a traceback's locals.
         return f"Token(expires_at={self.expires_at!r})"
 
+    @classmethod
+    def lasting(cls, value: str, seconds: object) -> Token:
+        """A token good for ``seconds`` from now (an OAuth2 ``expires_in``); no expiry if that is unusable."""
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 < seconds < 10**8:
+            return cls(value)
+        return cls(value, _now() + float(seconds))
+
 
 def jwt_expiry(token: str) -> float | None:
     """The ``exp`` claim of a JWT (Unix time), read without checking the signature; None if absent.

@@ -1,0 +1,411 @@
+"""Sinch Numbers API v1: its documents read into neutral models, and the requests written from them.
+
+Reading checks every field it uses and raises :class:`Malformed` rather
+than trusting an answer; enum values Sinch adds later (types, statuses,
+error codes) are accepted as opaque strings.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import phonenumbers
+from numbers_core import (
+    ActiveNumber,
+    AvailableNumber,
+    Callback,
+    Capabilities,
+    Geography,
+    Money,
+    NumberConfig,
+    NumberStatus,
+    NumberType,
+    Provisioning,
+    Route,
+    SearchQuery,
+)
+from numbers_core.adapter import Malformed, carrier_e164
+from pydantic import ValidationError
+
+__all__ = [
+    "EXTRA_KEY",
+    "TYPES",
+    "BadConfig",
+    "active_number",
+    "active_page",
+    "available_numbers",
+    "config_body",
+    "error_details",
+    "number_pattern",
+]
+
+#: the key of ``NumberConfig.extra`` that holds Sinch's own settings
+EXTRA_KEY = "sinch"
+#: the neutral number types Sinch knows, and its names for them
+TYPES = {NumberType.LOCAL: "LOCAL", NumberType.MOBILE: "MOBILE", NumberType.TOLL_FREE: "TOLL_FREE"}
+_NEUTRAL_TYPES = {wire: neutral for neutral, wire in TYPES.items()}
+# Scheduled provisioning statuses that mean "not done yet"; anything else Sinch may add is taken
+# as pending too, except FAILED.
+_FAILED = "FAILED"
+
+
+def _kind(value: object) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _object(value: object, what: str) -> dict[str, Any]:
+    if type(value) is not dict:
+        raise Malformed(f"{what}: expected an object, got {_kind(value)}")
+    return value
+
+
+def _optional_object(value: object, what: str) -> dict[str, Any]:
+    return {} if value is None else _object(value, what)
+
+
+def _text(value: object, what: str) -> str | None:
+    """A string; Sinch's "" for unset is None."""
+    if value is None or type(value) is str:
+        return value or None
+    raise Malformed(f"{what}: expected a string, got {_kind(value)}")
+
+
+def _list(value: object, what: str) -> list[Any]:
+    if value is None:
+        return []
+    if type(value) is not list:
+        raise Malformed(f"{what}: expected a list, got {_kind(value)}")
+    return value
+
+
+def _strings(value: object, what: str) -> tuple[str, ...]:
+    items = _list(value, what)
+    if not all(type(item) is str for item in items):
+        raise Malformed(f"{what}: expected a list of strings")
+    return tuple(items)
+
+
+def _e164(value: object, what: str) -> str:
+    try:
+        return carrier_e164(value)
+    except ValueError:
+        shown = repr(value)[:40] if isinstance(value, str) else _kind(value)
+        raise Malformed(f"{what}: {shown} is not a phone number") from None
+
+
+def _time(value: object, what: str) -> datetime | None:
+    text = _text(value, what)
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise Malformed(f"{what}: {text[:40]!r} is not a time") from None
+    # Sinch's times are UTC; an event's may come without the zone.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _money(value: object, what: str) -> Money | None:
+    money = _optional_object(value, what)
+    amount, currency = money.get("amount"), _text(money.get("currencyCode"), f"{what}.currencyCode")
+    if amount is None or currency is None:
+        return None
+    if type(amount) is not str:
+        raise Malformed(f"{what}.amount: expected a decimal string, got {_kind(amount)}")
+    try:
+        return Money(amount=Decimal(amount), currency=currency)
+    except (InvalidOperation, ValidationError):
+        raise Malformed(f"{what}: {amount[:20]!r} {currency[:20]!r} is not an amount") from None
+
+
+def _type(value: object, what: str, fallback: NumberType = NumberType.UNKNOWN) -> NumberType:
+    stated = _text(value, what)
+    return fallback if stated is None else _NEUTRAL_TYPES.get(stated, NumberType.UNKNOWN)
+
+
+def _capabilities(value: object, what: str) -> Capabilities:
+    if value is None:
+        return Capabilities()
+    stated = _strings(value, what)
+    # Sinch knows voice and SMS only: MMS and fax stay unknown.
+    return Capabilities(voice="VOICE" in stated, sms="SMS" in stated)
+
+
+def _country(value: object, what: str) -> Geography:
+    region = _text(value, what)
+    if region is not None and not (len(region) == 2 and region.isalpha()):
+        raise Malformed(f"{what}: {region[:10]!r} is not a region code")
+    return Geography(iso_country=region)
+
+
+# -- search ------------------------------------------------------------------------------------
+
+
+def available_numbers(body: object, *, provider: str, number_type: NumberType) -> list[AvailableNumber]:
+    """The numbers of a search answer (``{availableNumbers: [...]}``)."""
+    items = _list(_object(body, "search").get("availableNumbers"), "availableNumbers")
+    found = []
+    for index, item in enumerate(items):
+        what = f"availableNumbers[{index}]"
+        entry = _object(item, what)
+        documents = entry.get("supportingDocumentationRequired")
+        if documents is not None and type(documents) is not bool:
+            raise Malformed(f"{what}.supportingDocumentationRequired: expected true or false")
+        found.append(
+            AvailableNumber(
+                phone_number=_e164(entry.get("phoneNumber"), f"{what}.phoneNumber"),
+                provider=provider,
+                number_type=_type(entry.get("type"), f"{what}.type", number_type),
+                capabilities=_capabilities(entry.get("capability"), f"{what}.capability"),
+                geography=_country(entry.get("regionCode"), f"{what}.regionCode"),
+                setup_price=_money(entry.get("setupPrice"), f"{what}.setupPrice"),
+                monthly_price=_money(entry.get("monthlyPrice"), f"{what}.monthlyPrice"),
+                # Documents are what Sinch asks for before renting where a country requires them.
+                address_requirement=None if documents is None else ("any" if documents else "none"),
+                raw=entry,
+            )
+        )
+    return found
+
+
+def number_pattern(query: SearchQuery) -> tuple[str, str] | None:
+    """The one ``numberPattern`` a search sends: (pattern, searchPattern), or None.
+
+    Leading digits first (``START``, with the calling code: ``+1415``), else
+    ``contains`` (its longest run of digits, ``CONTAINS``), else ``ends_with``
+    (``END``); whatever is not sent is checked on the results.
+    """
+    leads = [lead for lead in (query.area_code, query.starts_with) if lead]
+    if leads:
+        code = phonenumbers.country_code_for_region(query.country)
+        return f"+{code}{max(leads, key=len)}", "START"
+    if query.contains:
+        run = max(query.contains.split("*"), key=len)
+        if run:
+            return run, "CONTAINS"
+    if query.ends_with:
+        return query.ends_with, "END"
+    return None
+
+
+# -- owned numbers -----------------------------------------------------------------------------
+
+
+def _scheduled(part: str, value: object, target_keys: tuple[str, ...], what: str) -> Provisioning | None:
+    if value is None:
+        return None
+    job = _object(value, what)
+    status = _text(job.get("status"), f"{what}.status")
+    targets = [_text(job.get(key), f"{what}.{key}") for key in target_keys]
+    return Provisioning(
+        part=part,
+        state="failed" if status == _FAILED else "pending",
+        target=next((t for t in targets if t), None),
+        status=status,
+        error_codes=_strings(job.get("errorCodes"), f"{what}.errorCodes"),
+    )
+
+
+def active_number(body: object, *, provider: str) -> ActiveNumber:
+    """A rented number (ActiveNumber: rent, get, update, release)."""
+    doc = _object(body, "number")
+    e164 = _e164(doc.get("phoneNumber"), "phoneNumber")
+    sms = _optional_object(doc.get("smsConfiguration"), "smsConfiguration")
+    voice = _optional_object(doc.get("voiceConfiguration"), "voiceConfiguration")
+    parts = [
+        _scheduled(
+            "sms",
+            sms.get("scheduledProvisioning"),
+            ("servicePlanId", "campaignId"),
+            "smsConfiguration.scheduledProvisioning",
+        ),
+        _scheduled(
+            "voice",
+            voice.get("scheduledVoiceProvisioning"),
+            ("appId", "trunkId", "serviceId"),
+            "voiceConfiguration.scheduledVoiceProvisioning",
+        ),
+    ]
+    provisioning = tuple(part for part in parts if part is not None)
+    expires = _time(doc.get("expireAt"), "expireAt")
+    if expires is not None:
+        status = NumberStatus.RELEASING  # released: the account keeps it until the paid period ends
+    elif any(part.state == "pending" for part in provisioning):
+        status = NumberStatus.PENDING
+    else:
+        status = NumberStatus.ACTIVE
+    name = _text(doc.get("displayName"), "displayName")
+    return ActiveNumber(
+        phone_number=e164,
+        id=e164,
+        provider=provider,
+        account_id=_text(doc.get("projectId"), "projectId"),
+        number_type=_type(doc.get("type"), "type"),
+        friendly_name=name,
+        capabilities=_capabilities(doc.get("capability"), "capability"),
+        geography=_country(doc.get("regionCode"), "regionCode"),
+        config=_config(name, sms, voice, _text(doc.get("callbackUrl"), "callbackUrl")),
+        status=status,
+        updated_at=_time(voice.get("lastUpdatedTime"), "voiceConfiguration.lastUpdatedTime"),
+        expires_at=expires,
+        provisioning=provisioning,
+        raw=doc,
+    )
+
+
+def _config(
+    name: str | None, sms: dict[str, Any], voice: dict[str, Any], callback: str | None
+) -> NumberConfig:
+    plan = _text(sms.get("servicePlanId"), "smsConfiguration.servicePlanId")
+    campaign = _text(sms.get("campaignId"), "smsConfiguration.campaignId")
+    kind = _text(voice.get("type"), "voiceConfiguration.type")
+    app = _text(voice.get("appId"), "voiceConfiguration.appId")
+    extra: dict[str, Any] = {}
+    if campaign is not None:
+        extra["campaignId"] = campaign
+    for wire_type, key in (("EST", "trunkId"), ("FAX", "serviceId")):
+        linked = _text(voice.get(key), f"voiceConfiguration.{key}")
+        if kind == wire_type and linked is not None:
+            extra["voiceConfiguration"] = {"type": wire_type, key: linked}
+    try:
+        return NumberConfig(
+            friendly_name=name,
+            sms=Route(application_id=plan) if plan else None,
+            voice=Route(application_id=app) if app and kind in (None, "RTC") else None,
+            status_callback=Callback(url=callback) if callback else None,
+            extra={EXTRA_KEY: extra} if extra else {},
+        )
+    except ValidationError as exc:
+        raise Malformed(f"configuration: {exc.errors(include_url=False)[0]['msg']}") from None
+
+
+def active_page(body: object, *, provider: str) -> tuple[list[ActiveNumber], str | None]:
+    """One page of rented numbers and the token of the next (None on the last)."""
+    page = _object(body, "list page")
+    items = _list(page.get("activeNumbers"), "activeNumbers")
+    numbers = [active_number(item, provider=provider) for item in items]
+    return numbers, _text(page.get("nextPageToken"), "nextPageToken")
+
+
+# -- errors ------------------------------------------------------------------------------------
+
+
+def error_details(body: object) -> tuple[str | None, str | None]:
+    """Sinch's ``status`` name and a readable message, from ``{"error": {code, message, status, details}}``.
+
+    ``message`` is often empty: the status and the details then say it.
+    """
+    error = body.get("error") if type(body) is dict else None
+    if type(error) is not dict:
+        return None, None
+    status = error.get("status") if type(error.get("status")) is str else None
+    message = error.get("message") if type(error.get("message")) is str else ""
+    notes = []
+    details = error.get("details")
+    for detail in details if type(details) is list else []:
+        if type(detail) is not dict:
+            continue
+        for violation in detail.get("fieldViolations") or []:
+            if type(violation) is dict:
+                notes.append(f"{violation.get('field')}: {violation.get('description')}")
+        described = detail.get("description")
+        if type(described) is str and described and described != message:
+            notes.append(described)
+        if detail.get("type") == "ResourceInfo" and not described:
+            kind, name = detail.get("resourceType"), detail.get("resourceName")
+            if type(kind) is str and kind:
+                notes.append(f"{kind} {name}" if type(name) is str and name else kind)
+    text = "; ".join(part for part in (message, *notes) if part)[:500]
+    return status, text or (status.replace("_", " ").lower() if status else None)
+
+
+# -- writing -----------------------------------------------------------------------------------
+
+
+class BadConfig(ValueError):
+    """A NumberConfig Sinch cannot take; the message says why."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+_VOICE_KEYS = {"EST": "trunkId", "FAX": "serviceId"}
+
+
+def _extra(config: NumberConfig) -> dict[str, Any]:
+    unknown = sorted(set(config.extra) - {EXTRA_KEY})
+    if unknown:
+        raise BadConfig(
+            f"extra: Sinch settings go under extra[{EXTRA_KEY!r}], not {', '.join(map(repr, unknown))}",
+            "extra",
+        )
+    settings = config.extra.get(EXTRA_KEY, {})
+    if not isinstance(settings, dict):
+        raise BadConfig(f"extra.{EXTRA_KEY}: expected an object", "extra")
+    odd = sorted(set(settings) - {"campaignId", "voiceConfiguration"})
+    if odd:
+        raise BadConfig(
+            f"extra.{EXTRA_KEY}: unknown setting(s) {', '.join(map(repr, odd))} "
+            "(known: campaignId, voiceConfiguration)",
+            "extra",
+        )
+    campaign = settings.get("campaignId")
+    if campaign is not None and not isinstance(campaign, str):
+        raise BadConfig(f"extra.{EXTRA_KEY}.campaignId: expected a string", "extra")
+    voice = settings.get("voiceConfiguration")
+    if voice is not None:
+        kind = voice.get("type") if isinstance(voice, dict) else None
+        key = _VOICE_KEYS.get(kind) if isinstance(kind, str) else None
+        if key is None or set(voice) != {"type", key} or not isinstance(voice[key], str):
+            raise BadConfig(
+                f"extra.{EXTRA_KEY}.voiceConfiguration: expected "
+                '{"type": "EST", "trunkId": "…"} or {"type": "FAX", "serviceId": "…"}',
+                "extra",
+            )
+    return settings
+
+
+def config_body(config: NumberConfig | None, *, purchase: bool) -> dict[str, Any]:
+    """The configuration fields of a rent or an update: only what ``config`` sets.
+
+    A field set to None is unlinked with ``""``, as Sinch asks. The display
+    name cannot go with a rent (Sinch takes it on updates only).
+    """
+    if config is None:
+        return {}
+    fields = config.model_fields_set
+    body: dict[str, Any] = {}
+    settings = _extra(config) if "extra" in fields else {}
+    if "friendly_name" in fields and not purchase:
+        body["displayName"] = config.friendly_name or ""
+    campaign = settings.get("campaignId")
+    if "sms" in fields or campaign is not None:
+        plan = config.sms.application_id if config.sms is not None else None
+        if "sms" not in fields:
+            raise BadConfig(
+                f"extra.{EXTRA_KEY}.campaignId: Sinch links a campaign with its service plan: "
+                "give sms=Route(application_id=<service plan id>) too",
+                "extra",
+            )
+        body["smsConfiguration"] = {"servicePlanId": plan or ""}
+        if campaign is not None:
+            body["smsConfiguration"]["campaignId"] = campaign
+    voice = settings.get("voiceConfiguration")
+    if "voice" in fields and voice is not None:
+        raise BadConfig(
+            f"voice: give voice.application_id or extra.{EXTRA_KEY}.voiceConfiguration, not both", "voice"
+        )
+    if "voice" in fields:
+        app = config.voice.application_id if config.voice is not None else None
+        body["voiceConfiguration"] = {"type": "RTC", "appId": app or ""}
+    elif voice is not None:
+        body["voiceConfiguration"] = dict(voice)
+    if "status_callback" in fields:
+        callback = config.status_callback
+        if callback is not None and callback.method not in (None, "POST"):
+            raise BadConfig("status_callback.method: Sinch POSTs its events", "status_callback")
+        body["callbackUrl"] = str(callback.url) if callback is not None and callback.url else ""
+    return body
