@@ -16,12 +16,15 @@ import numbers_core as nc
 import pytest
 
 # The fake carriers live with their adapter's tests.
-for _adapter in ("kazoo", "twilio"):
+for _adapter in ("kazoo", "sinch", "twilio"):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "providers" / _adapter))
 
 import kazoo_fake  # noqa: E402
+import sinch_fake  # noqa: E402
 import twilio_fake  # noqa: E402
 from kazoo_spec import check_request  # noqa: E402
+from sinch_spec import check_answer as check_sinch_answer  # noqa: E402
+from sinch_spec import check_request as check_sinch_request  # noqa: E402
 from twilio_wire import spec_for  # noqa: E402
 
 
@@ -34,8 +37,18 @@ def _no_waits(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("numbers_core._provider._sleep", sleep)
 
 
-@pytest.fixture(params=["sandbox", "twilio", "kazoo"])
+@pytest.fixture(params=["sandbox", "twilio", "kazoo", "sinch"])
 async def carrier(request: pytest.FixtureRequest) -> AsyncIterator[nc.Provider]:
+    if request.param == "sinch":
+        sinch = sinch_fake.FakeSinch()
+        sinch.stock(*(f"+14152{i:06}" for i in range(40)))
+        async with sinch_fake.connected(sinch) as carrier:
+            yield carrier
+        for sent in sinch.requests:
+            check_sinch_request(sent)
+        for sent, answer in sinch.answers:
+            check_sinch_answer(sent, answer)
+        return
     if request.param == "sandbox":
         async with nc.connect("sandbox") as sandbox:
             yield sandbox
