@@ -66,6 +66,15 @@ ADAPTERS = [
         },
         HERE / "providers" / "kazoo" / "fixtures",
     ),
+    Adapter(
+        "sinch",
+        {
+            "project_id": "b3877c40-da60-4998-90ad-b792e98472ac",
+            "key_id": "d1c2b3a4-9f8e-4d7c-8b6a-5f4e3d2c1b0a",
+            "key_secret": "FuzzKeySecret12345",
+        },
+        HERE / "providers" / "sinch" / "fixtures",
+    ),
 ]
 
 NUMBER = "+14155550100"

@@ -15,6 +15,7 @@ from numbers_core.adapter import (
     ProviderSettings,
     Token,
     TokenAuth,
+    check_url_policy,
     error_for_status,
     path_segment,
     retry_after_seconds,
@@ -110,6 +111,9 @@ class SinchProvider(Provider):
         secret = settings.key_secret.get_secret_value()
         key = httpx.BasicAuth(settings.key_id, secret)
         if settings.auth == "oauth2":
+            check_url_policy(
+                settings.auth_url, allow_insecure_http=settings.allow_insecure_http, setting="auth_url"
+            )
             self._tokens = self._make_http(
                 base_url=settings.auth_url, error_mapper=self._error, auth=key, secrets=(secret,)
             )
