@@ -8,7 +8,7 @@ the key secret or a token.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 from sinch_fake import KEY_SECRET, FakeSinch, connected
@@ -17,35 +17,8 @@ from sinch_spec import check_answer, check_request
 from providers.sinch import SinchProvider
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock()
-    monkeypatch.setattr("numbers_core._auth._now", clock)
-    return clock
-
-
-@pytest.fixture(autouse=True)
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    waited: list[float] = []
-
-    async def sleep(seconds: float) -> None:
-        waited.append(seconds)
-
-    monkeypatch.setattr("numbers_core._http._sleep", sleep)
-    monkeypatch.setattr("numbers_core._provider._sleep", sleep)
-    return waited
-
-
-@pytest.fixture
-def fake(clock: Clock, caplog: pytest.LogCaptureFixture) -> Iterator[FakeSinch]:
+def fake(clock: Callable[[], float], caplog: pytest.LogCaptureFixture) -> Iterator[FakeSinch]:
     caplog.set_level(logging.DEBUG)
     server = FakeSinch(clock=clock)
     yield server
