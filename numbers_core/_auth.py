@@ -149,10 +149,6 @@ class TokenAuth(httpx.Auth):
         now = _now()
         return token.expires_at - min(self._ahead, max(0.0, token.expires_at - now) / 2)
 
-    def forget(self) -> None:
-        """Drop the token: the next request logs in again (after the carrier revoked it, say)."""
-        self._token = None
-
     def _sign(self, request: httpx.Request, value: str) -> None:
         request.headers[self._header] = f"{self._prefix}{value}"
 

@@ -33,7 +33,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 __all__ = [
     "AuthenticationError",
@@ -55,6 +55,8 @@ __all__ = [
     "UnsupportedError",
     "error_for_status",
 ]
+
+P = TypeVar("P", bound="ProviderError")
 
 # Long or binary bodies are cut so that an exception message stays one screen.
 _BODY_EXCERPT = 500
@@ -199,6 +201,21 @@ class ProviderError(NumbersError):
         self.status_code = status_code
         self.code = code
         self.request_id = request_id
+
+    def recast(self, cls: type[P], message: str) -> P:
+        """This answer as another error of the tree, in other words: what it means for the caller.
+
+        The status, code and request id stay; this error becomes the new one's cause.
+        """
+        error = cls(
+            message,
+            provider=self.provider,
+            status_code=self.status_code,
+            code=self.code,
+            request_id=self.request_id,
+        )
+        error.__cause__ = self
+        return error
 
 
 class AuthenticationError(ProviderError):

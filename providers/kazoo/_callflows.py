@@ -58,13 +58,8 @@ class CallflowRouter:
                     "GET", self._one(callflow_id), idempotency=Idempotency.SAFE, operation="configure"
                 )
             except NotFoundError as exc:
-                raise NotFoundError(
-                    f"callflow {callflow_id} is not a callflow of this account",
-                    provider=self._provider,
-                    status_code=exc.status_code,
-                    code=exc.code,
-                    request_id=exc.request_id,
-                ) from exc
+                message = f"callflow {callflow_id} is not a callflow of this account"
+                raise exc.recast(NotFoundError, message) from exc
             target = self._api.read(
                 response, lambda body: _numbers_of(_data(body, "callflow"), "callflow"), "configure"
             )

@@ -344,15 +344,7 @@ class KazooProvider(Provider):
         if isinstance(error, ConflictError) and error.code != "number_exists":
             return None
         # Not in Kazoo's search cache nor its pool (404), or another account's (409).
-        unavailable = NumberUnavailableError(
-            f"{e164} cannot be bought: {error.message}",
-            provider=self.name,
-            status_code=error.status_code,
-            code=error.code,
-            request_id=error.request_id,
-        )
-        unavailable.__cause__ = error
-        return unavailable
+        return error.recast(NumberUnavailableError, f"{e164} cannot be bought: {error.message}")
 
     # -- one number ------------------------------------------------------------------------------------
 

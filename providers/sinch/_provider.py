@@ -261,13 +261,7 @@ class SinchProvider(Provider):
         except OutcomeUnknownError as unknown:
             bought = await self._reconcile_purchase(e164, unknown, lambda: self._held(e164, "purchase"))
         except NotFoundError as exc:
-            raise NumberUnavailableError(
-                f"{e164} cannot be rented: {exc.message}",
-                provider=self.name,
-                status_code=exc.status_code,
-                code=exc.code,
-                request_id=exc.request_id,
-            ) from exc
+            raise exc.recast(NumberUnavailableError, f"{e164} cannot be rented: {exc.message}") from exc
         else:
             try:
                 bought = self._number_of(response, "purchase")
@@ -321,13 +315,8 @@ class SinchProvider(Provider):
                 operation="purchase",
             )
         except NotFoundError as exc:
-            raise NumberUnavailableError(
-                f"no number matching the query can be rented: {exc.message}",
-                provider=self.name,
-                status_code=exc.status_code,
-                code=exc.code,
-                request_id=exc.request_id,
-            ) from exc
+            message = f"no number matching the query can be rented: {exc.message}"
+            raise exc.recast(NumberUnavailableError, message) from exc
         # Sinch picked the number: a lost answer has nothing to look up (OutcomeUnknownError stands).
         try:
             bought = self._number_of(response, "purchase")

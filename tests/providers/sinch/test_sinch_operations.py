@@ -467,5 +467,11 @@ async def test_unknown_enum_values_are_accepted(sinch: SinchProvider, fake: Fake
     assert number.provisioning[0].error_codes == ("NEW_CODE",)
 
 
-def test_the_project_is_in_every_path() -> None:
-    assert f"/v1/projects/{PROJECT}" == ROOT
+async def test_every_call_is_under_the_project(sinch: SinchProvider, fake: FakeSinch) -> None:
+    fake.stock(N1)
+    await sinch.search(area_code="202")
+    await sinch.purchase(N1)
+    await sinch.release(N1)
+    paths = [r.url.raw_path.decode() for r in api(fake)]
+    assert len(paths) >= 4
+    assert all(path.startswith(f"/v1/projects/{PROJECT}/") for path in paths)
