@@ -573,6 +573,23 @@ class Provider(abc.ABC):
             provider=self.name,
         ) from unknown
 
+    async def _configure_bought(self, bought: ActiveNumber, config: NumberConfig) -> ActiveNumber:
+        """Apply to a number just bought what the carrier does not take with a purchase.
+
+        The number is bought either way: if the update fails it is returned as
+        bought (with a warning), never lost behind an error.
+        """
+        try:
+            return await self._configure(bought.phone_number, config)
+        except NumbersError as exc:
+            log.warning(
+                "%s: %s is bought, but configuring it failed (%s); it is returned as bought",
+                self.name,
+                bought.phone_number,
+                type(exc).__name__,
+            )
+            return bought
+
     @contextlib.contextmanager
     def _guard(self, operation: str) -> Iterator[None]:
         """Turn anything foreign an adapter lets through into the error tree."""

@@ -75,6 +75,11 @@ ADAPTERS = [
         },
         HERE / "providers" / "sinch" / "fixtures",
     ),
+    Adapter(
+        "sinch-draft",
+        {"base_url": "https://numbers.draft.test/v1", "account_id": "AC-draft-1", "currency": "USD"},
+        HERE / "providers" / "sinch" / "fixtures",
+    ),
 ]
 
 NUMBER = "+14155550100"
@@ -217,7 +222,9 @@ def _no_waits(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize("adapter", ADAPTERS, ids=lambda adapter: adapter.name)
 async def test_garbage_answers_end_in_the_error_tree(adapter: Adapter) -> None:
     paths = sorted(adapter.fixtures.glob("*.json"))
-    answers = Answers([json.loads(path.read_text()) for path in paths if path.name.startswith(adapter.name)])
+    answers = Answers(
+        [json.loads(path.read_text()) for path in paths if path.name.startswith(f"{adapter.name}_")]
+    )
     assert answers.fixtures
     outcomes: dict[str, int] = {}
     for operation, call in _operations(adapter).items():

@@ -26,8 +26,10 @@ from numbers_core import (
     Route,
     SearchQuery,
 )
-from numbers_core.adapter import Malformed, carrier_e164
+from numbers_core.adapter import Malformed
 from pydantic import ValidationError
+
+from ._reading import e164, kind, listed, obj, optional_object, strings, text
 
 __all__ = [
     "EXTRA_KEY",
@@ -51,69 +53,25 @@ _NEUTRAL_TYPES = {wire: neutral for neutral, wire in TYPES.items()}
 _FAILED = "FAILED"
 
 
-def _kind(value: object) -> str:
-    return "null" if value is None else type(value).__name__
-
-
-def _object(value: object, what: str) -> dict[str, Any]:
-    if type(value) is not dict:
-        raise Malformed(f"{what}: expected an object, got {_kind(value)}")
-    return value
-
-
-def _optional_object(value: object, what: str) -> dict[str, Any]:
-    return {} if value is None else _object(value, what)
-
-
-def _text(value: object, what: str) -> str | None:
-    """A string; Sinch's "" for unset is None."""
-    if value is None or type(value) is str:
-        return value or None
-    raise Malformed(f"{what}: expected a string, got {_kind(value)}")
-
-
-def _list(value: object, what: str) -> list[Any]:
-    if value is None:
-        return []
-    if type(value) is not list:
-        raise Malformed(f"{what}: expected a list, got {_kind(value)}")
-    return value
-
-
-def _strings(value: object, what: str) -> tuple[str, ...]:
-    items = _list(value, what)
-    if not all(type(item) is str for item in items):
-        raise Malformed(f"{what}: expected a list of strings")
-    return tuple(items)
-
-
-def _e164(value: object, what: str) -> str:
-    try:
-        return carrier_e164(value)
-    except ValueError:
-        shown = repr(value)[:40] if isinstance(value, str) else _kind(value)
-        raise Malformed(f"{what}: {shown} is not a phone number") from None
-
-
 def _time(value: object, what: str) -> datetime | None:
-    text = _text(value, what)
-    if text is None:
+    stated = text(value, what)
+    if stated is None:
         return None
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        moment = datetime.fromisoformat(stated.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
-        raise Malformed(f"{what}: {text[:40]!r} is not a time") from None
+        raise Malformed(f"{what}: {stated[:40]!r} is not a time") from None
     # Sinch's times are UTC; an event's may come without the zone.
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _money(value: object, what: str) -> Money | None:
-    money = _optional_object(value, what)
-    amount, currency = money.get("amount"), _text(money.get("currencyCode"), f"{what}.currencyCode")
+    money = optional_object(value, what)
+    amount, currency = money.get("amount"), text(money.get("currencyCode"), f"{what}.currencyCode")
     if amount is None or currency is None:
         return None
     if type(amount) is not str:
-        raise Malformed(f"{what}.amount: expected a decimal string, got {_kind(amount)}")
+        raise Malformed(f"{what}.amount: expected a decimal string, got {kind(amount)}")
     try:
         return Money(amount=Decimal(amount), currency=currency)
     except (InvalidOperation, ValidationError):
@@ -121,20 +79,20 @@ def _money(value: object, what: str) -> Money | None:
 
 
 def _type(value: object, what: str, fallback: NumberType = NumberType.UNKNOWN) -> NumberType:
-    stated = _text(value, what)
+    stated = text(value, what)
     return fallback if stated is None else _NEUTRAL_TYPES.get(stated, NumberType.UNKNOWN)
 
 
 def _capabilities(value: object, what: str) -> Capabilities:
     if value is None:
         return Capabilities()
-    stated = _strings(value, what)
+    stated = strings(value, what)
     # Sinch knows voice and SMS only: MMS and fax stay unknown.
     return Capabilities(voice="VOICE" in stated, sms="SMS" in stated)
 
 
 def _country(value: object, what: str) -> Geography:
-    region = _text(value, what)
+    region = text(value, what)
     if region is not None and not (len(region) == 2 and region.isalpha()):
         raise Malformed(f"{what}: {region[:10]!r} is not a region code")
     return Geography(iso_country=region)
@@ -145,17 +103,17 @@ def _country(value: object, what: str) -> Geography:
 
 def available_numbers(body: object, *, provider: str, number_type: NumberType) -> list[AvailableNumber]:
     """The numbers of a search answer (``{availableNumbers: [...]}``)."""
-    items = _list(_object(body, "search").get("availableNumbers"), "availableNumbers")
+    items = listed(obj(body, "search").get("availableNumbers"), "availableNumbers")
     found = []
     for index, item in enumerate(items):
         what = f"availableNumbers[{index}]"
-        entry = _object(item, what)
+        entry = obj(item, what)
         documents = entry.get("supportingDocumentationRequired")
         if documents is not None and type(documents) is not bool:
             raise Malformed(f"{what}.supportingDocumentationRequired: expected true or false")
         found.append(
             AvailableNumber(
-                phone_number=_e164(entry.get("phoneNumber"), f"{what}.phoneNumber"),
+                phone_number=e164(entry.get("phoneNumber"), f"{what}.phoneNumber"),
                 provider=provider,
                 number_type=_type(entry.get("type"), f"{what}.type", number_type),
                 capabilities=_capabilities(entry.get("capability"), f"{what}.capability"),
@@ -196,24 +154,24 @@ def number_pattern(query: SearchQuery) -> tuple[str, str] | None:
 def _scheduled(part: str, value: object, target_keys: tuple[str, ...], what: str) -> Provisioning | None:
     if value is None:
         return None
-    job = _object(value, what)
-    status = _text(job.get("status"), f"{what}.status")
-    targets = [_text(job.get(key), f"{what}.{key}") for key in target_keys]
+    job = obj(value, what)
+    status = text(job.get("status"), f"{what}.status")
+    targets = [text(job.get(key), f"{what}.{key}") for key in target_keys]
     return Provisioning(
         part=part,
         state="failed" if status == _FAILED else "pending",
         target=next((t for t in targets if t), None),
         status=status,
-        error_codes=_strings(job.get("errorCodes"), f"{what}.errorCodes"),
+        error_codes=strings(job.get("errorCodes"), f"{what}.errorCodes"),
     )
 
 
 def active_number(body: object, *, provider: str) -> ActiveNumber:
     """A rented number (ActiveNumber: rent, get, update, release)."""
-    doc = _object(body, "number")
-    e164 = _e164(doc.get("phoneNumber"), "phoneNumber")
-    sms = _optional_object(doc.get("smsConfiguration"), "smsConfiguration")
-    voice = _optional_object(doc.get("voiceConfiguration"), "voiceConfiguration")
+    doc = obj(body, "number")
+    number = e164(doc.get("phoneNumber"), "phoneNumber")
+    sms = optional_object(doc.get("smsConfiguration"), "smsConfiguration")
+    voice = optional_object(doc.get("voiceConfiguration"), "voiceConfiguration")
     parts = [
         _scheduled(
             "sms",
@@ -236,17 +194,17 @@ def active_number(body: object, *, provider: str) -> ActiveNumber:
         status = NumberStatus.PENDING
     else:
         status = NumberStatus.ACTIVE
-    name = _text(doc.get("displayName"), "displayName")
+    name = text(doc.get("displayName"), "displayName")
     return ActiveNumber(
-        phone_number=e164,
-        id=e164,
+        phone_number=number,
+        id=number,
         provider=provider,
-        account_id=_text(doc.get("projectId"), "projectId"),
+        account_id=text(doc.get("projectId"), "projectId"),
         number_type=_type(doc.get("type"), "type"),
         friendly_name=name,
         capabilities=_capabilities(doc.get("capability"), "capability"),
         geography=_country(doc.get("regionCode"), "regionCode"),
-        config=_config(name, sms, voice, _text(doc.get("callbackUrl"), "callbackUrl")),
+        config=_config(name, sms, voice, text(doc.get("callbackUrl"), "callbackUrl")),
         status=status,
         updated_at=_time(voice.get("lastUpdatedTime"), "voiceConfiguration.lastUpdatedTime"),
         expires_at=expires,
@@ -258,15 +216,15 @@ def active_number(body: object, *, provider: str) -> ActiveNumber:
 def _config(
     name: str | None, sms: dict[str, Any], voice: dict[str, Any], callback: str | None
 ) -> NumberConfig:
-    plan = _text(sms.get("servicePlanId"), "smsConfiguration.servicePlanId")
-    campaign = _text(sms.get("campaignId"), "smsConfiguration.campaignId")
-    kind = _text(voice.get("type"), "voiceConfiguration.type")
-    app = _text(voice.get("appId"), "voiceConfiguration.appId")
+    plan = text(sms.get("servicePlanId"), "smsConfiguration.servicePlanId")
+    campaign = text(sms.get("campaignId"), "smsConfiguration.campaignId")
+    kind = text(voice.get("type"), "voiceConfiguration.type")
+    app = text(voice.get("appId"), "voiceConfiguration.appId")
     extra: dict[str, Any] = {}
     if campaign is not None:
         extra["campaignId"] = campaign
     for wire_type, key in (("EST", "trunkId"), ("FAX", "serviceId")):
-        linked = _text(voice.get(key), f"voiceConfiguration.{key}")
+        linked = text(voice.get(key), f"voiceConfiguration.{key}")
         if kind == wire_type and linked is not None:
             extra["voiceConfiguration"] = {"type": wire_type, key: linked}
     try:
@@ -283,10 +241,10 @@ def _config(
 
 def active_page(body: object, *, provider: str) -> tuple[list[ActiveNumber], str | None]:
     """One page of rented numbers and the token of the next (None on the last)."""
-    page = _object(body, "list page")
-    items = _list(page.get("activeNumbers"), "activeNumbers")
+    page = obj(body, "list page")
+    items = listed(page.get("activeNumbers"), "activeNumbers")
     numbers = [active_number(item, provider=provider) for item in items]
-    return numbers, _text(page.get("nextPageToken"), "nextPageToken")
+    return numbers, text(page.get("nextPageToken"), "nextPageToken")
 
 
 # -- errors ------------------------------------------------------------------------------------
@@ -317,8 +275,8 @@ def error_details(body: object) -> tuple[str | None, str | None]:
             kind, name = detail.get("resourceType"), detail.get("resourceName")
             if type(kind) is str and kind:
                 notes.append(f"{kind} {name}" if type(name) is str and name else kind)
-    text = "; ".join(part for part in (message, *notes) if part)[:500]
-    return status, text or (status.replace("_", " ").lower() if status else None)
+    said = "; ".join(part for part in (message, *notes) if part)[:500]
+    return status, said or (status.replace("_", " ").lower() if status else None)
 
 
 # -- writing -----------------------------------------------------------------------------------

@@ -274,17 +274,7 @@ class SinchProvider(Provider):
         """Give a rented number its display name: Sinch takes it on an update, not with the rent."""
         if config is None or "friendly_name" not in config.model_fields_set:
             return bought
-        try:
-            return await self._patch(bought.phone_number, {"displayName": config.friendly_name or ""})
-        except NumbersError as exc:
-            # The number is rented either way: it is returned, without the name, rather than lost.
-            log.warning(
-                "%s: %s is rented, but naming it failed (%s); it is returned without its name",
-                self.name,
-                bought.phone_number,
-                type(exc).__name__,
-            )
-            return bought
+        return await self._configure_bought(bought, NumberConfig(friendly_name=config.friendly_name))
 
     def _can_purchase_any_natively(self, query: SearchQuery) -> bool:
         # rentAny serves US numbers only; one pattern at most goes with it.

@@ -1,4 +1,4 @@
-"""Sinch's settings: the project, its access key, and how to authenticate with it."""
+"""Sinch's settings: the project, its access key, and how to authenticate with it; and the draft's."""
 
 from __future__ import annotations
 
@@ -7,12 +7,16 @@ import uuid
 from typing import Annotated, Any, Literal
 
 from numbers_core.adapter import ProviderSettings
-from pydantic import BeforeValidator, SecretStr, field_validator
+from pydantic import BeforeValidator, Field, SecretStr, field_validator
 
-__all__ = ["SinchSettings"]
+__all__ = ["SinchDraftSettings", "SinchSettings"]
 
 # Sinch's access key ids are UUIDs; its secrets are letters, digits and a few marks.
 _KEY_SECRET = re.compile(r"^[0-9A-Za-z_.~-]{8,128}$")
+
+
+def _upper(value: Any) -> Any:
+    return value.strip().upper() if isinstance(value, str) else value
 
 
 def _uuid(value: Any) -> Any:
@@ -47,3 +51,19 @@ class SinchSettings(ProviderSettings):
         if not _KEY_SECRET.match(value.get_secret_value()):
             raise ValueError("expected the access key's secret (8 or more letters and digits)")
         return value
+
+
+class SinchDraftSettings(ProviderSettings):
+    """A server speaking the seed document's draft of Numbers API v1 (no public host serves it).
+
+    ``nc.connect("sinch-draft", base_url="https://numbers.example.com/v1", account_id=…)``.
+    """
+
+    #: the document's "Base URL": scheme, host and any path prefix (``/v1``), as the server has it
+    base_url: str
+    #: the ``{AccountId}`` of the paths
+    account_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:=-]{0,127}$")]
+    #: a bearer token, where the server asks for one (the document requires none)
+    token: SecretStr | None = None
+    #: the currency of prices: the draft gives amounts without one, so prices are left out unless set
+    currency: Annotated[str, BeforeValidator(_upper), Field(pattern=r"^[A-Z]{3}$")] | None = None

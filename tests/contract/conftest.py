@@ -1,8 +1,8 @@
 """The carriers the contract scenario runs against, each as a user connects to it.
 
 ``carrier`` is parametrized over the providers that have a stateful carrier
-to test against here: the sandbox itself, and Twilio and Kazoo over their
-stateful fakes (a real server on 127.0.0.1 joins with the emulators).
+to test against here: the sandbox itself, and Twilio, Kazoo, Sinch and the
+Sinch draft over their stateful fakes (a real server on 127.0.0.1 joins with the emulators).
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ import pytest
 for _adapter in ("kazoo", "sinch", "twilio"):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "providers" / _adapter))
 
+import draft_examples  # noqa: E402
+import draft_fake  # noqa: E402
 import kazoo_fake  # noqa: E402
 import sinch_fake  # noqa: E402
 import twilio_fake  # noqa: E402
@@ -37,8 +39,18 @@ def _no_waits(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("numbers_core._provider._sleep", sleep)
 
 
-@pytest.fixture(params=["sandbox", "twilio", "kazoo", "sinch"])
+@pytest.fixture(params=["sandbox", "twilio", "kazoo", "sinch", "sinch-draft"])
 async def carrier(request: pytest.FixtureRequest) -> AsyncIterator[nc.Provider]:
+    if request.param == "sinch-draft":
+        draft = draft_fake.FakeDraft(token=draft_fake.TOKEN)
+        draft.stock(*(f"+14152{i:06}" for i in range(40)))
+        async with draft_fake.connected(draft) as carrier:
+            yield carrier
+        for sent in draft.requests:
+            draft_examples.check_request(sent)
+        for sent, answer in draft.answers:
+            draft_examples.check_answer(sent, answer)
+        return
     if request.param == "sinch":
         sinch = sinch_fake.FakeSinch()
         sinch.stock(*(f"+14152{i:06}" for i in range(40)))
