@@ -573,6 +573,27 @@ class Provider(abc.ABC):
             provider=self.name,
         ) from unknown
 
+    async def _updated(
+        self,
+        e164: str,
+        read: Callable[[], ActiveNumber],
+        read_back: Callable[[], Awaitable[ActiveNumber]],
+    ) -> ActiveNumber:
+        """The number an accepted (2xx) update answered with: ``read()`` of its answer.
+
+        An answer that cannot be read does not undo the change: the number as
+        it is now is one ``read_back()`` away. Should that fail too, the
+        unreadable answer's ProtocolError stands.
+        """
+        try:
+            return read()
+        except ProtocolError as garbled:
+            log.info("%s: the update of %s was answered unreadably; reading it back", self.name, e164)
+            try:
+                return await read_back()
+            except NumbersError:
+                raise garbled from None
+
     async def _configure_bought(self, bought: ActiveNumber, config: NumberConfig) -> ActiveNumber:
         """Apply to a number just bought what the carrier does not take with a purchase.
 

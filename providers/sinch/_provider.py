@@ -346,14 +346,11 @@ class SinchProvider(Provider):
             operation="configure",
             number=e164,
         )
-        try:
-            return self._number_of(response, "configure")
-        except ProtocolError as garbled:
-            # Accepted (2xx), so the change is made: what the number looks like now is one read away.
-            try:
-                return await self._get(e164)
-            except NumbersError:
-                raise garbled from None
+        return await self._updated(
+            e164,
+            lambda: self._number_of(response, "configure"),
+            lambda: self._get(e164),
+        )
 
     async def _configure(self, e164: str, config: NumberConfig) -> ActiveNumber:
         body = self._body(config, purchase=False)

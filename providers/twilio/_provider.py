@@ -390,15 +390,11 @@ class _CompatProvider(Provider):
                 operation="configure",
                 number=e164,
             )
-            try:
-                return self._parse_number(response, "configure")
-            except ProtocolError as garbled:
-                # Accepted (2xx), so the change is made: what the number looks like now is one read away.
-                log.info("%s: configure of %s answered unreadably; reading it back", self.name, e164)
-                try:
-                    return await self._fetch(sid, e164, "configure")
-                except NumbersError:
-                    raise garbled from None
+            return await self._updated(
+                e164,
+                lambda: self._parse_number(response, "configure"),
+                lambda: self._fetch(sid, e164, "configure"),
+            )
 
         return await self._on_number(e164, "configure", update)
 
