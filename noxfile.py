@@ -38,7 +38,7 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typing(session: nox.Session) -> None:
     """mypy --strict over the packages configured in pyproject.toml."""
-    session.install(".[cli]", DEV["mypy"])
+    session.install(".[cli,emulator]", DEV["mypy"])
 
     session.run("mypy")
 

@@ -28,11 +28,11 @@ __all__ = ["ENTRY_POINT_GROUP", "connect", "load_provider", "provider_names"]
 ENTRY_POINT_GROUP = "numbers_core.providers"
 
 
-def _entry_points() -> dict[str, EntryPoint]:
+def _entry_points(group: str = ENTRY_POINT_GROUP) -> dict[str, EntryPoint]:
     # Not cached: a distribution installed (or put on sys.path) at run time must
     # be found, and one look-up costs milliseconds next to connecting.
     found: dict[str, EntryPoint] = {}
-    for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+    for entry_point in entry_points(group=group):
         # The first on sys.path wins, as for imports.
         found.setdefault(entry_point.name, entry_point)
     return found

@@ -130,8 +130,14 @@ class SandboxProvider(Provider):
     native_list_filters = frozenset({"contains", "friendly_name", "number_type", "country"})
 
     def __init__(
-        self, settings: ProviderSettings | None = None, *, http_client: httpx.AsyncClient | None = None
+        self,
+        settings: ProviderSettings | None = None,
+        *,
+        http_client: httpx.AsyncClient | None = None,
+        store: Store | None = None,
     ) -> None:
+        """``store``: ownership state shared with other sandbox providers (one per account, as the
+        emulators keep them); it then outlives this provider, and ``path`` is not used."""
         if settings is None:
             settings = SandboxSettings()
         if not isinstance(settings, SandboxSettings):
@@ -141,7 +147,8 @@ class SandboxProvider(Provider):
         # http_client is accepted like every provider's and never used: nothing here goes on the network.
         super().__init__(settings, http_client=http_client)
         self.account_id = settings.account_id
-        self._store: Store = (
+        self._shared = store is not None
+        self._store: Store = store or (
             MemoryStore()
             if settings.path is None
             else SqliteStore(Path(settings.path).absolute(), timeout=settings.timeout)
@@ -153,7 +160,8 @@ class SandboxProvider(Provider):
         return f"<SandboxProvider account={self.account_id!r} at {where}>"
 
     async def aclose(self) -> None:
-        await self._store.aclose()
+        if not self._shared:
+            await self._store.aclose()
         await super().aclose()
 
     # -- the hooks ----------------------------------------------------------------------

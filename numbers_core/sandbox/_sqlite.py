@@ -206,6 +206,19 @@ class SqliteStore(Store):
 
         return await self._run(work)
 
+    async def accounts(self) -> dict[str, int]:
+        def work(db: sqlite3.Connection) -> dict[str, int]:
+            rows = db.execute("SELECT account_id, count(*) FROM numbers GROUP BY account_id")
+            return dict(rows.fetchall())
+
+        return await self._run(work)
+
+    async def clear(self) -> None:
+        def work(db: sqlite3.Connection) -> None:
+            db.execute("DELETE FROM numbers")
+
+        await self._run(work)
+
     async def remove(self, e164: str, account_id: str) -> bool:
         def work(db: sqlite3.Connection) -> bool:
             cursor = db.execute("DELETE FROM numbers WHERE e164 = ? AND account_id = ?", (e164, account_id))

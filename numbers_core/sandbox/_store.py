@@ -111,6 +111,14 @@ class Store(abc.ABC):
         """Up to ``size`` rows of ``account_id`` with ``seq > after`` that ``where`` admits, in order."""
 
     @abc.abstractmethod
+    async def accounts(self) -> dict[str, int]:
+        """Every account that owns numbers, with how many it owns."""
+
+    @abc.abstractmethod
+    async def clear(self) -> None:
+        """Forget every owned number, of every account."""
+
+    @abc.abstractmethod
     async def aclose(self) -> None:
         """Let go of files and connections; the store may be used again afterwards."""
 
@@ -132,6 +140,20 @@ class MemoryStore(Store):
 
     async def aclose(self) -> None:
         """Nothing to let go of: the state lives as long as the object."""
+
+    async def accounts(self) -> dict[str, int]:
+        await anyio.lowlevel.checkpoint()
+        counts: dict[str, int] = {}
+        for row in self._rows.values():
+            counts[row.account_id] = counts.get(row.account_id, 0) + 1
+        return counts
+
+    async def clear(self) -> None:
+        await anyio.lowlevel.checkpoint()
+        # Sequence numbers go on from where they were: list cursors handed out stay meaningless.
+        self._rows.clear()
+        self._order.clear()
+        self._by_seq.clear()
 
     async def taken(self, numbers: Sequence[str]) -> set[str]:
         await anyio.lowlevel.checkpoint()

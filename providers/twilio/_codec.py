@@ -446,7 +446,8 @@ def _read_setup(wire: tuple[Any, ...]) -> _Setup:
     return _Setup(
         _text(account, "account_sid"),
         _number_type(_text(stated_type, "type"), wire[17]),
-        _STATUS.get(_text(status, "status") or "", NumberStatus.UNKNOWN),
+        # SignalWire's numbers carry no status: one the account lists is in service.
+        _STATUS.get(_text(status, "status") or "active", NumberStatus.UNKNOWN),
         _geography(_country(country, "country_code")),  # SignalWire says the country
         _route_of("voice", wire[5:10]),
         _route_of("sms", wire[10:15]),

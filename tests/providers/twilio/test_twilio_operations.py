@@ -903,7 +903,7 @@ async def test_signalwire_number_reads_every_field(
     assert number.capabilities.fax is True
     assert number.geography.iso_country == "US"
     assert number.number_type is nc.NumberType.UNKNOWN  # SignalWire does not say for local numbers
-    assert number.status is nc.NumberStatus.UNKNOWN
+    assert number.status is nc.NumberStatus.ACTIVE  # no status field: a number it lists is in service
     assert number.config.sms == Route(url="https://example.com/sms", method="POST", fallback_method="POST")
     assert number.account_id == case.account
 

@@ -1,0 +1,34 @@
+"""Emulated carriers: each dialect's wire format over the sandbox's state, with faults on demand.
+
+::
+
+    from numbers_core.emulator import Emulator, serve
+
+    emulator = Emulator("twilio")
+    async with emulator.connect() as carrier:      # in process, no socket
+        ...
+    with serve(emulator) as server:                # a real server on 127.0.0.1
+        async with server.connect() as carrier:
+            ...
+
+Needs the ``emulator`` extra (Starlette and uvicorn). See docs/testing.md.
+"""
+
+from __future__ import annotations
+
+from ._emulator import Dialect, Emulator, World
+from ._faults import Faults
+from ._registry import EMULATOR_GROUP, dialect_names, load_dialect
+from ._server import Server, serve
+
+__all__ = [
+    "EMULATOR_GROUP",
+    "Dialect",
+    "Emulator",
+    "Faults",
+    "Server",
+    "World",
+    "dialect_names",
+    "load_dialect",
+    "serve",
+]

@@ -1,0 +1,334 @@
+"""An emulated carrier: one dialect's routes over the sandbox's state, with faults on demand.
+
+The :class:`Emulator` is an ASGI app. Requests under ``/_emulator/`` are its
+control endpoints (state, reset, faults), never faulted or authenticated;
+every other request draws its fault first (latency, 429, 503, a dropped
+connection, the account's rate limit), then goes to the dialect's routes; a
+change whose answer is to be lost is made, and its answer thrown away. A
+route the dialect does not emulate is answered 404 in the dialect's own
+error format, saying so.
+
+A dialect (one per carrier wire format, in the carrier's package) holds the
+wire knowledge only: routes, bodies, authentication, errors. What accounts
+own is the sandbox's: one :class:`SandboxProvider` per account over one
+shared store, in memory or in a SQLite state file.
+"""
+
+from __future__ import annotations
+
+import abc
+import itertools
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+import anyio
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from ..errors import ConfigurationError
+from ..sandbox import SandboxProvider, SandboxSettings
+from ..sandbox._sqlite import SqliteStore
+from ..sandbox._store import MemoryStore, Store
+from ._faults import Faults, Kind, TokenBucket
+
+__all__ = ["Dialect", "Emulator", "World"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+_CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# What a dropped connection sends: a head promising more body than ever comes. The server then
+# closes the connection, and the client sees the answer cut off, as when a link fails.
+_PROMISED = b"4096"
+
+
+class World:
+    """Who owns what: the sandbox, one provider per account, all over one store."""
+
+    def __init__(self, state: str | Path | None = None) -> None:
+        self.path = Path(state).expanduser().absolute() if state is not None else None
+        self.store: Store = MemoryStore() if self.path is None else SqliteStore(self.path, timeout=10.0)
+        self._accounts: dict[str, SandboxProvider] = {}
+
+    def account(self, account_id: str) -> SandboxProvider:
+        """The sandbox acting as ``account_id``."""
+        carrier = self._accounts.get(account_id)
+        if carrier is None:
+            carrier = SandboxProvider(SandboxSettings(account_id=account_id), store=self.store)
+            self._accounts[account_id] = carrier
+        return carrier
+
+    async def owned(self) -> dict[str, list[str]]:
+        """Every account's numbers, in purchase order."""
+        owned: dict[str, list[str]] = {}
+        for account_id in sorted(await self.store.accounts()):
+            owned[account_id] = [n.phone_number async for n in self.account(account_id).list()]
+        return owned
+
+    async def clear(self) -> None:
+        await self.store.clear()
+
+    async def aclose(self) -> None:
+        for carrier in self._accounts.values():
+            await carrier.aclose()
+        await self.store.aclose()
+
+
+class Dialect(abc.ABC):
+    """One carrier's wire format, emulated: subclass it in the carrier's package.
+
+    Register the subclass under the ``numbers_core.emulators`` entry points,
+    by the name of the provider that speaks it.
+    """
+
+    #: the provider name (``nc.connect(name, …)``) of the adapter that speaks this dialect
+    name: ClassVar[str] = ""
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+        self.world = emulator.world
+
+    @abc.abstractmethod
+    def routes(self) -> list[BaseRoute]:
+        """The carrier's routes (Starlette), relative to the server's root."""
+
+    @abc.abstractmethod
+    def error(self, status: int, message: str, *, retry_after: int | None = None) -> Response:
+        """An error answer in the carrier's own format (429 with ``Retry-After`` when given)."""
+
+    @abc.abstractmethod
+    def client_settings(self, base_url: str) -> dict[str, Any]:
+        """What ``nc.connect(self.name, **settings)`` needs to reach the emulator at ``base_url``."""
+
+    def account_of(self, request: Request) -> str | None:
+        """Whose rate budget a request spends (None: nobody's, e.g. not authenticated)."""
+        return None
+
+    def describe(self) -> dict[str, Any]:
+        """Dialect state worth showing at ``/_emulator/state`` (credentials, tokens…)."""
+        return {}
+
+    def reset(self) -> None:  # noqa: B027 - a hook: most dialects keep nothing of their own
+        """Forget the dialect's own state (tokens, scheduled work…); ownership is the world's."""
+
+
+class Emulator:
+    """An emulated carrier for ``dialect``, as an ASGI app.
+
+    In process: ``emulator.transport()`` for an ``httpx.AsyncClient``, or
+    ``emulator.connect()`` for a provider wired to it. As a server:
+    :func:`numbers_core.emulator.serve`, or ``numbers emulate DIALECT``.
+    """
+
+    def __init__(
+        self,
+        dialect: str | type[Dialect],
+        *,
+        state: str | Path | None = None,
+        faults: Faults | None = None,
+    ) -> None:
+        from ._registry import load_dialect
+
+        cls = load_dialect(dialect) if isinstance(dialect, str) else dialect
+        self.world = World(state)
+        self.faults = faults or Faults()
+        self.dialect: Dialect = cls(self)
+        self.requests = 0
+        self.answered: dict[str, int] = {}
+        self._sequence = itertools.count()
+        self._buckets: dict[str, TokenBucket] = {}
+        self._clients: list[httpx.AsyncClient] = []
+        self._app = Starlette(
+            routes=[
+                Route("/_emulator/state", self._state, methods=["GET"]),
+                Route("/_emulator/reset", self._reset, methods=["POST"]),
+                Route("/_emulator/faults", self._faults, methods=["GET", "PUT", "PATCH"]),
+                *self.dialect.routes(),
+            ],
+            exception_handlers={404: self._not_emulated, 405: self._not_emulated},
+        )
+
+    def __repr__(self) -> str:
+        where = "memory" if self.world.path is None else str(self.world.path)
+        return f"<Emulator {self.dialect.name!r} at {where}>"
+
+    # -- from Python ---------------------------------------------------------------------------
+
+    def set_faults(self, **changes: Any) -> Faults:
+        """Change some faults (``set_faults(throttled=0.1)``); the others stay. Returns them all."""
+        try:
+            self.faults = Faults.model_validate({**self.faults.model_dump(), **changes})
+        except ValueError as exc:
+            raise ConfigurationError(f"faults: {exc}", setting="faults") from None
+        self._buckets.clear()
+        return self.faults
+
+    async def reset(self) -> None:
+        """Forget every owned number, token and count; the faults stay."""
+        await self.world.clear()
+        self.dialect.reset()
+        self._buckets.clear()
+        self.requests = 0
+        self.answered.clear()
+
+    async def state(self) -> dict[str, Any]:
+        """What the emulator holds: numbers by account, requests answered, faults, dialect state."""
+        return {
+            "dialect": self.dialect.name,
+            "numbers": await self.world.owned(),
+            "requests": self.requests,
+            "answered": dict(sorted(self.answered.items())),
+            "faults": self.faults.model_dump(),
+            **self.dialect.describe(),
+        }
+
+    def client_settings(self, base_url: str = "http://emulator.test") -> dict[str, Any]:
+        return self.dialect.client_settings(base_url.rstrip("/"))
+
+    def transport(self) -> httpx.AsyncBaseTransport:
+        """An in-process transport to this emulator: no socket, the same answers and faults."""
+        return _InProcess(self)
+
+    def connect(self, **settings: Any) -> Any:
+        """A provider wired to this emulator in process (``async with emulator.connect() as c: …``)."""
+        from .. import connect
+
+        client = httpx.AsyncClient(transport=self.transport())
+        self._clients.append(client)
+        return connect(self.dialect.name, http_client=client, **{**self.client_settings(), **settings})
+
+    async def aclose(self) -> None:
+        for client in self._clients:
+            await client.aclose()
+        await self.world.aclose()
+
+    # -- ASGI ------------------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/_emulator/"):
+            await self._app(scope, receive, send)
+            return
+        self.requests += 1
+        decision = self.faults.draw(next(self._sequence), change=scope["method"] in _CHANGES)
+        if decision.delay:
+            await anyio.sleep(decision.delay)
+        kind = decision.kind
+        if kind is Kind.DROPPED:
+            self._tally("dropped")
+            await _drop(send)
+            return
+        refusal = self._refusal(kind, Request(scope))
+        if refusal is not None:
+            await refusal(scope, receive, self._count(send))
+            return
+        if kind is Kind.LOST:
+            await self._app(scope, receive, _swallowed)
+            self._tally("lost")
+            await _drop(send)
+            return
+        await self._app(scope, receive, self._count(send))
+
+    def _refusal(self, kind: Kind, request: Request) -> Response | None:
+        if kind is Kind.THROTTLED:
+            return self.dialect.error(429, "Too many requests", retry_after=self.faults.retry_after)
+        if kind is Kind.THROTTLED_BARE:
+            return self.dialect.error(429, "Too many requests")
+        if kind is Kind.UNAVAILABLE:
+            return self.dialect.error(503, "Service unavailable")
+        if self.faults.rate_limit is None:
+            return None
+        account = self.dialect.account_of(request)
+        if account is None:
+            return None
+        bucket = self._buckets.get(account)
+        if bucket is None:
+            bucket = self._buckets[account] = TokenBucket(self.faults.rate_limit, self.faults.burst)
+        wait = bucket.take()
+        if wait is None:
+            return None
+        return self.dialect.error(
+            429, f"Rate limit of {self.faults.rate_limit:g}/s exceeded", retry_after=wait
+        )
+
+    def _tally(self, outcome: str) -> None:
+        self.answered[outcome] = self.answered.get(outcome, 0) + 1
+
+    def _count(self, send: Send) -> Send:
+        async def counted(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                self._tally(str(message["status"]))
+            await send(message)
+
+        return counted
+
+    # -- control endpoints -----------------------------------------------------------------------
+
+    async def _state(self, request: Request) -> Response:
+        return JSONResponse(await self.state())
+
+    async def _reset(self, request: Request) -> Response:
+        await self.reset()
+        return JSONResponse(await self.state())
+
+    async def _faults(self, request: Request) -> Response:
+        if request.method != "GET":
+            try:
+                changes = json.loads(await request.body() or b"{}")
+            except ValueError as exc:
+                return JSONResponse({"error": f"not JSON: {exc}"}, status_code=400)
+            if not isinstance(changes, dict):
+                return JSONResponse({"error": "expected a JSON object of faults"}, status_code=400)
+            try:
+                self.set_faults(**changes)
+            except ConfigurationError as exc:
+                return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse(self.faults.model_dump())
+
+    async def _not_emulated(self, request: Request, exc: Exception) -> Response:
+        status = getattr(exc, "status_code", 404)
+        return self.dialect.error(
+            status, f"not emulated: {request.method} {request.url.path} ({self.dialect.name} emulator)"
+        )
+
+
+async def _swallowed(message: Message) -> None:
+    """The answer of a change whose answer is lost: made, and thrown away."""
+
+
+async def _drop(send: Send) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", _PROMISED)],
+        }
+    )
+    await send({"type": "http.response.body", "body": b"{", "more_body": False})
+
+
+class _InProcess(httpx.AsyncBaseTransport):
+    """``httpx.ASGITransport``, with a cut-off answer seen as a client sees one: a protocol error."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        self._asgi = httpx.ASGITransport(app=emulator)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self._asgi.handle_async_request(request)
+        promised = response.headers.get("content-length")
+        if promised == _PROMISED.decode():
+            body = await response.aread()
+            if len(body) < int(promised):
+                raise httpx.RemoteProtocolError(
+                    "peer closed connection without sending complete message body", request=request
+                )
+        return response
+
+    async def aclose(self) -> None:
+        await self._asgi.aclose()

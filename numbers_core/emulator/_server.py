@@ -1,0 +1,71 @@
+"""Emulators as real HTTP servers on 127.0.0.1 (uvicorn, HTTP/1.1 with h11)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import uvicorn
+
+from ._emulator import Emulator
+
+__all__ = ["Server", "serve"]
+
+
+class Server:
+    """A running emulator server: its ``url``, and what a client needs to reach it."""
+
+    def __init__(self, emulator: Emulator, url: str) -> None:
+        self.emulator = emulator
+        self.url = url
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """``nc.connect(server.emulator.dialect.name, **server.settings)``."""
+        return self.emulator.client_settings(self.url)
+
+    def connect(self, **settings: Any) -> Any:
+        """A provider talking to this server over a socket."""
+        from .. import connect
+
+        return connect(self.emulator.dialect.name, **{**self.settings, **settings})
+
+
+def config(emulator: Emulator, *, host: str = "127.0.0.1", port: int = 0) -> uvicorn.Config:
+    # h11 always: a dropped connection must look the same whatever uvicorn would pick.
+    return uvicorn.Config(
+        emulator, host=host, port=port, http="h11", lifespan="off", log_level="warning", access_log=False
+    )
+
+
+@contextlib.contextmanager
+def serve(emulator: Emulator, *, host: str = "127.0.0.1", port: int = 0) -> Iterator[Server]:
+    """Serve ``emulator`` from a background thread until the block ends (port 0: any free one)."""
+    settings = config(emulator, host=host, port=port)
+    server = uvicorn.Server(settings)
+
+    async def run() -> None:
+        try:
+            await server.serve()
+        finally:
+            await emulator.aclose()  # on the loop that used the state
+
+    def thread_main() -> None:
+        with asyncio.Runner(loop_factory=settings.get_loop_factory()) as runner:
+            runner.run(run())
+
+    thread = threading.Thread(target=thread_main, name=f"emulator-{emulator.dialect.name}", daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            if not thread.is_alive():
+                raise OSError(f"the {emulator.dialect.name} emulator could not start on {host}:{port}")
+            thread.join(0.01)
+        bound = server.servers[0].sockets[0].getsockname()
+        yield Server(emulator, f"http://{bound[0]}:{bound[1]}")
+    finally:
+        server.should_exit = True
+        thread.join(10)
