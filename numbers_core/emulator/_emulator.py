@@ -20,6 +20,7 @@ import abc
 import itertools
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -36,7 +37,7 @@ from ..sandbox._sqlite import SqliteStore
 from ..sandbox._store import MemoryStore, Store
 from ._faults import Faults, Kind, TokenBucket
 
-__all__ = ["Dialect", "Emulator", "World"]
+__all__ = ["Dialect", "Emulator", "Exchange", "World"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -47,6 +48,17 @@ _CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # What a dropped connection sends: a head promising more body than ever comes. The server then
 # closes the connection, and the client sees the answer cut off, as when a link fails.
 _PROMISED = b"4096"
+
+
+@dataclass
+class Exchange:
+    """One request the emulator answered itself (faults aside), as ``record=True`` keeps them."""
+
+    method: str
+    path: str
+    query: str
+    status: int = 0
+    body: bytes = b""
 
 
 class World:
@@ -133,7 +145,10 @@ class Emulator:
         *,
         state: str | Path | None = None,
         faults: Faults | None = None,
+        record: bool = False,
     ) -> None:
+        """``state``: a SQLite file keeping who owns what between runs (memory when None).
+        ``record``: keep every answer in ``exchanges`` (for checking them against a spec)."""
         from ._registry import load_dialect
 
         cls = load_dialect(dialect) if isinstance(dialect, str) else dialect
@@ -142,6 +157,7 @@ class Emulator:
         self.dialect: Dialect = cls(self)
         self.requests = 0
         self.answered: dict[str, int] = {}
+        self.exchanges: list[Exchange] | None = [] if record else None
         self._sequence = itertools.count()
         self._buckets: dict[str, TokenBucket] = {}
         self._clients: list[httpx.AsyncClient] = []
@@ -226,14 +242,14 @@ class Emulator:
             return
         refusal = self._refusal(kind, Request(scope))
         if refusal is not None:
-            await refusal(scope, receive, self._count(send))
+            await refusal(scope, receive, self._count(send, scope))
             return
         if kind is Kind.LOST:
             await self._app(scope, receive, _swallowed)
             self._tally("lost")
             await _drop(send)
             return
-        await self._app(scope, receive, self._count(send))
+        await self._app(scope, receive, self._count(send, scope))
 
     def _refusal(self, kind: Kind, request: Request) -> Response | None:
         if kind is Kind.THROTTLED:
@@ -260,10 +276,19 @@ class Emulator:
     def _tally(self, outcome: str) -> None:
         self.answered[outcome] = self.answered.get(outcome, 0) + 1
 
-    def _count(self, send: Send) -> Send:
+    def _count(self, send: Send, scope: Scope) -> Send:
+        exchange = None
+        if self.exchanges is not None:
+            exchange = Exchange(scope["method"], scope["path"], scope["query_string"].decode("latin-1"))
+            self.exchanges.append(exchange)
+
         async def counted(message: Message) -> None:
             if message["type"] == "http.response.start":
                 self._tally(str(message["status"]))
+                if exchange is not None:
+                    exchange.status = message["status"]
+            elif exchange is not None:
+                exchange.body += message.get("body", b"")
             await send(message)
 
         return counted

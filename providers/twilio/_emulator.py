@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode
 
-from numbers_core import ActiveNumber, AvailableNumber, Callback, NumberConfig, Route, SearchQuery
+from numbers_core import ActiveNumber, AvailableNumber, Callback, NumberConfig, NumberType, Route, SearchQuery
 from numbers_core.emulator import Dialect, Emulator
 from numbers_core.errors import (
     ConflictError,
@@ -186,27 +186,29 @@ class TwilioEmulation(Dialect):
     def _offer(self, offer: AvailableNumber) -> dict[str, Any]:
         place = offer.geography
         caps = offer.capabilities
-        return {
-            "friendly_name": offer.friendly_name or offer.phone_number,
-            "phone_number": offer.phone_number,
-            "lata": place.lata,
-            "locality": place.locality,
-            "rate_center": place.rate_center,
-            "latitude": None if place.latitude is None else f"{place.latitude:.6f}",
-            "longitude": None if place.longitude is None else f"{place.longitude:.6f}",
-            "region": place.region,
-            "postal_code": place.postal_code,
-            "iso_country": place.iso_country,
-            "address_requirements": offer.address_requirement or "none",
-            "beta": bool(offer.beta),
-            # As Twilio answers live (its spec says lower case): "voice", "SMS", "MMS".
-            "capabilities": {
-                "voice": bool(caps.voice),
-                "SMS": bool(caps.sms),
-                "MMS": bool(caps.mms),
-                "fax": bool(caps.fax),
-            },
-        }
+        return self.styled_offer(
+            {
+                "friendly_name": offer.friendly_name or offer.phone_number,
+                "phone_number": offer.phone_number,
+                "lata": place.lata,
+                "locality": place.locality,
+                "rate_center": place.rate_center,
+                "latitude": None if place.latitude is None else f"{place.latitude:.6f}",
+                "longitude": None if place.longitude is None else f"{place.longitude:.6f}",
+                "region": place.region,
+                "postal_code": place.postal_code,
+                "iso_country": place.iso_country,
+                "address_requirements": offer.address_requirement or "none",
+                "beta": bool(offer.beta),
+                # As Twilio answers live (its spec says lower case): "voice", "SMS", "MMS".
+                "capabilities": {
+                    "voice": bool(caps.voice),
+                    "SMS": bool(caps.sms),
+                    "MMS": bool(caps.mms),
+                    "fax": bool(caps.fax),
+                },
+            }
+        )
 
     def _number(self, number: ActiveNumber) -> dict[str, Any]:
         account = number.account_id or ""
@@ -228,7 +230,7 @@ class TwilioEmulation(Dialect):
             "phone_number": number.phone_number,
             "origin": "twilio",
             "sid": sid,
-            "status_callback": config.status_callback.url if config.status_callback else "",
+            "status_callback": config.status_callback.url if config.status_callback else None,
             "status_callback_method": (config.status_callback.method if config.status_callback else None)
             or "POST",
             "trunk_sid": None,
@@ -246,15 +248,19 @@ class TwilioEmulation(Dialect):
         }
         for kind in ("voice", "sms"):
             route = getattr(config, kind) or Route()
-            doc[f"{kind}_url"] = route.url or ""
+            doc[f"{kind}_url"] = route.url
             doc[f"{kind}_method"] = route.method or "POST"
-            doc[f"{kind}_fallback_url"] = route.fallback_url or ""
+            doc[f"{kind}_fallback_url"] = route.fallback_url
             doc[f"{kind}_fallback_method"] = route.fallback_method or "POST"
-            doc[f"{kind}_application_sid"] = route.application_id or ""
-        return self.styled(doc)
+            doc[f"{kind}_application_sid"] = route.application_id
+        return self.styled(doc, number)
 
-    def styled(self, doc: dict[str, Any]) -> dict[str, Any]:
+    def styled(self, doc: dict[str, Any], number: ActiveNumber) -> dict[str, Any]:
         """An owned number as this dialect shows it."""
+        return doc
+
+    def styled_offer(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """A number for sale as this dialect shows it."""
         return doc
 
     @staticmethod
@@ -501,12 +507,19 @@ class SignalWireEmulation(TwilioEmulation):
         account, token = next(iter(self.accounts.items()))
         return {"project_id": account, "api_token": token, "base_url": base_url}
 
-    def styled(self, doc: dict[str, Any]) -> dict[str, Any]:
+    def styled(self, doc: dict[str, Any], number: ActiveNumber) -> dict[str, Any]:
         for gone in ("status", "type", "bundle_sid", "emergency_address_status", "voice_receive_mode"):
             doc.pop(gone, None)
-        doc.update(
-            account_id=doc["account_sid"], country_code=None, verification_status=None, origin="signalwire"
-        )
+        doc.update(account_id=doc["account_sid"], country_code=number.geography.iso_country or "US")
+        doc["origin"] = "signalwire"
+        if number.number_type is NumberType.TOLL_FREE:
+            doc["verification_status"] = "Unverified"
+        return doc
+
+    def styled_offer(self, doc: dict[str, Any]) -> dict[str, Any]:
+        doc.pop("address_requirements")
+        doc["capabilities"].pop("fax")
+        doc["beta"] = False
         return doc
 
     def styled_page(self, body: dict[str, Any]) -> dict[str, Any]:

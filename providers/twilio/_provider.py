@@ -339,10 +339,14 @@ class _CompatProvider(Provider):
         """
         if bought.id not in self._bought and (bought.created_at is None or bought.created_at >= sent):
             return  # a carrier that does not say when has not said it was long ago
+        since = (
+            f" (owned since {bought.created_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC)"
+            if bought.created_at is not None
+            else ""
+        )
         raise ConflictError(
-            f"{bought.phone_number} is already a number of this account (owned since "
-            f"{bought.created_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC): {self.name} took the purchase "
-            "for an update of it and applied its configuration, if any",
+            f"{bought.phone_number} is already a number of this account{since}: {self.name} took the "
+            "purchase for an update of it and applied its configuration, if any",
             provider=self.name,
             status_code=None if response is None else response.status_code,
             # The contract's code for "bought already", as the sandbox and the other adapters say it.

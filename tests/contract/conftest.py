@@ -2,7 +2,8 @@
 
 ``carrier`` is parametrized over the providers that have a stateful carrier
 to test against here: the sandbox itself, and Twilio, Kazoo, Sinch and the
-Sinch draft over their stateful fakes (a real server on 127.0.0.1 joins with the emulators).
+Sinch draft over their stateful fakes; and each emulator as a real server on
+127.0.0.1, its every answer checked against the carrier's spec.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import httpx
 import numbers_core as nc
 import pytest
 
-# The fake carriers live with their adapter's tests.
+# The fake carriers and the spec checks live with their adapter's tests.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "providers"))
 for _adapter in ("kazoo", "sinch", "twilio"):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "providers" / _adapter))
 
@@ -25,9 +27,13 @@ import kazoo_fake  # noqa: E402
 import sinch_fake  # noqa: E402
 import twilio_fake  # noqa: E402
 from kazoo_spec import check_request  # noqa: E402
+from numbers_core.emulator import Emulator, serve  # noqa: E402
 from sinch_spec import check_answer as check_sinch_answer  # noqa: E402
 from sinch_spec import check_request as check_sinch_request  # noqa: E402
-from twilio_wire import spec_for  # noqa: E402
+from twilio_wire import signalwire_spec, spec_for, twilio_spec  # noqa: E402
+
+# The emulators, over a real socket, with what each answered checked against the carrier's spec.
+EMULATED = {"twilio": twilio_spec, "signalwire": signalwire_spec}
 
 
 @pytest.fixture(autouse=True)
@@ -39,8 +45,20 @@ def _no_waits(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("numbers_core._provider._sleep", sleep)
 
 
-@pytest.fixture(params=["sandbox", "twilio", "kazoo", "sinch", "sinch-draft"])
+@pytest.fixture(
+    params=["sandbox", "twilio", "kazoo", "sinch", "sinch-draft", *(f"{name}@emulator" for name in EMULATED)]
+)
 async def carrier(request: pytest.FixtureRequest) -> AsyncIterator[nc.Provider]:
+    if request.param.endswith("@emulator"):
+        dialect = request.param.removesuffix("@emulator")
+        emulator = Emulator(dialect, record=True)
+        with serve(emulator) as server:
+            async with server.connect() as carrier:
+                yield carrier
+        spec = EMULATED[dialect]()
+        for exchange in emulator.exchanges or ():
+            spec.check_answer(exchange.method, exchange.path, exchange.status, exchange.body)
+        return
     if request.param == "sinch-draft":
         draft = draft_fake.FakeDraft(token=draft_fake.TOKEN)
         draft.stock(*(f"+14152{i:06}" for i in range(40)))

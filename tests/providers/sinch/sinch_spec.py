@@ -18,27 +18,14 @@ from urllib.parse import parse_qsl, unquote
 
 import httpx
 import jsonschema
+from openapi import nullable
 
 SPEC = Path("/work/shared/specs/sinch_numbers_v1.json")
 
 
 @cache
 def spec() -> dict[str, Any]:
-    return _nullable(json.loads(SPEC.read_text()))
-
-
-def _nullable(node: Any) -> Any:
-    """OpenAPI 3.0's ``nullable: true`` as JSON Schema says it: null is one of the types."""
-    if isinstance(node, list):
-        return [_nullable(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    node = {key: _nullable(value) for key, value in node.items()}
-    if node.pop("nullable", False) and isinstance(node.get("type"), str):
-        node["type"] = [node["type"], "null"]
-        if "enum" in node:
-            node["enum"] = [*node["enum"], None]
-    return node
+    return nullable(json.loads(SPEC.read_text()))
 
 
 def resolve(node: dict[str, Any]) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from urllib.parse import parse_qsl, unquote
 import httpx
 import jsonschema
 import pytest
+from openapi import nullable
 
 HERE = Path(__file__).parent
 SPECS = Path("/work/shared/specs")
@@ -227,7 +228,7 @@ class Spec:
     def _validate(self, instance: Any, schema: dict[str, Any], what: str) -> None:
         validator = self.validator(schema, format_checker=jsonschema.FormatChecker())
         errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.path))
-        assert not errors, f"{what}: {errors[0].message}"
+        assert not errors, f"{what}: {'.'.join(map(str, errors[0].absolute_path))}: {errors[0].message}"
 
     def check(self, request: httpx.Request) -> None:
         template, operation, path_params = self.match(request.method, request.url.path)
@@ -273,6 +274,20 @@ class Spec:
                 instance[name] = _coerce(value, properties[name])
         self._validate(instance, schema, f"{where} form {instance}")
         self.checked.append((request.method, template))
+
+    def check_answer(self, method: str, path: str, status: int, body: bytes) -> None:
+        """A 2xx answer: a status the operation documents, and a body its schema admits."""
+        if not 200 <= status < 300:
+            return
+        template, operation, _ = self.match(method, path)
+        where = f"{method} {template} -> {status}"
+        answer = operation.get("responses", {}).get(str(status))
+        assert answer is not None, f"{where}: the spec documents {sorted(operation.get('responses', {}))}"
+        content = answer.get("content", {}).get("application/json")
+        if content is None:
+            assert not body, f"{where}: the spec gives this answer no body"
+            return
+        self._validate(json.loads(body), nullable(content["schema"]), where)
 
 
 @functools.cache
