@@ -338,3 +338,51 @@ def providers(ctx: typer.Context) -> None:
         for column in columns:
             if column.note:
                 note(f"{column.name}: {column.note}")
+
+
+@app.command()
+def emulate(
+    ctx: typer.Context,
+    dialect: Annotated[str, typer.Argument(help="The carrier to emulate: twilio, signalwire, …")],
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on (0: any free one).")] = 8080,
+    state: Annotated[
+        str | None, typer.Option(metavar="FILE", help="Keep who owns what in this SQLite file between runs.")
+    ] = None,
+    latency: Annotated[
+        float, typer.Option(metavar="SECONDS", min=0.0, max=600.0, help="Added to every answer.")
+    ] = 0.0,
+    jitter: Annotated[
+        float, typer.Option(metavar="SECONDS", min=0.0, max=600.0, help="Up to this much more, at random.")
+    ] = 0.0,
+    fault_rate: Annotated[
+        float,
+        typer.Option(
+            metavar="SHARE",
+            min=0.0,
+            max=1.0,
+            help="Share of requests that fail: 429s, 503s, dropped connections and lost answers alike.",
+        ),
+    ] = 0.0,
+    seed: Annotated[int, typer.Option(help="The same seed fails the same requests.")] = 0,
+    rate_limit: Annotated[
+        float | None,
+        typer.Option(metavar="PER_SECOND", min=0.001, help="Requests per second per account, then 429."),
+    ] = None,
+    burst: Annotated[
+        int, typer.Option(min=1, help="Requests an account may send at once under --rate-limit.")
+    ] = 10,
+) -> None:
+    """Serve an emulated carrier on this machine (faults on demand) until Ctrl-C."""
+    from ._emulate import emulate as serve_emulator
+
+    share = fault_rate / 4
+    faults = {
+        "latency": latency,
+        "jitter": jitter,
+        "seed": seed,
+        "rate_limit": rate_limit,
+        "burst": burst,
+        **dict.fromkeys(("throttled", "unavailable", "dropped", "lost"), share),
+    }
+    serve_emulator(dialect, host=host, port=port, state=state, faults=faults, as_json=_state(ctx).output.json)

@@ -205,7 +205,8 @@ class Emulator:
             **self.dialect.describe(),
         }
 
-    def client_settings(self, base_url: str = "http://emulator.test") -> dict[str, Any]:
+    def client_settings(self, base_url: str = "http://127.0.0.1") -> dict[str, Any]:
+        """What a client needs to reach the emulator at ``base_url`` (in process: any loopback URL)."""
         return self.dialect.client_settings(base_url.rstrip("/"))
 
     def transport(self) -> httpx.AsyncBaseTransport:

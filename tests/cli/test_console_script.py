@@ -87,3 +87,43 @@ def test_version(numbers: Run) -> None:
     result = numbers("--version")
     assert result.returncode == 0
     assert result.stdout == f"numbers-core {numbers_core.__version__}\n"
+
+
+def test_numbers_emulate_serves_until_interrupted(tmp_path: Path) -> None:
+    import signal
+
+    import anyio
+    import numbers_core as nc
+
+    assert EXECUTABLE is not None
+    state = tmp_path / "twilio.db"
+    server = subprocess.Popen(  # noqa: S603 - our own console script
+        [EXECUTABLE, "--json", "emulate", "twilio", "--port", "0", "--state", str(state)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        announced = json.loads(server.stdout.readline())
+        assert announced["url"].startswith("http://127.0.0.1:")
+
+        async def buy() -> str:
+            async with nc.connect("twilio", **announced["settings"]) as carrier:
+                bought = await carrier.purchase_any(area_code="415")
+                return bought.phone_number
+
+        number = anyio.run(buy)
+    finally:
+        server.send_signal(signal.SIGINT)
+        _, errors = server.communicate(timeout=30)
+    assert server.returncode == 130, errors  # stopped by Ctrl-C, as a shell reports it
+    assert "Traceback" not in errors
+    assert state.exists()  # the number bought is kept there
+    assert number.startswith("+1415")
+
+
+def test_numbers_emulate_refuses_an_unknown_dialect(numbers: Run) -> None:
+    done = numbers("emulate", "acme")
+    assert done.returncode != 0
+    assert done.stderr.strip() == "error: no emulator for 'acme' (emulated: signalwire, twilio)"

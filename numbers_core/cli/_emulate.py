@@ -1,0 +1,58 @@
+"""``numbers emulate``: an emulated carrier served on this machine until Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import socket
+from typing import Any
+
+import typer
+from pydantic import ValidationError
+
+from numbers_core.errors import ConfigurationError
+
+__all__ = ["emulate"]
+
+
+def _toml(value: Any) -> str:
+    return json.dumps(value)  # a JSON string or number is TOML too
+
+
+def emulate(
+    dialect: str, *, host: str, port: int, state: str | None, faults: dict[str, Any], as_json: bool
+) -> None:
+    try:
+        import uvicorn
+
+        from numbers_core.emulator import Emulator, Faults
+        from numbers_core.emulator._server import config
+    except ImportError as exc:
+        extra = "pip install 'numbers-core[emulator]'"
+        raise ConfigurationError(
+            f"the emulators need the emulator extra: {extra} ({exc.name} is missing)", setting="dialect"
+        ) from None
+    try:
+        chosen = Faults(**faults)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        name = str(error["loc"][0])
+        raise ConfigurationError(f"--{name.replace('_', '-')}: {error['msg']}", setting=name) from None
+    emulator = Emulator(dialect, state=state, faults=chosen)
+    # Bound here, so that port 0 (any free one) can be reported before serving.
+    listener = socket.create_server((host, port))
+    bound_host, bound_port = listener.getsockname()[:2]
+    url = f"http://{bound_host}:{bound_port}"
+    settings = emulator.client_settings(url)
+    if as_json:
+        typer.echo(json.dumps({"dialect": dialect, "url": url, "settings": settings}))
+    else:
+        where = f"state in {state}" if state else "state in memory"
+        typer.echo(f"{dialect} emulator on {url} ({where}); Ctrl-C stops it.")
+        typer.echo("Its test credentials, for a profile in numbers.toml:\n")
+        typer.echo(f"[profiles.{dialect}-emulator]")
+        typer.echo(f'provider = "{dialect}"')
+        for key, value in settings.items():
+            typer.echo(f"{key} = {_toml(value)}")
+        typer.echo(f"\nControl: {url}/_emulator/state, /_emulator/reset (POST), /_emulator/faults (PATCH)")
+    server = uvicorn.Server(config(emulator, host=bound_host, port=bound_port))
+    server.run(sockets=[listener])

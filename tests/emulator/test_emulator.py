@@ -1,0 +1,238 @@
+"""The emulator machinery, through the Twilio dialect: state, control endpoints, faults, servers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import numbers_core as nc
+import pytest
+from numbers_core.emulator import Emulator, Faults, dialect_names, serve
+from numbers_core.emulator._faults import Kind
+
+pytestmark = pytest.mark.anyio
+
+
+def test_every_dialect_is_registered() -> None:
+    assert {"twilio", "signalwire"} <= set(dialect_names())
+
+
+def test_an_unknown_dialect_is_a_configuration_error() -> None:
+    with pytest.raises(nc.ConfigurationError, match="no emulator for 'acme'"):
+        Emulator("acme")
+
+
+async def test_in_process_a_number_bought_is_listed_and_kept_per_account() -> None:
+    emulator = Emulator("twilio")
+    async with emulator.connect() as carrier:
+        [offer] = await carrier.search(area_code="415", limit=1)
+        bought = await carrier.purchase(offer)
+        assert [n.phone_number async for n in carrier.list()] == [bought.phone_number]
+    other = list(emulator.dialect.accounts.items())[1]  # type: ignore[attr-defined]
+    async with emulator.connect(account_sid=other[0], auth_token=other[1]) as neighbour:
+        assert [n async for n in neighbour.list()] == []
+        with pytest.raises(nc.NumberUnavailableError):
+            await neighbour.purchase(bought.phone_number)  # two accounts never own one number
+    state = await emulator.state()
+    assert state["numbers"] == {bought.account_id: [bought.phone_number]}
+    await emulator.aclose()
+
+
+async def test_control_endpoints_show_reset_and_set_faults() -> None:
+    emulator = Emulator("twilio")
+    async with emulator.connect() as carrier:
+        bought = await carrier.purchase_any(area_code="415")
+    async with httpx.AsyncClient(transport=emulator.transport(), base_url="http://127.0.0.1") as http:
+        state = (await http.get("/_emulator/state")).json()
+        assert state["numbers"] == {bought.account_id: [bought.phone_number]}
+        assert state["answered"] == {"201": 1}
+        changed = await http.patch("/_emulator/faults", json={"throttled": 0.25, "seed": 7})
+        assert changed.json()["throttled"] == 0.25
+        assert emulator.faults.seed == 7
+        assert emulator.faults.latency == 0.0  # the others stay
+        refused = await http.patch("/_emulator/faults", json={"throttled": 3})
+        assert refused.status_code == 400
+        assert "throttled" in refused.json()["error"]
+        assert (await http.patch("/_emulator/faults", json={"noise": 1})).status_code == 400
+        reset = (await http.post("/_emulator/reset")).json()
+        assert reset["numbers"] == {}
+        assert reset["faults"]["throttled"] == 0.25  # a reset keeps the faults
+    await emulator.aclose()
+
+
+async def test_what_is_not_emulated_is_a_404_in_the_carriers_format() -> None:
+    emulator = Emulator("twilio")
+    async with httpx.AsyncClient(transport=emulator.transport(), base_url="http://127.0.0.1") as http:
+        answer = await http.get("/2010-04-01/Accounts/AC1/Calls.json")
+    assert answer.status_code == 404
+    assert answer.json()["code"] == 20404
+    assert "not emulated: GET /2010-04-01/Accounts/AC1/Calls.json" in answer.json()["message"]
+
+
+async def test_credentials_are_checked_as_the_carrier_does() -> None:
+    emulator = Emulator("twilio")
+    async with emulator.connect(auth_token="0" * 32) as carrier:
+        with pytest.raises(nc.AuthenticationError) as refused:
+            await carrier.search(area_code="415")
+    assert refused.value.code == "20003"
+    key, (secret, _) = next(iter(emulator.dialect.api_keys.items()))  # type: ignore[attr-defined]
+    async with emulator.connect(auth_token=None, api_key=key, api_secret=secret) as with_key:
+        assert await with_key.search(area_code="415", limit=1)
+
+
+def test_faults_follow_the_seed() -> None:
+    faults = Faults(seed=3, throttled=0.3, unavailable=0.2, dropped=0.1, lost=0.5)
+    first = [faults.draw(n, change=True).kind for n in range(200)]
+    assert first == [faults.draw(n, change=True).kind for n in range(200)]
+    assert first != [
+        Faults(seed=4, **faults.model_dump(exclude={"seed"})).draw(n, change=True).kind for n in range(200)
+    ]
+    counts = {kind: first.count(kind) for kind in Kind}
+    assert 40 <= counts[Kind.THROTTLED] <= 80
+    assert counts[Kind.LOST] > 0
+    assert all(
+        faults.draw(n, change=False).kind is not Kind.LOST for n in range(200)
+    )  # reads are never "lost"
+    slow = Faults(latency=0.1, jitter=0.05)
+    assert all(0.1 <= slow.draw(n, change=False).delay <= 0.15 for n in range(50))
+
+
+async def test_throttling_and_outages_answer_in_the_carriers_format_and_reads_are_retried() -> None:
+    emulator = Emulator("twilio", faults=Faults(throttled=1.0, retry_after=7))
+    settings = emulator.client_settings()
+    async with httpx.AsyncClient(transport=emulator.transport(), base_url="http://127.0.0.1") as http:
+        answer = await http.get(
+            f"/2010-04-01/Accounts/{settings['account_sid']}/IncomingPhoneNumbers.json",
+            auth=(settings["account_sid"], settings["auth_token"]),
+        )
+        assert answer.status_code == 429
+        assert answer.headers["Retry-After"] == "7"
+        assert answer.json()["code"] == 20429
+        emulator.set_faults(throttled=0.0, unavailable=1.0)
+        assert (await http.get("/2010-04-01/Accounts/x/IncomingPhoneNumbers.json")).json()["code"] == 20503
+    emulator.set_faults(unavailable=0.5, seed=1)
+    async with emulator.connect() as carrier:
+        assert [n async for n in carrier.list()] == []  # retried through the 503s
+
+
+async def test_a_lost_purchase_answer_is_reconciled_and_nothing_is_bought_twice() -> None:
+    emulator = Emulator("twilio", faults=Faults(lost=1.0))
+    async with emulator.connect() as carrier:
+        [offer] = await carrier.search(area_code="415", limit=1)
+        bought = await carrier.purchase(offer)
+    assert bought.phone_number == offer.phone_number
+    assert emulator.answered["lost"] == 1
+    assert (await emulator.state())["numbers"] == {bought.account_id: [offer.phone_number]}
+
+
+async def test_a_dropped_purchase_is_reported_safe_to_repeat() -> None:
+    emulator = Emulator("twilio")
+    async with emulator.connect() as carrier:
+        [offer] = await carrier.search(area_code="415", limit=1)
+        emulator.set_faults(dropped=1.0)
+        with pytest.raises(nc.OutcomeUnknownError):
+            # Every look-up is dropped too: whether it was bought cannot be told.
+            await carrier.purchase(offer)
+        emulator.set_faults(dropped=0.0)
+        assert [n async for n in carrier.list()] == []  # dropped before it was read: nothing bought
+        assert (await carrier.purchase(offer)).phone_number == offer.phone_number
+
+
+async def test_the_rate_limit_is_a_token_bucket_per_account() -> None:
+    emulator = Emulator("twilio", faults=Faults(rate_limit=0.5, burst=2))
+    settings = emulator.client_settings()
+    path = f"/2010-04-01/Accounts/{settings['account_sid']}/IncomingPhoneNumbers.json"
+    auth = (settings["account_sid"], settings["auth_token"])
+    async with httpx.AsyncClient(transport=emulator.transport(), base_url="http://127.0.0.1") as http:
+        statuses = [(await http.get(path, auth=auth)).status_code for _ in range(3)]
+        assert statuses == [200, 200, 429]
+        limited = await http.get(path, auth=auth)
+        assert int(limited.headers["Retry-After"]) >= 1
+        assert "Rate limit" in limited.json()["message"]
+        # Unauthenticated requests spend nobody's budget.
+        assert (await http.get(path)).status_code == 401
+
+
+async def test_twilios_magic_numbers_and_area_code() -> None:
+    emulator = Emulator("twilio")
+    async with emulator.connect() as carrier:
+        with pytest.raises(nc.NumberUnavailableError) as unavailable:
+            await carrier.purchase("+15005550000")
+        assert unavailable.value.code == "21422"
+        with pytest.raises(nc.ProviderError) as invalid:
+            await carrier.purchase("+15005550001")
+        assert invalid.value.code == "21421"
+        with pytest.raises(nc.NumberUnavailableError) as none_left:
+            await carrier.purchase_any(area_code="533")
+        assert none_left.value.code == "21452"
+
+
+async def test_numbers_move_between_the_emulated_accounts() -> None:
+    emulator = Emulator("twilio")
+    target = list(emulator.dialect.accounts)[1]  # type: ignore[attr-defined]
+    async with emulator.connect() as carrier:
+        bought = await carrier.purchase_any(area_code="415")
+        moved = await carrier.transfer(bought, target)
+        assert moved.account_id == target
+        assert [n async for n in carrier.list()] == []
+
+
+async def test_list_pages_follow_page_tokens() -> None:
+    emulator = Emulator("twilio", record=True)
+    async with emulator.connect() as carrier:
+        for _ in range(5):
+            await carrier.purchase_any(area_code="415")
+        carrier.list_page_size = 2  # type: ignore[attr-defined]
+        listed = [n.phone_number async for n in carrier.list()]
+    assert len(set(listed)) == 5
+    assert emulator.exchanges is not None
+    pages = [
+        e for e in emulator.exchanges if e.method == "GET" and e.path.endswith("IncomingPhoneNumbers.json")
+    ]
+    assert len(pages) == 3
+    assert all("PageToken=PA" in page.query for page in pages[1:])
+
+
+async def test_signalwire_refuses_a_release_during_its_cooldown() -> None:
+    emulator = Emulator("signalwire")
+    emulator.dialect.release_cooldown = 60  # type: ignore[attr-defined]
+    async with emulator.connect() as carrier:
+        bought = await carrier.purchase_any(area_code="415")
+        with pytest.raises(nc.ConflictError, match="cooldown"):
+            await carrier.release(bought)
+        emulator.dialect.release_cooldown = 0  # type: ignore[attr-defined]
+        await carrier.release(bought)
+
+
+async def test_state_is_kept_in_a_sqlite_file_between_runs(tmp_path: Path) -> None:
+    state = tmp_path / "twilio.db"
+    first = Emulator("twilio", state=state)
+    async with first.connect() as carrier:
+        bought = await carrier.purchase_any(area_code="415")
+    await first.aclose()
+    second = Emulator("twilio", state=state)
+    async with second.connect() as carrier:
+        assert [n.phone_number async for n in carrier.list()] == [bought.phone_number]
+    await second.aclose()
+
+
+async def test_over_a_socket_faults_cut_the_connection_as_a_network_would() -> None:
+    emulator = Emulator("twilio", faults=Faults(lost=1.0))
+    with serve(emulator) as server:
+        assert server.url.startswith("http://127.0.0.1:")
+        async with server.connect() as carrier:
+            [offer] = await carrier.search(area_code="415", limit=1)
+            # The answer is cut off after the purchase is made: the adapter looks, and finds it.
+            assert (await carrier.purchase(offer)).phone_number == offer.phone_number
+            # Twilio picks the number of an AreaCode purchase: nothing to look up, so unknown.
+            with pytest.raises(nc.OutcomeUnknownError):
+                await carrier.purchase_any(area_code="415")
+    assert emulator.answered["lost"] == 2
+
+
+async def test_the_pytest_fixture_starts_a_server(numbers_emulator: object) -> None:
+    server = numbers_emulator("signalwire", latency=0.01)  # type: ignore[operator]
+    async with server.connect() as carrier:
+        bought = await carrier.purchase_any(area_code="415")
+        assert [n.phone_number async for n in carrier.list()] == [bought.phone_number]
+    assert server.emulator.faults.latency == 0.01
