@@ -16,7 +16,7 @@ Needs the ``emulator`` extra (Starlette and uvicorn). See docs/testing.md.
 
 from __future__ import annotations
 
-from ._emulator import Dialect, Emulator, World
+from ._emulator import Dialect, Emulator, Exchange, World
 from ._faults import Faults
 from ._registry import EMULATOR_GROUP, dialect_names, load_dialect
 from ._server import Server, serve
@@ -25,6 +25,7 @@ __all__ = [
     "EMULATOR_GROUP",
     "Dialect",
     "Emulator",
+    "Exchange",
     "Faults",
     "Server",
     "World",

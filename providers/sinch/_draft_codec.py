@@ -15,6 +15,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
+import phonenumbers
 from numbers_core import (
     ActiveNumber,
     AvailableNumber,
@@ -248,8 +249,17 @@ def error_details(body: object) -> tuple[str | None, str | None]:
 
 
 def search_params(query: SearchQuery) -> dict[str, str]:
-    """The query of ``GET /api/AvailableNumbers``; number patterns are checked on the results."""
+    """The query of ``GET /api/AvailableNumbers``; number patterns are checked on the results too.
+
+    Leading digits (area code, starts with) go as ``phone_number``, with the
+    calling code: the document's example value for it is ``"+1"``, a prefix.
+    """
     params = {"geography.iso_country": query.country, "type": TYPES[query.number_type]}
+    leads = [lead for lead in (query.area_code, query.starts_with) if lead]
+    if leads:
+        params["phone_number"] = (
+            f"+{phonenumbers.country_code_for_region(query.country)}{max(leads, key=len)}"
+        )
     for field in _GEOGRAPHY:
         value = getattr(query, field)
         if value:

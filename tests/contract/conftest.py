@@ -9,8 +9,9 @@ Sinch draft over their stateful fakes; and each emulator as a real server on
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numbers_core as nc
@@ -27,13 +28,30 @@ import kazoo_fake  # noqa: E402
 import sinch_fake  # noqa: E402
 import twilio_fake  # noqa: E402
 from kazoo_spec import check_request  # noqa: E402
-from numbers_core.emulator import Emulator, serve  # noqa: E402
+from numbers_core.emulator import Emulator, Exchange, serve  # noqa: E402
 from sinch_spec import check_answer as check_sinch_answer  # noqa: E402
 from sinch_spec import check_request as check_sinch_request  # noqa: E402
 from twilio_wire import signalwire_spec, spec_for, twilio_spec  # noqa: E402
 
+
+def _spec_check(spec: Callable[[], Any]) -> Callable[[Exchange], None]:
+    return lambda e: spec().check_answer(e.method, e.path, e.status, e.body)
+
+
+def _exchange_check(check: Callable[[httpx.Request, httpx.Response], None]) -> Callable[[Exchange], None]:
+    def checked(exchange: Exchange) -> None:
+        url = f"http://127.0.0.1{exchange.path}" + (f"?{exchange.query}" if exchange.query else "")
+        check(httpx.Request(exchange.method, url), httpx.Response(exchange.status, content=exchange.body))
+
+    return checked
+
+
 # The emulators, over a real socket, with what each answered checked against the carrier's spec.
-EMULATED = {"twilio": twilio_spec, "signalwire": signalwire_spec}
+EMULATED: dict[str, Callable[[Exchange], None]] = {
+    "twilio": _spec_check(twilio_spec),
+    "signalwire": _spec_check(signalwire_spec),
+    "sinch-draft": _exchange_check(draft_examples.check_answer),
+}
 
 
 @pytest.fixture(autouse=True)
@@ -55,9 +73,8 @@ async def carrier(request: pytest.FixtureRequest) -> AsyncIterator[nc.Provider]:
         with serve(emulator) as server:
             async with server.connect() as carrier:
                 yield carrier
-        spec = EMULATED[dialect]()
         for exchange in emulator.exchanges or ():
-            spec.check_answer(exchange.method, exchange.path, exchange.status, exchange.body)
+            EMULATED[dialect](exchange)
         return
     if request.param == "sinch-draft":
         draft = draft_fake.FakeDraft(token=draft_fake.TOKEN)

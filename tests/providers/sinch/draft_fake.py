@@ -182,6 +182,10 @@ class FakeDraft:
         for name, values in query.items():
             if name in ("page", "phoneNumber"):
                 continue
+            if name == "phone_number":  # a prefix, as the document's example "+1" reads
+                if not doc["phone_number"].startswith(values[0]):
+                    return False
+                continue
             actual: Any = doc
             for part in name.split("."):
                 actual = (actual or {}).get(part.lower() if part in ("Voice", "SMS", "MMS") else part)

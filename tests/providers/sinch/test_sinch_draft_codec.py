@@ -224,3 +224,10 @@ def test_search_parameters_are_the_documents() -> None:
 )
 def test_error_details(body: object, expected: tuple[str | None, str | None]) -> None:
     assert codec.error_details(body) == expected
+
+
+def test_leading_digits_go_as_a_phone_number_prefix_with_the_calling_code() -> None:
+    assert codec.search_params(nc.SearchQuery(area_code="415"))["phone_number"] == "+1415"
+    query = nc.SearchQuery(country="GB", area_code="20", starts_with="2079")
+    assert codec.search_params(query)["phone_number"] == "+442079"
+    assert "phone_number" not in codec.search_params(nc.SearchQuery(contains="55"))
