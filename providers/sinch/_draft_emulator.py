@@ -254,7 +254,8 @@ class DraftEmulation(Dialect):
             body = await request.json()
             if not isinstance(body, dict):
                 return self.error(400, "expected an ActiveNumber object")
-            setup = body.get("configuration") if isinstance(body.get("configuration"), dict) else {}
+            given = body.get("configuration")
+            setup: dict[str, Any] = given if isinstance(given, dict) else {}
             changed = await carrier.configure(e164, self._config(body, setup=setup))
             return JSONResponse(self._number(changed))
         except NotFoundError:
