@@ -50,6 +50,7 @@ def _exchange_check(check: Callable[[httpx.Request, httpx.Response], None]) -> C
 EMULATED: dict[str, Callable[[Exchange], None]] = {
     "twilio": _spec_check(twilio_spec),
     "signalwire": _spec_check(signalwire_spec),
+    "sinch": _exchange_check(check_sinch_answer),
     "sinch-draft": _exchange_check(draft_examples.check_answer),
 }
 

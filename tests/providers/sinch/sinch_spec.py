@@ -112,7 +112,7 @@ def check_request(request: httpx.Request) -> None:
 
 
 def check_answer(request: httpx.Request, response: httpx.Response) -> None:
-    if request.url.host == "auth.sinch.com" or not response.is_success:
+    if request.url.host == "auth.sinch.com" or request.url.path == "/oauth2/token" or not response.is_success:
         return
     _, op, _ = operation(request)
     schema = op["responses"]["200"]["content"]["application/json"]["schema"]

@@ -1,0 +1,481 @@
+"""Sinch's Numbers API v1 and its OAuth2 token service, emulated: registered as ``sinch``.
+
+One server answers both: ``POST /oauth2/token`` (client credentials, Basic
+with the access key; tokens last ``token_lifetime`` seconds, then 401 with
+``WWW-Authenticate`` saying they expired) and ``/v1/projects/{projectId}/…``
+(Bearer token or the key itself). Scheduled provisioning: a service plan or
+voice app asked for waits (``WAITING``, then ``IN_PROGRESS`` after half of
+``provisioning_delay``) and moves to the top level once the delay has
+passed; an id starting with ``fail`` ends ``FAILED`` with Sinch's error
+code. A release keeps the number until its paid period ends (``expireAt``).
+Errors are google.rpc envelopes, as Sinch's.
+
+What Sinch keeps of a number beyond the sandbox's own fields lives in its
+``config.extra["sinch"]``, so it is in the state file too.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import phonenumbers
+from numbers_core import ActiveNumber, AvailableNumber, NumberConfig, SearchQuery
+from numbers_core.emulator import Dialect, Emulator
+from numbers_core.errors import ConflictError, NotFoundError, NumbersError, NumberUnavailableError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute
+from starlette.routing import Route as Path
+
+from ._codec import TYPES
+
+__all__ = ["SinchEmulation"]
+
+_NEUTRAL_TYPES = {wire: neutral for neutral, wire in TYPES.items()}
+_STATUS_NAMES = {
+    400: "INVALID_ARGUMENT",
+    401: "UNAUTHENTICATED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    405: "NOT_FOUND",
+    409: "ALREADY_EXISTS",
+    429: "RESOURCE_EXHAUSTED",
+    503: "UNAVAILABLE",
+}
+_LIST_PAGE = 100
+_PAID_DAYS = 30
+
+
+def _stamp(moment: float) -> str:
+    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class SinchEmulation(Dialect):
+    """Sinch's Numbers API: one project with one access key, OAuth2 tokens, scheduled provisioning."""
+
+    name: ClassVar[str] = "sinch"
+
+    def __init__(self, emulator: Emulator) -> None:
+        super().__init__(emulator)
+        digest = hashlib.blake2b(b"sinch/emulator", digest_size=32).digest()
+        self.project = str(uuid.UUID(bytes=digest[:16], version=4))
+        self.key_id = str(uuid.UUID(bytes=digest[16:], version=4))
+        self.key_secret = hashlib.blake2b(b"sinch/secret", digest_size=12).hexdigest()
+        self.token_lifetime = 3599
+        self.provisioning_delay = 0.0
+        self.tokens: dict[str, float] = {}
+        self.token_requests = 0
+
+    def client_settings(self, base_url: str) -> dict[str, Any]:
+        return {
+            "project_id": self.project,
+            "key_id": self.key_id,
+            "key_secret": self.key_secret,
+            "base_url": base_url,
+            "auth_url": base_url,
+        }
+
+    def describe(self) -> dict[str, Any]:
+        return {"project": self.project, "token_requests": self.token_requests, "tokens": len(self.tokens)}
+
+    def reset(self) -> None:
+        self.tokens.clear()
+        self.token_requests = 0
+
+    def error(
+        self, status: int, message: str, *, retry_after: int | None = None, details: list[Any] | None = None
+    ) -> Response:
+        name = _STATUS_NAMES.get(status, "INTERNAL" if status >= 500 else "FAILED_PRECONDITION")
+        body = {"error": {"code": status, "message": message, "status": name, "details": details or []}}
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+        if status == 401 and "expired" in message:
+            headers["WWW-Authenticate"] = 'Bearer error="invalid_token", error_description="token expired"'
+        return JSONResponse(body, status_code=status, headers=headers or None)
+
+    def _not_found(self, kind: str, number: str) -> Response:
+        info = {
+            "type": "ResourceInfo",
+            "resourceType": kind,
+            "resourceName": number,
+            "owner": "",
+            "description": "",
+        }
+        return self.error(404, "", details=[info])
+
+    def account_of(self, request: Request) -> str | None:
+        project = request.path_params.get("project")
+        return project if project and self._authorized(request) is None else None
+
+    def routes(self) -> list[BaseRoute]:
+        root = "/v1/projects/{project}"
+        return [
+            Path("/oauth2/token", self._token, methods=["POST"]),
+            Path(f"{root}/availableNumbers", self._search, methods=["GET"]),
+            Path(f"{root}/availableNumbers:rentAny", self._rent_any, methods=["POST"]),
+            Path(f"{root}/availableNumbers/{{number}}:rent", self._rent, methods=["POST"]),
+            Path(f"{root}/activeNumbers", self._list, methods=["GET"]),
+            Path(f"{root}/activeNumbers/{{number}}:release", self._release, methods=["POST"]),
+            Path(f"{root}/activeNumbers/{{number}}", self._one, methods=["GET", "PATCH"]),
+        ]
+
+    # -- authentication --------------------------------------------------------------------------
+
+    def _key(self, request: Request) -> bool:
+        expected = base64.b64encode(f"{self.key_id}:{self.key_secret}".encode()).decode()
+        return request.headers.get("authorization", "") == f"Basic {expected}"
+
+    async def _token(self, request: Request) -> Response:
+        self.token_requests += 1
+        if not self._key(request):
+            return JSONResponse(
+                {"error": "invalid_client", "error_description": "bad client credentials"}, 401
+            )
+        form = (await request.body()).decode()
+        if form != "grant_type=client_credentials":
+            return JSONResponse({"error": "unsupported_grant_type"}, 400)
+        token = secrets.token_urlsafe(32)
+        self.tokens[token] = time.time() + self.token_lifetime
+        body = {"access_token": token, "expires_in": self.token_lifetime, "scope": "", "token_type": "bearer"}
+        return JSONResponse(body)
+
+    def _authorized(self, request: Request) -> Response | None:
+        header = request.headers.get("authorization", "")
+        if header.startswith("Bearer "):
+            expires = self.tokens.get(header.removeprefix("Bearer "))
+            if expires is not None and expires > time.time():
+                return self._project(request)
+            return self.error(401, "the token expired" if expires is not None else "unknown token")
+        if self._key(request):
+            return self._project(request)
+        return self.error(401, "")
+
+    def _project(self, request: Request) -> Response | None:
+        if request.path_params.get("project") != self.project:
+            return self.error(403, "the key is not of this project")
+        return None
+
+    # -- state -------------------------------------------------------------------------------------
+
+    def _settled(self, state: dict[str, Any]) -> bool:
+        """Move scheduled jobs on by the clock; whether anything changed."""
+        changed = False
+        now = time.time()
+        for part, job_key, keys in (
+            ("smsConfiguration", "scheduledProvisioning", ("servicePlanId", "campaignId")),
+            ("voiceConfiguration", "scheduledVoiceProvisioning", ("type", "appId", "trunkId", "serviceId")),
+        ):
+            job = state[part].get(job_key)
+            if job is None or job["status"] == "FAILED":
+                continue
+            elapsed = now - float(job.get("_at", now))
+            if elapsed < self.provisioning_delay:
+                status = "IN_PROGRESS" if elapsed >= self.provisioning_delay / 2 else "WAITING"
+                if job["status"] != status:
+                    job["status"], changed = status, True
+                continue
+            if any(str(job.get(k, "")).startswith("fail") for k in keys):
+                code = (
+                    "SMS_PROVISIONING_FAILED" if part == "smsConfiguration" else "VOICE_PROVISIONING_FAILED"
+                )
+                job.update(status="FAILED", errorCodes=[code], lastUpdatedTime=_stamp(now))
+            else:
+                state[part].update({k: job[k] for k in keys if k in job})
+                state[part][job_key] = None
+                if part == "voiceConfiguration":
+                    state[part]["lastUpdatedTime"] = _stamp(now)
+            changed = True
+        return changed
+
+    @staticmethod
+    def _fresh_state() -> dict[str, Any]:
+        now = time.time()
+        return {
+            "smsConfiguration": {"servicePlanId": "", "campaignId": "", "scheduledProvisioning": None},
+            "voiceConfiguration": {
+                "type": "RTC",
+                "appId": "",
+                "trunkId": "",
+                "serviceId": "",
+                "lastUpdatedTime": None,
+                "scheduledVoiceProvisioning": None,
+            },
+            "callbackUrl": "",
+            "expireAt": None,
+            "nextChargeDate": _stamp(now + _PAID_DAYS * 86400),
+        }
+
+    def _schedule(self, state: dict[str, Any], body: dict[str, Any]) -> None:
+        now = time.time()
+        sms = body.get("smsConfiguration")
+        if isinstance(sms, dict):
+            state["smsConfiguration"]["scheduledProvisioning"] = {
+                "servicePlanId": str(sms.get("servicePlanId", "")),
+                "campaignId": str(sms.get("campaignId", "")),
+                "status": "WAITING",
+                "lastUpdatedTime": _stamp(now),
+                "errorCodes": [],
+                "_at": now,
+            }
+        voice = body.get("voiceConfiguration")
+        if isinstance(voice, dict):
+            state["voiceConfiguration"]["scheduledVoiceProvisioning"] = {
+                "type": str(voice.get("type", "RTC")),
+                **{k: str(voice.get(k, "")) for k in ("appId", "trunkId", "serviceId")},
+                "status": "WAITING",
+                "lastUpdatedTime": _stamp(now),
+                "_at": now,
+            }
+        if "callbackUrl" in body:
+            state["callbackUrl"] = str(body["callbackUrl"])
+
+    def _state_of(self, number: ActiveNumber) -> dict[str, Any]:
+        state = number.config.extra.get("sinch")
+        return state if isinstance(state, dict) else self._fresh_state()
+
+    async def _keep(
+        self, project: str, number: ActiveNumber, state: dict[str, Any], **fields: Any
+    ) -> ActiveNumber:
+        config = NumberConfig(extra={"sinch": state}, **fields)
+        return await self.world.account(project).configure(number.phone_number, config)
+
+    async def _current(self, project: str, e164: str) -> ActiveNumber:
+        """The project's number with its scheduled jobs moved on by the clock."""
+        number = await self.world.account(project).get(e164)
+        state = self._state_of(number)
+        if self._settled(state):
+            number = await self._keep(project, number, state)
+        return number
+
+    # -- bodies ------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _capability(number: AvailableNumber | ActiveNumber) -> list[str]:
+        caps = number.capabilities
+        return [name for name, has in (("SMS", caps.sms), ("VOICE", caps.voice)) if has]
+
+    def _offer(self, offer: AvailableNumber) -> dict[str, Any]:
+        def money(amount: Any) -> dict[str, str]:
+            return (
+                {"currencyCode": amount.currency, "amount": f"{amount.amount:.2f}"}
+                if amount
+                else {
+                    "currencyCode": "USD",
+                    "amount": "0.00",
+                }
+            )
+
+        return {
+            "phoneNumber": offer.phone_number,
+            "regionCode": offer.geography.iso_country or "US",
+            "type": TYPES.get(offer.number_type, "LOCAL"),
+            "capability": self._capability(offer),
+            "setupPrice": money(offer.setup_price),
+            "monthlyPrice": money(offer.monthly_price),
+            "paymentIntervalMonths": 1,
+            "supportingDocumentationRequired": offer.address_requirement not in (None, "none"),
+        }
+
+    def _number(self, number: ActiveNumber) -> dict[str, Any]:
+        state = self._state_of(number)
+
+        def public(part: dict[str, Any]) -> dict[str, Any]:
+            return {
+                k: ({j: w for j, w in v.items() if not j.startswith("_")} if isinstance(v, dict) else v)
+                for k, v in part.items()
+            }
+
+        return {
+            "phoneNumber": number.phone_number,
+            "projectId": number.account_id,
+            "displayName": number.friendly_name if number.config.friendly_name else "",
+            "regionCode": number.geography.iso_country or "US",
+            "type": TYPES.get(number.number_type, "LOCAL"),
+            "capability": self._capability(number),
+            "money": {"currencyCode": "USD", "amount": "2.00"},
+            "paymentIntervalMonths": 1,
+            "nextChargeDate": state["nextChargeDate"],
+            "expireAt": state["expireAt"],
+            "smsConfiguration": public(state["smsConfiguration"]),
+            "voiceConfiguration": public(state["voiceConfiguration"]),
+            "callbackUrl": state["callbackUrl"],
+        }
+
+    # -- routes ------------------------------------------------------------------------------------
+
+    def _query(
+        self, region: str | None, kind: str | None, pattern: str, where: str
+    ) -> SearchQuery | Response:
+        if not region or kind not in _NEUTRAL_TYPES:
+            problem = (
+                "regionCode is required"
+                if not region
+                else f'parsing field "type": "{kind}" is not a valid value'
+            )
+            return self.error(400, problem)
+        criteria: dict[str, Any] = {"country": region, "number_type": _NEUTRAL_TYPES[kind]}
+        if pattern:
+            digits = pattern.lstrip("+")
+            if where == "START":
+                code = str(phonenumbers.country_code_for_region(region))
+                if not pattern.startswith(f"+{code}"):
+                    return self.error(400, "numberPattern: a START pattern starts with the country code")
+                digits = pattern.removeprefix(f"+{code}")
+                if digits:
+                    criteria["starts_with"] = digits
+            elif where == "END":
+                criteria["ends_with"] = digits
+            else:
+                criteria["contains"] = digits
+        try:
+            return SearchQuery(**criteria)
+        except ValueError as exc:
+            return self.error(400, f"{exc}".splitlines()[0])
+
+    async def _search(self, request: Request) -> Response:
+        refused = self._authorized(request)
+        if refused is not None:
+            return refused
+        q = request.query_params
+        query = self._query(
+            q.get("regionCode"),
+            q.get("type"),
+            q.get("numberPattern.pattern", ""),
+            q.get("numberPattern.searchPattern", "START"),
+        )
+        if isinstance(query, Response):
+            return query
+        wanted = set(q.getlist("capabilities"))
+        size = q.get("size", "100")
+        limit = min(int(size), 1000) if size.isdigit() and int(size) > 0 else 100
+        changes = {"limit": limit, "voice": "VOICE" in wanted, "sms": "SMS" in wanted}
+        try:
+            found = await self.world.account(self.project).search(query.model_copy(update=changes))
+        except NumbersError as exc:
+            return self.error(400, exc.message)
+        return JSONResponse({"availableNumbers": [self._offer(n) for n in found]})
+
+    async def _rent(self, request: Request) -> Response:
+        refused = self._authorized(request)
+        if refused is not None:
+            return refused
+        return await self._rent_number(
+            request.path_params["project"], request.path_params["number"], await self._body(request)
+        )
+
+    async def _body(self, request: Request) -> dict[str, Any]:
+        if not await request.body():
+            return {}
+        body = await request.json()
+        return body if isinstance(body, dict) else {}
+
+    async def _rent_number(self, project: str, e164: str, body: dict[str, Any]) -> Response:
+        carrier = self.world.account(project)
+        try:
+            bought = await carrier.purchase(e164)
+        except (NumberUnavailableError, ConflictError):
+            return self._not_found("AvailableNumber", e164)
+        except NumbersError as exc:
+            return self.error(400, exc.message)
+        state = self._fresh_state()
+        self._schedule(state, body)
+        bought = await self._keep(project, bought, state)
+        return JSONResponse(self._number(bought))
+
+    async def _rent_any(self, request: Request) -> Response:
+        refused = self._authorized(request)
+        if refused is not None:
+            return refused
+        body = await self._body(request)
+        if body.get("regionCode") != "US":
+            return self.error(400, "rentAny is available for US numbers only")
+        given = body.get("numberPattern")
+        pattern: dict[str, Any] = given if isinstance(given, dict) else {}
+        query = self._query(
+            "US",
+            body.get("type"),
+            str(pattern.get("pattern", "")),
+            str(pattern.get("searchPattern", "START")),
+        )
+        if isinstance(query, Response):
+            return query
+        wanted = set(body.get("capabilities") or [])
+        project = request.path_params["project"]
+        try:
+            found = await self.world.account(project).search(
+                query.model_copy(update={"limit": 1, "voice": "VOICE" in wanted, "sms": "SMS" in wanted})
+            )
+        except NumbersError as exc:
+            return self.error(400, exc.message)
+        if not found:
+            return self._not_found("AvailableNumber", "")
+        rest = {
+            k: v for k, v in body.items() if k in ("smsConfiguration", "voiceConfiguration", "callbackUrl")
+        }
+        return await self._rent_number(project, found[0].phone_number, rest)
+
+    async def _list(self, request: Request) -> Response:
+        refused = self._authorized(request)
+        if refused is not None:
+            return refused
+        project = request.path_params["project"]
+        q = request.query_params
+        size = q.get("pageSize", str(_LIST_PAGE))
+        token = q.get("pageToken", "")
+        if not size.isdigit() or (not token.isdigit() and token):
+            return self.error(400, "pageSize and pageToken must be numbers")
+        filters: dict[str, Any] = {}
+        if q.get("regionCode"):
+            filters["country"] = q["regionCode"]
+        if q.get("type") in _NEUTRAL_TYPES:
+            filters["number_type"] = _NEUTRAL_TYPES[q["type"]]
+        if q.get("numberPattern.pattern"):
+            filters["contains"] = q["numberPattern.pattern"].lstrip("+")
+        numbers = [n async for n in self.world.account(project).list(**filters)]
+        start, count = int(token or 0), max(int(size), 1)
+        page = [
+            self._number(await self._current(project, n.phone_number)) for n in numbers[start : start + count]
+        ]
+        following = str(start + count) if start + count < len(numbers) else ""
+        return JSONResponse({"activeNumbers": page, "nextPageToken": following, "totalSize": len(numbers)})
+
+    async def _one(self, request: Request) -> Response:
+        refused = self._authorized(request)
+        if refused is not None:
+            return refused
+        project, e164 = request.path_params["project"], request.path_params["number"]
+        try:
+            number = await self._current(project, e164)
+        except NotFoundError:
+            return self._not_found("ActiveNumber", e164)
+        except NumbersError as exc:
+            return self.error(400, exc.message)
+        if request.method == "GET":
+            return JSONResponse(self._number(number))
+        state = self._state_of(number)
+        if state["expireAt"] is not None:
+            return self.error(400, "the number is released")
+        body = await self._body(request)
+        self._schedule(state, body)
+        name = {"friendly_name": str(body["displayName"]) or None} if "displayName" in body else {}
+        return JSONResponse(self._number(await self._keep(project, number, state, **name)))
+
+    async def _release(self, request: Request) -> Response:
+        refused = self._authorized(request)
+        if refused is not None:
+            return refused
+        project, e164 = request.path_params["project"], request.path_params["number"]
+        try:
+            number = await self._current(project, e164)
+        except NotFoundError:
+            return self._not_found("ActiveNumber", e164)
+        state = self._state_of(number)
+        if state["expireAt"] is not None:
+            return self.error(400, "the number is already released")
+        state["expireAt"] = state["nextChargeDate"]
+        return JSONResponse(self._number(await self._keep(project, number, state)))
