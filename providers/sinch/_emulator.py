@@ -71,6 +71,8 @@ class SinchEmulation(Dialect):
         self.provisioning_delay = 0.0
         self.tokens: dict[str, float] = {}
         self.token_requests = 0
+        #: the clock of tokens and scheduled provisioning (tests move it)
+        self.clock = time.time
 
     def client_settings(self, base_url: str) -> dict[str, Any]:
         return {
@@ -140,7 +142,7 @@ class SinchEmulation(Dialect):
         if form != "grant_type=client_credentials":
             return JSONResponse({"error": "unsupported_grant_type"}, 400)
         token = secrets.token_urlsafe(32)
-        self.tokens[token] = time.time() + self.token_lifetime
+        self.tokens[token] = self.clock() + self.token_lifetime
         body = {"access_token": token, "expires_in": self.token_lifetime, "scope": "", "token_type": "bearer"}
         return JSONResponse(body)
 
@@ -148,7 +150,7 @@ class SinchEmulation(Dialect):
         header = request.headers.get("authorization", "")
         if header.startswith("Bearer "):
             expires = self.tokens.get(header.removeprefix("Bearer "))
-            if expires is not None and expires > time.time():
+            if expires is not None and expires > self.clock():
                 return self._project(request)
             return self.error(401, "the token expired" if expires is not None else "unknown token")
         if self._key(request):
@@ -165,7 +167,7 @@ class SinchEmulation(Dialect):
     def _settled(self, state: dict[str, Any]) -> bool:
         """Move scheduled jobs on by the clock; whether anything changed."""
         changed = False
-        now = time.time()
+        now = self.clock()
         for part, job_key, keys in (
             ("smsConfiguration", "scheduledProvisioning", ("servicePlanId", "campaignId")),
             ("voiceConfiguration", "scheduledVoiceProvisioning", ("type", "appId", "trunkId", "serviceId")),
@@ -192,9 +194,8 @@ class SinchEmulation(Dialect):
             changed = True
         return changed
 
-    @staticmethod
-    def _fresh_state() -> dict[str, Any]:
-        now = time.time()
+    def _fresh_state(self) -> dict[str, Any]:
+        now = self.clock()
         return {
             "smsConfiguration": {"servicePlanId": "", "campaignId": "", "scheduledProvisioning": None},
             "voiceConfiguration": {
@@ -211,7 +212,7 @@ class SinchEmulation(Dialect):
         }
 
     def _schedule(self, state: dict[str, Any], body: dict[str, Any]) -> None:
-        now = time.time()
+        now = self.clock()
         sms = body.get("smsConfiguration")
         if isinstance(sms, dict):
             state["smsConfiguration"]["scheduledProvisioning"] = {

@@ -1,0 +1,130 @@
+"""The Sinch emulators (production and draft): tokens, scheduled provisioning, release, errors."""
+
+from __future__ import annotations
+
+import anyio
+import httpx
+import numbers_core as nc
+import pytest
+from numbers_core.emulator import Emulator
+
+from providers.sinch._emulator import SinchEmulation
+
+pytestmark = pytest.mark.anyio
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_900_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def sinch_emulator() -> tuple[Emulator, SinchEmulation, Clock]:
+    emulator = Emulator("sinch")
+    dialect = emulator.dialect
+    assert isinstance(dialect, SinchEmulation)
+    clock = Clock()
+    dialect.clock = clock
+    return emulator, dialect, clock
+
+
+async def test_200_concurrent_calls_over_an_expired_token_fetch_one_token() -> None:
+    emulator, dialect, clock = sinch_emulator()
+    dialect.token_lifetime = 60
+    async with emulator.connect() as carrier:
+        bought = await carrier.purchase_any(area_code="415")
+        assert dialect.token_requests == 1
+        clock.now += 120  # the emulator's tokens expire; the adapter's clock has not moved
+        got: list[str] = []
+
+        async def one() -> None:
+            got.append((await carrier.get(bought)).phone_number)
+
+        async with anyio.create_task_group() as tasks:
+            for _ in range(200):
+                tasks.start_soon(one)
+    assert got == [bought.phone_number] * 200
+    assert dialect.token_requests == 2  # one for the 200
+    assert emulator.answered["401"] >= 1
+
+
+async def test_scheduled_provisioning_waits_then_moves_to_the_top() -> None:
+    emulator, dialect, clock = sinch_emulator()
+    dialect.provisioning_delay = 10
+    config = nc.NumberConfig(sms=nc.Route(application_id="plan-1"))
+    async with emulator.connect() as carrier:
+        bought = await carrier.purchase_any(area_code="415", config=config)
+        assert bought.status is nc.NumberStatus.PENDING
+        assert [(p.part, p.status, p.target) for p in bought.provisioning] == [("sms", "WAITING", "plan-1")]
+        clock.now += 6
+        halfway = await carrier.get(bought)
+        assert [p.status for p in halfway.provisioning] == ["IN_PROGRESS"]
+        clock.now += 5
+        done = await carrier.get(bought)
+    assert done.status is nc.NumberStatus.ACTIVE
+    assert done.provisioning == ()
+    assert done.config.sms == nc.Route(application_id="plan-1")
+
+
+async def test_a_failed_provisioning_stays_visible_with_sinchs_code() -> None:
+    emulator, _, _ = sinch_emulator()
+    config = nc.NumberConfig(voice=nc.Route(application_id="fail-app"))
+    async with emulator.connect() as carrier:
+        bought = await carrier.purchase_any(area_code="415", config=config)
+        settled = await carrier.wait_provisioned(bought, interval=0.01)
+    (part,) = settled.provisioning
+    assert (part.part, part.state, part.error_codes) == ("voice", "failed", ("VOICE_PROVISIONING_FAILED",))
+    assert settled.status is nc.NumberStatus.ACTIVE  # rented and billed all the same
+    assert settled.config.voice is None
+
+
+async def test_a_released_number_stays_until_its_paid_period_ends() -> None:
+    emulator, _, _ = sinch_emulator()
+    async with emulator.connect() as carrier:
+        bought = await carrier.purchase_any(area_code="415")
+        await carrier.release(bought)
+        leaving = await carrier.get(bought)
+        assert leaving.status is nc.NumberStatus.RELEASING
+        assert leaving.expires_at is not None
+        with pytest.raises(nc.NotFoundError, match="released already"):
+            await carrier.release(bought)
+
+
+async def test_sinchs_own_refusals() -> None:
+    emulator, dialect, _ = sinch_emulator()
+    settings = emulator.client_settings()
+    root = f"/v1/projects/{dialect.project}"
+    auth = (dialect.key_id, dialect.key_secret)
+    async with httpx.AsyncClient(transport=emulator.transport(), base_url="http://127.0.0.1") as http:
+        bad_type = await http.get(
+            f"{root}/availableNumbers", params={"regionCode": "US", "type": "XXX"}, auth=auth
+        )
+        assert bad_type.status_code == 400
+        assert bad_type.json()["error"]["status"] == "INVALID_ARGUMENT"
+        assert '"XXX" is not a valid value' in bad_type.json()["error"]["message"]
+        abroad = await http.post(
+            f"{root}/availableNumbers:rentAny", json={"regionCode": "GB", "type": "LOCAL"}, auth=auth
+        )
+        assert abroad.json()["error"]["status"] == "INVALID_ARGUMENT"
+        missing = await http.get(f"{root}/activeNumbers/%2B14155550100", auth=auth)
+        assert missing.status_code == 404
+        assert missing.json()["error"]["details"][0]["resourceType"] == "ActiveNumber"
+        other = await http.get("/v1/projects/00000000-0000-4000-8000-000000000000/activeNumbers", auth=auth)
+        assert other.json()["error"]["status"] == "PERMISSION_DENIED"
+        refused = await http.post("/oauth2/token", data={"grant_type": "client_credentials"}, auth=("x", "y"))
+        assert refused.json() == {"error": "invalid_client", "error_description": "bad client credentials"}
+    assert settings["auth_url"] == settings["base_url"]
+
+
+async def test_the_draft_asks_for_its_bearer_token() -> None:
+    emulator = Emulator("sinch-draft")
+    async with emulator.connect(token="WrongToken") as carrier:
+        with pytest.raises(nc.AuthenticationError):
+            await carrier.search(area_code="415")
+    emulator.dialect.token = None  # type: ignore[attr-defined]  # as the document has it: none
+    async with emulator.connect(token=None) as carrier:
+        [offer] = await carrier.search(area_code="415", limit=1)
+        bought = await carrier.purchase(offer, config=nc.NumberConfig(friendly_name="Desk"))
+    assert bought.friendly_name == "Desk"
