@@ -27,6 +27,7 @@ import draft_fake  # noqa: E402
 import kazoo_fake  # noqa: E402
 import sinch_fake  # noqa: E402
 import twilio_fake  # noqa: E402
+from kazoo_spec import check_answer as check_kazoo_answer  # noqa: E402
 from kazoo_spec import check_request  # noqa: E402
 from numbers_core.emulator import Emulator, Exchange, serve  # noqa: E402
 from sinch_spec import check_answer as check_sinch_answer  # noqa: E402
@@ -50,6 +51,7 @@ def _exchange_check(check: Callable[[httpx.Request, httpx.Response], None]) -> C
 EMULATED: dict[str, Callable[[Exchange], None]] = {
     "twilio": _spec_check(twilio_spec),
     "signalwire": _spec_check(signalwire_spec),
+    "kazoo": _exchange_check(check_kazoo_answer),
     "sinch": _exchange_check(check_sinch_answer),
     "sinch-draft": _exchange_check(draft_examples.check_answer),
 }

@@ -124,3 +124,20 @@ def _check_value(parameter: dict[str, Any], value: str) -> None:
         assert parameter.get("minLength", 0) <= len(value) <= parameter.get("maxLength", 10**6), (name, value)
     if "enum" in parameter:
         assert value in parameter["enum"], (name, value)
+
+
+_NUMBER = re.compile(r"^/v2/accounts/[0-9a-f]{32}/phone_numbers/%2B[0-9]+(/activate)?$")
+
+
+def check_answer(request: httpx.Request, response: httpx.Response) -> None:
+    """A 2xx answer: Kazoo's envelope; a number's document admitted by the number schema."""
+    if not response.is_success:
+        return
+    body = response.json()
+    assert body.get("status") == "success", body
+    assert "data" in body
+    assert isinstance(body.get("request_id"), str)
+    if _NUMBER.match(request.url.raw_path.decode().split("?", 1)[0]):
+        document = {k: v for k, v in body["data"].items() if not k.startswith("_")}
+        errors = list(jsonschema.Draft4Validator(number_schema()).iter_errors(document))
+        assert not errors, f"{request.method} {request.url.path}: {errors[0].message}"

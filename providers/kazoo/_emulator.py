@@ -1,0 +1,413 @@
+"""Kazoo's Crossbar v2 (phone numbers, callflows, authentication), emulated: registered as ``kazoo``.
+
+Sessions from ``PUT /v2/api_auth`` (the account's API key) and
+``PUT /v2/user_auth`` (md5 of ``user:password`` and the account name):
+JWTs with an ``exp`` ``token_lifetime`` seconds ahead, refused with 401 once
+expired. Numbers: prefix search, activation (with the 402 charge quote when
+``charges`` is set, until the client accepts them), listing by
+``start_key`` / ``next_start_key``, documents merged by PATCH, release to
+``available``, Kazoo's ``number_exists`` / ``not_found`` /
+``invalid_state_transition`` errors, and collections answering 200 with a
+``success`` and an ``error`` map. Callflows hold numbers for routing.
+
+A number's public document (feature blocks, ``friendly_name``, custom keys)
+is kept in the sandbox's ``config.extra["kazoo"]``, so in the state file too.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+import time
+from typing import Any, ClassVar
+
+from numbers_core import ActiveNumber, NumberConfig, SearchQuery
+from numbers_core.emulator import Dialect, Emulator
+from numbers_core.errors import ConflictError, NotFoundError, NumbersError, NumberUnavailableError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute
+from starlette.routing import Route as Path
+
+__all__ = ["KazooEmulation"]
+
+_GREGORIAN_UNIX = 62_167_219_200  # Kazoo's timestamps count seconds from year 0
+_LIST_PAGE = 50
+_SEARCH_MAX = 500
+
+
+def _jwt(account: str, exp: float) -> str:
+    def part(value: object) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    claims = {"account_id": account, "exp": int(exp), "jti": secrets.token_hex(8)}
+    return f"{part({'alg': 'RS256', 'typ': 'JWT'})}.{part(claims)}.{secrets.token_urlsafe(16)}"
+
+
+class KazooEmulation(Dialect):
+    """Kazoo: one account with an API key and a user login; ``charges``: the quote of a 402."""
+
+    name: ClassVar[str] = "kazoo"
+
+    def __init__(self, emulator: Emulator) -> None:
+        super().__init__(emulator)
+        self.account = hashlib.blake2b(b"kazoo/account", digest_size=16).hexdigest()
+        self.api_key = hashlib.blake2b(b"kazoo/api-key", digest_size=32).hexdigest()
+        self.username, self.password, self.account_name = "admin", "emulated-Pa55", "Emulated Telecom"
+        self.token_lifetime = 3600.0
+        self.charges: dict[str, Any] | None = None
+        self.tokens: dict[str, tuple[str, float]] = {}
+        self.logins = 0
+        self.callflows: dict[str, dict[str, Any]] = {}
+        self.clock = time.time
+
+    def client_settings(self, base_url: str) -> dict[str, Any]:
+        return {"base_url": base_url, "account_id": self.account, "api_key": self.api_key}
+
+    def describe(self) -> dict[str, Any]:
+        return {"account": self.account, "logins": self.logins, "callflows": sorted(self.callflows)}
+
+    def reset(self) -> None:
+        self.tokens.clear()
+        self.logins = 0
+        self.callflows.clear()
+
+    def add_callflow(self, callflow_id: str, *numbers: str) -> None:
+        self.callflows[callflow_id] = {
+            "id": callflow_id,
+            "name": f"flow {callflow_id[:4]}",
+            "numbers": list(numbers),
+            "flow": {"module": "user", "data": {"id": "u1"}},
+        }
+
+    # -- answers -------------------------------------------------------------------------------
+
+    def _envelope(self, data: Any, status: int = 200, **extra: Any) -> Response:
+        body = {
+            "data": data,
+            "status": "success",
+            "request_id": secrets.token_hex(16),
+            "revision": "1",
+            **extra,
+        }
+        return JSONResponse(body, status_code=status)
+
+    def error(
+        self, status: int, message: str, *, retry_after: int | None = None, data: Any = None
+    ) -> Response:
+        body = {
+            "error": str(status),
+            "message": message,
+            "data": data if data is not None else {"message": message},
+            "status": "error",
+            "request_id": secrets.token_hex(16),
+        }
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+        return JSONResponse(body, status_code=status, headers=headers)
+
+    def _knm(self, status: int, name: str, cause: str | None = None) -> Response:
+        data: dict[str, Any] = {"code": status, "error": name, "message": name.replace("_", " ")}
+        if cause is not None:
+            data["cause"] = cause
+        return self.error(status, name, data=data)
+
+    def account_of(self, request: Request) -> str | None:
+        session = self.tokens.get(request.headers.get("x-auth-token", ""))
+        return session[0] if session is not None else None
+
+    def routes(self) -> list[BaseRoute]:
+        numbers = "/v2/accounts/{account}/phone_numbers"
+        return [
+            Path("/v2/api_auth", self._login, methods=["PUT"]),
+            Path("/v2/user_auth", self._login, methods=["PUT"]),
+            Path(numbers, self._numbers, methods=["GET"]),
+            Path(f"{numbers}/collection/activate", self._collection, methods=["PUT"]),
+            Path(f"{numbers}/collection", self._collection, methods=["PATCH", "DELETE"]),
+            Path(f"{numbers}/{{number}}/activate", self._activate_one, methods=["PUT"]),
+            Path(f"{numbers}/{{number}}", self._one, methods=["GET", "PATCH", "DELETE"]),
+            Path("/v2/accounts/{account}/callflows", self._callflow_list, methods=["GET"]),
+            Path("/v2/accounts/{account}/callflows/{callflow}", self._callflow, methods=["GET", "PATCH"]),
+        ]
+
+    # -- authentication --------------------------------------------------------------------------
+
+    async def _body(self, request: Request) -> dict[str, Any]:
+        if not await request.body():
+            return {}
+        try:
+            body = await request.json()
+        except ValueError:
+            return {}
+        return body if isinstance(body, dict) else {}
+
+    async def _login(self, request: Request) -> Response:
+        data = (await self._body(request)).get("data")
+        data = data if isinstance(data, dict) else {}
+        if request.url.path.endswith("api_auth"):
+            ok = data.get("api_key") == self.api_key
+        else:
+            expected = hashlib.md5(f"{self.username.lower()}:{self.password}".encode()).hexdigest()  # noqa: S324 - Kazoo's scheme
+            ok = data.get("credentials") == expected and data.get("account_name") == self.account_name
+        if not ok:
+            return self.error(401, "invalid credentials")
+        self.logins += 1
+        expires = self.clock() + self.token_lifetime
+        token = _jwt(self.account, expires)
+        self.tokens[token] = (self.account, expires)
+        auth = {"account_id": self.account, "owner_id": "u1", "reseller_id": "r1", "is_reseller": False}
+        return self._envelope(auth, auth_token=token)
+
+    def _session(self, request: Request) -> Response | None:
+        session = self.tokens.get(request.headers.get("x-auth-token", ""))
+        if session is None or session[1] <= self.clock():
+            return self.error(401, "invalid credentials")
+        if request.path_params.get("account") != session[0]:
+            return self.error(403, "forbidden")
+        return None
+
+    # -- documents -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _public(number: ActiveNumber) -> dict[str, Any]:
+        kept = number.config.extra.get("kazoo")
+        return dict(kept) if isinstance(kept, dict) else {}
+
+    def _document(self, number: ActiveNumber, state: str = "in_service") -> dict[str, Any]:
+        public = self._public(number)
+        created = int(number.created_at.timestamp()) + _GREGORIAN_UNIX if number.created_at else None
+        modified = int(number.updated_at.timestamp()) + _GREGORIAN_UNIX if number.updated_at else created
+        features = sorted(key for key in public if key in ("cnam", "e911", "failover", "prepend", "porting"))
+        return {
+            "id": number.phone_number,
+            "state": state,
+            "features": features,
+            **public,
+            "_read_only": {"created": created, "modified": modified, "state": state, "features": features},
+        }
+
+    async def _keep(self, number: ActiveNumber, public: dict[str, Any]) -> ActiveNumber:
+        return await self.world.account(number.account_id or self.account).configure(
+            number.phone_number, NumberConfig(extra={"kazoo": public})
+        )
+
+    # -- numbers ---------------------------------------------------------------------------------
+
+    async def _numbers(self, request: Request) -> Response:
+        refused = self._session(request)
+        if refused is not None:
+            return refused
+        query = request.query_params
+        carrier = self.world.account(request.path_params["account"])
+        if "prefix" in query:
+            prefix = query["prefix"]
+            if not 3 <= len(prefix) <= 10:
+                return self.error(
+                    400, "validation error", data={"prefix": {"maxLength": {"message": "3 to 10"}}}
+                )
+            quantity = query.get("quantity", "1")
+            offset = query.get("offset", "0")
+            if not quantity.isdigit() or not offset.isdigit():
+                return self.error(
+                    400, "validation error", data={"quantity": {"type": {"message": "integer"}}}
+                )
+            wanted = prefix.removeprefix("+1").removeprefix("+")
+            count = min(int(quantity), _SEARCH_MAX)
+            try:
+                found = await carrier.search(
+                    SearchQuery(starts_with=wanted, limit=min(int(offset) + count, 1000))
+                )
+            except (NumbersError, ValueError) as exc:
+                return self.error(400, f"validation error: {exc}".splitlines()[0])
+            offers = found[int(offset) : int(offset) + count]
+            return self._envelope([{"number": n.phone_number, "state": "discovery"} for n in offers])
+        size_text = query.get("page_size", str(_LIST_PAGE))
+        if not size_text.isdigit() or int(size_text) < 1:
+            return self.error(400, "validation error", data={"page_size": {"minimum": {"message": "1"}}})
+        start = 0
+        if "start_key" in query:
+            try:
+                start = int(base64.b64decode(query["start_key"], validate=True))
+            except ValueError:
+                return self.error(400, "invalid start_key")
+        filters = {k.removeprefix("filter_"): v for k, v in query.items() if k.startswith("filter_")}
+        owned = [n async for n in carrier.list()]
+        docs = {n.phone_number: self._document(n) for n in owned}
+        mine = [e164 for e164, doc in docs.items() if all(str(doc.get(k)) == v for k, v in filters.items())]
+        size = int(size_text)
+        page = mine[start : start + size]
+        rows = {
+            e164: {
+                "state": "in_service",
+                "assigned_to": request.path_params["account"],
+                "used_by": docs[e164].get("used_by", ""),
+                "features": docs[e164]["features"],
+                "created": docs[e164]["_read_only"]["created"],
+                "updated": docs[e164]["_read_only"]["modified"],
+            }
+            for e164 in page
+        }
+        extra: dict[str, Any] = {"page_size": len(rows), "start_key": query.get("start_key", "")}
+        if start + size < len(mine):
+            extra["next_start_key"] = base64.b64encode(str(start + size).encode()).decode()
+        return self._envelope({"numbers": rows, "cascade_quantity": len(mine)}, **extra)
+
+    async def _activate(self, account: str, e164: str, data: dict[str, Any], accept: bool) -> Response:
+        carrier = self.world.account(account)
+        try:
+            held = await carrier.get(e164)
+        except NotFoundError:
+            held = None
+        except NumbersError as exc:
+            return self._knm(400, "invalid", str(exc.message))
+        if held is not None:
+            return self._envelope(self._document(held))  # in service here already: free
+        if self.charges is not None and not accept:
+            return self.error(402, "accept charges", data=self.charges)
+        public = {k: v for k, v in data.items() if v is not None}
+        try:
+            bought = await carrier.purchase(e164, config=NumberConfig(extra={"kazoo": public}))
+        except ConflictError:
+            return self._knm(409, "number_exists", e164)
+        except NumberUnavailableError as exc:
+            # Another account's number exists; one nobody sells is not found.
+            if exc.code == "number-unavailable":
+                return self._knm(409, "number_exists", e164)
+            return self._knm(404, "not_found", e164)
+        except NumbersError as exc:
+            return self._knm(400, "invalid", exc.message)
+        return self._envelope(self._document(bought))
+
+    async def _activate_one(self, request: Request) -> Response:
+        refused = self._session(request)
+        if refused is not None:
+            return refused
+        body = await self._body(request)
+        data = body.get("data") if isinstance(body.get("data"), dict) else {}
+        return await self._activate(
+            request.path_params["account"],
+            request.path_params["number"],
+            data or {},
+            body.get("accept_charges") is True,
+        )
+
+    async def _patch(self, account: str, e164: str, data: dict[str, Any]) -> Response:
+        carrier = self.world.account(account)
+        try:
+            number = await carrier.get(e164)
+        except NotFoundError:
+            return self._knm(404, "not_found", e164)
+        public = self._public(number)
+        for key, value in data.items():
+            if value is None:
+                public.pop(key, None)
+            else:
+                public[key] = value
+        return self._envelope(self._document(await self._keep(number, public)))
+
+    async def _delete(self, account: str, e164: str) -> Response:
+        carrier = self.world.account(account)
+        try:
+            number = await carrier.get(e164)
+        except NotFoundError:
+            return self._knm(404, "not_found", e164)
+        await carrier.release(e164)
+        for callflow in self.callflows.values():
+            if e164 in callflow["numbers"]:
+                callflow["numbers"].remove(e164)
+        return self._envelope({**self._document(number), "state": "available"})
+
+    async def _one(self, request: Request) -> Response:
+        refused = self._session(request)
+        if refused is not None:
+            return refused
+        account, e164 = request.path_params["account"], request.path_params["number"]
+        if not e164.startswith("+"):
+            return self._knm(404, "not_reconcilable", e164)
+        if request.method == "GET":
+            try:
+                return self._envelope(self._document(await self.world.account(account).get(e164)))
+            except NotFoundError:
+                return self._knm(404, "not_found", e164)
+        if request.method == "DELETE":
+            return await self._delete(account, e164)
+        body = await self._body(request)
+        data = body.get("data")
+        return await self._patch(account, e164, data if isinstance(data, dict) else {})
+
+    async def _collection(self, request: Request) -> Response:
+        refused = self._session(request)
+        if refused is not None:
+            return refused
+        account = request.path_params["account"]
+        body = await self._body(request)
+        data = dict(body.get("data") or {})
+        numbers = data.pop("numbers", [])
+        if not isinstance(numbers, list) or not numbers or len(set(map(str, numbers))) != len(numbers):
+            return self.error(
+                400, "validation error", data={"numbers": {"uniqueItems": {"message": "unique"}}}
+            )
+        answers: dict[str, Response] = {}
+        if request.url.path.endswith("/activate"):
+            accept = body.get("accept_charges") is True
+            if self.charges is not None and not accept:
+                return self.error(402, "accept charges", data=self.charges)
+            for e164 in numbers:
+                answers[e164] = await self._activate(account, e164, data, accept=True)
+        elif request.method == "PATCH":
+            for e164 in numbers:
+                answers[e164] = await self._patch(account, e164, data)
+        else:
+            for e164 in numbers:
+                answers[e164] = await self._delete(account, e164)
+        success: dict[str, Any] = {}
+        errors: dict[str, Any] = {}
+        for e164, answer in answers.items():
+            parsed = json.loads(bytes(answer.body))
+            (success if answer.status_code < 400 else errors)[e164] = parsed["data"]
+        return self._envelope({"success": success, "error": errors})
+
+    # -- callflows -------------------------------------------------------------------------------
+
+    async def _callflow_list(self, request: Request) -> Response:
+        refused = self._session(request)
+        if refused is not None:
+            return refused
+        query = request.query_params
+        size = int(query["page_size"]) if query.get("page_size", "").isdigit() else _LIST_PAGE
+        start = int(base64.b64decode(query["start_key"])) if "start_key" in query else 0
+        ids = sorted(self.callflows)
+        rows = [
+            {"id": i, "name": self.callflows[i]["name"], "numbers": self.callflows[i]["numbers"]}
+            for i in ids[start : start + size]
+        ]
+        extra: dict[str, Any] = {}
+        if start + size < len(ids):
+            extra["next_start_key"] = base64.b64encode(str(start + size).encode()).decode()
+        return self._envelope(rows, **extra)
+
+    async def _callflow(self, request: Request) -> Response:
+        refused = self._session(request)
+        if refused is not None:
+            return refused
+        callflow = self.callflows.get(request.path_params["callflow"])
+        if callflow is None:
+            return self.error(404, "bad_identifier", data={"message": "bad identifier"})
+        if request.method == "GET":
+            return self._envelope(callflow)
+        body = await self._body(request)
+        numbers = (body.get("data") or {}).get("numbers", callflow["numbers"])
+        for other in self.callflows.values():
+            if other is not callflow and set(other["numbers"]) & set(numbers):
+                return self.error(
+                    400, "validation error", data={"numbers": {"unique": {"message": "unique"}}}
+                )
+        carrier = self.world.account(request.path_params["account"])
+        for e164 in numbers:
+            try:
+                await carrier.get(e164)
+            except NumbersError:
+                return self._knm(403, "forbidden", e164)
+        callflow["numbers"] = list(numbers)
+        return self._envelope(callflow)

@@ -1,0 +1,101 @@
+"""The Kazoo emulator: sessions, the 402 charge handshake, collections, callflows, paging."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numbers_core as nc
+import pytest
+from numbers_core.emulator import Emulator
+from providers.kazoo._emulator import KazooEmulation
+
+pytestmark = pytest.mark.anyio
+
+
+def kazoo_emulator() -> tuple[Emulator, KazooEmulation]:
+    emulator = Emulator("kazoo", record=True)
+    assert isinstance(emulator.dialect, KazooEmulation)
+    return emulator, emulator.dialect
+
+
+async def test_charges_are_quoted_with_a_402_until_accepted() -> None:
+    emulator, dialect = kazoo_emulator()
+    dialect.charges = {"phone_numbers": {"did_us": {"quantity": 1, "rate": 1.5}}, "activation_charges": 1.5}
+    async with emulator.connect() as carrier:
+        [offer] = await carrier.search(area_code="415", limit=1)
+        with pytest.raises(nc.PaymentRequiredError) as quoted:
+            await carrier.purchase(offer)
+        assert quoted.value.total == Decimal("1.5")
+        assert [n async for n in carrier.list()] == []  # nothing bought
+    async with emulator.connect(accept_charges=True) as carrier:
+        assert (await carrier.purchase(offer)).phone_number == offer.phone_number
+
+
+async def test_an_expired_session_logs_in_again() -> None:
+    emulator, dialect = kazoo_emulator()
+    async with emulator.connect() as carrier:
+        bought = await carrier.purchase_any(area_code="415")
+        for token, (account, _) in list(dialect.tokens.items()):
+            dialect.tokens[token] = (account, 0.0)  # expired at the emulator
+        assert (await carrier.get(bought)).phone_number == bought.phone_number
+    assert dialect.logins == 2
+    assert emulator.answered["401"] == 1
+
+
+async def test_a_user_login_works_too() -> None:
+    emulator, dialect = kazoo_emulator()
+    login = {"username": dialect.username, "password": dialect.password, "account_name": dialect.account_name}
+    async with emulator.connect(api_key=None, **login) as carrier:
+        assert await carrier.search(area_code="415", limit=1)
+    async with emulator.connect(api_key=None, **{**login, "password": "wrong-Pa55word"}) as carrier:
+        with pytest.raises(nc.AuthenticationError):
+            await carrier.search(area_code="415", limit=1)
+
+
+async def test_collections_answer_each_number() -> None:
+    emulator, _ = kazoo_emulator()
+    async with emulator.connect() as carrier:
+        offers = await carrier.search(area_code="415", limit=3)
+        numbers = [o.phone_number for o in offers]
+        first = await carrier.purchase(numbers[0])
+        outcomes = {o.number: o for o in await carrier.purchase_many(numbers)}
+        assert all(o.ok for o in outcomes.values())  # the one held already is free, and in service
+        named = await carrier.configure_many(numbers, nc.NumberConfig(friendly_name="Bulk"))
+        assert {o.result.friendly_name for o in named if o.result} == {"Bulk"}
+        gone = await carrier.release_many([first.phone_number, "+14155550199"])
+    assert gone[0].ok
+    assert isinstance(gone[1].error, nc.NotFoundError)
+    batches = [e for e in emulator.exchanges or () if "/collection" in e.path]
+    assert [e.method for e in batches] == ["PUT", "PATCH", "DELETE"]
+
+
+async def test_numbers_are_routed_by_callflow() -> None:
+    emulator, dialect = kazoo_emulator()
+    dialect.add_callflow("c" * 32)
+    async with emulator.connect() as carrier:
+        bought = await carrier.purchase_any(area_code="415")
+        routed = await carrier.configure(bought, nc.NumberConfig(voice=nc.Route(application_id="c" * 32)))
+    assert routed.config.voice == nc.Route(application_id="c" * 32)
+    assert dialect.callflows["c" * 32]["numbers"] == [bought.phone_number]
+
+
+async def test_listing_follows_next_start_key() -> None:
+    emulator, _ = kazoo_emulator()
+    async with emulator.connect() as carrier:
+        bought = {(await carrier.purchase_any(area_code="415")).phone_number for _ in range(3)}
+        carrier.list_page_size = 2  # type: ignore[attr-defined]
+        assert {n.phone_number async for n in carrier.list()} == bought
+    listings = [
+        e for e in emulator.exchanges or () if e.method == "GET" and e.path.endswith("/phone_numbers")
+    ]
+    assert any("start_key=" in e.query for e in listings)
+
+
+async def test_another_accounts_number_exists() -> None:
+    emulator, dialect = kazoo_emulator()
+    other = emulator.world.account("f" * 32)
+    taken = await other.purchase_any(area_code="415")
+    async with emulator.connect() as carrier:
+        with pytest.raises(nc.NumberUnavailableError):
+            await carrier.purchase(taken.phone_number)
+    assert dialect.account != "f" * 32
