@@ -7,6 +7,9 @@
     async with nc.connect("sandbox") as carrier:
         [number] = await carrier.search(area_code="415", limit=1)
         owned = await carrier.purchase(number)
+
+PYTEST_DONT_REWRITE: the package registers a pytest plugin (numbers_core.emulator), and pytest
+would otherwise rewrite this module, adding its own names to the public namespace.
 """
 
 import importlib as _importlib

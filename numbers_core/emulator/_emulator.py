@@ -186,6 +186,10 @@ class Emulator:
         self._buckets.clear()
         return self.faults
 
+    async def warm(self) -> None:
+        """Load the number metadata the inventory is drawn from, before the first request needs it."""
+        await self.world.account("warm-up").search(limit=1)
+
     async def reset(self) -> None:
         """Forget every owned number, token and count; the faults stay."""
         await self.world.clear()

@@ -226,8 +226,7 @@ def describe(e164: str, provider: str) -> AvailableNumber | None:
         parsed = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_valid_number(parsed):
-        return None
+    # No is_valid_number: it is these two look-ups again (a region, and a type other than UNKNOWN).
     country = phonenumbers.region_code_for_number(parsed)
     number_type = _NEUTRAL_TYPE.get(phonenumbers.number_type(parsed))
     if country is None or number_type is None:

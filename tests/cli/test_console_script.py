@@ -126,4 +126,6 @@ def test_numbers_emulate_serves_until_interrupted(tmp_path: Path) -> None:
 def test_numbers_emulate_refuses_an_unknown_dialect(numbers: Run) -> None:
     done = numbers("emulate", "acme")
     assert done.returncode != 0
-    assert done.stderr.strip() == "error: no emulator for 'acme' (emulated: signalwire, twilio)"
+    assert done.stderr.strip() == (
+        "error: no emulator for 'acme' (emulated: kazoo, signalwire, sinch, sinch-draft, twilio)"
+    )

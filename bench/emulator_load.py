@@ -1,0 +1,100 @@
+"""The load the bulk engine will put on an emulator: N purchases, C at a time, with injected latency.
+
+``python -m bench.emulator_load [--purchases 1000] [--concurrency 50] [--latency 0.1] [--dialect twilio]``
+
+The emulator serves on 127.0.0.1 from its own process (``numbers emulate``,
+as a bulk job would meet it); the client is the dialect's adapter over a
+real socket, in this process. Printed: wall time, the floor the
+latency sets (latency × purchases ÷ concurrency, one request each), their
+ratio, and the emulator's answers by status. Numbers are picked beforehand
+from the emulator's own inventory, so the run measures purchases only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import numbers_core as nc
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _picks(purchases: int) -> list[str]:
+    """Numbers the sandbox sells (the emulator's inventory), in several area codes."""
+    picks: list[str] = []
+    async with nc.connect("sandbox", account_id="bench-picker") as walker:
+        for area_code in ("415", "628", "510", "650", "408", "707", "925", "209", "559", "916"):
+            if len(picks) >= purchases:
+                break
+            found = await walker.search(area_code=area_code, limit=min(1000, purchases - len(picks)))
+            picks.extend(n.phone_number for n in found)
+    return picks
+
+
+async def _drive(
+    announced: dict[str, Any], server_pid: int, picks: list[str], concurrency: int
+) -> tuple[float, float, float, dict[str, int]]:
+    """(wall seconds, client CPU, server CPU, the emulator's answers) of buying every pick."""
+    async with nc.connect(
+        announced["dialect"], max_connections=concurrency, **announced["settings"]
+    ) as carrier:
+        limiter = anyio.CapacityLimiter(concurrency)
+
+        async def buy(number: str) -> None:
+            async with limiter:
+                await carrier.purchase(number)
+
+        server_cpu = _cpu_seconds(server_pid)
+        started, client_cpu = time.perf_counter(), time.process_time()
+        async with anyio.create_task_group() as tasks:
+            for number in picks:
+                tasks.start_soon(buy, number)
+        wall = time.perf_counter() - started
+        client_cpu = time.process_time() - client_cpu
+        server_cpu = _cpu_seconds(server_pid) - server_cpu
+    async with httpx.AsyncClient() as http:
+        answered = (await http.get(f"{announced['url']}/_emulator/state")).json()["answered"]
+    return wall, client_cpu, server_cpu, answered
+
+
+def main(purchases: int, concurrency: int, latency: float, dialect: str) -> None:
+    picks = anyio.run(_picks, purchases)[:purchases]
+    command = [sys.executable, "-m", "numbers_core", "--json", "emulate", dialect, "--port", "0"]
+    server = subprocess.Popen([*command, "--latency", str(latency)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        announced = json.loads(server.stdout.readline())
+        wall, client_cpu, server_cpu, answered = anyio.run(_drive, announced, server.pid, picks, concurrency)
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(30)
+    floor = latency * len(picks) / concurrency
+    print(f"{dialect}: {len(picks)} purchases, {concurrency} at a time, {latency * 1000:.0f} ms latency")
+    print(f"wall {wall:.2f} s" + (f"; floor {floor:.2f} s; {wall / floor:.2f}x the floor" if floor else ""))
+    print(f"answers: {answered}")
+    client, served = (cpu / len(picks) * 1e3 for cpu in (client_cpu, server_cpu))
+    print(f"CPU per purchase: client {client:.2f} ms, server {served:.2f} ms")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--purchases", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--latency", type=float, default=0.1)
+    parser.add_argument("--dialect", default="twilio")
+    arguments = parser.parse_args()
+    main(arguments.purchases, arguments.concurrency, arguments.latency, arguments.dialect)
