@@ -66,6 +66,18 @@ def bench(session: nox.Session) -> None:
     session.run("python", "-m", "bench", *session.posargs)
 
 
+# Only the SDK session installs the carriers' own SDKs; pinned so that runs compare.
+SDKS = ["twilio==9.13.0", "sinch==2.3.0"]
+
+
+@nox.session
+def sdks(session: nox.Session) -> None:
+    """twilio-python (sync and async) and Sinch's SDK, unchanged, against the emulators (tests/sdks)."""
+    session.install(".[test]", *SDKS)
+
+    session.run("pytest", "tests/sdks", *session.posargs)
+
+
 @nox.session
 def instructions(session: nox.Session) -> None:
     """The bench's rows in instructions per operation (valgrind), which load does not move; slow."""

@@ -122,6 +122,8 @@ class KazooEmulation(Dialect):
         return [
             Path("/v2/api_auth", self._login, methods=["PUT"]),
             Path("/v2/user_auth", self._login, methods=["PUT"]),
+            # The account-less search, as Kazoo's documents show it with no token.
+            Path("/v2/phone_numbers", self._numbers, methods=["GET"]),
             Path(numbers, self._numbers, methods=["GET"]),
             Path(f"{numbers}/collection/activate", self._collection, methods=["PUT"]),
             Path(f"{numbers}/collection", self._collection, methods=["PATCH", "DELETE"]),
@@ -195,11 +197,13 @@ class KazooEmulation(Dialect):
     # -- numbers ---------------------------------------------------------------------------------
 
     async def _numbers(self, request: Request) -> Response:
-        refused = self._session(request)
+        query = request.query_params
+        if "account" not in request.path_params and "prefix" not in query:
+            return self.error(400, "validation error", data={"prefix": {"required": {"message": "required"}}})
+        refused = self._session(request) if "account" in request.path_params else None
         if refused is not None:
             return refused
-        query = request.query_params
-        carrier = self.world.account(request.path_params["account"])
+        carrier = self.world.account(request.path_params.get("account", self.account))
         if "prefix" in query:
             prefix = query["prefix"]
             if not 3 <= len(prefix) <= 10:

@@ -1,0 +1,43 @@
+"""Sinch's Python SDK (``sinch`` 2.x), unchanged, against the Sinch emulator (its origins overridden)."""
+
+from __future__ import annotations
+
+import pytest
+from numbers_core.emulator import Server
+
+sinch = pytest.importorskip("sinch", reason="the sinch SDK is installed by nox -s sdks")
+
+DIALECT = "sinch"
+
+
+def client_for(server: Server) -> sinch.SinchClient:
+    settings = server.settings
+    client = sinch.SinchClient(
+        key_id=settings["key_id"], key_secret=settings["key_secret"], project_id=settings["project_id"]
+    )
+    client.configuration.auth_origin = server.url  # the SDK's overrides of its hosts
+    client.configuration.numbers_origin = server.url
+    return client
+
+
+def test_the_sdk_searches_rents_lists_gets_updates_and_releases(server: Server) -> None:
+    client = client_for(server)
+    found = client.numbers.search_for_available_numbers(
+        region_code="US", number_type="LOCAL", number_pattern="+1415", number_search_pattern="START"
+    )
+    offers = list(found.iterator())
+    assert offers
+    assert all(offer.phone_number.startswith("+1415") for offer in offers)
+    rented = client.numbers.rent(phone_number=offers[0].phone_number)
+    assert rented.phone_number == offers[0].phone_number
+    another = client.numbers.rent_any(
+        region_code="US", number_type="LOCAL", number_pattern={"pattern": "+1415", "search_pattern": "START"}
+    )
+    assert another.phone_number.startswith("+1415")
+    listed = [n.phone_number for n in client.numbers.list(region_code="US", number_type="LOCAL").iterator()]
+    assert sorted(listed) == sorted([rented.phone_number, another.phone_number])
+    assert client.numbers.get(rented.phone_number).phone_number == rented.phone_number
+    named = client.numbers.update(phone_number=rented.phone_number, display_name="From the SDK")
+    assert named.display_name == "From the SDK"
+    released = client.numbers.release(rented.phone_number)
+    assert released.expire_at is not None
