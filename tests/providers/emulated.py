@@ -1,0 +1,52 @@
+"""What each emulator may answer: its 2xx answers checked against the carrier's own documents.
+
+Twilio's and SignalWire's OpenAPI documents, Sinch's, Kazoo's envelope and
+number schema, and the Sinch draft's examples; by dialect name. Used for
+every emulator a test creates (tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from numbers_core.emulator import Exchange
+
+for _adapter in ("kazoo", "sinch", "twilio"):
+    sys.path.insert(0, str(Path(__file__).parent / _adapter))
+
+import draft_examples  # noqa: E402
+import kazoo_spec  # noqa: E402
+import sinch_spec  # noqa: E402
+import twilio_wire  # noqa: E402
+
+__all__ = ["check"]
+
+
+def _spec(spec: Callable[[], Any]) -> Callable[[Exchange], None]:
+    return lambda e: spec().check_answer(e.method, e.path, e.status, e.body)
+
+
+def _as_httpx(check: Callable[[httpx.Request, httpx.Response], None]) -> Callable[[Exchange], None]:
+    def checked(exchange: Exchange) -> None:
+        url = f"http://127.0.0.1{exchange.path}" + (f"?{exchange.query}" if exchange.query else "")
+        check(httpx.Request(exchange.method, url), httpx.Response(exchange.status, content=exchange.body))
+
+    return checked
+
+
+_CHECKS: dict[str, Callable[[Exchange], None]] = {
+    "twilio": _spec(twilio_wire.twilio_spec),
+    "signalwire": _spec(twilio_wire.signalwire_spec),
+    "kazoo": _as_httpx(kazoo_spec.check_answer),
+    "sinch": _as_httpx(sinch_spec.check_answer),
+    "sinch-draft": _as_httpx(draft_examples.check_answer),
+}
+
+
+def check(dialect: str, exchange: Exchange) -> None:
+    """Raise AssertionError if the answer is not one the carrier's documents admit."""
+    _CHECKS[dialect](exchange)
