@@ -7,7 +7,7 @@ from numbers_core.emulator import Server
 
 # A submodule: the tests' own sinch/ folder can pass for a namespace package called sinch.
 pytest.importorskip("sinch.domains.numbers", reason="the sinch SDK is installed by nox -s sdks")
-import sinch  # noqa: E402
+import sinch
 
 DIALECT = "sinch"
 
