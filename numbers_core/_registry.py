@@ -43,23 +43,41 @@ def provider_names() -> list[str]:
     return sorted(_entry_points())
 
 
-def load_provider(name: str) -> type[Provider]:
-    """The Provider class registered under ``name``."""
-    found = _entry_points().get(name)
+def load_entry_point(group: str, name: str, base: Any, *, what: str, base_name: str, setting: str) -> Any:
+    """The subclass of ``base`` registered as ``name`` in ``group``; ConfigurationError otherwise.
+
+    ``what`` names the kind in messages ("provider", "emulator"), ``base_name`` the class.
+    """
+    found = _entry_points(group).get(name)
     if found is None:
-        known = ", ".join(provider_names()) or "none"
-        raise ConfigurationError(f"unknown provider {name!r} (registered: {known})", setting="provider")
+        known = ", ".join(sorted(_entry_points(group))) or "none"
+        raise ConfigurationError(f"unknown {what} {name!r} (registered: {known})", setting=setting)
     try:
         cls = found.load()
     except Exception as exc:  # a broken third-party package must not take the caller down
         raise ConfigurationError(
-            f"provider {name!r} could not be loaded from {found.value}: {type(exc).__name__}: {exc}",
-            setting="provider",
+            f"{what} {name!r} could not be loaded from {found.value}: {type(exc).__name__}: {exc}",
+            setting=setting,
         ) from exc
-    if not (isinstance(cls, type) and issubclass(cls, Provider)):
+    if not (isinstance(cls, type) and issubclass(cls, base)):
         raise ConfigurationError(
-            f"provider {name!r} ({found.value}) is not a numbers_core.Provider", setting="provider"
+            f"{what} {name!r} ({found.value}) is not a {base_name}",
+            setting=setting,
         )
+    return cls
+
+
+def load_provider(name: str) -> type[Provider]:
+    """The Provider class registered under ``name``."""
+    cls: type[Provider] = load_entry_point(
+        ENTRY_POINT_GROUP,
+        name,
+        Provider,
+        what="provider",
+        base_name="numbers_core.Provider",
+        setting="provider",
+    )
+    found = _entry_points()[name]
     if inspect.isabstract(cls):
         missing = ", ".join(sorted(getattr(cls, "__abstractmethods__", ())))
         raise ConfigurationError(

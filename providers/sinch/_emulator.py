@@ -445,17 +445,24 @@ class SinchEmulation(Dialect):
         following = str(start + count) if start + count < len(numbers) else ""
         return JSONResponse({"activeNumbers": page, "nextPageToken": following, "totalSize": len(numbers)})
 
-    async def _one(self, request: Request) -> Response:
+    async def _rented(self, request: Request) -> tuple[str, ActiveNumber] | Response:
+        """The project and its number the path names, or the answer refusing the request."""
         refused = self._authorized(request)
         if refused is not None:
             return refused
         project, e164 = request.path_params["project"], request.path_params["number"]
         try:
-            number = await self._current(project, e164)
+            return project, await self._current(project, e164)
         except NotFoundError:
             return self._not_found("ActiveNumber", e164)
         except NumbersError as exc:
             return self.error(400, exc.message)
+
+    async def _one(self, request: Request) -> Response:
+        rented = await self._rented(request)
+        if isinstance(rented, Response):
+            return rented
+        project, number = rented
         if request.method == "GET":
             return JSONResponse(self._number(number))
         state = self._state_of(number)
@@ -467,14 +474,10 @@ class SinchEmulation(Dialect):
         return JSONResponse(self._number(await self._keep(project, number, state, **name)))
 
     async def _release(self, request: Request) -> Response:
-        refused = self._authorized(request)
-        if refused is not None:
-            return refused
-        project, e164 = request.path_params["project"], request.path_params["number"]
-        try:
-            number = await self._current(project, e164)
-        except NotFoundError:
-            return self._not_found("ActiveNumber", e164)
+        rented = await self._rented(request)
+        if isinstance(rented, Response):
+            return rented
+        project, number = rented
         state = self._state_of(number)
         if state["expireAt"] is not None:
             return self.error(400, "the number is already released")

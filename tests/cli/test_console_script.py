@@ -127,5 +127,5 @@ def test_numbers_emulate_refuses_an_unknown_dialect(numbers: Run) -> None:
     done = numbers("emulate", "acme")
     assert done.returncode != 0
     assert done.stderr.strip() == (
-        "error: no emulator for 'acme' (emulated: kazoo, signalwire, sinch, sinch-draft, twilio)"
+        "error: unknown emulator 'acme' (registered: kazoo, signalwire, sinch, sinch-draft, twilio)"
     )

@@ -18,7 +18,7 @@ def test_every_dialect_is_registered() -> None:
 
 
 def test_an_unknown_dialect_is_a_configuration_error() -> None:
-    with pytest.raises(nc.ConfigurationError, match="no emulator for 'acme'"):
+    with pytest.raises(nc.ConfigurationError, match="unknown emulator 'acme'"):
         Emulator("acme")
 
 
