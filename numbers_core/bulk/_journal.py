@@ -1,0 +1,407 @@
+"""The journal of bulk jobs: every item's state written down before the carrier is called.
+
+An item goes ``planned`` → ``sending`` (written before the request) → ``done``,
+``failed`` or ``unknown`` (the answer was lost, garbled or never came). An
+unknown item, and one found ``sending`` after a crash, is settled by
+looking the number up before anything is sent again; it is then ``done`` or
+``failed`` with ``reconciled`` set. A purchase by criteria pins the exact
+number in the item before buying it, so that every purchase can be looked
+up afterwards; a number once pinned for a job is never pinned again by it.
+
+One SQLite file (WAL) holds many jobs; each call is one transaction, run in
+a worker thread so that the event loop never waits on the disk.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio.to_thread
+
+from ..errors import ConfigurationError, InvalidInputError
+
+__all__ = ["Item", "ItemState", "Job", "JobState", "Journal"]
+
+T = TypeVar("T")
+
+SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE jobs (
+    id TEXT PRIMARY KEY,
+    label TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    state TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE TABLE items (
+    job_id TEXT NOT NULL REFERENCES jobs (id),
+    seq INTEGER NOT NULL,
+    slot TEXT,
+    number TEXT,
+    state TEXT NOT NULL,
+    reconciled INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error_class TEXT,
+    error_code TEXT,
+    error_message TEXT,
+    result TEXT,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (job_id, seq)
+);
+CREATE UNIQUE INDEX items_by_number ON items (job_id, number) WHERE number IS NOT NULL;
+CREATE INDEX items_by_state ON items (job_id, state);
+CREATE TABLE pinned (
+    job_id TEXT NOT NULL REFERENCES jobs (id),
+    number TEXT NOT NULL,
+    PRIMARY KEY (job_id, number)
+);
+"""
+_ITEM_COLUMNS = (
+    "seq, slot, number, state, reconciled, attempts, error_class, error_code, error_message, result"
+)
+
+
+class JobState(enum.StrEnum):
+    PLANNED = "planned"
+    RUNNING = "running"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class ItemState(enum.StrEnum):
+    PLANNED = "planned"
+    SENDING = "sending"
+    DONE = "done"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+# Where an item may go from each state; a crash leaves "sending", which resume settles.
+_MOVES: dict[ItemState, frozenset[ItemState]] = {
+    ItemState.PLANNED: frozenset({ItemState.SENDING, ItemState.FAILED}),
+    ItemState.SENDING: frozenset({ItemState.DONE, ItemState.FAILED, ItemState.UNKNOWN}),
+    ItemState.UNKNOWN: frozenset({ItemState.DONE, ItemState.FAILED}),
+    ItemState.DONE: frozenset(),
+    ItemState.FAILED: frozenset(),
+}
+FINAL = frozenset({ItemState.DONE, ItemState.FAILED})
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    label: str
+    kind: str
+    provider: str
+    spec: dict[str, Any]
+    state: JobState
+    created_at: float
+    updated_at: float
+
+
+@dataclass(frozen=True)
+class Item:
+    seq: int
+    slot: str | None
+    number: str | None
+    state: ItemState
+    reconciled: bool
+    attempts: int
+    error_class: str | None
+    error_code: str | None
+    error_message: str | None
+    result: dict[str, Any] | None
+
+    @classmethod
+    def of(cls, row: Sequence[Any]) -> Item:
+        seq, slot, number, state, reconciled, attempts, error_class, code, message, result = row
+        return cls(
+            seq,
+            slot,
+            number,
+            ItemState(state),
+            bool(reconciled),
+            attempts,
+            error_class,
+            code,
+            message,
+            json.loads(result) if result else None,
+        )
+
+
+class Journal:
+    """The jobs of one SQLite file (created with its directory); usable from many processes."""
+
+    def __init__(
+        self, path: str | Path, *, timeout: float = 30.0, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.path = Path(path).expanduser().absolute()
+        self._timeout = timeout
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._connection: sqlite3.Connection | None = None
+
+    def __repr__(self) -> str:
+        return f"<Journal {str(self.path)!r}>"
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._connection is not None:
+            return self._connection
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            # Every write reaches the disk before the carrier is called: a power cut aside, what
+            # the journal says was sent was at most sent.
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA foreign_keys=ON")
+            with _transaction(db):
+                self._prepare(db)
+        except BaseException:
+            db.close()
+            raise
+        self._connection = db
+        return db
+
+    def _prepare(self, db: sqlite3.Connection) -> None:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version == SCHEMA_VERSION:
+            return
+        if version > SCHEMA_VERSION:
+            raise ConfigurationError(
+                f"journal {str(self.path)!r} has schema version {version}; this numbers-core knows "
+                f"up to {SCHEMA_VERSION}: upgrade numbers-core to use it",
+                setting="journal",
+            )
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                db.execute(statement)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _locked(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        with self._lock:
+            try:
+                db = self._connect()
+                with _transaction(db):
+                    return work(db)
+            except sqlite3.Error as exc:
+                raise ConfigurationError(f"journal {str(self.path)!r}: {exc}", setting="journal") from exc
+            except OSError as exc:
+                raise ConfigurationError(
+                    f"journal {str(self.path)!r}: {exc.strerror or exc}", setting="journal"
+                ) from exc
+
+    async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        return await anyio.to_thread.run_sync(self._locked, work)
+
+    async def aclose(self) -> None:
+        def close() -> None:
+            with self._lock:
+                if self._connection is not None:
+                    self._connection.close()
+                    self._connection = None
+
+        await anyio.to_thread.run_sync(close)
+
+    # -- jobs ----------------------------------------------------------------------------------
+
+    async def create(
+        self,
+        *,
+        kind: str,
+        provider: str,
+        spec: dict[str, Any],
+        items: Iterable[tuple[str | None, str | None]],
+        label: str | None = None,
+    ) -> Job:
+        """A new planned job with its items, ``(slot, number)`` each, in order."""
+        job_id = uuid.uuid4().hex[:12]
+        rows = list(items)
+        numbers = [number for _, number in rows if number is not None]
+        if len(set(numbers)) != len(numbers):
+            raise InvalidInputError("a job holds each number once", field="numbers")
+        now = self._clock()
+        text = json.dumps(spec, sort_keys=True)
+
+        def work(db: sqlite3.Connection) -> None:
+            db.execute(
+                "INSERT INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (job_id, label or f"{kind} of {len(rows)}", kind, provider, text, JobState.PLANNED, now, now),
+            )
+            db.executemany(
+                "INSERT INTO items (job_id, seq, slot, number, state, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (job_id, seq, slot, number, ItemState.PLANNED, now)
+                    for seq, (slot, number) in enumerate(rows)
+                ],
+            )
+            db.executemany("INSERT INTO pinned VALUES (?, ?)", [(job_id, number) for number in numbers])
+
+        await self._run(work)
+        return await self.job(job_id)
+
+    async def job(self, job_id: str) -> Job:
+        def work(db: sqlite3.Connection) -> Job:
+            row = db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            if row is None:
+                raise InvalidInputError(f"no job {job_id!r} in {str(self.path)!r}", field="job")
+            return Job(row[0], row[1], row[2], row[3], json.loads(row[4]), JobState(row[5]), row[6], row[7])
+
+        return await self._run(work)
+
+    async def jobs(self) -> list[Job]:
+        def work(db: sqlite3.Connection) -> list[str]:
+            return [row[0] for row in db.execute("SELECT id FROM jobs ORDER BY created_at, id")]
+
+        return [await self.job(job_id) for job_id in await self._run(work)]
+
+    async def set_state(self, job_id: str, state: JobState) -> None:
+        now = self._clock()
+
+        def work(db: sqlite3.Connection) -> None:
+            db.execute("UPDATE jobs SET state = ?, updated_at = ? WHERE id = ?", (state, now, job_id))
+
+        await self._run(work)
+
+    # -- items ---------------------------------------------------------------------------------
+
+    async def items(self, job_id: str, *states: ItemState) -> list[Item]:
+        """The job's items in order; only those in ``states`` when given."""
+        wanted = [str(state) for state in states]
+
+        def work(db: sqlite3.Connection) -> list[Item]:
+            query = f"SELECT {_ITEM_COLUMNS} FROM items WHERE job_id = ?"  # noqa: S608 - constant columns
+            arguments: list[Any] = [job_id]
+            if wanted:
+                query += f" AND state IN ({', '.join('?' * len(wanted))})"
+                arguments += wanted
+            return [Item.of(row) for row in db.execute(query + " ORDER BY seq", arguments)]
+
+        return await self._run(work)
+
+    async def counts(self, job_id: str) -> dict[ItemState, int]:
+        def work(db: sqlite3.Connection) -> dict[ItemState, int]:
+            rows = db.execute("SELECT state, count(*) FROM items WHERE job_id = ? GROUP BY state", (job_id,))
+            return {ItemState(state): count for state, count in rows}
+
+        return await self._run(work)
+
+    async def pin(self, job_id: str, seq: int, number: str) -> bool:
+        """Give a planned item its number; False if the job ever pinned that number before."""
+        now = self._clock()
+
+        def work(db: sqlite3.Connection) -> bool:
+            if db.execute(
+                "SELECT 1 FROM pinned WHERE job_id = ? AND number = ?", (job_id, number)
+            ).fetchone():
+                return False
+            _check_move(db, job_id, seq, None)
+            db.execute("INSERT INTO pinned VALUES (?, ?)", (job_id, number))
+            db.execute(
+                "UPDATE items SET number = ?, updated_at = ? WHERE job_id = ? AND seq = ?",
+                (number, now, job_id, seq),
+            )
+            return True
+
+        return await self._run(work)
+
+    async def unpin(self, job_id: str, seq: int) -> None:
+        """Take a planned item's number back (it was taken meanwhile); it stays pinned for the job."""
+        now = self._clock()
+
+        def work(db: sqlite3.Connection) -> None:
+            _check_move(db, job_id, seq, None)
+            db.execute(
+                "UPDATE items SET number = NULL, updated_at = ? WHERE job_id = ? AND seq = ?",
+                (now, job_id, seq),
+            )
+
+        await self._run(work)
+
+    async def move(
+        self,
+        job_id: str,
+        seq: int,
+        state: ItemState,
+        *,
+        result: dict[str, Any] | None = None,
+        error: tuple[str, str | None, str] | None = None,
+        reconciled: bool = False,
+    ) -> None:
+        """Write the item's new state (``error``: class, carrier code, message); only allowed moves."""
+        now = self._clock()
+        error_class, code, message = error if error is not None else (None, None, None)
+
+        def work(db: sqlite3.Connection) -> None:
+            _check_move(db, job_id, seq, state)
+            db.execute(
+                "UPDATE items SET state = ?, reconciled = reconciled OR ?, "
+                "attempts = attempts + ?, error_class = ?, error_code = ?, error_message = ?, "
+                "result = coalesce(?, result), updated_at = ? WHERE job_id = ? AND seq = ?",
+                (
+                    state,
+                    int(reconciled),
+                    int(state is ItemState.SENDING),
+                    error_class,
+                    code,
+                    message,
+                    json.dumps(result) if result is not None else None,
+                    now,
+                    job_id,
+                    seq,
+                ),
+            )
+
+        await self._run(work)
+
+    async def interrupted(self, job_id: str) -> list[Item]:
+        """Items a crash left ``sending`` are ``unknown`` now: what they did is to be looked up."""
+        now = self._clock()
+
+        def work(db: sqlite3.Connection) -> None:
+            db.execute(
+                "UPDATE items SET state = ?, updated_at = ? WHERE job_id = ? AND state = ?",
+                (ItemState.UNKNOWN, now, job_id, ItemState.SENDING),
+            )
+
+        await self._run(work)
+        return await self.items(job_id, ItemState.UNKNOWN)
+
+
+def _check_move(db: sqlite3.Connection, job_id: str, seq: int, state: ItemState | None) -> None:
+    """Refuse a move the state machine does not allow (None: the item must be planned)."""
+    row = db.execute("SELECT state FROM items WHERE job_id = ? AND seq = ?", (job_id, seq)).fetchone()
+    if row is None:
+        raise InvalidInputError(f"job {job_id!r} has no item {seq}", field="item")
+    current = ItemState(row[0])
+    allowed = {ItemState.PLANNED} if state is None else _MOVES[current]
+    if (current if state is None else state) not in allowed:
+        raise InvalidInputError(
+            f"job {job_id!r} item {seq}: {current} cannot become {state or 'pinned'}", field="item"
+        )
+
+
+@contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")

@@ -1,0 +1,97 @@
+"""The bulk journal in a real SQLite file: jobs, items, the state machine, pins, crashes."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import numbers_core as nc
+import pytest
+from numbers_core.bulk._journal import ItemState, JobState, Journal
+
+pytestmark = pytest.mark.anyio
+
+N1, N2, N3 = "+14155550101", "+14155550102", "+14155550103"
+
+
+@pytest.fixture
+async def journal(tmp_path: Path) -> Journal:
+    return Journal(tmp_path / "jobs" / "bulk.sqlite3")
+
+
+async def test_a_job_keeps_its_items_in_order(journal: Journal) -> None:
+    job = await journal.create(
+        kind="purchase", provider="sandbox", spec={"count": 3}, items=[(None, N1), ("415", None), (None, N2)]
+    )
+    assert job.state is JobState.PLANNED
+    assert job.label == "purchase of 3"
+    assert job.spec == {"count": 3}
+    items = await journal.items(job.id)
+    assert [(i.seq, i.slot, i.number, i.state) for i in items] == [
+        (0, None, N1, ItemState.PLANNED),
+        (1, "415", None, ItemState.PLANNED),
+        (2, None, N2, ItemState.PLANNED),
+    ]
+    assert await journal.counts(job.id) == {ItemState.PLANNED: 3}
+    assert [j.id for j in await journal.jobs()] == [job.id]
+
+
+async def test_items_move_only_as_the_state_machine_allows(journal: Journal) -> None:
+    job = await journal.create(kind="purchase", provider="sandbox", spec={}, items=[(None, N1), (None, N2)])
+    await journal.move(job.id, 0, ItemState.SENDING)
+    await journal.move(job.id, 0, ItemState.DONE, result={"phone_number": N1})
+    with pytest.raises(nc.InvalidInputError, match="done cannot become sending"):
+        await journal.move(job.id, 0, ItemState.SENDING)
+    with pytest.raises(nc.InvalidInputError, match="planned cannot become done"):
+        await journal.move(job.id, 1, ItemState.DONE)  # never without being sent first
+    await journal.move(job.id, 1, ItemState.SENDING)
+    await journal.move(job.id, 1, ItemState.UNKNOWN, error=("OutcomeUnknownError", None, "lost"))
+    await journal.move(job.id, 1, ItemState.DONE, reconciled=True, result={"phone_number": N2})
+    done = await journal.items(job.id, ItemState.DONE)
+    assert [(i.number, i.reconciled, i.attempts) for i in done] == [(N1, False, 1), (N2, True, 1)]
+    assert done[0].result == {"phone_number": N1}
+
+
+async def test_a_number_is_pinned_once_per_job(journal: Journal) -> None:
+    job = await journal.create(
+        kind="purchase", provider="sandbox", spec={}, items=[("415", None), ("415", None)]
+    )
+    assert await journal.pin(job.id, 0, N1)
+    assert not await journal.pin(job.id, 1, N1)  # already the first item's
+    await journal.unpin(job.id, 0)  # taken meanwhile: another candidate is wanted
+    assert not await journal.pin(job.id, 0, N1)  # and that one is never tried again
+    assert await journal.pin(job.id, 0, N2)
+    await journal.move(job.id, 0, ItemState.SENDING)
+    with pytest.raises(nc.InvalidInputError, match="cannot become pinned"):
+        await journal.pin(job.id, 0, N3)  # a number being bought is never swapped
+
+
+async def test_a_job_holds_each_number_once(journal: Journal) -> None:
+    with pytest.raises(nc.InvalidInputError, match="each number once"):
+        await journal.create(kind="release", provider="sandbox", spec={}, items=[(None, N1), (None, N1)])
+
+
+async def test_after_a_crash_what_was_being_sent_is_unknown_and_kept_in_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "bulk.sqlite3"
+    first = Journal(path)
+    job = await first.create(kind="purchase", provider="sandbox", spec={}, items=[(None, N1), (None, N2)])
+    await first.move(job.id, 0, ItemState.SENDING)  # and then the process dies
+    again = Journal(path)
+    unknown = await again.interrupted(job.id)
+    assert [(i.number, i.state) for i in unknown] == [(N1, ItemState.UNKNOWN)]
+    assert await again.counts(job.id) == {ItemState.UNKNOWN: 1, ItemState.PLANNED: 1}
+    await first.aclose()
+    await again.aclose()
+
+
+async def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "bulk.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA user_version = 99")
+    with pytest.raises(nc.ConfigurationError, match="schema version 99"):
+        await Journal(path).jobs()
+
+
+async def test_an_unknown_job_is_said_so(journal: Journal) -> None:
+    with pytest.raises(nc.InvalidInputError, match="no job 'nope'"):
+        await journal.job("nope")
