@@ -89,11 +89,13 @@ class ItemState(enum.StrEnum):
     UNKNOWN = "unknown"
 
 
-# Where an item may go from each state; a crash leaves "sending", which resume settles.
+# Where an item may go from each state; a crash leaves "sending", which resume settles. Back to
+# "planned" only when the carrier's answer, or a look-up, shows nothing happened: sending again
+# (or, for a purchase by criteria, another number) is safe then.
 _MOVES: dict[ItemState, frozenset[ItemState]] = {
     ItemState.PLANNED: frozenset({ItemState.SENDING, ItemState.FAILED}),
-    ItemState.SENDING: frozenset({ItemState.DONE, ItemState.FAILED, ItemState.UNKNOWN}),
-    ItemState.UNKNOWN: frozenset({ItemState.DONE, ItemState.FAILED}),
+    ItemState.SENDING: frozenset({ItemState.DONE, ItemState.FAILED, ItemState.UNKNOWN, ItemState.PLANNED}),
+    ItemState.UNKNOWN: frozenset({ItemState.DONE, ItemState.FAILED, ItemState.PLANNED}),
     ItemState.DONE: frozenset(),
     ItemState.FAILED: frozenset(),
 }

@@ -1,0 +1,135 @@
+"""Bulk jobs run to their end against the sandbox and an emulator with faults; resumed after a crash."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anyio
+import numbers_core as nc
+import pytest
+from numbers_core.bulk._engine import Event, Runner, create_job
+from numbers_core.bulk._journal import ItemState, JobState, Journal
+from numbers_core.bulk._limiter import RateLimiter
+from numbers_core.emulator import Emulator, Faults
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(autouse=True)
+def _no_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def sleep(seconds: float) -> None:
+        await anyio.lowlevel.checkpoint()
+
+    monkeypatch.setattr("numbers_core._http._sleep", sleep)
+    monkeypatch.setattr("numbers_core._provider._sleep", sleep)
+
+
+@pytest.fixture
+def journal(tmp_path: Path) -> Journal:
+    return Journal(tmp_path / "bulk.sqlite3")
+
+
+async def test_a_purchase_by_criteria_buys_exactly_its_count_in_each_set(journal: Journal) -> None:
+    async with nc.connect("sandbox") as carrier:
+        criteria = {
+            "415": (nc.SearchQuery(area_code="415", limit=5), 7),
+            "510": (nc.SearchQuery(area_code="510", limit=5), 3),
+        }
+        config = nc.NumberConfig(friendly_name="Bulk")
+        job = await create_job(journal, carrier, "purchase", criteria=criteria, config=config)
+        events: list[Event] = []
+        counts = await Runner(carrier, journal, concurrency=4, on_event=events.append).run(job.id)
+        owned = [n async for n in carrier.list()]
+    assert counts == {ItemState.DONE: 10}
+    assert sorted(n.phone_number[:5] for n in owned) == ["+1415"] * 7 + ["+1510"] * 3
+    assert {n.friendly_name for n in owned} == {"Bulk"}
+    done = await journal.items(job.id, ItemState.DONE)
+    assert sorted(i.number for i in done) == sorted(n.phone_number for n in owned)  # no orphans
+    assert [e.state for e in events].count("done") == 10
+    assert (await journal.job(job.id)).state is JobState.DONE
+
+
+async def test_numbers_taken_meanwhile_are_replaced_and_never_bought_twice(
+    journal: Journal, tmp_path: Path
+) -> None:
+    shared = tmp_path / "sandbox.sqlite3"  # two accounts of one sandbox
+    async with (
+        nc.connect("sandbox", path=shared) as carrier,
+        nc.connect("sandbox", path=shared, account_id="rival") as rival,
+    ):
+        first = await carrier.search(area_code="415", limit=4)
+        for offer in first[:2]:  # a rival buys the first two the job will pin
+            await rival.purchase(offer)
+        # The job pins what its search shows; the rival's numbers are refused and replaced.
+        job = await create_job(
+            journal, carrier, "purchase", criteria={"415": (nc.SearchQuery(area_code="415"), 3)}
+        )
+        counts = await Runner(carrier, journal).run(job.id)
+        mine = {n.phone_number async for n in carrier.list()}
+    assert counts == {ItemState.DONE: 3}
+    assert len(mine) == 3
+    assert not mine & {o.phone_number for o in first[:2]}
+
+
+async def test_lost_answers_faults_and_429s_end_with_every_item_resolved(journal: Journal) -> None:
+    emulator = Emulator(
+        "twilio", faults=Faults(seed=5, lost=0.2, unavailable=0.1, throttled=0.1, dropped=0.05)
+    )
+    async with emulator.connect() as carrier:
+        picks = [n.phone_number for n in await carrier.search(area_code="415", limit=30)]
+        job = await create_job(journal, carrier, "purchase", numbers=picks)
+        limiter = RateLimiter(1000.0, burst=50)
+        counts = await Runner(carrier, journal, concurrency=8, limiter=limiter).run(job.id)
+    owned = (await emulator.state())["numbers"]
+    bought = [n for numbers in owned.values() for n in numbers]
+    done = {i.number for i in await journal.items(job.id, ItemState.DONE)}
+    assert sum(counts.values()) == 30
+    assert not counts.get(ItemState.UNKNOWN)
+    assert len(bought) == len(set(bought))  # nothing bought twice
+    assert set(bought) == done  # everything bought is in the journal as done
+    assert emulator.answered.get("lost", 0) > 0
+    assert emulator.answered.get("429", 0) > 0  # absorbed by the adapter's own retries
+
+
+async def test_a_run_cut_off_midway_resumes_and_settles_what_was_in_flight(journal: Journal) -> None:
+    emulator = Emulator("twilio", faults=Faults(latency=0.01))
+    async with emulator.connect() as carrier:
+        picks = [n.phone_number for n in await carrier.search(area_code="415", limit=20)]
+        job = await create_job(journal, carrier, "purchase", numbers=picks)
+        with anyio.move_on_after(0.05):  # the process "dies" with requests in flight
+            await Runner(carrier, journal, concurrency=5).run(job.id)
+        assert (await journal.counts(job.id)).get(ItemState.DONE, 0) < 20
+        counts = await Runner(carrier, journal, concurrency=5).run(job.id)
+    assert counts == {ItemState.DONE: 20}
+    owned = [n for numbers in (await emulator.state())["numbers"].values() for n in numbers]
+    assert sorted(owned) == sorted(picks)
+
+
+async def test_a_release_job_and_a_configure_job(journal: Journal) -> None:
+    async with nc.connect("sandbox") as carrier:
+        bought = [await carrier.purchase_any(area_code="415") for _ in range(4)]
+        numbers = [n.phone_number for n in bought]
+        named = await create_job(
+            journal, carrier, "configure", numbers=numbers, config=nc.NumberConfig(friendly_name="Moved")
+        )
+        assert await Runner(carrier, journal).run(named.id) == {ItemState.DONE: 4}
+        assert {n.friendly_name async for n in carrier.list()} == {"Moved"}
+        gone = await create_job(journal, carrier, "release", numbers=[*numbers, "+14155550199"])
+        counts = await Runner(carrier, journal).run(gone.id)
+        assert [n async for n in carrier.list()] == []
+    assert counts == {ItemState.DONE: 4, ItemState.FAILED: 1}
+    (failed,) = await journal.items(gone.id, ItemState.FAILED)
+    assert failed.error_class == "NotFoundError"
+
+
+async def test_bad_jobs_are_refused_before_anything_is_written(journal: Journal) -> None:
+    async with nc.connect("sandbox") as carrier:
+        with pytest.raises(nc.InvalidInputError):
+            await create_job(journal, carrier, "purchase", numbers=["not a number"])
+        with pytest.raises(nc.InvalidInputError, match="needs its config"):
+            await create_job(journal, carrier, "configure", numbers=["+14155550101"])
+        with pytest.raises(nc.UnsupportedError):
+            await create_job(
+                journal, carrier, "purchase", criteria={"x": (nc.SearchQuery(postal_code="94103"), 1)}
+            )
+    assert await journal.jobs() == []
