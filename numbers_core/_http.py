@@ -300,6 +300,15 @@ class _Call:
     end: float
 
 
+class Pacer(Protocol):
+    """Paces the requests of a carrier account (a bulk job's rate limiter): asked before each
+    attempt, told of every 429."""
+
+    async def acquire(self) -> None: ...
+
+    def throttled(self, retry_after: float | None = None) -> None: ...
+
+
 class HttpCore:
     """The HTTP machinery of one provider instance.
 
@@ -334,6 +343,8 @@ class HttpCore:
         self._limits = limits
         steps = [t for t in (timeout.connect, timeout.read, timeout.write, timeout.pool) if t is not None]
         self._exchange_deadline = max(steps) if steps else None
+        #: paces every attempt when set (Provider.pace): a bulk job's limiter per carrier account
+        self.pacer: Pacer | None = None
         self.retry = retry or RetryPolicy()
         self._transport = transport
         self._static_secrets = tuple(secrets)
@@ -518,6 +529,8 @@ class HttpCore:
         raise ProtocolError(message, provider=self.provider, status_code=response.status_code, body=body)
 
     async def _attempt(self, call: _Call) -> httpx.Response:
+        if self.pacer is not None:
+            await self.pacer.acquire()
         client = self._get_client()
         deadline = anyio.CancelScope(deadline=call.end)
         # Whether the request went on the wire: None until a traced event says (a transport that
@@ -601,6 +614,8 @@ class HttpCore:
         if isinstance(error, RateLimitError):
             if error.retry_after is None:
                 error.retry_after = retry_after
+            if self.pacer is not None:  # every task of the job slows down, not only this one
+                self.pacer.throttled(error.retry_after)
             # A rate-limited request was refused, not processed: safe to send again, even a purchase.
             if error.retry_after is not None and error.retry_after > self.retry.max_retry_after:
                 raise error

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     # (and a CLI run on it) never pays for httpx, httpcore and trio.
     import httpx
 
-    from ._http import ErrorMapper, HttpCore
+    from ._http import ErrorMapper, HttpCore, Pacer
 
 __all__ = ["Provider"]
 
@@ -160,6 +160,12 @@ class Provider(abc.ABC):
         )
         self._cores.append(core)
         return core
+
+    def pace(self, pacer: Pacer | None) -> None:
+        """Send every request of this provider through ``pacer`` (a bulk job's rate limiter), which
+        is also told of every 429; None stops pacing. A provider without HTTP has nothing to pace."""
+        for core in self._cores:
+            core.pacer = pacer
 
     def supports(self, feature: Feature | str) -> bool:
         """Whether this provider, as configured, can do ``feature``."""

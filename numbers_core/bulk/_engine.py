@@ -13,9 +13,8 @@ more than its count.
 from __future__ import annotations
 
 import enum
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from functools import partial
 from typing import Any, TypeVar
 
 import anyio
@@ -86,17 +85,6 @@ class Runner:
             message = None if error is None else f"{type(error).__name__}: {error}"
             self._on_event(Event(item.seq, item.number, state, message))
 
-    async def _call(self, work: Callable[[], Awaitable[T]]) -> T:
-        """One carrier call, through the rate limiter; a 429 slows every task down."""
-        if self.limiter is not None:
-            await self.limiter.acquire()
-        try:
-            return await work()
-        except RateLimitError as exc:
-            if self.limiter is not None:
-                self.limiter.throttled(exc.retry_after)
-            raise
-
     # -- the job -------------------------------------------------------------------------------
 
     async def run(self, job_id: str) -> dict[ItemState, int]:
@@ -104,6 +92,8 @@ class Runner:
         job = await self.journal.job(job_id)
         if job.state is JobState.CANCELLED:
             return await self.journal.counts(job_id)
+        if self.limiter is not None:
+            self.carrier.pace(self.limiter)
         await self.journal.set_state(job_id, JobState.RUNNING)
         for item in await self.journal.interrupted(job_id):
             await self._settle(job, item)
@@ -140,9 +130,7 @@ class Runner:
         for limit in (query.limit, 1000):
             candidates = self._candidates.get(slot)
             if not candidates:
-                found = await self._call(
-                    partial(self.carrier.search, query.model_copy(update={"limit": limit}))
-                )
+                found = await self.carrier.search(query.model_copy(update={"limit": limit}))
                 candidates = self._candidates[slot] = [n.phone_number for n in found]
             while candidates:
                 number = candidates.pop(0)
@@ -161,13 +149,11 @@ class Runner:
         await self.journal.move(job.id, item.seq, ItemState.SENDING)
         try:
             if job.kind == Kind.PURCHASE:
-                result: ActiveNumber | None = await self._call(
-                    partial(self.carrier.purchase, number, config=config)
-                )
+                result: ActiveNumber | None = await self.carrier.purchase(number, config=config)
             elif job.kind == Kind.CONFIGURE:
-                result = await self._call(partial(self.carrier.configure, number, config or NumberConfig()))
+                result = await self.carrier.configure(number, config or NumberConfig())
             else:
-                await self._call(partial(self.carrier.release, number))
+                await self.carrier.release(number)
                 result = None
         except OutcomeUnknownError as unknown:
             await self.journal.move(job.id, item.seq, ItemState.UNKNOWN, error=_error(unknown))
@@ -204,7 +190,7 @@ class Runner:
             return
         number = item.number
         try:
-            found: ActiveNumber | None = await self._call(partial(self.carrier.get, number))
+            found: ActiveNumber | None = await self.carrier.get(number)
         except NotFoundError:
             found = None
         except NumbersError as exc:
