@@ -600,6 +600,41 @@ class Provider(abc.ABC):
             except NumbersError:
                 raise garbled from None
 
+    async def _release_checked(
+        self,
+        e164: str,
+        send: Callable[[], Awaitable[object]],
+        lookup: Callable[[], Awaitable[ActiveNumber | None]],
+        *,
+        attempts: int = 3,
+    ) -> None:
+        """Release with ``send`` (one request, never retried blind), looking the number up after
+        each answer that was lost or garbled: gone means released; still there means sending
+        again is safe, which is done up to ``attempts`` times.
+
+        Retrying the request itself would not tell: a second release of a released number is
+        refused as "not found". A look-up that fails leaves the outcome unknown.
+        """
+        for _ in range(attempts):
+            try:
+                await send()
+            except OutcomeUnknownError as unknown:
+                try:
+                    found = await lookup()
+                except NumbersError as exc:
+                    raise unknown from exc
+                if found is None:
+                    return
+                last = unknown
+                log.info("%s: the release of %s did not happen; sending it again", self.name, e164)
+            else:
+                return
+        raise TransportError(
+            f"{self.name}: release of {e164}: {type(last.__cause__).__name__}; the number is not "
+            "released, releasing again is safe",
+            provider=self.name,
+        ) from last
+
     async def _configure_bought(self, bought: ActiveNumber, config: NumberConfig) -> ActiveNumber:
         """Apply to a number just bought what the carrier does not take with a purchase.
 

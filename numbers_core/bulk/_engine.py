@@ -39,7 +39,8 @@ __all__ = ["Event", "Kind", "Runner", "create_job"]
 
 T = TypeVar("T")
 
-# How many times one item is sent before it is given up (a number replaced counts once).
+# How many times the carrier may refuse an item for now (503, 429, a network failure) before it
+# is given up; crashes and look-ups do not count.
 _ATTEMPTS = 5
 
 
@@ -106,6 +107,20 @@ class Runner:
         if not counts.get(ItemState.UNKNOWN):
             await self.journal.set_state(job_id, JobState.DONE)
         return counts
+
+    async def orphans(self, job_id: str) -> list[str]:
+        """Numbers this job pinned that the account owns, yet the journal does not say it bought.
+
+        The final sweep of a purchase job: a carrier that sold a number while saying (or
+        looking as if) it had not shows up here. Empty is the goal.
+        """
+        job = await self.journal.job(job_id)
+        if job.kind != Kind.PURCHASE:
+            return []
+        pinned = set(await self.journal.pinned(job_id))
+        bought = {item.number for item in await self.journal.items(job_id, ItemState.DONE)}
+        owned = [number.phone_number async for number in self.carrier.list()]
+        return sorted(number for number in owned if number in pinned - bought)
 
     async def _one(self, job: Job, item: Item, limiter: anyio.CapacityLimiter) -> None:
         async with limiter:

@@ -358,7 +358,8 @@ class Journal:
                 (
                     state,
                     int(reconciled),
-                    int(state is ItemState.SENDING),
+                    # A failed try: the carrier refused for now. A crash or a look-up is no try.
+                    int(state is ItemState.PLANNED and error is not None),
                     error_class,
                     code,
                     message,
@@ -370,6 +371,15 @@ class Journal:
             )
 
         await self._run(work)
+
+    async def pinned(self, job_id: str) -> list[str]:
+        """Every number the job ever pinned (bought, being bought, or replaced)."""
+
+        def work(db: sqlite3.Connection) -> list[str]:
+            rows = db.execute("SELECT number FROM pinned WHERE job_id = ? ORDER BY number", (job_id,))
+            return [row[0] for row in rows]
+
+        return await self._run(work)
 
     async def interrupted(self, job_id: str) -> list[Item]:
         """Items a crash left ``sending`` are ``unknown`` now: what they did is to be looked up."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -34,10 +35,22 @@ class Server:
         return connect(self.emulator.dialect.name, **{**self.settings, **settings})
 
 
+class _QuietCutOffs(logging.Filter):
+    """The emulator cuts answers off on purpose (dropped connections, lost answers): uvicorn
+    reports each as an error with its traceback, which says nothing here."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not (isinstance(error, RuntimeError) and "shorter than Content-Length" in str(error))
+
+
+_QUIET = _QuietCutOffs()
+
+
 def config(emulator: Emulator, *, host: str = "127.0.0.1", port: int = 0) -> uvicorn.Config:
     # httptools always (not whatever uvicorn finds): a dropped connection must look the same on
     # every machine, and its C parser halves the server's time per request against h11.
-    return uvicorn.Config(
+    settings = uvicorn.Config(
         emulator,
         host=host,
         port=port,
@@ -46,6 +59,9 @@ def config(emulator: Emulator, *, host: str = "127.0.0.1", port: int = 0) -> uvi
         log_level="warning",
         access_log=False,
     )
+    # After the Config: it sets up uvicorn's loggers.
+    logging.getLogger("uvicorn.error").addFilter(_QUIET)
+    return settings
 
 
 @contextlib.contextmanager

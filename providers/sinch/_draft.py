@@ -29,13 +29,11 @@ from numbers_core.errors import (
     ConflictError,
     InvalidInputError,
     NotFoundError,
-    NumbersError,
     NumberUnavailableError,
     OutcomeUnknownError,
     PermissionDeniedError,
     ProtocolError,
     ProviderError,
-    TransportError,
 )
 
 from . import _draft_codec as codec
@@ -257,23 +255,17 @@ class SinchDraftProvider(Provider):
 
     async def _release(self, e164: str) -> None:
         try:
-            # Sent once: after a lost answer, a second DELETE of a released number would say
-            # "not found" for a release that worked.
-            await self._api.request(
-                "DELETE", self._one(e164), idempotency=Idempotency.UNSAFE, operation="release", number=e164
+            await self._release_checked(
+                e164,
+                lambda: self._api.request(
+                    "DELETE",
+                    self._one(e164),
+                    idempotency=Idempotency.UNSAFE,
+                    operation="release",
+                    number=e164,
+                ),
+                lambda: self._held(e164, "release"),
             )
-        except OutcomeUnknownError as unknown:
-            try:
-                await self._fetch(e164, "release")
-            except NotFoundError:
-                return  # released
-            except NumbersError as exc:
-                raise unknown from exc
-            raise TransportError(
-                f"{self.name}: release of {e164}: {type(unknown.__cause__).__name__}; the number is not "
-                "released, releasing again is safe",
-                provider=self.name,
-            ) from unknown
         except NotFoundError as exc:
             raise exc.recast(NotFoundError, f"{e164} is not a number of this account") from exc
 

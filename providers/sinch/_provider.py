@@ -26,7 +26,6 @@ from numbers_core.errors import (
     ConflictError,
     InvalidInputError,
     NotFoundError,
-    NumbersError,
     NumberUnavailableError,
     OutcomeUnknownError,
     PermissionDeniedError,
@@ -34,7 +33,6 @@ from numbers_core.errors import (
     ProviderError,
     ProviderUnavailableError,
     RateLimitError,
-    TransportError,
 )
 
 from . import _codec as codec
@@ -360,28 +358,18 @@ class SinchProvider(Provider):
 
     async def _release(self, e164: str) -> None:
         try:
-            # Not idempotent: Sinch keeps no key, and a second release of a released number fails.
-            await self._api.request(
-                "POST",
-                f"{self._one(e164)}:release",
-                idempotency=Idempotency.UNSAFE,
-                operation="release",
-                number=e164,
+            # Released means "expires at the end of the paid period": _held says None then.
+            await self._release_checked(
+                e164,
+                lambda: self._api.request(
+                    "POST",
+                    f"{self._one(e164)}:release",
+                    idempotency=Idempotency.UNSAFE,
+                    operation="release",
+                    number=e164,
+                ),
+                lambda: self._held(e164, "release"),
             )
-        except OutcomeUnknownError as unknown:
-            # Released means "expires at the end of the paid period": the number shows it.
-            try:
-                released = await self._fetch(e164, "release")
-            except NotFoundError:
-                return
-            except NumbersError as exc:
-                raise unknown from exc
-            if released.status is not NumberStatus.RELEASING:
-                raise TransportError(
-                    f"{self.name}: release of {e164}: {type(unknown.__cause__).__name__}; the number is not "
-                    "released, releasing again is safe",
-                    provider=self.name,
-                ) from unknown
         except ProviderError as refused:
             if refused.status_code not in (400, 404):
                 raise

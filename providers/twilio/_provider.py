@@ -405,8 +405,12 @@ class _CompatProvider(Provider):
 
     async def _release(self, e164: str) -> None:
         async def delete(sid: str, _: ActiveNumber | None) -> None:
-            await self._api.request(
-                "DELETE", self._one(sid), idempotency=Idempotency.IDEMPOTENT, operation="release", number=e164
+            await self._release_checked(
+                e164,
+                lambda: self._api.request(
+                    "DELETE", self._one(sid), idempotency=Idempotency.UNSAFE, operation="release", number=e164
+                ),
+                lambda: self._lookup(e164, "release"),
             )
 
         try:

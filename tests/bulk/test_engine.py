@@ -15,15 +15,6 @@ from numbers_core.emulator import Emulator, Faults
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture(autouse=True)
-def _no_waits(monkeypatch: pytest.MonkeyPatch) -> None:
-    async def sleep(seconds: float) -> None:
-        await anyio.lowlevel.checkpoint()
-
-    monkeypatch.setattr("numbers_core._http._sleep", sleep)
-    monkeypatch.setattr("numbers_core._provider._sleep", sleep)
-
-
 @pytest.fixture
 def journal(tmp_path: Path) -> Journal:
     return Journal(tmp_path / "bulk.sqlite3")

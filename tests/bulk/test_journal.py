@@ -48,7 +48,7 @@ async def test_items_move_only_as_the_state_machine_allows(journal: Journal) -> 
     await journal.move(job.id, 1, ItemState.UNKNOWN, error=("OutcomeUnknownError", None, "lost"))
     await journal.move(job.id, 1, ItemState.DONE, reconciled=True, result={"phone_number": N2})
     done = await journal.items(job.id, ItemState.DONE)
-    assert [(i.number, i.reconciled, i.attempts) for i in done] == [(N1, False, 1), (N2, True, 1)]
+    assert [(i.number, i.reconciled, i.attempts) for i in done] == [(N1, False, 0), (N2, True, 0)]
     assert done[0].result == {"phone_number": N1}
 
 
@@ -95,3 +95,15 @@ async def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
 async def test_an_unknown_job_is_said_so(journal: Journal) -> None:
     with pytest.raises(nc.InvalidInputError, match="no job 'nope'"):
         await journal.job("nope")
+
+
+async def test_only_the_carriers_refusals_count_as_attempts(journal: Journal) -> None:
+    job = await journal.create(kind="purchase", provider="sandbox", spec={}, items=[(None, N1)])
+    for _ in range(3):
+        await journal.move(job.id, 0, ItemState.SENDING)
+        await journal.move(job.id, 0, ItemState.PLANNED, error=("ProviderUnavailableError", "20503", "down"))
+    await journal.move(job.id, 0, ItemState.SENDING)
+    await journal.interrupted(job.id)  # a crash
+    await journal.move(job.id, 0, ItemState.PLANNED, reconciled=True)  # looked up: not bought
+    (item,) = await journal.items(job.id)
+    assert item.attempts == 3

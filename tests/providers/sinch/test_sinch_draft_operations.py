@@ -362,7 +362,7 @@ async def test_a_release_whose_answer_is_lost_is_checked(
     assert [r.method for r in draft.requests] == ["DELETE", "GET"]
 
 
-async def test_a_release_lost_before_it_happened_says_releasing_again_is_safe(
+async def test_a_release_lost_before_it_happened_is_looked_up_then_sent_again(
     drafted: SinchDraftProvider, draft: FakeDraft
 ) -> None:
     draft.buy(N1)
@@ -371,6 +371,20 @@ async def test_a_release_lost_before_it_happened_says_releasing_again_is_safe(
         raise httpx.ReadError("reset before the server read it")
 
     draft.faults.append(drop)
+    await drafted.release(N1)
+    assert [r.method for r in draft.requests] == ["DELETE", "GET", "DELETE"]
+    assert N1 not in draft.owned
+
+
+async def test_a_release_that_keeps_failing_says_releasing_again_is_safe(
+    drafted: SinchDraftProvider, draft: FakeDraft
+) -> None:
+    draft.buy(N1)
+
+    def drop(request: httpx.Request) -> None:
+        raise httpx.ReadError("reset")
+
+    draft.faults.extend([drop, lambda r: None] * 3)  # every DELETE dropped, every look-up answered
     with pytest.raises(nc.TransportError, match="releasing again is safe"):
         await drafted.release(N1)
     assert N1 in draft.owned

@@ -1,0 +1,35 @@
+"""A bulk job in a process of its own, for the crash test: killed at any moment, started again.
+
+``python job_process.py JOURNAL SETTINGS_JSON KIND BACKEND`` creates the job on its first run (the numbers
+or criteria in the settings) and resumes it on every later one; exit 0 when it ran to its end.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import anyio
+import numbers_core as nc
+from numbers_core.bulk._engine import Runner, create_job
+from numbers_core.bulk._journal import Journal
+
+
+async def main(journal_path: str, given: str, kind: str) -> None:
+    spec = json.loads(given)
+    journal = Journal(journal_path)
+    async with nc.connect(spec["dialect"], **spec["settings"]) as carrier:
+        jobs = await journal.jobs()
+        if jobs:
+            job = jobs[0]
+        elif kind == "purchase":
+            criteria = {"415": (nc.SearchQuery(area_code="415", limit=100), spec["count"])}
+            job = await create_job(journal, carrier, "purchase", criteria=criteria)
+        else:
+            job = await create_job(journal, carrier, kind, numbers=spec["numbers"])
+        await Runner(carrier, journal, concurrency=10).run(job.id)
+    await journal.aclose()
+
+
+if __name__ == "__main__":
+    anyio.run(main, *sys.argv[1:4], backend=sys.argv[4])

@@ -1,0 +1,107 @@
+"""The crash test: a bulk job killed with SIGKILL again and again against a faulty carrier.
+
+A Twilio emulator serves on 127.0.0.1 with 10 % of requests failing (503s,
+429s, dropped connections, answers lost after the purchase was made). The
+job runs in a process of its own (job_process.py), which is killed at
+seeded random moments and started again until it ends. Then: every item
+resolved, nothing bought twice or beyond the job's count, and no number
+owned at the emulator that the journal does not record as bought. The
+purchase job runs under asyncio, the release job under trio.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import anyio
+import numbers_core as nc
+import pytest
+from numbers_core.bulk._engine import Runner
+from numbers_core.bulk._journal import ItemState, Journal
+from numbers_core.emulator import Emulator, Faults, serve
+
+HERE = Path(__file__).parent
+FAULTS = Faults(seed=11, unavailable=0.03, throttled=0.03, dropped=0.02, lost=0.02, retry_after=0)
+# Slow enough that each run is killed with work left: about 10 s of requests in all.
+LATENCY = 0.2
+
+
+def _run_killing(
+    journal: Path, spec: dict[str, object], kind: str, *, kills: int, seed: int, backend: str
+) -> int:
+    """Run the job's process until it exits 0, SIGKILLing it ``kills`` times; how many kills landed."""
+    rng = random.Random(seed)
+    landed = 0
+    command = [sys.executable, str(HERE / "job_process.py"), str(journal), json.dumps(spec), kind, backend]
+    for _ in range(kills + 50):
+        process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)  # noqa: S603 - our own script
+        if landed < kills:
+            # Past the start-up (about half a second), into the job's requests.
+            time.sleep(rng.uniform(0.4, 1.0))
+            if process.poll() is None:
+                process.send_signal(signal.SIGKILL)
+                process.wait()
+                landed += 1
+                continue
+        _, errors = process.communicate(timeout=120)
+        assert process.returncode == 0, errors[-2000:]
+        return landed
+    raise AssertionError("the job never ran to its end")
+
+
+async def _journal_facts(path: Path) -> tuple[dict[ItemState, object], list[str], list[str]]:
+    journal = Journal(path)
+    (job,) = await journal.jobs()
+    counts: dict[ItemState, object] = dict(await journal.counts(job.id))
+    failed = await journal.items(job.id, ItemState.FAILED)
+    if failed:  # shown by a failing assertion: what went wrong with them
+        counts[ItemState.FAILED] = [(i.number, i.error_class, i.error_message) for i in failed]
+    done = [item.number or "" for item in await journal.items(job.id, ItemState.DONE)]
+    pinned = await journal.pinned(job.id)
+    await journal.aclose()
+    return counts, done, pinned
+
+
+def test_500_purchases_and_their_release_survive_20_kills_each(tmp_path: Path) -> None:
+    emulator = Emulator("twilio", faults=FAULTS.model_copy(update={"latency": LATENCY}))
+    with serve(emulator) as server:
+        spec = {"dialect": "twilio", "settings": server.settings, "count": 500}
+        bought_journal = tmp_path / "purchase.sqlite3"
+        kills = _run_killing(bought_journal, spec, "purchase", kills=20, seed=1, backend="asyncio")
+        counts, done, pinned = anyio.run(_journal_facts, bought_journal)
+        owned = anyio.run(emulator.state)["numbers"][server.settings["account_sid"]]
+
+        assert kills == 20
+        assert counts == {ItemState.DONE: 500}  # every item resolved, and bought
+        assert len(owned) == len(set(owned)) == 500  # never more than the count, nothing twice
+        assert sorted(owned) == sorted(done)  # no orphans: what is owned is what the journal bought
+        assert set(done) <= set(pinned)
+        assert emulator.answered.get("lost", 0) > 0
+
+        release = {"dialect": "twilio", "settings": server.settings, "numbers": owned}
+        released_journal = tmp_path / "release.sqlite3"
+        assert _run_killing(released_journal, release, "release", kills=20, seed=2, backend="trio") == 20
+        counts, done, _ = anyio.run(_journal_facts, released_journal)
+        assert counts == {ItemState.DONE: 500}
+        assert anyio.run(emulator.state)["numbers"] == {}
+
+
+@pytest.mark.anyio
+async def test_the_sweep_finds_no_orphans_after_a_faulty_run(tmp_path: Path) -> None:
+    emulator = Emulator("twilio", faults=FAULTS)
+    journal = Journal(tmp_path / "bulk.sqlite3")
+    async with emulator.connect() as carrier:
+        criteria = {"415": (nc.SearchQuery(area_code="415", limit=50), 40)}
+        from numbers_core.bulk._engine import create_job
+
+        job = await create_job(journal, carrier, "purchase", criteria=criteria)
+        runner = Runner(carrier, journal, concurrency=10)
+        counts = await runner.run(job.id)
+        assert counts == {ItemState.DONE: 40}, await journal.items(job.id, ItemState.FAILED)
+        assert await runner.orphans(job.id) == []
