@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import uvicorn
+from starlette.requests import ClientDisconnect
 
 from ._emulator import Emulator
 
@@ -36,11 +37,14 @@ class Server:
 
 
 class _QuietCutOffs(logging.Filter):
-    """The emulator cuts answers off on purpose (dropped connections, lost answers): uvicorn
-    reports each as an error with its traceback, which says nothing here."""
+    """The emulator cuts answers off on purpose (dropped connections, lost answers), and clients
+    under test go away mid-request (killed, cancelled): uvicorn reports each as an error with its
+    traceback, which says nothing about the emulator."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, ClientDisconnect):
+            return False
         return not (isinstance(error, RuntimeError) and "shorter than Content-Length" in str(error))
 
 

@@ -46,7 +46,7 @@ def _run_killing(
             time.sleep(rng.uniform(0.4, 1.0))
             if process.poll() is None:
                 process.send_signal(signal.SIGKILL)
-                process.wait()
+                process.communicate()  # reaped, and its pipe closed
                 landed += 1
                 continue
         _, errors = process.communicate(timeout=120)
