@@ -8,8 +8,9 @@ looking the number up before anything is sent again; it is then ``done`` or
 number in the item before buying it, so that every purchase can be looked
 up afterwards; a number once pinned for a job is never pinned again by it.
 
-One SQLite file (WAL) holds many jobs; each call is one transaction, run in
-a worker thread so that the event loop never waits on the disk.
+One SQLite file (WAL, every write synchronous) holds many jobs; each call
+is one transaction, run in a worker thread so that the event loop never
+waits on the disk.
 """
 
 from __future__ import annotations
@@ -17,17 +18,14 @@ from __future__ import annotations
 import enum
 import json
 import sqlite3
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import anyio.to_thread
-
+from .._sqlite import SqliteFile, transaction
 from ..errors import ConfigurationError, InvalidInputError
 
 __all__ = ["Item", "ItemState", "Job", "JobState", "Journal"]
@@ -151,74 +149,32 @@ class Journal:
         self, path: str | Path, *, timeout: float = 30.0, clock: Callable[[], float] = time.time
     ) -> None:
         self.path = Path(path).expanduser().absolute()
-        self._timeout = timeout
         self._clock = clock
-        self._lock = threading.Lock()
-        self._connection: sqlite3.Connection | None = None
+        self._file = SqliteFile(
+            self.path,
+            schema=_SCHEMA,
+            version=SCHEMA_VERSION,
+            timeout=timeout,
+            what="journal",
+            setting="journal",
+            error=lambda exc: ConfigurationError(f"journal {str(self.path)!r}: {exc}", setting="journal"),
+            setup=_setup,
+        )
 
     def __repr__(self) -> str:
         return f"<Journal {str(self.path)!r}>"
 
-    # -- plumbing ------------------------------------------------------------------------------
-
-    def _connect(self) -> sqlite3.Connection:
-        if self._connection is not None:
-            return self._connection
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False)
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            # Every write reaches the disk before the carrier is called: a power cut aside, what
-            # the journal says was sent was at most sent.
-            db.execute("PRAGMA synchronous=FULL")
-            db.execute("PRAGMA foreign_keys=ON")
-            with _transaction(db):
-                self._prepare(db)
-        except BaseException:
-            db.close()
-            raise
-        self._connection = db
-        return db
-
-    def _prepare(self, db: sqlite3.Connection) -> None:
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        if version == SCHEMA_VERSION:
-            return
-        if version > SCHEMA_VERSION:
-            raise ConfigurationError(
-                f"journal {str(self.path)!r} has schema version {version}; this numbers-core knows "
-                f"up to {SCHEMA_VERSION}: upgrade numbers-core to use it",
-                setting="journal",
-            )
-        for statement in _SCHEMA.split(";"):
-            if statement.strip():
-                db.execute(statement)
-        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-
-    def _locked(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        with self._lock:
-            try:
-                db = self._connect()
-                with _transaction(db):
-                    return work(db)
-            except sqlite3.Error as exc:
-                raise ConfigurationError(f"journal {str(self.path)!r}: {exc}", setting="journal") from exc
-            except OSError as exc:
-                raise ConfigurationError(
-                    f"journal {str(self.path)!r}: {exc.strerror or exc}", setting="journal"
-                ) from exc
-
     async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        return await anyio.to_thread.run_sync(self._locked, work)
+        """``work`` as one transaction, in a worker thread."""
+
+        def transacted(db: sqlite3.Connection) -> T:
+            with transaction(db):
+                return work(db)
+
+        return await self._file.run(transacted)
 
     async def aclose(self) -> None:
-        def close() -> None:
-            with self._lock:
-                if self._connection is not None:
-                    self._connection.close()
-                    self._connection = None
-
-        await anyio.to_thread.run_sync(close)
+        await self._file.aclose()
 
     # -- jobs ----------------------------------------------------------------------------------
 
@@ -408,12 +364,8 @@ def _check_move(db: sqlite3.Connection, job_id: str, seq: int, state: ItemState 
         )
 
 
-@contextmanager
-def _transaction(db: sqlite3.Connection) -> Iterator[None]:
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
+def _setup(db: sqlite3.Connection) -> None:
+    # Every write reaches the disk before the carrier is called: a power cut aside, what the
+    # journal says was sent was at most sent.
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("PRAGMA foreign_keys=ON")

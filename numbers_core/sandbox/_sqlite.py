@@ -9,22 +9,16 @@ process's lock (up to the ``timeout`` setting) must not stall the event loop.
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
-import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TypeVar
-
-import anyio.to_thread
 
 from .._models import ActiveNumber
+from .._sqlite import SqliteFile, transaction
 from ..errors import ConfigurationError, NumbersError, ProviderUnavailableError
 from ._store import Change, ListFilter, Row, Store
 
 __all__ = ["SqliteStore"]
-
-T = TypeVar("T")
 
 _SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -62,29 +56,17 @@ class SqliteStore(Store):
 
     def __init__(self, path: Path, *, timeout: float) -> None:
         self.path = path
-        self._timeout = timeout
-        # One connection per store, used by one worker thread at a time: a
-        # connection carries transaction state that threads must not interleave.
-        self._lock = threading.Lock()
-        self._connection: sqlite3.Connection | None = None
-
-    # -- plumbing -------------------------------------------------------------------
-
-    async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        return await anyio.to_thread.run_sync(self._locked, work)
-
-    def _locked(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        with self._lock:
-            try:
-                return work(self._connect())
-            except NumbersError:
-                raise
-            except sqlite3.Error as exc:
-                raise self._error(exc) from exc
-            except OSError as exc:
-                raise ConfigurationError(
-                    f"sandbox: cannot use {str(self.path)!r}: {exc.strerror or exc}", setting="path"
-                ) from exc
+        self._file = SqliteFile(
+            path,
+            schema=_SCHEMA,
+            version=_SCHEMA_VERSION,
+            timeout=timeout,
+            what="sandbox",
+            setting="path",
+            error=self._error,
+            setup=lambda db: db.create_function("casefold", 1, _casefold, deterministic=True),
+        )
+        self._run = self._file.run
 
     def _error(self, exc: sqlite3.Error) -> NumbersError:
         code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
@@ -96,49 +78,8 @@ class SqliteStore(Store):
             f"the sandbox database is unavailable ({exc})", provider="sandbox", code="database-unavailable"
         )
 
-    def _connect(self) -> sqlite3.Connection:
-        if self._connection is not None:
-            return self._connection
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: no implicit transactions; the ones below are explicit.
-        connection = sqlite3.connect(
-            self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
-        )
-        try:
-            # WAL lets readers in one process go on while another writes.
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.create_function("casefold", 1, _casefold, deterministic=True)
-            with _transaction(connection):
-                self._prepare(connection)
-        except BaseException:
-            connection.close()
-            raise
-        self._connection = connection
-        return connection
-
-    def _prepare(self, db: sqlite3.Connection) -> None:
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        if version == _SCHEMA_VERSION:
-            return
-        if version != 0:
-            raise ConfigurationError(
-                f"sandbox: {str(self.path)!r} has schema version {version}, "
-                f"this numbers-core reads version {_SCHEMA_VERSION}",
-                setting="path",
-            )
-        for statement in _SCHEMA.split(";"):
-            if statement.strip():
-                db.execute(statement)
-        db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
-
     async def aclose(self) -> None:
-        def close() -> None:
-            with self._lock:
-                if self._connection is not None:
-                    self._connection.close()
-                    self._connection = None
-
-        await anyio.to_thread.run_sync(close)
+        await self._file.aclose()
 
     # -- the store ------------------------------------------------------------------
 
@@ -192,7 +133,7 @@ class SqliteStore(Store):
         def work(db: sqlite3.Connection) -> ActiveNumber | None:
             # The write lock is held from before the read: no other process can
             # change the row in between.
-            with _transaction(db):
+            with transaction(db):
                 found = _owned(db, e164, account_id)
                 if found is None:
                     return None
@@ -260,16 +201,3 @@ def _owned(db: sqlite3.Connection, e164: str, account_id: str) -> Row | None:
 
 def _casefold(text: str | None) -> str | None:
     return text.casefold() if text is not None else None
-
-
-@contextlib.contextmanager
-def _transaction(db: sqlite3.Connection) -> Iterator[None]:
-    # IMMEDIATE takes the write lock up front: a deferred transaction that reads
-    # then writes can deadlock with another process doing the same.
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")

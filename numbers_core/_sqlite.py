@@ -1,0 +1,130 @@
+"""A SQLite file with a versioned schema, used from worker threads one call at a time.
+
+The sandbox's state and the bulk journal both live in one: created with its
+directory, in WAL mode (readers in one process go on while another writes),
+its schema created on first use and a file of another version refused with
+a clear error. Every call runs in a worker thread, so the event loop never
+waits on the disk; one connection serves one thread at a time, since it
+carries transaction state threads must not interleave.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+import anyio.to_thread
+
+from .errors import ConfigurationError, NumbersError
+
+__all__ = ["SqliteFile", "transaction"]
+
+T = TypeVar("T")
+
+
+class SqliteFile:
+    """``path`` with ``schema`` at ``version``; ``error`` turns a sqlite3 error into the tree's."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        schema: str,
+        version: int,
+        timeout: float,
+        what: str,
+        setting: str,
+        error: Callable[[sqlite3.Error], NumbersError],
+        setup: Callable[[sqlite3.Connection], None] | None = None,
+    ) -> None:
+        self.path = path
+        self._schema = schema
+        self._version = version
+        self._timeout = timeout
+        self._what = what
+        self._setting = setting
+        self._error = error
+        self._setup = setup
+        self._lock = threading.Lock()
+        self._connection: sqlite3.Connection | None = None
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._connection is not None:
+            return self._connection
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: no implicit transactions; callers open explicit ones.
+        db = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            if self._setup is not None:
+                self._setup(db)
+            with transaction(db):
+                self._prepare(db)
+        except BaseException:
+            db.close()
+            raise
+        self._connection = db
+        return db
+
+    def _prepare(self, db: sqlite3.Connection) -> None:
+        found = db.execute("PRAGMA user_version").fetchone()[0]
+        if found == self._version:
+            return
+        if found != 0:
+            newer = " (made by a newer numbers-core: upgrade to use it)" if found > self._version else ""
+            raise ConfigurationError(
+                f"{self._what}: {str(self.path)!r} has schema version {found}, this numbers-core reads "
+                f"version {self._version}{newer}",
+                setting=self._setting,
+            )
+        for statement in self._schema.split(";"):
+            if statement.strip():
+                db.execute(statement)
+        db.execute(f"PRAGMA user_version = {self._version}")
+
+    def locked(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """``work(connection)`` in this thread, alone on the connection; errors in the tree."""
+        with self._lock:
+            try:
+                return work(self._connect())
+            except NumbersError:
+                raise
+            except sqlite3.Error as exc:
+                raise self._error(exc) from exc
+            except OSError as exc:
+                raise ConfigurationError(
+                    f"{self._what}: cannot use {str(self.path)!r}: {exc.strerror or exc}",
+                    setting=self._setting,
+                ) from exc
+
+    async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """``work(connection)`` in a worker thread."""
+        return await anyio.to_thread.run_sync(self.locked, work)
+
+    async def aclose(self) -> None:
+        """Close the connection; the file can be used again afterwards."""
+
+        def close() -> None:
+            with self._lock:
+                if self._connection is not None:
+                    self._connection.close()
+                    self._connection = None
+
+        await anyio.to_thread.run_sync(close)
+
+
+@contextlib.contextmanager
+def transaction(db: sqlite3.Connection) -> Iterator[None]:
+    # IMMEDIATE takes the write lock up front: a deferred transaction that reads
+    # then writes can deadlock with another process doing the same.
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
