@@ -431,12 +431,18 @@ class KazooProvider(Provider):
 
     async def _release(self, e164: str) -> None:
         try:
-            await self._api.request(
-                "DELETE",
-                self._one(e164),
-                idempotency=Idempotency.IDEMPOTENT,
-                operation="release",
-                number=e164,
+            # Sent once: after a lost answer, a second DELETE would be refused as not held for a
+            # release that worked; the number is looked up instead.
+            await self._release_checked(
+                e164,
+                lambda: self._api.request(
+                    "DELETE",
+                    self._one(e164),
+                    idempotency=Idempotency.UNSAFE,
+                    operation="release",
+                    number=e164,
+                ),
+                lambda: self._held(e164, "release"),
             )
         except PermissionDeniedError as exc:
             raise self._not_held(e164, exc) from exc

@@ -99,3 +99,16 @@ async def test_another_accounts_number_exists() -> None:
         with pytest.raises(nc.NumberUnavailableError):
             await carrier.purchase(taken.phone_number)
     assert dialect.account != "f" * 32
+
+
+async def test_a_release_whose_answer_is_lost_is_looked_up_not_sent_again() -> None:
+    emulator, _ = kazoo_emulator()
+    async with emulator.connect() as carrier:
+        bought = await carrier.purchase_any(area_code="415")
+        emulator.set_faults(lost=1.0)  # the DELETE is done, and its answer cut off
+        await carrier.release(bought)
+        emulator.set_faults(lost=0.0)
+        assert [n async for n in carrier.list()] == []
+    deletes = [e for e in emulator.exchanges or () if e.method == "DELETE"]
+    assert len(deletes) == 0  # a lost answer is not recorded; the look-up settled it
+    assert emulator.answered["lost"] == 1
