@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 import anyio
 
-from .._models import ActiveNumber, NumberConfig, NumberStatus, SearchQuery
+from .._models import ActiveNumber, AvailableNumber, NumberConfig, NumberStatus, SearchQuery
 from .._phone import parse_e164
 from .._provider import Provider
 from ..errors import (
@@ -79,7 +79,7 @@ class Runner:
         self.concurrency = concurrency
         self.limiter = limiter
         self._on_event = on_event
-        self._candidates: dict[str, list[str]] = {}
+        self._candidates: dict[str, list[AvailableNumber]] = {}
 
     def _tell(self, item: Item, state: str, error: BaseException | None = None) -> None:
         if self._on_event is not None:
@@ -146,11 +146,11 @@ class Runner:
             candidates = self._candidates.get(slot)
             if not candidates:
                 found = await self.carrier.search(query.model_copy(update={"limit": limit}))
-                candidates = self._candidates[slot] = [n.phone_number for n in found]
+                candidates = self._candidates[slot] = found
             while candidates:
-                number = candidates.pop(0)
-                if await self.journal.pin(job.id, item.seq, number):
-                    return replace(item, number=number)
+                offer = candidates.pop(0)
+                if await self.journal.pin(job.id, item.seq, offer.phone_number, price=offer.monthly_price):
+                    return replace(item, number=offer.phone_number)
         error = NumberUnavailableError(
             "no number matching the criteria is left to buy", provider=self.carrier.name
         )

@@ -22,9 +22,11 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
+from .._models import Money
 from .._sqlite import SqliteFile, transaction
 from ..errors import ConfigurationError, InvalidInputError
 
@@ -56,6 +58,8 @@ CREATE TABLE items (
     error_code TEXT,
     error_message TEXT,
     result TEXT,
+    price TEXT,
+    currency TEXT,
     updated_at REAL NOT NULL,
     PRIMARY KEY (job_id, seq)
 );
@@ -68,7 +72,8 @@ CREATE TABLE pinned (
 );
 """
 _ITEM_COLUMNS = (
-    "seq, slot, number, state, reconciled, attempts, error_class, error_code, error_message, result"
+    "seq, slot, number, state, reconciled, attempts, error_class, error_code, error_message, result, "
+    "price, currency, updated_at"
 )
 
 
@@ -124,10 +129,15 @@ class Item:
     error_code: str | None
     error_message: str | None
     result: dict[str, Any] | None
+    #: the monthly price the carrier quoted for the number pinned, where it quotes one
+    price: Decimal | None
+    currency: str | None
+    updated_at: float
 
     @classmethod
     def of(cls, row: Sequence[Any]) -> Item:
-        seq, slot, number, state, reconciled, attempts, error_class, code, message, result = row
+        seq, slot, number, state, reconciled, attempts, error_class, code, message, result, *rest = row
+        price, currency, updated_at = rest
         return cls(
             seq,
             slot,
@@ -139,6 +149,9 @@ class Item:
             code,
             message,
             json.loads(result) if result else None,
+            Decimal(price) if price is not None else None,
+            currency,
+            updated_at,
         )
 
 
@@ -259,8 +272,8 @@ class Journal:
 
         return await self._run(work)
 
-    async def pin(self, job_id: str, seq: int, number: str) -> bool:
-        """Give a planned item its number; False if the job ever pinned that number before."""
+    async def pin(self, job_id: str, seq: int, number: str, *, price: Money | None = None) -> bool:
+        """Give a planned item its number (and its quoted price); False if the job ever pinned it."""
         now = self._clock()
 
         def work(db: sqlite3.Connection) -> bool:
@@ -271,8 +284,16 @@ class Journal:
             _check_move(db, job_id, seq, None)
             db.execute("INSERT INTO pinned VALUES (?, ?)", (job_id, number))
             db.execute(
-                "UPDATE items SET number = ?, updated_at = ? WHERE job_id = ? AND seq = ?",
-                (number, now, job_id, seq),
+                "UPDATE items SET number = ?, price = ?, currency = ?, updated_at = ? "
+                "WHERE job_id = ? AND seq = ?",
+                (
+                    number,
+                    None if price is None else str(price.amount),
+                    None if price is None else price.currency,
+                    now,
+                    job_id,
+                    seq,
+                ),
             )
             return True
 

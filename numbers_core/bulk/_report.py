@@ -1,0 +1,71 @@
+"""A job's report: one row per item (number, outcome, error, price, when), as CSV or JSON lines."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import IO
+
+from ._journal import Item, ItemState, Journal
+
+__all__ = ["COLUMNS", "Row", "report", "write_csv", "write_json"]
+
+
+@dataclass(frozen=True)
+class Row:
+    """What happened to one item, in the user's terms."""
+
+    item: int
+    number: str
+    outcome: str  # done, failed, unknown, planned (not sent yet)
+    reconciled: bool  # settled by looking the number up after a lost answer or a crash
+    attempts: int
+    error: str
+    carrier_code: str
+    message: str
+    monthly_price: str
+    currency: str
+    updated_at: str  # ISO 8601, UTC
+
+    @classmethod
+    def of(cls, item: Item) -> Row:
+        state = ItemState.PLANNED if item.state is ItemState.SENDING else item.state
+        # A done item may carry the error of a try before the one that worked: not shown.
+        said = item.state is not ItemState.DONE
+        return cls(
+            item=item.seq,
+            number=item.number or "",
+            outcome=str(state),
+            reconciled=item.reconciled,
+            attempts=item.attempts,
+            error=(item.error_class or "") if said else "",
+            carrier_code=(item.error_code or "") if said else "",
+            message=(item.error_message or "") if said else "",
+            monthly_price="" if item.price is None else str(item.price),
+            currency=item.currency or "",
+            updated_at=datetime.fromtimestamp(item.updated_at, UTC).isoformat(timespec="seconds"),
+        )
+
+
+COLUMNS = tuple(Row.__dataclass_fields__)
+
+
+async def report(journal: Journal, job_id: str) -> list[Row]:
+    """The job's rows, in item order."""
+    return [Row.of(item) for item in await journal.items(job_id)]
+
+
+def write_csv(rows: Iterable[Row], out: IO[str]) -> None:
+    writer = csv.DictWriter(out, fieldnames=COLUMNS)
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(asdict(row))
+
+
+def write_json(rows: Iterable[Row], out: IO[str]) -> None:
+    """One JSON object per line."""
+    for row in rows:
+        out.write(json.dumps(asdict(row)) + "\n")
