@@ -20,7 +20,7 @@ class Row:
 
     item: int
     number: str
-    outcome: str  # done, failed, unknown, planned (not sent yet)
+    outcome: str  # done, failed, unknown (may have happened), planned (not sent yet)
     reconciled: bool  # settled by looking the number up after a lost answer or a crash
     attempts: int
     error: str
@@ -32,7 +32,8 @@ class Row:
 
     @classmethod
     def of(cls, item: Item) -> Row:
-        state = ItemState.PLANNED if item.state is ItemState.SENDING else item.state
+        # Being sent when the job stopped: it may have happened, until resume looks.
+        state = ItemState.UNKNOWN if item.state is ItemState.SENDING else item.state
         # A done item may carry the error of a try before the one that worked: not shown.
         said = item.state is not ItemState.DONE
         return cls(
