@@ -23,9 +23,11 @@ from .errors import ConfigurationError, NumbersError
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["ENTRY_POINT_GROUP", "connect", "load_provider", "provider_names"]
+__all__ = ["EMULATOR_GROUP", "ENTRY_POINT_GROUP", "connect", "load_provider", "provider_names"]
 
 ENTRY_POINT_GROUP = "numbers_core.providers"
+#: where carrier packages register their emulated dialects (numbers_core.emulator.Dialect)
+EMULATOR_GROUP = "numbers_core.emulators"
 
 
 def _entry_points(group: str = ENTRY_POINT_GROUP) -> dict[str, EntryPoint]:

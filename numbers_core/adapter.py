@@ -27,7 +27,7 @@ from ._models import build
 from ._paging import PageFetcher, Pager
 from ._phone import carrier_e164, keypad_digits, may_be_type, parse_e164, plan_type, region_of
 from ._provider import Provider
-from ._registry import ENTRY_POINT_GROUP
+from ._registry import EMULATOR_GROUP, ENTRY_POINT_GROUP
 from ._settings import ProviderSettings
 from .errors import error_for_status, excerpt
 
@@ -35,6 +35,7 @@ __all__ = [
     "ALL_CONFIG_FEATURES",
     "DEFAULT_LIMITS",
     "DEFAULT_TIMEOUT",
+    "EMULATOR_GROUP",
     "ENTRY_POINT_GROUP",
     "ErrorMapper",
     "Feature",

@@ -8,12 +8,14 @@ from typing import Any
 
 import numbers_core
 import numbers_core.adapter
+import numbers_core.bulk
+import numbers_core.emulator
 import pydantic
 import pytest
 from numbers_core import errors
 from numbers_core.sandbox import SandboxProvider
 
-MODULES = [numbers_core, numbers_core.adapter, errors]
+MODULES = [numbers_core, numbers_core.adapter, numbers_core.bulk, numbers_core.emulator, errors]
 
 
 def _ours(obj: Any) -> bool:

@@ -35,7 +35,7 @@ from ..errors import (
 from ._journal import Item, ItemState, Job, JobState, Journal
 from ._limiter import RateLimiter
 
-__all__ = ["Event", "Kind", "Runner", "create_job"]
+__all__ = ["Event", "JobKind", "Runner", "create_job"]
 
 T = TypeVar("T")
 
@@ -44,7 +44,9 @@ T = TypeVar("T")
 _ATTEMPTS = 5
 
 
-class Kind(enum.StrEnum):
+class JobKind(enum.StrEnum):
+    """What a job does to each of its numbers."""
+
     PURCHASE = "purchase"
     CONFIGURE = "configure"
     RELEASE = "release"
@@ -115,7 +117,7 @@ class Runner:
         looking as if) it had not shows up here. Empty is the goal.
         """
         job = await self.journal.job(job_id)
-        if job.kind != Kind.PURCHASE:
+        if job.kind != JobKind.PURCHASE:
             return []
         pinned = set(await self.journal.pinned(job_id))
         bought = {item.number for item in await self.journal.items(job_id, ItemState.DONE)}
@@ -163,9 +165,9 @@ class Runner:
         config = NumberConfig.model_validate(job.spec["config"]) if job.spec.get("config") else None
         await self.journal.move(job.id, item.seq, ItemState.SENDING)
         try:
-            if job.kind == Kind.PURCHASE:
+            if job.kind == JobKind.PURCHASE:
                 result: ActiveNumber | None = await self.carrier.purchase(number, config=config)
-            elif job.kind == Kind.CONFIGURE:
+            elif job.kind == JobKind.CONFIGURE:
                 result = await self.carrier.configure(number, config or NumberConfig())
             else:
                 await self.carrier.release(number)
@@ -175,7 +177,7 @@ class Runner:
             self._tell(item, "unknown", unknown)
             await self._settle(job, item)
         except NumberUnavailableError as taken:
-            if job.kind == Kind.PURCHASE and item.slot is not None:
+            if job.kind == JobKind.PURCHASE and item.slot is not None:
                 # Taken meanwhile: nothing was bought; the next candidate stands in.
                 await self.journal.move(job.id, item.seq, ItemState.PLANNED)
                 await self.journal.unpin(job.id, item.seq)
@@ -212,16 +214,16 @@ class Runner:
             self._tell(item, "unknown", exc)
             return
         owned = found is not None and found.status is not NumberStatus.RELEASING
-        if job.kind == Kind.RELEASE:
+        if job.kind == JobKind.RELEASE:
             happened = not owned
-        elif job.kind == Kind.PURCHASE:
+        elif job.kind == JobKind.PURCHASE:
             happened = owned
         else:  # a configure sent again leaves the same configuration
             happened = False
         if happened:
             await self.journal.move(job.id, item.seq, ItemState.DONE, reconciled=True, result=_dump(found))
             self._tell(item, "reconciled")
-        elif job.kind == Kind.CONFIGURE and found is None:
+        elif job.kind == JobKind.CONFIGURE and found is None:
             gone = NotFoundError(f"{number} is not a number of this account", provider=self.carrier.name)
             await self._fail(job, item, gone)
         else:
@@ -240,7 +242,7 @@ def _dump(number: ActiveNumber | None) -> dict[str, Any] | None:
 async def create_job(
     journal: Journal,
     carrier: Provider,
-    kind: Kind | str,
+    kind: JobKind | str,
     *,
     numbers: list[Any] | None = None,
     criteria: dict[str, tuple[SearchQuery, int]] | None = None,
@@ -251,13 +253,13 @@ async def create_job(
 
     Every number and query is checked now, before anything is written.
     """
-    kind = Kind(kind)
-    if kind is Kind.CONFIGURE and config is None:
+    kind = JobKind(kind)
+    if kind is JobKind.CONFIGURE and config is None:
         raise InvalidInputError("a configure job needs its config", field="config")
     items: list[tuple[str | None, str | None]] = [(None, parse_e164(n)) for n in numbers or []]
     spec: dict[str, Any] = {}
     if criteria:
-        if kind is not Kind.PURCHASE:
+        if kind is not JobKind.PURCHASE:
             raise InvalidInputError("only a purchase job buys by criteria", field="criteria")
         spec["criteria"] = {}
         for name, (query, count) in criteria.items():

@@ -78,6 +78,8 @@ _ITEM_COLUMNS = (
 
 
 class JobState(enum.StrEnum):
+    """Where a job is: planned (not run yet), running (or interrupted), done, cancelled."""
+
     PLANNED = "planned"
     RUNNING = "running"
     DONE = "done"
@@ -85,6 +87,8 @@ class JobState(enum.StrEnum):
 
 
 class ItemState(enum.StrEnum):
+    """Where an item is; ``sending`` is written before the carrier is called."""
+
     PLANNED = "planned"
     SENDING = "sending"
     DONE = "done"
@@ -107,6 +111,8 @@ FINAL = frozenset({ItemState.DONE, ItemState.FAILED})
 
 @dataclass(frozen=True)
 class Job:
+    """A job as the journal keeps it: what it does (``kind``, ``spec``) and where it is."""
+
     id: str
     label: str
     kind: str
@@ -119,6 +125,8 @@ class Job:
 
 @dataclass(frozen=True)
 class Item:
+    """One number of a job (or, for a purchase by criteria, one slot until its number is pinned)."""
+
     seq: int
     slot: str | None
     number: str | None

@@ -11,11 +11,11 @@ from typing import IO
 
 from ._journal import Item, ItemState, Journal
 
-__all__ = ["COLUMNS", "Row", "report", "write_csv", "write_json"]
+__all__ = ["COLUMNS", "ReportRow", "report", "write_csv", "write_json"]
 
 
 @dataclass(frozen=True)
-class Row:
+class ReportRow:
     """What happened to one item, in the user's terms."""
 
     item: int
@@ -31,7 +31,7 @@ class Row:
     updated_at: str  # ISO 8601, UTC
 
     @classmethod
-    def of(cls, item: Item) -> Row:
+    def of(cls, item: Item) -> ReportRow:
         # Being sent when the job stopped: it may have happened, until resume looks.
         state = ItemState.UNKNOWN if item.state is ItemState.SENDING else item.state
         # A done item may carry the error of a try before the one that worked: not shown.
@@ -51,22 +51,23 @@ class Row:
         )
 
 
-COLUMNS = tuple(Row.__dataclass_fields__)
+COLUMNS = tuple(ReportRow.__dataclass_fields__)
 
 
-async def report(journal: Journal, job_id: str) -> list[Row]:
+async def report(journal: Journal, job_id: str) -> list[ReportRow]:
     """The job's rows, in item order."""
-    return [Row.of(item) for item in await journal.items(job_id)]
+    return [ReportRow.of(item) for item in await journal.items(job_id)]
 
 
-def write_csv(rows: Iterable[Row], out: IO[str]) -> None:
+def write_csv(rows: Iterable[ReportRow], out: IO[str]) -> None:
+    """A header line, then one line per row."""
     writer = csv.DictWriter(out, fieldnames=COLUMNS)
     writer.writeheader()
     for row in rows:
         writer.writerow(asdict(row))
 
 
-def write_json(rows: Iterable[Row], out: IO[str]) -> None:
+def write_json(rows: Iterable[ReportRow], out: IO[str]) -> None:
     """One JSON object per line."""
     for row in rows:
         out.write(json.dumps(asdict(row)) + "\n")

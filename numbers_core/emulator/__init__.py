@@ -18,11 +18,10 @@ from __future__ import annotations
 
 from ._emulator import Dialect, Emulator, Exchange, World
 from ._faults import Faults
-from ._registry import EMULATOR_GROUP, dialect_names, load_dialect
+from ._registry import dialect_names, load_dialect
 from ._server import Server, serve
 
 __all__ = [
-    "EMULATOR_GROUP",
     "Dialect",
     "Emulator",
     "Exchange",

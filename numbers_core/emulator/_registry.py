@@ -6,12 +6,10 @@ third-party adapter would; a dialect is imported only when asked for.
 
 from __future__ import annotations
 
-from .._registry import _entry_points, load_entry_point
+from .._registry import EMULATOR_GROUP, _entry_points, load_entry_point
 from ._emulator import Dialect
 
-__all__ = ["EMULATOR_GROUP", "dialect_names", "load_dialect"]
-
-EMULATOR_GROUP = "numbers_core.emulators"
+__all__ = ["dialect_names", "load_dialect"]
 
 
 def dialect_names() -> list[str]:
