@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from typing import Any
 
 import anyio
 
@@ -36,8 +36,6 @@ from ._journal import Item, ItemState, Job, JobState, Journal
 from ._limiter import RateLimiter
 
 __all__ = ["Event", "JobKind", "Runner", "create_job"]
-
-T = TypeVar("T")
 
 # How many times the carrier may refuse an item for now (503, 429, a network failure) before it
 # is given up; crashes and look-ups do not count.
@@ -175,7 +173,9 @@ class Runner:
         except OutcomeUnknownError as unknown:
             await self.journal.move(job.id, item.seq, ItemState.UNKNOWN, error=_error(unknown))
             self._tell(item, "unknown", unknown)
-            await self._settle(job, item)
+            # A lost answer shown not to have taken effect counts as a try: a carrier that loses
+            # every answer and does nothing cannot keep the job going forever.
+            await self._settle(job, item, lost=unknown)
         except NumberUnavailableError as taken:
             if job.kind == JobKind.PURCHASE and item.slot is not None:
                 # Taken meanwhile: nothing was bought; the next candidate stands in.
@@ -200,8 +200,12 @@ class Runner:
 
     # -- settling what is unknown ------------------------------------------------------------------
 
-    async def _settle(self, job: Job, item: Item) -> None:
-        """Look the number up and write what happened; left unknown if the look-up fails too."""
+    async def _settle(self, job: Job, item: Item, *, lost: OutcomeUnknownError | None = None) -> None:
+        """Look the number up and write what happened; left unknown if the look-up fails too.
+
+        ``lost``: the answer this run lost (counted as a try when nothing happened); None for
+        what a crash left open, which is no try of the carrier's.
+        """
         if item.number is None:  # crashed before a number was pinned: nothing was sent
             await self.journal.move(job.id, item.seq, ItemState.PLANNED, reconciled=True)
             return
@@ -227,7 +231,8 @@ class Runner:
             gone = NotFoundError(f"{number} is not a number of this account", provider=self.carrier.name)
             await self._fail(job, item, gone)
         else:
-            await self.journal.move(job.id, item.seq, ItemState.PLANNED, reconciled=True)
+            tried = _error(lost) if lost is not None else None
+            await self.journal.move(job.id, item.seq, ItemState.PLANNED, reconciled=True, error=tried)
             self._tell(item, "retried")
 
 

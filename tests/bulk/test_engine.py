@@ -126,3 +126,22 @@ async def test_bad_jobs_are_refused_before_anything_is_written(journal: Journal)
                 journal, carrier, "purchase", criteria={"x": (nc.SearchQuery(postal_code="94103"), 1)}
             )
     assert await journal.jobs() == []
+
+
+async def test_answers_lost_for_purchases_that_never_happen_end_after_a_few_tries(
+    journal: Journal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with nc.connect("sandbox") as carrier:
+        [offer] = await carrier.search(area_code="415", limit=1)
+
+        async def lost(number: object, *, config: object = None) -> nc.ActiveNumber:
+            raise nc.OutcomeUnknownError("lost", operation="purchase", number=str(number), provider="sandbox")
+
+        monkeypatch.setattr(carrier, "purchase", lost)
+        job = await create_job(journal, carrier, "purchase", numbers=[offer.phone_number])
+        with anyio.fail_after(10):  # the run ends by itself
+            counts = await Runner(carrier, journal).run(job.id)
+    assert counts == {ItemState.FAILED: 1}
+    (item,) = await journal.items(job.id)
+    assert item.error_class == "TooManyAttempts"
+    assert item.attempts == 5
