@@ -14,7 +14,7 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Self
 
 import anyio
 import phonenumbers
@@ -44,7 +44,15 @@ if TYPE_CHECKING:
 
     from ._http import ErrorMapper, HttpCore, Pacer
 
-__all__ = ["Provider"]
+__all__ = ["Provider", "RateLimit"]
+
+
+class RateLimit(NamedTuple):
+    """A carrier account's request rate as the carrier documents it: per second, and at once."""
+
+    rate: float
+    burst: int = 1
+
 
 log = logging.getLogger("numbers_core")
 
@@ -111,6 +119,13 @@ class Provider(abc.ABC):
     native_list_filters: frozenset[str] = frozenset()
     #: whether the carrier may list a number on more than one page (the listing then drops repeats)
     list_repeats: ClassVar[bool] = False
+    #: the account's request rate where the carrier documents one (bulk jobs keep to it by default)
+    rate_limit: ClassVar[RateLimit | None] = None
+
+    @property
+    def batch_size(self) -> int:
+        """Numbers per native batch call (``Feature.BULK``); 1 for a provider without them."""
+        return 1
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -26,7 +26,7 @@ from ._http import (
 from ._models import build
 from ._paging import PageFetcher, Pager
 from ._phone import carrier_e164, keypad_digits, may_be_type, parse_e164, plan_type, region_of
-from ._provider import Provider
+from ._provider import Provider, RateLimit
 from ._registry import EMULATOR_GROUP, ENTRY_POINT_GROUP
 from ._settings import ProviderSettings
 from .errors import error_for_status, excerpt
@@ -46,6 +46,7 @@ __all__ = [
     "Pager",
     "Provider",
     "ProviderSettings",
+    "RateLimit",
     "RetryPolicy",
     "Token",
     "TokenAuth",

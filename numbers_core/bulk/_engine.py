@@ -8,18 +8,27 @@ shown not to have happened is sent again. A purchase by criteria pins the
 number it is about to buy; a number taken meanwhile is replaced by the
 next candidate. Each item buys at most one number, so a job never buys
 more than its count.
+
+Where the carrier has native batch calls (``Feature.BULK``), a batch of
+items goes in one request, each still journaled and settled on its own.
+Large jobs are read from the journal a page at a time, so memory does not
+grow with the job.
 """
 
 from __future__ import annotations
 
+import contextlib
 import enum
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from typing import Any
 
 import anyio
 
-from .._models import ActiveNumber, AvailableNumber, NumberConfig, NumberStatus, SearchQuery
+from .._batch import BatchOutcome
+from .._features import Feature
+from .._models import ActiveNumber, AvailableNumber, Money, NumberConfig, NumberStatus, SearchQuery
 from .._phone import parse_e164
 from .._provider import Provider
 from ..errors import (
@@ -32,14 +41,16 @@ from ..errors import (
     RateLimitError,
     TransportError,
 )
-from ._journal import Item, ItemState, Job, JobState, Journal
+from ._journal import Item, ItemState, Job, JobState, Journal, OverCap
 from ._limiter import RateLimiter
 
-__all__ = ["Event", "JobKind", "Runner", "create_job"]
+__all__ = ["Event", "JobKind", "Plan", "Runner", "create_job"]
 
 # How many times the carrier may refuse an item for now (503, 429, a network failure) before it
 # is given up; crashes and look-ups do not count.
 _ATTEMPTS = 5
+# Items read from the journal at a time.
+_PAGE = 500
 
 
 class JobKind(enum.StrEnum):
@@ -50,18 +61,53 @@ class JobKind(enum.StrEnum):
     RELEASE = "release"
 
 
+_BATCHES = {
+    JobKind.PURCHASE: Feature.PURCHASE_MANY,
+    JobKind.CONFIGURE: Feature.CONFIGURE_MANY,
+    JobKind.RELEASE: Feature.RELEASE_MANY,
+}
+
+
 @dataclass(frozen=True)
 class Event:
-    """Something that happened to an item (``state``: done, failed, unknown, retried, reconciled)."""
+    """Something that happened while a job ran.
+
+    ``state`` is done, failed, unknown, retried or reconciled for an item
+    (``seq``, ``number``), or ``rate`` when the rate limiter slowed down
+    after a 429 (``seq`` -1; ``rate`` the requests per second now).
+    """
 
     seq: int
     number: str | None
     state: str
     error: str | None = None
+    rate: float | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a job will do: its items (numbers pinned, prices quoted) and what they cost."""
+
+    job: Job
+    items: list[Item]
+    #: monthly price of the numbers still to buy, by currency (where the carrier quotes prices)
+    total: dict[str, Decimal] = field(default_factory=dict)
+    #: items with no quoted price
+    unpriced: int = 0
+
+    @property
+    def count(self) -> int:
+        """Items the job will still send (not done or failed already)."""
+        return sum(item.state not in (ItemState.DONE, ItemState.FAILED) for item in self.items)
 
 
 class Runner:
-    """Runs the jobs of a journal against one carrier account."""
+    """Runs the jobs of a journal against one carrier account.
+
+    ``limiter``: the account's rate limit; by default the one the carrier
+    documents (``Provider.rate_limit``), else none. ``batches``: use the
+    carrier's native batch calls where it has them.
+    """
 
     def __init__(
         self,
@@ -71,42 +117,115 @@ class Runner:
         concurrency: int = 10,
         limiter: RateLimiter | None = None,
         on_event: Callable[[Event], None] | None = None,
+        batches: bool = True,
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency: expected at least 1, got {concurrency!r}")
         self.carrier = carrier
         self.journal = journal
         self.concurrency = concurrency
+        documented = carrier.rate_limit
+        if limiter is None and documented is not None:
+            limiter = RateLimiter(documented.rate, burst=documented.burst)
         self.limiter = limiter
+        if limiter is not None:
+            limiter.watch(self._rate_changed)
+        self.batches = batches
         self._on_event = on_event
         self._candidates: dict[str, list[AvailableNumber]] = {}
+        self._stopping = False
+        self._scope: anyio.CancelScope | None = None
+        #: whether the last run was stopped (:meth:`stop`) before the job's end
+        self.stopped = False
 
     def _tell(self, item: Item, state: str, error: BaseException | None = None) -> None:
         if self._on_event is not None:
             message = None if error is None else f"{type(error).__name__}: {error}"
             self._on_event(Event(item.seq, item.number, state, message))
 
+    def _rate_changed(self, rate: float) -> None:
+        if self._on_event is not None:
+            self._on_event(Event(-1, None, "rate", rate=rate))
+
     # -- the job -------------------------------------------------------------------------------
 
     async def run(self, job_id: str) -> dict[ItemState, int]:
-        """Run (or resume) the job to its end; its items' counts by state."""
+        """Run (or resume) the job to its end; its items' counts by state.
+
+        Returns early, the job resumable, after :meth:`stop`.
+        """
         job = await self.journal.job(job_id)
         if job.state is JobState.CANCELLED:
             return await self.journal.counts(job_id)
         if self.limiter is not None:
             self.carrier.pace(self.limiter)
+        self._stopping = self.stopped = False
         await self.journal.set_state(job_id, JobState.RUNNING)
-        for item in await self.journal.interrupted(job_id):
-            await self._settle(job, item)
-        limiter = anyio.CapacityLimiter(self.concurrency)
-        while planned := await self.journal.items(job_id, ItemState.PLANNED):
-            async with anyio.create_task_group() as tasks:
-                for item in planned:
-                    tasks.start_soon(self._one, job, item, limiter)
+        with anyio.CancelScope() as self._scope:
+            for item in await self.journal.interrupted(job_id):
+                if self._stopping:
+                    break
+                await self._settle(job, item)
+            while not self._stopping and await self._pass(job):
+                pass
+        self._scope = None
         counts = await self.journal.counts(job_id)
-        if not counts.get(ItemState.UNKNOWN):
+        self.stopped = self._stopping and any(
+            counts.get(state) for state in (ItemState.PLANNED, ItemState.SENDING, ItemState.UNKNOWN)
+        )
+        if not self.stopped and not counts.get(ItemState.UNKNOWN):
             await self.journal.set_state(job_id, JobState.DONE)
         return counts
+
+    def stop(self, grace: float = 5.0) -> None:
+        """Send nothing new; what is in flight gets ``grace`` seconds, then is left unknown.
+
+        Call it from the event loop that runs the job (a signal handler's task, say).
+        The job resumes with :meth:`run`, which settles what was left unknown first.
+        """
+        self._stopping = True
+        if self._scope is not None:
+            self._scope.deadline = min(self._scope.deadline, anyio.current_time() + grace)
+
+    async def _pass(self, job: Job) -> bool:
+        """Send every planned item once, ``concurrency`` at a time; False when none was planned."""
+        feature = _BATCHES[JobKind(job.kind)]
+        size = self.carrier.batch_size if self.batches and self.carrier.supports(feature) else 1
+        pages = _Pages(self.journal, job.id, size)
+        if not await pages.any():
+            return False
+
+        async def worker() -> None:
+            while not self._stopping and (items := await pages.take()):
+                await (self._many(job, items) if size > 1 else self._one(job, items[0]))
+
+        async with anyio.create_task_group() as tasks:
+            for _ in range(self.concurrency):
+                tasks.start_soon(worker)
+        return True
+
+    async def plan(self, job_id: str) -> Plan:
+        """Pin a number for every item of a purchase by criteria that has none yet (nothing is
+        bought); the job's items and their quoted prices. The numbers shown are those run buys,
+        but for any taken meanwhile, which are replaced."""
+        job = await self.journal.job(job_id)
+        after = -1
+        while page := await self.journal.items(job_id, ItemState.PLANNED, after=after, limit=_PAGE):
+            for item in page:
+                if item.number is None and item.slot is not None:
+                    await self._pinned(job, item)
+            after = page[-1].seq
+        items = await self.journal.items(job_id)
+        total: dict[str, Decimal] = {}
+        unpriced = 0
+        for item in items:
+            if item.state in (ItemState.DONE, ItemState.FAILED):
+                continue
+            if item.price is None or item.currency is None:
+                unpriced += 1
+            else:
+                total[item.currency] = total.get(item.currency, Decimal(0)) + item.price
+        return Plan(job, items, total, unpriced)
 
     async def orphans(self, job_id: str) -> list[str]:
         """Numbers this job pinned that the account owns, yet the journal does not say it bought.
@@ -122,18 +241,57 @@ class Runner:
         owned = [number.phone_number async for number in self.carrier.list()]
         return sorted(number for number in owned if number in pinned - bought)
 
-    async def _one(self, job: Job, item: Item, limiter: anyio.CapacityLimiter) -> None:
-        async with limiter:
-            if item.attempts >= _ATTEMPTS:
-                await self.journal.move(
-                    job.id, item.seq, ItemState.FAILED, error=("TooManyAttempts", None, "")
-                )
-                self._tell(item, "failed")
-                return
-            if item.number is None:
-                item = await self._pinned(job, item)
-            if item.number is not None:  # else none was left: failed
-                await self._send(job, item, item.number)
+    async def _ready(self, job: Job, item: Item) -> Item | None:
+        """The item with its number, to be sent; None when it has failed instead."""
+        if item.attempts >= _ATTEMPTS:
+            await self.journal.move(job.id, item.seq, ItemState.FAILED, error=("TooManyAttempts", None, ""))
+            self._tell(item, "failed")
+            return None
+        if item.number is None:
+            item = await self._pinned(job, item)
+        return item if item.number is not None else None
+
+    async def _one(self, job: Job, item: Item) -> None:
+        ready = await self._ready(job, item)
+        if ready is None or ready.number is None:
+            return
+        number = ready.number
+        config = _config(job)
+        await self.journal.move(job.id, ready.seq, ItemState.SENDING)
+        try:
+            async with _unknown_if_cancelled(self, job, [ready]):
+                if job.kind == JobKind.PURCHASE:
+                    result: ActiveNumber | None = await self.carrier.purchase(number, config=config)
+                elif job.kind == JobKind.CONFIGURE:
+                    result = await self.carrier.configure(number, config or NumberConfig())
+                else:
+                    await self.carrier.release(number)
+                    result = None
+        except NumbersError as error:
+            await self._outcome(job, ready, BatchOutcome(number, error=error))
+        else:
+            await self._outcome(job, ready, BatchOutcome(number, result=result))
+
+    async def _many(self, job: Job, items: list[Item]) -> None:
+        """A native batch: every item journaled as sending in one write, then one request."""
+        ready = [one for item in items if (one := await self._ready(job, item)) is not None]
+        if not ready:
+            return
+        numbers = [item.number or "" for item in ready]
+        config = _config(job)
+        await self.journal.move(job.id, [item.seq for item in ready], ItemState.SENDING)
+        try:
+            async with _unknown_if_cancelled(self, job, ready):
+                if job.kind == JobKind.PURCHASE:
+                    outcomes = await self.carrier.purchase_many(numbers, config=config)
+                elif job.kind == JobKind.CONFIGURE:
+                    outcomes = await self.carrier.configure_many(numbers, config or NumberConfig())
+                else:
+                    outcomes = await self.carrier.release_many(numbers)
+        except NumbersError as error:  # refused as a whole, before any number was touched
+            outcomes = [BatchOutcome(number, error=error) for number in numbers]
+        for item, outcome in zip(ready, outcomes, strict=True):
+            await self._outcome(job, item, outcome)
 
     # -- pinning (purchases by criteria) -------------------------------------------------------------
 
@@ -141,6 +299,7 @@ class Runner:
         """The item with a number of its criteria set pinned; failed when none is left."""
         slot = item.slot or ""
         query = SearchQuery.model_validate(job.spec["criteria"][slot])
+        cap = Money.model_validate(job.spec["max_cost"]) if job.spec.get("max_cost") else None
         # The page asked for first; when all of it was pinned once already, as many as the carrier gives.
         for limit in (query.limit, 1000):
             candidates = self._candidates.get(slot)
@@ -149,7 +308,17 @@ class Runner:
                 candidates = self._candidates[slot] = found
             while candidates:
                 offer = candidates.pop(0)
-                if await self.journal.pin(job.id, item.seq, offer.phone_number, price=offer.monthly_price):
+                try:
+                    pinned = await self.journal.pin(
+                        job.id, item.seq, offer.phone_number, price=offer.monthly_price, cap=cap
+                    )
+                except OverCap as over:
+                    await self.journal.move(
+                        job.id, item.seq, ItemState.FAILED, error=("CostCapReached", None, str(over))
+                    )
+                    self._tell(item, "failed", over)
+                    return item
+                if pinned:
                     return replace(item, number=offer.phone_number)
         error = NumberUnavailableError(
             "no number matching the criteria is left to buy", provider=self.carrier.name
@@ -157,42 +326,31 @@ class Runner:
         await self._fail(job, item, error)
         return item
 
-    # -- sending ---------------------------------------------------------------------------------
+    # -- what the carrier said -------------------------------------------------------------------
 
-    async def _send(self, job: Job, item: Item, number: str) -> None:
-        config = NumberConfig.model_validate(job.spec["config"]) if job.spec.get("config") else None
-        await self.journal.move(job.id, item.seq, ItemState.SENDING)
-        try:
-            if job.kind == JobKind.PURCHASE:
-                result: ActiveNumber | None = await self.carrier.purchase(number, config=config)
-            elif job.kind == JobKind.CONFIGURE:
-                result = await self.carrier.configure(number, config or NumberConfig())
-            else:
-                await self.carrier.release(number)
-                result = None
-        except OutcomeUnknownError as unknown:
-            await self.journal.move(job.id, item.seq, ItemState.UNKNOWN, error=_error(unknown))
-            self._tell(item, "unknown", unknown)
+    async def _outcome(self, job: Job, item: Item, outcome: BatchOutcome) -> None:
+        """Write what the carrier said of an item that was sent."""
+        error = outcome.error
+        if error is None:
+            await self.journal.move(job.id, item.seq, ItemState.DONE, result=_dump(outcome.result))
+            self._tell(item, "done")
+        elif isinstance(error, OutcomeUnknownError):
+            await self.journal.move(job.id, item.seq, ItemState.UNKNOWN, error=_error(error))
+            self._tell(item, "unknown", error)
             # A lost answer shown not to have taken effect counts as a try: a carrier that loses
             # every answer and does nothing cannot keep the job going forever.
-            await self._settle(job, item, lost=unknown)
-        except NumberUnavailableError as taken:
-            if job.kind == JobKind.PURCHASE and item.slot is not None:
-                # Taken meanwhile: nothing was bought; the next candidate stands in.
-                await self.journal.move(job.id, item.seq, ItemState.PLANNED)
-                await self.journal.unpin(job.id, item.seq)
-                self._tell(item, "retried", taken)
-            else:
-                await self._fail(job, item, taken)
-        except (RateLimitError, TransportError, ProviderUnavailableError) as transient:
+            await self._settle(job, item, lost=error)
+        elif isinstance(error, NumberUnavailableError) and job.kind == JobKind.PURCHASE and item.slot:
+            # Taken meanwhile: nothing was bought; the next candidate stands in.
+            await self.journal.move(job.id, item.seq, ItemState.PLANNED)
+            await self.journal.unpin(job.id, item.seq)
+            self._tell(item, "retried", error)
+        elif isinstance(error, RateLimitError | TransportError | ProviderUnavailableError):
             # Said not to have happened (an unknown outcome is OutcomeUnknownError): sent again later.
-            await self.journal.move(job.id, item.seq, ItemState.PLANNED, error=_error(transient))
-            self._tell(item, "retried", transient)
-        except NumbersError as refused:
-            await self._fail(job, item, refused)
+            await self.journal.move(job.id, item.seq, ItemState.PLANNED, error=_error(error))
+            self._tell(item, "retried", error)
         else:
-            await self.journal.move(job.id, item.seq, ItemState.DONE, result=_dump(result))
-            self._tell(item, "done")
+            await self._fail(job, item, error)
 
     async def _fail(self, job: Job, item: Item, error: NumbersError) -> None:
         await self.journal.move(job.id, item.seq, ItemState.FAILED, error=_error(error))
@@ -236,6 +394,65 @@ class Runner:
             self._tell(item, "retried")
 
 
+class _Pages:
+    """The planned items of a job, handed out a batch at a time and read a page at a time."""
+
+    def __init__(self, journal: Journal, job_id: str, size: int) -> None:
+        self._journal = journal
+        self._job_id = job_id
+        self._size = size
+        self._buffer: list[Item] = []
+        self._after = -1
+        self._done = False
+        self._lock = anyio.Lock()
+
+    async def _fill(self) -> None:
+        if not self._buffer and not self._done:
+            page = await self._journal.items(
+                self._job_id, ItemState.PLANNED, after=self._after, limit=max(_PAGE, self._size)
+            )
+            self._buffer = page
+            self._done = not page
+            if page:
+                self._after = page[-1].seq
+
+    async def any(self) -> bool:
+        async with self._lock:
+            await self._fill()
+            return bool(self._buffer)
+
+    async def take(self) -> list[Item]:
+        """The next ``size`` items, or fewer at the end; empty when this pass is over."""
+        async with self._lock:
+            taken: list[Item] = []
+            while len(taken) < self._size:
+                await self._fill()
+                if not self._buffer:
+                    break
+                room = self._size - len(taken)
+                taken += self._buffer[:room]
+                del self._buffer[:room]
+            return taken
+
+
+@contextlib.asynccontextmanager
+async def _unknown_if_cancelled(runner: Runner, job: Job, items: list[Item]) -> AsyncIterator[None]:
+    """Items whose request a stop cut off are written unknown: they may have happened."""
+    try:
+        yield
+    except anyio.get_cancelled_exc_class():
+        stopped = ("Interrupted", None, "stopped before the carrier answered; resume looks it up")
+        with anyio.CancelScope(shield=True):
+            await runner.journal.move(job.id, [item.seq for item in items], ItemState.UNKNOWN, error=stopped)
+        for item in items:
+            runner._tell(item, "unknown")
+        raise
+
+
+def _config(job: Job) -> NumberConfig | None:
+    return NumberConfig.model_validate(job.spec["config"]) if job.spec.get("config") else None
+
+
 def _error(error: NumbersError) -> tuple[str, str | None, str]:
     return type(error).__name__, getattr(error, "code", None), str(error)[:500]
 
@@ -251,16 +468,29 @@ async def create_job(
     *,
     numbers: list[Any] | None = None,
     criteria: dict[str, tuple[SearchQuery, int]] | None = None,
+    matching: dict[str, Any] | None = None,
     config: NumberConfig | None = None,
+    max_cost: Money | None = None,
+    confirm: bool | Callable[[int], bool] = False,
     label: str | None = None,
 ) -> Job:
-    """Plan a job: ``numbers`` (any job), or for a purchase ``criteria`` (name → (query, count)).
+    """Plan a job and write it down; nothing is sent yet.
 
-    Every number and query is checked now, before anything is written.
+    - ``numbers``: these numbers (any kind of job);
+    - ``criteria``: for a purchase, name → (query, how many), several sets in one job;
+    - ``matching``: for a configure or release, every number the account owns now that
+      matches these ``list()`` filters (``{}``: all of them). Such a job needs ``confirm``:
+      True, or a function given the count that returns whether to go ahead.
+
+    ``max_cost`` caps the total monthly price of a purchase by criteria (its numbers'
+    quoted prices); a number that would pass it is not bought. Every number, query and
+    filter is checked before anything is written.
     """
     kind = JobKind(kind)
     if kind is JobKind.CONFIGURE and config is None:
         raise InvalidInputError("a configure job needs its config", field="config")
+    if config is not None:
+        carrier._check_config(config, purchase=kind is JobKind.PURCHASE)
     items: list[tuple[str | None, str | None]] = [(None, parse_e164(n)) for n in numbers or []]
     spec: dict[str, Any] = {}
     if criteria:
@@ -273,8 +503,34 @@ async def create_job(
             carrier._check_search(query)
             spec["criteria"][name] = query.model_dump(mode="json", exclude_unset=True)
             items += [(name, None)] * count
+    if max_cost is not None:
+        if kind is not JobKind.PURCHASE or not criteria or numbers:
+            raise InvalidInputError(
+                "a cost cap applies to purchases by criteria, whose numbers come with quoted prices",
+                field="max_cost",
+            )
+        spec["max_cost"] = max_cost.model_dump(mode="json")
+    if matching is not None:
+        if kind is JobKind.PURCHASE:
+            raise InvalidInputError(
+                "a purchase buys numbers not owned yet: give numbers or criteria", field="matching"
+            )
+        owned = [number.phone_number async for number in carrier.list(**matching)]
+        what = ", ".join(f"{key}={value}" for key, value in matching.items()) or "no filter"
+        if not owned:
+            raise InvalidInputError(f"no number of the account matches ({what})", field="matching")
+        agreed = confirm(len(owned)) if callable(confirm) else confirm
+        if not agreed:
+            raise InvalidInputError(
+                f"this job would {kind} all {len(owned)} numbers of the account matching ({what}): "
+                "confirm it (confirm=True)",
+                field="confirm",
+            )
+        spec["matching"] = matching
+        known = {number for _, number in items}
+        items += [(None, number) for number in owned if number not in known]
     if config is not None:
         spec["config"] = config.model_dump(mode="json", exclude_unset=True)
     if not items:
-        raise InvalidInputError("a job needs numbers or criteria", field="numbers")
+        raise InvalidInputError("a job needs numbers, criteria or filters", field="numbers")
     return await journal.create(kind=kind, provider=carrier.name, spec=spec, items=items, label=label)

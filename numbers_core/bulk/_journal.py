@@ -30,7 +30,7 @@ from .._models import Money
 from .._sqlite import SqliteFile, transaction
 from ..errors import ConfigurationError, InvalidInputError
 
-__all__ = ["Item", "ItemState", "Job", "JobState", "Journal"]
+__all__ = ["Item", "ItemState", "Job", "JobState", "Journal", "OverCap"]
 
 T = TypeVar("T")
 
@@ -259,17 +259,24 @@ class Journal:
 
     # -- items ---------------------------------------------------------------------------------
 
-    async def items(self, job_id: str, *states: ItemState) -> list[Item]:
-        """The job's items in order; only those in ``states`` when given."""
+    async def items(
+        self, job_id: str, *states: ItemState, after: int = -1, limit: int | None = None
+    ) -> list[Item]:
+        """The job's items in order; only those in ``states`` when given, past item ``after``,
+        at most ``limit`` of them (a page: a large job is read a page at a time)."""
         wanted = [str(state) for state in states]
 
         def work(db: sqlite3.Connection) -> list[Item]:
-            query = f"SELECT {_ITEM_COLUMNS} FROM items WHERE job_id = ?"  # noqa: S608 - constant columns
-            arguments: list[Any] = [job_id]
+            query = f"SELECT {_ITEM_COLUMNS} FROM items WHERE job_id = ? AND seq > ?"  # noqa: S608 - constant columns
+            arguments: list[Any] = [job_id, after]
             if wanted:
                 query += f" AND state IN ({', '.join('?' * len(wanted))})"
                 arguments += wanted
-            return [Item.of(row) for row in db.execute(query + " ORDER BY seq", arguments)]
+            query += " ORDER BY seq"
+            if limit is not None:
+                query += " LIMIT ?"
+                arguments.append(limit)
+            return [Item.of(row) for row in db.execute(query, arguments)]
 
         return await self._run(work)
 
@@ -280,8 +287,15 @@ class Journal:
 
         return await self._run(work)
 
-    async def pin(self, job_id: str, seq: int, number: str, *, price: Money | None = None) -> bool:
-        """Give a planned item its number (and its quoted price); False if the job ever pinned it."""
+    async def pin(
+        self, job_id: str, seq: int, number: str, *, price: Money | None = None, cap: Money | None = None
+    ) -> bool:
+        """Give a planned item its number (and its quoted price); False if the job ever pinned it.
+
+        With ``cap``, raises :class:`OverCap` when the prices of the job's items that are
+        bought, being bought or about to be, with this one, would pass it: checked in the
+        same transaction as the pin, so concurrent tasks cannot pass it together.
+        """
         now = self._clock()
 
         def work(db: sqlite3.Connection) -> bool:
@@ -290,6 +304,8 @@ class Journal:
             ).fetchone():
                 return False
             _check_move(db, job_id, seq, None)
+            if cap is not None:
+                _check_cap(db, job_id, number, price, cap)
             db.execute("INSERT INTO pinned VALUES (?, ?)", (job_id, number))
             db.execute(
                 "UPDATE items SET number = ?, price = ?, currency = ?, updated_at = ? "
@@ -323,36 +339,35 @@ class Journal:
     async def move(
         self,
         job_id: str,
-        seq: int,
+        seq: int | Sequence[int],
         state: ItemState,
         *,
         result: dict[str, Any] | None = None,
         error: tuple[str, str | None, str] | None = None,
         reconciled: bool = False,
     ) -> None:
-        """Write the item's new state (``error``: class, carrier code, message); only allowed moves."""
+        """Write the item's new state (``error``: class, carrier code, message); only allowed moves.
+
+        ``seq`` may be several items (a native batch, sent at once): all move in one transaction.
+        """
         now = self._clock()
+        seqs = [seq] if isinstance(seq, int) else list(seq)
         error_class, code, message = error if error is not None else (None, None, None)
+        # A failed try: the carrier refused for now. A crash or a look-up is no try.
+        tried = int(state is ItemState.PLANNED and error is not None)
+        text = json.dumps(result) if result is not None else None
 
         def work(db: sqlite3.Connection) -> None:
-            _check_move(db, job_id, seq, state)
-            db.execute(
+            for one in seqs:
+                _check_move(db, job_id, one, state)
+            db.executemany(
                 "UPDATE items SET state = ?, reconciled = reconciled OR ?, "
                 "attempts = attempts + ?, error_class = ?, error_code = ?, error_message = ?, "
                 "result = coalesce(?, result), updated_at = ? WHERE job_id = ? AND seq = ?",
-                (
-                    state,
-                    int(reconciled),
-                    # A failed try: the carrier refused for now. A crash or a look-up is no try.
-                    int(state is ItemState.PLANNED and error is not None),
-                    error_class,
-                    code,
-                    message,
-                    json.dumps(result) if result is not None else None,
-                    now,
-                    job_id,
-                    seq,
-                ),
+                [
+                    (state, int(reconciled), tried, error_class, code, message, text, now, job_id, one)
+                    for one in seqs
+                ],
             )
 
         await self._run(work)
@@ -390,6 +405,27 @@ def _check_move(db: sqlite3.Connection, job_id: str, seq: int, state: ItemState 
     if (current if state is None else state) not in allowed:
         raise InvalidInputError(
             f"job {job_id!r} item {seq}: {current} cannot become {state or 'pinned'}", field="item"
+        )
+
+
+class OverCap(Exception):
+    """Pinning this number would pass the job's cost cap (or its price cannot be checked against it)."""
+
+
+def _check_cap(db: sqlite3.Connection, job_id: str, number: str, price: Money | None, cap: Money) -> None:
+    if price is None:
+        raise OverCap(f"the carrier quoted no price for {number}, so the job's cost cap cannot be kept")
+    if price.currency != cap.currency:
+        raise OverCap(f"{number} is priced in {price.currency}, the job's cost cap in {cap.currency}")
+    rows = db.execute(
+        "SELECT price FROM items WHERE job_id = ? AND state != ? AND price IS NOT NULL",
+        (job_id, ItemState.FAILED),
+    )
+    committed = sum((Decimal(row[0]) for row in rows), Decimal(0))
+    if committed + price.amount > cap.amount:
+        raise OverCap(
+            f"buying {number} at {price.amount} {price.currency} would pass the job's cost cap of "
+            f"{cap.amount} {cap.currency} ({committed} committed)"
         )
 
 

@@ -53,6 +53,7 @@ class RateLimiter:
         self._slowed_to = rate  # the rate right after the last 429
         self._slowed_at = -math.inf
         self.throttles = 0
+        self._watchers: list[Callable[[float], None]] = []
 
     @property
     def rate(self) -> float:
@@ -80,6 +81,10 @@ class RateLimiter:
             if self._paused_until <= max(go, self._clock()):
                 return
 
+    def watch(self, callback: Callable[[float], None]) -> None:
+        """Call ``callback(rate)`` each time a 429 slows the rate down."""
+        self._watchers.append(callback)
+
     def throttled(self, retry_after: float | None = None) -> None:
         """The carrier answered 429: slow down, and pause everyone for ``retry_after`` seconds."""
         now = self._clock()
@@ -89,3 +94,5 @@ class RateLimiter:
         if retry_after is not None and retry_after > 0:
             self._paused_until = max(self._paused_until, now + retry_after)
             self._next = max(self._next, self._paused_until)
+        for callback in self._watchers:
+            callback(self._slowed_to)

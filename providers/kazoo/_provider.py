@@ -17,6 +17,7 @@ from numbers_core.adapter import (
     Idempotency,
     Provider,
     ProviderSettings,
+    RateLimit,
     Token,
     TokenAuth,
     error_for_status,
@@ -113,6 +114,13 @@ class KazooProvider(Provider):
     list_page_size: ClassVar[int] = 500
     #: how many search answers of 500 are looked through for filters only this side can check
     search_rounds: ClassVar[int] = 4
+    # Crossbar's default token bucket per client address and account: 100 tokens, 10 back a second,
+    # one per request (crossbar.token_costs may say otherwise on a given cluster).
+    rate_limit = RateLimit(10.0, burst=100)
+
+    @property
+    def batch_size(self) -> int:
+        return self._settings.batch_size
 
     def __init__(self, settings: ProviderSettings, *, http_client: httpx.AsyncClient | None = None) -> None:
         if not isinstance(settings, KazooSettings):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import anyio
@@ -145,3 +146,180 @@ async def test_answers_lost_for_purchases_that_never_happen_end_after_a_few_trie
     (item,) = await journal.items(job.id)
     assert item.error_class == "TooManyAttempts"
     assert item.attempts == 5
+
+
+async def test_a_plan_pins_every_number_and_quotes_its_total_and_run_buys_those(journal: Journal) -> None:
+    async with nc.connect("sandbox") as carrier:
+        criteria = {"415": (nc.SearchQuery(area_code="415"), 4), "510": (nc.SearchQuery(area_code="510"), 2)}
+        job = await create_job(journal, carrier, "purchase", criteria=criteria)
+        plan = await Runner(carrier, journal).plan(job.id)
+        assert plan.count == 6
+        assert all(item.number is not None for item in plan.items)
+        assert plan.total == {"USD": sum((item.price or Decimal(0) for item in plan.items), Decimal(0))}
+        assert plan.total["USD"] > 0
+        assert plan.unpriced == 0
+        assert [n async for n in carrier.list()] == []  # a plan buys nothing
+        await Runner(carrier, journal).run(job.id)
+        owned = sorted([n.phone_number async for n in carrier.list()])
+    assert owned == sorted(item.number for item in plan.items)
+
+
+async def test_a_cost_cap_is_never_passed_even_by_concurrent_tasks(journal: Journal) -> None:
+    async with nc.connect("sandbox") as carrier:
+        [offer] = await carrier.search(area_code="415", limit=1)
+        price = offer.monthly_price
+        assert price is not None
+        cap = nc.Money(amount=price.amount * 3 + price.amount / 2, currency=price.currency)  # 3.5 numbers
+        criteria = {"415": (nc.SearchQuery(area_code="415"), 10)}
+        job = await create_job(journal, carrier, "purchase", criteria=criteria, max_cost=cap)
+        counts = await Runner(carrier, journal, concurrency=10).run(job.id)
+        owned = [n async for n in carrier.list()]
+    assert counts == {ItemState.DONE: 3, ItemState.FAILED: 7}
+    assert len(owned) == 3
+    failed = await journal.items(job.id, ItemState.FAILED)
+    assert {item.error_class for item in failed} == {"CostCapReached"}
+    assert "cost cap" in (failed[0].error_message or "")
+
+
+async def test_a_cost_cap_needs_quoted_prices(journal: Journal) -> None:
+    async with nc.connect("sandbox") as carrier:
+        cap = nc.Money(amount=Decimal(10), currency="USD")
+        with pytest.raises(nc.InvalidInputError, match="cost cap"):
+            await create_job(journal, carrier, "purchase", numbers=["+14155550101"], max_cost=cap)
+
+
+async def test_jobs_over_every_matching_number_need_confirmation(journal: Journal) -> None:
+    async with nc.connect("sandbox") as carrier:
+        for _ in range(3):
+            await carrier.purchase_any(area_code="415")
+        await carrier.purchase_any(area_code="510")
+        with pytest.raises(nc.InvalidInputError, match="release all 3 numbers") as refused:
+            await create_job(journal, carrier, "release", matching={"contains": "1415"})
+        assert refused.value.field == "confirm"
+        asked: list[int] = []
+
+        def no(count: int) -> bool:
+            asked.append(count)
+            return False
+
+        with pytest.raises(nc.InvalidInputError):
+            await create_job(journal, carrier, "release", matching={"contains": "1415"}, confirm=no)
+        assert asked == [3]
+        assert await journal.jobs() == []
+        job = await create_job(journal, carrier, "release", matching={"contains": "1415"}, confirm=True)
+        assert await Runner(carrier, journal).run(job.id) == {ItemState.DONE: 3}
+        left = [n.phone_number async for n in carrier.list()]
+    assert [number[:5] for number in left] == ["+1510"]
+    assert job.spec["matching"] == {"contains": "1415"}
+
+
+async def test_a_stopped_run_leaves_what_was_in_flight_unknown_and_resumes(journal: Journal) -> None:
+    emulator = Emulator("twilio", faults=Faults(latency=0.2))
+    events: list[Event] = []
+    async with emulator.connect() as carrier:
+        picks = [n.phone_number for n in await carrier.search(area_code="415", limit=12)]
+        job = await create_job(journal, carrier, "purchase", numbers=picks)
+        runner = Runner(carrier, journal, concurrency=4, on_event=events.append)
+        async with anyio.create_task_group() as tasks:
+
+            async def run() -> None:
+                await runner.run(job.id)
+
+            tasks.start_soon(run)
+            await anyio.sleep(0.05)  # four purchases in flight, 0.2 s each
+            runner.stop(grace=0.0)
+        assert runner.stopped
+        counts = await journal.counts(job.id)
+        assert counts == {ItemState.UNKNOWN: 4, ItemState.PLANNED: 8}
+        assert [e.state for e in events] == ["unknown"] * 4
+        assert (await journal.job(job.id)).state is JobState.RUNNING
+        resumed = Runner(carrier, journal, concurrency=4)
+        assert await resumed.run(job.id) == {ItemState.DONE: 12}
+        assert not resumed.stopped
+    owned = [n for numbers in (await emulator.state())["numbers"].values() for n in numbers]
+    assert sorted(owned) == sorted(picks)
+
+
+async def test_a_stop_with_grace_lets_what_is_in_flight_finish(journal: Journal) -> None:
+    emulator = Emulator("twilio", faults=Faults(latency=0.1))
+    async with emulator.connect() as carrier:
+        picks = [n.phone_number for n in await carrier.search(area_code="415", limit=8)]
+        job = await create_job(journal, carrier, "purchase", numbers=picks)
+        runner = Runner(carrier, journal, concurrency=2)
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(runner.run, job.id)
+            await anyio.sleep(0.02)
+            runner.stop(grace=5.0)
+        counts = await journal.counts(job.id)
+    assert counts == {ItemState.DONE: 2, ItemState.PLANNED: 6}
+
+
+async def test_kazoo_jobs_go_in_native_batches_of_its_batch_size(journal: Journal) -> None:
+    emulator = Emulator("kazoo", record=True)
+    async with emulator.connect(batch_size=10, accept_charges=True) as carrier:
+        picks = [n.phone_number for n in await carrier.search(area_code="415", limit=35)]
+        job = await create_job(journal, carrier, "purchase", numbers=picks)
+        runner = Runner(carrier, journal, concurrency=2)
+        assert runner.limiter is not None
+        assert runner.limiter.target == 10.0  # Kazoo's documented rate
+        assert emulator.exchanges is not None
+        emulator.exchanges.clear()
+        assert await runner.run(job.id) == {ItemState.DONE: 35}
+        activations = [e for e in emulator.exchanges if e.path.endswith("/collection/activate")]
+        assert len(activations) == 4  # ceil(35 / 10)
+        assert len(emulator.exchanges) == 4  # and nothing else
+        gone = await create_job(journal, carrier, "release", numbers=picks[:25])
+        assert await runner.run(gone.id) == {ItemState.DONE: 25}
+        assert len([n async for n in carrier.list()]) == 10
+    owned = [n for numbers in (await emulator.state())["numbers"].values() for n in numbers]
+    assert sorted(owned) == sorted(picks[25:])
+
+
+async def test_kazoo_batches_under_faults_end_with_every_item_resolved_once(journal: Journal) -> None:
+    emulator = Emulator("kazoo", faults=Faults(seed=3, lost=0.2, unavailable=0.1, dropped=0.05))
+    async with emulator.connect(batch_size=5, accept_charges=True) as carrier:
+        picks = [n.phone_number for n in await carrier.search(area_code="415", limit=40)]
+        job = await create_job(journal, carrier, "purchase", numbers=picks)
+        limiter = RateLimiter(1000.0, burst=50, sleep=lambda seconds: anyio.lowlevel.checkpoint())
+        counts = await Runner(carrier, journal, concurrency=3, limiter=limiter).run(job.id)
+    owned = [n for numbers in (await emulator.state())["numbers"].values() for n in numbers]
+    done = {i.number for i in await journal.items(job.id, ItemState.DONE)}
+    assert sum(counts.values()) == 40
+    assert not counts.get(ItemState.UNKNOWN)
+    assert sorted(owned) == sorted(done)
+    assert emulator.answered.get("lost", 0) > 0
+
+
+async def test_a_429_slows_the_rate_and_says_so(journal: Journal) -> None:
+    emulator = Emulator("twilio", faults=Faults(seed=1, throttled=0.3))
+    events: list[Event] = []
+    async with emulator.connect() as carrier:
+        picks = [n.phone_number for n in await carrier.search(area_code="415", limit=10)]
+        job = await create_job(journal, carrier, "purchase", numbers=picks)
+        limiter = RateLimiter(1000.0, sleep=lambda seconds: anyio.lowlevel.checkpoint())
+        await Runner(carrier, journal, limiter=limiter, on_event=events.append).run(job.id)
+    rates = [e.rate for e in events if e.state == "rate"]
+    assert len(rates) == emulator.answered["429"] > 0
+    assert all(rate is not None and rate < 1000.0 for rate in rates)
+
+
+async def test_a_job_larger_than_a_page_is_read_a_page_at_a_time(
+    journal: Journal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("numbers_core.bulk._engine._PAGE", 3)
+    reads: list[int | None] = []
+    items = journal.items
+
+    async def counted(job_id: str, *states: ItemState, after: int = -1, limit: int | None = None) -> object:
+        if states == (ItemState.PLANNED,):
+            reads.append(limit)
+        return await items(job_id, *states, after=after, limit=limit)
+
+    monkeypatch.setattr(journal, "items", counted)
+    async with nc.connect("sandbox") as carrier:
+        job = await create_job(
+            journal, carrier, "purchase", criteria={"a": (nc.SearchQuery(area_code="415"), 10)}
+        )
+        assert await Runner(carrier, journal, concurrency=2).run(job.id) == {ItemState.DONE: 10}
+    assert set(reads) == {3}  # never the whole job at once
+    assert len(reads) >= 5  # 10 items, 3 a page, and the empty page that ends the pass
