@@ -14,7 +14,8 @@
 flight is looked up before anything is sent again. See docs/bulk.md.
 """
 
-from ._engine import Event, JobKind, Runner, create_job
+from ._engine import Event, JobKind, Plan, Runner, create_job
+from ._file import JobFile
 from ._journal import Item, ItemState, Job, JobState, Journal
 from ._limiter import RateLimiter
 from ._report import ReportRow, report, write_csv, write_json
@@ -24,9 +25,11 @@ __all__ = [
     "Item",
     "ItemState",
     "Job",
+    "JobFile",
     "JobKind",
     "JobState",
     "Journal",
+    "Plan",
     "RateLimiter",
     "ReportRow",
     "Runner",

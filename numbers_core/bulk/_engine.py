@@ -32,14 +32,18 @@ from .._models import ActiveNumber, AvailableNumber, Money, NumberConfig, Number
 from .._phone import parse_e164
 from .._provider import Provider
 from ..errors import (
+    AuthenticationError,
+    ConfigurationError,
     InvalidInputError,
     NotFoundError,
     NumbersError,
     NumberUnavailableError,
     OutcomeUnknownError,
+    PaymentRequiredError,
     ProviderUnavailableError,
     RateLimitError,
     TransportError,
+    UnsupportedError,
 )
 from ._journal import Item, ItemState, Job, JobState, Journal, OverCap
 from ._limiter import RateLimiter
@@ -51,6 +55,9 @@ __all__ = ["Event", "JobKind", "Plan", "Runner", "create_job"]
 _ATTEMPTS = 5
 # Items read from the journal at a time.
 _PAGE = 500
+# Errors about the account, not the number: every other item would get the same, so the run stops
+# (the item untouched, the job resumable) and raises it.
+_ACCOUNT_WIDE = (AuthenticationError, PaymentRequiredError, ConfigurationError, UnsupportedError)
 
 
 class JobKind(enum.StrEnum):
@@ -135,6 +142,8 @@ class Runner:
         self._candidates: dict[str, list[AvailableNumber]] = {}
         self._stopping = False
         self._scope: anyio.CancelScope | None = None
+        self._halted: NumbersError | None = None
+        self._search_failures = 0
         #: whether the last run was stopped (:meth:`stop`) before the job's end
         self.stopped = False
 
@@ -160,6 +169,7 @@ class Runner:
         if self.limiter is not None:
             self.carrier.pace(self.limiter)
         self._stopping = self.stopped = False
+        self._halted = None
         await self.journal.set_state(job_id, JobState.RUNNING)
         with anyio.CancelScope() as self._scope:
             for item in await self.journal.interrupted(job_id):
@@ -173,9 +183,21 @@ class Runner:
         self.stopped = self._stopping and any(
             counts.get(state) for state in (ItemState.PLANNED, ItemState.SENDING, ItemState.UNKNOWN)
         )
+        if self._halted is not None:
+            raise self._halted
         if not self.stopped and not counts.get(ItemState.UNKNOWN):
             await self.journal.set_state(job_id, JobState.DONE)
         return counts
+
+    @property
+    def stopping(self) -> bool:
+        """Whether :meth:`stop` was called (or an account-wide error stopped the run)."""
+        return self._stopping
+
+    def _halt(self, error: NumbersError) -> None:
+        if self._halted is None:
+            self._halted = error
+        self.stop()
 
     def stop(self, grace: float = 5.0) -> None:
         """Send nothing new; what is in flight gets ``grace`` seconds, then is left unknown.
@@ -199,9 +221,12 @@ class Runner:
             while not self._stopping and (items := await pages.take()):
                 await (self._many(job, items) if size > 1 else self._one(job, items[0]))
 
-        async with anyio.create_task_group() as tasks:
-            for _ in range(self.concurrency):
-                tasks.start_soon(worker)
+        try:
+            async with anyio.create_task_group() as tasks:
+                for _ in range(self.concurrency):
+                    tasks.start_soon(worker)
+        except BaseExceptionGroup as group:
+            raise _first(group) from None
         return True
 
     async def plan(self, job_id: str) -> Plan:
@@ -248,7 +273,14 @@ class Runner:
             self._tell(item, "failed")
             return None
         if item.number is None:
-            item = await self._pinned(job, item)
+            try:
+                item = await self._pinned(job, item)
+            except NumbersError as failed:  # the search: the item is left planned, for the next pass
+                self._search_failures += 1
+                if isinstance(failed, _ACCOUNT_WIDE) or self._search_failures >= _ATTEMPTS:
+                    self._halt(failed)
+                return None
+            self._search_failures = 0
         return item if item.number is not None else None
 
     async def _one(self, job: Job, item: Item) -> None:
@@ -345,6 +377,10 @@ class Runner:
             await self.journal.move(job.id, item.seq, ItemState.PLANNED)
             await self.journal.unpin(job.id, item.seq)
             self._tell(item, "retried", error)
+        elif isinstance(error, _ACCOUNT_WIDE):
+            await self.journal.move(job.id, item.seq, ItemState.PLANNED, error=_error(error))
+            self._tell(item, "retried", error)
+            self._halt(error)
         elif isinstance(error, RateLimitError | TransportError | ProviderUnavailableError):
             # Said not to have happened (an unknown outcome is OutcomeUnknownError): sent again later.
             await self.journal.move(job.id, item.seq, ItemState.PLANNED, error=_error(error))
@@ -447,6 +483,12 @@ async def _unknown_if_cancelled(runner: Runner, job: Job, items: list[Item]) -> 
         for item in items:
             runner._tell(item, "unknown")
         raise
+
+
+def _first(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The first error of a task group's: what a worker raised, not a wrapper around it."""
+    first = group.exceptions[0]
+    return _first(first) if isinstance(first, BaseExceptionGroup) else first
 
 
 def _config(job: Job) -> NumberConfig | None:

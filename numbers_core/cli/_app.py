@@ -11,6 +11,7 @@ import typer
 import numbers_core as nc
 from numbers_core.errors import ConfigurationError, InvalidInputError
 
+from ._bulk import bulk_app
 from ._buy import Purchases
 from ._options import NUMBER_TYPES, Clearable, config_options, number_config, search_options
 from ._output import Output, ProviderColumn, note, progress
@@ -33,6 +34,9 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+app.add_typer(bulk_app)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ __all__ = [
     "NumbersGroup",
     "Target",
     "UsageFailure",
+    "default_journal_path",
     "default_sandbox_path",
     "exit_code",
     "fail_usage",
@@ -172,23 +173,38 @@ def default_sandbox_path() -> Path:
     return Path(platformdirs.user_data_dir("numbers-core")) / "sandbox.sqlite3"
 
 
-async def _connect(target: Target) -> Provider:
+def default_journal_path() -> Path:
+    """Where ``numbers bulk`` keeps its jobs when nothing says otherwise."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("numbers-core")) / "jobs.sqlite3"
+
+
+async def _connect(target: Target, pool: int | None) -> Provider:
     carrier = nc.connect(target.provider, profile=target.profile)
     settings = carrier.settings
+    changes: dict[str, Any] = {}
     # An in-memory sandbox would forget between `numbers buy` and `numbers list`.
-    if carrier.name != SANDBOX or getattr(settings, "path", None) is not None:
+    if carrier.name == SANDBOX and getattr(settings, "path", None) is None:
+        changes["path"] = str(default_sandbox_path())
+    # Requests at once beyond the pool would wait for a connection, or reopen one each time.
+    if pool is not None and settings.max_connections < pool:
+        changes["max_connections"] = pool
+    if not changes:
         return carrier
     await carrier.aclose()
-    path = str(default_sandbox_path())
-    persistent = type(settings).model_validate({**settings.model_dump(exclude_unset=True), "path": path})
-    return type(carrier)(persistent)
+    changed = type(settings).model_validate({**settings.model_dump(exclude_unset=True), **changes})
+    return type(carrier)(changed)
 
 
-def run(target: Target, work: Callable[[Provider], Awaitable[T]]) -> T:
-    """Connect to the target carrier, run ``work`` with it, and close it."""
+def run(target: Target, work: Callable[[Provider], Awaitable[T]], *, pool: int | None = None) -> T:
+    """Connect to the target carrier, run ``work`` with it, and close it.
+
+    ``pool``: the requests ``work`` sends at once, which the connection pool is made to hold.
+    """
 
     async def main() -> T:
-        async with await _connect(target) as carrier:
+        async with await _connect(target, pool) as carrier:
             return await work(carrier)
 
     return anyio.run(main)

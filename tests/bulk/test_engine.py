@@ -323,3 +323,42 @@ async def test_a_job_larger_than_a_page_is_read_a_page_at_a_time(
         assert await Runner(carrier, journal, concurrency=2).run(job.id) == {ItemState.DONE: 10}
     assert set(reads) == {3}  # never the whole job at once
     assert len(reads) >= 5  # 10 items, 3 a page, and the empty page that ends the pass
+
+
+async def test_an_account_wide_error_stops_the_run_and_leaves_the_job_resumable(
+    journal: Journal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with nc.connect("sandbox") as carrier:
+        picks = [n.phone_number for n in await carrier.search(area_code="415", limit=6)]
+        job = await create_job(journal, carrier, "purchase", numbers=picks)
+        real = carrier.purchase
+        calls: list[str] = []
+
+        async def refused(number: str, *, config: object = None) -> nc.ActiveNumber:
+            calls.append(number)
+            raise nc.AuthenticationError("credentials rejected", provider="sandbox", status_code=401)
+
+        monkeypatch.setattr(carrier, "purchase", refused)
+        with pytest.raises(nc.AuthenticationError):  # itself, not wrapped in an exception group
+            await Runner(carrier, journal, concurrency=2).run(job.id)
+        assert len(calls) <= 2  # the run stopped at once, not after every item failed
+        assert await journal.counts(job.id) == {ItemState.PLANNED: 6}
+        monkeypatch.setattr(carrier, "purchase", real)
+        assert await Runner(carrier, journal).run(job.id) == {ItemState.DONE: 6}
+
+
+async def test_a_search_that_keeps_failing_stops_the_run(
+    journal: Journal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with nc.connect("sandbox") as carrier:
+        job = await create_job(
+            journal, carrier, "purchase", criteria={"a": (nc.SearchQuery(area_code="415"), 3)}
+        )
+
+        async def down(query: object = None, **criteria: object) -> list[nc.AvailableNumber]:
+            raise nc.ProviderUnavailableError("down", provider="sandbox", status_code=503)
+
+        monkeypatch.setattr(carrier, "search", down)
+        with anyio.fail_after(10), pytest.raises(nc.ProviderUnavailableError):
+            await Runner(carrier, journal).run(job.id)
+    assert await journal.counts(job.id) == {ItemState.PLANNED: 3}

@@ -1,0 +1,828 @@
+"""``numbers bulk``: jobs of many numbers, planned, journaled, resumable (numbers_core.bulk).
+
+Exit codes, beyond those of every command (1 carrier or network, 2 usage):
+0 every item done, 3 some items failed (the others done), 4 some items are
+still unknown or unsent (``numbers bulk resume JOB`` finishes them), 130
+stopped by Ctrl-C (resume finishes it too).
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, cast
+
+import anyio
+import typer
+
+from numbers_core.errors import NumbersError
+
+from ._options import _add_params, _param, config_options, number_config, search_options
+from ._output import note, stderr_console, stdout_console, write_json
+from ._run import EXIT_INTERRUPTED, Target, default_journal_path, fail_usage, print_error, run
+
+if TYPE_CHECKING:
+    from numbers_core import Provider
+    from numbers_core.bulk import Event, ItemState, Job, Journal, Plan, Runner
+
+__all__ = ["EXIT_SOME_FAILED", "EXIT_SOME_UNKNOWN", "bulk_app"]
+
+EXIT_SOME_FAILED = 3
+EXIT_SOME_UNKNOWN = 4
+
+bulk_app = typer.Typer(
+    name="bulk",
+    help="Jobs of many numbers: planned, written down before every request, resumable after any crash.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    epilog="Exit status: 0 all done, 3 some failed, 4 some still unknown or unsent "
+    "(numbers bulk resume JOB), 130 stopped by Ctrl-C.",
+)
+
+# Plain progress lines, when stderr is no terminal, at most this often.
+_PLAIN_EVERY = 5.0
+_LIST_FILTERS = {"contains", "number_type", "country"}
+
+
+# -- options ---------------------------------------------------------------------------------------
+
+_JOB_PANEL = "Job"
+_RUN_PANEL = "Running"
+
+_JOB = [
+    _param(
+        "file",
+        Annotated[
+            Path | None,
+            typer.Option(
+                "--file",
+                "-f",
+                metavar="FILE",
+                help="The job, as a TOML or JSON file.",
+                rich_help_panel=_JOB_PANEL,
+            ),
+        ],
+    ),
+    _param(
+        "count",
+        Annotated[
+            int | None,
+            typer.Option(
+                "--count",
+                "-n",
+                metavar="N",
+                help="Buy N numbers matching the search criteria.",
+                rich_help_panel=_JOB_PANEL,
+            ),
+        ],
+    ),
+    _param(
+        "all_matching",
+        Annotated[
+            bool,
+            typer.Option(
+                "--all-matching",
+                help="Configure or release every number the account owns that matches --contains, "
+                "--type and --country (all of them when none is given).",
+                rich_help_panel=_JOB_PANEL,
+            ),
+        ],
+        False,
+    ),
+    _param(
+        "label",
+        Annotated[
+            str | None,
+            typer.Option("--label", metavar="TEXT", help="A name for the job.", rich_help_panel=_JOB_PANEL),
+        ],
+    ),
+    _param(
+        "max_cost",
+        Annotated[
+            str | None,
+            typer.Option(
+                "--max-cost",
+                metavar="AMOUNT",
+                help="Buy no number that would take the job's total monthly price past AMOUNT "
+                "(USD unless written: '600 EUR').",
+                rich_help_panel=_JOB_PANEL,
+            ),
+        ],
+    ),
+    _param(
+        "yes",
+        Annotated[
+            bool,
+            typer.Option(
+                "--yes",
+                "-y",
+                help="Go ahead with an --all-matching job without asking.",
+                rich_help_panel=_JOB_PANEL,
+            ),
+        ],
+        False,
+    ),
+]
+
+_RUN = [
+    _param(
+        "journal",
+        Annotated[
+            Path | None,
+            typer.Option(
+                "--journal",
+                metavar="FILE",
+                envvar="NUMBERS_JOURNAL",
+                help="The jobs' SQLite file (default: jobs.sqlite3 in your data directory).",
+                rich_help_panel=_RUN_PANEL,
+            ),
+        ],
+    ),
+    _param(
+        "concurrency",
+        Annotated[
+            int,
+            typer.Option(
+                min=1,
+                max=1000,
+                metavar="N",
+                help="Requests at once (the connection pool is sized to it).",
+                rich_help_panel=_RUN_PANEL,
+            ),
+        ],
+        10,
+    ),
+    _param(
+        "rate",
+        Annotated[
+            float | None,
+            typer.Option(
+                min=0.001,
+                metavar="PER_SECOND",
+                help="Requests per second at most (default: the limit the carrier documents, if any).",
+                rich_help_panel=_RUN_PANEL,
+            ),
+        ],
+    ),
+    _param(
+        "burst",
+        Annotated[
+            int,
+            typer.Option(
+                min=1,
+                metavar="N",
+                help="Requests that may go at once under --rate.",
+                rich_help_panel=_RUN_PANEL,
+            ),
+        ],
+        1,
+    ),
+    _param(
+        "grace",
+        Annotated[
+            float,
+            typer.Option(
+                min=0.0,
+                metavar="SECONDS",
+                help="On Ctrl-C, how long requests in flight may finish; the rest is left for resume.",
+                rich_help_panel=_RUN_PANEL,
+            ),
+        ],
+        10.0,
+    ),
+]
+
+_JOURNAL_ONLY = [_RUN[0]]
+
+
+@dataclass(frozen=True)
+class Running:
+    journal: Path
+    concurrency: int
+    rate: float | None
+    burst: int
+    grace: float
+
+
+def _running(values: dict[str, Any]) -> Running:
+    return Running(
+        journal=values["journal"] or default_journal_path(),
+        concurrency=values["concurrency"],
+        rate=values["rate"],
+        burst=values["burst"],
+        grace=values["grace"],
+    )
+
+
+def _journal_path(values: dict[str, Any]) -> Path:
+    return cast(Path, values["journal"] or default_journal_path())
+
+
+def _job_options(command: Any) -> Any:
+    return _add_params(_JOB, "job", dict)(command)
+
+
+def _run_options(command: Any) -> Any:
+    return _add_params(_RUN, "running", _running)(command)
+
+
+def _journal_option(command: Any) -> Any:
+    return _add_params(_JOURNAL_ONLY, "journal", _journal_path)(command)
+
+
+_Kind = Annotated[
+    str | None,
+    typer.Argument(metavar="[KIND]", show_default=False, help="buy, configure or release (or give --file)."),
+]
+_Numbers = Annotated[list[str] | None, typer.Argument(metavar="[NUMBER]...", show_default=False, hidden=True)]
+_JobId = Annotated[
+    str, typer.Argument(metavar="JOB", show_default=False, help="The job's id (numbers bulk list).")
+]
+
+
+# -- a job from the command line -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Request:
+    """What to give create_job, and whether an --all-matching job was agreed to."""
+
+    arguments: dict[str, Any]
+    yes: bool
+
+
+def _request(
+    kind: str | None,
+    numbers: list[str] | None,
+    job: dict[str, Any],
+    criteria: dict[str, Any],
+    config: dict[str, Any],
+) -> _Request:
+    from numbers_core.bulk import JobFile
+    from numbers_core.bulk._file import parse_money
+
+    if job["file"] is not None:
+        if kind or numbers or job["count"] is not None or criteria or config or job["all_matching"]:
+            fail_usage("give the job as --file or as options, not both")
+        loaded = JobFile.load(job["file"]).arguments()
+        if job["label"]:
+            loaded["label"] = job["label"]
+        if job["max_cost"]:
+            loaded["max_cost"] = _money(job["max_cost"], parse_money)
+        return _Request(loaded, job["yes"])
+    if kind is None:
+        fail_usage("give the job's KIND (buy, configure or release) or --file")
+    kinds = {"buy": "purchase", "purchase": "purchase", "configure": "configure", "release": "release"}
+    if kind not in kinds:
+        fail_usage(f"KIND: expected buy, configure or release, got {kind!r}")
+    arguments: dict[str, Any] = {"kind": kinds[kind], "label": job["label"]}
+    ways = sum((bool(numbers), job["count"] is not None, job["all_matching"]))
+    if ways != 1:
+        fail_usage("give NUMBERs, --count N (buy) or --all-matching (configure, release): one of them")
+    if numbers:
+        if criteria.keys() - {"country"}:
+            fail_usage("search criteria apply with --count, or as filters with --all-matching")
+        from numbers_core.adapter import parse_e164
+
+        arguments["numbers"] = [parse_e164(number, country=criteria.get("country")) for number in numbers]
+    elif job["count"] is not None:
+        if kind != "buy":
+            fail_usage("--count buys numbers: KIND must be buy")
+        if job["count"] < 1:
+            fail_usage(f"--count: give at least 1, not {job['count']}")
+        from numbers_core import SearchQuery
+
+        arguments["criteria"] = {"numbers": (SearchQuery(**criteria), job["count"])}
+    else:
+        if kind == "buy":
+            fail_usage("--all-matching selects owned numbers: KIND must be configure or release")
+        extra = criteria.keys() - _LIST_FILTERS
+        if extra:
+            option = "--" + sorted(extra)[0].replace("_", "-")
+            fail_usage(
+                f"{option} does not select owned numbers; --all-matching takes --contains, --type, --country"
+            )
+        arguments["matching"] = criteria
+    if config:
+        if kind == "release":
+            fail_usage("a release job takes no configuration options")
+        arguments["config"] = number_config(config)
+    elif kind == "configure":
+        fail_usage("a configure job needs at least one configuration option")
+    if job["max_cost"]:
+        arguments["max_cost"] = _money(job["max_cost"], parse_money)
+    return _Request(arguments, job["yes"])
+
+
+def _money(text: str, parse: Any) -> Any:
+    try:
+        return parse(text)
+    except ValueError as exc:
+        fail_usage(f"--max-cost: {exc}")
+
+
+def _confirmation(request: _Request) -> Any:
+    """What create_job asks before a job over every matching number: --yes, or the person."""
+    if request.yes:
+        return True
+    if not sys.stdin.isatty():
+        return False  # refused with the count, and the error says to confirm
+
+    def ask(count: int) -> bool:
+        kind = request.arguments["kind"]
+        return typer.confirm(f"{kind.capitalize()} all {count} numbers matching?", err=True)
+
+    return ask
+
+
+async def _create(carrier: Provider, journal: Journal, request: _Request) -> Job:
+    from numbers_core.bulk import create_job
+    from numbers_core.errors import InvalidInputError
+
+    try:
+        return await create_job(journal, carrier, **request.arguments, confirm=_confirmation(request))
+    except InvalidInputError as exc:
+        if exc.field == "confirm":
+            fail_usage(exc.message.replace("(confirm=True)", "(--yes)"))
+        raise
+
+
+# -- showing a job ---------------------------------------------------------------------------------
+
+
+def _money_text(plan: Plan) -> str:
+    if plan.job.kind != "purchase":
+        return ""
+    parts = [f"{amount} {currency}" for currency, amount in sorted(plan.total.items())]
+    if plan.unpriced:
+        parts.append(f"{plan.unpriced} not quoted")
+    return ", " + (" + ".join(parts) if parts else "no prices quoted") + " a month"
+
+
+def _show_plan(plan: Plan, json_output: bool) -> None:
+    job = plan.job
+    if json_output:
+        write_json(
+            {
+                "job": job.id,
+                "label": job.label,
+                "kind": job.kind,
+                "provider": job.provider,
+                "count": plan.count,
+                "monthly_total": {currency: str(amount) for currency, amount in plan.total.items()},
+                "unpriced": plan.unpriced,
+                "items": [
+                    {
+                        "item": item.seq,
+                        "number": item.number,
+                        "state": str(item.state),
+                        "monthly_price": None if item.price is None else str(item.price),
+                        "currency": item.currency,
+                        "error": item.error_message,
+                    }
+                    for item in plan.items
+                ],
+            }
+        )
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=None, pad_edge=False)
+    for header in ("Item", "Number", "Monthly", "State"):
+        table.add_column(header)
+    for item in plan.items:
+        price = "" if item.price is None else f"{item.price} {item.currency}"
+        state = str(item.state) if item.error_message is None else f"{item.state}: {item.error_message}"
+        table.add_row(str(item.seq), Text(item.number or "(none left)"), price, Text(state))
+    stdout_console().print(table)
+    note(f"Job {job.id} ({job.label}): {plan.count} numbers to {_verb(job.kind)}{_money_text(plan)}.")
+
+
+def _verb(kind: str) -> str:
+    return "buy" if kind == "purchase" else kind
+
+
+def _counts_json(counts: dict[ItemState, int]) -> dict[str, int]:
+    return {str(state): count for state, count in sorted(counts.items())}
+
+
+def _summary(job: Job, counts: dict[ItemState, int], orphans: list[str], json_output: bool) -> None:
+    if json_output:  # one line: after a run's events, the last of its JSON lines
+        summary = {
+            "job": job.id,
+            "label": job.label,
+            "state": str(job.state),
+            "counts": _counts_json(counts),
+            "orphans": orphans,
+        }
+        _json_line(summary)
+        return
+    from rich.table import Table
+
+    console = stderr_console()
+    console.print(f"Job {job.id} ({job.label}): {job.state}", markup=False, highlight=False)
+    table = Table(box=None, pad_edge=False)
+    table.add_column("Outcome")
+    table.add_column("Items", justify="right")
+    for state, count in sorted(counts.items()):
+        table.add_row(str(state), str(count))
+    console.print(table)
+    for number in orphans:
+        print_error(f"{number} is owned by the account and pinned by this job, yet not recorded as bought")
+
+
+def _json_line(value: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def _exit_code(counts: dict[ItemState, int], orphans: list[str], stopped: bool) -> int:
+    from numbers_core.bulk import ItemState
+
+    if stopped:
+        return EXIT_INTERRUPTED
+    if orphans or any(counts.get(s) for s in (ItemState.UNKNOWN, ItemState.SENDING, ItemState.PLANNED)):
+        return EXIT_SOME_UNKNOWN
+    return EXIT_SOME_FAILED if counts.get(ItemState.FAILED) else 0
+
+
+class _Progress:
+    """What a running job shows: a bar on a terminal, a line now and then elsewhere, JSON with --json."""
+
+    def __init__(self, job: Job, total: int, json_output: bool) -> None:
+        self.job = job
+        self.total = total
+        self.json = json_output
+        self.counts = {"done": 0, "failed": 0, "unknown": 0, "retried": 0, "reconciled": 0}
+        self.rate: float | None = None
+        self._console = stderr_console()
+        self._bar: Any = None
+        self._task: Any = None
+        self._started = anyio.current_time()
+        self._last_line = self._started
+
+    def __enter__(self) -> _Progress:
+        if not self.json and self._console.is_terminal:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self._bar = Progress(
+                TextColumn(f"{_verb(self.job.kind).capitalize()}ing"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[summary]}"),
+                TimeRemainingColumn(),
+                console=self._console,
+                transient=True,
+            )
+            self._bar.__enter__()
+            self._task = self._bar.add_task("", total=self.total, summary="")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(*exc)
+        elif not self.json:
+            self._line()
+
+    def _summary(self) -> str:
+        elapsed = max(anyio.current_time() - self._started, 1e-9)
+        finished = self.counts["done"] + self.counts["failed"]
+        counts = self.counts
+        text = (
+            f"{counts['done']} done, {counts['failed']} failed, {counts['unknown']} unknown, "
+            f"{finished / elapsed:.1f}/s"
+        )
+        if self.rate is not None:
+            text += f" (rate limit now {self.rate:.1f}/s)"
+        return text
+
+    def _line(self) -> None:
+        finished = self.counts["done"] + self.counts["failed"]
+        self._console.print(
+            f"job {self.job.id}: {finished}/{self.total}: {self._summary()}", markup=False, highlight=False
+        )
+
+    def event(self, event: Event) -> None:
+        if event.state == "rate":
+            self.rate = event.rate
+        elif event.state in self.counts:
+            self.counts[event.state] += 1
+            # A number settled after an unknown answer is known now.
+            if event.state == "reconciled":
+                self.counts["done"] += 1
+                self.counts["unknown"] = max(0, self.counts["unknown"] - 1)
+        if self.json:
+            line = {"event": event.state, "item": event.seq, "number": event.number, "error": event.error}
+            if event.rate is not None:
+                line["rate"] = event.rate
+            _json_line(line)
+        elif self._bar is not None:
+            finished = self.counts["done"] + self.counts["failed"]
+            self._bar.update(self._task, completed=finished, summary=self._summary())
+        elif anyio.current_time() - self._last_line >= _PLAIN_EVERY:
+            self._last_line = anyio.current_time()
+            self._line()
+
+
+async def _watch_signals(runner: Runner, grace: float) -> None:
+    """Ctrl-C (or SIGTERM) once: stop sending, let what is in flight finish; twice: stop now."""
+    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async for _ in signals:
+            if runner.stopping:
+                runner.stop(0.0)
+                continue
+            note(f"Stopping: requests in flight get {grace:g} s to finish (Ctrl-C again to stop now).")
+            runner.stop(grace)
+
+
+async def _execute(carrier: Provider, journal: Journal, job: Job, running: Running, json_output: bool) -> int:
+    from numbers_core.bulk import ItemState, RateLimiter, Runner
+
+    if job.provider != carrier.name:
+        fail_usage(
+            f"job {job.id} is for {job.provider}; this command reached {carrier.name} (give its --profile)"
+        )
+    limiter = RateLimiter(running.rate, burst=running.burst) if running.rate is not None else None
+    counts = await journal.counts(job.id)
+    remaining = sum(counts.values()) - counts.get(ItemState.DONE, 0) - counts.get(ItemState.FAILED, 0)
+    display = _Progress(job, remaining, json_output)
+    runner = Runner(
+        carrier, journal, concurrency=running.concurrency, limiter=limiter, on_event=display.event
+    )
+    failure: NumbersError | None = None
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(_watch_signals, runner, running.grace)
+        try:
+            with display:
+                counts = await runner.run(job.id)
+        except NumbersError as exc:  # about the account (credentials, funds): raised out of the group
+            failure = exc
+        tasks.cancel_scope.cancel()
+    if failure is not None:
+        note(f"Job {job.id} stopped; once this is fixed, numbers bulk resume {job.id} finishes it.")
+        raise failure
+    orphans = [] if runner.stopped else await runner.orphans(job.id)
+    _summary(await journal.job(job.id), counts, orphans, json_output)
+    if runner.stopped:
+        note(f"Stopped. numbers bulk resume {job.id} looks up what was in flight, then finishes the job.")
+    return _exit_code(counts, orphans, runner.stopped)
+
+
+def _with_journal(path: Path, target: Target, work: Any, *, pool: int | None = None) -> Any:
+    """Run ``work(carrier, journal)``; the journal closed after."""
+    from numbers_core.bulk import Journal
+
+    async def both(carrier: Provider) -> Any:
+        journal = Journal(path)
+        try:
+            return await work(carrier, journal)
+        finally:
+            await journal.aclose()
+
+    return run(target, both, pool=pool)
+
+
+def _with_journal_only(path: Path, work: Any) -> Any:
+    """Run ``work(journal)``, no carrier needed."""
+    from numbers_core.bulk import Journal
+
+    async def main() -> Any:
+        journal = Journal(path)
+        try:
+            return await work(journal)
+        finally:
+            await journal.aclose()
+
+    return anyio.run(main)
+
+
+def _target(ctx: typer.Context) -> tuple[Target, bool]:
+    state = ctx.find_root().obj
+    return state.target, state.output.json
+
+
+# -- the commands ----------------------------------------------------------------------------------
+
+
+@bulk_app.command()
+@_journal_option
+@_job_options
+@config_options
+@search_options
+def plan(
+    ctx: typer.Context,
+    kind: _Kind = None,
+    numbers: _Numbers = None,
+    *,
+    job: dict[str, Any],
+    criteria: dict[str, Any],
+    config: dict[str, Any],
+    journal: Path,
+) -> None:
+    """Plan a job and show it (numbers chosen, monthly prices, total); nothing is bought or changed.
+
+    Numbers to buy are chosen and kept for the job: numbers bulk resume JOB
+    runs it and buys those (any taken meanwhile is replaced).
+    """
+    target, json_output = _target(ctx)
+    request = _request(kind, numbers, job, criteria, config)
+
+    async def work(carrier: Provider, opened: Journal) -> None:
+        from numbers_core.bulk import Runner
+
+        created = await _create(carrier, opened, request)
+        _show_plan(await Runner(carrier, opened).plan(created.id), json_output)
+
+    _with_journal(journal, target, work)
+
+
+@bulk_app.command("run")
+@_run_options
+@_job_options
+@config_options
+@search_options
+def run_job(
+    ctx: typer.Context,
+    kind: _Kind = None,
+    numbers: _Numbers = None,
+    *,
+    job: dict[str, Any],
+    criteria: dict[str, Any],
+    config: dict[str, Any],
+    running: Running,
+) -> None:
+    """Plan a job and run it: numbers bulk run buy --count 1000 --area-code 415 --voice-url URL.
+
+    Every item is written down before its request. Ctrl-C stops sending,
+    gives requests in flight --grace seconds, and leaves the job for
+    numbers bulk resume JOB.
+    """
+    target, json_output = _target(ctx)
+    request = _request(kind, numbers, job, criteria, config)
+
+    async def work(carrier: Provider, opened: Journal) -> int:
+        from numbers_core.bulk import Runner
+
+        created = await _create(carrier, opened, request)
+        planned = await Runner(carrier, opened).plan(created.id)
+        if not json_output:
+            note(
+                f"Job {created.id} ({created.label}): {planned.count} numbers to {_verb(created.kind)}"
+                f"{_money_text(planned)}."
+            )
+        return await _execute(carrier, opened, created, running, json_output)
+
+    code = _with_journal(running.journal, target, work, pool=running.concurrency)
+    if code:
+        raise typer.Exit(code)
+
+
+@bulk_app.command()
+@_run_options
+def resume(ctx: typer.Context, job_id: _JobId, *, running: Running) -> None:
+    """Run a planned or interrupted job to its end: what was in flight is looked up first."""
+    target, json_output = _target(ctx)
+
+    async def work(carrier: Provider, opened: Journal) -> int:
+        from numbers_core.bulk import JobState
+
+        job = await opened.job(job_id)
+        if job.state is JobState.CANCELLED:
+            fail_usage(f"job {job_id} was cancelled")
+        return await _execute(carrier, opened, job, running, json_output)
+
+    code = _with_journal(running.journal, target, work, pool=running.concurrency)
+    if code:
+        raise typer.Exit(code)
+
+
+@bulk_app.command()
+@_journal_option
+def status(ctx: typer.Context, job_id: _JobId, *, journal: Path) -> None:
+    """Where a job is: its items' counts by outcome."""
+    _, json_output = _target(ctx)
+
+    async def work(opened: Journal) -> int:
+        job = await opened.job(job_id)
+        counts = await opened.counts(job_id)
+        _summary(job, counts, [], json_output)
+        return _exit_code(counts, [], False)
+
+    code = _with_journal_only(journal, work)
+    if code:
+        raise typer.Exit(code)
+
+
+@bulk_app.command("list")
+@_journal_option
+def list_jobs(ctx: typer.Context, *, journal: Path) -> None:
+    """The jobs of the journal, oldest first."""
+    _, json_output = _target(ctx)
+
+    async def work(opened: Journal) -> list[tuple[Job, dict[ItemState, int]]]:
+        return [(job, await opened.counts(job.id)) for job in await opened.jobs()]
+
+    jobs = _with_journal_only(journal, work)
+    if json_output:
+        write_json(
+            [
+                {
+                    "job": job.id,
+                    "label": job.label,
+                    "kind": job.kind,
+                    "provider": job.provider,
+                    "state": str(job.state),
+                    "counts": _counts_json(counts),
+                }
+                for job, counts in jobs
+            ]
+        )
+        return
+    if not jobs:
+        note("No jobs.")
+        return
+    from datetime import datetime
+
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=None, pad_edge=False)
+    for header in ("Job", "Label", "Kind", "Provider", "State", "Items", "Created"):
+        table.add_column(header)
+    for job, counts in jobs:
+        items = ", ".join(f"{count} {state}" for state, count in sorted(counts.items()))
+        created = datetime.fromtimestamp(job.created_at).strftime("%Y-%m-%d %H:%M")
+        table.add_row(job.id, Text(job.label), job.kind, job.provider, str(job.state), items, created)
+    stdout_console().print(table)
+
+
+@bulk_app.command()
+@_journal_option
+def report(
+    ctx: typer.Context,
+    job_id: _JobId,
+    output_format: Annotated[
+        str | None,
+        typer.Option("--format", metavar="FORMAT", help="csv (the default) or json (one object per line)."),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write it here, not to stdout.")
+    ] = None,
+    *,
+    journal: Path,
+) -> None:
+    """A job's report: one row per item (number, outcome, error, carrier code, price, when)."""
+    from numbers_core.bulk import report as job_report
+    from numbers_core.bulk import write_csv
+    from numbers_core.bulk import write_json as write_lines
+
+    _, json_output = _target(ctx)
+    chosen = output_format or ("json" if json_output else "csv")
+    if chosen not in ("csv", "json"):
+        fail_usage(f"--format: expected csv or json, got {chosen!r}")
+
+    async def work(opened: Journal) -> Any:
+        return await job_report(opened, job_id)
+
+    rows = _with_journal_only(journal, work)
+    writer = write_csv if chosen == "csv" else write_lines
+    if output is None:
+        writer(rows, sys.stdout)
+        return
+    with output.open("w", encoding="utf-8", newline="") as out:
+        writer(rows, out)
+    note(f"{len(rows)} rows written to {output}")
+
+
+@bulk_app.command()
+@_journal_option
+def cancel(ctx: typer.Context, job_id: _JobId, *, journal: Path) -> None:
+    """Cancel a job: nothing more is sent for it (what was done stays done)."""
+    _, json_output = _target(ctx)
+
+    async def work(opened: Journal) -> dict[ItemState, int]:
+        from numbers_core.bulk import JobState
+
+        job = await opened.job(job_id)
+        if job.state is JobState.DONE:
+            fail_usage(f"job {job_id} is done already")
+        await opened.set_state(job_id, JobState.CANCELLED)
+        return await opened.counts(job_id)
+
+    counts = _with_journal_only(journal, work)
+    from numbers_core.bulk import ItemState
+
+    if json_output:
+        write_json({"job": job_id, "state": "cancelled", "counts": _counts_json(counts)})
+        return
+    note(f"Cancelled job {job_id}: {counts.get(ItemState.PLANNED, 0)} items were not sent.")
+    unknown = counts.get(ItemState.UNKNOWN, 0) + counts.get(ItemState.SENDING, 0)
+    if unknown:
+        note(
+            f"{unknown} items may have happened: numbers bulk report {job_id} lists them; "
+            "check each with numbers show."
+        )

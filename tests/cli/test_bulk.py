@@ -1,0 +1,234 @@
+"""``numbers bulk``: jobs planned, run, resumed, reported and cancelled from the command line."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+from numbers_core.emulator import Emulator, Faults, serve
+from numbers_core.emulator._server import Server
+from typer.testing import Result
+
+Cli = Callable[..., Result]
+
+
+@pytest.fixture(autouse=True)
+def journal_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sandbox_path: Path) -> Path:
+    path = tmp_path / "jobs.sqlite3"
+    monkeypatch.setenv("NUMBERS_JOURNAL", str(path))
+    return path
+
+
+def _only_job(cli: Cli) -> dict[str, Any]:
+    listed = cli("--json", "bulk", "list")
+    assert listed.exit_code == 0, listed.output
+    (job,) = json.loads(listed.stdout)
+    return job
+
+
+def _owned(cli: Cli) -> list[str]:
+    result = cli("--json", "list")
+    assert result.exit_code == 0, result.output
+    return sorted(number["phone_number"] for number in json.loads(result.stdout))
+
+
+def test_a_plan_buys_nothing_and_resume_buys_exactly_what_it_showed(cli: Cli) -> None:
+    planned = cli("--json", "bulk", "plan", "buy", "--count", "3", "--area-code", "415")
+    assert planned.exit_code == 0, planned.output
+    plan = json.loads(planned.stdout)
+    assert plan["count"] == 3
+    assert plan["monthly_total"] == {"USD": "3.45"}
+    chosen = sorted(item["number"] for item in plan["items"])
+    assert _owned(cli) == []
+    shown = cli("bulk", "plan", "buy", "-n", "2", "--area-code", "510")
+    assert "numbers to buy, 2.30 USD a month" in shown.stderr
+    jobs = json.loads(cli("--json", "bulk", "list").stdout)
+    assert [job["state"] for job in jobs] == ["planned", "planned"]
+    resumed = cli("bulk", "resume", plan["job"])
+    assert resumed.exit_code == 0, resumed.output
+    assert _owned(cli) == chosen
+    report = cli("bulk", "report", plan["job"])
+    rows = list(csv.DictReader(io.StringIO(report.stdout)))
+    assert sorted((row["number"], row["outcome"]) for row in rows) == [(n, "done") for n in chosen]
+    status = cli("--json", "bulk", "status", plan["job"])
+    assert status.exit_code == 0
+    assert json.loads(status.stdout)["counts"] == {"done": 3}
+
+
+def test_a_job_file_with_two_criteria_sets_and_a_configuration(cli: Cli, tmp_path: Path) -> None:
+    file = tmp_path / "job.toml"
+    file.write_text(
+        'kind = "buy"\nlabel = "Spring"\n'
+        '[criteria.sf]\ncount = 3\narea_code = "415"\n'
+        '[criteria.oakland]\ncount = 2\narea_code = "510"\n'
+        '[config]\nfriendly_name = "Spring"\nvoice = { url = "https://example.com/voice" }\n'
+    )
+    result = cli("--json", "bulk", "run", "--file", str(file))
+    assert result.exit_code == 0, result.output
+    *events, summary = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [event["event"] for event in events] == ["done"] * 5
+    assert summary["counts"] == {"done": 5}
+    assert summary["label"] == "Spring"
+    assert summary["orphans"] == []
+    owned = json.loads(cli("--json", "list").stdout)
+    assert sorted(n["phone_number"][:5] for n in owned) == ["+1415"] * 3 + ["+1510"] * 2
+    assert {n["config"]["friendly_name"] for n in owned} == {"Spring"}
+    assert {n["config"]["voice"]["url"] for n in owned} == {"https://example.com/voice"}
+
+
+def test_a_bad_job_file_says_where(cli: Cli, tmp_path: Path) -> None:
+    file = tmp_path / "job.toml"
+    file.write_text('kind = "buy"\n[criteria.sf]\ncount = 0\narea_code = "415"\n')
+    result = cli("bulk", "run", "--file", str(file))
+    assert result.exit_code == 2
+    assert "criteria.sf.count" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_releasing_every_matching_number_needs_yes(cli: Cli) -> None:
+    for area in ("415", "415", "510"):
+        assert cli("buy", "--count", "1", "--area-code", area).exit_code == 0
+    refused = cli("bulk", "run", "release", "--all-matching", "--contains", "1415")
+    assert refused.exit_code == 2
+    assert "release all 2 numbers" in refused.stderr
+    assert "--yes" in refused.stderr
+    assert len(_owned(cli)) == 3
+    done = cli("bulk", "run", "release", "--all-matching", "--contains", "1415", "--yes")
+    assert done.exit_code == 0, done.output
+    assert [number[:5] for number in _owned(cli)] == ["+1510"]
+
+
+def test_exit_codes_tell_some_failed_from_all_done(cli: Cli) -> None:
+    assert cli("buy", "--count", "1", "--area-code", "415").exit_code == 0
+    [owned] = _owned(cli)
+    result = cli("bulk", "run", "release", owned, "+14155550199")
+    assert result.exit_code == 3, result.output
+    assert "failed" in result.stderr
+    job = _only_job(cli)
+    assert job["counts"] == {"done": 1, "failed": 1}
+    status = cli("bulk", "status", job["job"])
+    assert status.exit_code == 3
+
+
+def test_a_cancelled_job_is_not_resumed(cli: Cli) -> None:
+    planned = cli("--json", "bulk", "plan", "buy", "--count", "2", "--area-code", "415")
+    job = json.loads(planned.stdout)["job"]
+    cancelled = cli("bulk", "cancel", job)
+    assert cancelled.exit_code == 0
+    assert "2 items were not sent" in cancelled.stderr
+    resumed = cli("bulk", "resume", job)
+    assert resumed.exit_code == 2
+    assert "cancelled" in resumed.stderr
+    assert _owned(cli) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "configure", "+14155550100"], "needs at least one configuration option"),
+        (["run", "buy"], "one of them"),
+        (["run", "buy", "-n", "2", "--max-cost", "lots"], "--max-cost"),
+        (["run", "release", "-n", "2"], "KIND must be buy"),
+        (["run", "--file", "job.toml", "buy"], "not both"),
+        (["run", "sell", "-n", "1"], "KIND"),
+        (["run", "release", "--all-matching", "--area-code", "415"], "--area-code does not select"),
+        (["status", "nosuchjob"], "no job 'nosuchjob'"),
+    ],
+)
+def test_usage_errors_are_one_line_and_exit_2(cli: Cli, args: list[str], message: str) -> None:
+    result = cli("bulk", *args)
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_progress_lines_when_not_at_a_terminal(cli: Cli) -> None:
+    result = cli("bulk", "run", "buy", "-n", "4", "--area-code", "415")
+    assert result.exit_code == 0, result.output
+    job = _only_job(cli)["job"]
+    assert f"job {job}: 4/4: 4 done, 0 failed, 0 unknown" in result.stderr
+    assert "done" in result.stderr
+
+
+@pytest.fixture
+def twilio_server() -> Iterator[Server]:
+    with serve(Emulator("twilio", faults=Faults(latency=0.2))) as server:
+        yield server
+
+
+def _twilio_env(server: Server, **overrides: str) -> dict[str, str]:
+    settings = {**server.settings, **overrides}
+    return {f"NUMBERS_TWILIO_{key.upper()}": str(value) for key, value in settings.items()}
+
+
+def _bought(server: Server) -> list[str]:
+    """Every number the emulator's accounts own, as its control endpoint says."""
+    state = httpx.get(f"{server.url}/_emulator/state").json()
+    return sorted(number for numbers in state["numbers"].values() for number in numbers)
+
+
+def test_an_account_wide_error_stops_the_job_and_resume_finishes_it(
+    cli: Cli, twilio_server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    picks = ["+14155550100", "+14155550101", "+14155550102"]
+    for key, value in _twilio_env(twilio_server, auth_token="0" * 32).items():
+        monkeypatch.setenv(key, value)
+    refused = cli("--provider", "twilio", "bulk", "run", "buy", *picks)
+    assert refused.exit_code == 1, refused.output
+    assert "resume" in refused.stderr
+    job = _only_job(cli)
+    assert job["state"] == "running"
+    assert job["counts"] == {"planned": 3}
+    for key, value in _twilio_env(twilio_server).items():
+        monkeypatch.setenv(key, value)
+    resumed = cli("--provider", "twilio", "bulk", "resume", job["job"])
+    assert resumed.exit_code == 0, resumed.output
+    assert _bought(twilio_server) == picks
+
+
+def test_ctrl_c_stops_sending_and_resume_finishes_without_buying_twice(
+    twilio_server: Server, tmp_path: Path, journal_path: Path
+) -> None:
+    async def search() -> list[str]:
+        async with twilio_server.connect() as carrier:
+            return sorted(n.phone_number for n in await carrier.search(area_code="415", limit=12))
+
+    picks = anyio.run(search)
+    env = {**os.environ, **_twilio_env(twilio_server), "NUMBERS_JOURNAL": str(journal_path)}
+    command = [sys.executable, "-m", "numbers_core", "--provider", "twilio", "--json", "bulk"]
+    process = subprocess.Popen(  # noqa: S603 - this interpreter, our own command
+        [*command, "run", "buy", *picks, "--concurrency", "2", "--grace", "5"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    first = json.loads(process.stdout.readline())  # one purchase done: the job is under way
+    assert first["event"] == "done"
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "Stopping" in err
+    lines = [json.loads(line) for line in out.splitlines()]
+    summary = lines[-1]
+    # What was in flight had its grace to finish: nothing is left unknown, the rest is unsent.
+    assert set(summary["counts"]) <= {"done", "planned"}
+    assert 1 <= summary["counts"]["done"] < 12
+    resumed = subprocess.run(  # noqa: S603 - this interpreter, our own command
+        [*command, "resume", summary["job"]], env=env, capture_output=True, text=True, check=False
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout.splitlines()[-1])["counts"] == {"done": 12}
+    assert _bought(twilio_server) == picks  # each once
