@@ -24,7 +24,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
+
+import anyio
 
 from .._models import Money
 from .._sqlite import SqliteFile, transaction
@@ -171,6 +173,8 @@ class Journal:
     ) -> None:
         self.path = Path(path).expanduser().absolute()
         self._clock = clock
+        self._queue: list[_Pending] = []
+        self._writing = anyio.Lock()
         self._file = SqliteFile(
             self.path,
             schema=_SCHEMA,
@@ -186,13 +190,31 @@ class Journal:
         return f"<Journal {str(self.path)!r}>"
 
     async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """``work`` as one transaction, in a worker thread."""
+        """``work`` committed before this returns, in a worker thread.
 
-        def transacted(db: sqlite3.Connection) -> T:
-            with transaction(db):
-                return work(db)
-
-        return await self._file.run(transacted)
+        Group commit: calls that come while another is being written are written
+        together, one transaction and one trip to the disk for all (each in its own
+        savepoint, so that one refused move undoes only itself). A call cancelled
+        before its turn is not written at all.
+        """
+        pending = _Pending(work)
+        self._queue.append(pending)
+        try:
+            async with self._writing:
+                if not pending.finished:
+                    batch, self._queue = self._queue, []
+                    try:
+                        await self._file.run(lambda db: _write_all(db, batch))
+                    except Exception as failed:  # the disk, the file: nothing of the group was written
+                        for one in batch:
+                            one.error, one.finished = failed, True
+        except BaseException:
+            if pending in self._queue:
+                self._queue.remove(pending)
+            raise
+        if pending.error is not None:
+            raise pending.error
+        return cast(T, pending.result)
 
     async def aclose(self) -> None:
         await self._file.aclose()
@@ -393,6 +415,32 @@ class Journal:
 
         await self._run(work)
         return await self.items(job_id, ItemState.UNKNOWN)
+
+
+class _Pending:
+    """One call of the journal waiting for its group's transaction; its result or error after."""
+
+    __slots__ = ("error", "finished", "result", "work")
+
+    def __init__(self, work: Callable[[sqlite3.Connection], Any]) -> None:
+        self.work = work
+        self.finished = False
+        self.result: Any = None
+        self.error: Exception | None = None
+
+
+def _write_all(db: sqlite3.Connection, batch: list[_Pending]) -> None:
+    with transaction(db):
+        for pending in batch:
+            db.execute("SAVEPOINT one")
+            try:
+                pending.result = pending.work(db)
+            except (InvalidInputError, OverCap) as refused:  # this call's own: only it is undone
+                db.execute("ROLLBACK TO one")
+                pending.error = refused
+            db.execute("RELEASE one")
+    for pending in batch:  # committed: now, and only now, each call has its answer
+        pending.finished = True
 
 
 def _check_move(db: sqlite3.Connection, job_id: str, seq: int, state: ItemState | None) -> None:

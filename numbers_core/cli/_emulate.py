@@ -40,6 +40,11 @@ def emulate(
         name = str(error["loc"][0])
         raise ConfigurationError(f"--{name.replace('_', '-')}: {error['msg']}", setting=name) from None
     emulator = Emulator(dialect, state=state, faults=chosen)
+    # The number metadata, loaded before the address is announced (requests sent meanwhile would
+    # queue, then reach the rate limit at once), lives as long as the server: kept out of the
+    # collector's way, full collections stay short under load.
+    anyio.run(emulator.warm)
+    gc.freeze()
     # Bound here, so that port 0 (any free one) can be reported before serving.
     listener = socket.create_server((host, port))
     bound_host, bound_port = listener.getsockname()[:2]
@@ -57,8 +62,4 @@ def emulate(
             typer.echo(f"{key} = {_toml(value)}")
         typer.echo(f"\nControl: {url}/_emulator/state, /_emulator/reset (POST), /_emulator/faults (PATCH)")
     server = uvicorn.Server(config(emulator, host=bound_host, port=bound_port))
-    # The number metadata, loaded now, lives as long as the server: kept out of the collector's
-    # way, full collections stay short under load.
-    anyio.run(emulator.warm)
-    gc.freeze()
     server.run(sockets=[listener])

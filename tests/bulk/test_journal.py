@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import anyio
 import numbers_core as nc
 import pytest
 from numbers_core.bulk._journal import ItemState, JobState, Journal
@@ -107,3 +108,39 @@ async def test_only_the_carriers_refusals_count_as_attempts(journal: Journal) ->
     await journal.move(job.id, 0, ItemState.PLANNED, reconciled=True)  # looked up: not bought
     (item,) = await journal.items(job.id)
     assert item.attempts == 3
+
+
+async def test_concurrent_writes_share_transactions_and_a_refused_one_undoes_only_itself(
+    journal: Journal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    numbers = [f"+1415555{n:04d}" for n in range(200, 240)]
+    job = await journal.create(
+        kind="purchase", provider="sandbox", spec={}, items=[(None, n) for n in numbers]
+    )
+    await journal.move(job.id, 0, ItemState.SENDING)
+    await journal.move(job.id, 0, ItemState.DONE)
+    trips = 0
+    run = journal._file.run
+
+    async def counted(work: object) -> object:
+        nonlocal trips
+        trips += 1
+        return await run(work)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(journal._file, "run", counted)
+    refused: list[Exception] = []
+
+    async def move(seq: int) -> None:
+        try:
+            # Item 0 is done: its move is refused, the others' are not.
+            await journal.move(job.id, seq, ItemState.SENDING)
+        except nc.InvalidInputError as exc:
+            refused.append(exc)
+
+    async with anyio.create_task_group() as tasks:
+        for seq in range(40):
+            tasks.start_soon(move, seq)
+    assert len(refused) == 1
+    assert "cannot become sending" in str(refused[0])
+    assert await journal.counts(job.id) == {ItemState.DONE: 1, ItemState.SENDING: 39}
+    assert trips < 40 / 2  # grouped: far fewer trips to the disk than calls

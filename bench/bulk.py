@@ -1,0 +1,241 @@
+"""Bulk jobs against emulator servers: speed to the bound, a rate limit held, batches, memory.
+
+``python -m bench.bulk [--quick] [--output bench/bulk-results.md]`` (``nox -s bench`` runs it)
+
+Every emulator serves from its own process (``numbers emulate``), as a carrier
+would; the job runs in this process (or, for memory, in a fresh one per
+size) with its journal on disk, as ``numbers bulk run`` would. Rows:
+
+1. 1,000 purchases, 50 at a time, 100 ms of latency per request: wall time
+   ÷ the bound (purchases × latency ÷ concurrency), and client CPU per item;
+   beside it, the same purchases sent by a bare loop over the adapter (no
+   journal, no limiter), measured in the same run.
+2. Under the emulator's rate limit R: the rate sustained (÷ R) and the share
+   of requests answered 429.
+3. Kazoo through collections: activation requests for N numbers (⌈N ÷ batch⌉).
+4. Peak RSS of a job of 10,000 items against one of 1,000.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import numbers_core as nc
+from numbers_core.bulk import ItemState, Journal, RateLimiter, Runner, create_job
+
+from .emulator_load import _cpu_seconds, _picks
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@contextmanager
+def emulator(dialect: str, *options: str) -> Iterator[dict[str, Any]]:
+    """``numbers emulate DIALECT`` in its own process; what it announced (url, settings) and its pid."""
+    command = [sys.executable, "-m", "numbers_core", "--json", "emulate", dialect, "--port", "0", *options]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        announced = json.loads(server.stdout.readline())
+        announced["pid"] = server.pid
+        yield announced
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(30)
+
+
+def _answered(url: str) -> dict[str, int]:
+    return dict(httpx.get(f"{url}/_emulator/state").json()["answered"])
+
+
+async def _job(
+    announced: dict[str, Any],
+    picks: list[str],
+    concurrency: int,
+    journal_path: Path,
+    *,
+    limiter: RateLimiter | None = None,
+    **settings: Any,
+) -> tuple[float, float, float, dict[ItemState, int]]:
+    """(wall, client CPU, server CPU, counts) of a purchase job of ``picks``."""
+    journal = Journal(journal_path)
+    async with nc.connect(
+        announced["dialect"], max_connections=concurrency, **{**announced["settings"], **settings}
+    ) as carrier:
+        job = await create_job(journal, carrier, "purchase", numbers=picks)
+        runner = Runner(carrier, journal, concurrency=concurrency, limiter=limiter)
+        server_cpu = _cpu_seconds(announced["pid"])
+        started, client_cpu = time.perf_counter(), time.process_time()
+        counts = await runner.run(job.id)
+        wall = time.perf_counter() - started
+        client_cpu = time.process_time() - client_cpu
+        server_cpu = _cpu_seconds(announced["pid"]) - server_cpu
+    await journal.aclose()
+    return wall, client_cpu, server_cpu, counts
+
+
+async def _bare(announced: dict[str, Any], picks: list[str], concurrency: int) -> tuple[float, float]:
+    """(wall, client CPU) of the same purchases sent by a plain loop over the adapter."""
+    async with nc.connect(
+        announced["dialect"], max_connections=concurrency, **announced["settings"]
+    ) as carrier:
+        slots = anyio.CapacityLimiter(concurrency)
+
+        async def buy(number: str) -> None:
+            async with slots:
+                await carrier.purchase(number)
+
+        started, client_cpu = time.perf_counter(), time.process_time()
+        async with anyio.create_task_group() as tasks:
+            for number in picks:
+                tasks.start_soon(buy, number)
+        return time.perf_counter() - started, time.process_time() - client_cpu
+
+
+def speed(purchases: int, concurrency: int, latency: float, work: Path) -> list[str]:
+    picks = anyio.run(_picks, 2 * purchases)
+    bound = purchases * latency / concurrency
+    lines = []
+    with emulator("twilio", "--latency", str(latency)) as announced:
+        bare_wall, bare_cpu = anyio.run(_bare, announced, picks[purchases:], concurrency)
+        wall, cpu, served, counts = anyio.run(
+            _job, announced, picks[:purchases], concurrency, work / "speed.sqlite3"
+        )
+    assert counts == {ItemState.DONE: purchases}, counts
+    lines.append(
+        f"| bulk job, {purchases} purchases, {concurrency} at a time, {latency * 1000:.0f} ms | "
+        f"{wall:.2f} s | {bound:.2f} s | **{wall / bound:.2f}** | {cpu / purchases * 1e3:.2f} ms | "
+        f"{served / purchases * 1e3:.2f} ms |"
+    )
+    lines.append(
+        f"| bare adapter loop, same load (no journal) | {bare_wall:.2f} s | {bound:.2f} s | "
+        f"{bare_wall / bound:.2f} | {bare_cpu / purchases * 1e3:.2f} ms | |"
+    )
+    return lines
+
+
+def rate_held(purchases: int, rate: float, work: Path) -> list[str]:
+    picks = anyio.run(_picks, purchases)
+    with emulator("twilio", "--rate-limit", str(rate), "--burst", "10", "--latency", "0.02") as announced:
+        limiter = RateLimiter(rate)
+        wall, _, _, counts = anyio.run(
+            lambda: _job(announced, picks, 50, work / "rate.sqlite3", limiter=limiter)
+        )
+        answered = _answered(announced["url"])
+    assert counts == {ItemState.DONE: purchases}, counts
+    requests = sum(answered.values())
+    throttled = answered.get("429", 0)
+    sustained = requests / wall
+    return [
+        f"| {purchases} purchases under a limit of {rate:g}/s (burst 10), 50 at a time | "
+        f"{sustained:.1f}/s | **{sustained / rate:.1%}** of R | {throttled} of {requests} | "
+        f"**{throttled / requests:.2%}** |"
+    ]
+
+
+def batches(numbers: int, batch: int, work: Path) -> list[str]:
+    picks = anyio.run(_picks, numbers)
+    with emulator("kazoo") as announced:
+        before = _answered(announced["url"])
+        wall, _, _, counts = anyio.run(
+            lambda: _job(announced, picks, 4, work / "kazoo.sqlite3", batch_size=batch, accept_charges=True)
+        )
+        after = _answered(announced["url"])
+    assert counts == {ItemState.DONE: numbers}, counts
+    requests = sum(after.values()) - sum(before.values())
+    expected = math.ceil(numbers / batch)
+    return [
+        f"| Kazoo, {numbers} purchases in collections of {batch} | {requests} requests "
+        f"(⌈N ÷ batch⌉ = {expected}; login and search before the job not counted) | {wall:.2f} s |"
+    ]
+
+
+def _child_rss(items: int, announced: dict[str, Any], work: Path) -> int:
+    """Peak RSS (KiB) of a fresh process that runs a job of ``items`` purchases."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.bulk",
+            "--child",
+            str(items),
+            "--journal",
+            str(work / f"rss-{items}.sqlite3"),
+        ],
+        input=json.dumps(announced),
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    return int(done.stdout.split()[-1])
+
+
+def memory(sizes: tuple[int, int], work: Path) -> list[str]:
+    with emulator("twilio") as announced:
+        small, large = (_child_rss(size, announced, work) for size in sizes)
+    return [
+        f"| peak RSS, job of {sizes[0]:,} items | {small / 1024:.1f} MiB |",
+        f"| peak RSS, job of {sizes[1]:,} items | {large / 1024:.1f} MiB ({large / small:.2f}×) |",
+    ]
+
+
+def child(items: int, journal: Path) -> None:
+    announced = json.loads(sys.stdin.read())
+    picks = anyio.run(_picks, items)
+    assert len(picks) == items, len(picks)
+    _, _, _, counts = anyio.run(lambda: _job(announced, picks, 50, journal))
+    assert counts == {ItemState.DONE: items}, counts
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+def main(quick: bool, output: Path) -> None:
+    scale = 5 if quick else 1
+    with tempfile.TemporaryDirectory() as directory:
+        work = Path(directory)
+        sections = [
+            "| Row | Wall | Bound | Wall ÷ bound | Client CPU per item | Server CPU per item |",
+            "|---|---|---|---|---|---|",
+            *speed(1000 // scale, 50, 0.1, work),
+            "",
+            "| Row | Sustained | Share of R | Answered 429 | 429 share |",
+            "|---|---|---|---|---|",
+            *rate_held(1000 // scale, 100.0, work),
+            "",
+            "| Row | Requests | Wall |",
+            "|---|---|---|",
+            *batches(1000 // scale, 100, work),
+            "",
+            "| Row | Peak RSS |",
+            "|---|---|",
+            *memory((1000 // scale, 10000 // scale), work),
+        ]
+    text = "# Bulk jobs: bench\n\n" + "\n".join(sections) + "\n"
+    print(text)
+    output.write_text(text)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a fifth of the work: a smoke run")
+    parser.add_argument("--output", type=Path, default=ROOT / "bench" / "bulk-results.md")
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--journal", type=Path, help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.child:
+        child(arguments.child, arguments.journal)
+    else:
+        main(arguments.quick, arguments.output)
