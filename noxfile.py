@@ -61,9 +61,11 @@ BENCH = ["twilio==9.13.0", "aiohttp==3.14.5", "httpx-aiohttp==0.2.0", "uvloop==0
 @nox.session
 def bench(session: nox.Session) -> None:
     """Client CPU per operation, numbers-core vs twilio-python (bench/); ``-- --quick`` for a smoke run."""
-    session.install(".", *BENCH)
+    session.install(".[emulator]", *BENCH)
 
     session.run("python", "-m", "bench", *session.posargs)
+    # Bulk jobs against emulator servers (bench/bulk.py): ratio to the bound, rate held, batches, memory.
+    session.run("python", "-m", "bench.bulk", *(["--quick"] if "--quick" in session.posargs else []))
 
 
 # Only the SDK session installs the carriers' own SDKs; pinned so that runs compare.
@@ -81,6 +83,6 @@ def sdks(session: nox.Session) -> None:
 @nox.session
 def instructions(session: nox.Session) -> None:
     """The bench's rows in instructions per operation (valgrind), which load does not move; slow."""
-    session.install(".", *BENCH)
+    session.install(".[emulator]", *BENCH)
 
     session.run("python", "-m", "bench.instructions", *session.posargs)
