@@ -572,32 +572,25 @@ async def _execute(carrier: Provider, journal: Journal, job: Job, running: Runni
     return _exit_code(counts, orphans, runner.stopped)
 
 
-def _with_journal(path: Path, target: Target, work: Any, *, pool: int | None = None) -> Any:
-    """Run ``work(carrier, journal)``; the journal closed after."""
+async def _in_journal(path: Path, work: Any) -> Any:
+    """``work(journal)``; the journal closed after."""
     from numbers_core.bulk import Journal
 
-    async def both(carrier: Provider) -> Any:
-        journal = Journal(path)
-        try:
-            return await work(carrier, journal)
-        finally:
-            await journal.aclose()
+    journal = Journal(path)
+    try:
+        return await work(journal)
+    finally:
+        await journal.aclose()
 
-    return run(target, both, pool=pool)
+
+def _with_journal(path: Path, target: Target, work: Any, *, pool: int | None = None) -> Any:
+    """Run ``work(carrier, journal)``."""
+    return run(target, lambda carrier: _in_journal(path, lambda journal: work(carrier, journal)), pool=pool)
 
 
 def _with_journal_only(path: Path, work: Any) -> Any:
     """Run ``work(journal)``, no carrier needed."""
-    from numbers_core.bulk import Journal
-
-    async def main() -> Any:
-        journal = Journal(path)
-        try:
-            return await work(journal)
-        finally:
-            await journal.aclose()
-
-    return anyio.run(main)
+    return anyio.run(_in_journal, path, work)
 
 
 def _target(ctx: typer.Context) -> tuple[Target, bool]:
