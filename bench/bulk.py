@@ -37,7 +37,7 @@ import httpx
 import numbers_core as nc
 from numbers_core.bulk import ItemState, Journal, RateLimiter, Runner, create_job
 
-from .emulator_load import _cpu_seconds, _picks
+from .emulator_load import _cpu_seconds, _picks, buy_all
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -87,30 +87,12 @@ async def _job(
     return wall, client_cpu, server_cpu, counts
 
 
-async def _bare(announced: dict[str, Any], picks: list[str], concurrency: int) -> tuple[float, float]:
-    """(wall, client CPU) of the same purchases sent by a plain loop over the adapter."""
-    async with nc.connect(
-        announced["dialect"], max_connections=concurrency, **announced["settings"]
-    ) as carrier:
-        slots = anyio.CapacityLimiter(concurrency)
-
-        async def buy(number: str) -> None:
-            async with slots:
-                await carrier.purchase(number)
-
-        started, client_cpu = time.perf_counter(), time.process_time()
-        async with anyio.create_task_group() as tasks:
-            for number in picks:
-                tasks.start_soon(buy, number)
-        return time.perf_counter() - started, time.process_time() - client_cpu
-
-
 def speed(purchases: int, concurrency: int, latency: float, work: Path) -> list[str]:
     picks = anyio.run(_picks, 2 * purchases)
     bound = purchases * latency / concurrency
     lines = []
     with emulator("twilio", "--latency", str(latency)) as announced:
-        bare_wall, bare_cpu = anyio.run(_bare, announced, picks[purchases:], concurrency)
+        bare_wall, bare_cpu = anyio.run(buy_all, announced, picks[purchases:], concurrency)
         wall, cpu, served, counts = anyio.run(
             _job, announced, picks[:purchases], concurrency, work / "speed.sqlite3"
         )

@@ -45,10 +45,8 @@ async def _picks(purchases: int) -> list[str]:
     return picks
 
 
-async def _drive(
-    announced: dict[str, Any], server_pid: int, picks: list[str], concurrency: int
-) -> tuple[float, float, float, dict[str, int]]:
-    """(wall seconds, client CPU, server CPU, the emulator's answers) of buying every pick."""
+async def buy_all(announced: dict[str, Any], picks: list[str], concurrency: int) -> tuple[float, float]:
+    """(wall seconds, client CPU) of buying every pick, ``concurrency`` at a time, by a plain loop."""
     async with nc.connect(
         announced["dialect"], max_connections=concurrency, **announced["settings"]
     ) as carrier:
@@ -58,14 +56,20 @@ async def _drive(
             async with limiter:
                 await carrier.purchase(number)
 
-        server_cpu = _cpu_seconds(server_pid)
         started, client_cpu = time.perf_counter(), time.process_time()
         async with anyio.create_task_group() as tasks:
             for number in picks:
                 tasks.start_soon(buy, number)
-        wall = time.perf_counter() - started
-        client_cpu = time.process_time() - client_cpu
-        server_cpu = _cpu_seconds(server_pid) - server_cpu
+        return time.perf_counter() - started, time.process_time() - client_cpu
+
+
+async def _drive(
+    announced: dict[str, Any], server_pid: int, picks: list[str], concurrency: int
+) -> tuple[float, float, float, dict[str, int]]:
+    """(wall seconds, client CPU, server CPU, the emulator's answers) of buying every pick."""
+    server_cpu = _cpu_seconds(server_pid)
+    wall, client_cpu = await buy_all(announced, picks, concurrency)
+    server_cpu = _cpu_seconds(server_pid) - server_cpu
     async with httpx.AsyncClient() as http:
         answered = (await http.get(f"{announced['url']}/_emulator/state")).json()["answered"]
     return wall, client_cpu, server_cpu, answered

@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -50,11 +50,7 @@ def parse_money(text: object, *, default_currency: str = "USD") -> Money:
     match = _MONEY.match(str(text))
     if match is None:
         raise ValueError(f"expected an amount and a currency, such as '600 USD', got {text!r}")
-    try:
-        amount = Decimal(match["amount"])
-    except InvalidOperation:  # pragma: no cover - the pattern admits only numbers
-        raise ValueError(f"expected an amount, got {text!r}") from None
-    return Money(amount=amount, currency=match["currency"] or default_currency)
+    return Money(amount=Decimal(match["amount"]), currency=match["currency"] or default_currency)
 
 
 def _kind(value: object) -> object:
@@ -87,9 +83,11 @@ class JobFile(pydantic.BaseModel):
             text = file.read_text(encoding="utf-8")
         except OSError as exc:
             raise InvalidInputError(f"job file {str(file)!r}: {exc.strerror}", field="file") from None
+        except UnicodeDecodeError:
+            raise InvalidInputError(f"job file {str(file)!r}: not UTF-8 text", field="file") from None
         try:
             data = json.loads(text) if file.suffix.lower() == ".json" else tomllib.loads(text)
-        except (ValueError, tomllib.TOMLDecodeError) as exc:
+        except ValueError as exc:  # JSON's and TOML's decode errors both
             raise InvalidInputError(f"job file {str(file)!r}: {exc}", field="file") from None
         try:
             return cls.model_validate(data)

@@ -60,6 +60,13 @@ def test_a_bad_file_says_what_is_wrong_where(tmp_path: Path, text: str, where: s
     assert where in refused.value.message
 
 
+def test_a_file_that_is_not_text(tmp_path: Path) -> None:
+    file = tmp_path / "job.toml"
+    file.write_bytes(b"kind = \xff\xfe")
+    with pytest.raises(nc.InvalidInputError, match="not UTF-8"):
+        JobFile.load(file)
+
+
 def test_a_missing_file(tmp_path: Path) -> None:
     with pytest.raises(nc.InvalidInputError, match="No such file"):
         JobFile.load(tmp_path / "nope.toml")
