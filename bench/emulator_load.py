@@ -33,11 +33,18 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+# Californian area codes where the sandbox sells at least 1,000 numbers each.
+_AREA_CODES = (
+    *("415", "510", "650", "408", "707", "925", "209", "559", "916", "831", "530", "619"),
+    *("858", "213", "310", "818", "951", "714", "949", "562", "626", "909", "760", "805"),
+)
+
+
 async def _picks(purchases: int) -> list[str]:
     """Numbers the sandbox sells (the emulator's inventory), in several area codes."""
     picks: list[str] = []
     async with nc.connect("sandbox", account_id="bench-picker") as walker:
-        for area_code in ("415", "628", "510", "650", "408", "707", "925", "209", "559", "916"):
+        for area_code in _AREA_CODES:
             if len(picks) >= purchases:
                 break
             found = await walker.search(area_code=area_code, limit=min(1000, purchases - len(picks)))

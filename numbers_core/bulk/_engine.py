@@ -218,8 +218,12 @@ class Runner:
             return False
 
         async def worker() -> None:
-            while not self._stopping and (items := await pages.take()):
-                await (self._many(job, items) if size > 1 else self._one(job, items[0]))
+            async with anyio.create_task_group() as writes:
+                while not self._stopping and (items := await pages.take()):
+                    if size > 1:
+                        await self._many(job, items)
+                    else:
+                        await self._one(job, items[0], writes)
 
         try:
             async with anyio.create_task_group() as tasks:
@@ -283,7 +287,7 @@ class Runner:
             self._search_failures = 0
         return item if item.number is not None else None
 
-    async def _one(self, job: Job, item: Item) -> None:
+    async def _one(self, job: Job, item: Item, writes: anyio.abc.TaskGroup | None = None) -> None:
         ready = await self._ready(job, item)
         if ready is None or ready.number is None:
             return
@@ -302,7 +306,12 @@ class Runner:
         except NumbersError as error:
             await self._outcome(job, ready, BatchOutcome(number, error=error))
         else:
-            await self._outcome(job, ready, BatchOutcome(number, result=result))
+            if writes is None:
+                await self._outcome(job, ready, BatchOutcome(number, result=result))
+            else:
+                # Done is written while the next item is marked sending: one trip to the disk for
+                # both. Cut off by a crash or a stop, the item stays sending, and is looked up.
+                writes.start_soon(self._outcome, job, ready, BatchOutcome(number, result=result))
 
     async def _many(self, job: Job, items: list[Item]) -> None:
         """A native batch: every item journaled as sending in one write, then one request."""

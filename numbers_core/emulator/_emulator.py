@@ -57,7 +57,7 @@ class Exchange:
     method: str
     path: str
     query: str
-    status: int = 0
+    status: int = 0  # until the whole answer was given
     body: bytes = b""
 
 
@@ -238,23 +238,29 @@ class Emulator:
             return
         self.requests += 1
         decision = self.faults.draw(next(self._sequence), change=scope["method"] in _CHANGES)
+        answer: Send = send
         if decision.delay:
-            await anyio.sleep(decision.delay)
+            # The request reaches the carrier half way through the latency, and its answer is due a
+            # latency after it was sent: the emulator's own work is part of that time, as a
+            # carrier's is, instead of piling up on top of it whenever many requests meet.
+            due = anyio.current_time() + decision.delay
+            await anyio.sleep(decision.delay / 2)
+            answer = _when_due(send, due)
         kind = decision.kind
         if kind is Kind.DROPPED:
             self._tally("dropped")
-            await _drop(send)
+            await _drop(answer)
             return
         refusal = self._refusal(kind, Request(scope))
         if refusal is not None:
-            await refusal(scope, receive, self._count(send, scope))
+            await refusal(scope, receive, self._count(answer, scope))
             return
         if kind is Kind.LOST:
             await self._app(scope, receive, _swallowed)
             self._tally("lost")
-            await _drop(send)
+            await _drop(answer)
             return
-        await self._app(scope, receive, self._count(send, scope))
+        await self._app(scope, receive, self._count(answer, scope))
 
     def _refusal(self, kind: Kind, request: Request) -> Response | None:
         if kind is Kind.THROTTLED:
@@ -287,14 +293,18 @@ class Emulator:
             exchange = Exchange(scope["method"], scope["path"], scope["query_string"].decode("latin-1"))
             self.exchanges.append(exchange)
 
+        status = 0
+
         async def counted(message: Message) -> None:
+            nonlocal status
+            await send(message)  # first: an answer held back and never given is not counted
             if message["type"] == "http.response.start":
-                self._tally(str(message["status"]))
-                if exchange is not None:
-                    exchange.status = message["status"]
+                status = message["status"]
+                self._tally(str(status))
             elif exchange is not None:
                 exchange.body += message.get("body", b"")
-            await send(message)
+                if not message.get("more_body", False):
+                    exchange.status = status
 
         return counted
 
@@ -326,6 +336,20 @@ class Emulator:
         return self.dialect.error(
             status, f"not emulated: {request.method} {request.url.path} ({self.dialect.name} emulator)"
         )
+
+
+def _when_due(send: Send, due: float) -> Send:
+    """``send``, holding the answer back until ``due`` (anyio's clock)."""
+    started = False
+
+    async def held(message: Message) -> None:
+        nonlocal started
+        if not started:
+            started = True
+            await anyio.sleep_until(due)
+        await send(message)
+
+    return held
 
 
 async def _swallowed(message: Message) -> None:

@@ -83,11 +83,15 @@ _FEATURES = frozenset(
 )
 
 
-def _take(walk: Iterator[AvailableNumber], count: int) -> list[AvailableNumber]:
-    return list(itertools.islice(walk, count))
-
-
 _described = False
+
+
+def _take(walk: Iterator[AvailableNumber], count: int) -> list[AvailableNumber]:
+    global _described
+    taken = list(itertools.islice(walk, count))
+    # A walk describes every number it draws: the metadata is loaded now.
+    _described = _described or bool(taken)
+    return taken
 
 
 async def _describe(e164: str, provider: str) -> AvailableNumber | None:

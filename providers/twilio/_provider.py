@@ -198,6 +198,10 @@ class _CompatProvider(Provider):
         bought.move_to_end(sid)
         while now - next(iter(bought.values())) >= _FRESH_SECONDS:  # ends at ``sid`` at the latest
             bought.popitem(last=False)
+        # A bulk job buys hundreds a second: kept by age alone, this would grow with the job. The
+        # carrier catches up in seconds, long before 10,000 more purchases have been made.
+        if len(bought) > _SID_CACHE_SIZE:
+            bought.popitem(last=False)
 
     def _forget(self, e164: str) -> None:
         sid = self._sids.pop(e164, None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import anyio
 import httpx
 import numbers_core as nc
 import pytest
@@ -95,6 +96,29 @@ def test_faults_follow_the_seed() -> None:
     )  # reads are never "lost"
     slow = Faults(latency=0.1, jitter=0.05)
     assert all(0.1 <= slow.draw(n, change=False).delay <= 0.15 for n in range(50))
+
+
+async def test_latency_is_the_time_to_answer_with_the_change_made_half_way() -> None:
+    emulator = Emulator("twilio", faults=Faults(latency=1.0))
+    async with emulator.connect() as carrier:
+        emulator.set_faults(latency=0.0)
+        [offer] = await carrier.search(area_code="415", limit=1)
+        emulator.set_faults(latency=1.0)
+        answered: list[float] = []
+
+        async def buy() -> None:
+            await carrier.purchase(offer)
+            answered.append(anyio.current_time() - started)
+
+        started = anyio.current_time()
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(buy)
+            await anyio.sleep(0.8)
+            assert answered == []  # the answer is not due yet...
+            owned = (await emulator.state())["numbers"]
+            assert [offer.phone_number] in owned.values()  # ...but the number is bought
+    assert answered[0] >= 1.0
+    await emulator.aclose()
 
 
 async def test_throttling_and_outages_answer_in_the_carriers_format_and_reads_are_retried() -> None:

@@ -1414,3 +1414,23 @@ async def test_a_lost_transfer_answer_that_cannot_be_checked_is_unknown(
     with raises(nc.OutcomeUnknownError) as info:
         await carrier.transfer(case.owned, case.other_account)
     assert (info.value.operation, info.value.number) == ("transfer", case.owned)
+
+
+async def test_what_a_provider_remembers_of_its_purchases_is_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from numbers_core.emulator import Emulator
+
+    from providers.twilio import _provider
+
+    monkeypatch.setattr(_provider, "_SID_CACHE_SIZE", 3)
+    emulator = Emulator("twilio")
+    async with emulator.connect() as carrier:
+        offers = await carrier.search(area_code="415", limit=5)
+        for offer in offers:
+            await carrier.purchase(offer)
+        newest = [offer.phone_number for offer in offers[-3:]]
+        assert list(carrier._sids) == newest
+        assert list(carrier._bought) == [carrier._sids[number] for number in newest]
+        assert (await carrier.get(offers[0].phone_number)).phone_number == offers[0].phone_number
+    await emulator.aclose()
