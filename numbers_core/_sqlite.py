@@ -2,8 +2,8 @@
 
 The sandbox's state and the bulk journal both live in one: created with its
 directory, in WAL mode (readers in one process go on while another writes),
-its schema created on first use and a file of another version refused with
-a clear error. Every call runs in a worker thread, so the event loop never
+its schema created on first use, an older file migrated, and a file of a
+newer version refused with a clear error. Every call runs in a worker thread, so the event loop never
 waits on the disk; one connection serves one thread at a time, since it
 carries transaction state threads must not interleave.
 """
@@ -27,14 +27,14 @@ T = TypeVar("T")
 
 
 class SqliteFile:
-    """``path`` with ``schema`` at ``version``; ``error`` turns a sqlite3 error into the tree's."""
+    """``path`` with ``migrations`` applied (the DDL of versions 1, 2, …, kept in ``user_version``);
+    ``error`` turns a sqlite3 error into the tree's."""
 
     def __init__(
         self,
         path: Path,
         *,
-        schema: str,
-        version: int,
+        migrations: tuple[str, ...],
         timeout: float,
         what: str,
         setting: str,
@@ -42,8 +42,8 @@ class SqliteFile:
         setup: Callable[[sqlite3.Connection], None] | None = None,
     ) -> None:
         self.path = path
-        self._schema = schema
-        self._version = version
+        self._migrations = migrations
+        self._version = len(migrations)
         self._timeout = timeout
         self._what = what
         self._setting = setting
@@ -74,16 +74,16 @@ class SqliteFile:
         found = db.execute("PRAGMA user_version").fetchone()[0]
         if found == self._version:
             return
-        if found != 0:
-            newer = " (made by a newer numbers-core: upgrade to use it)" if found > self._version else ""
+        if found > self._version:
             raise ConfigurationError(
                 f"{self._what}: {str(self.path)!r} has schema version {found}, this numbers-core reads "
-                f"version {self._version}{newer}",
+                f"version {self._version} (made by a newer numbers-core: upgrade to use it)",
                 setting=self._setting,
             )
-        for statement in self._schema.split(";"):
-            if statement.strip():
-                db.execute(statement)
+        for migration in self._migrations[found:]:
+            for statement in migration.split(";"):
+                if statement.strip():
+                    db.execute(statement)
         db.execute(f"PRAGMA user_version = {self._version}")
 
     def locked(self, work: Callable[[sqlite3.Connection], T]) -> T:

@@ -87,3 +87,31 @@ def install_distribution(
         return root
 
     return install
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A real PostgreSQL server for the session (tests/postgres_cluster.py); skipped without one."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    import postgres_cluster
+
+    reason = postgres_cluster.missing()
+    if reason is not None:
+        pytest.skip(reason)
+    with postgres_cluster.cluster() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> str:
+    """The URL of a new, empty database on the test server."""
+    import uuid
+
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_server, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    return postgres_server.replace("/postgres?", f"/{name}?")

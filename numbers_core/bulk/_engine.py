@@ -171,14 +171,16 @@ class Runner:
         self._stopping = self.stopped = False
         self._halted = None
         await self.journal.set_state(job_id, JobState.RUNNING)
-        with anyio.CancelScope() as self._scope:
-            for item in await self.journal.interrupted(job_id):
-                if self._stopping:
-                    break
-                await self._settle(job, item)
-            while not self._stopping and await self._pass(job):
-                pass
-        self._scope = None
+        async with anyio.create_task_group() as beating:
+            if self.journal.shared:
+                beating.start_soon(self._heartbeat, job_id)
+            with anyio.CancelScope() as self._scope:
+                await self._rounds(job)
+            self._scope = None
+            beating.cancel_scope.cancel()
+        if self.journal.shared:
+            with anyio.CancelScope(shield=True):
+                await self.journal.give_back(job_id)
         counts = await self.journal.counts(job_id)
         self.stopped = self._stopping and any(
             counts.get(state) for state in (ItemState.PLANNED, ItemState.SENDING, ItemState.UNKNOWN)
@@ -188,6 +190,39 @@ class Runner:
         if not self.stopped and not counts.get(ItemState.UNKNOWN):
             await self.journal.set_state(job_id, JobState.DONE)
         return counts
+
+    async def _rounds(self, job: Job) -> None:
+        """Settle what was left open, then send what is planned; in a shared journal, until
+        the other workers have nothing left either (a dead one's items are taken over)."""
+        while True:
+            for item in await self.journal.interrupted(job.id):
+                if self._stopping:
+                    return
+                await self._settle(job, item)
+            while not self._stopping and await self._pass(job):
+                pass
+            if self._stopping or not self.journal.shared:
+                return
+            if not await self.journal.held_by_others(job.id):
+                # What others held is done, or theirs no more (their leases ran out): one more round.
+                for item in await self.journal.interrupted(job.id):
+                    await self._settle(job, item)
+                while not self._stopping and await self._pass(job):
+                    pass
+                if not await self.journal.held_by_others(job.id):
+                    return
+            await anyio.sleep(self.journal.lease / 4)
+
+    async def _heartbeat(self, job_id: str) -> None:
+        """Renew this worker's leases while it runs; a journal out of reach stops the run, since
+        others take over the items once the leases run out."""
+        while True:
+            await anyio.sleep(self.journal.lease / 3)
+            try:
+                await self.journal.renew(job_id)
+            except NumbersError as error:
+                self._halt(error)
+                return
 
     @property
     def stopping(self) -> bool:
@@ -213,7 +248,10 @@ class Runner:
         """Send every planned item once, ``concurrency`` at a time; False when none was planned."""
         feature = _BATCHES[JobKind(job.kind)]
         size = self.carrier.batch_size if self.batches and self.carrier.supports(feature) else 1
-        pages = _Pages(self.journal, job.id, size)
+        # A shared journal's workers claim what they are about to send, no more: the rest is
+        # left for the others.
+        page = self.concurrency * size if self.journal.shared else max(_PAGE, size)
+        pages = _Pages(self.journal, job.id, size, page)
         if not await pages.any():
             return False
 
@@ -440,12 +478,13 @@ class Runner:
 
 
 class _Pages:
-    """The planned items of a job, handed out a batch at a time and read a page at a time."""
+    """The planned items of a job, handed out a batch at a time and claimed a page at a time."""
 
-    def __init__(self, journal: Journal, job_id: str, size: int) -> None:
+    def __init__(self, journal: Journal, job_id: str, size: int, page: int) -> None:
         self._journal = journal
         self._job_id = job_id
         self._size = size
+        self._page = page
         self._buffer: list[Item] = []
         self._after = -1
         self._done = False
@@ -453,9 +492,7 @@ class _Pages:
 
     async def _fill(self) -> None:
         if not self._buffer and not self._done:
-            page = await self._journal.items(
-                self._job_id, ItemState.PLANNED, after=self._after, limit=max(_PAGE, self._size)
-            )
+            page = await self._journal.claim(self._job_id, after=self._after, limit=self._page)
             self._buffer = page
             self._done = not page
             if page:

@@ -8,13 +8,20 @@ looking the number up before anything is sent again; it is then ``done`` or
 number in the item before buying it, so that every purchase can be looked
 up afterwards; a number once pinned for a job is never pinned again by it.
 
-One SQLite file (WAL, every write synchronous) holds many jobs; each call
-is one transaction, run in a worker thread so that the event loop never
-waits on the disk.
+One SQLite file (WAL, every write synchronous) holds many jobs, or one
+PostgreSQL database (a ``postgresql://`` URL) where many workers, on many
+machines, share them; each call is one transaction, run in a worker thread
+so that the event loop never waits on the disk or the network.
+
+Workers of a shared journal take items by leases: an item claimed is the
+claimer's until its lease runs out, renewed by the worker while it lives.
+Items a dead worker left ``sending`` or ``unknown`` are claimed by another
+once the lease is over, and looked up before anything is sent again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import json
 import sqlite3
@@ -29,15 +36,18 @@ from typing import Any, TypeVar, cast
 import anyio
 
 from .._models import Money
-from .._sqlite import SqliteFile, transaction
+from .._sqlite import SqliteFile
+from .._sqlite import transaction as sqlite_transaction
 from ..errors import ConfigurationError, InvalidInputError
+from ._postgres import PostgresDatabase, is_postgres_url, redacted
+from ._postgres import transaction as postgres_transaction
 
 __all__ = ["Item", "ItemState", "Job", "JobState", "Journal", "OverCap"]
 
 T = TypeVar("T")
+_Transaction = Callable[[Any], contextlib.AbstractContextManager[None]]
 
-SCHEMA_VERSION = 1
-_SCHEMA = """
+_SCHEMA_1 = """
 CREATE TABLE jobs (
     id TEXT PRIMARY KEY,
     label TEXT NOT NULL,
@@ -73,6 +83,16 @@ CREATE TABLE pinned (
     PRIMARY KEY (job_id, number)
 );
 """
+# Leases: which worker holds an item, and until when (the journal's clock).
+_SCHEMA_2 = """
+ALTER TABLE items ADD COLUMN owner TEXT;
+ALTER TABLE items ADD COLUMN lease_until REAL;
+CREATE INDEX items_by_owner ON items (owner)
+"""
+_MIGRATIONS = (_SCHEMA_1, _SCHEMA_2)
+# REAL is a 4-byte float in PostgreSQL: time stamps need 8.
+_POSTGRES_MIGRATIONS = tuple(ddl.replace(" REAL", " DOUBLE PRECISION") for ddl in _MIGRATIONS)
+
 _ITEM_COLUMNS = (
     "seq, slot, number, state, reconciled, attempts, error_class, error_code, error_message, result, "
     "price, currency, updated_at"
@@ -109,6 +129,8 @@ _MOVES: dict[ItemState, frozenset[ItemState]] = {
     ItemState.FAILED: frozenset(),
 }
 FINAL = frozenset({ItemState.DONE, ItemState.FAILED})
+_OPEN = (ItemState.PLANNED, ItemState.SENDING, ItemState.UNKNOWN)
+_SETTLED_FIRST = (ItemState.SENDING, ItemState.UNKNOWN)  # may have happened: looked up before all else
 
 
 @dataclass(frozen=True)
@@ -166,28 +188,55 @@ class Item:
 
 
 class Journal:
-    """The jobs of one SQLite file (created with its directory); usable from many processes."""
+    """The jobs of one SQLite file (created with its directory), or of a PostgreSQL database.
+
+    ``location``: a path, or a ``postgresql://`` URL (``pip install 'numbers-core[postgres]'``).
+    A PostgreSQL journal is shared: each worker takes items under a lease of ``lease``
+    seconds, renewed while it runs (:meth:`renew`). A SQLite journal serves one worker
+    at a time, and a run resumed after a crash takes everything over at once.
+    """
 
     def __init__(
-        self, path: str | Path, *, timeout: float = 30.0, clock: Callable[[], float] = time.time
+        self,
+        location: str | Path,
+        *,
+        timeout: float = 30.0,
+        clock: Callable[[], float] = time.time,
+        lease: float = 30.0,
     ) -> None:
-        self.path = Path(path).expanduser().absolute()
         self._clock = clock
         self._queue: list[_Pending] = []
         self._writing = anyio.Lock()
-        self._file = SqliteFile(
-            self.path,
-            schema=_SCHEMA,
-            version=SCHEMA_VERSION,
-            timeout=timeout,
-            what="journal",
-            setting="journal",
-            error=lambda exc: ConfigurationError(f"journal {str(self.path)!r}: {exc}", setting="journal"),
-            setup=_setup,
-        )
+        self.lease = lease
+        #: this journal's worker: the holder of the leases it takes
+        self.owner = uuid.uuid4().hex[:12]
+        self._file: SqliteFile | PostgresDatabase
+        if is_postgres_url(location):
+            url = str(location)
+            self.path: Path | None = None
+            self.location = redacted(url)
+            self.shared = True
+            self._transaction: _Transaction = postgres_transaction
+            self._file = PostgresDatabase(
+                url, migrations=_POSTGRES_MIGRATIONS, what="journal", setting="journal"
+            )
+        else:
+            self.path = Path(location).expanduser().absolute()
+            self.location = str(self.path)
+            self.shared = False
+            self._transaction = sqlite_transaction
+            self._file = SqliteFile(
+                self.path,
+                migrations=_MIGRATIONS,
+                timeout=timeout,
+                what="journal",
+                setting="journal",
+                error=lambda exc: ConfigurationError(f"journal {self.location!r}: {exc}", setting="journal"),
+                setup=_setup,
+            )
 
     def __repr__(self) -> str:
-        return f"<Journal {str(self.path)!r}>"
+        return f"<Journal {self.location!r}>"
 
     async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """``work`` committed before this returns, in a worker thread.
@@ -204,7 +253,7 @@ class Journal:
                 if not pending.finished:
                     batch, self._queue = self._queue, []
                     try:
-                        await self._file.run(lambda db: _write_all(db, batch))
+                        await self._file.run(lambda db: _write_all(db, batch, self._transaction))
                     except Exception as failed:  # the disk, the file: nothing of the group was written
                         for one in batch:
                             one.error, one.finished = failed, True
@@ -260,7 +309,7 @@ class Journal:
         def work(db: sqlite3.Connection) -> Job:
             row = db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
             if row is None:
-                raise InvalidInputError(f"no job {job_id!r} in {str(self.path)!r}", field="job")
+                raise InvalidInputError(f"no job {job_id!r} in {self.location!r}", field="job")
             return Job(row[0], row[1], row[2], row[3], json.loads(row[4]), JobState(row[5]), row[6], row[7])
 
         return await self._run(work)
@@ -383,7 +432,7 @@ class Journal:
             for one in seqs:
                 _check_move(db, job_id, one, state)
             db.executemany(
-                "UPDATE items SET state = ?, reconciled = reconciled OR ?, "
+                "UPDATE items SET state = ?, reconciled = CASE WHEN ? = 1 THEN 1 ELSE reconciled END, "
                 "attempts = attempts + ?, error_class = ?, error_code = ?, error_message = ?, "
                 "result = coalesce(?, result), updated_at = ? WHERE job_id = ? AND seq = ?",
                 [
@@ -403,18 +452,109 @@ class Journal:
 
         return await self._run(work)
 
+    # -- leases --------------------------------------------------------------------------------
+
+    def _free(self) -> tuple[str, list[Any]]:
+        """The condition (and its arguments) of an item this worker may take now."""
+        if not self.shared:
+            return "1 = 1", []
+        return "(owner IS NULL OR owner = ? OR lease_until < ?)", [self.owner, self._clock()]
+
+    async def claim(self, job_id: str, *, after: int = -1, limit: int = 500) -> list[Item]:
+        """Planned items past ``after``, in order, now this worker's (at most ``limit``).
+
+        In a shared journal, items another live worker holds are skipped, and so are items
+        another worker is claiming at this moment (``SKIP LOCKED``): workers never wait on
+        each other, and never take the same item.
+        """
+        free, arguments = self._free()
+        locking = " FOR UPDATE SKIP LOCKED" if self.shared else ""
+
+        def work(db: sqlite3.Connection) -> list[Item]:
+            rows = db.execute(
+                f"UPDATE items SET owner = ?, lease_until = ? WHERE job_id = ? AND seq IN ("  # noqa: S608
+                f"SELECT seq FROM items WHERE job_id = ? AND state = ? AND seq > ? AND {free} "
+                f"ORDER BY seq LIMIT ?{locking}) RETURNING {_ITEM_COLUMNS}",
+                [
+                    self.owner,
+                    self._clock() + self.lease,
+                    job_id,
+                    job_id,
+                    ItemState.PLANNED,
+                    after,
+                    *arguments,
+                    limit,
+                ],
+            )
+            return sorted((Item.of(row) for row in rows), key=lambda item: item.seq)
+
+        return await self._run(work)
+
     async def interrupted(self, job_id: str) -> list[Item]:
-        """Items a crash left ``sending`` are ``unknown`` now: what they did is to be looked up."""
-        now = self._clock()
+        """Items a crash left ``sending`` are ``unknown`` now, and this worker's: what they did is
+        to be looked up. In a shared journal, only those whose worker's lease has run out."""
+        free, arguments = self._free()
+
+        def work(db: sqlite3.Connection) -> list[Item]:
+            db.execute(
+                f"UPDATE items SET state = ?, owner = ?, lease_until = ? "  # noqa: S608 - constant
+                f"WHERE job_id = ? AND state IN (?, ?) AND {free}",
+                [
+                    ItemState.UNKNOWN,
+                    self.owner,
+                    self._clock() + self.lease,
+                    job_id,
+                    *_SETTLED_FIRST,
+                    *arguments,
+                ],
+            )
+            rows = db.execute(
+                f"SELECT {_ITEM_COLUMNS} FROM items WHERE job_id = ? AND state = ? AND owner = ? "  # noqa: S608
+                "ORDER BY seq",
+                (job_id, ItemState.UNKNOWN, self.owner),
+            )
+            return [Item.of(row) for row in rows]
+
+        return await self._run(work)
+
+    async def renew(self, job_id: str) -> int:
+        """Extend the leases this worker holds on the job's open items; how many it holds."""
+
+        def work(db: sqlite3.Connection) -> int:
+            cursor = db.execute(
+                "UPDATE items SET lease_until = ? WHERE job_id = ? AND owner = ? AND state IN (?, ?, ?)",
+                (self._clock() + self.lease, job_id, self.owner, *_OPEN),
+            )
+            return int(cursor.rowcount)
+
+        return await self._run(work)
+
+    async def give_back(self, job_id: str) -> None:
+        """Let go of this worker's open items at once (it stops): others need not wait out its leases."""
 
         def work(db: sqlite3.Connection) -> None:
             db.execute(
-                "UPDATE items SET state = ?, updated_at = ? WHERE job_id = ? AND state = ?",
-                (ItemState.UNKNOWN, now, job_id, ItemState.SENDING),
+                "UPDATE items SET owner = NULL, lease_until = NULL "
+                "WHERE job_id = ? AND owner = ? AND state IN (?, ?, ?)",
+                (job_id, self.owner, *_OPEN),
             )
 
         await self._run(work)
-        return await self.items(job_id, ItemState.UNKNOWN)
+
+    async def held_by_others(self, job_id: str) -> int:
+        """Open items of the job that other live workers hold (0 in a journal that is not shared)."""
+        if not self.shared:
+            return 0
+
+        def work(db: sqlite3.Connection) -> int:
+            row = db.execute(
+                "SELECT count(*) FROM items WHERE job_id = ? AND state IN (?, ?, ?) "
+                "AND owner IS NOT NULL AND owner != ? AND lease_until >= ?",
+                (job_id, *_OPEN, self.owner, self._clock()),
+            ).fetchone()
+            return int(row[0])
+
+        return await self._run(work)
 
 
 class _Pending:
@@ -429,7 +569,7 @@ class _Pending:
         self.error: Exception | None = None
 
 
-def _write_all(db: sqlite3.Connection, batch: list[_Pending]) -> None:
+def _write_all(db: sqlite3.Connection, batch: list[_Pending], transaction: _Transaction) -> None:
     with transaction(db):
         for pending in batch:
             db.execute("SAVEPOINT one")

@@ -20,7 +20,6 @@ from ._store import Change, ListFilter, Row, Store
 
 __all__ = ["SqliteStore"]
 
-_SCHEMA_VERSION = 1
 _SCHEMA = """
 CREATE TABLE numbers (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,  -- AUTOINCREMENT: never reused, list cursors stay valid
@@ -58,8 +57,7 @@ class SqliteStore(Store):
         self.path = path
         self._file = SqliteFile(
             path,
-            schema=_SCHEMA,
-            version=_SCHEMA_VERSION,
+            migrations=(_SCHEMA,),
             timeout=timeout,
             what="sandbox",
             setting="path",

@@ -308,14 +308,13 @@ async def test_a_job_larger_than_a_page_is_read_a_page_at_a_time(
 ) -> None:
     monkeypatch.setattr("numbers_core.bulk._engine._PAGE", 3)
     reads: list[int | None] = []
-    items = journal.items
+    claim = journal.claim
 
-    async def counted(job_id: str, *states: ItemState, after: int = -1, limit: int | None = None) -> object:
-        if states == (ItemState.PLANNED,):
-            reads.append(limit)
-        return await items(job_id, *states, after=after, limit=limit)
+    async def counted(job_id: str, *, after: int = -1, limit: int = 500) -> object:
+        reads.append(limit)
+        return await claim(job_id, after=after, limit=limit)
 
-    monkeypatch.setattr(journal, "items", counted)
+    monkeypatch.setattr(journal, "claim", counted)
     async with nc.connect("sandbox") as carrier:
         job = await create_job(
             journal, carrier, "purchase", criteria={"a": (nc.SearchQuery(area_code="415"), 10)}

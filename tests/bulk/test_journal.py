@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio
@@ -15,9 +16,15 @@ pytestmark = pytest.mark.anyio
 N1, N2, N3 = "+14155550101", "+14155550102", "+14155550103"
 
 
-@pytest.fixture
-async def journal(tmp_path: Path) -> Journal:
-    return Journal(tmp_path / "jobs" / "bulk.sqlite3")
+@pytest.fixture(params=["sqlite", "postgres"])
+async def journal(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Journal]:
+    """The same journal in a SQLite file and in a PostgreSQL database."""
+    if request.param == "postgres":
+        journal = Journal(request.getfixturevalue("postgres_url"))
+    else:
+        journal = Journal(tmp_path / "jobs" / "bulk.sqlite3")
+    yield journal
+    await journal.aclose()
 
 
 async def test_a_job_keeps_its_items_in_order(journal: Journal) -> None:
@@ -144,3 +151,116 @@ async def test_concurrent_writes_share_transactions_and_a_refused_one_undoes_onl
     assert "cannot become sending" in str(refused[0])
     assert await journal.counts(job.id) == {ItemState.DONE: 1, ItemState.SENDING: 39}
     assert trips < 40 / 2  # grouped: far fewer trips to the disk than calls
+
+
+async def test_a_journal_of_schema_1_is_migrated_and_keeps_its_jobs(tmp_path: Path) -> None:
+    from numbers_core.bulk._journal import _SCHEMA_1
+
+    path = tmp_path / "bulk.sqlite3"
+    with sqlite3.connect(path) as db:  # as numbers-core wrote it before leases
+        db.executescript(_SCHEMA_1)
+        db.execute("INSERT INTO jobs VALUES ('j1', 'old', 'release', 'sandbox', '{}', 'planned', 1.0, 1.0)")
+        db.execute(
+            "INSERT INTO items (job_id, seq, number, state, updated_at) VALUES ('j1', 0, ?, 'planned', 1)",
+            (N1,),
+        )
+        db.execute("PRAGMA user_version = 1")
+    journal = Journal(path)
+    [item] = await journal.claim("j1")
+    assert item.number == N1
+    await journal.aclose()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def _workers(url: str, count: int, clock: _Clock) -> list[Journal]:
+    return [Journal(url, clock=clock, lease=30.0) for _ in range(count)]
+
+
+async def test_workers_of_a_shared_journal_never_claim_the_same_item(postgres_url: str) -> None:
+    clock = _Clock()
+    workers = await _workers(postgres_url, 4, clock)
+    job = await workers[0].create(
+        kind="release", provider="sandbox", spec={}, items=[(None, f"+1415555{n:04d}") for n in range(100)]
+    )
+    claimed: list[list[int]] = [[] for _ in workers]
+    for worker in workers:
+        await worker.jobs()  # connected: they all claim at once
+
+    async def work(index: int) -> None:
+        while page := await workers[index].claim(job.id, after=max(claimed[index], default=-1), limit=5):
+            claimed[index] += [item.seq for item in page]
+
+    async with anyio.create_task_group() as tasks:
+        for index in range(len(workers)):
+            tasks.start_soon(work, index)
+    everyone = [seq for seqs in claimed for seq in seqs]
+    assert sorted(everyone) == list(range(100))  # every item once, by one worker
+    for worker in workers:
+        await worker.aclose()
+
+
+async def test_a_dead_workers_items_are_taken_over_once_its_lease_runs_out(postgres_url: str) -> None:
+    clock = _Clock()
+    dead, alive = await _workers(postgres_url, 2, clock)
+    job = await dead.create(
+        kind="release", provider="sandbox", spec={}, items=[(None, N1), (None, N2), (None, N3)]
+    )
+    first, second, _ = await dead.claim(job.id)
+    await dead.move(job.id, first.seq, ItemState.SENDING)  # and then its machine is lost
+    assert await alive.claim(job.id) == []  # all three are the dead worker's, for now
+    assert await alive.interrupted(job.id) == []
+    assert await alive.held_by_others(job.id) == 3
+    clock.now += 31.0  # no heartbeat came
+    assert await alive.held_by_others(job.id) == 0
+    [unknown] = await alive.interrupted(job.id)  # looked up before anything is sent again
+    assert (unknown.seq, unknown.state) == (first.seq, ItemState.UNKNOWN)
+    assert [item.seq for item in await alive.claim(job.id)] == [second.seq, 2]
+    await dead.aclose()
+    await alive.aclose()
+
+
+async def test_a_living_worker_keeps_its_items_by_renewing_and_gives_them_back_when_it_stops(
+    postgres_url: str,
+) -> None:
+    clock = _Clock()
+    one, other = await _workers(postgres_url, 2, clock)
+    job = await one.create(kind="release", provider="sandbox", spec={}, items=[(None, N1), (None, N2)])
+    assert len(await one.claim(job.id)) == 2
+    clock.now += 20.0
+    assert await one.renew(job.id) == 2
+    clock.now += 20.0  # 40 s after the claim, 20 s after the renewal
+    assert await other.claim(job.id) == []
+    await one.give_back(job.id)
+    assert len(await other.claim(job.id)) == 2
+    await one.aclose()
+    await other.aclose()
+
+
+async def test_a_newer_postgres_schema_is_refused(postgres_url: str) -> None:
+    import psycopg
+
+    journal = Journal(postgres_url)
+    await journal.jobs()  # creates the schema
+    await journal.aclose()
+    with psycopg.connect(postgres_url, autocommit=True) as db:
+        db.execute("INSERT INTO numbers_schema VALUES (99)")
+    with pytest.raises(nc.ConfigurationError, match=r"schema version 99.*newer numbers-core"):
+        await Journal(postgres_url).jobs()
+
+
+async def test_a_postgres_journal_out_of_reach_is_a_configuration_error_without_its_password() -> None:
+    journal = Journal("postgresql://numbers:s3cret-pw@127.0.0.1:1/jobs?connect_timeout=2")
+    with pytest.raises(nc.ConfigurationError) as raised:
+        await journal.jobs()
+    assert "s3cret-pw" not in str(raised.value)
+    assert "numbers:***@127.0.0.1:1" in str(raised.value)
+    assert "s3cret-pw" not in repr(journal)

@@ -1,0 +1,88 @@
+"""A real PostgreSQL server for the tests: Debian's binaries, a cluster in a temporary directory.
+
+``initdb`` refuses to run as root, so as root the cluster belongs to the
+``postgres`` user Debian's package creates (or ``$NUMBERS_TEST_PG_USER``).
+The server listens on a Unix socket in the cluster's directory only, with
+trust authentication: nothing outside this machine's tests can reach it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+__all__ = ["binaries", "cluster", "missing"]
+
+
+def binaries() -> Path | None:
+    """The directory of ``initdb`` and ``pg_ctl``, newest version first; None when absent."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), reverse=True)
+    if found:
+        return Path(found[0]).parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).resolve().parent if initdb else None
+
+
+def missing() -> str | None:
+    """Why the PostgreSQL tests cannot run here, in one line; None when they can."""
+    if binaries() is None:
+        return "PostgreSQL's server binaries (initdb, pg_ctl) are not installed: apt install postgresql"
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        return "psycopg is not installed: pip install 'numbers-core[postgres]'"
+    if os.geteuid() == 0:
+        user = os.environ.get("NUMBERS_TEST_PG_USER", "postgres")
+        try:
+            pwd.getpwnam(user)
+        except KeyError:
+            return (
+                f"running as root and there is no user {user!r} to own the test cluster (initdb refuses root)"
+            )
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def cluster() -> Iterator[str]:
+    """A running server; yields the URL of its ``postgres`` database (superuser ``numbers``)."""
+    bin_dir = binaries()
+    assert bin_dir is not None, missing()
+    directory = Path(tempfile.mkdtemp(prefix="numbers-pg-"))
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        user = os.environ.get("NUMBERS_TEST_PG_USER", "postgres")
+        owner = pwd.getpwnam(user)
+        os.chown(directory, owner.pw_uid, owner.pw_gid)
+        prefix = ["runuser", "-u", user, "--"]
+    data, port = directory / "data", _free_port()
+
+    def as_owner(*command: str) -> None:
+        subprocess.run([*prefix, *command], check=True, capture_output=True, text=True)  # noqa: S603
+
+    as_owner(
+        str(bin_dir / "initdb"), "-D", str(data), "-U", "numbers", "--auth=trust", "-E", "UTF8", "--no-sync"
+    )
+    options = f"-k {directory} -p {port} -c listen_addresses='' -c fsync=off -c max_connections=200"
+    as_owner(
+        str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(directory / "log"), "-w", "start"
+    )
+    try:
+        yield f"postgresql://numbers@/postgres?host={directory}&port={port}"
+    finally:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            as_owner(str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(directory, ignore_errors=True)
