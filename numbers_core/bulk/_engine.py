@@ -57,6 +57,8 @@ _ATTEMPTS = 5
 _PAGE = 500
 # Errors about the account, not the number: every other item would get the same, so the run stops
 # (the item untouched, the job resumable) and raises it.
+# How often a worker of a shared journal counts the workers it shares the rate with.
+_SHARE_PERIOD = 1.0
 _ACCOUNT_WIDE = (AuthenticationError, PaymentRequiredError, ConfigurationError, UnsupportedError)
 
 
@@ -144,6 +146,7 @@ class Runner:
         self._scope: anyio.CancelScope | None = None
         self._halted: NumbersError | None = None
         self._search_failures = 0
+        self._idle = False  # a worker of a shared journal, waiting for the others to finish
         #: whether the last run was stopped (:meth:`stop`) before the job's end
         self.stopped = False
 
@@ -174,6 +177,8 @@ class Runner:
         async with anyio.create_task_group() as beating:
             if self.journal.shared:
                 beating.start_soon(self._heartbeat, job_id)
+                if self.limiter is not None:
+                    await beating.start(self._sharing, self.limiter)
             with anyio.CancelScope() as self._scope:
                 await self._rounds(job)
             self._scope = None
@@ -181,6 +186,7 @@ class Runner:
         if self.journal.shared:
             with anyio.CancelScope(shield=True):
                 await self.journal.give_back(job_id)
+                await self.journal.check_out()
         counts = await self.journal.counts(job_id)
         self.stopped = self._stopping and any(
             counts.get(state) for state in (ItemState.PLANNED, ItemState.SENDING, ItemState.UNKNOWN)
@@ -192,8 +198,8 @@ class Runner:
         return counts
 
     async def _rounds(self, job: Job) -> None:
-        """Settle what was left open, then send what is planned; in a shared journal, until
-        the other workers have nothing left either (a dead one's items are taken over)."""
+        """Settle what was left open, then send what is planned; in a shared journal, until the
+        other workers have nothing left either (a dead one's items are taken over)."""
         while True:
             for item in await self.journal.interrupted(job.id):
                 if self._stopping:
@@ -204,14 +210,15 @@ class Runner:
             if self._stopping or not self.journal.shared:
                 return
             if not await self.journal.held_by_others(job.id):
-                # What others held is done, or theirs no more (their leases ran out): one more round.
-                for item in await self.journal.interrupted(job.id):
-                    await self._settle(job, item)
-                while not self._stopping and await self._pass(job):
-                    pass
-                if not await self.journal.held_by_others(job.id):
+                if not await self.journal.takeable(job.id):
                     return
+                continue  # a dead worker's items, its lease run out
+            # Others are at work: this worker waits, and leaves them its share of the rate.
+            self._idle = True
             await anyio.sleep(self.journal.lease / 4)
+            self._idle = False
+            if self.limiter is not None:
+                await self._join(self.limiter)
 
     async def _heartbeat(self, job_id: str) -> None:
         """Renew this worker's leases while it runs; a journal out of reach stops the run, since
@@ -223,6 +230,31 @@ class Runner:
             except NumbersError as error:
                 self._halt(error)
                 return
+
+    async def _join(self, limiter: RateLimiter) -> None:
+        """Take this worker's share of the rate: an equal one among the live workers of the
+        journal that spend the same budget (the carrier's name: workers on different accounts of
+        one carrier share too, which errs on the safe side)."""
+        limiter.share(1 / await self.journal.check_in(self.carrier.name))
+        # The others learn of this worker within a period: it sends nothing before they have.
+        await anyio.sleep(_SHARE_PERIOD)
+
+    async def _sharing(
+        self, limiter: RateLimiter, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Keep to this worker's share while it runs; none while it waits for the others."""
+        await self._join(limiter)
+        task_status.started()
+        while True:
+            try:
+                if self._idle:
+                    await self.journal.check_out()
+                else:
+                    limiter.share(1 / await self.journal.check_in(self.carrier.name))
+            except NumbersError as error:
+                self._halt(error)
+                return
+            await anyio.sleep(_SHARE_PERIOD)
 
     @property
     def stopping(self) -> bool:

@@ -83,11 +83,17 @@ CREATE TABLE pinned (
     PRIMARY KEY (job_id, number)
 );
 """
-# Leases: which worker holds an item, and until when (the journal's clock).
+# Leases: which worker holds an item, and until when (the journal's clock); the workers alive, by
+# the rate budget they share.
 _SCHEMA_2 = """
 ALTER TABLE items ADD COLUMN owner TEXT;
 ALTER TABLE items ADD COLUMN lease_until REAL;
-CREATE INDEX items_by_owner ON items (owner)
+CREATE INDEX items_by_owner ON items (owner);
+CREATE TABLE workers (
+    id TEXT PRIMARY KEY,
+    budget TEXT NOT NULL,
+    seen_at REAL NOT NULL
+)
 """
 _MIGRATIONS = (_SCHEMA_1, _SCHEMA_2)
 # REAL is a 4-byte float in PostgreSQL: time stamps need 8.
@@ -97,6 +103,8 @@ _ITEM_COLUMNS = (
     "seq, slot, number, state, reconciled, attempts, error_class, error_code, error_message, result, "
     "price, currency, updated_at"
 )
+
+_QUALIFIED_COLUMNS = ", ".join(f"items.{column.strip()}" for column in _ITEM_COLUMNS.split(","))
 
 
 class JobState(enum.StrEnum):
@@ -471,19 +479,22 @@ class Journal:
         locking = " FOR UPDATE SKIP LOCKED" if self.shared else ""
 
         def work(db: sqlite3.Connection) -> list[Item]:
+            # A CTE, not "seq IN (SELECT …)": PostgreSQL may run such a subquery again for each row
+            # it updates, and with SKIP LOCKED each run picks other rows (seen: LIMIT 5 claimed 42).
             rows = db.execute(
-                f"UPDATE items SET owner = ?, lease_until = ? WHERE job_id = ? AND seq IN ("  # noqa: S608
-                f"SELECT seq FROM items WHERE job_id = ? AND state = ? AND seq > ? AND {free} "
-                f"ORDER BY seq LIMIT ?{locking}) RETURNING {_ITEM_COLUMNS}",
+                f"WITH picked AS (SELECT seq FROM items WHERE job_id = ? AND state = ? AND seq > ? "  # noqa: S608
+                f"AND {free} ORDER BY seq LIMIT ?{locking}) "
+                "UPDATE items SET owner = ?, lease_until = ? FROM picked "
+                f"WHERE items.job_id = ? AND items.seq = picked.seq RETURNING {_QUALIFIED_COLUMNS}",
                 [
-                    self.owner,
-                    self._clock() + self.lease,
-                    job_id,
                     job_id,
                     ItemState.PLANNED,
                     after,
                     *arguments,
                     limit,
+                    self.owner,
+                    self._clock() + self.lease,
+                    job_id,
                 ],
             )
             return sorted((Item.of(row) for row in rows), key=lambda item: item.seq)
@@ -538,6 +549,44 @@ class Journal:
                 "WHERE job_id = ? AND owner = ? AND state IN (?, ?, ?)",
                 (job_id, self.owner, *_OPEN),
             )
+
+        await self._run(work)
+
+    async def takeable(self, job_id: str) -> int:
+        """Open items of the job that nobody holds now (their worker gave them back, or died)."""
+
+        def work(db: sqlite3.Connection) -> int:
+            row = db.execute(
+                "SELECT count(*) FROM items WHERE job_id = ? AND state IN (?, ?, ?) "
+                "AND (owner IS NULL OR (owner != ? AND lease_until < ?))",
+                (job_id, *_OPEN, self.owner, self._clock()),
+            ).fetchone()
+            return int(row[0])
+
+        return await self._run(work)
+
+    async def check_in(self, budget: str) -> int:
+        """This worker is alive and spends ``budget``; how many live workers spend it now."""
+
+        def work(db: sqlite3.Connection) -> int:
+            now = self._clock()
+            db.execute(
+                "INSERT INTO workers VALUES (?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET budget = excluded.budget, seen_at = excluded.seen_at",
+                (self.owner, budget, now),
+            )
+            row = db.execute(
+                "SELECT count(*) FROM workers WHERE budget = ? AND seen_at >= ?", (budget, now - self.lease)
+            ).fetchone()
+            return int(row[0])
+
+        return await self._run(work)
+
+    async def check_out(self) -> None:
+        """This worker stops: its share of the budget is the others' now."""
+
+        def work(db: sqlite3.Connection) -> None:
+            db.execute("DELETE FROM workers WHERE id = ?", (self.owner,))
 
         await self._run(work)
 

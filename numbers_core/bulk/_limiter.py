@@ -40,8 +40,8 @@ class RateLimiter:
             raise ValueError(f"burst: expected at least 1, got {burst!r}")
         if not 0 < backoff < 1:
             raise ValueError(f"backoff: expected a share between 0 and 1, got {backoff!r}")
-        self.target = rate
-        self.burst = burst
+        self.target = self.configured = rate
+        self.burst = self._configured_burst = burst
         self.backoff = backoff
         self.min_rate = min_rate if min_rate is not None else rate / 100
         self.recovery = recovery
@@ -80,6 +80,11 @@ class RateLimiter:
             # A pause that came while waiting holds this request too.
             if self._paused_until <= max(go, self._clock()):
                 return
+
+    def share(self, fraction: float) -> None:
+        """Keep to ``fraction`` of the configured rate and burst: the rest is other workers'."""
+        self.target = self.configured * fraction
+        self.burst = max(1, math.floor(self._configured_burst * fraction))
 
     def watch(self, callback: Callable[[float], None]) -> None:
         """Call ``callback(rate)`` each time a 429 slows the rate down."""

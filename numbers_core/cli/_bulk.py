@@ -131,12 +131,15 @@ _RUN = [
     _param(
         "journal",
         Annotated[
-            Path | None,
+            str | None,
             typer.Option(
                 "--journal",
-                metavar="FILE",
+                metavar="FILE|URL",
                 envvar="NUMBERS_JOURNAL",
-                help="The jobs' SQLite file (default: jobs.sqlite3 in your data directory).",
+                help=(
+                    "The jobs' SQLite file (default: jobs.sqlite3 in your data directory), or a "
+                    "postgresql:// URL shared by many workers."
+                ),
                 rich_help_panel=_RUN_PANEL,
             ),
         ],
@@ -193,6 +196,22 @@ _RUN = [
         ],
         10.0,
     ),
+    _param(
+        "lease",
+        Annotated[
+            float,
+            typer.Option(
+                min=1.0,
+                metavar="SECONDS",
+                help=(
+                    "In a postgresql:// journal, how long the items a worker claims stay its own "
+                    "unless it renews them: a dead worker's items go to the others after this."
+                ),
+                rich_help_panel=_RUN_PANEL,
+            ),
+        ],
+        30.0,
+    ),
 ]
 
 _JOURNAL_ONLY = [_RUN[0]]
@@ -200,11 +219,12 @@ _JOURNAL_ONLY = [_RUN[0]]
 
 @dataclass(frozen=True)
 class Running:
-    journal: Path
+    journal: str | Path
     concurrency: int
     rate: float | None
     burst: int
     grace: float
+    lease: float
 
 
 def _running(values: dict[str, Any]) -> Running:
@@ -214,11 +234,12 @@ def _running(values: dict[str, Any]) -> Running:
         rate=values["rate"],
         burst=values["burst"],
         grace=values["grace"],
+        lease=values["lease"],
     )
 
 
-def _journal_path(values: dict[str, Any]) -> Path:
-    return cast(Path, values["journal"] or default_journal_path())
+def _journal_path(values: dict[str, Any]) -> str | Path:
+    return cast(str | Path, values["journal"] or default_journal_path())
 
 
 def _job_options(command: Any) -> Any:
@@ -572,23 +593,27 @@ async def _execute(carrier: Provider, journal: Journal, job: Job, running: Runni
     return _exit_code(counts, orphans, runner.stopped)
 
 
-async def _in_journal(path: Path, work: Any) -> Any:
+async def _in_journal(path: str | Path, work: Any, lease: float = 30.0) -> Any:
     """``work(journal)``; the journal closed after."""
     from numbers_core.bulk import Journal
 
-    journal = Journal(path)
+    journal = Journal(path, lease=lease)
     try:
         return await work(journal)
     finally:
         await journal.aclose()
 
 
-def _with_journal(path: Path, target: Target, work: Any, *, pool: int | None = None) -> Any:
+def _with_journal(running: Running, target: Target, work: Any) -> Any:
     """Run ``work(carrier, journal)``."""
-    return run(target, lambda carrier: _in_journal(path, lambda journal: work(carrier, journal)), pool=pool)
+    return run(
+        target,
+        lambda carrier: _in_journal(running.journal, lambda journal: work(carrier, journal), running.lease),
+        pool=running.concurrency,
+    )
 
 
-def _with_journal_only(path: Path, work: Any) -> Any:
+def _with_journal_only(path: str | Path, work: Any) -> Any:
     """Run ``work(journal)``, no carrier needed."""
     return anyio.run(_in_journal, path, work)
 
@@ -614,7 +639,7 @@ def plan(
     job: dict[str, Any],
     criteria: dict[str, Any],
     config: dict[str, Any],
-    journal: Path,
+    journal: str | Path,
 ) -> None:
     """Plan a job and show it (numbers chosen, monthly prices, total); nothing is bought or changed.
 
@@ -630,7 +655,7 @@ def plan(
         created = await _create(carrier, opened, request)
         _show_plan(await Runner(carrier, opened).plan(created.id), json_output)
 
-    _with_journal(journal, target, work)
+    run(target, lambda carrier: _in_journal(journal, lambda opened: work(carrier, opened)))
 
 
 @bulk_app.command("run")
@@ -669,7 +694,7 @@ def run_job(
             )
         return await _execute(carrier, opened, created, running, json_output)
 
-    code = _with_journal(running.journal, target, work, pool=running.concurrency)
+    code = _with_journal(running, target, work)
     if code:
         raise typer.Exit(code)
 
@@ -688,14 +713,55 @@ def resume(ctx: typer.Context, job_id: _JobId, *, running: Running) -> None:
             fail_usage(f"job {job_id} was cancelled")
         return await _execute(carrier, opened, job, running, json_output)
 
-    code = _with_journal(running.journal, target, work, pool=running.concurrency)
+    code = _with_journal(running, target, work)
+    if code:
+        raise typer.Exit(code)
+
+
+@bulk_app.command()
+@_run_options
+def worker(
+    ctx: typer.Context,
+    job_id: Annotated[
+        str | None,
+        typer.Argument(metavar="[JOB]", show_default=False, help="The job (default: every job not done)."),
+    ] = None,
+    *,
+    running: Running,
+) -> None:
+    """Work on a job beside other workers that share its journal (a postgresql:// URL).
+
+    Each worker claims items under a lease it renews while it runs; a worker that dies has
+    its items taken over by the others once its lease runs out, and looked up before
+    anything is sent again. Without JOB, every job not done yet, oldest first. The job is
+    made beforehand, with numbers bulk plan.
+    """
+    target, json_output = _target(ctx)
+
+    async def work(carrier: Provider, opened: Journal) -> int:
+        from numbers_core.bulk import JobState
+
+        if job_id is not None:
+            jobs = [await opened.job(job_id)]
+        else:
+            jobs = [job for job in await opened.jobs() if job.state in (JobState.PLANNED, JobState.RUNNING)]
+        code = 0
+        for job in jobs:
+            if job.state is JobState.CANCELLED:
+                fail_usage(f"job {job.id} was cancelled")
+            code = max(code, await _execute(carrier, opened, job, running, json_output))
+            if code == EXIT_INTERRUPTED:
+                break
+        return code
+
+    code = _with_journal(running, target, work)
     if code:
         raise typer.Exit(code)
 
 
 @bulk_app.command()
 @_journal_option
-def status(ctx: typer.Context, job_id: _JobId, *, journal: Path) -> None:
+def status(ctx: typer.Context, job_id: _JobId, *, journal: str | Path) -> None:
     """Where a job is: its items' counts by outcome."""
     _, json_output = _target(ctx)
 
@@ -712,7 +778,7 @@ def status(ctx: typer.Context, job_id: _JobId, *, journal: Path) -> None:
 
 @bulk_app.command("list")
 @_journal_option
-def list_jobs(ctx: typer.Context, *, journal: Path) -> None:
+def list_jobs(ctx: typer.Context, *, journal: str | Path) -> None:
     """The jobs of the journal, oldest first."""
     _, json_output = _target(ctx)
 
@@ -793,7 +859,7 @@ def report(
 
 @bulk_app.command()
 @_journal_option
-def cancel(ctx: typer.Context, job_id: _JobId, *, journal: Path) -> None:
+def cancel(ctx: typer.Context, job_id: _JobId, *, journal: str | Path) -> None:
     """Cancel a job: nothing more is sent for it (what was done stays done)."""
     _, json_output = _target(ctx)
 

@@ -197,6 +197,7 @@ async def test_workers_of_a_shared_journal_never_claim_the_same_item(postgres_ur
 
     async def work(index: int) -> None:
         while page := await workers[index].claim(job.id, after=max(claimed[index], default=-1), limit=5):
+            assert len(page) <= 5
             claimed[index] += [item.seq for item in page]
 
     async with anyio.create_task_group() as tasks:

@@ -1,0 +1,74 @@
+"""Many workers on one job, through a real PostgreSQL journal, against an emulated carrier.
+
+In this file the workers share one event loop (each with its own journal
+connection and carrier client); test_worker_processes.py runs them as
+processes and kills some.
+"""
+
+from __future__ import annotations
+
+import anyio
+import numbers_core as nc
+import pytest
+from numbers_core.bulk._engine import Runner, create_job
+from numbers_core.bulk._journal import ItemState, Journal
+from numbers_core.bulk._limiter import RateLimiter
+from numbers_core.emulator import Emulator, Faults
+
+pytestmark = pytest.mark.anyio
+
+
+async def _run_workers(url: str, emulator: Emulator, job_id: str, limiters: list[RateLimiter | None]) -> None:
+    async def worker(limiter: RateLimiter | None) -> None:
+        journal = Journal(url, lease=5.0)
+        async with emulator.connect() as carrier:
+            await Runner(carrier, journal, concurrency=5, limiter=limiter).run(job_id)
+        await journal.aclose()
+
+    async with anyio.create_task_group() as tasks:
+        for limiter in limiters:
+            tasks.start_soon(worker, limiter)
+
+
+async def test_workers_buy_a_jobs_count_together_under_faults_and_nothing_twice(postgres_url: str) -> None:
+    emulator = Emulator("twilio", faults=Faults(seed=3, unavailable=0.05, dropped=0.05, lost=0.1))
+    planner = Journal(postgres_url)
+    async with emulator.connect() as carrier:
+        criteria = {
+            "415": (nc.SearchQuery(area_code="415", limit=20), 25),
+            "510": (nc.SearchQuery(area_code="510", limit=20), 15),
+        }
+        job = await create_job(planner, carrier, "purchase", criteria=criteria)
+    await _run_workers(postgres_url, emulator, job.id, [None, None, None])
+
+    assert await planner.counts(job.id) == {ItemState.DONE: 40}
+    done = [item.number for item in await planner.items(job.id, ItemState.DONE)]
+    [owned] = (await emulator.state())["numbers"].values()
+    assert len(owned) == len(set(owned)) == 40  # the job's count, nothing twice
+    assert sorted(owned) == sorted(done)  # no orphans
+    assert emulator.answered["lost"] > 0
+    await planner.aclose()
+    await emulator.aclose()
+
+
+async def test_workers_share_the_accounts_rate_limit(postgres_url: str) -> None:
+    rate = 10.0
+    emulator = Emulator("twilio", faults=Faults(rate_limit=rate, burst=2, retry_after=0))
+    planner = Journal(postgres_url)
+    async with emulator.connect() as carrier:
+        offers = [
+            offer for area in ("415", "510") for offer in await carrier.search(area_code=area, limit=30)
+        ]
+        job = await create_job(planner, carrier, "purchase", numbers=offers)
+    emulator.answered.clear()
+    limiters = [RateLimiter(rate, burst=2) for _ in range(2)]
+    await _run_workers(postgres_url, emulator, job.id, list(limiters))
+
+    assert await planner.counts(job.id) == {ItemState.DONE: 60}
+    assert all(limiter.configured == rate for limiter in limiters)
+    requests = sum(emulator.answered.values())
+    # Each alone would send at the whole rate: then 6 of about 66 requests were refused, each
+    # worker's limiter slowing down after its own 429s. Sharing the rate, none is.
+    assert emulator.answered.get("429", 0) <= requests * 0.02
+    await planner.aclose()
+    await emulator.aclose()
