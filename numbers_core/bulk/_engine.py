@@ -45,7 +45,7 @@ from ..errors import (
     TransportError,
     UnsupportedError,
 )
-from ._journal import Item, ItemState, Job, JobState, Journal, OverCap
+from ._journal import Item, ItemState, Job, JobState, Journal, LeaseLost, OverCap
 from ._limiter import RateLimiter
 
 __all__ = ["Event", "JobKind", "Plan", "Runner", "create_job"]
@@ -147,6 +147,7 @@ class Runner:
         self._halted: NumbersError | None = None
         self._search_failures = 0
         self._idle = False  # a worker of a shared journal, waiting for the others to finish
+        self._starved = False  # an item found no number the other workers had not pinned
         #: whether the last run was stopped (:meth:`stop`) before the job's end
         self.stopped = False
 
@@ -201,18 +202,19 @@ class Runner:
         """Settle what was left open, then send what is planned; in a shared journal, until the
         other workers have nothing left either (a dead one's items are taken over)."""
         while True:
+            self._starved = False
             for item in await self.journal.interrupted(job.id):
                 if self._stopping:
                     return
                 await self._settle(job, item)
-            while not self._stopping and await self._pass(job):
+            while not self._stopping and not self._starved and await self._pass(job):
                 pass
             if self._stopping or not self.journal.shared:
                 return
             if not await self.journal.held_by_others(job.id):
-                if not await self.journal.takeable(job.id):
+                if not self._starved and not await self.journal.takeable(job.id):
                     return
-                continue  # a dead worker's items, its lease run out
+                continue  # a dead worker's items (its lease run out), or this one's, to search again
             # Others are at work: this worker waits, and leaves them its share of the rate.
             self._idle = True
             await anyio.sleep(self.journal.lease / 4)
@@ -363,7 +365,10 @@ class Runner:
             return
         number = ready.number
         config = _config(job)
-        await self.journal.move(job.id, ready.seq, ItemState.SENDING)
+        try:
+            await self.journal.move(job.id, ready.seq, ItemState.SENDING)
+        except LeaseLost:
+            return  # another worker's now
         try:
             async with _unknown_if_cancelled(self, job, [ready]):
                 if job.kind == JobKind.PURCHASE:
@@ -390,7 +395,10 @@ class Runner:
             return
         numbers = [item.number or "" for item in ready]
         config = _config(job)
-        await self.journal.move(job.id, [item.seq for item in ready], ItemState.SENDING)
+        try:
+            await self.journal.move(job.id, [item.seq for item in ready], ItemState.SENDING)
+        except LeaseLost:
+            return  # the others' now, all of them: they were claimed together
         try:
             async with _unknown_if_cancelled(self, job, ready):
                 if job.kind == JobKind.PURCHASE:
@@ -431,6 +439,12 @@ class Runner:
                     return item
                 if pinned:
                     return replace(item, number=offer.phone_number)
+        if self.journal.shared and await self.journal.held_by_others(job.id):
+            # What the search shows, other workers have pinned: once they have bought it, the
+            # carrier shows other numbers. The item stays planned, for a later round.
+            self._candidates.pop(slot, None)
+            self._starved = True
+            return item
         error = NumberUnavailableError(
             "no number matching the criteria is left to buy", provider=self.carrier.name
         )

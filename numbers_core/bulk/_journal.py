@@ -42,7 +42,7 @@ from ..errors import ConfigurationError, InvalidInputError
 from ._postgres import PostgresDatabase, is_postgres_url, redacted
 from ._postgres import transaction as postgres_transaction
 
-__all__ = ["Item", "ItemState", "Job", "JobState", "Journal", "OverCap"]
+__all__ = ["Item", "ItemState", "Job", "JobState", "Journal", "LeaseLost", "OverCap"]
 
 T = TypeVar("T")
 _Transaction = Callable[[Any], contextlib.AbstractContextManager[None]]
@@ -378,14 +378,18 @@ class Journal:
         now = self._clock()
 
         def work(db: sqlite3.Connection) -> bool:
-            if db.execute(
-                "SELECT 1 FROM pinned WHERE job_id = ? AND number = ?", (job_id, number)
-            ).fetchone():
+            # Workers pinning the same number at once: the second waits for the first, then
+            # inserts nothing. A refusal below rolls the pin back with the rest of the call.
+            inserted = db.execute(
+                "INSERT INTO pinned VALUES (?, ?) ON CONFLICT DO NOTHING", (job_id, number)
+            ).rowcount
+            if not inserted:
                 return False
             _check_move(db, job_id, seq, None)
             if cap is not None:
+                if self.shared:  # one worker at a time sums the job's prices
+                    db.execute("SELECT id FROM jobs WHERE id = ? FOR UPDATE", (job_id,))
                 _check_cap(db, job_id, number, price, cap)
-            db.execute("INSERT INTO pinned VALUES (?, ?)", (job_id, number))
             db.execute(
                 "UPDATE items SET number = ?, price = ?, currency = ?, updated_at = ? "
                 "WHERE job_id = ? AND seq = ?",
@@ -439,6 +443,8 @@ class Journal:
         def work(db: sqlite3.Connection) -> None:
             for one in seqs:
                 _check_move(db, job_id, one, state)
+                if state is ItemState.SENDING and self.shared:
+                    self._check_lease(db, job_id, one)
             db.executemany(
                 "UPDATE items SET state = ?, reconciled = CASE WHEN ? = 1 THEN 1 ELSE reconciled END, "
                 "attempts = attempts + ?, error_class = ?, error_code = ?, error_message = ?, "
@@ -461,6 +467,15 @@ class Journal:
         return await self._run(work)
 
     # -- leases --------------------------------------------------------------------------------
+
+    def _check_lease(self, db: sqlite3.Connection, job_id: str, seq: int) -> None:
+        """Refuse to send an item this worker holds no more: a worker stalled past its lease
+        (a long pause, a lost network) finds its items taken over, and must not send them."""
+        row = db.execute(
+            "SELECT owner, lease_until FROM items WHERE job_id = ? AND seq = ?", (job_id, seq)
+        ).fetchone()
+        if row[0] != self.owner or row[1] < self._clock():
+            raise LeaseLost(f"job {job_id!r} item {seq} is another worker's now", field="item")
 
     def _free(self) -> tuple[str, list[Any]]:
         """The condition (and its arguments) of an item this worker may take now."""
@@ -643,6 +658,10 @@ def _check_move(db: sqlite3.Connection, job_id: str, seq: int, state: ItemState 
         raise InvalidInputError(
             f"job {job_id!r} item {seq}: {current} cannot become {state or 'pinned'}", field="item"
         )
+
+
+class LeaseLost(InvalidInputError):
+    """The item's lease ran out, and another worker may hold it: it is not sent."""
 
 
 class OverCap(Exception):

@@ -5,15 +5,23 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import anyio
 import numbers_core as nc
 import pytest
-from numbers_core.bulk._journal import ItemState, JobState, Journal
+from numbers_core.bulk._journal import ItemState, Job, JobState, Journal
 
 pytestmark = pytest.mark.anyio
 
 N1, N2, N3 = "+14155550101", "+14155550102", "+14155550103"
+
+
+async def _created(journal: Journal, **details: Any) -> Job:
+    """A new job, its items claimed by the journal's worker: a shared journal sends only those."""
+    job = await journal.create(**details)
+    await journal.claim(job.id)
+    return job
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -28,8 +36,12 @@ async def journal(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
 
 
 async def test_a_job_keeps_its_items_in_order(journal: Journal) -> None:
-    job = await journal.create(
-        kind="purchase", provider="sandbox", spec={"count": 3}, items=[(None, N1), ("415", None), (None, N2)]
+    job = await _created(
+        journal,
+        kind="purchase",
+        provider="sandbox",
+        spec={"count": 3},
+        items=[(None, N1), ("415", None), (None, N2)],
     )
     assert job.state is JobState.PLANNED
     assert job.label == "purchase of 3"
@@ -45,7 +57,9 @@ async def test_a_job_keeps_its_items_in_order(journal: Journal) -> None:
 
 
 async def test_items_move_only_as_the_state_machine_allows(journal: Journal) -> None:
-    job = await journal.create(kind="purchase", provider="sandbox", spec={}, items=[(None, N1), (None, N2)])
+    job = await _created(
+        journal, kind="purchase", provider="sandbox", spec={}, items=[(None, N1), (None, N2)]
+    )
     await journal.move(job.id, 0, ItemState.SENDING)
     await journal.move(job.id, 0, ItemState.DONE, result={"phone_number": N1})
     with pytest.raises(nc.InvalidInputError, match="done cannot become sending"):
@@ -61,8 +75,8 @@ async def test_items_move_only_as_the_state_machine_allows(journal: Journal) -> 
 
 
 async def test_a_number_is_pinned_once_per_job(journal: Journal) -> None:
-    job = await journal.create(
-        kind="purchase", provider="sandbox", spec={}, items=[("415", None), ("415", None)]
+    job = await _created(
+        journal, kind="purchase", provider="sandbox", spec={}, items=[("415", None), ("415", None)]
     )
     assert await journal.pin(job.id, 0, N1)
     assert not await journal.pin(job.id, 1, N1)  # already the first item's
@@ -106,7 +120,7 @@ async def test_an_unknown_job_is_said_so(journal: Journal) -> None:
 
 
 async def test_only_the_carriers_refusals_count_as_attempts(journal: Journal) -> None:
-    job = await journal.create(kind="purchase", provider="sandbox", spec={}, items=[(None, N1)])
+    job = await _created(journal, kind="purchase", provider="sandbox", spec={}, items=[(None, N1)])
     for _ in range(3):
         await journal.move(job.id, 0, ItemState.SENDING)
         await journal.move(job.id, 0, ItemState.PLANNED, error=("ProviderUnavailableError", "20503", "down"))
@@ -121,8 +135,8 @@ async def test_concurrent_writes_share_transactions_and_a_refused_one_undoes_onl
     journal: Journal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     numbers = [f"+1415555{n:04d}" for n in range(200, 240)]
-    job = await journal.create(
-        kind="purchase", provider="sandbox", spec={}, items=[(None, n) for n in numbers]
+    job = await _created(
+        journal, kind="purchase", provider="sandbox", spec={}, items=[(None, n) for n in numbers]
     )
     await journal.move(job.id, 0, ItemState.SENDING)
     await journal.move(job.id, 0, ItemState.DONE)

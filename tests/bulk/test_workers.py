@@ -41,7 +41,10 @@ async def test_workers_buy_a_jobs_count_together_under_faults_and_nothing_twice(
         job = await create_job(planner, carrier, "purchase", criteria=criteria)
     await _run_workers(postgres_url, emulator, job.id, [None, None, None])
 
-    assert await planner.counts(job.id) == {ItemState.DONE: 40}
+    failed = [
+        (i.number, i.error_class, i.error_message) for i in await planner.items(job.id, ItemState.FAILED)
+    ]
+    assert await planner.counts(job.id) == {ItemState.DONE: 40}, failed
     done = [item.number for item in await planner.items(job.id, ItemState.DONE)]
     [owned] = (await emulator.state())["numbers"].values()
     assert len(owned) == len(set(owned)) == 40  # the job's count, nothing twice
