@@ -66,6 +66,17 @@ def test_a_plan_buys_nothing_and_resume_buys_exactly_what_it_showed(cli: Cli) ->
     assert json.loads(status.stdout)["counts"] == {"done": 3}
 
 
+def test_a_worker_without_a_job_works_through_every_job_not_done(cli: Cli) -> None:
+    for area_code in ("415", "510"):
+        assert cli("bulk", "plan", "buy", "--count", "2", "--area-code", area_code).exit_code == 0
+    worked = cli("--json", "bulk", "worker")
+    assert worked.exit_code == 0, worked.output
+    assert [job["state"] for job in json.loads(cli("--json", "bulk", "list").stdout)] == ["done", "done"]
+    assert len(_owned(cli)) == 4
+    again = cli("bulk", "worker")  # nothing left to do
+    assert again.exit_code == 0, again.output
+
+
 def test_a_job_file_with_two_criteria_sets_and_a_configuration(cli: Cli, tmp_path: Path) -> None:
     file = tmp_path / "job.toml"
     file.write_text(
