@@ -3,30 +3,24 @@
 The sandbox's state and the bulk journal both live in one: created with its
 directory, in WAL mode (readers in one process go on while another writes),
 its schema created on first use, an older file migrated, and a file of a
-newer version refused with a clear error. Every call runs in a worker thread, so the event loop never
-waits on the disk; one connection serves one thread at a time, since it
-carries transaction state threads must not interleave.
+newer version refused with a clear error.
 """
 
 from __future__ import annotations
 
 import contextlib
 import sqlite3
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
 
-import anyio.to_thread
-
+from ._database import ThreadedDatabase
+from ._database import transaction as database_transaction
 from .errors import ConfigurationError, NumbersError
 
 __all__ = ["SqliteFile", "transaction"]
 
-T = TypeVar("T")
 
-
-class SqliteFile:
+class SqliteFile(ThreadedDatabase[sqlite3.Connection]):
     """``path`` with ``migrations`` applied (the DDL of versions 1, 2, …, kept in ``user_version``);
     ``error`` turns a sqlite3 error into the tree's."""
 
@@ -49,7 +43,7 @@ class SqliteFile:
         self._setting = setting
         self._error = error
         self._setup = setup
-        self._lock = threading.Lock()
+        super().__init__()
         self._connection: sqlite3.Connection | None = None
 
     def _connect(self) -> sqlite3.Connection:
@@ -86,45 +80,24 @@ class SqliteFile:
                     db.execute(statement)
         db.execute(f"PRAGMA user_version = {self._version}")
 
-    def locked(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """``work(connection)`` in this thread, alone on the connection; errors in the tree."""
-        with self._lock:
-            try:
-                return work(self._connect())
-            except NumbersError:
-                raise
-            except sqlite3.Error as exc:
-                raise self._error(exc) from exc
-            except OSError as exc:
-                raise ConfigurationError(
-                    f"{self._what}: cannot use {str(self.path)!r}: {exc.strerror or exc}",
-                    setting=self._setting,
-                ) from exc
+    def _failure(self, exc: Exception) -> NumbersError | None:
+        if isinstance(exc, sqlite3.Error):
+            return self._error(exc)
+        if isinstance(exc, OSError):
+            return ConfigurationError(
+                f"{self._what}: cannot use {str(self.path)!r}: {exc.strerror or exc}", setting=self._setting
+            )
+        return None
 
-    async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """``work(connection)`` in a worker thread."""
-        return await anyio.to_thread.run_sync(self.locked, work)
-
-    async def aclose(self) -> None:
-        """Close the connection; the file can be used again afterwards."""
-
-        def close() -> None:
-            with self._lock:
-                if self._connection is not None:
-                    self._connection.close()
-                    self._connection = None
-
-        await anyio.to_thread.run_sync(close)
+    def _close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
 
 @contextlib.contextmanager
 def transaction(db: sqlite3.Connection) -> Iterator[None]:
     # IMMEDIATE takes the write lock up front: a deferred transaction that reads
     # then writes can deadlock with another process doing the same.
-    db.execute("BEGIN IMMEDIATE")
-    try:
+    with database_transaction(db, "BEGIN IMMEDIATE"):
         yield
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")

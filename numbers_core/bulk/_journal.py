@@ -633,7 +633,7 @@ class _Pending:
         self.error: Exception | None = None
 
 
-def _write_all(db: sqlite3.Connection, batch: list[_Pending], transaction: _Transaction) -> None:
+def _write_all(db: Any, batch: list[_Pending], transaction: _Transaction) -> None:
     with transaction(db):
         for pending in batch:
             db.execute("SAVEPOINT one")

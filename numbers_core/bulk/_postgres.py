@@ -14,18 +14,14 @@ race; a schema newer than this library knows is refused with a clear error.
 from __future__ import annotations
 
 import contextlib
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
-import anyio.to_thread
-
+from .._database import ThreadedDatabase, transaction
 from ..errors import ConfigurationError, NumbersError
 
-__all__ = ["PostgresDatabase", "is_postgres_url", "redacted"]
-
-T = TypeVar("T")
+__all__ = ["PostgresDatabase", "is_postgres_url", "redacted", "transaction"]
 
 _SCHEMES = ("postgresql://", "postgres://")
 # Any constant: it only has to be the same in every worker.
@@ -37,13 +33,18 @@ def is_postgres_url(location: object) -> bool:
 
 
 def redacted(url: str) -> str:
-    """The URL without its password, fit for messages and logs."""
+    """The URL without its password (in the address or as a parameter), fit for messages and logs."""
     parts = urlsplit(url)
-    if parts.password is None:
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    if parts.password is None and all(key != "password" for key, _ in pairs):
         return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = f"{parts.username}:***@{netloc.rpartition('@')[2]}"
+    query = urlencode([(key, "***" if key == "password" else value) for key, value in pairs], safe="/*")
+    # Built by hand: urlunsplit turns postgresql:///jobs (a local socket) into postgresql:/jobs.
+    fragment = f"#{parts.fragment}" if parts.fragment else ""
+    return f"{parts.scheme}://{netloc}{parts.path}{'?' if query else ''}{query}{fragment}"
 
 
 class _Connection:
@@ -60,7 +61,7 @@ class _Connection:
             cursor.executemany(query.replace("?", "%s"), rows)
 
 
-class PostgresDatabase:
+class PostgresDatabase(ThreadedDatabase[_Connection]):
     """The database at ``url`` with ``migrations`` (the DDL of versions 1, 2, …) applied."""
 
     def __init__(self, url: str, *, migrations: Sequence[str], what: str, setting: str) -> None:
@@ -68,7 +69,7 @@ class PostgresDatabase:
         self._migrations = migrations
         self._what = what
         self._setting = setting
-        self._lock = threading.Lock()
+        super().__init__()
         self._connection: _Connection | None = None
         self._raw: Any = None
 
@@ -116,50 +117,22 @@ class PostgresDatabase:
                     db.execute(statement)
             db.execute("INSERT INTO numbers_schema VALUES (?)", (version,))
 
-    def locked(self, work: Callable[[Any], T]) -> T:
-        """``work(connection)`` in this thread, alone on the connection; errors in the tree."""
+    def _failure(self, exc: Exception) -> NumbersError | None:
         import psycopg
 
-        with self._lock:
-            try:
-                return work(self._connect())
-            except NumbersError:
-                raise
-            except psycopg.OperationalError as exc:
-                self._drop()  # a connection lost is opened afresh by the next call
-                raise self._fail(_first_line(exc)) from None
-            except psycopg.Error as exc:
-                raise self._fail(_first_line(exc)) from None
+        if isinstance(exc, psycopg.OperationalError):
+            self._close()  # a connection lost is opened afresh by the next call
+        if isinstance(exc, psycopg.Error):
+            return self._fail(_first_line(exc))
+        return None
 
-    def _drop(self) -> None:
+    def _close(self) -> None:
         if self._raw is not None:
             with contextlib.suppress(Exception):
                 self._raw.close()
         self._raw = self._connection = None
 
-    async def run(self, work: Callable[[Any], T]) -> T:
-        """``work(connection)`` in a worker thread."""
-        return await anyio.to_thread.run_sync(self.locked, work)
-
-    async def aclose(self) -> None:
-        def close() -> None:
-            with self._lock:
-                self._drop()
-
-        await anyio.to_thread.run_sync(close)
-
 
 def _first_line(exc: BaseException) -> str:
     # psycopg's messages name the server and the user, never the password; the first line says it.
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-
-
-@contextlib.contextmanager
-def transaction(db: Any) -> Iterator[None]:
-    db.execute("BEGIN")
-    try:
-        yield
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")

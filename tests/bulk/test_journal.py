@@ -279,3 +279,15 @@ async def test_a_postgres_journal_out_of_reach_is_a_configuration_error_without_
     assert "s3cret-pw" not in str(raised.value)
     assert "numbers:***@127.0.0.1:1" in str(raised.value)
     assert "s3cret-pw" not in repr(journal)
+
+
+def test_a_postgres_url_is_shown_without_its_password() -> None:
+    from numbers_core.bulk._postgres import redacted
+
+    assert redacted("postgresql://u:pw@db:5433/jobs") == "postgresql://u:***@db:5433/jobs"
+    assert (
+        redacted("postgresql://u@/jobs?host=/run/pg&password=pw")
+        == "postgresql://u@/jobs?host=/run/pg&password=***"
+    )
+    assert redacted("postgresql:///jobs") == "postgresql:///jobs"
+    assert redacted("postgresql:///jobs?password=pw") == "postgresql:///jobs?password=***"
