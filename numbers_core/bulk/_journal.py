@@ -569,16 +569,7 @@ class Journal:
 
     async def takeable(self, job_id: str) -> int:
         """Open items of the job that nobody holds now (their worker gave them back, or died)."""
-
-        def work(db: sqlite3.Connection) -> int:
-            row = db.execute(
-                "SELECT count(*) FROM items WHERE job_id = ? AND state IN (?, ?, ?) "
-                "AND (owner IS NULL OR (owner != ? AND lease_until < ?))",
-                (job_id, *_OPEN, self.owner, self._clock()),
-            ).fetchone()
-            return int(row[0])
-
-        return await self._run(work)
+        return await self._count_open(job_id, "owner IS NULL OR (owner != ? AND lease_until < ?)")
 
     async def check_in(self, budget: str) -> int:
         """This worker is alive and spends ``budget``; how many live workers spend it now."""
@@ -609,11 +600,14 @@ class Journal:
         """Open items of the job that other live workers hold (0 in a journal that is not shared)."""
         if not self.shared:
             return 0
+        return await self._count_open(job_id, "owner IS NOT NULL AND owner != ? AND lease_until >= ?")
+
+    async def _count_open(self, job_id: str, held: str) -> int:
+        """Open items of the job whose holder matches ``held`` (a condition on this worker and now)."""
 
         def work(db: sqlite3.Connection) -> int:
             row = db.execute(
-                "SELECT count(*) FROM items WHERE job_id = ? AND state IN (?, ?, ?) "
-                "AND owner IS NOT NULL AND owner != ? AND lease_until >= ?",
+                f"SELECT count(*) FROM items WHERE job_id = ? AND state IN (?, ?, ?) AND ({held})",  # noqa: S608 - fixed conditions
                 (job_id, *_OPEN, self.owner, self._clock()),
             ).fetchone()
             return int(row[0])
