@@ -142,6 +142,7 @@ class Runner:
         self.batches = batches
         self._on_event = on_event
         self._candidates: dict[str, list[AvailableNumber]] = {}
+        self._searching: dict[str, anyio.Lock] = {}
         self._stopping = False
         self._scope: anyio.CancelScope | None = None
         self._halted: NumbersError | None = None
@@ -279,23 +280,26 @@ class Runner:
             self._scope.deadline = min(self._scope.deadline, anyio.current_time() + grace)
 
     async def _pass(self, job: Job) -> bool:
-        """Send every planned item once, ``concurrency`` at a time; False when none was planned."""
+        """Send the planned items, ``concurrency`` at a time, until none is left; False when none was."""
         feature = _BATCHES[JobKind(job.kind)]
         size = self.carrier.batch_size if self.batches and self.carrier.supports(feature) else 1
         # A shared journal's workers claim what they are about to send, no more: the rest is
         # left for the others.
         page = self.concurrency * size if self.journal.shared else max(_PAGE, size)
-        pages = _Pages(self.journal, job.id, size, page)
+        pages = _Pages(self.journal, job.id, size, page, again=lambda: not self._starved)
         if not await pages.any():
             return False
 
         async def worker() -> None:
             async with anyio.create_task_group() as writes:
                 while not self._stopping and (items := await pages.take()):
-                    if size > 1:
-                        await self._many(job, items)
-                    else:
-                        await self._one(job, items[0], writes)
+                    try:
+                        if size > 1:
+                            await self._many(job, items)
+                        else:
+                            await self._one(job, items[0], writes)
+                    finally:
+                        pages.finished(items)
 
         try:
             async with anyio.create_task_group() as tasks:
@@ -419,14 +423,24 @@ class Runner:
         slot = item.slot or ""
         query = SearchQuery.model_validate(job.spec["criteria"][slot])
         cap = Money.model_validate(job.spec["max_cost"]) if job.spec.get("max_cost") else None
+        searching = self._searching.setdefault(slot, anyio.Lock())
         # The page asked for first; when all of it was pinned once already, as many as the carrier gives.
         for limit in (query.limit, 1000):
-            candidates = self._candidates.get(slot)
-            if not candidates:
-                found = await self.carrier.search(query.model_copy(update={"limit": limit}))
-                candidates = self._candidates[slot] = found
-            while candidates:
-                offer = candidates.pop(0)
+            searched = False  # one search of its own per page size, so that an item ends
+            while True:
+                # One task searches for all: tasks searching at once would all get the same
+                # numbers and race to pin them. Numbers the job pinned already (being bought
+                # meanwhile, or replaced) still show, and are left out before any pin is tried.
+                async with searching:
+                    candidates = self._candidates.setdefault(slot, [])
+                    if not candidates and not searched:
+                        found = await self.carrier.search(query.model_copy(update={"limit": limit}))
+                        fresh = await self.journal.unpinned(job.id, [o.phone_number for o in found])
+                        candidates.extend(o for o in found if o.phone_number in fresh)
+                        searched = True
+                    if not candidates:
+                        break
+                    offer = candidates.pop(0)
                 try:
                     pinned = await self.journal.pin(
                         job.id, item.seq, offer.phone_number, price=offer.monthly_price, cap=cap
@@ -442,7 +456,6 @@ class Runner:
         if self.journal.shared and await self.journal.held_by_others(job.id):
             # What the search shows, other workers have pinned: once they have bought it, the
             # carrier shows other numbers. The item stays planned, for a later round.
-            self._candidates.pop(slot, None)
             self._starved = True
             return item
         error = NumberUnavailableError(
@@ -524,25 +537,38 @@ class Runner:
 
 
 class _Pages:
-    """The planned items of a job, handed out a batch at a time and claimed a page at a time."""
+    """The planned items of a job, handed out a batch at a time and claimed a page at a time.
 
-    def __init__(self, journal: Journal, job_id: str, size: int, page: int) -> None:
+    Past the last page, the claims start again from the first item while ``again()`` holds:
+    an item sent back to planned behind them (refused for now, shown not bought) is sent again
+    by the next free task, not after the pass's slowest one. Items handed out and not yet
+    :meth:`finished` are still planned while their number is pinned: they are not handed out twice.
+    """
+
+    def __init__(
+        self, journal: Journal, job_id: str, size: int, page: int, again: Callable[[], bool]
+    ) -> None:
         self._journal = journal
         self._job_id = job_id
         self._size = size
         self._page = page
+        self._again = again
         self._buffer: list[Item] = []
+        self._busy: set[int] = set()
         self._after = -1
-        self._done = False
         self._lock = anyio.Lock()
 
     async def _fill(self) -> None:
-        if not self._buffer and not self._done:
+        wrapped = False  # once per call: when every planned item is busy, the pass is over for a task
+        while not self._buffer:
             page = await self._journal.claim(self._job_id, after=self._after, limit=self._page)
-            self._buffer = page
-            self._done = not page
-            if page:
-                self._after = page[-1].seq
+            if not page and not wrapped and self._after >= 0 and self._again():
+                self._after, wrapped = -1, True
+                continue
+            if not page:
+                return
+            self._after = page[-1].seq
+            self._buffer = [item for item in page if item.seq not in self._busy]
 
     async def any(self) -> bool:
         async with self._lock:
@@ -558,9 +584,14 @@ class _Pages:
                 if not self._buffer:
                     break
                 room = self._size - len(taken)
+                self._busy.update(item.seq for item in self._buffer[:room])
                 taken += self._buffer[:room]
                 del self._buffer[:room]
             return taken
+
+    def finished(self, items: list[Item]) -> None:
+        """The task that took ``items`` is done with them: sent, failed, or back to planned."""
+        self._busy.difference_update(item.seq for item in items)
 
 
 @contextlib.asynccontextmanager

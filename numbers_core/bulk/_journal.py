@@ -137,6 +137,8 @@ _MOVES: dict[ItemState, frozenset[ItemState]] = {
     ItemState.FAILED: frozenset(),
 }
 FINAL = frozenset({ItemState.DONE, ItemState.FAILED})
+# Numbers per IN (…) list: well under SQLite's oldest limit on a statement's parameters (999).
+_IN_LIST = 500
 _OPEN = (ItemState.PLANNED, ItemState.SENDING, ItemState.UNKNOWN)
 _SETTLED_FIRST = (ItemState.SENDING, ItemState.UNKNOWN)  # may have happened: looked up before all else
 
@@ -463,6 +465,20 @@ class Journal:
         def work(db: sqlite3.Connection) -> list[str]:
             rows = db.execute("SELECT number FROM pinned WHERE job_id = ? ORDER BY number", (job_id,))
             return [row[0] for row in rows]
+
+        return await self._run(work)
+
+    async def unpinned(self, job_id: str, numbers: Sequence[str]) -> set[str]:
+        """Those of ``numbers`` the job never pinned: the ones worth trying to pin."""
+
+        def work(db: sqlite3.Connection) -> set[str]:
+            taken: set[str] = set()
+            for start in range(0, len(numbers), _IN_LIST):
+                chunk = numbers[start : start + _IN_LIST]
+                marks = ", ".join("?" * len(chunk))
+                query = f"SELECT number FROM pinned WHERE job_id = ? AND number IN ({marks})"  # noqa: S608 - placeholders only
+                taken.update(row[0] for row in db.execute(query, (job_id, *chunk)))
+            return set(numbers) - taken
 
         return await self._run(work)
 

@@ -63,6 +63,38 @@ async def test_numbers_taken_meanwhile_are_replaced_and_never_bought_twice(
     assert not mine & {o.phone_number for o in first[:2]}
 
 
+async def test_one_search_serves_every_task_and_leaves_out_what_the_job_pinned(
+    journal: Journal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with nc.connect("sandbox") as carrier:
+        job = await create_job(
+            journal, carrier, "purchase", criteria={"415": (nc.SearchQuery(area_code="415", limit=10), 60)}
+        )
+        searches: list[nc.SearchQuery] = []
+        search, pin = carrier.search, journal.pin
+
+        async def counted_search(query: nc.SearchQuery) -> list[nc.AvailableNumber]:
+            searches.append(query)
+            return await search(query)
+
+        refused = 0
+
+        async def counted_pin(*args: object, **kwargs: object) -> bool:
+            nonlocal refused
+            pinned = await pin(*args, **kwargs)  # type: ignore[arg-type]
+            refused += not pinned
+            return pinned
+
+        monkeypatch.setattr(carrier, "search", counted_search)
+        monkeypatch.setattr(journal, "pin", counted_pin)
+        counts = await Runner(carrier, journal, concurrency=8).run(job.id)
+    assert counts == {ItemState.DONE: 60}
+    # Eight tasks searching whenever they found no candidate got the same numbers and raced to
+    # pin them: 16 to 23 searches and 53 to 115 refused pins, measured before the fix.
+    assert refused == 0
+    assert 6 <= len(searches) <= 12
+
+
 async def test_lost_answers_faults_and_429s_end_with_every_item_resolved(journal: Journal) -> None:
     emulator = Emulator(
         "twilio", faults=Faults(seed=5, lost=0.2, unavailable=0.1, throttled=0.1, dropped=0.05)
@@ -97,6 +129,36 @@ async def test_a_run_cut_off_midway_resumes_and_settles_what_was_in_flight(journ
     assert counts == {ItemState.DONE: 20}
     owned = [n for numbers in (await emulator.state())["numbers"].values() for n in numbers]
     assert sorted(owned) == sorted(picks)
+
+
+async def test_an_item_sent_back_to_planned_is_sent_again_without_waiting_for_the_slowest(
+    journal: Journal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with nc.connect("sandbox") as carrier:
+        picks = [n.phone_number for n in await carrier.search(area_code="415", limit=3)]
+        job = await create_job(journal, carrier, "purchase", numbers=picks)
+        real = carrier.purchase
+        retried = anyio.Event()
+        bought: list[str] = []
+
+        async def purchase(number: str, *, config: object = None) -> nc.ActiveNumber:
+            if number == picks[0]:  # the slow one: it waits until the refused one is bought
+                await retried.wait()
+            elif number == picks[1] and "refused" not in bought:
+                bought.append("refused")
+                raise nc.ProviderUnavailableError("try again", provider="sandbox", status_code=503)
+            result = await real(number, config=config)  # type: ignore[arg-type]
+            bought.append(number)
+            if number == picks[1]:
+                retried.set()
+            return result
+
+        monkeypatch.setattr(carrier, "purchase", purchase)
+        # Before: the refused item waited for the next pass, and the pass for its slowest task.
+        with anyio.fail_after(5):
+            counts = await Runner(carrier, journal, concurrency=2).run(job.id)
+    assert counts == {ItemState.DONE: 3}
+    assert bought == ["refused", picks[2], picks[1], picks[0]]
 
 
 async def test_a_release_job_and_a_configure_job(journal: Journal) -> None:
@@ -140,7 +202,7 @@ async def test_answers_lost_for_purchases_that_never_happen_end_after_a_few_trie
 
         monkeypatch.setattr(carrier, "purchase", lost)
         job = await create_job(journal, carrier, "purchase", numbers=[offer.phone_number])
-        with anyio.fail_after(10):  # the run ends by itself
+        with anyio.fail_after(5):  # the run ends by itself
             counts = await Runner(carrier, journal).run(job.id)
     assert counts == {ItemState.FAILED: 1}
     (item,) = await journal.items(job.id)

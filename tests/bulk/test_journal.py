@@ -88,6 +88,21 @@ async def test_a_number_is_pinned_once_per_job(journal: Journal) -> None:
         await journal.pin(job.id, 0, N3)  # a number being bought is never swapped
 
 
+async def test_unpinned_leaves_out_every_number_the_job_ever_pinned(journal: Journal) -> None:
+    job = await _created(
+        journal, kind="purchase", provider="sandbox", spec={}, items=[("415", None), ("415", None)]
+    )
+    other = await _created(journal, kind="purchase", provider="sandbox", spec={}, items=[("415", None)])
+    assert await journal.pin(job.id, 0, N1)
+    await journal.unpin(job.id, 0)  # replaced: still the job's, never to be tried again
+    assert await journal.pin(job.id, 1, N2)
+    assert await journal.pin(other.id, 0, N3)  # another job's pin is no concern of this one
+    # More numbers than one IN (...) list holds: a carrier's full page of candidates.
+    page = [N1, N2, N3, *(f"+1628555{n:04d}" for n in range(1200))]
+    assert await journal.unpinned(job.id, page) == set(page) - {N1, N2}
+    assert await journal.unpinned(job.id, []) == set()
+
+
 async def test_a_job_holds_each_number_once(journal: Journal) -> None:
     with pytest.raises(nc.InvalidInputError, match="each number once"):
         await journal.create(kind="release", provider="sandbox", spec={}, items=[(None, N1), (None, N1)])
