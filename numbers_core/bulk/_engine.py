@@ -290,24 +290,46 @@ class Runner:
         if not await pages.any():
             return False
 
+        running = self.concurrency
+        finished = anyio.Event()
+
         async def worker() -> None:
-            async with anyio.create_task_group() as writes:
-                while not self._stopping and (items := await pages.take()):
-                    try:
-                        if size > 1:
-                            await self._many(job, items)
-                        else:
-                            await self._one(job, items[0], writes)
-                    finally:
-                        pages.finished(items)
+            nonlocal running
+            try:
+                async with anyio.create_task_group() as writes:
+                    while not self._stopping and (items := await pages.take()):
+                        try:
+                            if size > 1:
+                                await self._many(job, items)
+                            else:
+                                await self._one(job, items[0], writes)
+                        finally:
+                            pages.finished(items)
+            finally:
+                running -= 1
+                if not running:
+                    finished.set()
 
         try:
             async with anyio.create_task_group() as tasks:
                 for _ in range(self.concurrency):
                     tasks.start_soon(worker)
+                if self.journal.shared:
+                    tasks.start_soon(self._take_over, job, finished)
         except BaseExceptionGroup as group:
             raise _first(group) from None
         return True
+
+    async def _take_over(self, job: Job, finished: anyio.Event) -> None:
+        """While a pass runs, settle what dead workers left in flight as soon as their leases run
+        out, not once this worker's own items are all sent (a long job's end)."""
+        while True:
+            with anyio.move_on_after(self.journal.lease / 2):
+                await finished.wait()
+            if finished.is_set() or self._stopping:
+                return
+            for item in await self.journal.interrupted(job.id, others=True):
+                await self._settle(job, item)
 
     async def plan(self, job_id: str) -> Plan:
         """Pin a number for every item of a purchase by criteria that has none yet (nothing is

@@ -532,15 +532,22 @@ class Journal:
 
         return await self._run(work)
 
-    async def interrupted(self, job_id: str) -> list[Item]:
+    async def interrupted(self, job_id: str, *, others: bool = False) -> list[Item]:
         """Items a crash left ``sending`` are ``unknown`` now, and this worker's: what they did is
-        to be looked up. In a shared journal, only those whose worker's lease has run out."""
-        free, arguments = self._free()
+        to be looked up. In a shared journal, only those whose worker's lease has run out.
+
+        ``others``: only other workers' (in a shared journal), not this one's own, which it may
+        be sending at this moment.
+        """
+        if others:
+            free, arguments = "owner != ? AND lease_until < ?", [self.owner, self._clock()]
+        else:
+            free, arguments = self._free()
 
         def work(db: sqlite3.Connection) -> list[Item]:
-            db.execute(
+            rows = db.execute(
                 f"UPDATE items SET state = ?, owner = ?, lease_until = ? "  # noqa: S608 - constant
-                f"WHERE job_id = ? AND state IN (?, ?) AND {free}",
+                f"WHERE job_id = ? AND state IN (?, ?) AND {free} RETURNING {_ITEM_COLUMNS}",
                 [
                     ItemState.UNKNOWN,
                     self.owner,
@@ -550,12 +557,7 @@ class Journal:
                     *arguments,
                 ],
             )
-            rows = db.execute(
-                f"SELECT {_ITEM_COLUMNS} FROM items WHERE job_id = ? AND state = ? AND owner = ? "  # noqa: S608
-                "ORDER BY seq",
-                (job_id, ItemState.UNKNOWN, self.owner),
-            )
-            return [Item.of(row) for row in rows]
+            return sorted((Item.of(row) for row in rows), key=lambda item: item.seq)
 
         return await self._run(work)
 

@@ -258,6 +258,27 @@ async def test_a_dead_workers_items_are_taken_over_once_its_lease_runs_out(postg
     await alive.aclose()
 
 
+async def test_a_running_worker_takes_over_only_the_dead_ones_items(postgres_url: str) -> None:
+    clock = _Clock()
+    dead, alive = await _workers(postgres_url, 2, clock)
+    job = await dead.create(
+        kind="release", provider="sandbox", spec={}, items=[(None, N1), (None, N2), (None, N3)]
+    )
+    [first] = await dead.claim(job.id, limit=1)
+    await dead.move(job.id, first.seq, ItemState.SENDING)  # and then its machine is lost
+    mine, lost = await alive.claim(job.id)
+    await alive.move(job.id, mine.seq, ItemState.SENDING)  # in flight, its answer to come
+    await alive.move(job.id, lost.seq, ItemState.SENDING)
+    await alive.move(job.id, lost.seq, ItemState.UNKNOWN)  # its answer lost, being looked up
+    clock.now += 31.0
+    await alive.renew(job.id)  # its heartbeat keeps its own leases
+    [taken] = await alive.interrupted(job.id, others=True)
+    assert (taken.seq, taken.state) == (first.seq, ItemState.UNKNOWN)  # none of its own
+    assert await alive.interrupted(job.id, others=True) == []  # taken over once
+    await dead.aclose()
+    await alive.aclose()
+
+
 async def test_a_living_worker_keeps_its_items_by_renewing_and_gives_them_back_when_it_stops(
     postgres_url: str,
 ) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import anyio
 import numbers_core as nc
 import pytest
-from numbers_core.bulk._engine import Runner, create_job
+from numbers_core.bulk._engine import Event, Runner, create_job
 from numbers_core.bulk._journal import ItemState, Journal
 from numbers_core.bulk._limiter import RateLimiter
 from numbers_core.emulator import Emulator, Faults
@@ -74,4 +74,32 @@ async def test_workers_share_the_accounts_rate_limit(postgres_url: str) -> None:
     # worker's limiter slowing down after its own 429s. Sharing the rate, none is.
     assert emulator.answered.get("429", 0) <= requests * 0.02
     await planner.aclose()
+    await emulator.aclose()
+
+
+async def test_a_dead_workers_sends_are_settled_while_the_others_still_run(postgres_url: str) -> None:
+    emulator = Emulator("twilio", faults=Faults(latency=0.1))
+    dead = Journal(postgres_url, lease=0.5)
+    async with emulator.connect() as carrier:
+        picks = [n.phone_number for n in await carrier.search(area_code="415", limit=30)]
+        job = await create_job(dead, carrier, "purchase", numbers=picks)
+        # A worker buys the first number, marks the second sending, and dies before either answer.
+        first, second = await dead.claim(job.id, limit=2)
+        for item in (first, second):
+            await dead.move(job.id, item.seq, ItemState.SENDING)
+        await carrier.purchase(picks[0])
+        events: list[Event] = []
+        alive = Journal(postgres_url, lease=1.0)
+        counts = await Runner(carrier, alive, concurrency=2, on_event=events.append).run(job.id)
+    assert counts == {ItemState.DONE: 30}
+    order = [(event.state, event.number) for event in events]
+    # Looked up (and the one not bought sent again) half a lease after the dead worker's ran out,
+    # with most of the job still to buy: before, only once the living worker had sent all the rest.
+    settled = order.index(("reconciled", picks[0]))
+    assert order.index(("retried", picks[1])) < len(order) - 10
+    assert [state for state, _ in order[settled:]].count("done") >= 10
+    [owned] = (await emulator.state())["numbers"].values()
+    assert sorted(owned) == sorted(picks)  # each once
+    await dead.aclose()
+    await alive.aclose()
     await emulator.aclose()
