@@ -9,7 +9,7 @@ import anyio
 import numbers_core as nc
 import pytest
 from numbers_core.bulk._engine import Event, Runner, create_job
-from numbers_core.bulk._journal import ItemState, JobState, Journal
+from numbers_core.bulk._journal import ItemState, Job, JobState, Journal
 from numbers_core.bulk._limiter import RateLimiter
 from numbers_core.emulator import Emulator, Faults
 
@@ -19,6 +19,12 @@ pytestmark = pytest.mark.anyio
 @pytest.fixture
 def journal(tmp_path: Path) -> Journal:
     return Journal(tmp_path / "bulk.sqlite3")
+
+
+async def _purchase_of(journal: Journal, carrier: nc.Provider, count: int) -> tuple[list[str], Job]:
+    """A job buying ``count`` numbers of 415 that a search shows, and those numbers."""
+    picks = [n.phone_number for n in await carrier.search(area_code="415", limit=count)]
+    return picks, await create_job(journal, carrier, "purchase", numbers=picks)
 
 
 async def test_a_purchase_by_criteria_buys_exactly_its_count_in_each_set(journal: Journal) -> None:
@@ -100,8 +106,7 @@ async def test_lost_answers_faults_and_429s_end_with_every_item_resolved(journal
         "twilio", faults=Faults(seed=5, lost=0.2, unavailable=0.1, throttled=0.1, dropped=0.05)
     )
     async with emulator.connect() as carrier:
-        picks = [n.phone_number for n in await carrier.search(area_code="415", limit=30)]
-        job = await create_job(journal, carrier, "purchase", numbers=picks)
+        _, job = await _purchase_of(journal, carrier, 30)
         # Its waits asked for and not slept, like the adapter's (the fixture above).
         limiter = RateLimiter(1000.0, burst=50, sleep=lambda seconds: anyio.lowlevel.checkpoint())
         counts = await Runner(carrier, journal, concurrency=8, limiter=limiter).run(job.id)
@@ -120,8 +125,7 @@ async def test_lost_answers_faults_and_429s_end_with_every_item_resolved(journal
 async def test_a_run_cut_off_midway_resumes_and_settles_what_was_in_flight(journal: Journal) -> None:
     emulator = Emulator("twilio", faults=Faults(latency=0.01))
     async with emulator.connect() as carrier:
-        picks = [n.phone_number for n in await carrier.search(area_code="415", limit=20)]
-        job = await create_job(journal, carrier, "purchase", numbers=picks)
+        picks, job = await _purchase_of(journal, carrier, 20)
         with anyio.move_on_after(0.05):  # the process "dies" with requests in flight
             await Runner(carrier, journal, concurrency=5).run(job.id)
         assert (await journal.counts(job.id)).get(ItemState.DONE, 0) < 20
@@ -135,8 +139,7 @@ async def test_an_item_sent_back_to_planned_is_sent_again_without_waiting_for_th
     journal: Journal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with nc.connect("sandbox") as carrier:
-        picks = [n.phone_number for n in await carrier.search(area_code="415", limit=3)]
-        job = await create_job(journal, carrier, "purchase", numbers=picks)
+        picks, job = await _purchase_of(journal, carrier, 3)
         real = carrier.purchase
         retried = anyio.Event()
         bought: list[str] = []
@@ -279,8 +282,7 @@ async def test_a_stopped_run_leaves_what_was_in_flight_unknown_and_resumes(journ
     emulator = Emulator("twilio", faults=Faults(latency=0.2))
     events: list[Event] = []
     async with emulator.connect() as carrier:
-        picks = [n.phone_number for n in await carrier.search(area_code="415", limit=12)]
-        job = await create_job(journal, carrier, "purchase", numbers=picks)
+        picks, job = await _purchase_of(journal, carrier, 12)
         runner = Runner(carrier, journal, concurrency=4, on_event=events.append)
         async with anyio.create_task_group() as tasks:
 
@@ -305,8 +307,7 @@ async def test_a_stopped_run_leaves_what_was_in_flight_unknown_and_resumes(journ
 async def test_a_stop_with_grace_lets_what_is_in_flight_finish(journal: Journal) -> None:
     emulator = Emulator("twilio", faults=Faults(latency=0.1))
     async with emulator.connect() as carrier:
-        picks = [n.phone_number for n in await carrier.search(area_code="415", limit=8)]
-        job = await create_job(journal, carrier, "purchase", numbers=picks)
+        _, job = await _purchase_of(journal, carrier, 8)
         runner = Runner(carrier, journal, concurrency=2)
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(runner.run, job.id)
@@ -319,8 +320,7 @@ async def test_a_stop_with_grace_lets_what_is_in_flight_finish(journal: Journal)
 async def test_kazoo_jobs_go_in_native_batches_of_its_batch_size(journal: Journal) -> None:
     emulator = Emulator("kazoo", record=True)
     async with emulator.connect(batch_size=10, accept_charges=True) as carrier:
-        picks = [n.phone_number for n in await carrier.search(area_code="415", limit=35)]
-        job = await create_job(journal, carrier, "purchase", numbers=picks)
+        picks, job = await _purchase_of(journal, carrier, 35)
         runner = Runner(carrier, journal, concurrency=2)
         assert runner.limiter is not None
         assert runner.limiter.target == 10.0  # Kazoo's documented rate
@@ -340,8 +340,7 @@ async def test_kazoo_jobs_go_in_native_batches_of_its_batch_size(journal: Journa
 async def test_kazoo_batches_under_faults_end_with_every_item_resolved_once(journal: Journal) -> None:
     emulator = Emulator("kazoo", faults=Faults(seed=3, lost=0.2, unavailable=0.1, dropped=0.05))
     async with emulator.connect(batch_size=5, accept_charges=True) as carrier:
-        picks = [n.phone_number for n in await carrier.search(area_code="415", limit=40)]
-        job = await create_job(journal, carrier, "purchase", numbers=picks)
+        _, job = await _purchase_of(journal, carrier, 40)
         limiter = RateLimiter(1000.0, burst=50, sleep=lambda seconds: anyio.lowlevel.checkpoint())
         counts = await Runner(carrier, journal, concurrency=3, limiter=limiter).run(job.id)
     owned = [n for numbers in (await emulator.state())["numbers"].values() for n in numbers]
@@ -356,8 +355,7 @@ async def test_a_429_slows_the_rate_and_says_so(journal: Journal) -> None:
     emulator = Emulator("twilio", faults=Faults(seed=1, throttled=0.3))
     events: list[Event] = []
     async with emulator.connect() as carrier:
-        picks = [n.phone_number for n in await carrier.search(area_code="415", limit=10)]
-        job = await create_job(journal, carrier, "purchase", numbers=picks)
+        _, job = await _purchase_of(journal, carrier, 10)
         limiter = RateLimiter(1000.0, sleep=lambda seconds: anyio.lowlevel.checkpoint())
         await Runner(carrier, journal, limiter=limiter, on_event=events.append).run(job.id)
     rates = [e.rate for e in events if e.state == "rate"]
@@ -390,8 +388,7 @@ async def test_an_account_wide_error_stops_the_run_and_leaves_the_job_resumable(
     journal: Journal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with nc.connect("sandbox") as carrier:
-        picks = [n.phone_number for n in await carrier.search(area_code="415", limit=6)]
-        job = await create_job(journal, carrier, "purchase", numbers=picks)
+        _, job = await _purchase_of(journal, carrier, 6)
         real = carrier.purchase
         calls: list[str] = []
 
