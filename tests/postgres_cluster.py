@@ -31,6 +31,11 @@ def binaries() -> Path | None:
     return Path(initdb).resolve().parent if initdb else None
 
 
+def _runuser() -> str | None:
+    """util-linux's runuser, in sbin: a root shell's PATH need not hold it (cron, env -i, CI)."""
+    return shutil.which("runuser", path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"]))
+
+
 def missing() -> str | None:
     """Why the PostgreSQL tests cannot run here, in one line; None when they can."""
     if binaries() is None:
@@ -47,6 +52,8 @@ def missing() -> str | None:
             return (
                 f"running as root and there is no user {user!r} to own the test cluster (initdb refuses root)"
             )
+        if _runuser() is None:
+            return "running as root, and runuser (util-linux) is not installed to run initdb as another user"
     return None
 
 
@@ -67,7 +74,7 @@ def cluster() -> Iterator[str]:
         user = os.environ.get("NUMBERS_TEST_PG_USER", "postgres")
         owner = pwd.getpwnam(user)
         os.chown(directory, owner.pw_uid, owner.pw_gid)
-        prefix = ["runuser", "-u", user, "--"]
+        prefix = [str(_runuser()), "-u", user, "--"]
     data, port = directory / "data", _free_port()
 
     def as_owner(*command: str) -> None:
