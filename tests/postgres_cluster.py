@@ -74,7 +74,7 @@ def cluster() -> Iterator[str]:
         user = os.environ.get("NUMBERS_TEST_PG_USER", "postgres")
         owner = pwd.getpwnam(user)
         os.chown(directory, owner.pw_uid, owner.pw_gid)
-        prefix = [str(_runuser()), "-u", user, "--"]
+        prefix = [_runuser() or "runuser", "-u", user, "--"]
     data, port = directory / "data", _free_port()
 
     def as_owner(*command: str) -> None:
