@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nox
 from packaging.requirements import Requirement
 
@@ -16,7 +18,9 @@ nox.options.sessions = ["tests", "lint", "typing", "docs"]
 
 # Tool requirements are written once, in the ``dev`` extra; each session installs only the tools it runs.
 PYPROJECT = nox.project.load_toml("pyproject.toml")
-DEV = {Requirement(spec).name: spec for spec in PYPROJECT["project"]["optional-dependencies"]["dev"]}
+EXTRAS = PYPROJECT["project"]["optional-dependencies"]
+DEV = {Requirement(spec).name: spec for spec in EXTRAS["dev"]}
+DEV_TEST = {Requirement(spec).name: spec for spec in EXTRAS["test"]}
 
 
 @nox.session
@@ -25,6 +29,18 @@ def tests(session: nox.Session) -> None:
     session.install(".[test]")
 
     session.run("pytest", *session.posargs)
+
+
+@nox.session(reuse_venv=False)
+def install(session: nox.Session) -> None:
+    """A plain install as a new user makes it: the wheel and pytest in a fresh venv, no extras, run from
+    a project that has its own ``providers`` package (tests/install_check.py)."""
+    wheels = session.create_tmp()
+    session.run("python", "-m", "pip", "wheel", "--no-deps", "--wheel-dir", wheels, ".", silent=True)
+    [wheel] = Path(wheels).glob("numbers_core-*.whl")
+    session.install(str(wheel), DEV_TEST["pytest"])
+
+    session.run("python", "tests/install_check.py", str(wheel))
 
 
 @nox.session

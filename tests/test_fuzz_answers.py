@@ -215,7 +215,7 @@ def _no_waits(monkeypatch: pytest.MonkeyPatch) -> None:
         assert seconds >= 0
 
     monkeypatch.setattr("numbers_core._http._sleep", sleep)
-    monkeypatch.setattr("providers.twilio._provider._sleep", sleep)
+    monkeypatch.setattr("numbers_core.providers.twilio._provider._sleep", sleep)
     monkeypatch.setattr("numbers_core._provider._sleep", sleep)
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from .._database import ThreadedDatabase, transaction
+from .._extras import missing_extra
 from ..errors import ConfigurationError, NumbersError
 
 __all__ = ["PostgresDatabase", "is_postgres_url", "redacted", "transaction"]
@@ -84,10 +85,8 @@ class PostgresDatabase(ThreadedDatabase[_Connection]):
             return self._connection
         try:
             import psycopg
-        except ImportError:
-            raise self._fail(
-                "a PostgreSQL journal needs psycopg: pip install 'numbers-core[postgres]'"
-            ) from None
+        except ImportError as exc:
+            raise self._fail(str(missing_extra("a PostgreSQL journal", "postgres", exc))) from None
         # autocommit: no implicit transactions; the journal opens explicit ones, as with SQLite.
         raw = psycopg.connect(self.url, autocommit=True, connect_timeout=10)
         try:

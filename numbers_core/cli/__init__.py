@@ -1,4 +1,4 @@
-"""The ``numbers`` command line (``pip install numbers-core[cli]``).
+"""The ``numbers`` command line.
 
 Run ``numbers --help``. The commands live in :mod:`numbers_core.cli._app`.
 """
@@ -10,15 +10,7 @@ __all__ = ["main"]
 
 def main() -> None:
     """The ``numbers`` console script."""
-    try:
-        from ._app import app
-    except ImportError as exc:  # typer/rich are the optional `cli` extra
-        import sys
+    # Imported here: ``import numbers_core.cli`` stays cheap for tools that only look the script up.
+    from ._app import app
 
-        # Exit 2, as for any command that cannot work as set up (1 is for carrier failures).
-        sys.stderr.write(
-            f"error: the numbers command needs the cli extra ({exc}): pip install 'numbers-core[cli]', "
-            "or from a checkout of the source: pip install '.[cli]'\n"
-        )
-        raise SystemExit(2) from None
     app(prog_name="numbers")

@@ -11,6 +11,7 @@ import anyio
 import typer
 from pydantic import ValidationError
 
+from numbers_core._extras import missing_extra
 from numbers_core.errors import ConfigurationError
 
 __all__ = ["emulate"]
@@ -29,10 +30,7 @@ def emulate(
         from numbers_core.emulator import Emulator, Faults
         from numbers_core.emulator._server import config
     except ImportError as exc:
-        extra = "pip install 'numbers-core[emulator]'"
-        raise ConfigurationError(
-            f"the emulators need the emulator extra: {extra} ({exc.name} is missing)", setting="dialect"
-        ) from None
+        raise ConfigurationError(str(missing_extra("the emulators", "emulator", exc)), setting="dialect") from None
     try:
         chosen = Faults(**faults)
     except ValidationError as exc:

@@ -16,6 +16,14 @@ Needs the ``emulator`` extra (Starlette and uvicorn). See docs/testing.md.
 
 from __future__ import annotations
 
+try:
+    import starlette  # noqa: F401
+    import uvicorn  # noqa: F401
+except ImportError as exc:  # the optional emulator extra: one line that says what to install
+    from .._extras import missing_extra
+
+    raise missing_extra("numbers_core.emulator", "emulator", exc) from None
+
 from ._emulator import Dialect, Emulator, Exchange, World
 from ._faults import Faults
 from ._registry import dialect_names, load_dialect

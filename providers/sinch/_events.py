@@ -5,7 +5,7 @@ failed) setting the number up, signed in ``X-Sinch-Signature`` with an
 HMAC-SHA1 of the body under the project's callback secret (Numbers API:
 ``/callbackConfiguration``). A web service receiving them::
 
-    from providers.sinch import parse_event
+    from numbers_core.providers.sinch import parse_event
 
     event = parse_event(request.body, request.headers.get("X-Sinch-Signature"), secret)
     if event.failed:

@@ -12,8 +12,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 import pytest
 from kazoo_fake import SECRETS, FakeKazoo, connected
 from kazoo_spec import check_request
-
-from providers.kazoo import KazooProvider
+from numbers_core.providers.kazoo import KazooProvider
 
 
 @pytest.fixture(autouse=True)

@@ -10,8 +10,7 @@ from typing import Any
 
 import numbers_core as nc
 import pytest
-
-from providers.kazoo import _codec as codec
+from numbers_core.providers.kazoo import _codec as codec
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ACCOUNT = "a1b2c3d4e5f60718293a4b5c6d7e8f90"

@@ -9,8 +9,7 @@ import httpx
 import numbers_core as nc
 import pytest
 from kazoo_fake import ACCOUNT, OTHER_ACCOUNT, FakeKazoo, connected
-
-from providers.kazoo import KazooProvider
+from numbers_core.providers.kazoo import KazooProvider
 
 pytestmark = pytest.mark.anyio
 

@@ -10,7 +10,7 @@ import hashlib
 
 import httpx
 from numbers_core.emulator import Emulator, serve
-from providers.kazoo._emulator import KazooEmulation
+from numbers_core.providers.kazoo._emulator import KazooEmulation
 
 
 def test_the_documented_requests_get_the_documented_answers() -> None:

@@ -7,7 +7,7 @@ from decimal import Decimal
 import numbers_core as nc
 import pytest
 from numbers_core.emulator import Emulator
-from providers.kazoo._emulator import KazooEmulation
+from numbers_core.providers.kazoo._emulator import KazooEmulation
 
 pytestmark = pytest.mark.anyio
 

@@ -23,8 +23,7 @@ from kazoo_fake import (
     envelope,
     error,
 )
-
-from providers.kazoo import KazooProvider
+from numbers_core.providers.kazoo import KazooProvider
 
 pytestmark = pytest.mark.anyio
 
@@ -602,7 +601,7 @@ async def test_routing_is_refused_in_a_purchase_and_by_url(kazoo: KazooProvider,
 async def test_the_callflow_listing_is_paged(
     kazoo: KazooProvider, fake: FakeKazoo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("providers.kazoo._callflows._PAGE_SIZE", 2)
+    monkeypatch.setattr("numbers_core.providers.kazoo._callflows._PAGE_SIZE", 2)
     fake.give(N1)
     for i in range(5):
         fake.add_callflow(f"{i:02}" + "c" * 30)

@@ -17,8 +17,7 @@ from kazoo_fake import (
     FakeKazoo,
     connected,
 )
-
-from providers.kazoo import KazooProvider
+from numbers_core.providers.kazoo import KazooProvider
 
 pytestmark = pytest.mark.anyio
 

@@ -8,8 +8,7 @@ from typing import Any
 import numbers_core as nc
 import pytest
 from kazoo_fake import ACCOUNT, ACCOUNT_NAME, API_KEY, BASE_URL, PASSWORD, USERNAME
-
-from providers.kazoo import KazooProvider, KazooSettings
+from numbers_core.providers.kazoo import KazooProvider, KazooSettings
 
 USER = {"username": USERNAME, "password": PASSWORD, "account_name": ACCOUNT_NAME}
 

@@ -14,10 +14,9 @@ from collections.abc import AsyncIterator, Callable, Iterator
 import draft_examples
 import draft_fake
 import pytest
+from numbers_core.providers.sinch import SinchDraftProvider, SinchProvider
 from sinch_fake import KEY_SECRET, FakeSinch, connected
 from sinch_spec import check_answer, check_request
-
-from providers.sinch import SinchDraftProvider, SinchProvider
 
 
 @pytest.fixture

@@ -10,9 +10,8 @@ from typing import Any
 
 import numbers_core as nc
 import pytest
+from numbers_core.providers.sinch import _codec as codec
 from sinch_spec import validator
-
-from providers.sinch import _codec as codec
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SCHEMAS = {

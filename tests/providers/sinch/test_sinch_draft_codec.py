@@ -11,8 +11,7 @@ import numbers_core as nc
 import pytest
 from draft_examples import Operation, fits, operations, shape
 from numbers_core.adapter import Malformed
-
-from providers.sinch import _draft_codec as codec
+from numbers_core.providers.sinch import _draft_codec as codec
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NUMBER = "/Accounts/{AccountId}/ActiveNumbers/ActiveNumbers/PN{phoneNumber}"

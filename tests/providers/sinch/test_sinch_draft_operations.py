@@ -10,8 +10,7 @@ import httpx
 import numbers_core as nc
 import pytest
 from draft_fake import ACCOUNT, BASE_URL, TOKEN, FakeDraft, connected, draft_error
-
-from providers.sinch import SinchDraftProvider
+from numbers_core.providers.sinch import SinchDraftProvider
 
 pytestmark = pytest.mark.anyio
 

@@ -7,8 +7,7 @@ from typing import Any
 import numbers_core as nc
 import pytest
 from draft_fake import ACCOUNT, BASE_URL, TOKEN
-
-from providers.sinch import SinchDraftProvider
+from numbers_core.providers.sinch import SinchDraftProvider
 
 GOOD = {"base_url": BASE_URL, "account_id": ACCOUNT, "token": TOKEN}
 

@@ -7,7 +7,7 @@ import httpx
 import numbers_core as nc
 import pytest
 from numbers_core.emulator import Emulator
-from providers.sinch._emulator import SinchEmulation
+from numbers_core.providers.sinch._emulator import SinchEmulation
 
 pytestmark = pytest.mark.anyio
 

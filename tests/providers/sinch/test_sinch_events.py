@@ -10,8 +10,7 @@ from datetime import UTC, datetime
 
 import numbers_core as nc
 import pytest
-
-from providers.sinch import ProvisioningEvent, parse_event
+from numbers_core.providers.sinch import ProvisioningEvent, parse_event
 
 SECRET = "project-callback-secret-canary"
 EVENT = {

@@ -10,9 +10,8 @@ import anyio
 import httpx
 import numbers_core as nc
 import pytest
+from numbers_core.providers.sinch import SinchProvider
 from sinch_fake import KEY_SECRET, PROJECT, ROOT, FakeSinch, connected, not_found, sinch_error
-
-from providers.sinch import SinchProvider
 
 pytestmark = pytest.mark.anyio
 
@@ -366,7 +365,7 @@ async def test_a_lost_release_answer_is_checked_by_reading_the_number(
 async def test_list_pages_with_page_tokens_and_sends_filters_sinch_has(
     sinch: SinchProvider, fake: FakeSinch, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("providers.sinch._provider._PAGE_SIZE", 2)
+    monkeypatch.setattr("numbers_core.providers.sinch._provider._PAGE_SIZE", 2)
     for i in range(5):
         fake.rent(f"+1202555020{i}")
     fake.rent("+46701234567", regionCode="SE", type="MOBILE")

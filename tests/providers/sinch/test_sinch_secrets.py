@@ -5,9 +5,8 @@ from __future__ import annotations
 import httpx
 import numbers_core as nc
 import pytest
+from numbers_core.providers.sinch import SinchProvider
 from sinch_fake import KEY_SECRET, FakeSinch, sinch_error
-
-from providers.sinch import SinchProvider
 
 pytestmark = pytest.mark.anyio
 

@@ -6,9 +6,8 @@ from typing import Any
 
 import numbers_core as nc
 import pytest
+from numbers_core.providers.sinch import SinchProvider
 from sinch_fake import KEY_ID, KEY_SECRET, PROJECT
-
-from providers.sinch import SinchProvider
 
 GOOD = {"project_id": PROJECT, "key_id": KEY_ID, "key_secret": KEY_SECRET}
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import httpx
 import numbers_core as nc
 import pytest
+from numbers_core.providers.sinch import SinchProvider
+from numbers_core.providers.sinch import _codec as codec
 from sinch_fake import KEY_ID, KEY_SECRET, PROJECT
 from sinch_spec import resolve, spec, validator
-
-from providers.sinch import SinchProvider
-from providers.sinch import _codec as codec
 
 
 def examples() -> list[tuple[str, int, object]]:

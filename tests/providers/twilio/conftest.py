@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 import numbers_core as nc
 import pytest
 import respx
+from numbers_core.providers.twilio import SignalWireProvider, TwilioProvider
 from twilio_wire import (
     CASES,
     SW_PROJECT,
@@ -24,8 +25,6 @@ from twilio_wire import (
     assert_no_secret,
     spec_for,
 )
-
-from providers.twilio import SignalWireProvider, TwilioProvider
 
 
 @pytest.fixture
@@ -52,7 +51,7 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     async def sleep(seconds: float) -> None:
         waited.append(seconds)
 
-    monkeypatch.setattr("providers.twilio._provider._sleep", sleep)
+    monkeypatch.setattr("numbers_core.providers.twilio._provider._sleep", sleep)
     monkeypatch.setattr("numbers_core._http._sleep", sleep)
     monkeypatch.setattr("numbers_core._provider._sleep", sleep)
     return waited

@@ -7,11 +7,10 @@ from typing import Any
 
 import pytest
 from numbers_core import ActiveNumber, AvailableNumber, NumberType, SearchQuery
-from providers.twilio._dialect import SIGNALWIRE, TWILIO
+from numbers_core.providers.twilio import _codec as codec
+from numbers_core.providers.twilio._dialect import SIGNALWIRE, TWILIO
 from pydantic import BaseModel
 from twilio_wire import fixture
-
-from providers.twilio import _codec as codec
 
 
 @pytest.mark.parametrize(

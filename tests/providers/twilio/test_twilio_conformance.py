@@ -24,9 +24,8 @@ import jsonschema
 import numbers_core as nc
 import pytest
 import respx
+from numbers_core.providers.twilio import _codec as codec
 from twilio_wire import CASES, Case, Spec, fixture, signalwire_spec, twilio_spec
-
-from providers.twilio import _codec as codec
 
 # -- responses --------------------------------------------------------------------------------------
 

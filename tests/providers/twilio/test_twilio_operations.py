@@ -14,6 +14,7 @@ import numbers_core as nc
 import pytest
 import respx
 from numbers_core import NumberConfig, Route
+from numbers_core.providers.twilio import SignalWireProvider, TwilioProvider
 from twilio_wire import (
     CASES,
     SW_NUMBERS,
@@ -25,8 +26,6 @@ from twilio_wire import (
     page,
     raises,
 )
-
-from providers.twilio import SignalWireProvider, TwilioProvider
 
 pytestmark = pytest.mark.anyio
 
@@ -397,7 +396,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     fake = Clock()
-    monkeypatch.setattr("providers.twilio._provider._clock", fake)
+    monkeypatch.setattr("numbers_core.providers.twilio._provider._clock", fake)
     return fake
 
 
@@ -1420,8 +1419,7 @@ async def test_what_a_provider_remembers_of_its_purchases_is_bounded(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from numbers_core.emulator import Emulator
-
-    from providers.twilio import _provider
+    from numbers_core.providers.twilio import _provider
 
     monkeypatch.setattr(_provider, "_SID_CACHE_SIZE", 3)
     emulator = Emulator("twilio")

@@ -9,6 +9,12 @@ import httpx
 import numbers_core as nc
 import pytest
 import respx
+from numbers_core.providers.twilio import (
+    SignalWireProvider,
+    SignalWireSettings,
+    TwilioProvider,
+    TwilioSettings,
+)
 from twilio_wire import (
     SW_PROJECT,
     SW_TOKEN,
@@ -19,8 +25,6 @@ from twilio_wire import (
     assert_no_secret,
     fixture,
 )
-
-from providers.twilio import SignalWireProvider, SignalWireSettings, TwilioProvider, TwilioSettings
 
 API_KEY = "SK" + "c" * 32
 TWILIO = {"account_sid": TWILIO_ACCOUNT, "auth_token": TWILIO_TOKEN}
