@@ -48,7 +48,9 @@ def main() -> None:
     python = sys.executable
     with tempfile.TemporaryDirectory() as temporary:
         project = Path(temporary)
-        (project / "pyproject.toml").write_text('[project]\nname = "my-service"\n\n[tool.pytest.ini_options]\n')
+        (project / "pyproject.toml").write_text(
+            '[project]\nname = "my-service"\n\n[tool.pytest.ini_options]\n'
+        )
         # The user's own package called providers, with a twilio module of its own.
         (project / "providers").mkdir()
         (project / "providers" / "__init__.py").write_text('"""The user\'s own providers."""\n')

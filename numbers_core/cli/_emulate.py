@@ -30,7 +30,9 @@ def emulate(
         from numbers_core.emulator import Emulator, Faults
         from numbers_core.emulator._server import config
     except ImportError as exc:
-        raise ConfigurationError(str(missing_extra("the emulators", "emulator", exc)), setting="dialect") from None
+        raise ConfigurationError(
+            str(missing_extra("the emulators", "emulator", exc)), setting="dialect"
+        ) from None
     try:
         chosen = Faults(**faults)
     except ValidationError as exc:
