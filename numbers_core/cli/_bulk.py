@@ -169,7 +169,8 @@ _RUN = [
             typer.Option(
                 min=0.001,
                 metavar="PER_SECOND",
-                help="Requests per second at most (default: the limit the carrier documents, if any).",
+                help="Requests per second at most, the sandbox's too (default: the limit the carrier "
+                "documents, else the rate its 429s show; none on the sandbox).",
                 rich_help_panel=_RUN_PANEL,
             ),
         ],
@@ -181,7 +182,7 @@ _RUN = [
             typer.Option(
                 min=1,
                 metavar="N",
-                help="Requests that may go at once under --rate.",
+                help="Requests that may go at once under --rate (1).",
                 rich_help_panel=_RUN_PANEL,
             ),
         ],

@@ -401,3 +401,24 @@ async def test_an_adapters_second_try_after_a_stop_is_not_sent(journal: Journal)
             runner.stop(grace=5.0)
     # The adapter would try again after the 503 (a read): after the stop, nothing goes.
     assert emulator.requests == 1
+
+
+async def test_a_rate_given_paces_the_sandbox_too(journal: Journal, monkeypatch: pytest.MonkeyPatch) -> None:
+    async with nc.connect("sandbox") as carrier:
+        job = await create_job(
+            journal, carrier, "purchase", criteria={"sf": (nc.SearchQuery(area_code="415"), 6)}
+        )
+        limiter = RateLimiter(1000.0)
+        acquire, paced = limiter.acquire, 0
+
+        async def counted() -> None:
+            nonlocal paced
+            paced += 1
+            await acquire()
+
+        monkeypatch.setattr(limiter, "acquire", counted)
+        assert await Runner(carrier, journal, concurrency=6, limiter=limiter).run(job.id) == {
+            ItemState.DONE: 6
+        }
+    # Before: the sandbox has no HTTP requests to pace, and --rate did nothing there.
+    assert paced == 7  # the search and six purchases
