@@ -75,7 +75,9 @@ class RateLimiter:
         self.target = math.inf if rate is None else rate
         self.burst = self._configured_burst = burst
         self.backoff = backoff
-        self.min_rate = min_rate if min_rate is not None else (rate or start) / 100
+        # A rate found never falls below a fifth of where it started: 429s that come whatever the
+        # rate (a carrier's noise) would otherwise drag it down to nothing.
+        self.min_rate = min_rate if min_rate is not None else (rate / 100 if rate else start / 5)
         self.recovery = recovery
         self.doubling = doubling
         self._start = start if rate is None else rate
@@ -162,10 +164,16 @@ class RateLimiter:
         if now - self._cut_at < _HOLD:
             return  # sent before the last slow-down: nothing new about the account
         current = self._rate_at(now)
-        # Found while climbing: the rate doubled since the requests now refused were sent, and
-        # what the account took lies between the two. Found while holding: just under the rate.
-        climbing = self._ceiling is None and self.configured is None
-        self._ceiling = max(self.min_rate, current / 2 if climbing else current)
+        if self.configured is not None:
+            # A rate given is the ceiling: the 429 says the burst, or a moment's crowding, not
+            # that the rate is wrong. Down to backoff of it, and back.
+            self._ceiling = self.target
+        elif self._ceiling is None:
+            # Found while climbing: the rate doubled since the requests now refused were sent, and
+            # what the account takes lies between the two.
+            self._ceiling = max(self.min_rate, current / 2)
+        else:  # while holding: just under the rate refused
+            self._ceiling = max(self.min_rate, current)
         self._cut_at = now
         for callback in self._watchers:
             callback(self._rate_at(now))

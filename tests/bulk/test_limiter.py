@@ -77,10 +77,26 @@ async def test_429s_that_come_back_together_slow_the_rate_once() -> None:
         time.now += 0.01
     assert slowed == [pytest.approx(8.0)]
     time.now += 0.2
-    limit.throttled()  # still too fast after the slow-down: slower again
-    assert len(slowed) == 2
-    assert slowed[1] < slowed[0]
+    limit.throttled()  # another, later: slowed again, to backoff of the rate given
+    assert slowed == [pytest.approx(8.0)] * 2
     assert limit.throttles == 6
+
+
+async def test_429s_that_keep_coming_do_not_drag_a_given_rate_down() -> None:
+    limit, time = limiter(10.0, backoff=0.9)
+    for _ in range(100):  # a carrier's noise: refused now and then, whatever the rate
+        limit.throttled()
+        time.now += 0.2
+    assert limit.rate >= 9.0
+
+
+async def test_429s_that_keep_coming_drag_a_found_rate_no_lower_than_a_fifth_of_its_start() -> None:
+    limit, time = limiter(None, start=50.0)
+    await limit.acquire()
+    for _ in range(100):
+        limit.throttled()
+        time.now += 0.2
+    assert limit.rate == pytest.approx(10.0)
 
 
 async def test_without_a_rate_it_doubles_until_the_first_429_then_holds_under_half_of_it() -> None:
