@@ -200,15 +200,17 @@ class _Supply:
 
     Its query, searched by one task for all (tasks searching the same query at once would get
     the same numbers and race to pin them), and narrowed by the next digit of the number where a
-    search answers a full page: a carrier shows at most a page, the same one until some are
+    search answers more than one: a carrier shows at most a page, the same one until some are
     bought, so narrower searches (``415`` → ``4152``, ``4153`` …) are what reach past it. The
-    narrower queries are disjoint, so tasks search them in parallel, as many at once as the
-    tasks waiting need; the criteria are exhausted when every narrowing answered less.
+    narrower queries are disjoint, so waiting tasks search them in parallel, as many at once as
+    the items still without a number need; the criteria are exhausted when every narrowing
+    answered one number or none.
     """
 
     frontier: deque[SearchQuery]
     page: int
     narrows: bool
+    need: int  # items of the criteria set still without a number
     candidates: deque[AvailableNumber] = field(default_factory=deque)
     queued: set[str] = field(default_factory=set)  # the numbers in candidates, each once
     searching: int = 0
@@ -328,19 +330,29 @@ class Runner:
         if learning is not None and learning.learnt is None:
             remembered = await self.journal.learnt_rate(_budget(self.carrier))
             if remembered is not None:
-                learning.learn(remembered)
+                rate, limited = remembered
+                if limited:
+                    learning.learn(rate)
+                else:
+                    learning.climb_from(rate)
         self._running = True
         try:
             yield
         finally:
             self._running = False
             self._scope = None
-            if learning is not None and learning.learnt is not None:
+            if learning is not None:
+                ceiling = learning.learnt
                 with anyio.CancelScope(shield=True):
-                    await self.journal.learn_rate(_budget(self.carrier), learning.learnt)
+                    await self.journal.learn_rate(
+                        _budget(self.carrier),
+                        learning.reached if ceiling is None else ceiling,
+                        limited=ceiling is not None,
+                    )
 
     def _learning(self) -> RateLimiter | None:
-        """The limiter that finds the account's rate, when there is one to remember: not in a
+        """The limiter that finds the account's rate, when what it learns is worth remembering for
+        the next job (the ceiling its 429s show, or the rate it reached without one): not in a
         shared journal, where each worker finds only its share."""
         limiter = self._gate.limiter
         if limiter is None or limiter.configured is not None or self.journal.shared:
@@ -734,7 +746,8 @@ class Runner:
             # Sized to the job: as many as it still needs, up to the carrier's largest answer.
             page = max(1, min(self.carrier.max_search_limit, self._open.get(slot, 1)))
             narrows = self.carrier.supports(Feature.SEARCH_STARTS_WITH)
-            supply = self._supplies[slot] = _Supply(deque([query]), page, narrows)
+            need = self._open.get(slot, 1)
+            supply = self._supplies[slot] = _Supply(deque([query]), page, narrows, need)
         return supply
 
     async def _offer(self, job: Job, supply: _Supply) -> AvailableNumber | None:
@@ -749,8 +762,9 @@ class Runner:
                     return offer
                 if self._stopping:
                     raise _Stopped("the job is stopping: nothing new is searched", provider=self.carrier.name)
-                # Another search when those under way cannot serve every task waiting.
-                if supply.frontier and supply.searching * supply.page < supply.waiting:
+                # Another search when those under way cannot bring what the items still need.
+                wanted = max(supply.need, supply.waiting)
+                if supply.frontier and supply.searching * supply.page < wanted:
                     await self._search(job, supply)
                 elif supply.searching:
                     await supply.changed.wait()
@@ -797,6 +811,7 @@ class Runner:
                 self._tell(item, "failed", over)
                 return item
             if pinned:
+                supply.need -= 1
                 price = offer.monthly_price
                 item = replace(
                     item,

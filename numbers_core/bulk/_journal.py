@@ -102,6 +102,7 @@ ALTER TABLE items ADD COLUMN sends INTEGER NOT NULL DEFAULT 0;
 CREATE TABLE rates (
     budget TEXT PRIMARY KEY,
     rate REAL NOT NULL,
+    limited INTEGER NOT NULL,
     learnt_at REAL NOT NULL
 )
 """
@@ -559,24 +560,25 @@ class Journal:
 
     # -- what was learnt of the carrier ----------------------------------------------------------
 
-    async def learnt_rate(self, budget: str) -> float | None:
-        """The request rate an earlier job found the account ``budget`` to take, if any."""
+    async def learnt_rate(self, budget: str) -> tuple[float, bool] | None:
+        """What an earlier job learnt of the request rate of the account ``budget``: the ceiling its
+        429s showed (True), or the rate it reached without one (False); None if nothing yet."""
 
-        def work(db: sqlite3.Connection) -> float | None:
-            row = db.execute("SELECT rate FROM rates WHERE budget = ?", (budget,)).fetchone()
-            return None if row is None else float(row[0])
+        def work(db: sqlite3.Connection) -> tuple[float, bool] | None:
+            row = db.execute("SELECT rate, limited FROM rates WHERE budget = ?", (budget,)).fetchone()
+            return None if row is None else (float(row[0]), bool(row[1]))
 
         return await self._run(work)
 
-    async def learn_rate(self, budget: str, rate: float) -> None:
-        """Keep the request rate the account ``budget`` was found to take, for the next job."""
+    async def learn_rate(self, budget: str, rate: float, *, limited: bool) -> None:
+        """Keep what a job learnt of the request rate of the account ``budget``, for the next job."""
         now = self._clock()
 
         def work(db: sqlite3.Connection) -> None:
             db.execute(
-                "INSERT INTO rates VALUES (?, ?, ?) "
-                "ON CONFLICT (budget) DO UPDATE SET rate = excluded.rate, learnt_at = excluded.learnt_at",
-                (budget, rate, now),
+                "INSERT INTO rates VALUES (?, ?, ?, ?) ON CONFLICT (budget) DO UPDATE SET "
+                "rate = excluded.rate, limited = excluded.limited, learnt_at = excluded.learnt_at",
+                (budget, rate, int(limited), now),
             )
 
         await self._run(work)

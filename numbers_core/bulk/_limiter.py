@@ -86,7 +86,10 @@ class RateLimiter:
         self._lock = anyio.Lock()
         self._next = -math.inf  # when the next request may go, the burst not counted
         self._paused_until = -math.inf
-        self._began: float | None = None  # the first request: the climb of a rate being found
+        # The climb of a rate being found: its rate, grown as of when; it grows only while
+        # requests wait their turn (the limiter, not the job, holds them back).
+        self._climbed = self._start
+        self._climbed_at: float | None = None
         self._ceiling: float | None = None  # the rate the account was found to take
         self._cut_at = -math.inf  # the last 429 that slowed the rate down
         self.throttles = 0
@@ -102,17 +105,25 @@ class RateLimiter:
         """The ceiling the account's 429s showed (before any :meth:`share` of it), if any yet."""
         return self._ceiling
 
+    @property
+    def reached(self) -> float:
+        """The rate a climb reached with no 429 (the start if it never climbed)."""
+        return self._climbed
+
     def learn(self, ceiling: float) -> None:
         """Start from a ceiling found before (an earlier job on the same account): just below it."""
         if ceiling > 0 and math.isfinite(ceiling):
             self._ceiling = min(ceiling, self.target)
             self._cut_at = self._clock()
 
+    def climb_from(self, rate: float) -> None:
+        """Start the climb from a rate an earlier job reached with no 429, not from the start."""
+        if rate > 0 and math.isfinite(rate):
+            self._climbed = max(self._climbed, rate)
+
     def _rate_at(self, now: float) -> float:
         if self._ceiling is None:
-            if self.configured is not None or self._began is None:
-                return min(self.target, self._start)
-            return min(self.target, self._start * 2 ** ((now - self._began) / self.doubling))
+            return min(self.target, self._start if self.configured is not None else self._climbed)
         # The cubic climb: backoff × ceiling right after the 429, the ceiling after ``recovery``
         # seconds, flat around it, then past it ever faster.
         climbed = (now - self._cut_at - self.recovery) / self.recovery if self.recovery > 0 else 0.0
@@ -126,16 +137,24 @@ class RateLimiter:
         rate of that moment: a rate that rose meanwhile (climbing, or recovered) is used at once.
         """
         async with self._lock:
+            waited = False
             while True:
                 now = self._clock()
-                if self._began is None:
-                    self._began = now
                 interval = 1.0 / self._rate_at(now)
                 go = max(self._paused_until, self._next - (self.burst - 1) * interval)
                 if go <= now:
                     break
+                waited = True
                 await self._sleep(go - now)
             self._next = max(self._next, now) + interval
+            self._climb(now, waited)
+
+    def _climb(self, now: float, waited: bool) -> None:
+        """A rate being found doubles every ``doubling`` seconds that requests wait for it."""
+        if self._ceiling is None and self.configured is None:
+            if waited and self._climbed_at is not None:
+                self._climbed *= 2 ** ((now - self._climbed_at) / self.doubling)
+            self._climbed_at = now
 
     def share(self, fraction: float) -> None:
         """Keep to ``fraction`` of the configured rate and burst: the rest is other workers'."""

@@ -688,10 +688,10 @@ def _limiter(running: Running) -> Any:
 
 
 async def _plan(
-    carrier: Provider, journal: Journal, job: Job, running: Running, json_output: bool, *, items: bool
-) -> tuple[Plan, str | None] | None:
-    """Plan the job, showing how far it got: the plan, and why items failed (as far as they did
-    while shown). None when Ctrl-C stopped it: what was chosen is kept, and that is said."""
+    carrier: Provider, journal: Journal, job: Job, running: Running, json_output: bool
+) -> Plan | None:
+    """Plan the job, showing how far it got. None when Ctrl-C stopped it: what was chosen is
+    kept, and that is said."""
     from numbers_core.bulk import Runner
 
     total = (await journal.open_slots(job.id)) if job.spec.get("criteria") else {}
@@ -702,10 +702,10 @@ async def _plan(
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(_until_stopped, _stopper(runner, running.grace, "searches"))
         with display:
-            planned = await runner.plan(job.id, items=items)
+            planned = await runner.plan(job.id)
         tasks.cancel_scope.cancel()
     if not runner.stopped:
-        return planned, display.reason()
+        return planned
     _summary(await journal.job(job.id), await journal.counts(job.id), [], json_output, stopped=True)
     note(f"Stopped while choosing numbers. numbers bulk resume {job.id} chooses the rest and runs the job.")
     return None
@@ -760,6 +760,9 @@ async def _execute(carrier: Provider, journal: Journal, job: Job, running: Runni
     counts = await journal.counts(job.id)  # the sweep settles what it finds bought
     current = await journal.job(job.id)
     _summary(current, counts, orphans, json_output, await _Bought.of(journal, current), stopped=stopped)
+    reason = display.reason()
+    if reason and not json_output:
+        note(f"{display.counts['failed']} failed here: {reason}.")
     if sweep.cancelled_caught:
         note(f"Stopped during the final check. numbers bulk resume {job.id} checks the account again.")
     elif runner.stopped:
@@ -825,11 +828,11 @@ def plan(
 
     async def work(carrier: Provider, opened: Journal) -> int:
         created = await _create(carrier, opened, request)
-        planned = await _plan(carrier, opened, created, _PLANNING, json_output, items=True)
+        planned = await _plan(carrier, opened, created, _PLANNING, json_output)
         if planned is None:
             return EXIT_INTERRUPTED
-        _show_plan(planned[0], json_output)
-        return EXIT_SOME_FAILED if planned[0].failed else 0
+        _show_plan(planned, json_output)
+        return EXIT_SOME_FAILED if planned.failed else 0
 
     code = run(target, lambda carrier: _in_journal(journal, lambda opened: work(carrier, opened)))
     if code:
@@ -851,10 +854,11 @@ def run_job(
     config: dict[str, Any],
     running: Running,
 ) -> None:
-    """Plan a job and run it: numbers bulk run buy --count 1000 --area-code 415 --voice-url URL.
+    """Make a job and run it: numbers bulk run buy --count 1000 --area-code 415 --voice-url URL.
 
-    Every item is written down before its request. Ctrl-C stops sending,
-    gives requests in flight --grace seconds, and leaves the job for
+    Every item is written down before its request; numbers to buy are chosen
+    as the job goes (numbers bulk plan shows them first). Ctrl-C stops
+    sending, gives requests in flight --grace seconds, and leaves the job for
     numbers bulk resume JOB.
     """
     target, json_output = _target(ctx)
@@ -862,11 +866,10 @@ def run_job(
 
     async def work(carrier: Provider, opened: Journal) -> int:
         created = await _create(carrier, opened, request)
-        planned = await _plan(carrier, opened, created, running, json_output, items=False)
-        if planned is None:
-            return EXIT_INTERRUPTED
         if not json_output:
-            _plan_note(*planned)
+            # Numbers are chosen as the job goes, while others are bought: not all first.
+            count = sum((await opened.counts(created.id)).values())
+            note(f"Job {created.id} ({created.label}): {count} numbers to {_verb(created.kind)}.")
         return await _execute(carrier, opened, created, running, json_output)
 
     code = _with_journal(running, target, work)

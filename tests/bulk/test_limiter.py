@@ -92,30 +92,46 @@ async def test_429s_that_keep_coming_do_not_drag_a_given_rate_down() -> None:
 
 async def test_429s_that_keep_coming_drag_a_found_rate_no_lower_than_a_fifth_of_its_start() -> None:
     limit, time = limiter(None, start=50.0)
-    await limit.acquire()
     for _ in range(100):
         limit.throttled()
         time.now += 0.2
     assert limit.rate == pytest.approx(10.0)
 
 
-async def test_without_a_rate_it_doubles_until_the_first_429_then_holds_under_half_of_it() -> None:
+async def test_without_a_rate_it_doubles_while_requests_wait_then_holds_under_half_of_the_429s() -> None:
     limit, time = limiter(None, start=10.0, doubling=0.5, backoff=0.9, recovery=3.0)
-    await limit.acquire()  # the climb starts with the first request
-    assert limit.rate == pytest.approx(10.0)
-    time.now += 1.0
-    assert limit.rate == pytest.approx(40.0)
+    while time.now < 1.0:  # requests waiting their turn all along: the limiter holds them back
+        await limit.acquire()
+    assert limit.rate == pytest.approx(40.0, rel=0.1)
+    assert limit.reached == limit.rate
     assert limit.learnt is None
     # Refused at 40/s: the requests refused went out at up to 40/s, a doubling before.
+    climbed = limit.rate
     limit.throttled()
-    assert limit.learnt == pytest.approx(20.0)
-    assert limit.rate == pytest.approx(18.0)
+    assert limit.learnt == pytest.approx(climbed / 2)
+    assert limit.rate == pytest.approx(0.9 * climbed / 2)
     time.now += 3.0
-    assert limit.rate == pytest.approx(20.0)
+    assert limit.rate == pytest.approx(climbed / 2)
     time.now += 1.5
-    assert limit.rate == pytest.approx(20.0 * (1 + 0.1 / 8))  # flat near the ceiling, then on
+    assert limit.rate == pytest.approx(climbed / 2 * (1 + 0.1 / 8))  # flat near the ceiling, then on
     time.now += 4.5
-    assert limit.rate == pytest.approx(20.0 * 1.8)  # past it ever faster: has the account more?
+    assert limit.rate == pytest.approx(climbed / 2 * 1.8)  # past it ever faster: has the account more?
+
+
+async def test_a_rate_being_found_does_not_climb_while_nothing_waits() -> None:
+    limit, time = limiter(None, start=10.0, doubling=0.5)
+    for _ in range(10):  # a request every two seconds: the job, not the limiter, holds them back
+        await limit.acquire()
+        time.now += 2.0
+    assert limit.rate == pytest.approx(10.0)  # before: 2 ** 40 requests a second, on paper
+
+
+async def test_a_climb_starts_from_the_rate_an_earlier_job_reached() -> None:
+    limit, _ = limiter(None, start=10.0)
+    limit.climb_from(80.0)
+    assert limit.rate == pytest.approx(80.0)
+    limit.climb_from(5.0)  # never below where it would start anyway
+    assert limit.rate == pytest.approx(80.0)
 
 
 async def test_a_ceiling_learnt_before_is_where_the_next_job_starts() -> None:

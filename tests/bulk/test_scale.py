@@ -422,3 +422,25 @@ async def test_a_rate_given_paces_the_sandbox_too(journal: Journal, monkeypatch:
         }
     # Before: the sandbox has no HTTP requests to pace, and --rate did nothing there.
     assert paced == 7  # the search and six purchases
+
+
+async def test_what_a_job_learns_of_the_accounts_rate_the_next_job_starts_from(journal: Journal) -> None:
+    from numbers_core.bulk._engine import _budget
+
+    emulator = Emulator("twilio")
+    async with emulator.connect() as carrier:
+        budget = _budget(carrier)
+        picks = [n.phone_number for n in await carrier.search(area_code="415", limit=20)]
+        first = await create_job(journal, carrier, "purchase", numbers=picks[:10])
+        runner = Runner(carrier, journal, concurrency=5)
+        await runner.run(first.id)
+        reached = await journal.learnt_rate(budget)
+        assert reached is not None
+        assert reached[1] is False  # no 429: the rate reached, to climb from next time
+        await journal.learn_rate(budget, 42.0, limited=True)  # as if a job had met the ceiling
+        second = await create_job(journal, carrier, "purchase", numbers=picks[10:])
+        again = Runner(carrier, journal, concurrency=5)
+        await again.run(second.id)
+        assert again.limiter is not None
+        assert again.limiter.learnt == 42.0
+    assert await journal.learnt_rate(budget) == (42.0, True)

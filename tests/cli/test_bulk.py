@@ -318,7 +318,7 @@ def test_items_a_plan_cannot_pin_are_events_and_counted(cli: Cli) -> None:
     assert summary["counts"] == {"done": len(done), "failed": len(failed)}
     plain = cli("bulk", "run", "buy", "-n", "15", "--starts-with", "415555013")
     assert plain.exit_code == 3
-    assert "cannot be bought: sandbox: no number matching the criteria is left to buy" in plain.stderr
+    assert "failed here: sandbox: no number matching the criteria is left to buy" in plain.stderr
     assert "/15:" in plain.stderr  # the progress line counts the whole job
 
 
@@ -348,30 +348,34 @@ def _subprocess_env(server: Server, journal_path: Path) -> dict[str, str]:
 
 
 def test_ctrl_c_while_planning_says_the_job_and_how_to_resume_it(journal_path: Path) -> None:
-    with serve(Emulator("twilio", faults=Faults(latency=0.3))) as server:
+    with serve(Emulator("twilio", faults=Faults(latency=1.0))) as server:
         env = _subprocess_env(server, journal_path)
         command = [sys.executable, "-m", "numbers_core", "--provider", "twilio", "--json", "bulk"]
         process = subprocess.Popen(  # noqa: S603 - this interpreter, our own command
-            [*command, "run", "buy", "--count", "100", "--area-code", "415"],
+            [*command, "plan", "buy", "--count", "300", "--area-code", "415"],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
-        time.sleep(3.0)  # started, the job written, its first searches out
+        time.sleep(2.0)  # started, the job written, its first searches out (a second each)
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=60)
         # Before: exit 130 and nothing else, though the job existed.
         assert process.returncode == 130, err
         summary = json.loads(out.splitlines()[-1])
         assert summary["stopped"] is True
+        assert summary["counts"] == {"planned": 300}
         assert f"numbers bulk resume {summary['job']}" in err
-        assert _bought(server) == []
         resumed = subprocess.run(  # noqa: S603 - this interpreter, our own command
-            [*command, "resume", summary["job"]], env=env, capture_output=True, text=True, check=False
+            [*command, "resume", summary["job"], "--concurrency", "100"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         assert resumed.returncode == 0, resumed.stderr
-        assert len(_bought(server)) == 100
+        assert len(_bought(server)) == 300
 
 
 def test_ctrl_c_during_the_final_check_says_the_job_and_how_to_resume_it(journal_path: Path) -> None:
