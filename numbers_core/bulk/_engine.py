@@ -73,6 +73,8 @@ _LOOKUP_WAITS = (0.5, 1.0, 2.0)
 # narrowed by the next digit. Not only a full page: what the carrier answers may be checked again
 # here, and thinned (a looser pattern sent than asked), so a page's size says little.
 _NARROW_AT = 2
+# Numbers searched ahead of the tasks, in rounds of the tasks' numbers.
+_ROUNDS_AHEAD = 4
 # National numbers are never longer (E.164 allows 15 digits with the country code).
 _LONGEST_LEAD = 14
 # From this many items to settle at once, one listing of the account settles them all: cheaper
@@ -211,6 +213,10 @@ class _Supply:
     page: int
     narrows: bool
     need: int  # items of the criteria set still without a number
+    held: int = 0  # numbers handed to tasks and not pinned yet
+    # Numbers a search brings that the job can pin, on average lately: a search in flight is
+    # counted as bringing as many (a page, until one has come back).
+    brings: float = 0.0
     candidates: deque[AvailableNumber] = field(default_factory=deque)
     queued: set[str] = field(default_factory=set)  # the numbers in candidates, each once
     searching: int = 0
@@ -220,6 +226,14 @@ class _Supply:
     def notify(self) -> None:
         self.changed.set()
         self.changed = anyio.Event()
+
+    def on_the_way(self) -> float:
+        """The numbers in hand and those the searches under way should bring."""
+        return len(self.candidates) + self.searching * (self.brings or self.page)
+
+    def wanted(self) -> int:
+        """Numbers still to find: items without one, but for those being pinned now."""
+        return self.need - self.held
 
 
 def _narrower(query: SearchQuery) -> list[SearchQuery]:
@@ -280,6 +294,7 @@ class Runner:
         self._gate = _Gate(self)
         self._self_paced = False  # the carrier has no requests to pace: this runner paces its calls
         self._supplies: dict[str, _Supply] = {}
+        self._searches: anyio.abc.TaskGroup | None = None  # where searches ahead run, during a pass
         self._open: dict[str, int] = {}  # items of each criteria set waiting for a number
         self._planning = False
         self._running = False
@@ -513,12 +528,15 @@ class Runner:
 
         try:
             async with anyio.create_task_group() as tasks:
+                self._searches = tasks
                 for _ in range(self.concurrency):
                     tasks.start_soon(worker)
                 if self.journal.shared:
                     tasks.start_soon(self._take_over, job, finished)
         except BaseExceptionGroup as group:
             raise _first(group) from None
+        finally:
+            self._searches = None
         return True
 
     async def _searching_anew(self, job: Job) -> None:
@@ -588,10 +606,13 @@ class Runner:
 
         try:
             async with anyio.create_task_group() as tasks:
+                self._searches = tasks
                 for _ in range(self.concurrency):
                     tasks.start_soon(worker)
         except BaseExceptionGroup as group:
             raise _first(group) from None
+        finally:
+            self._searches = None
 
     async def orphans(self, job_id: str) -> list[str]:
         """Numbers this job pinned that the account owns, yet the journal does not say it bought.
@@ -640,16 +661,17 @@ class Runner:
                 orphans.append(number.phone_number)
         return orphans
 
-    async def _ready(self, job: Job, item: Item) -> Item | None:
+    async def _ready(self, job: Job, item: Item, *, sending: bool = False) -> Item | None:
         """The item with its number, to be sent; None when it has failed instead, or is left
-        planned (a search refused, or the job stopping)."""
+        planned (a search refused, or the job stopping). ``sending``: a number pinned now is
+        written sending with it, its turn under the rate taken (:meth:`_pinned`)."""
         if item.attempts >= _ATTEMPTS:
             await self.journal.move(job.id, item.seq, ItemState.FAILED, error=("TooManyAttempts", None, ""))
             self._tell(item, "failed")
             return None
         if item.number is None:
             try:
-                item = await self._pinned(job, item)
+                item = await self._pinned(job, item, sending=sending)
             except NumbersError as failed:  # the search: the item is left planned, for the next pass
                 if self._stopping:
                     return None
@@ -661,19 +683,21 @@ class Runner:
         return item if item.number is not None else None
 
     async def _one(self, job: Job, item: Item, writes: anyio.abc.TaskGroup | None = None) -> None:
-        ready = await self._ready(job, item)
-        # Stopping: a number pinned meanwhile stays the item's, planned, and resume sends it.
-        if ready is None or ready.number is None or self._stopping:
+        # A number pinned now is written sending with it; one pinned before is written sending here.
+        ready = await self._ready(job, item, sending=True)
+        if ready is None or ready.number is None:
             return
+        if ready.state is not ItemState.SENDING:
+            # Stopping: a number pinned before stays the item's, planned, and resume sends it.
+            if self._stopping or not await self._gate.turn():
+                return
+            try:
+                await self.journal.move(job.id, ready.seq, ItemState.SENDING)
+            except LeaseLost:
+                _TURN_TAKEN.set(False)
+                return  # another worker's now
         number = ready.number
         config = _config(job)
-        if not await self._gate.turn():
-            return
-        try:
-            await self.journal.move(job.id, ready.seq, ItemState.SENDING)
-        except LeaseLost:
-            _TURN_TAKEN.set(False)
-            return  # another worker's now
         try:
             async with _unknown_if_cancelled(self, job, [ready]):
                 if job.kind == JobKind.PURCHASE:
@@ -743,11 +767,14 @@ class Runner:
         supply = self._supplies.get(slot)
         if supply is None:
             query = SearchQuery.model_validate(job.spec["criteria"][slot])
-            # Sized to the job: as many as it still needs, up to the carrier's largest answer.
-            page = max(1, min(self.carrier.max_search_limit, self._open.get(slot, 1)))
-            narrows = self.carrier.supports(Feature.SEARCH_STARTS_WITH)
             need = self._open.get(slot, 1)
-            supply = self._supplies[slot] = _Supply(deque([query]), page, narrows, need)
+            # Sized to the job: as many as it still needs, up to the carrier's largest answer.
+            page = max(1, min(self.carrier.max_search_limit, need))
+            narrows = self.carrier.supports(Feature.SEARCH_STARTS_WITH)
+            # More needed than one answer holds: the narrower searches at once, side by side
+            # (together they ask what the query asks), not the query first and then them.
+            first = _narrower(query) if narrows and need > page else []
+            supply = self._supplies[slot] = _Supply(deque(first or [query]), page, narrows, need)
         return supply
 
     async def _offer(self, job: Job, supply: _Supply) -> AvailableNumber | None:
@@ -759,13 +786,14 @@ class Runner:
                 if supply.candidates:
                     offer = supply.candidates.popleft()
                     supply.queued.discard(offer.phone_number)
+                    supply.held += 1
+                    self._search_ahead(job, supply)
                     return offer
                 if self._stopping:
                     raise _Stopped("the job is stopping: nothing new is searched", provider=self.carrier.name)
                 # Another search when those under way cannot bring what the items still need.
-                wanted = max(supply.need, supply.waiting)
-                if supply.frontier and supply.searching * supply.page < wanted:
-                    await self._search(job, supply)
+                if supply.frontier and supply.on_the_way() < max(supply.wanted(), supply.waiting):
+                    await self._search(job, supply, self._next_search(supply))
                 elif supply.searching:
                     await supply.changed.wait()
                 else:
@@ -773,19 +801,42 @@ class Runner:
         finally:
             supply.waiting -= 1
 
-    async def _search(self, job: Job, supply: _Supply) -> None:
-        query = supply.frontier.popleft()
+    def _search_ahead(self, job: Job, supply: _Supply) -> None:
+        """Searches started in the background while numbers are left, so that the tasks find the
+        next ones there when they come back for them, instead of waiting for a search: four
+        rounds of the tasks' numbers kept in hand or on the way (a search takes about as long as
+        the purchase a round of tasks is making, longer on a busy carrier)."""
+        if self._searches is None or self._stopping:
+            return
+        ahead = min(supply.wanted(), _ROUNDS_AHEAD * self.concurrency)
+        while supply.frontier and supply.on_the_way() < ahead:
+            self._searches.start_soon(self._search_quietly, job, supply, self._next_search(supply))
+
+    async def _search_quietly(self, job: Job, supply: _Supply, query: SearchQuery) -> None:
+        # Its query goes back to the frontier if it fails: the task that needs it searches it again,
+        # and meets the error there.
+        with contextlib.suppress(NumbersError):
+            await self._search(job, supply, query)
+
+    def _next_search(self, supply: _Supply) -> SearchQuery:
         supply.searching += 1
+        return supply.frontier.popleft()
+
+    async def _search(self, job: Job, supply: _Supply, query: SearchQuery) -> None:
+        """Search ``query`` (counted in ``supply.searching`` by :meth:`_next_search`)."""
         try:
             found = await self._call(self.carrier.search, query.model_copy(update={"limit": supply.page}))
             # Numbers the job pinned already (being bought meanwhile, or replaced) still show:
             # they are left out before any pin is tried.
             shown = [offer.phone_number for offer in found if offer.phone_number not in supply.queued]
             fresh = await self.journal.unpinned(job.id, shown)
+            brought = 0
             for offer in found:
                 if offer.phone_number in fresh and offer.phone_number not in supply.queued:
                     supply.candidates.append(offer)
                     supply.queued.add(offer.phone_number)
+                    brought += 1
+            supply.brings = brought if not supply.brings else 0.7 * supply.brings + 0.3 * brought
             if supply.narrows and len(found) >= _NARROW_AT:
                 supply.frontier.extend(_narrower(query))
         except BaseException:
@@ -795,33 +846,47 @@ class Runner:
             supply.searching -= 1
             supply.notify()
 
-    async def _pinned(self, job: Job, item: Item) -> Item:
-        """The item with a number of its criteria set pinned; failed when none is left."""
+    async def _pinned(self, job: Job, item: Item, *, sending: bool = False) -> Item:
+        """The item with a number of its criteria set pinned; failed when none is left.
+
+        ``sending``: its turn under the rate is taken first (the job stopping meanwhile, it is
+        left as it was), and it is written sending with its number, in one write.
+        """
         supply = self._supply(job, item.slot or "")
         cap = Money.model_validate(job.spec["max_cost"]) if job.spec.get("max_cost") else None
         while (offer := await self._offer(job, supply)) is not None:
             try:
+                if sending and not await self._gate.turn():
+                    return item
                 pinned = await self.journal.pin(
-                    job.id, item.seq, offer.phone_number, price=offer.monthly_price, cap=cap
+                    job.id, item.seq, offer.phone_number, price=offer.monthly_price, cap=cap, sending=sending
                 )
             except OverCap as over:
+                _TURN_TAKEN.set(False)
                 await self.journal.move(
                     job.id, item.seq, ItemState.FAILED, error=("CostCapReached", None, str(over))
                 )
                 self._tell(item, "failed", over)
                 return item
+            except LeaseLost:
+                _TURN_TAKEN.set(False)
+                return item  # another worker's now
+            finally:
+                supply.held -= 1  # pinned (and no more needed), or not: wanted again
             if pinned:
                 supply.need -= 1
                 price = offer.monthly_price
                 item = replace(
                     item,
                     number=offer.phone_number,
+                    state=ItemState.SENDING if sending else item.state,
                     price=None if price is None else price.amount,
                     currency=None if price is None else price.currency,
                 )
                 if self._planning:
                     self._tell(item, "pinned")
                 return item
+            _TURN_TAKEN.set(False)  # not this one: the next number takes its own turn
         if self.journal.shared and await self.journal.held_by_others(job.id):
             # What the search shows, other workers have pinned: once they have bought it, the
             # carrier shows other numbers. The item stays planned, for a later round.

@@ -397,8 +397,10 @@ async def test_an_adapters_second_try_after_a_stop_is_not_sent(journal: Journal)
         runner = Runner(carrier, journal, limiter=_fast())
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(runner.run, job.id)
-            await anyio.sleep(0.03)  # the first look-up of the number is out, and will get a 503
-            runner.stop(grace=5.0)
+            with anyio.fail_after(10):
+                while not emulator.requests:  # noqa: ASYNC110 - the emulator has no event to wait on
+                    await anyio.sleep(0.005)
+            runner.stop(grace=5.0)  # the first look-up of the number is out, and will get a 503
     # The adapter would try again after the 503 (a read): after the stop, nothing goes.
     assert emulator.requests == 1
 

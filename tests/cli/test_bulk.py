@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -343,6 +344,20 @@ def test_plans_never_run_stop_showing_in_the_list_after_a_day(cli: Cli, journal_
     assert len(json.loads(cli("--json", "bulk", "list", "--all").stdout)) == 4
 
 
+def _wait_for_a_job(journal_path: Path) -> None:
+    """Until a job is written in the journal (a process starting up hears no Ctrl-C of ours)."""
+    import sqlite3
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if journal_path.exists():
+            with contextlib.suppress(sqlite3.Error), sqlite3.connect(journal_path) as db:
+                if db.execute("SELECT count(*) FROM jobs").fetchone()[0]:
+                    return
+        time.sleep(0.05)
+    raise AssertionError("no job was written")
+
+
 def _subprocess_env(server: Server, journal_path: Path) -> dict[str, str]:
     return {**os.environ, **_twilio_env(server), "NUMBERS_JOURNAL": str(journal_path)}
 
@@ -358,7 +373,8 @@ def test_ctrl_c_while_planning_says_the_job_and_how_to_resume_it(journal_path: P
             stderr=subprocess.PIPE,
             text=True,
         )
-        time.sleep(2.0)  # started, the job written, its first searches out (a second each)
+        _wait_for_a_job(journal_path)
+        time.sleep(1.0)  # planning: its first searches out (a second each)
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=60)
         # Before: exit 130 and nothing else, though the job existed.
