@@ -141,9 +141,9 @@ class _Stopped(TransportError):
     """A request not sent, because the job was stopping."""
 
 
-# Set in a task that took its turn under the rate before writing its item sending: the request
-# it then sends goes at once (its turn is not taken twice).
-_TURN_TAKEN: contextvars.ContextVar[bool] = contextvars.ContextVar("turn_taken", default=False)
+# Set around the carrier call of an item written sending: how many of its requests went through
+# the gate. None gone when a stop refused one: nothing was sent, and the item is planned again.
+_SENT: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("sent", default=None)
 
 
 class _Gate:
@@ -161,35 +161,23 @@ class _Gate:
             raise _Stopped("the job is stopping: nothing new is sent", provider=self._runner.carrier.name)
 
     async def acquire(self) -> None:
-        if _TURN_TAKEN.get():
-            # Its item was written sending before the stop: in flight, it goes, within the grace.
-            _TURN_TAKEN.set(False)
-            return
         self._check()
-        if self.limiter is None:
-            return
-        with anyio.CancelScope() as waiting:
-            self._waiting.add(waiting)
-            try:
-                await self.limiter.acquire()
-            finally:
-                self._waiting.discard(waiting)
-        self._check()  # a stop that came while this request waited its turn holds it
+        if self.limiter is not None:
+            with anyio.CancelScope() as waiting:
+                self._waiting.add(waiting)
+                try:
+                    await self.limiter.acquire()
+                finally:
+                    self._waiting.discard(waiting)
+            self._check()  # a stop that came while this request waited its turn holds it
+        sent = _SENT.get()
+        if sent is not None:
+            sent[0] += 1
 
     def stop(self) -> None:
         """Requests waiting their turn learn of the stop now, not when their turn comes."""
         for waiting in self._waiting:
             waiting.cancel()
-
-    async def turn(self) -> bool:
-        """Take this task's turn under the rate before its item is written sending: False when
-        the job stops first (the item stays planned). The request it sends next goes at once."""
-        try:
-            await self.acquire()
-        except _Stopped:
-            return False
-        _TURN_TAKEN.set(True)
-        return True
 
     def throttled(self, retry_after: float | None = None) -> None:
         if self.limiter is not None:
@@ -689,17 +677,16 @@ class Runner:
             return
         if ready.state is not ItemState.SENDING:
             # Stopping: a number pinned before stays the item's, planned, and resume sends it.
-            if self._stopping or not await self._gate.turn():
+            if self._stopping:
                 return
             try:
                 await self.journal.move(job.id, ready.seq, ItemState.SENDING)
             except LeaseLost:
-                _TURN_TAKEN.set(False)
                 return  # another worker's now
         number = ready.number
         config = _config(job)
         try:
-            async with _unknown_if_cancelled(self, job, [ready]):
+            async with _sending(self, job, [ready]):
                 if job.kind == JobKind.PURCHASE:
                     result: ActiveNumber | None = await self._call(
                         self.carrier.purchase, number, config=config
@@ -709,6 +696,8 @@ class Runner:
                 else:
                     await self._call(self.carrier.release, number)
                     result = None
+        except _Unsent:
+            return
         except NumbersError as error:
             await self._outcome(job, ready, BatchOutcome(number, error=error))
         else:
@@ -734,15 +723,12 @@ class Runner:
             return
         numbers = [item.number or "" for item in ready_items]
         config = _config(job)
-        if not await self._gate.turn():
-            return
         try:
             await self.journal.move(job.id, [item.seq for item in ready_items], ItemState.SENDING)
         except LeaseLost:
-            _TURN_TAKEN.set(False)
             return  # the others' now, all of them: they were claimed together
         try:
-            async with _unknown_if_cancelled(self, job, ready_items):
+            async with _sending(self, job, ready_items):
                 if job.kind == JobKind.PURCHASE:
                     outcomes = await self._call(self.carrier.purchase_many, numbers, config=config)
                 elif job.kind == JobKind.CONFIGURE:
@@ -751,6 +737,8 @@ class Runner:
                     )
                 else:
                     outcomes = await self._call(self.carrier.release_many, numbers)
+        except _Unsent:
+            return
         except NumbersError as error:  # refused as a whole, before any number was touched
             outcomes = [BatchOutcome(number, error=error) for number in numbers]
         lost: dict[int, NumbersError] = {}
@@ -849,27 +837,25 @@ class Runner:
     async def _pinned(self, job: Job, item: Item, *, sending: bool = False) -> Item:
         """The item with a number of its criteria set pinned; failed when none is left.
 
-        ``sending``: its turn under the rate is taken first (the job stopping meanwhile, it is
-        left as it was), and it is written sending with its number, in one write.
+        ``sending``: it is written sending with its number, in one write (the job stopping
+        meanwhile, it is left as it was).
         """
         supply = self._supply(job, item.slot or "")
         cap = Money.model_validate(job.spec["max_cost"]) if job.spec.get("max_cost") else None
         while (offer := await self._offer(job, supply)) is not None:
             try:
-                if sending and not await self._gate.turn():
+                if sending and self._stopping:
                     return item
                 pinned = await self.journal.pin(
                     job.id, item.seq, offer.phone_number, price=offer.monthly_price, cap=cap, sending=sending
                 )
             except OverCap as over:
-                _TURN_TAKEN.set(False)
                 await self.journal.move(
                     job.id, item.seq, ItemState.FAILED, error=("CostCapReached", None, str(over))
                 )
                 self._tell(item, "failed", over)
                 return item
             except LeaseLost:
-                _TURN_TAKEN.set(False)
                 return item  # another worker's now
             finally:
                 supply.held -= 1  # pinned (and no more needed), or not: wanted again
@@ -886,7 +872,6 @@ class Runner:
                 if self._planning:
                     self._tell(item, "pinned")
                 return item
-            _TURN_TAKEN.set(False)  # not this one: the next number takes its own turn
         if self.journal.shared and await self.journal.held_by_others(job.id):
             # What the search shows, other workers have pinned: once they have bought it, the
             # carrier shows other numbers. The item stays planned, for a later round.
@@ -1088,21 +1073,39 @@ class _Pages:
         self._busy.difference_update(item.seq for item in items)
 
 
+class _Unsent(Exception):
+    """Items written sending whose request a stop held back: written planned again."""
+
+
 @contextlib.asynccontextmanager
-async def _unknown_if_cancelled(runner: Runner, job: Job, items: list[Item]) -> AsyncIterator[None]:
-    """Items whose request a stop cut off are written unknown: they may have happened. The turn
-    taken for the request is spent either way."""
+async def _sending(runner: Runner, job: Job, items: list[Item]) -> AsyncIterator[None]:
+    """The carrier call of items written sending. Held back by a stop before any of its requests
+    went (refused, or cut off while waiting its turn), they are planned again (:class:`_Unsent`):
+    nothing was sent. Cut off by a stop once one went, they are written unknown: they may have
+    happened, and resume looks them up."""
+    sent = [0]
+    token = _SENT.set(sent)
+    seqs = [item.seq for item in items]
     try:
         yield
     except anyio.get_cancelled_exc_class():
-        stopped = ("Interrupted", None, "stopped before the carrier answered; resume looks it up")
         with anyio.CancelScope(shield=True):
-            await runner.journal.move(job.id, [item.seq for item in items], ItemState.UNKNOWN, error=stopped)
-        for item in items:
-            runner._tell(item, "unknown")
+            if not sent[0]:
+                await runner.journal.move(job.id, seqs, ItemState.PLANNED)
+            else:
+                stopped = ("Interrupted", None, "stopped before the carrier answered; resume looks it up")
+                await runner.journal.move(job.id, seqs, ItemState.UNKNOWN, error=stopped)
+                for item in items:
+                    runner._tell(item, "unknown")
+        raise
+    except NumbersError:
+        if runner.stopping and not sent[0]:
+            with anyio.CancelScope(shield=True):
+                await runner.journal.move(job.id, seqs, ItemState.PLANNED)
+            raise _Unsent from None
         raise
     finally:
-        _TURN_TAKEN.set(False)
+        _SENT.reset(token)
 
 
 def _first(group: BaseExceptionGroup[BaseException]) -> BaseException:

@@ -146,7 +146,10 @@ class RateLimiter:
                     break
                 waited = True
                 await self._sleep(go - now)
-            self._next = max(self._next, now) + interval
+            # A request that waited is put down as gone when it was due, not when its task woke:
+            # the event loop's lateness would otherwise put every later one later too (a rate of
+            # 100 a second held 90).
+            self._next = max(self._next, go if waited else now) + interval
             self._climb(now, waited)
 
     def _climb(self, now: float, waited: bool) -> None:

@@ -27,6 +27,14 @@ async def _purchase_of(journal: Journal, carrier: nc.Provider, count: int) -> tu
     return picks, await create_job(journal, carrier, "purchase", numbers=picks)
 
 
+async def _arrived(emulator: Emulator, requests: int) -> None:
+    """Until the emulator has had so many requests (counted as they come in)."""
+    before = emulator.requests
+    with anyio.fail_after(10):
+        while emulator.requests - before < requests:  # noqa: ASYNC110 - the emulator has no event for it
+            await anyio.sleep(0.002)
+
+
 async def test_a_purchase_by_criteria_buys_exactly_its_count_in_each_set(journal: Journal) -> None:
     async with nc.connect("sandbox") as carrier:
         criteria = {
@@ -292,7 +300,7 @@ async def test_a_stopped_run_leaves_what_was_in_flight_unknown_and_resumes(journ
                 await runner.run(job.id)
 
             tasks.start_soon(run)
-            await anyio.sleep(0.05)  # four purchases in flight, 0.2 s each
+            await _arrived(emulator, 4)  # four purchases in flight, 0.2 s each
             runner.stop(grace=0.0)
         assert runner.stopped
         counts = await journal.counts(job.id)
@@ -313,7 +321,7 @@ async def test_a_stop_with_grace_lets_what_is_in_flight_finish(journal: Journal)
         runner = Runner(carrier, journal, concurrency=2, limiter=RateLimiter(1000.0, burst=10))
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(runner.run, job.id)
-            await anyio.sleep(0.02)
+            await _arrived(emulator, 2)  # two purchases in flight, 0.1 s each
             runner.stop(grace=5.0)
         counts = await journal.counts(job.id)
     assert counts == {ItemState.DONE: 2, ItemState.PLANNED: 6}
