@@ -197,7 +197,8 @@ class _Supply:
     answered one number or none.
     """
 
-    frontier: deque[SearchQuery]
+    query: SearchQuery
+    frontier: deque[str | None]  # the leading digits of the searches to come (None: the query's)
     page: int
     narrows: bool
     need: int  # items of the criteria set still without a number
@@ -224,13 +225,14 @@ class _Supply:
         return self.need - self.held
 
 
-def _narrower(query: SearchQuery) -> list[SearchQuery]:
+def _narrower(query: SearchQuery) -> list[str]:
     """The query split by the next digit of the national number (after its area code or leading
-    digits): ten disjoint queries that together ask for what it asks."""
+    digits): the leading digits of ten disjoint queries that together ask for what it asks.
+    Kept as digits, not queries, so that a large job's searches to come take little room."""
     lead = max(query.area_code or "", query.starts_with or "", key=len)
     if len(lead) >= _LONGEST_LEAD:
         return []
-    return [query.model_copy(update={"starts_with": lead + digit}) for digit in "0123456789"]
+    return [lead + digit for digit in "0123456789"]
 
 
 def _budget(carrier: Provider) -> str:
@@ -517,6 +519,7 @@ class Runner:
         try:
             async with anyio.create_task_group() as tasks:
                 self._searches = tasks
+                self._search_every_set(job)
                 for _ in range(self.concurrency):
                     tasks.start_soon(worker)
                 if self.journal.shared:
@@ -595,6 +598,7 @@ class Runner:
         try:
             async with anyio.create_task_group() as tasks:
                 self._searches = tasks
+                self._search_every_set(job)
                 for _ in range(self.concurrency):
                     tasks.start_soon(worker)
         except BaseExceptionGroup as group:
@@ -761,8 +765,8 @@ class Runner:
             narrows = self.carrier.supports(Feature.SEARCH_STARTS_WITH)
             # More needed than one answer holds: the narrower searches at once, side by side
             # (together they ask what the query asks), not the query first and then them.
-            first = _narrower(query) if narrows and need > page else []
-            supply = self._supplies[slot] = _Supply(deque(first or [query]), page, narrows, need)
+            first: list[str | None] = [*_narrower(query)] if narrows and need > page else [None]
+            supply = self._supplies[slot] = _Supply(query, deque(first), page, narrows, need)
         return supply
 
     async def _offer(self, job: Job, supply: _Supply) -> AvailableNumber | None:
@@ -789,31 +793,44 @@ class Runner:
         finally:
             supply.waiting -= 1
 
-    def _search_ahead(self, job: Job, supply: _Supply) -> None:
+    def _search_every_set(self, job: Job) -> None:
+        """Every criteria set's first searches, at once, when a pass starts: its tasks reach the
+        sets one after the other (the items are in order), and each then finds numbers waiting
+        for it instead of waiting for its searches."""
+        for slot, need in self._open.items():
+            if need:
+                self._search_ahead(job, self._supply(job, slot), rounds=1)
+
+    def _search_ahead(self, job: Job, supply: _Supply, rounds: int = _ROUNDS_AHEAD) -> None:
         """Searches started in the background while numbers are left, so that the tasks find the
         next ones there when they come back for them, instead of waiting for a search: four
         rounds of the tasks' numbers kept in hand or on the way (a search takes about as long as
         the purchase a round of tasks is making, longer on a busy carrier)."""
         if self._searches is None or self._stopping:
             return
-        ahead = min(supply.wanted(), _ROUNDS_AHEAD * self.concurrency)
+        ahead = min(supply.wanted(), rounds * self.concurrency)
         while supply.frontier and supply.on_the_way() < ahead:
             self._searches.start_soon(self._search_quietly, job, supply, self._next_search(supply))
 
-    async def _search_quietly(self, job: Job, supply: _Supply, query: SearchQuery) -> None:
+    async def _search_quietly(self, job: Job, supply: _Supply, lead: str | None) -> None:
         # Its query goes back to the frontier if it fails: the task that needs it searches it again,
         # and meets the error there.
         with contextlib.suppress(NumbersError):
-            await self._search(job, supply, query)
+            await self._search(job, supply, lead)
 
-    def _next_search(self, supply: _Supply) -> SearchQuery:
+    def _next_search(self, supply: _Supply) -> str | None:
         supply.searching += 1
         return supply.frontier.popleft()
 
-    async def _search(self, job: Job, supply: _Supply, query: SearchQuery) -> None:
-        """Search ``query`` (counted in ``supply.searching`` by :meth:`_next_search`)."""
+    async def _search(self, job: Job, supply: _Supply, lead: str | None) -> None:
+        """Search the criteria set's query narrowed to ``lead`` (counted in ``supply.searching``
+        by :meth:`_next_search`)."""
+        update: dict[str, Any] = {"limit": supply.page}
+        if lead is not None:
+            update["starts_with"] = lead
+        query = supply.query.model_copy(update=update)
         try:
-            found = await self._call(self.carrier.search, query.model_copy(update={"limit": supply.page}))
+            found = await self._call(self.carrier.search, query)
             # Numbers the job pinned already (being bought meanwhile, or replaced) still show:
             # they are left out before any pin is tried.
             shown = [offer.phone_number for offer in found if offer.phone_number not in supply.queued]
@@ -828,7 +845,7 @@ class Runner:
             if supply.narrows and len(found) >= _NARROW_AT:
                 supply.frontier.extend(_narrower(query))
         except BaseException:
-            supply.frontier.appendleft(query)  # searched again by the next task that needs it
+            supply.frontier.appendleft(lead)  # searched again by the next task that needs it
             raise
         finally:
             supply.searching -= 1

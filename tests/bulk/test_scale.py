@@ -51,7 +51,9 @@ async def test_a_plan_pins_more_numbers_than_one_search_shows_and_run_buys_them(
     assert len(set(numbers)) == 200
     assert all(number is not None and number.startswith("+1415") for number in numbers)
     assert [e.state for e in events].count("pinned") == 200
-    assert len(searches) <= 2 * 200 / 30 + 12  # each search but the narrowed-out ones brings ~30
+    # 14 to 20 searches here (a few narrowed-out ones bring nothing); searches that run ahead of
+    # the tasks may bring more than the job needs on a busy machine, never one a number.
+    assert len(searches) <= 40
     assert sorted(_owned(await emulator.state())) == sorted(n for n in numbers if n)
 
 
