@@ -22,7 +22,7 @@ import contextvars
 import enum
 import hashlib
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -55,6 +55,7 @@ from ._limiter import _START, RateLimiter
 __all__ = ["Event", "JobKind", "Plan", "Runner", "create_job"]
 
 T = TypeVar("T")
+_Task = Callable[[], Coroutine[Any, Any, None]]
 
 # How many times the carrier may refuse an item for now (503, 429, a network failure) before it
 # is given up; crashes and look-ups do not count.
@@ -516,19 +517,27 @@ class Runner:
                 if not running:
                     finished.set()
 
+        if self.journal.shared:
+            await self._work(job, worker, lambda: self._take_over(job, finished))
+        else:
+            await self._work(job, worker)
+        return True
+
+    async def _work(self, job: Job, worker: _Task, *beside: _Task) -> None:
+        """``concurrency`` tasks running ``worker`` (and ``beside`` them, one each of these),
+        every criteria set's first searches started; what one raises is raised, itself."""
         try:
             async with anyio.create_task_group() as tasks:
                 self._searches = tasks
                 self._search_every_set(job)
                 for _ in range(self.concurrency):
                     tasks.start_soon(worker)
-                if self.journal.shared:
-                    tasks.start_soon(self._take_over, job, finished)
+                for task in beside:
+                    tasks.start_soon(task)
         except BaseExceptionGroup as group:
             raise _first(group) from None
         finally:
             self._searches = None
-        return True
 
     async def _searching_anew(self, job: Job) -> None:
         """Searches start again from each criteria set's query, sized to what the set still needs:
@@ -595,16 +604,7 @@ class Runner:
             while not self._stopping and (item := await next_item()) is not None:
                 await self._ready(job, item)
 
-        try:
-            async with anyio.create_task_group() as tasks:
-                self._searches = tasks
-                self._search_every_set(job)
-                for _ in range(self.concurrency):
-                    tasks.start_soon(worker)
-        except BaseExceptionGroup as group:
-            raise _first(group) from None
-        finally:
-            self._searches = None
+        await self._work(job, worker)
 
     async def orphans(self, job_id: str) -> list[str]:
         """Numbers this job pinned that the account owns, yet the journal does not say it bought.

@@ -11,7 +11,7 @@ import anyio
 import numbers_core as nc
 import pytest
 from numbers_core.bulk._engine import Event, Runner, create_job
-from numbers_core.bulk._journal import ItemState, JobState, Journal
+from numbers_core.bulk._journal import ItemState, Job, JobState, Journal
 from numbers_core.bulk._limiter import RateLimiter
 from numbers_core.emulator import Emulator, Faults
 
@@ -239,12 +239,17 @@ async def _listed(carrier: nc.Provider) -> list[nc.ActiveNumber]:
     raise AssertionError("the sandbox never listed")
 
 
+async def _one_number(journal: Journal, carrier: nc.Provider) -> tuple[nc.AvailableNumber, Job]:
+    """A number for sale, and a job buying it."""
+    [offer] = await carrier.search(area_code="415", limit=1)
+    return offer, await create_job(journal, carrier, "purchase", numbers=[offer.phone_number])
+
+
 async def test_a_look_up_refused_for_now_is_tried_again(
     journal: Journal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with nc.connect("sandbox") as carrier:
-        [offer] = await carrier.search(area_code="415", limit=1)
-        job = await create_job(journal, carrier, "purchase", numbers=[offer.phone_number])
+        _, job = await _one_number(journal, carrier)
         purchase, get = carrier.purchase, carrier.get
         refusals = 3
 
@@ -271,8 +276,7 @@ async def test_a_purchase_answered_already_owned_is_looked_up_not_failed(
     journal: Journal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with nc.connect("sandbox") as carrier:
-        [offer] = await carrier.search(area_code="415", limit=1)
-        job = await create_job(journal, carrier, "purchase", numbers=[offer.phone_number])
+        offer, job = await _one_number(journal, carrier)
         await carrier.purchase(offer)  # bought by this job's lost answer, as far as it can tell
         assert await Runner(carrier, journal).run(job.id) == {ItemState.DONE: 1}
     (item,) = await journal.items(job.id)

@@ -362,56 +362,47 @@ def _subprocess_env(server: Server, journal_path: Path) -> dict[str, str]:
     return {**os.environ, **_twilio_env(server), "NUMBERS_JOURNAL": str(journal_path)}
 
 
+_BULK = [sys.executable, "-m", "numbers_core", "--provider", "twilio", "--json", "bulk"]
+
+
+def _bulk(env: dict[str, str], *arguments: str) -> subprocess.Popen[str]:
+    """``numbers --provider twilio --json bulk ARGUMENTS`` in a process of its own."""
+    return subprocess.Popen(  # noqa: S603 - this interpreter, our own command
+        [*_BULK, *arguments], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def _interrupted(process: subprocess.Popen[str]) -> dict[str, Any]:
+    """Ctrl-C to a running ``numbers --json bulk`` command: it says which job, and how to go on.
+    Its summary line."""
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    summary: dict[str, Any] = json.loads(out.splitlines()[-1])
+    assert summary["stopped"] is True
+    assert f"numbers bulk resume {summary['job']}" in err
+    return summary
+
+
 def test_ctrl_c_while_planning_says_the_job_and_how_to_resume_it(journal_path: Path) -> None:
     with serve(Emulator("twilio", faults=Faults(latency=1.0))) as server:
         env = _subprocess_env(server, journal_path)
-        command = [sys.executable, "-m", "numbers_core", "--provider", "twilio", "--json", "bulk"]
-        process = subprocess.Popen(  # noqa: S603 - this interpreter, our own command
-            [*command, "plan", "buy", "--count", "300", "--area-code", "415"],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        process = _bulk(env, "plan", "buy", "--count", "300", "--area-code", "415")
         _wait_for_a_job(journal_path)
         time.sleep(1.0)  # planning: its first searches out (a second each)
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=60)
         # Before: exit 130 and nothing else, though the job existed.
-        assert process.returncode == 130, err
-        summary = json.loads(out.splitlines()[-1])
-        assert summary["stopped"] is True
+        summary = _interrupted(process)
         assert summary["counts"] == {"planned": 300}
-        assert f"numbers bulk resume {summary['job']}" in err
-        resumed = subprocess.run(  # noqa: S603 - this interpreter, our own command
-            [*command, "resume", summary["job"], "--concurrency", "100"],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert resumed.returncode == 0, resumed.stderr
+        resumed = _bulk(env, "resume", summary["job"], "--concurrency", "100")
+        _, err = resumed.communicate(timeout=120)
+        assert resumed.returncode == 0, err
         assert len(_bought(server)) == 300
 
 
 def test_ctrl_c_during_the_final_check_says_the_job_and_how_to_resume_it(journal_path: Path) -> None:
     with serve(Emulator("twilio", faults=Faults(latency=1.0))) as server:
-        env = _subprocess_env(server, journal_path)
-        command = [sys.executable, "-m", "numbers_core", "--provider", "twilio", "--json", "bulk"]
-        process = subprocess.Popen(  # noqa: S603 - this interpreter, our own command
-            [*command, "run", "buy", "+14155550100"],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        process = _bulk(_subprocess_env(server, journal_path), "run", "buy", "+14155550100")
         assert process.stdout is not None
         assert json.loads(process.stdout.readline())["event"] == "done"  # then the account is listed
         time.sleep(0.3)
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=60)
-    assert process.returncode == 130, err
-    summary = json.loads(out.splitlines()[-1])
-    assert summary["stopped"] is True
-    assert summary["counts"] == {"done": 1}
-    assert f"numbers bulk resume {summary['job']}" in err
+        assert _interrupted(process)["counts"] == {"done": 1}
