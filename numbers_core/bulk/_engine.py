@@ -25,13 +25,13 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import anyio
 
 from .._batch import BatchOutcome
 from .._features import Feature
-from .._models import ActiveNumber, AvailableNumber, Money, NumberConfig, NumberStatus, SearchQuery
+from .._models import ActiveNumber, Money, NumberConfig, NumberStatus, SearchQuery
 from .._phone import parse_e164
 from .._provider import Provider
 from ..errors import (
@@ -185,6 +185,13 @@ class _Gate:
             self.limiter.throttled(retry_after)
 
 
+class _Offer(NamedTuple):
+    """A number found for sale, as a pin needs it."""
+
+    phone_number: str
+    monthly_price: Money | None
+
+
 @dataclass
 class _Supply:
     """Where the numbers of one criteria set come from, for every task of a run.
@@ -207,7 +214,9 @@ class _Supply:
     # Numbers a search brings that the job can pin, on average lately: a search in flight is
     # counted as bringing as many (a page, until one has come back).
     brings: float = 0.0
-    candidates: deque[AvailableNumber] = field(default_factory=deque)
+    # The numbers found and not handed out yet, with their quoted prices: only what a pin needs,
+    # not the carrier's whole answer, so that numbers searched ahead take little room.
+    candidates: deque[_Offer] = field(default_factory=deque)
     queued: set[str] = field(default_factory=set)  # the numbers in candidates, each once
     searching: int = 0
     waiting: int = 0
@@ -538,6 +547,7 @@ class Runner:
             raise _first(group) from None
         finally:
             self._searches = None
+            self._supplies.clear()  # what was found and not pinned: searched afresh next time
 
     async def _searching_anew(self, job: Job) -> None:
         """Searches start again from each criteria set's query, sized to what the set still needs:
@@ -769,7 +779,7 @@ class Runner:
             supply = self._supplies[slot] = _Supply(query, deque(first), page, narrows, need)
         return supply
 
-    async def _offer(self, job: Job, supply: _Supply) -> AvailableNumber | None:
+    async def _offer(self, job: Job, supply: _Supply) -> _Offer | None:
         """The next number of the criteria set that the job never pinned; None when the carrier
         has no more in the criteria."""
         supply.waiting += 1
@@ -838,7 +848,7 @@ class Runner:
             brought = 0
             for offer in found:
                 if offer.phone_number in fresh and offer.phone_number not in supply.queued:
-                    supply.candidates.append(offer)
+                    supply.candidates.append(_Offer(offer.phone_number, offer.monthly_price))
                     supply.queued.add(offer.phone_number)
                     brought += 1
             supply.brings = brought if not supply.brings else 0.7 * supply.brings + 0.3 * brought
