@@ -211,11 +211,14 @@ def spread_out(purchases: int, concurrency: int, latency: float, work: Path) -> 
         sent = _requests(before, _answered(announced["url"]))
     assert counts == {ItemState.DONE: 10 * each}, counts
     bound = sent * latency / concurrency
+    # The emulator serves from one process: its own CPU time is a floor too, once the requests
+    # at once outrun it.
+    floor = max(bound, served)
     return [
         f"| bulk job, {10 * each:,} by criteria in 10 area codes, {concurrency} at a time, "
         f"{latency * 1000:.0f} ms (numbers bulk run) | {wall:.2f} s | {bound:.2f} s "
-        f"({sent - 10 * each} searches) | **{wall / bound:.2f}** | {cpu / (10 * each) * 1e3:.2f} ms "
-        f"(server: {served / (10 * each) * 1e3:.2f} ms) |"
+        f"({sent - 10 * each} searches); the emulator's CPU: {served:.2f} s | **{wall / bound:.2f}** "
+        f"(÷ the larger: {wall / floor:.2f}) | {cpu / (10 * each) * 1e3:.2f} ms |"
     ]
 
 

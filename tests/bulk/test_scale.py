@@ -452,3 +452,46 @@ async def test_what_a_job_learns_of_the_accounts_rate_the_next_job_starts_from(j
         assert again.limiter is not None
         assert again.limiter.learnt == 42.0
     assert await journal.learnt_rate(budget) == (42.0, True)
+
+
+async def test_a_batch_whose_answer_was_lost_is_not_looked_up_number_by_number_after_a_stop(
+    journal: Journal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before: a Kazoo batch whose answer was lost (or answered 503) was settled by a look-up of
+    # each number at the account's rate (10 a second), well past the grace after Ctrl-C.
+    emulator = Emulator("kazoo")
+    async with emulator.connect(batch_size=30, accept_charges=True) as carrier:
+        picks = [n.phone_number for n in await carrier.search(area_code="415", limit=30)]
+        emulator.set_faults(lost=1.0)  # logged in already: the activation's answer is what is lost
+        job = await create_job(journal, carrier, "purchase", numbers=picks)
+        runner = Runner(carrier, journal, concurrency=1, limiter=RateLimiter(5.0, burst=3))
+        looked_up = anyio.Event()
+        held = carrier._held  # type: ignore[attr-defined]
+
+        async def look_up(e164: str, operation: str) -> nc.ActiveNumber | None:
+            looked_up.set()
+            return await held(e164, operation)  # type: ignore[no-any-return]
+
+        monkeypatch.setattr(carrier, "_held", look_up)
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(runner.run, job.id)
+            await looked_up.wait()  # the batch was sent, its answer lost: the look-ups have begun
+            runner.stop(grace=5.0)
+            stopped_at = anyio.current_time()
+        assert anyio.current_time() - stopped_at < 1.0  # not 30 look-ups at 5 a second
+        counts = await journal.counts(job.id)
+        assert counts.get(ItemState.DONE, 0) <= 1  # the look-up out when the stop came may finish
+        assert counts[ItemState.UNKNOWN] == 30 - counts.get(ItemState.DONE, 0)
+        listed = carrier.list
+        listings = 0
+
+        def counted(**filters: object) -> object:
+            nonlocal listings
+            listings += 1
+            return listed(**filters)
+
+        monkeypatch.setattr(carrier, "list", counted)
+        emulator.set_faults(lost=0.0)
+        resumed = Runner(carrier, journal, concurrency=1, limiter=_fast())
+        assert await resumed.run(job.id) == {ItemState.DONE: 30}
+    assert listings == 1  # resume settled the 30 with one listing of the account
