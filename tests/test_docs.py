@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -39,3 +41,25 @@ def test_the_adapter_guide_builds_a_working_adapter(
     namespace: dict[str, object] = {"__name__": "test_acme"}
     exec(compile(test, "docs/adapters.md", "exec"), namespace)  # noqa: S102 - our own docs
     anyio.run(namespace["test_a_taken_number_is_unavailable"], backend=backend)  # type: ignore[arg-type]
+
+
+def test_the_package_namespace_stays_clean_under_pytests_assertion_rewriting(tmp_path: Path) -> None:
+    # The package docstring is the API reference's text, so it no longer carries PYTEST_DONT_REWRITE:
+    # pytest rewrites an installed copy of numbers_core in a user's test run (it registers a plugin),
+    # and the names the rewrite adds must not show in dir().
+    (tmp_path / "conftest.py").write_text('import pytest\n\npytest.register_assert_rewrite("numbers_core")\n')
+    (tmp_path / "test_namespace.py").write_text(
+        "import numbers_core\n\n\n"
+        "def test_namespace():\n"
+        '    assert "@py_builtins" in vars(numbers_core)  # rewritten, as in a user\'s test run\n'
+        "    assert [name for name in dir(numbers_core) if not name.isidentifier()] == []\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:numbers_core", "-p", "no:cacheprovider"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTEST_ADDOPTS": ""},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
