@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import subprocess
@@ -9,6 +10,7 @@ import sys
 from pathlib import Path
 
 import anyio
+import numbers_core
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,3 +65,30 @@ def test_the_package_namespace_stays_clean_under_pytests_assertion_rewriting(tmp
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+# Each public module's reference page renders its objects one by one, in the order a reader needs
+# them; a name added to __all__ must get its place there.
+REFERENCE = {
+    "numbers_core": "docs/reference/index.md",
+    "numbers_core.bulk": "docs/reference/bulk.md",
+    "numbers_core.emulator": "docs/reference/emulator.md",
+}
+
+
+def rendered(module: str) -> list[str]:
+    page = (ROOT / REFERENCE[module]).read_text(encoding="utf-8")
+    return re.findall(rf"^::: {re.escape(module)}\.(\w+)$", page, flags=re.MULTILINE)
+
+
+@pytest.mark.parametrize("module", REFERENCE)
+def test_the_api_reference_has_every_public_name(module: str) -> None:
+    # The errors have their own page (docs/reference/errors.md renders numbers_core.errors whole).
+    public = set(importlib.import_module(module).__all__) - set(numbers_core.errors.__all__) - {"__version__"}
+    names = rendered(module)
+    assert sorted(names) == sorted(public)
+
+
+def test_the_api_reference_starts_with_connect_and_provider() -> None:
+    assert rendered("numbers_core")[:3] == ["connect", "provider_names", "Provider"]
+    assert "PYTEST" not in (numbers_core.__doc__ or "")  # the docstring is the reference's text
