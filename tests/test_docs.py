@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import anyio
 import numbers_core
@@ -92,3 +93,25 @@ def test_the_api_reference_has_every_public_name(module: str) -> None:
 def test_the_api_reference_starts_with_connect_and_provider() -> None:
     assert rendered("numbers_core")[:3] == ["connect", "provider_names", "Provider"]
     assert "PYTEST" not in (numbers_core.__doc__ or "")  # the docstring is the reference's text
+
+
+def section(page: str, heading: str) -> str:
+    text = (ROOT / page).read_text(encoding="utf-8")
+    return text.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
+
+
+@pytest.mark.parametrize(
+    ("page", "heading"), [("docs/cli.md", "Bulk jobs"), ("docs/bulk.md", "The command line")]
+)
+def test_the_bulk_command_pages_name_real_commands_and_options(page: str, heading: str) -> None:
+    from numbers_core.cli._app import app
+    from typer.main import get_command
+
+    numbers: Any = get_command(app)  # a click group
+    bulk = numbers.commands["bulk"]
+    text = section(page, heading)
+    if page == "docs/cli.md":  # the reference of the commands: every one of them
+        assert set(re.findall(r"`numbers bulk (\w+)", text)) == set(bulk.commands)
+    commands = [numbers, *bulk.commands.values()]  # the global options too (--json)
+    options = {option for command in commands for param in command.params for option in param.opts}
+    assert set(re.findall(r"(?<![\w-])(--?[a-z][\w-]*)", text)) <= options
