@@ -1,4 +1,5 @@
-"""The examples in README.md and docs/ run as written: docs that match the code."""
+"""Docs that match the code: every python example of README.md and docs/ runs as written, the API
+reference renders every public name, and the bulk command pages name real commands and options."""
 
 from __future__ import annotations
 
