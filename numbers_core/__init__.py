@@ -7,9 +7,6 @@
     async with nc.connect("sandbox") as carrier:
         [number] = await carrier.search(area_code="415", limit=1)
         owned = await carrier.purchase(number)
-
-PYTEST_DONT_REWRITE: the package registers a pytest plugin (numbers_core.emulator), and pytest
-would otherwise rewrite this module, adding its own names to the public namespace.
 """
 
 import importlib as _importlib
@@ -106,7 +103,9 @@ def __getattr__(name: str) -> object:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+    # The package registers a pytest plugin, so pytest rewrites an installed copy of this module in a
+    # user's test run, adding "@py_builtins" and "@pytest_ar" to its globals: no names of ours.
+    return sorted(name for name in {*globals(), *__all__} if name.isidentifier())
 
 
 __all__ = [
