@@ -709,14 +709,3 @@ def test_python_dash_m_runs_the_cli() -> None:
     )
     assert done.returncode == 0
     assert done.stdout.startswith("numbers-core ")
-
-
-def test_without_the_cli_extra_the_hint_works_from_a_checkout_too(monkeypatch: pytest.MonkeyPatch) -> None:
-    import sys
-
-    from numbers_core import cli
-
-    monkeypatch.setitem(sys.modules, "numbers_core.cli._app", None)  # as if typer were missing
-    with pytest.raises(SystemExit) as caught:
-        cli.main()
-    assert caught.value.code == 2
