@@ -409,16 +409,17 @@ class TwilioEmulation(Dialect):
             params = {**base, "Page": str(number), **({"PageToken": token} if token else {})}
             return f"{self.wire.api_root}/Accounts/{account}/IncomingPhoneNumbers.json?{urlencode(params)}"
 
-        following = None
+        following = previous = None
         if skip + size < len(numbers):
-            token = "PA" + uuid.uuid4().hex
-            self._pages[token] = skip + size
-            following = uri(page + 1, token)
+            following = uri(page + 1, self._page_token("PA", skip + size))
+        if page:
+            # Twilio links every page but the first back to the one before it (a "PB" token).
+            previous = uri(page - 1, self._page_token("PB", max(skip - size, 0)))
         body = {
             "incoming_phone_numbers": [self._number(number) for number in rows],
             "first_page_uri": uri(0, None),
             "next_page_uri": following,
-            "previous_page_uri": None,
+            "previous_page_uri": previous,
             "uri": f"{request.url.path}?{request.url.query}" if request.url.query else request.url.path,
             "page": page,
             "page_size": size,
@@ -426,6 +427,12 @@ class TwilioEmulation(Dialect):
             "end": skip + max(len(rows) - 1, 0),
         }
         return JSONResponse(self.styled_page(body))
+
+    def _page_token(self, prefix: str, skip: int) -> str:
+        """A new PageToken for the page that starts after ``skip`` numbers."""
+        token = prefix + uuid.uuid4().hex
+        self._pages[token] = skip
+        return token
 
     def styled_page(self, body: dict[str, Any]) -> dict[str, Any]:
         return body

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import anyio
@@ -215,6 +216,28 @@ async def test_list_pages_follow_page_tokens() -> None:
     ]
     assert len(pages) == 3
     assert all("PageToken=PA" in page.query for page in pages[1:])
+
+
+async def test_every_list_page_but_the_first_links_back_to_the_one_before() -> None:
+    emulator = Emulator("twilio")
+    async with emulator.connect() as carrier:
+        for _ in range(5):
+            await carrier.purchase_any(area_code="415")
+    settings = emulator.client_settings()
+    account, auth = settings["account_sid"], (settings["account_sid"], settings["auth_token"])
+    first = f"/2010-04-01/Accounts/{account}/IncomingPhoneNumbers.json?PageSize=2"
+    transport = emulator.transport()
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1", auth=auth) as http:
+        pages = [(await http.get(first)).json()]
+        while pages[-1]["next_page_uri"]:
+            pages.append((await http.get(pages[-1]["next_page_uri"])).json())
+        assert [page["page"] for page in pages] == [0, 1, 2]
+        assert pages[0]["previous_page_uri"] is None
+        for before, page in itertools.pairwise(pages):
+            back = (await http.get(page["previous_page_uri"])).json()
+            assert back["page"] == before["page"]
+            assert back["incoming_phone_numbers"] == before["incoming_phone_numbers"]
+    await emulator.aclose()
 
 
 async def test_signalwire_refuses_a_release_during_its_cooldown() -> None:
