@@ -527,6 +527,11 @@ class SignalWireEmulation(TwilioEmulation):
         doc.pop("address_requirements")
         doc["capabilities"].pop("fax")
         doc["beta"] = False
+        # SignalWire's document: these are "always null" (InLocality still filters), and the rate
+        # center and region are given for US and Canadian numbers only.
+        doc.update(dict.fromkeys(("lata", "locality", "latitude", "longitude", "postal_code")))
+        if doc["iso_country"] not in ("US", "CA"):
+            doc.update(rate_center=None, region=None)
         return doc
 
     def styled_page(self, body: dict[str, Any]) -> dict[str, Any]:

@@ -251,6 +251,26 @@ async def test_signalwire_refuses_a_release_during_its_cooldown() -> None:
         await carrier.release(bought)
 
 
+async def test_signalwire_search_results_leave_out_what_its_document_says_is_always_null() -> None:
+    emulator = Emulator("signalwire")
+    async with emulator.connect() as carrier:
+        found = await carrier.search(area_code="415", region="CA", locality="San Rafael", limit=5)
+        abroad = await carrier.search(country="GB", limit=1)
+    assert found
+    for offer in found:
+        wire = offer.raw
+        assert [wire[k] for k in ("lata", "locality", "latitude", "longitude", "postal_code")] == [None] * 5
+        assert wire["region"] == "CA"
+        # The adapter fills what SignalWire says (the region), and the number itself (the country).
+        assert (offer.geography.iso_country, offer.geography.region) == ("US", "CA")
+        assert offer.geography.locality is None
+    # InLocality is still honoured: these are the sandbox's San Rafael numbers.
+    local = await emulator.world.account("check").search(area_code="415", region="CA", locality="San Rafael")
+    assert {o.phone_number for o in found} <= {n.phone_number for n in local}
+    assert abroad[0].raw["region"] is None
+    await emulator.aclose()
+
+
 async def test_state_is_kept_in_a_sqlite_file_between_runs(tmp_path: Path) -> None:
     state = tmp_path / "twilio.db"
     first = Emulator("twilio", state=state)
