@@ -31,8 +31,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from .._models import AvailableNumber
 from ..errors import ConfigurationError
 from ..sandbox import SandboxProvider, SandboxSettings
+from ..sandbox._inventory import describe
 from ..sandbox._sqlite import SqliteStore
 from ..sandbox._store import MemoryStore, Store
 from ._faults import Faults, Kind, TokenBucket
@@ -76,6 +78,13 @@ class World:
             carrier = SandboxProvider(SandboxSettings(account_id=account_id), store=self.store)
             self._accounts[account_id] = carrier
         return carrier
+
+    async def offer(self, e164: str) -> AvailableNumber | None:
+        """``e164`` as it is for sale now; None when it is not sold at all, or someone holds it."""
+        found = await anyio.to_thread.run_sync(describe, e164, SandboxProvider.name)
+        if found is None or await self.store.taken([found.phone_number]):
+            return None
+        return found
 
     async def owned(self) -> dict[str, list[str]]:
         """Every account's numbers, in purchase order."""

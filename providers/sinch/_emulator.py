@@ -3,7 +3,8 @@
 One server answers both: ``POST /oauth2/token`` (client credentials, Basic
 with the access key; tokens last ``token_lifetime`` seconds, then 401 with
 ``WWW-Authenticate`` saying they expired) and ``/v1/projects/{projectId}/…``
-(Bearer token or the key itself). Scheduled provisioning: a service plan or
+(Bearer token or the key itself): search, one available number, rent,
+rentAny, list, get, update, release. Scheduled provisioning: a service plan or
 voice app asked for waits (``WAITING``, then ``IN_PROGRESS`` after half of
 ``provisioning_delay``) and moves to the top level once the delay has
 passed; an id starting with ``fail`` ends ``FAILED`` with Sinch's error
@@ -121,6 +122,7 @@ class SinchEmulation(Dialect):
             Path(f"{root}/availableNumbers", self._search, methods=["GET"]),
             Path(f"{root}/availableNumbers:rentAny", self._rent_any, methods=["POST"]),
             Path(f"{root}/availableNumbers/{{number}}:rent", self._rent, methods=["POST"]),
+            Path(f"{root}/availableNumbers/{{number}}", self._available, methods=["GET"]),
             Path(f"{root}/activeNumbers", self._list, methods=["GET"]),
             Path(f"{root}/activeNumbers/{{number}}:release", self._release, methods=["POST"]),
             Path(f"{root}/activeNumbers/{{number}}", self._one, methods=["GET", "PATCH"]),
@@ -360,6 +362,16 @@ class SinchEmulation(Dialect):
         except NumbersError as exc:
             return self.error(400, exc.message)
         return JSONResponse({"availableNumbers": [self._offer(n) for n in found]})
+
+    async def _available(self, request: Request) -> Response:
+        refused = self._authorized(request)
+        if refused is not None:
+            return refused
+        e164 = request.path_params["number"]
+        offer = await self.world.offer(e164)
+        if offer is None:  # not sold, or rented already (by this project or another)
+            return self._not_found("AvailableNumber", e164)
+        return JSONResponse(self._offer(offer))
 
     async def _rent(self, request: Request) -> Response:
         refused = self._authorized(request)
