@@ -5,10 +5,12 @@ Sessions from ``PUT /v2/api_auth`` (the account's API key) and
 JWTs with an ``exp`` ``token_lifetime`` seconds ahead, refused with 401 once
 expired. Numbers: prefix search, activation (with the 402 charge quote when
 ``charges`` is set, until the client accepts them), listing by
-``start_key`` / ``next_start_key``, documents merged by PATCH, release to
-``available``, Kazoo's ``number_exists`` / ``not_found`` /
-``invalid_state_transition`` errors, and collections answering 200 with a
-``success`` and an ``error`` map. Callflows hold numbers for routing.
+``start_key`` / ``next_start_key``, documents merged by PATCH and replaced
+by POST, release to ``available``, Kazoo's errors (``bad_identifier`` for a
+number it cannot find, ``number_exists``, ``too_many_requests``), and
+collections answering 200 with a ``success`` and an ``error`` map (the
+number manager's ``not_found`` for each number it cannot find). Callflows
+hold numbers for routing.
 
 A number's public document (feature blocks, ``friendly_name``, custom keys)
 is kept in the sandbox's ``config.extra["kazoo"]``, so in the state file too.
@@ -21,6 +23,7 @@ import hashlib
 import json
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from numbers_core import ActiveNumber, NumberConfig, SearchQuery
@@ -36,6 +39,11 @@ __all__ = ["KazooEmulation"]
 _GREGORIAN_UNIX = 62_167_219_200  # Kazoo's timestamps count seconds from year 0
 _LIST_PAGE = 50
 _SEARCH_MAX = 500
+# Keys of a number's document that Kazoo sets itself: a request's are dropped.
+_KAZOO_SETS = frozenset({"id", "used_by", "state", "features"})
+# The e911 blocks of Kazoo 3.x's providers, which Kazoo 4 copies to "e911" (the Vitelity one wins).
+_LEGACY_E911 = ("dash_e911", "vitelity_e911")
+Missing = Callable[[str], Response]
 
 
 def _jwt(account: str, exp: float) -> str:
@@ -97,6 +105,9 @@ class KazooEmulation(Dialect):
     def error(
         self, status: int, message: str, *, retry_after: int | None = None, data: Any = None
     ) -> Response:
+        if status == 429:
+            # Crossbar says the same of every empty token bucket (cb_context's too_many_requests).
+            message, data = "too_many_requests", {"message": "too many requests"}
         body = {
             "error": str(status),
             "message": message,
@@ -113,6 +124,18 @@ class KazooEmulation(Dialect):
             data["cause"] = cause
         return self.error(status, name, data=data)
 
+    def _not_found(self, e164: str) -> Response:
+        """The number manager's error for a number it does not have, as a collection's item gives it."""
+        return self._knm(404, "not_found", e164)
+
+    def _bad_identifier(self, e164: str) -> Response:
+        """Crossbar's answer to a request on one number it cannot find (cb_phone_numbers)."""
+        return self.error(
+            404,
+            "bad_identifier",
+            data={"message": "bad identifier", "not_found": "The number could not be found"},
+        )
+
     def account_of(self, request: Request) -> str | None:
         session = self.tokens.get(request.headers.get("x-auth-token", ""))
         return session[0] if session is not None else None
@@ -128,7 +151,7 @@ class KazooEmulation(Dialect):
             Path(f"{numbers}/collection/activate", self._collection, methods=["PUT"]),
             Path(f"{numbers}/collection", self._collection, methods=["PATCH", "DELETE"]),
             Path(f"{numbers}/{{number}}/activate", self._activate_one, methods=["PUT"]),
-            Path(f"{numbers}/{{number}}", self._one, methods=["GET", "PATCH", "DELETE"]),
+            Path(f"{numbers}/{{number}}", self._one, methods=["GET", "POST", "PATCH", "DELETE"]),
             Path("/v2/accounts/{account}/callflows", self._callflow_list, methods=["GET"]),
             Path("/v2/accounts/{account}/callflows/{callflow}", self._callflow, methods=["GET", "PATCH"]),
         ]
@@ -188,6 +211,20 @@ class KazooEmulation(Dialect):
             **public,
             "_read_only": {"created": created, "modified": modified, "state": state, "features": features},
         }
+
+    @staticmethod
+    def _public_fields(data: dict[str, Any]) -> dict[str, Any]:
+        """What Kazoo keeps of a request's ``data``: its public keys, without the number's id and
+        what Kazoo itself sets; a legacy e911 block (3.x's ``dash_e911``) copied to ``e911``."""
+        public = {
+            key: value
+            for key, value in data.items()
+            if key not in _KAZOO_SETS and not key.startswith(("_", "pvt_"))
+        }
+        for legacy in _LEGACY_E911:
+            if public.get(legacy):
+                public["e911"] = public[legacy]
+        return public
 
     async def _keep(self, number: ActiveNumber, public: dict[str, Any]) -> ActiveNumber:
         return await self.world.account(number.account_id or self.account).configure(
@@ -257,7 +294,9 @@ class KazooEmulation(Dialect):
             extra["next_start_key"] = base64.b64encode(str(start + size).encode()).decode()
         return self._envelope({"numbers": rows, "cascade_quantity": len(mine)}, **extra)
 
-    async def _activate(self, account: str, e164: str, data: dict[str, Any], accept: bool) -> Response:
+    async def _activate(
+        self, account: str, e164: str, data: dict[str, Any], accept: bool, missing: Missing
+    ) -> Response:
         carrier = self.world.account(account)
         try:
             held = await carrier.get(e164)
@@ -269,7 +308,7 @@ class KazooEmulation(Dialect):
             return self._envelope(self._document(held))  # in service here already: free
         if self.charges is not None and not accept:
             return self.error(402, "accept charges", data=self.charges)
-        public = {k: v for k, v in data.items() if v is not None}
+        public = {k: v for k, v in self._public_fields(data).items() if v is not None}
         try:
             bought = await carrier.purchase(e164, config=NumberConfig(extra={"kazoo": public}))
         except ConflictError:
@@ -278,7 +317,7 @@ class KazooEmulation(Dialect):
             # Another account's number exists; one nobody sells is not found.
             if exc.code == "number-unavailable":
                 return self._knm(409, "number_exists", e164)
-            return self._knm(404, "not_found", e164)
+            return missing(e164)
         except NumbersError as exc:
             return self._knm(400, "invalid", exc.message)
         return self._envelope(self._document(bought))
@@ -294,28 +333,40 @@ class KazooEmulation(Dialect):
             request.path_params["number"],
             data or {},
             body.get("accept_charges") is True,
+            self._bad_identifier,
         )
 
-    async def _patch(self, account: str, e164: str, data: dict[str, Any]) -> Response:
+    async def _patch(self, account: str, e164: str, data: dict[str, Any], missing: Missing) -> Response:
+        """PATCH merges: the keys given change, ``null`` removes one, the others stay."""
         carrier = self.world.account(account)
         try:
             number = await carrier.get(e164)
         except NotFoundError:
-            return self._knm(404, "not_found", e164)
+            return missing(e164)
         public = self._public(number)
-        for key, value in data.items():
+        for key, value in self._public_fields(data).items():
             if value is None:
                 public.pop(key, None)
             else:
                 public[key] = value
         return self._envelope(self._document(await self._keep(number, public)))
 
-    async def _delete(self, account: str, e164: str) -> Response:
+    async def _replace(self, account: str, e164: str, data: dict[str, Any]) -> Response:
+        """POST replaces the public document: a feature block left out is gone (and switched off)."""
         carrier = self.world.account(account)
         try:
             number = await carrier.get(e164)
         except NotFoundError:
-            return self._knm(404, "not_found", e164)
+            return self._bad_identifier(e164)
+        public = {k: v for k, v in self._public_fields(data).items() if v is not None}
+        return self._envelope(self._document(await self._keep(number, public)))
+
+    async def _delete(self, account: str, e164: str, missing: Missing) -> Response:
+        carrier = self.world.account(account)
+        try:
+            number = await carrier.get(e164)
+        except NotFoundError:
+            return missing(e164)
         await carrier.release(e164)
         for callflow in self.callflows.values():
             if e164 in callflow["numbers"]:
@@ -333,12 +384,15 @@ class KazooEmulation(Dialect):
             try:
                 return self._envelope(self._document(await self.world.account(account).get(e164)))
             except NotFoundError:
-                return self._knm(404, "not_found", e164)
+                return self._bad_identifier(e164)
         if request.method == "DELETE":
-            return await self._delete(account, e164)
+            return await self._delete(account, e164, self._bad_identifier)
         body = await self._body(request)
         data = body.get("data")
-        return await self._patch(account, e164, data if isinstance(data, dict) else {})
+        data = data if isinstance(data, dict) else {}
+        if request.method == "POST":
+            return await self._replace(account, e164, data)
+        return await self._patch(account, e164, data, self._bad_identifier)
 
     async def _collection(self, request: Request) -> Response:
         refused = self._session(request)
@@ -358,13 +412,13 @@ class KazooEmulation(Dialect):
             if self.charges is not None and not accept:
                 return self.error(402, "accept charges", data=self.charges)
             for e164 in numbers:
-                answers[e164] = await self._activate(account, e164, data, accept=True)
+                answers[e164] = await self._activate(account, e164, data, True, self._not_found)
         elif request.method == "PATCH":
             for e164 in numbers:
-                answers[e164] = await self._patch(account, e164, data)
+                answers[e164] = await self._patch(account, e164, data, self._not_found)
         else:
             for e164 in numbers:
-                answers[e164] = await self._delete(account, e164)
+                answers[e164] = await self._delete(account, e164, self._not_found)
         success: dict[str, Any] = {}
         errors: dict[str, Any] = {}
         for e164, answer in answers.items():

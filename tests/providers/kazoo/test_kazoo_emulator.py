@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import httpx
 import numbers_core as nc
 import pytest
 from numbers_core.emulator import Emulator
@@ -112,3 +113,31 @@ async def test_a_release_whose_answer_is_lost_is_looked_up_not_sent_again() -> N
     deletes = [e for e in emulator.exchanges or () if e.method == "DELETE"]
     assert len(deletes) == 0  # a lost answer is not recorded; the look-up settled it
     assert emulator.answered["lost"] == 1
+
+
+async def test_a_429_is_kazoos_too_many_requests() -> None:
+    emulator, dialect = kazoo_emulator()
+    async with emulator.connect() as carrier:
+        await carrier.search(area_code="415", limit=1)  # logged in
+        token = next(iter(dialect.tokens))
+    path = f"/v2/accounts/{dialect.account}/phone_numbers"
+    async with httpx.AsyncClient(transport=emulator.transport(), base_url="http://127.0.0.1") as http:
+        answers = []
+        emulator.set_faults(throttled=1.0)
+        answers.append(await http.get(path, headers={"X-Auth-Token": token}))
+        emulator.set_faults(throttled=0.0, rate_limit=0.01, burst=1)
+        for _ in range(2):
+            answers.append(await http.get(path, headers={"X-Auth-Token": token}))
+    for limited in (answers[0], answers[2]):  # injected, and over the rate limit
+        assert limited.status_code == 429
+        body = limited.json()
+        assert (body["error"], body["message"], body["data"]) == (
+            "429",
+            "too_many_requests",
+            {"message": "too many requests"},
+        )
+    assert answers[1].status_code == 200
+    emulator.set_faults(rate_limit=None, throttled_bare=1.0)
+    async with emulator.connect(max_attempts=1) as carrier:
+        with pytest.raises(nc.RateLimitError):
+            await carrier.search(area_code="415", limit=1)
