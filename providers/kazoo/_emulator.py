@@ -4,7 +4,9 @@ Sessions from ``PUT /v2/api_auth`` (the account's API key) and
 ``PUT /v2/user_auth`` (md5 of ``user:password`` and the account name):
 JWTs with an ``exp`` ``token_lifetime`` seconds ahead, refused with 401 once
 expired. Numbers: prefix search, activation (with the 402 charge quote when
-``charges`` is set, until the client accepts them), listing by
+``charges`` is set, until the client accepts them: a list of invoices as
+Kazoo 4.3 and later quote, or one object per category as 4.0 to 4.2 do,
+by ``version``), listing by
 ``start_key`` / ``next_start_key``, documents merged by PATCH and replaced
 by POST, release to ``available``, Kazoo's errors (``bad_identifier`` for a
 number it cannot find, ``number_exists``, ``too_many_requests``), and
@@ -24,6 +26,7 @@ import json
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from numbers_core import ActiveNumber, NumberConfig, SearchQuery
@@ -34,7 +37,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 from starlette.routing import Route as Path
 
-__all__ = ["KazooEmulation"]
+__all__ = ["KazooEmulation", "Price"]
 
 _GREGORIAN_UNIX = 62_167_219_200  # Kazoo's timestamps count seconds from year 0
 _LIST_PAGE = 50
@@ -54,8 +57,19 @@ def _jwt(account: str, exp: float) -> str:
     return f"{part({'alg': 'RS256', 'typ': 'JWT'})}.{part(claims)}.{secrets.token_urlsafe(16)}"
 
 
+@dataclass(frozen=True, slots=True)
+class Price:
+    """What the account's service plan charges for each number of one classifier (Kazoo names no
+    currency): ``rate`` a month, ``activation`` once."""
+
+    rate: float
+    activation: float = 0.0
+    item: str = "did_us"
+    category: str = "phone_numbers"
+
+
 class KazooEmulation(Dialect):
-    """Kazoo: one account with an API key and a user login; ``charges``: the quote of a 402."""
+    """Kazoo: one account with an API key and a user login; ``charges``: the price a 402 quotes."""
 
     name: ClassVar[str] = "kazoo"
 
@@ -65,7 +79,11 @@ class KazooEmulation(Dialect):
         self.api_key = hashlib.blake2b(b"kazoo/api-key", digest_size=32).hexdigest()
         self.username, self.password, self.account_name = "admin", "emulated-Pa55", "Emulated Telecom"
         self.token_lifetime = 3600.0
-        self.charges: dict[str, Any] | None = None
+        #: activations answer 402 with a quote at this price until the request accepts charges
+        self.charges: Price | None = None
+        #: the Kazoo release answering, where releases differ: a 402's quote is a list of invoices
+        #: from 4.3 on (and on master), one object per category before
+        self.version = (4, 3)
         self.tokens: dict[str, tuple[str, float]] = {}
         self.logins = 0
         self.callflows: dict[str, dict[str, Any]] = {}
@@ -307,7 +325,7 @@ class KazooEmulation(Dialect):
         if held is not None:
             return self._envelope(self._document(held))  # in service here already: free
         if self.charges is not None and not accept:
-            return self.error(402, "accept charges", data=self.charges)
+            return await self._quote(self.charges, account, 1)
         public = {k: v for k, v in self._public_fields(data).items() if v is not None}
         try:
             bought = await carrier.purchase(e164, config=NumberConfig(extra={"kazoo": public}))
@@ -321,6 +339,59 @@ class KazooEmulation(Dialect):
         except NumbersError as exc:
             return self._knm(400, "invalid", exc.message)
         return self._envelope(self._document(bought))
+
+    async def _quote(self, price: Price, account: str, adding: int) -> Response:
+        """The 402 of a dry run that would add ``adding`` numbers to the account's, at ``price``."""
+        quantity = len([n async for n in self.world.account(account).list()]) + adding
+        once = price.activation * adding
+        if self.version < (4, 3):
+            # kz_services' calculate_charges: the category's item, and the total activation charge.
+            line = {
+                "category": price.category,
+                "item": price.item,
+                "quantity": quantity,
+                "rate": price.rate,
+                "single_discount": True,
+                "single_discount_rate": 0.0,
+                "cumulative_discount": 0,
+                "cumulative_discount_rate": 0.0,
+            }
+            quote: Any = {price.category: {price.item: line}}
+            if once:
+                quote["activation_charges"] = once
+            return self.error(402, "accept charges", data=quote)
+        # kz_services_invoice:public_json, one invoice (one bookkeeper): what is due today (the
+        # activation charges) and every month after (the items).
+        name = f"{price.category}/{price.item}"
+        recurring = price.rate * quantity
+        what = {"category": price.category, "item": price.item, "name": name}
+        charged = {**what, "billable": adding, "rate": price.activation, "total": once}
+        quote = [
+            {
+                "activation_charges": [charged] if once else [],
+                "items": [
+                    {
+                        **what,
+                        "quantity": quantity,
+                        "billable": quantity,
+                        "rate": price.rate,
+                        "maximum": quantity,
+                        "total": recurring,
+                        "changes": {
+                            "type": "modified",
+                            "difference": {"quantity": adding, "billable": adding},
+                        },
+                    }
+                ],
+                "taxes": [],
+                "summary": {"today": once, "recurring": recurring},
+                "plan": {
+                    price.category: {price.item: {"rate": price.rate, "activation_charge": price.activation}}
+                },
+                "bookkeeper": {},
+            }
+        ]
+        return self.error(402, "accept charges", data=quote)
 
     async def _activate_one(self, request: Request) -> Response:
         refused = self._session(request)
@@ -410,7 +481,7 @@ class KazooEmulation(Dialect):
         if request.url.path.endswith("/activate"):
             accept = body.get("accept_charges") is True
             if self.charges is not None and not accept:
-                return self.error(402, "accept charges", data=self.charges)
+                return await self._quote(self.charges, account, len(numbers))
             for e164 in numbers:
                 answers[e164] = await self._activate(account, e164, data, True, self._not_found)
         elif request.method == "PATCH":

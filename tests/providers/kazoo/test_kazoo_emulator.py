@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import httpx
 import numbers_core as nc
 import pytest
 from numbers_core.emulator import Emulator
-from numbers_core.providers.kazoo._emulator import KazooEmulation
+from numbers_core.providers.kazoo._emulator import KazooEmulation, Price
 
 pytestmark = pytest.mark.anyio
 
@@ -19,17 +20,36 @@ def kazoo_emulator() -> tuple[Emulator, KazooEmulation]:
     return emulator, emulator.dialect
 
 
-async def test_charges_are_quoted_with_a_402_until_accepted() -> None:
+@pytest.mark.parametrize("version", [(4, 3), (4, 2)])
+async def test_charges_are_quoted_with_a_402_until_accepted(version: tuple[int, int]) -> None:
     emulator, dialect = kazoo_emulator()
-    dialect.charges = {"phone_numbers": {"did_us": {"quantity": 1, "rate": 1.5}}, "activation_charges": 1.5}
+    dialect.charges = Price(rate=2.5, activation=1.5)
+    dialect.version = version
+    async with emulator.connect(accept_charges=True) as carrier:
+        await carrier.purchase_any(area_code="212")  # one held already: the plan's quantity is 2
     async with emulator.connect() as carrier:
         [offer] = await carrier.search(area_code="415", limit=1)
         with pytest.raises(nc.PaymentRequiredError) as quoted:
             await carrier.purchase(offer)
         assert quoted.value.total == Decimal("1.5")
-        assert [n async for n in carrier.list()] == []  # nothing bought
+        assert quoted.value.charges == (nc.Charge("phone_numbers", "did_us", Decimal(2), Decimal("2.5")),)
+        assert len([n async for n in carrier.list()]) == 1  # nothing bought
     async with emulator.connect(accept_charges=True) as carrier:
         assert (await carrier.purchase(offer)).phone_number == offer.phone_number
+    [refused] = [e for e in emulator.exchanges or () if e.status == 402]
+    shape = json.loads(refused.body)["data"]
+    assert isinstance(shape, list if version >= (4, 3) else dict)
+
+
+async def test_a_collections_charges_are_quoted_for_every_number() -> None:
+    emulator, dialect = kazoo_emulator()
+    dialect.charges = Price(rate=1.0, activation=0.5)
+    async with emulator.connect() as carrier:
+        numbers = [o.phone_number for o in await carrier.search(area_code="415", limit=3)]
+        outcomes = await carrier.purchase_many(numbers)
+    for outcome in outcomes:
+        assert isinstance(outcome.error, nc.PaymentRequiredError)
+        assert outcome.error.total == Decimal("1.5")
 
 
 async def test_an_expired_session_logs_in_again() -> None:
