@@ -39,17 +39,26 @@ class Faults(BaseModel):
     retry_after: Annotated[int, Field(ge=0, le=3600)] = 1
     #: answered 503
     unavailable: Share = 0.0
-    #: the connection drops before the server reads the request: nothing happens
+    #: the connection closes before the server reads the request, with no answer: nothing happens
     dropped: Share = 0.0
-    #: of the changes (POST, PUT, PATCH, DELETE) that succeed: done, and the answer lost
+    #: of the changes (POST, PUT, PATCH, DELETE) that succeed: done, and the answer cut off
     lost: Share = 0.0
+    #: of the changes that succeed: done, and the connection closed with no answer at all
+    unanswered: Share = 0.0
     #: requests per second per account (a token bucket holding ``burst``); None: no limit
     rate_limit: Annotated[float, Field(gt=0.0)] | None = None
     burst: Annotated[int, Field(ge=1)] = 10
 
     @property
     def _any(self) -> bool:
-        shares = (self.throttled, self.throttled_bare, self.unavailable, self.dropped, self.lost)
+        shares = (
+            self.throttled,
+            self.throttled_bare,
+            self.unavailable,
+            self.dropped,
+            self.lost,
+            self.unanswered,
+        )
         return bool(self.latency or self.jitter or any(shares))
 
     def draw(self, sequence: int, *, change: bool) -> Decision:
@@ -70,8 +79,12 @@ class Faults(BaseModel):
                 kind = outcome
                 break
             roll -= share
-        if kind is Kind.ANSWER and change and rng.random() < self.lost:
-            kind = Kind.LOST
+        if kind is Kind.ANSWER and change:
+            roll = rng.random()
+            if roll < self.lost:
+                kind = Kind.LOST
+            elif roll < self.lost + self.unanswered:
+                kind = Kind.UNANSWERED
         return Decision(kind, delay)
 
 
@@ -82,6 +95,7 @@ class Kind(enum.Enum):
     THROTTLED_BARE = "throttled_bare"
     UNAVAILABLE = "unavailable"
     LOST = "lost"
+    UNANSWERED = "unanswered"
 
 
 @dataclass(frozen=True, slots=True)

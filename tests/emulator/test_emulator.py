@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import itertools
 from pathlib import Path
+from typing import Any
 
 import anyio
 import httpx
@@ -83,7 +85,7 @@ async def test_credentials_are_checked_as_the_carrier_does() -> None:
 
 
 def test_faults_follow_the_seed() -> None:
-    faults = Faults(seed=3, throttled=0.3, unavailable=0.2, dropped=0.1, lost=0.5)
+    faults = Faults(seed=3, throttled=0.3, unavailable=0.2, dropped=0.1, lost=0.4, unanswered=0.2)
     first = [faults.draw(n, change=True).kind for n in range(200)]
     assert first == [faults.draw(n, change=True).kind for n in range(200)]
     assert first != [
@@ -91,10 +93,9 @@ def test_faults_follow_the_seed() -> None:
     ]
     counts = {kind: first.count(kind) for kind in Kind}
     assert 40 <= counts[Kind.THROTTLED] <= 80
-    assert counts[Kind.LOST] > 0
-    assert all(
-        faults.draw(n, change=False).kind is not Kind.LOST for n in range(200)
-    )  # reads are never "lost"
+    assert counts[Kind.LOST] > counts[Kind.UNANSWERED] > 0
+    # Reads are never "lost" nor left unanswered.
+    assert {faults.draw(n, change=False).kind for n in range(200)}.isdisjoint({Kind.LOST, Kind.UNANSWERED})
     slow = Faults(latency=0.1, jitter=0.05)
     assert all(0.1 <= slow.draw(n, change=False).delay <= 0.15 for n in range(50))
 
@@ -140,13 +141,14 @@ async def test_throttling_and_outages_answer_in_the_carriers_format_and_reads_ar
         assert [n async for n in carrier.list()] == []  # retried through the 503s
 
 
-async def test_a_lost_purchase_answer_is_reconciled_and_nothing_is_bought_twice() -> None:
-    emulator = Emulator("twilio", faults=Faults(lost=1.0))
+@pytest.mark.parametrize("fault", ["lost", "unanswered"])
+async def test_a_lost_purchase_answer_is_reconciled_and_nothing_is_bought_twice(fault: str) -> None:
+    emulator = Emulator("twilio", faults=Faults(**{fault: 1.0}))
     async with emulator.connect() as carrier:
         [offer] = await carrier.search(area_code="415", limit=1)
         bought = await carrier.purchase(offer)
     assert bought.phone_number == offer.phone_number
-    assert emulator.answered["lost"] == 1
+    assert emulator.answered[fault] == 1
     assert (await emulator.state())["numbers"] == {bought.account_id: [offer.phone_number]}
 
 
@@ -283,8 +285,9 @@ async def test_state_is_kept_in_a_sqlite_file_between_runs(tmp_path: Path) -> No
     await second.aclose()
 
 
-async def test_over_a_socket_faults_cut_the_connection_as_a_network_would() -> None:
-    emulator = Emulator("twilio", faults=Faults(lost=1.0))
+@pytest.mark.parametrize("fault", ["lost", "unanswered"])
+async def test_over_a_socket_faults_cut_the_connection_as_a_network_would(fault: str) -> None:
+    emulator = Emulator("twilio", faults=Faults(**{fault: 1.0}))
     with serve(emulator) as server:
         assert server.url.startswith("http://127.0.0.1:")
         async with server.connect() as carrier:
@@ -294,7 +297,56 @@ async def test_over_a_socket_faults_cut_the_connection_as_a_network_would() -> N
             # Twilio picks the number of an AreaCode purchase: nothing to look up, so unknown.
             with pytest.raises(nc.OutcomeUnknownError):
                 await carrier.purchase_any(area_code="415")
-    assert emulator.answered["lost"] == 2
+    assert emulator.answered[fault] == 2
+
+
+@pytest.mark.parametrize("where", ["socket", "in process"])
+async def test_a_dropped_or_unanswered_request_gets_no_answer_at_all(where: str) -> None:
+    emulator = Emulator("twilio", faults=Faults(dropped=1.0))
+    settings = emulator.client_settings()
+    account = settings["account_sid"]
+    with serve(emulator) as server:
+        options: dict[str, Any] = (
+            {"base_url": server.url}
+            if where == "socket"
+            else {"base_url": "http://127.0.0.1", "transport": emulator.transport()}
+        )
+        async with httpx.AsyncClient(auth=(account, settings["auth_token"]), **options) as http:
+            [offer] = await emulator.world.account(account).search(area_code="415", limit=1)
+            buy = f"/2010-04-01/Accounts/{account}/IncomingPhoneNumbers.json"
+            with pytest.raises(httpx.RemoteProtocolError, match="without sending a response"):
+                await http.post(buy, data={"PhoneNumber": offer.phone_number})
+            assert (await emulator.state())["numbers"] == {}  # dropped before it was read
+            emulator.set_faults(dropped=0.0, unanswered=1.0)
+            with pytest.raises(httpx.RemoteProtocolError, match="without sending a response"):
+                await http.post(buy, data={"PhoneNumber": offer.phone_number})
+            assert (await emulator.state())["numbers"] == {account: [offer.phone_number]}  # made
+            listed = await http.get(buy)  # a read is answered: only changes go unanswered
+            assert listed.status_code == 200
+    assert emulator.answered == {"dropped": 1, "unanswered": 1, "200": 1}
+
+
+async def test_a_client_gone_before_the_emulator_acts_is_counted_apart() -> None:
+    emulator = Emulator("twilio")
+    settings = emulator.client_settings()
+    account = settings["account_sid"]
+    credentials = base64.b64encode(f"{account}:{settings['auth_token']}".encode()).decode()
+    with serve(emulator) as server:
+        host, port = server.url.removeprefix("http://").split(":")
+        async with await anyio.connect_tcp(host, int(port)) as stream:
+            # A purchase whose body never comes whole: the client gives up half way.
+            await stream.send(
+                f"POST /2010-04-01/Accounts/{account}/IncomingPhoneNumbers.json HTTP/1.1\r\n"
+                f"Host: {host}\r\nAuthorization: Basic {credentials}\r\n"
+                "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n"
+                "PhoneNumber=%2B1415".encode()
+            )
+        with anyio.fail_after(5):
+            # The count changes in the server's thread: no event of this loop can say so.
+            while "client_gone" not in emulator.answered:  # noqa: ASYNC110
+                await anyio.sleep(0.01)
+    assert emulator.answered == {"client_gone": 1}  # not a 500: nobody was answered
+    assert (await emulator.state())["numbers"] == {}
 
 
 async def test_the_pytest_fixture_starts_a_server(numbers_emulator: object) -> None:

@@ -122,17 +122,18 @@ async def test_another_accounts_number_exists() -> None:
     assert dialect.account != "f" * 32
 
 
-async def test_a_release_whose_answer_is_lost_is_looked_up_not_sent_again() -> None:
+@pytest.mark.parametrize("fault", ["lost", "unanswered"])
+async def test_a_release_whose_answer_is_lost_is_looked_up_not_sent_again(fault: str) -> None:
     emulator, _ = kazoo_emulator()
     async with emulator.connect() as carrier:
         bought = await carrier.purchase_any(area_code="415")
-        emulator.set_faults(lost=1.0)  # the DELETE is done, and its answer cut off
+        emulator.set_faults(**{fault: 1.0})  # the DELETE is done, and its answer cut off or never sent
         await carrier.release(bought)
-        emulator.set_faults(lost=0.0)
+        emulator.set_faults(**{fault: 0.0})
         assert [n async for n in carrier.list()] == []
     deletes = [e for e in emulator.exchanges or () if e.method == "DELETE"]
     assert len(deletes) == 0  # a lost answer is not recorded; the look-up settled it
-    assert emulator.answered["lost"] == 1
+    assert emulator.answered[fault] == 1
 
 
 async def test_a_429_is_kazoos_too_many_requests() -> None:
