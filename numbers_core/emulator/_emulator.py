@@ -30,6 +30,7 @@ from typing import Any, ClassVar
 
 import anyio
 import httpx
+from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
@@ -41,7 +42,7 @@ from ..sandbox import SandboxProvider, SandboxSettings
 from ..sandbox._inventory import describe
 from ..sandbox._sqlite import SqliteStore
 from ..sandbox._store import MemoryStore, Store
-from ._faults import Faults, Kind, TokenBucket
+from ._faults import Faults, Kind, TokenBucket, problems
 
 __all__ = ["HANG_UP", "Dialect", "Emulator", "Exchange", "World"]
 
@@ -198,8 +199,8 @@ class Emulator:
         """Change some faults (``set_faults(throttled=0.1)``); the others stay. Returns them all."""
         try:
             self.faults = Faults.model_validate({**self.faults.model_dump(), **changes})
-        except ValueError as exc:
-            raise ConfigurationError(f"faults: {exc}", setting="faults") from None
+        except ValidationError as exc:
+            raise ConfigurationError(f"faults: {problems(exc)}", setting="faults") from None
         self._buckets.clear()
         return self.faults
 

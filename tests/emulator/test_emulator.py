@@ -56,8 +56,15 @@ async def test_control_endpoints_show_reset_and_set_faults() -> None:
         assert emulator.faults.latency == 0.0  # the others stay
         refused = await http.patch("/_emulator/faults", json={"throttled": 3})
         assert refused.status_code == 400
-        assert "throttled" in refused.json()["error"]
-        assert (await http.patch("/_emulator/faults", json={"noise": 1})).status_code == 400
+        # One line in plain words, naming the fault and what it takes: no validation library's dump.
+        assert refused.json() == {"error": "faults: throttled takes a share of requests, from 0 to 1, not 3"}
+        unknown = await http.patch("/_emulator/faults", json={"noise": 1, "rate_limit": "fast"})
+        assert unknown.status_code == 400
+        said = unknown.json()["error"]
+        assert 'there is no fault "noise" (the faults: seed, latency,' in said
+        assert 'rate_limit takes requests per second, more than 0 (or null: no limit), not "fast"' in said
+        assert not any(word in said for word in ("pydantic", "http", "Input should", "\n"))
+        assert emulator.faults.throttled == 0.25  # a refused change changes nothing
         reset = (await http.post("/_emulator/reset")).json()
         assert reset["numbers"] == {}
         assert reset["faults"]["throttled"] == 0.25  # a reset keeps the faults
