@@ -23,6 +23,7 @@ from __future__ import annotations
 import abc
 import itertools
 import json
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,14 +38,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from .._models import AvailableNumber
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, NumbersError, UnsupportedError
 from ..sandbox import SandboxProvider, SandboxSettings
 from ..sandbox._inventory import describe
 from ..sandbox._sqlite import SqliteStore
 from ..sandbox._store import MemoryStore, Store
 from ._faults import Faults, Kind, TokenBucket, problems
 
-__all__ = ["HANG_UP", "Dialect", "Emulator", "Exchange", "World"]
+__all__ = ["HANG_UP", "Dialect", "Emulator", "Exchange", "World", "reason"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -70,6 +71,27 @@ class Exchange:
     query: str
     status: int = 0  # until the whole answer was given
     body: bytes = b""
+
+
+# The sandbox's name in its refusals: the emulators run over it, the carriers they emulate do not.
+_SANDBOX = re.compile(r" in the sandbox\b|\bsandbox\b", re.IGNORECASE)
+
+
+def reason(error: BaseException) -> str:
+    """What a dialect's answer says of a refusal the world (the sandbox) or a model raised: one
+    line, never the sandbox's name, never a validation library's dump or its links."""
+    if isinstance(error, UnsupportedError):
+        text = f"not emulated: {error.feature}"
+    elif isinstance(error, ValidationError):
+        text = "; ".join(
+            f"{'.'.join(map(str, problem['loc'])) or 'value'}: "
+            f"{problem['ctx']['error'] if problem['type'] == 'value_error' else problem['msg']}"
+            for problem in error.errors(include_url=False)
+        )
+    else:
+        text = error.message if isinstance(error, NumbersError) else str(error)
+    line = text.splitlines()[0] if text else ""
+    return _SANDBOX.sub(lambda found: "" if found.group().startswith(" ") else "emulator", line)
 
 
 class World:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from numbers_core import ActiveNumber, NumberConfig, SearchQuery
-from numbers_core.emulator import Dialect, Emulator
+from numbers_core.emulator import Dialect, Emulator, reason
 from numbers_core.errors import ConflictError, NotFoundError, NumbersError, NumberUnavailableError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -278,7 +278,7 @@ class KazooEmulation(Dialect):
                     SearchQuery(starts_with=wanted, limit=min(int(offset) + count, 1000))
                 )
             except (NumbersError, ValueError) as exc:
-                return self.error(400, f"validation error: {exc}".splitlines()[0])
+                return self.error(400, f"validation error: {reason(exc)}")
             offers = found[int(offset) : int(offset) + count]
             return self._envelope([{"number": n.phone_number, "state": "discovery"} for n in offers])
         size_text = query.get("page_size", str(_LIST_PAGE))
@@ -321,7 +321,7 @@ class KazooEmulation(Dialect):
         except NotFoundError:
             held = None
         except NumbersError as exc:
-            return self._knm(400, "invalid", str(exc.message))
+            return self._knm(400, "invalid", reason(exc))
         if held is not None:
             return self._envelope(self._document(held))  # in service here already: free
         if self.charges is not None and not accept:
@@ -337,7 +337,7 @@ class KazooEmulation(Dialect):
                 return self._knm(409, "number_exists", e164)
             return missing(e164)
         except NumbersError as exc:
-            return self._knm(400, "invalid", exc.message)
+            return self._knm(400, "invalid", reason(exc))
         return self._envelope(self._document(bought))
 
     async def _quote(self, price: Price, account: str, adding: int) -> Response:

@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 
 import phonenumbers
 from numbers_core import ActiveNumber, AvailableNumber, NumberConfig, SearchQuery
-from numbers_core.emulator import Dialect, Emulator
+from numbers_core.emulator import Dialect, Emulator, reason
 from numbers_core.errors import ConflictError, NotFoundError, NumbersError, NumberUnavailableError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -338,7 +338,7 @@ class SinchEmulation(Dialect):
         try:
             return SearchQuery(**criteria)
         except ValueError as exc:
-            return self.error(400, f"{exc}".splitlines()[0])
+            return self.error(400, reason(exc))
 
     async def _search(self, request: Request) -> Response:
         refused = self._authorized(request)
@@ -360,7 +360,7 @@ class SinchEmulation(Dialect):
         try:
             found = await self.world.account(self.project).search(query.model_copy(update=changes))
         except NumbersError as exc:
-            return self.error(400, exc.message)
+            return self.error(400, reason(exc))
         return JSONResponse({"availableNumbers": [self._offer(n) for n in found]})
 
     async def _available(self, request: Request) -> Response:
@@ -394,7 +394,7 @@ class SinchEmulation(Dialect):
         except (NumberUnavailableError, ConflictError):
             return self._not_found("AvailableNumber", e164)
         except NumbersError as exc:
-            return self.error(400, exc.message)
+            return self.error(400, reason(exc))
         state = self._fresh_state()
         self._schedule(state, body)
         bought = await self._keep(project, bought, state)
@@ -424,7 +424,7 @@ class SinchEmulation(Dialect):
                 query.model_copy(update={"limit": 1, "voice": "VOICE" in wanted, "sms": "SMS" in wanted})
             )
         except NumbersError as exc:
-            return self.error(400, exc.message)
+            return self.error(400, reason(exc))
         if not found:
             return self._not_found("AvailableNumber", "")
         rest = {
@@ -468,7 +468,7 @@ class SinchEmulation(Dialect):
         except NotFoundError:
             return self._not_found("ActiveNumber", e164)
         except NumbersError as exc:
-            return self.error(400, exc.message)
+            return self.error(400, reason(exc))
 
     async def _one(self, request: Request) -> Response:
         rented = await self._rented(request)

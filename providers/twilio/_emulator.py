@@ -22,14 +22,13 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode
 
 from numbers_core import ActiveNumber, AvailableNumber, Callback, NumberConfig, NumberType, Route, SearchQuery
-from numbers_core.emulator import Dialect, Emulator
+from numbers_core.emulator import Dialect, Emulator, reason
 from numbers_core.errors import (
     ConflictError,
     InvalidInputError,
     NotFoundError,
     NumbersError,
     NumberUnavailableError,
-    UnsupportedError,
 )
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -141,14 +140,12 @@ class TwilioEmulation(Dialect):
 
     def _failure(self, exc: NumbersError) -> Response:
         if isinstance(exc, NotFoundError):
-            return self.error(404, exc.message)
+            return self.error(404, reason(exc))
         if isinstance(exc, NumberUnavailableError):
-            return self.error(400, exc.message, code=21422)
+            return self.error(400, reason(exc), code=21422)
         if isinstance(exc, ConflictError):
-            return self.error(409, exc.message, code=21000)
-        if isinstance(exc, UnsupportedError):
-            return self.error(400, f"not emulated: {exc.message}")
-        return self.error(400, exc.message, code=21421 if isinstance(exc, InvalidInputError) else None)
+            return self.error(409, reason(exc), code=21000)
+        return self.error(400, reason(exc), code=21421 if isinstance(exc, InvalidInputError) else None)
 
     def routes(self) -> list[BaseRoute]:
         root = f"{self.wire.api_root}/Accounts/{{account}}"
@@ -323,7 +320,7 @@ class TwilioEmulation(Dialect):
         except NumbersError as exc:
             return self._failure(exc)
         except ValueError as exc:
-            return self.error(400, f"Invalid search: {exc}")
+            return self.error(400, f"Invalid search: {reason(exc)}")
         uri = f"{request.url.path}?{request.url.query}" if request.url.query else request.url.path
         return JSONResponse({"uri": uri, "available_phone_numbers": [self._offer(n) for n in found]})
 
@@ -366,12 +363,12 @@ class TwilioEmulation(Dialect):
         except NumberUnavailableError as exc:
             code = 21452 if not e164 else 21422
             return self.error(
-                400, f"Phone number {e164} is not available" if e164 else exc.message, code=code
+                400, f"Phone number {e164} is not available" if e164 else reason(exc), code=code
             )
         except NumbersError as exc:
             return self._failure(exc)
         except ValueError as exc:
-            return self.error(400, f"Invalid parameter: {exc}".splitlines()[0], code=21421)
+            return self.error(400, f"Invalid parameter: {reason(exc)}", code=21421)
         self._bought.setdefault(bought.phone_number, datetime.now(UTC))
         return JSONResponse(self._number(bought), status_code=201)
 
@@ -485,7 +482,7 @@ class TwilioEmulation(Dialect):
         except NumbersError as exc:
             return self._failure(exc)
         except ValueError as exc:
-            return self.error(400, f"Invalid parameter: {exc}".splitlines()[0])
+            return self.error(400, f"Invalid parameter: {reason(exc)}")
 
 
 class SignalWireEmulation(TwilioEmulation):

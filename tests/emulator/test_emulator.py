@@ -11,7 +11,7 @@ import anyio
 import httpx
 import numbers_core as nc
 import pytest
-from numbers_core.emulator import Emulator, Faults, dialect_names, serve
+from numbers_core.emulator import Emulator, Faults, dialect_names, reason, serve
 from numbers_core.emulator._faults import Kind
 
 pytestmark = pytest.mark.anyio
@@ -78,6 +78,41 @@ async def test_what_is_not_emulated_is_a_404_in_the_carriers_format() -> None:
     assert answer.status_code == 404
     assert answer.json()["code"] == 20404
     assert "not emulated: GET /2010-04-01/Accounts/AC1/Calls.json" in answer.json()["message"]
+
+
+@pytest.mark.parametrize("dialect", ["twilio", "sinch-draft"])
+async def test_no_answer_names_the_sandbox_or_dumps_a_validation_error(dialect: str) -> None:
+    emulator = Emulator(dialect, record=True)
+    async with emulator.connect() as carrier:
+        with pytest.raises(nc.ProviderError) as refused:
+            await carrier.search(area_code="415", postal_code="94105")  # which the sandbox cannot do
+    assert refused.value.message == "not emulated: search.postal_code"
+    if dialect == "twilio":
+        settings = emulator.client_settings()
+        account = settings["account_sid"]
+        transport = emulator.transport()
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://127.0.0.1", auth=(account, settings["auth_token"])
+        ) as http:
+            search = f"/2010-04-01/Accounts/{account}/AvailablePhoneNumbers/US/Local.json"
+            invalid = (await http.get(search, params={"AreaCode": "abc"})).json()
+            assert invalid["message"] == "Invalid search: area_code: expected 1 to 15 digits, got 'abc'"
+    assert emulator.exchanges
+    for exchange in emulator.exchanges:
+        assert b"sandbox" not in exchange.body.lower()
+        assert b"pydantic" not in exchange.body
+
+
+def test_refusals_are_told_in_the_carriers_place() -> None:
+    assert reason(
+        nc.NumberUnavailableError("+15551234567 is not for sale in the sandbox", provider="sandbox")
+    ) == ("+15551234567 is not for sale")
+    unavailable = nc.ProviderUnavailableError(
+        "the sandbox database is unavailable (locked)", provider="sandbox"
+    )
+    assert reason(unavailable) == "the emulator database is unavailable (locked)"
+    assert reason(nc.UnsupportedError("sandbox", "search.lata")) == "not emulated: search.lata"
+    assert reason(ValueError("first line\nsecond line")) == "first line"
 
 
 async def test_credentials_are_checked_as_the_carrier_does() -> None:
