@@ -38,9 +38,10 @@ class Server:
 
 
 class _QuietCutOffs(logging.Filter):
-    """The emulator cuts answers off on purpose (dropped connections, lost answers), and clients
-    under test go away mid-request (killed, cancelled): uvicorn reports each as an error with its
-    traceback, which says nothing about the emulator."""
+    """The emulator cuts answers off on purpose (lost answers), and clients under test go away
+    mid-request (killed, cancelled) while a control endpoint reads them (the carrier's routes count
+    those as client_gone): uvicorn reports each as an error with its traceback, which says nothing
+    about the emulator."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
