@@ -162,3 +162,17 @@ async def test_a_429_is_kazoos_too_many_requests() -> None:
     async with emulator.connect(max_attempts=1) as carrier:
         with pytest.raises(nc.RateLimitError):
             await carrier.search(area_code="415", limit=1)
+
+
+async def test_a_number_kazoo_cannot_find_is_not_found_to_the_adapter() -> None:
+    emulator, _ = kazoo_emulator()
+    async with emulator.connect() as carrier:
+        [offer] = await carrier.search(area_code="415", limit=1)
+        for call in (carrier.get, carrier.release):
+            with pytest.raises(nc.NotFoundError):
+                await call(offer)
+        with pytest.raises(nc.NotFoundError):
+            await carrier.configure(offer, nc.NumberConfig(friendly_name="Nobody's"))
+    answers = [e for e in emulator.exchanges or () if e.status == 404]
+    assert answers
+    assert all(json.loads(e.body)["message"] == "bad_identifier" for e in answers)
