@@ -11,8 +11,9 @@ from typing import Any
 
 import uvicorn
 from starlette.requests import ClientDisconnect
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from ._emulator import Emulator
+from ._emulator import HANG_UP, Emulator
 
 __all__ = ["Server", "serve"]
 
@@ -37,9 +38,10 @@ class Server:
 
 
 class _QuietCutOffs(logging.Filter):
-    """The emulator cuts answers off on purpose (dropped connections, lost answers), and clients
-    under test go away mid-request (killed, cancelled): uvicorn reports each as an error with its
-    traceback, which says nothing about the emulator."""
+    """The emulator cuts answers off on purpose (lost answers), and clients under test go away
+    mid-request (killed, cancelled) while a control endpoint reads them (the carrier's routes count
+    those as client_gone): uvicorn reports each as an error with its traceback, which says nothing
+    about the emulator."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
@@ -51,6 +53,29 @@ class _QuietCutOffs(logging.Filter):
 _QUIET = _QuietCutOffs()
 
 
+class _Protocol(HttpToolsProtocol):
+    """uvicorn's HTTP/1.1 over httptools, letting the app close a connection without answering
+    (the ``numbers_core.hang_up`` extension): a connection cut before the server acts, or after."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._closed = asyncio.Event()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        self._closed.set()
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self.scope["extensions"] = {HANG_UP: {"call": self._hang_up}}
+
+    async def _hang_up(self) -> None:
+        self.transport.close()
+        # Once uvicorn has seen the connection go, it sends nothing for the request (no 500 for an
+        # app that returns without answering).
+        await self._closed.wait()
+
+
 def config(emulator: Emulator, *, host: str = "127.0.0.1", port: int = 0) -> uvicorn.Config:
     # httptools always (not whatever uvicorn finds): a dropped connection must look the same on
     # every machine, and its C parser halves the server's time per request against h11.
@@ -58,7 +83,7 @@ def config(emulator: Emulator, *, host: str = "127.0.0.1", port: int = 0) -> uvi
         emulator,
         host=host,
         port=port,
-        http="httptools",
+        http=_Protocol,
         lifespan="off",
         log_level="warning",
         access_log=False,

@@ -297,12 +297,19 @@ def _decimal(value: object) -> Decimal | None:
 
 
 def charges(data: object) -> tuple[tuple[Charge, ...], Decimal | None]:
-    """The lines and total of a 402 "accept charges" quote.
+    """The lines and total of a 402 "accept charges" quote, in either shape Kazoo sends.
 
-    ``{"phone_numbers": {"did_us": {"quantity": 1, "rate": 1.0}},
-    "activation_charges": 1.0}``: categories of items, each with a quantity
-    and a rate, and the total activation charge.
+    Kazoo 4.0 to 4.2: categories of items, each with a quantity and a rate, and
+    the total activation charge: ``{"phone_numbers": {"did_us": {"quantity": 1,
+    "rate": 1.0}}, "activation_charges": 1.0}``.
+
+    Kazoo 4.3 and master: a list of invoices (one per bookkeeper), each with its
+    ``items`` (category, item, quantity, rate, …) and a ``summary`` whose
+    ``today`` is what the request would charge now (its activation charges):
+    one line per item, and the sum of ``today`` over the invoices.
     """
+    if type(data) is list:
+        return _invoices(data)
     if type(data) is not dict:
         return (), None
     lines = []
@@ -311,15 +318,34 @@ def charges(data: object) -> tuple[tuple[Charge, ...], Decimal | None]:
             continue
         for item, quote in items.items():
             if type(quote) is dict:
-                lines.append(
-                    Charge(
-                        category=str(category),
-                        item=str(item),
-                        quantity=_decimal(quote.get("quantity")),
-                        rate=_decimal(quote.get("rate")),
-                    )
-                )
+                lines.append(_line(category, item, quote))
     return tuple(lines), _decimal(data.get("activation_charges"))
+
+
+def _invoices(invoices: list[Any]) -> tuple[tuple[Charge, ...], Decimal | None]:
+    lines = []
+    total: Decimal | None = None
+    for invoice in invoices:
+        if type(invoice) is not dict:
+            continue
+        items = invoice.get("items")
+        for quote in items if type(items) is list else ():
+            if type(quote) is dict and type(quote.get("category")) is str and type(quote.get("item")) is str:
+                lines.append(_line(quote["category"], quote["item"], quote))
+        summary = invoice.get("summary")
+        today = _decimal(summary.get("today")) if type(summary) is dict else None
+        if today is not None:
+            total = today if total is None else total + today
+    return tuple(lines), total
+
+
+def _line(category: str, item: str, quote: dict[str, Any]) -> Charge:
+    return Charge(
+        category=str(category),
+        item=str(item),
+        quantity=_decimal(quote.get("quantity")),
+        rate=_decimal(quote.get("rate")),
+    )
 
 
 # -- collections ---------------------------------------------------------------------------------

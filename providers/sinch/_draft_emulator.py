@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 import phonenumbers
 from numbers_core import ActiveNumber, AvailableNumber, Callback, NumberConfig, Route, SearchQuery
-from numbers_core.emulator import Dialect, Emulator
+from numbers_core.emulator import Dialect, Emulator, reason
 from numbers_core.errors import ConflictError, NotFoundError, NumbersError, NumberUnavailableError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -211,9 +211,9 @@ class DraftEmulation(Dialect):
         try:
             found = await self.world.account(self.account).search(SearchQuery(**criteria))
         except NumbersError as exc:
-            return self.error(400, f"not emulated: {exc.message}")
+            return self.error(400, reason(exc))
         except ValueError as exc:
-            return self.error(400, f"Invalid search: {exc}".splitlines()[0])
+            return self.error(400, f"Invalid search: {reason(exc)}")
         docs = [self._offer(n) for n in found[page * _PAGE : (page + 1) * _PAGE]]
         return self._page(request, docs, page, more=len(found) > (page + 1) * _PAGE)
 
@@ -235,9 +235,9 @@ class DraftEmulation(Dialect):
         except (NumberUnavailableError, ConflictError):
             return self.error(400, f"No phone number found for your request: {e164}", code=21452)
         except NumbersError as exc:
-            return self.error(400, exc.message)
+            return self.error(400, reason(exc))
         except ValueError as exc:
-            return self.error(400, f"Invalid configuration: {exc}".splitlines()[0])
+            return self.error(400, f"Invalid configuration: {reason(exc)}")
         return JSONResponse(self._number(bought))
 
     async def _one(self, request: Request) -> Response:
@@ -261,6 +261,6 @@ class DraftEmulation(Dialect):
         except NotFoundError:
             return self.error(404, f"The requested resource PN{e164} was not found")
         except NumbersError as exc:
-            return self.error(400, exc.message)
+            return self.error(400, reason(exc))
         except ValueError as exc:
-            return self.error(400, f"Invalid configuration: {exc}".splitlines()[0])
+            return self.error(400, f"Invalid configuration: {reason(exc)}")

@@ -3,7 +3,8 @@
 One server answers both: ``POST /oauth2/token`` (client credentials, Basic
 with the access key; tokens last ``token_lifetime`` seconds, then 401 with
 ``WWW-Authenticate`` saying they expired) and ``/v1/projects/{projectId}/…``
-(Bearer token or the key itself). Scheduled provisioning: a service plan or
+(Bearer token or the key itself): search, one available number, rent,
+rentAny, list, get, update, release. Scheduled provisioning: a service plan or
 voice app asked for waits (``WAITING``, then ``IN_PROGRESS`` after half of
 ``provisioning_delay``) and moves to the top level once the delay has
 passed; an id starting with ``fail`` ends ``FAILED`` with Sinch's error
@@ -26,7 +27,7 @@ from typing import Any, ClassVar
 
 import phonenumbers
 from numbers_core import ActiveNumber, AvailableNumber, NumberConfig, SearchQuery
-from numbers_core.emulator import Dialect, Emulator
+from numbers_core.emulator import Dialect, Emulator, reason
 from numbers_core.errors import ConflictError, NotFoundError, NumbersError, NumberUnavailableError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -121,6 +122,7 @@ class SinchEmulation(Dialect):
             Path(f"{root}/availableNumbers", self._search, methods=["GET"]),
             Path(f"{root}/availableNumbers:rentAny", self._rent_any, methods=["POST"]),
             Path(f"{root}/availableNumbers/{{number}}:rent", self._rent, methods=["POST"]),
+            Path(f"{root}/availableNumbers/{{number}}", self._available, methods=["GET"]),
             Path(f"{root}/activeNumbers", self._list, methods=["GET"]),
             Path(f"{root}/activeNumbers/{{number}}:release", self._release, methods=["POST"]),
             Path(f"{root}/activeNumbers/{{number}}", self._one, methods=["GET", "PATCH"]),
@@ -336,7 +338,7 @@ class SinchEmulation(Dialect):
         try:
             return SearchQuery(**criteria)
         except ValueError as exc:
-            return self.error(400, f"{exc}".splitlines()[0])
+            return self.error(400, reason(exc))
 
     async def _search(self, request: Request) -> Response:
         refused = self._authorized(request)
@@ -358,8 +360,18 @@ class SinchEmulation(Dialect):
         try:
             found = await self.world.account(self.project).search(query.model_copy(update=changes))
         except NumbersError as exc:
-            return self.error(400, exc.message)
+            return self.error(400, reason(exc))
         return JSONResponse({"availableNumbers": [self._offer(n) for n in found]})
+
+    async def _available(self, request: Request) -> Response:
+        refused = self._authorized(request)
+        if refused is not None:
+            return refused
+        e164 = request.path_params["number"]
+        offer = await self.world.offer(e164)
+        if offer is None:  # not sold, or rented already (by this project or another)
+            return self._not_found("AvailableNumber", e164)
+        return JSONResponse(self._offer(offer))
 
     async def _rent(self, request: Request) -> Response:
         refused = self._authorized(request)
@@ -382,7 +394,7 @@ class SinchEmulation(Dialect):
         except (NumberUnavailableError, ConflictError):
             return self._not_found("AvailableNumber", e164)
         except NumbersError as exc:
-            return self.error(400, exc.message)
+            return self.error(400, reason(exc))
         state = self._fresh_state()
         self._schedule(state, body)
         bought = await self._keep(project, bought, state)
@@ -412,7 +424,7 @@ class SinchEmulation(Dialect):
                 query.model_copy(update={"limit": 1, "voice": "VOICE" in wanted, "sms": "SMS" in wanted})
             )
         except NumbersError as exc:
-            return self.error(400, exc.message)
+            return self.error(400, reason(exc))
         if not found:
             return self._not_found("AvailableNumber", "")
         rest = {
@@ -456,7 +468,7 @@ class SinchEmulation(Dialect):
         except NotFoundError:
             return self._not_found("ActiveNumber", e164)
         except NumbersError as exc:
-            return self.error(400, exc.message)
+            return self.error(400, reason(exc))
 
     async def _one(self, request: Request) -> Response:
         rented = await self._rented(request)

@@ -22,14 +22,13 @@ from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode
 
 from numbers_core import ActiveNumber, AvailableNumber, Callback, NumberConfig, NumberType, Route, SearchQuery
-from numbers_core.emulator import Dialect, Emulator
+from numbers_core.emulator import Dialect, Emulator, reason
 from numbers_core.errors import (
     ConflictError,
     InvalidInputError,
     NotFoundError,
     NumbersError,
     NumberUnavailableError,
-    UnsupportedError,
 )
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -141,14 +140,12 @@ class TwilioEmulation(Dialect):
 
     def _failure(self, exc: NumbersError) -> Response:
         if isinstance(exc, NotFoundError):
-            return self.error(404, exc.message)
+            return self.error(404, reason(exc))
         if isinstance(exc, NumberUnavailableError):
-            return self.error(400, exc.message, code=21422)
+            return self.error(400, reason(exc), code=21422)
         if isinstance(exc, ConflictError):
-            return self.error(409, exc.message, code=21000)
-        if isinstance(exc, UnsupportedError):
-            return self.error(400, f"not emulated: {exc.message}")
-        return self.error(400, exc.message, code=21421 if isinstance(exc, InvalidInputError) else None)
+            return self.error(409, reason(exc), code=21000)
+        return self.error(400, reason(exc), code=21421 if isinstance(exc, InvalidInputError) else None)
 
     def routes(self) -> list[BaseRoute]:
         root = f"{self.wire.api_root}/Accounts/{{account}}"
@@ -323,7 +320,7 @@ class TwilioEmulation(Dialect):
         except NumbersError as exc:
             return self._failure(exc)
         except ValueError as exc:
-            return self.error(400, f"Invalid search: {exc}")
+            return self.error(400, f"Invalid search: {reason(exc)}")
         uri = f"{request.url.path}?{request.url.query}" if request.url.query else request.url.path
         return JSONResponse({"uri": uri, "available_phone_numbers": [self._offer(n) for n in found]})
 
@@ -366,12 +363,12 @@ class TwilioEmulation(Dialect):
         except NumberUnavailableError as exc:
             code = 21452 if not e164 else 21422
             return self.error(
-                400, f"Phone number {e164} is not available" if e164 else exc.message, code=code
+                400, f"Phone number {e164} is not available" if e164 else reason(exc), code=code
             )
         except NumbersError as exc:
             return self._failure(exc)
         except ValueError as exc:
-            return self.error(400, f"Invalid parameter: {exc}".splitlines()[0], code=21421)
+            return self.error(400, f"Invalid parameter: {reason(exc)}", code=21421)
         self._bought.setdefault(bought.phone_number, datetime.now(UTC))
         return JSONResponse(self._number(bought), status_code=201)
 
@@ -409,16 +406,17 @@ class TwilioEmulation(Dialect):
             params = {**base, "Page": str(number), **({"PageToken": token} if token else {})}
             return f"{self.wire.api_root}/Accounts/{account}/IncomingPhoneNumbers.json?{urlencode(params)}"
 
-        following = None
+        following = previous = None
         if skip + size < len(numbers):
-            token = "PA" + uuid.uuid4().hex
-            self._pages[token] = skip + size
-            following = uri(page + 1, token)
+            following = uri(page + 1, self._page_token("PA", skip + size))
+        if page:
+            # Twilio links every page but the first back to the one before it (a "PB" token).
+            previous = uri(page - 1, self._page_token("PB", max(skip - size, 0)))
         body = {
             "incoming_phone_numbers": [self._number(number) for number in rows],
             "first_page_uri": uri(0, None),
             "next_page_uri": following,
-            "previous_page_uri": None,
+            "previous_page_uri": previous,
             "uri": f"{request.url.path}?{request.url.query}" if request.url.query else request.url.path,
             "page": page,
             "page_size": size,
@@ -426,6 +424,12 @@ class TwilioEmulation(Dialect):
             "end": skip + max(len(rows) - 1, 0),
         }
         return JSONResponse(self.styled_page(body))
+
+    def _page_token(self, prefix: str, skip: int) -> str:
+        """A new PageToken for the page that starts after ``skip`` numbers."""
+        token = prefix + uuid.uuid4().hex
+        self._pages[token] = skip
+        return token
 
     def styled_page(self, body: dict[str, Any]) -> dict[str, Any]:
         return body
@@ -478,7 +482,7 @@ class TwilioEmulation(Dialect):
         except NumbersError as exc:
             return self._failure(exc)
         except ValueError as exc:
-            return self.error(400, f"Invalid parameter: {exc}".splitlines()[0])
+            return self.error(400, f"Invalid parameter: {reason(exc)}")
 
 
 class SignalWireEmulation(TwilioEmulation):
@@ -520,6 +524,11 @@ class SignalWireEmulation(TwilioEmulation):
         doc.pop("address_requirements")
         doc["capabilities"].pop("fax")
         doc["beta"] = False
+        # SignalWire's document: these are "always null" (InLocality still filters), and the rate
+        # center and region are given for US and Canadian numbers only.
+        doc.update(dict.fromkeys(("lata", "locality", "latitude", "longitude", "postal_code")))
+        if doc["iso_country"] not in ("US", "CA"):
+            doc.update(rate_center=None, region=None)
         return doc
 
     def styled_page(self, body: dict[str, Any]) -> dict[str, Any]:

@@ -92,8 +92,8 @@ class FakeKazoo:
     #: numbers in open port requests: merged into every listing page
     porting: dict[str, dict[str, Any]] = field(default_factory=dict)
     tokens: dict[str, float] = field(default_factory=dict)
-    #: a quote: activations without accept_charges get a 402 with it
-    quote: dict[str, Any] | None = None
+    #: a quote (either of Kazoo's shapes): activations without accept_charges get a 402 with it
+    quote: Any = None
     #: answers to give before the real one, in order: None lets the request through
     faults: list[Fault] = field(default_factory=list)
     requests: list[httpx.Request] = field(default_factory=list)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
+import httpx
 import numbers_core as nc
 import pytest
 from numbers_core.emulator import Emulator
-from numbers_core.providers.kazoo._emulator import KazooEmulation
+from numbers_core.providers.kazoo._emulator import KazooEmulation, Price
 
 pytestmark = pytest.mark.anyio
 
@@ -18,17 +20,36 @@ def kazoo_emulator() -> tuple[Emulator, KazooEmulation]:
     return emulator, emulator.dialect
 
 
-async def test_charges_are_quoted_with_a_402_until_accepted() -> None:
+@pytest.mark.parametrize("version", [(4, 3), (4, 2)])
+async def test_charges_are_quoted_with_a_402_until_accepted(version: tuple[int, int]) -> None:
     emulator, dialect = kazoo_emulator()
-    dialect.charges = {"phone_numbers": {"did_us": {"quantity": 1, "rate": 1.5}}, "activation_charges": 1.5}
+    dialect.charges = Price(rate=2.5, activation=1.5)
+    dialect.version = version
+    async with emulator.connect(accept_charges=True) as carrier:
+        await carrier.purchase_any(area_code="212")  # one held already: the plan's quantity is 2
     async with emulator.connect() as carrier:
         [offer] = await carrier.search(area_code="415", limit=1)
         with pytest.raises(nc.PaymentRequiredError) as quoted:
             await carrier.purchase(offer)
         assert quoted.value.total == Decimal("1.5")
-        assert [n async for n in carrier.list()] == []  # nothing bought
+        assert quoted.value.charges == (nc.Charge("phone_numbers", "did_us", Decimal(2), Decimal("2.5")),)
+        assert len([n async for n in carrier.list()]) == 1  # nothing bought
     async with emulator.connect(accept_charges=True) as carrier:
         assert (await carrier.purchase(offer)).phone_number == offer.phone_number
+    [refused] = [e for e in emulator.exchanges or () if e.status == 402]
+    shape = json.loads(refused.body)["data"]
+    assert isinstance(shape, list if version >= (4, 3) else dict)
+
+
+async def test_a_collections_charges_are_quoted_for_every_number() -> None:
+    emulator, dialect = kazoo_emulator()
+    dialect.charges = Price(rate=1.0, activation=0.5)
+    async with emulator.connect() as carrier:
+        numbers = [o.phone_number for o in await carrier.search(area_code="415", limit=3)]
+        outcomes = await carrier.purchase_many(numbers)
+    for outcome in outcomes:
+        assert isinstance(outcome.error, nc.PaymentRequiredError)
+        assert outcome.error.total == Decimal("1.5")
 
 
 async def test_an_expired_session_logs_in_again() -> None:
@@ -101,14 +122,57 @@ async def test_another_accounts_number_exists() -> None:
     assert dialect.account != "f" * 32
 
 
-async def test_a_release_whose_answer_is_lost_is_looked_up_not_sent_again() -> None:
+@pytest.mark.parametrize("fault", ["lost", "unanswered"])
+async def test_a_release_whose_answer_is_lost_is_looked_up_not_sent_again(fault: str) -> None:
     emulator, _ = kazoo_emulator()
     async with emulator.connect() as carrier:
         bought = await carrier.purchase_any(area_code="415")
-        emulator.set_faults(lost=1.0)  # the DELETE is done, and its answer cut off
+        emulator.set_faults(**{fault: 1.0})  # the DELETE is done, and its answer cut off or never sent
         await carrier.release(bought)
-        emulator.set_faults(lost=0.0)
+        emulator.set_faults(**{fault: 0.0})
         assert [n async for n in carrier.list()] == []
     deletes = [e for e in emulator.exchanges or () if e.method == "DELETE"]
     assert len(deletes) == 0  # a lost answer is not recorded; the look-up settled it
-    assert emulator.answered["lost"] == 1
+    assert emulator.answered[fault] == 1
+
+
+async def test_a_429_is_kazoos_too_many_requests() -> None:
+    emulator, dialect = kazoo_emulator()
+    async with emulator.connect() as carrier:
+        await carrier.search(area_code="415", limit=1)  # logged in
+        token = next(iter(dialect.tokens))
+    path = f"/v2/accounts/{dialect.account}/phone_numbers"
+    async with httpx.AsyncClient(transport=emulator.transport(), base_url="http://127.0.0.1") as http:
+        answers = []
+        emulator.set_faults(throttled=1.0)
+        answers.append(await http.get(path, headers={"X-Auth-Token": token}))
+        emulator.set_faults(throttled=0.0, rate_limit=0.01, burst=1)
+        for _ in range(2):
+            answers.append(await http.get(path, headers={"X-Auth-Token": token}))
+    for limited in (answers[0], answers[2]):  # injected, and over the rate limit
+        assert limited.status_code == 429
+        body = limited.json()
+        assert (body["error"], body["message"], body["data"]) == (
+            "429",
+            "too_many_requests",
+            {"message": "too many requests"},
+        )
+    assert answers[1].status_code == 200
+    emulator.set_faults(rate_limit=None, throttled_bare=1.0)
+    async with emulator.connect(max_attempts=1) as carrier:
+        with pytest.raises(nc.RateLimitError):
+            await carrier.search(area_code="415", limit=1)
+
+
+async def test_a_number_kazoo_cannot_find_is_not_found_to_the_adapter() -> None:
+    emulator, _ = kazoo_emulator()
+    async with emulator.connect() as carrier:
+        [offer] = await carrier.search(area_code="415", limit=1)
+        for call in (carrier.get, carrier.release):
+            with pytest.raises(nc.NotFoundError):
+                await call(offer)
+        with pytest.raises(nc.NotFoundError):
+            await carrier.configure(offer, nc.NumberConfig(friendly_name="Nobody's"))
+    answers = [e for e in emulator.exchanges or () if e.status == 404]
+    assert answers
+    assert all(json.loads(e.body)["message"] == "bad_identifier" for e in answers)

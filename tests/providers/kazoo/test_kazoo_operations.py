@@ -6,6 +6,7 @@ import base64
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import anyio
 import httpx
@@ -196,9 +197,29 @@ async def test_purchase_activates_the_number_and_reports_it_in_service(
     assert json.loads(activate[0].content) == {"data": {"friendly_name": "Support"}}
 
 
-async def test_a_charge_is_quoted_and_nothing_is_bought(kazoo: KazooProvider, fake: FakeKazoo) -> None:
+@pytest.mark.parametrize(
+    "quote",
+    [
+        # Kazoo 4.0 to 4.2
+        {"phone_numbers": {"did_us": {"quantity": 1, "rate": 1.5}}, "activation_charges": 1.5},
+        # Kazoo 4.3 and master: a list of invoices
+        [
+            {
+                "activation_charges": [
+                    {"category": "phone_numbers", "item": "did_us", "rate": 1.5, "total": 1.5}
+                ],
+                "items": [{"category": "phone_numbers", "item": "did_us", "quantity": 1, "rate": 1.5}],
+                "summary": {"today": 1.5, "recurring": 1.5},
+            }
+        ],
+    ],
+    ids=["4.0", "4.3"],
+)
+async def test_a_charge_is_quoted_and_nothing_is_bought(
+    kazoo: KazooProvider, fake: FakeKazoo, quote: Any
+) -> None:
     fake.stock(N1)
-    fake.quote = {"phone_numbers": {"did_us": {"quantity": 1, "rate": 1.5}}, "activation_charges": 1.5}
+    fake.quote = quote
     with pytest.raises(nc.PaymentRequiredError) as raised:
         await kazoo.purchase(N1)
     error = raised.value

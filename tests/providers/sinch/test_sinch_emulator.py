@@ -117,6 +117,33 @@ async def test_sinchs_own_refusals() -> None:
     assert settings["auth_url"] == settings["base_url"]
 
 
+async def test_one_available_number_is_answered_until_it_is_rented() -> None:
+    emulator, dialect, _ = sinch_emulator()
+    root = f"/v1/projects/{dialect.project}"
+    auth = (dialect.key_id, dialect.key_secret)
+    async with emulator.connect() as carrier:
+        [offer] = await carrier.search(area_code="415", limit=1)
+        elsewhere = await emulator.world.account("someone-else").purchase_any(area_code="212")
+        async with httpx.AsyncClient(transport=emulator.transport(), base_url="http://127.0.0.1") as http:
+            available = await http.get(f"{root}/availableNumbers/{offer.phone_number}", auth=auth)
+            assert available.status_code == 200
+            assert available.json()["phoneNumber"] == offer.phone_number
+            assert available.json()["monthlyPrice"]["amount"]
+            await carrier.purchase(offer)
+            for taken in (offer.phone_number, elsewhere.phone_number, "+15555550100"):
+                gone = await http.get(f"{root}/availableNumbers/{taken.replace('+', '%2B')}", auth=auth)
+                assert gone.status_code == 404
+                assert gone.json()["error"]["status"] == "NOT_FOUND"
+                [info] = gone.json()["error"]["details"]
+                assert (info["type"], info["resourceType"], info["resourceName"]) == (
+                    "ResourceInfo",
+                    "AvailableNumber",
+                    taken,
+                )
+            unauthorized = await http.get(f"{root}/availableNumbers/{offer.phone_number}")
+            assert unauthorized.status_code == 401
+
+
 async def test_the_draft_asks_for_its_bearer_token() -> None:
     emulator = Emulator("sinch-draft")
     async with emulator.connect(token="WrongToken") as carrier:
