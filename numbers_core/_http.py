@@ -32,7 +32,7 @@ from httpx._client import UseClientDefault  # the type of httpx.USE_CLIENT_DEFAU
 
 from ._paging import PageFetcher, Pager
 from ._phone import parse_e164
-from ._redaction import redact, secret_forms
+from ._redaction import redact, secret_forms, sent_credentials
 from ._transport import create_client
 from .errors import (
     RETRY_AFTER_CEILING,
@@ -275,6 +275,8 @@ class _Retry(Exception):
 
 
 _URL_CACHE_SIZE = 256
+# Headers about how a body came over the wire, which no longer apply once it is read.
+_BODY_FRAMING = ("content-encoding", "content-length", "transfer-encoding")
 
 # Failures after which the request provably never reached the server.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
@@ -347,7 +349,8 @@ class HttpCore:
         self.pacer: Pacer | None = None
         self.retry = retry or RetryPolicy()
         self._transport = transport
-        self._static_secrets = tuple(secrets)
+        # The adapter's secrets, and the forms its auth sends them in (a Basic header's base64).
+        self._static_secrets = (*secrets, *sent_credentials(auth))
         self._secret_forms = secret_forms(self._static_secrets)
         if self._secret_forms:
             _SCRUBBER.watch(self)
@@ -638,7 +641,8 @@ class HttpCore:
         status = response.status_code
         mapped: object
         try:
-            mapped = self._error_mapper(response)
+            # The mapper sees the answer redacted: whatever it quotes, or cuts short, holds no secret.
+            mapped = self._error_mapper(self._redacted(response))
         except (ProviderError, ProtocolError) as raised:
             mapped = raised
         except NumbersError as other:
@@ -662,6 +666,25 @@ class HttpCore:
         if isinstance(mapped, ProtocolError):
             by_status.__cause__ = self._scrub(mapped)
         return by_status
+
+    def _redacted(self, response: httpx.Response) -> httpx.Response:
+        """``response`` with this core's secrets taken out of its body, headers and reason phrase."""
+        if not self._secret_forms:
+            return response
+        text = response.content.decode("utf-8", errors="replace")
+        body = self.redact(text)
+        headers = [(name, self.redact(value)) for name, value in response.headers.multi_items()]
+        reason = self.redact(response.reason_phrase)
+        if body == text and headers == response.headers.multi_items() and reason == response.reason_phrase:
+            return response
+        return httpx.Response(
+            response.status_code,
+            # The body is decoded already: its encoding and length headers no longer apply.
+            headers=[h for h in headers if h[0].lower() not in _BODY_FRAMING],
+            content=body.encode(),
+            request=response.request,
+            extensions={**response.extensions, "reason_phrase": reason.encode("ascii", "replace")},
+        )
 
     def _transport_failure(
         self,
