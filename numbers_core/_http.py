@@ -502,16 +502,19 @@ class HttpCore:
             except ValueError:
                 return response.json()
         except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, deep nesting
-            kind = response.headers.get("content-type", "no content type")
-            body = self.redact(response.content.decode("utf-8", errors="replace"))
-            start = body[:60] + ("…" if len(body) > 60 else "")
-            raise ProtocolError(
-                f"{self.provider}: expected a JSON body, got {kind} that does not parse "
-                f"({type(exc).__name__}) starting {start!r}",
-                provider=self.provider,
-                status_code=response.status_code,
-                body=body,
-            ) from None
+            failure = type(exc).__name__
+        # Raised outside the handler: the parser's exception holds the whole body unredacted (a
+        # JSONDecodeError's .doc), and as the error's context a caller could still reach it.
+        kind = response.headers.get("content-type", "no content type")
+        body = self.redact(response.content.decode("utf-8", errors="replace"))
+        start = body[:60] + ("…" if len(body) > 60 else "")
+        raise ProtocolError(
+            f"{self.provider}: expected a JSON body, got {kind} that does not parse "
+            f"({failure}) starting {start!r}",
+            provider=self.provider,
+            status_code=response.status_code,
+            body=body,
+        )
 
     def read(self, response: httpx.Response, parse: Callable[[Any], T], operation: str) -> T:
         """``parse`` of the JSON body; a :class:`Malformed` answer becomes a ProtocolError.

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from numbers_core._http import HttpCore, Idempotency
 from numbers_core._redaction import redact, secret_forms, sent_credentials
-from numbers_core.errors import ProviderError
+from numbers_core.errors import ProtocolError, ProviderError
 
 
 @pytest.mark.parametrize("secret", ["x", "t", "ok", "Secret", "a1"])
@@ -106,3 +106,17 @@ async def test_an_error_mapper_sees_the_answer_redacted_so_a_cut_cannot_leave_pa
         await core(echo).request("GET", "/x", idempotency=Idempotency.SAFE, operation="get")
     assert caught.value.message == f"{'x' * 24}Basic *** end"
     assert BASIC[:10] not in str(caught.value)
+
+
+@pytest.mark.anyio
+async def test_an_unparsable_answer_keeps_no_parser_exception_holding_the_body() -> None:
+    # A JSONDecodeError keeps the whole document (.doc): as the error's cause or context, a
+    # caller could read the secret an answer echoed.
+    echo = httpx.MockTransport(lambda r: httpx.Response(200, text=f"<html>{r.headers['Authorization']}"))
+    carrier = core(echo)
+    response = await carrier.request("GET", "/x", idempotency=Idempotency.SAFE, operation="get")
+    with pytest.raises(ProtocolError) as caught:
+        carrier.decode_json(response)
+    assert caught.value.__cause__ is None
+    assert caught.value.__context__ is None
+    assert caught.value.body == "<html>Basic ***"
