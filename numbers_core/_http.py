@@ -566,7 +566,8 @@ class HttpCore:
         response: httpx.Response | None = None
         with deadline:
             try:
-                response = await client.send(request, auth=self._auth_for(call))
+                # Never a redirect, whatever a user's client says: see _redirected.
+                response = await client.send(request, auth=self._auth_for(call), follow_redirects=False)
             except httpx.TransportError as exc:
                 self._scrub(exc)  # it is chained to what we raise, so a traceback shows it
                 self._log_exchange(request, started, type(exc).__name__)
@@ -642,6 +643,8 @@ class HttpCore:
 
     def _map(self, response: httpx.Response) -> ProviderError | ProtocolError:
         status = response.status_code
+        if 300 <= status < 400:
+            return self._redirected(response)
         mapped: object
         try:
             # The mapper sees the answer redacted: whatever it quotes, or cuts short, holds no secret.
@@ -669,6 +672,33 @@ class HttpCore:
         if isinstance(mapped, ProtocolError):
             by_status.__cause__ = self._scrub(mapped)
         return by_status
+
+    def _redirected(self, response: httpx.Response) -> ProtocolError:
+        """A 3xx: never followed, whatever the client's setting.
+
+        A carrier's API answers where it is asked; a redirect comes from a proxy
+        or an impostor, and following it would send the credentials and the
+        request (a purchase too) wherever it points.
+        """
+        origin = (self.base_url.scheme, self.base_url.host, self.base_url.port)
+        try:
+            target = response.request.url.join(response.headers["Location"])
+        except (KeyError, httpx.InvalidURL, UnicodeError):
+            where = "a redirect without a usable Location"
+        else:
+            if (target.scheme, target.host, target.port) != origin:
+                where = f"a redirect to another origin ({target.scheme}://{target.host})"
+            else:
+                where = f"a redirect to {target.path}"
+        home = f"{self.base_url.scheme}://{self.base_url.netloc.decode('ascii')}"
+        return ProtocolError(
+            self.redact(
+                f"{self.provider}: HTTP {response.status_code}, {where}; not followed: "
+                f"requests and credentials go to {home} only"
+            ),
+            provider=self.provider,
+            status_code=response.status_code,
+        )
 
     def _redacted(self, response: httpx.Response) -> httpx.Response:
         """``response`` with this core's secrets taken out of its body, headers and reason phrase."""
