@@ -22,6 +22,7 @@ that a fake that stopped echoing cannot make the test pass by saying nothing.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import io
 import json
@@ -38,6 +39,7 @@ import anyio
 import httpx
 import numbers_core as nc
 import pytest
+from numbers_core._registry import load_provider
 from numbers_core.bulk import Journal, Runner, create_job, report, write_csv, write_json
 
 pytestmark = pytest.mark.anyio
@@ -251,10 +253,15 @@ class FakeCarrier:
         return answer(self.scenario, request)
 
 
+# The registered class, looked up once: connect() reads every distribution's entry points each time.
+provider_class = functools.cache(load_provider)
+
+
 def connect(mode: Mode, fake: FakeCarrier) -> nc.Provider:
     # A user's client that follows redirects: the core must not, whatever it says.
     client = httpx.AsyncClient(transport=httpx.MockTransport(fake), follow_redirects=True)
-    return nc.connect(mode.provider, http_client=client, max_attempts=2, **mode.settings)
+    cls = provider_class(mode.provider)
+    return cls(cls.settings_model(max_attempts=2, **mode.settings), http_client=client)
 
 
 # -- what the library says ---------------------------------------------------------------------------
