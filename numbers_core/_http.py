@@ -32,7 +32,7 @@ from httpx._client import UseClientDefault  # the type of httpx.USE_CLIENT_DEFAU
 
 from ._paging import PageFetcher, Pager
 from ._phone import parse_e164
-from ._redaction import redact, secret_forms
+from ._redaction import redact, secret_forms, sent_credentials
 from ._transport import create_client
 from .errors import (
     RETRY_AFTER_CEILING,
@@ -275,6 +275,8 @@ class _Retry(Exception):
 
 
 _URL_CACHE_SIZE = 256
+# Headers about how a body came over the wire, which no longer apply once it is read.
+_BODY_FRAMING = ("content-encoding", "content-length", "transfer-encoding")
 
 # Failures after which the request provably never reached the server.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
@@ -347,7 +349,8 @@ class HttpCore:
         self.pacer: Pacer | None = None
         self.retry = retry or RetryPolicy()
         self._transport = transport
-        self._static_secrets = tuple(secrets)
+        # The adapter's secrets, and the forms its auth sends them in (a Basic header's base64).
+        self._static_secrets = (*secrets, *sent_credentials(auth))
         self._secret_forms = secret_forms(self._static_secrets)
         if self._secret_forms:
             _SCRUBBER.watch(self)
@@ -499,16 +502,19 @@ class HttpCore:
             except ValueError:
                 return response.json()
         except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, deep nesting
-            kind = response.headers.get("content-type", "no content type")
-            body = self.redact(response.content.decode("utf-8", errors="replace"))
-            start = body[:60] + ("…" if len(body) > 60 else "")
-            raise ProtocolError(
-                f"{self.provider}: expected a JSON body, got {kind} that does not parse "
-                f"({type(exc).__name__}) starting {start!r}",
-                provider=self.provider,
-                status_code=response.status_code,
-                body=body,
-            ) from None
+            failure = type(exc).__name__
+        # Raised outside the handler: the parser's exception holds the whole body unredacted (a
+        # JSONDecodeError's .doc), and as the error's context a caller could still reach it.
+        kind = response.headers.get("content-type", "no content type")
+        body = self.redact(response.content.decode("utf-8", errors="replace"))
+        start = body[:60] + ("…" if len(body) > 60 else "")
+        raise ProtocolError(
+            f"{self.provider}: expected a JSON body, got {kind} that does not parse "
+            f"({failure}) starting {start!r}",
+            provider=self.provider,
+            status_code=response.status_code,
+            body=body,
+        )
 
     def read(self, response: httpx.Response, parse: Callable[[Any], T], operation: str) -> T:
         """``parse`` of the JSON body; a :class:`Malformed` answer becomes a ProtocolError.
@@ -560,7 +566,8 @@ class HttpCore:
         response: httpx.Response | None = None
         with deadline:
             try:
-                response = await client.send(request, auth=self._auth_for(call))
+                # Never a redirect, whatever a user's client says: see _redirected.
+                response = await client.send(request, auth=self._auth_for(call), follow_redirects=False)
             except httpx.TransportError as exc:
                 self._scrub(exc)  # it is chained to what we raise, so a traceback shows it
                 self._log_exchange(request, started, type(exc).__name__)
@@ -636,9 +643,12 @@ class HttpCore:
 
     def _map(self, response: httpx.Response) -> ProviderError | ProtocolError:
         status = response.status_code
+        if 300 <= status < 400:
+            return self._redirected(response)
         mapped: object
         try:
-            mapped = self._error_mapper(response)
+            # The mapper sees the answer redacted: whatever it quotes, or cuts short, holds no secret.
+            mapped = self._error_mapper(self._redacted(response))
         except (ProviderError, ProtocolError) as raised:
             mapped = raised
         except NumbersError as other:
@@ -662,6 +672,52 @@ class HttpCore:
         if isinstance(mapped, ProtocolError):
             by_status.__cause__ = self._scrub(mapped)
         return by_status
+
+    def _redirected(self, response: httpx.Response) -> ProtocolError:
+        """A 3xx: never followed, whatever the client's setting.
+
+        A carrier's API answers where it is asked; a redirect comes from a proxy
+        or an impostor, and following it would send the credentials and the
+        request (a purchase too) wherever it points.
+        """
+        origin = (self.base_url.scheme, self.base_url.host, self.base_url.port)
+        try:
+            target = response.request.url.join(response.headers["Location"])
+        except (KeyError, httpx.InvalidURL, UnicodeError):
+            where = "a redirect without a usable Location"
+        else:
+            if (target.scheme, target.host, target.port) != origin:
+                where = f"a redirect to another origin ({target.scheme}://{target.host})"
+            else:
+                where = f"a redirect to {target.path}"
+        home = f"{self.base_url.scheme}://{self.base_url.netloc.decode('ascii')}"
+        return ProtocolError(
+            self.redact(
+                f"{self.provider}: HTTP {response.status_code}, {where}; not followed: "
+                f"requests and credentials go to {home} only"
+            ),
+            provider=self.provider,
+            status_code=response.status_code,
+        )
+
+    def _redacted(self, response: httpx.Response) -> httpx.Response:
+        """``response`` with this core's secrets taken out of its body, headers and reason phrase."""
+        if not self._secret_forms:
+            return response
+        text = response.content.decode("utf-8", errors="replace")
+        body = self.redact(text)
+        headers = [(name, self.redact(value)) for name, value in response.headers.multi_items()]
+        reason = self.redact(response.reason_phrase)
+        if body == text and headers == response.headers.multi_items() and reason == response.reason_phrase:
+            return response
+        return httpx.Response(
+            response.status_code,
+            # The body is decoded already: its encoding and length headers no longer apply.
+            headers=[h for h in headers if h[0].lower() not in _BODY_FRAMING],
+            content=body.encode(),
+            request=response.request,
+            extensions={**response.extensions, "reason_phrase": reason.encode("ascii", "replace")},
+        )
 
     def _transport_failure(
         self,

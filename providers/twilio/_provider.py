@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import functools
 import logging
 import time
@@ -120,7 +119,7 @@ class _CompatProvider(Provider):
             base_url=wire.origin(),
             error_mapper=self._error,
             auth=httpx.BasicAuth(*wire.basic_auth()),
-            secrets=self._secret_forms(),
+            secrets=(wire.basic_auth()[1],),
         )
         if self._api.base_url.path not in ("", "/") or self._api.base_url.query:
             raise ConfigurationError(
@@ -168,11 +167,6 @@ class _CompatProvider(Provider):
 
     def _read(self, response: httpx.Response, parse: Callable[[Any], T], operation: str) -> T:
         return self._api.read(response, parse, operation)
-
-    def _secret_forms(self) -> tuple[str, str]:
-        """The credential as it may show up: the secret, and the Basic header's value."""
-        user, secret = self._wire.basic_auth()
-        return secret, base64.b64encode(f"{user}:{secret}".encode()).decode("ascii")
 
     def _one(self, sid: str, account: str | None = None) -> str:
         root = self._root if account is None else f"{self.dialect.api_root}/Accounts/{path_segment(account)}"
