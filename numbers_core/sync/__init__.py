@@ -40,13 +40,20 @@ from __future__ import annotations
 import inspect
 import weakref
 from collections.abc import Callable
-from types import TracebackType
-from typing import TYPE_CHECKING, ParamSpec, Self
+from typing import TYPE_CHECKING, ParamSpec
 
 from .._provider import Provider
 from .._registry import connect as _async_connect
 from ..errors import TransportError
-from ._portal import BlockingIterator, EventLoopError, LoopThread, Twins, close_collected, refuse_inside_loop
+from ._portal import (
+    BlockingIterator,
+    Closing,
+    EventLoopError,
+    LoopThread,
+    Twins,
+    close_collected,
+    refuse_inside_loop,
+)
 
 if TYPE_CHECKING:
     from .._features import Feature
@@ -64,7 +71,7 @@ _TWINS: Twins[Provider] = Twins(
 
 
 @_TWINS.complete
-class BlockingProvider:
+class BlockingProvider(Closing):
     """A carrier for blocking code: ``numbers_core.Provider``'s methods, without ``await``.
 
     Made by :func:`connect`. Any number of threads may share one; each call blocks its own
@@ -113,14 +120,6 @@ class BlockingProvider:
         refuse_inside_loop("BlockingProvider.close()", "await carrier.aclose()")
         self._finalizer.detach()
         self._loop.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
     # The Provider interface; each line is one method's blocking twin (see the module's docstring).
     search = _TWINS.call(lambda carrier: carrier.search)

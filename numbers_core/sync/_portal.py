@@ -16,12 +16,14 @@ each call, so that an adapter's own override is the one that runs.
 
 from __future__ import annotations
 
+import abc
 import atexit
 import collections.abc
 import contextlib
 import functools
 import inspect
 import operator
+import os
 import sys
 import threading
 import types
@@ -36,9 +38,17 @@ from typing import Any, Concatenate, Generic, ParamSpec, Protocol, Self, TypeVar
 import anyio.from_thread
 import sniffio
 
-from ..errors import NumbersError
+from ..errors import ConfigurationError, NumbersError
 
-__all__ = ["BlockingIterator", "EventLoopError", "LoopThread", "Twins", "refuse_inside_loop", "surface"]
+__all__ = [
+    "BlockingIterator",
+    "Closing",
+    "EventLoopError",
+    "LoopThread",
+    "Twins",
+    "refuse_inside_loop",
+    "surface",
+]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -94,6 +104,7 @@ class LoopThread:
 
     def __init__(self, closed: Callable[[], NumbersError]) -> None:
         self._closed = closed
+        self._pid = os.getpid()
         self._lock = threading.Lock()
         self._cleanups: dict[object, Callable[[], Awaitable[object]]] = {}
         self._stack = contextlib.ExitStack()
@@ -103,9 +114,18 @@ class LoopThread:
         self.closed = False
         _OPEN.add(self)
 
-    def _start(self, function: Callable[[], Awaitable[R]], name: str) -> Future[R]:
+    def _check(self) -> None:
+        if os.getpid() != self._pid:
+            # The loop's thread stayed in the parent: waiting for it here would never end.
+            raise ConfigurationError(
+                f"numbers_core.sync: this was opened in process {self._pid}, which forked this one; "
+                "open one in each process, after the fork (on first use, or in the worker's start-up hook)"
+            )
         if self.closed:
             raise self._closed()
+
+    def _start(self, function: Callable[[], Awaitable[R]], name: str) -> Future[R]:
+        self._check()
         try:
             return self._portal.start_task_soon(function, name=name)
         except RuntimeError:  # the portal stopped meanwhile: closed from another thread
@@ -144,8 +164,7 @@ class LoopThread:
 
     def run_sync(self, function: Callable[[], object]) -> None:
         """``function()`` in the loop's thread (for what must not run elsewhere: a cancel scope's)."""
-        if self.closed:
-            raise self._closed()
+        self._check()
         try:
             self._portal.call(function)
         except RuntimeError:
@@ -184,7 +203,8 @@ class LoopThread:
                 return
             self.closed = True
         _OPEN.discard(self)
-        self._stack.close()
+        if os.getpid() == self._pid:  # in a forked child, the loop and its thread are the parent's
+            self._stack.close()
 
 
 # Every loop not closed yet.
@@ -235,7 +255,22 @@ class Owner(Protocol[A_co]):
     def _async(self) -> A_co: ...
 
 
-class BlockingIterator(Iterator[T]):
+class Closing(abc.ABC):
+    """What a ``with`` block closes on the way out."""
+
+    @abc.abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class BlockingIterator(Closing, Iterator[T]):
     """The items of an async iterator, each one taken on the event loop: ``for number in
     carrier.list(): …``. Threads may share it (each item goes to one of them); ``close()``, or a
     ``with`` block, stops it early."""
@@ -270,14 +305,6 @@ class BlockingIterator(Iterator[T]):
             aclose = getattr(self._items, "aclose", None)
             if aclose is not None and not self._owner._loop.closed:
                 self._owner._loop.run(self._hint, aclose)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
 
 async def _iterate(

@@ -35,8 +35,7 @@ import time
 import weakref
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Concatenate, ParamSpec, Self, TypeVar, cast
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 from .. import bulk as _bulk
 from .._provider import Provider
@@ -56,8 +55,9 @@ from ..bulk import (
 )
 from ..errors import ConfigurationError, TransportError
 from . import BlockingProvider
-from ._portal import LoopThread, Twins, close_collected, describe, refuse_inside_loop
+from ._portal import Closing, LoopThread, Twins, close_collected, describe, refuse_inside_loop
 
+# The names of numbers_core.bulk: those that await are defined here, blocking; the others are its own.
 __all__ = [
     "Event",
     "Item",
@@ -108,7 +108,7 @@ class _OwnLoop:
         return self._started().run(hint, function, *args, **kwargs)
 
 
-class Journal:
+class Journal(Closing):
     """The jobs of one SQLite file, or of a PostgreSQL database, for blocking code.
 
     Takes the arguments of ``numbers_core.bulk.Journal`` and checks them the same way. Close it
@@ -190,14 +190,6 @@ class Journal:
             finalizer.detach()
         if own is not None:
             own.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
     job = _JOURNAL.call(lambda journal: journal.job)
     jobs = _JOURNAL.call(lambda journal: journal.jobs)

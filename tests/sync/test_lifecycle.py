@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
 import subprocess
 import sys
 import threading
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -189,3 +191,22 @@ def test_a_process_that_never_closes_its_provider_still_exits(tmp_path: Path) ->
         check=False,
     )
     assert (done.returncode, done.stdout, done.stderr) == (0, "1\n", "")
+
+
+def test_a_provider_opened_before_a_fork_refuses_in_the_child_and_lets_it_exit() -> None:
+    with sync.connect("sandbox") as carrier:
+        carrier.search(limit=1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # Python 3.12: fork with threads
+            child = os.fork()
+        if child == 0:  # pragma: no cover - the child reports through its exit status
+            signal.alarm(10)  # a call waiting for the parent's thread would never end
+            try:
+                carrier.search(limit=1)
+            except nc.ConfigurationError as refused:
+                os._exit(0 if "open one in each process, after the fork" in str(refused) else 2)
+            finally:
+                os._exit(3)
+        _, status = os.waitpid(child, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert carrier.search(limit=1)  # the parent's is unharmed
