@@ -167,6 +167,8 @@ class Journal(Closing):
     def _on(self, loop: LoopThread) -> _bulk.Journal:
         """The journal as opened on ``loop`` (a carrier's): closed with the loop, or with this."""
         with self._lock:
+            # Those of carriers closed since (their loops closed them): forgotten, not kept.
+            self._elsewhere = {known: one for known, one in self._elsewhere.items() if not known.closed}
             journal = self._elsewhere.get(loop)
             if journal is None:
                 journal = self._elsewhere[loop] = self._open()
