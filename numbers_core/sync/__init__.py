@@ -96,8 +96,8 @@ class BlockingProvider(Closing):
         self._finalizer = weakref.finalize(
             self, close_collected, loop, f"numbers_core.sync provider {name!r}"
         )
-        # A provider kept for the life of the process is not closed at its exit, where its
-        # daemon thread simply ends: nothing to warn about.
+        # A provider kept for the life of the process is closed at its exit (the loop's own
+        # hook), which is how it is meant to be used: nothing to warn about.
         self._finalizer.atexit = False
 
     @property

@@ -192,6 +192,8 @@ class Journal(Closing):
             finalizer.detach()
         if own is not None:
             own.close()
+            # Opened again on the next loop of its own: an async journal serves one loop.
+            self._async = self._open()
 
     job = _JOURNAL.call(lambda journal: journal.job)
     jobs = _JOURNAL.call(lambda journal: journal.jobs)
