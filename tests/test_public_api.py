@@ -10,12 +10,22 @@ import numbers_core
 import numbers_core.adapter
 import numbers_core.bulk
 import numbers_core.emulator
+import numbers_core.sync
+import numbers_core.sync.bulk
 import pydantic
 import pytest
 from numbers_core import errors
 from numbers_core.sandbox import SandboxProvider
 
-MODULES = [numbers_core, numbers_core.adapter, numbers_core.bulk, numbers_core.emulator, errors]
+MODULES = [
+    numbers_core,
+    numbers_core.adapter,
+    numbers_core.bulk,
+    numbers_core.emulator,
+    numbers_core.sync,
+    numbers_core.sync.bulk,
+    errors,
+]
 
 
 def _ours(obj: Any) -> bool:
@@ -148,7 +158,7 @@ def test_the_package_namespace_holds_only_the_public_api() -> None:
         and name not in numbers_core.__all__
         and not (
             isinstance(getattr(numbers_core, name), ModuleType)
-            and name in {"errors", "adapter", "sandbox", "cli", "emulator", "bulk", "providers"}
+            and name in {"errors", "adapter", "sandbox", "cli", "emulator", "bulk", "providers", "sync"}
         )
     }
     assert leaked == set()
