@@ -46,9 +46,12 @@ def _table_price(value: Any) -> Any:
     return {"monthly": value} if isinstance(value, str) else value
 
 
+_SOLD_TYPES = tuple(kind.value for kind in NumberType if kind is not NumberType.UNKNOWN)
+
+
 def _sold_type(value: Any) -> Any:
-    if value in ("unknown", NumberType.UNKNOWN):
-        raise ValueError("'unknown' is not a type of number one buys")
+    if value not in _SOLD_TYPES:
+        raise ValueError(f"{value!r} is not a type of number one buys ({', '.join(_SOLD_TYPES)})")
     return value
 
 

@@ -64,11 +64,11 @@ def _problem(address: Address, fields: dict[str, Any], *, emergency: bool) -> st
     region = fields["region"]
     if country in _CODED_REGIONS and (region is None or not re.fullmatch(r"[A-Z]{2}", region)):
         return f"the region of a {country} address is its two-letter code (as 'TX' or 'ON')"
-    pattern = _POSTAL.get(country)
-    if pattern is not None and (
-        fields["postal_code"] is None or not pattern.fullmatch(fields["postal_code"])
-    ):
-        return f"{fields['postal_code'] or 'a missing postal code'!r} is not a postal code of {country}"
+    pattern, postal_code = _POSTAL.get(country), fields["postal_code"]
+    if pattern is not None and postal_code is None:
+        return f"a {country} address needs its postal code"
+    if pattern is not None and not pattern.fullmatch(postal_code):
+        return f"{postal_code!r} is not a postal code of {country}"
     return None
 
 

@@ -16,8 +16,11 @@ __all__ = ["ACCOUNT_ID", "APPROVED_BUNDLE", "SandboxSettings"]
 ACCOUNT_ID = r"^[A-Za-z0-9._:@-]{1,64}$"
 """What an account id may look like (the setting, and the target of a transfer)."""
 
-APPROVED_BUNDLE = "BU-SANDBOX-APPROVED"
-"""The bundle id the sandbox approves for every regulated offer while the ``bundles`` setting is unset."""
+APPROVED_BUNDLE = "BU" + "0" * 31 + "1"
+"""The bundle id the sandbox approves for every regulated offer while the ``bundles`` setting is unset.
+
+Shaped as a Twilio BundleSid, so that an emulated carrier over the sandbox's state takes it too.
+"""
 
 
 def _path(value: Any) -> Any:
