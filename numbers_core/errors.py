@@ -330,10 +330,10 @@ class ComplianceRequiredError(ProviderError):
 
     ``requirement`` says what (a :class:`RequirementKind`: address,
     local_address, bundle, identity, documents); ``scope`` whom it concerns:
-    ``account`` (every number of ``country`` and ``number_type`` needs it: fix
-    the account, a bulk job stops) or ``number`` (this number only: another one
-    may do, so ``purchase_any`` moves on to the next candidate). ``country``
-    and ``number_type`` are None where the carrier does not say.
+    ``account`` (every number of ``country`` and ``number_type`` needs it: put
+    the account right first) or ``number`` (this number only: another one may
+    do, so ``purchase_any`` moves on to the next candidate). ``country`` and
+    ``number_type`` are None where the carrier does not say.
     """
 
     def __init__(

@@ -31,6 +31,7 @@ from numbers_core import (
 from numbers_core.sandbox import APPROVED_BUNDLE
 from numbers_core.sandbox._addresses import is_local
 from numbers_core.sandbox._catalogue import COUNTRIES, offer_for, offered_types
+from test_sandbox_provider import first
 
 pytestmark = pytest.mark.anyio
 
@@ -49,20 +50,15 @@ AUSTIN = Address(
 )
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def sandbox_path(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
-    return None if request.param == "memory" else str(tmp_path / "sandbox.db")
-
-
 @pytest.fixture
-async def carrier(sandbox_path: str | None) -> AsyncIterator[nc.Provider]:
-    async with nc.connect("sandbox", path=sandbox_path) as provider:
-        yield provider
-
-
-async def first(carrier: nc.Provider, **criteria: object) -> str:
-    [number] = await carrier.search(limit=1, **criteria)
-    return number.phone_number
+async def alice_and_bob(tmp_path: Path) -> AsyncIterator[tuple[nc.Provider, nc.Provider]]:
+    """Two accounts sharing one sandbox file."""
+    path = str(tmp_path / "shared.db")
+    async with (
+        nc.connect("sandbox", path=path, account_id="alice") as alice,
+        nc.connect("sandbox", path=path, account_id="bob") as bob,
+    ):
+        yield alice, bob
 
 
 def papers(address: Address | None = None, bundle: str | None = APPROVED_BUNDLE) -> NumberConfig:
@@ -205,29 +201,27 @@ async def test_purchase_any_passes_over_numbers_outside_the_address_s_town(carri
     assert caught.value.requirement == "bundle"
 
 
-async def test_a_taken_number_is_refused_as_taken_before_its_paperwork(tmp_path: Path) -> None:
-    path = str(tmp_path / "shared.db")
-    async with (
-        nc.connect("sandbox", path=path, account_id="alice") as alice,
-        nc.connect("sandbox", path=path, account_id="bob") as bob,
-    ):
-        number = await first(alice, country="GB", area_code="20")
-        office = await alice.create_address(LONDON)
-        await alice.purchase(number, config=papers(office))
-        with pytest.raises(NumberUnavailableError):
-            await bob.purchase(number)
-        with pytest.raises(ConflictError) as caught:
-            await alice.purchase(number)
-        assert caught.value.code == "already-owned"
-        # Bob's book is his own: Alice's address is not in it.
-        with pytest.raises(ComplianceRequiredError, match="not in the address book of account 'bob'"):
-            await alice.transfer(number, "bob", compliance=NumberCompliance(address_id=office.id))
-        assert [a async for a in bob.addresses()] == []
-        his = await bob.create_address(LONDON)
-        moved = await alice.transfer(number, "bob", compliance=NumberCompliance(address_id=his.id))
-        assert moved.account_id == "bob"
-        assert moved.compliance == NumberCompliance(address_id=his.id, bundle_id=APPROVED_BUNDLE)
-        assert (await bob.get(number)).config.compliance == moved.compliance
+async def test_a_taken_number_is_refused_as_taken_before_its_paperwork(
+    alice_and_bob: tuple[nc.Provider, nc.Provider],
+) -> None:
+    alice, bob = alice_and_bob
+    number = await first(alice, country="GB", area_code="20")
+    office = await alice.create_address(LONDON)
+    await alice.purchase(number, config=papers(office))
+    with pytest.raises(NumberUnavailableError):
+        await bob.purchase(number)
+    with pytest.raises(ConflictError) as caught:
+        await alice.purchase(number)
+    assert caught.value.code == "already-owned"
+    # Bob's book is his own: Alice's address is not in it.
+    with pytest.raises(ComplianceRequiredError, match="not in the address book of account 'bob'"):
+        await alice.transfer(number, "bob", compliance=NumberCompliance(address_id=office.id))
+    assert [a async for a in bob.addresses()] == []
+    his = await bob.create_address(LONDON)
+    moved = await alice.transfer(number, "bob", compliance=NumberCompliance(address_id=his.id))
+    assert moved.account_id == "bob"
+    assert moved.compliance == NumberCompliance(address_id=his.id, bundle_id=APPROVED_BUNDLE)
+    assert (await bob.get(number)).config.compliance == moved.compliance
 
 
 async def test_compliance_changed_on_a_number_is_checked_and_read_back(carrier: nc.Provider) -> None:
@@ -422,37 +416,35 @@ async def test_validating_an_emergency_address_changes_nothing(carrier: nc.Provi
 # -- reservations ------------------------------------------------------------------------------------
 
 
-async def test_a_reserved_number_is_held_then_activated_by_its_purchase(tmp_path: Path) -> None:
-    path = str(tmp_path / "shared.db")
-    async with (
-        nc.connect("sandbox", path=path, account_id="alice") as alice,
-        nc.connect("sandbox", path=path, account_id="bob") as bob,
-    ):
-        number = await first(alice, country="GB", area_code="20")
-        held = await alice.reserve(number)
-        assert held.status is NumberStatus.RESERVED
-        assert [(n.phone_number, n.status) async for n in alice.list()] == [(number, NumberStatus.RESERVED)]
-        with pytest.raises(ConflictError) as caught:
-            await alice.reserve(number)
-        assert caught.value.code == "already-reserved"
-        with pytest.raises(NumberUnavailableError):
-            await bob.reserve(number)
-        with pytest.raises(NumberUnavailableError):
-            await bob.purchase(number)
-        assert number not in {n.phone_number for n in await bob.search(country="GB", area_code="20")}
-        with pytest.raises(ComplianceRequiredError):  # a purchase, with what a purchase needs
-            await alice.purchase(number)
-        office = await alice.create_address(LONDON)
-        bought = await alice.purchase(number, config=papers(office))
-        assert bought.status is NumberStatus.ACTIVE
-        assert bought.created_at == held.created_at
-        assert bought.compliance is not None
-        with pytest.raises(ConflictError) as caught:
-            await alice.purchase(number, config=papers(office))
-        assert caught.value.code == "already-owned"
-        with pytest.raises(ConflictError) as caught:
-            await alice.reserve(number)
-        assert caught.value.code == "already-owned"
+async def test_a_reserved_number_is_held_then_activated_by_its_purchase(
+    alice_and_bob: tuple[nc.Provider, nc.Provider],
+) -> None:
+    alice, bob = alice_and_bob
+    number = await first(alice, country="GB", area_code="20")
+    held = await alice.reserve(number)
+    assert held.status is NumberStatus.RESERVED
+    assert [(n.phone_number, n.status) async for n in alice.list()] == [(number, NumberStatus.RESERVED)]
+    with pytest.raises(ConflictError) as caught:
+        await alice.reserve(number)
+    assert caught.value.code == "already-reserved"
+    with pytest.raises(NumberUnavailableError):
+        await bob.reserve(number)
+    with pytest.raises(NumberUnavailableError):
+        await bob.purchase(number)
+    assert number not in {n.phone_number for n in await bob.search(country="GB", area_code="20")}
+    with pytest.raises(ComplianceRequiredError):  # a purchase, with what a purchase needs
+        await alice.purchase(number)
+    office = await alice.create_address(LONDON)
+    bought = await alice.purchase(number, config=papers(office))
+    assert bought.status is NumberStatus.ACTIVE
+    assert bought.created_at == held.created_at
+    assert bought.compliance is not None
+    with pytest.raises(ConflictError) as caught:
+        await alice.purchase(number, config=papers(office))
+    assert caught.value.code == "already-owned"
+    with pytest.raises(ConflictError) as caught:
+        await alice.reserve(number)
+    assert caught.value.code == "already-owned"
 
 
 async def test_a_released_reservation_is_for_sale_again(carrier: nc.Provider) -> None:

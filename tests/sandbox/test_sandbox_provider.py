@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -87,17 +86,6 @@ DECLARED = {
     "config.compliance",
     "config.emergency_address.inline",
 }
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def sandbox_path(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
-    return None if request.param == "memory" else str(tmp_path / "state" / "sandbox.db")
-
-
-@pytest.fixture
-async def carrier(sandbox_path: str | None) -> AsyncIterator[nc.Provider]:
-    async with nc.connect("sandbox", path=sandbox_path) as provider:
-        yield provider
 
 
 async def first(carrier: nc.Provider, **criteria: Any) -> str:

@@ -16,7 +16,7 @@ from numbers_core import (
     NumberStatus,
     ProviderUnavailableError,
 )
-from numbers_core.sandbox._sqlite import SqliteStore
+from numbers_core.sandbox._sqlite import _SCHEMA, SqliteStore
 from numbers_core.sandbox._store import ListFilter
 
 pytestmark = pytest.mark.anyio
@@ -132,29 +132,13 @@ async def test_a_file_locked_by_another_process_for_too_long_is_unavailable(tmp_
     await store.aclose()
 
 
-# The schema of version 1, as numbers-core wrote it before address books.
-_VERSION_1 = """
-CREATE TABLE numbers (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    e164 TEXT NOT NULL UNIQUE,
-    account_id TEXT NOT NULL,
-    number_type TEXT NOT NULL,
-    iso_country TEXT,
-    friendly_name TEXT,
-    national TEXT NOT NULL,
-    record TEXT NOT NULL
-);
-CREATE INDEX numbers_by_account ON numbers (account_id, seq);
-"""
-
-
 async def test_a_file_of_version_1_gains_address_books_and_keeps_its_numbers(tmp_path: Path) -> None:
     path = tmp_path / "sandbox.db"
     number = owned("+14155550101")
     # As version 1 kept a number: its JSON has none of the fields added since.
     record = number.model_dump_json(exclude={"emergency", "compliance"})
     with sqlite3.connect(path) as db:
-        db.executescript(_VERSION_1)
+        db.executescript(_SCHEMA)  # version 1: before address books
         db.execute(
             "INSERT INTO numbers (e164, account_id, number_type, iso_country, friendly_name, national, "
             "record) VALUES (?, ?, ?, ?, ?, ?, ?)",
