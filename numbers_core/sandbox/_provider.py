@@ -663,7 +663,7 @@ class SandboxProvider(Provider):
                     ComplianceScope.ACCOUNT,
                     country,
                     number_type,
-                    f"{what} need an address {where}: give NumberCompliance(address_id=…)",
+                    f"{what} need an address {where}: create one, buy with its id as compliance address_id",
                 )
             if kind is RequirementKind.LOCAL_ADDRESS and address is not None and address.country != country:
                 raise self._refusal(
