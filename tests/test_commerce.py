@@ -450,3 +450,23 @@ def test_the_compliance_page_s_example_runs_on_the_sandbox(capsys: pytest.Captur
     assert printed[:3] == ["1.00 GBP catalog", "address - Address", "bundle - Regulatory bundle"]
     assert printed[4] == "address account"
     assert printed[-3:] == ["True", "active", "the number still uses it"]
+
+
+@pytest.mark.parametrize("dialect", ["twilio", "signalwire", "kazoo", "sinch", "sinch-draft"])
+async def test_every_adapter_takes_the_prices_table(dialect: str) -> None:
+    from numbers_core.emulator import Emulator
+
+    emulator = Emulator(dialect)
+    try:
+        async with emulator.connect(prices={"US": {"local": "0.95 USD"}}) as carrier:
+            assert carrier.supports(Feature.PRICES)
+            assert carrier.supports(Feature.SEARCH_PRICES)
+            found = await carrier.search(area_code="415", limit=2)
+            assert found
+            for number in found:
+                # A price the carrier gives per number stays; the others are the table's.
+                assert number.price_basis in (PriceBasis.OFFER, PriceBasis.TABLE)
+                if number.price_basis is PriceBasis.TABLE:
+                    assert number.monthly_price == usd("0.95")
+    finally:
+        await emulator.aclose()
