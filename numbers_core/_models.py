@@ -25,28 +25,48 @@ from pydantic import (
     model_validator,
 )
 
-from ._kinds import AddressRequirement, NumberStatus, NumberType
+from ._kinds import (
+    AddressRequirement,
+    ComplianceScope,
+    EmergencyStatus,
+    NumberStatus,
+    NumberType,
+    PriceBasis,
+    RequirementKind,
+)
 from ._phone import carrier_e164, keypad_digits, parse_e164
 from .errors import InvalidInputError
 
 __all__ = [
     "ActiveNumber",
+    "Address",
+    "AddressCheck",
     "AddressRequirement",
     "AvailableNumber",
     "Callback",
     "Capabilities",
+    "ComplianceScope",
+    "Coverage",
+    "EmergencyRegistration",
+    "EmergencyStatus",
     "Geography",
     "MmsCapabilities",
     "Money",
+    "NumberCompliance",
     "NumberConfig",
+    "NumberPrice",
     "NumberStatus",
     "NumberType",
+    "PriceBasis",
     "Provisioning",
+    "Requirement",
+    "RequirementKind",
     "Route",
     "SearchQuery",
     "SmsCapabilities",
     "VoiceCapabilities",
     "build",
+    "country_code",
 ]
 
 
@@ -101,13 +121,46 @@ def _check_url(value: str) -> str:
     return value
 
 
+# Control characters (C0, DEL, C1) have no business in a name, an address or an id; sent on, a
+# newline in a form field or a header is at best refused by the carrier and at worst read as two.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _printable(value: str) -> str:
+    found = _CONTROL.search(value)
+    if found:
+        raise ValueError(f"contains a control character ({found.group()!r})")
+    return value
+
+
 # Bounds on what a user types, checked before any request: a megabyte of "locality" would otherwise
 # become a request head no carrier reads (or an httpx.InvalidURL past its URL limit).
 Url = Annotated[str, Field(max_length=2048), AfterValidator(_check_url)]
 #: a place name, a postal code, a rate center: short free text sent as a query parameter
 Place = Annotated[str, Field(max_length=100)]
-#: a carrier's id for an application, an address, a service plan
-Reference = Annotated[str, Field(max_length=256)]
+#: a carrier's id for an application, an address, a bundle, a service plan
+Reference = Annotated[str, Field(max_length=256), AfterValidator(_printable)]
+#: one line of a postal address
+AddressLine = Annotated[str, Field(max_length=255), AfterValidator(_printable)]
+
+
+def country_code(value: Any) -> Any:
+    """``value`` as an ISO 3166 alpha-2 code of a country with phone numbers (``"us"`` is ``"US"``).
+
+    Raises ValueError for a string that is not one; other types are left for pydantic to refuse.
+    """
+    if not isinstance(value, str):
+        return value
+    country = value.strip().upper()
+    if country not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError(f"{value!r} is not an ISO 3166 alpha-2 country with phone numbers")
+    return country
+
+
+#: a country the user names (checked against the countries that have phone numbers)
+Country = Annotated[str, BeforeValidator(country_code)]
+#: a country a carrier names: two letters, upper-cased (carriers know countries phonenumbers may not)
+CarrierCountry = Annotated[str, BeforeValidator(_upper), Field(pattern=r"^[A-Z]{2}$")]
 
 
 class Money(_Model):
@@ -201,6 +254,128 @@ class AvailableNumber(_Model):
     setup_price: Money | None = None
     monthly_price: Money | None = None
     address_requirement: AddressRequirement | None = None
+    #: where ``setup_price``/``monthly_price`` come from (None: no price)
+    price_basis: PriceBasis | None = None
+    #: whether the carrier reviews documents before selling it (Sinch's supportingDocumentationRequired)
+    documents_required: bool | None = None
+    beta: bool | None = None
+    raw: Any = Field(default=None, repr=False, exclude=True)
+
+
+class NumberPrice(_Model):
+    """What one type of number costs in one country: one row of a price list.
+
+    ``monthly`` is the recurring price (after the account's discounts, where
+    the carrier applies them), ``list_monthly`` the price before discounts,
+    ``setup`` the one-off charge at purchase; ``interval_months`` is how often
+    the recurring price is charged, where the carrier says.
+    """
+
+    country: CarrierCountry
+    number_type: NumberType
+    monthly: Money | None = None
+    setup: Money | None = None
+    list_monthly: Money | None = None
+    interval_months: Annotated[int, Field(ge=1)] | None = None
+    basis: PriceBasis
+    raw: Any = Field(default=None, repr=False, exclude=True)
+
+
+class Address(_Model):
+    """A postal address, as a carrier keeps it on file (``id`` is the carrier's, None until created).
+
+    Checked when built: no field holds a control character or runs past its
+    length, and ``country`` is an ISO 3166 alpha-2 code (upper-cased), so that
+    a bad address is refused before any request. ``emergency`` asks for (or
+    reports) an address fit for emergency calls; ``validated`` and
+    ``verified`` are the carrier's verdicts (None: it does not say).
+    """
+
+    id: Reference | None = None
+    customer_name: AddressLine | None = None
+    street: AddressLine
+    street2: AddressLine | None = None
+    locality: AddressLine
+    region: AddressLine | None = None
+    postal_code: Annotated[str, Field(max_length=32), AfterValidator(_printable)] | None = None
+    country: Country
+    emergency: bool | None = None
+    validated: bool | None = None
+    verified: bool | None = None
+    raw: Any = Field(default=None, repr=False, exclude=True)
+
+
+class AddressCheck(_Model):
+    """What a carrier made of an address, without storing it or changing anything.
+
+    ``result``: ``exact`` (as given), ``corrected`` (usable as ``address``,
+    which differs from what was given), ``ambiguous`` (pick one of
+    ``candidates``) or ``invalid`` (not usable; ``message`` says why).
+    """
+
+    result: Literal["exact", "corrected", "ambiguous", "invalid"]
+    #: the address as the carrier would use it (None when there is none)
+    address: Address | None = None
+    candidates: tuple[Address, ...] = ()
+    message: str | None = None
+    raw: Any = Field(default=None, repr=False, exclude=True)
+
+
+class NumberCompliance(_Model):
+    """The carrier's references a regulated number is bought (and kept) under.
+
+    ``address_id``: an address on file (Twilio AddressSid); ``bundle_id``: an
+    approved regulatory bundle (BundleSid); ``identity_id``: a verified
+    identity (IdentitySid). As part of ``configure``'s partial update, only the
+    fields set change.
+    """
+
+    address_id: Reference | None = None
+    bundle_id: Reference | None = None
+    identity_id: Reference | None = None
+
+
+class EmergencyRegistration(_Model):
+    """A number's emergency (E911) registration, as the carrier reports it.
+
+    ``address_id`` where the carrier keeps addresses by id (Twilio,
+    SignalWire), ``address`` where it keeps it on the number (Kazoo, Sinch);
+    ``carrier_status`` is the carrier's own word for ``status`` (a "being
+    removed" state reads as ``pending``, and this tells which).
+    """
+
+    status: EmergencyStatus
+    address_id: Reference | None = None
+    address: Address | None = None
+    caller_name: AddressLine | None = None
+    carrier_status: str | None = None
+    raw: Any = Field(default=None, repr=False, exclude=True)
+
+
+class Requirement(_Model):
+    """One thing a carrier needs before it sells numbers of a country and type.
+
+    ``name`` and ``description`` are the carrier's words; ``end_user_type``
+    is whom the requirement is for where the carrier distinguishes
+    (``individual``, ``business``); ``carrier_id`` its id for the regulation.
+    """
+
+    country: CarrierCountry
+    number_type: NumberType
+    kind: RequirementKind
+    name: str
+    description: str | None = None
+    end_user_type: str | None = None
+    carrier_id: str | None = None
+    raw: Any = Field(default=None, repr=False, exclude=True)
+
+
+class Coverage(_Model):
+    """A country the carrier sells numbers in, and the types it sells there."""
+
+    country: CarrierCountry
+    name: str | None = None
+    number_types: frozenset[NumberType] = frozenset()
     beta: bool | None = None
     raw: Any = Field(default=None, repr=False, exclude=True)
 
@@ -235,8 +410,19 @@ class NumberConfig(_Model):
     voice: Route | None = None
     sms: Route | None = None
     status_callback: Callback | None = None
+    #: an emergency address on file, by the carrier's id (Twilio, SignalWire)
     emergency_address_id: Reference | None = None
+    #: an emergency address given inline, for carriers that keep it on the number (Kazoo, Sinch)
+    emergency_address: Address | None = None
+    #: the references a regulated number is bought under (address, bundle, identity)
+    compliance: NumberCompliance | None = None
     extra: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_emergency_address(self) -> NumberConfig:
+        if self.emergency_address_id is not None and self.emergency_address is not None:
+            raise ValueError("give emergency_address_id or emergency_address, not both")
+        return self
 
 
 class Provisioning(_Model):
@@ -277,6 +463,10 @@ class ActiveNumber(_Model):
     expires_at: AwareDatetime | None = None
     #: what the carrier is still setting up on the number, or failed to (empty: nothing)
     provisioning: tuple[Provisioning, ...] = ()
+    #: the emergency registration, where the carrier reports one (``emergency.status`` feature)
+    emergency: EmergencyRegistration | None = None
+    #: the compliance references the carrier holds for the number
+    compliance: NumberCompliance | None = None
     raw: Any = Field(default=None, repr=False, exclude=True)
 
 
@@ -333,12 +523,7 @@ class SearchQuery(_Model):
     @field_validator("country", mode="before")
     @classmethod
     def _country(cls, value: Any) -> Any:
-        if not isinstance(value, str):
-            return value
-        country = value.strip().upper()
-        if country not in phonenumbers.SUPPORTED_REGIONS:
-            raise ValueError(f"{value!r} is not an ISO 3166 alpha-2 country with phone numbers")
-        return country
+        return country_code(value)
 
     @field_validator("number_type")
     @classmethod

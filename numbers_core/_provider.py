@@ -22,11 +22,27 @@ import pydantic
 
 from ._batch import BatchOutcome
 from ._features import Feature, config_features, search_feature, type_feature
-from ._models import ActiveNumber, AvailableNumber, NumberConfig, NumberStatus, NumberType, SearchQuery, build
+from ._kinds import ComplianceScope, PriceBasis
+from ._models import (
+    ActiveNumber,
+    Address,
+    AddressCheck,
+    AvailableNumber,
+    Coverage,
+    NumberCompliance,
+    NumberConfig,
+    NumberPrice,
+    NumberStatus,
+    NumberType,
+    Requirement,
+    SearchQuery,
+    build,
+)
 from ._paging import Pager
 from ._phone import national_digits, parse_e164, region_of
-from ._settings import ProviderSettings
+from ._settings import ProviderSettings, table_prices
 from .errors import (
+    ComplianceRequiredError,
     InvalidInputError,
     NumbersError,
     NumberUnavailableError,
@@ -139,6 +155,7 @@ class Provider(abc.ABC):
         self._user_http_client = http_client
         # Every HTTP core this instance made (an API host, a token host), all closed by aclose().
         self._cores: list[HttpCore] = []
+        self._init_prices(settings)
 
     def _make_http(
         self,
@@ -223,7 +240,7 @@ class Provider(abc.ABC):
         self._check_search(query)
         with self._guard("search"):
             found = await self._search(query)
-        return self._filter(query, found)[: query.limit]
+        return await self._priced(query, self._filter(query, found)[: query.limit])
 
     async def purchase(self, number: Any, /, *, config: NumberConfig | None = None) -> ActiveNumber:
         """Buy one specific number, configuring it in the same step if asked."""
@@ -248,6 +265,7 @@ class Provider(abc.ABC):
         if self.supports(Feature.PURCHASE_ANY_NATIVE) and self._can_purchase_any_natively(query):
             with self._guard("purchase"):
                 return await self._purchase_any(query, config)
+        refused: ComplianceRequiredError | None = None
         for candidate in await self.search(query):
             try:
                 with self._guard("purchase"):
@@ -255,6 +273,11 @@ class Provider(abc.ABC):
                 return self._answer_for(candidate.phone_number, bought, "purchase")
             except NumberUnavailableError:
                 log.info("%s: %s was taken meanwhile, trying the next one", self.name, candidate.phone_number)
+            except ComplianceRequiredError as exc:
+                refused = _number_refusal(exc, self.name, candidate.phone_number)
+        if refused is not None:
+            # Every candidate that was not taken needed what this purchase lacks: say what.
+            raise refused
         raise NumberUnavailableError("no number matching the query could be bought", provider=self.name)
 
     async def get(self, number: Any, /) -> ActiveNumber:
@@ -341,14 +364,215 @@ class Provider(abc.ABC):
                 return current
             await _sleep(min(interval, left))
 
-    async def transfer(self, number: Any, to_account: str, /) -> ActiveNumber:
-        """Move an owned number to another account of the same carrier."""
+    async def transfer(
+        self, number: Any, to_account: str, /, *, compliance: NumberCompliance | None = None
+    ) -> ActiveNumber:
+        """Move an owned number to another account of the same carrier.
+
+        ``compliance``: the receiving account's references a regulated number
+        needs there (feature ``config.compliance``).
+        """
         e164 = parse_e164(number)
         self._require(Feature.TRANSFER)
         if not isinstance(to_account, str) or not to_account.strip():
             raise InvalidInputError("to_account: expected an account id", field="to_account")
+        if compliance is not None:
+            self._check_compliance(compliance)
+            with self._guard("transfer"):
+                moved = await self._transfer_with(e164, to_account.strip(), compliance)
+            return self._answer_for(e164, moved, "transfer")
         with self._guard("transfer"):
             return self._answer_for(e164, await self._transfer(e164, to_account.strip()), "transfer")
+
+    # -- commerce and compliance: prices, coverage, requirements, addresses, emergency, reserve ---
+
+    async def prices(
+        self, country: str, number_type: NumberType | str | None = None
+    ) -> builtins.list[NumberPrice]:
+        """What numbers cost in ``country`` (ISO 3166 alpha-2), per type; of one type if given.
+
+        From the ``prices`` setting when it is given, otherwise from the
+        carrier's own price list (fetched once per country and connection).
+        Empty where nothing is priced in that country.
+        """
+        country, wanted = _market(country, number_type)
+        self._require(Feature.PRICES)
+        rows = await self._price_rows(country)
+        return [row for row in rows if wanted is None or row.number_type is wanted]
+
+    async def coverage(self, country: str | None = None) -> builtins.list[Coverage]:
+        """The countries the carrier sells numbers in, with the types sold there (of one country if given)."""
+        wanted = None if country is None else _checked(SearchQuery, "country", country)
+        self._require(Feature.COVERAGE)
+        with self._guard("coverage"):
+            found = await self._coverage()
+        return [entry for entry in found if wanted is None or entry.country == wanted]
+
+    async def requirements(
+        self, country: str, number_type: NumberType | str | None = None
+    ) -> builtins.list[Requirement]:
+        """What buying ``country``'s numbers (of ``number_type``, or of every type) needs on file.
+
+        Empty when nothing is required. Pass what is needed with
+        ``NumberConfig(compliance=…)`` when buying.
+        """
+        country, wanted = _market(country, number_type)
+        self._require(Feature.REQUIREMENTS)
+        with self._guard("requirements"):
+            return await self._requirements(country, wanted)
+
+    async def create_address(self, address: Address, /) -> Address:
+        """Put ``address`` in the carrier's address book; returns it as stored, with its ``id``.
+
+        The carrier may correct it on the way (compare what comes back); one it
+        refuses raises AddressValidationError with its suggestions.
+        """
+        address = _address(address)
+        if address.id is not None:
+            raise InvalidInputError(
+                "address.id: the carrier gives the id; leave it unset", field="address.id"
+            )
+        self._require(Feature.ADDRESSES)
+        with self._guard("create_address"):
+            return await self._create_address(address)
+
+    def addresses(self) -> Pager[Address]:
+        """Every address in the carrier's address book, fetched page by page as iterated.
+
+        ``async for address in carrier.addresses(): …``
+        """
+        self._require(Feature.ADDRESSES)
+
+        async def fetch(cursor: str | None) -> tuple[builtins.list[Address], str | None]:
+            with self._guard("addresses"):
+                return await self._addresses_page(cursor)
+
+        return Pager(fetch, provider=self.name)
+
+    async def delete_address(self, address: Address | str, /) -> None:
+        """Remove an address (an ``Address`` with its id, or the id) from the address book.
+
+        NotFoundError when there is no such address; ConflictError when a
+        number still uses it.
+        """
+        address_id = _address_id(address)
+        self._require(Feature.ADDRESSES)
+        with self._guard("delete_address"):
+            await self._delete_address(address_id)
+
+    async def validate_emergency_address(self, address: Address, /, number: Any = None) -> AddressCheck:
+        """What the carrier makes of ``address`` as an emergency address (for ``number``, if given).
+
+        Nothing is stored or changed: the check says ``exact``, ``corrected``
+        (use ``check.address``), ``ambiguous`` (pick one of
+        ``check.candidates``) or ``invalid`` (``check.message`` says why).
+        """
+        address = _address(address)
+        e164 = None if number is None else parse_e164(number, field="number")
+        self._require(Feature.EMERGENCY_VALIDATE)
+        with self._guard("validate_emergency_address"):
+            return await self._validate_emergency_address(address, e164)
+
+    async def reserve(self, number: Any, /) -> ActiveNumber:
+        """Hold a number for this account (status ``reserved``); ``purchase`` of it then activates it."""
+        e164 = parse_e164(number)
+        self._require(Feature.RESERVE)
+        with self._guard("reserve"):
+            return self._answer_for(e164, await self._reserve(e164), "reserve")
+
+    # Hooks: adapters implement those of the features they announce.
+
+    async def _prices(self, country: str) -> builtins.list[NumberPrice]:
+        """The carrier's price list for ``country``, every type (basis ``catalog``); cached by the caller."""
+        raise UnsupportedError(self.name, Feature.PRICES)
+
+    async def _coverage(self) -> builtins.list[Coverage]:
+        raise UnsupportedError(self.name, Feature.COVERAGE)
+
+    async def _requirements(self, country: str, number_type: NumberType | None) -> builtins.list[Requirement]:
+        """``number_type`` None: the requirements of every type."""
+        raise UnsupportedError(self.name, Feature.REQUIREMENTS)
+
+    async def _create_address(self, address: Address) -> Address:
+        raise UnsupportedError(self.name, Feature.ADDRESSES)
+
+    async def _addresses_page(self, cursor: str | None) -> tuple[builtins.list[Address], str | None]:
+        """One page of the address book and the cursor of the next (None after the last)."""
+        raise UnsupportedError(self.name, Feature.ADDRESSES)
+
+    async def _delete_address(self, address_id: str) -> None:
+        raise UnsupportedError(self.name, Feature.ADDRESSES)
+
+    async def _validate_emergency_address(self, address: Address, e164: str | None) -> AddressCheck:
+        raise UnsupportedError(self.name, Feature.EMERGENCY_VALIDATE)
+
+    async def _reserve(self, e164: str) -> ActiveNumber:
+        raise UnsupportedError(self.name, Feature.RESERVE)
+
+    async def _transfer_with(self, e164: str, to_account: str, compliance: NumberCompliance) -> ActiveNumber:
+        """A transfer that sends the receiving account's compliance references along."""
+        raise UnsupportedError(self.name, Feature.CONFIG_COMPLIANCE)
+
+    # Mechanics.
+
+    def _init_prices(self, settings: ProviderSettings) -> None:
+        # The user's table stands in for the carrier's price list, and prices its search results.
+        table = getattr(settings, "prices", None)
+        self._price_table = table_prices(table) if table is not None else None
+        if self._price_table is not None:
+            self.features = self.features | {Feature.PRICES, Feature.SEARCH_PRICES}
+        self._catalog: dict[str, builtins.list[NumberPrice]] = {}
+        self._catalog_locks: dict[str, anyio.Lock] = {}
+
+    async def _price_rows(self, country: str) -> builtins.list[NumberPrice]:
+        """The table's rows for ``country``, else the carrier's, fetched once per connection."""
+        if self._price_table is not None:
+            return self._price_table.get(country, [])
+        # One request per country however many searches want it at once.
+        async with self._catalog_locks.setdefault(country, anyio.Lock()):
+            rows = self._catalog.get(country)
+            if rows is None:
+                with self._guard("prices"):
+                    rows = builtins.list(await self._prices(country))
+                self._catalog[country] = rows
+        return rows
+
+    async def _priced(
+        self, query: SearchQuery, found: builtins.list[AvailableNumber]
+    ) -> builtins.list[AvailableNumber]:
+        """Search results with their prices: the carrier's own per number (basis ``offer``), else
+        the price list's or the table's for their type. A price list that cannot be had leaves them
+        unpriced: a search does not fail for want of prices."""
+        unpriced = [
+            n for n in found if n.price_basis is None and n.monthly_price is None and n.setup_price is None
+        ]
+        rows: dict[NumberType, NumberPrice] = {}
+        if unpriced and Feature.PRICES in self.features and Feature.SEARCH_PRICES in self.features:
+            try:
+                rows = {row.number_type: row for row in await self._price_rows(query.country)}
+            except NumbersError as exc:
+                log.warning(
+                    "%s: no prices for %s: %s; search results are unpriced", self.name, query.country, exc
+                )
+        priced = []
+        for number in found:
+            if number.price_basis is None and (number.monthly_price, number.setup_price) != (None, None):
+                number = number.model_copy(update={"price_basis": PriceBasis.OFFER})
+            elif number.price_basis is None and number.number_type in rows:
+                row = rows[number.number_type]
+                number = number.model_copy(
+                    update={"monthly_price": row.monthly, "setup_price": row.setup, "price_basis": row.basis}
+                )
+            priced.append(number)
+        return priced
+
+    def _check_compliance(self, compliance: NumberCompliance) -> None:
+        if not isinstance(compliance, NumberCompliance):
+            raise InvalidInputError(
+                f"compliance: expected a NumberCompliance, got {type(compliance).__name__}",
+                field="compliance",
+            )
+        self._require(Feature.CONFIG_COMPLIANCE)
 
     # -- native batches (announced by Feature.BULK and its three operations) ---------------------
 
@@ -703,11 +927,54 @@ def _http_errors() -> tuple[type[Exception], ...]:
 
 def _list_filter(model: type[SearchQuery | NumberConfig], name: str, value: Any) -> Any:
     """A list filter, checked as the field of the same name (a message that names the filter)."""
+    return _checked(model, name, value, label=f"list filter {name}")
+
+
+def _checked(model: type[pydantic.BaseModel], name: str, value: Any, *, label: str | None = None) -> Any:
+    """``value`` checked as ``model``'s field ``name``; InvalidInputError saying ``label: problem``."""
     try:
         return getattr(build(model, None, {name: value}), name)
     except InvalidInputError as exc:
         problem = exc.message.split(": ", 2)[-1]
-        raise InvalidInputError(f"list filter {name}: {problem}", field=name) from None
+        raise InvalidInputError(f"{label or name}: {problem}", field=name) from None
+
+
+def _market(country: Any, number_type: Any) -> tuple[str, NumberType | None]:
+    """A country and an optional number type, checked as a search's are."""
+    checked: str = _checked(SearchQuery, "country", country)
+    if number_type is None:
+        return checked, None
+    wanted: NumberType = _checked(SearchQuery, "number_type", number_type)
+    return checked, wanted
+
+
+def _address(address: Any) -> Address:
+    if not isinstance(address, Address):
+        raise InvalidInputError(
+            f"address: expected an Address, got {type(address).__name__}", field="address"
+        )
+    return address
+
+
+def _address_id(address: Any) -> str:
+    if isinstance(address, Address):
+        if address.id is None:
+            raise InvalidInputError("address: it has no id (it is not in an address book)", field="address")
+        return address.id
+    checked: str = _checked(NumberCompliance, "address_id", address, label="address")
+    if checked is None or not checked.strip():
+        raise InvalidInputError("address: expected an address id", field="address")
+    return checked
+
+
+def _number_refusal(refusal: ComplianceRequiredError, provider: str, e164: str) -> ComplianceRequiredError:
+    """A refusal that another number may not meet, to remember; one for the whole account is raised."""
+    if refusal.scope is not ComplianceScope.NUMBER:
+        raise refusal
+    log.info(
+        "%s: %s needs %s, trying the next one", provider, e164, refusal.requirement.value.replace("_", " ")
+    )
+    return refusal
 
 
 def _phone_number(number: ActiveNumber) -> str:

@@ -21,7 +21,10 @@ or ``pydantic`` exception. The tree::
         ├── PaymentRequiredError   insufficient funds, charges to accept
         ├── ConflictError
         ├── RateLimitError         (.retry_after: seconds or None)
-        └── ProviderUnavailableError  5xx
+        ├── ProviderUnavailableError  5xx
+        ├── ComplianceRequiredError   the purchase needs an address, bundle, identity or documents
+        │                             (.requirement, .scope: account | number, .country, .number_type)
+        └── AddressValidationError    the carrier refused an address (.suggestions)
 
 Messages carry what a user needs to act on (provider, HTTP status, the
 carrier's code and request id) and never a credential: adapters build them
@@ -33,11 +36,18 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ._kinds import ComplianceScope, NumberType, RequirementKind
+
+if TYPE_CHECKING:
+    from ._models import Address
 
 __all__ = [
+    "AddressValidationError",
     "AuthenticationError",
     "Charge",
+    "ComplianceRequiredError",
     "ConfigurationError",
     "ConflictError",
     "InvalidInputError",
@@ -202,10 +212,12 @@ class ProviderError(NumbersError):
         self.code = code
         self.request_id = request_id
 
-    def recast(self, cls: type[P], message: str) -> P:
+    def recast(self, cls: type[P], message: str, **details: Any) -> P:
         """This answer as another error of the tree, in other words: what it means for the caller.
 
         The status, code and request id stay; this error becomes the new one's cause.
+        ``details`` are the new class's own arguments (a ComplianceRequiredError's
+        ``requirement`` and ``scope``).
         """
         error = cls(
             message,
@@ -213,6 +225,7 @@ class ProviderError(NumbersError):
             status_code=self.status_code,
             code=self.code,
             request_id=self.request_id,
+            **details,
         )
         error.__cause__ = self
         return error
@@ -310,6 +323,63 @@ def _sane_wait(seconds: float | None) -> float | None:
 
 class ProviderUnavailableError(ProviderError):
     """The provider failed on its side (5xx)."""
+
+
+class ComplianceRequiredError(ProviderError):
+    """The purchase (or transfer) needs something on file that was not given.
+
+    ``requirement`` says what (a :class:`RequirementKind`: address,
+    local_address, bundle, identity, documents); ``scope`` whom it concerns:
+    ``account`` (every number of ``country`` and ``number_type`` needs it: put
+    the account right first) or ``number`` (this number only: another one may
+    do, so ``purchase_any`` moves on to the next candidate). ``country`` and
+    ``number_type`` are None where the carrier does not say.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        requirement: RequirementKind | str,
+        scope: ComplianceScope | str,
+        country: str | None = None,
+        number_type: NumberType | str | None = None,
+        status_code: int | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(
+            message, provider=provider, status_code=status_code, code=code, request_id=request_id
+        )
+        # Adapters pass constants; a value outside the enumerations is their bug, and fails loudly here.
+        self.requirement = RequirementKind(requirement)
+        self.scope = ComplianceScope(scope)
+        self.country = country
+        self.number_type = NumberType(number_type) if number_type is not None else None
+
+
+class AddressValidationError(ProviderError):
+    """The carrier refused an address: it cannot be found, or is not fit for the use asked.
+
+    ``suggestions`` holds the addresses the carrier proposed instead (empty
+    when it proposed none); check one with the user and send it again.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        suggestions: tuple[Address, ...] = (),
+        status_code: int | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(
+            message, provider=provider, status_code=status_code, code=code, request_id=request_id
+        )
+        self.suggestions = tuple(suggestions)
 
 
 _BY_STATUS: dict[int, type[ProviderError]] = {

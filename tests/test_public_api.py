@@ -98,6 +98,26 @@ def test_the_provider_interface_of_the_contract() -> None:
     assert purchase["config"].kind is inspect.Parameter.KEYWORD_ONLY
 
 
+def test_the_commerce_and_compliance_methods_of_the_contract() -> None:
+    provider = numbers_core.Provider
+    for method in (
+        "prices",
+        "coverage",
+        "requirements",
+        "create_address",
+        "delete_address",
+        "validate_emergency_address",
+        "reserve",
+    ):
+        assert inspect.iscoroutinefunction(getattr(provider, method)), method
+    # addresses() pages as list() does: a plain method returning an async iterator.
+    assert inspect.get_annotations(provider.addresses, eval_str=True)["return"].__name__ == "Pager"
+    assert hasattr(SandboxProvider().addresses(), "__anext__")
+    assert (
+        inspect.signature(provider.transfer).parameters["compliance"].kind is inspect.Parameter.KEYWORD_ONLY
+    )
+
+
 def test_errors_module_and_top_level_agree() -> None:
     error_names = [name for name in errors.__all__ if name != "error_for_status"]
     for name in error_names:
@@ -119,13 +139,20 @@ def test_errors_module_and_top_level_agree() -> None:
 def test_models_are_pydantic_and_frozen() -> None:
     for name in (
         "ActiveNumber",
+        "Address",
+        "AddressCheck",
         "AvailableNumber",
         "Callback",
         "Capabilities",
+        "Coverage",
+        "EmergencyRegistration",
         "Geography",
         "MmsCapabilities",
         "Money",
+        "NumberCompliance",
         "NumberConfig",
+        "NumberPrice",
+        "Requirement",
         "Route",
         "SearchQuery",
         "SmsCapabilities",

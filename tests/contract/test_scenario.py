@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numbers_core as nc
 import pytest
+from numbers_core.sandbox import APPROVED_BUNDLE
 
 pytestmark = pytest.mark.anyio
 
@@ -72,3 +73,70 @@ async def test_bad_numbers_are_refused_before_any_request(carrier: nc.Provider, 
 async def test_a_number_not_held_is_not_found(carrier: nc.Provider) -> None:
     with pytest.raises(nc.NotFoundError):
         await carrier.get("+14155550199")
+
+
+# -- commerce and compliance: each leg runs where the carrier's features say it can --------------------
+
+
+def _require(carrier: nc.Provider, *features: nc.Feature) -> None:
+    missing = [str(feature) for feature in features if not carrier.supports(feature)]
+    if missing:
+        pytest.skip(f"{carrier.name} does not support {', '.join(missing)}")
+
+
+async def test_prices_are_listed_and_search_results_priced(carrier: nc.Provider) -> None:
+    _require(carrier, nc.Feature.PRICES)
+    prices = await carrier.prices("US")
+    assert prices
+    assert all(row.country == "US" for row in prices)
+    [local] = await carrier.prices("US", "local")
+    assert local.number_type is nc.NumberType.LOCAL
+    assert local.monthly is not None or local.setup is not None
+    if carrier.supports(nc.Feature.SEARCH_PRICES):
+        for number in await carrier.search(area_code=AREA_CODE, limit=3):
+            assert number.price_basis is not None
+            assert number.monthly_price is not None
+
+
+# A British landline: regulated at every carrier that sells one (an address, and at Twilio a bundle).
+LONDON = nc.Address(
+    customer_name="Contract Ltd", street="1 Poultry", locality="London", postal_code="EC2R 8AH", country="GB"
+)
+
+
+async def test_a_regulated_number_is_refused_then_bought_with_its_papers(carrier: nc.Provider) -> None:
+    _require(
+        carrier,
+        nc.Feature.REQUIREMENTS,
+        nc.Feature.ADDRESSES,
+        nc.Feature.CONFIG_COMPLIANCE,
+        nc.Feature.PURCHASE_WITH_CONFIG,
+        nc.Feature.NUMBER_TYPE_LOCAL,
+    )
+    needed = {requirement.kind for requirement in await carrier.requirements("GB", "local")}
+    if not needed or not needed <= {nc.RequirementKind.ADDRESS, nc.RequirementKind.BUNDLE}:
+        pytest.skip(
+            f"{carrier.name}: GB local numbers need {sorted(needed) or 'nothing'}, not an address, a bundle"
+        )
+    [number] = await carrier.search(country="GB", number_type="local", limit=1)
+    with pytest.raises(nc.ComplianceRequiredError) as refused:
+        await carrier.purchase(number)
+    assert refused.value.requirement in needed
+    assert refused.value.scope is nc.ComplianceScope.ACCOUNT
+
+    address = await carrier.create_address(LONDON)
+    assert address.id is not None
+    assert address.id in {a.id async for a in carrier.addresses()}
+    # The emulators keep their state in the sandbox's, which approves this bundle.
+    bundle = APPROVED_BUNDLE if nc.RequirementKind.BUNDLE in needed else None
+    papers = nc.NumberCompliance(address_id=address.id, bundle_id=bundle)
+    bought = await carrier.purchase(number, config=nc.NumberConfig(compliance=papers))
+    assert bought.phone_number == number.phone_number
+    for read in (bought, await carrier.get(number)):
+        assert read.compliance is not None
+        assert read.compliance.address_id == address.id
+        assert read.compliance.bundle_id == bundle
+    with pytest.raises(nc.ConflictError):  # in use
+        await carrier.delete_address(address)
+    await carrier.release(bought)
+    await carrier.delete_address(address)
