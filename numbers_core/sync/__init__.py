@@ -134,6 +134,14 @@ class BlockingProvider(Closing):
     purchase_many = _TWINS.call(lambda carrier: carrier.purchase_many)
     configure_many = _TWINS.call(lambda carrier: carrier.configure_many)
     release_many = _TWINS.call(lambda carrier: carrier.release_many)
+    prices = _TWINS.call(lambda carrier: carrier.prices)
+    coverage = _TWINS.call(lambda carrier: carrier.coverage)
+    requirements = _TWINS.call(lambda carrier: carrier.requirements)
+    create_address = _TWINS.call(lambda carrier: carrier.create_address)
+    addresses = _TWINS.iterate(lambda carrier: carrier.addresses)
+    delete_address = _TWINS.call(lambda carrier: carrier.delete_address)
+    validate_emergency_address = _TWINS.call(lambda carrier: carrier.validate_emergency_address)
+    reserve = _TWINS.call(lambda carrier: carrier.reserve)
 
 
 def _blocking_connect(connect: Callable[P, Provider]) -> Callable[P, BlockingProvider]:

@@ -77,12 +77,12 @@ def test_a_twin_calls_the_adapters_own_method_and_returns_what_its_coroutine_doe
 
 
 class Extended(SandboxProvider):
-    """A provider with async methods the blocking class does not declare (as prices() will be)."""
+    """A provider with async methods the blocking class does not declare (as new optional ones are)."""
 
-    async def prices(self, country: str, /, number_type: str | None = None) -> list[str]:
+    async def tariffs(self, country: str, /, number_type: str | None = None) -> list[str]:
         return [f"{country} {number_type}"]
 
-    async def addresses(self, *, city: str) -> AsyncIterator[str]:
+    async def streets(self, *, city: str) -> AsyncIterator[str]:
         for street in ("High Street", "Station Road"):
             yield f"{street}, {city}"
 
@@ -94,13 +94,13 @@ def test_a_method_new_on_the_async_side_gets_its_twin_at_once() -> None:
     class BlockingExtended(sync.BlockingProvider):
         pass
 
-    assert twins.undeclared == ("addresses", "prices")
+    assert twins.undeclared == ("streets", "tariffs")
     carrier: Any = BlockingExtended(Extended(Extended.settings_model()))
     try:
-        assert carrier.prices("GB", number_type="mobile") == ["GB mobile"]
-        assert list(carrier.addresses(city="Leeds")) == ["High Street, Leeds", "Station Road, Leeds"]
+        assert carrier.tariffs("GB", number_type="mobile") == ["GB mobile"]
+        assert list(carrier.streets(city="Leeds")) == ["High Street, Leeds", "Station Road, Leeds"]
         assert carrier.purchase_any(area_code="415").phone_number.startswith("+1415")
-        for name in ("prices", "addresses"):
+        for name in ("tariffs", "streets"):
             twin = getattr(BlockingExtended, name)
             assert inspect.signature(twin).parameters == inspect.signature(getattr(Extended, name)).parameters
     finally:
