@@ -720,3 +720,23 @@ def test_without_the_cli_extra_the_hint_works_from_a_checkout_too(monkeypatch: p
     with pytest.raises(SystemExit) as caught:
         cli.main()
     assert caught.value.code == 2
+
+
+def test_an_unreachable_carrier_is_told_in_plain_words(
+    cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    probe = socket.create_server(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    monkeypatch.setenv("NUMBERS_TWILIO_ACCOUNT_SID", "AC" + "0123456789abcdef" * 2)
+    monkeypatch.setenv("NUMBERS_TWILIO_AUTH_TOKEN", "0123456789abcdef" * 2)
+    monkeypatch.setenv("NUMBERS_TWILIO_BASE_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("NUMBERS_TWILIO_MAX_ATTEMPTS", "1")
+    result = cli("--provider", "twilio", "list")
+    assert result.exit_code == 1
+    assert (
+        one_error_line(result)
+        == f"error: twilio: list: cannot connect to 127.0.0.1:{port} (connection refused)"
+    )
