@@ -27,6 +27,7 @@ from pydantic import (
 
 from ._kinds import AddressRequirement, NumberStatus, NumberType
 from ._phone import carrier_e164, keypad_digits, parse_e164
+from ._problems import location, problems
 from .errors import InvalidInputError
 
 __all__ = [
@@ -422,20 +423,8 @@ def build(model: type[M], given: M | None, overrides: dict[str, Any]) -> M:
 
 def _first_field(exc: ValidationError) -> str | None:
     errors = exc.errors()
-    return ".".join(str(part) for part in errors[0]["loc"]) if errors and errors[0]["loc"] else None
+    return location(errors[0]["loc"]) if errors and errors[0]["loc"] else None
 
 
 def _describe(what: str, exc: ValidationError) -> str:
-    problems = []
-    for error in exc.errors():
-        where = ".".join(str(part) for part in error["loc"]) or what
-        message = error["msg"].removeprefix("Value error, ")
-        if error["type"] == "extra_forbidden":
-            message = "unknown field"
-        elif error["type"] == "enum":
-            expected = error.get("ctx", {}).get("expected", "")
-            message = f"{error['input']!r} is not one of {expected.replace(' or ', ', ')}"
-        elif error["type"] in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-            message = f"{error['input']!r} is out of range: {message[0].lower()}{message[1:]}"
-        problems.append(f"{where}: {message}")
-    return f"invalid {what}: " + "; ".join(problems)
+    return f"invalid {what}: " + "; ".join(f"{where or what}: {text}" for where, text, _ in problems(exc))

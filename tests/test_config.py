@@ -418,7 +418,7 @@ def test_unknown_provider_in_a_profile_names_the_profile() -> None:
 def test_invalid_setting_in_a_profile_names_setting_and_profile() -> None:
     write(Path.cwd() / "numbers.toml", PROFILES.replace('api_key = "dev-key"', 'api_key = "k"\ntimeout = -1'))
     with pytest.raises(
-        ConfigurationError, match=r"example in profile 'dev': timeout: .*greater than 0"
+        ConfigurationError, match=r"example in profile 'dev': timeout: expected more than 0$"
     ) as caught:
         nc.connect()
     assert (caught.value.setting, caught.value.profile) == ("timeout", "dev")
@@ -433,6 +433,8 @@ def test_missing_and_unknown_settings() -> None:
 
 def test_invalid_value_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NUMBERS_EXAMPLE_MAX_ATTEMPTS", "many")
-    with pytest.raises(ConfigurationError, match="max_attempts") as caught:
+    with pytest.raises(ConfigurationError) as caught:
         nc.connect("example", account="a", api_key="k")
     assert caught.value.setting == "max_attempts"
+    # In plain words, and without the value (a setting may be a secret).
+    assert str(caught.value) == "example: max_attempts: expected a whole number"

@@ -315,8 +315,9 @@ def _request(
         if job["count"] < 1:
             fail_usage(f"--count: give at least 1, not {job['count']}")
         from numbers_core import SearchQuery
+        from numbers_core.adapter import build
 
-        arguments["criteria"] = {"numbers": (SearchQuery(**criteria), job["count"])}
+        arguments["criteria"] = {"numbers": (build(SearchQuery, None, criteria), job["count"])}
     else:
         if kind == "buy":
             fail_usage("--all-matching selects owned numbers: KIND must be configure or release")

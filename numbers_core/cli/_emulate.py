@@ -12,6 +12,7 @@ import typer
 from pydantic import ValidationError
 
 from numbers_core._extras import missing_extra
+from numbers_core._problems import problems
 from numbers_core.errors import ConfigurationError
 
 __all__ = ["emulate"]
@@ -36,9 +37,8 @@ def emulate(
     try:
         chosen = Faults(**faults)
     except ValidationError as exc:
-        error = exc.errors(include_url=False)[0]
-        name = str(error["loc"][0])
-        raise ConfigurationError(f"--{name.replace('_', '-')}: {error['msg']}", setting=name) from None
+        name, problem, _ = problems(exc)[0]
+        raise ConfigurationError(f"--{name.replace('_', '-')}: {problem}", setting=name) from None
     emulator = Emulator(dialect, state=state, faults=chosen)
     # The number metadata, loaded before the address is announced (requests sent meanwhile would
     # queue, then reach the rate limit at once), lives as long as the server: kept out of the

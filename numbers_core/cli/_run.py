@@ -118,7 +118,7 @@ class NumbersGroup(TyperGroup):
             if type(exc).__name__ == "NoArgsIsHelpError":
                 typer.echo(exc.format_message())
             else:
-                print_error(exc.format_message() + self._placement_hint(exc))
+                print_error(self._usage_message(exc) + self._placement_hint(exc))
             return exc.exit_code
         except (typer.Abort, KeyboardInterrupt):
             return EXIT_INTERRUPTED
@@ -149,6 +149,23 @@ class NumbersGroup(TyperGroup):
             option = options.get(key) or options.get(key.removesuffix("_url"))
             parts.append(f"{option}: {problem}" if sep and option else part)
         return "; ".join(parts)
+
+    @staticmethod
+    def _usage_message(exc: typer.TyperException) -> str:
+        """click's message, but a value typer's pydantic refused in the option's and plain words."""
+        cause = exc.__cause__
+        param = getattr(exc, "param", None)
+        if cause is None or param is None or type(cause).__name__ != "ValidationError":
+            return exc.format_message()
+        from pydantic import ValidationError
+
+        from numbers_core._problems import problems
+
+        if not isinstance(cause, ValidationError):
+            return exc.format_message()
+        opts = [opt for opt in param.opts if opt.startswith("--")]
+        name = max(opts, key=len) if opts else (param.metavar or str(param.name).upper())
+        return f"{name}: {problems(cause)[0][1]}"
 
     def _placement_hint(self, exc: typer.TyperException) -> str:
         # `numbers list --json` is the natural thing to type; say where the option goes.

@@ -367,7 +367,7 @@ def test_configure_clear_removes_a_setting(
         (["--status-callback", "https://example.com/s"], "config.status_callback", 2),
         (["--voice-method", "PUT"], "--voice-method", 2),
         (["--extra", "novalue"], "--extra", 2),
-        (["--friendly-name", "x" * 300], "--friendly-name: String should have at most 255", 2),
+        (["--friendly-name", "x" * 300], "--friendly-name: expected at most 255 characters", 2),
     ],
 )
 def test_configure_errors(
@@ -740,3 +740,30 @@ def test_an_unreachable_carrier_is_told_in_plain_words(
         one_error_line(result)
         == f"error: twilio: list: cannot connect to 127.0.0.1:{port} (connection refused)"
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["search", "--limit", "many"], "error: --limit: expected a whole number, got 'many'"),
+        (["search", "--distance", "far"], "error: --distance: expected a whole number, got 'far'"),
+        (["search", "--limit", "5000"], "error: --limit: 5000 is out of range: at most 1000"),
+        (["emulate", "twilio", "--latency", "slow"], "error: --latency: expected a number, got 'slow'"),
+        (["emulate", "twilio", "--burst", "0"], "error: --burst: 0 is out of range: at least 1"),
+        (
+            ["configure", "+14155550123", "--voice-method", "FETCH"],
+            "error: --voice-method: 'FETCH' is not one of",
+        ),
+        (["bulk", "plan", "buy", "--count", "2", "--type", "fixed"], "error: --type: 'fixed' is not one of"),
+    ],
+)
+def test_option_errors_have_no_pydantic_wording(
+    fake: Callable[..., Result], args: list[str], expected: str
+) -> None:
+    result = fake(*args)
+    assert result.exit_code == 2
+    line = one_error_line(result)
+    assert line.startswith(expected), line
+    for pydantic_words in ("Input should", "Extra inputs", "Value error", "valid integer", "unable to parse"):
+        assert pydantic_words not in line
+    assert "internal error" not in line
