@@ -349,7 +349,9 @@ def emulate(
     ctx: typer.Context,
     dialect: Annotated[str, typer.Argument(help="The carrier to emulate: twilio, signalwire, …")],
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on (0: any free one).")] = 8080,
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, metavar="PORT", help="Port to listen on (0: any free one).")
+    ] = 8080,
     state: Annotated[
         str | None, typer.Option(metavar="FILE", help="Keep who owns what in this SQLite file between runs.")
     ] = None,
