@@ -221,7 +221,7 @@ def test_buy_count_partial_failure_reports_bought_and_failed(
     report = json.loads(result.stdout)
     assert len(report["bought"]) == 2
     assert report["failed"] == [
-        {"number": None, "error": "PaymentRequiredError", "message": "fake: insufficient funds (HTTP 402)"}
+        {"number": THIRD, "error": "PaymentRequiredError", "message": "fake: insufficient funds (HTTP 402)"}
     ]
     assert one_error_line(result) == "error: bought 2 of 4 numbers: fake: insufficient funds (HTTP 402)"
     assert len(fake_carrier.OWNED) == 2
@@ -246,6 +246,71 @@ def test_buy_stops_when_a_purchase_outcome_is_unknown(
     assert report["not_attempted"] == [THIRD]
 
 
+def test_buy_count_names_the_number_whose_purchase_outcome_is_unknown(
+    fake: Callable[..., Result], fake_carrier: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NUMBERS_FAKE_LOSE_PURCHASE", "2")
+    result = fake("--json", "buy", "--count", "3")
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert [n["phone_number"] for n in report["bought"]] == [FIRST]
+    assert report["failed"] == [
+        {"number": SECOND, "error": "OutcomeUnknownError", "message": "fake: purchase timed out"}
+    ]
+    assert one_error_line(result) == (
+        f"error: bought 1 of 3 numbers: fake: purchase timed out; {SECOND} may have been bought: "
+        f"check with `numbers show {SECOND}` before buying it again"
+    )
+    # Not bought again, nor any other number after it: the run stops at an unknown outcome.
+    assert fake_carrier.FakeCarrier.purchases == 2
+    assert sorted(fake_carrier.OWNED) == [FIRST, SECOND]
+
+
+def test_buy_named_numbers_name_the_one_whose_outcome_is_unknown(
+    fake: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NUMBERS_FAKE_LOSE_PURCHASE", "1")
+    result = fake("buy", FIRST, SECOND)
+    assert result.stderr.splitlines() == [
+        f"error: fake: purchase timed out; {FIRST} may have been bought: "
+        f"check with `numbers show {FIRST}` before buying it again",
+        f"error: not attempted: {SECOND}",
+    ]
+
+
+def test_buy_count_passes_over_a_number_taken_meanwhile(
+    fake_json: Callable[..., Any], fake_carrier: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    searched = fake_carrier.FakeCarrier._search
+
+    async def stale(self: Any, query: nc.SearchQuery) -> list[nc.AvailableNumber]:
+        offers = await searched(self, query)
+        fake_carrier.OWNED.setdefault(FIRST, None)  # someone else buys the first one meanwhile
+        return offers
+
+    monkeypatch.setattr(fake_carrier.FakeCarrier, "_search", stale)
+    report = fake_json("buy", "--count", "2")
+    assert [n["phone_number"] for n in report["bought"]] == [SECOND, THIRD]
+    assert report["failed"] == []
+
+
+def test_buy_count_on_twilio_settles_every_purchase_whose_answer_is_lost(
+    cli: Callable[..., Result], numbers_emulator: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Twilio can buy "any number in area code 415" in one request, but when its answer is lost
+    # nothing tells which number was bought; a purchase of a named number can be looked up.
+    server = numbers_emulator("twilio", lost=1.0)
+    for key, value in server.emulator.client_settings(server.url).items():
+        monkeypatch.setenv(f"NUMBERS_TWILIO_{key.upper()}", str(value))
+    result = cli("--json", "--provider", "twilio", "buy", "--count", "2", "--area-code", "415")
+    assert result.exit_code == 0, result.stderr
+    bought = [n["phone_number"] for n in json.loads(result.stdout)["bought"]]
+    assert len(bought) == 2
+    assert all(number.startswith("+1415") for number in bought)
+    listed = cli("--json", "--provider", "twilio", "list")
+    assert sorted(n["phone_number"] for n in json.loads(listed.stdout)) == sorted(bought)
+
+
 def test_buy_interrupted_reports_what_was_bought_and_exits_130(
     fake: Callable[..., Result], fake_carrier: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -255,7 +320,10 @@ def test_buy_interrupted_reports_what_was_bought_and_exits_130(
     assert FIRST in result.stdout
     assert SECOND in result.stdout
     [line] = result.stderr.splitlines()
-    assert line.startswith("error: interrupted after buying 2 of 5 numbers")
+    assert line == (
+        "error: interrupted after buying 2 of 5 numbers; +14152000003 was being bought and may have been: "
+        "check with `numbers show +14152000003` before buying it again"
+    )
     assert "Traceback" not in result.output
 
 
