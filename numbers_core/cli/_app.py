@@ -9,11 +9,19 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 import typer
 
 import numbers_core as nc
-from numbers_core.errors import ConfigurationError, InvalidInputError
+from numbers_core.errors import ConfigurationError
 
 from ._bulk import bulk_app
 from ._buy import Purchases
-from ._options import NUMBER_TYPES, Clearable, config_options, number_config, search_options
+from ._options import (
+    DEFAULT_COUNTRY,
+    NUMBER_TYPES,
+    Clearable,
+    config_options,
+    number_config,
+    search_options,
+    typed_number,
+)
 from ._output import Output, ProviderColumn, note, progress
 from ._run import NumbersGroup, Target, fail_usage, print_error, run
 
@@ -87,26 +95,17 @@ def _global_options(
 _Number = Annotated[str, typer.Argument(metavar="NUMBER", show_default=False, hidden=True)]
 _Country = Annotated[
     str | None,
-    typer.Option("--country", metavar="CC", help="Country of a NUMBER typed without + and its country code."),
+    typer.Option(
+        "--country",
+        metavar="CC",
+        help=f"Country of a NUMBER typed without + and its country code (default {DEFAULT_COUNTRY}).",
+    ),
 ]
 
 
 def _at_a_terminal() -> bool:
     """Whether a person can answer a question (scripts and pipes cannot)."""
     return sys.stdin.isatty()
-
-
-def _e164(number: str, country: str | None) -> str:
-    """NUMBER as E.164, or a usage error that says what to type instead."""
-    from numbers_core.adapter import parse_e164
-
-    try:
-        return parse_e164(number, country=country.strip().upper() if country else None)
-    except InvalidInputError as exc:
-        problem = exc.message.removeprefix("number: ")
-        if "country code" in problem and country is None:
-            problem += " (--country CC)"
-        fail_usage(f"NUMBER {problem}")
 
 
 @app.command()
@@ -160,7 +159,7 @@ def buy(
     if count is not None and not 1 <= count <= 1000:
         fail_usage(f"--count: give 1 to 1000, not {count}")
     # Every number is checked before the first is bought.
-    wanted = list(dict.fromkeys(_e164(number, criteria.get("country")) for number in numbers or ()))
+    wanted = list(dict.fromkeys(typed_number(number, criteria.get("country")) for number in numbers or ()))
     settings = number_config(config) if config else None
     purchases = Purchases(requested=len(wanted) or count or 0)
 
@@ -202,7 +201,7 @@ def configure(
 ) -> None:
     """Change how the owned NUMBER is set up; only the options given change."""
     state = _state(ctx)
-    e164 = _e164(number, country)
+    e164 = typed_number(number, country)
     changes = dict(config)
     for field in clear or ():
         if field.value in changes:
@@ -229,7 +228,7 @@ def release(
 ) -> None:
     """Give the owned NUMBER back to the carrier; it may go to someone else at once."""
     state = _state(ctx)
-    e164 = _e164(number, country)
+    e164 = typed_number(number, country)
     if not yes and _at_a_terminal():
         typer.confirm(f"Release {e164}? It may not be yours to get back", abort=True, err=True)
 
@@ -249,7 +248,7 @@ def transfer(
 ) -> None:
     """Move the owned NUMBER to another ACCOUNT of the same carrier (a Twilio AC… sid, …)."""
     state = _state(ctx)
-    e164 = _e164(number, country)
+    e164 = typed_number(number, country)
 
     async def work(carrier: Provider) -> ActiveNumber:
         return await carrier.transfer(e164, account)
@@ -297,7 +296,7 @@ def list_numbers(
 def show(ctx: typer.Context, number: _Number, country: _Country = None) -> None:
     """Show everything about the owned NUMBER (+14155550123)."""
     state = _state(ctx)
-    e164 = _e164(number, country)
+    e164 = typed_number(number, country)
 
     async def work(carrier: Provider) -> ActiveNumber:
         return await carrier.get(e164)

@@ -20,7 +20,7 @@ import typer
 
 from numbers_core.errors import NumbersError
 
-from ._options import _add_params, _param, config_options, number_config, search_options
+from ._options import _add_params, _param, config_options, number_config, search_options, typed_number
 from ._output import note, stderr_console, stdout_console, write_json
 from ._run import EXIT_INTERRUPTED, Target, default_journal_path, fail_usage, print_error, run
 
@@ -306,9 +306,7 @@ def _request(
     if numbers:
         if criteria.keys() - {"country"}:
             fail_usage("search criteria apply with --count, or as filters with --all-matching")
-        from numbers_core.adapter import parse_e164
-
-        arguments["numbers"] = [parse_e164(number, country=criteria.get("country")) for number in numbers]
+        arguments["numbers"] = [typed_number(number, criteria.get("country")) for number in numbers]
     elif job["count"] is not None:
         if kind != "buy":
             fail_usage("--count buys numbers: KIND must be buy")

@@ -327,6 +327,17 @@ def test_buy_interrupted_reports_what_was_bought_and_exits_130(
     assert "Traceback" not in result.output
 
 
+def test_a_number_typed_without_its_country_code_is_read_in_the_default_country_as_help_says(
+    fake_json: Callable[..., Any], fake: Callable[..., Result], fake_carrier: ModuleType
+) -> None:
+    assert "(default US)" in fake("buy", "--help").stdout
+    assert "(default US)" in fake("show", "--help").stdout
+    report = fake_json("buy", "415 200 0001")
+    assert [n["phone_number"] for n in report["bought"]] == [FIRST]
+    assert fake_json("show", "(415) 200-0001")["phone_number"] == FIRST
+    assert list(fake_carrier.OWNED) == [FIRST]
+
+
 def test_buy_checks_every_number_before_buying_any(
     fake: Callable[..., Result], fake_carrier: ModuleType
 ) -> None:
@@ -740,7 +751,10 @@ def test_help_shows_options_as_they_are_typed(cli: Callable[..., Result], comman
         (["search", "--limit", "0"], "error: --limit: 0 is out of range"),
         (["list", "--country", "XX"], "error: --country: 'XX' is not an ISO 3166 alpha-2 country"),
         (["list", "--type", "bogus"], "error: --type: 'bogus' is not one of"),
-        (["show", "4155550123"], "error: NUMBER '4155550123' is not a phone number: start it with +"),
+        (
+            ["show", "0612345678"],
+            "error: NUMBER '0612345678' is not a valid phone number (read as a US number; --country CC for",
+        ),
         (["buy", "--count", "0"], "error: --count: give 1 to 1000, not 0"),
         (["show", "+14155550123 ext 1"], "error: NUMBER '+14155550123 ext 1' holds more than a phone number"),
     ],
