@@ -348,6 +348,18 @@ class SearchQuery(_Model):
             raise ValueError("'unknown' is not a type of number one can search for")
         return value
 
+    @field_validator("area_code")
+    @classmethod
+    def _area_code(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # Elsewhere an area code is any number of leading digits of the national number (20 for
+        # London); in the North American plan it is always three, and a shorter one would match
+        # many areas at once (41: 410 to 419).
+        country = info.data.get("country")
+        north_american = isinstance(country, str) and phonenumbers.country_code_for_region(country) == 1
+        if value is not None and north_american and not re.fullmatch(r"[2-9][0-9]{2}", value):
+            raise ValueError(f"an area code in {country} is 3 digits, the first 2 to 9 (415), not {value!r}")
+        return value
+
     @field_validator("contains")
     @classmethod
     def _contains(cls, value: str | None) -> str | None:

@@ -158,6 +158,13 @@ def buy(
         fail_usage("give a NUMBER to buy, or --count N with search criteria")
     if count is not None and not 1 <= count <= 1000:
         fail_usage(f"--count: give 1 to 1000, not {count}")
+    if count is not None:
+        from numbers_core import SearchQuery
+        from numbers_core.adapter import build
+
+        build(
+            SearchQuery, None, criteria
+        )  # criteria that cannot work are told as such, in the options' terms
     # Every number is checked before the first is bought.
     wanted = list(dict.fromkeys(typed_number(number, criteria.get("country")) for number in numbers or ()))
     settings = number_config(config) if config else None

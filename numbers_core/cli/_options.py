@@ -126,7 +126,14 @@ _SEARCH = [
         "country", "--country", f"ISO 3166 alpha-2 country (default {DEFAULT_COUNTRY})", _SEARCH_PANEL, "CC"
     ),
     _text("number_type", "--type", f"Number type (default local): {NUMBER_TYPES}", _SEARCH_PANEL, "TYPE"),
-    _text("area_code", "--area-code", "Area code", _SEARCH_PANEL, "DIGITS"),
+    _text(
+        "area_code",
+        "--area-code",
+        "Area code: 3 digits in the US, Canada and the rest of the +1 plan (415); elsewhere the leading "
+        "digits of the national number (20 for London)",
+        _SEARCH_PANEL,
+        "DIGITS",
+    ),
     _text(
         "contains",
         "--contains",

@@ -749,6 +749,14 @@ def test_help_shows_options_as_they_are_typed(cli: Callable[..., Result], comman
         (["search", "--type", "bogus"], "error: --type: 'bogus' is not one of 'local', 'mobile'"),
         (["search", "--area-code", "abc"], "error: --area-code: expected 1 to 15 digits, got 'abc'"),
         (["search", "--limit", "0"], "error: --limit: 0 is out of range"),
+        (
+            ["search", "--area-code", "41"],
+            "error: --area-code: an area code in US is 3 digits, the first 2 to 9",
+        ),
+        (
+            ["buy", "-n", "1", "--country", "CA", "--area-code", "6041"],
+            "error: --area-code: an area code in CA",
+        ),
         (["list", "--country", "XX"], "error: --country: 'XX' is not an ISO 3166 alpha-2 country"),
         (["list", "--type", "bogus"], "error: --type: 'bogus' is not one of"),
         (
