@@ -765,6 +765,10 @@ def test_help_shows_options_as_they_are_typed(cli: Callable[..., Result], comman
         ),
         (["buy", "--count", "0"], "error: --count: give 1 to 1000, not 0"),
         (["show", "+14155550123 ext 1"], "error: NUMBER '+14155550123 ext 1' holds more than a phone number"),
+        (
+            ["show", "+99912345678"],
+            "error: NUMBER '+99912345678' is not a valid phone number: no country's calling code starts it",
+        ),
     ],
 )
 def test_errors_speak_in_the_options_terms(
