@@ -23,7 +23,7 @@ from ._options import (
     typed_number,
 )
 from ._output import Output, ProviderColumn, note, progress
-from ._run import NumbersGroup, Target, fail_usage, print_error, run
+from ._run import EXIT_DECLINED, NumbersGroup, Target, fail_usage, print_error, run
 
 if TYPE_CHECKING:
     from numbers_core import ActiveNumber, AvailableNumber, Provider
@@ -236,8 +236,14 @@ def release(
     """Give the owned NUMBER back to the carrier; it may go to someone else at once."""
     state = _state(ctx)
     e164 = typed_number(number, country)
-    if not yes and _at_a_terminal():
-        typer.confirm(f"Release {e164}? It may not be yours to get back", abort=True, err=True)
+    # Answering no is a decision, not an interruption (130 is Ctrl-C's, which still stops the question).
+    if (
+        not yes
+        and _at_a_terminal()
+        and not typer.confirm(f"Release {e164}? It may not be yours to get back", err=True)
+    ):
+        note("Not released.")
+        raise typer.Exit(EXIT_DECLINED)
 
     async def work(carrier: Provider) -> None:
         await carrier.release(e164)

@@ -2,7 +2,8 @@
 
 Every failure ends in exactly one line on stderr and an exit code: 2 when the
 command cannot work as given (usage, input, configuration, a feature the
-provider lacks), 1 when the carrier or the network failed, 130 on Ctrl-C.
+provider lacks), 1 when the carrier or the network failed or the user said no
+when asked, 130 on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EXIT_CARRIER",
+    "EXIT_DECLINED",
     "EXIT_INTERRUPTED",
     "EXIT_USAGE",
     "NumbersGroup",
@@ -41,6 +43,7 @@ __all__ = [
 T = TypeVar("T")
 
 EXIT_CARRIER = 1
+EXIT_DECLINED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 

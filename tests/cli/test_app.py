@@ -786,8 +786,17 @@ def test_release_asks_on_a_terminal(
     fake: Callable[..., Result], owned: str, monkeypatch: pytest.MonkeyPatch, fake_carrier: ModuleType
 ) -> None:
     monkeypatch.setattr("numbers_core.cli._app._at_a_terminal", lambda: True)
-    kept = fake("release", owned)  # the runner's empty input answers no
-    assert kept.exit_code != 0
+    from numbers_core.cli._app import app
+    from typer.testing import CliRunner
+
+    declined = CliRunner().invoke(app, ["--provider", "fake", "release", owned], input="n\n")
+    assert declined.exit_code == 1  # a decision, not Ctrl-C's 130
+    assert declined.stderr.rstrip().endswith(
+        "Not released."
+    )  # after the question, which the runner does not end
+    assert owned in fake_carrier.OWNED
+    kept = fake("release", owned)  # no answer at all (end of input) stops as Ctrl-C does
+    assert kept.exit_code == 130
     assert owned in fake_carrier.OWNED
     released = fake("release", owned, "--yes")
     assert released.exit_code == 0
