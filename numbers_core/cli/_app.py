@@ -18,12 +18,13 @@ from ._options import (
     NUMBER_TYPES,
     Clearable,
     config_options,
+    criteria_options,
     number_config,
     search_options,
     typed_number,
 )
 from ._output import Output, ProviderColumn, note, progress
-from ._run import EXIT_DECLINED, NumbersGroup, Target, fail_usage, print_error, run
+from ._run import EXIT_DECLINED, NumbersCommand, NumbersGroup, Target, fail_usage, print_error, run
 
 if TYPE_CHECKING:
     from numbers_core import ActiveNumber, AvailableNumber, Provider
@@ -108,7 +109,7 @@ def _at_a_terminal() -> bool:
     return sys.stdin.isatty()
 
 
-@app.command()
+@app.command(cls=NumbersCommand)
 @search_options
 def search(ctx: typer.Context, *, criteria: dict[str, Any]) -> None:
     """Find numbers that can be bought now."""
@@ -120,9 +121,9 @@ def search(ctx: typer.Context, *, criteria: dict[str, Any]) -> None:
     state.output.available(run(state.target, work))
 
 
-@app.command()
+@app.command(cls=NumbersCommand)
 @config_options
-@search_options
+@criteria_options
 def buy(
     ctx: typer.Context,
     numbers: Annotated[
@@ -188,7 +189,7 @@ def buy(
         raise typer.Exit(purchases.exit_code())
 
 
-@app.command()
+@app.command(cls=NumbersCommand)
 @config_options
 def configure(
     ctx: typer.Context,
@@ -224,7 +225,7 @@ def configure(
     state.output.number(run(state.target, work))
 
 
-@app.command()
+@app.command(cls=NumbersCommand)
 def release(
     ctx: typer.Context,
     number: _Number,
@@ -252,7 +253,7 @@ def release(
     state.output.released(e164)
 
 
-@app.command()
+@app.command(cls=NumbersCommand)
 def transfer(
     ctx: typer.Context,
     number: _Number,
@@ -269,7 +270,7 @@ def transfer(
     state.output.number(run(state.target, work))
 
 
-@app.command("list")
+@app.command("list", cls=NumbersCommand)
 def list_numbers(
     ctx: typer.Context,
     contains: Annotated[
@@ -305,7 +306,7 @@ def list_numbers(
     run(state.target, work)
 
 
-@app.command()
+@app.command(cls=NumbersCommand)
 def show(ctx: typer.Context, number: _Number, country: _Country = None) -> None:
     """Show everything about the owned NUMBER (+14155550123)."""
     state = _state(ctx)
@@ -344,7 +345,7 @@ def _provider_column(name: str) -> ProviderColumn:
     return ProviderColumn(name, frozenset(str(feature) for feature in features), None)
 
 
-@app.command()
+@app.command(cls=NumbersCommand)
 def providers(ctx: typer.Context) -> None:
     """Show what every registered provider can do (the feature matrix)."""
     state = _state(ctx)
@@ -356,11 +357,13 @@ def providers(ctx: typer.Context) -> None:
                 note(f"{column.name}: {column.note}")
 
 
-@app.command()
+@app.command(cls=NumbersCommand)
 def emulate(
     ctx: typer.Context,
-    dialect: Annotated[str, typer.Argument(help="The carrier to emulate: twilio, signalwire, …")],
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    dialect: Annotated[
+        str, typer.Argument(metavar="DIALECT", help="The carrier to emulate: twilio, signalwire, …")
+    ],
+    host: Annotated[str, typer.Option(metavar="ADDRESS", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[
         int, typer.Option(min=0, max=65535, metavar="PORT", help="Port to listen on (0: any free one).")
     ] = 8080,
@@ -382,13 +385,13 @@ def emulate(
             help="Share of requests that fail: 429s, 503s, dropped connections and lost answers alike.",
         ),
     ] = 0.0,
-    seed: Annotated[int, typer.Option(help="The same seed fails the same requests.")] = 0,
+    seed: Annotated[int, typer.Option(metavar="INTEGER", help="The same seed fails the same requests.")] = 0,
     rate_limit: Annotated[
         float | None,
         typer.Option(metavar="PER_SECOND", min=0.001, help="Requests per second per account, then 429."),
     ] = None,
     burst: Annotated[
-        int, typer.Option(min=1, help="Requests an account may send at once under --rate-limit.")
+        int, typer.Option(min=1, metavar="N", help="Requests an account may send at once under --rate-limit.")
     ] = 10,
 ) -> None:
     """Serve an emulated carrier on this machine (faults on demand) until Ctrl-C."""

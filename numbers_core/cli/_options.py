@@ -31,6 +31,7 @@ __all__ = [
     "NUMBER_TYPES",
     "Clearable",
     "config_options",
+    "criteria_options",
     "number_config",
     "search_options",
     "typed_number",
@@ -172,6 +173,10 @@ _SEARCH = [
         "Skip numbers that need an address on file",
         _SEARCH_PANEL,
     ),
+]
+
+# Only for `search`: what buys by criteria decides itself how many numbers to look at.
+_LIMIT = [
     _param(
         "limit",
         Annotated[
@@ -194,7 +199,12 @@ def _criteria(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def search_options(command: F) -> F:
-    """Add the search criteria; the command receives them as ``criteria: dict``."""
+    """Add the search criteria and --limit; the command receives them as ``criteria: dict``."""
+    return _add_params([*_SEARCH, *_LIMIT], "criteria", _criteria)(command)
+
+
+def criteria_options(command: F) -> F:
+    """Add the search criteria without --limit, for commands that buy what matches."""
     return _add_params(_SEARCH, "criteria", _criteria)(command)
 
 

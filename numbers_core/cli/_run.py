@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import anyio
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 import numbers_core as nc
 from numbers_core.errors import ConfigurationError, InvalidInputError, NumbersError, UnsupportedError
@@ -29,6 +29,7 @@ __all__ = [
     "EXIT_DECLINED",
     "EXIT_INTERRUPTED",
     "EXIT_USAGE",
+    "NumbersCommand",
     "NumbersGroup",
     "Target",
     "UsageFailure",
@@ -176,6 +177,49 @@ class NumbersGroup(TyperGroup):
         if option in {name for param in self.params for name in param.opts}:
             return f" ({option} goes before the command: numbers {option} … COMMAND)"
         return ""
+
+
+class NumbersCommand(TyperCommand):
+    """A command whose help names every value as one word in capitals: NUMBER, TEXT, INTEGER, KIND.
+
+    typer wraps a required argument in braces in the usage line (``{NUMBER}``) and shows each
+    argument's Python type beside it (``JOB <str>``); here an argument is its name, in brackets
+    when it may be left out (``[KIND]``). Options name their values by their own metavar, which
+    every option that takes a value sets.
+    """
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                pieces.append(_argument_usage(param))
+            else:
+                pieces.extend(param.get_usage_pieces(ctx))
+        return pieces
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        arguments, options = [], []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.param_type_name == "argument":
+                arguments.append((_argument_name(param), record[1]))
+            else:
+                options.append(record)
+        for title, records in (("Arguments", arguments), ("Options", options)):
+            if records:
+                with formatter.section(title):
+                    formatter.write_dl(records)
+
+
+def _argument_name(param: Any) -> str:
+    name = param.metavar or str(param.name).upper()
+    return name + ("..." if param.nargs != 1 else "")
+
+
+def _argument_usage(param: Any) -> str:
+    return _argument_name(param) if param.required else f"[{_argument_name(param)}]"
 
 
 @dataclass(frozen=True)

@@ -870,3 +870,38 @@ def test_option_errors_have_no_pydantic_wording(
     for pydantic_words in ("Input should", "Extra inputs", "Value error", "valid integer", "unable to parse"):
         assert pydantic_words not in line
     assert "internal error" not in line
+
+
+def _commands(group: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:
+    found = [(path, group)]
+    for name, command in getattr(group, "commands", {}).items():
+        found.extend(_commands(command, (*path, name)))
+    return found
+
+
+def test_every_help_page_names_values_in_one_style(cli: Callable[..., Result]) -> None:
+    import typer.main
+    from numbers_core.cli._app import app
+
+    pages = _commands(typer.main.get_command(app))
+    assert len(pages) > 15
+    for path, command in pages:
+        text = cli(*path, "--help").stdout
+        # No type placeholders (<str>, <int range>), no braces around an argument, no doubled brackets.
+        assert not re.search(r"<[a-z][a-z |,\[\]]*>", text), (path, text)
+        assert "{" not in text.split("\n\n", 1)[0], (path, text)
+        assert "[[" not in text, (path, text)
+        for param in command.params:
+            takes_value = not getattr(param, "is_flag", False) and not getattr(param, "count", False)
+            if param.name == "help" or getattr(param, "hidden", False) or not takes_value:
+                continue
+            if param.param_type_name == "option":
+                assert re.fullmatch(r"[A-Z][A-Z0-9_,|=]*", param.metavar or ""), (path, param.name)
+
+
+@pytest.mark.parametrize("command", [["buy"], ["bulk", "plan"], ["bulk", "run"]])
+def test_commands_that_buy_by_criteria_offer_no_limit_that_does_nothing(
+    cli: Callable[..., Result], command: list[str]
+) -> None:
+    assert "--limit" not in cli(*command, "--help").stdout
+    assert "--limit" in cli("search", "--help").stdout
