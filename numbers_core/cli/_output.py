@@ -104,10 +104,15 @@ def place_text(geography: Geography) -> str:
     return ", ".join(part for part in parts if part)
 
 
+def _call_text(method: str | None, url: str | None) -> str:
+    # A method says how a URL is called: alone (a carrier's default for a URL not set) it says nothing.
+    return " ".join(part for part in (method, url) if part) if url else ""
+
+
 def _route_text(route: Route) -> str:
-    parts = [" ".join(part for part in (route.method, route.url) if part)]
+    parts = [_call_text(route.method, route.url)]
     if route.fallback_url:
-        parts.append(f"fallback {' '.join(p for p in (route.fallback_method, route.fallback_url) if p)}")
+        parts.append(f"fallback {_call_text(route.fallback_method, route.fallback_url)}")
     if route.application_id:
         parts.append(f"application {route.application_id}")
     return "; ".join(part for part in parts if part)
@@ -121,7 +126,7 @@ def _config_rows(config: NumberConfig) -> list[tuple[str, str]]:
         rows.append(("SMS", _route_text(config.sms)))
     if config.status_callback is not None:
         callback = config.status_callback
-        rows.append(("Status callback", " ".join(p for p in (callback.method, callback.url) if p)))
+        rows.append(("Status callback", _call_text(callback.method, callback.url)))
     if config.emergency_address_id:
         rows.append(("Emergency address", config.emergency_address_id))
     if config.extra:
@@ -154,6 +159,8 @@ def detail_rows(number: ActiveNumber) -> list[tuple[str, str]]:
         *_config_rows(number.config),
         ("Created", number.created_at.isoformat() if number.created_at else None),
         ("Updated", number.updated_at.isoformat() if number.updated_at else None),
+        # When a number being released leaves the account (Sinch keeps it to the end of the period paid for).
+        ("Expires", number.expires_at.isoformat() if number.expires_at else None),
     ]
     return [(label, value) for label, value in rows if value]
 
