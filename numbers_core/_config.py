@@ -25,6 +25,7 @@ names of that provider's settings are read), the profile.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import logging
 import os
@@ -36,7 +37,7 @@ from typing import Any
 from pydantic import create_model
 from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
 
-from ._registry import load_provider
+from ._registry import load_provider, provider_names
 from ._settings import ProviderSettings
 from .errors import ConfigurationError
 
@@ -49,6 +50,10 @@ DEFAULT_PROVIDER = "sandbox"
 
 _ENV_PREFIX = "NUMBERS_"
 _VARIABLE_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
+# Read by the command line, not by connect(): known all the same.
+_CLI_VARIABLES = frozenset({"NUMBERS_JOURNAL"})
+# The NUMBERS_* variables warned about already: once each per process.
+_warned: set[str] = set()
 
 
 class _Selection(BaseSettings):
@@ -89,6 +94,7 @@ def resolve(
     _check_name(profile, "profile")
 
     selection = _Selection()
+    _warn_about_unknown_variables()
     config: _ConfigFile | None = None
     if provider is None and profile is None:
         profile = selection.profile
@@ -119,6 +125,46 @@ def resolve(
             profile=profile,
         )
     return name, _settings(name, from_file, overrides, profile=profile, origin=config.path), profile
+
+
+def _warn_about_unknown_variables() -> None:
+    """Warn once about each ``NUMBERS_*`` variable nothing reads, naming the closest one that is read.
+
+    A misspelt variable would otherwise be ignored without a word, and its setting fall back
+    to the profile or the default. Only the providers whose prefix a variable has are loaded
+    to check it; every provider only when one is unknown, for the suggestion.
+    """
+    selection = {_ENV_PREFIX + name.upper() for name in _Selection.model_fields} | _CLI_VARIABLES
+    registered = provider_names()
+    unknown = []
+    for variable in os.environ:
+        name = variable.upper()
+        if not name.startswith(_ENV_PREFIX) or name in selection or variable in _warned:
+            continue
+        owners = tuple(provider for provider in registered if name.startswith(environment_prefix(provider)))
+        if name not in _variables_of(owners):
+            unknown.append(variable)
+    if not unknown:
+        return
+    # Compared without the prefix they all share, which would make any two look alike.
+    known = sorted(name.removeprefix(_ENV_PREFIX) for name in selection | _variables_of(tuple(registered)))
+    for variable in unknown:
+        _warned.add(variable)
+        close = difflib.get_close_matches(variable.upper().removeprefix(_ENV_PREFIX), known, n=1)
+        hint = f"; did you mean {_ENV_PREFIX}{close[0]}?" if close else ""
+        log.warning("%s is not a variable numbers-core reads%s", variable, hint)
+
+
+def _variables_of(providers: tuple[str, ...]) -> frozenset[str]:
+    """The ``NUMBERS_<PROVIDER>_<SETTING>`` variables of ``providers`` (any that cannot load: none)."""
+    names: set[str] = set()
+    for name in providers:
+        try:
+            fields = load_provider(name).settings_model.model_fields
+        except ConfigurationError:
+            continue
+        names.update(environment_prefix(name) + setting.upper() for setting in fields)
+    return frozenset(names)
 
 
 def _check_name(value: object, what: str) -> None:

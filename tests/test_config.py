@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -438,3 +439,27 @@ def test_invalid_value_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     assert caught.value.setting == "max_attempts"
     # In plain words, and without the value (a setting may be a secret).
     assert str(caught.value) == "example: max_attempts: expected a whole number"
+
+
+# -- variables nothing reads --------------------------------------------------------------------
+
+
+def test_a_misspelt_variable_is_warned_about_once_naming_the_closest(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr("numbers_core._config._warned", set())
+    monkeypatch.setenv("NUMBERS_EXAMPLE_ACOUNT", "a")
+    monkeypatch.setenv("NUMBERS_PROFLE", "dev")
+    monkeypatch.setenv("NUMBERS_NOTHING_LIKE_IT", "1")
+    # Read: by the example provider, the other provider, connect() itself and the command line.
+    for known in ("NUMBERS_EXAMPLE_REGION", "NUMBERS_OTHER_ENDPOINT", "NUMBERS_CONFIG", "NUMBERS_JOURNAL"):
+        monkeypatch.setenv(known, "x")
+    monkeypatch.setenv("numbers_example_tags", "[]")  # variables are read whatever their case
+    with caplog.at_level(logging.WARNING, logger="numbers_core.config"):
+        nc.connect("example", account="a", api_key="k")
+        nc.connect("example", account="a", api_key="k")
+    assert sorted(record.getMessage() for record in caplog.records) == [
+        "NUMBERS_EXAMPLE_ACOUNT is not a variable numbers-core reads; did you mean NUMBERS_EXAMPLE_ACCOUNT?",
+        "NUMBERS_NOTHING_LIKE_IT is not a variable numbers-core reads",
+        "NUMBERS_PROFLE is not a variable numbers-core reads; did you mean NUMBERS_PROFILE?",
+    ]

@@ -8,6 +8,7 @@ when asked, 130 on Ctrl-C.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -66,6 +67,14 @@ def print_error(message: str) -> None:
     typer.echo(typer.style("error:", fg="red", bold=True) + " " + " ".join(message.split()), err=True)
 
 
+class _WarningLines(logging.Handler):
+    """The library's warnings (a misspelt NUMBERS_* variable), one line each on stderr, as errors are."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = " ".join(self.format(record).split())
+        typer.echo(typer.style("warning:", fg="yellow", bold=True) + " " + message, err=True)
+
+
 class UsageFailure(typer.TyperException):
     """The command line cannot work as given."""
 
@@ -94,7 +103,13 @@ class NumbersGroup(TyperGroup):
         windows_expand_args: bool = True,
         **extra: Any,
     ) -> Any:
-        code = self._run(args, prog_name, complete_var, windows_expand_args, extra)
+        library = logging.getLogger("numbers_core")
+        warnings = _WarningLines(logging.WARNING)
+        library.addHandler(warnings)
+        try:
+            code = self._run(args, prog_name, complete_var, windows_expand_args, extra)
+        finally:
+            library.removeHandler(warnings)
         if standalone_mode:
             raise SystemExit(code)
         return code

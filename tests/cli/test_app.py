@@ -905,3 +905,16 @@ def test_commands_that_buy_by_criteria_offer_no_limit_that_does_nothing(
 ) -> None:
     assert "--limit" not in cli(*command, "--help").stdout
     assert "--limit" in cli("search", "--help").stdout
+
+
+def test_a_misspelt_variable_is_one_warning_line(
+    fake: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("numbers_core._config._warned", set())
+    monkeypatch.setenv("NUMBERS_FAKE_FUNS", "1")
+    result = fake("list")
+    assert result.exit_code == 0
+    assert result.stderr.splitlines() == [
+        "warning: NUMBERS_FAKE_FUNS is not a variable numbers-core reads; did you mean NUMBERS_FAKE_FUNDS?",
+        "No numbers.",
+    ]
