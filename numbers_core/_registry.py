@@ -128,7 +128,7 @@ def _settings_error(
         setting = setting or "settings"
         first = first or setting
         if kind == "missing":
-            problems.append(f"{setting} is missing")
+            problems.append(f"{setting} is missing ({_how_to_give(name, setting.split('.')[0], profile)})")
         elif kind == "extra_forbidden":
             problems.append(f"{setting} is not a setting of {name}")
         else:
@@ -138,6 +138,15 @@ def _settings_error(
     # Pydantic never shows the input here, but an adapter's validator may have put
     # the value into its own message.
     return ConfigurationError(message, setting=first, profile=profile)
+
+
+def _how_to_give(name: str, setting: str, profile: str | None) -> str:
+    """Where a missing setting can be given, in the words of a config file and a shell."""
+    from ._config import DEFAULT_CONFIG_FILE, environment_prefix  # which imports this module
+
+    variable = environment_prefix(name) + setting.upper()
+    where = f"profile {profile!r}" if profile else f"a [profiles.NAME] table of {DEFAULT_CONFIG_FILE}"
+    return f"set {variable}, or {setting} in {where}"
 
 
 def _setup_error(name: str, profile: str | None, exc: Exception) -> ConfigurationError:

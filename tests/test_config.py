@@ -428,8 +428,21 @@ def test_invalid_setting_in_a_profile_names_setting_and_profile() -> None:
 def test_missing_and_unknown_settings() -> None:
     with pytest.raises(ConfigurationError) as caught:
         nc.connect("example", account="a", apikey="k")
-    assert str(caught.value) == "example: api_key is missing; apikey is not a setting of example"
+    assert str(caught.value) == (
+        "example: api_key is missing (set NUMBERS_EXAMPLE_API_KEY, or api_key in a [profiles.NAME] table "
+        "of numbers.toml); apikey is not a setting of example"
+    )
     assert (caught.value.setting, caught.value.profile) == ("api_key", None)
+
+
+def test_a_missing_setting_of_a_profile_says_how_to_give_it() -> None:
+    write(Path.cwd() / "numbers.toml", '[profiles.p]\nprovider = "my-carrier"\naccount = "a"\n')
+    with pytest.raises(ConfigurationError) as caught:
+        nc.connect(profile="p")
+    assert str(caught.value) == (
+        "my-carrier in profile 'p': api_key is missing "
+        "(set NUMBERS_MY_CARRIER_API_KEY, or api_key in profile 'p')"
+    )
 
 
 def test_invalid_value_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

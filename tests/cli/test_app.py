@@ -918,3 +918,12 @@ def test_a_misspelt_variable_is_one_warning_line(
         "warning: NUMBERS_FAKE_FUNS is not a variable numbers-core reads; did you mean NUMBERS_FAKE_FUNDS?",
         "No numbers.",
     ]
+
+
+def test_a_missing_setting_says_how_to_supply_it(cli: Callable[..., Result]) -> None:
+    result = cli("--provider", "twilio", "list")
+    assert result.exit_code == 2
+    assert one_error_line(result) == (
+        "error: twilio: account_sid is missing (set NUMBERS_TWILIO_ACCOUNT_SID, or account_sid in a "
+        "[profiles.NAME] table of numbers.toml)"
+    )
