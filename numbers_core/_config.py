@@ -1,7 +1,8 @@
 """Configuration: TOML profiles, ``NUMBERS_*`` environment variables and keyword settings.
 
 The config file (``config_file=``, else ``$NUMBERS_CONFIG``, else ``numbers.toml``
-in the working directory)::
+in the working directory, else ``numbers.toml`` in the user's configuration
+directory: ``~/.config/numbers-core`` on Linux)::
 
     default = "dev"
 
@@ -112,8 +113,8 @@ def resolve(
         config = _ConfigFile.find(config_file, selection.config, wanted=profile)
     if config is None:
         raise ConfigurationError(
-            f"profile {profile!r} asked for, but there is no config file "
-            f"({DEFAULT_CONFIG_FILE} in {Path.cwd()}, or set $NUMBERS_CONFIG)",
+            f"profile {profile!r} asked for, but there is no config file ({DEFAULT_CONFIG_FILE} in "
+            f"{Path.cwd()} or in {_user_config_file().parent}, or set $NUMBERS_CONFIG)",
             setting="profile",
             profile=profile,
         )
@@ -167,6 +168,13 @@ def _variables_of(providers: tuple[str, ...]) -> frozenset[str]:
     return frozenset(names)
 
 
+def _user_config_file() -> Path:
+    """``numbers.toml`` in the user's configuration directory, looked at after the working directory."""
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("numbers-core")) / DEFAULT_CONFIG_FILE
+
+
 def _check_name(value: object, what: str) -> None:
     if value is not None and not (isinstance(value, str) and value.strip()):
         got = repr(value) if isinstance(value, str) else type(value).__name__
@@ -201,7 +209,7 @@ class _ConfigFile:
     def find(
         cls, argument: str | os.PathLike[str] | None, from_environment: Path | None, *, wanted: str | None
     ) -> _ConfigFile | None:
-        """The config file, or None when there is none at the default place.
+        """The config file, or None when there is none at the default places.
 
         A file named by ``config_file=`` or ``$NUMBERS_CONFIG`` must exist.
         """
@@ -210,7 +218,8 @@ class _ConfigFile:
         elif from_environment is not None:
             path, named = from_environment, True
         else:
-            path, named = Path(DEFAULT_CONFIG_FILE), False
+            here = Path(DEFAULT_CONFIG_FILE)
+            path, named = (here if here.exists() else _user_config_file()), False
         try:
             with path.open("rb") as file:
                 data = tomllib.load(file)

@@ -120,6 +120,22 @@ def test_default_profile_of_the_file_in_the_working_directory() -> None:
     assert settings_of(carrier).api_key.get_secret_value() == "dev-key"
 
 
+def test_the_users_config_directory_is_looked_in_after_the_working_directory() -> None:
+    import os
+
+    import platformdirs
+
+    user_file = Path(platformdirs.user_config_dir("numbers-core")) / "numbers.toml"
+    # The tests' config directory is a fresh one (tests/conftest.py).
+    assert str(user_file).startswith(os.environ["XDG_CONFIG_HOME"])
+    user_file.parent.mkdir(parents=True)
+    write(user_file, PROFILES.replace('default = "dev"', 'default = "elsewhere"'))
+    assert settings_of(nc.connect()).endpoint == "https://elsewhere.example"
+    # One in the working directory comes first.
+    write(Path.cwd() / "numbers.toml", PROFILES)
+    assert settings_of(nc.connect()).account == "dev-account"
+
+
 def test_profile_argument_then_environment_then_default(monkeypatch: pytest.MonkeyPatch) -> None:
     write(Path.cwd() / "numbers.toml", PROFILES)
     monkeypatch.setenv("EXAMPLE_PROD_KEY", "prod-key")
@@ -329,11 +345,15 @@ def test_named_file_that_does_not_exist(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_profile_asked_for_without_any_file() -> None:
+    import platformdirs
+
     with pytest.raises(
         ConfigurationError, match="profile 'dev' asked for, but there is no config file"
     ) as caught:
         nc.connect(profile="dev")
     assert (caught.value.setting, caught.value.profile) == ("profile", "dev")
+    # Every place it was looked for is named.
+    assert f"in {Path.cwd()} or in {platformdirs.user_config_dir('numbers-core')}," in str(caught.value)
 
 
 def test_malformed_toml_names_file_and_place() -> None:
