@@ -927,3 +927,21 @@ def test_a_missing_setting_says_how_to_supply_it(cli: Callable[..., Result]) -> 
         "error: twilio: account_sid is missing (set NUMBERS_TWILIO_ACCOUNT_SID, or account_sid in a "
         "[profiles.NAME] table of numbers.toml)"
     )
+
+
+@pytest.mark.parametrize("columns", [80, 60])
+def test_list_fits_a_narrow_terminal(
+    fake: Callable[..., Result], monkeypatch: pytest.MonkeyPatch, columns: int
+) -> None:
+    assert fake("buy", "-n", "3", "--friendly-name", "The customer support line of the west").exit_code == 0
+    monkeypatch.setenv("COLUMNS", str(columns))
+    lines = fake("list").stdout.splitlines()
+    assert max(len(line) for line in lines) <= columns, "\n".join(lines)
+    assert lines[0].split()[:2] == ["Number", "Type" if columns == 80 else "Status"]
+    assert "Location" in lines[0]
+    assert [line.split()[0] for line in lines[2:]] == [FIRST, SECOND, THIRD]
+    assert all("The cu" in line and "San F" in line for line in lines[2:])
+    monkeypatch.delenv("COLUMNS")
+    wide = fake("list").stdout.splitlines()  # a pipe: every column, nothing cut
+    assert wide[0].split() == ["Number", "Type", "Status", "Name", "Capabilities", "Location"]
+    assert "San Francisco, CA, US" in wide[2]
