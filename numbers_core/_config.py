@@ -1,7 +1,8 @@
 """Configuration: TOML profiles, ``NUMBERS_*`` environment variables and keyword settings.
 
 The config file (``config_file=``, else ``$NUMBERS_CONFIG``, else ``numbers.toml``
-in the working directory)::
+in the working directory, else ``numbers.toml`` in the user's configuration
+directory: ``~/.config/numbers-core`` on Linux)::
 
     default = "dev"
 
@@ -25,6 +26,7 @@ names of that provider's settings are read), the profile.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import logging
 import os
@@ -36,7 +38,7 @@ from typing import Any
 from pydantic import create_model
 from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
 
-from ._registry import load_provider
+from ._registry import load_provider, provider_names
 from ._settings import ProviderSettings
 from .errors import ConfigurationError
 
@@ -49,6 +51,10 @@ DEFAULT_PROVIDER = "sandbox"
 
 _ENV_PREFIX = "NUMBERS_"
 _VARIABLE_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
+# Read by the command line, not by connect(): known all the same.
+_CLI_VARIABLES = frozenset({"NUMBERS_JOURNAL"})
+# The NUMBERS_* variables warned about already: once each per process.
+_warned: set[str] = set()
 
 
 class _Selection(BaseSettings):
@@ -89,6 +95,7 @@ def resolve(
     _check_name(profile, "profile")
 
     selection = _Selection()
+    _warn_about_unknown_variables()
     config: _ConfigFile | None = None
     if provider is None and profile is None:
         profile = selection.profile
@@ -106,8 +113,8 @@ def resolve(
         config = _ConfigFile.find(config_file, selection.config, wanted=profile)
     if config is None:
         raise ConfigurationError(
-            f"profile {profile!r} asked for, but there is no config file "
-            f"({DEFAULT_CONFIG_FILE} in {Path.cwd()}, or set $NUMBERS_CONFIG)",
+            f"profile {profile!r} asked for, but there is no config file ({DEFAULT_CONFIG_FILE} in "
+            f"{Path.cwd()} or in {_user_config_file().parent}, or set $NUMBERS_CONFIG)",
             setting="profile",
             profile=profile,
         )
@@ -119,6 +126,53 @@ def resolve(
             profile=profile,
         )
     return name, _settings(name, from_file, overrides, profile=profile, origin=config.path), profile
+
+
+def _warn_about_unknown_variables() -> None:
+    """Warn once about each ``NUMBERS_*`` variable nothing reads, naming the closest one that is read.
+
+    A misspelt variable would otherwise be ignored without a word, and its setting fall back
+    to the profile or the default. Only the providers whose prefix a variable has are loaded
+    to check it; every provider only when one is unknown, for the suggestion.
+    """
+    selection = {_ENV_PREFIX + name.upper() for name in _Selection.model_fields} | _CLI_VARIABLES
+    registered = provider_names()
+    unknown = []
+    for variable in os.environ:
+        name = variable.upper()
+        if not name.startswith(_ENV_PREFIX) or name in selection or variable in _warned:
+            continue
+        owners = tuple(provider for provider in registered if name.startswith(environment_prefix(provider)))
+        if name not in _variables_of(owners):
+            unknown.append(variable)
+    if not unknown:
+        return
+    # Compared without the prefix they all share, which would make any two look alike.
+    known = sorted(name.removeprefix(_ENV_PREFIX) for name in selection | _variables_of(tuple(registered)))
+    for variable in unknown:
+        _warned.add(variable)
+        close = difflib.get_close_matches(variable.upper().removeprefix(_ENV_PREFIX), known, n=1)
+        hint = f"; did you mean {_ENV_PREFIX}{close[0]}?" if close else ""
+        log.warning("%s is not a variable numbers-core reads%s", variable, hint)
+
+
+def _variables_of(providers: tuple[str, ...]) -> frozenset[str]:
+    """The ``NUMBERS_<PROVIDER>_<SETTING>`` variables of ``providers`` (any that cannot load: none)."""
+    names: set[str] = set()
+    for name in providers:
+        try:
+            fields = load_provider(name).settings_model.model_fields
+        except ConfigurationError:
+            continue
+        names.update(environment_prefix(name) + setting.upper() for setting in fields)
+    return frozenset(names)
+
+
+def _user_config_file() -> Path:
+    """``numbers.toml`` in the user's configuration directory, looked at after the working directory."""
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("numbers-core")) / DEFAULT_CONFIG_FILE
 
 
 def _check_name(value: object, what: str) -> None:
@@ -155,7 +209,7 @@ class _ConfigFile:
     def find(
         cls, argument: str | os.PathLike[str] | None, from_environment: Path | None, *, wanted: str | None
     ) -> _ConfigFile | None:
-        """The config file, or None when there is none at the default place.
+        """The config file, or None when there is none at the default places.
 
         A file named by ``config_file=`` or ``$NUMBERS_CONFIG`` must exist.
         """
@@ -164,7 +218,8 @@ class _ConfigFile:
         elif from_environment is not None:
             path, named = from_environment, True
         else:
-            path, named = Path(DEFAULT_CONFIG_FILE), False
+            here = Path(DEFAULT_CONFIG_FILE)
+            path, named = (here if here.exists() else _user_config_file()), False
         try:
             with path.open("rb") as file:
                 data = tomllib.load(file)

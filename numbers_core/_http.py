@@ -33,7 +33,7 @@ from httpx._client import UseClientDefault  # the type of httpx.USE_CLIENT_DEFAU
 from ._paging import PageFetcher, Pager
 from ._phone import parse_e164
 from ._redaction import redact, secret_forms, sent_credentials
-from ._transport import create_client
+from ._transport import create_client, failure_text
 from .errors import (
     RETRY_AFTER_CEILING,
     ConfigurationError,
@@ -410,9 +410,9 @@ class HttpCore:
                 target = self.base_url.copy_with(raw_path=path.encode("ascii"))
             else:
                 target = httpx.URL(f"{str(self.base_url).rstrip('/')}/{path}")
-        except (httpx.InvalidURL, UnicodeEncodeError) as exc:
+        except (httpx.InvalidURL, UnicodeEncodeError):
             raise ProtocolError(
-                f"{self.provider}: {self.redact(_shown(path))} is not a usable URL ({type(exc).__name__})",
+                f"{self.provider}: {self.redact(_shown(path))} is not a usable URL",
                 provider=self.provider,
             ) from None
         if (target.scheme, target.host, target.port) != (
@@ -573,8 +573,7 @@ class HttpCore:
                 self._log_exchange(request, started, type(exc).__name__)
                 raise self._transport_failure(
                     call,
-                    type(exc).__name__,
-                    str(exc),
+                    failure_text(exc, request),
                     cause=exc,
                     not_sent=isinstance(exc, _NOT_SENT),
                     permanent=isinstance(exc, _PERMANENT),
@@ -583,7 +582,7 @@ class HttpCore:
                 self._scrub(exc)
                 self._log_exchange(request, started, type(exc).__name__)
                 raise ProtocolError(
-                    f"{self.provider}: {call.operation}: {type(exc).__name__} ({self.redact(str(exc))})",
+                    f"{self.provider}: {call.operation}: {self.redact(failure_text(exc, request))}",
                     provider=self.provider,
                 ) from exc
         if response is None:
@@ -596,7 +595,6 @@ class HttpCore:
                 )
             raise self._transport_failure(
                 call,
-                "ExchangeTimeout",
                 f"no complete answer within {self._exchange_deadline} s of sending"
                 if anyio.current_time() < call.end
                 else f"no complete answer within the call's deadline of {self.retry.deadline:g} s",
@@ -722,16 +720,13 @@ class HttpCore:
     def _transport_failure(
         self,
         call: _Call,
-        kind: str,
-        detail: str,
+        failure: str,
         *,
         cause: Exception | None,
         not_sent: bool,
         permanent: bool,
     ) -> Exception:
-        what = f"{self.provider}: {call.operation}: {kind}"
-        detail = self.redact(detail)
-        message = f"{what} ({detail})" if detail else what
+        message = f"{self.provider}: {call.operation}: {self.redact(failure)}"
         if permanent:
             return TransportError(message, provider=self.provider, retryable=False)
         if not_sent or call.idempotency is not Idempotency.UNSAFE:

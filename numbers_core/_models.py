@@ -35,6 +35,7 @@ from ._kinds import (
     RequirementKind,
 )
 from ._phone import carrier_e164, keypad_digits, parse_e164
+from ._problems import location, problems
 from .errors import InvalidInputError
 
 __all__ = [
@@ -532,6 +533,18 @@ class SearchQuery(_Model):
             raise ValueError("'unknown' is not a type of number one can search for")
         return value
 
+    @field_validator("area_code")
+    @classmethod
+    def _area_code(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # Elsewhere an area code is any number of leading digits of the national number (20 for
+        # London); in the North American plan it is always three, and a shorter one would match
+        # many areas at once (41: 410 to 419).
+        country = info.data.get("country")
+        north_american = isinstance(country, str) and phonenumbers.country_code_for_region(country) == 1
+        if value is not None and north_american and not re.fullmatch(r"[2-9][0-9]{2}", value):
+            raise ValueError(f"an area code in {country} is 3 digits, the first 2 to 9 (415), not {value!r}")
+        return value
+
     @field_validator("contains")
     @classmethod
     def _contains(cls, value: str | None) -> str | None:
@@ -607,20 +620,8 @@ def build(model: type[M], given: M | None, overrides: dict[str, Any]) -> M:
 
 def _first_field(exc: ValidationError) -> str | None:
     errors = exc.errors()
-    return ".".join(str(part) for part in errors[0]["loc"]) if errors and errors[0]["loc"] else None
+    return location(errors[0]["loc"]) if errors and errors[0]["loc"] else None
 
 
 def _describe(what: str, exc: ValidationError) -> str:
-    problems = []
-    for error in exc.errors():
-        where = ".".join(str(part) for part in error["loc"]) or what
-        message = error["msg"].removeprefix("Value error, ")
-        if error["type"] == "extra_forbidden":
-            message = "unknown field"
-        elif error["type"] == "enum":
-            expected = error.get("ctx", {}).get("expected", "")
-            message = f"{error['input']!r} is not one of {expected.replace(' or ', ', ')}"
-        elif error["type"] in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-            message = f"{error['input']!r} is out of range: {message[0].lower()}{message[1:]}"
-        problems.append(f"{where}: {message}")
-    return f"invalid {what}: " + "; ".join(problems)
+    return f"invalid {what}: " + "; ".join(f"{where or what}: {text}" for where, text, _ in problems(exc))

@@ -77,6 +77,10 @@ def parse_e164(value: Any, *, country: str | None = None, field: str = "number")
 
 
 def _not_a_number(value: str, field: str, exc: phonenumbers.NumberParseException) -> str:
+    if exc.error_type == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE and value.strip().startswith(
+        "+"
+    ):
+        return f"{field}: {value!r} is not a valid phone number: no country's calling code starts it"
     if exc.error_type == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE:
         hint = "start it with + and the country code (+1 415 555 0123), or say which country it is in"
     elif exc.error_type == phonenumbers.NumberParseException.TOO_SHORT_NSN:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Secret, SecretBytes, SecretStr, ValidationError
 
+from ._problems import problems as plain_problems
 from ._provider import Provider
 from ._redaction import redact, secret_forms
 from ._settings import ProviderSettings
@@ -122,20 +123,30 @@ def _settings_error(
 ) -> ConfigurationError:
     problems = []
     first: str | None = None
-    for error in exc.errors(include_url=False, include_input=False, include_context=False):
-        setting = ".".join(str(part) for part in error["loc"]) or "settings"
+    # Never the value given: a setting may be a secret.
+    for setting, text, kind in plain_problems(exc, show_input=False):
+        setting = setting or "settings"
         first = first or setting
-        if error["type"] == "missing":
-            problems.append(f"{setting} is missing")
-        elif error["type"] == "extra_forbidden":
+        if kind == "missing":
+            problems.append(f"{setting} is missing ({_how_to_give(name, setting.split('.')[0], profile)})")
+        elif kind == "extra_forbidden":
             problems.append(f"{setting} is not a setting of {name}")
         else:
-            problems.append(f"{setting}: {error['msg'].removeprefix('Value error, ')}")
+            problems.append(f"{setting}: {text}")
     where = f" in profile {profile!r}" if profile else ""
     message = redact(f"{name}{where}: " + "; ".join(problems), secret_forms(secrets))
     # Pydantic never shows the input here, but an adapter's validator may have put
     # the value into its own message.
     return ConfigurationError(message, setting=first, profile=profile)
+
+
+def _how_to_give(name: str, setting: str, profile: str | None) -> str:
+    """Where a missing setting can be given, in the words of a config file and a shell."""
+    from ._config import DEFAULT_CONFIG_FILE, environment_prefix  # which imports this module
+
+    variable = environment_prefix(name) + setting.upper()
+    where = f"profile {profile!r}" if profile else f"a [profiles.NAME] table of {DEFAULT_CONFIG_FILE}"
+    return f"set {variable}, or {setting} in {where}"
 
 
 def _setup_error(name: str, profile: str | None, exc: Exception) -> ConfigurationError:

@@ -105,6 +105,14 @@ def test_parse_e164_takes_the_prefixes_people_type(given: str, country: str | No
     assert parse_e164(given, country=country) in ("+442079460000", "+14155552671")
 
 
+def test_a_number_with_no_countrys_calling_code_is_not_told_to_start_with_plus() -> None:
+    with pytest.raises(InvalidInputError) as refused:
+        parse_e164("+99912345678")
+    assert refused.value.message == (
+        "number: '+99912345678' is not a valid phone number: no country's calling code starts it"
+    )
+
+
 def test_a_national_number_without_a_country_says_what_to_type() -> None:
     with pytest.raises(InvalidInputError, match=r"start it with \+ and the country code"):
         parse_e164("4155550123")

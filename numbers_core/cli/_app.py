@@ -9,13 +9,22 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 import typer
 
 import numbers_core as nc
-from numbers_core.errors import ConfigurationError, InvalidInputError
+from numbers_core.errors import ConfigurationError
 
 from ._bulk import bulk_app
 from ._buy import Purchases
-from ._options import NUMBER_TYPES, Clearable, config_options, number_config, search_options
+from ._options import (
+    DEFAULT_COUNTRY,
+    NUMBER_TYPES,
+    Clearable,
+    config_options,
+    criteria_options,
+    number_config,
+    search_options,
+    typed_number,
+)
 from ._output import Output, ProviderColumn, note, progress
-from ._run import NumbersGroup, Target, fail_usage, print_error, run
+from ._run import EXIT_DECLINED, NumbersCommand, NumbersGroup, Target, fail_usage, print_error, run
 
 if TYPE_CHECKING:
     from numbers_core import ActiveNumber, AvailableNumber, Provider
@@ -87,7 +96,11 @@ def _global_options(
 _Number = Annotated[str, typer.Argument(metavar="NUMBER", show_default=False, hidden=True)]
 _Country = Annotated[
     str | None,
-    typer.Option("--country", metavar="CC", help="Country of a NUMBER typed without + and its country code."),
+    typer.Option(
+        "--country",
+        metavar="CC",
+        help=f"Country of a NUMBER typed without + and its country code (default {DEFAULT_COUNTRY}).",
+    ),
 ]
 
 
@@ -96,20 +109,7 @@ def _at_a_terminal() -> bool:
     return sys.stdin.isatty()
 
 
-def _e164(number: str, country: str | None) -> str:
-    """NUMBER as E.164, or a usage error that says what to type instead."""
-    from numbers_core.adapter import parse_e164
-
-    try:
-        return parse_e164(number, country=country.strip().upper() if country else None)
-    except InvalidInputError as exc:
-        problem = exc.message.removeprefix("number: ")
-        if "country code" in problem and country is None:
-            problem += " (--country CC)"
-        fail_usage(f"NUMBER {problem}")
-
-
-@app.command()
+@app.command(cls=NumbersCommand)
 @search_options
 def search(ctx: typer.Context, *, criteria: dict[str, Any]) -> None:
     """Find numbers that can be bought now."""
@@ -121,9 +121,9 @@ def search(ctx: typer.Context, *, criteria: dict[str, Any]) -> None:
     state.output.available(run(state.target, work))
 
 
-@app.command()
+@app.command(cls=NumbersCommand)
 @config_options
-@search_options
+@criteria_options
 def buy(
     ctx: typer.Context,
     numbers: Annotated[
@@ -159,8 +159,15 @@ def buy(
         fail_usage("give a NUMBER to buy, or --count N with search criteria")
     if count is not None and not 1 <= count <= 1000:
         fail_usage(f"--count: give 1 to 1000, not {count}")
+    if count is not None:
+        from numbers_core import SearchQuery
+        from numbers_core.adapter import build
+
+        build(
+            SearchQuery, None, criteria
+        )  # criteria that cannot work are told as such, in the options' terms
     # Every number is checked before the first is bought.
-    wanted = list(dict.fromkeys(_e164(number, criteria.get("country")) for number in numbers or ()))
+    wanted = list(dict.fromkeys(typed_number(number, criteria.get("country")) for number in numbers or ()))
     settings = number_config(config) if config else None
     purchases = Purchases(requested=len(wanted) or count or 0)
 
@@ -182,7 +189,7 @@ def buy(
         raise typer.Exit(purchases.exit_code())
 
 
-@app.command()
+@app.command(cls=NumbersCommand)
 @config_options
 def configure(
     ctx: typer.Context,
@@ -202,7 +209,7 @@ def configure(
 ) -> None:
     """Change how the owned NUMBER is set up; only the options given change."""
     state = _state(ctx)
-    e164 = _e164(number, country)
+    e164 = typed_number(number, country)
     changes = dict(config)
     for field in clear or ():
         if field.value in changes:
@@ -218,7 +225,7 @@ def configure(
     state.output.number(run(state.target, work))
 
 
-@app.command()
+@app.command(cls=NumbersCommand)
 def release(
     ctx: typer.Context,
     number: _Number,
@@ -229,9 +236,15 @@ def release(
 ) -> None:
     """Give the owned NUMBER back to the carrier; it may go to someone else at once."""
     state = _state(ctx)
-    e164 = _e164(number, country)
-    if not yes and _at_a_terminal():
-        typer.confirm(f"Release {e164}? It may not be yours to get back", abort=True, err=True)
+    e164 = typed_number(number, country)
+    # Answering no is a decision, not an interruption (130 is Ctrl-C's, which still stops the question).
+    if (
+        not yes
+        and _at_a_terminal()
+        and not typer.confirm(f"Release {e164}? It may not be yours to get back", err=True)
+    ):
+        note("Not released.")
+        raise typer.Exit(EXIT_DECLINED)
 
     async def work(carrier: Provider) -> None:
         await carrier.release(e164)
@@ -240,7 +253,7 @@ def release(
     state.output.released(e164)
 
 
-@app.command()
+@app.command(cls=NumbersCommand)
 def transfer(
     ctx: typer.Context,
     number: _Number,
@@ -249,7 +262,7 @@ def transfer(
 ) -> None:
     """Move the owned NUMBER to another ACCOUNT of the same carrier (a Twilio AC… sid, …)."""
     state = _state(ctx)
-    e164 = _e164(number, country)
+    e164 = typed_number(number, country)
 
     async def work(carrier: Provider) -> ActiveNumber:
         return await carrier.transfer(e164, account)
@@ -257,7 +270,7 @@ def transfer(
     state.output.number(run(state.target, work))
 
 
-@app.command("list")
+@app.command("list", cls=NumbersCommand)
 def list_numbers(
     ctx: typer.Context,
     contains: Annotated[
@@ -293,11 +306,11 @@ def list_numbers(
     run(state.target, work)
 
 
-@app.command()
+@app.command(cls=NumbersCommand)
 def show(ctx: typer.Context, number: _Number, country: _Country = None) -> None:
     """Show everything about the owned NUMBER (+14155550123)."""
     state = _state(ctx)
-    e164 = _e164(number, country)
+    e164 = typed_number(number, country)
 
     async def work(carrier: Provider) -> ActiveNumber:
         return await carrier.get(e164)
@@ -332,7 +345,7 @@ def _provider_column(name: str) -> ProviderColumn:
     return ProviderColumn(name, frozenset(str(feature) for feature in features), None)
 
 
-@app.command()
+@app.command(cls=NumbersCommand)
 def providers(ctx: typer.Context) -> None:
     """Show what every registered provider can do (the feature matrix)."""
     state = _state(ctx)
@@ -344,12 +357,16 @@ def providers(ctx: typer.Context) -> None:
                 note(f"{column.name}: {column.note}")
 
 
-@app.command()
+@app.command(cls=NumbersCommand)
 def emulate(
     ctx: typer.Context,
-    dialect: Annotated[str, typer.Argument(help="The carrier to emulate: twilio, signalwire, …")],
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on (0: any free one).")] = 8080,
+    dialect: Annotated[
+        str, typer.Argument(metavar="DIALECT", help="The carrier to emulate: twilio, signalwire, …")
+    ],
+    host: Annotated[str, typer.Option(metavar="ADDRESS", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, metavar="PORT", help="Port to listen on (0: any free one).")
+    ] = 8080,
     state: Annotated[
         str | None, typer.Option(metavar="FILE", help="Keep who owns what in this SQLite file between runs.")
     ] = None,
@@ -368,13 +385,13 @@ def emulate(
             help="Share of requests that fail: 429s, 503s, dropped connections and lost answers alike.",
         ),
     ] = 0.0,
-    seed: Annotated[int, typer.Option(help="The same seed fails the same requests.")] = 0,
+    seed: Annotated[int, typer.Option(metavar="INTEGER", help="The same seed fails the same requests.")] = 0,
     rate_limit: Annotated[
         float | None,
         typer.Option(metavar="PER_SECOND", min=0.001, help="Requests per second per account, then 429."),
     ] = None,
     burst: Annotated[
-        int, typer.Option(min=1, help="Requests an account may send at once under --rate-limit.")
+        int, typer.Option(min=1, metavar="N", help="Requests an account may send at once under --rate-limit.")
     ] = 10,
 ) -> None:
     """Serve an emulated carrier on this machine (faults on demand) until Ctrl-C."""

@@ -19,16 +19,22 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from numbers_core import NumberType
+from numbers_core.errors import InvalidInputError
+
+from ._run import fail_usage
 
 if TYPE_CHECKING:
     from numbers_core import NumberConfig
 
 __all__ = [
+    "DEFAULT_COUNTRY",
     "NUMBER_TYPES",
     "Clearable",
     "config_options",
+    "criteria_options",
     "number_config",
     "search_options",
+    "typed_number",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -36,6 +42,24 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: The number types one can search or filter for; "unknown" only describes what a carrier reported.
 #: Given as text and checked by the models, whose messages the command line shows in its own terms.
 NUMBER_TYPES = ", ".join(kind.value for kind in NumberType if kind is not NumberType.UNKNOWN)
+
+
+#: The country of numbers searched for, and of a NUMBER typed without + and its country code, when
+#: --country does not say: SearchQuery's default.
+DEFAULT_COUNTRY = "US"
+
+
+def typed_number(number: str, country: str | None) -> str:
+    """NUMBER as E.164, or a usage error that says what to type instead."""
+    from numbers_core.adapter import parse_e164
+
+    try:
+        return parse_e164(number, country=country.strip().upper() if country else DEFAULT_COUNTRY)
+    except InvalidInputError as exc:
+        problem = exc.message.removeprefix("number: ")
+        if country is None and not number.strip().startswith("+"):
+            problem += f" (read as a {DEFAULT_COUNTRY} number; --country CC for another country)"
+        fail_usage(f"NUMBER {problem}")
 
 
 class Clearable(enum.StrEnum):
@@ -99,9 +123,18 @@ def _add_params(
 # -- search criteria (the SearchQuery fields) ----------------------------------------------
 
 _SEARCH = [
-    _text("country", "--country", "ISO 3166 alpha-2 country (default US)", _SEARCH_PANEL, "CC"),
+    _text(
+        "country", "--country", f"ISO 3166 alpha-2 country (default {DEFAULT_COUNTRY})", _SEARCH_PANEL, "CC"
+    ),
     _text("number_type", "--type", f"Number type (default local): {NUMBER_TYPES}", _SEARCH_PANEL, "TYPE"),
-    _text("area_code", "--area-code", "Area code", _SEARCH_PANEL, "DIGITS"),
+    _text(
+        "area_code",
+        "--area-code",
+        "Area code: 3 digits in the US, Canada and the rest of the +1 plan (415); elsewhere the leading "
+        "digits of the national number (20 for London)",
+        _SEARCH_PANEL,
+        "DIGITS",
+    ),
     _text(
         "contains",
         "--contains",
@@ -140,6 +173,10 @@ _SEARCH = [
         "Skip numbers that need an address on file",
         _SEARCH_PANEL,
     ),
+]
+
+# Only for `search`: what buys by criteria decides itself how many numbers to look at.
+_LIMIT = [
     _param(
         "limit",
         Annotated[
@@ -162,7 +199,12 @@ def _criteria(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def search_options(command: F) -> F:
-    """Add the search criteria; the command receives them as ``criteria: dict``."""
+    """Add the search criteria and --limit; the command receives them as ``criteria: dict``."""
+    return _add_params([*_SEARCH, *_LIMIT], "criteria", _criteria)(command)
+
+
+def criteria_options(command: F) -> F:
+    """Add the search criteria without --limit, for commands that buy what matches."""
     return _add_params(_SEARCH, "criteria", _criteria)(command)
 
 

@@ -104,10 +104,15 @@ def place_text(geography: Geography) -> str:
     return ", ".join(part for part in parts if part)
 
 
+def _call_text(method: str | None, url: str | None) -> str:
+    # A method says how a URL is called: alone (a carrier's default for a URL not set) it says nothing.
+    return " ".join(part for part in (method, url) if part) if url else ""
+
+
 def _route_text(route: Route) -> str:
-    parts = [" ".join(part for part in (route.method, route.url) if part)]
+    parts = [_call_text(route.method, route.url)]
     if route.fallback_url:
-        parts.append(f"fallback {' '.join(p for p in (route.fallback_method, route.fallback_url) if p)}")
+        parts.append(f"fallback {_call_text(route.fallback_method, route.fallback_url)}")
     if route.application_id:
         parts.append(f"application {route.application_id}")
     return "; ".join(part for part in parts if part)
@@ -121,7 +126,7 @@ def _config_rows(config: NumberConfig) -> list[tuple[str, str]]:
         rows.append(("SMS", _route_text(config.sms)))
     if config.status_callback is not None:
         callback = config.status_callback
-        rows.append(("Status callback", " ".join(p for p in (callback.method, callback.url) if p)))
+        rows.append(("Status callback", _call_text(callback.method, callback.url)))
     if config.emergency_address_id:
         rows.append(("Emergency address", config.emergency_address_id))
     if config.extra:
@@ -154,22 +159,56 @@ def detail_rows(number: ActiveNumber) -> list[tuple[str, str]]:
         *_config_rows(number.config),
         ("Created", number.created_at.isoformat() if number.created_at else None),
         ("Updated", number.updated_at.isoformat() if number.updated_at else None),
+        # When a number being released leaves the account (Sinch keeps it to the end of the period paid for).
+        ("Expires", number.expires_at.isoformat() if number.expires_at else None),
     ]
     return [(label, value) for label, value in rows if value]
 
 
 # -- tables -----------------------------------------------------------------------------
 
-# Owned numbers, in `list`, `buy`: (header, width when streamed).
+# Owned numbers, in `list`, `buy`: (header, width when streamed, narrowest it may get). On a
+# terminal too narrow for them all, Name and Location give up room first; then Capabilities,
+# then Type, are left out, so that a row never wraps.
 _OWNED_COLUMNS = [
-    ("Number", 16),
-    ("Type", 10),
-    ("Status", 9),
-    ("Name", 24),
-    ("Capabilities", 17),
-    ("Location", 28),
+    ("Number", 16, 16),
+    ("Type", 10, 10),
+    ("Status", 9, 9),
+    ("Name", 24, 8),
+    ("Capabilities", 17, 17),
+    ("Location", 28, 12),
 ]
+_LEFT_OUT_FIRST = (4, 1)  # Capabilities, Type
 _GAP = "   "
+
+
+def _line_width(widths: dict[int, int]) -> int:
+    # A space at the edge, then the columns three spaces apart.
+    return 1 + sum(widths.values()) + len(_GAP) * (len(widths) - 1)
+
+
+def _owned_layout(width: int) -> tuple[dict[int, int], bool]:
+    """The columns that fit a line ``width`` wide ({index: width}), and whether all fit in full."""
+    widest = {index: column[1] for index, column in enumerate(_OWNED_COLUMNS)}
+    if _line_width(widest) <= width:
+        return widest, True
+    narrowest = {index: column[2] for index, column in enumerate(_OWNED_COLUMNS)}
+    for index in _LEFT_OUT_FIRST:
+        if _line_width(narrowest) <= width:
+            break
+        del narrowest[index]
+    # What room is left goes back to the columns that gave it up, a character at a time in turn.
+    spare = width - _line_width(narrowest)
+    growing = [index for index in narrowest if narrowest[index] < widest[index]]
+    while spare > 0 and growing:
+        for index in list(growing):
+            if spare == 0:
+                break
+            narrowest[index] += 1
+            spare -= 1
+            if narrowest[index] == widest[index]:
+                growing.remove(index)
+    return narrowest, False
 
 
 def _owned_cells(number: ActiveNumber) -> list[str]:
@@ -206,7 +245,7 @@ def _print_rows(headers: list[str], rows: list[list[str]]) -> None:
 
 
 class NumberStream:
-    """Owned numbers printed as they arrive, in fixed-width columns.
+    """Owned numbers printed as they arrive, in fixed-width columns that fit the terminal.
 
     A rich Table measures all rows before printing any; ``list`` must show
     the first page while the next is being fetched.
@@ -214,26 +253,29 @@ class NumberStream:
 
     def __init__(self, console: Console) -> None:
         self._console = console
+        self._columns, self._in_full = _owned_layout(console.width)
         self.count = 0
 
-    def _line(self, cells: Iterable[str], style: str = "") -> None:
+    def _line(self, cells: list[str], style: str = "") -> None:
         from rich.text import Text
 
         # Laid out as _table lays out its rows: a space at the edge, columns three spaces apart.
         line = Text(" ", style=style)
-        for index, (cell, (_, width)) in enumerate(zip(cells, _OWNED_COLUMNS, strict=True)):
-            text = Text(cell)
-            if index < len(_OWNED_COLUMNS) - 1:
+        last = max(self._columns)
+        for index, width in self._columns.items():
+            text = Text(cells[index])
+            if index != last:
                 text.truncate(width, overflow="ellipsis", pad=True)
                 text.append(_GAP)
+            elif not self._in_full:  # with room to spare, the last column is never cut
+                text.truncate(width, overflow="ellipsis")
             line.append_text(text)
         self._console.print(line, soft_wrap=True)
 
     def add(self, number: ActiveNumber) -> None:
         if self.count == 0:
-            self._line([header for header, _ in _OWNED_COLUMNS], style="bold")
-            rule = sum(width for _, width in _OWNED_COLUMNS) + len(_GAP) * (len(_OWNED_COLUMNS) - 1)
-            self._console.print(" " + "─" * rule, soft_wrap=True)
+            self._line([header for header, *_ in _OWNED_COLUMNS], style="bold")
+            self._console.print(" " + "─" * (_line_width(self._columns) - 1), soft_wrap=True)
         self._line(_owned_cells(number))
         self.count += 1
 
@@ -284,7 +326,7 @@ class Output:
     def owned(self, numbers: list[ActiveNumber]) -> None:
         if numbers:
             _print_rows(
-                [header for header, _ in _OWNED_COLUMNS], [_owned_cells(number) for number in numbers]
+                [header for header, *_ in _OWNED_COLUMNS], [_owned_cells(number) for number in numbers]
             )
 
     @contextlib.contextmanager

@@ -2,11 +2,13 @@
 
 Every failure ends in exactly one line on stderr and an exit code: 2 when the
 command cannot work as given (usage, input, configuration, a feature the
-provider lacks), 1 when the carrier or the network failed, 130 on Ctrl-C.
+provider lacks), 1 when the carrier or the network failed or the user said no
+when asked, 130 on Ctrl-C.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -15,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import anyio
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 import numbers_core as nc
 from numbers_core.errors import ConfigurationError, InvalidInputError, NumbersError, UnsupportedError
@@ -25,8 +27,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EXIT_CARRIER",
+    "EXIT_DECLINED",
     "EXIT_INTERRUPTED",
     "EXIT_USAGE",
+    "NumbersCommand",
     "NumbersGroup",
     "Target",
     "UsageFailure",
@@ -41,6 +45,7 @@ __all__ = [
 T = TypeVar("T")
 
 EXIT_CARRIER = 1
+EXIT_DECLINED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
@@ -60,6 +65,14 @@ def exit_code(error: NumbersError) -> int:
 def print_error(message: str) -> None:
     """One line on stderr, whatever the message holds (carrier bodies can be multi-line)."""
     typer.echo(typer.style("error:", fg="red", bold=True) + " " + " ".join(message.split()), err=True)
+
+
+class _WarningLines(logging.Handler):
+    """The library's warnings (a misspelt NUMBERS_* variable), one line each on stderr, as errors are."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = " ".join(self.format(record).split())
+        typer.echo(typer.style("warning:", fg="yellow", bold=True) + " " + message, err=True)
 
 
 class UsageFailure(typer.TyperException):
@@ -90,7 +103,13 @@ class NumbersGroup(TyperGroup):
         windows_expand_args: bool = True,
         **extra: Any,
     ) -> Any:
-        code = self._run(args, prog_name, complete_var, windows_expand_args, extra)
+        library = logging.getLogger("numbers_core")
+        warnings = _WarningLines(logging.WARNING)
+        library.addHandler(warnings)
+        try:
+            code = self._run(args, prog_name, complete_var, windows_expand_args, extra)
+        finally:
+            library.removeHandler(warnings)
         if standalone_mode:
             raise SystemExit(code)
         return code
@@ -118,7 +137,7 @@ class NumbersGroup(TyperGroup):
             if type(exc).__name__ == "NoArgsIsHelpError":
                 typer.echo(exc.format_message())
             else:
-                print_error(exc.format_message() + self._placement_hint(exc))
+                print_error(self._usage_message(exc) + self._placement_hint(exc))
             return exc.exit_code
         except (typer.Abort, KeyboardInterrupt):
             return EXIT_INTERRUPTED
@@ -150,12 +169,72 @@ class NumbersGroup(TyperGroup):
             parts.append(f"{option}: {problem}" if sep and option else part)
         return "; ".join(parts)
 
+    @staticmethod
+    def _usage_message(exc: typer.TyperException) -> str:
+        """click's message, but a value typer's pydantic refused in the option's and plain words."""
+        cause = exc.__cause__
+        param = getattr(exc, "param", None)
+        if cause is None or param is None or type(cause).__name__ != "ValidationError":
+            return exc.format_message()
+        from pydantic import ValidationError
+
+        from numbers_core._problems import problems
+
+        if not isinstance(cause, ValidationError):
+            return exc.format_message()
+        opts = [opt for opt in param.opts if opt.startswith("--")]
+        name = max(opts, key=len) if opts else (param.metavar or str(param.name).upper())
+        return f"{name}: {problems(cause)[0][1]}"
+
     def _placement_hint(self, exc: typer.TyperException) -> str:
         # `numbers list --json` is the natural thing to type; say where the option goes.
         option = getattr(exc, "option_name", None)
         if option in {name for param in self.params for name in param.opts}:
             return f" ({option} goes before the command: numbers {option} … COMMAND)"
         return ""
+
+
+class NumbersCommand(TyperCommand):
+    """A command whose help names every value as one word in capitals: NUMBER, TEXT, INTEGER, KIND.
+
+    typer wraps a required argument in braces in the usage line (``{NUMBER}``) and shows each
+    argument's Python type beside it (``JOB <str>``); here an argument is its name, in brackets
+    when it may be left out (``[KIND]``). Options name their values by their own metavar, which
+    every option that takes a value sets.
+    """
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                pieces.append(_argument_usage(param))
+            else:
+                pieces.extend(param.get_usage_pieces(ctx))
+        return pieces
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        arguments, options = [], []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.param_type_name == "argument":
+                arguments.append((_argument_name(param), record[1]))
+            else:
+                options.append(record)
+        for title, records in (("Arguments", arguments), ("Options", options)):
+            if records:
+                with formatter.section(title):
+                    formatter.write_dl(records)
+
+
+def _argument_name(param: Any) -> str:
+    name = param.metavar or str(param.name).upper()
+    return name + ("..." if param.nargs != 1 else "")
+
+
+def _argument_usage(param: Any) -> str:
+    return _argument_name(param) if param.required else f"[{_argument_name(param)}]"
 
 
 @dataclass(frozen=True)

@@ -129,3 +129,20 @@ def test_numbers_emulate_refuses_an_unknown_dialect(numbers: Run) -> None:
     assert done.stderr.strip() == (
         "error: unknown emulator 'acme' (registered: kazoo, signalwire, sinch, sinch-draft, twilio)"
     )
+
+
+def test_numbers_emulate_on_a_busy_port_says_so(numbers: Run) -> None:
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        done = numbers("emulate", "twilio", "--port", str(port))
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [f"error: port {port} is in use (try --port 0)"]
+
+
+@pytest.mark.parametrize(("port", "message"), [("99999", "at most 65535"), ("-1", "at least 0")])
+def test_numbers_emulate_refuses_a_port_out_of_range_at_once(numbers: Run, port: str, message: str) -> None:
+    done = numbers("emulate", "twilio", "--port", port)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [f"error: --port: {port} is out of range: {message}"]

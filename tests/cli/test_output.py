@@ -103,3 +103,22 @@ def test_search_table_leaves_out_empty_columns(capsys: pytest.CaptureFixture[str
     Output(json=False).available([available])
     header = capsys.readouterr().out.splitlines()[1]
     assert header.split() == ["Number", "Type", "Setup", "Address"]
+
+
+def test_detail_shows_no_method_without_its_url_and_the_expiry() -> None:
+    number = owned(
+        "+18005550100",
+        status="releasing",
+        expires_at=datetime(2025, 3, 31, 23, 59, 59, tzinfo=UTC),
+        config={
+            "sms": {"method": "POST"},  # the carrier's default method, for a URL not set
+            "voice": {"method": "GET", "application_id": "AP1"},
+            "status_callback": {"method": "POST"},
+        },
+    )
+    labels = dict(detail_rows(number))
+    assert "SMS" not in labels
+    assert labels["Voice"] == "application AP1"
+    assert "Status callback" not in labels
+    assert labels["Status"] == "releasing"
+    assert labels["Expires"] == "2025-03-31T23:59:59+00:00"

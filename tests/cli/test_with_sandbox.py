@@ -138,6 +138,21 @@ def test_a_national_number_takes_its_country_from_the_option(
     cli_json("buy", offer["phone_number"])
     national = offer["phone_number"].removeprefix("+1")
     assert cli_json("show", national, "--country", "us")["phone_number"] == offer["phone_number"]
-    refused = cli("show", national)
+    # Without --country, in the default country its help names (US).
+    assert cli_json("show", national)["phone_number"] == offer["phone_number"]
+    refused = cli("show", "020 7946 0000")
     assert refused.exit_code == 2
     assert "--country" in one_error_line(refused)
+
+
+def test_an_area_code_is_three_digits_in_north_america_and_leading_digits_elsewhere(
+    cli: Callable[..., Result], cli_json: Callable[..., Any], sandbox_path: Path
+) -> None:
+    refused = cli("search", "--area-code", "41")
+    assert refused.exit_code == 2
+    assert one_error_line(refused) == (
+        "error: --area-code: an area code in US is 3 digits, the first 2 to 9 (415), not '41'"
+    )
+    london = cli_json("search", "--country", "GB", "--area-code", "20", "--limit", "3")
+    assert london
+    assert all(offer["phone_number"].startswith("+4420") for offer in london)

@@ -77,7 +77,7 @@ async def test_read_timeout_retries_a_safe_request_then_raises_transport_error(s
             await core.request("GET", "/numbers", idempotency=Idempotency.SAFE, operation="list")
     assert type(caught.value) is TransportError
     assert caught.value.retryable is True
-    assert "ReadTimeout" in str(caught.value)
+    assert "no answer from" in str(caught.value)
     assert server.count == FAST.attempts
 
 
@@ -115,7 +115,7 @@ async def test_body_slower_than_the_read_timeout_times_out(serve: Serve) -> None
     async with make_core(
         server.url, read=0.2, retry=RetryPolicy(attempts=2, initial_wait=0.001, max_wait=0.01)
     ) as core:
-        with pytest.raises(TransportError, match="ReadTimeout"):
+        with pytest.raises(TransportError, match="no answer from"):
             await core.request("GET", "/numbers", idempotency=Idempotency.SAFE, operation="list")
     assert server.count == 2
 
@@ -127,7 +127,7 @@ async def test_body_trickling_within_the_read_timeout_still_meets_the_exchange_d
     server = serve(trickle(size=100, gap=0.05))
     async with make_core(server.url, read=0.5) as core:
         # The exchange's deadline is the longest step timeout (connect, 1 s): far below the 5 s trickle.
-        with pytest.raises(OutcomeUnknownError, match="ExchangeTimeout"):
+        with pytest.raises(OutcomeUnknownError, match="no complete answer within"):
             await purchase(core)
     assert server.count == 1
 
@@ -140,7 +140,7 @@ async def test_connection_refused_is_retried_even_for_a_purchase(refused_url: st
     # Nothing was sent, so trying again cannot buy twice: not an OutcomeUnknownError.
     assert type(caught.value) is TransportError
     assert caught.value.retryable is True
-    assert "ConnectError" in str(caught.value)
+    assert "(connection refused)" in str(caught.value)
     assert transport.calls == FAST.attempts
 
 
@@ -190,7 +190,7 @@ async def test_pool_limit_applies_and_a_pool_timeout_counts_as_not_sent(serve: S
             await purchase(core)
         tg.cancel_scope.cancel()
     assert type(caught.value) is TransportError
-    assert "PoolTimeout" in str(caught.value)
+    assert "no free connection" in str(caught.value)
     # The purchase never reached the server: only the GET did.
     assert [r.method for r in server.received] == ["GET"]
 
