@@ -359,14 +359,14 @@ async def test_connect_takes_the_table_and_turns_on_the_features() -> None:
         ),
         ({"US": {"local": "1.15"}}, "prices.US.local.monthly", "write the amount and the currency"),
         ({"US": {"local": "-1 USD"}}, "prices.US.local.monthly", "'-1 USD' is not a price"),
-        ({"US": {"local": 1.15}}, "prices.US.local", "TablePrice"),
+        ({"US": {"local": 1.15}}, "prices.US.local", "expected a table of names and values"),
         ({"US": {"local": {"setup": "1 USD"}}}, "prices.US.local.monthly", "missing"),
         (
             {"US": {"local": {"monthly": "1 USD", "yearly": "9 USD"}}},
             "prices.US.local.yearly",
             "not a setting",
         ),
-        ({"US": "1.15 USD"}, "prices.US", "dictionary"),
+        ({"US": "1.15 USD"}, "prices.US", "expected a table of names and values"),
     ],
 )
 def test_a_bad_table_is_a_configuration_error_naming_the_key(table: Any, setting: str, says: str) -> None:
