@@ -590,8 +590,7 @@ class Provider(abc.ABC):
                 request_id=cause.request_id,
             ) from unknown
         raise TransportError(
-            f"{self.name}: purchase: {type(cause).__name__ if cause else 'no answer'}; {note}",
-            provider=self.name,
+            f"{self.name}: purchase: {_what(cause)}; {note}", provider=self.name
         ) from unknown
 
     async def _updated(
@@ -645,7 +644,7 @@ class Provider(abc.ABC):
             else:
                 return
         raise TransportError(
-            f"{self.name}: release of {e164}: {type(last.__cause__).__name__}; the number is not "
+            f"{self.name}: release of {e164}: {_what(last.__cause__)}; the number is not "
             "released, releasing again is safe",
             provider=self.name,
         ) from last
@@ -712,6 +711,17 @@ def _list_filter(model: type[SearchQuery | NumberConfig], name: str, value: Any)
 
 def _phone_number(number: ActiveNumber) -> str:
     return number.phone_number
+
+
+def _what(cause: BaseException | None) -> str:
+    """What became of a request's answer, in a few words: the status an error came with, or the
+    failure's kind."""
+    if cause is None:
+        return "no answer"
+    if isinstance(cause, ProtocolError):
+        return "an answer that cannot be read"
+    status = getattr(cause, "status_code", None)
+    return f"HTTP {status}" if status is not None else type(cause).__name__
 
 
 def _short(exc: Exception) -> str:
