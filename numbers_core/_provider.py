@@ -80,6 +80,9 @@ _CLIENT_FILTERS: dict[str, Callable[[AvailableNumber, Any], bool]] = {
 }
 
 _LIST_FILTERS = ("contains", "friendly_name", "number_type", "country")
+# Changes that are not sent twice blindly (an answer that cannot be believed leaves them unknown),
+# and what each does to a number.
+_UNREPEATABLE = {"purchase": "bought", "release": "released", "transfer": "moved"}
 # A number a batch's answer does not mention.
 _MISSING: Any = object()
 
@@ -412,19 +415,18 @@ class Provider(abc.ABC):
             result = found.get(e164, _MISSING)
             if result is _MISSING:
                 # An adapter must account for every number; one it lost track of may have changed.
-                error: NumbersError = ProtocolError(
-                    f"{self.name}: {operation}: the batch said nothing of {e164}; look it up",
-                    provider=self.name,
-                    numbers=(e164,),
+                error = self._unbelieved(
+                    operation, e164, None, f"{self.name}: {operation}: the batch said nothing of {e164}"
                 )
                 outcomes.append(BatchOutcome(e164, error=error))
             elif isinstance(result, NumbersError):
                 outcomes.append(BatchOutcome(e164, error=result))
             elif result is not None and result.phone_number != e164:
-                error = ProtocolError(
+                error = self._unbelieved(
+                    operation,
+                    e164,
+                    result.phone_number,
                     f"{self.name}: {operation} of {e164} was answered with {result.phone_number}",
-                    provider=self.name,
-                    numbers=(e164, result.phone_number),
                 )
                 outcomes.append(BatchOutcome(e164, error=error))
             else:
@@ -523,13 +525,30 @@ class Provider(abc.ABC):
         if answer.phone_number == e164:
             return answer
         if operation == "purchase":
-            message = (
-                f"{self.name}: asked to buy {e164}, the carrier answered with {answer.phone_number}; "
-                f"it may have bought either: check both with get() before buying again"
-            )
+            message = f"{self.name}: asked to buy {e164}, the carrier answered with {answer.phone_number}"
         else:
             message = f"{self.name}: {operation} of {e164} was answered with {answer.phone_number}"
-        raise ProtocolError(message, provider=self.name, numbers=(e164, answer.phone_number))
+        raise self._unbelieved(operation, e164, answer.phone_number, message)
+
+    def _unbelieved(
+        self, operation: str, e164: str, other: str | None, message: str
+    ) -> OutcomeUnknownError | ProtocolError:
+        """An answer that does not say what became of ``e164`` (it names ``other``, or nothing).
+
+        For a change not to be sent twice blindly, the outcome is unknown (for either number):
+        that is what a caller checks before trying again. For the others, a ProtocolError.
+        """
+        numbers = (e164,) if other is None else (e164, other)
+        done = _UNREPEATABLE.get(operation)
+        if done is None:
+            return ProtocolError(f"{message}; look it up", provider=self.name, numbers=numbers)
+        return OutcomeUnknownError(
+            f"{message}; it may have {done} {' or '.join(numbers)}: check with get() before trying again",
+            operation=operation,
+            number=e164,
+            provider=self.name,
+            numbers=numbers,
+        )
 
     def _unreadable(
         self, operation: str, e164: str | None, status: int, garbled: ProtocolError
