@@ -54,7 +54,8 @@ log = logging.getLogger("numbers_core.kazoo")
 _SEARCH_MAX = 500
 # Prefixes Kazoo's search takes: 3 to 10 characters, "+" and the calling code included.
 _PREFIX_MAX = 10
-# The states in which a number is the account's.
+# The states in which a number is the account's; released (or in Kazoo's pool) it is nobody's, and
+# any other state (one Kazoo added, none at all) does not say.
 _HELD = frozenset({NumberStatus.ACTIVE, NumberStatus.RESERVED, NumberStatus.PENDING, NumberStatus.RELEASING})
 _REQUEST_ID_HEADERS = ("X-Request-ID", "X-Request-Id")
 
@@ -303,12 +304,31 @@ class KazooProvider(Provider):
     # -- purchase ------------------------------------------------------------------------------------
 
     async def _held(self, e164: str, operation: str) -> ActiveNumber | None:
-        """The account's number ``e164``, or None when the account does not hold it."""
+        """The account's number ``e164``, or None when the account does not hold it.
+
+        A ProtocolError when Kazoo's answer does not say (see :meth:`_holds`): after a change
+        whose answer was lost, that leaves its outcome unknown.
+        """
         try:
-            number = await self._fetch(e164, operation)
-        except (NotFoundError, PermissionDeniedError):
+            with self._foreign_is_not_held(e164):
+                number = await self._fetch(e164, operation)
+        except NotFoundError:
             return None
-        return number if number.status in _HELD else None
+        return number if self._holds(number, operation) else None
+
+    def _holds(self, number: ActiveNumber, operation: str) -> bool:
+        """Whether the number's document says the account holds it."""
+        if number.status in _HELD:
+            return True
+        if number.status is NumberStatus.RELEASED:
+            return False
+        raise ProtocolError(
+            f"{self.name}: {operation}: Kazoo gives {number.phone_number} the state "
+            f"{repr(codec.state(number.raw))[:40]}, "
+            "which does not say whether the account holds it",
+            provider=self.name,
+            numbers=(number.phone_number,),
+        )
 
     async def _purchase(self, e164: str, config: NumberConfig | None) -> ActiveNumber:
         self._refuse_routing(config, "purchase")
@@ -392,7 +412,7 @@ class KazooProvider(Provider):
     async def _get(self, e164: str) -> ActiveNumber:
         with self._foreign_is_not_held(e164):
             number = await self._fetch(e164, "get")
-        if number.status not in _HELD:
+        if not self._holds(number, "get"):
             raise self._not_held(e164)  # in Kazoo's pool, or released: nobody's
         return number
 
