@@ -564,6 +564,15 @@ class Provider(abc.ABC):
         unknown.__cause__ = garbled
         return unknown
 
+    @staticmethod
+    def _unknown_for(e164: str, unknown: OutcomeUnknownError) -> OutcomeUnknownError:
+        """A batch's unknown outcome as one of its numbers' (which its look-up settles)."""
+        one = OutcomeUnknownError(
+            f"{unknown.message} ({e164})", operation=unknown.operation, number=e164, provider=unknown.provider
+        )
+        one.__cause__ = unknown.__cause__
+        return one
+
     async def _reconcile_purchase(
         self,
         e164: str,
@@ -652,21 +661,34 @@ class Provider(abc.ABC):
             try:
                 await send()
             except OutcomeUnknownError as unknown:
-                try:
-                    found = await lookup()
-                except NumbersError as exc:
-                    raise unknown from exc
-                if found is None:
+                if await self._released(unknown, lookup):
                     return
                 last = unknown
                 log.info("%s: the release of %s did not happen; sending it again", self.name, e164)
             else:
                 return
-        raise TransportError(
-            f"{self.name}: release of {e164}: {_what(last.__cause__)}; the number is not "
+        raise self._not_released(e164, last)
+
+    async def _released(
+        self, unknown: OutcomeUnknownError, lookup: Callable[[], Awaitable[ActiveNumber | None]]
+    ) -> bool:
+        """After a release whose answer was lost or garbled: whether the number is gone (``lookup``
+        finds the account's number, None when it does not have it). A look-up that fails, or does
+        not say, leaves the outcome unknown: ``unknown`` is raised."""
+        try:
+            return await lookup() is None
+        except NumbersError as exc:
+            raise unknown from exc
+
+    def _not_released(self, e164: str, unknown: OutcomeUnknownError) -> TransportError:
+        """A release whose answer was lost or garbled, of a number still there: it did not happen."""
+        error = TransportError(
+            f"{self.name}: release of {e164}: {_what(unknown.__cause__)}; the number is not "
             "released, releasing again is safe",
             provider=self.name,
-        ) from last
+        )
+        error.__cause__ = unknown
+        return error
 
     async def _configure_bought(self, bought: ActiveNumber, config: NumberConfig) -> ActiveNumber:
         """Apply to a number just bought what the carrier does not take with a purchase.
