@@ -233,7 +233,7 @@ class Provider(abc.ABC):
         e164 = parse_e164(number)
         self._require(Feature.PURCHASE)
         self._check_config(config, purchase=True)
-        with self._guard("purchase"):
+        with self._guard("purchase", e164):
             return self._answer_for(e164, await self._purchase(e164, config), "purchase")
 
     async def purchase_any(
@@ -253,7 +253,7 @@ class Provider(abc.ABC):
                 return await self._purchase_any(query, config)
         for candidate in await self.search(query):
             try:
-                with self._guard("purchase"):
+                with self._guard("purchase", candidate.phone_number):
                     bought = await self._purchase(candidate.phone_number, config)
                 return self._answer_for(candidate.phone_number, bought, "purchase")
             except NumberUnavailableError:
@@ -283,7 +283,7 @@ class Provider(abc.ABC):
         """Give the number back to the carrier."""
         e164 = parse_e164(number)
         self._require(Feature.RELEASE)
-        with self._guard("release"):
+        with self._guard("release", e164):
             await self._release(e164)
 
     def list(self, **filters: Any) -> Pager[ActiveNumber]:
@@ -350,7 +350,7 @@ class Provider(abc.ABC):
         self._require(Feature.TRANSFER)
         if not isinstance(to_account, str) or not to_account.strip():
             raise InvalidInputError("to_account: expected an account id", field="to_account")
-        with self._guard("transfer"):
+        with self._guard("transfer", e164):
             return self._answer_for(e164, await self._transfer(e164, to_account.strip()), "transfer")
 
     # -- native batches (announced by Feature.BULK and its three operations) ---------------------
@@ -708,37 +708,63 @@ class Provider(abc.ABC):
             return bought
 
     @contextlib.contextmanager
-    def _guard(self, operation: str) -> Iterator[None]:
-        """Turn anything foreign an adapter lets through into the error tree."""
+    def _guard(self, operation: str, number: str | None = None) -> Iterator[None]:
+        """Turn anything foreign an adapter lets through into the error tree.
+
+        For a change not to be sent twice blindly (of ``number``, where one is known), it may have
+        come after the change was made: its outcome is unknown, never "not made".
+        """
         try:
             yield
         except NumbersError:
             raise
-        except _http_errors() as exc:
-            raise TransportError(
+        except Exception as exc:
+            error = self._foreign(operation, exc)
+            if error is None:
+                raise
+            if operation in _UNREPEATABLE:
+                raise OutcomeUnknownError(
+                    f"{error.message}; it may or may not have taken effect",
+                    operation=operation,
+                    number=number,
+                    provider=self.name,
+                ) from exc
+            raise error from exc
+
+    def _foreign(self, operation: str, exc: Exception) -> NumbersError | None:
+        """What a foreign exception means in the error tree; None for one that is not a carrier's
+        answer or the network's (a bug to let through)."""
+        # Read when an exception is being matched: no httpx error can exist before httpx is imported.
+        httpx = sys.modules.get("httpx")
+        if httpx is not None and isinstance(exc, httpx.DecodingError):
+            return ProtocolError(
+                f"{self.name}: {operation}: an answer's body does not decode as its Content-Encoding says",
+                provider=self.name,
+            )
+        if httpx is not None and isinstance(exc, httpx.HTTPError):
+            return TransportError(
                 f"{self.name}: {operation} failed: {type(exc).__name__}", provider=self.name
-            ) from exc
-        except (
-            pydantic.ValidationError,
-            KeyError,
-            TypeError,
-            ValueError,
-            AttributeError,
-            IndexError,
-            ArithmeticError,  # decimal.InvalidOperation from a price that is not a number
-            RecursionError,  # an answer nested deeper than a parser goes
-            phonenumbers.NumberParseException,
-        ) as exc:
-            raise ProtocolError(
+            )
+        if isinstance(exc, _FOREIGN):
+            return ProtocolError(
                 f"{self.name}: {operation}: unexpected response ({type(exc).__name__}: {_short(exc)})",
                 provider=self.name,
-            ) from exc
+            )
+        return None
 
 
-def _http_errors() -> tuple[type[Exception], ...]:
-    # Read when an exception is being matched: no httpx error can exist before httpx is imported.
-    httpx = sys.modules.get("httpx")
-    return (httpx.HTTPError,) if httpx is not None else ()
+# What an adapter's reading of an answer it did not expect lets through.
+_FOREIGN = (
+    pydantic.ValidationError,
+    KeyError,
+    TypeError,
+    ValueError,
+    AttributeError,
+    IndexError,
+    ArithmeticError,  # decimal.InvalidOperation from a price that is not a number
+    RecursionError,  # an answer nested deeper than a parser goes
+    phonenumbers.NumberParseException,
+)
 
 
 def _list_filter(model: type[SearchQuery | NumberConfig], name: str, value: Any) -> Any:

@@ -742,23 +742,51 @@ FOREIGN = [
 ]
 
 
+GUARDED: dict[str, tuple[Any, ...]] = {
+    "search": (),
+    "purchase": ("+14155552671",),
+    "get": ("+14155552671",),
+    "configure": ("+14155552671", NumberConfig(friendly_name="x")),
+    "release": ("+14155552671",),
+    "transfer": ("+14155552671", "AC2"),
+}
+
+
 @pytest.mark.parametrize("foreign", FOREIGN, ids=lambda e: type(e).__name__)
-@pytest.mark.parametrize("operation", ["search", "purchase", "get", "configure", "release", "transfer"])
+@pytest.mark.parametrize("operation", ["search", "get", "configure"])
 async def test_guard_turns_foreign_errors_into_protocol_errors(foreign: Exception, operation: str) -> None:
     carrier = Fake(explode=foreign)
-    arguments: dict[str, tuple[Any, ...]] = {
-        "search": (),
-        "purchase": ("+14155552671",),
-        "get": ("+14155552671",),
-        "configure": ("+14155552671", NumberConfig(friendly_name="x")),
-        "release": ("+14155552671",),
-        "transfer": ("+14155552671", "AC2"),
-    }
     with pytest.raises(ProtocolError) as caught:
-        await getattr(carrier, operation)(*arguments[operation])
+        await getattr(carrier, operation)(*GUARDED[operation])
     assert caught.value.provider == "fake"
     assert str(caught.value).startswith(f"fake: {operation}: unexpected response ({type(foreign).__name__}")
     assert caught.value.__cause__ is foreign
+
+
+@pytest.mark.parametrize(
+    "foreign",
+    [*FOREIGN, httpx.ReadTimeout("slow"), httpx.DecodingError("bad gzip")],
+    ids=lambda e: type(e).__name__,
+)
+@pytest.mark.parametrize("operation", ["purchase", "release", "transfer"])
+async def test_a_foreign_error_in_a_change_leaves_its_outcome_unknown(
+    foreign: Exception, operation: str
+) -> None:
+    # It may have come after the carrier made the change (reading its answer): never "not made".
+    carrier = Fake(explode=foreign)
+    with pytest.raises(OutcomeUnknownError) as caught:
+        await getattr(carrier, operation)(*GUARDED[operation])
+    assert (caught.value.operation, caught.value.number) == (operation, "+14155552671")
+    assert "may or may not have taken effect" in str(caught.value)
+    assert caught.value.__cause__ is foreign
+
+
+async def test_an_answer_that_does_not_decode_is_said_in_words() -> None:
+    carrier = Fake(explode=httpx.DecodingError("Error -3 while decompressing data"))
+    with pytest.raises(ProtocolError) as caught:
+        await carrier.get("+14155552671")
+    assert "does not decode as its Content-Encoding says" in str(caught.value)
+    assert "DecodingError" not in str(caught.value)
 
 
 @pytest.mark.parametrize(
