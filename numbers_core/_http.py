@@ -575,7 +575,7 @@ class HttpCore:
             except httpx.HTTPError as exc:  # an answer came, but not one that can be read
                 self._scrub(exc)
                 self._log_exchange(request, started, "unreadable answer")
-                unreadable = self._unreadable(call, exc)
+                unreadable = self._unreadable_answer(call, exc)
                 raise unreadable from unreadable.__cause__
         if response is None:
             self._log_exchange(request, started, "deadline exceeded")
@@ -605,7 +605,7 @@ class HttpCore:
             return None  # not even a user-supplied client's own auth: this request logs in
         return self._auth if self._auth is not None else httpx.USE_CLIENT_DEFAULT
 
-    def _unreadable(self, call: _Call, exc: httpx.HTTPError) -> ProtocolError | OutcomeUnknownError:
+    def _unreadable_answer(self, call: _Call, exc: httpx.HTTPError) -> ProtocolError | OutcomeUnknownError:
         """An answer that came but cannot be read (a body that does not decode as its
         Content-Encoding says): a ProtocolError, in words rather than httpx's class names.
 

@@ -482,6 +482,11 @@ async def fuzz_emulated(name: str, cases: int) -> Tally:
 @pytest.mark.parametrize("name", EMULATED)
 async def test_a_change_that_happened_is_never_reported_as_not_made(name: str) -> None:
     tally = await fuzz_emulated(name, EMULATED_CASES)
+    # Shown with -s: FUZZ_CASES=1000 pytest -s tests/test_fuzz_answers.py -k never_reported
+    print(
+        f"{name}: {tally.calls} calls, {tally.garbled} answers garbled, {len(tally.escapes)} escapes, "
+        f"{len(tally.hidden)} hidden changes, outcomes {tally.outcomes}"
+    )
     assert not tally.escapes, "\n".join(tally.escapes)
     assert not tally.hidden, "\n".join(tally.hidden)
     # The answers really were garbled, and the cases ended in several ways.
