@@ -450,8 +450,6 @@ async def test_a_purchase_answered_1xx_or_3xx_is_an_unknown_outcome(
     with pytest.raises(OutcomeUnknownError) as caught:
         await purchase(make_core())
     assert f"HTTP {status}" in str(caught.value)
-    assert isinstance(caught.value.__cause__, ProviderError)
-    assert caught.value.__cause__.status_code == status
     assert route.call_count == 1
 
 
