@@ -12,10 +12,11 @@ with a 4xx, or its outcome is unknown: nothing else reads as "not bought".
 
 from __future__ import annotations
 
+import contextlib
 import random
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
@@ -101,23 +102,28 @@ def _behaviour(
     return behave
 
 
-def _core(url: str) -> HttpCore:
-    return HttpCore(
+@contextlib.asynccontextmanager
+async def _answering(
+    serve: Callable[..., ScriptedServer], seed: str
+) -> AsyncIterator[tuple[HttpCore, dict[int, bytes]]]:
+    """A core, and the mutated answers (by case) the server gives its requests in turn."""
+    rng = random.Random(seed)
+    answers = {case: _mutated(rng) for case in range(CASES)}
+    server = serve(_behaviour(answers, threading.Lock()))
+    async with HttpCore(
         "test",
-        base_url=url,
+        base_url=server.url,
         error_mapper=lambda r: error_for_status(r.status_code, provider="test", message="error"),
         timeout=httpx.Timeout(0.5, connect=1.0),
         retry=RetryPolicy(attempts=1, deadline=2.0),
-    )
+    ) as core:
+        yield core, answers
 
 
 async def test_malformed_answers_end_in_the_error_tree(serve: Callable[..., ScriptedServer]) -> None:
-    rng = random.Random("wire")
-    answers = {case: _mutated(rng) for case in range(CASES)}
-    server = serve(_behaviour(answers, threading.Lock()))
     outcomes: dict[str, int] = {}
-    async with _core(server.url) as core:
-        for case in range(CASES):
+    async with _answering(serve, "wire") as (core, answers):
+        for case in answers:
             try:
                 response = await core.request(
                     "GET", "numbers", idempotency=Idempotency.SAFE, operation="list"
@@ -141,12 +147,9 @@ async def test_malformed_answers_end_in_the_error_tree(serve: Callable[..., Scri
 async def test_a_purchase_is_bought_refused_or_unknown_whatever_the_answer(
     serve: Callable[..., ScriptedServer],
 ) -> None:
-    rng = random.Random("wire purchase")
-    answers = {case: _mutated(rng) for case in range(CASES)}
-    server = serve(_behaviour(answers, threading.Lock()))
     outcomes: dict[str, int] = {}
-    async with _core(server.url) as core:
-        for case in range(CASES):
+    async with _answering(serve, "wire purchase") as (core, answers):
+        for case in answers:
             try:
                 response = await core.request(
                     "POST",
