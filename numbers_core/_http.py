@@ -578,13 +578,11 @@ class HttpCore:
                     not_sent=isinstance(exc, _NOT_SENT),
                     permanent=isinstance(exc, _PERMANENT),
                 ) from exc
-            except httpx.HTTPError as exc:  # e.g. a body that fails its declared content encoding
+            except httpx.HTTPError as exc:  # an answer came, but not one that can be read
                 self._scrub(exc)
-                self._log_exchange(request, started, type(exc).__name__)
-                raise ProtocolError(
-                    f"{self.provider}: {call.operation}: {self.redact(failure_text(exc, request))}",
-                    provider=self.provider,
-                ) from exc
+                self._log_exchange(request, started, "unreadable answer")
+                unreadable = self._unreadable_answer(call, exc, request)
+                raise unreadable from unreadable.__cause__
         if response is None:
             self._log_exchange(request, started, "deadline exceeded")
             if on_wire is False:  # the call's own deadline, before the request went out
@@ -612,9 +610,46 @@ class HttpCore:
             return None  # not even a user-supplied client's own auth: this request logs in
         return self._auth if self._auth is not None else httpx.USE_CLIENT_DEFAULT
 
+    def _unreadable_answer(
+        self, call: _Call, exc: httpx.HTTPError, request: httpx.Request
+    ) -> ProtocolError | OutcomeUnknownError:
+        """An answer that came but cannot be read (a body that does not decode as its
+        Content-Encoding says): a ProtocolError, in words rather than httpx's class names.
+
+        Its status is lost with it, so for a request that is not to be repeated it may have been
+        a yes: the outcome is unknown, with the ProtocolError as its cause, which is what a 2xx
+        that cannot be read leaves (see ``Provider._reconcile_purchase``).
+        """
+        garbled = ProtocolError(
+            f"{self.provider}: {call.operation}: {self.redact(failure_text(exc, request))}",
+            provider=self.provider,
+        )
+        garbled.__cause__ = exc
+        if call.idempotency is not Idempotency.UNSAFE:
+            return garbled
+        unknown = OutcomeUnknownError(
+            f"{garbled.message}; the request may or may not have taken effect",
+            operation=call.operation,
+            number=call.number,
+            provider=self.provider,
+        )
+        unknown.__cause__ = garbled
+        return unknown
+
     def _refuse(self, call: _Call, response: httpx.Response) -> httpx.Response:
         """Raise what a non-2xx response means: the error, or _Retry when it may be retried."""
         error = self._map(response)
+        if call.idempotency is Idempotency.UNSAFE and not 400 <= response.status_code < 500:
+            # Only a 4xx says that a request not to be repeated was refused. A 5xx, or an answer
+            # an API does not give to it (a 1xx, a 3xx: a proxy's redirect), says nothing of
+            # what the carrier did with it.
+            raise OutcomeUnknownError(
+                f"{self.provider}: {call.operation} got HTTP {response.status_code}; it may or may not "
+                "have taken effect",
+                operation=call.operation,
+                number=call.number,
+                provider=self.provider,
+            ) from error
         retry_after = retry_after_seconds(response.headers.get("Retry-After"))
         if isinstance(error, RateLimitError):
             if error.retry_after is None:
@@ -626,14 +661,6 @@ class HttpCore:
                 raise error
             raise _Retry(error, error.retry_after)
         if isinstance(error, ProviderUnavailableError):
-            if call.idempotency is Idempotency.UNSAFE:
-                raise OutcomeUnknownError(
-                    f"{self.provider}: {call.operation} got HTTP {response.status_code}; it may or may not "
-                    "have taken effect",
-                    operation=call.operation,
-                    number=call.number,
-                    provider=self.provider,
-                ) from error
             if retry_after is not None and retry_after > self.retry.max_retry_after:
                 raise error
             raise _Retry(error, retry_after)

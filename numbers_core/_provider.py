@@ -96,6 +96,9 @@ _CLIENT_FILTERS: dict[str, Callable[[AvailableNumber, Any], bool]] = {
 }
 
 _LIST_FILTERS = ("contains", "friendly_name", "number_type", "country")
+# Changes that are not sent twice blindly (an answer that cannot be believed leaves them unknown),
+# and what each does to a number.
+_UNREPEATABLE = {"purchase": "bought", "release": "released", "transfer": "moved", "reserve": "reserved"}
 # A number a batch's answer does not mention.
 _MISSING: Any = object()
 
@@ -247,7 +250,7 @@ class Provider(abc.ABC):
         e164 = parse_e164(number)
         self._require(Feature.PURCHASE)
         self._check_config(config, purchase=True)
-        with self._guard("purchase"):
+        with self._guard("purchase", e164):
             return self._answer_for(e164, await self._purchase(e164, config), "purchase")
 
     async def purchase_any(
@@ -268,7 +271,7 @@ class Provider(abc.ABC):
         refused: ComplianceRequiredError | None = None
         for candidate in await self.search(query):
             try:
-                with self._guard("purchase"):
+                with self._guard("purchase", candidate.phone_number):
                     bought = await self._purchase(candidate.phone_number, config)
                 return self._answer_for(candidate.phone_number, bought, "purchase")
             except NumberUnavailableError:
@@ -303,7 +306,7 @@ class Provider(abc.ABC):
         """Give the number back to the carrier."""
         e164 = parse_e164(number)
         self._require(Feature.RELEASE)
-        with self._guard("release"):
+        with self._guard("release", e164):
             await self._release(e164)
 
     def list(self, **filters: Any) -> Pager[ActiveNumber]:
@@ -378,10 +381,10 @@ class Provider(abc.ABC):
             raise InvalidInputError("to_account: expected an account id", field="to_account")
         if compliance is not None:
             self._check_compliance(compliance)
-            with self._guard("transfer"):
+            with self._guard("transfer", e164):
                 moved = await self._transfer_with(e164, to_account.strip(), compliance)
             return self._answer_for(e164, moved, "transfer")
-        with self._guard("transfer"):
+        with self._guard("transfer", e164):
             return self._answer_for(e164, await self._transfer(e164, to_account.strip()), "transfer")
 
     # -- commerce and compliance: prices, coverage, requirements, addresses, emergency, reserve ---
@@ -477,7 +480,7 @@ class Provider(abc.ABC):
         """Hold a number for this account (status ``reserved``); ``purchase`` of it then activates it."""
         e164 = parse_e164(number)
         self._require(Feature.RESERVE)
-        with self._guard("reserve"):
+        with self._guard("reserve", e164):
             return self._answer_for(e164, await self._reserve(e164), "reserve")
 
     # Hooks: adapters implement those of the features they announce.
@@ -636,19 +639,18 @@ class Provider(abc.ABC):
             result = found.get(e164, _MISSING)
             if result is _MISSING:
                 # An adapter must account for every number; one it lost track of may have changed.
-                error: NumbersError = ProtocolError(
-                    f"{self.name}: {operation}: the batch said nothing of {e164}; look it up",
-                    provider=self.name,
-                    numbers=(e164,),
+                error = self._unbelieved(
+                    operation, e164, None, f"{self.name}: {operation}: the batch said nothing of {e164}"
                 )
                 outcomes.append(BatchOutcome(e164, error=error))
             elif isinstance(result, NumbersError):
                 outcomes.append(BatchOutcome(e164, error=result))
             elif result is not None and result.phone_number != e164:
-                error = ProtocolError(
+                error = self._unbelieved(
+                    operation,
+                    e164,
+                    result.phone_number,
                     f"{self.name}: {operation} of {e164} was answered with {result.phone_number}",
-                    provider=self.name,
-                    numbers=(e164, result.phone_number),
                 )
                 outcomes.append(BatchOutcome(e164, error=error))
             else:
@@ -747,13 +749,30 @@ class Provider(abc.ABC):
         if answer.phone_number == e164:
             return answer
         if operation == "purchase":
-            message = (
-                f"{self.name}: asked to buy {e164}, the carrier answered with {answer.phone_number}; "
-                f"it may have bought either: check both with get() before buying again"
-            )
+            message = f"{self.name}: asked to buy {e164}, the carrier answered with {answer.phone_number}"
         else:
             message = f"{self.name}: {operation} of {e164} was answered with {answer.phone_number}"
-        raise ProtocolError(message, provider=self.name, numbers=(e164, answer.phone_number))
+        raise self._unbelieved(operation, e164, answer.phone_number, message)
+
+    def _unbelieved(
+        self, operation: str, e164: str, other: str | None, message: str
+    ) -> OutcomeUnknownError | ProtocolError:
+        """An answer that does not say what became of ``e164`` (it names ``other``, or nothing).
+
+        For a change not to be sent twice blindly, the outcome is unknown (for either number):
+        that is what a caller checks before trying again. For the others, a ProtocolError.
+        """
+        numbers = (e164,) if other is None else (e164, other)
+        done = _UNREPEATABLE.get(operation)
+        if done is None:
+            return ProtocolError(f"{message}; look it up", provider=self.name, numbers=numbers)
+        return OutcomeUnknownError(
+            f"{message}; it may have {done} {' or '.join(numbers)}: check with get() before trying again",
+            operation=operation,
+            number=e164,
+            provider=self.name,
+            numbers=numbers,
+        )
 
     def _unreadable(
         self, operation: str, e164: str | None, status: int, garbled: ProtocolError
@@ -768,6 +787,15 @@ class Provider(abc.ABC):
         )
         unknown.__cause__ = garbled
         return unknown
+
+    @staticmethod
+    def _unknown_for(e164: str, unknown: OutcomeUnknownError) -> OutcomeUnknownError:
+        """A batch's unknown outcome as one of its numbers' (which its look-up settles)."""
+        one = OutcomeUnknownError(
+            f"{unknown.message} ({e164})", operation=unknown.operation, number=e164, provider=unknown.provider
+        )
+        one.__cause__ = unknown.__cause__
+        return one
 
     async def _reconcile_purchase(
         self,
@@ -814,8 +842,7 @@ class Provider(abc.ABC):
                 request_id=cause.request_id,
             ) from unknown
         raise TransportError(
-            f"{self.name}: purchase: {type(cause).__name__ if cause else 'no answer'}; {note}",
-            provider=self.name,
+            f"{self.name}: purchase: {_what(cause)}; {note}", provider=self.name
         ) from unknown
 
     async def _updated(
@@ -858,21 +885,34 @@ class Provider(abc.ABC):
             try:
                 await send()
             except OutcomeUnknownError as unknown:
-                try:
-                    found = await lookup()
-                except NumbersError as exc:
-                    raise unknown from exc
-                if found is None:
+                if await self._released(unknown, lookup):
                     return
                 last = unknown
                 log.info("%s: the release of %s did not happen; sending it again", self.name, e164)
             else:
                 return
-        raise TransportError(
-            f"{self.name}: release of {e164}: {type(last.__cause__).__name__}; the number is not "
+        raise self._not_released(e164, last)
+
+    async def _released(
+        self, unknown: OutcomeUnknownError, lookup: Callable[[], Awaitable[ActiveNumber | None]]
+    ) -> bool:
+        """After a release whose answer was lost or garbled: whether the number is gone (``lookup``
+        finds the account's number, None when it does not have it). A look-up that fails, or does
+        not say, leaves the outcome unknown: ``unknown`` is raised."""
+        try:
+            return await lookup() is None
+        except NumbersError as exc:
+            raise unknown from exc
+
+    def _not_released(self, e164: str, unknown: OutcomeUnknownError) -> TransportError:
+        """A release whose answer was lost or garbled, of a number still there: it did not happen."""
+        error = TransportError(
+            f"{self.name}: release of {e164}: {_what(unknown.__cause__)}; the number is not "
             "released, releasing again is safe",
             provider=self.name,
-        ) from last
+        )
+        error.__cause__ = unknown
+        return error
 
     async def _configure_bought(self, bought: ActiveNumber, config: NumberConfig) -> ActiveNumber:
         """Apply to a number just bought what the carrier does not take with a purchase.
@@ -892,37 +932,67 @@ class Provider(abc.ABC):
             return bought
 
     @contextlib.contextmanager
-    def _guard(self, operation: str) -> Iterator[None]:
-        """Turn anything foreign an adapter lets through into the error tree."""
+    def _guard(self, operation: str, number: str | None = None) -> Iterator[None]:
+        """Turn anything foreign an adapter lets through into the error tree.
+
+        For a change not to be sent twice blindly (of ``number``, where one is known), it may have
+        come after the change was made: its outcome is unknown, never "not made".
+        """
         try:
             yield
         except NumbersError:
             raise
-        except _http_errors() as exc:
-            raise TransportError(
-                f"{self.name}: {operation} failed: {type(exc).__name__}", provider=self.name
-            ) from exc
-        except (
-            pydantic.ValidationError,
-            KeyError,
-            TypeError,
-            ValueError,
-            AttributeError,
-            IndexError,
-            ArithmeticError,  # decimal.InvalidOperation from a price that is not a number
-            RecursionError,  # an answer nested deeper than a parser goes
-            phonenumbers.NumberParseException,
-        ) as exc:
-            raise ProtocolError(
+        except Exception as exc:
+            error = self._foreign(operation, exc)
+            if error is None:
+                raise
+            if operation in _UNREPEATABLE:
+                raise OutcomeUnknownError(
+                    f"{error.message}; it may or may not have taken effect",
+                    operation=operation,
+                    number=number,
+                    provider=self.name,
+                ) from exc
+            raise error from exc
+
+    def _foreign(self, operation: str, exc: Exception) -> NumbersError | None:
+        """What a foreign exception means in the error tree; None for one that is not a carrier's
+        answer or the network's (a bug to let through)."""
+        # Read when an exception is being matched: no httpx error can exist before httpx is imported.
+        httpx = sys.modules.get("httpx")
+        if httpx is not None and isinstance(exc, httpx.DecodingError):
+            return ProtocolError(
+                f"{self.name}: {operation}: an answer's body does not decode as its Content-Encoding says",
+                provider=self.name,
+            )
+        if httpx is not None and isinstance(exc, httpx.HTTPError):
+            from ._transport import failure_text  # loaded with httpx already
+
+            try:
+                failure = failure_text(exc, exc.request)
+            except RuntimeError:  # an error httpx raised before the request existed
+                failure = "the exchange with the carrier failed"
+            return TransportError(f"{self.name}: {operation} failed: {failure}", provider=self.name)
+        if isinstance(exc, _FOREIGN):
+            return ProtocolError(
                 f"{self.name}: {operation}: unexpected response ({type(exc).__name__}: {_short(exc)})",
                 provider=self.name,
-            ) from exc
+            )
+        return None
 
 
-def _http_errors() -> tuple[type[Exception], ...]:
-    # Read when an exception is being matched: no httpx error can exist before httpx is imported.
-    httpx = sys.modules.get("httpx")
-    return (httpx.HTTPError,) if httpx is not None else ()
+# What an adapter's reading of an answer it did not expect lets through.
+_FOREIGN = (
+    pydantic.ValidationError,
+    KeyError,
+    TypeError,
+    ValueError,
+    AttributeError,
+    IndexError,
+    ArithmeticError,  # decimal.InvalidOperation from a price that is not a number
+    RecursionError,  # an answer nested deeper than a parser goes
+    phonenumbers.NumberParseException,
+)
 
 
 def _list_filter(model: type[SearchQuery | NumberConfig], name: str, value: Any) -> Any:
@@ -979,6 +1049,17 @@ def _number_refusal(refusal: ComplianceRequiredError, provider: str, e164: str) 
 
 def _phone_number(number: ActiveNumber) -> str:
     return number.phone_number
+
+
+def _what(cause: BaseException | None) -> str:
+    """What became of a request's answer, in a few words: the status an error came with, or the
+    failure's kind."""
+    if cause is None:
+        return "no answer"
+    if isinstance(cause, ProtocolError):
+        return "an answer that cannot be read"
+    status = getattr(cause, "status_code", None)
+    return f"HTTP {status}" if status is not None else type(cause).__name__
 
 
 def _short(exc: Exception) -> str:

@@ -9,7 +9,7 @@ or ``pydantic`` exception. The tree::
     ├── UnsupportedError           the provider cannot do this (.provider, .feature)
     ├── TransportError             network failure or timeout (.retryable)
     │   └── OutcomeUnknownError    a mutating request may or may not have taken effect
-    │                              (.operation, .number)
+    │                              (.operation, .number, .numbers)
     ├── ProtocolError              an answer that cannot be understood
     │                              (.provider, .status_code, .body, .numbers)
     └── ProviderError              the provider answered with an error
@@ -135,7 +135,9 @@ class OutcomeUnknownError(TransportError):
     """A mutating request may or may not have taken effect at the carrier.
 
     Look the number up (``get``) before trying again: a purchase retried
-    blindly may buy twice.
+    blindly may buy twice. ``numbers`` lists every number it may have
+    changed: ``number``, and another one where the carrier's answer named
+    another (a purchase of one answered with the other may have bought either).
     """
 
     def __init__(
@@ -145,10 +147,12 @@ class OutcomeUnknownError(TransportError):
         operation: str,
         number: str | None = None,
         provider: str | None = None,
+        numbers: tuple[str, ...] = (),
     ) -> None:
         super().__init__(message, provider=provider, retryable=False)
         self.operation = operation
         self.number = number
+        self.numbers = numbers or ((number,) if number is not None else ())
 
 
 def excerpt(body: str | bytes | None) -> str | None:

@@ -57,7 +57,7 @@ CONTRACT_TREE = {
 CONTRACT_ATTRIBUTES = {
     "UnsupportedError": {"provider", "feature"},
     "TransportError": {"retryable"},
-    "OutcomeUnknownError": {"operation", "number"},
+    "OutcomeUnknownError": {"operation", "number", "numbers"},
     "ProtocolError": {"provider", "status_code", "body", "numbers"},
     "ProviderError": {"provider", "status_code", "code", "message", "request_id"},
     "RateLimitError": {"retry_after"},

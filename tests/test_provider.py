@@ -19,8 +19,10 @@ from numbers_core import (
     InvalidInputError,
     NotFoundError,
     NumberConfig,
+    NumbersError,
     NumberType,
     NumberUnavailableError,
+    OutcomeUnknownError,
     PaymentRequiredError,
     ProtocolError,
     Provider,
@@ -296,8 +298,17 @@ class Contrary(Fake):
         return owned("+13968898950")
 
 
-@pytest.mark.parametrize("operation", ["purchase", "get", "configure", "transfer"])
-async def test_an_answer_about_another_number_is_refused(operation: str) -> None:
+@pytest.mark.parametrize(
+    ("operation", "refusal"),
+    [
+        # A change that is not sent twice blindly: what callers catch before looking it up.
+        ("purchase", OutcomeUnknownError),
+        ("transfer", OutcomeUnknownError),
+        ("get", ProtocolError),
+        ("configure", ProtocolError),
+    ],
+)
+async def test_an_answer_about_another_number_is_refused(operation: str, refusal: type[NumbersError]) -> None:
     carrier = Contrary(numbers=[owned("+14155550100")])
     arguments: dict[str, tuple[Any, ...]] = {
         "purchase": (),
@@ -305,18 +316,59 @@ async def test_an_answer_about_another_number_is_refused(operation: str) -> None
         "configure": (NumberConfig(friendly_name="x"),),
         "transfer": ("AC2",),
     }
-    with pytest.raises(ProtocolError, match=r"\+13968898950") as caught:
+    with pytest.raises(refusal, match=r"\+13968898950") as caught:
         await getattr(carrier, operation)("+14155550100", *arguments[operation])
     # Both numbers are named, so that a bulk job can look both up.
-    assert caught.value.numbers == ("+14155550100", "+13968898950")
+    assert getattr(caught.value, "numbers", None) == ("+14155550100", "+13968898950")
     if operation == "purchase":
-        assert "may have bought either" in str(caught.value)
+        assert isinstance(caught.value, OutcomeUnknownError)
+        assert (caught.value.operation, caught.value.number) == ("purchase", "+14155550100")
+        assert "may have bought +14155550100 or +13968898950" in str(caught.value)
 
 
 async def test_purchase_any_refuses_an_answer_about_another_number() -> None:
     carrier = Contrary(inventory=[offer("+14155550100")])
-    with pytest.raises(ProtocolError, match="may have bought either"):
+    with pytest.raises(OutcomeUnknownError, match="may have bought"):
         await carrier.purchase_any(area_code="415")
+
+
+class Sloppy(Fake):
+    """A carrier whose batches answer the first number with another and say nothing of the second."""
+
+    async def _sloppy(self, e164s: builtins.list[str]) -> dict[str, ActiveNumber | NumbersError | None]:
+        return {e164s[0]: owned("+13968898950")}
+
+    async def _purchase_many(
+        self, e164s: builtins.list[str], config: NumberConfig | None
+    ) -> dict[str, ActiveNumber | NumbersError | None]:
+        return await self._sloppy(e164s)
+
+    async def _configure_many(
+        self, e164s: builtins.list[str], config: NumberConfig
+    ) -> dict[str, ActiveNumber | NumbersError | None]:
+        return await self._sloppy(e164s)
+
+    async def _release_many(self, e164s: builtins.list[str]) -> dict[str, ActiveNumber | NumbersError | None]:
+        return await self._sloppy(e164s)
+
+
+@pytest.mark.parametrize(
+    ("operation", "refusal"),
+    [("purchase", OutcomeUnknownError), ("release", OutcomeUnknownError), ("configure", ProtocolError)],
+)
+async def test_a_batch_that_misreports_a_number_leaves_a_change_unknown(
+    operation: str, refusal: type[NumbersError]
+) -> None:
+    carrier = Sloppy()
+    arguments = (NumberConfig(friendly_name="x"),) if operation == "configure" else ()
+    answered, silent = await getattr(carrier, f"{operation}_many")(
+        ["+14155550100", "+14155550101"], *arguments
+    )
+    assert type(answered.error) is refusal
+    assert type(silent.error) is refusal
+    # Both numbers the answer may concern, so that a bulk job can look both up.
+    assert getattr(answered.error, "numbers", None) == ("+14155550100", "+13968898950")
+    assert getattr(silent.error, "numbers", None) == ("+14155550101",)
 
 
 async def test_numbers_are_normalised_and_model_objects_accepted() -> None:
@@ -690,23 +742,51 @@ FOREIGN = [
 ]
 
 
+GUARDED: dict[str, tuple[Any, ...]] = {
+    "search": (),
+    "purchase": ("+14155552671",),
+    "get": ("+14155552671",),
+    "configure": ("+14155552671", NumberConfig(friendly_name="x")),
+    "release": ("+14155552671",),
+    "transfer": ("+14155552671", "AC2"),
+}
+
+
 @pytest.mark.parametrize("foreign", FOREIGN, ids=lambda e: type(e).__name__)
-@pytest.mark.parametrize("operation", ["search", "purchase", "get", "configure", "release", "transfer"])
+@pytest.mark.parametrize("operation", ["search", "get", "configure"])
 async def test_guard_turns_foreign_errors_into_protocol_errors(foreign: Exception, operation: str) -> None:
     carrier = Fake(explode=foreign)
-    arguments: dict[str, tuple[Any, ...]] = {
-        "search": (),
-        "purchase": ("+14155552671",),
-        "get": ("+14155552671",),
-        "configure": ("+14155552671", NumberConfig(friendly_name="x")),
-        "release": ("+14155552671",),
-        "transfer": ("+14155552671", "AC2"),
-    }
     with pytest.raises(ProtocolError) as caught:
-        await getattr(carrier, operation)(*arguments[operation])
+        await getattr(carrier, operation)(*GUARDED[operation])
     assert caught.value.provider == "fake"
     assert str(caught.value).startswith(f"fake: {operation}: unexpected response ({type(foreign).__name__}")
     assert caught.value.__cause__ is foreign
+
+
+@pytest.mark.parametrize(
+    "foreign",
+    [*FOREIGN, httpx.ReadTimeout("slow"), httpx.DecodingError("bad gzip")],
+    ids=lambda e: type(e).__name__,
+)
+@pytest.mark.parametrize("operation", ["purchase", "release", "transfer"])
+async def test_a_foreign_error_in_a_change_leaves_its_outcome_unknown(
+    foreign: Exception, operation: str
+) -> None:
+    # It may have come after the carrier made the change (reading its answer): never "not made".
+    carrier = Fake(explode=foreign)
+    with pytest.raises(OutcomeUnknownError) as caught:
+        await getattr(carrier, operation)(*GUARDED[operation])
+    assert (caught.value.operation, caught.value.number) == (operation, "+14155552671")
+    assert "may or may not have taken effect" in str(caught.value)
+    assert caught.value.__cause__ is foreign
+
+
+async def test_an_answer_that_does_not_decode_is_said_in_words() -> None:
+    carrier = Fake(explode=httpx.DecodingError("Error -3 while decompressing data"))
+    with pytest.raises(ProtocolError) as caught:
+        await carrier.get("+14155552671")
+    assert "does not decode as its Content-Encoding says" in str(caught.value)
+    assert "DecodingError" not in str(caught.value)
 
 
 @pytest.mark.parametrize(

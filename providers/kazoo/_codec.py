@@ -35,6 +35,7 @@ __all__ = [
     "named",
     "number",
     "search_results",
+    "state",
 ]
 
 #: the key of ``NumberConfig.extra`` that holds Kazoo's own feature blocks
@@ -56,6 +57,10 @@ _STATUS = {
     "released": NumberStatus.RELEASED,
     "aging": NumberStatus.RELEASED,
     "deleted": NumberStatus.RELEASED,
+    # In Kazoo's pool (where a release puts a number by default) or just searched: nobody's, as a
+    # released number is.
+    "available": NumberStatus.RELEASED,
+    "discovery": NumberStatus.RELEASED,
 }
 
 
@@ -151,6 +156,12 @@ def _features(value: object, what: str) -> list[str]:
     return value
 
 
+def state(doc: dict[str, Any]) -> object:
+    """The state a number's document gives (at its root, or among its read-only fields)."""
+    meta = doc.get("_read_only")
+    return doc.get("state") or (meta.get("state") if type(meta) is dict else None)
+
+
 def number(body: object, *, provider: str, account_id: str) -> ActiveNumber:
     """An owned number from its document (GET, PATCH, activate)."""
     doc = _object(data_of(body, "number"), "number")
@@ -169,7 +180,7 @@ def number(body: object, *, provider: str, account_id: str) -> ActiveNumber:
         friendly_name=friendly,
         geography=Geography(iso_country=region_of(e164)),
         config=NumberConfig(friendly_name=friendly, extra={EXTRA_KEY: blocks} if blocks else {}),
-        status=_status(_text(doc.get("state") or meta.get("state"), "number.state")),
+        status=_status(_text(state(doc), "number.state")),
         created_at=gregorian(meta.get("created"), "number._read_only.created"),
         updated_at=gregorian(meta.get("modified"), "number._read_only.modified"),
         raw=doc,

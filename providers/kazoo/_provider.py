@@ -6,8 +6,8 @@ import contextlib
 import copy
 import functools
 import logging
-from collections.abc import Iterator
-from typing import Any, ClassVar
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any, ClassVar, NamedTuple
 
 import httpx
 import phonenumbers
@@ -54,7 +54,8 @@ log = logging.getLogger("numbers_core.kazoo")
 _SEARCH_MAX = 500
 # Prefixes Kazoo's search takes: 3 to 10 characters, "+" and the calling code included.
 _PREFIX_MAX = 10
-# The states in which a number is the account's.
+# The states in which a number is the account's; released (or in Kazoo's pool) it is nobody's, and
+# any other state (one Kazoo added, none at all) does not say.
 _HELD = frozenset({NumberStatus.ACTIVE, NumberStatus.RESERVED, NumberStatus.PENDING, NumberStatus.RELEASING})
 _REQUEST_ID_HEADERS = ("X-Request-ID", "X-Request-Id")
 
@@ -96,6 +97,19 @@ _FEATURES = frozenset(
         Feature.RELEASE_MANY,
     }
 )
+
+
+class _Sent(NamedTuple):
+    """What a batch change sent once came to, number by number."""
+
+    #: the documents of the numbers Kazoo says it changed
+    done: dict[str, Any]
+    #: the errors it gives the others (a one-number batch refused whole: its number's)
+    errors: dict[str, NumbersError]
+    #: the outcomes of the numbers the answer did not tell of, looked up; of a batch refused whole
+    settled: dict[str, ActiveNumber | NumbersError | None]
+    #: the answer's status, where one was read
+    status: int = 0
 
 
 class KazooProvider(Provider):
@@ -303,12 +317,31 @@ class KazooProvider(Provider):
     # -- purchase ------------------------------------------------------------------------------------
 
     async def _held(self, e164: str, operation: str) -> ActiveNumber | None:
-        """The account's number ``e164``, or None when the account does not hold it."""
+        """The account's number ``e164``, or None when the account does not hold it.
+
+        A ProtocolError when Kazoo's answer does not say (see :meth:`_holds`): after a change
+        whose answer was lost, that leaves its outcome unknown.
+        """
         try:
-            number = await self._fetch(e164, operation)
-        except (NotFoundError, PermissionDeniedError):
+            with self._foreign_is_not_held(e164):
+                number = await self._fetch(e164, operation)
+        except NotFoundError:
             return None
-        return number if number.status in _HELD else None
+        return number if self._holds(number, operation) else None
+
+    def _holds(self, number: ActiveNumber, operation: str) -> bool:
+        """Whether the number's document says the account holds it."""
+        if number.status in _HELD:
+            return True
+        if number.status is NumberStatus.RELEASED:
+            return False
+        raise ProtocolError(
+            f"{self.name}: {operation}: Kazoo gives {number.phone_number} the state "
+            f"{repr(codec.state(number.raw))[:40]}, "
+            "which does not say whether the account holds it",
+            provider=self.name,
+            numbers=(number.phone_number,),
+        )
 
     async def _purchase(self, e164: str, config: NumberConfig | None) -> ActiveNumber:
         self._refuse_routing(config, "purchase")
@@ -392,7 +425,7 @@ class KazooProvider(Provider):
     async def _get(self, e164: str) -> ActiveNumber:
         with self._foreign_is_not_held(e164):
             number = await self._fetch(e164, "get")
-        if number.status not in _HELD:
+        if not self._holds(number, "get"):
             raise self._not_held(e164)  # in Kazoo's pool, or released: nobody's
         return number
 
@@ -525,48 +558,77 @@ class KazooProvider(Provider):
     async def _activate_chunk(
         self, chunk: list[str], data: dict[str, Any]
     ) -> dict[str, ActiveNumber | NumbersError | None]:
+        sent = await self._sent_once(
+            "PUT",
+            f"{self._numbers}/collection/activate",
+            self._envelope({"numbers": chunk, **data}),
+            chunk,
+            "purchase",
+            self._settle,
+        )
+        found = sent.settled
+        for e164, error in sent.errors.items():
+            found[e164] = self._unavailable(e164, error) or error
+        for e164, doc in sent.done.items():
+            if sent.errors and not self._settings.accept_charges:
+                found[e164] = await self._dry_run_success(e164)
+                continue
+            try:
+                found[e164] = self._document(e164, doc, "purchase")
+            except codec.Malformed as exc:
+                odd = ProtocolError(f"{self.name}: purchase: {exc}", provider=self.name)
+                found[e164] = await self._settle(e164, self._unreadable("purchase", e164, sent.status, odd))
+        return found
+
+    async def _sent_once(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any],
+        chunk: list[str],
+        operation: str,
+        settle: Callable[[str, OutcomeUnknownError], Awaitable[ActiveNumber | NumbersError | None]],
+    ) -> _Sent:
+        """A batch change (an activation, a release) sent once, never again blindly; see
+        :class:`_Sent` for what it comes to. ``settle(number, unknown)`` looks up a number whose
+        fate the answer does not tell (lost, unreadable, or silent on it)."""
         try:
             response = await self._api.request(
-                "PUT",
-                f"{self._numbers}/collection/activate",
-                json=self._envelope({"numbers": chunk, **data}),
-                idempotency=Idempotency.UNSAFE,
-                operation="purchase",
+                method, path, json=body, idempotency=Idempotency.UNSAFE, operation=operation
             )
         except OutcomeUnknownError as unknown:
-            return {e164: await self._settle(e164, unknown) for e164 in chunk}
+            return _Sent(
+                {}, {}, {e164: await settle(e164, self._unknown_for(e164, unknown)) for e164 in chunk}
+            )
         except NumbersError as refused:  # the whole batch: a 402 quote, a 401, a 400
             if len(chunk) == 1:  # or its one number, answered in the single-number shape
-                return {chunk[0]: self._unavailable(chunk[0], refused) or refused}
-            return {e164: copy.copy(refused) for e164 in chunk}
+                return _Sent({}, {chunk[0]: refused}, {})
+            return _Sent({}, {}, {e164: copy.copy(refused) for e164 in chunk})
         try:
-            done, errors = self._batch_answer(response, chunk, "purchase")
+            done, errors = self._batch_answer(response, chunk, operation)
         except ProtocolError as unread:
-            unclear = self._unreadable("purchase", None, response.status_code, unread)
-            return {e164: await self._settle(e164, unclear) for e164 in chunk}
-        found: dict[str, ActiveNumber | NumbersError | None] = {}
+            status = response.status_code
+            return _Sent(
+                {},
+                {},
+                {
+                    e164: await settle(e164, self._unreadable(operation, e164, status, unread))
+                    for e164 in chunk
+                },
+            )
+        settled: dict[str, ActiveNumber | NumbersError | None] = {}
         for e164 in chunk:
-            if e164 in errors:
-                found[e164] = self._unavailable(e164, errors[e164]) or errors[e164]
-            elif e164 in done and (self._settings.accept_charges or not errors):
-                try:
-                    found[e164] = self._document(e164, done[e164], "purchase")
-                except codec.Malformed as exc:
-                    odd = ProtocolError(f"{self.name}: purchase: {exc}", provider=self.name)
-                    found[e164] = await self._settle(
-                        e164, self._unreadable("purchase", e164, response.status_code, odd)
-                    )
-            elif e164 in done:
-                found[e164] = await self._dry_run_success(e164)
-            else:
+            if e164 not in done and e164 not in errors:
                 silent = ProtocolError(
-                    f"{self.name}: purchase: the batch's answer does not mention {e164}",
+                    f"{self.name}: {operation}: the batch's answer does not mention {e164}",
                     provider=self.name,
                 )
-                found[e164] = await self._settle(
-                    e164, self._unreadable("purchase", e164, response.status_code, silent)
+                settled[e164] = await settle(
+                    e164, self._unreadable(operation, e164, response.status_code, silent)
                 )
-        return found
+        return _Sent(
+            {e164: done[e164] for e164 in chunk if e164 in done}, errors, settled, response.status_code
+        )
 
     async def _dry_run_success(self, e164: str) -> ActiveNumber | NumbersError:
         """A "success" in a batch that also had failures, without accept_charges: Kazoo ran it as a
@@ -610,14 +672,51 @@ class KazooProvider(Provider):
                 for e164 in chunk:
                     found[e164] = await self._get_or_error(e164)
                 continue
-            found.update(await self._change_chunk("PATCH", chunk, data, "configure"))
+            found.update(await self._patch_chunk(chunk, data))
         return found
 
     async def _release_many(self, e164s: list[str]) -> dict[str, ActiveNumber | NumbersError | None]:
         found: dict[str, ActiveNumber | NumbersError | None] = {}
         for chunk in self._chunks(e164s):
-            found.update(await self._change_chunk("DELETE", chunk, {}, "release"))
+            found.update(await self._release_chunk(chunk))
         return found
+
+    async def _release_chunk(self, chunk: list[str]) -> dict[str, ActiveNumber | NumbersError | None]:
+        """A batch DELETE. Sent once, as a single release is: after an answer that is lost or says
+        nothing, a second one would be refused as "not held" for numbers it released; each number
+        is looked up instead."""
+        sent = await self._sent_once(
+            "DELETE",
+            f"{self._numbers}/collection",
+            {"data": {"numbers": chunk}},
+            chunk,
+            "release",
+            self._release_settled,
+        )
+        found = sent.settled
+        for e164, error in sent.errors.items():
+            found[e164] = self._held_error(e164, error)
+        found.update(dict.fromkeys(sent.done))
+        return found
+
+    async def _release_settled(self, e164: str, unknown: OutcomeUnknownError) -> NumbersError | None:
+        """One number of a batch release whose answer was lost or unclear, after looking it up:
+        None when it is gone."""
+        try:
+            if await self._released(unknown, lambda: self._held(e164, "release")):
+                return None
+        except NumbersError as exc:
+            return exc
+        return self._not_released(e164, unknown)
+
+    def _refused_chunk(
+        self, chunk: list[str], refused: NumbersError
+    ) -> dict[str, ActiveNumber | NumbersError | None]:
+        """A batch of held numbers refused whole, each number's error (a one-number batch may
+        be answered in the single-number shape: its own)."""
+        if len(chunk) == 1:
+            return {chunk[0]: self._held_error(chunk[0], refused)}
+        return {e164: copy.copy(refused) for e164 in chunk}
 
     async def _get_or_error(self, e164: str) -> ActiveNumber | NumbersError:
         try:
@@ -625,39 +724,35 @@ class KazooProvider(Provider):
         except NumbersError as exc:
             return exc
 
-    async def _change_chunk(
-        self, method: str, chunk: list[str], data: dict[str, Any], operation: str
+    async def _patch_chunk(
+        self, chunk: list[str], data: dict[str, Any]
     ) -> dict[str, ActiveNumber | NumbersError | None]:
-        """A batch PATCH (merge these fields) or DELETE (release) of numbers the account holds."""
+        """A batch PATCH (merge these fields) of numbers the account holds."""
         try:
-            # The same change made twice leaves the same state: safe to send again.
+            # The same fields merged twice leave the same documents: safe to send again.
             response = await self._api.request(
-                method,
+                "PATCH",
                 f"{self._numbers}/collection",
                 json={"data": {"numbers": chunk, **data}},
                 idempotency=Idempotency.IDEMPOTENT,
-                operation=operation,
+                operation="configure",
             )
-            done, errors = self._batch_answer(response, chunk, operation)
+            done, errors = self._batch_answer(response, chunk, "configure")
         except NumbersError as refused:
-            if len(chunk) == 1:  # or its one number, answered in the single-number shape
-                return {chunk[0]: self._held_error(chunk[0], refused)}
-            return {e164: copy.copy(refused) for e164 in chunk}
+            return self._refused_chunk(chunk, refused)
         found: dict[str, ActiveNumber | NumbersError | None] = {}
         for e164 in chunk:
             if e164 in errors:
                 found[e164] = self._held_error(e164, errors[e164])
             elif e164 not in done:
                 found[e164] = ProtocolError(
-                    f"{self.name}: {operation}: the batch said nothing of {e164}; look it up",
+                    f"{self.name}: configure: the batch said nothing of {e164}; look it up",
                     provider=self.name,
                     numbers=(e164,),
                 )
-            elif method == "DELETE":
-                found[e164] = None
             else:
                 try:
-                    found[e164] = self._document(e164, done[e164], operation)
+                    found[e164] = self._document(e164, done[e164], "configure")
                 except codec.Malformed:
                     found[e164] = await self._get_or_error(e164)  # the change is made: read it back
         return found

@@ -316,11 +316,13 @@ class SinchProvider(Provider):
     def _check_picked(self, bought: ActiveNumber, query: SearchQuery) -> None:
         if self._filter(query, [_offer(bought)]):
             return
-        raise ProtocolError(
-            f"{self.name}: asked to rent any number matching the query, Sinch rented {bought.phone_number}, "
-            "which does not match it; it is the project's now",
-            provider=self.name,
-            numbers=(bought.phone_number,),
+        # Not believed, nor a refusal: the number it names (or another) may be the project's now.
+        raise self._unbelieved(
+            "purchase",
+            bought.phone_number,
+            None,
+            f"{self.name}: asked to rent any number matching the query, Sinch answered with "
+            f"{bought.phone_number}, which does not match it",
         )
 
     # -- one number ------------------------------------------------------------------------------------

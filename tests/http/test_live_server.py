@@ -16,6 +16,7 @@ import pytest
 from numbers_core._http import HttpCore, Idempotency, RetryPolicy
 from numbers_core.errors import (
     OutcomeUnknownError,
+    ProtocolError,
     ProviderError,
     ProviderUnavailableError,
     TransportError,
@@ -158,6 +159,23 @@ async def test_503_on_a_purchase_is_outcome_unknown_and_not_resent(serve: Serve)
         with pytest.raises(OutcomeUnknownError) as caught:
             await purchase(core)
     assert isinstance(caught.value.__cause__, ProviderUnavailableError)
+    assert server.count == 1
+
+
+async def test_a_purchase_answered_with_a_body_that_does_not_decode_is_an_unknown_outcome(
+    serve: Serve,
+) -> None:
+    # A 201 whose body is not the gzip its header says: it may well have bought the number.
+    # (tests/http/test_retry.py has the same over httpx's own client, which fails it elsewhere.)
+    server = serve(answer(201, b"{}", headers=[("Content-Encoding", "gzip")]))
+    async with make_core(server.url) as core:
+        with pytest.raises(OutcomeUnknownError) as caught:
+            await purchase(core)
+    assert (caught.value.operation, caught.value.number) == ("purchase", "+14155550123")
+    assert "may or may not have taken effect" in str(caught.value)
+    assert "DecodingError" not in str(caught.value)  # httpx's words are not the user's
+    # What Provider._reconcile_purchase reads: an answer that came and cannot be read.
+    assert isinstance(caught.value.__cause__, ProtocolError)
     assert server.count == 1
 
 

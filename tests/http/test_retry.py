@@ -417,9 +417,48 @@ async def test_an_unreadable_5xx_is_an_outage_and_retried(mock: respx.MockRouter
 async def test_a_body_that_fails_its_content_encoding_is_a_protocol_error(mock: respx.MockRouter) -> None:
     # Raised as httpx raises it when a gzip body does not decompress.
     route = mock.get("/numbers").mock(side_effect=httpx.DecodingError("incorrect header check"))
-    with pytest.raises(ProtocolError, match="does not decode as its Content-Encoding says"):
+    with pytest.raises(ProtocolError) as caught:
         await get(make_core())
+    assert "does not decode as its Content-Encoding says" in str(caught.value)
+    assert "DecodingError" not in str(caught.value)  # httpx's words are not the user's
     assert route.call_count == 1
+
+
+async def test_a_purchase_answered_with_a_body_that_does_not_decode_is_an_unknown_outcome(
+    mock: respx.MockRouter,
+) -> None:
+    # The answer may have been a 201: it may well have bought the number. (Over a real server:
+    # tests/http/test_live_server.py.)
+    route = mock.post("/numbers").mock(side_effect=httpx.DecodingError("incorrect header check"))
+    with pytest.raises(OutcomeUnknownError) as caught:
+        await purchase(make_core())
+    assert (caught.value.operation, caught.value.number) == ("purchase", NUMBER)
+    assert "DecodingError" not in str(caught.value)
+    # What Provider._reconcile_purchase reads: an answer that came and cannot be read.
+    assert isinstance(caught.value.__cause__, ProtocolError)
+    assert route.call_count == 1
+
+
+@pytest.mark.parametrize("status", [101, 301, 302, 303, 307, 308])
+async def test_a_purchase_answered_1xx_or_3xx_is_an_unknown_outcome(
+    mock: respx.MockRouter, status: int
+) -> None:
+    # Not a refusal: only a 4xx says that a purchase was not made.
+    route = mock.post("/numbers").mock(
+        side_effect=[httpx.Response(status, headers={"Location": "/elsewhere"}), httpx.Response(201)]
+    )
+    with pytest.raises(OutcomeUnknownError) as caught:
+        await purchase(make_core())
+    assert f"HTTP {status}" in str(caught.value)
+    assert route.call_count == 1
+
+
+@pytest.mark.parametrize("status", [400, 402, 404, 409, 422])
+async def test_a_purchase_answered_4xx_was_refused(mock: respx.MockRouter, status: int) -> None:
+    mock.post("/numbers").mock(return_value=httpx.Response(status))
+    with pytest.raises(ProviderError) as caught:
+        await purchase(make_core())
+    assert caught.value.status_code == status
 
 
 @pytest.mark.parametrize(
