@@ -146,3 +146,32 @@ def test_numbers_emulate_refuses_a_port_out_of_range_at_once(numbers: Run, port:
     done = numbers("emulate", "twilio", "--port", port)
     assert done.returncode == 2
     assert done.stderr.splitlines() == [f"error: --port: {port} is out of range: {message}"]
+
+
+def test_numbers_emulate_listens_so_that_answers_are_not_held_back_by_nagle() -> None:
+    # asyncio turns Nagle's algorithm off only on sockets whose proto says TCP; with create_server's
+    # proto 0 every answer on a kept-alive connection waited for the client's delayed ACK (~40 ms).
+    import asyncio
+    import socket
+
+    from numbers_core.cli._emulate import _listen
+
+    listener = _listen("127.0.0.1", 0)
+    nodelay: list[int] = []
+
+    async def main() -> None:
+        accepted = asyncio.Event()
+
+        def made(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            nodelay.append(writer.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            accepted.set()
+            writer.close()
+
+        server = await asyncio.start_server(made, sock=listener)
+        async with server:
+            _, writer = await asyncio.open_connection(*listener.getsockname()[:2])
+            await asyncio.wait_for(accepted.wait(), 10)
+            writer.close()
+
+    asyncio.run(main())
+    assert nodelay == [1]
