@@ -485,3 +485,35 @@ def test_the_feature_matrix_groups_commerce_and_compliance_apart(cli: Cli) -> No
     assert all(feature.startswith("search.") for feature in groups["Search filters"])
     assert "search.prices" not in groups["Search filters"]
     assert "config.compliance" in groups["Configuration"]
+
+
+@pytest.mark.parametrize(
+    ("page", "start", "end"),
+    [
+        ("docs/cli.md", "## Prices, compliance and addresses", "\n## "),
+        ("docs/compliance.md", "### The same from the command line", "\n## "),
+    ],
+)
+def test_the_docs_name_real_commands_and_options(page: str, start: str, end: str) -> None:
+    import re
+
+    from numbers_core.cli._app import app
+    from typer.main import get_command
+
+    numbers: Any = get_command(app)  # a click group
+    text = (Path(__file__).parents[2] / page).read_text(encoding="utf-8").split(start, 1)[1].split(end, 1)[0]
+    # A command is typed at the start of a line, or quoted: `numbers addresses create …`.
+    for command, sub in re.findall(r"(?:^|`)numbers ([a-z]+)(?: ([a-z]+))?", text, flags=re.MULTILINE):
+        assert command in numbers.commands, command
+        group = numbers.commands[command]
+        if hasattr(group, "commands"):
+            assert sub in group.commands, (command, sub)
+
+    def everything(group: Any) -> list[Any]:
+        return [
+            group,
+            *(found for each in getattr(group, "commands", {}).values() for found in everything(each)),
+        ]
+
+    options = {option for command in everything(numbers) for param in command.params for option in param.opts}
+    assert set(re.findall(r"(?<![\w-])(--[a-z][\w-]*)", text)) <= options
