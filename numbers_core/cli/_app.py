@@ -2,29 +2,43 @@
 
 from __future__ import annotations
 
-import sys
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 import numbers_core as nc
-from numbers_core.errors import ConfigurationError
+from numbers_core.errors import ConfigurationError, InvalidInputError
 
+from ._addresses import addresses_app
 from ._bulk import bulk_app
-from ._buy import Purchases
+from ._buy import Purchases, check_purchase
 from ._options import (
     DEFAULT_COUNTRY,
     NUMBER_TYPES,
     Clearable,
+    compliance_options,
     config_options,
     criteria_options,
+    emergency_address_options,
+    number_compliance,
     number_config,
     search_options,
     typed_number,
 )
 from ._output import Output, ProviderColumn, note, progress
-from ._run import EXIT_DECLINED, NumbersCommand, NumbersGroup, Target, fail_usage, print_error, run
+from ._run import (
+    NumbersCommand,
+    NumbersGroup,
+    State,
+    Target,
+    Yes,
+    confirm,
+    fail_usage,
+    print_error,
+    run,
+    state_of,
+)
 
 if TYPE_CHECKING:
     from numbers_core import ActiveNumber, AvailableNumber, Provider
@@ -32,6 +46,8 @@ if TYPE_CHECKING:
 # The library loads when a command runs, not for --help or a usage error (numbers_core.__init__).
 
 __all__ = ["app"]
+
+T = TypeVar("T")
 
 app = typer.Typer(
     name="numbers",
@@ -46,17 +62,7 @@ app = typer.Typer(
 
 
 app.add_typer(bulk_app)
-
-
-@dataclass(frozen=True)
-class _State:
-    target: Target
-    output: Output
-
-
-def _state(ctx: typer.Context) -> _State:
-    # Set by the group callback, which click runs before any command.
-    return cast(_State, ctx.obj)
+app.add_typer(addresses_app)
 
 
 def _show_version(value: bool) -> None:
@@ -88,7 +94,7 @@ def _global_options(
 ) -> None:
     if provider is not None and profile is not None:
         fail_usage("give --provider or --profile, not both")
-    ctx.obj = _State(Target(provider=provider, profile=profile), Output(json=json_output))
+    ctx.obj = State(Target(provider=provider, profile=profile), Output(json=json_output))
 
 
 # typer lists arguments with their Python type ("NUMBER <str>"): they are left to the usage line,
@@ -104,16 +110,11 @@ _Country = Annotated[
 ]
 
 
-def _at_a_terminal() -> bool:
-    """Whether a person can answer a question (scripts and pipes cannot)."""
-    return sys.stdin.isatty()
-
-
 @app.command(cls=NumbersCommand)
 @search_options
 def search(ctx: typer.Context, *, criteria: dict[str, Any]) -> None:
     """Find numbers that can be bought now."""
-    state = _state(ctx)
+    state = state_of(ctx)
 
     async def work(carrier: Provider) -> list[AvailableNumber]:
         return await carrier.search(**criteria)
@@ -122,6 +123,7 @@ def search(ctx: typer.Context, *, criteria: dict[str, Any]) -> None:
 
 
 @app.command(cls=NumbersCommand)
+@compliance_options
 @config_options
 @criteria_options
 def buy(
@@ -141,16 +143,18 @@ def buy(
     ] = None,
     *,
     criteria: dict[str, Any],
+    compliance: dict[str, Any],
     config: dict[str, Any],
 ) -> None:
     """Buy each NUMBER given (+14155550123), or --count N numbers matching the search criteria.
 
-    Configuration options are applied in the same step. When not every number
-    can be bought, those that were are still shown, and the exit status is
-    non-zero. With NUMBERs, --country tells the country of those typed without
-    their country code.
+    Configuration options are applied in the same step. Regulated numbers are
+    bought under the compliance references given (numbers requirements COUNTRY
+    says which are needed). When not every number can be bought, those that
+    were are still shown, and the exit status is non-zero. With NUMBERs,
+    --country tells the country of those typed without their country code.
     """
-    state = _state(ctx)
+    state = state_of(ctx)
     if numbers and count is not None:
         fail_usage("give NUMBERs or --count, not both")
     if numbers and criteria.keys() - {"country"}:
@@ -168,10 +172,14 @@ def buy(
         )  # criteria that cannot work are told as such, in the options' terms
     # Every number is checked before the first is bought.
     wanted = list(dict.fromkeys(typed_number(number, criteria.get("country")) for number in numbers or ()))
+    if compliance:
+        config = {**config, "compliance": compliance}
     settings = number_config(config) if config else None
     purchases = Purchases(requested=len(wanted) or count or 0)
 
     async def work(carrier: Provider) -> None:
+        # A search costs a request: what the purchases would refuse is refused before it.
+        check_purchase(carrier, settings)
         with progress(purchases.requested, "Buying") as advance:
             if wanted:
                 await purchases.buy_each(carrier, wanted, settings, advance)
@@ -190,6 +198,8 @@ def buy(
 
 
 @app.command(cls=NumbersCommand)
+@compliance_options
+@emergency_address_options
 @config_options
 def configure(
     ctx: typer.Context,
@@ -205,16 +215,31 @@ def configure(
         ),
     ] = None,
     *,
+    compliance: dict[str, Any],
+    emergency_address: dict[str, Any],
     config: dict[str, Any],
 ) -> None:
-    """Change how the owned NUMBER is set up; only the options given change."""
-    state = _state(ctx)
+    """Change how the owned NUMBER is set up; only the options given change.
+
+    An emergency address is registered by its id in the address book
+    (--emergency-address-id), or, where the carrier keeps it on the number,
+    given inline (--emergency-street, --emergency-locality, …).
+    """
+    state = state_of(ctx)
     e164 = typed_number(number, country)
     changes = dict(config)
+    if emergency_address:
+        if "emergency_address_id" in changes:
+            fail_usage("give --emergency-address-id or an address inline (--emergency-street …), not both")
+        changes["emergency_address"] = emergency_address
+    references = dict(compliance)
     for field in clear or ():
-        if field.value in changes:
+        given = references if field.compliance else changes
+        if field.value in given:
             fail_usage(f"--clear {field.value} contradicts the value given for it")
-        changes[field.value] = None
+        given[field.value] = None
+    if references:
+        changes["compliance"] = references
     if not changes:
         fail_usage("nothing to change: give at least one option (see numbers configure --help)")
     settings = number_config(changes)
@@ -230,21 +255,12 @@ def release(
     ctx: typer.Context,
     number: _Number,
     country: _Country = None,
-    yes: Annotated[
-        bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (it is asked on a terminal).")
-    ] = False,
+    yes: Yes = False,
 ) -> None:
     """Give the owned NUMBER back to the carrier; it may go to someone else at once."""
-    state = _state(ctx)
+    state = state_of(ctx)
     e164 = typed_number(number, country)
-    # Answering no is a decision, not an interruption (130 is Ctrl-C's, which still stops the question).
-    if (
-        not yes
-        and _at_a_terminal()
-        and not typer.confirm(f"Release {e164}? It may not be yours to get back", err=True)
-    ):
-        note("Not released.")
-        raise typer.Exit(EXIT_DECLINED)
+    confirm(f"Release {e164}? It may not be yours to get back", "Not released.", yes=yes)
 
     async def work(carrier: Provider) -> None:
         await carrier.release(e164)
@@ -254,18 +270,42 @@ def release(
 
 
 @app.command(cls=NumbersCommand)
+@compliance_options
 def transfer(
     ctx: typer.Context,
     number: _Number,
     account: Annotated[str, typer.Argument(metavar="ACCOUNT", show_default=False, hidden=True)],
     country: _Country = None,
+    *,
+    compliance: dict[str, Any],
 ) -> None:
-    """Move the owned NUMBER to another ACCOUNT of the same carrier (a Twilio AC… sid, …)."""
-    state = _state(ctx)
+    """Move the owned NUMBER to another ACCOUNT of the same carrier (a Twilio AC… sid, …).
+
+    A regulated number needs the receiving account's compliance references
+    (--address-id, --bundle-id, --identity-id).
+    """
+    state = state_of(ctx)
+    e164 = typed_number(number, country)
+    references = number_compliance(compliance) if compliance else None
+
+    async def work(carrier: Provider) -> ActiveNumber:
+        return await carrier.transfer(e164, account, compliance=references)
+
+    state.output.number(run(state.target, work))
+
+
+@app.command(cls=NumbersCommand)
+def reserve(ctx: typer.Context, number: _Number, country: _Country = None) -> None:
+    """Hold NUMBER for the account without buying it yet; numbers buy NUMBER then buys it.
+
+    Where the carrier holds numbers; the reserved number is listed with status
+    reserved until it is bought or released.
+    """
+    state = state_of(ctx)
     e164 = typed_number(number, country)
 
     async def work(carrier: Provider) -> ActiveNumber:
-        return await carrier.transfer(e164, account)
+        return await carrier.reserve(e164)
 
     state.output.number(run(state.target, work))
 
@@ -286,7 +326,7 @@ def list_numbers(
     country: Annotated[str | None, typer.Option(help="Only this ISO 3166 country.", metavar="CC")] = None,
 ) -> None:
     """List the numbers the account owns, as they are fetched."""
-    state = _state(ctx)
+    state = state_of(ctx)
     filters = {
         name: value
         for name, value in (
@@ -309,7 +349,7 @@ def list_numbers(
 @app.command(cls=NumbersCommand)
 def show(ctx: typer.Context, number: _Number, country: _Country = None) -> None:
     """Show everything about the owned NUMBER (+14155550123)."""
-    state = _state(ctx)
+    state = state_of(ctx)
     e164 = typed_number(number, country)
 
     async def work(carrier: Provider) -> ActiveNumber:
@@ -318,13 +358,91 @@ def show(ctx: typer.Context, number: _Number, country: _Country = None) -> None:
     state.output.number(run(state.target, work))
 
 
+# -- commerce and compliance ---------------------------------------------------------------
+
+_CountryArgument = Annotated[str, typer.Argument(metavar="COUNTRY", show_default=False, hidden=True)]
+_Type = Annotated[
+    str | None, typer.Option("--type", metavar="TYPE", help=f"Only this number type: {NUMBER_TYPES}.")
+]
+
+
+def _ask(ctx: typer.Context, question: Callable[[Provider], Awaitable[T]]) -> T:
+    """The carrier's answer to ``question`` about a COUNTRY, which is named as the argument it is
+    (not as --country) when the library refuses it."""
+    try:
+        return run(state_of(ctx).target, question)
+    except InvalidInputError as exc:
+        if exc.field != "country":
+            raise
+        fail_usage("COUNTRY " + exc.message.rpartition("country: ")[2])
+
+
+def _market_text(country: str, number_type: str | None) -> str:
+    kind = f" {number_type.strip().lower().replace('_', ' ')}" if number_type else ""
+    return f"{country.strip().upper()}{kind} numbers"
+
+
+@app.command(cls=NumbersCommand)
+def prices(ctx: typer.Context, country: _CountryArgument, number_type: _Type = None) -> None:
+    """What numbers cost in COUNTRY (ISO 3166 alpha-2: GB), per number type.
+
+    Monthly and setup prices, the list price before the account's discounts
+    where the carrier gives both, and the basis: catalog (the carrier's price
+    list), table (the prices setting), offer or quote.
+    """
+    found = _ask(ctx, lambda carrier: carrier.prices(country, number_type))
+    state_of(ctx).output.prices(found, _market_text(country, number_type))
+
+
+@app.command(cls=NumbersCommand)
+def coverage(
+    ctx: typer.Context,
+    country: Annotated[str | None, typer.Argument(metavar="COUNTRY", show_default=False, hidden=True)] = None,
+) -> None:
+    """The countries the carrier sells numbers in, with the types sold there (COUNTRY's only, if given)."""
+    state_of(ctx).output.coverage(_ask(ctx, lambda carrier: carrier.coverage(country)))
+
+
+@app.command(cls=NumbersCommand)
+def requirements(ctx: typer.Context, country: _CountryArgument, number_type: _Type = None) -> None:
+    """What buying COUNTRY's numbers (of every type, or of --type) needs on file.
+
+    Each requirement says what to give when buying (--address-id, --bundle-id,
+    --identity-id); numbers addresses create puts an address on file.
+    """
+    found = _ask(ctx, lambda carrier: carrier.requirements(country, number_type))
+    state_of(ctx).output.requirements(found, _market_text(country, number_type))
+
+
+# -- the feature matrix ----------------------------------------------------------------------
+
 _GROUPS = {"search.": "Search filters", "number_type.": "Number types", "config.": "Configuration"}
+# As docs/concepts/features.md groups them; search.prices is no search filter.
+_COMMERCE = "Commerce and compliance"
+
+
+def _is_commerce(feature: nc.Feature) -> bool:
+    Feature = nc.Feature
+    commerce = {
+        Feature.PRICES,
+        Feature.SEARCH_PRICES,
+        Feature.COVERAGE,
+        Feature.REQUIREMENTS,
+        Feature.ADDRESSES,
+        Feature.RESERVE,
+    }
+    return feature in commerce or feature.startswith("emergency.")
 
 
 def _feature_groups() -> list[tuple[str, list[str]]]:
-    groups: dict[str, list[str]] = {title: [] for title in ("Operations", *_GROUPS.values())}
+    groups: dict[str, list[str]] = {title: [] for title in ("Operations", *_GROUPS.values(), _COMMERCE)}
     for feature in nc.Feature:
-        title = next((title for prefix, title in _GROUPS.items() if feature.startswith(prefix)), "Operations")
+        if _is_commerce(feature):
+            title = _COMMERCE
+        else:
+            title = next(
+                (title for prefix, title in _GROUPS.items() if feature.startswith(prefix)), "Operations"
+            )
         groups[title].append(feature.value)
     return list(groups.items())
 
@@ -348,7 +466,7 @@ def _provider_column(name: str) -> ProviderColumn:
 @app.command(cls=NumbersCommand)
 def providers(ctx: typer.Context) -> None:
     """Show what every registered provider can do (the feature matrix)."""
-    state = _state(ctx)
+    state = state_of(ctx)
     columns = [_provider_column(name) for name in nc.provider_names()]
     state.output.providers(columns, _feature_groups())
     if not state.output.json:
@@ -406,4 +524,6 @@ def emulate(
         "burst": burst,
         **dict.fromkeys(("throttled", "unavailable", "dropped", "lost"), share),
     }
-    serve_emulator(dialect, host=host, port=port, state=state, faults=faults, as_json=_state(ctx).output.json)
+    serve_emulator(
+        dialect, host=host, port=port, state=state, faults=faults, as_json=state_of(ctx).output.json
+    )

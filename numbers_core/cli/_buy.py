@@ -14,20 +14,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from numbers_core import ComplianceScope
 from numbers_core.errors import (
+    ComplianceRequiredError,
     ConflictError,
     NotFoundError,
     NumbersError,
     NumberUnavailableError,
     OutcomeUnknownError,
+    UnsupportedError,
 )
 
 from ._run import EXIT_INTERRUPTED, exit_code
+from ._words import error_text
 
 if TYPE_CHECKING:
     from numbers_core import ActiveNumber, NumberConfig, Provider
 
-__all__ = ["Failure", "Purchases"]
+__all__ = ["Failure", "Purchases", "check_purchase"]
 
 # Errors about one number; any other error (auth, funds, network) would hit the
 # next purchase as well, so the run stops there.
@@ -37,13 +41,28 @@ _SPARE = 10
 _MOST_PER_SEARCH = 1000
 
 
+def check_purchase(carrier: Provider, config: NumberConfig | None) -> None:
+    """Refuse, before any request, a purchase the carrier cannot make: it would refuse each in turn."""
+    from numbers_core.adapter import Feature, config_features
+
+    needed = {Feature.PURCHASE}
+    if config is not None and config.model_fields_set:
+        needed |= {Feature.PURCHASE_WITH_CONFIG, *config_features(config)}
+    for feature in sorted(needed):
+        if not carrier.supports(feature):
+            raise UnsupportedError(carrier.name, feature)
+
+
 @dataclass(frozen=True)
 class Failure:
     number: str | None  # None: no number was being bought (the search failed, none was left)
     error: NumbersError
 
     def as_json(self) -> dict[str, Any]:
-        return {"number": self.number, "error": type(self.error).__name__, "message": str(self.error)}
+        found = {"number": self.number, "error": type(self.error).__name__, "message": str(self.error)}
+        if isinstance(self.error, ComplianceRequiredError):
+            found |= {"requirement": self.error.requirement.value, "scope": self.error.scope.value}
+        return found
 
 
 @dataclass
@@ -59,6 +78,8 @@ class Purchases:
     under_way: str | None = None
     #: bought by criteria (--count), not by the numbers given
     matching: bool = False
+    #: the last number passed over for want of what it alone needs (an address in its own town)
+    refused: Failure | None = None
 
     async def buy_each(
         self,
@@ -99,6 +120,10 @@ class Purchases:
                 return
             offers = [offer.phone_number for offer in found if offer.phone_number not in tried]
             if not offers:
+                if self.refused is not None:
+                    # Every number not taken needed what this purchase lacks: say what.
+                    self.failed.append(self.refused)
+                    return
                 left = NumberUnavailableError(
                     "no number matching the criteria is left", provider=carrier.name
                 )
@@ -126,10 +151,16 @@ class Purchases:
         try:
             self.bought.append(await carrier.purchase(number, config=config))
         except passed_over as exc:
-            # A number asked for by name is reported; one the search found is simply passed over.
-            if not self.matching:
+            self._passed_over(Failure(number, exc))
+            return False
+        except ComplianceRequiredError as exc:
+            if exc.scope is not ComplianceScope.NUMBER:
+                # Every number of its country and type would be refused as well.
                 self.failed.append(Failure(number, exc))
-            self.under_way = None
+                self.under_way = None
+                return None
+            self.refused = Failure(number, exc)
+            self._passed_over(self.refused)
             return False
         except NumbersError as exc:
             self.failed.append(Failure(number, exc))
@@ -137,6 +168,12 @@ class Purchases:
             return None
         self.under_way = None
         return True
+
+    def _passed_over(self, failure: Failure) -> None:
+        # A number asked for by name is reported; one the search found is simply passed over.
+        if not self.matching:
+            self.failed.append(failure)
+        self.under_way = None
 
     def exit_code(self) -> int:
         if self.interrupted:
@@ -165,9 +202,14 @@ class Purchases:
                 else "a number may have been bought: check with `numbers list` before buying again"
             )
         elif number is not None and not self.matching:
-            text = f"could not buy {number}: {error}"
+            text = f"could not buy {number}: {error_text(error)}"
+        elif failure is self.refused:
+            text = (
+                "the numbers left matching the criteria could not be bought; "
+                f"the last one tried, {number}: {error_text(error)}"
+            )
         else:
-            text = str(error)
+            text = error_text(error)
         if self.matching and self.bought:
             return f"bought {len(self.bought)} of {self.requested} numbers: {text}"
         return text

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable, Sequence
+import sys
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar, cast
 
 import anyio
 import typer
@@ -21,6 +22,9 @@ from typer.core import TyperCommand, TyperGroup
 
 import numbers_core as nc
 from numbers_core.errors import ConfigurationError, InvalidInputError, NumbersError, UnsupportedError
+
+from ._output import Output, note
+from ._words import error_text
 
 if TYPE_CHECKING:
     from numbers_core import Provider
@@ -32,14 +36,18 @@ __all__ = [
     "EXIT_USAGE",
     "NumbersCommand",
     "NumbersGroup",
+    "State",
     "Target",
     "UsageFailure",
+    "Yes",
+    "confirm",
     "default_journal_path",
     "default_sandbox_path",
     "exit_code",
     "fail_usage",
     "print_error",
     "run",
+    "state_of",
 ]
 
 T = TypeVar("T")
@@ -145,7 +153,7 @@ class NumbersGroup(TyperGroup):
             print_error(self._in_cli_terms(exc))
             return EXIT_USAGE
         except NumbersError as exc:
-            print_error(str(exc))
+            print_error(error_text(exc))
             return exit_code(exc)
         except Exception as exc:  # a bug of ours must still not end in a traceback
             print_error(f"internal error: {type(exc).__name__}: {exc}")
@@ -156,7 +164,7 @@ class NumbersGroup(TyperGroup):
     def _in_cli_terms(self, error: InvalidInputError) -> str:
         """The library's message, with each field it names as the option that sets it."""
         options: dict[str, str] = {}
-        for command in self.commands.values():
+        for command in _commands(self):
             for param in command.params:
                 longest = max(param.opts, key=len)
                 if param.name and longest.startswith("--"):
@@ -165,7 +173,13 @@ class NumbersGroup(TyperGroup):
         for part in _PREFIX.sub("", error.message).split("; "):
             field, sep, problem = part.partition(": ")
             key = field.replace(".", "_")
-            option = options.get(key) or options.get(key.removesuffix("_url"))
+            # voice.url is --voice-url, status_callback.url --status-callback, and
+            # compliance.address_id --address-id.
+            option = (
+                options.get(key)
+                or options.get(key.removesuffix("_url"))
+                or options.get(field.rpartition(".")[2])
+            )
             parts.append(f"{option}: {problem}" if sep and option else part)
         return "; ".join(parts)
 
@@ -192,6 +206,33 @@ class NumbersGroup(TyperGroup):
         if option in {name for param in self.params for name in param.opts}:
             return f" ({option} goes before the command: numbers {option} … COMMAND)"
         return ""
+
+
+#: The --yes option of a command that asks before it does what cannot be undone.
+Yes = Annotated[
+    bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (it is asked on a terminal).")
+]
+
+
+def _at_a_terminal() -> bool:
+    """Whether a person can answer a question (scripts and pipes cannot)."""
+    return sys.stdin.isatty()
+
+
+def confirm(question: str, declined: str, *, yes: bool) -> None:
+    """Ask ``question`` on a terminal (unless ``yes``); stop, saying ``declined``, when the answer is no."""
+    # Answering no is a decision, not an interruption (130 is Ctrl-C's, which still stops the question).
+    if not yes and _at_a_terminal() and not typer.confirm(question, err=True):
+        note(declined)
+        raise typer.Exit(EXIT_DECLINED)
+
+
+def _commands(group: Any) -> Iterator[Any]:
+    """Every command of ``group``, those of its subgroups (``numbers addresses create``) included."""
+    for command in group.commands.values():
+        yield command
+        if hasattr(command, "commands"):
+            yield from _commands(command)
 
 
 class NumbersCommand(TyperCommand):
@@ -243,6 +284,20 @@ class Target:
 
     provider: str | None = None
     profile: str | None = None
+
+
+@dataclass(frozen=True)
+class State:
+    """What the global options said: the carrier, and how to print."""
+
+    target: Target
+    output: Output
+
+
+def state_of(ctx: typer.Context) -> State:
+    """The global options, for a command of ``numbers`` or of one of its groups."""
+    # Set by the root group's callback, which click runs before any command.
+    return cast(State, ctx.find_root().obj)
 
 
 def default_sandbox_path() -> Path:

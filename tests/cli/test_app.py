@@ -16,6 +16,7 @@ from typing import Any
 
 import numbers_core as nc
 import pytest
+from cli_checks import one_error_line
 from numbers_core.cli import _output
 from typer.testing import Result
 
@@ -39,15 +40,6 @@ def fake_json(fake_carrier: ModuleType, cli_json: Callable[..., Any]) -> Callabl
         return cli_json("--provider", "fake", *args)
 
     return invoke
-
-
-def one_error_line(result: Result) -> str:
-    """The single stderr line of a failed run (checked to be exactly one, without a traceback)."""
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ")
-    assert "Traceback" not in result.output
-    return lines[0]
 
 
 # -- search ------------------------------------------------------------------------------
@@ -724,7 +716,20 @@ def test_a_global_option_after_the_command_says_where_it_goes(
 
 
 @pytest.mark.parametrize(
-    "command", [[], ["search"], ["buy"], ["list"], ["configure"], ["release"], ["transfer"]]
+    "command",
+    [
+        [],
+        ["search"],
+        ["buy"],
+        ["list"],
+        ["configure"],
+        ["release"],
+        ["transfer"],
+        ["prices"],
+        ["requirements"],
+        ["addresses", "create"],
+        ["addresses", "delete"],
+    ],
 )
 def test_help_shows_options_as_they_are_typed(cli: Callable[..., Result], command: list[str]) -> None:
     text = cli(*command, "--help").stdout
@@ -778,7 +783,7 @@ def test_errors_speak_in_the_options_terms(
 def test_release_asks_on_a_terminal(
     fake: Callable[..., Result], owned: str, monkeypatch: pytest.MonkeyPatch, fake_carrier: ModuleType
 ) -> None:
-    monkeypatch.setattr("numbers_core.cli._app._at_a_terminal", lambda: True)
+    monkeypatch.setattr("numbers_core.cli._run._at_a_terminal", lambda: True)
     from numbers_core.cli._app import app
     from typer.testing import CliRunner
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cli_checks import LONDON_OFFICE
 
 EXECUTABLE = shutil.which("numbers", path=str(Path(sys.executable).parent))
 pytestmark = pytest.mark.skipif(EXECUTABLE is None, reason="the numbers console script is not installed")
@@ -175,3 +176,41 @@ def test_numbers_emulate_listens_so_that_answers_are_not_held_back_by_nagle() ->
 
     asyncio.run(main())
     assert nodelay == [1]
+
+
+def test_a_british_landline_as_a_new_user_buys_one(numbers: Run, sandbox_path: Path) -> None:
+    from numbers_core.sandbox import APPROVED_BUNDLE
+
+    prices = numbers("prices", "GB")
+    assert prices.returncode == 0, prices.stderr
+    assert any(line.split()[:2] == ["local", "1.00"] for line in prices.stdout.splitlines())
+
+    needs = numbers("requirements", "GB", "--type", "local")
+    assert needs.returncode == 0, needs.stderr
+    assert "--address-id" in needs.stdout
+    assert "--bundle-id" in needs.stdout
+
+    found = numbers("--json", "search", "--country", "GB", "--area-code", "20", "--limit", "1")
+    [offer] = json.loads(found.stdout)
+    number = offer["phone_number"]
+    refused = numbers("buy", number)
+    assert refused.returncode == 1
+    [line] = refused.stderr.splitlines()
+    assert line.startswith(
+        f"error: could not buy {number}: sandbox: GB local numbers need an address on file"
+    )
+
+    created = numbers("--json", "addresses", "create", *LONDON_OFFICE)
+    assert created.returncode == 0, created.stderr
+    address = json.loads(created.stdout)["id"]
+
+    bought = numbers("buy", number, "--address-id", address, "--bundle-id", APPROVED_BUNDLE)
+    assert bought.returncode == 0, bought.stderr
+    assert number in bought.stdout
+
+    shown = numbers("show", number)
+    assert shown.returncode == 0, shown.stderr
+    details = {line.split()[0]: line.split()[-1] for line in shown.stdout.splitlines() if line.strip()}
+    assert details["Address"] == address  # "Address ID  AD…"
+    assert details["Bundle"] == APPROVED_BUNDLE
+    assert details["Status"] == "active"

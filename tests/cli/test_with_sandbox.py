@@ -9,19 +9,13 @@ from typing import Any
 
 import numbers_core as nc
 import pytest
+from cli_checks import one_error_line
 from numbers_core._registry import load_provider
 from typer.testing import Result
 
 
 def default_file() -> Path:
     return Path(os.environ["XDG_DATA_HOME"]) / "numbers-core" / "sandbox.sqlite3"
-
-
-def one_error_line(result: Result) -> str:
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.output
-    return lines[0]
 
 
 def test_a_number_through_its_whole_life(
