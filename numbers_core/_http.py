@@ -819,8 +819,9 @@ class HttpCore:
         if self._secret_forms:
             error.args = tuple(self.redact(a) if isinstance(a, str) else a for a in error.args)
             for name, value in list(vars(error).items()):
-                if isinstance(value, str):
-                    setattr(error, name, self.redact(value))
+                # Only what changes: a str enum (a ComplianceRequiredError's scope) must stay one.
+                if isinstance(value, str) and (clean := self.redact(value)) != value:
+                    setattr(error, name, clean)
         return error
 
     # -- pagination -------------------------------------------------------------------

@@ -120,3 +120,23 @@ async def test_an_unparsable_answer_keeps_no_parser_exception_holding_the_body()
     assert caught.value.__cause__ is None
     assert caught.value.__context__ is None
     assert caught.value.body == "<html>Basic ***"
+
+
+@pytest.mark.anyio
+async def test_redacting_a_mapped_error_keeps_its_enumerations() -> None:
+    # A scope "number" read back as a plain string would make purchase_any stop at the first
+    # refused candidate instead of moving on (it checks `scope is ComplianceScope.NUMBER`).
+    from numbers_core import ComplianceRequiredError, ComplianceScope, RequirementKind
+
+    def refusal(response: httpx.Response) -> ProviderError:
+        return ComplianceRequiredError(
+            "needs a local address", provider="test", requirement="local_address", scope="number"
+        )
+
+    refused = httpx.MockTransport(lambda r: httpx.Response(400, text="no"))
+    with pytest.raises(ComplianceRequiredError) as caught:
+        await core(refused, refusal).request(
+            "POST", "/x", idempotency=Idempotency.UNSAFE, operation="purchase"
+        )
+    assert caught.value.scope is ComplianceScope.NUMBER
+    assert caught.value.requirement is RequirementKind.LOCAL_ADDRESS
