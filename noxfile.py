@@ -85,12 +85,17 @@ def bench(session: nox.Session) -> None:
 
 
 # Only the SDK session installs the carriers' own SDKs; pinned so that runs compare.
-SDKS = ["twilio==9.13.0", "sinch==2.3.0"]
+SDKS = [
+    "twilio==9.13.0",
+    "sinch==2.3.0",
+    "vonage==4.9.1",
+]
 
 
 @nox.session
 def sdks(session: nox.Session) -> None:
-    """twilio-python (sync and async) and Sinch's SDK, unchanged, against the emulators (tests/sdks)."""
+    """The carriers' own SDKs, unchanged, against the emulators (tests/sdks): twilio-python (sync
+    and async), Sinch's, Vonage's (over HTTPS)."""
     session.install(".[test]", *SDKS)
 
     session.run("pytest", "tests/sdks", *session.posargs)

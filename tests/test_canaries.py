@@ -64,6 +64,8 @@ SINCH_PROJECT = "b3877c40-da60-4998-90ad-b792e98472ac"
 SINCH_KEY = "d1c2b3a4-9f8e-4d7c-8b6a-5f4e3d2c1b0a"
 SINCH_SECRET = "Canary_Sinch.Key~Secret-7f3a9c2e1b"
 DRAFT_TOKEN = "Canary/Draft+Bearer=Token_42"
+VONAGE_KEY = "Canary5eed"
+VONAGE_SECRET = "Canary_Vonage+Secret/42"
 # What the fake hands out to a login: Kazoo's X-Auth-Token, Sinch's OAuth2 bearer.
 SESSION = "CanarySession/Token+Issued=42abc"
 
@@ -144,6 +146,13 @@ MODES = [
         "sinch-draft",
         {"base_url": "https://numbers.example.com/v1", "account_id": "canary-account", "token": DRAFT_TOKEN},
         (DRAFT_TOKEN,),
+    ),
+    Mode(
+        "vonage",
+        "vonage",
+        {"api_key": VONAGE_KEY, "api_secret": VONAGE_SECRET},
+        (VONAGE_KEY, VONAGE_SECRET),
+        ((VONAGE_KEY, VONAGE_SECRET),),
     ),
 ]
 
@@ -349,12 +358,19 @@ async def _first(carrier: nc.Provider) -> object:
     return None
 
 
+def _canary_config(carrier: nc.Provider) -> nc.NumberConfig:
+    # A change the carrier can make, so that the request is sent (Vonage names no number).
+    if carrier.supports(nc.Feature.CONFIG_FRIENDLY_NAME):
+        return nc.NumberConfig(friendly_name="canary")
+    return nc.NumberConfig(voice=nc.Route(application_id="canary-app"))
+
+
 OPERATIONS: dict[str, Callable[[nc.Provider], Awaitable[object]]] = {
     "search": lambda carrier: carrier.search(area_code="415"),
     "get": lambda carrier: carrier.get(NUMBER),
     "list": _first,
     "purchase": lambda carrier: carrier.purchase(NUMBER),
-    "configure": lambda carrier: carrier.configure(NUMBER, nc.NumberConfig(friendly_name="canary")),
+    "configure": lambda carrier: carrier.configure(NUMBER, _canary_config(carrier)),
     "release": lambda carrier: carrier.release(NUMBER),
 }
 SCENARIOS = ("refused", "unauthorized", "outage", "garbled", "malformed", "redirect")

@@ -48,6 +48,8 @@ class Adapter:
     fixtures: Path
     #: an account to transfer to, where the adapter can transfer
     other_account: str | None = None
+    #: a change of configuration the adapter can make
+    config: nc.NumberConfig = field(default_factory=lambda: nc.NumberConfig(friendly_name="Fuzz"))
 
 
 ADAPTERS = [
@@ -89,6 +91,13 @@ ADAPTERS = [
         "sinch-draft",
         {"base_url": "https://numbers.draft.test/v1", "account_id": "AC-draft-1", "currency": "USD"},
         HERE / "providers" / "sinch" / "fixtures",
+    ),
+    Adapter(
+        "vonage",
+        {"api_key": "ab12cd34", "api_secret": "FuzzVonageSecret1"},
+        HERE / "providers" / "vonage" / "fixtures",
+        other_account="sub00001",
+        config=nc.NumberConfig(voice=nc.Route(application_id="fuzz-app")),
     ),
 ]
 
@@ -221,7 +230,7 @@ def _operations(adapter: Adapter) -> dict[str, Operation]:
         "purchase": lambda carrier: carrier.purchase(NUMBER),
         "purchase_any": lambda carrier: carrier.purchase_any(area_code="415"),
         "get": lambda carrier: carrier.get(NUMBER),
-        "configure": lambda carrier: carrier.configure(NUMBER, nc.NumberConfig(friendly_name="Fuzz")),
+        "configure": lambda carrier: carrier.configure(NUMBER, adapter.config),
         "release": lambda carrier: carrier.release(NUMBER),
         "list": _list,
     }

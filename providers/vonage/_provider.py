@@ -24,6 +24,7 @@ from numbers_core.adapter import (
     Provider,
     ProviderSettings,
     RateLimit,
+    check_url_policy,
     error_for_status,
     path_segment,
     region_of,
@@ -107,11 +108,14 @@ class VonageProvider(Provider):
                 f"vonage: expected VonageSettings, got {type(settings).__name__}", setting="settings"
             )
         super().__init__(settings, http_client=http_client)
-        self._key = settings.api_key.get_secret_value()
-        secret = settings.api_secret.get_secret_value()
+        self._settings = settings
+        key, secret = settings.api_key.get_secret_value(), settings.api_secret.get_secret_value()
         # Basic credentials, never the query string the 1.0 document also allows: URLs get logged.
-        auth = httpx.BasicAuth(self._key, secret)
-        secrets = (self._key, secret)
+        auth = httpx.BasicAuth(key, secret)
+        secrets = (key, secret)
+        check_url_policy(
+            settings.api_url, allow_insecure_http=settings.allow_insecure_http, setting="api_url"
+        )
         self._api = self._make_http(
             base_url=settings.base_url, error_mapper=self._error, auth=auth, secrets=secrets
         )
@@ -417,12 +421,13 @@ class VonageProvider(Provider):
                 field="to_account",
             )
         current = await self._owned(e164, "transfer")
-        if to_account == self._key:
+        key = self._settings.api_key.get_secret_value()
+        if to_account == key:
             return codec.active_number(current, provider=self.name)
         number = codec.active_number(current, provider=self.name)
         moved = number.model_copy(update={"account_id": to_account})
         body = {
-            "from": self._key,
+            "from": key,
             "to": to_account,
             "number": e164[1:],
             "country": self._country_of(current, e164),
@@ -430,7 +435,7 @@ class VonageProvider(Provider):
         try:
             response = await self._accounts.request(
                 "POST",
-                f"/accounts/{path_segment(self._key, field='api_key')}/transfer-number",
+                f"/accounts/{path_segment(key, field='api_key')}/transfer-number",
                 json=body,
                 idempotency=Idempotency.UNSAFE,
                 operation="transfer",

@@ -9,9 +9,10 @@ from pydantic import SecretStr, field_validator
 
 __all__ = ["VonageSettings"]
 
-# Vonage's API keys are a few letters and digits (8 hex digits today); its secrets letters and digits.
+# Vonage's API keys are a few letters and digits (8 hex digits today); its secrets printable ASCII
+# without spaces (letters and digits today).
 _KEY = re.compile(r"^[0-9A-Za-z]{4,64}$")
-_SECRET = re.compile(r"^[0-9A-Za-z_.~!@#$%^&*+=-]{6,128}$")
+_SECRET = re.compile(r"^[!-~]{6,128}$")
 
 
 class VonageSettings(ProviderSettings):
@@ -39,5 +40,7 @@ class VonageSettings(ProviderSettings):
     @classmethod
     def _secret(cls, value: SecretStr) -> SecretStr:
         if not _SECRET.match(value.get_secret_value()):
-            raise ValueError("expected the account's API secret (6 or more letters and digits)")
+            raise ValueError(
+                "expected the account's API secret (6 or more letters, digits or marks, no spaces)"
+            )
         return value

@@ -18,7 +18,12 @@ import pytest
 
 # The fake carriers and the spec checks live with their adapter's tests.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "providers"))
-for _adapter in ("kazoo", "sinch", "twilio"):
+for _adapter in (
+    "kazoo",
+    "sinch",
+    "twilio",
+    "vonage",
+):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "providers" / _adapter))
 
 import draft_examples  # noqa: E402
@@ -28,12 +33,25 @@ import sinch_fake  # noqa: E402
 import twilio_fake  # noqa: E402
 from kazoo_spec import check_request  # noqa: E402
 from numbers_core.emulator import Emulator, serve  # noqa: E402
+from openapi import Checked  # noqa: E402
 from sinch_spec import check_answer as check_sinch_answer  # noqa: E402
 from sinch_spec import check_request as check_sinch_request  # noqa: E402
 from twilio_wire import spec_for  # noqa: E402
+from vonage_spec import check_request as check_vonage_request  # noqa: E402
 
 # The emulators, served over a real socket.
-EMULATED = ("twilio", "signalwire", "kazoo", "sinch", "sinch-draft")
+EMULATED = (
+    "twilio",
+    "signalwire",
+    "kazoo",
+    "sinch",
+    "sinch-draft",
+    "vonage",
+)
+# Carriers tested in process through their emulator, every request checked against their document.
+IN_PROCESS = {
+    "vonage": check_vonage_request,
+}
 
 
 @pytest.fixture(autouse=True)
@@ -46,9 +64,27 @@ def _no_waits(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(
-    params=["sandbox", "twilio", "kazoo", "sinch", "sinch-draft", *(f"{name}@emulator" for name in EMULATED)]
+    params=[
+        "sandbox",
+        "twilio",
+        "kazoo",
+        "sinch",
+        "sinch-draft",
+        *IN_PROCESS,
+        *(f"{name}@emulator" for name in EMULATED),
+    ]
 )
 async def carrier(request: pytest.FixtureRequest) -> AsyncIterator[nc.Provider]:
+    if request.param in IN_PROCESS:
+        emulator = Emulator(request.param)
+        checked = Checked(emulator.transport(), IN_PROCESS[request.param])
+        async with (
+            httpx.AsyncClient(transport=checked) as http,
+            nc.connect(request.param, http_client=http, **emulator.client_settings()) as carrier,
+        ):
+            yield carrier
+        await emulator.aclose()
+        return
     if request.param.endswith("@emulator"):
         # Every answer it gives is checked against the carrier's documents (tests/conftest.py).
         with serve(Emulator(request.param.removesuffix("@emulator"))) as server:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-__all__ = ["nullable"]
+import httpx
+
+__all__ = ["Checked", "Document", "nullable"]
 
 
 def nullable(node: Any) -> Any:
@@ -134,3 +137,18 @@ class Document:
         schema = response.get("content", {}).get("application/json", {}).get("schema")
         if schema is not None:
             self.validator(schema).validate(json.loads(body))
+
+
+class Checked(httpx.AsyncBaseTransport):
+    """A transport that checks every request with ``check`` before ``inner`` answers it."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, check: Callable[[httpx.Request], None]) -> None:
+        self.inner = inner
+        self.check = check
+        self.requests: list[httpx.Request] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await request.aread()
+        self.check(request)
+        self.requests.append(request)
+        return await self.inner.handle_async_request(request)
