@@ -89,13 +89,14 @@ SDKS = [
     "twilio==9.13.0",
     "sinch==2.3.0",
     "vonage==4.9.1",
+    "plivo==4.63.0",
 ]
 
 
 @nox.session
 def sdks(session: nox.Session) -> None:
     """The carriers' own SDKs, unchanged, against the emulators (tests/sdks): twilio-python (sync
-    and async), Sinch's, Vonage's (over HTTPS)."""
+    and async), Sinch's, Vonage's (over HTTPS), Plivo's."""
     session.install(".[test]", *SDKS)
 
     session.run("pytest", "tests/sdks", *session.posargs)

@@ -66,6 +66,8 @@ SINCH_SECRET = "Canary_Sinch.Key~Secret-7f3a9c2e1b"
 DRAFT_TOKEN = "Canary/Draft+Bearer=Token_42"
 VONAGE_KEY = "Canary5eed"
 VONAGE_SECRET = "Canary_Vonage+Secret/42"
+PLIVO_ID = "MA" + "C0FFEE" * 3
+PLIVO_TOKEN = "Canary/Plivo+Auth=Token_42"
 # What the fake hands out to a login: Kazoo's X-Auth-Token, Sinch's OAuth2 bearer.
 SESSION = "CanarySession/Token+Issued=42abc"
 
@@ -153,6 +155,13 @@ MODES = [
         {"api_key": VONAGE_KEY, "api_secret": VONAGE_SECRET},
         (VONAGE_KEY, VONAGE_SECRET),
         ((VONAGE_KEY, VONAGE_SECRET),),
+    ),
+    Mode(
+        "plivo",
+        "plivo",
+        {"auth_id": PLIVO_ID, "auth_token": PLIVO_TOKEN},
+        (PLIVO_TOKEN,),
+        ((PLIVO_ID, PLIVO_TOKEN),),
     ),
 ]
 

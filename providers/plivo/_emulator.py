@@ -414,7 +414,8 @@ class PlivoEmulation(Dialect):
         body = await self._body(request)
         if body is None:
             return self.error(400, "the body is not JSON")
-        unknown = sorted(set(body) - set(_UPDATES))
+        # Plivo's SDK repeats the number in the body, as it does for a buy: it is ignored.
+        unknown = sorted(set(body) - {*_UPDATES, "number"})
         if unknown:
             return self.error(400, f"unknown parameter(s): {', '.join(unknown)}")
         state = self._state(number)

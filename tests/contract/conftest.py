@@ -23,6 +23,7 @@ for _adapter in (
     "sinch",
     "twilio",
     "vonage",
+    "plivo",
 ):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "providers" / _adapter))
 
@@ -34,6 +35,7 @@ import twilio_fake  # noqa: E402
 from kazoo_spec import check_request  # noqa: E402
 from numbers_core.emulator import Emulator, serve  # noqa: E402
 from openapi import Checked  # noqa: E402
+from plivo_spec import check_request as check_plivo_request  # noqa: E402
 from sinch_spec import check_answer as check_sinch_answer  # noqa: E402
 from sinch_spec import check_request as check_sinch_request  # noqa: E402
 from twilio_wire import spec_for  # noqa: E402
@@ -47,10 +49,12 @@ EMULATED = (
     "sinch",
     "sinch-draft",
     "vonage",
+    "plivo",
 )
 # Carriers tested in process through their emulator, every request checked against their document.
 IN_PROCESS = {
     "vonage": check_vonage_request,
+    "plivo": check_plivo_request,
 }
 
 

@@ -15,11 +15,12 @@ from typing import Any
 import httpx
 from numbers_core.emulator import Exchange
 
-for _adapter in ("kazoo", "sinch", "twilio", "vonage"):
+for _adapter in ("kazoo", "sinch", "twilio", "vonage", "plivo"):
     sys.path.insert(0, str(Path(__file__).parent / _adapter))
 
 import draft_examples  # noqa: E402
 import kazoo_spec  # noqa: E402
+import plivo_spec  # noqa: E402
 import sinch_spec  # noqa: E402
 import twilio_wire  # noqa: E402
 import vonage_spec  # noqa: E402
@@ -46,6 +47,7 @@ _CHECKS: dict[str, Callable[[Exchange], None]] = {
     "sinch": _as_httpx(sinch_spec.check_answer),
     "sinch-draft": _as_httpx(draft_examples.check_answer),
     "vonage": _as_httpx(vonage_spec.check_answer),
+    "plivo": _as_httpx(plivo_spec.check_answer),
 }
 
 
