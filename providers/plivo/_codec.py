@@ -26,7 +26,7 @@ from numbers_core import (
     Provisioning,
     Route,
 )
-from numbers_core.adapter import Malformed, carrier_e164, region_of
+from numbers_core.adapter import Malformed, carrier_e164, region_of, shared_application
 from phonenumbers.geodata.locale import LOCALE_DATA
 from pydantic import ValidationError
 
@@ -340,30 +340,13 @@ class BadConfig(ValueError):
 
 def wanted_application(config: NumberConfig | None) -> tuple[bool, str | None]:
     """Whether ``config`` links an Application, and which: one ``app_id`` serves calls and messages."""
-    if config is None:
-        return False, None
-    asked = {
-        kind: route.application_id
-        for kind in ("voice", "sms")
-        if kind in config.model_fields_set
-        and (route := getattr(config, kind)) is not None
-        and "application_id" in route.model_fields_set
-    }
-    if not asked:
-        return False, None
-    if len(set(asked.values())) > 1:
-        raise BadConfig(
-            "voice.application_id and sms.application_id differ: one Plivo Application (app_id) "
-            "handles a number's calls and messages alike",
-            "voice",
-        )
-    app = next(iter(asked.values()))
-    if app is None:
+    changes, app = shared_application(config, provider="Plivo")
+    if changes and app is None:
         raise BadConfig(
             "voice.application_id: Plivo has no way to unlink a number's Application (link another one)",
             "voice",
         )
-    return True, app
+    return changes, app
 
 
 def compliance_application(config: NumberConfig | None) -> str | None:

@@ -323,12 +323,7 @@ class PlivoProvider(Provider):
                 lambda: self._held(e164, "release"),
             )
         except NotFoundError as exc:
-            raise NotFoundError(
-                f"{e164} is not a number of this account",
-                provider=self.name,
-                status_code=exc.status_code,
-                request_id=exc.request_id,
-            ) from exc
+            raise exc.recast(NotFoundError, f"{e164} is not a number of this account") from exc
 
     # -- listing ---------------------------------------------------------------------------------
 

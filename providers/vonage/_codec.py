@@ -24,7 +24,7 @@ from numbers_core import (
     Route,
     SearchQuery,
 )
-from numbers_core.adapter import Malformed, carrier_e164
+from numbers_core.adapter import Malformed, carrier_e164, shared_application
 from pydantic import ValidationError
 
 __all__ = [
@@ -288,26 +288,6 @@ class BadConfig(ValueError):
         self.field = field
 
 
-def _wanted_application(config: NumberConfig) -> tuple[bool, str | None]:
-    """Whether ``config`` changes the number's Application, and to what (None: unlinked)."""
-    asked = {
-        kind: route.application_id
-        for kind in ("voice", "sms")
-        if kind in config.model_fields_set
-        and (route := getattr(config, kind)) is not None
-        and "application_id" in route.model_fields_set
-    }
-    if not asked:
-        return False, None
-    if len(set(asked.values())) > 1:
-        raise BadConfig(
-            "voice.application_id and sms.application_id differ: one Vonage Application (app_id) "
-            "handles a number's calls and messages alike",
-            "voice",
-        )
-    return True, next(iter(asked.values()))
-
-
 def _extra_settings(config: NumberConfig) -> dict[str, Any] | None:
     if "extra" not in config.model_fields_set or not config.extra:
         return None
@@ -342,7 +322,9 @@ def _extra_settings(config: NumberConfig) -> dict[str, Any] | None:
     return settings
 
 
-def update_form(current: dict[str, Any], country: str, config: NumberConfig) -> dict[str, str]:
+def update_form(
+    current: dict[str, Any], country: str, config: NumberConfig, *, provider: str
+) -> dict[str, str]:
     """The whole form of ``/number/update`` for ``current`` (as listed) with ``config`` over it.
 
     Vonage replaces a number's configuration with what the form holds: what
@@ -350,7 +332,7 @@ def update_form(current: dict[str, Any], country: str, config: NumberConfig) -> 
     cleared is sent empty, as the API documents for ``moHttpUrl``.
     """
     form = {"country": country, "msisdn": _text(current.get("msisdn"), "msisdn") or ""}
-    changes, app = _wanted_application(config)
+    changes, app = shared_application(config, provider=provider)
     if not changes:
         app = _application(current)
     if app is not None or changes:

@@ -255,7 +255,8 @@ class VonageEmulation(Dialect):
             return JSONResponse({})
         return JSONResponse({"count": len(found), "numbers": [self._offer(n) for n in page]})
 
-    async def _buy(self, request: Request) -> Response:
+    async def _subject(self, request: Request) -> tuple[str, str] | Response:
+        """The account (``target_api_key``'s, else the caller's) and the number a buy or cancel names."""
         form = await self._form(request)
         if isinstance(form, Response):
             return form
@@ -263,8 +264,13 @@ class VonageEmulation(Dialect):
         if isinstance(account, Response):
             return account
         e164 = self._number(form)
-        if e164 is None:
-            return self._failed()
+        return self._failed() if e164 is None else (account, e164)
+
+    async def _buy(self, request: Request) -> Response:
+        subject = await self._subject(request)
+        if isinstance(subject, Response):
+            return subject
+        account, e164 = subject
         try:
             bought = await self.world.account(account).purchase(e164)
         except ComplianceRequiredError:
@@ -280,15 +286,10 @@ class VonageEmulation(Dialect):
         )
 
     async def _cancel(self, request: Request) -> Response:
-        form = await self._form(request)
-        if isinstance(form, Response):
-            return form
-        account = self._account(form)
-        if isinstance(account, Response):
-            return account
-        e164 = self._number(form)
-        if e164 is None:
-            return self._failed()
+        subject = await self._subject(request)
+        if isinstance(subject, Response):
+            return subject
+        account, e164 = subject
         try:
             await self.world.account(account).release(e164)
         except NumbersError:

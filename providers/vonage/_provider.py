@@ -361,7 +361,7 @@ class VonageProvider(Provider):
         # Vonage's update replaces the whole configuration: read it, change what config says, write all.
         current = await self._owned(e164, "configure")
         try:
-            form = codec.update_form(current, self._country_of(current, e164), config)
+            form = codec.update_form(current, self._country_of(current, e164), config, provider="Vonage")
         except codec.BadConfig as exc:
             raise InvalidInputError(f"config.{exc}", field=f"config.{exc.field}") from None
         await self._write("/number/update", form, operation="configure", e164=e164)

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-__all__ = ["Checked", "Document", "nullable"]
+__all__ = ["Checked", "Document", "mocked", "nullable"]
 
 
 def nullable(node: Any) -> Any:
@@ -152,3 +152,17 @@ class Checked(httpx.AsyncBaseTransport):
         self.check(request)
         self.requests.append(request)
         return await self.inner.handle_async_request(request)
+
+
+def mocked(
+    answer: Callable[[httpx.Request], httpx.Response], check: Callable[[httpx.Request], None]
+) -> tuple[httpx.AsyncClient, list[httpx.Request]]:
+    """A client whose every request is checked with ``check``, kept, and answered by ``answer``."""
+    seen: list[httpx.Request] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        check(request)
+        seen.append(request)
+        return answer(request)
+
+    return httpx.AsyncClient(transport=httpx.MockTransport(handle)), seen

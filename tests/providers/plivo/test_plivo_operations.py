@@ -4,6 +4,7 @@ the Plivo document), and the answers the emulator does not give from a mocked tr
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import httpx
 import numbers_core as nc
@@ -12,6 +13,7 @@ from numbers_core.adapter import RateLimit
 from numbers_core.emulator import Emulator
 from numbers_core.providers.plivo import PlivoProvider
 from openapi import Checked
+from openapi import mocked as checked_mock
 from plivo_spec import check_request
 
 pytestmark = pytest.mark.anyio
@@ -22,16 +24,11 @@ N1 = "+14155550100"
 SUB = "SA" + "1" * 18
 
 
-def mocked(answer: object) -> tuple[httpx.AsyncClient, list[httpx.Request]]:
+def mocked(
+    answer: Callable[[httpx.Request], httpx.Response],
+) -> tuple[httpx.AsyncClient, list[httpx.Request]]:
     """A client whose every request is checked against the document and answered by ``answer``."""
-    seen: list[httpx.Request] = []
-
-    def handle(request: httpx.Request) -> httpx.Response:
-        check_request(request)
-        seen.append(request)
-        return answer(request)  # type: ignore[operator, no-any-return]
-
-    return httpx.AsyncClient(transport=httpx.MockTransport(handle)), seen
+    return checked_mock(answer, check_request)
 
 
 def connect(http: httpx.AsyncClient) -> nc.Provider:

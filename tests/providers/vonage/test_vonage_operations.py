@@ -4,6 +4,7 @@ Vonage's document), and the answers the emulator does not give from a mocked tra
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from urllib.parse import parse_qsl
 
@@ -14,6 +15,7 @@ from numbers_core.adapter import RateLimit
 from numbers_core.emulator import Emulator
 from numbers_core.providers.vonage import VonageProvider
 from openapi import Checked
+from openapi import mocked as checked_mock
 from vonage_spec import check_request
 
 pytestmark = pytest.mark.anyio
@@ -30,16 +32,11 @@ def form(request: httpx.Request) -> dict[str, str]:
     return dict(parse_qsl(request.content.decode(), keep_blank_values=True))
 
 
-def mocked(answer: object) -> tuple[httpx.AsyncClient, list[httpx.Request]]:
+def mocked(
+    answer: Callable[[httpx.Request], httpx.Response],
+) -> tuple[httpx.AsyncClient, list[httpx.Request]]:
     """A client whose every request is checked against the document and answered by ``answer``."""
-    seen: list[httpx.Request] = []
-
-    def handle(request: httpx.Request) -> httpx.Response:
-        check_request(request)
-        seen.append(request)
-        return answer(request)  # type: ignore[operator, no-any-return]
-
-    return httpx.AsyncClient(transport=httpx.MockTransport(handle)), seen
+    return checked_mock(answer, check_request)
 
 
 def connect(http: httpx.AsyncClient) -> nc.Provider:
