@@ -4,7 +4,8 @@ Registered as ``telnyx`` under the ``numbers_core.providers`` entry points.
 See docs/providers/telnyx.md.
 """
 
+from ._events import OrderEvent, parse_event
 from ._provider import TelnyxProvider
 from ._settings import TelnyxSettings
 
-__all__ = ["TelnyxProvider", "TelnyxSettings"]
+__all__ = ["OrderEvent", "TelnyxProvider", "TelnyxSettings", "parse_event"]

@@ -92,6 +92,11 @@ def _filters(request: Request) -> dict[str, list[str]]:
     return found
 
 
+def _last(given: dict[str, list[str]], name: str) -> str | None:
+    values = given.get(name)
+    return values[-1] if values else None
+
+
 class TelnyxEmulation(Dialect):
     """Telnyx API v2: one account, its API key, number orders that settle, reservations that expire."""
 
@@ -414,7 +419,8 @@ class TelnyxEmulation(Dialect):
             place = offer.geography.locality.upper()
             regions.append({"region_type": "location", "region_name": f"{place} ({place})"})
         monthly, setup = offer.monthly_price, offer.setup_price
-        currency = (monthly or setup).currency if (monthly or setup) else "USD"
+        priced = monthly or setup
+        currency = priced.currency if priced is not None else "USD"
         return {
             "record_type": "available_phone_number",
             "phone_number": offer.phone_number,
@@ -484,7 +490,7 @@ class TelnyxEmulation(Dialect):
         sub_order = str(uuid.uuid4())
         rows: list[dict[str, Any]] = []
         taken: list[str] = []
-        for index, item in enumerate(given):
+        for item in given:
             e164 = item.get("phone_number") if isinstance(item, dict) else None
             group = item.get("requirement_group_id") if isinstance(item, dict) else None
             claimed = (
@@ -493,12 +499,12 @@ class TelnyxEmulation(Dialect):
                 else self.error(400, "The phone number must be in +E.164 format.")
             )
             if isinstance(claimed, Response):
-                for number in taken:  # all or nothing: Telnyx refuses the order whole
-                    await self._carrier.release(number)
+                for e164 in taken:  # all or nothing: Telnyx refuses the order whole
+                    await self._carrier.release(e164)
                 return claimed
-            number, met = claimed
-            taken.append(number.phone_number)
-            state = self._state(number)
+            claimed_number, met = claimed
+            taken.append(claimed_number.phone_number)
+            state = self._state(claimed_number)
             state.update(
                 status="purchase-pending" if met else "requirement-info-pending",
                 order_id=order_id,
@@ -509,14 +515,14 @@ class TelnyxEmulation(Dialect):
                     state[key] = body[key]
             if isinstance(body.get("billing_group_id"), str):
                 state["billing_group_id"] = body["billing_group_id"]
-            await self._keep(number, state)
+            await self._keep(claimed_number, state)
             rows.append(
                 {
                     "id": str(uuid.uuid4()),
                     "record_type": "number_order_phone_number",
-                    "phone_number": number.phone_number,
-                    "phone_number_type": TYPES.get(number.number_type, "local"),
-                    "country_code": number.geography.iso_country or "US",
+                    "phone_number": claimed_number.phone_number,
+                    "phone_number_type": TYPES.get(claimed_number.number_type, "local"),
+                    "country_code": claimed_number.geography.iso_country or "US",
                     "status": "pending",
                     "requirements_met": met,
                     "requirements_status": "approved" if met else "requirement-info-pending",
@@ -638,7 +644,8 @@ class TelnyxEmulation(Dialect):
         kind = str(group.get("phone_number_type", "local"))
         if group.get("country_iso") not in ("US", "CA") or kind not in ("local", "toll_free"):
             return self.error(422, "inexplicit orders are for US and CA local and toll-free numbers")
-        pattern = group.get("phone_number") if isinstance(group.get("phone_number"), dict) else {}
+        given_pattern = group.get("phone_number")
+        pattern: dict[str, Any] = given_pattern if isinstance(given_pattern, dict) else {}
         criteria: dict[str, Any] = {"country": group["country_iso"], "number_type": _NEUTRAL_TYPES[kind]}
         for key in ("starts_with", "ends_with", "contains"):
             if pattern.get(key):
@@ -779,7 +786,7 @@ class TelnyxEmulation(Dialect):
             "created_at": _stamp(now),
             "updated_at": _stamp(now),
         }
-        self.reservations[doc["id"]] = doc
+        self.reservations[str(doc["id"])] = doc
         return JSONResponse({"data": self._public(doc)})
 
     async def _reservation(self, request: Request) -> Response:
@@ -817,7 +824,7 @@ class TelnyxEmulation(Dialect):
             return refused
         given = _filters(request)
         numbers = await self._listed()
-        digits = (given.get("filter[phone_number]") or [None])[-1]
+        digits = _last(given, "filter[phone_number]")
         if digits is not None:
             if len(digits) < 3 and digits.isdigit():
                 return self.error(400, "filter[phone_number] requires at least three digits")
@@ -826,7 +833,7 @@ class TelnyxEmulation(Dialect):
         country = given.get("filter[country_iso_alpha2]")
         if country:
             numbers = [n for n in numbers if (n.geography.iso_country or "US") in country]
-        kind = (given.get("filter[number_type][eq]") or [None])[-1]
+        kind = _last(given, "filter[number_type][eq]")
         if kind is not None:
             numbers = [n for n in numbers if TYPES.get(n.number_type) == kind]
         page = self._page(given, numbers)
@@ -890,9 +897,7 @@ class TelnyxEmulation(Dialect):
             "messaging_profile_id": state["messaging_profile_id"] or None,
             "country_code": number.geography.iso_country or "US",
             "type": "longcode",
-            "health": None,
             "eligible_messaging_products": ["A2P"],
-            "features": {"sms": None, "mms": None},
             "traffic_type": "A2P",
             "messaging_product": "A2P",
             "created_at": state["purchased_at"],
@@ -960,7 +965,7 @@ class TelnyxEmulation(Dialect):
             "id": str(uuid.uuid4()),
             "record_type": "phone_numbers_job",
             "type": "update_emergency_settings",
-            "status": "success",
+            "status": "completed",
             "successful_operations": done,
             "failed_operations": failed,
             "pending_operations": [],
@@ -1017,8 +1022,8 @@ class TelnyxEmulation(Dialect):
         if refused is not None:
             return refused
         given = _filters(request)
-        country = (given.get("filter[country_code]") or [""])[-1].upper()
-        kind = (given.get("filter[phone_number_type]") or [None])[-1]
+        country = (_last(given, "filter[country_code]") or "").upper()
+        kind = _last(given, "filter[phone_number_type]")
         docs = []
         if country:
             try:

@@ -194,22 +194,24 @@ class TelnyxProvider(Provider):
         status = response.status_code
         message = message or response.reason_phrase or f"HTTP {status}"
         request_id = next((response.headers[h] for h in _REQUEST_ID_HEADERS if h in response.headers), None)
-        details: dict[str, Any] = {"provider": self.name, "status_code": status, "code": code}
-        details["request_id"] = request_id
+        details: dict[str, Any] = {"status_code": status, "code": code, "request_id": request_id}
         ordering = response.request.method == "POST" and response.request.url.path.endswith("/number_orders")
         if ordering and 400 <= status < 500 and (code in _UNAVAILABLE_CODES or status == 409):
             # Telnyx's answers to an order of a number someone else took (409 85001, 400 10015).
-            return NumberUnavailableError(message, **details)
-        if ordering and status in (400, 422) and "requirement" in message.lower():
-            return ComplianceRequiredError(
-                message, requirement=RequirementKind.BUNDLE, scope=ComplianceScope.ACCOUNT, **details
-            )
+            return NumberUnavailableError(message, provider=self.name, **details)
         if status == 402 or code in _PAYMENT_CODES:
-            return PaymentRequiredError(message, **details)
+            return PaymentRequiredError(message, provider=self.name, **details)
         retry_after = retry_after_seconds(
             response.headers.get("Retry-After") or response.headers.get("x-ratelimit-reset")
         )
-        return error_for_status(status, message=message, retry_after=retry_after, **details)
+        return error_for_status(
+            status,
+            provider=self.name,
+            message=message,
+            code=code,
+            request_id=request_id,
+            retry_after=retry_after,
+        )
 
     def _read(self, response: httpx.Response, parse: Callable[[Any], T], operation: str) -> T:
         return self._api.read(response, parse, operation)
@@ -436,14 +438,25 @@ class TelnyxProvider(Provider):
         return codec.order_body(e164s, reference, defaults, group)
 
     async def _order(self, body: dict[str, Any], number: str | None) -> httpx.Response:
-        return await self._api.request(
-            "POST",
-            f"{self._v2}/number_orders",
-            json=body,
-            idempotency=Idempotency.UNSAFE,
-            operation="purchase",
-            number=number,
-        )
+        try:
+            return await self._api.request(
+                "POST",
+                f"{self._v2}/number_orders",
+                json=body,
+                idempotency=Idempotency.UNSAFE,
+                operation="purchase",
+                number=number,
+            )
+        except ProviderError as refused:
+            if refused.status_code in (400, 422) and "requirement" in refused.message.lower():
+                # Telnyx names no code for it: its words say the order wants a requirement group.
+                raise refused.recast(
+                    ComplianceRequiredError,
+                    f"{refused.message}; give an approved requirement group as compliance bundle_id",
+                    requirement=RequirementKind.BUNDLE,
+                    scope=ComplianceScope.ACCOUNT,
+                ) from refused
+            raise
 
     async def _purchase(self, e164: str, config: NumberConfig | None) -> ActiveNumber:
         reference = self._reference()
