@@ -9,9 +9,10 @@ import anyio
 import httpx
 import numbers_core as nc
 import pytest
-from conftest import Wire
 from numbers_core.emulator import Emulator
 from numbers_core.sandbox import APPROVED_BUNDLE
+
+from conftest import Wire
 
 pytestmark = pytest.mark.anyio
 
@@ -115,8 +116,7 @@ async def test_a_purchase_is_one_order_and_one_look_up(telnyx: nc.Provider, wire
     assert body["phone_numbers"] == [{"phone_number": offer.phone_number}]
     assert body["customer_reference"].startswith("nc-")
     assert body["connection_id"] == "1293384261075731499"
-    assert len(wire.requests) == 2  # the order,
-    assert the look-up that gives the number's id
+    assert len(wire.requests) == 2  # the order, and the look-up that gives the number's id
     assert (await telnyx.get(offer)).id == bought.id
 
 
