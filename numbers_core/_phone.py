@@ -42,9 +42,13 @@ def _number_of(value: Any) -> Any:
     return getattr(value, "phone_number", value)
 
 
-# What a typed number may hold: digits, vanity letters, a leading "+" and the punctuation people
-# write numbers with. Anything else (",", ";", "/", "#", "*") is more than a phone number.
-_TYPED = re.compile(r"\+?[0-9A-Za-z \u00a0().\-]+")
+# What a typed number may hold: digits, a leading "+" and the punctuation people write numbers
+# with. Anything else (",", ";", "/", "#", "*", "ext") is more than a phone number.
+_TYPED = re.compile(r"\+?[0-9 \u00a0().\-]+")
+# Letters are not read as keypad digits: "O" typed for "0" would act on another number
+# ("+1415555O1OO" is +14155556166), so a number spelt with letters is refused; vanity letters
+# belong to a search's ``contains``.
+_LETTERS = re.compile(r"[A-Za-z]")
 
 
 def parse_e164(value: Any, *, country: str | None = None, field: str = "number") -> str:
@@ -62,6 +66,12 @@ def parse_e164(value: Any, *, country: str | None = None, field: str = "number")
     if _possible_as_is(value) is not None:
         return value
     typed = value.strip()
+    if _LETTERS.search(typed) and _TYPED.fullmatch(_LETTERS.sub("0", typed)):
+        raise InvalidInputError(
+            f"{field}: {value!r} has letters in it; a phone number is digits only (to find a number "
+            "that spells a word, search with contains=)",
+            field=field,
+        )
     if not _TYPED.fullmatch(typed) or "+" in typed[1:]:
         raise _more_than_a_number(value, field)
     try:
@@ -107,7 +117,7 @@ def _all_read(typed: str, parsed: phonenumbers.PhoneNumber) -> bool:
     so what it kept is compared with what was typed: the national number, after
     nothing but the calling code and the national or an international prefix.
     """
-    digits = keypad_digits("".join(ch for ch in typed if ch.isalnum()))
+    digits = "".join(ch for ch in typed if ch.isdigit())
     national = phonenumbers.national_significant_number(parsed)
     if not digits.endswith(national):
         return False
@@ -137,6 +147,8 @@ def carrier_e164(value: Any) -> str:
     as_is = _possible_as_is(value)
     if as_is is not None:
         return as_is
+    if _LETTERS.search(value):
+        raise ValueError(f"{value!r} is not a phone number (it has letters)")
     try:
         parsed = phonenumbers.parse(value if value.startswith("+") else "+" + value, None)
     except phonenumbers.NumberParseException as exc:

@@ -241,7 +241,17 @@ async def test_an_empty_config_needs_no_config_feature() -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    ["+1415", "(415) 555-2671", "+14155552671 ext 1", "+14155552671,1", None, 14155552671, ""],
+    [
+        "+1415",
+        "(415) 555-2671",
+        "+14155552671 ext 1",
+        "+14155552671,1",
+        None,
+        14155552671,
+        "",
+        "+1415555O1OO",  # the letter O: read by the keypad it would be +14155556166
+        "+1415555CALL",
+    ],
 )
 @pytest.mark.parametrize("operation", ["purchase", "get", "release", "configure", "transfer"])
 async def test_invalid_numbers_are_refused_before_any_hook(bad: Any, operation: str) -> None:
