@@ -43,8 +43,9 @@ def _number_of(value: Any) -> Any:
 
 
 # What a typed number may hold: digits, a leading "+" and the punctuation people write numbers
-# with. Anything else (",", ";", "/", "#", "*", "ext") is more than a phone number.
-_TYPED = re.compile(r"\+?[0-9 \u00a0().\-]+")
+# with, and letters, for an extension ("ext 12") to be named as such. Anything else (",", ";",
+# "/", "#", "*") is more than a phone number.
+_TYPED = re.compile(r"\+?[0-9A-Za-z \u00a0().\-]+")
 # Letters are not read as keypad digits: "O" typed for "0" would act on another number
 # ("+1415555O1OO" is +14155556166), so a number spelt with letters is refused; vanity letters
 # belong to a search's ``contains``.
@@ -66,19 +67,21 @@ def parse_e164(value: Any, *, country: str | None = None, field: str = "number")
     if _possible_as_is(value) is not None:
         return value
     typed = value.strip()
-    if _LETTERS.search(typed) and _TYPED.fullmatch(_LETTERS.sub("0", typed)):
-        raise InvalidInputError(
-            f"{field}: {value!r} has letters in it; a phone number is digits only (to find a number "
-            "that spells a word, search with contains=)",
-            field=field,
-        )
     if not _TYPED.fullmatch(typed) or "+" in typed[1:]:
         raise _more_than_a_number(value, field)
     try:
         parsed = phonenumbers.parse(typed, country)
     except phonenumbers.NumberParseException as exc:
         raise InvalidInputError(_not_a_number(value, field, exc), field=field) from None
-    if parsed.extension or not _all_read(typed, parsed):
+    if parsed.extension:
+        raise _more_than_a_number(value, field)
+    if _LETTERS.search(typed):
+        raise InvalidInputError(
+            f"{field}: {value!r} has letters in it; a phone number is digits only (to find a number "
+            "that spells a word, search with contains=)",
+            field=field,
+        )
+    if not _all_read(typed, parsed):
         raise _more_than_a_number(value, field)
     e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     if not phonenumbers.is_valid_number(parsed):

@@ -92,9 +92,7 @@ def test_parse_e164_takes_model_objects() -> None:
 def test_parse_e164_refuses_more_than_a_number(given: str) -> None:
     # phonenumbers reads the number at the start and drops the rest; a purchase must not act on
     # something other than what was typed.
-    with pytest.raises(
-        InvalidInputError, match=r"more than a phone number|not a (valid )?phone number|has letters"
-    ):
+    with pytest.raises(InvalidInputError, match=r"more than a phone number|not a (valid )?phone number"):
         parse_e164(given)
 
 
