@@ -34,12 +34,14 @@ from ._models import (
     NumberPrice,
     NumberStatus,
     NumberType,
+    Reference,
     Requirement,
     SearchQuery,
     build,
 )
 from ._paging import Pager
 from ._phone import national_digits, parse_e164, region_of
+from ._problems import problems
 from ._settings import ProviderSettings, table_prices
 from .errors import (
     ComplianceRequiredError,
@@ -379,13 +381,14 @@ class Provider(abc.ABC):
         self._require(Feature.TRANSFER)
         if not isinstance(to_account, str) or not to_account.strip():
             raise InvalidInputError("to_account: expected an account id", field="to_account")
+        account = _reference(to_account.strip(), "to_account")
         if compliance is not None:
             self._check_compliance(compliance)
             with self._guard("transfer", e164):
-                moved = await self._transfer_with(e164, to_account.strip(), compliance)
+                moved = await self._transfer_with(e164, account, compliance)
             return self._answer_for(e164, moved, "transfer")
         with self._guard("transfer", e164):
-            return self._answer_for(e164, await self._transfer(e164, to_account.strip()), "transfer")
+            return self._answer_for(e164, await self._transfer(e164, account), "transfer")
 
     # -- commerce and compliance: prices, coverage, requirements, addresses, emergency, reserve ---
 
@@ -996,7 +999,13 @@ _FOREIGN = (
 
 
 def _list_filter(model: type[SearchQuery | NumberConfig], name: str, value: Any) -> Any:
-    """A list filter, checked as the field of the same name (a message that names the filter)."""
+    """A list filter, checked as the field of the same name (a message that names the filter).
+
+    A blank one is refused: the models take a blank for an absent value, and the filter would be
+    dropped, or worse, matched as None.
+    """
+    if isinstance(value, str) and not value.strip():
+        raise InvalidInputError(f"list filter {name}: is empty; leave it out to match any number", field=name)
     return _checked(model, name, value, label=f"list filter {name}")
 
 
@@ -1007,6 +1016,17 @@ def _checked(model: type[pydantic.BaseModel], name: str, value: Any, *, label: s
     except InvalidInputError as exc:
         problem = exc.message.split(": ", 2)[-1]
         raise InvalidInputError(f"{label or name}: {problem}", field=name) from None
+
+
+_REFERENCE: pydantic.TypeAdapter[str] = pydantic.TypeAdapter(Reference)
+
+
+def _reference(value: str, field: str) -> str:
+    """A carrier's id the user gives outside a model (an account), checked as the models' ids are."""
+    try:
+        return _REFERENCE.validate_python(value)
+    except pydantic.ValidationError as exc:
+        raise InvalidInputError(f"{field}: {problems(exc)[0][1]}", field=field) from None
 
 
 def _market(country: Any, number_type: Any) -> tuple[str, NumberType | None]:
