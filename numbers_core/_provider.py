@@ -107,6 +107,8 @@ _LIST_FILTERS = ("contains", "friendly_name", "number_type", "country")
 # Changes that are not sent twice blindly (an answer that cannot be believed leaves them unknown),
 # and what each does to a number.
 _UNREPEATABLE = {"purchase": "bought", "release": "released", "transfer": "moved", "reserve": "reserved"}
+# More seconds than anyone waits on a call (a year): a bound on the waits a caller asks for.
+_FOREVER = 365 * 24 * 3600.0
 # A number a batch's answer does not mention.
 _MISSING: Any = object()
 
@@ -392,8 +394,12 @@ class Provider(abc.ABC):
         nothing is pending it returns after one read.
         """
         for name, value in (("within", within), ("interval", interval)):
-            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < float("inf"):
-                raise InvalidInputError(f"{name}: expected seconds > 0, got {value!r}", field=name)
+            # A whole number past a float's range (10**400) is as good as infinite: refused too.
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < _FOREVER:
+                shown = f"{value!r:.40}" if isinstance(value, int | float) else type(value).__name__
+                raise InvalidInputError(
+                    f"{name}: expected seconds > 0 (at most a year), got {shown}", field=name
+                )
         end = anyio.current_time() + within
         while True:
             current = await self.get(number)
