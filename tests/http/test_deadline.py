@@ -54,23 +54,28 @@ async def carrier_before(
         await emulator.aclose()
 
 
-async def test_the_requests_of_one_call_share_its_deadline() -> None:
-    # Every request is first refused with a 429 and Retry-After: 0.4. Kazoo's purchase_any is a
-    # login, a search, a look-up and a purchase: 1.6 s of waits, which a deadline of 1 s let through
-    # when it bounded each request. Bounded as a whole, the call ends with the 429 whose wait would
-    # end past the deadline: not waited, and nothing bought.
+def rate_limited_once(retry_after: str) -> Handler:
+    """Each distinct request refused once with a 429 and ``Retry-After``, then let through."""
     refused: set[tuple[str, str]] = set()
 
-    async def rate_limited(
+    async def handler(
         request: httpx.Request, forward: Callable[[], Awaitable[httpx.Response]]
     ) -> httpx.Response:
         key = (request.method, request.url.path)
         if key not in refused:
             refused.add(key)
-            return httpx.Response(429, headers={"Retry-After": "0.4"}, json={"message": "slow down"})
+            return httpx.Response(429, headers={"Retry-After": retry_after}, json={"message": "slow down"})
         return await forward()
 
-    async with carrier_before("kazoo", rate_limited, deadline=1.0) as (carrier, clean):
+    return handler
+
+
+async def test_the_requests_of_one_call_share_its_deadline() -> None:
+    # Every request is first refused with a 429 and Retry-After: 0.4. Kazoo's purchase_any is a
+    # login, a search, a look-up and a purchase: 1.6 s of waits, which a deadline of 1 s let through
+    # when it bounded each request. Bounded as a whole, the call ends with the 429 whose wait would
+    # end past the deadline: not waited, and nothing bought.
+    async with carrier_before("kazoo", rate_limited_once("0.4"), deadline=1.0) as (carrier, clean):
         await clean.search(area_code="415")  # the emulator's inventory is made before the clock runs
         started = time.monotonic()
         with pytest.raises(nc.RateLimitError):
@@ -81,18 +86,7 @@ async def test_the_requests_of_one_call_share_its_deadline() -> None:
 
 
 async def test_a_call_given_time_enough_goes_through_the_same_refusals() -> None:
-    refused: set[tuple[str, str]] = set()
-
-    async def rate_limited(
-        request: httpx.Request, forward: Callable[[], Awaitable[httpx.Response]]
-    ) -> httpx.Response:
-        key = (request.method, request.url.path)
-        if key not in refused:
-            refused.add(key)
-            return httpx.Response(429, headers={"Retry-After": "0.05"}, json={"message": "slow down"})
-        return await forward()
-
-    async with carrier_before("kazoo", rate_limited, deadline=5) as (carrier, clean):
+    async with carrier_before("kazoo", rate_limited_once("0.05"), deadline=5) as (carrier, clean):
         bought = await carrier.purchase_any(area_code="415")
         assert (await clean.get(bought)).phone_number == bought.phone_number
 
