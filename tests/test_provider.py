@@ -241,7 +241,17 @@ async def test_an_empty_config_needs_no_config_feature() -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    ["+1415", "(415) 555-2671", "+14155552671 ext 1", "+14155552671,1", None, 14155552671, ""],
+    [
+        "+1415",
+        "(415) 555-2671",
+        "+14155552671 ext 1",
+        "+14155552671,1",
+        None,
+        14155552671,
+        "",
+        "+1415555O1OO",  # the letter O: read by the keypad it would be +14155556166
+        "+1415555CALL",
+    ],
 )
 @pytest.mark.parametrize("operation", ["purchase", "get", "release", "configure", "transfer"])
 async def test_invalid_numbers_are_refused_before_any_hook(bad: Any, operation: str) -> None:
@@ -396,6 +406,14 @@ async def test_numbers_are_normalised_and_model_objects_accepted() -> None:
         lambda c: c.configure("+14155552671", {"friendly_name": "x"}),
         lambda c: c.transfer("+14155552671", " "),
         lambda c: c.transfer("+14155552671", None),
+        lambda c: c.transfer("+14155552671", "AC\x00"),
+        lambda c: c.transfer("+14155552671", "AC\u202e2"),
+        lambda c: c.transfer("+14155552671", "A" * 257),
+        # A blank filter is refused, not dropped: dropped, it bought any number at all.
+        lambda c: c.purchase_any(area_code=""),
+        lambda c: c.purchase_any(contains="\r\n"),
+        lambda c: c.purchase_any(locality=" "),
+        lambda c: c.search(region=""),
     ],
 )
 async def test_bad_queries_and_configs_are_refused_before_any_hook(call: Any) -> None:
@@ -670,6 +688,18 @@ async def test_bad_list_filters_are_refused_before_the_hook(filters: dict[str, A
     with pytest.raises(InvalidInputError) as caught:
         await collect(carrier, **filters)
     assert field in str(caught.value)
+    assert carrier.calls == []
+
+
+@pytest.mark.parametrize("name", ["contains", "friendly_name", "country", "number_type"])
+@pytest.mark.parametrize("blank", ["", " ", "\r\n"])
+def test_a_blank_list_filter_is_refused(name: str, blank: str) -> None:
+    # contains="" became None, then was matched against each number: a TypeError once the
+    # account owned one.
+    carrier = Fake(numbers=OWNED)
+    with pytest.raises(InvalidInputError, match=f"list filter {name}: is empty") as caught:
+        carrier.list(**{name: blank})
+    assert caught.value.field == name
     assert carrier.calls == []
 
 
