@@ -31,6 +31,7 @@ import tenacity
 from httpx._client import UseClientDefault  # the type of httpx.USE_CLIENT_DEFAULT
 
 from ._deadline import call_end
+from ._models import carrier_answer
 from ._paging import PageFetcher, Pager
 from ._phone import parse_e164
 from ._redaction import redact, secret_forms, sent_credentials
@@ -531,7 +532,8 @@ class HttpCore:
         """
         data = self.decode_json(response)
         try:
-            return parse(data)
+            with carrier_answer():
+                return parse(data)
         except Malformed as exc:
             problem = str(exc)
         # Raised outside the handler, so that the parse error (which quotes the answer) is not kept

@@ -7,8 +7,11 @@ carrier did not state is never made up.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import re
+from collections.abc import Iterator
+from contextvars import ContextVar
 from decimal import Decimal
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit
@@ -127,8 +130,26 @@ HttpMethod = Annotated[Literal["GET", "POST"], BeforeValidator(_upper)]
 _UNSENDABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
+# Set while a carrier's answer is read (HttpCore.read): what the carrier stores is taken as it is.
+# A number the library handed out must always be accepted back, and one odd name or URL set in a
+# carrier's console must not make a whole listing unreadable; the checks below are for what users send.
+_reading_answer: ContextVar[bool] = ContextVar("numbers_core_reading_answer", default=False)
+
+
+@contextlib.contextmanager
+def carrier_answer() -> Iterator[None]:
+    """Models built within read a carrier's answer: free text and URLs are kept as the carrier has them."""
+    token = _reading_answer.set(True)
+    try:
+        yield
+    finally:
+        _reading_answer.reset(token)
+
+
 def _user_text(value: str) -> str:
     """The check of every field of free text a user gives (names, places, address lines, ids)."""
+    if _reading_answer.get():
+        return value
     found = _UNSENDABLE.search(value)
     if found is not None:
         char = found.group()
@@ -148,6 +169,8 @@ _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 def _check_url(value: str) -> str:
     """An http(s) URL a carrier can call as it is: a well-formed host and port, ASCII only,
     no space or control character, and every ``%`` an escape."""
+    if _reading_answer.get():
+        return value
     shown = value if len(value) <= 60 else value[:59] + "…"
     try:
         parts = urlsplit(value)
