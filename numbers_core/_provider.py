@@ -22,6 +22,7 @@ import phonenumbers
 import pydantic
 
 from ._batch import BatchOutcome
+from ._claims import Claims
 from ._deadline import call_deadline, call_end, settle_grace
 from ._features import Feature, config_features, search_feature, type_feature
 from ._kinds import ComplianceScope, PriceBasis
@@ -47,6 +48,7 @@ from ._problems import problems
 from ._settings import ProviderSettings, table_prices
 from .errors import (
     ComplianceRequiredError,
+    ConflictError,
     InvalidInputError,
     NumbersError,
     NumberUnavailableError,
@@ -111,6 +113,12 @@ _UNREPEATABLE = {"purchase": "bought", "release": "released", "transfer": "moved
 _FOREVER = 365 * 24 * 3600.0
 # A number a batch's answer does not mention.
 _MISSING: Any = object()
+# The code of the ConflictError for a purchase of a number the account owns already.
+_ALREADY_OWNED = "already-owned"
+# Searches ``purchase_any`` makes after one whose every candidate was taken by others meanwhile.
+_RESEARCHES = 3
+# The most numbers a search asks for (SearchQuery.limit's bound).
+_WIDEST = 1000
 
 
 def _matches_number(e164: str, pattern: str) -> bool:
@@ -188,6 +196,7 @@ class Provider(abc.ABC):
         self._user_http_client = http_client
         # Every HTTP core this instance made (an API host, a token host), all closed by aclose().
         self._cores: list[HttpCore] = []
+        self._claims = Claims()
         self._init_prices(settings)
 
     def _make_http(
@@ -282,8 +291,10 @@ class Provider(abc.ABC):
         e164 = parse_e164(number)
         self._require(Feature.PURCHASE)
         self._check_config(config, purchase=True)
-        with self._guard("purchase", e164):
-            return self._answer_for(e164, await self._purchase(e164, config), "purchase")
+        # One purchase of a number at a time on this provider: a second one is then told that the
+        # account owns it already, never that it bought it too.
+        async with self._claims.holding(e164):
+            return await self._buy_held(e164, config)
 
     @_one_deadline
     async def purchase_any(
@@ -292,7 +303,9 @@ class Provider(abc.ABC):
         """Buy any one number matching the query.
 
         Natively where the carrier can, otherwise search then buy, moving on
-        to the next candidate when one is taken meanwhile.
+        to the next candidate when one is taken meanwhile. The number returned
+        is one this call bought: concurrent calls on this provider buy
+        different numbers.
         """
         query = build(SearchQuery, query, criteria)
         self._check_search(query)
@@ -301,20 +314,7 @@ class Provider(abc.ABC):
         if self.supports(Feature.PURCHASE_ANY_NATIVE) and self._can_purchase_any_natively(query):
             with self._guard("purchase"):
                 return await self._purchase_any(query, config)
-        refused: ComplianceRequiredError | None = None
-        for candidate in await self.search(query):
-            try:
-                with self._guard("purchase", candidate.phone_number):
-                    bought = await self._purchase(candidate.phone_number, config)
-                return self._answer_for(candidate.phone_number, bought, "purchase")
-            except NumberUnavailableError:
-                log.info("%s: %s was taken meanwhile, trying the next one", self.name, candidate.phone_number)
-            except ComplianceRequiredError as exc:
-                refused = _number_refusal(exc, self.name, candidate.phone_number)
-        if refused is not None:
-            # Every candidate that was not taken needed what this purchase lacks: say what.
-            raise refused
-        raise NumberUnavailableError("no number matching the query could be bought", provider=self.name)
+        return await self._purchase_found(query, config)
 
     @_one_deadline
     async def get(self, number: Any, /) -> ActiveNumber:
@@ -762,6 +762,83 @@ class Provider(abc.ABC):
         raise UnsupportedError(self.name, Feature.TRANSFER)
 
     # -- shared mechanics ---------------------------------------------------------------
+
+    async def _buy_held(self, e164: str, config: NumberConfig | None) -> ActiveNumber:
+        """``_purchase``, for a call that holds ``e164``'s claim; an answer about another number is
+        not believed."""
+        with self._guard("purchase", e164):
+            bought = await self._purchase(e164, config)
+        return self._answer_for(e164, bought, "purchase")
+
+    async def _purchase_found(self, query: SearchQuery, config: NumberConfig | None) -> ActiveNumber:
+        """``purchase_any`` by searching, then buying the first candidate no other call of this
+        provider is buying or has just settled.
+
+        A candidate taken meanwhile (by anyone, this account included) or refused for what only it
+        lacks is passed over. When a page runs out, the carrier is searched again past the numbers
+        gone and those being bought: at once where the page was full (it may have more), else once
+        the calls buying those are done (a carrier that shows a few at a time shows others then).
+        A page whose every candidate was taken by others leads to a few more searches; "none left"
+        is a search with nothing new in it.
+        """
+        passed: set[str] = set()
+        refused: ComplianceRequiredError | None = None
+        limit, researches = query.limit, _RESEARCHES
+        while True:
+            busy: builtins.list[str] = []
+            tried = stale = False
+            with self._claims.page() as out_of_date:
+                page = await self.search(query.model_copy(update={"limit": limit}))
+                for candidate in page:
+                    e164 = candidate.phone_number
+                    if e164 in passed:
+                        continue
+                    if out_of_date(e164):
+                        stale = True
+                        continue
+                    if not self._claims.take(e164):
+                        busy.append(e164)
+                        continue
+                    tried = True
+                    settled = False
+                    try:
+                        bought = await self._buy_held(e164, config)
+                    except NumberUnavailableError:
+                        settled = True
+                        log.info("%s: %s was taken meanwhile, trying the next one", self.name, e164)
+                    except ConflictError as exc:
+                        if exc.code != _ALREADY_OWNED:
+                            raise
+                        settled = True
+                        # Bought by another call of this account: not this call's to return.
+                        log.info(
+                            "%s: %s was bought meanwhile by another call, trying the next one",
+                            self.name,
+                            e164,
+                        )
+                    except ComplianceRequiredError as exc:
+                        refused = _number_refusal(exc, self.name, e164)
+                    else:
+                        settled = True
+                        return bought
+                    finally:
+                        self._claims.drop(e164, settled=settled)
+                    passed.add(e164)
+            if busy and (len(page) < limit or limit == _WIDEST):
+                # All the carrier shows is gone or being bought: once those calls are done, the
+                # numbers they did not buy, or new ones, show.
+                await self._claims.gone(busy)
+                continue
+            if not busy and not stale:  # nothing here was bought by another call of this provider
+                if not tried or not researches:
+                    break
+                researches -= 1
+            # Every number of this page is gone or being bought: as many again past them.
+            limit = min(max(limit, len(page) + query.limit), _WIDEST)
+        if refused is not None:
+            # Every candidate that was not taken needed what this purchase lacks: say what.
+            raise refused
+        raise NumberUnavailableError("no number matching the query could be bought", provider=self.name)
 
     def _require(self, feature: Feature) -> None:
         if feature not in self.features:

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from contextlib import aclosing
 from typing import Any
 
+import anyio
 import httpx
 import phonenumbers
 import pydantic
@@ -15,6 +16,7 @@ import pytest
 from numbers_core import (
     ActiveNumber,
     AvailableNumber,
+    ConflictError,
     Feature,
     InvalidInputError,
     NotFoundError,
@@ -573,7 +575,8 @@ async def test_purchase_any_when_everything_is_taken() -> None:
     with pytest.raises(NumberUnavailableError) as caught:
         await carrier.purchase_any(area_code="415")
     assert caught.value.provider == "fake"
-    assert hooks(carrier) == ["search", "purchase", "purchase"]
+    # Taken meanwhile: a second search shows whether others came up since; none did.
+    assert hooks(carrier) == ["search", "purchase", "purchase", "search"]
 
 
 async def test_purchase_any_when_nothing_is_found() -> None:
@@ -593,6 +596,100 @@ async def test_purchase_any_stops_on_other_errors() -> None:
     with pytest.raises(PaymentRequiredError):
         await carrier.purchase_any()
     assert hooks(carrier) == ["search", "purchase"]
+
+
+async def test_purchase_any_moves_on_when_the_account_bought_a_candidate_meanwhile() -> None:
+    class Raced(Fake):
+        async def _purchase(self, e164: str, config: NumberConfig | None) -> ActiveNumber:
+            if e164 == "+14155550001":  # another call (another process) of this account bought it
+                self._record("purchase", (e164, config))
+                raise ConflictError("yours already", provider=self.name, code="already-owned")
+            return await super()._purchase(e164, config)
+
+    carrier = Raced(inventory=[offer("+14155550001"), offer("+14155550002")])
+    assert (await carrier.purchase_any(area_code="415")).phone_number == "+14155550002"
+
+
+async def test_purchase_any_stops_on_another_conflict() -> None:
+    class Porting(Fake):
+        async def _purchase(self, e164: str, config: NumberConfig | None) -> ActiveNumber:
+            self._record("purchase", (e164, config))
+            raise ConflictError("the number is porting", provider=self.name, code="number_is_porting")
+
+    carrier = Porting(inventory=[offer("+14155550001"), offer("+14155550002")])
+    with pytest.raises(ConflictError):
+        await carrier.purchase_any(area_code="415")
+    assert hooks(carrier) == ["search", "purchase"]
+
+
+async def test_purchase_any_searches_again_when_every_candidate_was_taken_meanwhile() -> None:
+    class Busy(Fake):
+        """Others buy what its first search showed before this call gets to it."""
+
+        async def _search(self, query: SearchQuery) -> builtins.list[AvailableNumber]:
+            shown = await super()._search(query)
+            self.inventory = [offer("+14155550003")]
+            return shown
+
+    carrier = Busy(
+        inventory=[offer("+14155550001"), offer("+14155550002")], taken={"+14155550001", "+14155550002"}
+    )
+    assert (await carrier.purchase_any(area_code="415")).phone_number == "+14155550003"
+    assert hooks(carrier) == ["search", "purchase", "purchase", "search", "purchase"]
+
+
+class Shelf(Fake):
+    """A carrier that shows two of its unsold numbers at a time, and takes a moment to sell one;
+    like Kazoo, it sells a number the account has again without a word, so its adapter looks first."""
+
+    async def _search(self, query: SearchQuery) -> builtins.list[AvailableNumber]:
+        self._record("search", query)
+        return [n for n in self.inventory if n.phone_number not in self.taken][:2]
+
+    async def _purchase(self, e164: str, config: NumberConfig | None) -> ActiveNumber:
+        self._record("purchase", (e164, config))
+        if e164 in self.taken:
+            raise ConflictError(f"{e164} is yours already", provider=self.name, code="already-owned")
+        await anyio.sleep(0.01)
+        self.taken.add(e164)
+        return owned(e164)
+
+
+async def test_concurrent_purchase_any_calls_buy_a_number_each() -> None:
+    stock = [f"+1415555000{i}" for i in range(6)]
+    carrier = Shelf(inventory=[offer(e164) for e164 in stock])
+    results: builtins.list[str | None] = []
+
+    async def one() -> None:
+        try:
+            results.append((await carrier.purchase_any(area_code="415")).phone_number)
+        except NumberUnavailableError:
+            results.append(None)
+
+    async with anyio.create_task_group() as tasks:
+        for _ in range(len(stock) + 1):
+            tasks.start_soon(one)
+    # Each call bought a number of its own; "none left" only for the one call too many.
+    assert sorted(results, key=str) == [*stock, None]
+    # No two calls tried the same number: the calls in flight took different ones.
+    assert sorted(argument[0] for hook, argument in carrier.calls if hook == "purchase") == stock
+
+
+async def test_concurrent_purchases_of_one_number_run_one_at_a_time() -> None:
+    carrier = Shelf(inventory=[offer("+14155550001")])
+    results: builtins.list[str] = []
+
+    async def one() -> None:
+        try:
+            await carrier.purchase("+14155550001")
+            results.append("bought")
+        except ConflictError as exc:
+            results.append(str(exc.code))
+
+    async with anyio.create_task_group() as tasks:
+        for _ in range(3):
+            tasks.start_soon(one)
+    assert sorted(results) == ["already-owned", "already-owned", "bought"]
 
 
 async def test_purchase_any_natively() -> None:
