@@ -11,8 +11,7 @@ import numbers_core as nc
 import pytest
 from numbers_core.emulator import Emulator
 from numbers_core.sandbox import APPROVED_BUNDLE
-
-from conftest import Wire
+from telnyx_wire import Wire
 
 pytestmark = pytest.mark.anyio
 
