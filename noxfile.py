@@ -88,6 +88,9 @@ def bench(session: nox.Session) -> None:
 SDKS = [
     "twilio==9.13.0",
     "sinch==2.3.0",
+    # 4.176.0: the release the Telnyx wire notes read; 4.87.1 and 4.87.2 were malicious
+    # (pypa/advisory-database#271).
+    "telnyx==4.176.0",
     "vonage==4.9.1",
     "plivo==4.63.0",
 ]
@@ -95,8 +98,8 @@ SDKS = [
 
 @nox.session
 def sdks(session: nox.Session) -> None:
-    """The carriers' own SDKs, unchanged, against the emulators (tests/sdks): twilio-python (sync
-    and async), Sinch's, Vonage's (over HTTPS), Plivo's."""
+    """twilio-python (sync and async), Sinch's, Telnyx's, Vonage's (over HTTPS) and Plivo's SDKs,
+    unchanged, against the emulators (tests/sdks)."""
     session.install(".[test]", *SDKS)
 
     session.run("pytest", "tests/sdks", *session.posargs)

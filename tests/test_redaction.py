@@ -122,21 +122,17 @@ async def test_an_unparsable_answer_keeps_no_parser_exception_holding_the_body()
     assert caught.value.body == "<html>Basic ***"
 
 
-@pytest.mark.anyio
-async def test_redacting_a_mapped_error_keeps_its_enumerations() -> None:
-    # A scope "number" read back as a plain string would make purchase_any stop at the first
-    # refused candidate instead of moving on (it checks `scope is ComplianceScope.NUMBER`).
-    from numbers_core import ComplianceRequiredError, ComplianceScope, RequirementKind
+def test_scrubbing_an_error_keeps_its_enum_attributes() -> None:
+    from numbers_core import ComplianceRequiredError, RequirementKind
+    from numbers_core._http import HttpCore
 
-    def refusal(response: httpx.Response) -> ProviderError:
-        return ComplianceRequiredError(
-            "needs a local address", provider="test", requirement="local_address", scope="number"
-        )
-
-    refused = httpx.MockTransport(lambda r: httpx.Response(400, text="no"))
-    with pytest.raises(ComplianceRequiredError) as caught:
-        await core(refused, refusal).request(
-            "POST", "/x", idempotency=Idempotency.UNSAFE, operation="purchase"
-        )
-    assert caught.value.scope is ComplianceScope.NUMBER
-    assert caught.value.requirement is RequirementKind.LOCAL_ADDRESS
+    core = HttpCore(
+        "test", base_url="https://carrier.example", error_mapper=lambda _: None, secrets=("s3cr3t-token",)
+    )
+    error = ComplianceRequiredError(
+        "needs a bundle (token s3cr3t-token)", provider="test", requirement="bundle", scope="account"
+    )
+    scrubbed = core._scrub(error)
+    assert "s3cr3t-token" not in str(scrubbed)
+    assert "s3cr3t-token" not in scrubbed.message
+    assert type(scrubbed.requirement) is RequirementKind

@@ -216,6 +216,15 @@ class PlivoProvider(Provider):
             bought = await self._reconcile_purchase(e164, unknown, lambda: self._held(e164, "purchase"))
             return await self._named(bought, config)
         except NotFoundError as exc:
+            # Bought meanwhile by another call of this account's (Plivo's 404 says that too)?
+            if await self._held(e164, "purchase") is not None:
+                raise ConflictError(
+                    f"{e164} is already a number of this account",
+                    provider=self.name,
+                    status_code=exc.status_code,
+                    code="already-owned",
+                    request_id=exc.request_id,
+                ) from exc
             raise exc.recast(NumberUnavailableError, f"{e164} cannot be bought: {exc.message}") from exc
         except ProviderError as refused:
             raise self._refused(refused) from None

@@ -1,8 +1,8 @@
 """The carriers the contract scenario runs against, each as a user connects to it.
 
 ``carrier`` is parametrized over the providers that have a stateful carrier
-to test against here: the sandbox itself, and Twilio, Kazoo, Sinch and the
-Sinch draft over their stateful fakes; and each emulator as a real server on
+to test against here: the sandbox itself, Twilio, Kazoo, Sinch and the Sinch
+draft over their stateful fakes, Telnyx over its emulator in process; and each emulator as a real server on
 127.0.0.1, its every answer checked against the carrier's spec.
 """
 
@@ -22,6 +22,7 @@ for _adapter in (
     "kazoo",
     "sinch",
     "twilio",
+    "telnyx",
     "vonage",
     "plivo",
 ):
@@ -38,6 +39,7 @@ from openapi import Checked  # noqa: E402
 from plivo_spec import check_request as check_plivo_request  # noqa: E402
 from sinch_spec import check_answer as check_sinch_answer  # noqa: E402
 from sinch_spec import check_request as check_sinch_request  # noqa: E402
+from telnyx_spec import check_request as check_telnyx_request  # noqa: E402
 from twilio_wire import spec_for  # noqa: E402
 from vonage_spec import check_request as check_vonage_request  # noqa: E402
 
@@ -48,6 +50,7 @@ EMULATED = (
     "kazoo",
     "sinch",
     "sinch-draft",
+    "telnyx",
     "vonage",
     "plivo",
 )
@@ -74,6 +77,7 @@ def _no_waits(monkeypatch: pytest.MonkeyPatch) -> None:
         "kazoo",
         "sinch",
         "sinch-draft",
+        "telnyx",
         *IN_PROCESS,
         *(f"{name}@emulator" for name in EMULATED),
     ]
@@ -94,6 +98,23 @@ async def carrier(request: pytest.FixtureRequest) -> AsyncIterator[nc.Provider]:
         with serve(Emulator(request.param.removesuffix("@emulator"))) as server:
             async with server.connect() as carrier:
                 yield carrier
+        return
+    if request.param == "telnyx":
+        # Telnyx's emulator in process (no socket), every request checked against Telnyx's document.
+        emulator = Emulator("telnyx")
+        sent: list[httpx.Request] = []
+
+        async def record(request: httpx.Request) -> None:
+            sent.append(request)
+
+        async with (
+            httpx.AsyncClient(transport=emulator.transport(), event_hooks={"request": [record]}) as http,
+            nc.connect("telnyx", http_client=http, **emulator.client_settings()) as carrier,
+        ):
+            yield carrier
+        await emulator.aclose()
+        for one in sent:
+            check_telnyx_request(one)
         return
     if request.param == "sinch-draft":
         draft = draft_fake.FakeDraft(token=draft_fake.TOKEN)
