@@ -156,15 +156,15 @@ class PlivoProvider(Provider):
         services = [name for name in ("voice", "sms", "mms") if getattr(query, name)]
         if services:
             params["services"] = ",".join(services)
-        # More than asked for when some results may be dropped here (a local type, a restriction,
-        # a second prefix).
+        # Pages until enough numbers are kept: some may be dropped here (a national number when local
+        # ones are asked for, a restriction, a second prefix), so up to 100 are looked through.
         sifted = sub_types is not None or query.exclude_address_required or len(leads) > 1
-        wanted = max(query.limit, _SIFTED) if sifted else query.limit
+        pages = math.ceil(max(query.limit, _SIFTED if sifted else 0) / _PAGE)
         parse = functools.partial(
             codec.available_page, provider=self.name, country=query.country, number_type=query.number_type
         )
         found: list[AvailableNumber] = []
-        for page in range(math.ceil(wanted / _PAGE)):
+        for page in range(pages):
             offset = page * _PAGE
             response = await self._api.request(
                 "GET",
@@ -175,7 +175,8 @@ class PlivoProvider(Provider):
             )
             numbers, total = self._api.read(response, parse, "search")
             found.extend(numbers)
-            if len(found) >= wanted or total is None or offset + _PAGE >= total:
+            enough = len(self._filter(query, found)) >= query.limit
+            if enough or total is None or offset + _PAGE >= total:
                 break
         return found
 

@@ -224,6 +224,12 @@ async def test_search_reads_prices_restrictions_and_local_from_national(plivo: n
     assert not await plivo.search(country="DE", number_type="local", exclude_address_required=True, limit=3)
 
 
+async def test_a_search_stops_as_soon_as_it_has_enough(plivo: nc.Provider, checked: Checked) -> None:
+    # Local numbers are sifted from Plivo's "fixed" ones: pages are fetched only while too few are kept.
+    assert len(await plivo.search(area_code="415", limit=1)) == 1
+    assert len([r for r in checked.requests if r.url.path.endswith("/PhoneNumber/")]) == 1
+
+
 @pytest.mark.parametrize(
     "criteria", [{"contains": "55"}, {"ends_with": "00"}, {"postal_code": "94105"}, {"fax": True}]
 )
