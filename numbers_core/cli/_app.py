@@ -78,8 +78,9 @@ def _global_options(
         str | None,
         typer.Option(
             "--provider",
-            metavar="NAME",
-            help="Use this provider, with its settings from NUMBERS_<PROVIDER>_<SETTING> variables.",
+            metavar="NAME[,NAME…]",
+            help="Use this provider, with its settings from NUMBERS_<PROVIDER>_<SETTING> variables; "
+            "several, comma-separated (providers or profiles), are searched and bought from together.",
         ),
     ] = None,
     profile: Annotated[
