@@ -40,7 +40,7 @@ from types import MappingProxyType
 from typing import Annotated, Any, Literal, TypeVar
 
 import anyio
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from ._deadline import part_deadline
 from ._features import Feature
@@ -130,6 +130,14 @@ class RoutingSettings(ProviderSettings):
     set_aside_after: Annotated[int, Field(ge=1, le=1000)] = 3
     #: seconds a member stays set aside before one call tries it again
     set_aside_for: Annotated[float, Field(gt=0, le=86_400)] = 30.0
+
+    @field_validator("policy", mode="plain")
+    @classmethod
+    def _policy(cls, value: Any) -> Policy:
+        # Checked whole: pydantic would report each arm of the union as a problem of its own.
+        if value in ("order", "price") or callable(value):
+            return value  # type: ignore[no-any-return]
+        raise ValueError('expected "order", "price" or a function(query, member names) -> member names')
 
 
 def routing_settings(values: Mapping[str, Any], *, profile: str | None = None) -> RoutingSettings:
