@@ -44,6 +44,7 @@ from numbers_core import (
 )
 from numbers_core._deadline import call_end
 from numbers_core._routing import _Breaker
+from numbers_core.emulator import Emulator, Faults, serve
 
 from test_provider import Fake, hooks, offer, owned
 
@@ -772,3 +773,44 @@ def test_the_blocking_api_routes_too(two_sandboxes: Path) -> None:
         assert bought.provider == "east"
         assert [n.provider for n in carrier.list()] == ["east"]
         carrier.release(bought)
+
+
+# -- over sockets: two emulators --------------------------------------------------------------------
+
+
+async def test_over_sockets_a_carrier_that_answers_503_is_routed_around_then_set_aside() -> None:
+    down = Emulator("twilio", faults=Faults(unavailable=1.0))
+    with serve(down) as twilio, serve(Emulator("sinch")) as sinch:
+        carrier = nc.connect(
+            ["twilio", "sinch"], twilio=twilio.settings, sinch=sinch.settings, member_timeout=0.5
+        )
+        async with carrier:
+            took = []
+            for _ in range(5):
+                started = anyio.current_time()
+                found = await carrier.search(area_code="415", limit=2)
+                took.append(anyio.current_time() - started)
+                assert {offer.provider for offer in found} == {"sinch"}
+                assert found.errors["twilio"].member == "twilio"
+            # The first three waited for twilio (its retries cut short by member_timeout), the rest
+            # did not ask it.
+            assert all(seconds <= 1.5 for seconds in took[:3])
+            assert all(seconds < 0.25 for seconds in took[3:])
+            assert isinstance(found.errors["twilio"], ProviderUnavailableError)
+            assert "set aside after 3 failures in a row" in str(found.errors["twilio"])
+            asked_twilio = len(down.exchanges)
+            bought = await carrier.purchase_any(area_code="415")
+            assert bought.provider == "sinch"
+            assert len(down.exchanges) == asked_twilio
+
+
+async def test_over_sockets_when_no_carrier_has_a_number_each_says_why() -> None:
+    with serve(Emulator("twilio")) as twilio, serve(Emulator("sinch")) as sinch:
+        async with nc.connect(["twilio", "sinch"], twilio=twilio.settings, sinch=sinch.settings) as carrier:
+            # Twilio has run dry of area code 533 (its error 21452); the sandbox sells none there.
+            with pytest.raises(NumberUnavailableError) as caught:
+                await carrier.purchase_any(area_code="533")
+    message = str(caught.value)
+    assert message.startswith("routing: no member had a number matching the query to sell (twilio: ")
+    assert "21452" in message
+    assert "; sinch: " in message

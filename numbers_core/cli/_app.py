@@ -78,7 +78,7 @@ def _global_options(
         str | None,
         typer.Option(
             "--provider",
-            metavar="NAME[,NAME…]",
+            metavar="NAME",
             help="Use this provider, with its settings from NUMBERS_<PROVIDER>_<SETTING> variables; "
             "several, comma-separated (providers or profiles), are searched and bought from together.",
         ),
