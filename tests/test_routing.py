@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import anyio
@@ -471,18 +472,15 @@ async def test_what_works_with_one_carrier_at_a_time_is_refused_before_any_reque
 # -- the circuit breaker ----------------------------------------------------------------------------
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+class Clock(SimpleNamespace):
+    now: float
 
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock()
-    monkeypatch.setattr("numbers_core._routing._now", clock)
+    """The clock the breaker reads, moved by hand (``clock.now += 60``)."""
+    clock = Clock(now=1000.0)
+    monkeypatch.setattr("numbers_core._routing._now", lambda: clock.now)
     return clock
 
 
