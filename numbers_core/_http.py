@@ -836,8 +836,10 @@ class HttpCore:
         if self._secret_forms:
             error.args = tuple(self.redact(a) if isinstance(a, str) else a for a in error.args)
             for name, value in list(vars(error).items()):
-                if isinstance(value, str):
-                    setattr(error, name, self.redact(value))
+                # Only text that held a secret is replaced: an enum that is a str (a requirement's
+                # kind) stays the enum it was.
+                if isinstance(value, str) and (redacted := self.redact(value)) != value:
+                    setattr(error, name, redacted)
         return error
 
     # -- pagination -------------------------------------------------------------------

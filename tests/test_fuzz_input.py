@@ -54,6 +54,7 @@ ADAPTERS: dict[str, dict[str, Any]] = {
         "account_id": "AC-draft-1",
         "currency": "USD",
     },
+    "telnyx": {"api_key": "KEYFuzzTelnyxApiKey0123456789"},
     "sandbox": {},
 }
 

@@ -34,6 +34,8 @@ CASES = [
     ("sinch", {"area_code": "415"}, True),  # rentAny
     ("sinch", {"country": "CA", "area_code": "604"}, False),  # rentAny sells US numbers only
     ("sinch-draft", {"area_code": "415"}, False),
+    ("telnyx", {"area_code": "415"}, True),  # an inexplicit order
+    ("telnyx", {"country": "GB", "area_code": "20"}, False),  # inexplicit orders are for US and CA only
 ]
 
 
@@ -89,7 +91,18 @@ async def test_concurrent_calls_buy_distinct_numbers_in_the_sandbox(
     check_distinct(results, owned, caplog)
 
 
-@pytest.mark.parametrize("provider", ["sandbox", "twilio", "signalwire", "kazoo", "sinch", "sinch-draft"])
+@pytest.mark.parametrize(
+    "provider",
+    [
+        "sandbox",
+        "twilio",
+        "signalwire",
+        "kazoo",
+        "sinch",
+        "sinch-draft",
+        "telnyx",
+    ],
+)
 async def test_concurrent_purchases_of_one_number_buy_it_once(provider: str) -> None:
     results: Counter[str] = Counter()
 
