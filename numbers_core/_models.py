@@ -361,6 +361,8 @@ class NumberPrice(_Model):
     list_monthly: Money | None = None
     interval_months: Annotated[int, Field(ge=1)] | None = None
     basis: PriceBasis
+    #: the routing member (``connect([...])``) this is from; None from a single carrier
+    provider: str | None = None
     raw: Any = Field(default=None, repr=False, exclude=True)
 
 
@@ -450,6 +452,8 @@ class Requirement(_Model):
     description: str | None = None
     end_user_type: str | None = None
     carrier_id: str | None = None
+    #: the routing member (``connect([...])``) this is from; None from a single carrier
+    provider: str | None = None
     raw: Any = Field(default=None, repr=False, exclude=True)
 
 
@@ -460,6 +464,8 @@ class Coverage(_Model):
     name: str | None = None
     number_types: frozenset[NumberType] = frozenset()
     beta: bool | None = None
+    #: the routing member (``connect([...])``) this is from; None from a single carrier
+    provider: str | None = None
     raw: Any = Field(default=None, repr=False, exclude=True)
 
 
