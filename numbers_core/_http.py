@@ -819,7 +819,8 @@ class HttpCore:
         if self._secret_forms:
             error.args = tuple(self.redact(a) if isinstance(a, str) else a for a in error.args)
             for name, value in list(vars(error).items()):
-                if isinstance(value, str):
+                # A StrEnum (a compliance refusal's requirement, scope) is a value, not carrier text.
+                if isinstance(value, str) and not isinstance(value, enum.Enum):
                     setattr(error, name, self.redact(value))
         return error
 
