@@ -417,6 +417,14 @@ class SinchEmulation(Dialect):
         offer = await self.world.offer(e164)
         if offer is None:  # not sold, or rented already (by this project or another)
             return self._not_found("AvailableNumber", e164)
+        # Priced as a search prices it: the sandbox's price of its country and type.
+        prices = await self.world.account(self.project).prices(
+            offer.geography.iso_country or "US", offer.number_type
+        )
+        if prices:
+            offer = offer.model_copy(
+                update={"setup_price": prices[0].setup, "monthly_price": prices[0].monthly}
+            )
         return JSONResponse(self._offer(offer, await self._documents(offer)))
 
     async def _rent(self, request: Request) -> Response:

@@ -128,7 +128,9 @@ async def test_one_available_number_is_answered_until_it_is_rented() -> None:
             available = await http.get(f"{root}/availableNumbers/{offer.phone_number}", auth=auth)
             assert available.status_code == 200
             assert available.json()["phoneNumber"] == offer.phone_number
-            assert available.json()["monthlyPrice"]["amount"]
+            # The price a search gave it, not zero.
+            assert offer.monthly_price is not None
+            assert available.json()["monthlyPrice"]["amount"] == f"{offer.monthly_price.amount:.2f}"
             await carrier.purchase(offer)
             for taken in (offer.phone_number, elsewhere.phone_number, "+15555550100"):
                 gone = await http.get(f"{root}/availableNumbers/{taken.replace('+', '%2B')}", auth=auth)
