@@ -34,6 +34,10 @@ from twilio_wire import spec_for  # noqa: E402
 
 # The emulators, served over a real socket.
 EMULATED = ("twilio", "signalwire", "kazoo", "sinch", "sinch-draft")
+# Settings a user of a carrier without a price list gives it: its prices, as a table.
+SETTINGS: dict[str, dict[str, object]] = {
+    "kazoo": {"prices": {"US": {"local": "1.15 USD", "toll_free": "2.15 USD"}}}
+}
 
 
 @pytest.fixture(autouse=True)
@@ -51,8 +55,9 @@ def _no_waits(monkeypatch: pytest.MonkeyPatch) -> None:
 async def carrier(request: pytest.FixtureRequest) -> AsyncIterator[nc.Provider]:
     if request.param.endswith("@emulator"):
         # Every answer it gives is checked against the carrier's documents (tests/conftest.py).
-        with serve(Emulator(request.param.removesuffix("@emulator"))) as server:
-            async with server.connect() as carrier:
+        name = request.param.removesuffix("@emulator")
+        with serve(Emulator(name)) as server:
+            async with server.connect(**SETTINGS.get(name, {})) as carrier:
                 yield carrier
         return
     if request.param == "sinch-draft":
@@ -102,6 +107,7 @@ async def carrier(request: pytest.FixtureRequest) -> AsyncIterator[nc.Provider]:
             account_id=kazoo_fake.ACCOUNT,
             api_key=kazoo_fake.API_KEY,
             http_client=http,
+            **SETTINGS["kazoo"],
         ) as kazoo,
     ):
         yield kazoo
