@@ -504,12 +504,10 @@ class KazooEmulation(Dialect):
     async def _reserve(self, request: Request) -> Response:
         """``PUT …/{n}/reserve``: the number held for the account (acquired from its carrier), after
         the same dry run as an activation; one the account has in service moves back to reserved."""
-        refused = self._session(request)
-        if refused is not None:
-            return refused
-        account, e164 = request.path_params["account"], request.path_params["number"]
-        if not e164.startswith("+"):
-            return self._knm(404, "not_reconcilable", e164)
+        addressed = self._number_of(request)
+        if isinstance(addressed, Response):
+            return addressed
+        account, e164 = addressed
         body = await self._body(request)
         carrier = self.world.account(account)
         try:
@@ -596,13 +594,22 @@ class KazooEmulation(Dialect):
                 callflow["numbers"].remove(e164)
         return self._envelope({**self._document(number), "state": "available"})
 
-    async def _one(self, request: Request) -> Response:
+    def _number_of(self, request: Request) -> tuple[str, str] | Response:
+        """The account and the number a request on one number is about, or its refusal (a session
+        that may not, a number Kazoo cannot read as one)."""
         refused = self._session(request)
         if refused is not None:
             return refused
         account, e164 = request.path_params["account"], request.path_params["number"]
         if not e164.startswith("+"):
             return self._knm(404, "not_reconcilable", e164)
+        return account, e164
+
+    async def _one(self, request: Request) -> Response:
+        addressed = self._number_of(request)
+        if isinstance(addressed, Response):
+            return addressed
+        account, e164 = addressed
         if request.method == "GET":
             try:
                 return self._envelope(self._document(await self.world.account(account).get(e164)))

@@ -410,27 +410,34 @@ class KazooProvider(Provider):
                 code="already-owned",
             )
         try:
-            response = await self._api.request(
-                "PUT",
-                f"{self._one(e164)}/activate",
-                json=self._envelope(data),
-                idempotency=Idempotency.UNSAFE,
-                operation="purchase",
-                number=e164,
-            )
+            with self._for_sale(e164):
+                response = await self._api.request(
+                    "PUT",
+                    f"{self._one(e164)}/activate",
+                    json=self._envelope(data),
+                    idempotency=Idempotency.UNSAFE,
+                    operation="purchase",
+                    number=e164,
+                )
         except OutcomeUnknownError as unknown:
             return await self._reconcile_purchase(e164, unknown, lambda: self._held(e164, "purchase"))
-        except (NotFoundError, ConflictError) as exc:
-            unavailable = self._unavailable(e164, exc)
-            if unavailable is None:
-                raise
-            raise unavailable from exc
         try:
             return self._number_of(response, "purchase")
         except ProtocolError as garbled:
             # Kazoo said yes in words we cannot read: the number may well be the account's now.
             unread = self._unreadable("purchase", e164, response.status_code, garbled)
             return await self._reconcile_purchase(e164, unread, lambda: self._held(e164, "purchase"))
+
+    @contextlib.contextmanager
+    def _for_sale(self, e164: str) -> Iterator[None]:
+        """An activation's or a reservation's refusal that means the number cannot be had, as such."""
+        try:
+            yield
+        except (NotFoundError, ConflictError) as exc:
+            unavailable = self._unavailable(e164, exc)
+            if unavailable is None:
+                raise
+            raise unavailable from exc
 
     def _unavailable(self, e164: str, error: NumbersError) -> NumberUnavailableError | None:
         """What a refused activation means, where it means the number cannot be bought."""
@@ -457,21 +464,17 @@ class KazooProvider(Provider):
         try:
             # A reservation acquires the number from its carrier (and may be charged: the same 402
             # dry run as an activation): sent once, never again blindly.
-            response = await self._api.request(
-                "PUT",
-                f"{self._one(e164)}/reserve",
-                json=self._envelope({}),
-                idempotency=Idempotency.UNSAFE,
-                operation="reserve",
-                number=e164,
-            )
+            with self._for_sale(e164):
+                response = await self._api.request(
+                    "PUT",
+                    f"{self._one(e164)}/reserve",
+                    json=self._envelope({}),
+                    idempotency=Idempotency.UNSAFE,
+                    operation="reserve",
+                    number=e164,
+                )
         except OutcomeUnknownError as unknown:
             return await self._reservation(e164, unknown)
-        except (NotFoundError, ConflictError) as exc:
-            unavailable = self._unavailable(e164, exc)
-            if unavailable is None:
-                raise
-            raise unavailable from exc
         try:
             return self._number_of(response, "reserve")
         except ProtocolError as garbled:
