@@ -24,6 +24,7 @@ import numbers_core as nc
 from numbers_core.errors import ConfigurationError, InvalidInputError, NumbersError, UnsupportedError
 
 from ._output import Output, note
+from ._visible import visible
 from ._words import error_text
 
 if TYPE_CHECKING:
@@ -72,14 +73,16 @@ def exit_code(error: NumbersError) -> int:
 
 def print_error(message: str) -> None:
     """One line on stderr, whatever the message holds (carrier bodies can be multi-line)."""
-    typer.echo(typer.style("error:", fg="red", bold=True) + " " + " ".join(message.split()), err=True)
+    typer.echo(
+        typer.style("error:", fg="red", bold=True) + " " + visible(" ".join(message.split())), err=True
+    )
 
 
 class _WarningLines(logging.Handler):
     """The library's warnings (a misspelt NUMBERS_* variable), one line each on stderr, as errors are."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        message = " ".join(self.format(record).split())
+        message = visible(" ".join(self.format(record).split()))
         typer.echo(typer.style("warning:", fg="yellow", bold=True) + " " + message, err=True)
 
 

@@ -454,6 +454,9 @@ class SinchEmulation(Dialect):
             )
         except NumbersError as exc:
             return self.error(400, reason(exc))
+        return await self._rented_now(project, bought, body)
+
+    async def _rented_now(self, project: str, bought: ActiveNumber, body: dict[str, Any]) -> Response:
         state = self._fresh_state()
         self._schedule(state, body)
         bought = await self._keep(project, bought, state)
@@ -479,17 +482,19 @@ class SinchEmulation(Dialect):
         wanted = set(body.get("capabilities") or [])
         project = request.path_params["project"]
         try:
-            found = await self.world.account(project).search(
-                query.model_copy(update={"limit": 1, "voice": "VOICE" in wanted, "sms": "SMS" in wanted})
+            # Sinch picks the number and rents it in one step: concurrent calls get different ones,
+            # and "none" means none is left.
+            bought = await self.world.account(project).purchase_any(
+                query.model_copy(update={"voice": "VOICE" in wanted, "sms": "SMS" in wanted})
             )
+        except NumberUnavailableError:
+            return self._not_found("AvailableNumber", "")
         except NumbersError as exc:
             return self.error(400, reason(exc))
-        if not found:
-            return self._not_found("AvailableNumber", "")
         rest = {
             k: v for k, v in body.items() if k in ("smsConfiguration", "voiceConfiguration", "callbackUrl")
         }
-        return await self._rent_number(project, found[0].phone_number, rest)
+        return await self._rented_now(project, bought, rest)
 
     async def _list(self, request: Request) -> Response:
         refused = self._authorized(request)

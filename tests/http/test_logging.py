@@ -263,26 +263,3 @@ async def test_no_secret_in_any_error_repr(mock: respx.MockRouter) -> None:
     for error in errors:
         assert not any(form in repr(error) or form in str(error) for form in FORMS)
 
-
-async def test_scrubbing_leaves_an_error_s_enumerations_as_they_are(mock: respx.MockRouter) -> None:
-    """A compliance refusal's requirement and scope stay members of their enumerations (compared
-    with ``is``), not plain strings, once the message is redacted."""
-    from numbers_core import ComplianceRequiredError, ComplianceScope, RequirementKind
-
-    def refusing(response: httpx.Response) -> ProviderError:
-        return ComplianceRequiredError(
-            response.json()["message"],
-            provider="test",
-            requirement=RequirementKind.ADDRESS,
-            scope=ComplianceScope.NUMBER,
-            status_code=response.status_code,
-        )
-
-    mock.post("/buy").mock(return_value=httpx.Response(400, json={"message": f"needs an address {CANARY}"}))
-    core = make_core()
-    core._error_mapper = refusing
-    with pytest.raises(ComplianceRequiredError) as refused:
-        await core.request("POST", "buy", idempotency=Idempotency.UNSAFE, operation="purchase")
-    assert refused.value.requirement is RequirementKind.ADDRESS
-    assert refused.value.scope is ComplianceScope.NUMBER
-    assert CANARY not in str(refused.value)
