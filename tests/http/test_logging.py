@@ -262,4 +262,3 @@ async def test_no_secret_in_any_error_repr(mock: respx.MockRouter) -> None:
     assert [type(e) for e in errors] == [NotFoundError, ProtocolError]
     for error in errors:
         assert not any(form in repr(error) or form in str(error) for form in FORMS)
-
