@@ -18,7 +18,7 @@ from contextvars import ContextVar
 
 import anyio
 
-__all__ = ["SETTLE_GRACE", "call_deadline", "call_end", "settle_grace"]
+__all__ = ["SETTLE_GRACE", "call_deadline", "call_end", "part_deadline", "settle_grace"]
 
 #: seconds a look-up that settles a lost or unreadable answer (was the number bought? released?)
 #: may still take when the call's deadline has passed or is about to: without it, a deadline
@@ -42,6 +42,20 @@ def call_deadline(seconds: float) -> Iterator[None]:
         yield
         return
     token = _END.set(anyio.current_time() + seconds)
+    try:
+        yield
+    finally:
+        _END.reset(token)
+
+
+@contextlib.contextmanager
+def part_deadline(seconds: float) -> Iterator[None]:
+    """Everything inside is over within ``seconds`` from now, or by the deadline of the call under
+    way if that comes first: a part of a call that has a budget of its own (a routing provider's
+    call to one of its members keeps to that member's deadline, and to the routed call's)."""
+    end = anyio.current_time() + seconds
+    outer = _END.get()
+    token = _END.set(end if outer is None else min(outer, end))
     try:
         yield
     finally:

@@ -168,10 +168,16 @@ _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 def _check_url(value: str) -> str:
     """An http(s) URL a carrier can call as it is: a well-formed host and port, ASCII only,
-    no space or control character, and every ``%`` an escape."""
-    if _reading_answer.get():
-        return value
+    no space or control character, and every ``%`` an escape.
+
+    In a carrier's answer only the shape is checked (an http(s) scheme and a host): what the
+    carrier stores is its own, and a finer point of syntax must not make the number unreadable.
+    """
     shown = value if len(value) <= 60 else value[:59] + "…"
+    if _reading_answer.get():
+        if not re.match(r"^https?://[^\s/?#]+", value, re.IGNORECASE):
+            raise ValueError(f"{shown!r} is not an http(s) URL")
+        return value
     try:
         parts = urlsplit(value)
         port = parts.port  # raises for a port out of range or not a number
@@ -355,6 +361,8 @@ class NumberPrice(_Model):
     list_monthly: Money | None = None
     interval_months: Annotated[int, Field(ge=1)] | None = None
     basis: PriceBasis
+    #: the routing member (``connect([...])``) this is from; None from a single carrier
+    provider: str | None = None
     raw: Any = Field(default=None, repr=False, exclude=True)
 
 
@@ -444,6 +452,8 @@ class Requirement(_Model):
     description: str | None = None
     end_user_type: str | None = None
     carrier_id: str | None = None
+    #: the routing member (``connect([...])``) this is from; None from a single carrier
+    provider: str | None = None
     raw: Any = Field(default=None, repr=False, exclude=True)
 
 
@@ -454,6 +464,8 @@ class Coverage(_Model):
     name: str | None = None
     number_types: frozenset[NumberType] = frozenset()
     beta: bool | None = None
+    #: the routing member (``connect([...])``) this is from; None from a single carrier
+    provider: str | None = None
     raw: Any = Field(default=None, repr=False, exclude=True)
 
 

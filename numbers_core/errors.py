@@ -73,7 +73,14 @@ _BODY_EXCERPT = 500
 
 
 class NumbersError(Exception):
-    """Base class of every error raised by numbers-core."""
+    """Base class of every error raised by numbers-core.
+
+    ``member`` names the member of a routing provider (``connect([...])``) the
+    error came from, and the message then starts with it; None elsewhere.
+    """
+
+    #: the routing member the error came from (set by the routing provider)
+    member: str | None = None
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

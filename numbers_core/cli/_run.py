@@ -317,8 +317,25 @@ def default_journal_path() -> Path:
     return Path(platformdirs.user_data_dir("numbers-core")) / "jobs.sqlite3"
 
 
+def _named(provider: str | None) -> str | list[str] | None:
+    """``--provider`` as connect() takes it: several names, comma-separated, are a routing provider."""
+    if provider is None or "," not in provider:
+        return provider
+    return [name.strip() for name in provider.split(",")]
+
+
 async def _connect(target: Target, pool: int | None) -> Provider:
-    carrier = nc.connect(target.provider, profile=target.profile)
+    carrier = nc.connect(_named(target.provider), profile=target.profile)
+    if not isinstance(carrier, nc.RoutingProvider):
+        return await _adjusted(carrier, pool)
+    members = {name: await _adjusted(member, pool) for name, member in carrier.members.items()}
+    if all(members[name] is member for name, member in carrier.members.items()):
+        return carrier
+    return nc.RoutingProvider(members, **carrier.settings.model_dump(exclude_unset=True))
+
+
+async def _adjusted(carrier: Provider, pool: int | None) -> Provider:
+    """``carrier`` as a command needs it: a sandbox that keeps its state, a pool big enough."""
     settings = carrier.settings
     changes: dict[str, Any] = {}
     # An in-memory sandbox would forget between `numbers buy` and `numbers list`.

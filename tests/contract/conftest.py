@@ -2,8 +2,9 @@
 
 ``carrier`` is parametrized over the providers that have a stateful carrier
 to test against here: the sandbox itself, Twilio, Kazoo, Sinch and the Sinch
-draft over their stateful fakes, Telnyx over its emulator in process; and each emulator as a real server on
-127.0.0.1, its every answer checked against the carrier's spec.
+draft over their stateful fakes, Telnyx over its emulator in process; each emulator as a real server on
+127.0.0.1, its every answer checked against the carrier's spec; and a routing
+provider over two of those servers.
 """
 
 from __future__ import annotations
@@ -57,6 +58,10 @@ def _no_waits(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("numbers_core._provider._sleep", sleep)
 
 
+# A routing provider over two of them, each a real server (see docs/several-carriers.md).
+ROUTED = ("twilio", "sinch")
+
+
 @pytest.fixture(
     params=[
         "sandbox",
@@ -66,9 +71,17 @@ def _no_waits(monkeypatch: pytest.MonkeyPatch) -> None:
         "sinch-draft",
         "telnyx",
         *(f"{name}@emulator" for name in EMULATED),
+        "routing@emulators",
     ]
 )
 async def carrier(request: pytest.FixtureRequest) -> AsyncIterator[nc.Provider]:
+    if request.param == "routing@emulators":
+        with serve(Emulator(ROUTED[0])) as first, serve(Emulator(ROUTED[1])) as second:
+            async with nc.connect(
+                list(ROUTED), **{ROUTED[0]: first.settings, ROUTED[1]: second.settings}
+            ) as both:
+                yield both
+        return
     if request.param.endswith("@emulator"):
         # Every answer it gives is checked against the carrier's documents (tests/conftest.py).
         name = request.param.removesuffix("@emulator")
