@@ -178,7 +178,7 @@ class NumbersGroup(TyperGroup):
             # The longest tail of the field's path that an option is named after: voice.url is
             # --voice-url, status_callback.url --status-callback, compliance.address_id
             # --address-id, and an adapter's config.emergency_address.street
-            # --emergency-address-street (never the --street of another command).
+            # --emergency-street (never the --street of another command).
             path = field.split(".")
             tails = ("_".join(path[start:]) for start in range(len(path)))
             keys = (key for tail in tails for key in (tail, tail.removesuffix("_url")))
