@@ -175,14 +175,14 @@ class NumbersGroup(TyperGroup):
         parts = []
         for part in _PREFIX.sub("", error.message).split("; "):
             field, sep, problem = part.partition(": ")
-            key = field.replace(".", "_")
-            # voice.url is --voice-url, status_callback.url --status-callback, and
-            # compliance.address_id --address-id.
-            option = (
-                options.get(key)
-                or options.get(key.removesuffix("_url"))
-                or options.get(field.rpartition(".")[2])
-            )
+            # The longest tail of the field's path that an option is named after: voice.url is
+            # --voice-url, status_callback.url --status-callback, compliance.address_id
+            # --address-id, and an adapter's config.emergency_address.street
+            # --emergency-street (never the --street of another command).
+            path = field.split(".")
+            tails = ("_".join(path[start:]) for start in range(len(path)))
+            keys = (key for tail in tails for key in (tail, tail.removesuffix("_url")))
+            option = next((options[key] for key in keys if key in options), None)
             parts.append(f"{option}: {problem}" if sep and option else part)
         return "; ".join(parts)
 

@@ -60,6 +60,10 @@ IN_PROCESS = {
     "vonage": check_vonage_request,
     "plivo": check_plivo_request,
 }
+# Settings a user of a carrier without a price list gives it: its prices, as a table.
+SETTINGS: dict[str, dict[str, object]] = {
+    "kazoo": {"prices": {"US": {"local": "1.15 USD", "toll_free": "2.15 USD"}}}
+}
 
 
 @pytest.fixture(autouse=True)
@@ -108,8 +112,9 @@ async def carrier(request: pytest.FixtureRequest) -> AsyncIterator[nc.Provider]:
         return
     if request.param.endswith("@emulator"):
         # Every answer it gives is checked against the carrier's documents (tests/conftest.py).
-        with serve(Emulator(request.param.removesuffix("@emulator"))) as server:
-            async with server.connect() as carrier:
+        name = request.param.removesuffix("@emulator")
+        with serve(Emulator(name)) as server:
+            async with server.connect(**SETTINGS.get(name, {})) as carrier:
                 yield carrier
         return
     if request.param == "telnyx":
@@ -176,6 +181,7 @@ async def carrier(request: pytest.FixtureRequest) -> AsyncIterator[nc.Provider]:
             account_id=kazoo_fake.ACCOUNT,
             api_key=kazoo_fake.API_KEY,
             http_client=http,
+            **SETTINGS["kazoo"],
         ) as kazoo,
     ):
         yield kazoo

@@ -154,3 +154,75 @@ async def test_a_regulated_number_is_refused_then_bought_with_its_papers(carrier
         await carrier.delete_address(address)
     await carrier.release(bought)
     await carrier.delete_address(address)
+
+
+async def test_search_results_carry_their_price(carrier: nc.Provider) -> None:
+    _require(carrier, nc.Feature.SEARCH_PRICES)
+    found = await carrier.search(area_code=AREA_CODE, limit=3)
+    assert found
+    for number in found:
+        assert number.price_basis is not None
+        assert number.monthly_price is not None
+
+
+async def test_coverage_says_where_numbers_are_sold(carrier: nc.Provider) -> None:
+    _require(carrier, nc.Feature.COVERAGE)
+    covered = {entry.country: entry for entry in await carrier.coverage()}
+    assert nc.NumberType.LOCAL in covered["US"].number_types  # where the scenario buys
+    assert [entry.country for entry in await carrier.coverage("us")] == ["US"]
+
+
+# An address every carrier that registers emergency addresses inline takes for a San Francisco number.
+OFFICE = nc.Address(
+    customer_name="Contract Ltd",
+    street="140 New Montgomery St",
+    locality="San Francisco",
+    region="CA",
+    postal_code="94105",
+    country="US",
+)
+
+
+async def test_an_emergency_address_is_registered_inline_read_back_and_cleared(carrier: nc.Provider) -> None:
+    _require(
+        carrier,
+        nc.Feature.CONFIG_EMERGENCY_ADDRESS_INLINE,
+        nc.Feature.EMERGENCY_STATUS,
+        nc.Feature.PURCHASE_WITH_CONFIG,
+    )
+    [number] = await carrier.search(area_code=AREA_CODE, limit=1)
+    bought = await carrier.purchase(number, config=nc.NumberConfig(emergency_address=OFFICE))
+    for read in (bought, await carrier.get(bought)):
+        assert read.emergency is not None
+        assert read.emergency.status is nc.EmergencyStatus.ACTIVE
+        assert read.emergency.address is not None
+        assert (read.emergency.address.street, read.emergency.address.postal_code) == (OFFICE.street, "94105")
+    cleared = await carrier.configure(bought, nc.NumberConfig(emergency_address=None))
+    for read in (cleared, await carrier.get(bought)):
+        assert read.emergency is not None
+        assert read.emergency.status is nc.EmergencyStatus.NONE
+    await carrier.release(bought)
+
+
+async def test_an_emergency_address_is_checked_without_being_registered(carrier: nc.Provider) -> None:
+    _require(carrier, nc.Feature.EMERGENCY_VALIDATE)
+    bought = await carrier.purchase_any(area_code=AREA_CODE)
+    check = await carrier.validate_emergency_address(OFFICE, bought)
+    assert check.result in ("exact", "corrected")
+    assert check.address is not None
+    assert check.address.postal_code == "94105"
+    read = await carrier.get(bought)
+    assert read.emergency is None or read.emergency.status is nc.EmergencyStatus.NONE
+    await carrier.release(bought)
+
+
+async def test_a_reserved_number_is_held_then_bought(carrier: nc.Provider) -> None:
+    _require(carrier, nc.Feature.RESERVE)
+    [number] = await carrier.search(area_code=AREA_CODE, limit=1)
+    held = await carrier.reserve(number)
+    assert held.phone_number == number.phone_number
+    assert held.status is nc.NumberStatus.RESERVED
+    bought = await carrier.purchase(number)
+    assert bought.status is nc.NumberStatus.ACTIVE
+    assert (await carrier.get(number)).status is nc.NumberStatus.ACTIVE
+    await carrier.release(bought)
