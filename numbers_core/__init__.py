@@ -7,18 +7,25 @@
     async with nc.connect("sandbox") as carrier:
         [number] = await carrier.search(area_code="415", limit=1)
         owned = await carrier.purchase(number)
-
-PYTEST_DONT_REWRITE: the package registers a pytest plugin (numbers_core.emulator), and pytest
-would otherwise rewrite this module, adding its own names to the public namespace.
 """
 
 import importlib as _importlib
 import typing as _typing
 
-from ._kinds import AddressRequirement, NumberStatus, NumberType
+from ._kinds import (
+    AddressRequirement,
+    ComplianceScope,
+    EmergencyStatus,
+    NumberStatus,
+    NumberType,
+    PriceBasis,
+    RequirementKind,
+)
 from .errors import (
+    AddressValidationError,
     AuthenticationError,
     Charge,
+    ComplianceRequiredError,
     ConfigurationError,
     ConflictError,
     InvalidInputError,
@@ -41,14 +48,21 @@ if _typing.TYPE_CHECKING:
     from ._features import Feature
     from ._models import (
         ActiveNumber,
+        Address,
+        AddressCheck,
         AvailableNumber,
         Callback,
         Capabilities,
+        Coverage,
+        EmergencyRegistration,
         Geography,
         MmsCapabilities,
         Money,
+        NumberCompliance,
         NumberConfig,
+        NumberPrice,
         Provisioning,
+        Requirement,
         Route,
         SearchQuery,
         SmsCapabilities,
@@ -56,6 +70,7 @@ if _typing.TYPE_CHECKING:
     )
     from ._provider import Provider
     from ._registry import connect, provider_names
+    from ._routing import MergedResults, RoutingProvider
     from ._settings import ProviderSettings
 
     __version__: str
@@ -64,19 +79,28 @@ if _typing.TYPE_CHECKING:
 # which `numbers --help` and the errors alone need not pay.
 _LAZY = {
     "ActiveNumber": "._models",
+    "Address": "._models",
+    "AddressCheck": "._models",
     "AvailableNumber": "._models",
     "BatchOutcome": "._batch",
     "Callback": "._models",
     "Capabilities": "._models",
+    "Coverage": "._models",
+    "EmergencyRegistration": "._models",
     "Feature": "._features",
     "Geography": "._models",
+    "MergedResults": "._routing",
     "MmsCapabilities": "._models",
     "Money": "._models",
+    "NumberCompliance": "._models",
     "NumberConfig": "._models",
+    "NumberPrice": "._models",
     "Provider": "._provider",
     "Provisioning": "._models",
     "ProviderSettings": "._settings",
+    "Requirement": "._models",
     "Route": "._models",
+    "RoutingProvider": "._routing",
     "SearchQuery": "._models",
     "SmsCapabilities": "._models",
     "VoiceCapabilities": "._models",
@@ -106,27 +130,40 @@ def __getattr__(name: str) -> object:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+    # The package registers a pytest plugin, so pytest rewrites an installed copy of this module in a
+    # user's test run, adding "@py_builtins" and "@pytest_ar" to its globals: no names of ours.
+    return sorted(name for name in {*globals(), *__all__} if name.isidentifier())
 
 
 __all__ = [
     "ActiveNumber",
+    "Address",
+    "AddressCheck",
     "AddressRequirement",
+    "AddressValidationError",
     "AuthenticationError",
     "AvailableNumber",
     "BatchOutcome",
     "Callback",
     "Capabilities",
     "Charge",
+    "ComplianceRequiredError",
+    "ComplianceScope",
     "ConfigurationError",
     "ConflictError",
+    "Coverage",
+    "EmergencyRegistration",
+    "EmergencyStatus",
     "Feature",
     "Geography",
     "InvalidInputError",
+    "MergedResults",
     "MmsCapabilities",
     "Money",
     "NotFoundError",
+    "NumberCompliance",
     "NumberConfig",
+    "NumberPrice",
     "NumberStatus",
     "NumberType",
     "NumberUnavailableError",
@@ -134,6 +171,7 @@ __all__ = [
     "OutcomeUnknownError",
     "PaymentRequiredError",
     "PermissionDeniedError",
+    "PriceBasis",
     "ProtocolError",
     "Provider",
     "ProviderError",
@@ -141,7 +179,10 @@ __all__ = [
     "ProviderUnavailableError",
     "Provisioning",
     "RateLimitError",
+    "Requirement",
+    "RequirementKind",
     "Route",
+    "RoutingProvider",
     "SearchQuery",
     "SmsCapabilities",
     "TransportError",

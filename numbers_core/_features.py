@@ -6,8 +6,16 @@ import enum
 from collections.abc import Iterator
 
 from ._models import NumberConfig, NumberType, Route, SearchQuery
+from .errors import InvalidInputError
 
-__all__ = ["ALL_CONFIG_FEATURES", "Feature", "config_features", "search_feature", "type_feature"]
+__all__ = [
+    "ALL_CONFIG_FEATURES",
+    "Feature",
+    "config_features",
+    "search_feature",
+    "shared_application",
+    "type_feature",
+]
 
 
 class Feature(enum.StrEnum):
@@ -31,6 +39,23 @@ class Feature(enum.StrEnum):
     PURCHASE_MANY = "purchase_many"
     CONFIGURE_MANY = "configure_many"
     RELEASE_MANY = "release_many"
+
+    #: ``prices()``: the carrier's price list, or the ``prices`` table setting
+    PRICES = "prices"
+    #: search results carry prices (``monthly_price``, ``setup_price``, ``price_basis``)
+    SEARCH_PRICES = "search.prices"
+    #: ``coverage()``: the countries and number types on sale
+    COVERAGE = "coverage"
+    #: ``requirements()``: what buying a country's numbers of a type needs
+    REQUIREMENTS = "requirements"
+    #: ``create_address()``, ``addresses()``, ``delete_address()``: the carrier's address book
+    ADDRESSES = "addresses"
+    #: ``reserve()``: hold a number before buying it
+    RESERVE = "reserve"
+    #: ``ActiveNumber.emergency`` reports the emergency registration
+    EMERGENCY_STATUS = "emergency.status"
+    #: ``validate_emergency_address()``: a check without side effects
+    EMERGENCY_VALIDATE = "emergency.validate"
 
     SEARCH_AREA_CODE = "search.area_code"
     SEARCH_CONTAINS = "search.contains"
@@ -69,6 +94,11 @@ class Feature(enum.StrEnum):
     CONFIG_SMS_APPLICATION = "config.sms.application"
     CONFIG_STATUS_CALLBACK = "config.status_callback"
     CONFIG_EMERGENCY_ADDRESS = "config.emergency_address"
+    #: ``NumberConfig.emergency_address``: an emergency address given inline
+    CONFIG_EMERGENCY_ADDRESS_INLINE = "config.emergency_address.inline"
+    #: ``NumberConfig.compliance``: address, bundle and identity references on purchase,
+    #: configure and transfer
+    CONFIG_COMPLIANCE = "config.compliance"
     CONFIG_EXTRA = "config.extra"
 
 
@@ -112,6 +142,8 @@ def config_features(config: NumberConfig) -> frozenset[Feature]:
             needed.update(_route_features(field, getattr(config, field)))
         elif field == "emergency_address_id":
             needed.add(Feature.CONFIG_EMERGENCY_ADDRESS)
+        elif field == "emergency_address":
+            needed.add(Feature.CONFIG_EMERGENCY_ADDRESS_INLINE)
         elif field == "extra":
             if config.extra:
                 needed.add(Feature.CONFIG_EXTRA)
@@ -120,8 +152,39 @@ def config_features(config: NumberConfig) -> frozenset[Feature]:
     return frozenset(needed)
 
 
-#: every ``config.…`` feature: a provider that can set everything a NumberConfig holds
-ALL_CONFIG_FEATURES = frozenset(feature for feature in Feature if feature.startswith("config."))
+def shared_application(config: NumberConfig | None, *, provider: str) -> tuple[bool, str | None]:
+    """For carriers whose one Application handles a number's calls and messages alike: whether
+    ``config`` links one (``voice`` or ``sms`` ``application_id`` set), and which (None: unlinked).
+
+    Two different ids are an InvalidInputError: the carrier cannot honour both.
+    """
+    if config is None:
+        return False, None
+    asked = {
+        kind: route.application_id
+        for kind in ("voice", "sms")
+        if kind in config.model_fields_set
+        and (route := getattr(config, kind)) is not None
+        and "application_id" in route.model_fields_set
+    }
+    if len(set(asked.values())) > 1:
+        raise InvalidInputError(
+            f"config.voice.application_id and config.sms.application_id differ: at {provider}, one "
+            "Application handles a number's calls and messages alike",
+            field="config.voice",
+        )
+    return bool(asked), next(iter(asked.values()), None)
+
+
+#: every ``config.…`` feature of how a number is named and routed: a provider that can set all of
+#: that. Compliance references and inline emergency addresses are not in it: a carrier that takes
+#: them announces them one by one.
+ALL_CONFIG_FEATURES = frozenset(
+    feature
+    for feature in Feature
+    if feature.startswith("config.")
+    and feature not in (Feature.CONFIG_COMPLIANCE, Feature.CONFIG_EMERGENCY_ADDRESS_INLINE)
+)
 
 
 # Every SearchQuery filter and NumberType has its feature: fail at import, not at a customer.

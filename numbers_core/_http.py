@@ -30,10 +30,12 @@ import pydantic_core
 import tenacity
 from httpx._client import UseClientDefault  # the type of httpx.USE_CLIENT_DEFAULT
 
+from ._deadline import call_end
+from ._models import carrier_answer
 from ._paging import PageFetcher, Pager
 from ._phone import parse_e164
-from ._redaction import redact, secret_forms
-from ._transport import create_client
+from ._redaction import redact, secret_forms, sent_credentials
+from ._transport import create_client, failure_text
 from .errors import (
     RETRY_AFTER_CEILING,
     ConfigurationError,
@@ -104,7 +106,9 @@ class RetryPolicy:
     #: a Retry-After above this is not waited out: the error is raised instead
     max_retry_after: float = 60.0
     #: seconds one call may take in all, every try and every wait between them included; a wait
-    #: that would end past it is not waited: the last error is raised at once
+    #: that would end past it is not waited: the last error is raised at once. A provider's public
+    #: call sets one deadline for all of its requests (see ``_deadline``); this one bounds a request
+    #: sent outside such a call
     deadline: float = 60.0
 
     def __post_init__(self) -> None:
@@ -275,6 +279,8 @@ class _Retry(Exception):
 
 
 _URL_CACHE_SIZE = 256
+# Headers about how a body came over the wire, which no longer apply once it is read.
+_BODY_FRAMING = ("content-encoding", "content-length", "transfer-encoding")
 
 # Failures after which the request provably never reached the server.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
@@ -347,7 +353,8 @@ class HttpCore:
         self.pacer: Pacer | None = None
         self.retry = retry or RetryPolicy()
         self._transport = transport
-        self._static_secrets = tuple(secrets)
+        # The adapter's secrets, and the forms its auth sends them in (a Basic header's base64).
+        self._static_secrets = (*secrets, *sent_credentials(auth))
         self._secret_forms = secret_forms(self._static_secrets)
         if self._secret_forms:
             _SCRUBBER.watch(self)
@@ -407,9 +414,9 @@ class HttpCore:
                 target = self.base_url.copy_with(raw_path=path.encode("ascii"))
             else:
                 target = httpx.URL(f"{str(self.base_url).rstrip('/')}/{path}")
-        except (httpx.InvalidURL, UnicodeEncodeError) as exc:
+        except (httpx.InvalidURL, UnicodeEncodeError):
             raise ProtocolError(
-                f"{self.provider}: {self.redact(_shown(path))} is not a usable URL ({type(exc).__name__})",
+                f"{self.provider}: {self.redact(_shown(path))} is not a usable URL",
                 provider=self.provider,
             ) from None
         if (target.scheme, target.host, target.port) != (
@@ -455,7 +462,11 @@ class HttpCore:
         failure raises :class:`OutcomeUnknownError`. ``authenticate=False``
         sends it without the core's auth: the request that logs in.
         """
-        end = anyio.current_time() + self.retry.deadline
+        # The public call's deadline, shared by all of its requests and waits; a request sent
+        # outside one (the core used on its own) has the whole deadline to itself.
+        end = call_end()
+        if end is None:
+            end = anyio.current_time() + self.retry.deadline
         call = _Call(
             method, self.url(path), idempotency, operation, number, params, data, json, authenticate, end
         )
@@ -499,16 +510,19 @@ class HttpCore:
             except ValueError:
                 return response.json()
         except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, deep nesting
-            kind = response.headers.get("content-type", "no content type")
-            body = self.redact(response.content.decode("utf-8", errors="replace"))
-            start = body[:60] + ("…" if len(body) > 60 else "")
-            raise ProtocolError(
-                f"{self.provider}: expected a JSON body, got {kind} that does not parse "
-                f"({type(exc).__name__}) starting {start!r}",
-                provider=self.provider,
-                status_code=response.status_code,
-                body=body,
-            ) from None
+            failure = type(exc).__name__
+        # Raised outside the handler: the parser's exception holds the whole body unredacted (a
+        # JSONDecodeError's .doc), and as the error's context a caller could still reach it.
+        kind = response.headers.get("content-type", "no content type")
+        body = self.redact(response.content.decode("utf-8", errors="replace"))
+        start = body[:60] + ("…" if len(body) > 60 else "")
+        raise ProtocolError(
+            f"{self.provider}: expected a JSON body, got {kind} that does not parse "
+            f"({failure}) starting {start!r}",
+            provider=self.provider,
+            status_code=response.status_code,
+            body=body,
+        )
 
     def read(self, response: httpx.Response, parse: Callable[[Any], T], operation: str) -> T:
         """``parse`` of the JSON body; a :class:`Malformed` answer becomes a ProtocolError.
@@ -518,7 +532,8 @@ class HttpCore:
         """
         data = self.decode_json(response)
         try:
-            return parse(data)
+            with carrier_answer():
+                return parse(data)
         except Malformed as exc:
             problem = str(exc)
         # Raised outside the handler, so that the parse error (which quotes the answer) is not kept
@@ -531,6 +546,14 @@ class HttpCore:
     async def _attempt(self, call: _Call) -> httpx.Response:
         if self.pacer is not None:
             await self.pacer.acquire()
+        if anyio.current_time() >= call.end:
+            # Said before sending: past the deadline, a cancelled send could not tell whether the
+            # request went out, and a purchase would be left unknown though it was never made.
+            raise TransportError(
+                f"{self.provider}: {call.operation}: the call's deadline of {self.retry.deadline:g} s "
+                "passed before this request could be sent; it was not sent",
+                provider=self.provider,
+            )
         client = self._get_client()
         deadline = anyio.CancelScope(deadline=call.end)
         # Whether the request went on the wire: None until a traced event says (a transport that
@@ -560,25 +583,23 @@ class HttpCore:
         response: httpx.Response | None = None
         with deadline:
             try:
-                response = await client.send(request, auth=self._auth_for(call))
+                # Never a redirect, whatever a user's client says: see _redirected.
+                response = await client.send(request, auth=self._auth_for(call), follow_redirects=False)
             except httpx.TransportError as exc:
                 self._scrub(exc)  # it is chained to what we raise, so a traceback shows it
                 self._log_exchange(request, started, type(exc).__name__)
                 raise self._transport_failure(
                     call,
-                    type(exc).__name__,
-                    str(exc),
+                    failure_text(exc, request),
                     cause=exc,
                     not_sent=isinstance(exc, _NOT_SENT),
                     permanent=isinstance(exc, _PERMANENT),
                 ) from exc
-            except httpx.HTTPError as exc:  # e.g. a body that fails its declared content encoding
+            except httpx.HTTPError as exc:  # an answer came, but not one that can be read
                 self._scrub(exc)
-                self._log_exchange(request, started, type(exc).__name__)
-                raise ProtocolError(
-                    f"{self.provider}: {call.operation}: {type(exc).__name__} ({self.redact(str(exc))})",
-                    provider=self.provider,
-                ) from exc
+                self._log_exchange(request, started, "unreadable answer")
+                unreadable = self._unreadable_answer(call, exc, request)
+                raise unreadable from unreadable.__cause__
         if response is None:
             self._log_exchange(request, started, "deadline exceeded")
             if on_wire is False:  # the call's own deadline, before the request went out
@@ -589,7 +610,6 @@ class HttpCore:
                 )
             raise self._transport_failure(
                 call,
-                "ExchangeTimeout",
                 f"no complete answer within {self._exchange_deadline} s of sending"
                 if anyio.current_time() < call.end
                 else f"no complete answer within the call's deadline of {self.retry.deadline:g} s",
@@ -607,9 +627,46 @@ class HttpCore:
             return None  # not even a user-supplied client's own auth: this request logs in
         return self._auth if self._auth is not None else httpx.USE_CLIENT_DEFAULT
 
+    def _unreadable_answer(
+        self, call: _Call, exc: httpx.HTTPError, request: httpx.Request
+    ) -> ProtocolError | OutcomeUnknownError:
+        """An answer that came but cannot be read (a body that does not decode as its
+        Content-Encoding says): a ProtocolError, in words rather than httpx's class names.
+
+        Its status is lost with it, so for a request that is not to be repeated it may have been
+        a yes: the outcome is unknown, with the ProtocolError as its cause, which is what a 2xx
+        that cannot be read leaves (see ``Provider._reconcile_purchase``).
+        """
+        garbled = ProtocolError(
+            f"{self.provider}: {call.operation}: {self.redact(failure_text(exc, request))}",
+            provider=self.provider,
+        )
+        garbled.__cause__ = exc
+        if call.idempotency is not Idempotency.UNSAFE:
+            return garbled
+        unknown = OutcomeUnknownError(
+            f"{garbled.message}; the request may or may not have taken effect",
+            operation=call.operation,
+            number=call.number,
+            provider=self.provider,
+        )
+        unknown.__cause__ = garbled
+        return unknown
+
     def _refuse(self, call: _Call, response: httpx.Response) -> httpx.Response:
         """Raise what a non-2xx response means: the error, or _Retry when it may be retried."""
         error = self._map(response)
+        if call.idempotency is Idempotency.UNSAFE and not 400 <= response.status_code < 500:
+            # Only a 4xx says that a request not to be repeated was refused. A 5xx, or an answer
+            # an API does not give to it (a 1xx, a 3xx: a proxy's redirect), says nothing of
+            # what the carrier did with it.
+            raise OutcomeUnknownError(
+                f"{self.provider}: {call.operation} got HTTP {response.status_code}; it may or may not "
+                "have taken effect",
+                operation=call.operation,
+                number=call.number,
+                provider=self.provider,
+            ) from error
         retry_after = retry_after_seconds(response.headers.get("Retry-After"))
         if isinstance(error, RateLimitError):
             if error.retry_after is None:
@@ -621,14 +678,6 @@ class HttpCore:
                 raise error
             raise _Retry(error, error.retry_after)
         if isinstance(error, ProviderUnavailableError):
-            if call.idempotency is Idempotency.UNSAFE:
-                raise OutcomeUnknownError(
-                    f"{self.provider}: {call.operation} got HTTP {response.status_code}; it may or may not "
-                    "have taken effect",
-                    operation=call.operation,
-                    number=call.number,
-                    provider=self.provider,
-                ) from error
             if retry_after is not None and retry_after > self.retry.max_retry_after:
                 raise error
             raise _Retry(error, retry_after)
@@ -636,9 +685,12 @@ class HttpCore:
 
     def _map(self, response: httpx.Response) -> ProviderError | ProtocolError:
         status = response.status_code
+        if 300 <= status < 400:
+            return self._redirected(response)
         mapped: object
         try:
-            mapped = self._error_mapper(response)
+            # The mapper sees the answer redacted: whatever it quotes, or cuts short, holds no secret.
+            mapped = self._error_mapper(self._redacted(response))
         except (ProviderError, ProtocolError) as raised:
             mapped = raised
         except NumbersError as other:
@@ -663,19 +715,62 @@ class HttpCore:
             by_status.__cause__ = self._scrub(mapped)
         return by_status
 
+    def _redirected(self, response: httpx.Response) -> ProtocolError:
+        """A 3xx: never followed, whatever the client's setting.
+
+        A carrier's API answers where it is asked; a redirect comes from a proxy
+        or an impostor, and following it would send the credentials and the
+        request (a purchase too) wherever it points.
+        """
+        origin = (self.base_url.scheme, self.base_url.host, self.base_url.port)
+        try:
+            target = response.request.url.join(response.headers["Location"])
+        except (KeyError, httpx.InvalidURL, UnicodeError):
+            where = "a redirect without a usable Location"
+        else:
+            if (target.scheme, target.host, target.port) != origin:
+                where = f"a redirect to another origin ({target.scheme}://{target.host})"
+            else:
+                where = f"a redirect to {target.path}"
+        home = f"{self.base_url.scheme}://{self.base_url.netloc.decode('ascii')}"
+        return ProtocolError(
+            self.redact(
+                f"{self.provider}: HTTP {response.status_code}, {where}; not followed: "
+                f"requests and credentials go to {home} only"
+            ),
+            provider=self.provider,
+            status_code=response.status_code,
+        )
+
+    def _redacted(self, response: httpx.Response) -> httpx.Response:
+        """``response`` with this core's secrets taken out of its body, headers and reason phrase."""
+        if not self._secret_forms:
+            return response
+        text = response.content.decode("utf-8", errors="replace")
+        body = self.redact(text)
+        headers = [(name, self.redact(value)) for name, value in response.headers.multi_items()]
+        reason = self.redact(response.reason_phrase)
+        if body == text and headers == response.headers.multi_items() and reason == response.reason_phrase:
+            return response
+        return httpx.Response(
+            response.status_code,
+            # The body is decoded already: its encoding and length headers no longer apply.
+            headers=[h for h in headers if h[0].lower() not in _BODY_FRAMING],
+            content=body.encode(),
+            request=response.request,
+            extensions={**response.extensions, "reason_phrase": reason.encode("ascii", "replace")},
+        )
+
     def _transport_failure(
         self,
         call: _Call,
-        kind: str,
-        detail: str,
+        failure: str,
         *,
         cause: Exception | None,
         not_sent: bool,
         permanent: bool,
     ) -> Exception:
-        what = f"{self.provider}: {call.operation}: {kind}"
-        detail = self.redact(detail)
-        message = f"{what} ({detail})" if detail else what
+        message = f"{self.provider}: {call.operation}: {self.redact(failure)}"
         if permanent:
             return TransportError(message, provider=self.provider, retryable=False)
         if not_sent or call.idempotency is not Idempotency.UNSAFE:
@@ -741,8 +836,10 @@ class HttpCore:
         if self._secret_forms:
             error.args = tuple(self.redact(a) if isinstance(a, str) else a for a in error.args)
             for name, value in list(vars(error).items()):
-                if isinstance(value, str):
-                    setattr(error, name, self.redact(value))
+                # Only text that held a secret is replaced: an enum that is a str (a requirement's
+                # kind) stays the enum it was.
+                if isinstance(value, str) and (redacted := self.redact(value)) != value:
+                    setattr(error, name, redacted)
         return error
 
     # -- pagination -------------------------------------------------------------------

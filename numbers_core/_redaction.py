@@ -3,19 +3,36 @@
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import quote, quote_plus
 
-__all__ = ["redact", "secret_forms"]
+__all__ = ["redact", "secret_forms", "sent_credentials"]
 
 # A secret shorter than this could be part of an ordinary word ("t" in "cannot"): it is redacted
 # only where it stands alone, not inside a run of letters and digits, so that no message is mangled.
 _SHORT = 16
 
 
+def sent_credentials(auth: Any) -> tuple[str, ...]:
+    """What ``auth`` puts on the wire that is a secret of its own: HTTP Basic's base64 of ``id:secret``.
+
+    A carrier or a proxy that echoes the Authorization header shows that
+    encoding, in which the secret itself cannot be found.
+    """
+    import httpx
+
+    if not isinstance(auth, httpx.BasicAuth):
+        return ()
+    # httpx computes the header through its public auth flow; the credential follows "Basic ".
+    header = next(auth.sync_auth_flow(httpx.Request("GET", "http://localhost/"))).headers["Authorization"]
+    return (header.partition(" ")[2],)
+
+
 def secret_forms(secrets: Iterable[str]) -> tuple[str, ...]:
-    """Every spelling in which a secret may reach a text: raw, percent-encoded, repr-escaped."""
+    """Every spelling in which a secret may reach a text: raw, percent-encoded, JSON- and repr-escaped."""
     given = [secret for secret in secrets if secret]
     if not given:
         return ()
@@ -31,6 +48,10 @@ def secret_forms(secrets: Iterable[str]) -> tuple[str, ...]:
                 quote_plus(secret, safe=""),
                 str(httpx.QueryParams({"": secret}))[1:],
                 repr(secret)[1:-1],
+                json.dumps(secret)[1:-1],
+                json.dumps(secret, ensure_ascii=False)[1:-1],
+                # as JSON encoders that escape "/" write it (PHP's, among others)
+                json.dumps(secret, ensure_ascii=False)[1:-1].replace("/", "\\/"),
             )
         )
     # Longest first, so that no shorter form leaves a tail of a longer one behind.

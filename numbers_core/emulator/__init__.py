@@ -24,7 +24,7 @@ except ImportError as exc:  # the optional emulator extra: one line that says wh
 
     raise missing_extra("numbers_core.emulator", "emulator", exc) from None
 
-from ._emulator import Dialect, Emulator, Exchange, World
+from ._emulator import Dialect, Emulator, Exchange, World, reason
 from ._faults import Faults
 from ._registry import dialect_names, load_dialect
 from ._server import Server, serve
@@ -38,5 +38,6 @@ __all__ = [
     "World",
     "dialect_names",
     "load_dialect",
+    "reason",
     "serve",
 ]

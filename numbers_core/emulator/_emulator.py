@@ -4,9 +4,13 @@ The :class:`Emulator` is an ASGI app. Requests under ``/_emulator/`` are its
 control endpoints (state, reset, faults), never faulted or authenticated;
 every other request draws its fault first (latency, 429, 503, a dropped
 connection, the account's rate limit), then goes to the dialect's routes; a
-change whose answer is to be lost is made, and its answer thrown away. A
-route the dialect does not emulate is answered 404 in the dialect's own
-error format, saying so.
+change whose answer is to be lost (or left unanswered) is made, and its
+answer thrown away. A route the dialect does not emulate is answered 404 in
+the dialect's own error format, saying so.
+
+Closing a connection without any answer is not something ASGI can say: the
+servers here (:func:`serve`, and the in-process transport) give the app a
+``numbers_core.hang_up`` extension that does it.
 
 A dialect (one per carrier wire format, in the carrier's package) holds the
 wire knowledge only: routes, bodies, authentication, errors. What accounts
@@ -19,6 +23,7 @@ from __future__ import annotations
 import abc
 import itertools
 import json
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,18 +31,22 @@ from typing import Any, ClassVar
 
 import anyio
 import httpx
+from pydantic import ValidationError
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ..errors import ConfigurationError
+from .._models import ActiveNumber, AvailableNumber, NumberConfig, SearchQuery
+from .._provider import _list_filter
+from ..errors import ConfigurationError, NumbersError, UnsupportedError
 from ..sandbox import SandboxProvider, SandboxSettings
+from ..sandbox._inventory import describe
 from ..sandbox._sqlite import SqliteStore
-from ..sandbox._store import MemoryStore, Store
-from ._faults import Faults, Kind, TokenBucket
+from ..sandbox._store import ListFilter, MemoryStore, Store
+from ._faults import Faults, Kind, TokenBucket, problems
 
-__all__ = ["Dialect", "Emulator", "Exchange", "World"]
+__all__ = ["HANG_UP", "Dialect", "Emulator", "Exchange", "World", "reason"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -45,8 +54,12 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 _CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-# What a dropped connection sends: a head promising more body than ever comes. The server then
-# closes the connection, and the client sees the answer cut off, as when a link fails.
+#: the ASGI extension that closes the request's connection without answering: in
+#: ``scope["extensions"]``, ``{"call": f}`` with ``await f()`` returning once the server knows the
+#: connection is gone
+HANG_UP = "numbers_core.hang_up"
+# What a lost answer sends: a head promising more body than ever comes. The server then closes the
+# connection, and the client sees the answer cut off, as when a link fails.
 _PROMISED = b"4096"
 
 
@@ -59,6 +72,27 @@ class Exchange:
     query: str
     status: int = 0  # until the whole answer was given
     body: bytes = b""
+
+
+# The sandbox's name in its refusals: the emulators run over it, the carriers they emulate do not.
+_SANDBOX = re.compile(r" in the sandbox\b|\bsandbox\b", re.IGNORECASE)
+
+
+def reason(error: BaseException) -> str:
+    """What a dialect's answer says of a refusal the world (the sandbox) or a model raised: one
+    line, never the sandbox's name, never a validation library's dump or its links."""
+    if isinstance(error, UnsupportedError):
+        text = f"not emulated: {error.feature}"
+    elif isinstance(error, ValidationError):
+        text = "; ".join(
+            f"{'.'.join(map(str, problem['loc'])) or 'value'}: "
+            f"{problem['ctx']['error'] if problem['type'] == 'value_error' else problem['msg']}"
+            for problem in error.errors(include_url=False)
+        )
+    else:
+        text = error.message if isinstance(error, NumbersError) else str(error)
+    line = text.splitlines()[0] if text else ""
+    return _SANDBOX.sub(lambda found: "" if found.group().startswith(" ") else "emulator", line)
 
 
 class World:
@@ -76,6 +110,39 @@ class World:
             carrier = SandboxProvider(SandboxSettings(account_id=account_id), store=self.store)
             self._accounts[account_id] = carrier
         return carrier
+
+    async def offer(self, e164: str) -> AvailableNumber | None:
+        """``e164`` as it is for sale now; None when it is not sold at all, or someone holds it."""
+        found = await anyio.to_thread.run_sync(describe, e164, SandboxProvider.name)
+        if found is None or await self.store.taken([found.phone_number]):
+            return None
+        return found
+
+    async def page(
+        self,
+        account_id: str,
+        after: str | None,
+        size: int,
+        *,
+        contains: str | None = None,
+        friendly_name: str | None = None,
+    ) -> tuple[list[ActiveNumber], str | None]:
+        """At most ``size`` of the account's numbers, in purchase order, after the cursor ``after``
+        (None: from the first), and the cursor of the rest (None when there are no more).
+
+        The filters are ``Provider.list``'s. The work is the page's: an emulated listing of a big
+        account, page by page, is not the whole account read again for every page.
+        """
+        where = ListFilter(
+            contains=None if contains is None else _list_filter(SearchQuery, "contains", contains),
+            friendly_name=(
+                None if friendly_name is None else _list_filter(NumberConfig, "friendly_name", friendly_name)
+            ),
+        )
+        # One more than asked for: whether there are more is known without another look.
+        rows = await self.store.page(account_id, int(after or 0), size + 1, where)
+        following = str(rows[size - 1].seq) if len(rows) > size else None
+        return [row.number() for row in rows[:size]], following
 
     async def owned(self) -> dict[str, list[str]]:
         """Every account's numbers, in purchase order."""
@@ -181,8 +248,8 @@ class Emulator:
         """Change some faults (``set_faults(throttled=0.1)``); the others stay. Returns them all."""
         try:
             self.faults = Faults.model_validate({**self.faults.model_dump(), **changes})
-        except ValueError as exc:
-            raise ConfigurationError(f"faults: {exc}", setting="faults") from None
+        except ValidationError as exc:
+            raise ConfigurationError(f"faults: {problems(exc)}", setting="faults") from None
         self._buckets.clear()
         return self.faults
 
@@ -239,6 +306,7 @@ class Emulator:
         self.requests += 1
         decision = self.faults.draw(next(self._sequence), change=scope["method"] in _CHANGES)
         answer: Send = send
+        due = None
         if decision.delay:
             # The request reaches the carrier half way through the latency, and its answer is due a
             # latency after it was sent: the emulator's own work is part of that time, as a
@@ -249,18 +317,23 @@ class Emulator:
         kind = decision.kind
         if kind is Kind.DROPPED:
             self._tally("dropped")
-            await _drop(answer)
+            await _hang_up(scope, answer, due)
             return
-        refusal = self._refusal(kind, Request(scope))
-        if refusal is not None:
-            await refusal(scope, receive, self._count(answer, scope))
-            return
-        if kind is Kind.LOST:
-            await self._app(scope, receive, _swallowed)
-            self._tally("lost")
-            await _drop(answer)
-            return
-        await self._app(scope, receive, self._count(answer, scope))
+        client = _Client(receive)
+        try:
+            refusal = self._refusal(kind, Request(scope))
+            if refusal is not None:
+                await refusal(scope, client.receive, self._count(answer, scope, client))
+            elif kind in (Kind.LOST, Kind.UNANSWERED):
+                await self._app(scope, client.receive, _swallowed)
+                self._tally(kind.value)
+                await (_drop(answer) if kind is Kind.LOST else _hang_up(scope, answer, due))
+            else:
+                await self._app(scope, client.receive, self._count(answer, scope, client))
+        except ClientDisconnect:
+            pass  # gone while its request was read, so before anything was done: counted below
+        if client.gone:
+            self._tally("client_gone")
 
     def _refusal(self, kind: Kind, request: Request) -> Response | None:
         if kind is Kind.THROTTLED:
@@ -287,7 +360,7 @@ class Emulator:
     def _tally(self, outcome: str) -> None:
         self.answered[outcome] = self.answered.get(outcome, 0) + 1
 
-    def _count(self, send: Send, scope: Scope) -> Send:
+    def _count(self, send: Send, scope: Scope, client: _Client) -> Send:
         exchange = None
         if self.exchanges is not None:
             exchange = Exchange(scope["method"], scope["path"], scope["query_string"].decode("latin-1"))
@@ -297,7 +370,11 @@ class Emulator:
 
         async def counted(message: Message) -> None:
             nonlocal status
+            if message["type"] == "http.response.start":
+                client.answered = True
             await send(message)  # first: an answer held back and never given is not counted
+            if client.gone:
+                return  # the answer to a client gone (Starlette's 500 for it): nobody got it
             if message["type"] == "http.response.start":
                 status = message["status"]
                 self._tally(str(status))
@@ -356,6 +433,34 @@ async def _swallowed(message: Message) -> None:
     """The answer of a change whose answer is lost: made, and thrown away."""
 
 
+class _Client:
+    """A request's client as the app reads it: whether it went away before being answered."""
+
+    def __init__(self, receive: Receive) -> None:
+        self._receive = receive
+        self.answered = False
+        self.gone = False
+
+    async def receive(self) -> Message:
+        message = await self._receive()
+        # After the answer, a disconnect is the end of the exchange (in process, always).
+        if message["type"] == "http.disconnect" and not self.answered:
+            self.gone = True
+        return message
+
+
+async def _hang_up(scope: Scope, send: Send, due: float | None) -> None:
+    """Close the connection without answering (at ``due``, with latency), where the server lets the
+    app; anywhere else, cut an answer off, the nearest an ASGI app can come to it."""
+    extension = scope.get("extensions", {}).get(HANG_UP)
+    if extension is None:
+        await _drop(send)
+        return
+    if due is not None:
+        await anyio.sleep_until(due)
+    await extension["call"]()
+
+
 async def _drop(send: Send) -> None:
     await send(
         {
@@ -367,14 +472,36 @@ async def _drop(send: Send) -> None:
     await send({"type": "http.response.body", "body": b"{", "more_body": False})
 
 
+class _HungUp(Exception):
+    """In process: the emulator closed the connection without answering."""
+
+
 class _InProcess(httpx.AsyncBaseTransport):
-    """``httpx.ASGITransport``, with a cut-off answer seen as a client sees one: a protocol error."""
+    """``httpx.ASGITransport``, with a cut-off answer and a connection closed without an answer
+    seen as a client sees them over a socket: protocol errors."""
 
     def __init__(self, emulator: Emulator) -> None:
-        self._asgi = httpx.ASGITransport(app=emulator)
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            hung_up = False
+
+            async def hang_up() -> None:
+                nonlocal hung_up
+                hung_up = True
+
+            extensions = {**scope.get("extensions", {}), HANG_UP: {"call": hang_up}}
+            await emulator({**scope, "extensions": extensions}, receive, send)
+            if hung_up:
+                raise _HungUp
+
+        self._asgi = httpx.ASGITransport(app=app)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        response = await self._asgi.handle_async_request(request)
+        try:
+            response = await self._asgi.handle_async_request(request)
+        except _HungUp:
+            raise httpx.RemoteProtocolError(
+                "Server disconnected without sending a response.", request=request
+            ) from None
         promised = response.headers.get("content-length")
         if promised == _PROMISED.decode():
             body = await response.aread()

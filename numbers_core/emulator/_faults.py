@@ -8,18 +8,20 @@ same requests. The rate limit is a token bucket per account.
 from __future__ import annotations
 
 import enum
+import json
 import math
 import random
 import time
 from dataclasses import dataclass
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-__all__ = ["Decision", "Faults", "Kind", "TokenBucket"]
+__all__ = ["Decision", "Faults", "Kind", "TokenBucket", "problems"]
 
-Share = Annotated[float, Field(ge=0.0, le=1.0)]
-Seconds = Annotated[float, Field(ge=0.0, le=600.0)]
+# Each field's description says what it takes, in the words a refusal of a bad value uses.
+Share = Annotated[float, Field(ge=0.0, le=1.0, description="a share of requests, from 0 to 1")]
+Seconds = Annotated[float, Field(ge=0.0, le=600.0, description="seconds, from 0 to 600")]
 
 
 class Faults(BaseModel):
@@ -28,7 +30,7 @@ class Faults(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     #: the same seed fails the same requests in every run
-    seed: int = 0
+    seed: Annotated[int, Field(description="a whole number")] = 0
     #: added to every answer, plus up to ``jitter`` more (uniformly)
     latency: Seconds = 0.0
     jitter: Seconds = 0.0
@@ -36,20 +38,32 @@ class Faults(BaseModel):
     throttled: Share = 0.0
     #: answered 429 without ``Retry-After``
     throttled_bare: Share = 0.0
-    retry_after: Annotated[int, Field(ge=0, le=3600)] = 1
+    retry_after: Annotated[int, Field(ge=0, le=3600, description="whole seconds, from 0 to 3600")] = 1
     #: answered 503
     unavailable: Share = 0.0
-    #: the connection drops before the server reads the request: nothing happens
+    #: the connection closes before the server reads the request, with no answer: nothing happens
     dropped: Share = 0.0
-    #: of the changes (POST, PUT, PATCH, DELETE) that succeed: done, and the answer lost
+    #: of the changes (POST, PUT, PATCH, DELETE) that succeed: done, and the answer cut off
     lost: Share = 0.0
+    #: of the changes that succeed: done, and the connection closed with no answer at all
+    unanswered: Share = 0.0
     #: requests per second per account (a token bucket holding ``burst``); None: no limit
-    rate_limit: Annotated[float, Field(gt=0.0)] | None = None
-    burst: Annotated[int, Field(ge=1)] = 10
+    rate_limit: Annotated[
+        Annotated[float, Field(gt=0.0)] | None,
+        Field(description="requests per second, more than 0 (or null: no limit)"),
+    ] = None
+    burst: Annotated[int, Field(ge=1, description="a whole number of requests, 1 or more")] = 10
 
     @property
     def _any(self) -> bool:
-        shares = (self.throttled, self.throttled_bare, self.unavailable, self.dropped, self.lost)
+        shares = (
+            self.throttled,
+            self.throttled_bare,
+            self.unavailable,
+            self.dropped,
+            self.lost,
+            self.unanswered,
+        )
         return bool(self.latency or self.jitter or any(shares))
 
     def draw(self, sequence: int, *, change: bool) -> Decision:
@@ -70,9 +84,28 @@ class Faults(BaseModel):
                 kind = outcome
                 break
             roll -= share
-        if kind is Kind.ANSWER and change and rng.random() < self.lost:
-            kind = Kind.LOST
+        if kind is Kind.ANSWER and change:
+            roll = rng.random()
+            if roll < self.lost:
+                kind = Kind.LOST
+            elif roll < self.lost + self.unanswered:
+                kind = Kind.UNANSWERED
         return Decision(kind, delay)
+
+
+def problems(error: ValidationError) -> str:
+    """What is wrong with faults asked for, in plain words: each one named, with what it takes."""
+    said = []
+    for problem in error.errors(include_url=False):
+        name = str(problem["loc"][0]) if problem["loc"] else ""
+        field = Faults.model_fields.get(name)
+        if field is None:
+            said.append(
+                f"there is no fault {json.dumps(name)} (the faults: {', '.join(Faults.model_fields)})"
+            )
+        else:
+            said.append(f"{name} takes {field.description}, not {json.dumps(problem['input'], default=str)}")
+    return "; ".join(dict.fromkeys(said))
 
 
 class Kind(enum.Enum):
@@ -82,6 +115,7 @@ class Kind(enum.Enum):
     THROTTLED_BARE = "throttled_bare"
     UNAVAILABLE = "unavailable"
     LOST = "lost"
+    UNANSWERED = "unanswered"
 
 
 @dataclass(frozen=True, slots=True)

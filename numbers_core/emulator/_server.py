@@ -5,14 +5,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import tempfile
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import uvicorn
 from starlette.requests import ClientDisconnect
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from ._emulator import Emulator
+from ._emulator import HANG_UP, Emulator
+from ._tls import Certificate, make_certificate
 
 __all__ = ["Server", "serve"]
 
@@ -20,9 +24,11 @@ __all__ = ["Server", "serve"]
 class Server:
     """A running emulator server: its ``url``, and what a client needs to reach it."""
 
-    def __init__(self, emulator: Emulator, url: str) -> None:
+    def __init__(self, emulator: Emulator, url: str, *, ca_file: Path | None = None) -> None:
         self.emulator = emulator
         self.url = url
+        #: served over HTTPS: the certificate of the authority that issued the server's, to trust
+        self.ca_file = ca_file
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -37,9 +43,10 @@ class Server:
 
 
 class _QuietCutOffs(logging.Filter):
-    """The emulator cuts answers off on purpose (dropped connections, lost answers), and clients
-    under test go away mid-request (killed, cancelled): uvicorn reports each as an error with its
-    traceback, which says nothing about the emulator."""
+    """The emulator cuts answers off on purpose (lost answers), and clients under test go away
+    mid-request (killed, cancelled) while a control endpoint reads them (the carrier's routes count
+    those as client_gone): uvicorn reports each as an error with its traceback, which says nothing
+    about the emulator."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
@@ -51,17 +58,44 @@ class _QuietCutOffs(logging.Filter):
 _QUIET = _QuietCutOffs()
 
 
-def config(emulator: Emulator, *, host: str = "127.0.0.1", port: int = 0) -> uvicorn.Config:
+class _Protocol(HttpToolsProtocol):
+    """uvicorn's HTTP/1.1 over httptools, letting the app close a connection without answering
+    (the ``numbers_core.hang_up`` extension): a connection cut before the server acts, or after."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._closed = asyncio.Event()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        self._closed.set()
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self.scope["extensions"] = {HANG_UP: {"call": self._hang_up}}
+
+    async def _hang_up(self) -> None:
+        self.transport.close()
+        # Once uvicorn has seen the connection go, it sends nothing for the request (no 500 for an
+        # app that returns without answering).
+        await self._closed.wait()
+
+
+def config(
+    emulator: Emulator, *, host: str = "127.0.0.1", port: int = 0, tls: Certificate | None = None
+) -> uvicorn.Config:
     # httptools always (not whatever uvicorn finds): a dropped connection must look the same on
     # every machine, and its C parser halves the server's time per request against h11.
     settings = uvicorn.Config(
         emulator,
         host=host,
         port=port,
-        http="httptools",
+        http=_Protocol,
         lifespan="off",
         log_level="warning",
         access_log=False,
+        ssl_certfile=str(tls.cert_file) if tls else None,
+        ssl_keyfile=str(tls.key_file) if tls else None,
     )
     # After the Config: it sets up uvicorn's loggers.
     logging.getLogger("uvicorn.error").addFilter(_QUIET)
@@ -69,9 +103,21 @@ def config(emulator: Emulator, *, host: str = "127.0.0.1", port: int = 0) -> uvi
 
 
 @contextlib.contextmanager
-def serve(emulator: Emulator, *, host: str = "127.0.0.1", port: int = 0) -> Iterator[Server]:
-    """Serve ``emulator`` from a background thread until the block ends (port 0: any free one)."""
-    settings = config(emulator, host=host, port=port)
+def serve(
+    emulator: Emulator, *, host: str = "127.0.0.1", port: int = 0, tls: bool = False
+) -> Iterator[Server]:
+    """Serve ``emulator`` from a background thread until the block ends (port 0: any free one).
+
+    ``tls``: over HTTPS, with a certificate made for the occasion (``server.ca_file`` is its
+    authority's, for the client to trust), for SDKs that speak nothing else.
+    """
+    with contextlib.ExitStack() as stack:
+        made = make_certificate(Path(stack.enter_context(tempfile.TemporaryDirectory()))) if tls else None
+        yield from _serve(emulator, host, port, made)
+
+
+def _serve(emulator: Emulator, host: str, port: int, tls: Certificate | None) -> Iterator[Server]:
+    settings = config(emulator, host=host, port=port, tls=tls)
     server = uvicorn.Server(settings)
 
     async def run() -> None:
@@ -93,7 +139,8 @@ def serve(emulator: Emulator, *, host: str = "127.0.0.1", port: int = 0) -> Iter
                 raise OSError(f"the {emulator.dialect.name} emulator could not start on {host}:{port}")
             thread.join(0.01)
         bound = server.servers[0].sockets[0].getsockname()
-        yield Server(emulator, f"http://{bound[0]}:{bound[1]}")
+        scheme = "https" if tls else "http"
+        yield Server(emulator, f"{scheme}://{bound[0]}:{bound[1]}", ca_file=tls.ca_file if tls else None)
     finally:
         server.should_exit = True
         thread.join(10)

@@ -17,19 +17,19 @@ import hashlib
 import uuid
 from base64 import b64decode
 from binascii import Error as Base64Error
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode
 
 from numbers_core import ActiveNumber, AvailableNumber, Callback, NumberConfig, NumberType, Route, SearchQuery
-from numbers_core.emulator import Dialect, Emulator
+from numbers_core.emulator import Dialect, Emulator, reason
 from numbers_core.errors import (
     ConflictError,
     InvalidInputError,
     NotFoundError,
     NumbersError,
     NumberUnavailableError,
-    UnsupportedError,
 )
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -57,6 +57,19 @@ _ROUTE_FIELDS = {
 _LIST_PAGE = 50
 
 
+@dataclass(frozen=True)
+class _Mark:
+    """Where a page of a listing starts: how many numbers come before it, the world's cursor after
+    them (None: at the first), and where the page before it starts."""
+
+    skip: int
+    after: str | None
+    before: _Mark | None
+
+
+_FIRST = _Mark(0, None, None)
+
+
 def _rfc2822(moment: datetime | None) -> str | None:
     return email.utils.format_datetime(moment.astimezone(UTC)).replace("-0000", "+0000") if moment else None
 
@@ -79,7 +92,7 @@ class TwilioEmulation(Dialect):
         self.api_keys = {self._sid("SK", seed + b"/key"): (self._secret(seed + b"/key"), main)}
         self.release_cooldown = 0.0
         self._bought: dict[str, datetime] = {}
-        self._pages: dict[str, int] = {}
+        self._pages: dict[str, _Mark] = {}
 
     # -- ids and credentials ---------------------------------------------------------------------
 
@@ -141,14 +154,12 @@ class TwilioEmulation(Dialect):
 
     def _failure(self, exc: NumbersError) -> Response:
         if isinstance(exc, NotFoundError):
-            return self.error(404, exc.message)
+            return self.error(404, reason(exc))
         if isinstance(exc, NumberUnavailableError):
-            return self.error(400, exc.message, code=21422)
+            return self.error(400, reason(exc), code=21422)
         if isinstance(exc, ConflictError):
-            return self.error(409, exc.message, code=21000)
-        if isinstance(exc, UnsupportedError):
-            return self.error(400, f"not emulated: {exc.message}")
-        return self.error(400, exc.message, code=21421 if isinstance(exc, InvalidInputError) else None)
+            return self.error(409, reason(exc), code=21000)
+        return self.error(400, reason(exc), code=21421 if isinstance(exc, InvalidInputError) else None)
 
     def routes(self) -> list[BaseRoute]:
         root = f"{self.wire.api_root}/Accounts/{{account}}"
@@ -323,7 +334,7 @@ class TwilioEmulation(Dialect):
         except NumbersError as exc:
             return self._failure(exc)
         except ValueError as exc:
-            return self.error(400, f"Invalid search: {exc}")
+            return self.error(400, f"Invalid search: {reason(exc)}")
         uri = f"{request.url.path}?{request.url.query}" if request.url.query else request.url.path
         return JSONResponse({"uri": uri, "available_phone_numbers": [self._offer(n) for n in found]})
 
@@ -366,12 +377,12 @@ class TwilioEmulation(Dialect):
         except NumberUnavailableError as exc:
             code = 21452 if not e164 else 21422
             return self.error(
-                400, f"Phone number {e164} is not available" if e164 else exc.message, code=code
+                400, f"Phone number {e164} is not available" if e164 else reason(exc), code=code
             )
         except NumbersError as exc:
             return self._failure(exc)
         except ValueError as exc:
-            return self.error(400, f"Invalid parameter: {exc}".splitlines()[0], code=21421)
+            return self.error(400, f"Invalid parameter: {reason(exc)}", code=21421)
         self._bought.setdefault(bought.phone_number, datetime.now(UTC))
         return JSONResponse(self._number(bought), status_code=201)
 
@@ -382,7 +393,7 @@ class TwilioEmulation(Dialect):
             return self.error(400, "PageSize must be between 1 and 1000")
         size = int(size_text)
         page = int(query.get("Page", "0")) if query.get("Page", "0").isdigit() else 0
-        skip = 0
+        mark = _FIRST
         if page:
             token = query.get("PageToken", "")
             if token not in self._pages:
@@ -390,18 +401,18 @@ class TwilioEmulation(Dialect):
                     400,
                     "Invalid page token" if token else "A PageToken is needed to read a page past the first",
                 )
-            skip = self._pages[token]
-        carrier = self.world.account(account)
-        filters: dict[str, Any] = {}
-        if query.get("FriendlyName"):
-            filters["friendly_name"] = query["FriendlyName"]
-        if query.get("PhoneNumber"):
-            filters["contains"] = query["PhoneNumber"].lstrip("+")
+            mark = self._pages[token]
         try:
-            numbers = [number async for number in carrier.list(**filters)]
+            rows, rest = await self.world.page(
+                account,
+                mark.after,
+                size,
+                contains=query.get("PhoneNumber", "").lstrip("+") or None,
+                friendly_name=query.get("FriendlyName") or None,
+            )
         except NumbersError as exc:
             return self._failure(exc)
-        rows = numbers[skip : skip + size]
+        skip = mark.skip
         base = {k: v for k, v in query.items() if k not in ("Page", "PageToken")}
         base["PageSize"] = str(size)
 
@@ -409,16 +420,17 @@ class TwilioEmulation(Dialect):
             params = {**base, "Page": str(number), **({"PageToken": token} if token else {})}
             return f"{self.wire.api_root}/Accounts/{account}/IncomingPhoneNumbers.json?{urlencode(params)}"
 
-        following = None
-        if skip + size < len(numbers):
-            token = "PA" + uuid.uuid4().hex
-            self._pages[token] = skip + size
-            following = uri(page + 1, token)
+        following = previous = None
+        if rest is not None:
+            following = uri(page + 1, self._page_token("PA", _Mark(skip + len(rows), rest, mark)))
+        if page:
+            # Twilio links every page but the first back to the one before it (a "PB" token).
+            previous = uri(page - 1, self._page_token("PB", mark.before or _FIRST))
         body = {
             "incoming_phone_numbers": [self._number(number) for number in rows],
             "first_page_uri": uri(0, None),
             "next_page_uri": following,
-            "previous_page_uri": None,
+            "previous_page_uri": previous,
             "uri": f"{request.url.path}?{request.url.query}" if request.url.query else request.url.path,
             "page": page,
             "page_size": size,
@@ -426,6 +438,12 @@ class TwilioEmulation(Dialect):
             "end": skip + max(len(rows) - 1, 0),
         }
         return JSONResponse(self.styled_page(body))
+
+    def _page_token(self, prefix: str, mark: _Mark) -> str:
+        """A new PageToken for the page that starts at ``mark``."""
+        token = prefix + uuid.uuid4().hex
+        self._pages[token] = mark
+        return token
 
     def styled_page(self, body: dict[str, Any]) -> dict[str, Any]:
         return body
@@ -478,7 +496,7 @@ class TwilioEmulation(Dialect):
         except NumbersError as exc:
             return self._failure(exc)
         except ValueError as exc:
-            return self.error(400, f"Invalid parameter: {exc}".splitlines()[0])
+            return self.error(400, f"Invalid parameter: {reason(exc)}")
 
 
 class SignalWireEmulation(TwilioEmulation):
@@ -520,6 +538,11 @@ class SignalWireEmulation(TwilioEmulation):
         doc.pop("address_requirements")
         doc["capabilities"].pop("fax")
         doc["beta"] = False
+        # SignalWire's document: these are "always null" (InLocality still filters), and the rate
+        # center and region are given for US and Canadian numbers only.
+        doc.update(dict.fromkeys(("lata", "locality", "latitude", "longitude", "postal_code")))
+        if doc["iso_country"] not in ("US", "CA"):
+            doc.update(rate_center=None, region=None)
         return doc
 
     def styled_page(self, body: dict[str, Any]) -> dict[str, Any]:

@@ -270,3 +270,62 @@ async def test_an_invalid_number_sends_nothing(mock: respx.MockRouter) -> None:
         )
     await core.aclose()
     assert mock.calls.call_count == 0
+
+
+# -- redirects -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+async def test_a_redirect_to_another_origin_is_not_followed_whatever_the_client_says(
+    mock: respx.MockRouter, status: int
+) -> None:
+    evil = mock.get(host="evil.example.net").mock(return_value=httpx.Response(200, json=[]))
+    mock.get(f"{BASE}/numbers").mock(
+        return_value=httpx.Response(status, headers={"Location": "https://evil.example.net/v1/numbers"})
+    )
+    async with httpx.AsyncClient(follow_redirects=True) as client:
+        core = HttpCore(
+            "test",
+            base_url=BASE,
+            error_mapper=lambda r: error_for_status(r.status_code, provider="test", message="error"),
+            auth=httpx.BasicAuth("AC123", "token"),
+            http_client=client,
+        )
+        with pytest.raises(ProtocolError) as caught:
+            await core.request("GET", "numbers", idempotency=Idempotency.SAFE, operation="list")
+    assert evil.call_count == 0
+    assert caught.value.status_code == status
+    assert str(caught.value) == (
+        f"test: HTTP {status}, a redirect to another origin (https://evil.example.net); not followed: "
+        "requests and credentials go to https://api.example.com only"
+    )
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("headers", "where"),
+    [
+        ({"Location": "/v1/elsewhere"}, "a redirect to /v1/elsewhere"),
+        ({"Location": "elsewhere"}, "a redirect to /v1/elsewhere"),
+        ({}, "a redirect without a usable Location"),
+    ],
+)
+async def test_a_redirect_on_the_same_origin_is_not_followed_either(
+    mock: respx.MockRouter, headers: dict[str, str], where: str
+) -> None:
+    # A carrier's API answers where it is asked: a redirect is a proxy's, and a purchase re-sent
+    # wherever it points is not safe.
+    elsewhere = mock.get(f"{BASE}/elsewhere").mock(return_value=httpx.Response(200, json=[]))
+    mock.get(f"{BASE}/numbers").mock(return_value=httpx.Response(302, headers=headers))
+    async with httpx.AsyncClient(follow_redirects=True) as client:
+        core = HttpCore(
+            "test",
+            base_url=BASE,
+            error_mapper=lambda r: error_for_status(r.status_code, provider="test", message="error"),
+            http_client=client,
+        )
+        with pytest.raises(ProtocolError) as caught:
+            await core.request("GET", "numbers", idempotency=Idempotency.SAFE, operation="list")
+    assert elsewhere.call_count == 0
+    assert where in str(caught.value)

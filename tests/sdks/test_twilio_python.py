@@ -48,6 +48,19 @@ def test_the_sync_client_searches_buys_updates_lists_and_deletes(server: Server)
     assert gone.value.code == 20404
 
 
+def test_previous_page_goes_back_a_page(server: Server) -> None:
+    client = client_for(server)
+    for offer in client.available_phone_numbers("US").local.list(area_code=415, limit=3):
+        client.incoming_phone_numbers.create(phone_number=offer.phone_number)
+    first = client.incoming_phone_numbers.page(page_size=2)
+    assert first.previous_page() is None
+    second = first.next_page()
+    assert second is not None
+    back = second.previous_page()
+    assert back is not None
+    assert [n.sid for n in back] == [n.sid for n in first]
+
+
 def test_a_number_not_for_sale_is_twilios_21422(server: Server) -> None:
     with pytest.raises(TwilioRestException) as refused:
         client_for(server).incoming_phone_numbers.create(phone_number="+15005550000")

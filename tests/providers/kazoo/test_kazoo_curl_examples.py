@@ -51,11 +51,44 @@ def test_the_documented_requests_get_the_documented_answers() -> None:
         ).json()
         assert patched["data"]["cnam"] == {"display_name": "Emulated"}
         assert "cnam" in patched["data"]["features"]
+        # POST …/phone_numbers/{NUMBER} ("Change"), with the E911 example's body: the document is
+        # replaced (the cnam block left out is gone), the 3.x dash_e911 block kept as e911 too.
+        address = {
+            "postal_code": "94105",
+            "street_address": "116 NATOMA ST",
+            "extended_address": "APT 116",
+            "locality": "SAN FRANCISCO",
+            "region": "CA",
+        }
+        changed = http.post(
+            f"/v2/accounts/{account}/phone_numbers/{number}",
+            headers={"X-Auth-Token": token},
+            json={"data": {"used_by": "callflow", "id": number, "dash_e911": address}},
+        )
+        assert changed.status_code == 200
+        assert changed.json()["data"]["id"] == number
+        # Kazoo's e911 provider registers it: the block reads back with its status.
+        assert changed.json()["data"]["dash_e911"] == address
+        assert changed.json()["data"]["e911"] == {**address, "status": "PROVISIONED"}
+        assert "cnam" not in changed.json()["data"]
+        assert changed.json()["data"]["features"] == ["e911"]
         # DELETE …/phone_numbers/{NUMBER}: back to available
         released = http.delete(
             f"/v2/accounts/{account}/phone_numbers/{number}", headers={"X-Auth-Token": token}
         )
         assert released.json()["data"]["state"] == "available"
-        missing = http.get(f"/v2/accounts/{account}/phone_numbers/{number}", headers={"X-Auth-Token": token})
-        assert missing.status_code == 404
-        assert missing.json()["data"]["error"] == "not_found"
+        # A number Kazoo cannot find: the document's "Failure" answer.
+        for verb in ("GET", "POST", "PATCH", "DELETE"):
+            missing = http.request(
+                verb,
+                f"/v2/accounts/{account}/phone_numbers/{number}",
+                headers={"X-Auth-Token": token},
+                json={},
+            )
+            assert missing.status_code == 404
+            assert {k: missing.json()[k] for k in ("error", "message", "data", "status")} == {
+                "error": "404",
+                "message": "bad_identifier",
+                "data": {"message": "bad identifier", "not_found": "The number could not be found"},
+                "status": "error",
+            }
