@@ -144,7 +144,11 @@ def test_python_is_fenced_as_python_only() -> None:
 def test_no_page_keeps_a_merge_conflict() -> None:
     # A merge once left both sides of a table in README.md and docs/compliance.md, markers and all.
     markers = re.compile(r"^(<{7}|={7}|>{7})( |$)", flags=re.MULTILINE)
-    left = [f"{page}: {found.group(0)!r}" for page in PAGES for found in markers.finditer((ROOT / page).read_text())]
+    left = [
+        f"{page}: {found.group(0)!r}"
+        for page in PAGES
+        for found in markers.finditer((ROOT / page).read_text())
+    ]
     assert left == []
 
 
