@@ -106,13 +106,17 @@ CREATE TABLE rates (
     learnt_at REAL NOT NULL
 )
 """
-_MIGRATIONS = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3)
+# The carrier each item went to: a routing provider's member (its name), or the job's one carrier.
+_SCHEMA_4 = """
+ALTER TABLE items ADD COLUMN provider TEXT
+"""
+_MIGRATIONS = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3, _SCHEMA_4)
 # REAL is a 4-byte float in PostgreSQL: time stamps need 8.
 _POSTGRES_MIGRATIONS = tuple(ddl.replace(" REAL", " DOUBLE PRECISION") for ddl in _MIGRATIONS)
 
 _ITEM_COLUMNS = (
     "seq, slot, number, state, reconciled, attempts, error_class, error_code, error_message, result, "
-    "price, currency, updated_at, sends"
+    "price, currency, updated_at, sends, provider"
 )
 
 _QUALIFIED_COLUMNS = ", ".join(f"items.{column.strip()}" for column in _ITEM_COLUMNS.split(","))
@@ -188,11 +192,14 @@ class Item:
     updated_at: float
     #: how many times the item was sent (written ``sending``), crashes and look-ups aside
     sends: int = 0
+    #: the carrier it went to (a routing provider's member), once known: the one its number was
+    #: offered by or listed at, else the one that answered
+    provider: str | None = None
 
     @classmethod
     def of(cls, row: Sequence[Any]) -> Item:
         seq, slot, number, state, reconciled, attempts, error_class, code, message, result, *rest = row
-        price, currency, updated_at, sends = rest
+        price, currency, updated_at, sends, provider = rest
         return cls(
             seq,
             slot,
@@ -208,6 +215,7 @@ class Item:
             currency,
             updated_at,
             sends,
+            provider,
         )
 
 
@@ -300,13 +308,14 @@ class Journal:
         kind: str,
         provider: str,
         spec: dict[str, Any],
-        items: Iterable[tuple[str | None, str | None]],
+        items: Iterable[Sequence[str | None]],
         label: str | None = None,
     ) -> Job:
-        """A new planned job with its items, ``(slot, number)`` each, in order."""
+        """A new planned job with its items, in order: ``(slot, number)`` each, or ``(slot,
+        number, provider)`` for a number known to be held at one carrier (a member's)."""
         job_id = uuid.uuid4().hex[:12]
-        rows = list(items)
-        numbers = [number for _, number in rows if number is not None]
+        rows = [(slot, number, held[0] if held else None) for slot, number, *held in items]
+        numbers = [number for _, number, _ in rows if number is not None]
         if len(set(numbers)) != len(numbers):
             raise InvalidInputError("a job holds each number once", field="numbers")
         now = self._clock()
@@ -318,10 +327,11 @@ class Journal:
                 (job_id, label or f"{kind} of {len(rows)}", kind, provider, text, JobState.PLANNED, now, now),
             )
             db.executemany(
-                "INSERT INTO items (job_id, seq, slot, number, state, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO items (job_id, seq, slot, number, provider, state, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (job_id, seq, slot, number, ItemState.PLANNED, now)
-                    for seq, (slot, number) in enumerate(rows)
+                    (job_id, seq, slot, number, provider, ItemState.PLANNED, now)
+                    for seq, (slot, number, provider) in enumerate(rows)
                 ],
             )
             db.executemany("INSERT INTO pinned VALUES (?, ?)", [(job_id, number) for number in numbers])
@@ -382,6 +392,21 @@ class Journal:
 
         return await self._run(work)
 
+    async def counts_by_provider(self, job_id: str) -> dict[str | None, dict[ItemState, int]]:
+        """The items' counts by state, for each carrier they went to (None: none yet)."""
+
+        def work(db: sqlite3.Connection) -> dict[str | None, dict[ItemState, int]]:
+            rows = db.execute(
+                "SELECT provider, state, count(*) FROM items WHERE job_id = ? GROUP BY provider, state",
+                (job_id,),
+            )
+            counts: dict[str | None, dict[ItemState, int]] = {}
+            for provider, state, count in rows:
+                counts.setdefault(provider, {})[ItemState(state)] = count
+            return counts
+
+        return await self._run(work)
+
     async def pin(
         self,
         job_id: str,
@@ -391,8 +416,10 @@ class Journal:
         price: Money | None = None,
         cap: Money | None = None,
         sending: bool = False,
+        provider: str | None = None,
     ) -> bool:
-        """Give a planned item its number (and its quoted price); False if the job ever pinned it.
+        """Give a planned item its number (and its quoted price, and the carrier that offered it);
+        False if the job ever pinned it.
 
         With ``cap``, raises :class:`OverCap` when the prices of the job's items that are
         bought, being bought or about to be, with this one, would pass it: checked in the
@@ -419,7 +446,7 @@ class Journal:
                 self._check_lease(db, job_id, seq)
             db.execute(
                 "UPDATE items SET number = ?, price = ?, currency = ?, updated_at = ?, state = ?, "
-                "sends = sends + ? WHERE job_id = ? AND seq = ?",
+                "sends = sends + ?, provider = ? WHERE job_id = ? AND seq = ?",
                 (
                     number,
                     None if price is None else str(price.amount),
@@ -427,6 +454,7 @@ class Journal:
                     now,
                     ItemState.SENDING if sending else ItemState.PLANNED,
                     int(sending),
+                    provider,
                     job_id,
                     seq,
                 ),
@@ -436,13 +464,15 @@ class Journal:
         return await self._run(work)
 
     async def unpin(self, job_id: str, seq: int) -> None:
-        """Take a planned item's number back (it was taken meanwhile); it stays pinned for the job."""
+        """Take a planned item's number back (it was taken meanwhile), and the carrier that offered
+        it; it stays pinned for the job."""
         now = self._clock()
 
         def work(db: sqlite3.Connection) -> None:
             _check_move(db, job_id, seq, None)
             db.execute(
-                "UPDATE items SET number = NULL, updated_at = ? WHERE job_id = ? AND seq = ?",
+                "UPDATE items SET number = NULL, provider = NULL, updated_at = ? "
+                "WHERE job_id = ? AND seq = ?",
                 (now, job_id, seq),
             )
 
@@ -457,10 +487,12 @@ class Journal:
         result: dict[str, Any] | None = None,
         error: tuple[str, str | None, str] | None = None,
         reconciled: bool = False,
+        provider: str | None = None,
     ) -> None:
         """Write the item's new state (``error``: class, carrier code, message); only allowed moves.
 
         ``seq`` may be several items (a native batch, sent at once): all move in one transaction.
+        ``provider``: the carrier it went to, where this says it (None leaves it as it was).
         """
         now = self._clock()
         seqs = [seq] if isinstance(seq, int) else list(seq)
@@ -478,10 +510,23 @@ class Journal:
             db.executemany(
                 "UPDATE items SET state = ?, reconciled = CASE WHEN ? = 1 THEN 1 ELSE reconciled END, "
                 "attempts = attempts + ?, sends = sends + ?, error_class = ?, error_code = ?, "
-                "error_message = ?, result = coalesce(?, result), updated_at = ? "
-                "WHERE job_id = ? AND seq = ?",
+                "error_message = ?, result = coalesce(?, result), provider = coalesce(?, provider), "
+                "updated_at = ? WHERE job_id = ? AND seq = ?",
                 [
-                    (state, int(reconciled), tried, sent, error_class, code, message, text, now, job_id, one)
+                    (
+                        state,
+                        int(reconciled),
+                        tried,
+                        sent,
+                        error_class,
+                        code,
+                        message,
+                        text,
+                        provider,
+                        now,
+                        job_id,
+                        one,
+                    )
                     for one in seqs
                 ],
             )
