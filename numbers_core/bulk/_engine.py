@@ -915,8 +915,10 @@ class Runner:
             lane = self._lanes[carrier]
             query = SearchQuery.model_validate(job.spec["criteria"][slot])
             demand = self._demand(job, slot)
-            # Sized to the job: as many as it still needs, up to the carrier's largest answer.
-            page = max(1, min(lane.provider.max_search_limit, demand.need))
+            # Sized to the job: as many as it still needs, up to the carrier's largest answer; never
+            # below what shows whether more hide behind (a carrier reached late in a pass, when
+            # few items are left, may show numbers pinned already first).
+            page = max(_NARROW_AT, min(lane.provider.max_search_limit, demand.need))
             narrows = lane.provider.supports(Feature.SEARCH_STARTS_WITH)
             # More needed than one answer holds: the narrower searches at once, side by side
             # (together they ask what the query asks), not the query first and then them.
@@ -1138,6 +1140,8 @@ class Runner:
             # Taken meanwhile: nothing was bought; the next candidate stands in.
             await self.journal.move(job.id, item.seq, ItemState.PLANNED)
             await self.journal.unpin(job.id, item.seq)
+            if item.slot in self._demands:  # a number wanted again, from this carrier or the next
+                self._demands[item.slot].need += 1
             self._tell(item, "retried", error)
         elif isinstance(error, ConflictError) and job.kind == JobKind.PURCHASE:
             # Already the account's: bought by this job before (an answer lost), or the account

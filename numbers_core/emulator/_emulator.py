@@ -45,7 +45,7 @@ from ..sandbox._inventory import describe
 from ..sandbox._sqlite import SqliteStore
 from ..sandbox._store import ListFilter, MemoryStore, Store
 from ._faults import Faults, Kind, TokenBucket, problems
-from ._stock import Stock, StockedStore
+from ._stock import Stock, StockedSandbox, StockedStore
 
 __all__ = ["HANG_UP", "Dialect", "Emulator", "Exchange", "World", "reason"]
 
@@ -104,14 +104,15 @@ class World:
         self.path = Path(state).expanduser().absolute() if state is not None else None
         self.stock = Stock()
         owned = MemoryStore() if self.path is None else SqliteStore(self.path, timeout=10.0)
-        self.store: Store = StockedStore(owned, self.stock)
+        self._stocked = StockedStore(owned, self.stock)
+        self.store: Store = self._stocked
         self._accounts: dict[str, SandboxProvider] = {}
 
     def account(self, account_id: str) -> SandboxProvider:
         """The sandbox acting as ``account_id``."""
         carrier = self._accounts.get(account_id)
         if carrier is None:
-            carrier = SandboxProvider(SandboxSettings(account_id=account_id), store=self.store)
+            carrier = StockedSandbox(SandboxSettings(account_id=account_id), store=self._stocked)
             self._accounts[account_id] = carrier
         return carrier
 

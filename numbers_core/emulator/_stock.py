@@ -9,15 +9,19 @@ numbers back. The counts live in the emulator's process, beside a state file tha
 
 from __future__ import annotations
 
+import builtins
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .._models import ActiveNumber, Address
+import phonenumbers
+
+from .._models import ActiveNumber, Address, AvailableNumber, SearchQuery
 from ..errors import ConfigurationError
+from ..sandbox import SandboxProvider, SandboxSettings
 from ..sandbox._store import AddressRow, Change, ListFilter, Removal, Row, Store
 
-__all__ = ["Stock", "StockedStore"]
+__all__ = ["Stock", "StockedSandbox", "StockedStore"]
 
 _PREFIX = re.compile(r"^\+[1-9][0-9]{0,14}$")
 
@@ -140,3 +144,31 @@ class StockedStore(Store):
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+
+class StockedSandbox(SandboxProvider):
+    """The sandbox acting as an account of an emulated carrier whose store is stocked: a search
+    whose numbers all lie under a prefix sold out answers nothing at once (the store would hide
+    each of them, but only after the search had drawn them all)."""
+
+    def __init__(self, settings: SandboxSettings, *, store: StockedStore) -> None:
+        super().__init__(settings, store=store)
+        self._stock = store.stock
+
+    async def _search(self, query: SearchQuery) -> builtins.list[AvailableNumber]:
+        leading = _leading(query)
+        if leading is not None and self._stock.sold_out(leading):
+            return []
+        return await super()._search(query)
+
+
+def _leading(query: SearchQuery) -> str | None:
+    """What every number the query asks for starts with, in E.164 (``+1415``); None if unknown."""
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(query.country)
+    if metadata is None or metadata.country_code is None:
+        return None
+    lead = max(query.area_code or "", query.starts_with or "", key=len)
+    trunk = metadata.national_prefix or ""
+    if trunk and lead.startswith(trunk):  # London's 020 is +4420
+        lead = lead[len(trunk) :]
+    return f"+{metadata.country_code}{lead}"

@@ -88,6 +88,27 @@ async def test_a_number_is_pinned_once_per_job(journal: Journal) -> None:
         await journal.pin(job.id, 0, N3)  # a number being bought is never swapped
 
 
+async def test_each_item_keeps_the_carrier_it_went_to(journal: Journal) -> None:
+    job = await _created(
+        journal,
+        kind="purchase",
+        provider="twilio,telnyx",
+        spec={},
+        items=[("415", None), ("415", None), (None, N3, "telnyx")],
+    )
+    assert [item.provider for item in await journal.items(job.id)] == [None, None, "telnyx"]
+    assert await journal.pin(job.id, 0, N1, provider="twilio")
+    await journal.unpin(job.id, 0)  # taken meanwhile: the next candidate may be another's
+    assert await journal.pin(job.id, 0, N2, provider="telnyx", sending=True)
+    await journal.move(job.id, 0, ItemState.DONE)  # what is known stays
+    await journal.move(job.id, 1, ItemState.FAILED, provider="twilio")
+    assert [item.provider for item in await journal.items(job.id)] == ["telnyx", "twilio", "telnyx"]
+    assert await journal.counts_by_provider(job.id) == {
+        "telnyx": {ItemState.DONE: 1, ItemState.PLANNED: 1},
+        "twilio": {ItemState.FAILED: 1},
+    }
+
+
 async def test_unpinned_leaves_out_every_number_the_job_ever_pinned(journal: Journal) -> None:
     job = await _created(
         journal, kind="purchase", provider="sandbox", spec={}, items=[("415", None), ("415", None)]

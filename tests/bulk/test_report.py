@@ -32,8 +32,8 @@ async def test_every_item_has_a_row_with_its_outcome_error_and_price(tmp_path: P
         await Runner(carrier, journal).run(released.id)
     bought = await report(journal, job.id)
     # attempts: how many times each was sent (before: 0 for an item done at the first try).
-    assert [(r.outcome, r.monthly_price, r.currency, r.error, r.attempts) for r in bought] == [
-        ("done", "1.15", "USD", "", 1)
+    assert [(r.provider, r.outcome, r.monthly_price, r.currency, r.error, r.attempts) for r in bought] == [
+        ("sandbox", "done", "1.15", "USD", "", 1)
     ] * 2
     rows = await report(journal, released.id)
     assert [r.outcome for r in rows] == ["done", "done", "failed"]
@@ -44,7 +44,9 @@ async def test_every_item_has_a_row_with_its_outcome_error_and_price(tmp_path: P
     write_csv(rows, text)
     parsed = list(csv.DictReader(io.StringIO(text.getvalue())))
     assert tuple(parsed[0]) == COLUMNS
-    assert [p["outcome"] for p in parsed] == ["done", "done", "failed"]
+    assert [(p["outcome"], p["provider"]) for p in parsed] == [("done", "sandbox")] * 2 + [
+        ("failed", "sandbox")
+    ]
     lines = io.StringIO()
     write_json(rows, lines)
     assert [json.loads(line)["number"] for line in lines.getvalue().splitlines()] == [r.number for r in rows]

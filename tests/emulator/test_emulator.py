@@ -72,6 +72,43 @@ async def test_control_endpoints_show_reset_and_set_faults() -> None:
     await emulator.aclose()
 
 
+async def test_a_stock_makes_the_carrier_run_dry_of_a_prefix_and_a_reset_restocks_it() -> None:
+    emulator = Emulator("twilio")
+    async with (
+        emulator.connect() as carrier,
+        httpx.AsyncClient(transport=emulator.transport(), base_url="http://127.0.0.1") as http,
+    ):
+        assert (await http.patch("/_emulator/stock", json={"+1415": 2})).json() == {"+1415": 2}
+        offers = await carrier.search(area_code="415", limit=5)
+        bought = await carrier.purchase(offers[0])
+        await carrier.purchase_any(area_code="415")
+        with pytest.raises(nc.NumberUnavailableError):  # as Twilio says a number is taken
+            await carrier.purchase(offers[2])
+        with pytest.raises(nc.NumberUnavailableError, match="21452"):  # and none is left
+            await carrier.purchase_any(area_code="415")
+        assert await carrier.search(area_code="415") == []  # searches show none any more
+        assert await carrier.search(area_code="415", starts_with="4157") == []
+        assert len(await carrier.search(area_code="510", limit=2)) == 2  # other prefixes sell on
+        state = (await http.get("/_emulator/state")).json()
+        assert state["stock"] == {"+1415": 0}
+        assert len(state["numbers"][bought.account_id or ""]) == 2
+
+        refused = await http.put("/_emulator/stock", json={"1415": 3, "+1510": -1})
+        assert refused.status_code == 400
+        assert refused.json() == {
+            "error": "stock: '1415' is not a prefix of E.164 numbers (a + and digits: +1415)"
+        }
+        bad_count = await http.patch("/_emulator/stock", json={"+1510": "many"})
+        assert bad_count.json()["error"].startswith("stock: +1510 takes a whole number of numbers")
+        assert (await http.get("/_emulator/stock")).json() == {"+1415": 0}  # nothing changed
+
+        reset = (await http.post("/_emulator/reset")).json()
+        assert reset["stock"] == {"+1415": 2}  # all of it for sale again
+        assert len(await carrier.search(area_code="415", limit=3)) == 3
+        assert emulator.set_stock({"+1415": None}) == {}  # no limit any more
+    await emulator.aclose()
+
+
 async def test_what_is_not_emulated_is_a_404_in_the_carriers_format() -> None:
     emulator = Emulator("twilio")
     async with httpx.AsyncClient(transport=emulator.transport(), base_url="http://127.0.0.1") as http:
