@@ -406,15 +406,20 @@ class RoutingProvider(Provider):
     @contextlib.contextmanager
     def asking(self, name: str) -> Iterator[Provider]:
         """The member ``name``, for calls made to it directly by a caller that chose it (a bulk
-        job sends each item to the member its number came from): their errors name it, as the
-        routing provider's own do, and its outages count towards setting it aside."""
+        job sends each item to the member its number came from): within the member's deadline,
+        their errors naming it, as the routing provider's own do. They do not count towards
+        setting it aside: where they go is the caller's choice, not this provider's."""
         member = self._members.get(name)
         if member is None:
             raise InvalidInputError(
                 f"member: {name!r} is not a member ({', '.join(self._members)})", field="member"
             )
-        with _asking(member):
-            yield member.provider
+        try:
+            with part_deadline(member.provider.settings.deadline):
+                yield member.provider
+        except NumbersError as error:
+            _tagged(error, name)
+            raise
 
     async def ranked(self, query: SearchQuery | None = None, /, **criteria: Any) -> builtins.list[str]:
         """The names of the members the policy uses for the query, in its order: those

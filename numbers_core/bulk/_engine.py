@@ -385,6 +385,18 @@ class Runner:
         if self._on_event is not None:
             self._on_event(Event(-1, None, "rate", rate=rate, provider=carrier))
 
+    async def _owned(self, carriers: set[str | None]) -> AsyncIterator[ActiveNumber]:
+        """The numbers the account owns; across several carriers, only those of the members in
+        ``carriers`` (all of them when one is None: not known), each named by its member."""
+        if self._routing is None or not carriers <= self._lanes.keys():
+            async for number in self.carrier.list():
+                yield number
+            return
+        for name, lane in self._lanes.items():
+            if name in carriers:
+                async for number in lane.provider.list():
+                    yield number.model_copy(update={"provider": name})
+
     def _holds(self, item: Item, number: ActiveNumber) -> bool:
         """Whether ``number``, listed, is the item's: at the member it went to, where known."""
         return self._routing is None or item.provider in (None, number.provider)
@@ -1191,18 +1203,30 @@ class Runner:
                 await self.journal.move(job.id, item.seq, ItemState.PLANNED, reconciled=True)
         if not wanted or self._stopping:
             return
-        owned: dict[str, ActiveNumber] = {}
-        try:
-            async for listed in self.carrier.list():
-                mine = wanted.get(listed.phone_number)
-                if mine is not None and self._holds(mine, listed):
-                    owned[listed.phone_number] = listed
-        except NumbersError as exc:  # left unknown: a later round, or resume, looks again
-            for item in wanted.values():
-                self._tell(item, "unknown", exc)
-            return
+        for group in self._by_member(wanted):
+            owned: dict[str, ActiveNumber] = {}
+            try:
+                async for listed in self._owned({item.provider for item in group.values()}):
+                    mine = group.get(listed.phone_number)
+                    if mine is not None and self._holds(mine, listed):
+                        owned[listed.phone_number] = listed
+            except NumbersError as exc:  # left unknown: a later round, or resume, looks again
+                for item in group.values():
+                    self._tell(item, "unknown", exc)
+                continue
+            for number, item in group.items():
+                await self._settled(job, item, owned.get(number), lost=lost.get(item.seq))
+
+    def _by_member(self, wanted: dict[str, Item]) -> list[dict[str, Item]]:
+        """``wanted`` (items by number) in groups settled by one listing each: across several
+        carriers, one group per member where every item's is known (a member that cannot list
+        then holds back only its own), else all together."""
+        if self._routing is None or not {item.provider for item in wanted.values()} <= self._lanes.keys():
+            return [wanted]
+        groups: dict[str | None, dict[str, Item]] = {}
         for number, item in wanted.items():
-            await self._settled(job, item, owned.get(number), lost=lost.get(item.seq))
+            groups.setdefault(item.provider, {})[number] = item
+        return list(groups.values())
 
     async def _settle(self, job: Job, item: Item, *, lost: NumbersError | None = None) -> None:
         """Look the number up and write what happened; left unknown if the look-up keeps failing,

@@ -77,6 +77,34 @@ async def test_a_purchase_buys_at_the_first_carrier_until_it_runs_dry_then_at_th
     }
 
 
+async def test_a_plan_chooses_each_number_at_the_first_carrier_that_shows_one_and_buys_nothing(
+    journal: Journal, emulators: dict[str, Emulator]
+) -> None:
+    emulators["twilio"].set_stock({"+1510": 0})  # Twilio has run dry of 510, not of 415
+    async with _routing(emulators) as carrier:
+        criteria = {
+            "415": (nc.SearchQuery(area_code="415"), 3),
+            "510": (nc.SearchQuery(area_code="510"), 2),
+        }
+        job = await create_job(journal, carrier, "purchase", criteria=criteria)
+        events: list[Event] = []
+        plan = await Runner(carrier, journal, on_event=events.append).plan(job.id)
+    assert (plan.count, plan.failed) == (5, 0)
+    assert sorted((item.slot, item.provider) for item in plan.items) == [
+        ("415", "twilio"),
+        ("415", "twilio"),
+        ("415", "twilio"),
+        ("510", "telnyx"),
+        ("510", "telnyx"),
+    ]
+    assert sorted((event.state, event.provider) for event in events) == sorted(
+        ("pinned", item.provider) for item in plan.items
+    )
+    assert await _owned(emulators["twilio"]) == []  # a dry run
+    assert await _owned(emulators["telnyx"]) == []
+    assert (await journal.job(job.id)).state is JobState.PLANNED
+
+
 async def test_a_carrier_that_refuses_every_search_is_left_for_the_next(
     journal: Journal, emulators: dict[str, Emulator]
 ) -> None:
@@ -166,6 +194,33 @@ async def test_a_number_left_unknown_is_looked_up_at_the_carrier_it_went_to(
     assert settled.provider == "twilio"
     assert len(await _owned(emulators["twilio"])) == 3
     assert _asked_about(emulators["telnyx"], first.number) == []  # Telnyx was not asked about it
+
+
+async def test_many_left_open_are_settled_by_listing_each_member_a_member_down_holding_back_its_own(
+    journal: Journal, emulators: dict[str, Emulator]
+) -> None:
+    emulators["twilio"].set_stock({"+1510": 0})
+    async with _routing(emulators) as carrier:
+        criteria = {
+            "415": (nc.SearchQuery(area_code="415"), 12),  # at Twilio
+            "510": (nc.SearchQuery(area_code="510"), 12),  # at Telnyx
+        }
+        job = await create_job(journal, carrier, "purchase", criteria=criteria)
+        plan = await Runner(carrier, journal).plan(job.id)
+        # As a crash leaves them: every purchase made, every item still sending.
+        for item in plan.items:
+            assert item.provider is not None
+            assert item.number is not None
+            await carrier.members[item.provider].purchase(item.number)
+            await journal.move(job.id, item.seq, ItemState.SENDING)
+        emulators["telnyx"].set_faults(unavailable=1.0)
+        counts = await Runner(carrier, journal).run(job.id)
+        assert counts == {ItemState.DONE: 12, ItemState.UNKNOWN: 12}
+        assert {item.provider for item in await journal.items(job.id, ItemState.DONE)} == {"twilio"}
+        emulators["telnyx"].set_faults(unavailable=0.0)
+        assert await Runner(carrier, journal).run(job.id) == {ItemState.DONE: 24}
+    assert all(item.reconciled for item in await journal.items(job.id))
+    assert len(await _owned(emulators["twilio"])) == len(await _owned(emulators["telnyx"])) == 12
 
 
 async def test_numbers_given_are_bought_where_sold_and_owned_ones_changed_where_held(
