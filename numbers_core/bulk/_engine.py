@@ -786,15 +786,7 @@ class Runner:
             item = unbought[number.phone_number]
             settles = (ItemState.UNKNOWN,) if self.journal.shared else (ItemState.UNKNOWN, ItemState.SENDING)
             if item is not None and item.state in settles and self._holds(item, number):
-                await self.journal.move(
-                    job.id,
-                    item.seq,
-                    ItemState.DONE,
-                    reconciled=True,
-                    result=_dump(number),
-                    provider=self._holder(number),
-                )
-                self._tell(item, "reconciled")
+                await self._reconciled(job, item, number)
             else:
                 orphans.append(number.phone_number)
         return orphans
@@ -1259,6 +1251,19 @@ class Runner:
             break
         await self._settled(job, item, found, lost=lost)
 
+    async def _reconciled(self, job: Job, item: Item, found: ActiveNumber | None) -> None:
+        """Write an item that may have happened done, as a look-up or a listing showed it
+        (``found``: the number as its carrier has it, None for a release)."""
+        await self.journal.move(
+            job.id,
+            item.seq,
+            ItemState.DONE,
+            reconciled=True,
+            result=_dump(found),
+            provider=self._holder(found),
+        )
+        self._tell(item, "reconciled")
+
     async def _settled(
         self, job: Job, item: Item, found: ActiveNumber | None, *, lost: NumbersError | None
     ) -> None:
@@ -1271,15 +1276,7 @@ class Runner:
         else:  # a configure sent again leaves the same configuration
             happened = False
         if happened:
-            await self.journal.move(
-                job.id,
-                item.seq,
-                ItemState.DONE,
-                reconciled=True,
-                result=_dump(found),
-                provider=self._holder(found),
-            )
-            self._tell(item, "reconciled")
+            await self._reconciled(job, item, found)
         elif job.kind == JobKind.CONFIGURE and found is None:
             gone = NotFoundError(
                 f"{item.number} is not a number of this account",

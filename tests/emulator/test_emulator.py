@@ -13,7 +13,6 @@ import numbers_core as nc
 import pytest
 from numbers_core.emulator import Emulator, Faults, dialect_names, reason, serve
 from numbers_core.emulator._faults import Kind
-from numbers_core.sandbox._store import Row
 
 pytestmark = pytest.mark.anyio
 
@@ -322,7 +321,7 @@ async def test_every_list_page_but_the_first_links_back_to_the_one_before() -> N
     await emulator.aclose()
 
 
-async def test_a_list_page_costs_the_page_not_the_whole_account(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_list_page_costs_the_page_not_the_whole_account(request: pytest.FixtureRequest) -> None:
     emulator = Emulator("twilio")
     settings = emulator.client_settings()
     owner = emulator.world.account(settings["account_sid"])
@@ -333,21 +332,13 @@ async def test_a_list_page_costs_the_page_not_the_whole_account(monkeypatch: pyt
             template.model_copy(update={"phone_number": e164, "id": e164})
         )
     # The work of a listing: owned numbers read back from the store, one at a time.
-    read = 0
-    number = Row.number
-
-    def counted(row: Row) -> nc.ActiveNumber:
-        nonlocal read
-        read += 1
-        return number(row)
-
-    monkeypatch.setattr(Row, "number", counted)
+    read = request.getfixturevalue("rows_read")
     async with emulator.connect() as carrier:
         carrier.list_page_size = 50
         listed = [n.phone_number async for n in carrier.list()]
     assert len(set(listed)) == 400
     # Each number once, over eight pages; reading the account for each page would be 3,200.
-    assert read == 400
+    assert read() == 400
     await emulator.aclose()
 
 

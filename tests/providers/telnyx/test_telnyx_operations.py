@@ -120,26 +120,16 @@ async def test_a_purchase_is_one_order_and_one_look_up(telnyx: nc.Provider, wire
 
 
 async def test_the_emulator_looks_one_number_up_without_reading_the_whole_account(
-    telnyx: nc.Provider, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+    telnyx: nc.Provider, request: pytest.FixtureRequest
 ) -> None:
     # Before, each look-up read every number of the account: a bulk job's purchases (an order
     # and a look-up each) took time that grew with the square of their count.
     offers = await telnyx.search(area_code="415", limit=20)
     for offer in offers:
         await telnyx.purchase(offer)
-    from numbers_core.sandbox._store import Row
-
-    read = 0
-    decode = Row.number
-
-    def counted(row: Row) -> nc.ActiveNumber:
-        nonlocal read
-        read += 1
-        return decode(row)
-
-    monkeypatch.setattr(Row, "number", counted)
+    read = request.getfixturevalue("rows_read")  # counted from here
     assert (await telnyx.get(offers[7])).phone_number == offers[7].phone_number
-    assert read == 1
+    assert read() == 1
 
 
 async def test_a_lost_order_answer_is_settled_without_a_second_order(
