@@ -9,7 +9,8 @@ voice app asked for waits (``WAITING``, then ``IN_PROGRESS`` after half of
 ``provisioning_delay``) and moves to the top level once the delay has
 passed; an id starting with ``fail`` ends ``FAILED`` with Sinch's error
 code. A release keeps the number until its paid period ends (``expireAt``).
-Errors are google.rpc envelopes, as Sinch's.
+Errors are google.rpc envelopes, as Sinch's; a body that is not one of the
+document's request messages is ``INVALID_ARGUMENT`` with its field violations.
 
 What Sinch keeps of a number beyond the sandbox's own fields lives in its
 ``config.extra["sinch"]``, so it is in the state file too.
@@ -23,11 +24,11 @@ import secrets
 import time
 import uuid
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import phonenumbers
 from numbers_core import ActiveNumber, AvailableNumber, NumberConfig, SearchQuery
-from numbers_core.emulator import Dialect, Emulator, reason
+from numbers_core.emulator import Dialect, Emulator, Malformed, Shape, read_form, read_json, reason
 from numbers_core.errors import ConflictError, NotFoundError, NumbersError, NumberUnavailableError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -51,6 +52,56 @@ _STATUS_NAMES = {
 }
 _LIST_PAGE = 100
 _PAID_DAYS = 30
+
+
+# -- request bodies, as Sinch's OpenAPI document has them (a null is a field left unset) ----------
+
+
+class _Sms(Shape):
+    servicePlanId: str
+    campaignId: str | None = None
+
+
+class _Voice(Shape):
+    type: Literal["RTC", "EST", "FAX"] = "RTC"
+    appId: str | None = None
+    trunkId: str | None = None
+    serviceId: str | None = None
+
+
+class _Configuration(Shape):
+    smsConfiguration: _Sms | None = None
+    voiceConfiguration: _Voice | None = None
+    callbackUrl: str | None = None
+
+
+class _Pattern(Shape):
+    pattern: str | None = None
+    searchPattern: Literal["START", "CONTAINS", "END"] | None = None
+
+
+class _RentAny(_Configuration):
+    regionCode: str
+    type: Literal["MOBILE", "LOCAL", "TOLL_FREE"]
+    numberPattern: _Pattern | None = None
+    capabilities: list[Literal["SMS", "VOICE"]] | None = None
+
+
+class _Update(_Configuration):
+    displayName: str | None = None
+
+
+class _Release(Shape):
+    """``:release`` takes no body: nothing, or an empty object."""
+
+
+class _Grant(Shape):
+    grant_type: str
+
+
+def _given(body: Shape) -> dict[str, Any]:
+    """What a body sets: the fields given, a null being one left unset."""
+    return body.model_dump(exclude_none=True)
 
 
 def _stamp(moment: float) -> str:
@@ -101,6 +152,16 @@ class SinchEmulation(Dialect):
             headers["WWW-Authenticate"] = 'Bearer error="invalid_token", error_description="token expired"'
         return JSONResponse(body, status_code=status, headers=headers or None)
 
+    def malformed(self, request: Request, refusal: Malformed) -> Response:
+        """``INVALID_ARGUMENT`` with a ``BadRequest`` detail naming each field violated (a body too
+        large too, as Google's APIs answer it); the token service's own answer on its path."""
+        if request.url.path == "/oauth2/token":  # RFC 6749's
+            return JSONResponse({"error": "invalid_request", "error_description": refusal.message}, 400)
+        violations = [{"field": v.field, "description": v.description} for v in refusal.violations]
+        return self.error(
+            400, refusal.message, details=[{"type": "BadRequest", "fieldViolations": violations}]
+        )
+
     def _not_found(self, kind: str, number: str) -> Response:
         info = {
             "type": "ResourceInfo",
@@ -140,8 +201,7 @@ class SinchEmulation(Dialect):
             return JSONResponse(
                 {"error": "invalid_client", "error_description": "bad client credentials"}, 401
             )
-        form = (await request.body()).decode()
-        if form != "grant_type=client_credentials":
+        if (await read_form(request, _Grant)).grant_type != "client_credentials":
             return JSONResponse({"error": "unsupported_grant_type"}, 400)
         token = secrets.token_urlsafe(32)
         self.tokens[token] = self.clock() + self.token_lifetime
@@ -377,15 +437,8 @@ class SinchEmulation(Dialect):
         refused = self._authorized(request)
         if refused is not None:
             return refused
-        return await self._rent_number(
-            request.path_params["project"], request.path_params["number"], await self._body(request)
-        )
-
-    async def _body(self, request: Request) -> dict[str, Any]:
-        if not await request.body():
-            return {}
-        body = await request.json()
-        return body if isinstance(body, dict) else {}
+        body = _given(await read_json(request, _Configuration))
+        return await self._rent_number(request.path_params["project"], request.path_params["number"], body)
 
     async def _rent_number(self, project: str, e164: str, body: dict[str, Any]) -> Response:
         carrier = self.world.account(project)
@@ -404,8 +457,8 @@ class SinchEmulation(Dialect):
         refused = self._authorized(request)
         if refused is not None:
             return refused
-        body = await self._body(request)
-        if body.get("regionCode") != "US":
+        body = _given(await read_json(request, _RentAny))
+        if body["regionCode"] != "US":
             return self.error(400, "rentAny is available for US numbers only")
         given = body.get("numberPattern")
         pattern: dict[str, Any] = given if isinstance(given, dict) else {}
@@ -480,15 +533,16 @@ class SinchEmulation(Dialect):
         state = self._state_of(number)
         if state["expireAt"] is not None:
             return self.error(400, "the number is released")
-        body = await self._body(request)
+        body = _given(await read_json(request, _Update))
         self._schedule(state, body)
-        name = {"friendly_name": str(body["displayName"]) or None} if "displayName" in body else {}
+        name = {"friendly_name": body["displayName"] or None} if "displayName" in body else {}
         return JSONResponse(self._number(await self._keep(project, number, state, **name)))
 
     async def _release(self, request: Request) -> Response:
         rented = await self._rented(request)
         if isinstance(rented, Response):
             return rented
+        await read_json(request, _Release)
         project, number = rented
         state = self._state_of(number)
         if state["expireAt"] is not None:
