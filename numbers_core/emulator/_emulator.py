@@ -46,7 +46,7 @@ from ..sandbox._inventory import describe
 from ..sandbox._sqlite import SqliteStore
 from ..sandbox._store import MemoryStore, Store
 from ._faults import Faults, Kind, TokenBucket, problems
-from ._requests import MAX_BODY, Malformed, Violation, check_size, check_target, decode_json, too_large
+from ._requests import MAX_BODY, BadRequest, Violation, check_size, check_target, decode_json, too_large
 
 __all__ = ["HANG_UP", "Dialect", "Emulator", "Exchange", "World", "reason"]
 
@@ -107,13 +107,13 @@ class World:
 
     def account(self, account_id: str) -> SandboxProvider:
         """The sandbox acting as ``account_id``; an id that cannot be one (from a request's path) is
-        :class:`Malformed`."""
+        :class:`BadRequest`."""
         carrier = self._accounts.get(account_id)
         if carrier is None:
             try:
                 settings = SandboxSettings(account_id=account_id)
             except ValidationError:
-                raise Malformed(Violation("account", "pattern", "not an account id")) from None
+                raise BadRequest(Violation("account", "pattern", "not an account id")) from None
             carrier = SandboxProvider(settings, store=self.store)
             self._accounts[account_id] = carrier
         return carrier
@@ -147,7 +147,7 @@ class Dialect(abc.ABC):
     Register the subclass under the ``numbers_core.emulators`` entry points,
     by the name of the provider that speaks it. Its routes read a body with
     :func:`read_json` or :func:`read_form`, in the shape the carrier documents
-    (a :class:`Shape`); what they refuse, :meth:`malformed` answers.
+    (a :class:`Shape`); what they refuse, :meth:`bad_request` answers.
     """
 
     #: the provider name (``nc.connect(name, …)``) of the adapter that speaks this dialect
@@ -165,7 +165,7 @@ class Dialect(abc.ABC):
     def error(self, status: int, message: str, *, retry_after: int | None = None) -> Response:
         """An error answer in the carrier's own format (429 with ``Retry-After`` when given)."""
 
-    def malformed(self, request: Request, refusal: Malformed) -> Response:
+    def bad_request(self, request: Request, refusal: BadRequest) -> Response:
         """The carrier's answer to a malformed request (``refusal.status``: 400, or 413 for a body
         too large): :meth:`error` with its message, unless the carrier details the fields."""
         return self.error(refusal.status, refusal.message)
@@ -226,7 +226,7 @@ class Emulator:
             exception_handlers={
                 404: self._not_emulated,
                 405: self._not_emulated,
-                Malformed: self._malformed,
+                BadRequest: self._bad_request,
             },
         )
 
@@ -300,11 +300,11 @@ class Emulator:
             # Before anything else (faults included): a carrier's front end refuses these first.
             check_target(scope.get("raw_path") or scope["path"].encode(), scope["query_string"])
             check_size(Request(scope).headers)
-        except Malformed as malformed:
+        except BadRequest as refused:
             if not control:
                 self.requests += 1
                 send = self._count(send, scope, _Client(receive))
-            await self._refused(Request(scope), malformed)(scope, receive, send)
+            await self._refused(Request(scope), refused)(scope, receive, send)
             return
         if control:
             await self._app(scope, _bounded(receive), send)
@@ -412,13 +412,13 @@ class Emulator:
                 return JSONResponse({"error": str(exc)}, status_code=400)
         return JSONResponse(self.faults.model_dump())
 
-    def _refused(self, request: Request, refusal: Malformed) -> Response:
+    def _refused(self, request: Request, refusal: BadRequest) -> Response:
         if request.url.path.startswith("/_emulator/"):
             return JSONResponse({"error": refusal.message}, status_code=refusal.status)
-        return self.dialect.malformed(request, refusal)
+        return self.dialect.bad_request(request, refusal)
 
-    async def _malformed(self, request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, Malformed)  # noqa: S101 - the only exception this handler is for
+    async def _bad_request(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, BadRequest)  # noqa: S101 - the only exception this handler is for
         return self._refused(request, exc)
 
     async def _not_emulated(self, request: Request, exc: Exception) -> Response:

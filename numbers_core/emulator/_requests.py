@@ -1,8 +1,8 @@
 """What an emulator takes of a request: its target and body, read once, bounded and decoded strictly.
 
-A request the carrier would refuse as malformed raises :class:`Malformed`,
+A request the carrier would refuse as malformed raises :class:`BadRequest`,
 which the emulator answers 400 (413 for a body too large) in the dialect's
-own error shape (:meth:`Dialect.malformed`): a path or query with NUL or
+own error shape (:meth:`Dialect.bad_request`): a path or query with NUL or
 another control character, a ``.``/``..`` segment or bytes that are not
 UTF-8; a body larger than :data:`MAX_BODY`, nested deeper than
 :data:`MAX_DEPTH`, not UTF-8, not JSON (NaN, integers past 64 bits and
@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl, unquote_to_bytes
 from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.requests import Request
 
-__all__ = ["MAX_BODY", "MAX_DEPTH", "Malformed", "Shape", "Violation", "read_form", "read_json"]
+__all__ = ["MAX_BODY", "MAX_DEPTH", "BadRequest", "Shape", "Violation", "read_form", "read_json"]
 
 #: the largest body an emulator reads, in bytes (the carriers' own are a few hundred)
 MAX_BODY = 1024 * 1024
@@ -49,8 +49,8 @@ class Violation:
         return f"{self.field}: {self.description}" if self.field else self.description
 
 
-class Malformed(Exception):
-    """A request the carrier refuses as malformed, for :meth:`Dialect.malformed` to answer."""
+class BadRequest(Exception):
+    """A request the carrier refuses as malformed, for :meth:`Dialect.bad_request` to answer."""
 
     def __init__(self, *violations: Violation, status: int = 400) -> None:
         self.violations = violations
@@ -65,8 +65,8 @@ class Malformed(Exception):
         return f"{shown} (and {more} more)" if more > 0 else shown
 
 
-def _refuse(rule: str, description: str, field: str = "", *, status: int = 400) -> Malformed:
-    return Malformed(Violation(field, rule, description), status=status)
+def _refuse(rule: str, description: str, field: str = "", *, status: int = 400) -> BadRequest:
+    return BadRequest(Violation(field, rule, description), status=status)
 
 
 class Shape(BaseModel):
@@ -109,7 +109,7 @@ def check_size(headers: Mapping[str, str]) -> None:
         raise too_large()
 
 
-def too_large() -> Malformed:
+def too_large() -> BadRequest:
     return _refuse("size", f"the body is larger than {MAX_BODY // 1024} KiB", status=413)
 
 
@@ -174,7 +174,7 @@ async def _read(request: Request) -> bytes:
 
 def decode_json(body: bytes) -> Any:
     """The JSON value of ``body``, strictly: UTF-8, nested at most :data:`MAX_DEPTH` levels, numbers
-    a JSON parser anywhere reads alike, Unicode strings without NUL; anything else is Malformed."""
+    a JSON parser anywhere reads alike, Unicode strings without NUL; anything else is refused (BadRequest)."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -190,23 +190,23 @@ def decode_json(body: bytes) -> Any:
 
 
 def shaped(value: Any, shape: type[Model]) -> Model:
-    """``value`` as ``shape`` takes it; Malformed with every violation otherwise."""
+    """``value`` as ``shape`` takes it; BadRequest with every violation otherwise."""
     try:
         # Strict all the way down: a model a Shape borrows (the library's own) coerces otherwise.
         return shape.model_validate(value, strict=True)
     except ValidationError as exc:
-        raise Malformed(*map(_violation, exc.errors(include_url=False))) from None
+        raise BadRequest(*map(_violation, exc.errors(include_url=False))) from None
 
 
 async def read_json(request: Request, shape: type[Model]) -> Model:
-    """The request's JSON body as ``shape`` (an empty body is ``{}``); Malformed otherwise."""
+    """The request's JSON body as ``shape`` (an empty body is ``{}``); BadRequest otherwise."""
     body = await _read(request)
     return shaped(decode_json(body) if body else {}, shape)
 
 
 async def read_form(request: Request, shape: type[Model]) -> Model:
     """The request's form body (``application/x-www-form-urlencoded``, UTF-8) as ``shape``, every
-    field a string given once; Malformed otherwise."""
+    field a string given once; BadRequest otherwise."""
     body = await _read(request)
     try:
         fields = parse_qsl(

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal
 
 from numbers_core import ActiveNumber, NumberConfig, SearchQuery
-from numbers_core.emulator import Dialect, Emulator, Malformed, Shape, read_json, reason
+from numbers_core.emulator import BadRequest, Dialect, Emulator, Shape, read_json, reason
 from numbers_core.errors import ConflictError, NotFoundError, NumbersError, NumberUnavailableError
 from pydantic import ConfigDict, Field
 from starlette.requests import Request
@@ -301,7 +301,7 @@ class KazooEmulation(Dialect):
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
         return JSONResponse(body, status_code=status, headers=headers)
 
-    def malformed(self, request: Request, refusal: Malformed) -> Response:
+    def bad_request(self, request: Request, refusal: BadRequest) -> Response:
         """Crossbar's 400 "validation error": ``data`` keyed by field (within ``data``), then by the
         schema rule broken; a body it cannot read at all is keyed by what is wrong (json, …)."""
         if refusal.status != 400:

@@ -28,7 +28,7 @@ from typing import Any, ClassVar, Literal
 
 import phonenumbers
 from numbers_core import ActiveNumber, AvailableNumber, NumberConfig, SearchQuery
-from numbers_core.emulator import Dialect, Emulator, Malformed, Shape, read_form, read_json, reason
+from numbers_core.emulator import BadRequest, Dialect, Emulator, Shape, read_form, read_json, reason
 from numbers_core.errors import ConflictError, NotFoundError, NumbersError, NumberUnavailableError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -152,7 +152,7 @@ class SinchEmulation(Dialect):
             headers["WWW-Authenticate"] = 'Bearer error="invalid_token", error_description="token expired"'
         return JSONResponse(body, status_code=status, headers=headers or None)
 
-    def malformed(self, request: Request, refusal: Malformed) -> Response:
+    def bad_request(self, request: Request, refusal: BadRequest) -> Response:
         """``INVALID_ARGUMENT`` with a ``BadRequest`` detail naming each field violated (a body too
         large too, as Google's APIs answer it); the token service's own answer on its path."""
         if request.url.path == "/oauth2/token":  # RFC 6749's
