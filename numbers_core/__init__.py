@@ -12,10 +12,20 @@
 import importlib as _importlib
 import typing as _typing
 
-from ._kinds import AddressRequirement, NumberStatus, NumberType
+from ._kinds import (
+    AddressRequirement,
+    ComplianceScope,
+    EmergencyStatus,
+    NumberStatus,
+    NumberType,
+    PriceBasis,
+    RequirementKind,
+)
 from .errors import (
+    AddressValidationError,
     AuthenticationError,
     Charge,
+    ComplianceRequiredError,
     ConfigurationError,
     ConflictError,
     InvalidInputError,
@@ -38,14 +48,21 @@ if _typing.TYPE_CHECKING:
     from ._features import Feature
     from ._models import (
         ActiveNumber,
+        Address,
+        AddressCheck,
         AvailableNumber,
         Callback,
         Capabilities,
+        Coverage,
+        EmergencyRegistration,
         Geography,
         MmsCapabilities,
         Money,
+        NumberCompliance,
         NumberConfig,
+        NumberPrice,
         Provisioning,
+        Requirement,
         Route,
         SearchQuery,
         SmsCapabilities,
@@ -53,6 +70,7 @@ if _typing.TYPE_CHECKING:
     )
     from ._provider import Provider
     from ._registry import connect, provider_names
+    from ._routing import MergedResults, RoutingProvider
     from ._settings import ProviderSettings
 
     __version__: str
@@ -61,19 +79,28 @@ if _typing.TYPE_CHECKING:
 # which `numbers --help` and the errors alone need not pay.
 _LAZY = {
     "ActiveNumber": "._models",
+    "Address": "._models",
+    "AddressCheck": "._models",
     "AvailableNumber": "._models",
     "BatchOutcome": "._batch",
     "Callback": "._models",
     "Capabilities": "._models",
+    "Coverage": "._models",
+    "EmergencyRegistration": "._models",
     "Feature": "._features",
     "Geography": "._models",
+    "MergedResults": "._routing",
     "MmsCapabilities": "._models",
     "Money": "._models",
+    "NumberCompliance": "._models",
     "NumberConfig": "._models",
+    "NumberPrice": "._models",
     "Provider": "._provider",
     "Provisioning": "._models",
     "ProviderSettings": "._settings",
+    "Requirement": "._models",
     "Route": "._models",
+    "RoutingProvider": "._routing",
     "SearchQuery": "._models",
     "SmsCapabilities": "._models",
     "VoiceCapabilities": "._models",
@@ -110,22 +137,33 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "ActiveNumber",
+    "Address",
+    "AddressCheck",
     "AddressRequirement",
+    "AddressValidationError",
     "AuthenticationError",
     "AvailableNumber",
     "BatchOutcome",
     "Callback",
     "Capabilities",
     "Charge",
+    "ComplianceRequiredError",
+    "ComplianceScope",
     "ConfigurationError",
     "ConflictError",
+    "Coverage",
+    "EmergencyRegistration",
+    "EmergencyStatus",
     "Feature",
     "Geography",
     "InvalidInputError",
+    "MergedResults",
     "MmsCapabilities",
     "Money",
     "NotFoundError",
+    "NumberCompliance",
     "NumberConfig",
+    "NumberPrice",
     "NumberStatus",
     "NumberType",
     "NumberUnavailableError",
@@ -133,6 +171,7 @@ __all__ = [
     "OutcomeUnknownError",
     "PaymentRequiredError",
     "PermissionDeniedError",
+    "PriceBasis",
     "ProtocolError",
     "Provider",
     "ProviderError",
@@ -140,7 +179,10 @@ __all__ = [
     "ProviderUnavailableError",
     "Provisioning",
     "RateLimitError",
+    "Requirement",
+    "RequirementKind",
     "Route",
+    "RoutingProvider",
     "SearchQuery",
     "SmsCapabilities",
     "TransportError",

@@ -32,6 +32,23 @@ class Feature(enum.StrEnum):
     CONFIGURE_MANY = "configure_many"
     RELEASE_MANY = "release_many"
 
+    #: ``prices()``: the carrier's price list, or the ``prices`` table setting
+    PRICES = "prices"
+    #: search results carry prices (``monthly_price``, ``setup_price``, ``price_basis``)
+    SEARCH_PRICES = "search.prices"
+    #: ``coverage()``: the countries and number types on sale
+    COVERAGE = "coverage"
+    #: ``requirements()``: what buying a country's numbers of a type needs
+    REQUIREMENTS = "requirements"
+    #: ``create_address()``, ``addresses()``, ``delete_address()``: the carrier's address book
+    ADDRESSES = "addresses"
+    #: ``reserve()``: hold a number before buying it
+    RESERVE = "reserve"
+    #: ``ActiveNumber.emergency`` reports the emergency registration
+    EMERGENCY_STATUS = "emergency.status"
+    #: ``validate_emergency_address()``: a check without side effects
+    EMERGENCY_VALIDATE = "emergency.validate"
+
     SEARCH_AREA_CODE = "search.area_code"
     SEARCH_CONTAINS = "search.contains"
     SEARCH_STARTS_WITH = "search.starts_with"
@@ -69,6 +86,11 @@ class Feature(enum.StrEnum):
     CONFIG_SMS_APPLICATION = "config.sms.application"
     CONFIG_STATUS_CALLBACK = "config.status_callback"
     CONFIG_EMERGENCY_ADDRESS = "config.emergency_address"
+    #: ``NumberConfig.emergency_address``: an emergency address given inline
+    CONFIG_EMERGENCY_ADDRESS_INLINE = "config.emergency_address.inline"
+    #: ``NumberConfig.compliance``: address, bundle and identity references on purchase,
+    #: configure and transfer
+    CONFIG_COMPLIANCE = "config.compliance"
     CONFIG_EXTRA = "config.extra"
 
 
@@ -112,6 +134,8 @@ def config_features(config: NumberConfig) -> frozenset[Feature]:
             needed.update(_route_features(field, getattr(config, field)))
         elif field == "emergency_address_id":
             needed.add(Feature.CONFIG_EMERGENCY_ADDRESS)
+        elif field == "emergency_address":
+            needed.add(Feature.CONFIG_EMERGENCY_ADDRESS_INLINE)
         elif field == "extra":
             if config.extra:
                 needed.add(Feature.CONFIG_EXTRA)
@@ -120,8 +144,15 @@ def config_features(config: NumberConfig) -> frozenset[Feature]:
     return frozenset(needed)
 
 
-#: every ``config.…`` feature: a provider that can set everything a NumberConfig holds
-ALL_CONFIG_FEATURES = frozenset(feature for feature in Feature if feature.startswith("config."))
+#: every ``config.…`` feature of how a number is named and routed: a provider that can set all of
+#: that. Compliance references and inline emergency addresses are not in it: a carrier that takes
+#: them announces them one by one.
+ALL_CONFIG_FEATURES = frozenset(
+    feature
+    for feature in Feature
+    if feature.startswith("config.")
+    and feature not in (Feature.CONFIG_COMPLIANCE, Feature.CONFIG_EMERGENCY_ADDRESS_INLINE)
+)
 
 
 # Every SearchQuery filter and NumberType has its feature: fail at import, not at a customer.

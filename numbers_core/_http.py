@@ -30,10 +30,12 @@ import pydantic_core
 import tenacity
 from httpx._client import UseClientDefault  # the type of httpx.USE_CLIENT_DEFAULT
 
+from ._deadline import call_end
+from ._models import carrier_answer
 from ._paging import PageFetcher, Pager
 from ._phone import parse_e164
 from ._redaction import redact, secret_forms, sent_credentials
-from ._transport import create_client
+from ._transport import create_client, failure_text
 from .errors import (
     RETRY_AFTER_CEILING,
     ConfigurationError,
@@ -104,7 +106,9 @@ class RetryPolicy:
     #: a Retry-After above this is not waited out: the error is raised instead
     max_retry_after: float = 60.0
     #: seconds one call may take in all, every try and every wait between them included; a wait
-    #: that would end past it is not waited: the last error is raised at once
+    #: that would end past it is not waited: the last error is raised at once. A provider's public
+    #: call sets one deadline for all of its requests (see ``_deadline``); this one bounds a request
+    #: sent outside such a call
     deadline: float = 60.0
 
     def __post_init__(self) -> None:
@@ -410,9 +414,9 @@ class HttpCore:
                 target = self.base_url.copy_with(raw_path=path.encode("ascii"))
             else:
                 target = httpx.URL(f"{str(self.base_url).rstrip('/')}/{path}")
-        except (httpx.InvalidURL, UnicodeEncodeError) as exc:
+        except (httpx.InvalidURL, UnicodeEncodeError):
             raise ProtocolError(
-                f"{self.provider}: {self.redact(_shown(path))} is not a usable URL ({type(exc).__name__})",
+                f"{self.provider}: {self.redact(_shown(path))} is not a usable URL",
                 provider=self.provider,
             ) from None
         if (target.scheme, target.host, target.port) != (
@@ -458,7 +462,11 @@ class HttpCore:
         failure raises :class:`OutcomeUnknownError`. ``authenticate=False``
         sends it without the core's auth: the request that logs in.
         """
-        end = anyio.current_time() + self.retry.deadline
+        # The public call's deadline, shared by all of its requests and waits; a request sent
+        # outside one (the core used on its own) has the whole deadline to itself.
+        end = call_end()
+        if end is None:
+            end = anyio.current_time() + self.retry.deadline
         call = _Call(
             method, self.url(path), idempotency, operation, number, params, data, json, authenticate, end
         )
@@ -524,7 +532,8 @@ class HttpCore:
         """
         data = self.decode_json(response)
         try:
-            return parse(data)
+            with carrier_answer():
+                return parse(data)
         except Malformed as exc:
             problem = str(exc)
         # Raised outside the handler, so that the parse error (which quotes the answer) is not kept
@@ -537,6 +546,14 @@ class HttpCore:
     async def _attempt(self, call: _Call) -> httpx.Response:
         if self.pacer is not None:
             await self.pacer.acquire()
+        if anyio.current_time() >= call.end:
+            # Said before sending: past the deadline, a cancelled send could not tell whether the
+            # request went out, and a purchase would be left unknown though it was never made.
+            raise TransportError(
+                f"{self.provider}: {call.operation}: the call's deadline of {self.retry.deadline:g} s "
+                "passed before this request could be sent; it was not sent",
+                provider=self.provider,
+            )
         client = self._get_client()
         deadline = anyio.CancelScope(deadline=call.end)
         # Whether the request went on the wire: None until a traced event says (a transport that
@@ -573,19 +590,16 @@ class HttpCore:
                 self._log_exchange(request, started, type(exc).__name__)
                 raise self._transport_failure(
                     call,
-                    type(exc).__name__,
-                    str(exc),
+                    failure_text(exc, request),
                     cause=exc,
                     not_sent=isinstance(exc, _NOT_SENT),
                     permanent=isinstance(exc, _PERMANENT),
                 ) from exc
-            except httpx.HTTPError as exc:  # e.g. a body that fails its declared content encoding
+            except httpx.HTTPError as exc:  # an answer came, but not one that can be read
                 self._scrub(exc)
-                self._log_exchange(request, started, type(exc).__name__)
-                raise ProtocolError(
-                    f"{self.provider}: {call.operation}: {type(exc).__name__} ({self.redact(str(exc))})",
-                    provider=self.provider,
-                ) from exc
+                self._log_exchange(request, started, "unreadable answer")
+                unreadable = self._unreadable_answer(call, exc, request)
+                raise unreadable from unreadable.__cause__
         if response is None:
             self._log_exchange(request, started, "deadline exceeded")
             if on_wire is False:  # the call's own deadline, before the request went out
@@ -596,7 +610,6 @@ class HttpCore:
                 )
             raise self._transport_failure(
                 call,
-                "ExchangeTimeout",
                 f"no complete answer within {self._exchange_deadline} s of sending"
                 if anyio.current_time() < call.end
                 else f"no complete answer within the call's deadline of {self.retry.deadline:g} s",
@@ -614,9 +627,46 @@ class HttpCore:
             return None  # not even a user-supplied client's own auth: this request logs in
         return self._auth if self._auth is not None else httpx.USE_CLIENT_DEFAULT
 
+    def _unreadable_answer(
+        self, call: _Call, exc: httpx.HTTPError, request: httpx.Request
+    ) -> ProtocolError | OutcomeUnknownError:
+        """An answer that came but cannot be read (a body that does not decode as its
+        Content-Encoding says): a ProtocolError, in words rather than httpx's class names.
+
+        Its status is lost with it, so for a request that is not to be repeated it may have been
+        a yes: the outcome is unknown, with the ProtocolError as its cause, which is what a 2xx
+        that cannot be read leaves (see ``Provider._reconcile_purchase``).
+        """
+        garbled = ProtocolError(
+            f"{self.provider}: {call.operation}: {self.redact(failure_text(exc, request))}",
+            provider=self.provider,
+        )
+        garbled.__cause__ = exc
+        if call.idempotency is not Idempotency.UNSAFE:
+            return garbled
+        unknown = OutcomeUnknownError(
+            f"{garbled.message}; the request may or may not have taken effect",
+            operation=call.operation,
+            number=call.number,
+            provider=self.provider,
+        )
+        unknown.__cause__ = garbled
+        return unknown
+
     def _refuse(self, call: _Call, response: httpx.Response) -> httpx.Response:
         """Raise what a non-2xx response means: the error, or _Retry when it may be retried."""
         error = self._map(response)
+        if call.idempotency is Idempotency.UNSAFE and not 400 <= response.status_code < 500:
+            # Only a 4xx says that a request not to be repeated was refused. A 5xx, or an answer
+            # an API does not give to it (a 1xx, a 3xx: a proxy's redirect), says nothing of
+            # what the carrier did with it.
+            raise OutcomeUnknownError(
+                f"{self.provider}: {call.operation} got HTTP {response.status_code}; it may or may not "
+                "have taken effect",
+                operation=call.operation,
+                number=call.number,
+                provider=self.provider,
+            ) from error
         retry_after = retry_after_seconds(response.headers.get("Retry-After"))
         if isinstance(error, RateLimitError):
             if error.retry_after is None:
@@ -628,14 +678,6 @@ class HttpCore:
                 raise error
             raise _Retry(error, error.retry_after)
         if isinstance(error, ProviderUnavailableError):
-            if call.idempotency is Idempotency.UNSAFE:
-                raise OutcomeUnknownError(
-                    f"{self.provider}: {call.operation} got HTTP {response.status_code}; it may or may not "
-                    "have taken effect",
-                    operation=call.operation,
-                    number=call.number,
-                    provider=self.provider,
-                ) from error
             if retry_after is not None and retry_after > self.retry.max_retry_after:
                 raise error
             raise _Retry(error, retry_after)
@@ -722,16 +764,13 @@ class HttpCore:
     def _transport_failure(
         self,
         call: _Call,
-        kind: str,
-        detail: str,
+        failure: str,
         *,
         cause: Exception | None,
         not_sent: bool,
         permanent: bool,
     ) -> Exception:
-        what = f"{self.provider}: {call.operation}: {kind}"
-        detail = self.redact(detail)
-        message = f"{what} ({detail})" if detail else what
+        message = f"{self.provider}: {call.operation}: {self.redact(failure)}"
         if permanent:
             return TransportError(message, provider=self.provider, retryable=False)
         if not_sent or call.idempotency is not Idempotency.UNSAFE:
@@ -797,8 +836,10 @@ class HttpCore:
         if self._secret_forms:
             error.args = tuple(self.redact(a) if isinstance(a, str) else a for a in error.args)
             for name, value in list(vars(error).items()):
-                if isinstance(value, str):
-                    setattr(error, name, self.redact(value))
+                # Only text that held a secret is replaced: an enum that is a str (a requirement's
+                # kind) stays the enum it was.
+                if isinstance(value, str) and (redacted := self.redact(value)) != value:
+                    setattr(error, name, redacted)
         return error
 
     # -- pagination -------------------------------------------------------------------

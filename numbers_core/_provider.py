@@ -10,23 +10,45 @@ from __future__ import annotations
 import abc
 import builtins
 import contextlib
+import functools
 import logging
 import sys
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Concatenate, NamedTuple, ParamSpec, Self, TypeVar
 
 import anyio
 import phonenumbers
 import pydantic
 
 from ._batch import BatchOutcome
+from ._claims import Claims
+from ._deadline import call_deadline, call_end, settle_grace
 from ._features import Feature, config_features, search_feature, type_feature
-from ._models import ActiveNumber, AvailableNumber, NumberConfig, NumberStatus, NumberType, SearchQuery, build
+from ._kinds import ComplianceScope, PriceBasis
+from ._models import (
+    ActiveNumber,
+    Address,
+    AddressCheck,
+    AvailableNumber,
+    Coverage,
+    NumberCompliance,
+    NumberConfig,
+    NumberPrice,
+    NumberStatus,
+    NumberType,
+    Reference,
+    Requirement,
+    SearchQuery,
+    build,
+)
 from ._paging import Pager
 from ._phone import national_digits, parse_e164, region_of
-from ._settings import ProviderSettings
+from ._problems import problems
+from ._settings import ProviderSettings, table_prices
 from .errors import (
+    ComplianceRequiredError,
+    ConflictError,
     InvalidInputError,
     NumbersError,
     NumberUnavailableError,
@@ -45,6 +67,10 @@ if TYPE_CHECKING:
     from ._http import ErrorMapper, HttpCore, Pacer
 
 __all__ = ["Provider", "RateLimit"]
+
+_P = TypeVar("_P", bound="Provider")
+_Args = ParamSpec("_Args")
+_R = TypeVar("_R")
 
 
 class RateLimit(NamedTuple):
@@ -80,8 +106,19 @@ _CLIENT_FILTERS: dict[str, Callable[[AvailableNumber, Any], bool]] = {
 }
 
 _LIST_FILTERS = ("contains", "friendly_name", "number_type", "country")
+# Changes that are not sent twice blindly (an answer that cannot be believed leaves them unknown),
+# and what each does to a number.
+_UNREPEATABLE = {"purchase": "bought", "release": "released", "transfer": "moved", "reserve": "reserved"}
+# More seconds than anyone waits on a call (a year): a bound on the waits a caller asks for.
+_FOREVER = 365 * 24 * 3600.0
 # A number a batch's answer does not mention.
 _MISSING: Any = object()
+# The code of the ConflictError for a purchase of a number the account owns already.
+_ALREADY_OWNED = "already-owned"
+# Searches ``purchase_any`` makes after one whose every candidate was taken by others meanwhile.
+_RESEARCHES = 3
+# The most numbers a search asks for (SearchQuery.limit's bound).
+_WIDEST = 1000
 
 
 def _matches_number(e164: str, pattern: str) -> bool:
@@ -100,6 +137,26 @@ def _matches_pattern(digits: str, pattern: str) -> bool:
         all(p == "*" or p == d for p, d in zip(pattern, digits[i : i + width], strict=True))
         for i in range(len(digits) - width + 1)
     )
+
+
+def _one_deadline(
+    method: Callable[Concatenate[_P, _Args], Awaitable[_R]],
+) -> Callable[Concatenate[_P, _Args], Coroutine[Any, Any, _R]]:
+    """A public call: every request and wait it makes (a login, a search then a purchase, the
+    look-ups after a lost answer) shares one ``deadline`` (the setting's seconds)."""
+
+    @functools.wraps(method)
+    async def call(self: _P, /, *args: _Args.args, **kwargs: _Args.kwargs) -> _R:
+        with call_deadline(self.settings.deadline):
+            return await method(self, *args, **kwargs)
+
+    return call
+
+
+def _time_for(wait: float) -> bool:
+    """Whether a wait of ``wait`` seconds ends within the call's deadline (or grace)."""
+    end = call_end()
+    return end is None or anyio.current_time() + wait < end
 
 
 class Provider(abc.ABC):
@@ -139,6 +196,8 @@ class Provider(abc.ABC):
         self._user_http_client = http_client
         # Every HTTP core this instance made (an API host, a token host), all closed by aclose().
         self._cores: list[HttpCore] = []
+        self._claims = Claims()
+        self._init_prices(settings)
 
     def _make_http(
         self,
@@ -215,6 +274,7 @@ class Provider(abc.ABC):
 
     # -- the neutral interface -------------------------------------------------------
 
+    @_one_deadline
     async def search(
         self, query: SearchQuery | None = None, /, **criteria: Any
     ) -> builtins.list[AvailableNumber]:
@@ -223,23 +283,29 @@ class Provider(abc.ABC):
         self._check_search(query)
         with self._guard("search"):
             found = await self._search(query)
-        return self._filter(query, found)[: query.limit]
+        return await self._priced(query, self._filter(query, found)[: query.limit])
 
+    @_one_deadline
     async def purchase(self, number: Any, /, *, config: NumberConfig | None = None) -> ActiveNumber:
         """Buy one specific number, configuring it in the same step if asked."""
         e164 = parse_e164(number)
         self._require(Feature.PURCHASE)
         self._check_config(config, purchase=True)
-        with self._guard("purchase"):
-            return self._answer_for(e164, await self._purchase(e164, config), "purchase")
+        # One purchase of a number at a time on this provider: a second one is then told that the
+        # account owns it already, never that it bought it too.
+        async with self._claims.holding(e164):
+            return await self._buy_held(e164, config)
 
+    @_one_deadline
     async def purchase_any(
         self, query: SearchQuery | None = None, /, *, config: NumberConfig | None = None, **criteria: Any
     ) -> ActiveNumber:
         """Buy any one number matching the query.
 
         Natively where the carrier can, otherwise search then buy, moving on
-        to the next candidate when one is taken meanwhile.
+        to the next candidate when one is taken meanwhile. The number returned
+        is one this call bought: concurrent calls on this provider buy
+        different numbers.
         """
         query = build(SearchQuery, query, criteria)
         self._check_search(query)
@@ -248,15 +314,9 @@ class Provider(abc.ABC):
         if self.supports(Feature.PURCHASE_ANY_NATIVE) and self._can_purchase_any_natively(query):
             with self._guard("purchase"):
                 return await self._purchase_any(query, config)
-        for candidate in await self.search(query):
-            try:
-                with self._guard("purchase"):
-                    bought = await self._purchase(candidate.phone_number, config)
-                return self._answer_for(candidate.phone_number, bought, "purchase")
-            except NumberUnavailableError:
-                log.info("%s: %s was taken meanwhile, trying the next one", self.name, candidate.phone_number)
-        raise NumberUnavailableError("no number matching the query could be bought", provider=self.name)
+        return await self._purchase_found(query, config)
 
+    @_one_deadline
     async def get(self, number: Any, /) -> ActiveNumber:
         """One owned number; NotFoundError if the account does not own it."""
         e164 = parse_e164(number)
@@ -264,6 +324,7 @@ class Provider(abc.ABC):
         with self._guard("get"):
             return self._answer_for(e164, await self._get(e164), "get")
 
+    @_one_deadline
     async def configure(self, number: Any, config: NumberConfig, /) -> ActiveNumber:
         """Change only the fields set on ``config``; returns the number as it is now."""
         e164 = parse_e164(number)
@@ -276,11 +337,12 @@ class Provider(abc.ABC):
         with self._guard("configure"):
             return self._answer_for(e164, await self._configure(e164, config), "configure")
 
+    @_one_deadline
     async def release(self, number: Any, /) -> None:
         """Give the number back to the carrier."""
         e164 = parse_e164(number)
         self._require(Feature.RELEASE)
-        with self._guard("release"):
+        with self._guard("release", e164):
             await self._release(e164)
 
     def list(self, **filters: Any) -> Pager[ActiveNumber]:
@@ -306,7 +368,8 @@ class Provider(abc.ABC):
         native = {key: value for key, value in clean.items() if key in self.native_list_filters}
 
         async def fetch(cursor: str | None) -> tuple[builtins.list[ActiveNumber], str | None]:
-            with self._guard("list"):
+            # Each page is a call of its own: a slow consumer does not eat into the next one's time.
+            with call_deadline(self.settings.deadline), self._guard("list"):
                 return await self._list_page(native, cursor)
 
         return Pager(
@@ -331,8 +394,12 @@ class Provider(abc.ABC):
         nothing is pending it returns after one read.
         """
         for name, value in (("within", within), ("interval", interval)):
-            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < float("inf"):
-                raise InvalidInputError(f"{name}: expected seconds > 0, got {value!r}", field=name)
+            # A whole number past a float's range (10**400) is as good as infinite: refused too.
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < _FOREVER:
+                shown = f"{value!r:.40}" if isinstance(value, int | float) else type(value).__name__
+                raise InvalidInputError(
+                    f"{name}: expected seconds > 0 (at most a year), got {shown}", field=name
+                )
         end = anyio.current_time() + within
         while True:
             current = await self.get(number)
@@ -341,17 +408,228 @@ class Provider(abc.ABC):
                 return current
             await _sleep(min(interval, left))
 
-    async def transfer(self, number: Any, to_account: str, /) -> ActiveNumber:
-        """Move an owned number to another account of the same carrier."""
+    @_one_deadline
+    async def transfer(
+        self, number: Any, to_account: str, /, *, compliance: NumberCompliance | None = None
+    ) -> ActiveNumber:
+        """Move an owned number to another account of the same carrier.
+
+        ``compliance``: the receiving account's references a regulated number
+        needs there (feature ``config.compliance``).
+        """
         e164 = parse_e164(number)
         self._require(Feature.TRANSFER)
         if not isinstance(to_account, str) or not to_account.strip():
             raise InvalidInputError("to_account: expected an account id", field="to_account")
-        with self._guard("transfer"):
-            return self._answer_for(e164, await self._transfer(e164, to_account.strip()), "transfer")
+        account = _reference(to_account.strip(), "to_account")
+        if compliance is not None:
+            self._check_compliance(compliance)
+            with self._guard("transfer", e164):
+                moved = await self._transfer_with(e164, account, compliance)
+            return self._answer_for(e164, moved, "transfer")
+        with self._guard("transfer", e164):
+            return self._answer_for(e164, await self._transfer(e164, account), "transfer")
+
+    # -- commerce and compliance: prices, coverage, requirements, addresses, emergency, reserve ---
+
+    @_one_deadline
+    async def prices(
+        self, country: str, number_type: NumberType | str | None = None
+    ) -> builtins.list[NumberPrice]:
+        """What numbers cost in ``country`` (ISO 3166 alpha-2), per type; of one type if given.
+
+        From the ``prices`` setting when it is given, otherwise from the
+        carrier's own price list (fetched once per country and connection).
+        Empty where nothing is priced in that country.
+        """
+        country, wanted = _market(country, number_type)
+        self._require(Feature.PRICES)
+        rows = await self._price_rows(country)
+        return [row for row in rows if wanted is None or row.number_type is wanted]
+
+    @_one_deadline
+    async def coverage(self, country: str | None = None) -> builtins.list[Coverage]:
+        """The countries the carrier sells numbers in, with the types sold there (of one country if given)."""
+        wanted = None if country is None else _checked(SearchQuery, "country", country)
+        self._require(Feature.COVERAGE)
+        with self._guard("coverage"):
+            found = await self._coverage()
+        return [entry for entry in found if wanted is None or entry.country == wanted]
+
+    @_one_deadline
+    async def requirements(
+        self, country: str, number_type: NumberType | str | None = None
+    ) -> builtins.list[Requirement]:
+        """What buying ``country``'s numbers (of ``number_type``, or of every type) needs on file.
+
+        Empty when nothing is required. Pass what is needed with
+        ``NumberConfig(compliance=…)`` when buying.
+        """
+        country, wanted = _market(country, number_type)
+        self._require(Feature.REQUIREMENTS)
+        with self._guard("requirements"):
+            return await self._requirements(country, wanted)
+
+    @_one_deadline
+    async def create_address(self, address: Address, /) -> Address:
+        """Put ``address`` in the carrier's address book; returns it as stored, with its ``id``.
+
+        The carrier may correct it on the way (compare what comes back); one it
+        refuses raises AddressValidationError with its suggestions.
+        """
+        address = _address(address)
+        if address.id is not None:
+            raise InvalidInputError(
+                "address.id: the carrier gives the id; leave it unset", field="address.id"
+            )
+        self._require(Feature.ADDRESSES)
+        with self._guard("create_address"):
+            return await self._create_address(address)
+
+    def addresses(self) -> Pager[Address]:
+        """Every address in the carrier's address book, fetched page by page as iterated.
+
+        ``async for address in carrier.addresses(): …``
+        """
+        self._require(Feature.ADDRESSES)
+
+        async def fetch(cursor: str | None) -> tuple[builtins.list[Address], str | None]:
+            with call_deadline(self.settings.deadline), self._guard("addresses"):
+                return await self._addresses_page(cursor)
+
+        return Pager(fetch, provider=self.name)
+
+    @_one_deadline
+    async def delete_address(self, address: Address | str, /) -> None:
+        """Remove an address (an ``Address`` with its id, or the id) from the address book.
+
+        NotFoundError when there is no such address; ConflictError when a
+        number still uses it.
+        """
+        address_id = _address_id(address)
+        self._require(Feature.ADDRESSES)
+        with self._guard("delete_address"):
+            await self._delete_address(address_id)
+
+    @_one_deadline
+    async def validate_emergency_address(self, address: Address, /, number: Any = None) -> AddressCheck:
+        """What the carrier makes of ``address`` as an emergency address (for ``number``, if given).
+
+        Nothing is stored or changed: the check says ``exact``, ``corrected``
+        (use ``check.address``), ``ambiguous`` (pick one of
+        ``check.candidates``) or ``invalid`` (``check.message`` says why).
+        """
+        address = _address(address)
+        e164 = None if number is None else parse_e164(number, field="number")
+        self._require(Feature.EMERGENCY_VALIDATE)
+        with self._guard("validate_emergency_address"):
+            return await self._validate_emergency_address(address, e164)
+
+    @_one_deadline
+    async def reserve(self, number: Any, /) -> ActiveNumber:
+        """Hold a number for this account (status ``reserved``); ``purchase`` of it then activates it."""
+        e164 = parse_e164(number)
+        self._require(Feature.RESERVE)
+        with self._guard("reserve", e164):
+            return self._answer_for(e164, await self._reserve(e164), "reserve")
+
+    # Hooks: adapters implement those of the features they announce.
+
+    async def _prices(self, country: str) -> builtins.list[NumberPrice]:
+        """The carrier's price list for ``country``, every type (basis ``catalog``); cached by the caller."""
+        raise UnsupportedError(self.name, Feature.PRICES)
+
+    async def _coverage(self) -> builtins.list[Coverage]:
+        raise UnsupportedError(self.name, Feature.COVERAGE)
+
+    async def _requirements(self, country: str, number_type: NumberType | None) -> builtins.list[Requirement]:
+        """``number_type`` None: the requirements of every type."""
+        raise UnsupportedError(self.name, Feature.REQUIREMENTS)
+
+    async def _create_address(self, address: Address) -> Address:
+        raise UnsupportedError(self.name, Feature.ADDRESSES)
+
+    async def _addresses_page(self, cursor: str | None) -> tuple[builtins.list[Address], str | None]:
+        """One page of the address book and the cursor of the next (None after the last)."""
+        raise UnsupportedError(self.name, Feature.ADDRESSES)
+
+    async def _delete_address(self, address_id: str) -> None:
+        raise UnsupportedError(self.name, Feature.ADDRESSES)
+
+    async def _validate_emergency_address(self, address: Address, e164: str | None) -> AddressCheck:
+        raise UnsupportedError(self.name, Feature.EMERGENCY_VALIDATE)
+
+    async def _reserve(self, e164: str) -> ActiveNumber:
+        raise UnsupportedError(self.name, Feature.RESERVE)
+
+    async def _transfer_with(self, e164: str, to_account: str, compliance: NumberCompliance) -> ActiveNumber:
+        """A transfer that sends the receiving account's compliance references along."""
+        raise UnsupportedError(self.name, Feature.CONFIG_COMPLIANCE)
+
+    # Mechanics.
+
+    def _init_prices(self, settings: ProviderSettings) -> None:
+        # The user's table stands in for the carrier's price list, and prices its search results.
+        table = getattr(settings, "prices", None)
+        self._price_table = table_prices(table) if table is not None else None
+        if self._price_table is not None:
+            self.features = self.features | {Feature.PRICES, Feature.SEARCH_PRICES}
+        self._catalog: dict[str, builtins.list[NumberPrice]] = {}
+        self._catalog_locks: dict[str, anyio.Lock] = {}
+
+    async def _price_rows(self, country: str) -> builtins.list[NumberPrice]:
+        """The table's rows for ``country``, else the carrier's, fetched once per connection."""
+        if self._price_table is not None:
+            return self._price_table.get(country, [])
+        # One request per country however many searches want it at once.
+        async with self._catalog_locks.setdefault(country, anyio.Lock()):
+            rows = self._catalog.get(country)
+            if rows is None:
+                with self._guard("prices"):
+                    rows = builtins.list(await self._prices(country))
+                self._catalog[country] = rows
+        return rows
+
+    async def _priced(
+        self, query: SearchQuery, found: builtins.list[AvailableNumber]
+    ) -> builtins.list[AvailableNumber]:
+        """Search results with their prices: the carrier's own per number (basis ``offer``), else
+        the price list's or the table's for their type. A price list that cannot be had leaves them
+        unpriced: a search does not fail for want of prices."""
+        unpriced = [
+            n for n in found if n.price_basis is None and n.monthly_price is None and n.setup_price is None
+        ]
+        rows: dict[NumberType, NumberPrice] = {}
+        if unpriced and Feature.PRICES in self.features and Feature.SEARCH_PRICES in self.features:
+            try:
+                rows = {row.number_type: row for row in await self._price_rows(query.country)}
+            except NumbersError as exc:
+                log.warning(
+                    "%s: no prices for %s: %s; search results are unpriced", self.name, query.country, exc
+                )
+        priced = []
+        for number in found:
+            if number.price_basis is None and (number.monthly_price, number.setup_price) != (None, None):
+                number = number.model_copy(update={"price_basis": PriceBasis.OFFER})
+            elif number.price_basis is None and number.number_type in rows:
+                row = rows[number.number_type]
+                number = number.model_copy(
+                    update={"monthly_price": row.monthly, "setup_price": row.setup, "price_basis": row.basis}
+                )
+            priced.append(number)
+        return priced
+
+    def _check_compliance(self, compliance: NumberCompliance) -> None:
+        if not isinstance(compliance, NumberCompliance):
+            raise InvalidInputError(
+                f"compliance: expected a NumberCompliance, got {type(compliance).__name__}",
+                field="compliance",
+            )
+        self._require(Feature.CONFIG_COMPLIANCE)
 
     # -- native batches (announced by Feature.BULK and its three operations) ---------------------
 
+    @_one_deadline
     async def purchase_many(
         self, numbers: Iterable[Any], /, *, config: NumberConfig | None = None
     ) -> builtins.list[BatchOutcome]:
@@ -368,6 +646,7 @@ class Provider(abc.ABC):
             found = await self._purchase_many(e164s, config) if e164s else {}
         return self._outcomes(e164s, found, "purchase")
 
+    @_one_deadline
     async def configure_many(
         self, numbers: Iterable[Any], config: NumberConfig, /
     ) -> builtins.list[BatchOutcome]:
@@ -382,6 +661,7 @@ class Provider(abc.ABC):
             found = await self._configure_many(e164s, config) if e164s else {}
         return self._outcomes(e164s, found, "configure")
 
+    @_one_deadline
     async def release_many(self, numbers: Iterable[Any], /) -> builtins.list[BatchOutcome]:
         """Give these numbers back in batch calls; one outcome each (``result`` is None)."""
         e164s = self._batch(numbers, Feature.RELEASE_MANY)
@@ -412,19 +692,18 @@ class Provider(abc.ABC):
             result = found.get(e164, _MISSING)
             if result is _MISSING:
                 # An adapter must account for every number; one it lost track of may have changed.
-                error: NumbersError = ProtocolError(
-                    f"{self.name}: {operation}: the batch said nothing of {e164}; look it up",
-                    provider=self.name,
-                    numbers=(e164,),
+                error = self._unbelieved(
+                    operation, e164, None, f"{self.name}: {operation}: the batch said nothing of {e164}"
                 )
                 outcomes.append(BatchOutcome(e164, error=error))
             elif isinstance(result, NumbersError):
                 outcomes.append(BatchOutcome(e164, error=result))
             elif result is not None and result.phone_number != e164:
-                error = ProtocolError(
+                error = self._unbelieved(
+                    operation,
+                    e164,
+                    result.phone_number,
                     f"{self.name}: {operation} of {e164} was answered with {result.phone_number}",
-                    provider=self.name,
-                    numbers=(e164, result.phone_number),
                 )
                 outcomes.append(BatchOutcome(e164, error=error))
             else:
@@ -484,6 +763,83 @@ class Provider(abc.ABC):
 
     # -- shared mechanics ---------------------------------------------------------------
 
+    async def _buy_held(self, e164: str, config: NumberConfig | None) -> ActiveNumber:
+        """``_purchase``, for a call that holds ``e164``'s claim; an answer about another number is
+        not believed."""
+        with self._guard("purchase", e164):
+            bought = await self._purchase(e164, config)
+        return self._answer_for(e164, bought, "purchase")
+
+    async def _purchase_found(self, query: SearchQuery, config: NumberConfig | None) -> ActiveNumber:
+        """``purchase_any`` by searching, then buying the first candidate no other call of this
+        provider is buying or has just settled.
+
+        A candidate taken meanwhile (by anyone, this account included) or refused for what only it
+        lacks is passed over. When a page runs out, the carrier is searched again past the numbers
+        gone and those being bought: at once where the page was full (it may have more), else once
+        the calls buying those are done (a carrier that shows a few at a time shows others then).
+        A page whose every candidate was taken by others leads to a few more searches; "none left"
+        is a search with nothing new in it.
+        """
+        passed: set[str] = set()
+        refused: ComplianceRequiredError | None = None
+        limit, researches = query.limit, _RESEARCHES
+        while True:
+            busy: builtins.list[str] = []
+            tried = stale = False
+            with self._claims.page() as out_of_date:
+                page = await self.search(query.model_copy(update={"limit": limit}))
+                for candidate in page:
+                    e164 = candidate.phone_number
+                    if e164 in passed:
+                        continue
+                    if out_of_date(e164):
+                        stale = True
+                        continue
+                    if not self._claims.take(e164):
+                        busy.append(e164)
+                        continue
+                    tried = True
+                    settled = False
+                    try:
+                        bought = await self._buy_held(e164, config)
+                    except NumberUnavailableError:
+                        settled = True
+                        log.info("%s: %s was taken meanwhile, trying the next one", self.name, e164)
+                    except ConflictError as exc:
+                        if exc.code != _ALREADY_OWNED:
+                            raise
+                        settled = True
+                        # Bought by another call of this account: not this call's to return.
+                        log.info(
+                            "%s: %s was bought meanwhile by another call, trying the next one",
+                            self.name,
+                            e164,
+                        )
+                    except ComplianceRequiredError as exc:
+                        refused = _number_refusal(exc, self.name, e164)
+                    else:
+                        settled = True
+                        return bought
+                    finally:
+                        self._claims.drop(e164, settled=settled)
+                    passed.add(e164)
+            if busy and (len(page) < limit or limit == _WIDEST):
+                # All the carrier shows is gone or being bought: once those calls are done, the
+                # numbers they did not buy, or new ones, show.
+                await self._claims.gone(busy)
+                continue
+            if not busy and not stale:  # nothing here was bought by another call of this provider
+                if not tried or not researches:
+                    break
+                researches -= 1
+            # Every number of this page is gone or being bought: as many again past them.
+            limit = min(max(limit, len(page) + query.limit), _WIDEST)
+        if refused is not None:
+            # Every candidate that was not taken needed what this purchase lacks: say what.
+            raise refused
+        raise NumberUnavailableError("no number matching the query could be bought", provider=self.name)
+
     def _require(self, feature: Feature) -> None:
         if feature not in self.features:
             raise UnsupportedError(self.name, feature)
@@ -523,13 +879,30 @@ class Provider(abc.ABC):
         if answer.phone_number == e164:
             return answer
         if operation == "purchase":
-            message = (
-                f"{self.name}: asked to buy {e164}, the carrier answered with {answer.phone_number}; "
-                f"it may have bought either: check both with get() before buying again"
-            )
+            message = f"{self.name}: asked to buy {e164}, the carrier answered with {answer.phone_number}"
         else:
             message = f"{self.name}: {operation} of {e164} was answered with {answer.phone_number}"
-        raise ProtocolError(message, provider=self.name, numbers=(e164, answer.phone_number))
+        raise self._unbelieved(operation, e164, answer.phone_number, message)
+
+    def _unbelieved(
+        self, operation: str, e164: str, other: str | None, message: str
+    ) -> OutcomeUnknownError | ProtocolError:
+        """An answer that does not say what became of ``e164`` (it names ``other``, or nothing).
+
+        For a change not to be sent twice blindly, the outcome is unknown (for either number):
+        that is what a caller checks before trying again. For the others, a ProtocolError.
+        """
+        numbers = (e164,) if other is None else (e164, other)
+        done = _UNREPEATABLE.get(operation)
+        if done is None:
+            return ProtocolError(f"{message}; look it up", provider=self.name, numbers=numbers)
+        return OutcomeUnknownError(
+            f"{message}; it may have {done} {' or '.join(numbers)}: check with get() before trying again",
+            operation=operation,
+            number=e164,
+            provider=self.name,
+            numbers=numbers,
+        )
 
     def _unreadable(
         self, operation: str, e164: str | None, status: int, garbled: ProtocolError
@@ -544,6 +917,15 @@ class Provider(abc.ABC):
         )
         unknown.__cause__ = garbled
         return unknown
+
+    @staticmethod
+    def _unknown_for(e164: str, unknown: OutcomeUnknownError) -> OutcomeUnknownError:
+        """A batch's unknown outcome as one of its numbers' (which its look-up settles)."""
+        one = OutcomeUnknownError(
+            f"{unknown.message} ({e164})", operation=unknown.operation, number=e164, provider=unknown.provider
+        )
+        one.__cause__ = unknown.__cause__
+        return one
 
     async def _reconcile_purchase(
         self,
@@ -565,19 +947,24 @@ class Provider(abc.ABC):
         number proves nothing), leave the outcome unknown: ``unknown`` is raised.
         """
         cause = unknown.__cause__
-        for delay in (0.0, *delays):
-            if delay:
-                await _sleep(delay)
-            try:
-                found = await lookup()
-            except NumbersError as exc:
-                log.warning(
-                    "%s: could not check whether %s was bought (%s)", self.name, e164, type(exc).__name__
-                )
-                raise unknown from exc
-            if found is not None:
-                log.info("%s: the purchase of %s went through; its answer was lost", self.name, e164)
-                return found
+        with settle_grace():
+            for delay in (0.0, *delays):
+                if delay:
+                    if not _time_for(delay):
+                        # Not seen yet, and no time left to look again: that proves nothing.
+                        log.warning("%s: no time left to check again whether %s was bought", self.name, e164)
+                        raise unknown
+                    await _sleep(delay)
+                try:
+                    found = await lookup()
+                except NumbersError as exc:
+                    log.warning(
+                        "%s: could not check whether %s was bought (%s)", self.name, e164, type(exc).__name__
+                    )
+                    raise unknown from exc
+                if found is not None:
+                    log.info("%s: the purchase of %s went through; its answer was lost", self.name, e164)
+                    return found
         if isinstance(cause, ProtocolError):
             raise unknown
         note = f"{e164} is not on the account, so the purchase did not take effect; buying again is safe"
@@ -590,8 +977,7 @@ class Provider(abc.ABC):
                 request_id=cause.request_id,
             ) from unknown
         raise TransportError(
-            f"{self.name}: purchase: {type(cause).__name__ if cause else 'no answer'}; {note}",
-            provider=self.name,
+            f"{self.name}: purchase: {_what(cause)}; {note}", provider=self.name
         ) from unknown
 
     async def _updated(
@@ -611,7 +997,8 @@ class Provider(abc.ABC):
         except ProtocolError as garbled:
             log.info("%s: the update of %s was answered unreadably; reading it back", self.name, e164)
             try:
-                return await read_back()
+                with settle_grace():
+                    return await read_back()
             except NumbersError:
                 raise garbled from None
 
@@ -634,21 +1021,35 @@ class Provider(abc.ABC):
             try:
                 await send()
             except OutcomeUnknownError as unknown:
-                try:
-                    found = await lookup()
-                except NumbersError as exc:
-                    raise unknown from exc
-                if found is None:
+                if await self._released(unknown, lookup):
                     return
                 last = unknown
                 log.info("%s: the release of %s did not happen; sending it again", self.name, e164)
             else:
                 return
-        raise TransportError(
-            f"{self.name}: release of {e164}: {type(last.__cause__).__name__}; the number is not "
+        raise self._not_released(e164, last)
+
+    async def _released(
+        self, unknown: OutcomeUnknownError, lookup: Callable[[], Awaitable[ActiveNumber | None]]
+    ) -> bool:
+        """After a release whose answer was lost or garbled: whether the number is gone (``lookup``
+        finds the account's number, None when it does not have it). A look-up that fails, or does
+        not say, leaves the outcome unknown: ``unknown`` is raised."""
+        try:
+            with settle_grace():
+                return await lookup() is None
+        except NumbersError as exc:
+            raise unknown from exc
+
+    def _not_released(self, e164: str, unknown: OutcomeUnknownError) -> TransportError:
+        """A release whose answer was lost or garbled, of a number still there: it did not happen."""
+        error = TransportError(
+            f"{self.name}: release of {e164}: {_what(unknown.__cause__)}; the number is not "
             "released, releasing again is safe",
             provider=self.name,
-        ) from last
+        )
+        error.__cause__ = unknown
+        return error
 
     async def _configure_bought(self, bought: ActiveNumber, config: NumberConfig) -> ActiveNumber:
         """Apply to a number just bought what the carrier does not take with a purchase.
@@ -668,50 +1069,151 @@ class Provider(abc.ABC):
             return bought
 
     @contextlib.contextmanager
-    def _guard(self, operation: str) -> Iterator[None]:
-        """Turn anything foreign an adapter lets through into the error tree."""
+    def _guard(self, operation: str, number: str | None = None) -> Iterator[None]:
+        """Turn anything foreign an adapter lets through into the error tree.
+
+        For a change not to be sent twice blindly (of ``number``, where one is known), it may have
+        come after the change was made: its outcome is unknown, never "not made".
+        """
         try:
             yield
         except NumbersError:
             raise
-        except _http_errors() as exc:
-            raise TransportError(
-                f"{self.name}: {operation} failed: {type(exc).__name__}", provider=self.name
-            ) from exc
-        except (
-            pydantic.ValidationError,
-            KeyError,
-            TypeError,
-            ValueError,
-            AttributeError,
-            IndexError,
-            ArithmeticError,  # decimal.InvalidOperation from a price that is not a number
-            RecursionError,  # an answer nested deeper than a parser goes
-            phonenumbers.NumberParseException,
-        ) as exc:
-            raise ProtocolError(
+        except Exception as exc:
+            error = self._foreign(operation, exc)
+            if error is None:
+                raise
+            if operation in _UNREPEATABLE:
+                raise OutcomeUnknownError(
+                    f"{error.message}; it may or may not have taken effect",
+                    operation=operation,
+                    number=number,
+                    provider=self.name,
+                ) from exc
+            raise error from exc
+
+    def _foreign(self, operation: str, exc: Exception) -> NumbersError | None:
+        """What a foreign exception means in the error tree; None for one that is not a carrier's
+        answer or the network's (a bug to let through)."""
+        # Read when an exception is being matched: no httpx error can exist before httpx is imported.
+        httpx = sys.modules.get("httpx")
+        if httpx is not None and isinstance(exc, httpx.DecodingError):
+            return ProtocolError(
+                f"{self.name}: {operation}: an answer's body does not decode as its Content-Encoding says",
+                provider=self.name,
+            )
+        if httpx is not None and isinstance(exc, httpx.HTTPError):
+            from ._transport import failure_text  # loaded with httpx already
+
+            try:
+                failure = failure_text(exc, exc.request)
+            except RuntimeError:  # an error httpx raised before the request existed
+                failure = "the exchange with the carrier failed"
+            return TransportError(f"{self.name}: {operation} failed: {failure}", provider=self.name)
+        if isinstance(exc, _FOREIGN):
+            return ProtocolError(
                 f"{self.name}: {operation}: unexpected response ({type(exc).__name__}: {_short(exc)})",
                 provider=self.name,
-            ) from exc
+            )
+        return None
 
 
-def _http_errors() -> tuple[type[Exception], ...]:
-    # Read when an exception is being matched: no httpx error can exist before httpx is imported.
-    httpx = sys.modules.get("httpx")
-    return (httpx.HTTPError,) if httpx is not None else ()
+# What an adapter's reading of an answer it did not expect lets through.
+_FOREIGN = (
+    pydantic.ValidationError,
+    KeyError,
+    TypeError,
+    ValueError,
+    AttributeError,
+    IndexError,
+    ArithmeticError,  # decimal.InvalidOperation from a price that is not a number
+    RecursionError,  # an answer nested deeper than a parser goes
+    phonenumbers.NumberParseException,
+)
 
 
 def _list_filter(model: type[SearchQuery | NumberConfig], name: str, value: Any) -> Any:
-    """A list filter, checked as the field of the same name (a message that names the filter)."""
+    """A list filter, checked as the field of the same name (a message that names the filter).
+
+    A blank one is refused: the models take a blank for an absent value, and the filter would be
+    dropped, or worse, matched as None.
+    """
+    if isinstance(value, str) and not value.strip():
+        raise InvalidInputError(f"list filter {name}: is empty; leave it out to match any number", field=name)
+    return _checked(model, name, value, label=f"list filter {name}")
+
+
+def _checked(model: type[pydantic.BaseModel], name: str, value: Any, *, label: str | None = None) -> Any:
+    """``value`` checked as ``model``'s field ``name``; InvalidInputError saying ``label: problem``."""
     try:
         return getattr(build(model, None, {name: value}), name)
     except InvalidInputError as exc:
         problem = exc.message.split(": ", 2)[-1]
-        raise InvalidInputError(f"list filter {name}: {problem}", field=name) from None
+        raise InvalidInputError(f"{label or name}: {problem}", field=name) from None
+
+
+_REFERENCE: pydantic.TypeAdapter[str] = pydantic.TypeAdapter(Reference)
+
+
+def _reference(value: str, field: str) -> str:
+    """A carrier's id the user gives outside a model (an account), checked as the models' ids are."""
+    try:
+        return _REFERENCE.validate_python(value)
+    except pydantic.ValidationError as exc:
+        raise InvalidInputError(f"{field}: {problems(exc)[0][1]}", field=field) from None
+
+
+def _market(country: Any, number_type: Any) -> tuple[str, NumberType | None]:
+    """A country and an optional number type, checked as a search's are."""
+    checked: str = _checked(SearchQuery, "country", country)
+    if number_type is None:
+        return checked, None
+    wanted: NumberType = _checked(SearchQuery, "number_type", number_type)
+    return checked, wanted
+
+
+def _address(address: Any) -> Address:
+    if not isinstance(address, Address):
+        raise InvalidInputError(
+            f"address: expected an Address, got {type(address).__name__}", field="address"
+        )
+    return address
+
+
+def _address_id(address: Any) -> str:
+    if isinstance(address, Address):
+        if address.id is None:
+            raise InvalidInputError("address: it has no id (it is not in an address book)", field="address")
+        return address.id
+    checked: str = _checked(NumberCompliance, "address_id", address, label="address")
+    if checked is None or not checked.strip():
+        raise InvalidInputError("address: expected an address id", field="address")
+    return checked
+
+
+def _number_refusal(refusal: ComplianceRequiredError, provider: str, e164: str) -> ComplianceRequiredError:
+    """A refusal that another number may not meet, to remember; one for the whole account is raised."""
+    if refusal.scope is not ComplianceScope.NUMBER:
+        raise refusal
+    log.info(
+        "%s: %s needs %s, trying the next one", provider, e164, refusal.requirement.value.replace("_", " ")
+    )
+    return refusal
 
 
 def _phone_number(number: ActiveNumber) -> str:
     return number.phone_number
+
+
+def _what(cause: BaseException | None) -> str:
+    """What became of a request's answer, in a few words: the status an error came with, or the
+    failure's kind."""
+    if cause is None:
+        return "no answer"
+    if isinstance(cause, ProtocolError):
+        return "an answer that cannot be read"
+    status = getattr(cause, "status_code", None)
+    return f"HTTP {status}" if status is not None else type(cause).__name__
 
 
 def _short(exc: Exception) -> str:

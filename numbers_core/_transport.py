@@ -33,15 +33,17 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import errno
 import json as jsonlib
 import math
 import os
 import re
 import select
+import socket
 import ssl
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -51,7 +53,7 @@ import httpcore
 import httpx
 import sniffio
 
-__all__ = ["FastClient", "Http11Transport", "create_client"]
+__all__ = ["FastClient", "Http11Transport", "create_client", "failure_text"]
 
 _PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
 _DEFAULT_LIMITS = httpx.Limits()
@@ -826,3 +828,117 @@ class FastClient(httpx.AsyncClient):
         value = next(auth.sync_auth_flow(httpx.Request("GET", "http://localhost/"))).headers["Authorization"]
         self._auth_cache = (auth, value)
         return value
+
+
+# -- failures in the user's words -------------------------------------------------------------
+
+# What the operating system's error numbers mean to someone who cannot reach a carrier.
+_OS_REASONS = {
+    errno.ECONNREFUSED: "connection refused",
+    errno.ETIMEDOUT: "timed out",
+    errno.EHOSTUNREACH: "host unreachable",
+    errno.ENETUNREACH: "network unreachable",
+    errno.ECONNRESET: "connection reset",
+    errno.ECONNABORTED: "connection aborted",
+    errno.EADDRNOTAVAIL: "address not available here",
+    errno.EPIPE: "connection closed",
+}
+# Python 3.11's asyncio reports several failed addresses as one OSError without an errno.
+_ERRNO_IN_TEXT = re.compile(r"\[Errno (-?\d+)\]")
+# How httpx, httpcore and this transport word an answer cut short (the rest of their protocol
+# errors are answers that are not HTTP).
+_CUT_SHORT = ("closed", "disconnect", "incomplete")
+
+
+def failure_text(exc: BaseException, request: httpx.Request) -> str:
+    """What a failed exchange means, in words for the person who sent ``request``.
+
+    The same words whichever client failed (this transport, httpx's own,
+    a user's): no exception class, no errno tuple. The exchange's host and
+    port are named, and the timeout that ran out.
+    """
+    url = request.url
+    host = url.host
+    where = f"{host}:{url.port or (443 if url.scheme == 'https' else 80)}"
+    timeouts = request.extensions.get("timeout", {})
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"cannot connect to {where} (no reply{_within(timeouts.get('connect'))})"
+    if isinstance(exc, httpx.ReadTimeout):
+        return f"no answer from {where}{_within(timeouts.get('read'))}"
+    if isinstance(exc, httpx.WriteTimeout):
+        return f"sending the request to {where} did not finish{_within(timeouts.get('write'))}"
+    if isinstance(exc, httpx.PoolTimeout):
+        return f"no free connection to {where}{_within(timeouts.get('pool'))} (too many requests at once)"
+    if isinstance(exc, httpx.TimeoutException):
+        return f"timed out talking to {where}"
+    if isinstance(exc, httpx.ProxyError):
+        return f"the proxy could not reach {where}"
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return f"cannot send a request to {url.scheme or 'a relative'}:// URLs: only http:// and https://"
+    if isinstance(exc, httpx.LocalProtocolError):
+        return "the request cannot be sent: a header or the URL holds a character HTTP forbids"
+    causes = list(_causes(exc))
+    if isinstance(exc, httpx.ConnectError):
+        return _connect_failure(causes, host, where)
+    if _os_errno(causes) == errno.ECONNRESET:
+        return f"the connection was reset before the answer came from {where}"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        if any(word in str(exc).lower() for word in _CUT_SHORT):
+            return f"the connection closed before the answer came from {where}"
+        return f"{where} answered something that is not HTTP"
+    if isinstance(exc, httpx.WriteError):
+        return f"the connection to {where} was lost while sending the request"
+    if isinstance(exc, httpx.NetworkError):
+        return f"the connection was lost before the answer came from {where}"
+    if isinstance(exc, httpx.DecodingError):
+        return f"the answer from {where} does not decode as its Content-Encoding says"
+    if isinstance(exc, httpx.TooManyRedirects):
+        return f"{where} redirected too many times"
+    return f"the exchange with {where} failed"
+
+
+def _within(seconds: float | None) -> str:
+    return f" within {seconds:g} s" if seconds is not None else ""
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and everything it was raised from, exception groups' members included."""
+    seen: set[int] = set()
+    pending = [exc]
+    while pending:
+        current = pending.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        if isinstance(current, BaseExceptionGroup):
+            pending.extend(current.exceptions)
+        pending.extend(link for link in (current.__cause__, current.__context__) if link is not None)
+
+
+def _os_errno(causes: list[BaseException]) -> int | None:
+    for cause in causes:
+        if isinstance(cause, OSError) and not isinstance(cause, socket.gaierror) and cause.errno:
+            return cause.errno
+    found = {int(code) for cause in causes for code in _ERRNO_IN_TEXT.findall(str(cause))}
+    return found.pop() if len(found) == 1 else None
+
+
+def _connect_failure(causes: list[BaseException], host: str, where: str) -> str:
+    for cause in causes:
+        if isinstance(cause, socket.gaierror):
+            if cause.errno == socket.EAI_AGAIN:
+                return f"cannot find the host {host} (the name lookup failed for now: try again)"
+            return f"cannot find the host {host} (no such name)"
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return (
+                f"cannot connect securely to {where}: its certificate is not trusted "
+                f"({cause.verify_message or 'verification failed'})"
+            )
+        if isinstance(cause, ssl.SSLError):
+            reason = (getattr(cause, "reason", None) or "handshake failed").replace("_", " ").lower()
+            return f"cannot connect securely to {where} (TLS: {reason})"
+    code = _os_errno(causes)
+    if code is None:
+        return f"cannot connect to {where}"
+    return f"cannot connect to {where} ({_OS_REASONS.get(code) or os.strerror(code).lower()})"

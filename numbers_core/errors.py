@@ -9,7 +9,7 @@ or ``pydantic`` exception. The tree::
     ├── UnsupportedError           the provider cannot do this (.provider, .feature)
     ├── TransportError             network failure or timeout (.retryable)
     │   └── OutcomeUnknownError    a mutating request may or may not have taken effect
-    │                              (.operation, .number)
+    │                              (.operation, .number, .numbers)
     ├── ProtocolError              an answer that cannot be understood
     │                              (.provider, .status_code, .body, .numbers)
     └── ProviderError              the provider answered with an error
@@ -21,7 +21,10 @@ or ``pydantic`` exception. The tree::
         ├── PaymentRequiredError   insufficient funds, charges to accept
         ├── ConflictError
         ├── RateLimitError         (.retry_after: seconds or None)
-        └── ProviderUnavailableError  5xx
+        ├── ProviderUnavailableError  5xx
+        ├── ComplianceRequiredError   the purchase needs an address, bundle, identity or documents
+        │                             (.requirement, .scope: account | number, .country, .number_type)
+        └── AddressValidationError    the carrier refused an address (.suggestions)
 
 Messages carry what a user needs to act on (provider, HTTP status, the
 carrier's code and request id) and never a credential: adapters build them
@@ -33,11 +36,18 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ._kinds import ComplianceScope, NumberType, RequirementKind
+
+if TYPE_CHECKING:
+    from ._models import Address
 
 __all__ = [
+    "AddressValidationError",
     "AuthenticationError",
     "Charge",
+    "ComplianceRequiredError",
     "ConfigurationError",
     "ConflictError",
     "InvalidInputError",
@@ -63,7 +73,14 @@ _BODY_EXCERPT = 500
 
 
 class NumbersError(Exception):
-    """Base class of every error raised by numbers-core."""
+    """Base class of every error raised by numbers-core.
+
+    ``member`` names the member of a routing provider (``connect([...])``) the
+    error came from, and the message then starts with it; None elsewhere.
+    """
+
+    #: the routing member the error came from (set by the routing provider)
+    member: str | None = None
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -125,7 +142,9 @@ class OutcomeUnknownError(TransportError):
     """A mutating request may or may not have taken effect at the carrier.
 
     Look the number up (``get``) before trying again: a purchase retried
-    blindly may buy twice.
+    blindly may buy twice. ``numbers`` lists every number it may have
+    changed: ``number``, and another one where the carrier's answer named
+    another (a purchase of one answered with the other may have bought either).
     """
 
     def __init__(
@@ -135,10 +154,12 @@ class OutcomeUnknownError(TransportError):
         operation: str,
         number: str | None = None,
         provider: str | None = None,
+        numbers: tuple[str, ...] = (),
     ) -> None:
         super().__init__(message, provider=provider, retryable=False)
         self.operation = operation
         self.number = number
+        self.numbers = numbers or ((number,) if number is not None else ())
 
 
 def excerpt(body: str | bytes | None) -> str | None:
@@ -202,10 +223,12 @@ class ProviderError(NumbersError):
         self.code = code
         self.request_id = request_id
 
-    def recast(self, cls: type[P], message: str) -> P:
+    def recast(self, cls: type[P], message: str, **details: Any) -> P:
         """This answer as another error of the tree, in other words: what it means for the caller.
 
         The status, code and request id stay; this error becomes the new one's cause.
+        ``details`` are the new class's own arguments (a ComplianceRequiredError's
+        ``requirement`` and ``scope``).
         """
         error = cls(
             message,
@@ -213,6 +236,7 @@ class ProviderError(NumbersError):
             status_code=self.status_code,
             code=self.code,
             request_id=self.request_id,
+            **details,
         )
         error.__cause__ = self
         return error
@@ -254,6 +278,9 @@ class PaymentRequiredError(ProviderError):
 
     Where the carrier quoted what the request would cost, ``charges`` holds its
     lines and ``total`` the sum it named; nothing was bought or changed.
+    ``monthly`` is what one number of the request would cost a month, where the
+    quote says (to compare with a price list or a job's cost cap), in the
+    account's currency.
     """
 
     def __init__(
@@ -266,12 +293,14 @@ class PaymentRequiredError(ProviderError):
         request_id: str | None = None,
         charges: tuple[Charge, ...] = (),
         total: Decimal | None = None,
+        monthly: Decimal | None = None,
     ) -> None:
         super().__init__(
             message, provider=provider, status_code=status_code, code=code, request_id=request_id
         )
         self.charges = charges
         self.total = total
+        self.monthly = monthly
 
 
 class ConflictError(ProviderError):
@@ -310,6 +339,63 @@ def _sane_wait(seconds: float | None) -> float | None:
 
 class ProviderUnavailableError(ProviderError):
     """The provider failed on its side (5xx)."""
+
+
+class ComplianceRequiredError(ProviderError):
+    """The purchase (or transfer) needs something on file that was not given.
+
+    ``requirement`` says what (a :class:`RequirementKind`: address,
+    local_address, bundle, identity, documents); ``scope`` whom it concerns:
+    ``account`` (every number of ``country`` and ``number_type`` needs it: put
+    the account right first) or ``number`` (this number only: another one may
+    do, so ``purchase_any`` moves on to the next candidate). ``country`` and
+    ``number_type`` are None where the carrier does not say.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        requirement: RequirementKind | str,
+        scope: ComplianceScope | str,
+        country: str | None = None,
+        number_type: NumberType | str | None = None,
+        status_code: int | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(
+            message, provider=provider, status_code=status_code, code=code, request_id=request_id
+        )
+        # Adapters pass constants; a value outside the enumerations is their bug, and fails loudly here.
+        self.requirement = RequirementKind(requirement)
+        self.scope = ComplianceScope(scope)
+        self.country = country
+        self.number_type = NumberType(number_type) if number_type is not None else None
+
+
+class AddressValidationError(ProviderError):
+    """The carrier refused an address: it cannot be found, or is not fit for the use asked.
+
+    ``suggestions`` holds the addresses the carrier proposed instead (empty
+    when it proposed none); check one with the user and send it again.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        suggestions: tuple[Address, ...] = (),
+        status_code: int | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(
+            message, provider=provider, status_code=status_code, code=code, request_id=request_id
+        )
+        self.suggestions = tuple(suggestions)
 
 
 _BY_STATUS: dict[int, type[ProviderError]] = {

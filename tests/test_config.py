@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -117,6 +118,22 @@ def test_default_profile_of_the_file_in_the_working_directory() -> None:
     carrier = nc.connect()
     assert settings_of(carrier).account == "dev-account"
     assert settings_of(carrier).api_key.get_secret_value() == "dev-key"
+
+
+def test_the_users_config_directory_is_looked_in_after_the_working_directory() -> None:
+    import os
+
+    import platformdirs
+
+    user_file = Path(platformdirs.user_config_dir("numbers-core")) / "numbers.toml"
+    # The tests' config directory is a fresh one (tests/conftest.py).
+    assert str(user_file).startswith(os.environ["XDG_CONFIG_HOME"])
+    user_file.parent.mkdir(parents=True)
+    write(user_file, PROFILES.replace('default = "dev"', 'default = "elsewhere"'))
+    assert settings_of(nc.connect()).endpoint == "https://elsewhere.example"
+    # One in the working directory comes first.
+    write(Path.cwd() / "numbers.toml", PROFILES)
+    assert settings_of(nc.connect()).account == "dev-account"
 
 
 def test_profile_argument_then_environment_then_default(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -328,11 +345,15 @@ def test_named_file_that_does_not_exist(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_profile_asked_for_without_any_file() -> None:
+    import platformdirs
+
     with pytest.raises(
         ConfigurationError, match="profile 'dev' asked for, but there is no config file"
     ) as caught:
         nc.connect(profile="dev")
     assert (caught.value.setting, caught.value.profile) == ("profile", "dev")
+    # Every place it was looked for is named.
+    assert f"in {Path.cwd()} or in {platformdirs.user_config_dir('numbers-core')}," in str(caught.value)
 
 
 def test_malformed_toml_names_file_and_place() -> None:
@@ -418,7 +439,7 @@ def test_unknown_provider_in_a_profile_names_the_profile() -> None:
 def test_invalid_setting_in_a_profile_names_setting_and_profile() -> None:
     write(Path.cwd() / "numbers.toml", PROFILES.replace('api_key = "dev-key"', 'api_key = "k"\ntimeout = -1'))
     with pytest.raises(
-        ConfigurationError, match=r"example in profile 'dev': timeout: .*greater than 0"
+        ConfigurationError, match=r"example in profile 'dev': timeout: expected more than 0$"
     ) as caught:
         nc.connect()
     assert (caught.value.setting, caught.value.profile) == ("timeout", "dev")
@@ -427,12 +448,51 @@ def test_invalid_setting_in_a_profile_names_setting_and_profile() -> None:
 def test_missing_and_unknown_settings() -> None:
     with pytest.raises(ConfigurationError) as caught:
         nc.connect("example", account="a", apikey="k")
-    assert str(caught.value) == "example: api_key is missing; apikey is not a setting of example"
+    assert str(caught.value) == (
+        "example: api_key is missing (set NUMBERS_EXAMPLE_API_KEY, or api_key in a [profiles.NAME] table "
+        "of numbers.toml); apikey is not a setting of example"
+    )
     assert (caught.value.setting, caught.value.profile) == ("api_key", None)
+
+
+def test_a_missing_setting_of_a_profile_says_how_to_give_it() -> None:
+    write(Path.cwd() / "numbers.toml", '[profiles.p]\nprovider = "my-carrier"\naccount = "a"\n')
+    with pytest.raises(ConfigurationError) as caught:
+        nc.connect(profile="p")
+    assert str(caught.value) == (
+        "my-carrier in profile 'p': api_key is missing "
+        "(set NUMBERS_MY_CARRIER_API_KEY, or api_key in profile 'p')"
+    )
 
 
 def test_invalid_value_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NUMBERS_EXAMPLE_MAX_ATTEMPTS", "many")
-    with pytest.raises(ConfigurationError, match="max_attempts") as caught:
+    with pytest.raises(ConfigurationError) as caught:
         nc.connect("example", account="a", api_key="k")
     assert caught.value.setting == "max_attempts"
+    # In plain words, and without the value (a setting may be a secret).
+    assert str(caught.value) == "example: max_attempts: expected a whole number"
+
+
+# -- variables nothing reads --------------------------------------------------------------------
+
+
+def test_a_misspelt_variable_is_warned_about_once_naming_the_closest(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr("numbers_core._config._warned", set())
+    monkeypatch.setenv("NUMBERS_EXAMPLE_ACOUNT", "a")
+    monkeypatch.setenv("NUMBERS_PROFLE", "dev")
+    monkeypatch.setenv("NUMBERS_NOTHING_LIKE_IT", "1")
+    # Read: by the example provider, the other provider, connect() itself and the command line.
+    for known in ("NUMBERS_EXAMPLE_REGION", "NUMBERS_OTHER_ENDPOINT", "NUMBERS_CONFIG", "NUMBERS_JOURNAL"):
+        monkeypatch.setenv(known, "x")
+    monkeypatch.setenv("numbers_example_tags", "[]")  # variables are read whatever their case
+    with caplog.at_level(logging.WARNING, logger="numbers_core.config"):
+        nc.connect("example", account="a", api_key="k")
+        nc.connect("example", account="a", api_key="k")
+    assert sorted(record.getMessage() for record in caplog.records) == [
+        "NUMBERS_EXAMPLE_ACOUNT is not a variable numbers-core reads; did you mean NUMBERS_EXAMPLE_ACCOUNT?",
+        "NUMBERS_NOTHING_LIKE_IT is not a variable numbers-core reads",
+        "NUMBERS_PROFLE is not a variable numbers-core reads; did you mean NUMBERS_PROFILE?",
+    ]

@@ -169,6 +169,7 @@ REFERENCE = {
     "numbers_core": "docs/reference/index.md",
     "numbers_core.bulk": "docs/reference/bulk.md",
     "numbers_core.emulator": "docs/reference/emulator.md",
+    "numbers_core.sync": "docs/reference/sync.md",
 }
 
 

@@ -9,10 +9,12 @@ import re
 
 import numbers_core
 import pytest
-from numbers_core import errors
+from numbers_core import Address, ComplianceScope, NumberType, RequirementKind, errors
 from numbers_core.adapter import error_for_status, excerpt
 from numbers_core.errors import (
+    AddressValidationError,
     AuthenticationError,
+    ComplianceRequiredError,
     ConfigurationError,
     ConflictError,
     InvalidInputError,
@@ -47,16 +49,20 @@ CONTRACT_TREE = {
     "ConflictError": "ProviderError",
     "RateLimitError": "ProviderError",
     "ProviderUnavailableError": "ProviderError",
+    "ComplianceRequiredError": "ProviderError",
+    "AddressValidationError": "ProviderError",
 }
 
 # The attributes the contract names in parentheses for each class.
 CONTRACT_ATTRIBUTES = {
     "UnsupportedError": {"provider", "feature"},
     "TransportError": {"retryable"},
-    "OutcomeUnknownError": {"operation", "number"},
+    "OutcomeUnknownError": {"operation", "number", "numbers"},
     "ProtocolError": {"provider", "status_code", "body", "numbers"},
     "ProviderError": {"provider", "status_code", "code", "message", "request_id"},
     "RateLimitError": {"retry_after"},
+    "ComplianceRequiredError": {"requirement", "scope", "country", "number_type"},
+    "AddressValidationError": {"suggestions"},
 }
 
 _NAME = re.compile(r"[A-Z][A-Za-z]+Error")
@@ -232,6 +238,22 @@ def test_number_unavailable_is_not_mapped_from_a_status() -> None:
         UnsupportedError("p", "transfer"),
         ConfigurationError("missing", setting="auth_token"),
         InvalidInputError("bad", field="limit"),
+        ComplianceRequiredError(
+            "Bundle required",
+            provider="p",
+            status_code=400,
+            code="21649",
+            requirement="bundle",
+            scope="account",
+            country="GB",
+            number_type="local",
+        ),
+        AddressValidationError(
+            "no such street",
+            provider="p",
+            code="21629",
+            suggestions=(Address(street="1 Main St", locality="Austin", region="TX", country="US"),),
+        ),
     ],
 )
 def test_errors_survive_pickle_and_copy(error: NumbersError) -> None:
@@ -240,3 +262,53 @@ def test_errors_survive_pickle_and_copy(error: NumbersError) -> None:
         assert type(again) is type(error)
         assert str(again) == str(error)
         assert vars(again) == vars(error)
+
+
+def test_compliance_required_error_says_what_and_for_whom() -> None:
+    error = ComplianceRequiredError(
+        "No valid address created for: Balbriggan",
+        provider="twilio",
+        status_code=400,
+        code="21615",
+        requirement="local_address",
+        scope="number",
+        country="IE",
+        number_type="local",
+    )
+    assert error.requirement is RequirementKind.LOCAL_ADDRESS
+    assert error.requirement == "local_address"
+    assert error.scope is ComplianceScope.NUMBER
+    assert (error.country, error.number_type) == ("IE", NumberType.LOCAL)
+    assert str(error) == "twilio: No valid address created for: Balbriggan (HTTP 400, code 21615)"
+    unknown = ComplianceRequiredError("KYC", provider="sinch", requirement="documents", scope="account")
+    assert (unknown.country, unknown.number_type) == (None, None)
+    with pytest.raises(ValueError, match="'paperwork'"):
+        ComplianceRequiredError("x", provider="p", requirement="paperwork", scope="account")
+
+
+def test_address_validation_error_keeps_the_suggestions() -> None:
+    suggestion = Address(street="1 Main St", locality="Austin", region="TX", country="US")
+    error = AddressValidationError("near match", provider="p", suggestions=[suggestion])
+    assert error.suggestions == (suggestion,)
+    assert AddressValidationError("no match", provider="p").suggestions == ()
+
+
+def test_recast_carries_the_new_classes_own_arguments() -> None:
+    answer = ProviderError(
+        "Bundle required", provider="twilio", status_code=400, code="21649", request_id="RQ"
+    )
+    error = answer.recast(
+        ComplianceRequiredError,
+        "a GB local number needs a bundle",
+        requirement=RequirementKind.BUNDLE,
+        scope=ComplianceScope.ACCOUNT,
+        country="GB",
+        number_type=NumberType.LOCAL,
+    )
+    assert isinstance(error, ComplianceRequiredError)
+    assert (error.status_code, error.code, error.request_id) == (400, "21649", "RQ")
+    assert (error.requirement, error.scope, error.country) == ("bundle", "account", "GB")
+    assert error.__cause__ is answer
+    refused = answer.recast(AddressValidationError, "refused", suggestions=())
+    assert refused.suggestions == ()
+    assert isinstance(answer.recast(NotFoundError, "gone"), NotFoundError)  # plain classes as before

@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from numbers_core import Callback, Feature, NumberConfig, NumberType, Route, SearchQuery
-from numbers_core.adapter import config_features, search_feature, type_feature
+from numbers_core import (
+    Address,
+    Callback,
+    Feature,
+    NumberCompliance,
+    NumberConfig,
+    NumberType,
+    Route,
+    SearchQuery,
+)
+from numbers_core.adapter import ALL_CONFIG_FEATURES, config_features, search_feature, type_feature
 
 FILTERS = sorted(SearchQuery.model_fields.keys() - {"country", "number_type", "limit"})
 
@@ -44,8 +53,9 @@ def test_every_number_type_has_a_feature(number_type: NumberType) -> None:
 
 
 def test_no_feature_is_left_over() -> None:
-    # Every search.* and number_type.* feature corresponds to something that exists.
-    searches = {f for f in Feature if f.startswith("search.")}
+    # Every search.* and number_type.* feature corresponds to something that exists; search.prices
+    # is what search results carry, not a filter.
+    searches = {f for f in Feature if f.startswith("search.")} - {Feature.SEARCH_PRICES}
     types = {f for f in Feature if f.startswith("number_type.")}
     assert searches == {search_feature(field) for field in FILTERS}
     assert types == {type_feature(t) for t in NumberType if t is not NumberType.UNKNOWN}
@@ -114,7 +124,56 @@ def test_every_config_field_maps_to_a_feature() -> None:
         sms=full_route,
         status_callback=Callback(url="https://e.com/c"),
         emergency_address_id="AD1",
+        compliance=NumberCompliance(address_id="AD1", bundle_id="BU1"),
         extra={"k": "v"},
     )
-    assert everything.model_fields_set == set(NumberConfig.model_fields)
-    assert config_features(everything) == {f for f in Feature if f.startswith("config.")}
+    # An emergency address goes by id or inline, never both at once.
+    inline = NumberConfig(emergency_address=Address(street="1 Main St", locality="Springfield", country="US"))
+    assert everything.model_fields_set | inline.model_fields_set == set(NumberConfig.model_fields)
+    assert config_features(everything) | config_features(inline) == {
+        f for f in Feature if f.startswith("config.")
+    }
+
+
+def test_all_config_features_leave_out_what_carriers_announce_one_by_one() -> None:
+    # Adapters built on ALL_CONFIG_FEATURES (Twilio, SignalWire) must not claim compliance
+    # references or inline emergency addresses by accident.
+    assert Feature.CONFIG_COMPLIANCE not in ALL_CONFIG_FEATURES
+    assert Feature.CONFIG_EMERGENCY_ADDRESS_INLINE not in ALL_CONFIG_FEATURES
+    assert ALL_CONFIG_FEATURES | {Feature.CONFIG_COMPLIANCE, Feature.CONFIG_EMERGENCY_ADDRESS_INLINE} == {
+        f for f in Feature if f.startswith("config.")
+    }
+
+
+@pytest.mark.parametrize(
+    ("config", "needed"),
+    [
+        (NumberConfig(compliance=NumberCompliance(bundle_id="BU1")), {Feature.CONFIG_COMPLIANCE}),
+        (NumberConfig(compliance=None), {Feature.CONFIG_COMPLIANCE}),
+        (
+            NumberConfig(emergency_address=Address(street="1 Main St", locality="Austin", country="US")),
+            {Feature.CONFIG_EMERGENCY_ADDRESS_INLINE},
+        ),
+        (NumberConfig(emergency_address=None), {Feature.CONFIG_EMERGENCY_ADDRESS_INLINE}),
+    ],
+)
+def test_the_new_config_fields_need_their_features(config: NumberConfig, needed: set[Feature]) -> None:
+    assert config_features(config) == needed
+
+
+def test_the_commerce_features_are_spelled_as_documented() -> None:
+    spelled = {
+        Feature.PRICES: "prices",
+        Feature.SEARCH_PRICES: "search.prices",
+        Feature.COVERAGE: "coverage",
+        Feature.REQUIREMENTS: "requirements",
+        Feature.ADDRESSES: "addresses",
+        Feature.RESERVE: "reserve",
+        Feature.EMERGENCY_STATUS: "emergency.status",
+        Feature.EMERGENCY_VALIDATE: "emergency.validate",
+        Feature.CONFIG_COMPLIANCE: "config.compliance",
+        Feature.CONFIG_EMERGENCY_ADDRESS_INLINE: "config.emergency_address.inline",
+    }
+    for feature, value in spelled.items():
+        assert feature.value == value
+        assert Feature(value) is feature

@@ -29,7 +29,6 @@ def test_the_possible_but_invalid_fixture_really_is_one() -> None:
         ("020 7946 0000", "GB", "+442079460000"),
         ("+44 20 7946 0000", "US", "+442079460000"),  # an international number wins over the country
         ("06 1234 5678", "IT", "+390612345678"),  # Italy keeps its leading zero
-        ("+1-800-FLOWERS", None, "+18003569377"),  # vanity letters are keypad digits
     ],
 )
 def test_parse_e164_normalises_valid_input(given: str, country: str | None, expected: str) -> None:
@@ -99,10 +98,39 @@ def test_parse_e164_refuses_more_than_a_number(given: str) -> None:
 
 @pytest.mark.parametrize(
     ("given", "country"),
+    [
+        ("+1415555O1OO", None),  # the letter O for a zero: read by the keypad, +14155556166
+        ("+1415555CALL", None),  # vanity letters: read by the keypad, +14155552255
+        ("+1-800-FLOWERS", None),
+        ("(415) 555-CALL", "US"),
+        ("+1415555o1oo", None),
+    ],
+)
+def test_parse_e164_refuses_letters(given: str, country: str | None) -> None:
+    # A number is acted on as typed or not at all: letters belong to a search's contains.
+    with pytest.raises(InvalidInputError, match="has letters in it; a phone number is digits only"):
+        parse_e164(given, country=country)
+
+
+def test_a_carrier_number_with_letters_is_refused() -> None:
+    with pytest.raises(ValueError, match="it has letters"):
+        carrier_e164("+1415555CALL")
+
+
+@pytest.mark.parametrize(
+    ("given", "country"),
     [("+44 (0)20 7946 0000", None), ("011 44 20 7946 0000", "US"), ("1 415 555 2671", "US")],
 )
 def test_parse_e164_takes_the_prefixes_people_type(given: str, country: str | None) -> None:
     assert parse_e164(given, country=country) in ("+442079460000", "+14155552671")
+
+
+def test_a_number_with_no_countrys_calling_code_is_not_told_to_start_with_plus() -> None:
+    with pytest.raises(InvalidInputError) as refused:
+        parse_e164("+99912345678")
+    assert refused.value.message == (
+        "number: '+99912345678' is not a valid phone number: no country's calling code starts it"
+    )
 
 
 def test_a_national_number_without_a_country_says_what_to_type() -> None:

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from contextlib import aclosing
 from typing import Any
 
+import anyio
 import httpx
 import phonenumbers
 import pydantic
@@ -15,12 +16,15 @@ import pytest
 from numbers_core import (
     ActiveNumber,
     AvailableNumber,
+    ConflictError,
     Feature,
     InvalidInputError,
     NotFoundError,
     NumberConfig,
+    NumbersError,
     NumberType,
     NumberUnavailableError,
+    OutcomeUnknownError,
     PaymentRequiredError,
     ProtocolError,
     Provider,
@@ -239,7 +243,17 @@ async def test_an_empty_config_needs_no_config_feature() -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    ["+1415", "(415) 555-2671", "+14155552671 ext 1", "+14155552671,1", None, 14155552671, ""],
+    [
+        "+1415",
+        "(415) 555-2671",
+        "+14155552671 ext 1",
+        "+14155552671,1",
+        None,
+        14155552671,
+        "",
+        "+1415555O1OO",  # the letter O: read by the keypad it would be +14155556166
+        "+1415555CALL",
+    ],
 )
 @pytest.mark.parametrize("operation", ["purchase", "get", "release", "configure", "transfer"])
 async def test_invalid_numbers_are_refused_before_any_hook(bad: Any, operation: str) -> None:
@@ -296,8 +310,17 @@ class Contrary(Fake):
         return owned("+13968898950")
 
 
-@pytest.mark.parametrize("operation", ["purchase", "get", "configure", "transfer"])
-async def test_an_answer_about_another_number_is_refused(operation: str) -> None:
+@pytest.mark.parametrize(
+    ("operation", "refusal"),
+    [
+        # A change that is not sent twice blindly: what callers catch before looking it up.
+        ("purchase", OutcomeUnknownError),
+        ("transfer", OutcomeUnknownError),
+        ("get", ProtocolError),
+        ("configure", ProtocolError),
+    ],
+)
+async def test_an_answer_about_another_number_is_refused(operation: str, refusal: type[NumbersError]) -> None:
     carrier = Contrary(numbers=[owned("+14155550100")])
     arguments: dict[str, tuple[Any, ...]] = {
         "purchase": (),
@@ -305,18 +328,59 @@ async def test_an_answer_about_another_number_is_refused(operation: str) -> None
         "configure": (NumberConfig(friendly_name="x"),),
         "transfer": ("AC2",),
     }
-    with pytest.raises(ProtocolError, match=r"\+13968898950") as caught:
+    with pytest.raises(refusal, match=r"\+13968898950") as caught:
         await getattr(carrier, operation)("+14155550100", *arguments[operation])
     # Both numbers are named, so that a bulk job can look both up.
-    assert caught.value.numbers == ("+14155550100", "+13968898950")
+    assert getattr(caught.value, "numbers", None) == ("+14155550100", "+13968898950")
     if operation == "purchase":
-        assert "may have bought either" in str(caught.value)
+        assert isinstance(caught.value, OutcomeUnknownError)
+        assert (caught.value.operation, caught.value.number) == ("purchase", "+14155550100")
+        assert "may have bought +14155550100 or +13968898950" in str(caught.value)
 
 
 async def test_purchase_any_refuses_an_answer_about_another_number() -> None:
     carrier = Contrary(inventory=[offer("+14155550100")])
-    with pytest.raises(ProtocolError, match="may have bought either"):
+    with pytest.raises(OutcomeUnknownError, match="may have bought"):
         await carrier.purchase_any(area_code="415")
+
+
+class Sloppy(Fake):
+    """A carrier whose batches answer the first number with another and say nothing of the second."""
+
+    async def _sloppy(self, e164s: builtins.list[str]) -> dict[str, ActiveNumber | NumbersError | None]:
+        return {e164s[0]: owned("+13968898950")}
+
+    async def _purchase_many(
+        self, e164s: builtins.list[str], config: NumberConfig | None
+    ) -> dict[str, ActiveNumber | NumbersError | None]:
+        return await self._sloppy(e164s)
+
+    async def _configure_many(
+        self, e164s: builtins.list[str], config: NumberConfig
+    ) -> dict[str, ActiveNumber | NumbersError | None]:
+        return await self._sloppy(e164s)
+
+    async def _release_many(self, e164s: builtins.list[str]) -> dict[str, ActiveNumber | NumbersError | None]:
+        return await self._sloppy(e164s)
+
+
+@pytest.mark.parametrize(
+    ("operation", "refusal"),
+    [("purchase", OutcomeUnknownError), ("release", OutcomeUnknownError), ("configure", ProtocolError)],
+)
+async def test_a_batch_that_misreports_a_number_leaves_a_change_unknown(
+    operation: str, refusal: type[NumbersError]
+) -> None:
+    carrier = Sloppy()
+    arguments = (NumberConfig(friendly_name="x"),) if operation == "configure" else ()
+    answered, silent = await getattr(carrier, f"{operation}_many")(
+        ["+14155550100", "+14155550101"], *arguments
+    )
+    assert type(answered.error) is refusal
+    assert type(silent.error) is refusal
+    # Both numbers the answer may concern, so that a bulk job can look both up.
+    assert getattr(answered.error, "numbers", None) == ("+14155550100", "+13968898950")
+    assert getattr(silent.error, "numbers", None) == ("+14155550101",)
 
 
 async def test_numbers_are_normalised_and_model_objects_accepted() -> None:
@@ -344,6 +408,14 @@ async def test_numbers_are_normalised_and_model_objects_accepted() -> None:
         lambda c: c.configure("+14155552671", {"friendly_name": "x"}),
         lambda c: c.transfer("+14155552671", " "),
         lambda c: c.transfer("+14155552671", None),
+        lambda c: c.transfer("+14155552671", "AC\x00"),
+        lambda c: c.transfer("+14155552671", "AC\u202e2"),
+        lambda c: c.transfer("+14155552671", "A" * 257),
+        # A blank filter is refused, not dropped: dropped, it bought any number at all.
+        lambda c: c.purchase_any(area_code=""),
+        lambda c: c.purchase_any(contains="\r\n"),
+        lambda c: c.purchase_any(locality=" "),
+        lambda c: c.search(region=""),
     ],
 )
 async def test_bad_queries_and_configs_are_refused_before_any_hook(call: Any) -> None:
@@ -421,8 +493,8 @@ def numbers_of(found: builtins.list[AvailableNumber]) -> builtins.list[str]:
         ({"contains": "1415"}, ["+14155552671", "+14155559653"]),  # the country code counts
         ({"contains": "*" * 9 + "71"}, ["+14155552671"]),
         ({"area_code": 415}, ["+14155552671", "+14155559653"]),
-        ({"area_code": "06"}, ["+390612345678"]),
-        ({"area_code": "20"}, ["+442079460000"]),
+        ({"country": "IT", "area_code": "06"}, ["+390612345678"]),
+        ({"country": "GB", "area_code": "20"}, ["+442079460000"]),
         ({"starts_with": "212"}, ["+12125550100"]),
         ({"ends_with": "0100"}, ["+12125550100"]),
         ({"region": "CA"}, ["+14155552671", "+14155559653", "+390612345678", "+442079460000"]),
@@ -503,7 +575,8 @@ async def test_purchase_any_when_everything_is_taken() -> None:
     with pytest.raises(NumberUnavailableError) as caught:
         await carrier.purchase_any(area_code="415")
     assert caught.value.provider == "fake"
-    assert hooks(carrier) == ["search", "purchase", "purchase"]
+    # Taken meanwhile: a second search shows whether others came up since; none did.
+    assert hooks(carrier) == ["search", "purchase", "purchase", "search"]
 
 
 async def test_purchase_any_when_nothing_is_found() -> None:
@@ -523,6 +596,100 @@ async def test_purchase_any_stops_on_other_errors() -> None:
     with pytest.raises(PaymentRequiredError):
         await carrier.purchase_any()
     assert hooks(carrier) == ["search", "purchase"]
+
+
+async def test_purchase_any_moves_on_when_the_account_bought_a_candidate_meanwhile() -> None:
+    class Raced(Fake):
+        async def _purchase(self, e164: str, config: NumberConfig | None) -> ActiveNumber:
+            if e164 == "+14155550001":  # another call (another process) of this account bought it
+                self._record("purchase", (e164, config))
+                raise ConflictError("yours already", provider=self.name, code="already-owned")
+            return await super()._purchase(e164, config)
+
+    carrier = Raced(inventory=[offer("+14155550001"), offer("+14155550002")])
+    assert (await carrier.purchase_any(area_code="415")).phone_number == "+14155550002"
+
+
+async def test_purchase_any_stops_on_another_conflict() -> None:
+    class Porting(Fake):
+        async def _purchase(self, e164: str, config: NumberConfig | None) -> ActiveNumber:
+            self._record("purchase", (e164, config))
+            raise ConflictError("the number is porting", provider=self.name, code="number_is_porting")
+
+    carrier = Porting(inventory=[offer("+14155550001"), offer("+14155550002")])
+    with pytest.raises(ConflictError):
+        await carrier.purchase_any(area_code="415")
+    assert hooks(carrier) == ["search", "purchase"]
+
+
+async def test_purchase_any_searches_again_when_every_candidate_was_taken_meanwhile() -> None:
+    class Busy(Fake):
+        """Others buy what its first search showed before this call gets to it."""
+
+        async def _search(self, query: SearchQuery) -> builtins.list[AvailableNumber]:
+            shown = await super()._search(query)
+            self.inventory = [offer("+14155550003")]
+            return shown
+
+    carrier = Busy(
+        inventory=[offer("+14155550001"), offer("+14155550002")], taken={"+14155550001", "+14155550002"}
+    )
+    assert (await carrier.purchase_any(area_code="415")).phone_number == "+14155550003"
+    assert hooks(carrier) == ["search", "purchase", "purchase", "search", "purchase"]
+
+
+class Shelf(Fake):
+    """A carrier that shows two of its unsold numbers at a time, and takes a moment to sell one;
+    like Kazoo, it sells a number the account has again without a word, so its adapter looks first."""
+
+    async def _search(self, query: SearchQuery) -> builtins.list[AvailableNumber]:
+        self._record("search", query)
+        return [n for n in self.inventory if n.phone_number not in self.taken][:2]
+
+    async def _purchase(self, e164: str, config: NumberConfig | None) -> ActiveNumber:
+        self._record("purchase", (e164, config))
+        if e164 in self.taken:
+            raise ConflictError(f"{e164} is yours already", provider=self.name, code="already-owned")
+        await anyio.sleep(0.01)
+        self.taken.add(e164)
+        return owned(e164)
+
+
+async def test_concurrent_purchase_any_calls_buy_a_number_each() -> None:
+    stock = [f"+1415555000{i}" for i in range(6)]
+    carrier = Shelf(inventory=[offer(e164) for e164 in stock])
+    results: builtins.list[str | None] = []
+
+    async def one() -> None:
+        try:
+            results.append((await carrier.purchase_any(area_code="415")).phone_number)
+        except NumberUnavailableError:
+            results.append(None)
+
+    async with anyio.create_task_group() as tasks:
+        for _ in range(len(stock) + 1):
+            tasks.start_soon(one)
+    # Each call bought a number of its own; "none left" only for the one call too many.
+    assert sorted(results, key=str) == [*stock, None]
+    # No two calls tried the same number: the calls in flight took different ones.
+    assert sorted(argument[0] for hook, argument in carrier.calls if hook == "purchase") == stock
+
+
+async def test_concurrent_purchases_of_one_number_run_one_at_a_time() -> None:
+    carrier = Shelf(inventory=[offer("+14155550001")])
+    results: builtins.list[str] = []
+
+    async def one() -> None:
+        try:
+            await carrier.purchase("+14155550001")
+            results.append("bought")
+        except ConflictError as exc:
+            results.append(str(exc.code))
+
+    async with anyio.create_task_group() as tasks:
+        for _ in range(3):
+            tasks.start_soon(one)
+    assert sorted(results) == ["already-owned", "already-owned", "bought"]
 
 
 async def test_purchase_any_natively() -> None:
@@ -621,6 +788,18 @@ async def test_bad_list_filters_are_refused_before_the_hook(filters: dict[str, A
     assert carrier.calls == []
 
 
+@pytest.mark.parametrize("name", ["contains", "friendly_name", "country", "number_type"])
+@pytest.mark.parametrize("blank", ["", " ", "\r\n"])
+def test_a_blank_list_filter_is_refused(name: str, blank: str) -> None:
+    # contains="" became None, then was matched against each number: a TypeError once the
+    # account owned one.
+    carrier = Fake(numbers=OWNED)
+    with pytest.raises(InvalidInputError, match=f"list filter {name}: is empty") as caught:
+        carrier.list(**{name: blank})
+    assert caught.value.field == name
+    assert carrier.calls == []
+
+
 async def test_a_consumer_that_stops_early_fetches_no_further_page() -> None:
     carrier = Fake(numbers=OWNED)
     numbers = carrier.list()
@@ -690,23 +869,51 @@ FOREIGN = [
 ]
 
 
+GUARDED: dict[str, tuple[Any, ...]] = {
+    "search": (),
+    "purchase": ("+14155552671",),
+    "get": ("+14155552671",),
+    "configure": ("+14155552671", NumberConfig(friendly_name="x")),
+    "release": ("+14155552671",),
+    "transfer": ("+14155552671", "AC2"),
+}
+
+
 @pytest.mark.parametrize("foreign", FOREIGN, ids=lambda e: type(e).__name__)
-@pytest.mark.parametrize("operation", ["search", "purchase", "get", "configure", "release", "transfer"])
+@pytest.mark.parametrize("operation", ["search", "get", "configure"])
 async def test_guard_turns_foreign_errors_into_protocol_errors(foreign: Exception, operation: str) -> None:
     carrier = Fake(explode=foreign)
-    arguments: dict[str, tuple[Any, ...]] = {
-        "search": (),
-        "purchase": ("+14155552671",),
-        "get": ("+14155552671",),
-        "configure": ("+14155552671", NumberConfig(friendly_name="x")),
-        "release": ("+14155552671",),
-        "transfer": ("+14155552671", "AC2"),
-    }
     with pytest.raises(ProtocolError) as caught:
-        await getattr(carrier, operation)(*arguments[operation])
+        await getattr(carrier, operation)(*GUARDED[operation])
     assert caught.value.provider == "fake"
     assert str(caught.value).startswith(f"fake: {operation}: unexpected response ({type(foreign).__name__}")
     assert caught.value.__cause__ is foreign
+
+
+@pytest.mark.parametrize(
+    "foreign",
+    [*FOREIGN, httpx.ReadTimeout("slow"), httpx.DecodingError("bad gzip")],
+    ids=lambda e: type(e).__name__,
+)
+@pytest.mark.parametrize("operation", ["purchase", "release", "transfer"])
+async def test_a_foreign_error_in_a_change_leaves_its_outcome_unknown(
+    foreign: Exception, operation: str
+) -> None:
+    # It may have come after the carrier made the change (reading its answer): never "not made".
+    carrier = Fake(explode=foreign)
+    with pytest.raises(OutcomeUnknownError) as caught:
+        await getattr(carrier, operation)(*GUARDED[operation])
+    assert (caught.value.operation, caught.value.number) == (operation, "+14155552671")
+    assert "may or may not have taken effect" in str(caught.value)
+    assert caught.value.__cause__ is foreign
+
+
+async def test_an_answer_that_does_not_decode_is_said_in_words() -> None:
+    carrier = Fake(explode=httpx.DecodingError("Error -3 while decompressing data"))
+    with pytest.raises(ProtocolError) as caught:
+        await carrier.get("+14155552671")
+    assert "does not decode as its Content-Encoding says" in str(caught.value)
+    assert "DecodingError" not in str(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -719,7 +926,8 @@ async def test_guard_turns_httpx_errors_into_transport_errors(foreign: httpx.HTT
     with pytest.raises(TransportError) as caught:
         await carrier.get("+14155552671")
     assert caught.value.provider == "fake"
-    assert type(foreign).__name__ in str(caught.value)
+    assert type(foreign).__name__ not in str(caught.value)  # httpx's words are not the user's
+    assert "failed" in str(caught.value)
     assert caught.value.__cause__ is foreign
 
 

@@ -10,12 +10,22 @@ import numbers_core
 import numbers_core.adapter
 import numbers_core.bulk
 import numbers_core.emulator
+import numbers_core.sync
+import numbers_core.sync.bulk
 import pydantic
 import pytest
 from numbers_core import errors
 from numbers_core.sandbox import SandboxProvider
 
-MODULES = [numbers_core, numbers_core.adapter, numbers_core.bulk, numbers_core.emulator, errors]
+MODULES = [
+    numbers_core,
+    numbers_core.adapter,
+    numbers_core.bulk,
+    numbers_core.emulator,
+    numbers_core.sync,
+    numbers_core.sync.bulk,
+    errors,
+]
 
 
 def _ours(obj: Any) -> bool:
@@ -88,6 +98,26 @@ def test_the_provider_interface_of_the_contract() -> None:
     assert purchase["config"].kind is inspect.Parameter.KEYWORD_ONLY
 
 
+def test_the_commerce_and_compliance_methods_of_the_contract() -> None:
+    provider = numbers_core.Provider
+    for method in (
+        "prices",
+        "coverage",
+        "requirements",
+        "create_address",
+        "delete_address",
+        "validate_emergency_address",
+        "reserve",
+    ):
+        assert inspect.iscoroutinefunction(getattr(provider, method)), method
+    # addresses() pages as list() does: a plain method returning an async iterator.
+    assert inspect.get_annotations(provider.addresses, eval_str=True)["return"].__name__ == "Pager"
+    assert hasattr(SandboxProvider().addresses(), "__anext__")
+    assert (
+        inspect.signature(provider.transfer).parameters["compliance"].kind is inspect.Parameter.KEYWORD_ONLY
+    )
+
+
 def test_errors_module_and_top_level_agree() -> None:
     error_names = [name for name in errors.__all__ if name != "error_for_status"]
     for name in error_names:
@@ -109,13 +139,20 @@ def test_errors_module_and_top_level_agree() -> None:
 def test_models_are_pydantic_and_frozen() -> None:
     for name in (
         "ActiveNumber",
+        "Address",
+        "AddressCheck",
         "AvailableNumber",
         "Callback",
         "Capabilities",
+        "Coverage",
+        "EmergencyRegistration",
         "Geography",
         "MmsCapabilities",
         "Money",
+        "NumberCompliance",
         "NumberConfig",
+        "NumberPrice",
+        "Requirement",
         "Route",
         "SearchQuery",
         "SmsCapabilities",
@@ -148,7 +185,7 @@ def test_the_package_namespace_holds_only_the_public_api() -> None:
         and name not in numbers_core.__all__
         and not (
             isinstance(getattr(numbers_core, name), ModuleType)
-            and name in {"errors", "adapter", "sandbox", "cli", "emulator", "bulk", "providers"}
+            and name in {"errors", "adapter", "sandbox", "cli", "emulator", "bulk", "providers", "sync"}
         )
     }
     assert leaked == set()

@@ -120,3 +120,19 @@ async def test_an_unparsable_answer_keeps_no_parser_exception_holding_the_body()
     assert caught.value.__cause__ is None
     assert caught.value.__context__ is None
     assert caught.value.body == "<html>Basic ***"
+
+
+def test_scrubbing_an_error_keeps_its_enum_attributes() -> None:
+    from numbers_core import ComplianceRequiredError, RequirementKind
+    from numbers_core._http import HttpCore
+
+    core = HttpCore(
+        "test", base_url="https://carrier.example", error_mapper=lambda _: None, secrets=("s3cr3t-token",)
+    )
+    error = ComplianceRequiredError(
+        "needs a bundle (token s3cr3t-token)", provider="test", requirement="bundle", scope="account"
+    )
+    scrubbed = core._scrub(error)
+    assert "s3cr3t-token" not in str(scrubbed)
+    assert "s3cr3t-token" not in scrubbed.message
+    assert type(scrubbed.requirement) is RequirementKind

@@ -8,8 +8,10 @@ and it records the bytes every request arrived as.
 from __future__ import annotations
 
 import base64
+import errno
 import gzip
 import json
+import re
 import shutil
 import socket
 import ssl
@@ -31,6 +33,7 @@ from numbers_core._transport import (
     _pairs,
     _with_query,
     create_client,
+    failure_text,
 )
 from numbers_core.errors import OutcomeUnknownError, ProviderError, TransportError, error_for_status
 
@@ -525,6 +528,159 @@ async def test_tls_with_a_trusted_certificate(tls_server: int, certificate: tupl
         for host in ("127.0.0.1", "localhost"):
             response = await client.get(f"https://{host}:{tls_server}/json")
             assert response.json() == {"ok": True, "n": 1}
+
+
+# -- failures in the user's words ---------------------------------------------------------------
+
+# What a dependency's error would show: class names, errno tuples, addresses as Python tuples.
+_DEPENDENCY_WORDS = re.compile(r"Errno|[A-Z][a-z]+(Error|Timeout)\b|httpx|httpcore|\('")
+
+
+def _any_client(kind: str, **timeouts: float) -> httpx.AsyncClient:
+    if kind == "fast":
+        return _client(**timeouts)
+    return httpx.AsyncClient(timeout=httpx.Timeout(5.0, **timeouts))  # httpx's own transport (httpcore)
+
+
+async def _failure_of(client: httpx.AsyncClient, url: str) -> str:
+    async with client:
+        request = client.build_request("GET", url)
+        with pytest.raises(httpx.HTTPError) as caught:
+            await client.send(request)
+    text = failure_text(caught.value, request)
+    assert not _DEPENDENCY_WORDS.search(text), text
+    return text
+
+
+@pytest.mark.parametrize("kind", ["fast", "httpx"])
+async def test_failures_are_told_in_the_users_words(server: Server, kind: str) -> None:
+    where = f"127.0.0.1:{server.port}"
+    refused = _refused_port()
+    assert (
+        await _failure_of(_any_client(kind), f"http://127.0.0.1:{refused}/json")
+        == f"cannot connect to 127.0.0.1:{refused} (connection refused)"
+    )
+    for path in ("/hang-up", "/short"):
+        assert (
+            await _failure_of(_any_client(kind), f"{server.url}{path}")
+            == f"the connection closed before the answer came from {where}"
+        )
+    assert (
+        await _failure_of(_any_client(kind), f"{server.url}/garbage")
+        == f"{where} answered something that is not HTTP"
+    )
+    assert (
+        await _failure_of(_any_client(kind, read=0.2), f"{server.url}/stall")
+        == f"no answer from {where} within 0.2 s"
+    )
+
+
+@pytest.mark.parametrize("kind", ["fast", "httpx"])
+async def test_an_untrusted_certificate_is_told_as_such(tls_server: int, kind: str) -> None:
+    text = await _failure_of(_any_client(kind), f"https://127.0.0.1:{tls_server}/json")
+    assert text == (
+        f"cannot connect securely to 127.0.0.1:{tls_server}: its certificate is not trusted "
+        "(self-signed certificate)"
+    )
+
+
+def _raised(error: httpx.HTTPError, *causes: BaseException) -> httpx.HTTPError:
+    """``error`` as raised from each of ``causes`` in turn (the last one first)."""
+    current: BaseException = error
+    for cause in causes:
+        current.__cause__ = cause
+        current = cause
+    return error
+
+
+_REQUEST = httpx.Request(
+    "GET",
+    "https://api.example.test/x",
+    extensions={"timeout": httpx.Timeout(30.0, connect=10.0, pool=5.0).as_dict()},
+)
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (
+            _raised(httpx.ConnectError("x"), socket.gaierror(socket.EAI_NONAME, "Name or service not known")),
+            "cannot find the host api.example.test (no such name)",
+        ),
+        (
+            _raised(httpx.ConnectError("x"), socket.gaierror(socket.EAI_AGAIN, "Temporary failure")),
+            "cannot find the host api.example.test (the name lookup failed for now: try again)",
+        ),
+        (
+            _raised(httpx.ConnectError("x"), ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER] wrong version")),
+            "cannot connect securely to api.example.test:443 (TLS: handshake failed)",
+        ),
+        (
+            _raised(httpx.ConnectError("x"), OSError(errno.ENETUNREACH, "Network is unreachable")),
+            "cannot connect to api.example.test:443 (network unreachable)",
+        ),
+        (
+            # Python 3.11's asyncio, every address of the host refused.
+            _raised(
+                httpx.ConnectError("x"),
+                OSError(
+                    "Multiple exceptions: [Errno 111] Connect call failed ('::1', 443, 0, 0), "
+                    "[Errno 111] Connect call failed ('127.0.0.1', 443)"
+                ),
+            ),
+            "cannot connect to api.example.test:443 (connection refused)",
+        ),
+        (httpx.ConnectError("All connection attempts failed"), "cannot connect to api.example.test:443"),
+        (httpx.ConnectTimeout("x"), "cannot connect to api.example.test:443 (no reply within 10 s)"),
+        (
+            httpx.PoolTimeout("x"),
+            "no free connection to api.example.test:443 within 5 s (too many requests at once)",
+        ),
+        (httpx.WriteTimeout("x"), "sending the request to api.example.test:443 did not finish within 30 s"),
+        (
+            _raised(httpx.ReadError("x"), ConnectionResetError(errno.ECONNRESET, "Connection reset by peer")),
+            "the connection was reset before the answer came from api.example.test:443",
+        ),
+        (httpx.ReadError(""), "the connection was lost before the answer came from api.example.test:443"),
+        (httpx.WriteError(""), "the connection to api.example.test:443 was lost while sending the request"),
+        (httpx.ProxyError("x"), "the proxy could not reach api.example.test:443"),
+        (
+            httpx.DecodingError("x"),
+            "the answer from api.example.test:443 does not decode as its Content-Encoding says",
+        ),
+        (httpx.HTTPError("x"), "the exchange with api.example.test:443 failed"),
+    ],
+)
+def test_every_kind_of_failure_has_its_words(error: httpx.HTTPError, expected: str) -> None:
+    text = failure_text(error, _REQUEST)
+    assert text == expected
+    assert not _DEPENDENCY_WORDS.search(text), text
+
+
+async def test_the_cores_errors_carry_those_words(server: Server) -> None:
+    refused = _refused_port()
+    core = HttpCore(
+        "test",
+        base_url=f"http://127.0.0.1:{refused}",
+        error_mapper=_mapper,
+        retry=RetryPolicy(attempts=1),
+    )
+    try:
+        with pytest.raises(TransportError) as raised:
+            await core.request("GET", "/numbers", idempotency=Idempotency.SAFE, operation="list")
+    finally:
+        await core.aclose()
+    assert str(raised.value) == f"test: list: cannot connect to 127.0.0.1:{refused} (connection refused)"
+    core = HttpCore("test", base_url=server.url, error_mapper=_mapper)
+    try:
+        with pytest.raises(OutcomeUnknownError) as unknown:
+            await core.request("POST", "/hang-up", idempotency=Idempotency.UNSAFE, operation="purchase")
+    finally:
+        await core.aclose()
+    assert str(unknown.value) == (
+        f"test: purchase: the connection closed before the answer came from 127.0.0.1:{server.port}; "
+        "the request may or may not have taken effect"
+    )
 
 
 # -- choosing the client ------------------------------------------------------------------------

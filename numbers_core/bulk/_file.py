@@ -37,6 +37,7 @@ import pydantic
 from pydantic import BeforeValidator, ConfigDict, Field
 
 from .._models import Money, NumberConfig, SearchQuery
+from .._problems import problems as plain_problems
 from ..errors import InvalidInputError
 from ._engine import JobKind
 
@@ -92,10 +93,7 @@ class JobFile(pydantic.BaseModel):
         try:
             return cls.model_validate(data)
         except pydantic.ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(part) for part in error['loc']) or 'job'}: {error['msg']}"
-                for error in exc.errors(include_url=False)
-            )
+            problems = "; ".join(f"{where or 'job'}: {text}" for where, text, _ in plain_problems(exc))
             raise InvalidInputError(f"job file {str(file)!r}: {problems}", field="file") from None
 
     def arguments(self) -> dict[str, Any]:

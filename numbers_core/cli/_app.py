@@ -2,20 +2,43 @@
 
 from __future__ import annotations
 
-import sys
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 import numbers_core as nc
 from numbers_core.errors import ConfigurationError, InvalidInputError
 
+from ._addresses import addresses_app
 from ._bulk import bulk_app
-from ._buy import Purchases
-from ._options import NUMBER_TYPES, Clearable, config_options, number_config, search_options
+from ._buy import Purchases, check_purchase
+from ._options import (
+    DEFAULT_COUNTRY,
+    NUMBER_TYPES,
+    Clearable,
+    compliance_options,
+    config_options,
+    criteria_options,
+    emergency_address_options,
+    number_compliance,
+    number_config,
+    search_options,
+    typed_number,
+)
 from ._output import Output, ProviderColumn, note, progress
-from ._run import NumbersGroup, Target, fail_usage, print_error, run
+from ._run import (
+    NumbersCommand,
+    NumbersGroup,
+    State,
+    Target,
+    Yes,
+    confirm,
+    fail_usage,
+    print_error,
+    run,
+    state_of,
+)
 
 if TYPE_CHECKING:
     from numbers_core import ActiveNumber, AvailableNumber, Provider
@@ -23,6 +46,8 @@ if TYPE_CHECKING:
 # The library loads when a command runs, not for --help or a usage error (numbers_core.__init__).
 
 __all__ = ["app"]
+
+T = TypeVar("T")
 
 app = typer.Typer(
     name="numbers",
@@ -37,17 +62,7 @@ app = typer.Typer(
 
 
 app.add_typer(bulk_app)
-
-
-@dataclass(frozen=True)
-class _State:
-    target: Target
-    output: Output
-
-
-def _state(ctx: typer.Context) -> _State:
-    # Set by the group callback, which click runs before any command.
-    return cast(_State, ctx.obj)
+app.add_typer(addresses_app)
 
 
 def _show_version(value: bool) -> None:
@@ -64,7 +79,8 @@ def _global_options(
         typer.Option(
             "--provider",
             metavar="NAME",
-            help="Use this provider, with its settings from NUMBERS_<PROVIDER>_<SETTING> variables.",
+            help="Use this provider, with its settings from NUMBERS_<PROVIDER>_<SETTING> variables; "
+            "several, comma-separated (providers or profiles), are searched and bought from together.",
         ),
     ] = None,
     profile: Annotated[
@@ -79,7 +95,7 @@ def _global_options(
 ) -> None:
     if provider is not None and profile is not None:
         fail_usage("give --provider or --profile, not both")
-    ctx.obj = _State(Target(provider=provider, profile=profile), Output(json=json_output))
+    ctx.obj = State(Target(provider=provider, profile=profile), Output(json=json_output))
 
 
 # typer lists arguments with their Python type ("NUMBER <str>"): they are left to the usage line,
@@ -87,33 +103,19 @@ def _global_options(
 _Number = Annotated[str, typer.Argument(metavar="NUMBER", show_default=False, hidden=True)]
 _Country = Annotated[
     str | None,
-    typer.Option("--country", metavar="CC", help="Country of a NUMBER typed without + and its country code."),
+    typer.Option(
+        "--country",
+        metavar="CC",
+        help=f"Country of a NUMBER typed without + and its country code (default {DEFAULT_COUNTRY}).",
+    ),
 ]
 
 
-def _at_a_terminal() -> bool:
-    """Whether a person can answer a question (scripts and pipes cannot)."""
-    return sys.stdin.isatty()
-
-
-def _e164(number: str, country: str | None) -> str:
-    """NUMBER as E.164, or a usage error that says what to type instead."""
-    from numbers_core.adapter import parse_e164
-
-    try:
-        return parse_e164(number, country=country.strip().upper() if country else None)
-    except InvalidInputError as exc:
-        problem = exc.message.removeprefix("number: ")
-        if "country code" in problem and country is None:
-            problem += " (--country CC)"
-        fail_usage(f"NUMBER {problem}")
-
-
-@app.command()
+@app.command(cls=NumbersCommand)
 @search_options
 def search(ctx: typer.Context, *, criteria: dict[str, Any]) -> None:
     """Find numbers that can be bought now."""
-    state = _state(ctx)
+    state = state_of(ctx)
 
     async def work(carrier: Provider) -> list[AvailableNumber]:
         return await carrier.search(**criteria)
@@ -121,9 +123,10 @@ def search(ctx: typer.Context, *, criteria: dict[str, Any]) -> None:
     state.output.available(run(state.target, work))
 
 
-@app.command()
+@app.command(cls=NumbersCommand)
+@compliance_options
 @config_options
-@search_options
+@criteria_options
 def buy(
     ctx: typer.Context,
     numbers: Annotated[
@@ -141,16 +144,18 @@ def buy(
     ] = None,
     *,
     criteria: dict[str, Any],
+    compliance: dict[str, Any],
     config: dict[str, Any],
 ) -> None:
     """Buy each NUMBER given (+14155550123), or --count N numbers matching the search criteria.
 
-    Configuration options are applied in the same step. When not every number
-    can be bought, those that were are still shown, and the exit status is
-    non-zero. With NUMBERs, --country tells the country of those typed without
-    their country code.
+    Configuration options are applied in the same step. Regulated numbers are
+    bought under the compliance references given (numbers requirements COUNTRY
+    says which are needed). When not every number can be bought, those that
+    were are still shown, and the exit status is non-zero. With NUMBERs,
+    --country tells the country of those typed without their country code.
     """
-    state = _state(ctx)
+    state = state_of(ctx)
     if numbers and count is not None:
         fail_usage("give NUMBERs or --count, not both")
     if numbers and criteria.keys() - {"country"}:
@@ -159,12 +164,23 @@ def buy(
         fail_usage("give a NUMBER to buy, or --count N with search criteria")
     if count is not None and not 1 <= count <= 1000:
         fail_usage(f"--count: give 1 to 1000, not {count}")
+    if count is not None:
+        from numbers_core import SearchQuery
+        from numbers_core.adapter import build
+
+        build(
+            SearchQuery, None, criteria
+        )  # criteria that cannot work are told as such, in the options' terms
     # Every number is checked before the first is bought.
-    wanted = list(dict.fromkeys(_e164(number, criteria.get("country")) for number in numbers or ()))
+    wanted = list(dict.fromkeys(typed_number(number, criteria.get("country")) for number in numbers or ()))
+    if compliance:
+        config = {**config, "compliance": compliance}
     settings = number_config(config) if config else None
     purchases = Purchases(requested=len(wanted) or count or 0)
 
     async def work(carrier: Provider) -> None:
+        # A search costs a request: what the purchases would refuse is refused before it.
+        check_purchase(carrier, settings)
         with progress(purchases.requested, "Buying") as advance:
             if wanted:
                 await purchases.buy_each(carrier, wanted, settings, advance)
@@ -182,7 +198,9 @@ def buy(
         raise typer.Exit(purchases.exit_code())
 
 
-@app.command()
+@app.command(cls=NumbersCommand)
+@compliance_options
+@emergency_address_options
 @config_options
 def configure(
     ctx: typer.Context,
@@ -198,16 +216,31 @@ def configure(
         ),
     ] = None,
     *,
+    compliance: dict[str, Any],
+    emergency_address: dict[str, Any],
     config: dict[str, Any],
 ) -> None:
-    """Change how the owned NUMBER is set up; only the options given change."""
-    state = _state(ctx)
-    e164 = _e164(number, country)
+    """Change how the owned NUMBER is set up; only the options given change.
+
+    An emergency address is registered by its id in the address book
+    (--emergency-address-id), or, where the carrier keeps it on the number,
+    given inline (--emergency-street, --emergency-locality, …).
+    """
+    state = state_of(ctx)
+    e164 = typed_number(number, country)
     changes = dict(config)
+    if emergency_address:
+        if "emergency_address_id" in changes:
+            fail_usage("give --emergency-address-id or an address inline (--emergency-street …), not both")
+        changes["emergency_address"] = emergency_address
+    references = dict(compliance)
     for field in clear or ():
-        if field.value in changes:
+        given = references if field.compliance else changes
+        if field.value in given:
             fail_usage(f"--clear {field.value} contradicts the value given for it")
-        changes[field.value] = None
+        given[field.value] = None
+    if references:
+        changes["compliance"] = references
     if not changes:
         fail_usage("nothing to change: give at least one option (see numbers configure --help)")
     settings = number_config(changes)
@@ -218,20 +251,17 @@ def configure(
     state.output.number(run(state.target, work))
 
 
-@app.command()
+@app.command(cls=NumbersCommand)
 def release(
     ctx: typer.Context,
     number: _Number,
     country: _Country = None,
-    yes: Annotated[
-        bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (it is asked on a terminal).")
-    ] = False,
+    yes: Yes = False,
 ) -> None:
     """Give the owned NUMBER back to the carrier; it may go to someone else at once."""
-    state = _state(ctx)
-    e164 = _e164(number, country)
-    if not yes and _at_a_terminal():
-        typer.confirm(f"Release {e164}? It may not be yours to get back", abort=True, err=True)
+    state = state_of(ctx)
+    e164 = typed_number(number, country)
+    confirm(f"Release {e164}? It may not be yours to get back", "Not released.", yes=yes)
 
     async def work(carrier: Provider) -> None:
         await carrier.release(e164)
@@ -240,24 +270,48 @@ def release(
     state.output.released(e164)
 
 
-@app.command()
+@app.command(cls=NumbersCommand)
+@compliance_options
 def transfer(
     ctx: typer.Context,
     number: _Number,
     account: Annotated[str, typer.Argument(metavar="ACCOUNT", show_default=False, hidden=True)],
     country: _Country = None,
+    *,
+    compliance: dict[str, Any],
 ) -> None:
-    """Move the owned NUMBER to another ACCOUNT of the same carrier (a Twilio AC… sid, …)."""
-    state = _state(ctx)
-    e164 = _e164(number, country)
+    """Move the owned NUMBER to another ACCOUNT of the same carrier (a Twilio AC… sid, …).
+
+    A regulated number needs the receiving account's compliance references
+    (--address-id, --bundle-id, --identity-id).
+    """
+    state = state_of(ctx)
+    e164 = typed_number(number, country)
+    references = number_compliance(compliance) if compliance else None
 
     async def work(carrier: Provider) -> ActiveNumber:
-        return await carrier.transfer(e164, account)
+        return await carrier.transfer(e164, account, compliance=references)
 
     state.output.number(run(state.target, work))
 
 
-@app.command("list")
+@app.command(cls=NumbersCommand)
+def reserve(ctx: typer.Context, number: _Number, country: _Country = None) -> None:
+    """Hold NUMBER for the account without buying it yet; numbers buy NUMBER then buys it.
+
+    Where the carrier holds numbers; the reserved number is listed with status
+    reserved until it is bought or released.
+    """
+    state = state_of(ctx)
+    e164 = typed_number(number, country)
+
+    async def work(carrier: Provider) -> ActiveNumber:
+        return await carrier.reserve(e164)
+
+    state.output.number(run(state.target, work))
+
+
+@app.command("list", cls=NumbersCommand)
 def list_numbers(
     ctx: typer.Context,
     contains: Annotated[
@@ -273,7 +327,7 @@ def list_numbers(
     country: Annotated[str | None, typer.Option(help="Only this ISO 3166 country.", metavar="CC")] = None,
 ) -> None:
     """List the numbers the account owns, as they are fetched."""
-    state = _state(ctx)
+    state = state_of(ctx)
     filters = {
         name: value
         for name, value in (
@@ -293,11 +347,11 @@ def list_numbers(
     run(state.target, work)
 
 
-@app.command()
+@app.command(cls=NumbersCommand)
 def show(ctx: typer.Context, number: _Number, country: _Country = None) -> None:
     """Show everything about the owned NUMBER (+14155550123)."""
-    state = _state(ctx)
-    e164 = _e164(number, country)
+    state = state_of(ctx)
+    e164 = typed_number(number, country)
 
     async def work(carrier: Provider) -> ActiveNumber:
         return await carrier.get(e164)
@@ -305,13 +359,91 @@ def show(ctx: typer.Context, number: _Number, country: _Country = None) -> None:
     state.output.number(run(state.target, work))
 
 
+# -- commerce and compliance ---------------------------------------------------------------
+
+_CountryArgument = Annotated[str, typer.Argument(metavar="COUNTRY", show_default=False, hidden=True)]
+_Type = Annotated[
+    str | None, typer.Option("--type", metavar="TYPE", help=f"Only this number type: {NUMBER_TYPES}.")
+]
+
+
+def _ask(ctx: typer.Context, question: Callable[[Provider], Awaitable[T]]) -> T:
+    """The carrier's answer to ``question`` about a COUNTRY, which is named as the argument it is
+    (not as --country) when the library refuses it."""
+    try:
+        return run(state_of(ctx).target, question)
+    except InvalidInputError as exc:
+        if exc.field != "country":
+            raise
+        fail_usage("COUNTRY " + exc.message.rpartition("country: ")[2])
+
+
+def _market_text(country: str, number_type: str | None) -> str:
+    kind = f" {number_type.strip().lower().replace('_', ' ')}" if number_type else ""
+    return f"{country.strip().upper()}{kind} numbers"
+
+
+@app.command(cls=NumbersCommand)
+def prices(ctx: typer.Context, country: _CountryArgument, number_type: _Type = None) -> None:
+    """What numbers cost in COUNTRY (ISO 3166 alpha-2: GB), per number type.
+
+    Monthly and setup prices, the list price before the account's discounts
+    where the carrier gives both, and the basis: catalog (the carrier's price
+    list), table (the prices setting), offer or quote.
+    """
+    found = _ask(ctx, lambda carrier: carrier.prices(country, number_type))
+    state_of(ctx).output.prices(found, _market_text(country, number_type))
+
+
+@app.command(cls=NumbersCommand)
+def coverage(
+    ctx: typer.Context,
+    country: Annotated[str | None, typer.Argument(metavar="COUNTRY", show_default=False, hidden=True)] = None,
+) -> None:
+    """The countries the carrier sells numbers in, with the types sold there (COUNTRY's only, if given)."""
+    state_of(ctx).output.coverage(_ask(ctx, lambda carrier: carrier.coverage(country)))
+
+
+@app.command(cls=NumbersCommand)
+def requirements(ctx: typer.Context, country: _CountryArgument, number_type: _Type = None) -> None:
+    """What buying COUNTRY's numbers (of every type, or of --type) needs on file.
+
+    Each requirement says what to give when buying (--address-id, --bundle-id,
+    --identity-id); numbers addresses create puts an address on file.
+    """
+    found = _ask(ctx, lambda carrier: carrier.requirements(country, number_type))
+    state_of(ctx).output.requirements(found, _market_text(country, number_type))
+
+
+# -- the feature matrix ----------------------------------------------------------------------
+
 _GROUPS = {"search.": "Search filters", "number_type.": "Number types", "config.": "Configuration"}
+# As docs/concepts/features.md groups them; search.prices is no search filter.
+_COMMERCE = "Commerce and compliance"
+
+
+def _is_commerce(feature: nc.Feature) -> bool:
+    Feature = nc.Feature
+    commerce = {
+        Feature.PRICES,
+        Feature.SEARCH_PRICES,
+        Feature.COVERAGE,
+        Feature.REQUIREMENTS,
+        Feature.ADDRESSES,
+        Feature.RESERVE,
+    }
+    return feature in commerce or feature.startswith("emergency.")
 
 
 def _feature_groups() -> list[tuple[str, list[str]]]:
-    groups: dict[str, list[str]] = {title: [] for title in ("Operations", *_GROUPS.values())}
+    groups: dict[str, list[str]] = {title: [] for title in ("Operations", *_GROUPS.values(), _COMMERCE)}
     for feature in nc.Feature:
-        title = next((title for prefix, title in _GROUPS.items() if feature.startswith(prefix)), "Operations")
+        if _is_commerce(feature):
+            title = _COMMERCE
+        else:
+            title = next(
+                (title for prefix, title in _GROUPS.items() if feature.startswith(prefix)), "Operations"
+            )
         groups[title].append(feature.value)
     return list(groups.items())
 
@@ -332,10 +464,10 @@ def _provider_column(name: str) -> ProviderColumn:
     return ProviderColumn(name, frozenset(str(feature) for feature in features), None)
 
 
-@app.command()
+@app.command(cls=NumbersCommand)
 def providers(ctx: typer.Context) -> None:
     """Show what every registered provider can do (the feature matrix)."""
-    state = _state(ctx)
+    state = state_of(ctx)
     columns = [_provider_column(name) for name in nc.provider_names()]
     state.output.providers(columns, _feature_groups())
     if not state.output.json:
@@ -344,12 +476,16 @@ def providers(ctx: typer.Context) -> None:
                 note(f"{column.name}: {column.note}")
 
 
-@app.command()
+@app.command(cls=NumbersCommand)
 def emulate(
     ctx: typer.Context,
-    dialect: Annotated[str, typer.Argument(help="The carrier to emulate: twilio, signalwire, …")],
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on (0: any free one).")] = 8080,
+    dialect: Annotated[
+        str, typer.Argument(metavar="DIALECT", help="The carrier to emulate: twilio, signalwire, …")
+    ],
+    host: Annotated[str, typer.Option(metavar="ADDRESS", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, metavar="PORT", help="Port to listen on (0: any free one).")
+    ] = 8080,
     state: Annotated[
         str | None, typer.Option(metavar="FILE", help="Keep who owns what in this SQLite file between runs.")
     ] = None,
@@ -368,13 +504,13 @@ def emulate(
             help="Share of requests that fail: 429s, 503s, dropped connections and lost answers alike.",
         ),
     ] = 0.0,
-    seed: Annotated[int, typer.Option(help="The same seed fails the same requests.")] = 0,
+    seed: Annotated[int, typer.Option(metavar="INTEGER", help="The same seed fails the same requests.")] = 0,
     rate_limit: Annotated[
         float | None,
         typer.Option(metavar="PER_SECOND", min=0.001, help="Requests per second per account, then 429."),
     ] = None,
     burst: Annotated[
-        int, typer.Option(min=1, help="Requests an account may send at once under --rate-limit.")
+        int, typer.Option(min=1, metavar="N", help="Requests an account may send at once under --rate-limit.")
     ] = 10,
 ) -> None:
     """Serve an emulated carrier on this machine (faults on demand) until Ctrl-C."""
@@ -389,4 +525,6 @@ def emulate(
         "burst": burst,
         **dict.fromkeys(("throttled", "unavailable", "dropped", "lost"), share),
     }
-    serve_emulator(dialect, host=host, port=port, state=state, faults=faults, as_json=_state(ctx).output.json)
+    serve_emulator(
+        dialect, host=host, port=port, state=state, faults=faults, as_json=state_of(ctx).output.json
+    )

@@ -20,9 +20,9 @@ import typer
 
 from numbers_core.errors import NumbersError
 
-from ._options import _add_params, _param, config_options, number_config, search_options
+from ._options import _add_params, _param, config_options, criteria_options, number_config, typed_number
 from ._output import note, stderr_console, stdout_console, write_json
-from ._run import EXIT_INTERRUPTED, Target, default_journal_path, fail_usage, print_error, run
+from ._run import EXIT_INTERRUPTED, NumbersCommand, Target, default_journal_path, fail_usage, print_error, run
 
 if TYPE_CHECKING:
     from numbers_core import Provider
@@ -256,9 +256,9 @@ def _journal_option(command: Any) -> Any:
 
 _Kind = Annotated[
     str | None,
-    typer.Argument(metavar="[KIND]", show_default=False, help="buy, configure or release (or give --file)."),
+    typer.Argument(metavar="KIND", show_default=False, help="buy, configure or release (or give --file)."),
 ]
-_Numbers = Annotated[list[str] | None, typer.Argument(metavar="[NUMBER]...", show_default=False, hidden=True)]
+_Numbers = Annotated[list[str] | None, typer.Argument(metavar="NUMBER", show_default=False, hidden=True)]
 _JobId = Annotated[
     str, typer.Argument(metavar="JOB", show_default=False, help="The job's id (numbers bulk list).")
 ]
@@ -306,17 +306,16 @@ def _request(
     if numbers:
         if criteria.keys() - {"country"}:
             fail_usage("search criteria apply with --count, or as filters with --all-matching")
-        from numbers_core.adapter import parse_e164
-
-        arguments["numbers"] = [parse_e164(number, country=criteria.get("country")) for number in numbers]
+        arguments["numbers"] = [typed_number(number, criteria.get("country")) for number in numbers]
     elif job["count"] is not None:
         if kind != "buy":
             fail_usage("--count buys numbers: KIND must be buy")
         if job["count"] < 1:
             fail_usage(f"--count: give at least 1, not {job['count']}")
         from numbers_core import SearchQuery
+        from numbers_core.adapter import build
 
-        arguments["criteria"] = {"numbers": (SearchQuery(**criteria), job["count"])}
+        arguments["criteria"] = {"numbers": (build(SearchQuery, None, criteria), job["count"])}
     else:
         if kind == "buy":
             fail_usage("--all-matching selects owned numbers: KIND must be configure or release")
@@ -626,11 +625,11 @@ def _target(ctx: typer.Context) -> tuple[Target, bool]:
 # -- the commands ----------------------------------------------------------------------------------
 
 
-@bulk_app.command()
+@bulk_app.command(cls=NumbersCommand)
 @_journal_option
 @_job_options
 @config_options
-@search_options
+@criteria_options
 def plan(
     ctx: typer.Context,
     kind: _Kind = None,
@@ -658,11 +657,11 @@ def plan(
     run(target, lambda carrier: _in_journal(journal, lambda opened: work(carrier, opened)))
 
 
-@bulk_app.command("run")
+@bulk_app.command("run", cls=NumbersCommand)
 @_run_options
 @_job_options
 @config_options
-@search_options
+@criteria_options
 def run_job(
     ctx: typer.Context,
     kind: _Kind = None,
@@ -699,7 +698,7 @@ def run_job(
         raise typer.Exit(code)
 
 
-@bulk_app.command()
+@bulk_app.command(cls=NumbersCommand)
 @_run_options
 def resume(ctx: typer.Context, job_id: _JobId, *, running: Running) -> None:
     """Run a planned or interrupted job to its end: what was in flight is looked up first."""
@@ -718,13 +717,13 @@ def resume(ctx: typer.Context, job_id: _JobId, *, running: Running) -> None:
         raise typer.Exit(code)
 
 
-@bulk_app.command()
+@bulk_app.command(cls=NumbersCommand)
 @_run_options
 def worker(
     ctx: typer.Context,
     job_id: Annotated[
         str | None,
-        typer.Argument(metavar="[JOB]", show_default=False, help="The job (default: every job not done)."),
+        typer.Argument(metavar="JOB", show_default=False, help="The job (default: every job not done)."),
     ] = None,
     *,
     running: Running,
@@ -759,7 +758,7 @@ def worker(
         raise typer.Exit(code)
 
 
-@bulk_app.command()
+@bulk_app.command(cls=NumbersCommand)
 @_journal_option
 def status(ctx: typer.Context, job_id: _JobId, *, journal: str | Path) -> None:
     """Where a job is: its items' counts by outcome."""
@@ -776,7 +775,7 @@ def status(ctx: typer.Context, job_id: _JobId, *, journal: str | Path) -> None:
         raise typer.Exit(code)
 
 
-@bulk_app.command("list")
+@bulk_app.command("list", cls=NumbersCommand)
 @_journal_option
 def list_jobs(ctx: typer.Context, *, journal: str | Path) -> None:
     """The jobs of the journal, oldest first."""
@@ -819,7 +818,7 @@ def list_jobs(ctx: typer.Context, *, journal: str | Path) -> None:
     stdout_console().print(table)
 
 
-@bulk_app.command()
+@bulk_app.command(cls=NumbersCommand)
 @_journal_option
 def report(
     ctx: typer.Context,
@@ -857,7 +856,7 @@ def report(
     note(f"{len(rows)} rows written to {output}")
 
 
-@bulk_app.command()
+@bulk_app.command(cls=NumbersCommand)
 @_journal_option
 def cancel(ctx: typer.Context, job_id: _JobId, *, journal: str | Path) -> None:
     """Cancel a job: nothing more is sent for it (what was done stays done)."""

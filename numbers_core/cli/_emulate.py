@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import gc
 import json
 import socket
@@ -12,13 +13,53 @@ import typer
 from pydantic import ValidationError
 
 from numbers_core._extras import missing_extra
+from numbers_core._problems import problems
 from numbers_core.errors import ConfigurationError
+
+from ._run import fail_usage
 
 __all__ = ["emulate"]
 
 
 def _toml(value: Any) -> str:
     return json.dumps(value)  # a JSON string or number is TOML too
+
+
+_LOOKUP_FAILURES = {
+    getattr(socket, name)
+    for name in ("EAI_NONAME", "EAI_NODATA", "EAI_AGAIN", "EAI_FAIL")
+    if hasattr(socket, name)
+}
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host``:``port``, or a usage error that says what to change."""
+    try:
+        # Made with the protocol getaddrinfo names (IPPROTO_TCP), not create_server's 0: asyncio sets
+        # TCP_NODELAY only on sockets whose proto says TCP, and without it every answer written in two
+        # parts waited ~40 ms for the client's delayed ACK on a kept-alive connection.
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        listener = socket.socket(family, kind, proto)
+        try:
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind(address)
+            listener.listen()
+        except OSError:
+            listener.close()
+            raise
+    except OSError as exc:  # a failed name lookup is a gaierror, or a plain OSError on some systems
+        if isinstance(exc, socket.gaierror) or exc.errno in _LOOKUP_FAILURES:
+            fail_usage(f"--host: cannot find {host!r} (give an address of this machine, such as 127.0.0.1)")
+        if exc.errno == errno.EADDRINUSE:
+            fail_usage(f"port {port} is in use (try --port 0)")
+        if exc.errno == errno.EACCES:
+            fail_usage(f"port {port} needs privileges you do not have (try --port 0)")
+        if exc.errno == errno.EADDRNOTAVAIL:
+            fail_usage(f"--host: {host} is not an address of this machine")
+        fail_usage(f"cannot listen on {host}:{port} ({(exc.strerror or 'failed').lower()})")
+    return listener
 
 
 def emulate(
@@ -36,9 +77,8 @@ def emulate(
     try:
         chosen = Faults(**faults)
     except ValidationError as exc:
-        error = exc.errors(include_url=False)[0]
-        name = str(error["loc"][0])
-        raise ConfigurationError(f"--{name.replace('_', '-')}: {error['msg']}", setting=name) from None
+        name, problem, _ = problems(exc)[0]
+        raise ConfigurationError(f"--{name.replace('_', '-')}: {problem}", setting=name) from None
     emulator = Emulator(dialect, state=state, faults=chosen)
     # The number metadata, loaded before the address is announced (requests sent meanwhile would
     # queue, then reach the rate limit at once), lives as long as the server: kept out of the
@@ -46,7 +86,7 @@ def emulate(
     anyio.run(emulator.warm)
     gc.freeze()
     # Bound here, so that port 0 (any free one) can be reported before serving.
-    listener = socket.create_server((host, port))
+    listener = _listen(host, port)
     bound_host, bound_port = listener.getsockname()[:2]
     url = f"http://{bound_host}:{bound_port}"
     settings = emulator.client_settings(url)

@@ -19,16 +19,27 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from numbers_core import NumberType
+from numbers_core.errors import InvalidInputError
+
+from ._run import fail_usage
+from ._words import COMPLIANCE_OPTIONS
 
 if TYPE_CHECKING:
-    from numbers_core import NumberConfig
+    from numbers_core import NumberCompliance, NumberConfig
 
 __all__ = [
+    "DEFAULT_COUNTRY",
     "NUMBER_TYPES",
     "Clearable",
+    "address_options",
+    "compliance_options",
     "config_options",
+    "criteria_options",
+    "emergency_address_options",
+    "number_compliance",
     "number_config",
     "search_options",
+    "typed_number",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -38,18 +49,47 @@ F = TypeVar("F", bound=Callable[..., Any])
 NUMBER_TYPES = ", ".join(kind.value for kind in NumberType if kind is not NumberType.UNKNOWN)
 
 
+#: The country of numbers searched for, and of a NUMBER typed without + and its country code, when
+#: --country does not say: SearchQuery's default.
+DEFAULT_COUNTRY = "US"
+
+
+def typed_number(number: str, country: str | None) -> str:
+    """NUMBER as E.164, or a usage error that says what to type instead."""
+    from numbers_core.adapter import parse_e164
+
+    try:
+        return parse_e164(number, country=country.strip().upper() if country else DEFAULT_COUNTRY)
+    except InvalidInputError as exc:
+        problem = exc.message.removeprefix("number: ")
+        if country is None and not number.strip().startswith("+"):
+            problem += f" (read as a {DEFAULT_COUNTRY} number; --country CC for another country)"
+        fail_usage(f"NUMBER {problem}")
+
+
 class Clearable(enum.StrEnum):
-    """NumberConfig fields ``configure --clear`` can remove."""
+    """What ``configure --clear`` can remove: NumberConfig fields, and NumberCompliance's references."""
 
     FRIENDLY_NAME = "friendly_name"
     VOICE = "voice"
     SMS = "sms"
     STATUS_CALLBACK = "status_callback"
     EMERGENCY_ADDRESS_ID = "emergency_address_id"
+    EMERGENCY_ADDRESS = "emergency_address"
+    ADDRESS_ID = "address_id"
+    BUNDLE_ID = "bundle_id"
+    IDENTITY_ID = "identity_id"
+
+    @property
+    def compliance(self) -> bool:
+        """Whether it is one of the compliance references (NumberConfig.compliance's fields)."""
+        return self.value in COMPLIANCE_OPTIONS
 
 
 _SEARCH_PANEL = "Search criteria"
 _CONFIG_PANEL = "Configuration"
+_COMPLIANCE_PANEL = "Compliance"
+_ADDRESS_PANEL = "Address"
 
 
 def _param(name: str, annotation: Any, default: Any = None) -> inspect.Parameter:
@@ -99,9 +139,18 @@ def _add_params(
 # -- search criteria (the SearchQuery fields) ----------------------------------------------
 
 _SEARCH = [
-    _text("country", "--country", "ISO 3166 alpha-2 country (default US)", _SEARCH_PANEL, "CC"),
+    _text(
+        "country", "--country", f"ISO 3166 alpha-2 country (default {DEFAULT_COUNTRY})", _SEARCH_PANEL, "CC"
+    ),
     _text("number_type", "--type", f"Number type (default local): {NUMBER_TYPES}", _SEARCH_PANEL, "TYPE"),
-    _text("area_code", "--area-code", "Area code", _SEARCH_PANEL, "DIGITS"),
+    _text(
+        "area_code",
+        "--area-code",
+        "Area code: 3 digits in the US, Canada and the rest of the +1 plan (415); elsewhere the leading "
+        "digits of the national number (20 for London)",
+        _SEARCH_PANEL,
+        "DIGITS",
+    ),
     _text(
         "contains",
         "--contains",
@@ -140,6 +189,10 @@ _SEARCH = [
         "Skip numbers that need an address on file",
         _SEARCH_PANEL,
     ),
+]
+
+# Only for `search`: what buys by criteria decides itself how many numbers to look at.
+_LIMIT = [
     _param(
         "limit",
         Annotated[
@@ -155,15 +208,20 @@ _SEARCH = [
 ]
 
 
-def _criteria(values: dict[str, Any]) -> dict[str, Any]:
+def _given(values: dict[str, Any]) -> dict[str, Any]:
     # Only what the user gave: a default sent explicitly would count as a filter
-    # the provider must support.
+    # the provider must support, or a field to change.
     return {name: value for name, value in values.items() if value is not None and value is not False}
 
 
 def search_options(command: F) -> F:
-    """Add the search criteria; the command receives them as ``criteria: dict``."""
-    return _add_params(_SEARCH, "criteria", _criteria)(command)
+    """Add the search criteria and --limit; the command receives them as ``criteria: dict``."""
+    return _add_params([*_SEARCH, *_LIMIT], "criteria", _given)(command)
+
+
+def criteria_options(command: F) -> F:
+    """Add the search criteria without --limit, for commands that buy what matches."""
+    return _add_params(_SEARCH, "criteria", _given)(command)
 
 
 # -- configuration (the NumberConfig fields) -----------------------------------------------
@@ -196,7 +254,13 @@ _CONFIG = [
     *_route_params("sms", "messages"),
     _text("status_callback", "--status-callback", "URL told about status changes", _CONFIG_PANEL, "URL"),
     _method("status_callback_method", "--status-callback-method", "HTTP method for the status callback"),
-    _text("emergency_address_id", "--emergency-address-id", "Emergency (E911) address", _CONFIG_PANEL, "ID"),
+    _text(
+        "emergency_address_id",
+        "--emergency-address-id",
+        "Emergency (E911) address: an emergency address on file (numbers addresses list)",
+        _CONFIG_PANEL,
+        "ID",
+    ),
     _param(
         "extra",
         Annotated[
@@ -267,3 +331,83 @@ def number_config(data: dict[str, Any]) -> NumberConfig:
     from numbers_core.adapter import build
 
     return build(NumberConfig, None, data)
+
+
+# -- compliance (the NumberCompliance fields) ----------------------------------------------
+
+_COMPLIANCE_HELP = {
+    "address_id": "Address on file the number is held under (numbers addresses list)",
+    "bundle_id": "Approved regulatory bundle the number is held under",
+    "identity_id": "Verified identity the number is held under",
+}
+_COMPLIANCE = [
+    _text(field, flag, _COMPLIANCE_HELP[field], _COMPLIANCE_PANEL, "ID")
+    for field, flag in COMPLIANCE_OPTIONS.items()
+]
+
+
+def number_compliance(data: dict[str, Any]) -> NumberCompliance:
+    """The references given, as a NumberCompliance."""
+    from numbers_core import NumberCompliance
+    from numbers_core.adapter import build
+
+    return build(NumberCompliance, None, data)
+
+
+def compliance_options(command: F) -> F:
+    """Add --address-id, --bundle-id and --identity-id; the command receives ``compliance: dict``
+    (only those given), the fields of a NumberCompliance."""
+    return _add_params(_COMPLIANCE, "compliance", _given)(command)
+
+
+# -- a postal address (the Address fields) ----------------------------------------------------
+
+_ADDRESS_FIELDS = {
+    "customer_name": ("name of the person or business at the address", "TEXT"),
+    "street": ("street and number", "TEXT"),
+    "street2": ("second line: flat, floor, building", "TEXT"),
+    "locality": ("town or city", "TEXT"),
+    "region": ("region or state: its two-letter code in the US and Canada (CA)", "TEXT"),
+    "postal_code": ("postal code", "TEXT"),
+    "country": ("ISO 3166 alpha-2 country", "CC"),
+}
+
+
+def _address_params(prefix: str, help_prefix: str) -> list[inspect.Parameter]:
+    # A parameter is named after its model field's path (emergency_address_street for
+    # NumberConfig.emergency_address.street), so that the models' messages name the option.
+    return [
+        _text(
+            f"{prefix.replace('-', '_')}{field}",
+            f"--{prefix.removesuffix('address-')}{field.replace('_', '-')}",
+            f"{help_prefix}{help_text}" if help_prefix else help_text[0].upper() + help_text[1:],
+            _ADDRESS_PANEL,
+            metavar,
+        )
+        for field, (help_text, metavar) in _ADDRESS_FIELDS.items()
+    ]
+
+
+def address_options(command: F) -> F:
+    """Add the address fields as options (--street, --locality, …, --emergency); the command
+    receives ``address: dict`` (only what was given)."""
+    emergency = _flag(
+        "emergency",
+        "--emergency",
+        "Fit for emergency calls: numbers can be registered with it (configure --emergency-address-id)",
+        _ADDRESS_PANEL,
+    )
+    return _add_params([*_address_params("", ""), emergency], "address", _given)(command)
+
+
+def emergency_address_options(command: F) -> F:
+    """Add an emergency address given inline (--emergency-street, …), for carriers that keep it
+    on the number; the command receives ``emergency_address: dict`` (only what was given)."""
+    prefix = "emergency-address-"
+    params = _address_params(prefix, "Emergency address, inline: ")
+    fields = len(prefix.replace("-", "_"))
+    return _add_params(
+        params,
+        "emergency_address",
+        lambda values: {name[fields:]: value for name, value in _given(values).items()},
+    )(command)

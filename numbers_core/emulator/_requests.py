@@ -35,11 +35,16 @@ _FORM_FIELDS = 200
 Model = TypeVar("Model", bound="Shape")
 
 
+# The rules of a request that could not be read at all; the others' was read, in the wrong shape.
+_UNREADABLE = frozenset({"json", "encoding", "form", "size", "path", "query"})
+_STEPS = re.compile(r"\.|\[(\d+)\]")
+
+
 @dataclass(frozen=True, slots=True)
 class Violation:
     """What is wrong with a request: where (``field``, dotted, ``""`` for the whole body or target),
     the rule broken (a JSON Schema keyword: ``type``, ``required``, ``enum``, ``maxLength``…, or
-    ``json``, ``encoding``, ``size``, ``path``, ``query``), and a description in plain words."""
+    ``json``, ``encoding``, ``form``, ``size``, ``path``, ``query``), and a description in plain words."""
 
     field: str
     rule: str
@@ -47,6 +52,19 @@ class Violation:
 
     def __str__(self) -> str:
         return f"{self.field}: {self.description}" if self.field else self.description
+
+    @property
+    def unreadable(self) -> bool:
+        """Whether the request could not be read at all (its target, its encoding, not JSON or not
+        a form, too large), rather than read and found not to be of the route's shape."""
+        return self.rule in _UNREADABLE
+
+    @property
+    def pointer(self) -> str:
+        """``field`` as a JSON Pointer (RFC 6901): ``phone_numbers[0].phone_number`` is
+        ``/phone_numbers/0/phone_number``; ``""`` for the whole body."""
+        steps = [step for step in _STEPS.split(self.field) if step]
+        return "".join("/" + step.replace("~", "~0").replace("/", "~1") for step in steps)
 
 
 class BadRequest(Exception):

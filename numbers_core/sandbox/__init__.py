@@ -11,6 +11,6 @@
 from __future__ import annotations
 
 from ._provider import SandboxProvider
-from ._settings import SandboxSettings
+from ._settings import APPROVED_BUNDLE, SandboxSettings
 
-__all__ = ["SandboxProvider", "SandboxSettings"]
+__all__ = ["APPROVED_BUNDLE", "SandboxProvider", "SandboxSettings"]

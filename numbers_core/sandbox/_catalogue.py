@@ -1,9 +1,11 @@
-"""What the sandbox sells: number types per country, with capabilities and prices.
+"""What the sandbox sells: number types per country, with capabilities, prices and paperwork.
 
 The values follow what real carriers publish for such numbers (a German
 landline needs a local address, a British landline takes no SMS, a US
 toll-free number takes SMS but no MMS); the sandbox is its own carrier, so it
-states them all.
+states them all. What an offer needs on file is what its address requirement
+says (an address anywhere, or one in the number's own town), and for the
+landlines of the regulated countries an approved bundle as well.
 """
 
 from __future__ import annotations
@@ -11,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .._models import AddressRequirement, Capabilities, Money, NumberType
+from .._models import AddressRequirement, Capabilities, Money, NumberType, RequirementKind
 
-__all__ = ["COUNTRIES", "Offer", "offer_for", "offered_types"]
+__all__ = ["COUNTRIES", "COUNTRY_NAMES", "Offer", "offer_for", "offered_types"]
 
 _NONE = AddressRequirement.NONE
 _ANY = AddressRequirement.ANY
@@ -28,9 +30,20 @@ class Offer:
     setup_price: Money
     monthly_price: Money
     address_requirement: AddressRequirement
+    #: what a purchase needs on file, in the order a purchase checks it
+    needs: tuple[RequirementKind, ...] = ()
 
 
-def _offer(currency: str, can: str, monthly: str, setup: str, address: AddressRequirement) -> Offer:
+_ADDRESS_NEEDS = {
+    _NONE: (),
+    _ANY: (RequirementKind.ADDRESS,),
+    _LOCAL: (RequirementKind.LOCAL_ADDRESS,),
+}
+
+
+def _offer(
+    currency: str, can: str, monthly: str, setup: str, address: AddressRequirement, *, bundle: bool
+) -> Offer:
     things = set(can.split())
     return Offer(
         capabilities=Capabilities(
@@ -39,6 +52,7 @@ def _offer(currency: str, can: str, monthly: str, setup: str, address: AddressRe
         setup_price=Money(amount=Decimal(setup), currency=currency),
         monthly_price=Money(amount=Decimal(monthly), currency=currency),
         address_requirement=address,
+        needs=_ADDRESS_NEEDS[address] + ((RequirementKind.BUNDLE,) if bundle else ()),
     )
 
 
@@ -119,14 +133,27 @@ _TERMS: dict[str, tuple[str, dict[NumberType, tuple[str, str, str, AddressRequir
     ),
 }
 
+# Regulated offers: the landlines of these countries are sold only under an approved bundle.
+_BUNDLED = frozenset({("GB", _L), ("DE", _L), ("FR", _L), ("AU", _L)})
+
 _OFFERS: dict[tuple[str, NumberType], Offer] = {
-    (country, number_type): _offer(currency, *terms)
+    (country, number_type): _offer(currency, *terms, bundle=(country, number_type) in _BUNDLED)
     for country, (currency, types) in _TERMS.items()
     for number_type, terms in types.items()
 }
 
 COUNTRIES: tuple[str, ...] = tuple(_TERMS)
 """The countries the sandbox has numbers in."""
+
+COUNTRY_NAMES = {
+    "US": "United States",
+    "CA": "Canada",
+    "GB": "United Kingdom",
+    "DE": "Germany",
+    "FR": "France",
+    "AU": "Australia",
+}
+"""What the sandbox calls its countries."""
 
 
 def offer_for(country: str, number_type: NumberType) -> Offer | None:

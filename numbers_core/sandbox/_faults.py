@@ -17,7 +17,7 @@ __all__ = ["Faults"]
 
 _SCALE = float(1 << 64)
 # Operations that change state can also lose their answer after the change.
-_MUTATING = frozenset({"purchase", "configure", "release", "transfer"})
+_MUTATING = frozenset({"purchase", "configure", "release", "transfer", "reserve"})
 # What a rate-limited caller is told to wait, in seconds.
 RETRY_AFTER = 1.0
 

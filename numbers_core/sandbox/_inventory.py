@@ -251,8 +251,7 @@ def describe(e164: str, provider: str) -> AvailableNumber | None:
         friendly_name=phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL),
         capabilities=offer.capabilities,
         geography=geography,
-        setup_price=offer.setup_price,
-        monthly_price=offer.monthly_price,
+        # Prices come from the catalogue by way of Provider.search, as any carrier's price list does.
         address_requirement=offer.address_requirement,
         beta=False,
     )

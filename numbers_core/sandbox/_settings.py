@@ -7,12 +7,20 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
 
+from .._kinds import NumberType
+from .._models import Country, Reference
 from .._settings import ProviderSettings
 
-__all__ = ["ACCOUNT_ID", "SandboxSettings"]
+__all__ = ["ACCOUNT_ID", "APPROVED_BUNDLE", "SandboxSettings"]
 
 ACCOUNT_ID = r"^[A-Za-z0-9._:@-]{1,64}$"
 """What an account id may look like (the setting, and the target of a transfer)."""
+
+APPROVED_BUNDLE = "BU" + "0" * 31 + "1"
+"""The bundle id the sandbox approves for every regulated offer while the ``bundles`` setting is unset.
+
+Shaped as a Twilio BundleSid, so that an emulated carrier over the sandbox's state takes it too.
+"""
 
 
 def _path(value: Any) -> Any:
@@ -41,3 +49,6 @@ class SandboxSettings(ProviderSettings):
     fail_rate: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
     #: which calls fail: the same seed fails the same calls in every run
     fail_seed: int = 0
+    #: the regulatory bundles approved for this account, per country and number type
+    #: (``{"GB": {"local": ["BU1"]}}``); unset, ``APPROVED_BUNDLE`` is approved for every offer
+    bundles: dict[Country, dict[NumberType, list[Reference]]] | None = None

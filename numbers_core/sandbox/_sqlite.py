@@ -1,4 +1,4 @@
-"""Ownership state in a SQLite file, shared by every process that opens it.
+"""Ownership state and address books in a SQLite file, shared by every process that opens it.
 
 The CLI runs ``numbers buy`` and ``numbers list`` as separate processes, and
 two programs may use one sandbox file at once: every change is one statement
@@ -13,10 +13,10 @@ import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
-from .._models import ActiveNumber
+from .._models import ActiveNumber, Address
 from .._sqlite import SqliteFile, transaction
 from ..errors import ConfigurationError, NumbersError, ProviderUnavailableError
-from ._store import Change, ListFilter, Row, Store
+from ._store import AddressRow, Change, ListFilter, Removal, Row, Store
 
 __all__ = ["SqliteStore"]
 
@@ -33,6 +33,21 @@ CREATE TABLE numbers (
 );
 CREATE INDEX numbers_by_account ON numbers (account_id, seq);
 """
+# Version 2: each account's address book.
+_ADDRESSES = """
+CREATE TABLE addresses (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: address page cursors stay valid
+    id TEXT NOT NULL UNIQUE,
+    account_id TEXT NOT NULL,
+    record TEXT NOT NULL
+);
+CREATE INDEX addresses_by_account ON addresses (account_id, seq);
+"""
+# A number uses an address it was bought, or registered for emergencies, under (as uses_address).
+_USED = (
+    "SELECT 1 FROM numbers WHERE json_extract(record, '$.config.compliance.address_id') = ?1 "
+    "OR json_extract(record, '$.config.emergency_address_id') = ?1 LIMIT 1"
+)
 _COLUMNS = "seq, e164, account_id, number_type, iso_country, friendly_name, national, record"
 
 # Result codes (the low byte of extended ones) meaning the file itself is unusable.
@@ -57,7 +72,7 @@ class SqliteStore(Store):
         self.path = path
         self._file = SqliteFile(
             path,
-            migrations=(_SCHEMA,),
+            migrations=(_SCHEMA, _ADDRESSES),
             timeout=timeout,
             what="sandbox",
             setting="path",
@@ -154,7 +169,9 @@ class SqliteStore(Store):
 
     async def clear(self) -> None:
         def work(db: sqlite3.Connection) -> None:
-            db.execute("DELETE FROM numbers")
+            with transaction(db):
+                db.execute("DELETE FROM numbers")
+                db.execute("DELETE FROM addresses")
 
         await self._run(work)
 
@@ -185,6 +202,56 @@ class SqliteStore(Store):
 
         def work(db: sqlite3.Connection) -> list[Row]:
             return [Row(*columns) for columns in db.execute(query, values).fetchall()]
+
+        return await self._run(work)
+
+    # -- address books ---------------------------------------------------------------------
+
+    async def add_address(self, account_id: str, address_id: str, address: Address) -> None:
+        record = address.model_dump_json()
+
+        def work(db: sqlite3.Connection) -> None:
+            db.execute(
+                "INSERT INTO addresses (id, account_id, record) VALUES (?, ?, ?)",
+                (address_id, account_id, record),
+            )
+
+        await self._run(work)
+
+    async def get_address(self, account_id: str, address_id: str) -> Address | None:
+        def work(db: sqlite3.Connection) -> str | None:
+            found = db.execute(
+                "SELECT record FROM addresses WHERE id = ? AND account_id = ?", (address_id, account_id)
+            ).fetchone()
+            return found[0] if found is not None else None
+
+        record = await self._run(work)
+        return Address.model_validate_json(record) if record is not None else None
+
+    async def address_page(self, account_id: str, after: int, size: int) -> list[AddressRow]:
+        def work(db: sqlite3.Connection) -> list[AddressRow]:
+            rows = db.execute(
+                "SELECT seq, id, account_id, record FROM addresses WHERE account_id = ? AND seq > ? "
+                "ORDER BY seq LIMIT ?",
+                (account_id, after, size),
+            )
+            return [AddressRow(*columns) for columns in rows.fetchall()]
+
+        return await self._run(work)
+
+    async def remove_address(self, account_id: str, address_id: str) -> Removal:
+        def work(db: sqlite3.Connection) -> Removal:
+            # One transaction: no number can be stored using the address between the look and the delete.
+            with transaction(db):
+                found = db.execute(
+                    "SELECT 1 FROM addresses WHERE id = ? AND account_id = ?", (address_id, account_id)
+                ).fetchone()
+                if found is None:
+                    return "missing"
+                if db.execute(_USED, (address_id,)).fetchone() is not None:
+                    return "in-use"
+                db.execute("DELETE FROM addresses WHERE id = ?", (address_id,))
+                return "removed"
 
         return await self._run(work)
 

@@ -1,9 +1,10 @@
-"""Who owns which number: the sandbox's ownership state, and its in-memory keeping.
+"""Who owns which number, and each account's address book: the sandbox's state, kept in memory.
 
 A store holds one row per owned number, whoever owns it, so that no two
 accounts sharing a store can own the same number. Numbers are kept as the
 JSON of their :class:`ActiveNumber`, in memory exactly as in SQLite, so both
 stores hand back fresh, equal objects and refuse the same configurations.
+Addresses are kept the same way, as the JSON of their :class:`Address`.
 """
 
 from __future__ import annotations
@@ -12,16 +13,27 @@ import abc
 import bisect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import anyio.lowlevel
 import phonenumbers
 
-from .._models import ActiveNumber, NumberType
+from .._models import ActiveNumber, Address, NumberType
 from .._provider import _matches_pattern
 
-__all__ = ["ListFilter", "MemoryStore", "Row", "Store"]
+__all__ = ["AddressRow", "ListFilter", "MemoryStore", "Removal", "Row", "Store", "uses_address"]
 
 Change = Callable[[ActiveNumber], ActiveNumber]
+#: what ``remove_address`` did: removed it, found no such address, or left it because a number uses it
+Removal = Literal["removed", "missing", "in-use"]
+
+
+def uses_address(number: ActiveNumber, address_id: str) -> bool:
+    """Whether ``number`` is bought or registered for emergencies under the address ``address_id``."""
+    compliance = number.config.compliance
+    return number.config.emergency_address_id == address_id or (
+        compliance is not None and compliance.address_id == address_id
+    )
 
 
 @dataclass(frozen=True)
@@ -52,6 +64,19 @@ class Row:
 
     def number(self) -> ActiveNumber:
         return ActiveNumber.model_validate_json(self.record)
+
+
+@dataclass(frozen=True)
+class AddressRow:
+    """One address as a store keeps it."""
+
+    seq: int  # creation order, never reused: the cursor of address pages
+    id: str
+    account_id: str
+    record: str  # the Address as JSON
+
+    def address(self) -> Address:
+        return Address.model_validate_json(self.record)
 
 
 @dataclass(frozen=True)
@@ -116,7 +141,23 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     async def clear(self) -> None:
-        """Forget every owned number, of every account."""
+        """Forget every owned number and every address, of every account."""
+
+    @abc.abstractmethod
+    async def add_address(self, account_id: str, address_id: str, address: Address) -> None:
+        """Keep ``address`` (whose id is ``address_id``, new) in ``account_id``'s address book."""
+
+    @abc.abstractmethod
+    async def get_address(self, account_id: str, address_id: str) -> Address | None:
+        """The address, if it is in ``account_id``'s address book."""
+
+    @abc.abstractmethod
+    async def address_page(self, account_id: str, after: int, size: int) -> list[AddressRow]:
+        """Up to ``size`` addresses of ``account_id`` with ``seq > after``, in order."""
+
+    @abc.abstractmethod
+    async def remove_address(self, account_id: str, address_id: str) -> Removal:
+        """Forget the address unless a number (of any account) uses it; atomically."""
 
     @abc.abstractmethod
     async def aclose(self) -> None:
@@ -137,6 +178,8 @@ class MemoryStore(Store):
         self._order: list[int] = []  # seq of every row, ascending
         self._by_seq: dict[int, str] = {}
         self._last_seq = 0
+        self._addresses: dict[str, AddressRow] = {}  # by id, in creation order
+        self._last_address = 0
 
     async def aclose(self) -> None:
         """Nothing to let go of: the state lives as long as the object."""
@@ -154,6 +197,7 @@ class MemoryStore(Store):
         self._rows.clear()
         self._order.clear()
         self._by_seq.clear()
+        self._addresses.clear()
 
     async def taken(self, numbers: Sequence[str]) -> set[str]:
         await anyio.lowlevel.checkpoint()
@@ -214,3 +258,31 @@ class MemoryStore(Store):
                 if len(found) == size:
                     break
         return found
+
+    async def add_address(self, account_id: str, address_id: str, address: Address) -> None:
+        await anyio.lowlevel.checkpoint()
+        self._last_address += 1
+        self._addresses[address_id] = AddressRow(
+            self._last_address, address_id, account_id, address.model_dump_json()
+        )
+
+    async def get_address(self, account_id: str, address_id: str) -> Address | None:
+        await anyio.lowlevel.checkpoint()
+        row = self._addresses.get(address_id)
+        return row.address() if row is not None and row.account_id == account_id else None
+
+    async def address_page(self, account_id: str, after: int, size: int) -> list[AddressRow]:
+        await anyio.lowlevel.checkpoint()
+        # Dicts keep insertion order, which is creation order; address books are small.
+        rows = [row for row in self._addresses.values() if row.account_id == account_id and row.seq > after]
+        return rows[:size]
+
+    async def remove_address(self, account_id: str, address_id: str) -> Removal:
+        await anyio.lowlevel.checkpoint()
+        row = self._addresses.get(address_id)
+        if row is None or row.account_id != account_id:
+            return "missing"
+        if any(uses_address(number.number(), address_id) for number in self._rows.values()):
+            return "in-use"
+        del self._addresses[address_id]
+        return "removed"

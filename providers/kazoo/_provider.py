@@ -5,9 +5,10 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
+import json
 import logging
-from collections.abc import Iterator
-from typing import Any, ClassVar
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any, ClassVar, NamedTuple
 
 import httpx
 import phonenumbers
@@ -24,8 +25,10 @@ from numbers_core.adapter import (
     jwt_expiry,
     may_be_type,
     path_segment,
+    region_of,
 )
 from numbers_core.errors import (
+    AddressValidationError,
     AuthenticationError,
     ConfigurationError,
     ConflictError,
@@ -54,7 +57,8 @@ log = logging.getLogger("numbers_core.kazoo")
 _SEARCH_MAX = 500
 # Prefixes Kazoo's search takes: 3 to 10 characters, "+" and the calling code included.
 _PREFIX_MAX = 10
-# The states in which a number is the account's.
+# The states in which a number is the account's; released (or in Kazoo's pool) it is nobody's, and
+# any other state (one Kazoo added, none at all) does not say.
 _HELD = frozenset({NumberStatus.ACTIVE, NumberStatus.RESERVED, NumberStatus.PENDING, NumberStatus.RELEASING})
 _REQUEST_ID_HEADERS = ("X-Request-ID", "X-Request-Id")
 
@@ -90,12 +94,28 @@ _FEATURES = frozenset(
         Feature.CONFIG_FRIENDLY_NAME,
         Feature.CONFIG_VOICE_APPLICATION,
         Feature.CONFIG_EXTRA,
+        Feature.CONFIG_EMERGENCY_ADDRESS_INLINE,
+        Feature.EMERGENCY_STATUS,
+        Feature.RESERVE,
         Feature.BULK,
         Feature.PURCHASE_MANY,
         Feature.CONFIGURE_MANY,
         Feature.RELEASE_MANY,
     }
 )
+
+
+class _Sent(NamedTuple):
+    """What a batch change sent once came to, number by number."""
+
+    #: the documents of the numbers Kazoo says it changed
+    done: dict[str, Any]
+    #: the errors it gives the others (a one-number batch refused whole: its number's)
+    errors: dict[str, NumbersError]
+    #: the outcomes of the numbers the answer did not tell of, looked up; of a batch refused whole
+    settled: dict[str, ActiveNumber | NumbersError | None]
+    #: the answer's status, where one was read
+    status: int = 0
 
 
 class KazooProvider(Provider):
@@ -180,18 +200,53 @@ class KazooProvider(Provider):
         request_id = failure.request_id or next(
             (response.headers[name] for name in _REQUEST_ID_HEADERS if name in response.headers), None
         )
-        return self._error_of(failure, response.status_code, request_id, response.reason_phrase)
+        return self._error_of(
+            failure,
+            response.status_code,
+            request_id,
+            response.reason_phrase,
+            e911=codec.sends_e911(_sent_data(response)),
+        )
 
     def _error_of(
-        self, failure: codec.Failure, status: int, request_id: str | None = None, reason: str = ""
+        self,
+        failure: codec.Failure,
+        status: int,
+        request_id: str | None = None,
+        reason: str = "",
+        *,
+        e911: bool = False,
     ) -> ProviderError:
-        """The error of the tree for what Kazoo said, of a whole request or of one number of a batch."""
+        """The error of the tree for what Kazoo said, of a whole request or of one number of a batch.
+
+        ``e911``: the request set an e911 block, which Kazoo's ``invalid`` (an address its e911
+        provider cannot locate) and 403 (the feature is not available for the number) are about.
+        """
         code = failure.error or failure.message
         message = failure.message or reason or f"HTTP {status}"
         if failure.cause and failure.cause not in message:
             message = f"{message}: {failure.cause}"
         if status == 402:
             return self._charges(message, failure, status, request_id)
+        if "multiple_choice" in (failure.error, failure.message) or (e911 and code == "invalid"):
+            # multiple_choice is the e911 provider's only (the docs' 400; master's 500 says it too).
+            return AddressValidationError(
+                f"Kazoo's e911 provider cannot use the emergency address: {message}",
+                provider=self.name,
+                suggestions=codec.candidates(failure.data),
+                status_code=status,
+                code=code,
+                request_id=request_id,
+            )
+        if e911 and status == 403:
+            return PermissionDeniedError(
+                f"{message}: the e911 feature is not available for this number or account "
+                "(its document lists the features it may use in _read_only.features.available)",
+                provider=self.name,
+                status_code=status,
+                code=code,
+                request_id=request_id,
+            )
         precise = _ERRORS.get(code or "") if status < 500 and status != 429 else None
         if precise is not None:
             return precise(message, provider=self.name, status_code=status, code=code, request_id=request_id)
@@ -223,6 +278,7 @@ class KazooProvider(Provider):
             request_id=request_id,
             charges=lines,
             total=total,
+            monthly=codec.monthly(failure.data),
         )
 
     def _number_of(self, response: httpx.Response, operation: str) -> ActiveNumber:
@@ -232,11 +288,23 @@ class KazooProvider(Provider):
     def _one(self, e164: str) -> str:
         return f"{self._numbers}/{path_segment(e164, field='number')}"
 
-    def _config_data(self, config: NumberConfig | None) -> dict[str, Any]:
+    def _config_data(self, config: NumberConfig | None, *e164s: str) -> dict[str, Any]:
+        """The public fields ``config`` sets, for ``e164s``: an emergency address must be in each
+        number's country, since the e911 block does not say one."""
         try:
-            return codec.config_data(config)
+            data = codec.config_data(config)
         except codec.BadConfig as exc:
             raise InvalidInputError(f"config.{exc}", field=f"config.{exc.field}") from None
+        address = config.emergency_address if config is not None else None
+        for e164 in e164s:
+            country = region_of(e164)
+            if address is not None and country is not None and country != address.country:
+                raise InvalidInputError(
+                    f"config.emergency_address.country: {e164} is a {country} number, and Kazoo's e911 "
+                    f"block is read as an address in the number's country, not in {address.country}",
+                    field="config.emergency_address.country",
+                )
+        return data
 
     def _envelope(self, data: dict[str, Any]) -> dict[str, Any]:
         body: dict[str, Any] = {"data": data}
@@ -303,16 +371,35 @@ class KazooProvider(Provider):
     # -- purchase ------------------------------------------------------------------------------------
 
     async def _held(self, e164: str, operation: str) -> ActiveNumber | None:
-        """The account's number ``e164``, or None when the account does not hold it."""
+        """The account's number ``e164``, or None when the account does not hold it.
+
+        A ProtocolError when Kazoo's answer does not say (see :meth:`_holds`): after a change
+        whose answer was lost, that leaves its outcome unknown.
+        """
         try:
-            number = await self._fetch(e164, operation)
-        except (NotFoundError, PermissionDeniedError):
+            with self._foreign_is_not_held(e164):
+                number = await self._fetch(e164, operation)
+        except NotFoundError:
             return None
-        return number if number.status in _HELD else None
+        return number if self._holds(number, operation) else None
+
+    def _holds(self, number: ActiveNumber, operation: str) -> bool:
+        """Whether the number's document says the account holds it."""
+        if number.status in _HELD:
+            return True
+        if number.status is NumberStatus.RELEASED:
+            return False
+        raise ProtocolError(
+            f"{self.name}: {operation}: Kazoo gives {number.phone_number} the state "
+            f"{repr(codec.state(number.raw))[:40]}, "
+            "which does not say whether the account holds it",
+            provider=self.name,
+            numbers=(number.phone_number,),
+        )
 
     async def _purchase(self, e164: str, config: NumberConfig | None) -> ActiveNumber:
         self._refuse_routing(config, "purchase")
-        data = self._config_data(config)
+        data = self._config_data(config, e164)
         # Kazoo activates a number the account holds already without complaint (and free): looked
         # at first, so that it is not reported as bought.
         held = await self._held(e164, "purchase")
@@ -323,27 +410,34 @@ class KazooProvider(Provider):
                 code="already-owned",
             )
         try:
-            response = await self._api.request(
-                "PUT",
-                f"{self._one(e164)}/activate",
-                json=self._envelope(data),
-                idempotency=Idempotency.UNSAFE,
-                operation="purchase",
-                number=e164,
-            )
+            with self._for_sale(e164):
+                response = await self._api.request(
+                    "PUT",
+                    f"{self._one(e164)}/activate",
+                    json=self._envelope(data),
+                    idempotency=Idempotency.UNSAFE,
+                    operation="purchase",
+                    number=e164,
+                )
         except OutcomeUnknownError as unknown:
             return await self._reconcile_purchase(e164, unknown, lambda: self._held(e164, "purchase"))
-        except (NotFoundError, ConflictError) as exc:
-            unavailable = self._unavailable(e164, exc)
-            if unavailable is None:
-                raise
-            raise unavailable from exc
         try:
             return self._number_of(response, "purchase")
         except ProtocolError as garbled:
             # Kazoo said yes in words we cannot read: the number may well be the account's now.
             unread = self._unreadable("purchase", e164, response.status_code, garbled)
             return await self._reconcile_purchase(e164, unread, lambda: self._held(e164, "purchase"))
+
+    @contextlib.contextmanager
+    def _for_sale(self, e164: str) -> Iterator[None]:
+        """An activation's or a reservation's refusal that means the number cannot be had, as such."""
+        try:
+            yield
+        except (NotFoundError, ConflictError) as exc:
+            unavailable = self._unavailable(e164, exc)
+            if unavailable is None:
+                raise
+            raise unavailable from exc
 
     def _unavailable(self, e164: str, error: NumbersError) -> NumberUnavailableError | None:
         """What a refused activation means, where it means the number cannot be bought."""
@@ -353,6 +447,51 @@ class KazooProvider(Provider):
             return None
         # Not in Kazoo's search cache nor its pool (404), or another account's (409).
         return error.recast(NumberUnavailableError, f"{e164} cannot be bought: {error.message}")
+
+    # -- reservations ----------------------------------------------------------------------------------
+
+    async def _reserve(self, e164: str) -> ActiveNumber:
+        # Kazoo moves a number the account has in service back to reserved: looked at first, so that
+        # a reservation never takes a number out of service.
+        held = await self._held(e164, "reserve")
+        if held is not None:
+            reserved = held.status is NumberStatus.RESERVED
+            raise ConflictError(
+                f"{e164} is already {'reserved by' if reserved else 'a number of'} this account",
+                provider=self.name,
+                code="already-reserved" if reserved else "already-owned",
+            )
+        try:
+            # A reservation acquires the number from its carrier (and may be charged: the same 402
+            # dry run as an activation): sent once, never again blindly.
+            with self._for_sale(e164):
+                response = await self._api.request(
+                    "PUT",
+                    f"{self._one(e164)}/reserve",
+                    json=self._envelope({}),
+                    idempotency=Idempotency.UNSAFE,
+                    operation="reserve",
+                    number=e164,
+                )
+        except OutcomeUnknownError as unknown:
+            return await self._reservation(e164, unknown)
+        try:
+            return self._number_of(response, "reserve")
+        except ProtocolError as garbled:
+            return await self._reservation(
+                e164, self._unreadable("reserve", e164, response.status_code, garbled)
+            )
+
+    async def _reservation(self, e164: str, unknown: OutcomeUnknownError) -> ActiveNumber:
+        """After a reservation whose answer was lost or garbled: the number, if the account holds
+        it reserved now; otherwise (or when the look-up fails) the outcome stays unknown."""
+        try:
+            held = await self._held(e164, "reserve")
+        except NumbersError as exc:
+            raise unknown from exc
+        if held is not None and held.status is NumberStatus.RESERVED:
+            return held
+        raise unknown
 
     # -- one number ------------------------------------------------------------------------------------
 
@@ -381,6 +520,15 @@ class KazooProvider(Provider):
                 raise  # 423: the account itself is disabled
             raise self._not_held(e164, exc) from exc
 
+    async def _forbidden(self, e164: str, error: PermissionDeniedError, data: dict[str, Any]) -> NumbersError:
+        """A 403 to a change of ``e164``: Kazoo says it of another account's number (not found
+        here) and of an e911 block the number may not have; only a look-up tells which."""
+        if error.status_code != 403:
+            return error  # 423: the account itself is disabled
+        if codec.sends_e911(data) and await self._held(e164, "configure") is not None:
+            return error
+        return self._not_held(e164, error)
+
     def _held_error(self, e164: str, error: NumbersError) -> NumbersError:
         """One number's error of a batch that changes numbers the account holds."""
         if isinstance(error, PermissionDeniedError) and error.status_code == 403:
@@ -392,7 +540,7 @@ class KazooProvider(Provider):
     async def _get(self, e164: str) -> ActiveNumber:
         with self._foreign_is_not_held(e164):
             number = await self._fetch(e164, "get")
-        if number.status not in _HELD:
+        if not self._holds(number, "get"):
             raise self._not_held(e164)  # in Kazoo's pool, or released: nobody's
         return number
 
@@ -407,7 +555,7 @@ class KazooProvider(Provider):
             )
 
     async def _configure(self, e164: str, config: NumberConfig) -> ActiveNumber:
-        data = self._config_data(config)
+        data = self._config_data(config, e164)
         routed = "voice" in config.model_fields_set
         number = await self._patch(e164, data) if data else await self._get(e164)
         if not routed:
@@ -420,7 +568,7 @@ class KazooProvider(Provider):
         return number.model_copy(update={"config": number.config.model_copy(update={"voice": route})})
 
     async def _patch(self, e164: str, data: dict[str, Any]) -> ActiveNumber:
-        with self._foreign_is_not_held(e164):
+        try:
             # PATCH merges (POST would replace the document and switch off every feature left out);
             # the same fields merged twice leave the same document: safe to retry.
             response = await self._api.request(
@@ -431,6 +579,8 @@ class KazooProvider(Provider):
                 operation="configure",
                 number=e164,
             )
+        except PermissionDeniedError as exc:
+            raise await self._forbidden(e164, exc, data) from exc
         return await self._updated(
             e164,
             lambda: self._number_of(response, "configure"),
@@ -497,8 +647,9 @@ class KazooProvider(Provider):
         error as a bare string.
         """
         done, failed = self._api.read(response, lambda answer: codec.collection(answer, chunk), operation)
+        e911 = codec.sends_e911(_sent_data(response))
         errors: dict[str, NumbersError] = {
-            number: self._error_of(failure, failure.status()) for number, failure in failed.items()
+            number: self._error_of(failure, failure.status(), e911=e911) for number, failure in failed.items()
         }
         return done, errors
 
@@ -516,7 +667,7 @@ class KazooProvider(Provider):
         self, e164s: list[str], config: NumberConfig | None
     ) -> dict[str, ActiveNumber | NumbersError | None]:
         self._refuse_routing(config, "purchase")
-        data = self._config_data(config)
+        data = self._config_data(config, *e164s)
         found: dict[str, ActiveNumber | NumbersError | None] = {}
         for chunk in self._chunks(e164s):
             found.update(await self._activate_chunk(chunk, data))
@@ -525,48 +676,77 @@ class KazooProvider(Provider):
     async def _activate_chunk(
         self, chunk: list[str], data: dict[str, Any]
     ) -> dict[str, ActiveNumber | NumbersError | None]:
+        sent = await self._sent_once(
+            "PUT",
+            f"{self._numbers}/collection/activate",
+            self._envelope({"numbers": chunk, **data}),
+            chunk,
+            "purchase",
+            self._settle,
+        )
+        found = sent.settled
+        for e164, error in sent.errors.items():
+            found[e164] = self._unavailable(e164, error) or error
+        for e164, doc in sent.done.items():
+            if sent.errors and not self._settings.accept_charges:
+                found[e164] = await self._dry_run_success(e164)
+                continue
+            try:
+                found[e164] = self._document(e164, doc, "purchase")
+            except codec.Malformed as exc:
+                odd = ProtocolError(f"{self.name}: purchase: {exc}", provider=self.name)
+                found[e164] = await self._settle(e164, self._unreadable("purchase", e164, sent.status, odd))
+        return found
+
+    async def _sent_once(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any],
+        chunk: list[str],
+        operation: str,
+        settle: Callable[[str, OutcomeUnknownError], Awaitable[ActiveNumber | NumbersError | None]],
+    ) -> _Sent:
+        """A batch change (an activation, a release) sent once, never again blindly; see
+        :class:`_Sent` for what it comes to. ``settle(number, unknown)`` looks up a number whose
+        fate the answer does not tell (lost, unreadable, or silent on it)."""
         try:
             response = await self._api.request(
-                "PUT",
-                f"{self._numbers}/collection/activate",
-                json=self._envelope({"numbers": chunk, **data}),
-                idempotency=Idempotency.UNSAFE,
-                operation="purchase",
+                method, path, json=body, idempotency=Idempotency.UNSAFE, operation=operation
             )
         except OutcomeUnknownError as unknown:
-            return {e164: await self._settle(e164, unknown) for e164 in chunk}
+            return _Sent(
+                {}, {}, {e164: await settle(e164, self._unknown_for(e164, unknown)) for e164 in chunk}
+            )
         except NumbersError as refused:  # the whole batch: a 402 quote, a 401, a 400
             if len(chunk) == 1:  # or its one number, answered in the single-number shape
-                return {chunk[0]: self._unavailable(chunk[0], refused) or refused}
-            return {e164: copy.copy(refused) for e164 in chunk}
+                return _Sent({}, {chunk[0]: refused}, {})
+            return _Sent({}, {}, {e164: copy.copy(refused) for e164 in chunk})
         try:
-            done, errors = self._batch_answer(response, chunk, "purchase")
+            done, errors = self._batch_answer(response, chunk, operation)
         except ProtocolError as unread:
-            unclear = self._unreadable("purchase", None, response.status_code, unread)
-            return {e164: await self._settle(e164, unclear) for e164 in chunk}
-        found: dict[str, ActiveNumber | NumbersError | None] = {}
+            status = response.status_code
+            return _Sent(
+                {},
+                {},
+                {
+                    e164: await settle(e164, self._unreadable(operation, e164, status, unread))
+                    for e164 in chunk
+                },
+            )
+        settled: dict[str, ActiveNumber | NumbersError | None] = {}
         for e164 in chunk:
-            if e164 in errors:
-                found[e164] = self._unavailable(e164, errors[e164]) or errors[e164]
-            elif e164 in done and (self._settings.accept_charges or not errors):
-                try:
-                    found[e164] = self._document(e164, done[e164], "purchase")
-                except codec.Malformed as exc:
-                    odd = ProtocolError(f"{self.name}: purchase: {exc}", provider=self.name)
-                    found[e164] = await self._settle(
-                        e164, self._unreadable("purchase", e164, response.status_code, odd)
-                    )
-            elif e164 in done:
-                found[e164] = await self._dry_run_success(e164)
-            else:
+            if e164 not in done and e164 not in errors:
                 silent = ProtocolError(
-                    f"{self.name}: purchase: the batch's answer does not mention {e164}",
+                    f"{self.name}: {operation}: the batch's answer does not mention {e164}",
                     provider=self.name,
                 )
-                found[e164] = await self._settle(
-                    e164, self._unreadable("purchase", e164, response.status_code, silent)
+                settled[e164] = await settle(
+                    e164, self._unreadable(operation, e164, response.status_code, silent)
                 )
-        return found
+        return _Sent(
+            {e164: done[e164] for e164 in chunk if e164 in done}, errors, settled, response.status_code
+        )
 
     async def _dry_run_success(self, e164: str) -> ActiveNumber | NumbersError:
         """A "success" in a batch that also had failures, without accept_charges: Kazoo ran it as a
@@ -603,21 +783,58 @@ class KazooProvider(Provider):
         self, e164s: list[str], config: NumberConfig
     ) -> dict[str, ActiveNumber | NumbersError | None]:
         self._refuse_routing(config, "configure_many")
-        data = self._config_data(config)
+        data = self._config_data(config, *e164s)
         found: dict[str, ActiveNumber | NumbersError | None] = {}
         for chunk in self._chunks(e164s):
             if not data:
                 for e164 in chunk:
                     found[e164] = await self._get_or_error(e164)
                 continue
-            found.update(await self._change_chunk("PATCH", chunk, data, "configure"))
+            found.update(await self._patch_chunk(chunk, data))
         return found
 
     async def _release_many(self, e164s: list[str]) -> dict[str, ActiveNumber | NumbersError | None]:
         found: dict[str, ActiveNumber | NumbersError | None] = {}
         for chunk in self._chunks(e164s):
-            found.update(await self._change_chunk("DELETE", chunk, {}, "release"))
+            found.update(await self._release_chunk(chunk))
         return found
+
+    async def _release_chunk(self, chunk: list[str]) -> dict[str, ActiveNumber | NumbersError | None]:
+        """A batch DELETE. Sent once, as a single release is: after an answer that is lost or says
+        nothing, a second one would be refused as "not held" for numbers it released; each number
+        is looked up instead."""
+        sent = await self._sent_once(
+            "DELETE",
+            f"{self._numbers}/collection",
+            {"data": {"numbers": chunk}},
+            chunk,
+            "release",
+            self._release_settled,
+        )
+        found = sent.settled
+        for e164, error in sent.errors.items():
+            found[e164] = self._held_error(e164, error)
+        found.update(dict.fromkeys(sent.done))
+        return found
+
+    async def _release_settled(self, e164: str, unknown: OutcomeUnknownError) -> NumbersError | None:
+        """One number of a batch release whose answer was lost or unclear, after looking it up:
+        None when it is gone."""
+        try:
+            if await self._released(unknown, lambda: self._held(e164, "release")):
+                return None
+        except NumbersError as exc:
+            return exc
+        return self._not_released(e164, unknown)
+
+    def _refused_chunk(
+        self, chunk: list[str], refused: NumbersError
+    ) -> dict[str, ActiveNumber | NumbersError | None]:
+        """A batch of held numbers refused whole, each number's error (a one-number batch may
+        be answered in the single-number shape: its own)."""
+        if len(chunk) == 1:
+            return {chunk[0]: self._held_error(chunk[0], refused)}
+        return {e164: copy.copy(refused) for e164 in chunk}
 
     async def _get_or_error(self, e164: str) -> ActiveNumber | NumbersError:
         try:
@@ -625,39 +842,49 @@ class KazooProvider(Provider):
         except NumbersError as exc:
             return exc
 
-    async def _change_chunk(
-        self, method: str, chunk: list[str], data: dict[str, Any], operation: str
+    async def _patch_chunk(
+        self, chunk: list[str], data: dict[str, Any]
     ) -> dict[str, ActiveNumber | NumbersError | None]:
-        """A batch PATCH (merge these fields) or DELETE (release) of numbers the account holds."""
+        """A batch PATCH (merge these fields) of numbers the account holds."""
         try:
-            # The same change made twice leaves the same state: safe to send again.
+            # The same fields merged twice leave the same documents: safe to send again.
             response = await self._api.request(
-                method,
+                "PATCH",
                 f"{self._numbers}/collection",
                 json={"data": {"numbers": chunk, **data}},
                 idempotency=Idempotency.IDEMPOTENT,
-                operation=operation,
+                operation="configure",
             )
-            done, errors = self._batch_answer(response, chunk, operation)
+            done, errors = self._batch_answer(response, chunk, "configure")
         except NumbersError as refused:
-            if len(chunk) == 1:  # or its one number, answered in the single-number shape
-                return {chunk[0]: self._held_error(chunk[0], refused)}
-            return {e164: copy.copy(refused) for e164 in chunk}
+            return self._refused_chunk(chunk, refused)
         found: dict[str, ActiveNumber | NumbersError | None] = {}
         for e164 in chunk:
             if e164 in errors:
-                found[e164] = self._held_error(e164, errors[e164])
+                failed = errors[e164]
+                if isinstance(failed, PermissionDeniedError):
+                    found[e164] = await self._forbidden(e164, failed, data)
+                else:
+                    found[e164] = self._held_error(e164, failed)
             elif e164 not in done:
                 found[e164] = ProtocolError(
-                    f"{self.name}: {operation}: the batch said nothing of {e164}; look it up",
+                    f"{self.name}: configure: the batch said nothing of {e164}; look it up",
                     provider=self.name,
                     numbers=(e164,),
                 )
-            elif method == "DELETE":
-                found[e164] = None
             else:
                 try:
-                    found[e164] = self._document(e164, done[e164], operation)
+                    found[e164] = self._document(e164, done[e164], "configure")
                 except codec.Malformed:
                     found[e164] = await self._get_or_error(e164)  # the change is made: read it back
         return found
+
+
+def _sent_data(response: httpx.Response) -> object:
+    """The ``data`` of the request ``response`` answers: None for one without a JSON body."""
+    try:
+        sent = response.request.content
+        body = json.loads(sent) if sent else None
+    except (RuntimeError, ValueError):  # an answer built without its request; a body not JSON
+        return None
+    return body.get("data") if isinstance(body, dict) else None

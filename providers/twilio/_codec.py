@@ -334,6 +334,8 @@ def available_numbers(data: object, *, provider: str, number_type: NumberType) -
         "setup_price": None,
         "monthly_price": None,
         "address_requirement": None,
+        "price_basis": None,
+        "documents_required": None,
         "beta": None,
         "raw": None,
     }
@@ -508,6 +510,8 @@ def _number(item: dict[str, Any], provider: str) -> ActiveNumber:
         "sms": setup.sms,
         "status_callback": setup.status_callback,
         "emergency_address_id": setup.emergency_address_id,
+        "emergency_address": None,
+        "compliance": None,
         "extra": {},
     }
     created, updated = get("date_created"), get("date_updated")
@@ -528,6 +532,8 @@ def _number(item: dict[str, Any], provider: str) -> ActiveNumber:
         "updated_at": created_at if updated == created else parse_date(_text(updated, "date_updated")),
         "expires_at": None,
         "provisioning": (),
+        "emergency": None,
+        "compliance": None,
         "raw": item,
     }
     return _construct(ActiveNumber, values)

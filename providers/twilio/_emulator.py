@@ -17,6 +17,7 @@ import hashlib
 import uuid
 from base64 import b64decode
 from binascii import Error as Base64Error
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar
 from urllib.parse import urlencode
@@ -108,6 +109,19 @@ class _Update(_Settable):
     AccountSid: str | None = None
 
 
+@dataclass(frozen=True)
+class _Mark:
+    """Where a page of a listing starts: how many numbers come before it, the world's cursor after
+    them (None: at the first), and where the page before it starts."""
+
+    skip: int
+    after: str | None
+    before: _Mark | None
+
+
+_FIRST = _Mark(0, None, None)
+
+
 def _rfc2822(moment: datetime | None) -> str | None:
     return email.utils.format_datetime(moment.astimezone(UTC)).replace("-0000", "+0000") if moment else None
 
@@ -130,7 +144,7 @@ class TwilioEmulation(Dialect):
         self.api_keys = {self._sid("SK", seed + b"/key"): (self._secret(seed + b"/key"), main)}
         self.release_cooldown = 0.0
         self._bought: dict[str, datetime] = {}
-        self._pages: dict[str, int] = {}
+        self._pages: dict[str, _Mark] = {}
 
     # -- ids and credentials ---------------------------------------------------------------------
 
@@ -431,7 +445,7 @@ class TwilioEmulation(Dialect):
             return self.error(400, "PageSize must be between 1 and 1000")
         size = int(size_text)
         page = int(query.get("Page", "0")) if query.get("Page", "0").isdigit() else 0
-        skip = 0
+        mark = _FIRST
         if page:
             token = query.get("PageToken", "")
             if token not in self._pages:
@@ -439,18 +453,18 @@ class TwilioEmulation(Dialect):
                     400,
                     "Invalid page token" if token else "A PageToken is needed to read a page past the first",
                 )
-            skip = self._pages[token]
-        carrier = self.world.account(account)
-        filters: dict[str, Any] = {}
-        if query.get("FriendlyName"):
-            filters["friendly_name"] = query["FriendlyName"]
-        if query.get("PhoneNumber"):
-            filters["contains"] = query["PhoneNumber"].lstrip("+")
+            mark = self._pages[token]
         try:
-            numbers = [number async for number in carrier.list(**filters)]
+            rows, rest = await self.world.page(
+                account,
+                mark.after,
+                size,
+                contains=query.get("PhoneNumber", "").lstrip("+") or None,
+                friendly_name=query.get("FriendlyName") or None,
+            )
         except NumbersError as exc:
             return self._failure(exc)
-        rows = numbers[skip : skip + size]
+        skip = mark.skip
         base = {k: v for k, v in query.items() if k not in ("Page", "PageToken")}
         base["PageSize"] = str(size)
 
@@ -459,11 +473,11 @@ class TwilioEmulation(Dialect):
             return f"{self.wire.api_root}/Accounts/{account}/IncomingPhoneNumbers.json?{urlencode(params)}"
 
         following = previous = None
-        if skip + size < len(numbers):
-            following = uri(page + 1, self._page_token("PA", skip + size))
+        if rest is not None:
+            following = uri(page + 1, self._page_token("PA", _Mark(skip + len(rows), rest, mark)))
         if page:
             # Twilio links every page but the first back to the one before it (a "PB" token).
-            previous = uri(page - 1, self._page_token("PB", max(skip - size, 0)))
+            previous = uri(page - 1, self._page_token("PB", mark.before or _FIRST))
         body = {
             "incoming_phone_numbers": [self._number(number) for number in rows],
             "first_page_uri": uri(0, None),
@@ -477,10 +491,10 @@ class TwilioEmulation(Dialect):
         }
         return JSONResponse(self.styled_page(body))
 
-    def _page_token(self, prefix: str, skip: int) -> str:
-        """A new PageToken for the page that starts after ``skip`` numbers."""
+    def _page_token(self, prefix: str, mark: _Mark) -> str:
+        """A new PageToken for the page that starts at ``mark``."""
         token = prefix + uuid.uuid4().hex
-        self._pages[token] = skip
+        self._pages[token] = mark
         return token
 
     def styled_page(self, body: dict[str, Any]) -> dict[str, Any]:

@@ -55,7 +55,8 @@ _clock = time.monotonic
 # short, and the carrier's servers' clocks may differ by a little more.
 _DATE_SLACK = 2.0  # seconds
 # Without the carrier's clock (no usable Date header) the comparison is with this machine's,
-# which may be off by minutes where it is not kept in sync.
+# which may be off by minutes where it is not kept in sync. A Date further ahead of this
+# machine's clock than that is not the carrier's clock but a garbled header.
 _CLOCK_SLACK = 300.0  # seconds
 # How long after buying a number a 404 for it may just mean the carrier has not caught up.
 _FRESH_SECONDS = 120.0
@@ -81,13 +82,20 @@ def _sent(started: float, response: httpx.Response | None) -> datetime:
     """The earliest moment the carrier can have seen a request sent at ``started`` (``_clock()``).
 
     By the carrier's own clock, its answer's Date header, where it gives one;
-    else by this machine's, less sure.
+    else by this machine's, less sure. A Date ahead of this machine's clock by
+    more than its slack would make a number just bought look owned for ages:
+    it is not believed. One behind it can only make a number look newer, so
+    it never passes a purchase off as a number owned already.
     """
     took = _clock() - started
+    now = datetime.now(UTC)
     answered = None if response is None else codec.parse_date(response.headers.get("Date"))
-    if answered is not None:
-        return answered - timedelta(seconds=took + _DATE_SLACK)
-    return datetime.now(UTC) - timedelta(seconds=took + _CLOCK_SLACK)
+    if answered is not None and answered <= now + timedelta(seconds=_CLOCK_SLACK):
+        try:
+            return answered - timedelta(seconds=took + _DATE_SLACK)
+        except OverflowError:  # a Date in the first days of year 1: earlier than anything
+            return datetime.min.replace(tzinfo=UTC)
+    return now - timedelta(seconds=took + _CLOCK_SLACK)
 
 
 def _may_be(number: ActiveNumber, wanted: NumberType) -> bool:

@@ -83,3 +83,17 @@ def test_money_as_people_write_it(text: str, amount: str, currency: str) -> None
 def test_money_that_is_not() -> None:
     with pytest.raises(ValueError, match="such as '600 USD'"):
         parse_money("-5")
+
+
+def test_a_bad_file_is_told_in_plain_words(tmp_path: Path) -> None:
+    file = tmp_path / "job.toml"
+    file.write_text('kind = "sell"\ncolour = "red"\n[criteria.a]\ncount = "many"\nnumber_type = "fixed"\n')
+    with pytest.raises(nc.InvalidInputError) as refused:
+        JobFile.load(file)
+    message = refused.value.message
+    assert "kind: 'sell' is not one of 'purchase', 'configure', 'release'" in message
+    assert "colour: unknown field" in message
+    assert "criteria.a.count: expected a whole number, got 'many'" in message
+    assert "criteria.a.number_type: 'fixed' is not one of 'local', 'mobile'" in message
+    for pydantic_words in ("Input should", "Extra inputs", "Value error", "valid integer", "unable to parse"):
+        assert pydantic_words not in message

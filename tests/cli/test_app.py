@@ -16,6 +16,7 @@ from typing import Any
 
 import numbers_core as nc
 import pytest
+from cli_checks import one_error_line
 from numbers_core.cli import _output
 from typer.testing import Result
 
@@ -39,15 +40,6 @@ def fake_json(fake_carrier: ModuleType, cli_json: Callable[..., Any]) -> Callabl
         return cli_json("--provider", "fake", *args)
 
     return invoke
-
-
-def one_error_line(result: Result) -> str:
-    """The single stderr line of a failed run (checked to be exactly one, without a traceback)."""
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ")
-    assert "Traceback" not in result.output
-    return lines[0]
 
 
 # -- search ------------------------------------------------------------------------------
@@ -221,7 +213,7 @@ def test_buy_count_partial_failure_reports_bought_and_failed(
     report = json.loads(result.stdout)
     assert len(report["bought"]) == 2
     assert report["failed"] == [
-        {"number": None, "error": "PaymentRequiredError", "message": "fake: insufficient funds (HTTP 402)"}
+        {"number": THIRD, "error": "PaymentRequiredError", "message": "fake: insufficient funds (HTTP 402)"}
     ]
     assert one_error_line(result) == "error: bought 2 of 4 numbers: fake: insufficient funds (HTTP 402)"
     assert len(fake_carrier.OWNED) == 2
@@ -244,6 +236,64 @@ def test_buy_stops_when_a_purchase_outcome_is_unknown(
     assert [n["phone_number"] for n in report["bought"]] == [FIRST]
     assert report["failed"][0]["error"] == "OutcomeUnknownError"
     assert report["not_attempted"] == [THIRD]
+    assert result.stderr.splitlines() == [
+        f"error: fake: purchase timed out; {SECOND} may have been bought: "
+        f"check with `numbers show {SECOND}` before buying it again",
+        f"error: not attempted: {THIRD}",
+    ]
+
+
+def test_buy_count_names_the_number_whose_purchase_outcome_is_unknown(
+    fake: Callable[..., Result], fake_carrier: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NUMBERS_FAKE_LOSE_PURCHASE", "2")
+    result = fake("--json", "buy", "--count", "3")
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert [n["phone_number"] for n in report["bought"]] == [FIRST]
+    assert report["failed"] == [
+        {"number": SECOND, "error": "OutcomeUnknownError", "message": "fake: purchase timed out"}
+    ]
+    assert one_error_line(result) == (
+        f"error: bought 1 of 3 numbers: fake: purchase timed out; {SECOND} may have been bought: "
+        f"check with `numbers show {SECOND}` before buying it again"
+    )
+    # Not bought again, nor any other number after it: the run stops at an unknown outcome.
+    assert fake_carrier.FakeCarrier.purchases == 2
+    assert sorted(fake_carrier.OWNED) == [FIRST, SECOND]
+
+
+def test_buy_count_passes_over_a_number_taken_meanwhile(
+    fake_json: Callable[..., Any], fake_carrier: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    searched = fake_carrier.FakeCarrier._search
+
+    async def stale(self: Any, query: nc.SearchQuery) -> list[nc.AvailableNumber]:
+        offers = await searched(self, query)
+        fake_carrier.OWNED.setdefault(FIRST, None)  # someone else buys the first one meanwhile
+        return offers
+
+    monkeypatch.setattr(fake_carrier.FakeCarrier, "_search", stale)
+    report = fake_json("buy", "--count", "2")
+    assert [n["phone_number"] for n in report["bought"]] == [SECOND, THIRD]
+    assert report["failed"] == []
+
+
+def test_buy_count_on_twilio_settles_every_purchase_whose_answer_is_lost(
+    cli: Callable[..., Result], numbers_emulator: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Twilio can buy "any number in area code 415" in one request, but when its answer is lost
+    # nothing tells which number was bought; a purchase of a named number can be looked up.
+    server = numbers_emulator("twilio", lost=1.0)
+    for key, value in server.emulator.client_settings(server.url).items():
+        monkeypatch.setenv(f"NUMBERS_TWILIO_{key.upper()}", str(value))
+    result = cli("--json", "--provider", "twilio", "buy", "--count", "2", "--area-code", "415")
+    assert result.exit_code == 0, result.stderr
+    bought = [n["phone_number"] for n in json.loads(result.stdout)["bought"]]
+    assert len(bought) == 2
+    assert all(number.startswith("+1415") for number in bought)
+    listed = cli("--json", "--provider", "twilio", "list")
+    assert sorted(n["phone_number"] for n in json.loads(listed.stdout)) == sorted(bought)
 
 
 def test_buy_interrupted_reports_what_was_bought_and_exits_130(
@@ -255,8 +305,22 @@ def test_buy_interrupted_reports_what_was_bought_and_exits_130(
     assert FIRST in result.stdout
     assert SECOND in result.stdout
     [line] = result.stderr.splitlines()
-    assert line.startswith("error: interrupted after buying 2 of 5 numbers")
+    assert line == (
+        "error: interrupted after buying 2 of 5 numbers; +14152000003 was being bought and may have been: "
+        "check with `numbers show +14152000003` before buying it again"
+    )
     assert "Traceback" not in result.output
+
+
+def test_a_number_typed_without_its_country_code_is_read_in_the_default_country_as_help_says(
+    fake_json: Callable[..., Any], fake: Callable[..., Result], fake_carrier: ModuleType
+) -> None:
+    assert "(default US)" in fake("buy", "--help").stdout
+    assert "(default US)" in fake("show", "--help").stdout
+    report = fake_json("buy", "415 200 0001")
+    assert [n["phone_number"] for n in report["bought"]] == [FIRST]
+    assert fake_json("show", "(415) 200-0001")["phone_number"] == FIRST
+    assert list(fake_carrier.OWNED) == [FIRST]
 
 
 def test_buy_checks_every_number_before_buying_any(
@@ -367,7 +431,7 @@ def test_configure_clear_removes_a_setting(
         (["--status-callback", "https://example.com/s"], "config.status_callback", 2),
         (["--voice-method", "PUT"], "--voice-method", 2),
         (["--extra", "novalue"], "--extra", 2),
-        (["--friendly-name", "x" * 300], "--friendly-name: String should have at most 255", 2),
+        (["--friendly-name", "x" * 300], "--friendly-name: expected at most 255 characters", 2),
     ],
 )
 def test_configure_errors(
@@ -652,7 +716,20 @@ def test_a_global_option_after_the_command_says_where_it_goes(
 
 
 @pytest.mark.parametrize(
-    "command", [[], ["search"], ["buy"], ["list"], ["configure"], ["release"], ["transfer"]]
+    "command",
+    [
+        [],
+        ["search"],
+        ["buy"],
+        ["list"],
+        ["configure"],
+        ["release"],
+        ["transfer"],
+        ["prices"],
+        ["requirements"],
+        ["addresses", "create"],
+        ["addresses", "delete"],
+    ],
 )
 def test_help_shows_options_as_they_are_typed(cli: Callable[..., Result], command: list[str]) -> None:
     text = cli(*command, "--help").stdout
@@ -670,11 +747,26 @@ def test_help_shows_options_as_they_are_typed(cli: Callable[..., Result], comman
         (["search", "--type", "bogus"], "error: --type: 'bogus' is not one of 'local', 'mobile'"),
         (["search", "--area-code", "abc"], "error: --area-code: expected 1 to 15 digits, got 'abc'"),
         (["search", "--limit", "0"], "error: --limit: 0 is out of range"),
+        (
+            ["search", "--area-code", "41"],
+            "error: --area-code: an area code in US is 3 digits, the first 2 to 9",
+        ),
+        (
+            ["buy", "-n", "1", "--country", "CA", "--area-code", "6041"],
+            "error: --area-code: an area code in CA",
+        ),
         (["list", "--country", "XX"], "error: --country: 'XX' is not an ISO 3166 alpha-2 country"),
         (["list", "--type", "bogus"], "error: --type: 'bogus' is not one of"),
-        (["show", "4155550123"], "error: NUMBER '4155550123' is not a phone number: start it with +"),
+        (
+            ["show", "0612345678"],
+            "error: NUMBER '0612345678' is not a valid phone number (read as a US number; --country CC for",
+        ),
         (["buy", "--count", "0"], "error: --count: give 1 to 1000, not 0"),
         (["show", "+14155550123 ext 1"], "error: NUMBER '+14155550123 ext 1' holds more than a phone number"),
+        (
+            ["show", "+99912345678"],
+            "error: NUMBER '+99912345678' is not a valid phone number: no country's calling code starts it",
+        ),
     ],
 )
 def test_errors_speak_in_the_options_terms(
@@ -691,9 +783,18 @@ def test_errors_speak_in_the_options_terms(
 def test_release_asks_on_a_terminal(
     fake: Callable[..., Result], owned: str, monkeypatch: pytest.MonkeyPatch, fake_carrier: ModuleType
 ) -> None:
-    monkeypatch.setattr("numbers_core.cli._app._at_a_terminal", lambda: True)
-    kept = fake("release", owned)  # the runner's empty input answers no
-    assert kept.exit_code != 0
+    monkeypatch.setattr("numbers_core.cli._run._at_a_terminal", lambda: True)
+    from numbers_core.cli._app import app
+    from typer.testing import CliRunner
+
+    declined = CliRunner().invoke(app, ["--provider", "fake", "release", owned], input="n\n")
+    assert declined.exit_code == 1  # a decision, not Ctrl-C's 130
+    assert declined.stderr.rstrip().endswith(
+        "Not released."
+    )  # after the question, which the runner does not end
+    assert owned in fake_carrier.OWNED
+    kept = fake("release", owned)  # no answer at all (end of input) stops as Ctrl-C does
+    assert kept.exit_code == 130
     assert owned in fake_carrier.OWNED
     released = fake("release", owned, "--yes")
     assert released.exit_code == 0
@@ -709,3 +810,144 @@ def test_python_dash_m_runs_the_cli() -> None:
     )
     assert done.returncode == 0
     assert done.stdout.startswith("numbers-core ")
+
+
+def test_an_unreachable_carrier_is_told_in_plain_words(
+    cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    probe = socket.create_server(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    monkeypatch.setenv("NUMBERS_TWILIO_ACCOUNT_SID", "AC" + "0123456789abcdef" * 2)
+    monkeypatch.setenv("NUMBERS_TWILIO_AUTH_TOKEN", "0123456789abcdef" * 2)
+    monkeypatch.setenv("NUMBERS_TWILIO_BASE_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("NUMBERS_TWILIO_MAX_ATTEMPTS", "1")
+    result = cli("--provider", "twilio", "list")
+    assert result.exit_code == 1
+    assert (
+        one_error_line(result)
+        == f"error: twilio: list: cannot connect to 127.0.0.1:{port} (connection refused)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["search", "--limit", "many"], "error: --limit: expected a whole number, got 'many'"),
+        (["search", "--distance", "far"], "error: --distance: expected a whole number, got 'far'"),
+        (["search", "--limit", "5000"], "error: --limit: 5000 is out of range: at most 1000"),
+        (["emulate", "twilio", "--latency", "slow"], "error: --latency: expected a number, got 'slow'"),
+        (["emulate", "twilio", "--burst", "0"], "error: --burst: 0 is out of range: at least 1"),
+        (
+            ["configure", "+14155550123", "--voice-method", "FETCH"],
+            "error: --voice-method: 'FETCH' is not one of",
+        ),
+        (["bulk", "plan", "buy", "--count", "2", "--type", "fixed"], "error: --type: 'fixed' is not one of"),
+    ],
+)
+def test_option_errors_have_no_pydantic_wording(
+    fake: Callable[..., Result], args: list[str], expected: str
+) -> None:
+    result = fake(*args)
+    assert result.exit_code == 2
+    line = one_error_line(result)
+    assert line.startswith(expected), line
+    for pydantic_words in ("Input should", "Extra inputs", "Value error", "valid integer", "unable to parse"):
+        assert pydantic_words not in line
+    assert "internal error" not in line
+
+
+def _commands(group: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:
+    found = [(path, group)]
+    for name, command in getattr(group, "commands", {}).items():
+        found.extend(_commands(command, (*path, name)))
+    return found
+
+
+def test_every_help_page_names_values_in_one_style(cli: Callable[..., Result]) -> None:
+    import typer.main
+    from numbers_core.cli._app import app
+
+    pages = _commands(typer.main.get_command(app))
+    assert len(pages) > 15
+    for path, command in pages:
+        text = cli(*path, "--help").stdout
+        # No type placeholders (<str>, <int range>), no braces around an argument, no doubled brackets.
+        assert not re.search(r"<[a-z][a-z |,\[\]]*>", text), (path, text)
+        assert "{" not in text.split("\n\n", 1)[0], (path, text)
+        assert "[[" not in text, (path, text)
+        for param in command.params:
+            takes_value = not getattr(param, "is_flag", False) and not getattr(param, "count", False)
+            if param.name == "help" or getattr(param, "hidden", False) or not takes_value:
+                continue
+            if param.param_type_name == "option":
+                assert re.fullmatch(r"[A-Z][A-Z0-9_,|=]*", param.metavar or ""), (path, param.name)
+
+
+@pytest.mark.parametrize("command", [["buy"], ["bulk", "plan"], ["bulk", "run"]])
+def test_commands_that_buy_by_criteria_offer_no_limit_that_does_nothing(
+    cli: Callable[..., Result], command: list[str]
+) -> None:
+    assert "--limit" not in cli(*command, "--help").stdout
+    assert "--limit" in cli("search", "--help").stdout
+
+
+def test_a_misspelt_variable_is_one_warning_line(
+    fake: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("numbers_core._config._warned", set())
+    monkeypatch.setenv("NUMBERS_FAKE_FUNS", "1")
+    result = fake("list")
+    assert result.exit_code == 0
+    assert result.stderr.splitlines() == [
+        "warning: NUMBERS_FAKE_FUNS is not a variable numbers-core reads; did you mean NUMBERS_FAKE_FUNDS?",
+        "No numbers.",
+    ]
+
+
+def test_a_missing_setting_says_how_to_supply_it(cli: Callable[..., Result]) -> None:
+    result = cli("--provider", "twilio", "list")
+    assert result.exit_code == 2
+    assert one_error_line(result) == (
+        "error: twilio: account_sid is missing (set NUMBERS_TWILIO_ACCOUNT_SID, or account_sid in a "
+        "[profiles.NAME] table of numbers.toml)"
+    )
+
+
+@pytest.mark.parametrize("columns", [80, 60])
+def test_list_fits_a_narrow_terminal(
+    fake: Callable[..., Result], monkeypatch: pytest.MonkeyPatch, columns: int
+) -> None:
+    assert fake("buy", "-n", "3", "--friendly-name", "The customer support line of the west").exit_code == 0
+    monkeypatch.setenv("COLUMNS", str(columns))
+    lines = fake("list").stdout.splitlines()
+    assert max(len(line) for line in lines) <= columns, "\n".join(lines)
+    assert lines[0].split()[:2] == ["Number", "Type" if columns == 80 else "Status"]
+    assert "Location" in lines[0]
+    assert [line.split()[0] for line in lines[2:]] == [FIRST, SECOND, THIRD]
+    assert all("The cu" in line and "San F" in line for line in lines[2:])
+    monkeypatch.delenv("COLUMNS")
+    wide = fake("list").stdout.splitlines()  # a pipe: every column, nothing cut
+    assert wide[0].split() == ["Number", "Type", "Status", "Name", "Capabilities", "Location"]
+    assert "San Francisco, CA, US" in wide[2]
+
+
+@pytest.mark.parametrize(
+    ("field", "option"),
+    [
+        ("config.emergency_address.street", "--emergency-street"),
+        ("emergency_address.postal_code", "--emergency-postal-code"),
+        ("voice.url", "--voice-url"),
+        ("status_callback.url", "--status-callback"),
+        ("compliance.address_id", "--address-id"),
+    ],
+)
+def test_a_field_an_adapter_names_is_told_as_its_option(field: str, option: str) -> None:
+    import typer.main
+    from numbers_core.cli._app import app
+
+    group: Any = typer.main.get_command(app)
+    said = group._in_cli_terms(nc.InvalidInputError(f"{field}: contains a control character"))
+    assert said == f"{option}: contains a control character"

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cli_checks import LONDON_OFFICE
 
 EXECUTABLE = shutil.which("numbers", path=str(Path(sys.executable).parent))
 pytestmark = pytest.mark.skipif(EXECUTABLE is None, reason="the numbers console script is not installed")
@@ -124,8 +125,94 @@ def test_numbers_emulate_serves_until_interrupted(tmp_path: Path) -> None:
 
 
 def test_numbers_emulate_refuses_an_unknown_dialect(numbers: Run) -> None:
+    from numbers_core.emulator import dialect_names
+
     done = numbers("emulate", "acme")
     assert done.returncode != 0
-    assert done.stderr.strip() == (
-        "error: unknown emulator 'acme' (registered: kazoo, signalwire, sinch, sinch-draft, twilio)"
+    registered = ", ".join(sorted(dialect_names()))
+    assert {"kazoo", "sinch", "twilio"} <= set(dialect_names())
+    assert done.stderr.strip() == f"error: unknown emulator 'acme' (registered: {registered})"
+
+
+def test_numbers_emulate_on_a_busy_port_says_so(numbers: Run) -> None:
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        done = numbers("emulate", "twilio", "--port", str(port))
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [f"error: port {port} is in use (try --port 0)"]
+
+
+@pytest.mark.parametrize(("port", "message"), [("99999", "at most 65535"), ("-1", "at least 0")])
+def test_numbers_emulate_refuses_a_port_out_of_range_at_once(numbers: Run, port: str, message: str) -> None:
+    done = numbers("emulate", "twilio", "--port", port)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [f"error: --port: {port} is out of range: {message}"]
+
+
+def test_numbers_emulate_listens_so_that_answers_are_not_held_back_by_nagle() -> None:
+    # asyncio turns Nagle's algorithm off only on sockets whose proto says TCP; with create_server's
+    # proto 0 every answer on a kept-alive connection waited for the client's delayed ACK (~40 ms).
+    import asyncio
+    import socket
+
+    from numbers_core.cli._emulate import _listen
+
+    listener = _listen("127.0.0.1", 0)
+    nodelay: list[int] = []
+
+    async def main() -> None:
+        accepted = asyncio.Event()
+
+        def made(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            nodelay.append(writer.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            accepted.set()
+            writer.close()
+
+        server = await asyncio.start_server(made, sock=listener)
+        async with server:
+            _, writer = await asyncio.open_connection(*listener.getsockname()[:2])
+            await asyncio.wait_for(accepted.wait(), 10)
+            writer.close()
+
+    asyncio.run(main())
+    assert nodelay == [1]
+
+
+def test_a_british_landline_as_a_new_user_buys_one(numbers: Run, sandbox_path: Path) -> None:
+    from numbers_core.sandbox import APPROVED_BUNDLE
+
+    prices = numbers("prices", "GB")
+    assert prices.returncode == 0, prices.stderr
+    assert any(line.split()[:2] == ["local", "1.00"] for line in prices.stdout.splitlines())
+
+    needs = numbers("requirements", "GB", "--type", "local")
+    assert needs.returncode == 0, needs.stderr
+    assert "--address-id" in needs.stdout
+    assert "--bundle-id" in needs.stdout
+
+    found = numbers("--json", "search", "--country", "GB", "--area-code", "20", "--limit", "1")
+    [offer] = json.loads(found.stdout)
+    number = offer["phone_number"]
+    refused = numbers("buy", number)
+    assert refused.returncode == 1
+    [line] = refused.stderr.splitlines()
+    assert line.startswith(
+        f"error: could not buy {number}: sandbox: GB local numbers need an address on file"
     )
+
+    created = numbers("--json", "addresses", "create", *LONDON_OFFICE)
+    assert created.returncode == 0, created.stderr
+    address = json.loads(created.stdout)["id"]
+
+    bought = numbers("buy", number, "--address-id", address, "--bundle-id", APPROVED_BUNDLE)
+    assert bought.returncode == 0, bought.stderr
+    assert number in bought.stdout
+
+    shown = numbers("show", number)
+    assert shown.returncode == 0, shown.stderr
+    details = {line.split()[0]: line.split()[-1] for line in shown.stdout.splitlines() if line.strip()}
+    assert details["Address"] == address  # "Address ID  AD…"
+    assert details["Bundle"] == APPROVED_BUNDLE
+    assert details["Status"] == "active"

@@ -9,19 +9,13 @@ from typing import Any
 
 import numbers_core as nc
 import pytest
+from cli_checks import one_error_line
 from numbers_core._registry import load_provider
 from typer.testing import Result
 
 
 def default_file() -> Path:
     return Path(os.environ["XDG_DATA_HOME"]) / "numbers-core" / "sandbox.sqlite3"
-
-
-def one_error_line(result: Result) -> str:
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.output
-    return lines[0]
 
 
 def test_a_number_through_its_whole_life(
@@ -138,6 +132,39 @@ def test_a_national_number_takes_its_country_from_the_option(
     cli_json("buy", offer["phone_number"])
     national = offer["phone_number"].removeprefix("+1")
     assert cli_json("show", national, "--country", "us")["phone_number"] == offer["phone_number"]
-    refused = cli("show", national)
+    # Without --country, in the default country its help names (US).
+    assert cli_json("show", national)["phone_number"] == offer["phone_number"]
+    refused = cli("show", "020 7946 0000")
     assert refused.exit_code == 2
     assert "--country" in one_error_line(refused)
+
+
+def test_an_area_code_is_three_digits_in_north_america_and_leading_digits_elsewhere(
+    cli: Callable[..., Result], cli_json: Callable[..., Any], sandbox_path: Path
+) -> None:
+    refused = cli("search", "--area-code", "41")
+    assert refused.exit_code == 2
+    assert one_error_line(refused) == (
+        "error: --area-code: an area code in US is 3 digits, the first 2 to 9 (415), not '41'"
+    )
+    london = cli_json("search", "--country", "GB", "--area-code", "20", "--limit", "3")
+    assert london
+    assert all(offer["phone_number"].startswith("+4420") for offer in london)
+
+
+def test_several_providers_at_once(cli: Callable[..., Result], cli_json: Callable[..., Any]) -> None:
+    Path("numbers.toml").write_text(
+        '[profiles.east]\nprovider = "sandbox"\naccount_id = "east"\npath = "east.sqlite3"\n'
+    )
+    offers = cli_json("--provider", "sandbox,east", "search", "--area-code", "415", "--limit", "2")
+    assert [offer["provider"] for offer in offers] == ["sandbox", "sandbox"]
+    number = offers[0]["phone_number"]
+    bought = cli_json("--provider", "sandbox, east", "buy", number)
+    assert [(entry["phone_number"], entry["provider"]) for entry in bought["bought"]] == [(number, "sandbox")]
+    # The sandbox member kept its state in the data directory, as the sandbox alone does.
+    assert default_file().is_file()
+    listed = cli_json("--provider", "east,sandbox", "list")
+    assert [(entry["phone_number"], entry["provider"]) for entry in listed] == [(number, "sandbox")]
+    unknown = cli("--provider", "sandbox,nosuch", "list")
+    assert unknown.exit_code == 2
+    assert "member 'nosuch' is neither a profile of numbers.toml nor a provider" in one_error_line(unknown)

@@ -7,12 +7,13 @@ wrong JSON type, every field of a valid body swapped for each other JSON
 type, a body too large; for every route: ``%00``, ``..`` (raw and
 %-encoded), non-UTF-8 and CR/LF in the path and in the query. None of them
 may change what the emulator holds (nothing bought, configured or
-released), and each is answered 4xx in the dialect's own error shape.
+released), and each is answered 4xx in the dialect's own error shape (400, or
+422 where the carrier answers so a body of the wrong shape: Telnyx).
 
 Used by tests/emulator/test_hostile.py (in process and over a socket), and
 as a script against a ``numbers emulate`` server it starts itself::
 
-    python tests/emulator/hostile.py twilio signalwire kazoo sinch sinch-draft
+    python tests/emulator/hostile.py twilio signalwire kazoo sinch sinch-draft telnyx
 """
 
 from __future__ import annotations
@@ -36,18 +37,21 @@ import jsonschema
 import numbers_core as nc
 from httpx._urlparse import ParseResult
 
-for _adapter in ("kazoo", "sinch"):
+for _adapter in ("kazoo", "sinch", "telnyx"):
     sys.path.insert(0, str(Path(__file__).parents[1] / "providers" / _adapter))
 sys.path.insert(0, str(Path(__file__).parents[1] / "providers"))
 
 import kazoo_spec  # noqa: E402
 import sinch_spec  # noqa: E402
+import telnyx_spec  # noqa: E402
 
 __all__ = ["Probe", "Target", "probes", "run", "setup", "snapshot"]
 
 DEEP = 100_000
 HUGE_INT = "9" * 5000
 TOO_LARGE = 2 * 1024 * 1024
+# The dialects that answer a body read but not of the route's shape 422, not 400.
+UNPROCESSABLE = frozenset({"telnyx"})
 # What a JSON value of each type is swapped for (never null: a null is a field left unset, or
 # removed, to most of these carriers).
 WRONG_TYPES: dict[type, list[Any]] = {
@@ -102,15 +106,14 @@ async def setup(
     dialect: str, client: httpx.AsyncClient, settings: dict[str, Any], connect: Callable[[], Any]
 ) -> Target:
     """Buy one number through the adapter (``connect()``), and describe the routes around it and
-    another number, for sale."""
+    another number, for sale (and a third, where a dialect holds one otherwise)."""
     async with connect() as carrier:
         # Kazoo searches by prefix only.
         offers = await carrier.search(
-            **{"starts_with" if dialect == "kazoo" else "area_code": "415"}, limit=2
+            **{"starts_with" if dialect == "kazoo" else "area_code": "415"}, limit=3
         )
         owned = await carrier.purchase(offers[0])
-        offered = offers[1].phone_number
-    o, f = owned.phone_number, offered
+    o, f, third = owned.phone_number, offers[1].phone_number, offers[2].phone_number
     if dialect in ("twilio", "signalwire"):
         account = settings.get("account_sid") or settings["project_id"]
         token = settings.get("auth_token") or settings["api_token"]
@@ -150,6 +153,16 @@ async def setup(
         account = settings["account_id"]
         numbers = f"/v2/accounts/{account}/phone_numbers"
         cnam = {"cnam": {"display_name": "x", "inbound_lookup": True}}
+        e911 = {
+            "e911": {
+                "street_address": "140 New Montgomery St",
+                "extended_address": "Floor 3",
+                "locality": "San Francisco",
+                "region": "CA",
+                "postal_code": "94105",
+                "notification_contact_emails": ["noc@example.com"],
+            }
+        }
         return Target(
             dialect,
             {"X-Auth-Token": token},
@@ -166,12 +179,19 @@ async def setup(
                     "PUT",
                     f"{numbers}/{_e(f)}/activate",
                     "json",
-                    {"data": cnam, "accept_charges": True},
+                    {"data": {**cnam, **e911}, "accept_charges": True},
                     False,
                 ),
-                Route("POST", f"{numbers}/{_e(o)}", "json", {"data": cnam}, False),
                 Route(
-                    "PATCH", f"{numbers}/{_e(o)}", "json", {"data": {**cnam, "failover": {"e164": f}}}, False
+                    "PUT", f"{numbers}/{_e(f)}/reserve", "json", {"data": cnam, "accept_charges": True}, False
+                ),
+                Route("POST", f"{numbers}/{_e(o)}", "json", {"data": {**cnam, **e911}}, False),
+                Route(
+                    "PATCH",
+                    f"{numbers}/{_e(o)}",
+                    "json",
+                    {"data": {**cnam, **e911, "failover": {"e164": f}}},
+                    False,
                 ),
                 Route(
                     "PUT",
@@ -193,6 +213,19 @@ async def setup(
         key = _basic(settings["key_id"], settings["key_secret"])
         sms = {"servicePlanId": "plan"}
         voice = {"type": "RTC", "appId": "app"}
+        address = {
+            "displayName": "ACME Support",
+            "address": {
+                "streetNumber": "3500",
+                "streetInfo": "Lenox Rd NE",
+                "location": "Suite 100",
+                "city": "Atlanta",
+                "state": "GA",
+                "postalCode": "30326",
+                "postalCodePlusFour": "4228",
+            },
+        }
+        emergency = f"{root}/activeNumbers/{_e(o)}/emergencyAddress"
         return Target(
             dialect,
             {"Authorization": key},
@@ -223,9 +256,14 @@ async def setup(
                     {"displayName": "x", "smsConfiguration": sms, "voiceConfiguration": voice},
                 ),
                 Route("POST", f"{root}/activeNumbers/{_e(o)}:release", "json", {}),
+                Route("POST", f"{emergency}:provision", "json", address),
+                Route("POST", f"{emergency}:validate", "json", address),
+                Route("POST", f"{emergency}:deprovision", "json", {}),
+                Route("GET", emergency),
                 Route("GET", f"{root}/availableNumbers?regionCode=US&type=LOCAL"),
                 Route("GET", f"{root}/availableNumbers/{_e(f)}"),
                 Route("GET", f"{root}/activeNumbers?pageSize=5"),
+                Route("GET", f"{root}/availableRegions?types=LOCAL"),
             ],
             f"{root}/activeNumbers/{_e(o)}",
         )
@@ -250,7 +288,94 @@ async def setup(
             ],
             one,
         )
+    if dialect == "telnyx":
+        return await _telnyx(client, settings, o, f, third)
     raise ValueError(f"no probes for {dialect}")
+
+
+async def _telnyx(client: httpx.AsyncClient, settings: dict[str, Any], o: str, f: str, third: str) -> Target:
+    """Telnyx's routes: the owned number by its numeric id, and a reservation (of a third number)
+    to extend."""
+    headers = {"Authorization": f"Bearer {settings['api_key']}"}
+    # A look-up by digits also settles the number's order, before the snapshot.
+    listed = await client.get(f"/v2/phone_numbers?filter%5Bphone_number%5D={o[1:]}", headers=headers)
+    [number] = listed.json()["data"]
+    reserved = {"phone_numbers": [{"phone_number": third}], "customer_reference": "held"}
+    reservation = (await client.post("/v2/number_reservations", json=reserved, headers=headers)).json()[
+        "data"
+    ]
+    one = f"/v2/phone_numbers/{number['id']}"
+    group = {
+        "country_iso": "US",
+        "phone_number_type": "local",
+        "count_requested": "1",
+        "strategy": "never",
+        "phone_number": {"starts_with": "415"},
+        "features": ["sms"],
+        "quickship": False,
+    }
+    return Target(
+        "telnyx",
+        headers,
+        [
+            Route(
+                "POST",
+                "/v2/number_orders",
+                "json",
+                {
+                    "phone_numbers": [{"phone_number": f, "requirement_group_id": "g"}],
+                    "connection_id": "c",
+                    "customer_reference": "x",
+                },
+                False,
+            ),
+            Route(
+                "POST",
+                "/v2/inexplicit_number_orders",
+                "json",
+                {"ordering_groups": [group], "customer_reference": "x"},
+                False,
+            ),
+            Route(
+                "POST",
+                "/v2/number_reservations",
+                "json",
+                {"phone_numbers": [{"phone_number": f}], "customer_reference": "x"},
+                False,
+            ),
+            Route("POST", f"/v2/number_reservations/{reservation['id']}/actions/extend", "json", {}, False),
+            Route(
+                "PATCH",
+                one,
+                "json",
+                {"customer_reference": "y", "tags": ["a"], "connection_id": "c", "hd_voice_enabled": True},
+                False,
+            ),
+            Route("PATCH", f"{one}/messaging", "json", {"messaging_profile_id": "m", "tags": ["a"]}, False),
+            Route(
+                "POST",
+                f"{one}/actions/enable_emergency",
+                "json",
+                {"emergency_enabled": True, "emergency_address_id": "1"},
+                False,
+            ),
+            Route(
+                "POST",
+                "/v2/phone_numbers/jobs/update_emergency_settings",
+                "json",
+                {"emergency_enabled": False, "phone_numbers": [number["id"]]},
+                False,
+            ),
+            Route("DELETE", one),
+            Route("GET", "/v2/available_phone_numbers?filter%5Bcountry_code%5D=US&filter%5Blimit%5D=2"),
+            Route("GET", "/v2/phone_numbers?page%5Bsize%5D=5"),
+            Route("GET", "/v2/number_orders"),
+            Route("GET", f"/v2/number_reservations/{reservation['id']}"),
+            Route("GET", "/v2/country_coverage/countries/US"),
+            Route("GET", "/v2/requirements?filter%5Bcountry_code%5D=DE"),
+        ],
+        one,
+    )
 
 
 # -- bodies ------------------------------------------------------------------------------------
@@ -434,20 +559,28 @@ async def send(client: httpx.AsyncClient, target: Target, probe: Probe) -> httpx
     return await client.request(probe.method, url, content=probe.body, headers=headers)
 
 
+# What the state endpoint counts of the requests themselves, which the probes are (Sinch's token
+# service counts every request, refused or not).
+_COUNTS = ("requests", "answered", "faults", "token_requests")
+
+
 async def snapshot(client: httpx.AsyncClient, target: Target) -> tuple[Any, Any]:
-    """What the emulator holds, and the owned number's document (without what differs per answer)."""
-    state = (await client.get("/_emulator/state")).json()["numbers"]
+    """What the emulator holds (numbers, and the dialect's own: tokens, orders, reservations…), and
+    the owned number's document (without what differs per answer)."""
+    state = {k: v for k, v in (await client.get("/_emulator/state")).json().items() if k not in _COUNTS}
     document = (await client.get(target.owned_path, headers=target.headers)).json()
     if isinstance(document, dict):
         document.pop("request_id", None)
     return state, document
 
 
-def _expected(probe: Probe, status: int) -> bool:
+def _expected(dialect: str, probe: Probe, status: int) -> bool:
     if probe.kind.startswith("not a number"):
         return 400 <= status < 500
     if probe.kind.endswith("too large"):
         return status in (400, 413)  # Sinch says 400, as Google's APIs do
+    if dialect in UNPROCESSABLE and probe.kind.startswith(("wrong type", "wrong JSON type")):
+        return status == 422
     return status == 400
 
 
@@ -490,6 +623,18 @@ def _message(dialect: str, path: str, status: int, answer: dict[str, Any]) -> An
         assert answer["status"] == "error", answer
         assert answer["error"] == str(status), answer
         return answer["message"]
+    if dialect == "telnyx":
+        errors = {
+            "$ref": "#/components/schemas/numbers_Errors",
+            "components": telnyx_spec.spec()["components"],
+        }
+        jsonschema.Draft202012Validator(errors).validate(answer)
+        entries = answer["errors"]
+        assert set(answer) == {"errors"}, answer
+        assert entries, answer
+        assert all({"code", "title", "detail"} <= set(e) for e in entries), answer
+        assert all(e["code"] == "10005" if status == 404 else "10015" for e in entries), answer
+        return "; ".join(e["detail"] for e in entries)
     assert dialect == "sinch", dialect
     schema = "InvalidArgument" if status == 400 else "ErrorResponse"
     sinch_spec.validator({"$ref": f"#/components/schemas/{schema}"}).validate(answer)
@@ -499,7 +644,8 @@ def _message(dialect: str, path: str, status: int, answer: dict[str, Any]) -> An
 
 async def run(client: httpx.AsyncClient, target: Target, chosen: list[Probe] | None = None) -> Outcome:
     """Send every probe (or those ``chosen``): each is to be refused with a 4xx in the dialect's
-    own error shape (400 but for a body too large, and for a number where none can be)."""
+    own error shape (400 but for a body too large, a number where none can be, and a body of the
+    wrong shape where the carrier says 422)."""
     outcome = Outcome()
     for probe in probes(target) if chosen is None else chosen:
         started = anyio.current_time()
@@ -513,7 +659,7 @@ async def run(client: httpx.AsyncClient, target: Target, chosen: list[Probe] | N
             outcome.slow.append((probe, anyio.current_time() - started))
         path = probe.target.split("?")[0]
         problem = shape_problem(target.dialect, path, status, answer.content) if 400 <= status < 500 else None
-        if problem or not _expected(probe, status):
+        if problem or not _expected(target.dialect, probe, status):
             outcome.wrong.append((probe, status, problem.encode() if problem else answer.content[:300]))
     return outcome
 

@@ -16,7 +16,7 @@ from numbers_core.emulator import Emulator, Server, serve
 
 pytestmark = pytest.mark.anyio
 
-DIALECTS = ["twilio", "signalwire", "kazoo", "sinch", "sinch-draft"]
+DIALECTS = ["twilio", "signalwire", "kazoo", "sinch", "sinch-draft", "telnyx"]
 
 
 @pytest.fixture
@@ -91,11 +91,17 @@ def _route(target: Target, method: str, ending: str) -> str:
     return next(r.path for r in target.routes if r.method == method and r.path.split("?")[0].endswith(ending))
 
 
-@pytest.mark.parametrize("body", [b"{", b'{"data": ', b"[1]", b"\xff", b"a=b"])
-async def test_a_kazoo_activation_kazoo_cannot_read_buys_nothing(body: bytes) -> None:
+@pytest.mark.parametrize("ending", ["/activate", "/reserve"])
+@pytest.mark.parametrize(
+    "body",
+    [b"{", b'{"data": ', b"[1]", b"\xff", b"a=b", b'{"data": {"cnam": 7}}', b'{"accept_charges": "yes"}'],
+)
+async def test_a_kazoo_activation_or_reservation_kazoo_cannot_read_holds_nothing(
+    ending: str, body: bytes
+) -> None:
     emulator, client, target = await _target("kazoo")
     before = await snapshot(client, target)
-    path = _route(target, "PUT", "/activate")
+    path = _route(target, "PUT", ending)
     answer = await client.put(path, content=body, headers=target.headers)
     assert answer.status_code == 400
     assert answer.json()["message"] == "validation error"
@@ -200,5 +206,89 @@ async def test_a_nul_or_dot_segment_in_the_path_or_query_is_refused_in_the_carri
         answer = await send(client, target, Probe("case", "GET", case))
         assert answer.status_code == 400, (case, answer.text)
         assert shape_problem(dialect, case.split("?")[0], 400, answer.content) is None, answer.text
+    await client.aclose()
+    await emulator.aclose()
+
+
+async def test_a_kazoo_e911_block_is_refused_by_the_fields_the_number_schema_requires() -> None:
+    emulator, client, target = await _target("kazoo")
+    before = await snapshot(client, target)
+    block = {"street_address": "140 New Montgomery St", "region": "California"}
+    for method, ending in (("PATCH", target.owned_path), ("POST", target.owned_path), ("PUT", "/activate")):
+        path = _route(target, method, ending.rsplit("/", 1)[-1])
+        answer = await client.request(method, path, json={"data": {"e911": block}}, headers=target.headers)
+        assert answer.status_code == 400, (method, answer.text)
+        rules = {field: set(broken) for field, broken in answer.json()["data"].items()}
+        assert rules == {
+            "e911.locality": {"required"},
+            "e911.postal_code": {"required"},
+            "e911.region": {"maxLength"},
+        }
+    assert await snapshot(client, target) == before
+    await client.aclose()
+    await emulator.aclose()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {
+            "displayName": 7,
+            "address": {"streetNumber": "3500", "streetInfo": "Lenox Rd NE", "city": "Atlanta"},
+        },
+        {"address": {"streetNumber": 3500, "streetInfo": "Lenox Rd NE", "city": "Atlanta"}},
+        {
+            "address": {
+                "streetNumber": "3500",
+                "streetInfo": "Lenox Rd NE",
+                "city": "Atlanta",
+                "country": "US",
+            }
+        },
+        {"address": ["3500 Lenox Rd NE"]},
+        {"bogus": 1},
+    ],
+)
+async def test_a_sinch_emergency_address_of_the_wrong_shape_is_invalid_argument(body: Any) -> None:
+    emulator, client, target = await _target("sinch")
+    before = await snapshot(client, target)
+    for verb in ("provision", "validate"):
+        path = f"{target.owned_path}/emergencyAddress:{verb}"
+        answer = await client.post(path, json=body, headers=target.headers)
+        assert answer.status_code == 400, answer.text
+        [detail] = answer.json()["error"]["details"]
+        assert detail["type"] == "BadRequest"
+        assert detail["fieldViolations"]
+        assert shape_problem("sinch", path, 400, answer.content) is None
+    deprovision = await client.post(
+        f"{target.owned_path}/emergencyAddress:deprovision", json=body, headers=target.headers
+    )
+    assert deprovision.status_code == 400  # it takes no body
+    assert await snapshot(client, target) == before
+    await client.aclose()
+    await emulator.aclose()
+
+
+async def test_telnyx_answers_a_body_of_the_wrong_shape_422_pointing_at_each_field() -> None:
+    emulator, client, target = await _target("telnyx")
+    before = await snapshot(client, target)
+    order = {"phone_numbers": [{"phone_number": 14155550100}], "customer_reference": ["x"]}
+    answer = await client.post("/v2/number_orders", json=order, headers=target.headers)
+    assert answer.status_code == 422
+    errors = answer.json()["errors"]
+    assert [(e["code"], e["source"]["pointer"]) for e in errors] == [
+        ("10015", "/customer_reference"),
+        ("10015", "/phone_numbers/0/phone_number"),
+    ]
+    assert shape_problem("telnyx", "/v2/number_orders", 422, answer.content) is None
+    for change in ({"customer_reference": 7}, {"tags": "a"}, {"hd_voice_enabled": "true"}):
+        answer = await client.patch(target.owned_path, json=change, headers=target.headers)
+        assert answer.status_code == 422, answer.text
+    unreadable = await client.post(
+        "/v2/number_orders", content=b'{"phone_numbers": [', headers=target.headers
+    )
+    assert unreadable.status_code == 400
+    assert unreadable.json()["errors"][0]["code"] == "10015"
+    assert await snapshot(client, target) == before
     await client.aclose()
     await emulator.aclose()

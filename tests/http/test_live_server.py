@@ -16,6 +16,7 @@ import pytest
 from numbers_core._http import HttpCore, Idempotency, RetryPolicy
 from numbers_core.errors import (
     OutcomeUnknownError,
+    ProtocolError,
     ProviderError,
     ProviderUnavailableError,
     TransportError,
@@ -77,7 +78,7 @@ async def test_read_timeout_retries_a_safe_request_then_raises_transport_error(s
             await core.request("GET", "/numbers", idempotency=Idempotency.SAFE, operation="list")
     assert type(caught.value) is TransportError
     assert caught.value.retryable is True
-    assert "ReadTimeout" in str(caught.value)
+    assert "no answer from" in str(caught.value)
     assert server.count == FAST.attempts
 
 
@@ -115,7 +116,7 @@ async def test_body_slower_than_the_read_timeout_times_out(serve: Serve) -> None
     async with make_core(
         server.url, read=0.2, retry=RetryPolicy(attempts=2, initial_wait=0.001, max_wait=0.01)
     ) as core:
-        with pytest.raises(TransportError, match="ReadTimeout"):
+        with pytest.raises(TransportError, match="no answer from"):
             await core.request("GET", "/numbers", idempotency=Idempotency.SAFE, operation="list")
     assert server.count == 2
 
@@ -127,7 +128,7 @@ async def test_body_trickling_within_the_read_timeout_still_meets_the_exchange_d
     server = serve(trickle(size=100, gap=0.05))
     async with make_core(server.url, read=0.5) as core:
         # The exchange's deadline is the longest step timeout (connect, 1 s): far below the 5 s trickle.
-        with pytest.raises(OutcomeUnknownError, match="ExchangeTimeout"):
+        with pytest.raises(OutcomeUnknownError, match="no complete answer within"):
             await purchase(core)
     assert server.count == 1
 
@@ -140,7 +141,7 @@ async def test_connection_refused_is_retried_even_for_a_purchase(refused_url: st
     # Nothing was sent, so trying again cannot buy twice: not an OutcomeUnknownError.
     assert type(caught.value) is TransportError
     assert caught.value.retryable is True
-    assert "ConnectError" in str(caught.value)
+    assert "(connection refused)" in str(caught.value)
     assert transport.calls == FAST.attempts
 
 
@@ -158,6 +159,23 @@ async def test_503_on_a_purchase_is_outcome_unknown_and_not_resent(serve: Serve)
         with pytest.raises(OutcomeUnknownError) as caught:
             await purchase(core)
     assert isinstance(caught.value.__cause__, ProviderUnavailableError)
+    assert server.count == 1
+
+
+async def test_a_purchase_answered_with_a_body_that_does_not_decode_is_an_unknown_outcome(
+    serve: Serve,
+) -> None:
+    # A 201 whose body is not the gzip its header says: it may well have bought the number.
+    # (tests/http/test_retry.py has the same over httpx's own client, which fails it elsewhere.)
+    server = serve(answer(201, b"{}", headers=[("Content-Encoding", "gzip")]))
+    async with make_core(server.url) as core:
+        with pytest.raises(OutcomeUnknownError) as caught:
+            await purchase(core)
+    assert (caught.value.operation, caught.value.number) == ("purchase", "+14155550123")
+    assert "may or may not have taken effect" in str(caught.value)
+    assert "DecodingError" not in str(caught.value)  # httpx's words are not the user's
+    # What Provider._reconcile_purchase reads: an answer that came and cannot be read.
+    assert isinstance(caught.value.__cause__, ProtocolError)
     assert server.count == 1
 
 
@@ -190,7 +208,7 @@ async def test_pool_limit_applies_and_a_pool_timeout_counts_as_not_sent(serve: S
             await purchase(core)
         tg.cancel_scope.cancel()
     assert type(caught.value) is TransportError
-    assert "PoolTimeout" in str(caught.value)
+    assert "no free connection" in str(caught.value)
     # The purchase never reached the server: only the GET did.
     assert [r.method for r in server.received] == ["GET"]
 

@@ -6,6 +6,7 @@ import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -417,9 +418,48 @@ async def test_an_unreadable_5xx_is_an_outage_and_retried(mock: respx.MockRouter
 async def test_a_body_that_fails_its_content_encoding_is_a_protocol_error(mock: respx.MockRouter) -> None:
     # Raised as httpx raises it when a gzip body does not decompress.
     route = mock.get("/numbers").mock(side_effect=httpx.DecodingError("incorrect header check"))
-    with pytest.raises(ProtocolError, match="DecodingError"):
+    with pytest.raises(ProtocolError) as caught:
         await get(make_core())
+    assert "does not decode as its Content-Encoding says" in str(caught.value)
+    assert "DecodingError" not in str(caught.value)  # httpx's words are not the user's
     assert route.call_count == 1
+
+
+async def test_a_purchase_answered_with_a_body_that_does_not_decode_is_an_unknown_outcome(
+    mock: respx.MockRouter,
+) -> None:
+    # The answer may have been a 201: it may well have bought the number. (Over a real server:
+    # tests/http/test_live_server.py.)
+    route = mock.post("/numbers").mock(side_effect=httpx.DecodingError("incorrect header check"))
+    with pytest.raises(OutcomeUnknownError) as caught:
+        await purchase(make_core())
+    assert (caught.value.operation, caught.value.number) == ("purchase", NUMBER)
+    assert "DecodingError" not in str(caught.value)
+    # What Provider._reconcile_purchase reads: an answer that came and cannot be read.
+    assert isinstance(caught.value.__cause__, ProtocolError)
+    assert route.call_count == 1
+
+
+@pytest.mark.parametrize("status", [101, 301, 302, 303, 307, 308])
+async def test_a_purchase_answered_1xx_or_3xx_is_an_unknown_outcome(
+    mock: respx.MockRouter, status: int
+) -> None:
+    # Not a refusal: only a 4xx says that a purchase was not made.
+    route = mock.post("/numbers").mock(
+        side_effect=[httpx.Response(status, headers={"Location": "/elsewhere"}), httpx.Response(201)]
+    )
+    with pytest.raises(OutcomeUnknownError) as caught:
+        await purchase(make_core())
+    assert f"HTTP {status}" in str(caught.value)
+    assert route.call_count == 1
+
+
+@pytest.mark.parametrize("status", [400, 402, 404, 409, 422])
+async def test_a_purchase_answered_4xx_was_refused(mock: respx.MockRouter, status: int) -> None:
+    mock.post("/numbers").mock(return_value=httpx.Response(status))
+    with pytest.raises(ProviderError) as caught:
+        await purchase(make_core())
+    assert caught.value.status_code == status
 
 
 @pytest.mark.parametrize(
@@ -527,3 +567,27 @@ def test_retry_after_is_at_most_a_day(header: str, expected: float) -> None:
 def test_a_rate_limit_error_never_reports_an_insane_wait(given: float) -> None:
     error = RateLimitError("slow down", provider="test", retry_after=given)
     assert error.retry_after is None or error.retry_after == 86_400.0
+
+
+async def test_a_carriers_own_text_and_urls_are_read_as_they_are(mock: respx.MockRouter) -> None:
+    # What users send is checked strictly; what a carrier stores (a name with a newline set in its
+    # console, a URL with a space) must not make the number, or a whole listing, unreadable.
+    from numbers_core import ActiveNumber, NumberConfig, Route
+
+    stored = {"name": "Support\nline \u202eevil", "url": "https://example.com/a b"}
+    mock.get("/numbers").respond(200, json=stored)
+
+    def parse(data: Any) -> ActiveNumber:
+        config = NumberConfig(friendly_name=data["name"], voice=Route(url=data["url"]))
+        return ActiveNumber(phone_number="+14155552671", id="1", provider="test", config=config)
+
+    core = make_core()
+    try:
+        number = core.read(await get(core), parse, "get")
+    finally:
+        await core.aclose()
+    assert number.config.friendly_name == stored["name"]
+    assert number.config.voice is not None
+    assert number.config.voice.url == stored["url"]
+    with pytest.raises(ValueError, match="control character"):
+        NumberConfig(friendly_name=stored["name"])

@@ -62,8 +62,8 @@ def test_every_country_and_type_has_many_valid_numbers_of_that_type(
         assert number.number_type is number_type
         assert number.geography.iso_country == country
         assert number.capabilities == offer.capabilities
-        assert number.monthly_price == offer.monthly_price
-        assert number.setup_price == offer.setup_price
+        # Prices come from the catalogue by way of Provider.search (test_sandbox_provider).
+        assert (number.monthly_price, number.setup_price) == (None, None)
         assert number.address_requirement is offer.address_requirement
         assert number.friendly_name == phonenumbers.format_number(
             parsed, phonenumbers.PhoneNumberFormat.NATIONAL

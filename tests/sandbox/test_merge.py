@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from numbers_core import Callback, NumberConfig, Route
+from numbers_core import Address, Callback, NumberCompliance, NumberConfig, Route
 from numbers_core.sandbox._merge import merge_config
 
 CURRENT = NumberConfig(
@@ -51,3 +51,20 @@ def test_extra_merges_key_by_key_and_none_removes_a_key() -> None:
 
 def test_an_empty_change_changes_nothing() -> None:
     assert merge_config(CURRENT, NumberConfig()) == CURRENT
+
+
+def test_compliance_merges_field_by_field() -> None:
+    current = NumberConfig(compliance=NumberCompliance(address_id="AD1", bundle_id="BU1"))
+    merged = merge_config(current, NumberConfig(compliance=NumberCompliance(bundle_id="BU2")))
+    assert merged.compliance == NumberCompliance(address_id="AD1", bundle_id="BU2")
+    assert merge_config(current, NumberConfig(compliance=None)).compliance is None
+
+
+def test_an_emergency_address_by_id_and_inline_replace_each_other() -> None:
+    austin = Address(street="500 W 2nd St", locality="Austin", region="TX", postal_code="78701", country="US")
+    inline = merge_config(CURRENT, NumberConfig(emergency_address=austin))
+    assert (inline.emergency_address, inline.emergency_address_id) == (austin, None)
+    by_id = merge_config(inline, NumberConfig(emergency_address_id="AD2"))
+    assert (by_id.emergency_address, by_id.emergency_address_id) == (None, "AD2")
+    # Clearing one leaves the other as it is.
+    assert merge_config(inline, NumberConfig(emergency_address_id=None)).emergency_address == austin

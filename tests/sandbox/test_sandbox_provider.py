@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -13,11 +12,13 @@ import phonenumbers
 import pytest
 from numbers_core import (
     ActiveNumber,
+    Address,
     ConfigurationError,
     ConflictError,
     Feature,
     InvalidInputError,
     NotFoundError,
+    NumberCompliance,
     NumberConfig,
     NumberStatus,
     NumberType,
@@ -26,7 +27,7 @@ from numbers_core import (
     SearchQuery,
     UnsupportedError,
 )
-from numbers_core.sandbox import SandboxProvider, SandboxSettings
+from numbers_core.sandbox import APPROVED_BUNDLE, SandboxProvider, SandboxSettings
 from numbers_core.sandbox import _inventory as inventory
 from numbers_core.sandbox import _provider as sandbox_provider
 from numbers_core.sandbox._catalogue import COUNTRIES, offered_types
@@ -74,18 +75,17 @@ DECLARED = {
     "config.status_callback",
     "config.emergency_address",
     "config.extra",
+    "prices",
+    "search.prices",
+    "coverage",
+    "requirements",
+    "addresses",
+    "reserve",
+    "emergency.status",
+    "emergency.validate",
+    "config.compliance",
+    "config.emergency_address.inline",
 }
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def sandbox_path(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
-    return None if request.param == "memory" else str(tmp_path / "state" / "sandbox.db")
-
-
-@pytest.fixture
-async def carrier(sandbox_path: str | None) -> AsyncIterator[nc.Provider]:
-    async with nc.connect("sandbox", path=sandbox_path) as provider:
-        yield provider
 
 
 async def first(carrier: nc.Provider, **criteria: Any) -> str:
@@ -385,8 +385,8 @@ async def test_numbers_not_owned_are_not_found(carrier: nc.Provider) -> None:
 
 
 async def test_release_gives_the_number_back_for_anyone_to_buy(carrier: nc.Provider) -> None:
-    number = await first(carrier, country="FR", number_type="mobile")
-    owned = await carrier.purchase(number, config=NumberConfig(friendly_name="Paris"))
+    number = await first(carrier, country="AU", number_type="toll_free")
+    owned = await carrier.purchase(number, config=NumberConfig(friendly_name="Sydney"))
     assert await carrier.release(number) is None
     with pytest.raises(NotFoundError):
         await carrier.get(number)
@@ -399,20 +399,30 @@ async def test_release_gives_the_number_back_for_anyone_to_buy(carrier: nc.Provi
 
 async def test_configure_changes_only_what_is_set(carrier: nc.Provider) -> None:
     number = await first(carrier, area_code="212")
+    office = await carrier.create_address(
+        Address(
+            street="350 5th Ave",
+            locality="New York",
+            region="NY",
+            postal_code="10118",
+            country="US",
+            emergency=True,
+        )
+    )
     owned = await carrier.purchase(
         number,
         config=NumberConfig(
             friendly_name="Sales",
             voice=Route(url="https://example.com/voice", method="POST"),
             sms=Route(url="https://example.com/sms"),
-            emergency_address_id="AD1",
+            emergency_address_id=office.id,
         ),
     )
     changed = await carrier.configure(number, NumberConfig(voice=Route(method="GET")))
     assert changed.config.voice == Route(url="https://example.com/voice", method="GET")
     assert changed.config.sms == owned.config.sms
     assert changed.friendly_name == "Sales"
-    assert changed.config.emergency_address_id == "AD1"
+    assert changed.config.emergency_address_id == office.id
     assert changed.created_at == owned.created_at
     assert changed.updated_at is not None
     assert owned.updated_at is not None
@@ -437,7 +447,13 @@ async def test_list_shows_the_account_s_numbers_in_purchase_order_with_filters(c
     us = await carrier.purchase(
         await first(carrier, area_code="415"), config=NumberConfig(friendly_name="Desk")
     )
-    gb = await carrier.purchase(await first(carrier, country="GB", area_code="20"))
+    office = await carrier.create_address(
+        Address(street="1 Poultry", locality="London", postal_code="EC2R 8AH", country="GB")
+    )
+    papers = NumberCompliance(address_id=office.id, bundle_id=APPROVED_BUNDLE)
+    gb = await carrier.purchase(
+        await first(carrier, country="GB", area_code="20"), config=NumberConfig(compliance=papers)
+    )
     mobile = await carrier.purchase(await first(carrier, country="GB", number_type="mobile"))
     assert [n async for n in carrier.list()] == [us, gb, mobile]
     assert [n async for n in carrier.list(country="gb")] == [gb, mobile]
@@ -530,8 +546,8 @@ async def test_ten_tasks_buying_any_number_get_ten_different_ones(carrier: nc.Pr
 
 
 async def test_transfer_moves_a_number_to_another_account(carrier: nc.Provider) -> None:
-    number = await first(carrier, country="DE", number_type="mobile")
-    owned = await carrier.purchase(number, config=NumberConfig(friendly_name="Berlin"))
+    number = await first(carrier, country="GB", number_type="mobile")
+    owned = await carrier.purchase(number, config=NumberConfig(friendly_name="Leeds"))
     with pytest.raises(ConflictError):
         await carrier.transfer(number, "sandbox")
     with pytest.raises(InvalidInputError):
@@ -549,7 +565,7 @@ async def test_transfer_moves_a_number_to_another_account(carrier: nc.Provider) 
     # Nobody can buy it: it still belongs to someone.
     with pytest.raises(NumberUnavailableError):
         await carrier.purchase(number)
-    assert number not in {n.phone_number for n in await carrier.search(country="DE", number_type="mobile")}
+    assert number not in {n.phone_number for n in await carrier.search(country="GB", number_type="mobile")}
 
 
 async def test_accounts_sharing_a_file_own_numbers_apart(tmp_path: Path) -> None:
@@ -558,13 +574,13 @@ async def test_accounts_sharing_a_file_own_numbers_apart(tmp_path: Path) -> None
         nc.connect("sandbox", path=str(path), account_id="alice") as alice,
         nc.connect("sandbox", path=path, account_id="bob") as bob,
     ):
-        number = await first(alice, country="AU", number_type="mobile")
+        number = await first(alice, country="AU", number_type="toll_free")
         await alice.purchase(number)
         with pytest.raises(NumberUnavailableError):
             await bob.purchase(number)
         with pytest.raises(NotFoundError):
             await bob.get(number)
-        assert number not in {n.phone_number for n in await bob.search(country="AU", number_type="mobile")}
+        assert number not in {n.phone_number for n in await bob.search(country="AU", number_type="toll_free")}
         moved = await alice.transfer(number, "bob")
         assert await bob.get(number) == moved
         assert [n async for n in bob.list()] == [moved]

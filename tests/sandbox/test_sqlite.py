@@ -8,8 +8,15 @@ from pathlib import Path
 
 import anyio
 import pytest
-from numbers_core import ActiveNumber, ConfigurationError, NumberStatus, ProviderUnavailableError
-from numbers_core.sandbox._sqlite import SqliteStore
+from numbers_core import (
+    ActiveNumber,
+    Address,
+    ConfigurationError,
+    NumberConfig,
+    NumberStatus,
+    ProviderUnavailableError,
+)
+from numbers_core.sandbox._sqlite import _SCHEMA, SqliteStore
 from numbers_core.sandbox._store import ListFilter
 
 pytestmark = pytest.mark.anyio
@@ -122,4 +129,47 @@ async def test_a_file_locked_by_another_process_for_too_long_is_unavailable(tmp_
         other.close()
     # Once the lock is gone, the same store works again.
     assert await store.claim(owned("+14155550102"))
+    await store.aclose()
+
+
+async def test_a_file_of_version_1_gains_address_books_and_keeps_its_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "sandbox.db"
+    number = owned("+14155550101")
+    # As version 1 kept a number: its JSON has none of the fields added since.
+    record = number.model_dump_json(exclude={"emergency", "compliance"})
+    with sqlite3.connect(path) as db:
+        db.executescript(_SCHEMA)  # version 1: before address books
+        db.execute(
+            "INSERT INTO numbers (e164, account_id, number_type, iso_country, friendly_name, national, "
+            "record) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (number.phone_number, "alice", "unknown", None, None, "4155550101", record),
+        )
+        db.execute("PRAGMA user_version = 1")
+    db.close()
+    store = SqliteStore(path, timeout=5)
+    assert await store.get("+14155550101", "alice") == number
+    address = Address(id="AD1", street="1 Main St", locality="Austin", region="TX", country="US")
+    await store.add_address("alice", "AD1", address)
+    assert await store.get_address("alice", "AD1") == address
+    assert await store.get_address("bob", "AD1") is None
+    await store.aclose()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (2,)
+    db.close()
+
+
+async def test_an_address_a_number_uses_is_kept(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "sandbox.db", timeout=5)
+    address = Address(id="AD1", street="1 Main St", locality="Austin", region="TX", country="US")
+    await store.add_address("alice", "AD1", address)
+    await store.claim(
+        owned("+14155550101", account="bob").model_copy(
+            update={"config": NumberConfig(emergency_address_id="AD1")}
+        )
+    )
+    assert await store.remove_address("alice", "AD1") == "in-use"  # whoever's number it is
+    assert await store.remove_address("bob", "AD1") == "missing"
+    await store.remove("+14155550101", "bob")
+    assert await store.remove_address("alice", "AD1") == "removed"
+    assert await store.get_address("alice", "AD1") is None
     await store.aclose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from decimal import Decimal
 
 import httpx
@@ -132,6 +133,60 @@ async def test_release_many_and_configure_many(kazoo: KazooProvider, fake: FakeK
     [delete] = [r for r in batches(fake, "/collection") if r.method == "DELETE"]
     assert delete.method == "DELETE"
     assert json.loads(delete.content) == {"data": {"numbers": [mine, foreign, pooled]}}
+
+
+def on_the_delete(fake: FakeKazoo, answer: Callable[[httpx.Request], httpx.Response]) -> None:
+    """``answer`` answers the next DELETE, the requests before it go through."""
+
+    def fault(request: httpx.Request) -> httpx.Response | None:
+        if request.method != "DELETE":
+            fake.faults.insert(0, fault)
+            return None
+        return answer(request)
+
+    fake.faults.append(fault)
+
+
+@pytest.mark.parametrize("garbage", ["lost", "html", "302"])
+async def test_a_batch_release_whose_answer_says_nothing_is_settled_number_by_number(
+    kazoo: KazooProvider, fake: FakeKazoo, garbage: str
+) -> None:
+    # Two of the three are released, and the answer does not say so: each is looked up, and the
+    # batch is not sent again (a second DELETE would call the released ones "not held").
+    for number in NUMBERS[:3]:
+        fake.give(number)
+
+    def release_two(request: httpx.Request) -> httpx.Response:
+        fake._delete(NUMBERS[0])
+        fake._delete(NUMBERS[1])
+        if garbage == "lost":
+            raise httpx.ReadError("reset after sending")
+        if garbage == "html":
+            return httpx.Response(200, content=b"<html>proxy</html>")
+        return httpx.Response(302, headers={"Location": "/elsewhere"})
+
+    on_the_delete(fake, release_two)
+    released = await kazoo.release_many(NUMBERS[:3])
+    assert [o.ok for o in released] == [True, True, False]
+    assert type(released[2].error) is nc.TransportError
+    assert "releasing again is safe" in str(released[2].error)
+    assert len([r for r in batches(fake, "/collection") if r.method == "DELETE"]) == 1
+
+
+async def test_a_batch_release_whose_answer_and_look_ups_fail_is_unknown(
+    kazoo: KazooProvider, fake: FakeKazoo
+) -> None:
+    for number in NUMBERS[:2]:
+        fake.give(number)
+
+    def lose(request: httpx.Request) -> httpx.Response:
+        fake.faults.extend([lambda r: httpx.Response(503)] * 20)
+        raise httpx.ReadError("reset after sending")
+
+    on_the_delete(fake, lose)
+    released = await kazoo.release_many(NUMBERS[:2])
+    assert all(isinstance(o.error, nc.OutcomeUnknownError) for o in released)
+    assert [o.error.number for o in released if isinstance(o.error, nc.OutcomeUnknownError)] == NUMBERS[:2]
 
 
 async def test_bad_batches_are_refused_before_any_request(kazoo: KazooProvider, fake: FakeKazoo) -> None:

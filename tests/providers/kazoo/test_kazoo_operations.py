@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -225,6 +226,7 @@ async def test_a_charge_is_quoted_and_nothing_is_bought(
     error = raised.value
     assert error.total == Decimal("1.5")
     assert error.charges == (nc.Charge("phone_numbers", "did_us", Decimal(1), Decimal("1.5")),)
+    assert error.monthly == Decimal("1.5")  # a month of the number, for a cost cap to compare
     assert "accept_charges=True" in str(error)
     assert N1 not in fake.held
     assert len([r for r in fake.requests if r.url.raw_path.decode().endswith("/activate")]) == 1
@@ -326,6 +328,54 @@ async def test_a_lost_answer_whose_look_up_fails_is_an_unknown_outcome(
     assert raised.value.operation == "purchase"
 
 
+def in_state(state: object) -> httpx.Response:
+    return envelope({"id": N1, "state": state, "features": []})
+
+
+@pytest.mark.parametrize(
+    "look_up",
+    [
+        pytest.param(lambda: in_state("mystery"), id="unknown-state"),
+        pytest.param(lambda: in_state(""), id="empty-state"),
+        pytest.param(lambda: in_state(None), id="no-state"),
+        # 423 says the account is disabled, not that it does not hold the number.
+        pytest.param(lambda: error(423, "account disabled"), id="account-disabled"),
+    ],
+)
+async def test_after_a_lost_activation_a_look_up_that_does_not_say_leaves_the_purchase_unknown(
+    kazoo: KazooProvider, fake: FakeKazoo, look_up: Callable[[], httpx.Response]
+) -> None:
+    # The number is the account's now; a look-up that does not say so is no proof it is not.
+    fake.stock(N1)
+
+    def lose(answer: httpx.Response) -> httpx.Response:
+        fake.faults.append(lambda request: look_up())
+        raise httpx.ReadError("connection reset after the request was sent")
+
+    fake.after_commit.append(lose)
+    with pytest.raises(nc.OutcomeUnknownError) as raised:
+        await kazoo.purchase(N1)
+    assert raised.value.number == N1
+    assert "buying again is safe" not in str(raised.value)
+    assert fake.held[N1]["assigned_to"] == ACCOUNT
+
+
+@pytest.mark.parametrize("state", ["available", "discovery", "released"])
+async def test_after_a_lost_activation_a_state_of_nobodys_number_says_buying_again_is_safe(
+    kazoo: KazooProvider, fake: FakeKazoo, state: str
+) -> None:
+    fake.stock(N1)
+
+    def lost_before_commit(request: httpx.Request) -> httpx.Response | None:
+        fake.faults.append(lambda request: in_state(state))
+        raise httpx.ReadTimeout("no answer")
+
+    fake.faults.extend([lambda r: None, lambda r: None, lost_before_commit])  # login, look-up, activate
+    with pytest.raises(nc.TransportError, match="buying again is safe") as raised:
+        await kazoo.purchase(N1)
+    assert not isinstance(raised.value, nc.OutcomeUnknownError)
+
+
 async def test_a_bad_feature_block_is_refused_before_any_request(
     kazoo: KazooProvider, fake: FakeKazoo
 ) -> None:
@@ -372,7 +422,9 @@ async def test_configure_patches_only_what_is_set(kazoo: KazooProvider, fake: Fa
     patch = sent(fake, "PATCH")[0]
     assert json.loads(patch.content) == {"data": {"friendly_name": None, "cnam": cnam}}
     assert number.friendly_name is None
-    assert number.config.extra["kazoo"]["e911"]["street_address"] == "1 Main St"  # left as it was
+    assert number.emergency is not None
+    assert number.emergency.address is not None
+    assert number.emergency.address.street == "1 Main St"  # left as it was
     assert number.config.extra["kazoo"]["cnam"] == cnam
 
 
@@ -394,6 +446,48 @@ async def test_release_deletes_and_a_second_release_is_not_found(
     fake.give(N2, account=OTHER_ACCOUNT)
     with pytest.raises(nc.NotFoundError):
         await kazoo.release(N2)
+
+
+def lose_the_delete(fake: FakeKazoo, state: object) -> None:
+    """The release after the login is made, and its answer lost; the look-up then finds N1 in
+    ``state``."""
+
+    def lose(request: httpx.Request) -> httpx.Response | None:
+        fake._delete(N1)  # made...
+        fake.faults.append(lambda request: in_state(state))
+        raise httpx.ReadError("connection reset after the request was sent")  # ... and not told
+
+    fake.faults.extend([lambda r: None, lose])
+
+
+@pytest.mark.parametrize("state", ["mystery", "", None])
+async def test_after_a_lost_release_a_state_that_says_nothing_leaves_the_release_unknown(
+    kazoo: KazooProvider, fake: FakeKazoo, state: object
+) -> None:
+    fake.give(N1)
+    lose_the_delete(fake, state)
+    with pytest.raises(nc.OutcomeUnknownError) as raised:
+        await kazoo.release(N1)
+    assert (raised.value.operation, raised.value.number) == ("release", N1)
+    assert len(sent(fake, "DELETE")) == 1
+
+
+async def test_after_a_lost_release_a_state_of_nobodys_number_means_released(
+    kazoo: KazooProvider, fake: FakeKazoo
+) -> None:
+    fake.give(N1)
+    lose_the_delete(fake, "available")  # where a release puts a number: Kazoo's pool
+    await kazoo.release(N1)
+    assert len(sent(fake, "DELETE")) == 1
+
+
+@pytest.mark.parametrize("state", ["mystery", "", None])
+async def test_get_of_a_number_in_a_state_that_says_nothing_is_a_protocol_error(
+    kazoo: KazooProvider, fake: FakeKazoo, state: object
+) -> None:
+    fake.give(N1, state=state, _read_only={"state": state})
+    with pytest.raises(nc.ProtocolError, match="does not say whether the account holds it"):
+        await kazoo.get(N1)
 
 
 # -- list -------------------------------------------------------------------------------------------

@@ -75,7 +75,8 @@ async def test_an_expired_token_refused_is_renewed_once_and_the_call_sent_again(
     assert (await sinch.get(N1)).phone_number == N1
     assert fake.token_requests == 2
     statuses = [answer.status_code for _, answer in fake.answers]
-    assert statuses[-3:] == [401, 200, 200]
+    # Refused, the token, the number; then its emergency address, which it has none of.
+    assert statuses[-4:] == [401, 200, 200, 404]
 
 
 async def test_a_429_on_the_token_endpoint_honours_retry_after(
@@ -259,6 +260,22 @@ async def test_purchase_any_rents_any_us_number_natively(sinch: SinchProvider, f
         "capabilities": ["SMS"],
     }
     assert not any(r.url.path.endswith("/availableNumbers") for r in fake.requests)
+
+
+async def test_a_rent_any_answered_with_a_number_off_the_query_is_an_unknown_outcome(
+    sinch: SinchProvider, fake: FakeSinch
+) -> None:
+    # Sinch rented a number: the one its answer names (which does not match), or another.
+    fake.stock(N3)
+
+    def elsewhere(answer: httpx.Response) -> httpx.Response:
+        return httpx.Response(200, json={**answer.json(), "phoneNumber": N1})
+
+    fake.after_commit.append(elsewhere)
+    with pytest.raises(nc.OutcomeUnknownError) as raised:
+        await sinch.purchase_any(area_code="206")
+    assert (raised.value.operation, raised.value.number, raised.value.numbers) == ("purchase", N1, (N1,))
+    assert "does not match" in str(raised.value)
 
 
 async def test_purchase_any_elsewhere_searches_then_rents(sinch: SinchProvider, fake: FakeSinch) -> None:

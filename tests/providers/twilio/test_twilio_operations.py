@@ -572,6 +572,29 @@ async def test_without_the_carriers_clock_this_machines_decides_with_more_slack(
             await carrier.purchase(number)
 
 
+@pytest.mark.parametrize(
+    "date",
+    [
+        "Fri, 31 Dec 9999 23:59:59 GMT",
+        "Fri, 31 Dec 9999 23:59:59 -1400",
+        "Mon, 01 Jan 0001 00:00:00 GMT",
+        "Mon, 01 Jan 0001 00:00:00 +1400",
+        "Sat, 01 Jan 2000 00:00:00 GMT",
+        "tomorrow",  # read as the time it is: a day ahead of this machine's clock
+    ],
+)
+async def test_a_date_header_out_of_any_sane_skew_never_makes_a_purchase_look_owned_already(
+    carrier: nc.Provider, case: Case, wire: respx.MockRouter, date: str
+) -> None:
+    # A Date header that is not the carrier's clock (garbled on the way): the number was created
+    # just now, by this purchase, and is returned as bought.
+    if date == "tomorrow":
+        date = format_datetime(datetime.now(UTC) + timedelta(days=1), usegmt=True)
+    number, sid = "+18089251571", OTHER_SID[case.name]
+    wire.post(case.numbers).mock(return_value=answered(case, number, sid, datetime.now(UTC), date))
+    assert (await carrier.purchase(number)).id == sid
+
+
 async def test_a_purchase_answer_without_a_creation_date_is_taken_at_its_word(
     carrier: nc.Provider, case: Case, wire: respx.MockRouter
 ) -> None:

@@ -75,7 +75,7 @@ def test_twilio_connects_with_an_api_key() -> None:
         ({**TWILIO, "base_url": "https://api.twilio.com/2010-04-01"}, "base_url", "scheme and host"),
         ({**TWILIO, "base_url": "http://api.twilio.com"}, "base_url", "plain http"),
         ({**TWILIO, "base_url": "not a url"}, "base_url", "https"),
-        ({**TWILIO, "timeout": 0}, "timeout", "greater than 0"),
+        ({**TWILIO, "timeout": 0}, "timeout", "expected more than 0"),
     ],
 )
 def test_twilio_settings_problems_name_the_setting(
