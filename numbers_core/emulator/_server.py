@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import tempfile
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -14,6 +16,7 @@ from starlette.requests import ClientDisconnect
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from ._emulator import HANG_UP, Emulator
+from ._tls import Certificate, make_certificate
 
 __all__ = ["Server", "serve"]
 
@@ -21,9 +24,11 @@ __all__ = ["Server", "serve"]
 class Server:
     """A running emulator server: its ``url``, and what a client needs to reach it."""
 
-    def __init__(self, emulator: Emulator, url: str) -> None:
+    def __init__(self, emulator: Emulator, url: str, *, ca_file: Path | None = None) -> None:
         self.emulator = emulator
         self.url = url
+        #: served over HTTPS: the certificate of the authority that issued the server's, to trust
+        self.ca_file = ca_file
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -124,7 +129,12 @@ class _Protocol(HttpToolsProtocol):
 
 
 def config(
-    emulator: Emulator, *, host: str = "127.0.0.1", port: int = 0, request_timeout: float = REQUEST_TIMEOUT
+    emulator: Emulator,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    tls: Certificate | None = None,
+    request_timeout: float = REQUEST_TIMEOUT,
 ) -> uvicorn.Config:
     # httptools always (not whatever uvicorn finds): a dropped connection must look the same on
     # every machine, and its C parser halves the server's time per request against h11.
@@ -137,6 +147,8 @@ def config(
         lifespan="off",
         log_level="warning",
         access_log=False,
+        ssl_certfile=str(tls.cert_file) if tls else None,
+        ssl_keyfile=str(tls.key_file) if tls else None,
     )
     # After the Config: it sets up uvicorn's loggers.
     logging.getLogger("uvicorn.error").addFilter(_QUIET)
@@ -145,11 +157,28 @@ def config(
 
 @contextlib.contextmanager
 def serve(
-    emulator: Emulator, *, host: str = "127.0.0.1", port: int = 0, request_timeout: float = REQUEST_TIMEOUT
+    emulator: Emulator,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    tls: bool = False,
+    request_timeout: float = REQUEST_TIMEOUT,
 ) -> Iterator[Server]:
     """Serve ``emulator`` from a background thread until the block ends (port 0: any free one).
-    ``request_timeout``: seconds a client has to send a whole request once it begins it."""
-    settings = config(emulator, host=host, port=port, request_timeout=request_timeout)
+
+    ``tls``: over HTTPS, with a certificate made for the occasion (``server.ca_file`` is its
+    authority's, for the client to trust), for SDKs that speak nothing else.
+    ``request_timeout``: seconds a client has to send a whole request once it begins it.
+    """
+    with contextlib.ExitStack() as stack:
+        made = make_certificate(Path(stack.enter_context(tempfile.TemporaryDirectory()))) if tls else None
+        yield from _serve(emulator, host, port, made, request_timeout)
+
+
+def _serve(
+    emulator: Emulator, host: str, port: int, tls: Certificate | None, request_timeout: float
+) -> Iterator[Server]:
+    settings = config(emulator, host=host, port=port, tls=tls, request_timeout=request_timeout)
     server = uvicorn.Server(settings)
 
     async def run() -> None:
@@ -171,7 +200,8 @@ def serve(
                 raise OSError(f"the {emulator.dialect.name} emulator could not start on {host}:{port}")
             thread.join(0.01)
         bound = server.servers[0].sockets[0].getsockname()
-        yield Server(emulator, f"http://{bound[0]}:{bound[1]}")
+        scheme = "https" if tls else "http"
+        yield Server(emulator, f"{scheme}://{bound[0]}:{bound[1]}", ca_file=tls.ca_file if tls else None)
     finally:
         server.should_exit = True
         thread.join(10)
