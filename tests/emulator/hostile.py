@@ -13,7 +13,7 @@ released), and each is answered 4xx in the dialect's own error shape (400, or
 Used by tests/emulator/test_hostile.py (in process and over a socket), and
 as a script against a ``numbers emulate`` server it starts itself::
 
-    python tests/emulator/hostile.py twilio signalwire kazoo sinch sinch-draft telnyx
+    python tests/emulator/hostile.py twilio signalwire kazoo sinch sinch-draft telnyx vonage plivo
 """
 
 from __future__ import annotations
@@ -82,6 +82,8 @@ class Route:
     body: str | None = None  # "json" or "form": what the route reads
     valid: dict[str, Any] = field(default_factory=dict)  # a body the route takes (never sent)
     closed: bool = True  # whether unknown keys are refused (a form's, or a JSON object's)
+    # Form fields that hold a number: one that is none there is refused as in the path (any 4xx).
+    numbers: tuple[str, ...] = ()
 
 
 @dataclass
@@ -290,6 +292,53 @@ async def setup(
         )
     if dialect == "telnyx":
         return await _telnyx(client, settings, o, f, third)
+    if dialect == "vonage":
+        key = settings["api_key"]
+        mine = {"country": "US", "msisdn": o[1:]}
+        # Only the fields whose values the document bounds: app_id, the callbacks and their values
+        # are any strings, which an update keeps.
+        update = {**mine, "voiceCallbackType": ""}
+        numbers = ("msisdn",)
+        transfer = {"from": key, "to": "sub00001", "number": o[1:], "country": "US"}
+        return Target(
+            dialect,
+            {"Authorization": _basic(key, settings["api_secret"])},
+            [
+                Route("POST", "/number/buy", "form", {"country": "US", "msisdn": f[1:]}, False, numbers),
+                Route("POST", "/number/cancel", "form", mine, False, numbers),
+                Route("POST", "/number/update", "form", update, False, numbers),
+                Route("POST", f"/accounts/{key}/transfer-number", "json", transfer, False),
+                Route("GET", "/number/search?country=US&pattern=1415&search_pattern=0"),
+                Route("GET", "/account/numbers?size=5"),
+            ],
+            f"/account/numbers?pattern={o[1:]}",
+        )
+    if dialect == "plivo":
+        root = f"/v1/Account/{settings['auth_id']}"
+        one = f"{root}/Number/{o[1:]}/"
+        return Target(
+            dialect,
+            {"Authorization": _basic(settings["auth_id"], settings["auth_token"])},
+            [
+                Route(
+                    "POST",
+                    f"{root}/PhoneNumber/{f[1:]}/",
+                    "json",
+                    {"number": f[1:], "app_id": "123", "ha_enable": False, "verification_info": {}},
+                    False,
+                ),
+                Route(
+                    "POST",
+                    one,
+                    "json",
+                    {"number": o[1:], "alias": "x", "app_id": "123", "cnam_lookup": "enabled"},
+                ),
+                Route("DELETE", one),
+                Route("GET", f"{root}/PhoneNumber/?country_iso=US&pattern=1415&limit=5"),
+                Route("GET", f"{root}/Number/?limit=5"),
+            ],
+            one,
+        )
     raise ValueError(f"no probes for {dialect}")
 
 
@@ -445,7 +494,8 @@ def _form_bodies(route: Route) -> Iterator[tuple[str, bytes]]:
     yield "non-UTF-8", encoded.encode() + b"&FriendlyName=\xff\xfe"
     yield "%-encoded non-UTF-8", (encoded + "&FriendlyName=%ff%fe").encode()
     yield "field without a value", (encoded + "&FriendlyName").encode()
-    yield "unknown field", (encoded + "&BogusField=1").encode()
+    if route.closed:
+        yield "unknown field", (encoded + "&BogusField=1").encode()
     yield "field given twice", (encoded + "&" + encoded).encode()
     for key in valid:
         for garbage in ("%00", "\ud800", HUGE_INT, "PUT"):
@@ -453,7 +503,8 @@ def _form_bodies(route: Route) -> Iterator[tuple[str, bytes]]:
                 continue  # any other field may say PUT
             text = garbage if garbage != "\ud800" else "%ED%A0%80"  # a surrogate, as UTF-8 cannot say
             body = urlencode({**valid, key: "@"}).replace("%40", text)
-            yield f"garbage in {key}", body.encode()
+            number = garbage == HUGE_INT and key in route.numbers
+            yield f"not a number in {key}" if number else f"garbage in {key}", body.encode()
     yield "too large", (encoded + "&FriendlyName=" + "x" * TOO_LARGE).encode()
 
 
@@ -570,7 +621,8 @@ async def snapshot(client: httpx.AsyncClient, target: Target) -> tuple[Any, Any]
     state = {k: v for k, v in (await client.get("/_emulator/state")).json().items() if k not in _COUNTS}
     document = (await client.get(target.owned_path, headers=target.headers)).json()
     if isinstance(document, dict):
-        document.pop("request_id", None)
+        for fresh in ("request_id", "api_id"):  # Kazoo's and Plivo's: new in every answer
+            document.pop(fresh, None)
     return state, document
 
 
@@ -623,6 +675,21 @@ def _message(dialect: str, path: str, status: int, answer: dict[str, Any]) -> An
         assert answer["status"] == "error", answer
         assert answer["error"] == str(status), answer
         return answer["message"]
+    if dialect == "plivo":
+        assert set(answer) == {"api_id", "error"}, sorted(answer)
+        return answer["error"]
+    if dialect == "vonage":
+        if "type" in answer:  # the Subaccounts API's RFC 7807 problem
+            assert set(answer) == {"type", "title", "detail", "instance"}, sorted(answer)
+            return answer["detail"]
+        if "error-code" in answer:
+            assert set(answer) == {"error-code", "error-code-label"}, sorted(answer)
+            assert answer["error-code"] == str(status), answer
+            return answer["error-code-label"]
+        assert status == 400, status  # a form refused field by field
+        assert answer, answer
+        assert all(text in ("Is required.", "Is invalid.") for text in answer.values()), answer
+        return "; ".join(f"{name}: {text}" for name, text in answer.items())
     if dialect == "telnyx":
         errors = {
             "$ref": "#/components/schemas/numbers_Errors",
