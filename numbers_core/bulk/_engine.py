@@ -343,11 +343,12 @@ class Runner:
         members = _members(carrier)
         self._lanes: dict[str, _Lane] = {}
         for name, member in members.items():
-            own = limiter if limiter is not None and len(members) == 1 else None
-            if own is None and limiter is not None:
-                own = limiter.like()
-            self._lanes[name] = _Lane(name, member, _Gate(self, name), own or self._default_limiter(member))
-            self._lanes[name].limiter.watch(functools.partial(self._rate_changed, name))
+            if limiter is None:
+                own = self._default_limiter(member)
+            else:  # the limit of each account, each with its own
+                own = limiter if len(members) == 1 else limiter.like()
+            own.watch(functools.partial(self._rate_changed, name))
+            self._lanes[name] = _Lane(name, member, _Gate(self, name), own)
         #: each carrier account's rate limiter, by the name its items record
         self.limiters = {name: lane.limiter for name, lane in self._lanes.items()}
         #: the rate limiter of a job's one carrier (None across several: see ``limiters``)
