@@ -51,6 +51,7 @@ from ..errors import (
 )
 from ._journal import Item, ItemState, Job, JobState, Journal, LeaseLost, OverCap
 from ._limiter import _START, RateLimiter
+from ._limits import check_job, check_size
 
 __all__ = ["Event", "JobKind", "Plan", "Runner", "create_job"]
 
@@ -1176,8 +1177,11 @@ async def create_job(
 
     ``max_cost`` caps the total monthly price of a purchase by criteria (its numbers'
     quoted prices); a number that would pass it is not bought. Every number, query and
-    filter is checked before anything is written.
+    filter is checked before anything is written, and so are the bounds of a job (at most
+    ``MAX_ITEMS`` numbers in all, ``MAX_CRITERIA`` criteria sets, a label of ``MAX_LABEL``
+    characters: numbers_core.bulk._limits).
     """
+    check_job(numbers=numbers, criteria=criteria, label=label, max_cost=max_cost)
     kind = JobKind(kind)
     if kind is JobKind.CONFIGURE and config is None:
         raise InvalidInputError("a configure job needs its config", field="config")
@@ -1190,8 +1194,6 @@ async def create_job(
             raise InvalidInputError("only a purchase job buys by criteria", field="criteria")
         spec["criteria"] = {}
         for name, (query, count) in criteria.items():
-            if count < 1:
-                raise InvalidInputError(f"criteria {name!r}: count must be at least 1", field="criteria")
             carrier._check_search(query)
             spec["criteria"][name] = query.model_dump(mode="json", exclude_unset=True)
             items += [(name, None)] * count
@@ -1209,7 +1211,10 @@ async def create_job(
             raise InvalidInputError(
                 "a purchase buys numbers not owned yet: give numbers or criteria", field="matching"
             )
-        owned = [number.phone_number async for number in carrier.list(**matching)]
+        owned: list[str] = []
+        async for number in carrier.list(**matching):
+            owned.append(number.phone_number)
+            check_size(len(items) + len(owned))  # before a listing of millions is all read
         what = ", ".join(f"{key}={value}" for key, value in matching.items()) or "no filter"
         if not owned:
             raise InvalidInputError(f"no number of the account matches ({what})", field="matching")
