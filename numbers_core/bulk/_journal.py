@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import json
+import re
 import sqlite3
 import time
 import uuid
@@ -36,13 +37,23 @@ from typing import Any, TypeVar, cast
 import anyio
 
 from .._models import Money
-from .._sqlite import SqliteFile
+from .._sqlite import SqliteFile, failure_text
 from .._sqlite import transaction as sqlite_transaction
 from ..errors import ConfigurationError, InvalidInputError
 from ._postgres import PostgresDatabase, is_postgres_url, redacted
 from ._postgres import transaction as postgres_transaction
 
-__all__ = ["Item", "ItemState", "Job", "JobState", "Journal", "LeaseLost", "OverCap"]
+__all__ = [
+    "DamagedJob",
+    "Item",
+    "ItemState",
+    "Job",
+    "JobState",
+    "Journal",
+    "LeaseLost",
+    "OverCap",
+    "journal_file",
+]
 
 T = TypeVar("T")
 _Transaction = Callable[[Any], contextlib.AbstractContextManager[None]]
@@ -211,6 +222,24 @@ class Item:
         )
 
 
+# A URL's start (its scheme two letters at least: C://jobs.sqlite3 may be a path on Windows).
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")
+
+
+def journal_file(location: str | Path) -> Path | None:
+    """The SQLite file ``location`` names, or None for a PostgreSQL URL; a ConfigurationError for
+    any other URL (``mysql://…``, ``sqlite:///…``), which would be taken for a folder's name."""
+    if is_postgres_url(location):
+        return None
+    if isinstance(location, str) and _URL.match(location):
+        raise ConfigurationError(
+            f"journal {redacted(location)!r}: not a journal location: give a SQLite file's path or a "
+            "postgresql:// URL",
+            setting="journal",
+        )
+    return Path(location).expanduser().absolute()
+
+
 class Journal:
     """The jobs of one SQLite file (created with its directory), or of a PostgreSQL database.
 
@@ -235,9 +264,9 @@ class Journal:
         #: this journal's worker: the holder of the leases it takes
         self.owner = uuid.uuid4().hex[:12]
         self._file: SqliteFile | PostgresDatabase
-        if is_postgres_url(location):
+        self.path: Path | None = journal_file(location)
+        if self.path is None:
             url = str(location)
-            self.path: Path | None = None
             self.location = redacted(url)
             self.shared = True
             self._transaction: _Transaction = postgres_transaction
@@ -245,7 +274,6 @@ class Journal:
                 url, migrations=_POSTGRES_MIGRATIONS, what="journal", setting="journal"
             )
         else:
-            self.path = Path(location).expanduser().absolute()
             self.location = str(self.path)
             self.shared = False
             self._transaction = sqlite_transaction
@@ -255,12 +283,16 @@ class Journal:
                 timeout=timeout,
                 what="journal",
                 setting="journal",
-                error=lambda exc: ConfigurationError(f"journal {self.location!r}: {exc}", setting="journal"),
+                error=self._sqlite_error,
                 setup=_setup,
             )
 
     def __repr__(self) -> str:
         return f"<Journal {self.location!r}>"
+
+    def _sqlite_error(self, exc: sqlite3.Error) -> ConfigurationError:
+        text = failure_text(self.path, exc) if self.path is not None else None
+        return ConfigurationError(f"journal {self.location!r}: {text or exc}", setting="journal")
 
     async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """``work`` committed before this returns, in a worker thread.
@@ -330,19 +362,43 @@ class Journal:
         return await self.job(job_id)
 
     async def job(self, job_id: str) -> Job:
+        """The job; DamagedJob if its record cannot be read (written by hand, or by another program)."""
+
         def work(db: sqlite3.Connection) -> Job:
             row = db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
             if row is None:
                 raise InvalidInputError(f"no job {job_id!r} in {self.location!r}", field="job")
-            return Job(row[0], row[1], row[2], row[3], json.loads(row[4]), JobState(row[5]), row[6], row[7])
+            return self._job(row)
+
+        return await self._run(work)
+
+    def _job(self, row: Sequence[Any]) -> Job:
+        job_id, label, kind, provider, spec, state, created_at, updated_at = row
+        try:
+            parsed = json.loads(spec)
+        except (TypeError, ValueError):
+            parsed = None
+        if not isinstance(parsed, dict):
+            raise DamagedJob(self.location, job_id, "its spec is not a JSON object")
+        if state not in set(JobState):
+            raise DamagedJob(self.location, job_id, f"its state {str(state)[:40]!r} is none a job has")
+        texts, times = (label, kind, provider), (created_at, updated_at)
+        if not all(isinstance(text, str) for text in texts) or not all(
+            isinstance(time, int | float) for time in times
+        ):
+            raise DamagedJob(self.location, job_id, "its columns hold values of the wrong types")
+        return Job(job_id, label, kind, provider, parsed, JobState(state), created_at, updated_at)
+
+    async def job_ids(self) -> list[str]:
+        """The jobs' ids, oldest first: each one's :meth:`job` read apart, where some may be damaged."""
+
+        def work(db: sqlite3.Connection) -> list[str]:
+            return [row[0] for row in db.execute("SELECT id FROM jobs ORDER BY created_at, id")]
 
         return await self._run(work)
 
     async def jobs(self) -> list[Job]:
-        def work(db: sqlite3.Connection) -> list[str]:
-            return [row[0] for row in db.execute("SELECT id FROM jobs ORDER BY created_at, id")]
-
-        return [await self.job(job_id) for job_id in await self._run(work)]
+        return [await self.job(job_id) for job_id in await self.job_ids()]
 
     async def set_state(self, job_id: str, state: JobState) -> None:
         now = self._clock()
@@ -378,7 +434,14 @@ class Journal:
     async def counts(self, job_id: str) -> dict[ItemState, int]:
         def work(db: sqlite3.Connection) -> dict[ItemState, int]:
             rows = db.execute("SELECT state, count(*) FROM items WHERE job_id = ? GROUP BY state", (job_id,))
-            return {ItemState(state): count for state, count in rows}
+            counts = {}
+            for state, count in rows:
+                if state not in set(ItemState):
+                    raise DamagedJob(
+                        self.location, job_id, f"an item's state {str(state)[:40]!r} is none an item has"
+                    )
+                counts[ItemState(state)] = count
+            return counts
 
         return await self._run(work)
 
@@ -765,7 +828,7 @@ def _write_all(db: Any, batch: list[_Pending], transaction: _Transaction) -> Non
             db.execute("SAVEPOINT one")
             try:
                 pending.result = pending.work(db)
-            except (InvalidInputError, OverCap) as refused:  # this call's own: only it is undone
+            except (InvalidInputError, OverCap, DamagedJob) as refused:  # this call's own: only it is undone
                 db.execute("ROLLBACK TO one")
                 pending.error = refused
             db.execute("RELEASE one")
@@ -784,6 +847,18 @@ def _check_move(db: sqlite3.Connection, job_id: str, seq: int, state: ItemState 
         raise InvalidInputError(
             f"job {job_id!r} item {seq}: {current} cannot become {state or 'pinned'}", field="item"
         )
+
+
+class DamagedJob(ConfigurationError):
+    """A job's record in the journal cannot be read: it was changed by hand, or by another program."""
+
+    def __init__(self, location: str, job_id: str, why: str) -> None:
+        super().__init__(
+            f"journal {location!r}: the record of job {job_id!r} is damaged ({why}): it cannot be "
+            "read or run",
+            setting="journal",
+        )
+        self.job_id = job_id
 
 
 class LeaseLost(InvalidInputError):

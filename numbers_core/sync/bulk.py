@@ -197,6 +197,7 @@ class Journal(Closing):
 
     job = _JOURNAL.call(lambda journal: journal.job)
     jobs = _JOURNAL.call(lambda journal: journal.jobs)
+    job_ids = _JOURNAL.call(lambda journal: journal.job_ids)
     counts = _JOURNAL.call(lambda journal: journal.counts)
     items = _JOURNAL.call(lambda journal: journal.items)
     set_state = _JOURNAL.call(lambda journal: journal.set_state)
