@@ -12,7 +12,7 @@ import json
 import signal
 import sys
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, cast
@@ -24,7 +24,17 @@ from numbers_core.errors import NumbersError
 
 from ._options import _add_params, _param, config_options, criteria_options, number_config, typed_number
 from ._output import note, stderr_console, stdout_console, write_json
-from ._run import EXIT_INTERRUPTED, NumbersCommand, Target, default_journal_path, fail_usage, print_error, run
+from ._run import (
+    EXIT_INTERRUPTED,
+    NumbersCommand,
+    Target,
+    default_journal_path,
+    fail_usage,
+    print_error,
+    print_warning,
+    run,
+)
+from ._visible import visible
 
 if TYPE_CHECKING:
     from numbers_core import Provider
@@ -48,6 +58,10 @@ bulk_app = typer.Typer(
 _PLAIN_EVERY = 5.0
 # How long numbers bulk list shows a plan that was never run: a dry run, or forgotten.
 _PLAN_SHOWN = 24 * 3600.0
+# The bounds of the running options: past them a value is a slip (inf, 1e30), not a wish.
+_MOST_RATE = 10_000.0  # requests a second
+_MOST_AT_ONCE = 1_000  # --concurrency and --burst
+_MOST_SECONDS = 24 * 3600.0  # --grace and --lease
 _LIST_FILTERS = {"contains", "number_type", "country"}
 
 
@@ -154,7 +168,7 @@ _RUN = [
             int,
             typer.Option(
                 min=1,
-                max=1000,
+                max=_MOST_AT_ONCE,
                 metavar="N",
                 help="Requests at once (the connection pool is sized to it).",
                 rich_help_panel=_RUN_PANEL,
@@ -168,6 +182,7 @@ _RUN = [
             float | None,
             typer.Option(
                 min=0.001,
+                max=_MOST_RATE,
                 metavar="PER_SECOND",
                 help="Requests per second at most, the sandbox's too (default: the limit the carrier "
                 "documents, else the rate its 429s show; none on the sandbox).",
@@ -181,6 +196,7 @@ _RUN = [
             int,
             typer.Option(
                 min=1,
+                max=_MOST_AT_ONCE,
                 metavar="N",
                 help="Requests that may go at once under --rate (1).",
                 rich_help_panel=_RUN_PANEL,
@@ -194,6 +210,7 @@ _RUN = [
             float,
             typer.Option(
                 min=0.0,
+                max=_MOST_SECONDS,
                 metavar="SECONDS",
                 help="On Ctrl-C, how long requests in flight may finish; the rest is left for resume.",
                 rich_help_panel=_RUN_PANEL,
@@ -207,6 +224,7 @@ _RUN = [
             float,
             typer.Option(
                 min=1.0,
+                max=_MOST_SECONDS,
                 metavar="SECONDS",
                 help=(
                     "In a postgresql:// journal, how long the items a worker claims stay its own "
@@ -302,7 +320,7 @@ def _request(
             loaded["label"] = job["label"]
         if job["max_cost"]:
             loaded["max_cost"] = _money(job["max_cost"], parse_money)
-        return _Request(loaded, job["yes"])
+        return _checked(loaded, job["yes"])
     if kind is None:
         fail_usage("give the job's KIND (buy, configure or release) or --file")
     kinds = {"buy": "purchase", "purchase": "purchase", "configure": "configure", "release": "release"}
@@ -343,7 +361,15 @@ def _request(
         fail_usage("a configure job needs at least one configuration option")
     if job["max_cost"]:
         arguments["max_cost"] = _money(job["max_cost"], parse_money)
-    return _Request(arguments, job["yes"])
+    return _checked(arguments, job["yes"])
+
+
+def _checked(arguments: dict[str, Any], yes: bool) -> _Request:
+    """The job, once its bounds are checked: refused before the carrier or the journal is opened."""
+    from numbers_core.bulk._limits import check_job
+
+    check_job(**arguments)
+    return _Request(arguments, yes)
 
 
 def _money(text: str, parse: Any) -> Any:
@@ -440,7 +466,8 @@ def _show_plan(plan: Plan, json_output: bool) -> None:
     for item in plan.items:
         price = "" if item.price is None else f"{item.price} {item.currency}"
         state = str(item.state) if item.error_message is None else f"{item.state}: {item.error_message}"
-        table.add_row(str(item.seq), Text(item.number or ""), price, Text(state))
+        # The carrier's words (the number it offered, why it refused): shown inert.
+        table.add_row(str(item.seq), Text(visible(item.number or "")), price, Text(visible(state)))
     stdout_console().print(table)
     _plan_note(plan, _failures([item for item in plan.items if item.state == "failed"]))
 
@@ -512,7 +539,7 @@ def _summary(
     from rich.table import Table
 
     console = stderr_console()
-    console.print(f"Job {job.id} ({job.label}): {job.state}", markup=False, highlight=False)
+    console.print(visible(f"Job {job.id} ({job.label}): {job.state}"), markup=False, highlight=False)
     table = Table(box=None, pad_edge=False)
     table.add_column("Outcome")
     table.add_column("Items", justify="right")
@@ -780,8 +807,23 @@ async def _in_journal(path: str | Path, work: Any, lease: float = 30.0) -> Any:
         await journal.aclose()
 
 
-def _with_journal(running: Running, target: Target, work: Any) -> Any:
-    """Run ``work(carrier, journal)``."""
+def _journal_there(location: str | Path, *, needed: bool) -> bool:
+    """Whether a journal is at ``location`` (a database URL is taken to hold one), checked before
+    anything is opened: a URL no journal has is refused, and with ``needed`` (a command about jobs
+    made before) so is a journal file not there, which would otherwise be made, empty."""
+    from numbers_core.bulk._journal import journal_file
+
+    path = journal_file(location)
+    if path is None or path.exists():
+        return True
+    if needed:
+        fail_usage(f"no journal at {str(path)!r} (numbers bulk plan or numbers bulk run makes one)")
+    return False
+
+
+def _with_journal(running: Running, target: Target, work: Any, *, needed: bool) -> Any:
+    """Run ``work(carrier, journal)``; with ``needed``, only in a journal that is there."""
+    _journal_there(running.journal, needed=needed)
     return run(
         target,
         lambda carrier: _in_journal(running.journal, lambda journal: work(carrier, journal), running.lease),
@@ -790,8 +832,26 @@ def _with_journal(running: Running, target: Target, work: Any) -> Any:
 
 
 def _with_journal_only(path: str | Path, work: Any) -> Any:
-    """Run ``work(journal)``, no carrier needed."""
+    """Run ``work(journal)``, no carrier needed, in a journal that is there."""
+    _journal_there(path, needed=True)
     return anyio.run(_in_journal, path, work)
+
+
+async def _readable_jobs(journal: Journal) -> list[Job]:
+    """The journal's jobs, oldest first; each one whose record is damaged is said, and left out."""
+    from numbers_core.bulk._journal import DamagedJob
+
+    jobs = []
+    for job_id in await journal.job_ids():
+        try:
+            jobs.append(await journal.job(job_id))
+        except DamagedJob as exc:
+            print_warning(str(exc))
+    return jobs
+
+
+def _stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
 
 
 def _target(ctx: typer.Context) -> tuple[Target, bool]:
@@ -824,6 +884,7 @@ def plan(
     """
     target, json_output = _target(ctx)
     request = _request(kind, numbers, job, criteria, config)
+    _journal_there(journal, needed=False)
 
     async def work(carrier: Provider, opened: Journal) -> int:
         created = await _create(carrier, opened, request)
@@ -871,7 +932,7 @@ def run_job(
             note(f"Job {created.id} ({created.label}): {count} numbers to {_verb(created.kind)}.")
         return await _execute(carrier, opened, created, running, json_output)
 
-    code = _with_journal(running, target, work)
+    code = _with_journal(running, target, work, needed=False)
     if code:
         raise typer.Exit(code)
 
@@ -890,7 +951,7 @@ def resume(ctx: typer.Context, job_id: _JobId, *, running: Running) -> None:
             fail_usage(f"job {job_id} was cancelled")
         return await _execute(carrier, opened, job, running, json_output)
 
-    code = _with_journal(running, target, work)
+    code = _with_journal(running, target, work, needed=True)
     if code:
         raise typer.Exit(code)
 
@@ -921,7 +982,8 @@ def worker(
         if job_id is not None:
             jobs = [await opened.job(job_id)]
         else:
-            jobs = [job for job in await opened.jobs() if job.state in (JobState.PLANNED, JobState.RUNNING)]
+            open_states = (JobState.PLANNED, JobState.RUNNING)
+            jobs = [job for job in await _readable_jobs(opened) if job.state in open_states]
         code = 0
         for job in jobs:
             if job.state is JobState.CANCELLED:
@@ -931,7 +993,7 @@ def worker(
                 break
         return code
 
-    code = _with_journal(running, target, work)
+    code = _with_journal(running, target, work, needed=True)
     if code:
         raise typer.Exit(code)
 
@@ -976,8 +1038,14 @@ def list_jobs(
     _, json_output = _target(ctx)
 
     async def work(opened: Journal) -> list[tuple[Job, dict[ItemState, int]]]:
-        return [(job, await opened.counts(job.id)) for job in await opened.jobs()]
+        return [(job, await opened.counts(job.id)) for job in await _readable_jobs(opened)]
 
+    if not _journal_there(journal, needed=False):
+        if json_output:
+            write_json([])
+        else:
+            note(f"No jobs: no journal at {journal} yet (numbers bulk plan or numbers bulk run makes one).")
+        return
     listed = _with_journal_only(journal, work)
     stale = time.time() - _PLAN_SHOWN
     jobs = [
@@ -1018,7 +1086,9 @@ def list_jobs(
     for job, counts in jobs:
         items = ", ".join(f"{count} {state}" for state, count in sorted(counts.items()))
         created = datetime.fromtimestamp(job.created_at).strftime("%Y-%m-%d %H:%M")
-        table.add_row(job.id, Text(job.label), job.kind, job.provider, str(job.state), items, created)
+        # What the journal holds was typed by someone, or written by another program: shown inert.
+        shown = (visible(text) for text in (job.id, job.label, job.kind, job.provider))
+        table.add_row(*map(Text, shown), str(job.state), items, created)
     stdout_console().print(table)
 
 
@@ -1053,6 +1123,11 @@ def report(
     rows = _with_journal_only(journal, work)
     writer = write_csv if chosen == "csv" else write_lines
     if output is None:
+        if _stdout_is_terminal():  # a carrier's message must not act on the terminal; a file keeps it as said
+            rows = [
+                replace(row, **{k: visible(v) for k, v in asdict(row).items() if isinstance(v, str)})
+                for row in rows
+            ]
         writer(rows, sys.stdout)
         return
     with output.open("w", encoding="utf-8", newline="") as out:

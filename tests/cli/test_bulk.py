@@ -156,7 +156,7 @@ def test_a_cancelled_job_is_not_resumed(cli: Cli) -> None:
         (["run", "--file", "job.toml", "buy"], "not both"),
         (["run", "sell", "-n", "1"], "KIND"),
         (["run", "release", "--all-matching", "--area-code", "415"], "--area-code does not select"),
-        (["status", "nosuchjob"], "no job 'nosuchjob'"),
+        (["status", "nosuchjob"], "no journal at"),  # nothing made yet: not even the journal
     ],
 )
 def test_usage_errors_are_one_line_and_exit_2(cli: Cli, args: list[str], message: str) -> None:
