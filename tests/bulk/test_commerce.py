@@ -194,20 +194,6 @@ async def test_a_cost_capped_job_runs_to_its_end_on_twilio_priced_by_a_table(jou
     )
 
 
-async def test_a_cost_cap_where_nothing_is_priced_is_refused_before_any_request(journal: Journal) -> None:
-    emulator = Emulator("twilio")
-    async with emulator.connect() as carrier:
-        criteria = {"415": (nc.SearchQuery(area_code="415"), 5)}
-        cap = nc.Money(amount=Decimal(50), currency="USD")
-        with pytest.raises(nc.UnsupportedError) as refused:
-            await create_job(journal, carrier, "purchase", criteria=criteria, max_cost=cap)
-    assert refused.value.feature == "search.prices"
-    assert "give twilio a prices setting" in str(refused.value)
-    assert "\n" not in str(refused.value)
-    assert emulator.requests == 0  # before: a search was sent first
-    assert await journal.jobs() == []
-
-
 async def test_a_cost_cap_over_a_type_the_table_leaves_out_is_refused_naming_it(journal: Journal) -> None:
     async with Emulator("twilio").connect(prices=US_LOCAL) as carrier:
         criteria = {"free": (nc.SearchQuery(number_type="toll_free"), 2)}
