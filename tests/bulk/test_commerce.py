@@ -10,7 +10,7 @@ from pathlib import Path
 import numbers_core as nc
 import pytest
 from numbers_core.bulk import Event, ItemState, JobState, Journal, Runner, amend_job, create_job, report
-from numbers_core.emulator import Emulator
+from numbers_core.emulator import Emulator, dialect_names
 from numbers_core.sandbox import APPROVED_BUNDLE
 
 pytestmark = pytest.mark.anyio
@@ -169,29 +169,41 @@ async def test_a_number_given_by_the_job_and_refused_for_itself_fails_alone(jour
 # -- cost caps and prices --------------------------------------------------------------------------
 
 
-async def test_a_cost_capped_job_runs_to_its_end_on_twilio_priced_by_a_table(journal: Journal) -> None:
-    emulator = Emulator("twilio")
-    async with emulator.connect(prices=US_LOCAL) as carrier:
+@pytest.mark.parametrize("dialect", dialect_names())
+async def test_a_cost_capped_job_runs_to_its_end_within_its_cap_on_every_carrier(
+    journal: Journal, dialect: str
+) -> None:
+    emulator = Emulator(dialect)
+    async with emulator.connect() as carrier:
+        priced = carrier.supports(nc.Feature.SEARCH_PRICES)
+    # A carrier whose search results carry no price (Twilio, SignalWire, Kazoo) is priced by a table.
+    async with emulator.connect(**({} if priced else {"prices": US_LOCAL})) as carrier:
+        [offer] = await carrier.search(area_code="415", limit=1)
+        price = offer.monthly_price
+        assert price is not None
+        cap = nc.Money(amount=price.amount * 4, currency=price.currency)  # four numbers
         criteria = {"415": (nc.SearchQuery(area_code="415"), 5)}
-        cap = nc.Money(amount=Decimal("4.60"), currency="USD")  # four numbers at 1.15
         job = await create_job(journal, carrier, "purchase", criteria=criteria, max_cost=cap)
         counts = await Runner(carrier, journal, concurrency=3).run(job.id)
     assert counts == {ItemState.DONE: 4, ItemState.FAILED: 1}
     assert (await journal.job(job.id)).state is JobState.DONE
     rows = await report(journal, job.id)
     done = [row for row in rows if row.outcome == "done"]
-    assert {(row.monthly_price, row.currency, row.price_basis) for row in done} == {("1.15", "USD", "table")}
-    assert sum(Decimal(row.monthly_price) for row in done) <= cap.amount
+    basis = "offer" if priced else "table"
+    assert {(Decimal(row.monthly_price), row.currency, row.price_basis) for row in done} == {
+        (price.amount, price.currency, basis)
+    }
     [over] = [row for row in rows if row.outcome == "failed"]
     assert over.error == "CostCapReached"
     bought = [n for numbers in (await emulator.state())["numbers"].values() for n in numbers]
     assert sorted(bought) == sorted(row.number for row in done)
     costs = await journal.prices(job.id, ItemState.DONE)
     assert (costs.total, costs.unpriced, costs.bases) == (
-        {"USD": Decimal("4.60")},
+        {price.currency: price.amount * 4},
         0,
-        {nc.PriceBasis.TABLE: 4},
+        {nc.PriceBasis(basis): 4},
     )
+    assert sum(costs.total.values()) <= cap.amount
 
 
 async def test_a_cost_cap_over_a_type_the_table_leaves_out_is_refused_naming_it(journal: Journal) -> None:
