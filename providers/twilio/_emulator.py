@@ -19,11 +19,11 @@ from base64 import b64decode
 from binascii import Error as Base64Error
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, ClassVar
-from urllib.parse import parse_qsl, urlencode
+from typing import Annotated, Any, ClassVar
+from urllib.parse import urlencode
 
 from numbers_core import ActiveNumber, AvailableNumber, Callback, NumberConfig, NumberType, Route, SearchQuery
-from numbers_core.emulator import Dialect, Emulator, reason
+from numbers_core.emulator import Dialect, Emulator, Shape, read_form, reason
 from numbers_core.errors import (
     ConflictError,
     InvalidInputError,
@@ -31,6 +31,7 @@ from numbers_core.errors import (
     NumbersError,
     NumberUnavailableError,
 )
+from pydantic import AfterValidator
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
@@ -55,6 +56,57 @@ _ROUTE_FIELDS = {
     "FallbackMethod": "fallback_method",
 }
 _LIST_PAGE = 50
+
+
+def _choice(*allowed: str) -> AfterValidator:
+    """A form value among ``allowed`` (any case, as Twilio reads them), or "" (which clears it)."""
+
+    def check(value: str) -> str:
+        if value and value.upper() not in {a.upper() for a in allowed}:
+            raise ValueError(f"expected {' or '.join(allowed)}")
+        return value
+
+    return AfterValidator(check)
+
+
+Method = Annotated[str, _choice("GET", "POST")]
+
+
+class _Settable(Shape):
+    """The form fields of a number both its purchase and its update take (Twilio's and SignalWire's
+    documents): the values are strings, as a form's are."""
+
+    ApiVersion: str | None = None
+    FriendlyName: str | None = None
+    VoiceUrl: str | None = None
+    VoiceMethod: Method | None = None
+    VoiceFallbackUrl: str | None = None
+    VoiceFallbackMethod: Method | None = None
+    VoiceApplicationSid: str | None = None
+    VoiceCallerIdLookup: Annotated[str, _choice("true", "false")] | None = None
+    VoiceReceiveMode: Annotated[str, _choice("voice", "fax")] | None = None
+    SmsUrl: str | None = None
+    SmsMethod: Method | None = None
+    SmsFallbackUrl: str | None = None
+    SmsFallbackMethod: Method | None = None
+    SmsApplicationSid: str | None = None
+    StatusCallback: str | None = None
+    StatusCallbackMethod: Method | None = None
+    EmergencyStatus: Annotated[str, _choice("Active", "Inactive")] | None = None
+    EmergencyAddressSid: str | None = None
+    TrunkSid: str | None = None
+    IdentitySid: str | None = None
+    AddressSid: str | None = None
+    BundleSid: str | None = None
+
+
+class _Purchase(_Settable):
+    PhoneNumber: str | None = None
+    AreaCode: str | None = None
+
+
+class _Update(_Settable):
+    AccountSid: str | None = None
 
 
 @dataclass(frozen=True)
@@ -338,10 +390,10 @@ class TwilioEmulation(Dialect):
         uri = f"{request.url.path}?{request.url.query}" if request.url.query else request.url.path
         return JSONResponse({"uri": uri, "available_phone_numbers": [self._offer(n) for n in found]})
 
-    async def _form(self, request: Request) -> dict[str, str]:
-        return dict(
-            parse_qsl((await request.body()).decode("utf-8", errors="replace"), keep_blank_values=True)
-        )
+    @staticmethod
+    async def _form(request: Request, shape: type[Shape]) -> dict[str, str]:
+        """The fields the form gives (a malformed one is refused as Twilio does: 400)."""
+        return (await read_form(request, shape)).model_dump(exclude_unset=True)
 
     async def _collection(self, request: Request) -> Response:
         account = self._authorized(request)
@@ -349,7 +401,7 @@ class TwilioEmulation(Dialect):
             return account
         if request.method == "GET":
             return await self._list(request, account)
-        form = await self._form(request)
+        form = await self._form(request, _Purchase)
         carrier = self.world.account(account)
         e164 = form.get("PhoneNumber", "")
         if not e164 and "AreaCode" in form:
@@ -482,7 +534,7 @@ class TwilioEmulation(Dialect):
                 await carrier.release(e164)
                 self._bought.pop(e164, None)
                 return Response(status_code=204)
-            form = await self._form(request)
+            form = await self._form(request, _Update)
             target = form.pop("AccountSid", None)
             if form:
                 number = await carrier.configure(e164, self._config(form))
