@@ -19,6 +19,10 @@
     friendly_name = "Campaign"
     voice = { url = "https://example.com/voice" }
 
+    [compliance]                   # optional: the references each number is bought under
+    address_id = "AD…"
+    bundle_id = "BU…"
+
 A job may give ``numbers = ["+14155550100", …]`` instead of criteria, and
 a configure or release job ``[matching]`` (``list()`` filters: every
 number the account owns that matches).
@@ -36,11 +40,11 @@ from typing import Annotated, Any
 import pydantic
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, Strict
 
-from .._models import Money, NumberConfig, SearchQuery
+from .._models import Money, NumberCompliance, NumberConfig, SearchQuery
 from .._phone import parse_e164
 from .._problems import problems as plain_problems
 from ..errors import InvalidInputError
-from ._engine import JobKind
+from ._engine import JobKind, with_compliance
 from ._limits import MAX_FILE_BYTES, MAX_NESTING, check_job
 
 __all__ = ["JobFile", "parse_money"]
@@ -138,6 +142,8 @@ class JobFile(pydantic.BaseModel):
     criteria: dict[str, _Criteria] | None = None
     matching: dict[str, Any] | None = None
     config: NumberConfig | None = None
+    #: NumberConfig.compliance, given apart (over ``config.compliance``, field by field)
+    compliance: NumberCompliance | None = None
     max_cost: Annotated[Money | None, BeforeValidator(lambda v: v if v is None else parse_money(v))] = None
 
     @classmethod
@@ -173,12 +179,13 @@ class JobFile(pydantic.BaseModel):
                 )
                 for name, c in self.criteria.items()
             }
+        config = self.config if self.compliance is None else with_compliance(self.config, self.compliance)
         return {
             "kind": self.kind,
             "numbers": self.numbers,
             "criteria": criteria,
             "matching": self.matching,
-            "config": self.config,
+            "config": config,
             "max_cost": self.max_cost,
             "label": self.label,
         }

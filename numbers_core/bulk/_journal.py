@@ -29,13 +29,14 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import anyio
 
+from .._kinds import PriceBasis
 from .._models import Money
 from .._sqlite import SqliteFile, failure_text
 from .._sqlite import transaction as sqlite_transaction
@@ -44,6 +45,7 @@ from ._postgres import PostgresDatabase, is_postgres_url, redacted
 from ._postgres import transaction as postgres_transaction
 
 __all__ = [
+    "Costs",
     "DamagedJob",
     "Item",
     "ItemState",
@@ -117,13 +119,18 @@ CREATE TABLE rates (
     learnt_at REAL NOT NULL
 )
 """
-_MIGRATIONS = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3)
+# Where each item's price came from (a PriceBasis: the carrier's offer, its price list, the user's
+# table, a quote), so that a plan's or a report's total says what it stands on.
+_SCHEMA_4 = """
+ALTER TABLE items ADD COLUMN price_basis TEXT
+"""
+_MIGRATIONS = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3, _SCHEMA_4)
 # REAL is a 4-byte float in PostgreSQL: time stamps need 8.
 _POSTGRES_MIGRATIONS = tuple(ddl.replace(" REAL", " DOUBLE PRECISION") for ddl in _MIGRATIONS)
 
 _ITEM_COLUMNS = (
     "seq, slot, number, state, reconciled, attempts, error_class, error_code, error_message, result, "
-    "price, currency, updated_at, sends"
+    "price, currency, updated_at, sends, price_basis"
 )
 
 _QUALIFIED_COLUMNS = ", ".join(f"items.{column.strip()}" for column in _ITEM_COLUMNS.split(","))
@@ -199,11 +206,13 @@ class Item:
     updated_at: float
     #: how many times the item was sent (written ``sending``), crashes and look-ups aside
     sends: int = 0
+    #: where ``price`` came from (None with no price, or in a journal older than the basis)
+    price_basis: PriceBasis | None = None
 
     @classmethod
     def of(cls, row: Sequence[Any]) -> Item:
         seq, slot, number, state, reconciled, attempts, error_class, code, message, result, *rest = row
-        price, currency, updated_at, sends = rest
+        price, currency, updated_at, sends, basis = rest
         return cls(
             seq,
             slot,
@@ -219,6 +228,7 @@ class Item:
             currency,
             updated_at,
             sends,
+            PriceBasis(basis) if basis is not None else None,
         )
 
 
@@ -238,6 +248,18 @@ def journal_file(location: str | Path) -> Path | None:
             setting="journal",
         )
     return Path(location).expanduser().absolute()
+
+
+@dataclass
+class Costs:
+    """The monthly prices of some of a job's items (:meth:`Journal.prices`)."""
+
+    #: summed by currency
+    total: dict[str, Decimal] = field(default_factory=dict)
+    #: how many items had no price
+    unpriced: int = 0
+    #: how many of the priced items each basis priced (none for prices from a journal older than it)
+    bases: dict[PriceBasis, int] = field(default_factory=dict)
 
 
 class Journal:
@@ -400,6 +422,16 @@ class Journal:
     async def jobs(self) -> list[Job]:
         return [await self.job(job_id) for job_id in await self.job_ids()]
 
+    async def set_spec(self, job_id: str, spec: dict[str, Any]) -> None:
+        """Write what the job does anew (its config amended: :func:`amend_job`)."""
+        now = self._clock()
+        text = json.dumps(spec, sort_keys=True)
+
+        def work(db: sqlite3.Connection) -> None:
+            db.execute("UPDATE jobs SET spec = ?, updated_at = ? WHERE id = ?", (text, now, job_id))
+
+        await self._run(work)
+
     async def set_state(self, job_id: str, state: JobState) -> None:
         now = self._clock()
 
@@ -452,10 +484,12 @@ class Journal:
         number: str,
         *,
         price: Money | None = None,
+        basis: PriceBasis | None = None,
         cap: Money | None = None,
         sending: bool = False,
     ) -> bool:
-        """Give a planned item its number (and its quoted price); False if the job ever pinned it.
+        """Give a planned item its number (and its quoted price, with where that came from:
+        ``basis``); False if the job ever pinned it.
 
         With ``cap``, raises :class:`OverCap` when the prices of the job's items that are
         bought, being bought or about to be, with this one, would pass it: checked in the
@@ -481,12 +515,13 @@ class Journal:
             if sending and self.shared:
                 self._check_lease(db, job_id, seq)
             db.execute(
-                "UPDATE items SET number = ?, price = ?, currency = ?, updated_at = ?, state = ?, "
-                "sends = sends + ? WHERE job_id = ? AND seq = ?",
+                "UPDATE items SET number = ?, price = ?, currency = ?, price_basis = ?, updated_at = ?, "
+                "state = ?, sends = sends + ? WHERE job_id = ? AND seq = ?",
                 (
                     number,
                     None if price is None else str(price.amount),
                     None if price is None else price.currency,
+                    None if price is None or basis is None else str(basis),
                     now,
                     ItemState.SENDING if sending else ItemState.PLANNED,
                     int(sending),
@@ -520,16 +555,22 @@ class Journal:
         result: dict[str, Any] | None = None,
         error: tuple[str, str | None, str] | None = None,
         reconciled: bool = False,
+        tried: bool | None = None,
     ) -> None:
         """Write the item's new state (``error``: class, carrier code, message); only allowed moves.
 
         ``seq`` may be several items (a native batch, sent at once): all move in one transaction.
+        Back to planned with an error counts as one of the item's tries, unless ``tried`` is
+        False: a refusal that was not the item's (its account lacks something; its number, not
+        the item, was refused).
         """
         now = self._clock()
         seqs = [seq] if isinstance(seq, int) else list(seq)
         error_class, code, message = error if error is not None else (None, None, None)
         # A failed try: the carrier refused for now. A crash or a look-up is no try.
-        tried = int(state is ItemState.PLANNED and error is not None)
+        if tried is None:
+            tried = state is ItemState.PLANNED and error is not None
+        tries = int(tried)
         sent = int(state is ItemState.SENDING)
         text = json.dumps(result) if result is not None else None
 
@@ -544,7 +585,7 @@ class Journal:
                 "error_message = ?, result = coalesce(?, result), updated_at = ? "
                 "WHERE job_id = ? AND seq = ?",
                 [
-                    (state, int(reconciled), tried, sent, error_class, code, message, text, now, job_id, one)
+                    (state, int(reconciled), tries, sent, error_class, code, message, text, now, job_id, one)
                     for one in seqs
                 ],
             )
@@ -613,24 +654,26 @@ class Journal:
 
         return await self._run(work)
 
-    async def prices(self, job_id: str, *states: ItemState) -> tuple[dict[str, Decimal], int]:
-        """The monthly prices quoted for the numbers of the job's items in ``states``, summed by
-        currency, and how many of those items have none (no price quoted, or no number yet)."""
+    async def prices(self, job_id: str, *states: ItemState) -> Costs:
+        """The monthly prices quoted for the numbers of the job's items in ``states``: summed by
+        currency, counted by where they came from, and how many of those items have none (no
+        price quoted, or no number yet)."""
         marks = ", ".join("?" * len(states))
 
-        def work(db: sqlite3.Connection) -> tuple[dict[str, Decimal], int]:
-            total: dict[str, Decimal] = {}
-            unpriced = 0
+        def work(db: sqlite3.Connection) -> Costs:
+            costs = Costs()
             rows = db.execute(
-                f"SELECT price, currency FROM items WHERE job_id = ? AND state IN ({marks})",  # noqa: S608 - placeholders only
+                f"SELECT price, currency, price_basis FROM items WHERE job_id = ? AND state IN ({marks})",  # noqa: S608 - placeholders only
                 (job_id, *states),
             )
-            for price, currency in rows:
+            for price, currency, basis in rows:
                 if price is None or currency is None:
-                    unpriced += 1
-                else:
-                    total[currency] = total.get(currency, Decimal(0)) + Decimal(price)
-            return total, unpriced
+                    costs.unpriced += 1
+                    continue
+                costs.total[currency] = costs.total.get(currency, Decimal(0)) + Decimal(price)
+                if basis is not None:
+                    costs.bases[PriceBasis(basis)] = costs.bases.get(PriceBasis(basis), 0) + 1
+            return costs
 
         return await self._run(work)
 

@@ -20,25 +20,38 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 import anyio
 import typer
 
+from numbers_core import ComplianceRequiredError, ComplianceScope, PriceBasis
 from numbers_core.errors import NumbersError
 
-from ._options import _add_params, _param, config_options, criteria_options, number_config, typed_number
+from ._options import (
+    _add_params,
+    _param,
+    compliance_options,
+    config_options,
+    criteria_options,
+    number_compliance,
+    number_config,
+    typed_number,
+)
 from ._output import note, stderr_console, stdout_console, write_json
 from ._run import (
     EXIT_INTERRUPTED,
     NumbersCommand,
     Target,
     default_journal_path,
+    exit_code,
     fail_usage,
     print_error,
     print_warning,
     run,
 )
 from ._visible import visible
+from ._words import COMPLIANCE_OPTIONS, account_needs, carrier_details, requirement_field
 
 if TYPE_CHECKING:
     from numbers_core import Provider
     from numbers_core.bulk import Event, Item, ItemState, Job, Journal, Plan, Runner
+    from numbers_core.bulk._journal import Costs
 
 __all__ = ["EXIT_SOME_FAILED", "EXIT_SOME_UNKNOWN", "bulk_app"]
 
@@ -308,8 +321,10 @@ def _request(
     job: dict[str, Any],
     criteria: dict[str, Any],
     config: dict[str, Any],
+    compliance: dict[str, Any],
 ) -> _Request:
     from numbers_core.bulk import JobFile
+    from numbers_core.bulk._engine import with_compliance
     from numbers_core.bulk._file import parse_money
 
     if job["file"] is not None:
@@ -320,6 +335,8 @@ def _request(
             loaded["label"] = job["label"]
         if job["max_cost"]:
             loaded["max_cost"] = _money(job["max_cost"], parse_money)
+        if compliance:  # the account's references, over the file's: one file serves many accounts
+            loaded["config"] = with_compliance(loaded["config"], number_compliance(compliance))
         return _checked(loaded, job["yes"])
     if kind is None:
         fail_usage("give the job's KIND (buy, configure or release) or --file")
@@ -353,6 +370,8 @@ def _request(
                 f"{option} does not select owned numbers; --all-matching takes --contains, --type, --country"
             )
         arguments["matching"] = criteria
+    if compliance:
+        config = {**config, "compliance": compliance}
     if config:
         if kind == "release":
             fail_usage("a release job takes no configuration options")
@@ -408,12 +427,35 @@ async def _create(carrier: Provider, journal: Journal, request: _Request) -> Job
 # -- showing a job ---------------------------------------------------------------------------------
 
 
-def _monthly(total: dict[str, Decimal], unpriced: int) -> str:
-    """A monthly total by currency, and how many items had no price quoted."""
+# Where a price comes from, in the user's words.
+_BASES = {
+    PriceBasis.OFFER: "the carrier's price for each number",
+    PriceBasis.CATALOG: "the carrier's price list",
+    PriceBasis.TABLE: "your prices setting",
+    PriceBasis.QUOTE: "the carrier's quote",
+}
+
+
+def _bases(bases: dict[PriceBasis, int]) -> str | None:
+    """Where the prices come from: one basis, or each with how many items it priced."""
+    if len(bases) <= 1:
+        return next((_BASES[basis] for basis in bases), None)
+    return " and ".join(f"{_BASES[basis]} for {count}" for basis, count in sorted(bases.items()))
+
+
+def _monthly(total: dict[str, Decimal], unpriced: int, bases: dict[PriceBasis, int], *notes: str) -> str:
+    """A monthly total by currency, how many items had no price quoted, and where the prices
+    come from (with ``notes``)."""
     parts = [f"{amount} {currency}" for currency, amount in sorted(total.items())]
     if unpriced:
         parts.append(f"{unpriced} not quoted")
-    return (" + ".join(parts) if parts else "no prices quoted") + " a month"
+    text = (" + ".join(parts) if parts else "no prices quoted") + " a month"
+    said = [note for note in (_bases(bases), *notes) if note]
+    return text + (f" ({', '.join(said)})" if total and said else "")
+
+
+def _bases_json(bases: dict[PriceBasis, int]) -> dict[str, int]:
+    return {str(basis): count for basis, count in sorted(bases.items())}
 
 
 def _failures(items: list[Item]) -> str | None:
@@ -443,6 +485,7 @@ def _show_plan(plan: Plan, json_output: bool) -> None:
                 "failed": plan.failed,
                 "monthly_total": {currency: str(amount) for currency, amount in plan.total.items()},
                 "unpriced": plan.unpriced,
+                "cost_basis": _bases_json(plan.bases),
                 "items": [
                     {
                         "item": item.seq,
@@ -450,6 +493,7 @@ def _show_plan(plan: Plan, json_output: bool) -> None:
                         "state": str(item.state),
                         "monthly_price": None if item.price is None else str(item.price),
                         "currency": item.currency,
+                        "price_basis": None if item.price_basis is None else str(item.price_basis),
                         "error": item.error_message,
                     }
                     for item in plan.items
@@ -461,13 +505,14 @@ def _show_plan(plan: Plan, json_output: bool) -> None:
     from rich.text import Text
 
     table = Table(box=None, pad_edge=False)
-    for header in ("Item", "Number", "Monthly", "State"):
+    for header in ("Item", "Number", "Monthly", "Basis", "State"):
         table.add_column(header)
     for item in plan.items:
         price = "" if item.price is None else f"{item.price} {item.currency}"
+        basis = "" if item.price_basis is None else str(item.price_basis)
         state = str(item.state) if item.error_message is None else f"{item.state}: {item.error_message}"
         # The carrier's words (the number it offered, why it refused): shown inert.
-        table.add_row(str(item.seq), Text(visible(item.number or "")), price, Text(visible(state)))
+        table.add_row(str(item.seq), Text(visible(item.number or "")), price, basis, Text(visible(state)))
     stdout_console().print(table)
     _plan_note(plan, _failures([item for item in plan.items if item.state == "failed"]))
 
@@ -478,7 +523,7 @@ def _plan_note(plan: Plan, reason: str | None) -> None:
     job = plan.job
     text = f"Job {job.id} ({job.label}): {plan.count} numbers to {_verb(job.kind)}"
     if job.kind == "purchase":
-        text += ", " + _monthly(plan.total, plan.unpriced)
+        text += ", " + _monthly(plan.total, plan.unpriced, plan.bases)
     if plan.failed:
         text += f"; {plan.failed} cannot be bought" + (f": {reason}" if reason else "")
     note(text + ".")
@@ -492,24 +537,13 @@ def _counts_json(counts: dict[ItemState, int]) -> dict[str, int]:
     return {str(state): count for state, count in sorted(counts.items())}
 
 
-@dataclass(frozen=True)
-class _Bought:
+async def _bought(journal: Journal, job: Job) -> Costs | None:
     """What a purchase job's bought numbers cost a month, as quoted when each was chosen."""
+    from numbers_core.bulk import ItemState
 
-    total: dict[str, Decimal]
-    unpriced: int
-
-    @classmethod
-    async def of(cls, journal: Journal, job: Job) -> _Bought | None:
-        from numbers_core.bulk import ItemState
-
-        if job.kind != "purchase":
-            return None
-        return cls(*await journal.prices(job.id, ItemState.DONE))
-
-
-# What the monthly total of a job's bought numbers is made of.
-_COST_BASIS = "the monthly prices quoted when the numbers were chosen"
+    if job.kind != "purchase":
+        return None
+    return await journal.prices(job.id, ItemState.DONE)
 
 
 def _summary(
@@ -517,7 +551,7 @@ def _summary(
     counts: dict[ItemState, int],
     orphans: list[str],
     json_output: bool,
-    bought: _Bought | None = None,
+    bought: Costs | None = None,
     *,
     stopped: bool = False,
 ) -> None:
@@ -533,7 +567,7 @@ def _summary(
         if bought is not None:
             summary["monthly_cost"] = {currency: str(amount) for currency, amount in bought.total.items()}
             summary["unpriced"] = bought.unpriced
-            summary["cost_basis"] = "quoted"
+            summary["cost_basis"] = _bases_json(bought.bases)
         _json_line(summary)
         return
     from rich.table import Table
@@ -547,8 +581,9 @@ def _summary(
         table.add_row(str(state), str(count))
     console.print(table)
     if bought is not None and (bought.total or bought.unpriced):
+        cost = _monthly(bought.total, bought.unpriced, bought.bases, "as quoted when the numbers were chosen")
         console.print(
-            f"Bought: {_monthly(bought.total, bought.unpriced)} ({_COST_BASIS})",
+            f"Bought: {cost}",
             markup=False,
             highlight=False,
             soft_wrap=True,
@@ -737,13 +772,17 @@ async def _plan(
     return None
 
 
-async def _execute(carrier: Provider, journal: Journal, job: Job, running: Running, json_output: bool) -> int:
-    from numbers_core.bulk import ItemState, Runner
-
+def _check_carrier(job: Job, carrier: Provider) -> None:
     if job.provider != carrier.name:
         fail_usage(
             f"job {job.id} is for {job.provider}; this command reached {carrier.name} (give its --profile)"
         )
+
+
+async def _execute(carrier: Provider, journal: Journal, job: Job, running: Running, json_output: bool) -> int:
+    from numbers_core.bulk import ItemState, Runner
+
+    _check_carrier(job, carrier)
     counts = await journal.counts(job.id)
     display = _Progress(
         job,
@@ -779,13 +818,16 @@ async def _execute(carrier: Provider, journal: Journal, job: Job, running: Runni
             with sweep:
                 orphans = await runner.orphans(job.id)
         tasks.cancel_scope.cancel()
+    if isinstance(failure, ComplianceRequiredError) and failure.scope is ComplianceScope.ACCOUNT:
+        print_error(_lacking(job, failure))
+        return exit_code(failure)
     if failure is not None:
         note(f"Job {job.id} stopped; once this is fixed, numbers bulk resume {job.id} finishes it.")
         raise failure
     stopped = runner.stopped or sweep.cancelled_caught
     counts = await journal.counts(job.id)  # the sweep settles what it finds bought
     current = await journal.job(job.id)
-    _summary(current, counts, orphans, json_output, await _Bought.of(journal, current), stopped=stopped)
+    _summary(current, counts, orphans, json_output, await _bought(journal, current), stopped=stopped)
     reason = display.reason()
     if reason and not json_output:
         note(f"{display.counts['failed']} failed here: {reason}.")
@@ -794,6 +836,20 @@ async def _execute(carrier: Provider, journal: Journal, job: Job, running: Runni
     elif runner.stopped:
         note(f"Stopped. numbers bulk resume {job.id} looks up what was in flight, then finishes the job.")
     return _exit_code(counts, orphans, stopped)
+
+
+def _lacking(job: Job, error: ComplianceRequiredError) -> str:
+    """A job stopped at its first refusal for what the whole account lacks, in one line: what,
+    and how resume goes on (with the reference, where the job has none of that kind)."""
+    field = requirement_field(error.requirement)
+    given = (job.spec.get("config") or {}).get("compliance") or {}
+    resume = f"numbers bulk resume {job.id}"
+    if field is not None and not given.get(field):
+        resume += f" {COMPLIANCE_OPTIONS[field]} ID"
+    return (
+        f"job {job.id} stopped: {account_needs(error)}: {error.provider} says {error.message!r}"
+        f"{carrier_details(error)}; once it has, {resume} goes on with the items left"
+    )
 
 
 async def _in_journal(path: str | Path, work: Any, lease: float = 30.0) -> Any:
@@ -865,6 +921,7 @@ def _target(ctx: typer.Context) -> tuple[Target, bool]:
 @bulk_app.command(cls=NumbersCommand)
 @_journal_option
 @_job_options
+@compliance_options
 @config_options
 @criteria_options
 def plan(
@@ -875,6 +932,7 @@ def plan(
     job: dict[str, Any],
     criteria: dict[str, Any],
     config: dict[str, Any],
+    compliance: dict[str, Any],
     journal: str | Path,
 ) -> None:
     """Plan a job and show it (numbers chosen, monthly prices, total); nothing is bought or changed.
@@ -883,7 +941,7 @@ def plan(
     runs it and buys those (any taken meanwhile is replaced).
     """
     target, json_output = _target(ctx)
-    request = _request(kind, numbers, job, criteria, config)
+    request = _request(kind, numbers, job, criteria, config, compliance)
     _journal_there(journal, needed=False)
 
     async def work(carrier: Provider, opened: Journal) -> int:
@@ -902,6 +960,7 @@ def plan(
 @bulk_app.command("run", cls=NumbersCommand)
 @_run_options
 @_job_options
+@compliance_options
 @config_options
 @criteria_options
 def run_job(
@@ -912,6 +971,7 @@ def run_job(
     job: dict[str, Any],
     criteria: dict[str, Any],
     config: dict[str, Any],
+    compliance: dict[str, Any],
     running: Running,
 ) -> None:
     """Make a job and run it: numbers bulk run buy --count 1000 --area-code 415 --voice-url URL.
@@ -922,7 +982,7 @@ def run_job(
     numbers bulk resume JOB.
     """
     target, json_output = _target(ctx)
-    request = _request(kind, numbers, job, criteria, config)
+    request = _request(kind, numbers, job, criteria, config, compliance)
 
     async def work(carrier: Provider, opened: Journal) -> int:
         created = await _create(carrier, opened, request)
@@ -939,16 +999,24 @@ def run_job(
 
 @bulk_app.command(cls=NumbersCommand)
 @_run_options
-def resume(ctx: typer.Context, job_id: _JobId, *, running: Running) -> None:
-    """Run a planned or interrupted job to its end: what was in flight is looked up first."""
+@compliance_options
+def resume(ctx: typer.Context, job_id: _JobId, *, compliance: dict[str, Any], running: Running) -> None:
+    """Run a planned or interrupted job to its end: what was in flight is looked up first.
+
+    A job stopped for want of a compliance reference (--bundle-id, --address-id,
+    --identity-id) takes it here, for the numbers it has still to buy.
+    """
     target, json_output = _target(ctx)
 
     async def work(carrier: Provider, opened: Journal) -> int:
-        from numbers_core.bulk import JobState
+        from numbers_core.bulk import JobState, amend_job
 
         job = await opened.job(job_id)
         if job.state is JobState.CANCELLED:
             fail_usage(f"job {job_id} was cancelled")
+        if compliance:
+            _check_carrier(job, carrier)
+            job = await amend_job(opened, carrier, job_id, compliance=number_compliance(compliance))
         return await _execute(carrier, opened, job, running, json_output)
 
     code = _with_journal(running, target, work, needed=True)
@@ -1011,7 +1079,7 @@ def status(ctx: typer.Context, job_id: _JobId, *, journal: str | Path) -> None:
     async def work(opened: Journal) -> int:
         job = await opened.job(job_id)
         counts = await opened.counts(job_id)
-        _summary(job, counts, [], json_output, await _Bought.of(opened, job))
+        _summary(job, counts, [], json_output, await _bought(opened, job))
         return _exit_code(counts, [], False)
 
     code = _with_journal_only(journal, work)
