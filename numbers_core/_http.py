@@ -819,7 +819,9 @@ class HttpCore:
         if self._secret_forms:
             error.args = tuple(self.redact(a) if isinstance(a, str) else a for a in error.args)
             for name, value in list(vars(error).items()):
-                if isinstance(value, str):
+                # Enumerations (a ComplianceRequiredError's requirement) are the library's constants,
+                # never the carrier's text: redacting one would leave a plain string in its place.
+                if isinstance(value, str) and not isinstance(value, enum.Enum):
                     setattr(error, name, self.redact(value))
         return error
 

@@ -7,9 +7,10 @@ import json
 
 import httpx
 import pytest
+from numbers_core import ComplianceScope, NumberType, RequirementKind
 from numbers_core._http import HttpCore, Idempotency
 from numbers_core._redaction import redact, secret_forms, sent_credentials
-from numbers_core.errors import ProtocolError, ProviderError
+from numbers_core.errors import ComplianceRequiredError, ProtocolError, ProviderError
 
 
 @pytest.mark.parametrize("secret", ["x", "t", "ok", "Secret", "a1"])
@@ -120,3 +121,19 @@ async def test_an_unparsable_answer_keeps_no_parser_exception_holding_the_body()
     assert caught.value.__cause__ is None
     assert caught.value.__context__ is None
     assert caught.value.body == "<html>Basic ***"
+
+
+@pytest.mark.anyio
+async def test_the_enumerations_of_a_mapped_error_survive_its_redaction() -> None:
+    def refusing(response: httpx.Response) -> ComplianceRequiredError:
+        return ComplianceRequiredError(
+            response.text, provider="test", requirement="bundle", scope="number", number_type="local"
+        )
+
+    echo = httpx.MockTransport(lambda r: httpx.Response(400, text=f"no bundle {r.headers['Authorization']}"))
+    with pytest.raises(ComplianceRequiredError) as caught:
+        await core(echo, refusing).request("POST", "/x", idempotency=Idempotency.UNSAFE, operation="purchase")
+    assert caught.value.message == "no bundle Basic ***"
+    assert caught.value.requirement is RequirementKind.BUNDLE
+    assert caught.value.scope is ComplianceScope.NUMBER
+    assert caught.value.number_type is NumberType.LOCAL
