@@ -421,7 +421,8 @@ async def test_twilio_purchase_configures_in_the_same_request(
         sms=Route(application_id="AP" + "2" * 32),
         status_callback=nc.Callback(url="https://example.com/status", method="POST"),
         emergency_address_id="AD" + "3" * 32,
-        extra={"AddressSid": "AD" + "4" * 32, "VoiceReceiveMode": "voice", "VoiceCallerIdLookup": True},
+        compliance=nc.NumberCompliance(address_id="AD" + "4" * 32),
+        extra={"VoiceReceiveMode": "voice", "VoiceCallerIdLookup": True},
     )
     owned = await twilio.purchase(number, config=config)
     assert [call.request.method for call in wire.calls] == ["POST"]  # one request: no look-up first
@@ -1148,12 +1149,12 @@ async def test_twilio_extra_settings_are_sent_as_given(
     updated = wire.post(case.one).mock(return_value=httpx.Response(200, json=case.fixture("number")))
     await twilio.configure(
         case.owned,
-        NumberConfig(extra={"TrunkSid": None, "BundleSid": "BU" + "7" * 32, "EmergencyStatus": "Active"}),
+        NumberConfig(extra={"TrunkSid": None, "ApiVersion": "2010-04-01", "VoiceReceiveMode": "fax"}),
     )
     assert form(updated.calls.last.request) == {
         "TrunkSid": "",
-        "BundleSid": "BU" + "7" * 32,
-        "EmergencyStatus": "Active",
+        "ApiVersion": "2010-04-01",
+        "VoiceReceiveMode": "fax",
     }
 
 

@@ -4,7 +4,9 @@
 carrier's OpenAPI document: the operation (method and path template), the
 path parameters, every query parameter's name and value, and every form
 field's name, type and enum. The ``wire`` fixture in conftest.py runs it on
-every request of every test in this folder.
+every request of every test in this folder. Twilio's numbers, its Addresses,
+Pricing API and Regulations are each in a document of their own: ``spec_for``
+picks it by the request's path.
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ TWILIO_HOST = "https://api.twilio.com"
 TWILIO_NUMBERS = f"{TWILIO_HOST}/2010-04-01/Accounts/{TWILIO_ACCOUNT}/IncomingPhoneNumbers.json"
 TWILIO_ONE = f"{TWILIO_HOST}/2010-04-01/Accounts/{TWILIO_ACCOUNT}/IncomingPhoneNumbers/{TWILIO_SID}.json"
 TWILIO_SEARCH = f"{TWILIO_HOST}/2010-04-01/Accounts/{TWILIO_ACCOUNT}/AvailablePhoneNumbers"
+TWILIO_ADDRESSES = f"{TWILIO_HOST}/2010-04-01/Accounts/{TWILIO_ACCOUNT}/Addresses.json"
+TWILIO_PRICING = "https://pricing.twilio.com/v1/PhoneNumbers/Countries"
+TWILIO_REGULATIONS = "https://numbers.twilio.com/v2/RegulatoryCompliance/Regulations"
 
 SW_PROJECT = "b3877c40-da60-4998-90ad-b792e98472ac"
 SW_OTHER_PROJECT = "d1c2b3a4-9f8e-4d7c-8b6a-5f4e3d2c1b0a"
@@ -159,6 +164,22 @@ def _inline(node: Any, document: dict[str, Any], depth: int = 0) -> Any:
     return node
 
 
+def _overridden(node: Any) -> Any:
+    """``node`` with Twilio's ``x-twilio.overrideType`` applied: prices are typed as numbers and
+    sent as decimal strings, which the generated SDKs read as the override says."""
+    if isinstance(node, list):
+        return [_overridden(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _overridden(value) for key, value in node.items()}
+    override = (
+        node.get("x-twilio", {}).get("overrideType") if isinstance(node.get("x-twilio"), dict) else None
+    )
+    if override is not None and "type" in node:
+        node["type"] = override
+    return node
+
+
 def _types(schema: dict[str, Any]) -> set[str]:
     found = set()
     if isinstance(schema.get("type"), str):
@@ -189,7 +210,7 @@ class Spec:
 
     def __init__(self, filename: str, *, prefix: str, validator: type[jsonschema.Validator]) -> None:
         self.document = json.loads((SPECS / filename).read_text())
-        self.resolved = _inline(copy.deepcopy(self.document), self.document)
+        self.resolved = _overridden(_inline(copy.deepcopy(self.document), self.document))
         self.prefix = prefix
         self.validator = validator
         self.checked: list[tuple[str, str]] = []
@@ -308,14 +329,42 @@ def signalwire_spec() -> Spec:
     )
 
 
-def spec_for(request: httpx.Request) -> Spec:
-    """The spec a request is for, by its path (regional hosts and test servers included)."""
-    path = request.url.path
+@functools.cache
+def addresses_spec() -> Spec:
+    return Spec("twilio_api_v2010_addresses.json", prefix="", validator=jsonschema.Draft7Validator)
+
+
+@functools.cache
+def pricing_spec() -> Spec:
+    return Spec("twilio_pricing_v1_numbers.json", prefix="", validator=jsonschema.Draft7Validator)
+
+
+@functools.cache
+def regulatory_spec() -> Spec:
+    return Spec("twilio_numbers_v2_regulatory.json", prefix="", validator=jsonschema.Draft7Validator)
+
+
+def spec_for_path(path: str) -> Spec:
+    """The spec of a path (whatever the host: regional hosts and test servers included)."""
     if path.startswith("/api/laml/"):
         return signalwire_spec()
     if path.startswith("/2010-04-01/"):
-        return twilio_spec()
-    raise AssertionError(f"a request outside both APIs: {request.method} {request.url}")
+        return addresses_spec() if re.match(r"^/2010-04-01/Accounts/[^/]+/Addresses", path) else twilio_spec()
+    if path.startswith("/v1/PhoneNumbers/"):
+        return pricing_spec()
+    if path.startswith("/v2/RegulatoryCompliance/"):
+        return regulatory_spec()
+    raise AssertionError(f"a path outside both carriers' APIs: {path}")
+
+
+def spec_for(request: httpx.Request) -> Spec:
+    """The spec a request is for, by its path."""
+    return spec_for_path(request.url.path)
+
+
+def check_answer(method: str, path: str, status: int, body: bytes) -> None:
+    """An emulator's answer, checked against the document of its path (``Spec.check_answer``)."""
+    spec_for_path(path).check_answer(method, path, status, body)
 
 
 CASES = {
