@@ -98,9 +98,23 @@ async def test_prices_are_listed_and_search_results_priced(carrier: nc.Provider)
             assert number.monthly_price is not None
 
 
+async def test_coverage_lists_the_countries_on_sale(carrier: nc.Provider) -> None:
+    _require(carrier, nc.Feature.COVERAGE)
+    found = await carrier.coverage()
+    [us] = [entry for entry in found if entry.country == "US"]  # every carrier here sells there
+    assert nc.NumberType.LOCAL in us.number_types
+    assert await carrier.coverage("US") == [us]
+
+
 # A British landline: regulated at every carrier that sells one (an address, and at Twilio a bundle).
+# Twilio requires every field (a region too).
 LONDON = nc.Address(
-    customer_name="Contract Ltd", street="1 Poultry", locality="London", postal_code="EC2R 8AH", country="GB"
+    customer_name="Contract Ltd",
+    street="1 Poultry",
+    locality="London",
+    region="London",
+    postal_code="EC2R 8AH",
+    country="GB",
 )
 
 
