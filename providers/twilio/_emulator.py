@@ -89,6 +89,8 @@ _END_USERS = {
     "individual": ("Individual", ["first_name", "last_name"]),
     "business": ("Business", ["business_name"]),
 }
+#: a list request's page size, page number, and how many items come before it
+Window = tuple[int, int, int]
 _PAPERS = {"AddressSid": "address_id", "BundleSid": "bundle_id", "IdentitySid": "identity_id"}
 # What a DependentPhoneNumber shows of the number (its spec's fields).
 _DEPENDENT = frozenset(
@@ -499,10 +501,10 @@ class TwilioEmulation(Dialect):
         return JSONResponse(self._number(bought), status_code=201)
 
     async def _list(self, request: Request, account: str) -> Response:
-        query = dict(request.query_params)
-        window = self._window(query)
-        if isinstance(window, Response):
-            return window
+        paged = self._paged(request, account)
+        if isinstance(paged, Response):
+            return paged
+        _, query, window = paged
         carrier = self.world.account(account)
         filters: dict[str, Any] = {}
         if query.get("FriendlyName"):
@@ -520,7 +522,18 @@ class TwilioEmulation(Dialect):
         )
         return JSONResponse(self.styled_page(body))
 
-    def _window(self, query: dict[str, str]) -> tuple[int, int, int] | Response:
+    def _paged(
+        self, request: Request, account: str | Response
+    ) -> tuple[str, dict[str, str], Window] | Response:
+        """A list request's account, query and page window; ``account`` is the caller's, or the
+        answer refusing the caller, which is given back, as is the carrier's 400 for a bad page."""
+        if isinstance(account, Response):
+            return account
+        query = dict(request.query_params)
+        window = self._window(query)
+        return window if isinstance(window, Response) else (account, query, window)
+
+    def _window(self, query: dict[str, str]) -> Window | Response:
         """(page size, page, numbers before it) a list request asks for; the carrier's 400 if it is bad."""
         size_text = query.get("PageSize", str(_LIST_PAGE))
         if not size_text.isdigit() or not 1 <= int(size_text) <= 1000:
@@ -539,12 +552,12 @@ class TwilioEmulation(Dialect):
         return size, page, skip
 
     @staticmethod
-    def _rows(items: list[Any], window: tuple[int, int, int]) -> list[Any]:
+    def _rows(items: list[Any], window: Window) -> list[Any]:
         size, _, skip = window
         return items[skip : skip + size]
 
     def _links(
-        self, query: dict[str, str], window: tuple[int, int, int], total: int, collection: str
+        self, query: dict[str, str], window: Window, total: int, collection: str
     ) -> tuple[str, str | None, str | None]:
         """The first, next and previous pages' links (the same query, another page and token)."""
         size, page, skip = window
@@ -567,7 +580,7 @@ class TwilioEmulation(Dialect):
         self,
         request: Request,
         query: dict[str, str],
-        window: tuple[int, int, int],
+        window: Window,
         total: int,
         collection: str,
         key: str,
@@ -592,7 +605,7 @@ class TwilioEmulation(Dialect):
         self,
         request: Request,
         query: dict[str, str],
-        window: tuple[int, int, int],
+        window: Window,
         total: int,
         key: str,
         rows: list[dict[str, Any]],
@@ -716,13 +729,10 @@ class TwilioEmulation(Dialect):
         return JSONResponse({"countries": countries, "uri": request.url.path})
 
     async def _price_countries(self, request: Request) -> Response:
-        account = self._caller_or_401(request)
-        if isinstance(account, Response):
-            return account
-        query = dict(request.query_params)
-        window = self._window(query)
-        if isinstance(window, Response):
-            return window
+        paged = self._paged(request, self._caller_or_401(request))
+        if isinstance(paged, Response):
+            return paged
+        account, query, window = paged
         found = await self.world.account(account).coverage()
         here = str(request.base_url).rstrip("/")
         rows = [
@@ -772,13 +782,10 @@ class TwilioEmulation(Dialect):
 
     async def _regulations(self, request: Request) -> Response:
         """A regulation per regulated offer of the sandbox (one that needs a bundle) and end-user type."""
-        account = self._caller_or_401(request)
-        if isinstance(account, Response):
-            return account
-        query = dict(request.query_params)
-        window = self._window(query)
-        if isinstance(window, Response):
-            return window
+        paged = self._paged(request, self._caller_or_401(request))
+        if isinstance(paged, Response):
+            return paged
+        account, query, window = paged
         end_user = query.get("EndUserType")
         if end_user is not None and end_user not in _END_USERS:
             return self.error(400, f"EndUserType must be one of {', '.join(_END_USERS)}", code=20001)
@@ -906,10 +913,10 @@ class TwilioEmulation(Dialect):
             return account
         carrier = self.world.account(account)
         if request.method == "GET":
-            query = dict(request.query_params)
-            window = self._window(query)
-            if isinstance(window, Response):
-                return window
+            paged = self._paged(request, account)
+            if isinstance(paged, Response):
+                return paged
+            _, query, window = paged
             found = [address async for address in carrier.addresses()]
             rows = [self._address_doc(account, address) for address in self._rows(found, window)]
             collection = f"{self.wire.api_root}/Accounts/{account}/Addresses.json"
@@ -968,10 +975,10 @@ class TwilioEmulation(Dialect):
         sid = request.path_params["sid"]
         if await self._stored_address(account, sid) is None:
             return self._not_found(request)
-        query = dict(request.query_params)
-        window = self._window(query)
-        if isinstance(window, Response):
-            return window
+        paged = self._paged(request, account)
+        if isinstance(paged, Response):
+            return paged
+        _, query, window = paged
         using = [
             number
             async for number in self.world.account(account).list()

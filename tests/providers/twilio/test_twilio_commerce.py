@@ -29,7 +29,7 @@ from twilio_wire import (
     Case,
     addresses_spec,
     fixture,
-    page,
+    lookup,
     pricing_spec,
     raises,
     regulatory_spec,
@@ -534,9 +534,7 @@ async def test_twilio_buys_under_compliance_references_and_reads_them_back(
 async def test_configure_changes_compliance_references_one_by_one(
     twilio: TwilioProvider, wire: respx.MockRouter
 ) -> None:
-    wire.get(TWILIO_NUMBERS, params={"PhoneNumber": TWILIO.owned}).mock(
-        return_value=httpx.Response(200, json=page("twilio_list_page1", items=[TWILIO.fixture("number")]))
-    )
+    lookup(wire, TWILIO, TWILIO.owned, TWILIO.fixture("number"))
     updated = wire.post(TWILIO.one).mock(return_value=httpx.Response(200, json=TWILIO.fixture("number")))
     await twilio.configure(
         TWILIO.owned, nc.NumberConfig(compliance=nc.NumberCompliance(bundle_id=BUNDLE_SID))
@@ -568,9 +566,7 @@ async def test_a_compliance_reference_that_is_not_twilios_is_refused_before_send
 async def test_a_transfer_takes_the_receiving_accounts_references_along(
     twilio: TwilioProvider, wire: respx.MockRouter
 ) -> None:
-    wire.get(TWILIO_NUMBERS, params={"PhoneNumber": TWILIO.owned}).mock(
-        return_value=httpx.Response(200, json=page("twilio_list_page1", items=[TWILIO.fixture("number")]))
-    )
+    lookup(wire, TWILIO, TWILIO.owned, TWILIO.fixture("number"))
     there = TWILIO.fixture("number", account_sid=TWILIO.other_account, bundle_sid=BUNDLE_SID)
     moved = wire.post(TWILIO.one).mock(return_value=httpx.Response(200, json=there))
     number = await twilio.transfer(
@@ -586,9 +582,7 @@ async def test_a_transfer_takes_the_receiving_accounts_references_along(
 async def test_a_transfer_refused_for_want_of_a_bundle_is_a_compliance_refusal(
     twilio: TwilioProvider, wire: respx.MockRouter
 ) -> None:
-    wire.get(TWILIO_NUMBERS, params={"PhoneNumber": TWILIO.owned}).mock(
-        return_value=httpx.Response(200, json=page("twilio_list_page1", items=[TWILIO.fixture("number")]))
-    )
+    lookup(wire, TWILIO, TWILIO.owned, TWILIO.fixture("number"))
     wire.post(TWILIO.one).mock(return_value=refusal(21651, "Address not in bundle"))
     with raises(nc.ComplianceRequiredError) as info:
         await twilio.transfer(TWILIO.owned, TWILIO.other_account)
@@ -614,9 +608,7 @@ async def test_the_emergency_registration_is_read_from_emergency_address_status(
     item = TWILIO.fixture(
         "number", emergency_address_sid=ADDRESS_SID, emergency_address_status=word, emergency_status="Active"
     )
-    wire.get(TWILIO_NUMBERS, params={"PhoneNumber": TWILIO.owned}).mock(
-        return_value=httpx.Response(200, json=page("twilio_list_page1", items=[item]))
-    )
+    lookup(wire, TWILIO, TWILIO.owned, item)
     number = await twilio.get(TWILIO.owned)
     assert number.emergency is not None
     assert (number.emergency.status, number.emergency.address_id) == (status, ADDRESS_SID)
@@ -630,9 +622,7 @@ async def test_a_number_without_a_registration_state_has_none(
     # SignalWire's compatibility API shows only emergency_status ("Active"/"Inactive"): no state.
     item = case.fixture("number", emergency_status="Active")
     item.pop("emergency_address_status", None)
-    wire.get(case.numbers, params={"PhoneNumber": case.owned}).mock(
-        return_value=httpx.Response(200, json=page(f"{case.name}_list_page1", items=[item]))
-    )
+    lookup(wire, case, case.owned, item)
     number = await carrier.get(case.owned)
     assert (number.emergency, number.compliance) == (None, None)
     assert carrier.supports(nc.Feature.EMERGENCY_STATUS) is (case.name == "twilio")

@@ -23,6 +23,7 @@ from twilio_wire import (
     TWILIO_SEARCH,
     Case,
     fixture,
+    lookup,
     page,
     raises,
 )
@@ -42,13 +43,6 @@ def created(case: Case, number: str, sid: str, **changes: Any) -> httpx.Response
     """A 201 for a number bought just now (the Date header is the carrier's clock)."""
     body = case.fixture("number", phone_number=number, sid=sid, **changes)
     return httpx.Response(201, json=body, headers={"Date": body["date_created"].replace("Sept", "Sep")})
-
-
-def lookup(wire: respx.MockRouter, case: Case, number: str, *found: Any) -> respx.Route:
-    """The look-up by number (GET IncomingPhoneNumbers?PhoneNumber=…) and what it finds."""
-    return wire.get(case.numbers, params={"PhoneNumber": number}).mock(
-        return_value=httpx.Response(200, json=page(f"{case.name}_list_page1", items=list(found)))
-    )
 
 
 OTHER_SID = {"twilio": "PN" + "0" * 31 + "9", "signalwire": "9e8d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c6b"}

@@ -26,6 +26,7 @@ from urllib.parse import parse_qsl, unquote
 import httpx
 import jsonschema
 import pytest
+import respx
 from openapi import nullable
 
 HERE = Path(__file__).parent
@@ -131,6 +132,13 @@ def fixture(name: str, **changes: Any) -> Any:
     data = json.loads(_fixture_text(name))
     data.update(changes)
     return data
+
+
+def lookup(wire: respx.MockRouter, case: Case, number: str, *found: Any) -> respx.Route:
+    """The look-up by number (GET IncomingPhoneNumbers?PhoneNumber=…) and what it finds."""
+    return wire.get(case.numbers, params={"PhoneNumber": number}).mock(
+        return_value=httpx.Response(200, json=page(f"{case.name}_list_page1", items=list(found)))
+    )
 
 
 def page(name: str, *, items: list[Any] | None = None, next_page_uri: str | None = None) -> Any:
