@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode
 
+import phonenumbers
 from numbers_core import (
     ActiveNumber,
     Address,
@@ -123,6 +124,19 @@ _DEPENDENT = frozenset(
         "uri",
     }
 )
+
+
+def _pattern(contains: str, country: str) -> dict[str, str]:
+    """The search criterion a Contains pattern means: ``+`` anchors it at the start of the E.164
+    number (a prefix of the national number after the country's calling code), ``$`` at the end."""
+    if contains.endswith("$"):
+        return {"ends_with": contains[:-1]}
+    if contains.startswith("+"):
+        calling_code = str(phonenumbers.country_code_for_region(country.upper()))
+        national = contains[1:].removeprefix(calling_code)
+        if national != contains[1:] and national:
+            return {"starts_with": national}
+    return {"contains": contains.strip("+$")}
 
 
 def _rfc2822(moment: datetime | None) -> str | None:
@@ -429,7 +443,7 @@ class TwilioEmulation(Dialect):
         if "AreaCode" in query:
             criteria["area_code"] = query["AreaCode"]
         if "Contains" in query:
-            criteria["contains"] = query["Contains"].strip("+$")
+            criteria.update(_pattern(query["Contains"], criteria["country"]))
         wired = {wire: field for field, wire in self.wire.search_params.items()}
         for wire, value in query.items():
             field = wired.get(wire)

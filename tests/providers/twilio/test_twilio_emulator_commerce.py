@@ -271,3 +271,14 @@ async def test_signalwire_has_only_its_country_list() -> None:
                 assert "not emulated" in answer.json()["message"]
     finally:
         await emulator.aclose()
+
+
+async def test_anchored_contains_patterns_are_honoured(twilio: nc.Provider) -> None:
+    # Twilio's "+4420" anchors at the start of the number and "…$" at its end: London landlines,
+    # found among the whole country's, not the few that happen to contain the digits somewhere.
+    london = await twilio.search(country="GB", number_type="local", area_code="20", limit=3)
+    assert len(london) == 3
+    assert all(number.phone_number.startswith("+4420") for number in london)
+    ending = await twilio.search(area_code="415", ends_with="00", limit=2)
+    assert ending
+    assert all(number.phone_number.endswith("00") for number in ending)
