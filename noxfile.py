@@ -85,12 +85,19 @@ def bench(session: nox.Session) -> None:
 
 
 # Only the SDK session installs the carriers' own SDKs; pinned so that runs compare.
-SDKS = ["twilio==9.13.0", "sinch==2.3.0"]
+SDKS = [
+    "twilio==9.13.0",
+    "sinch==2.3.0",
+    # 4.176.0: the release the Telnyx wire notes read; 4.87.1 and 4.87.2 were malicious
+    # (pypa/advisory-database#271).
+    "telnyx==4.176.0",
+]
 
 
 @nox.session
 def sdks(session: nox.Session) -> None:
-    """twilio-python (sync and async) and Sinch's SDK, unchanged, against the emulators (tests/sdks)."""
+    """twilio-python (sync and async), Sinch's and Telnyx's SDKs, unchanged, against the emulators
+    (tests/sdks)."""
     session.install(".[test]", *SDKS)
 
     session.run("pytest", "tests/sdks", *session.posargs)

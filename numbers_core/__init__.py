@@ -70,6 +70,7 @@ if _typing.TYPE_CHECKING:
     )
     from ._provider import Provider
     from ._registry import connect, provider_names
+    from ._routing import MergedResults, RoutingProvider
     from ._settings import ProviderSettings
 
     __version__: str
@@ -88,6 +89,7 @@ _LAZY = {
     "EmergencyRegistration": "._models",
     "Feature": "._features",
     "Geography": "._models",
+    "MergedResults": "._routing",
     "MmsCapabilities": "._models",
     "Money": "._models",
     "NumberCompliance": "._models",
@@ -98,6 +100,7 @@ _LAZY = {
     "ProviderSettings": "._settings",
     "Requirement": "._models",
     "Route": "._models",
+    "RoutingProvider": "._routing",
     "SearchQuery": "._models",
     "SmsCapabilities": "._models",
     "VoiceCapabilities": "._models",
@@ -154,6 +157,7 @@ __all__ = [
     "Feature",
     "Geography",
     "InvalidInputError",
+    "MergedResults",
     "MmsCapabilities",
     "Money",
     "NotFoundError",
@@ -178,6 +182,7 @@ __all__ = [
     "Requirement",
     "RequirementKind",
     "Route",
+    "RoutingProvider",
     "SearchQuery",
     "SmsCapabilities",
     "TransportError",

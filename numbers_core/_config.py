@@ -19,6 +19,11 @@ What to connect to, first match wins: the ``provider`` / ``profile`` given to
 ``default``, the sandbox. A provider named without a profile is used on its own:
 no profile (of whatever provider) is mixed in.
 
+Several carriers at once (a routing provider): a list given to ``connect()``,
+or a profile with ``providers = ["primary", "backup"]`` instead of
+``provider``. Each name in it is the config file's profile of that name if
+there is one, else a provider's name.
+
 A provider's settings, strongest first: keyword settings given to
 ``connect()``, ``NUMBERS_<PROVIDER>_<SETTING>`` environment variables (only
 names of that provider's settings are read), the profile.
@@ -32,6 +37,8 @@ import logging
 import os
 import re
 import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +49,14 @@ from ._registry import load_provider, provider_names
 from ._settings import ProviderSettings
 from .errors import ConfigurationError
 
-__all__ = ["DEFAULT_CONFIG_FILE", "DEFAULT_PROVIDER", "environment_prefix", "resolve"]
+__all__ = [
+    "DEFAULT_CONFIG_FILE",
+    "DEFAULT_PROVIDER",
+    "Routing",
+    "environment_prefix",
+    "resolve",
+    "resolve_member",
+]
 
 log = logging.getLogger("numbers_core.config")
 
@@ -73,14 +87,26 @@ def environment_prefix(provider: str) -> str:
     return _ENV_PREFIX + re.sub(r"[^0-9A-Za-z]+", "_", provider).upper() + "_"
 
 
+@dataclass(frozen=True)
+class Routing:
+    """A routing provider to connect to: its members' names, and its settings as given (its own,
+    and each member's under the member's name); members are looked up in ``config``."""
+
+    members: tuple[str, ...]
+    settings: dict[str, Any]
+    profile: str | None
+    config: _ConfigFile | None
+
+
 def resolve(
-    provider: str | None,
+    provider: str | list[str] | tuple[str, ...] | None,
     *,
     profile: str | None,
     config_file: str | os.PathLike[str] | None,
     overrides: dict[str, Any],
-) -> tuple[str, dict[str, Any], str | None]:
-    """(provider name, raw settings, profile used) for ``connect()``.
+) -> tuple[str, dict[str, Any], str | None] | Routing:
+    """(provider name, raw settings, profile used) for ``connect()``; a :class:`Routing` for a
+    list of providers or a routing profile.
 
     Raises ConfigurationError, never with a setting's value in the message.
     """
@@ -91,6 +117,13 @@ def resolve(
         if provider is not None:
             raise ConfigurationError("the provider is given twice", setting="provider")
         provider = overrides.pop("provider")
+    if isinstance(provider, list | tuple):
+        if profile is not None:
+            raise ConfigurationError("give a list of providers or a profile, not both", setting="profile")
+        members = _member_names(provider, "provider", None)
+        selection = _Selection()
+        _warn_about_unknown_variables()
+        return Routing(members, overrides, None, _ConfigFile.find(config_file, selection.config, wanted=None))
     _check_name(provider, "provider")
     _check_name(profile, "profile")
 
@@ -118,7 +151,22 @@ def resolve(
             setting="profile",
             profile=profile,
         )
-    name, from_file = config.profile(profile)
+    name_or_members, from_file = config.profile(profile)
+    if not isinstance(name_or_members, str):
+        if provider is not None:
+            raise ConfigurationError(
+                f"profile {profile!r} is a routing profile (over {', '.join(name_or_members)}), "
+                f"not {provider!r}",
+                setting="provider",
+                profile=profile,
+            )
+        given = {
+            setting: _dereference(setting, value, profile)
+            for setting, value in from_file.items()
+            if setting not in overrides
+        }
+        return Routing(name_or_members, {**given, **overrides}, profile, config)
+    name = name_or_members
     if provider is not None and provider != name:
         raise ConfigurationError(
             f"profile {profile!r} is for provider {name!r}, not {provider!r}",
@@ -126,6 +174,53 @@ def resolve(
             profile=profile,
         )
     return name, _settings(name, from_file, overrides, profile=profile, origin=config.path), profile
+
+
+def resolve_member(
+    name: str, routing: Routing, overrides: dict[str, Any]
+) -> tuple[str, dict[str, Any], str | None]:
+    """(provider name, raw settings, profile used) of the member ``name`` of ``routing``: the config
+    file's profile of that name if there is one, else the provider of that name."""
+    config = routing.config
+    if config is not None and name in config.profiles:
+        provider, from_file = config.profile(name)
+        if not isinstance(provider, str):
+            raise ConfigurationError(
+                f"profile {name!r} in {config.path} is a routing profile itself; a member is one carrier",
+                setting="providers",
+                profile=routing.profile,
+            )
+        return provider, _settings(provider, from_file, overrides, profile=name, origin=config.path), name
+    registered = provider_names()
+    if name not in registered:
+        where = f"a profile of {config.path}" if config is not None else "a profile (there is no config file)"
+        raise ConfigurationError(
+            f"member {name!r} is neither {where} nor a provider (registered: {', '.join(registered)})",
+            setting="providers",
+            profile=routing.profile,
+        )
+    return name, _settings(name, {}, overrides, profile=None, origin=None), None
+
+
+def _member_names(value: object, setting: str, profile: str | None) -> tuple[str, ...]:
+    """The members of a routing provider, as given: names, at least one, each once."""
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence) or not value:
+        raise ConfigurationError(
+            f"{setting}: expected a list of provider or profile names", setting=setting, profile=profile
+        )
+    names: list[str] = []
+    for item in value:
+        if not (isinstance(item, str) and item.strip()) or item != item.strip():
+            shown = repr(item)[:40] if isinstance(item, str) else type(item).__name__
+            raise ConfigurationError(
+                f"{setting}: expected provider or profile names, got {shown}",
+                setting=setting,
+                profile=profile,
+            )
+        if item in names:
+            raise ConfigurationError(f"{setting}: {item!r} is given twice", setting=setting, profile=profile)
+        names.append(item)
+    return tuple(names)
 
 
 def _warn_about_unknown_variables() -> None:
@@ -246,8 +341,9 @@ class _ConfigFile:
             ) from None
         return cls(path, data)
 
-    def profile(self, name: str) -> tuple[str, dict[str, Any]]:
-        """(provider name, settings as written) of profile ``name``."""
+    def profile(self, name: str) -> tuple[str | tuple[str, ...], dict[str, Any]]:
+        """(provider name, settings as written) of profile ``name``; for a routing profile, its
+        members' names in place of the provider name."""
         table = self.profiles.get(name)
         if table is None:
             known = ", ".join(sorted(self.profiles)) or "none"
@@ -264,6 +360,14 @@ class _ConfigFile:
             )
         settings = dict(table)
         provider = settings.pop("provider", None)
+        if "providers" in settings:
+            if provider is not None:
+                raise ConfigurationError(
+                    f"profile {name!r} in {self.path} has both 'provider' and 'providers': give one",
+                    setting="providers",
+                    profile=name,
+                )
+            return _member_names(settings.pop("providers"), "providers", name), settings
         if not (isinstance(provider, str) and provider.strip()):
             problem = "has no" if provider is None else "needs a name as its"
             raise ConfigurationError(

@@ -30,6 +30,8 @@ import pydantic_core
 import tenacity
 from httpx._client import UseClientDefault  # the type of httpx.USE_CLIENT_DEFAULT
 
+from ._deadline import call_end
+from ._models import carrier_answer
 from ._paging import PageFetcher, Pager
 from ._phone import parse_e164
 from ._redaction import redact, secret_forms, sent_credentials
@@ -104,7 +106,9 @@ class RetryPolicy:
     #: a Retry-After above this is not waited out: the error is raised instead
     max_retry_after: float = 60.0
     #: seconds one call may take in all, every try and every wait between them included; a wait
-    #: that would end past it is not waited: the last error is raised at once
+    #: that would end past it is not waited: the last error is raised at once. A provider's public
+    #: call sets one deadline for all of its requests (see ``_deadline``); this one bounds a request
+    #: sent outside such a call
     deadline: float = 60.0
 
     def __post_init__(self) -> None:
@@ -458,7 +462,11 @@ class HttpCore:
         failure raises :class:`OutcomeUnknownError`. ``authenticate=False``
         sends it without the core's auth: the request that logs in.
         """
-        end = anyio.current_time() + self.retry.deadline
+        # The public call's deadline, shared by all of its requests and waits; a request sent
+        # outside one (the core used on its own) has the whole deadline to itself.
+        end = call_end()
+        if end is None:
+            end = anyio.current_time() + self.retry.deadline
         call = _Call(
             method, self.url(path), idempotency, operation, number, params, data, json, authenticate, end
         )
@@ -524,7 +532,8 @@ class HttpCore:
         """
         data = self.decode_json(response)
         try:
-            return parse(data)
+            with carrier_answer():
+                return parse(data)
         except Malformed as exc:
             problem = str(exc)
         # Raised outside the handler, so that the parse error (which quotes the answer) is not kept
@@ -537,6 +546,14 @@ class HttpCore:
     async def _attempt(self, call: _Call) -> httpx.Response:
         if self.pacer is not None:
             await self.pacer.acquire()
+        if anyio.current_time() >= call.end:
+            # Said before sending: past the deadline, a cancelled send could not tell whether the
+            # request went out, and a purchase would be left unknown though it was never made.
+            raise TransportError(
+                f"{self.provider}: {call.operation}: the call's deadline of {self.retry.deadline:g} s "
+                "passed before this request could be sent; it was not sent",
+                provider=self.provider,
+            )
         client = self._get_client()
         deadline = anyio.CancelScope(deadline=call.end)
         # Whether the request went on the wire: None until a traced event says (a transport that
@@ -819,10 +836,10 @@ class HttpCore:
         if self._secret_forms:
             error.args = tuple(self.redact(a) if isinstance(a, str) else a for a in error.args)
             for name, value in list(vars(error).items()):
-                # Enumerations (a ComplianceRequiredError's requirement) are the library's constants,
-                # never the carrier's text: redacting one would leave a plain string in its place.
-                if isinstance(value, str) and not isinstance(value, enum.Enum):
-                    setattr(error, name, self.redact(value))
+                # Only text that held a secret is replaced: an enum that is a str (a requirement's
+                # kind) stays the enum it was.
+                if isinstance(value, str) and (redacted := self.redact(value)) != value:
+                    setattr(error, name, redacted)
         return error
 
     # -- pagination -------------------------------------------------------------------

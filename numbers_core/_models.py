@@ -7,9 +7,14 @@ carrier did not state is never made up.
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import re
+from collections.abc import Iterator
+from contextvars import ContextVar
 from decimal import Decimal
 from typing import Annotated, Any, Literal, TypeVar
+from urllib.parse import urlsplit
 
 import phonenumbers
 from pydantic import (
@@ -116,33 +121,110 @@ def _upper(value: Any) -> Any:
 HttpMethod = Annotated[Literal["GET", "POST"], BeforeValidator(_upper)]
 
 
+# What free text a user gives may not hold: control characters (C0, DEL, C1: a newline in a form
+# field or a header is at best refused by the carrier and at worst read as two), the line and
+# paragraph separators, the bidirectional controls that reorder what is shown (embeddings,
+# overrides and isolates: a name that displays otherwise than it is stored). Left-to-right and
+# right-to-left marks stay: right-to-left names use them, and they reorder nothing. (Lone
+# surrogates, which no wire encoding takes, pydantic refuses itself.)
+_UNSENDABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+# Set while a carrier's answer is read (HttpCore.read): what the carrier stores is taken as it is.
+# A number the library handed out must always be accepted back, and one odd name or URL set in a
+# carrier's console must not make a whole listing unreadable; the checks below are for what users send.
+_reading_answer: ContextVar[bool] = ContextVar("numbers_core_reading_answer", default=False)
+
+
+@contextlib.contextmanager
+def carrier_answer() -> Iterator[None]:
+    """Models built within read a carrier's answer: free text and URLs are kept as the carrier has them."""
+    token = _reading_answer.set(True)
+    try:
+        yield
+    finally:
+        _reading_answer.reset(token)
+
+
+def _user_text(value: str) -> str:
+    """The check of every field of free text a user gives (names, places, address lines, ids)."""
+    if _reading_answer.get():
+        return value
+    found = _UNSENDABLE.search(value)
+    if found is not None:
+        char = found.group()
+        kind = "a bidirectional control" if "\u202a" <= char <= "\u2069" else "a control character"
+        raise ValueError(f"contains {kind} ({char!r}); give plain text")
+    if not value.strip():
+        raise ValueError("is blank")
+    return value
+
+
+# Hosts as a URL names them: DNS labels (ASCII; an internationalised name in its xn-- form).
+_LABEL = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)", re.IGNORECASE)
+# A "%" that does not start an escape ("%%", "%zz"): a server cannot know what it stands for.
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
 def _check_url(value: str) -> str:
-    if not re.match(r"^https?://[^\s/?#]+[^\s]*$", value, re.IGNORECASE):
-        raise ValueError(f"{value!r} is not an http(s) URL")
+    """An http(s) URL a carrier can call as it is: a well-formed host and port, ASCII only,
+    no space or control character, and every ``%`` an escape.
+
+    In a carrier's answer only the shape is checked (an http(s) scheme and a host): what the
+    carrier stores is its own, and a finer point of syntax must not make the number unreadable.
+    """
+    shown = value if len(value) <= 60 else value[:59] + "…"
+    if _reading_answer.get():
+        if not re.match(r"^https?://[^\s/?#]+", value, re.IGNORECASE):
+            raise ValueError(f"{shown!r} is not an http(s) URL")
+        return value
+    try:
+        parts = urlsplit(value)
+        port = parts.port  # raises for a port out of range or not a number
+    except ValueError as exc:
+        raise ValueError(f"{shown!r} is not a usable URL ({exc})") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"{shown!r} is not an http(s) URL")
+    problem = _url_problem(value, parts.hostname or "", port)
+    if problem is not None:
+        raise ValueError(f"{shown!r} is not a usable URL: {problem}")
     return value
 
 
-# Control characters (C0, DEL, C1) have no business in a name, an address or an id; sent on, a
-# newline in a form field or a header is at best refused by the carrier and at worst read as two.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def _printable(value: str) -> str:
-    found = _CONTROL.search(value)
-    if found:
-        raise ValueError(f"contains a control character ({found.group()!r})")
-    return value
+def _url_problem(value: str, host: str, port: int | None) -> str | None:
+    if not value.isascii():
+        return "it is not all ASCII (give the host in its xn-- form, percent-encode the rest)"
+    if re.search(r"[\x00-\x20\x7f]", value):
+        return "it has a space or a control character (percent-encode it)"
+    if _BAD_ESCAPE.search(value):
+        return "a % in it does not start an escape (%25 is a literal %)"
+    if port == 0:
+        return "port 0 is not a port"
+    if not host:
+        return "it names no host"
+    if ":" in host:  # urlsplit found brackets around it
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            return f"[{host}] is not an IPv6 address"
+        return None
+    if not all(_LABEL.fullmatch(label) for label in host.removesuffix(".").split(".")):
+        return f"{host!r} is not a host name"
+    return None
 
 
 # Bounds on what a user types, checked before any request: a megabyte of "locality" would otherwise
 # become a request head no carrier reads (or an httpx.InvalidURL past its URL limit).
 Url = Annotated[str, Field(max_length=2048), AfterValidator(_check_url)]
+# Free text a user gives, each checked by ``_user_text`` within its bound.
 #: a place name, a postal code, a rate center: short free text sent as a query parameter
-Place = Annotated[str, Field(max_length=100)]
-#: a carrier's id for an application, an address, a bundle, a service plan
-Reference = Annotated[str, Field(max_length=256), AfterValidator(_printable)]
-#: one line of a postal address
-AddressLine = Annotated[str, Field(max_length=255), AfterValidator(_printable)]
+Place = Annotated[str, Field(max_length=100), AfterValidator(_user_text)]
+#: a carrier's id for an application, an address, a bundle, a service plan, an account
+Reference = Annotated[str, Field(max_length=256), AfterValidator(_user_text)]
+#: one line of text: of a postal address, a number's friendly name
+TextLine = Annotated[str, Field(max_length=255), AfterValidator(_user_text)]
+#: a postal code in an address
+PostalCode = Annotated[str, Field(max_length=32), AfterValidator(_user_text)]
 
 
 def country_code(value: Any) -> Any:
@@ -279,6 +361,8 @@ class NumberPrice(_Model):
     list_monthly: Money | None = None
     interval_months: Annotated[int, Field(ge=1)] | None = None
     basis: PriceBasis
+    #: the routing member (``connect([...])``) this is from; None from a single carrier
+    provider: str | None = None
     raw: Any = Field(default=None, repr=False, exclude=True)
 
 
@@ -293,12 +377,12 @@ class Address(_Model):
     """
 
     id: Reference | None = None
-    customer_name: AddressLine | None = None
-    street: AddressLine
-    street2: AddressLine | None = None
-    locality: AddressLine
-    region: AddressLine | None = None
-    postal_code: Annotated[str, Field(max_length=32), AfterValidator(_printable)] | None = None
+    customer_name: TextLine | None = None
+    street: TextLine
+    street2: TextLine | None = None
+    locality: TextLine
+    region: TextLine | None = None
+    postal_code: PostalCode | None = None
     country: Country
     emergency: bool | None = None
     validated: bool | None = None
@@ -348,7 +432,7 @@ class EmergencyRegistration(_Model):
     status: EmergencyStatus
     address_id: Reference | None = None
     address: Address | None = None
-    caller_name: AddressLine | None = None
+    caller_name: TextLine | None = None
     carrier_status: str | None = None
     raw: Any = Field(default=None, repr=False, exclude=True)
 
@@ -368,6 +452,8 @@ class Requirement(_Model):
     description: str | None = None
     end_user_type: str | None = None
     carrier_id: str | None = None
+    #: the routing member (``connect([...])``) this is from; None from a single carrier
+    provider: str | None = None
     raw: Any = Field(default=None, repr=False, exclude=True)
 
 
@@ -378,6 +464,8 @@ class Coverage(_Model):
     name: str | None = None
     number_types: frozenset[NumberType] = frozenset()
     beta: bool | None = None
+    #: the routing member (``connect([...])``) this is from; None from a single carrier
+    provider: str | None = None
     raw: Any = Field(default=None, repr=False, exclude=True)
 
 
@@ -407,7 +495,7 @@ class NumberConfig(_Model):
     adapter documents.
     """
 
-    friendly_name: Annotated[str, Field(max_length=255)] | None = None
+    friendly_name: TextLine | None = None
     voice: Route | None = None
     sms: Route | None = None
     status_callback: Callback | None = None
@@ -520,6 +608,20 @@ class SearchQuery(_Model):
     fax: bool = False
     exclude_address_required: bool = False
     limit: Annotated[int, Field(ge=1, le=1000)] = 20
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blanks(cls, data: Any) -> Any:
+        # A query is the user's: a blank filter is refused (below), not taken for an absent one as
+        # a carrier's blank is, which would widen the search, and a purchase, to any number.
+        return data
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_blank(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("is empty; leave it out to match any number")
+        return value
 
     @field_validator("country", mode="before")
     @classmethod

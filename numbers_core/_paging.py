@@ -16,6 +16,11 @@ T = TypeVar("T")
 #: ``fetch(cursor)`` returns one page and the cursor of the next (None or "" after the last).
 PageFetcher = Callable[[str | None], Awaitable[tuple[list[T], str | None]]]
 
+# The longest next-page key sent back. Carriers' keys are tens or hundreds of characters; a longer
+# one is a broken or hostile answer, and percent-encoded into a URL (up to 12 characters for one)
+# it could pass the 64 KiB a URL may have, which fails the request before it is built.
+MAX_CURSOR = 4096
+
 
 class Pager(Generic[T]):
     """Items fetched page by page, only as they are consumed.
@@ -81,11 +86,11 @@ class Pager(Generic[T]):
             items = self._first_sightings(items, self._unique)
         self._buffer.extend(items if self._keep is None else filter(self._keep, items))
         if cursor:
-            if cursor in self._seen:
+            problem = _unusable(cursor, self._seen)
+            if problem is not None:
                 self._done = True
                 self._error = ProtocolError(
-                    f"{self._provider}: pagination repeats itself: page {self._pages} links to a page "
-                    "already read",
+                    f"{self._provider}: pagination stops: page {self._pages} links to {problem}",
                     provider=self._provider,
                 )
             self._seen.add(cursor)
@@ -118,3 +123,15 @@ class Pager(Generic[T]):
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+def _unusable(cursor: str, seen: set[str]) -> str | None:
+    """What is wrong with a next-page key, in words that do not quote it (it may carry a
+    credential); None for one that can be followed."""
+    if cursor in seen:
+        return "a page already read (pagination repeats itself)"
+    if len(cursor) > MAX_CURSOR:
+        return f"the next page by a key of {len(cursor):,} characters, longer than any carrier's"
+    if not cursor.isprintable():  # a control character, or a lone surrogate no URL can carry
+        return "the next page by a key that is not plain text"
+    return None

@@ -42,9 +42,14 @@ def _number_of(value: Any) -> Any:
     return getattr(value, "phone_number", value)
 
 
-# What a typed number may hold: digits, vanity letters, a leading "+" and the punctuation people
-# write numbers with. Anything else (",", ";", "/", "#", "*") is more than a phone number.
+# What a typed number may hold: digits, a leading "+" and the punctuation people write numbers
+# with, and letters, for an extension ("ext 12") to be named as such. Anything else (",", ";",
+# "/", "#", "*") is more than a phone number.
 _TYPED = re.compile(r"\+?[0-9A-Za-z \u00a0().\-]+")
+# Letters are not read as keypad digits: "O" typed for "0" would act on another number
+# ("+1415555O1OO" is +14155556166), so a number spelt with letters is refused; vanity letters
+# belong to a search's ``contains``.
+_LETTERS = re.compile(r"[A-Za-z]")
 
 
 def parse_e164(value: Any, *, country: str | None = None, field: str = "number") -> str:
@@ -68,7 +73,15 @@ def parse_e164(value: Any, *, country: str | None = None, field: str = "number")
         parsed = phonenumbers.parse(typed, country)
     except phonenumbers.NumberParseException as exc:
         raise InvalidInputError(_not_a_number(value, field, exc), field=field) from None
-    if parsed.extension or not _all_read(typed, parsed):
+    if parsed.extension:
+        raise _more_than_a_number(value, field)
+    if _LETTERS.search(typed):
+        raise InvalidInputError(
+            f"{field}: {value!r} has letters in it; a phone number is digits only (to find a number "
+            "that spells a word, search with contains=)",
+            field=field,
+        )
+    if not _all_read(typed, parsed):
         raise _more_than_a_number(value, field)
     e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     if not phonenumbers.is_valid_number(parsed):
@@ -107,7 +120,7 @@ def _all_read(typed: str, parsed: phonenumbers.PhoneNumber) -> bool:
     so what it kept is compared with what was typed: the national number, after
     nothing but the calling code and the national or an international prefix.
     """
-    digits = keypad_digits("".join(ch for ch in typed if ch.isalnum()))
+    digits = "".join(ch for ch in typed if ch.isdigit())
     national = phonenumbers.national_significant_number(parsed)
     if not digits.endswith(national):
         return False
@@ -137,6 +150,8 @@ def carrier_e164(value: Any) -> str:
     as_is = _possible_as_is(value)
     if as_is is not None:
         return as_is
+    if _LETTERS.search(value):
+        raise ValueError(f"{value!r} is not a phone number (it has letters)")
     try:
         parsed = phonenumbers.parse(value if value.startswith("+") else "+" + value, None)
     except phonenumbers.NumberParseException as exc:

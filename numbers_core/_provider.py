@@ -10,17 +10,20 @@ from __future__ import annotations
 import abc
 import builtins
 import contextlib
+import functools
 import logging
 import sys
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Concatenate, NamedTuple, ParamSpec, Self, TypeVar
 
 import anyio
 import phonenumbers
 import pydantic
 
 from ._batch import BatchOutcome
+from ._claims import Claims
+from ._deadline import call_deadline, call_end, settle_grace
 from ._features import Feature, config_features, search_feature, type_feature
 from ._kinds import ComplianceScope, PriceBasis
 from ._models import (
@@ -34,15 +37,18 @@ from ._models import (
     NumberPrice,
     NumberStatus,
     NumberType,
+    Reference,
     Requirement,
     SearchQuery,
     build,
 )
 from ._paging import Pager
 from ._phone import national_digits, parse_e164, region_of
+from ._problems import problems
 from ._settings import ProviderSettings, table_prices
 from .errors import (
     ComplianceRequiredError,
+    ConflictError,
     InvalidInputError,
     NumbersError,
     NumberUnavailableError,
@@ -61,6 +67,10 @@ if TYPE_CHECKING:
     from ._http import ErrorMapper, HttpCore, Pacer
 
 __all__ = ["Provider", "RateLimit"]
+
+_P = TypeVar("_P", bound="Provider")
+_Args = ParamSpec("_Args")
+_R = TypeVar("_R")
 
 
 class RateLimit(NamedTuple):
@@ -99,8 +109,16 @@ _LIST_FILTERS = ("contains", "friendly_name", "number_type", "country")
 # Changes that are not sent twice blindly (an answer that cannot be believed leaves them unknown),
 # and what each does to a number.
 _UNREPEATABLE = {"purchase": "bought", "release": "released", "transfer": "moved", "reserve": "reserved"}
+# More seconds than anyone waits on a call (a year): a bound on the waits a caller asks for.
+_FOREVER = 365 * 24 * 3600.0
 # A number a batch's answer does not mention.
 _MISSING: Any = object()
+# The code of the ConflictError for a purchase of a number the account owns already.
+_ALREADY_OWNED = "already-owned"
+# Searches ``purchase_any`` makes after one whose every candidate was taken by others meanwhile.
+_RESEARCHES = 3
+# The most numbers a search asks for (SearchQuery.limit's bound).
+_WIDEST = 1000
 
 
 def _matches_number(e164: str, pattern: str) -> bool:
@@ -119,6 +137,26 @@ def _matches_pattern(digits: str, pattern: str) -> bool:
         all(p == "*" or p == d for p, d in zip(pattern, digits[i : i + width], strict=True))
         for i in range(len(digits) - width + 1)
     )
+
+
+def _one_deadline(
+    method: Callable[Concatenate[_P, _Args], Awaitable[_R]],
+) -> Callable[Concatenate[_P, _Args], Coroutine[Any, Any, _R]]:
+    """A public call: every request and wait it makes (a login, a search then a purchase, the
+    look-ups after a lost answer) shares one ``deadline`` (the setting's seconds)."""
+
+    @functools.wraps(method)
+    async def call(self: _P, /, *args: _Args.args, **kwargs: _Args.kwargs) -> _R:
+        with call_deadline(self.settings.deadline):
+            return await method(self, *args, **kwargs)
+
+    return call
+
+
+def _time_for(wait: float) -> bool:
+    """Whether a wait of ``wait`` seconds ends within the call's deadline (or grace)."""
+    end = call_end()
+    return end is None or anyio.current_time() + wait < end
 
 
 class Provider(abc.ABC):
@@ -158,6 +196,7 @@ class Provider(abc.ABC):
         self._user_http_client = http_client
         # Every HTTP core this instance made (an API host, a token host), all closed by aclose().
         self._cores: list[HttpCore] = []
+        self._claims = Claims()
         self._init_prices(settings)
 
     def _make_http(
@@ -235,6 +274,7 @@ class Provider(abc.ABC):
 
     # -- the neutral interface -------------------------------------------------------
 
+    @_one_deadline
     async def search(
         self, query: SearchQuery | None = None, /, **criteria: Any
     ) -> builtins.list[AvailableNumber]:
@@ -245,21 +285,27 @@ class Provider(abc.ABC):
             found = await self._search(query)
         return await self._priced(query, self._filter(query, found)[: query.limit])
 
+    @_one_deadline
     async def purchase(self, number: Any, /, *, config: NumberConfig | None = None) -> ActiveNumber:
         """Buy one specific number, configuring it in the same step if asked."""
         e164 = parse_e164(number)
         self._require(Feature.PURCHASE)
         self._check_config(config, purchase=True)
-        with self._guard("purchase", e164):
-            return self._answer_for(e164, await self._purchase(e164, config), "purchase")
+        # One purchase of a number at a time on this provider: a second one is then told that the
+        # account owns it already, never that it bought it too.
+        async with self._claims.holding(e164):
+            return await self._buy_held(e164, config)
 
+    @_one_deadline
     async def purchase_any(
         self, query: SearchQuery | None = None, /, *, config: NumberConfig | None = None, **criteria: Any
     ) -> ActiveNumber:
         """Buy any one number matching the query.
 
         Natively where the carrier can, otherwise search then buy, moving on
-        to the next candidate when one is taken meanwhile.
+        to the next candidate when one is taken meanwhile. The number returned
+        is one this call bought: concurrent calls on this provider buy
+        different numbers.
         """
         query = build(SearchQuery, query, criteria)
         self._check_search(query)
@@ -268,21 +314,9 @@ class Provider(abc.ABC):
         if self.supports(Feature.PURCHASE_ANY_NATIVE) and self._can_purchase_any_natively(query):
             with self._guard("purchase"):
                 return await self._purchase_any(query, config)
-        refused: ComplianceRequiredError | None = None
-        for candidate in await self.search(query):
-            try:
-                with self._guard("purchase", candidate.phone_number):
-                    bought = await self._purchase(candidate.phone_number, config)
-                return self._answer_for(candidate.phone_number, bought, "purchase")
-            except NumberUnavailableError:
-                log.info("%s: %s was taken meanwhile, trying the next one", self.name, candidate.phone_number)
-            except ComplianceRequiredError as exc:
-                refused = _number_refusal(exc, self.name, candidate.phone_number)
-        if refused is not None:
-            # Every candidate that was not taken needed what this purchase lacks: say what.
-            raise refused
-        raise NumberUnavailableError("no number matching the query could be bought", provider=self.name)
+        return await self._purchase_found(query, config)
 
+    @_one_deadline
     async def get(self, number: Any, /) -> ActiveNumber:
         """One owned number; NotFoundError if the account does not own it."""
         e164 = parse_e164(number)
@@ -290,6 +324,7 @@ class Provider(abc.ABC):
         with self._guard("get"):
             return self._answer_for(e164, await self._get(e164), "get")
 
+    @_one_deadline
     async def configure(self, number: Any, config: NumberConfig, /) -> ActiveNumber:
         """Change only the fields set on ``config``; returns the number as it is now."""
         e164 = parse_e164(number)
@@ -302,6 +337,7 @@ class Provider(abc.ABC):
         with self._guard("configure"):
             return self._answer_for(e164, await self._configure(e164, config), "configure")
 
+    @_one_deadline
     async def release(self, number: Any, /) -> None:
         """Give the number back to the carrier."""
         e164 = parse_e164(number)
@@ -332,7 +368,8 @@ class Provider(abc.ABC):
         native = {key: value for key, value in clean.items() if key in self.native_list_filters}
 
         async def fetch(cursor: str | None) -> tuple[builtins.list[ActiveNumber], str | None]:
-            with self._guard("list"):
+            # Each page is a call of its own: a slow consumer does not eat into the next one's time.
+            with call_deadline(self.settings.deadline), self._guard("list"):
                 return await self._list_page(native, cursor)
 
         return Pager(
@@ -357,8 +394,12 @@ class Provider(abc.ABC):
         nothing is pending it returns after one read.
         """
         for name, value in (("within", within), ("interval", interval)):
-            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < float("inf"):
-                raise InvalidInputError(f"{name}: expected seconds > 0, got {value!r}", field=name)
+            # A whole number past a float's range (10**400) is as good as infinite: refused too.
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < _FOREVER:
+                shown = f"{value!r:.40}" if isinstance(value, int | float) else type(value).__name__
+                raise InvalidInputError(
+                    f"{name}: expected seconds > 0 (at most a year), got {shown}", field=name
+                )
         end = anyio.current_time() + within
         while True:
             current = await self.get(number)
@@ -367,6 +408,7 @@ class Provider(abc.ABC):
                 return current
             await _sleep(min(interval, left))
 
+    @_one_deadline
     async def transfer(
         self, number: Any, to_account: str, /, *, compliance: NumberCompliance | None = None
     ) -> ActiveNumber:
@@ -379,16 +421,18 @@ class Provider(abc.ABC):
         self._require(Feature.TRANSFER)
         if not isinstance(to_account, str) or not to_account.strip():
             raise InvalidInputError("to_account: expected an account id", field="to_account")
+        account = _reference(to_account.strip(), "to_account")
         if compliance is not None:
             self._check_compliance(compliance)
             with self._guard("transfer", e164):
-                moved = await self._transfer_with(e164, to_account.strip(), compliance)
+                moved = await self._transfer_with(e164, account, compliance)
             return self._answer_for(e164, moved, "transfer")
         with self._guard("transfer", e164):
-            return self._answer_for(e164, await self._transfer(e164, to_account.strip()), "transfer")
+            return self._answer_for(e164, await self._transfer(e164, account), "transfer")
 
     # -- commerce and compliance: prices, coverage, requirements, addresses, emergency, reserve ---
 
+    @_one_deadline
     async def prices(
         self, country: str, number_type: NumberType | str | None = None
     ) -> builtins.list[NumberPrice]:
@@ -403,6 +447,7 @@ class Provider(abc.ABC):
         rows = await self._price_rows(country)
         return [row for row in rows if wanted is None or row.number_type is wanted]
 
+    @_one_deadline
     async def coverage(self, country: str | None = None) -> builtins.list[Coverage]:
         """The countries the carrier sells numbers in, with the types sold there (of one country if given)."""
         wanted = None if country is None else _checked(SearchQuery, "country", country)
@@ -411,6 +456,7 @@ class Provider(abc.ABC):
             found = await self._coverage()
         return [entry for entry in found if wanted is None or entry.country == wanted]
 
+    @_one_deadline
     async def requirements(
         self, country: str, number_type: NumberType | str | None = None
     ) -> builtins.list[Requirement]:
@@ -424,6 +470,7 @@ class Provider(abc.ABC):
         with self._guard("requirements"):
             return await self._requirements(country, wanted)
 
+    @_one_deadline
     async def create_address(self, address: Address, /) -> Address:
         """Put ``address`` in the carrier's address book; returns it as stored, with its ``id``.
 
@@ -447,11 +494,12 @@ class Provider(abc.ABC):
         self._require(Feature.ADDRESSES)
 
         async def fetch(cursor: str | None) -> tuple[builtins.list[Address], str | None]:
-            with self._guard("addresses"):
+            with call_deadline(self.settings.deadline), self._guard("addresses"):
                 return await self._addresses_page(cursor)
 
         return Pager(fetch, provider=self.name)
 
+    @_one_deadline
     async def delete_address(self, address: Address | str, /) -> None:
         """Remove an address (an ``Address`` with its id, or the id) from the address book.
 
@@ -463,6 +511,7 @@ class Provider(abc.ABC):
         with self._guard("delete_address"):
             await self._delete_address(address_id)
 
+    @_one_deadline
     async def validate_emergency_address(self, address: Address, /, number: Any = None) -> AddressCheck:
         """What the carrier makes of ``address`` as an emergency address (for ``number``, if given).
 
@@ -476,6 +525,7 @@ class Provider(abc.ABC):
         with self._guard("validate_emergency_address"):
             return await self._validate_emergency_address(address, e164)
 
+    @_one_deadline
     async def reserve(self, number: Any, /) -> ActiveNumber:
         """Hold a number for this account (status ``reserved``); ``purchase`` of it then activates it."""
         e164 = parse_e164(number)
@@ -579,6 +629,7 @@ class Provider(abc.ABC):
 
     # -- native batches (announced by Feature.BULK and its three operations) ---------------------
 
+    @_one_deadline
     async def purchase_many(
         self, numbers: Iterable[Any], /, *, config: NumberConfig | None = None
     ) -> builtins.list[BatchOutcome]:
@@ -595,6 +646,7 @@ class Provider(abc.ABC):
             found = await self._purchase_many(e164s, config) if e164s else {}
         return self._outcomes(e164s, found, "purchase")
 
+    @_one_deadline
     async def configure_many(
         self, numbers: Iterable[Any], config: NumberConfig, /
     ) -> builtins.list[BatchOutcome]:
@@ -609,6 +661,7 @@ class Provider(abc.ABC):
             found = await self._configure_many(e164s, config) if e164s else {}
         return self._outcomes(e164s, found, "configure")
 
+    @_one_deadline
     async def release_many(self, numbers: Iterable[Any], /) -> builtins.list[BatchOutcome]:
         """Give these numbers back in batch calls; one outcome each (``result`` is None)."""
         e164s = self._batch(numbers, Feature.RELEASE_MANY)
@@ -709,6 +762,83 @@ class Provider(abc.ABC):
         raise UnsupportedError(self.name, Feature.TRANSFER)
 
     # -- shared mechanics ---------------------------------------------------------------
+
+    async def _buy_held(self, e164: str, config: NumberConfig | None) -> ActiveNumber:
+        """``_purchase``, for a call that holds ``e164``'s claim; an answer about another number is
+        not believed."""
+        with self._guard("purchase", e164):
+            bought = await self._purchase(e164, config)
+        return self._answer_for(e164, bought, "purchase")
+
+    async def _purchase_found(self, query: SearchQuery, config: NumberConfig | None) -> ActiveNumber:
+        """``purchase_any`` by searching, then buying the first candidate no other call of this
+        provider is buying or has just settled.
+
+        A candidate taken meanwhile (by anyone, this account included) or refused for what only it
+        lacks is passed over. When a page runs out, the carrier is searched again past the numbers
+        gone and those being bought: at once where the page was full (it may have more), else once
+        the calls buying those are done (a carrier that shows a few at a time shows others then).
+        A page whose every candidate was taken by others leads to a few more searches; "none left"
+        is a search with nothing new in it.
+        """
+        passed: set[str] = set()
+        refused: ComplianceRequiredError | None = None
+        limit, researches = query.limit, _RESEARCHES
+        while True:
+            busy: builtins.list[str] = []
+            tried = stale = False
+            with self._claims.page() as out_of_date:
+                page = await self.search(query.model_copy(update={"limit": limit}))
+                for candidate in page:
+                    e164 = candidate.phone_number
+                    if e164 in passed:
+                        continue
+                    if out_of_date(e164):
+                        stale = True
+                        continue
+                    if not self._claims.take(e164):
+                        busy.append(e164)
+                        continue
+                    tried = True
+                    settled = False
+                    try:
+                        bought = await self._buy_held(e164, config)
+                    except NumberUnavailableError:
+                        settled = True
+                        log.info("%s: %s was taken meanwhile, trying the next one", self.name, e164)
+                    except ConflictError as exc:
+                        if exc.code != _ALREADY_OWNED:
+                            raise
+                        settled = True
+                        # Bought by another call of this account: not this call's to return.
+                        log.info(
+                            "%s: %s was bought meanwhile by another call, trying the next one",
+                            self.name,
+                            e164,
+                        )
+                    except ComplianceRequiredError as exc:
+                        refused = _number_refusal(exc, self.name, e164)
+                    else:
+                        settled = True
+                        return bought
+                    finally:
+                        self._claims.drop(e164, settled=settled)
+                    passed.add(e164)
+            if busy and (len(page) < limit or limit == _WIDEST):
+                # All the carrier shows is gone or being bought: once those calls are done, the
+                # numbers they did not buy, or new ones, show.
+                await self._claims.gone(busy)
+                continue
+            if not busy and not stale:  # nothing here was bought by another call of this provider
+                if not tried or not researches:
+                    break
+                researches -= 1
+            # Every number of this page is gone or being bought: as many again past them.
+            limit = min(max(limit, len(page) + query.limit), _WIDEST)
+        if refused is not None:
+            # Every candidate that was not taken needed what this purchase lacks: say what.
+            raise refused
+        raise NumberUnavailableError("no number matching the query could be bought", provider=self.name)
 
     def _require(self, feature: Feature) -> None:
         if feature not in self.features:
@@ -817,19 +947,24 @@ class Provider(abc.ABC):
         number proves nothing), leave the outcome unknown: ``unknown`` is raised.
         """
         cause = unknown.__cause__
-        for delay in (0.0, *delays):
-            if delay:
-                await _sleep(delay)
-            try:
-                found = await lookup()
-            except NumbersError as exc:
-                log.warning(
-                    "%s: could not check whether %s was bought (%s)", self.name, e164, type(exc).__name__
-                )
-                raise unknown from exc
-            if found is not None:
-                log.info("%s: the purchase of %s went through; its answer was lost", self.name, e164)
-                return found
+        with settle_grace():
+            for delay in (0.0, *delays):
+                if delay:
+                    if not _time_for(delay):
+                        # Not seen yet, and no time left to look again: that proves nothing.
+                        log.warning("%s: no time left to check again whether %s was bought", self.name, e164)
+                        raise unknown
+                    await _sleep(delay)
+                try:
+                    found = await lookup()
+                except NumbersError as exc:
+                    log.warning(
+                        "%s: could not check whether %s was bought (%s)", self.name, e164, type(exc).__name__
+                    )
+                    raise unknown from exc
+                if found is not None:
+                    log.info("%s: the purchase of %s went through; its answer was lost", self.name, e164)
+                    return found
         if isinstance(cause, ProtocolError):
             raise unknown
         note = f"{e164} is not on the account, so the purchase did not take effect; buying again is safe"
@@ -862,7 +997,8 @@ class Provider(abc.ABC):
         except ProtocolError as garbled:
             log.info("%s: the update of %s was answered unreadably; reading it back", self.name, e164)
             try:
-                return await read_back()
+                with settle_grace():
+                    return await read_back()
             except NumbersError:
                 raise garbled from None
 
@@ -900,7 +1036,8 @@ class Provider(abc.ABC):
         finds the account's number, None when it does not have it). A look-up that fails, or does
         not say, leaves the outcome unknown: ``unknown`` is raised."""
         try:
-            return await lookup() is None
+            with settle_grace():
+                return await lookup() is None
         except NumbersError as exc:
             raise unknown from exc
 
@@ -996,7 +1133,13 @@ _FOREIGN = (
 
 
 def _list_filter(model: type[SearchQuery | NumberConfig], name: str, value: Any) -> Any:
-    """A list filter, checked as the field of the same name (a message that names the filter)."""
+    """A list filter, checked as the field of the same name (a message that names the filter).
+
+    A blank one is refused: the models take a blank for an absent value, and the filter would be
+    dropped, or worse, matched as None.
+    """
+    if isinstance(value, str) and not value.strip():
+        raise InvalidInputError(f"list filter {name}: is empty; leave it out to match any number", field=name)
     return _checked(model, name, value, label=f"list filter {name}")
 
 
@@ -1007,6 +1150,17 @@ def _checked(model: type[pydantic.BaseModel], name: str, value: Any, *, label: s
     except InvalidInputError as exc:
         problem = exc.message.split(": ", 2)[-1]
         raise InvalidInputError(f"{label or name}: {problem}", field=name) from None
+
+
+_REFERENCE: pydantic.TypeAdapter[str] = pydantic.TypeAdapter(Reference)
+
+
+def _reference(value: str, field: str) -> str:
+    """A carrier's id the user gives outside a model (an account), checked as the models' ids are."""
+    try:
+        return _REFERENCE.validate_python(value)
+    except pydantic.ValidationError as exc:
+        raise InvalidInputError(f"{field}: {problems(exc)[0][1]}", field=field) from None
 
 
 def _market(country: Any, number_type: Any) -> tuple[str, NumberType | None]:

@@ -6,12 +6,14 @@ would be, and every one is imported only when asked for.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import os
 import traceback
 import typing
+from collections.abc import Callable, Mapping
 from importlib.metadata import EntryPoint, entry_points
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import Secret, SecretBytes, SecretStr, ValidationError
 
@@ -24,7 +26,12 @@ from .errors import ConfigurationError, NumbersError
 if TYPE_CHECKING:
     import httpx
 
+    from ._config import Routing
+    from ._routing import RoutingProvider
+
 __all__ = ["EMULATOR_GROUP", "ENTRY_POINT_GROUP", "connect", "load_provider", "provider_names"]
+
+_T = TypeVar("_T")
 
 ENTRY_POINT_GROUP = "numbers_core.providers"
 #: where carrier packages register their emulated dialects (numbers_core.emulator.Dialect)
@@ -159,14 +166,25 @@ def _setup_error(name: str, profile: str | None, exc: Exception) -> Configuratio
     )
 
 
-def _instantiate(
-    cls: type[Provider], values: dict[str, Any], http_client: httpx.AsyncClient | None
-) -> Provider:
-    return cls(cls.settings_model.model_validate(values), http_client=http_client)
+def _setting_up(
+    cls: type[Provider], name: str, profile: str | None, values: dict[str, Any], step: Callable[[], _T]
+) -> _T:
+    """``step()`` (validating provider ``name``'s settings ``values``, or making the provider), its
+    failures as the contract's ConfigurationError."""
+    try:
+        return step()
+    except ValidationError as exc:
+        problem = _settings_error(name, profile, exc, _secret_values(cls.settings_model, values))
+    except NumbersError:
+        raise
+    except Exception as exc:  # an adapter's bug must still surface as the contract's error
+        problem = _setup_error(name, profile, exc)
+    # Raised outside the handler so that the original exception is not kept as its context.
+    raise problem
 
 
 def connect(
-    provider: str | None = None,
+    provider: str | list[str] | tuple[str, ...] | None = None,
     /,
     *,
     profile: str | None = None,
@@ -182,6 +200,13 @@ def connect(
     settings come from the config file and the environment; with nothing
     configured at all, the sandbox. Any problem is a ConfigurationError
     naming the setting, raised before any network I/O.
+
+    With a list of names (``connect(["telnyx", "twilio"])``), or a profile
+    with ``providers = [...]``, a :class:`RoutingProvider` over those
+    carriers: each name is the config file's profile of that name if there
+    is one, else a provider's name; ``settings`` are the routing provider's
+    own (``policy``, ``member_timeout``, …) and each member's under its name
+    (``twilio={"account_sid": …}``).
     """
     # Imported here: the configuration module looks providers up in this one.
     from ._config import resolve
@@ -194,17 +219,47 @@ def connect(
                 f"http_client: expected an httpx.AsyncClient, got {type(http_client).__name__}",
                 setting="http_client",
             )
-    name, values, used_profile = resolve(
-        provider, profile=profile, config_file=config_file, overrides=settings
-    )
+    target = resolve(provider, profile=profile, config_file=config_file, overrides=settings)
+    if not isinstance(target, tuple):
+        return _connect_routing(target, http_client)
+    name, values, used_profile = target
     cls = load_provider(name)
-    try:
-        return _instantiate(cls, values, http_client)
-    except ValidationError as exc:
-        problem = _settings_error(name, used_profile, exc, _secret_values(cls.settings_model, values))
-    except NumbersError:
-        raise
-    except Exception as exc:  # an adapter's bug must still surface as the contract's error
-        problem = _setup_error(name, used_profile, exc)
-    # Raised outside the handler so that the original exception is not kept as its context.
-    raise problem
+    return _setting_up(
+        cls,
+        name,
+        used_profile,
+        values,
+        lambda: cls(cls.settings_model.model_validate(values), http_client=http_client),
+    )
+
+
+def _connect_routing(target: Routing, http_client: httpx.AsyncClient | None) -> RoutingProvider:
+    """A routing provider over ``target``'s members, every setting checked before any is made."""
+    from ._config import resolve_member
+    from ._routing import RoutingProvider, routing_settings
+
+    own = {key: value for key, value in target.settings.items() if key not in target.members}
+    routing_settings(own, profile=target.profile)
+    checked = []
+    for member in target.members:
+        overrides = target.settings.get(member, {})
+        if not isinstance(overrides, Mapping):
+            raise ConfigurationError(
+                f"{member}: a member's settings are a dict ({member}={{...}}), "
+                f"got {type(overrides).__name__}",
+                setting=member,
+                profile=target.profile,
+            )
+        name, values, used_profile = resolve_member(member, target, dict(overrides))
+        cls = load_provider(name)
+        valid = _setting_up(
+            cls, name, used_profile, values, functools.partial(cls.settings_model.model_validate, values)
+        )
+        checked.append((member, cls, name, used_profile, values, valid))
+    members = {
+        member: _setting_up(
+            cls, name, used_profile, values, functools.partial(cls, valid, http_client=http_client)
+        )
+        for member, cls, name, used_profile, values, valid in checked
+    }
+    return RoutingProvider(members, **own)

@@ -73,7 +73,14 @@ _BODY_EXCERPT = 500
 
 
 class NumbersError(Exception):
-    """Base class of every error raised by numbers-core."""
+    """Base class of every error raised by numbers-core.
+
+    ``member`` names the member of a routing provider (``connect([...])``) the
+    error came from, and the message then starts with it; None elsewhere.
+    """
+
+    #: the routing member the error came from (set by the routing provider)
+    member: str | None = None
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -271,6 +278,9 @@ class PaymentRequiredError(ProviderError):
 
     Where the carrier quoted what the request would cost, ``charges`` holds its
     lines and ``total`` the sum it named; nothing was bought or changed.
+    ``monthly`` is what one number of the request would cost a month, where the
+    quote says (to compare with a price list or a job's cost cap), in the
+    account's currency.
     """
 
     def __init__(
@@ -283,12 +293,14 @@ class PaymentRequiredError(ProviderError):
         request_id: str | None = None,
         charges: tuple[Charge, ...] = (),
         total: Decimal | None = None,
+        monthly: Decimal | None = None,
     ) -> None:
         super().__init__(
             message, provider=provider, status_code=status_code, code=code, request_id=request_id
         )
         self.charges = charges
         self.total = total
+        self.monthly = monthly
 
 
 class ConflictError(ProviderError):

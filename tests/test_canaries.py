@@ -64,6 +64,7 @@ SINCH_PROJECT = "b3877c40-da60-4998-90ad-b792e98472ac"
 SINCH_KEY = "d1c2b3a4-9f8e-4d7c-8b6a-5f4e3d2c1b0a"
 SINCH_SECRET = "Canary_Sinch.Key~Secret-7f3a9c2e1b"
 DRAFT_TOKEN = "Canary/Draft+Bearer=Token_42"
+TELNYX_KEY = "KEYCanaryTelnyxApiKey_0123456789-abcdef"
 # What the fake hands out to a login: Kazoo's X-Auth-Token, Sinch's OAuth2 bearer.
 SESSION = "CanarySession/Token+Issued=42abc"
 
@@ -145,6 +146,7 @@ MODES = [
         {"base_url": "https://numbers.example.com/v1", "account_id": "canary-account", "token": DRAFT_TOKEN},
         (DRAFT_TOKEN,),
     ),
+    Mode("telnyx", "telnyx", {"api_key": TELNYX_KEY}, (TELNYX_KEY,)),
 ]
 
 
@@ -341,6 +343,7 @@ def _no_waits(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("numbers_core._http._sleep", _no_wait)
     monkeypatch.setattr("numbers_core._provider._sleep", _no_wait)
     monkeypatch.setattr("numbers_core.providers.twilio._provider._sleep", _no_wait)
+    monkeypatch.setattr("numbers_core.providers.telnyx._provider._sleep", _no_wait)
 
 
 async def _first(carrier: nc.Provider) -> object:

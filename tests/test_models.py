@@ -11,6 +11,7 @@ import pydantic
 import pytest
 from numbers_core import (
     ActiveNumber,
+    Address,
     AddressRequirement,
     AvailableNumber,
     Callback,
@@ -19,6 +20,7 @@ from numbers_core import (
     InvalidInputError,
     MmsCapabilities,
     Money,
+    NumberCompliance,
     NumberConfig,
     NumberStatus,
     NumberType,
@@ -251,6 +253,20 @@ def test_route_urls_and_methods() -> None:
         {"url": "https://exa mple.com/"},
         {"url": "https://"},
         {"url": "javascript:alert(1)"},
+        # Each of these was sent to the carrier as it was.
+        {"url": "https://[::1"},
+        {"url": "https://[::zz]/x"},
+        {"url": "https://example.com:99999/"},
+        {"url": "https://example.com:0/"},
+        {"url": "https://example.com:http/"},
+        {"url": "https://example.com/\x00"},
+        {"url": "https://example.com/a\r\nHost: evil"},
+        {"url": "https://example.com/%%%%"},
+        {"url": "https://example.com/%zz"},
+        {"url": "https://\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45.com/x"},  # full-width letters
+        {"url": "https://ex_ample..com/"},
+        {"url": "https://-example.com/"},
+        {"fallback_url": "https://exa\u202emple.com/"},
         {"method": "PUT"},
         {"fallback_method": "delete"},
         {"method": 1},
@@ -261,6 +277,72 @@ def test_route_refuses_bad_urls_and_methods(fields: dict[str, Any]) -> None:
         build(Route, None, fields)
     assert next(iter(fields)) in str(caught.value)
     assert caught.value.field == next(iter(fields))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://example.com/voice?x=1&y=%20#top",
+        "https://user:secret@example.com/v",  # a webhook's own basic auth
+        "http://127.0.0.1:8080/f",
+        "https://[::1]:8443/v",
+        "https://xn--bcher-kva.example/v",
+        "https://example.com./v",
+        "https://my_host.internal/v",
+    ],
+)
+def test_route_takes_urls_a_carrier_can_call(url: str) -> None:
+    assert Route(url=url).url == url
+
+
+# Free text a user gives: every field of it refuses the same characters, the same way.
+USER_TEXT = [
+    (NumberConfig, "friendly_name"),
+    (Route, "application_id"),
+    (NumberConfig, "emergency_address_id"),
+    (NumberCompliance, "address_id"),
+    (NumberCompliance, "bundle_id"),
+    (NumberCompliance, "identity_id"),
+    (SearchQuery, "region"),
+    (SearchQuery, "locality"),
+    (SearchQuery, "postal_code"),
+    (SearchQuery, "rate_center"),
+]
+
+
+@pytest.mark.parametrize(("model", "name"), USER_TEXT, ids=lambda x: getattr(x, "__name__", x))
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("a\x00b", "contains a control character ('\\x00')"),
+        ("a\r\nb", "contains a control character ('\\r')"),
+        ("a\x85b", "contains a control character"),
+        ("a\u2028b", "contains a control character"),
+        ("abc\u202etxt.exe", "contains a bidirectional control ('\\u202e')"),
+        ("a\u2066b", "contains a bidirectional control"),
+        ("a\ud800", "expected a valid string"),  # pydantic's own check
+    ],
+)
+def test_user_text_refuses_what_cannot_be_sent_as_plain_text(
+    model: type[pydantic.BaseModel], name: str, text: str, problem: str
+) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        build(model, None, {name: text})
+    assert problem in str(caught.value)
+    assert caught.value.field == name
+
+
+def test_user_text_keeps_right_to_left_names_and_their_marks() -> None:
+    name = "\u05e9\u05dc\u05d5\u05dd\u200f (Tel Aviv)"
+    assert NumberConfig(friendly_name=name).friendly_name == name
+
+
+def test_address_fields_are_user_text() -> None:
+    for field in ("street", "street2", "locality", "region", "postal_code", "customer_name"):
+        fields = {"street": "1 Main St", "locality": "Town", "country": "US", field: "a\u202eb"}
+        with pytest.raises(InvalidInputError, match="bidirectional control") as caught:
+            build(Address, None, fields)
+        assert caught.value.field == field
 
 
 def test_number_config_is_a_partial_update() -> None:
@@ -286,6 +368,29 @@ def test_number_config_nested_errors_name_the_path() -> None:
 
 
 # -- SearchQuery ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "area_code",
+        "contains",
+        "starts_with",
+        "ends_with",
+        "region",
+        "locality",
+        "postal_code",
+        "rate_center",
+        "lata",
+        "near_number",
+    ],
+)
+@pytest.mark.parametrize("blank", ["", " ", "\r\n", "\t"])
+def test_a_blank_search_filter_is_refused_not_dropped(name: str, blank: str) -> None:
+    # Dropped, it widened the search: purchase_any(area_code="") bought any number at all.
+    with pytest.raises(InvalidInputError, match=f"{name}: is empty; leave it out") as caught:
+        build(SearchQuery, None, {name: blank})
+    assert caught.value.field == name
 
 
 def test_search_query_defaults() -> None:

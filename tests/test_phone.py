@@ -29,7 +29,6 @@ def test_the_possible_but_invalid_fixture_really_is_one() -> None:
         ("020 7946 0000", "GB", "+442079460000"),
         ("+44 20 7946 0000", "US", "+442079460000"),  # an international number wins over the country
         ("06 1234 5678", "IT", "+390612345678"),  # Italy keeps its leading zero
-        ("+1-800-FLOWERS", None, "+18003569377"),  # vanity letters are keypad digits
     ],
 )
 def test_parse_e164_normalises_valid_input(given: str, country: str | None, expected: str) -> None:
@@ -95,6 +94,27 @@ def test_parse_e164_refuses_more_than_a_number(given: str) -> None:
     # something other than what was typed.
     with pytest.raises(InvalidInputError, match=r"more than a phone number|not a (valid )?phone number"):
         parse_e164(given)
+
+
+@pytest.mark.parametrize(
+    ("given", "country"),
+    [
+        ("+1415555O1OO", None),  # the letter O for a zero: read by the keypad, +14155556166
+        ("+1415555CALL", None),  # vanity letters: read by the keypad, +14155552255
+        ("+1-800-FLOWERS", None),
+        ("(415) 555-CALL", "US"),
+        ("+1415555o1oo", None),
+    ],
+)
+def test_parse_e164_refuses_letters(given: str, country: str | None) -> None:
+    # A number is acted on as typed or not at all: letters belong to a search's contains.
+    with pytest.raises(InvalidInputError, match="has letters in it; a phone number is digits only"):
+        parse_e164(given, country=country)
+
+
+def test_a_carrier_number_with_letters_is_refused() -> None:
+    with pytest.raises(ValueError, match="it has letters"):
+        carrier_e164("+1415555CALL")
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from contextlib import aclosing
 from typing import Any
 
+import anyio
 import httpx
 import phonenumbers
 import pydantic
@@ -15,6 +16,7 @@ import pytest
 from numbers_core import (
     ActiveNumber,
     AvailableNumber,
+    ConflictError,
     Feature,
     InvalidInputError,
     NotFoundError,
@@ -241,7 +243,17 @@ async def test_an_empty_config_needs_no_config_feature() -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    ["+1415", "(415) 555-2671", "+14155552671 ext 1", "+14155552671,1", None, 14155552671, ""],
+    [
+        "+1415",
+        "(415) 555-2671",
+        "+14155552671 ext 1",
+        "+14155552671,1",
+        None,
+        14155552671,
+        "",
+        "+1415555O1OO",  # the letter O: read by the keypad it would be +14155556166
+        "+1415555CALL",
+    ],
 )
 @pytest.mark.parametrize("operation", ["purchase", "get", "release", "configure", "transfer"])
 async def test_invalid_numbers_are_refused_before_any_hook(bad: Any, operation: str) -> None:
@@ -396,6 +408,14 @@ async def test_numbers_are_normalised_and_model_objects_accepted() -> None:
         lambda c: c.configure("+14155552671", {"friendly_name": "x"}),
         lambda c: c.transfer("+14155552671", " "),
         lambda c: c.transfer("+14155552671", None),
+        lambda c: c.transfer("+14155552671", "AC\x00"),
+        lambda c: c.transfer("+14155552671", "AC\u202e2"),
+        lambda c: c.transfer("+14155552671", "A" * 257),
+        # A blank filter is refused, not dropped: dropped, it bought any number at all.
+        lambda c: c.purchase_any(area_code=""),
+        lambda c: c.purchase_any(contains="\r\n"),
+        lambda c: c.purchase_any(locality=" "),
+        lambda c: c.search(region=""),
     ],
 )
 async def test_bad_queries_and_configs_are_refused_before_any_hook(call: Any) -> None:
@@ -555,7 +575,8 @@ async def test_purchase_any_when_everything_is_taken() -> None:
     with pytest.raises(NumberUnavailableError) as caught:
         await carrier.purchase_any(area_code="415")
     assert caught.value.provider == "fake"
-    assert hooks(carrier) == ["search", "purchase", "purchase"]
+    # Taken meanwhile: a second search shows whether others came up since; none did.
+    assert hooks(carrier) == ["search", "purchase", "purchase", "search"]
 
 
 async def test_purchase_any_when_nothing_is_found() -> None:
@@ -575,6 +596,100 @@ async def test_purchase_any_stops_on_other_errors() -> None:
     with pytest.raises(PaymentRequiredError):
         await carrier.purchase_any()
     assert hooks(carrier) == ["search", "purchase"]
+
+
+async def test_purchase_any_moves_on_when_the_account_bought_a_candidate_meanwhile() -> None:
+    class Raced(Fake):
+        async def _purchase(self, e164: str, config: NumberConfig | None) -> ActiveNumber:
+            if e164 == "+14155550001":  # another call (another process) of this account bought it
+                self._record("purchase", (e164, config))
+                raise ConflictError("yours already", provider=self.name, code="already-owned")
+            return await super()._purchase(e164, config)
+
+    carrier = Raced(inventory=[offer("+14155550001"), offer("+14155550002")])
+    assert (await carrier.purchase_any(area_code="415")).phone_number == "+14155550002"
+
+
+async def test_purchase_any_stops_on_another_conflict() -> None:
+    class Porting(Fake):
+        async def _purchase(self, e164: str, config: NumberConfig | None) -> ActiveNumber:
+            self._record("purchase", (e164, config))
+            raise ConflictError("the number is porting", provider=self.name, code="number_is_porting")
+
+    carrier = Porting(inventory=[offer("+14155550001"), offer("+14155550002")])
+    with pytest.raises(ConflictError):
+        await carrier.purchase_any(area_code="415")
+    assert hooks(carrier) == ["search", "purchase"]
+
+
+async def test_purchase_any_searches_again_when_every_candidate_was_taken_meanwhile() -> None:
+    class Busy(Fake):
+        """Others buy what its first search showed before this call gets to it."""
+
+        async def _search(self, query: SearchQuery) -> builtins.list[AvailableNumber]:
+            shown = await super()._search(query)
+            self.inventory = [offer("+14155550003")]
+            return shown
+
+    carrier = Busy(
+        inventory=[offer("+14155550001"), offer("+14155550002")], taken={"+14155550001", "+14155550002"}
+    )
+    assert (await carrier.purchase_any(area_code="415")).phone_number == "+14155550003"
+    assert hooks(carrier) == ["search", "purchase", "purchase", "search", "purchase"]
+
+
+class Shelf(Fake):
+    """A carrier that shows two of its unsold numbers at a time, and takes a moment to sell one;
+    like Kazoo, it sells a number the account has again without a word, so its adapter looks first."""
+
+    async def _search(self, query: SearchQuery) -> builtins.list[AvailableNumber]:
+        self._record("search", query)
+        return [n for n in self.inventory if n.phone_number not in self.taken][:2]
+
+    async def _purchase(self, e164: str, config: NumberConfig | None) -> ActiveNumber:
+        self._record("purchase", (e164, config))
+        if e164 in self.taken:
+            raise ConflictError(f"{e164} is yours already", provider=self.name, code="already-owned")
+        await anyio.sleep(0.01)
+        self.taken.add(e164)
+        return owned(e164)
+
+
+async def test_concurrent_purchase_any_calls_buy_a_number_each() -> None:
+    stock = [f"+1415555000{i}" for i in range(6)]
+    carrier = Shelf(inventory=[offer(e164) for e164 in stock])
+    results: builtins.list[str | None] = []
+
+    async def one() -> None:
+        try:
+            results.append((await carrier.purchase_any(area_code="415")).phone_number)
+        except NumberUnavailableError:
+            results.append(None)
+
+    async with anyio.create_task_group() as tasks:
+        for _ in range(len(stock) + 1):
+            tasks.start_soon(one)
+    # Each call bought a number of its own; "none left" only for the one call too many.
+    assert sorted(results, key=str) == [*stock, None]
+    # No two calls tried the same number: the calls in flight took different ones.
+    assert sorted(argument[0] for hook, argument in carrier.calls if hook == "purchase") == stock
+
+
+async def test_concurrent_purchases_of_one_number_run_one_at_a_time() -> None:
+    carrier = Shelf(inventory=[offer("+14155550001")])
+    results: builtins.list[str] = []
+
+    async def one() -> None:
+        try:
+            await carrier.purchase("+14155550001")
+            results.append("bought")
+        except ConflictError as exc:
+            results.append(str(exc.code))
+
+    async with anyio.create_task_group() as tasks:
+        for _ in range(3):
+            tasks.start_soon(one)
+    assert sorted(results) == ["already-owned", "already-owned", "bought"]
 
 
 async def test_purchase_any_natively() -> None:
@@ -670,6 +785,18 @@ async def test_bad_list_filters_are_refused_before_the_hook(filters: dict[str, A
     with pytest.raises(InvalidInputError) as caught:
         await collect(carrier, **filters)
     assert field in str(caught.value)
+    assert carrier.calls == []
+
+
+@pytest.mark.parametrize("name", ["contains", "friendly_name", "country", "number_type"])
+@pytest.mark.parametrize("blank", ["", " ", "\r\n"])
+def test_a_blank_list_filter_is_refused(name: str, blank: str) -> None:
+    # contains="" became None, then was matched against each number: a TypeError once the
+    # account owned one.
+    carrier = Fake(numbers=OWNED)
+    with pytest.raises(InvalidInputError, match=f"list filter {name}: is empty") as caught:
+        carrier.list(**{name: blank})
+    assert caught.value.field == name
     assert carrier.calls == []
 
 

@@ -96,7 +96,15 @@ async def test_where_nothing_is_pending_it_reads_once(waits: list[float]) -> Non
 
 
 @pytest.mark.parametrize(
-    "bad", [{"within": 0}, {"interval": -1}, {"within": float("inf")}, {"interval": True}]
+    "bad",
+    [
+        {"within": 0},
+        {"interval": -1},
+        {"within": float("inf")},
+        {"interval": True},
+        {"within": 10**400},  # an OverflowError once added to the clock
+        {"within": float("nan")},
+    ],
 )
 async def test_bad_waits_are_refused(bad: dict[str, Any]) -> None:
     with pytest.raises(nc.InvalidInputError):

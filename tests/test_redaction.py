@@ -7,10 +7,9 @@ import json
 
 import httpx
 import pytest
-from numbers_core import ComplianceScope, NumberType, RequirementKind
 from numbers_core._http import HttpCore, Idempotency
 from numbers_core._redaction import redact, secret_forms, sent_credentials
-from numbers_core.errors import ComplianceRequiredError, ProtocolError, ProviderError
+from numbers_core.errors import ProtocolError, ProviderError
 
 
 @pytest.mark.parametrize("secret", ["x", "t", "ok", "Secret", "a1"])
@@ -123,17 +122,17 @@ async def test_an_unparsable_answer_keeps_no_parser_exception_holding_the_body()
     assert caught.value.body == "<html>Basic ***"
 
 
-@pytest.mark.anyio
-async def test_the_enumerations_of_a_mapped_error_survive_its_redaction() -> None:
-    def refusing(response: httpx.Response) -> ComplianceRequiredError:
-        return ComplianceRequiredError(
-            response.text, provider="test", requirement="bundle", scope="number", number_type="local"
-        )
+def test_scrubbing_an_error_keeps_its_enum_attributes() -> None:
+    from numbers_core import ComplianceRequiredError, RequirementKind
+    from numbers_core._http import HttpCore
 
-    echo = httpx.MockTransport(lambda r: httpx.Response(400, text=f"no bundle {r.headers['Authorization']}"))
-    with pytest.raises(ComplianceRequiredError) as caught:
-        await core(echo, refusing).request("POST", "/x", idempotency=Idempotency.UNSAFE, operation="purchase")
-    assert caught.value.message == "no bundle Basic ***"
-    assert caught.value.requirement is RequirementKind.BUNDLE
-    assert caught.value.scope is ComplianceScope.NUMBER
-    assert caught.value.number_type is NumberType.LOCAL
+    core = HttpCore(
+        "test", base_url="https://carrier.example", error_mapper=lambda _: None, secrets=("s3cr3t-token",)
+    )
+    error = ComplianceRequiredError(
+        "needs a bundle (token s3cr3t-token)", provider="test", requirement="bundle", scope="account"
+    )
+    scrubbed = core._scrub(error)
+    assert "s3cr3t-token" not in str(scrubbed)
+    assert "s3cr3t-token" not in scrubbed.message
+    assert type(scrubbed.requirement) is RequirementKind

@@ -79,7 +79,8 @@ def _global_options(
         typer.Option(
             "--provider",
             metavar="NAME",
-            help="Use this provider, with its settings from NUMBERS_<PROVIDER>_<SETTING> variables.",
+            help="Use this provider, with its settings from NUMBERS_<PROVIDER>_<SETTING> variables; "
+            "several, comma-separated (providers or profiles), are searched and bought from together.",
         ),
     ] = None,
     profile: Annotated[

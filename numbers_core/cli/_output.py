@@ -2,7 +2,8 @@
 
 Data goes to stdout; progress, notes and errors to stderr, so that
 ``numbers --json list | jq`` always sees clean JSON. Every value from a
-carrier is shown as plain text, never as rich markup.
+carrier is shown as plain text, never as rich markup, and with its control
+characters written out (see ``_visible``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+
+from ._visible import visible
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -70,7 +73,7 @@ def stderr_console() -> Console:
 
 def note(message: str) -> None:
     """A remark for the person at the terminal, kept out of stdout."""
-    stderr_console().print(message, style="dim", markup=False, soft_wrap=True)
+    stderr_console().print(visible(message), style="dim", markup=False, soft_wrap=True)
 
 
 @contextlib.contextmanager
@@ -376,7 +379,7 @@ def _print_rows(headers: list[str], rows: list[list[str]]) -> None:
     kept = [index for index, _ in enumerate(headers) if index == 0 or any(row[index] for row in rows)]
     table = _table(headers[index] for index in kept)
     for row in rows:
-        table.add_row(*(Text(row[index]) for index in kept))
+        table.add_row(*(Text(visible(row[index])) for index in kept))
     stdout_console().print(table)
 
 
@@ -391,7 +394,7 @@ def _print_details(rows: Iterable[tuple[str, str | None]]) -> None:
     table.add_column()
     for label, value in rows:
         if value:
-            table.add_row(label, Text(value))
+            table.add_row(label, Text(visible(value)))
     stdout_console().print(table)
 
 
@@ -414,7 +417,7 @@ class NumberStream:
         line = Text(" ", style=style)
         last = max(self._columns)
         for index, width in self._columns.items():
-            text = Text(cells[index])
+            text = Text(visible(cells[index]))
             if index != last:
                 text.truncate(width, overflow="ellipsis", pad=True)
                 text.append(_GAP)

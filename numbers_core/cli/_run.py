@@ -24,6 +24,7 @@ import numbers_core as nc
 from numbers_core.errors import ConfigurationError, InvalidInputError, NumbersError, UnsupportedError
 
 from ._output import Output, note
+from ._visible import visible
 from ._words import error_text
 
 if TYPE_CHECKING:
@@ -72,14 +73,16 @@ def exit_code(error: NumbersError) -> int:
 
 def print_error(message: str) -> None:
     """One line on stderr, whatever the message holds (carrier bodies can be multi-line)."""
-    typer.echo(typer.style("error:", fg="red", bold=True) + " " + " ".join(message.split()), err=True)
+    typer.echo(
+        typer.style("error:", fg="red", bold=True) + " " + visible(" ".join(message.split())), err=True
+    )
 
 
 class _WarningLines(logging.Handler):
     """The library's warnings (a misspelt NUMBERS_* variable), one line each on stderr, as errors are."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        message = " ".join(self.format(record).split())
+        message = visible(" ".join(self.format(record).split()))
         typer.echo(typer.style("warning:", fg="yellow", bold=True) + " " + message, err=True)
 
 
@@ -172,14 +175,14 @@ class NumbersGroup(TyperGroup):
         parts = []
         for part in _PREFIX.sub("", error.message).split("; "):
             field, sep, problem = part.partition(": ")
-            key = field.replace(".", "_")
-            # voice.url is --voice-url, status_callback.url --status-callback, and
-            # compliance.address_id --address-id.
-            option = (
-                options.get(key)
-                or options.get(key.removesuffix("_url"))
-                or options.get(field.rpartition(".")[2])
-            )
+            # The longest tail of the field's path that an option is named after: voice.url is
+            # --voice-url, status_callback.url --status-callback, compliance.address_id
+            # --address-id, and an adapter's config.emergency_address.street
+            # --emergency-street (never the --street of another command).
+            path = field.split(".")
+            tails = ("_".join(path[start:]) for start in range(len(path)))
+            keys = (key for tail in tails for key in (tail, tail.removesuffix("_url")))
+            option = next((options[key] for key in keys if key in options), None)
             parts.append(f"{option}: {problem}" if sep and option else part)
         return "; ".join(parts)
 
@@ -314,8 +317,25 @@ def default_journal_path() -> Path:
     return Path(platformdirs.user_data_dir("numbers-core")) / "jobs.sqlite3"
 
 
+def _named(provider: str | None) -> str | list[str] | None:
+    """``--provider`` as connect() takes it: several names, comma-separated, are a routing provider."""
+    if provider is None or "," not in provider:
+        return provider
+    return [name.strip() for name in provider.split(",")]
+
+
 async def _connect(target: Target, pool: int | None) -> Provider:
-    carrier = nc.connect(target.provider, profile=target.profile)
+    carrier = nc.connect(_named(target.provider), profile=target.profile)
+    if not isinstance(carrier, nc.RoutingProvider):
+        return await _adjusted(carrier, pool)
+    members = {name: await _adjusted(member, pool) for name, member in carrier.members.items()}
+    if all(members[name] is member for name, member in carrier.members.items()):
+        return carrier
+    return nc.RoutingProvider(members, **carrier.settings.model_dump(exclude_unset=True))
+
+
+async def _adjusted(carrier: Provider, pool: int | None) -> Provider:
+    """``carrier`` as a command needs it: a sandbox that keeps its state, a pool big enough."""
     settings = carrier.settings
     changes: dict[str, Any] = {}
     # An in-memory sandbox would forget between `numbers buy` and `numbers list`.

@@ -37,12 +37,13 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from .._models import AvailableNumber
+from .._models import ActiveNumber, AvailableNumber, NumberConfig, SearchQuery
+from .._provider import _list_filter
 from ..errors import ConfigurationError, NumbersError, UnsupportedError
 from ..sandbox import SandboxProvider, SandboxSettings
 from ..sandbox._inventory import describe
 from ..sandbox._sqlite import SqliteStore
-from ..sandbox._store import MemoryStore, Store
+from ..sandbox._store import ListFilter, MemoryStore, Store
 from ._faults import Faults, Kind, TokenBucket, problems
 
 __all__ = ["HANG_UP", "Dialect", "Emulator", "Exchange", "World", "reason"]
@@ -116,6 +117,32 @@ class World:
         if found is None or await self.store.taken([found.phone_number]):
             return None
         return found
+
+    async def page(
+        self,
+        account_id: str,
+        after: str | None,
+        size: int,
+        *,
+        contains: str | None = None,
+        friendly_name: str | None = None,
+    ) -> tuple[list[ActiveNumber], str | None]:
+        """At most ``size`` of the account's numbers, in purchase order, after the cursor ``after``
+        (None: from the first), and the cursor of the rest (None when there are no more).
+
+        The filters are ``Provider.list``'s. The work is the page's: an emulated listing of a big
+        account, page by page, is not the whole account read again for every page.
+        """
+        where = ListFilter(
+            contains=None if contains is None else _list_filter(SearchQuery, "contains", contains),
+            friendly_name=(
+                None if friendly_name is None else _list_filter(NumberConfig, "friendly_name", friendly_name)
+            ),
+        )
+        # One more than asked for: whether there are more is known without another look.
+        rows = await self.store.page(account_id, int(after or 0), size + 1, where)
+        following = str(rows[size - 1].seq) if len(rows) > size else None
+        return [row.number() for row in rows[:size]], following
 
     async def owned(self) -> dict[str, list[str]]:
         """Every account's numbers, in purchase order."""

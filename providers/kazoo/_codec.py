@@ -11,7 +11,17 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from numbers_core import ActiveNumber, AvailableNumber, Geography, NumberConfig, NumberStatus, NumberType
+from numbers_core import (
+    ActiveNumber,
+    Address,
+    AvailableNumber,
+    EmergencyRegistration,
+    EmergencyStatus,
+    Geography,
+    NumberConfig,
+    NumberStatus,
+    NumberType,
+)
 from numbers_core.adapter import Malformed, carrier_e164, plan_type, region_of
 from numbers_core.errors import Charge
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
@@ -24,17 +34,22 @@ __all__ = [
     "BadConfig",
     "Failure",
     "Malformed",
+    "candidates",
     "charges",
     "collection",
     "config_data",
     "data_of",
+    "e911_address",
+    "e911_block",
     "error_details",
     "failure",
     "gregorian",
     "listing",
+    "monthly",
     "named",
     "number",
     "search_results",
+    "sends_e911",
     "state",
 ]
 
@@ -44,6 +59,9 @@ EXTRA_KEY = "kazoo"
 FRIENDLY_NAME_KEY = "friendly_name"
 #: the search states a number can be activated from
 BUYABLE = frozenset({"discovery", "available"})
+#: the public key of the number document that holds its emergency address (3.x: ``dash_e911``)
+E911_KEY = "e911"
+_LEGACY_E911 = "dash_e911"
 
 # Gregorian seconds (since 0001-01-01, Erlang's calendar) at the Unix epoch.
 _GREGORIAN_UNIX = 62_167_219_200
@@ -62,6 +80,20 @@ _STATUS = {
     "available": NumberStatus.RELEASED,
     "discovery": NumberStatus.RELEASED,
 }
+
+# The e911 provider's word for where an address stands (e911.status). GEOCODED: located, not yet
+# provisioned for the number; REMOVED: taken off it.
+_E911_STATUS = {
+    "PROVISIONED": EmergencyStatus.ACTIVE,
+    "GEOCODED": EmergencyStatus.PENDING,
+    "INVALID": EmergencyStatus.FAILED,
+    "ERROR": EmergencyStatus.FAILED,
+    "REMOVED": EmergencyStatus.NONE,
+}
+# Kazoo's e911 block names no country; its providers (Dash, Telnyx, Vitelity) register North
+# American addresses, and a Canadian one is told by its province.
+_E911_COUNTRIES = ("US", "CA")
+_PROVINCES = frozenset({"AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK", "YT"})
 
 
 def _object(value: object, what: str) -> dict[str, Any]:
@@ -170,7 +202,10 @@ def number(body: object, *, provider: str, account_id: str) -> ActiveNumber:
     meta = {} if meta is None else _object(meta, "number._read_only")
     _features(doc.get("features"), "number.features")
     friendly = _text(doc.get(FRIENDLY_NAME_KEY), f"number.{FRIENDLY_NAME_KEY}")
-    blocks = {key: doc[key] for key in FEATURE_BLOCKS if key in doc}
+    # The e911 block is the number's emergency registration (ActiveNumber.emergency), not an extra.
+    blocks = {key: doc[key] for key in FEATURE_BLOCKS if key in doc and key != E911_KEY}
+    country = region_of(e164)
+    emergency = _emergency(doc, country)
     return ActiveNumber(
         phone_number=e164,
         id=e164,
@@ -178,13 +213,72 @@ def number(body: object, *, provider: str, account_id: str) -> ActiveNumber:
         account_id=account_id,
         number_type=plan_type(e164),
         friendly_name=friendly,
-        geography=Geography(iso_country=region_of(e164)),
-        config=NumberConfig(friendly_name=friendly, extra={EXTRA_KEY: blocks} if blocks else {}),
+        geography=Geography(iso_country=country),
+        config=NumberConfig(
+            friendly_name=friendly,
+            emergency_address=emergency.address if emergency.status is not EmergencyStatus.NONE else None,
+            extra={EXTRA_KEY: blocks} if blocks else {},
+        ),
         status=_status(_text(state(doc), "number.state")),
         created_at=gregorian(meta.get("created"), "number._read_only.created"),
         updated_at=gregorian(meta.get("modified"), "number._read_only.modified"),
+        emergency=emergency,
         raw=doc,
     )
+
+
+def _emergency(doc: dict[str, Any], country: str | None) -> EmergencyRegistration:
+    """The number's e911 registration: none without a block (a document carries all its public
+    fields), else its address and the provider's status (unknown where it gives none)."""
+    given = doc.get(E911_KEY) or doc.get(_LEGACY_E911)
+    if given is None:
+        return EmergencyRegistration(status=EmergencyStatus.NONE)
+    block = _object(given, f"number.{E911_KEY}")
+    carrier_status = _text(block.get("status"), f"number.{E911_KEY}.status")
+    return EmergencyRegistration(
+        status=_E911_STATUS.get(carrier_status or "", EmergencyStatus.UNKNOWN),
+        address=e911_address(block, country, f"number.{E911_KEY}"),
+        caller_name=_text(block.get("caller_name"), f"number.{E911_KEY}.caller_name"),
+        carrier_status=carrier_status,
+        raw=block,
+    )
+
+
+def e911_address(block: dict[str, Any], country: str | None, what: str = E911_KEY) -> Address:
+    """An e911 block (or one of Kazoo's candidates for one) as an Address: in ``country``, the
+    number's, or where its region says (a Canadian province, else the US)."""
+    region = _text(block.get("region"), f"{what}.region")
+    fields = {
+        key: _text(block.get(wire), f"{what}.{wire}")
+        for key, wire in (
+            ("street", "street_address"),
+            ("street2", "extended_address"),
+            ("locality", "locality"),
+            ("postal_code", "postal_code"),
+            ("customer_name", "caller_name"),
+        )
+    }
+    if country not in _E911_COUNTRIES:
+        country = "CA" if (region or "").upper() in _PROVINCES else "US"
+    try:
+        return Address(**fields, region=region, country=country)
+    except ValidationError as exc:
+        problem = exc.errors(include_url=False)[0]
+        raise Malformed(f"{what}.{'.'.join(map(str, problem['loc']))}: {problem['msg']}") from None
+
+
+def candidates(data: object) -> tuple[Address, ...]:
+    """The addresses a 400 ``multiple_choice`` proposes (its ``details``); those that cannot be
+    read as one are left out rather than failing the error."""
+    details = data.get("details") if type(data) is dict else None
+    found = []
+    for index, item in enumerate(details if type(details) is list else ()):
+        if type(item) is dict:
+            try:
+                found.append(e911_address(item, None, f"details[{index}]"))
+            except Malformed:
+                continue
+    return tuple(found)
 
 
 def listing(body: object, *, provider: str, account_id: str) -> tuple[list[ActiveNumber], str | None]:
@@ -350,6 +444,36 @@ def _invoices(invoices: list[Any]) -> tuple[tuple[Charge, ...], Decimal | None]:
     return tuple(lines), total
 
 
+def monthly(data: object) -> Decimal | None:
+    """What one number of the quote costs a month: the rate of the item the request adds.
+
+    Kazoo 4.3 and master mark the items a request changes (``changes.difference``); 4.0 to 4.2
+    list only those. None where the quote names no rate, or several different ones (a request
+    that adds numbers of more than one classifier).
+    """
+    if type(data) is list:
+        items = [
+            quote
+            for invoice in data
+            if type(invoice) is dict and type(invoice.get("items")) is list
+            for quote in invoice["items"]
+            if type(quote) is dict
+        ]
+        added = [quote for quote in items if _added(quote)]
+        rates = {_decimal(quote.get("rate")) for quote in added or items}
+    else:
+        rates = {line.rate for line in charges(data)[0]}
+    rates.discard(None)
+    return rates.pop() if len(rates) == 1 else None
+
+
+def _added(quote: dict[str, Any]) -> bool:
+    changes = quote.get("changes")
+    difference = changes.get("difference") if type(changes) is dict else None
+    added = _decimal(difference.get("quantity")) if type(difference) is dict else None
+    return added is not None and added > 0
+
+
 def _line(category: str, item: str, quote: dict[str, Any]) -> Charge:
     return Charge(
         category=str(category),
@@ -456,6 +580,10 @@ def config_data(config: NumberConfig | None) -> dict[str, Any]:
     data: dict[str, Any] = {}
     if "friendly_name" in config.model_fields_set:
         data[FRIENDLY_NAME_KEY] = config.friendly_name
+    if "emergency_address" in config.model_fields_set:
+        given = config.emergency_address
+        # null deletes the block: Kazoo takes the number off its e911 provider.
+        data[E911_KEY] = None if given is None else e911_block(given)
     unknown = sorted(set(config.extra) - {EXTRA_KEY})
     if unknown:
         raise BadConfig(
@@ -474,11 +602,61 @@ def config_data(config: NumberConfig | None) -> dict[str, Any]:
             f"{'.'.join(map(str, error['loc']))}: {error['msg']}" for error in exc.errors(include_url=False)
         )
         raise BadConfig(f"extra.{EXTRA_KEY}: {problems}", field="extra") from None
+    if E911_KEY in blocks and E911_KEY in data:
+        raise BadConfig(
+            f"extra.{EXTRA_KEY}.{E911_KEY}: give the emergency address as emergency_address or as the "
+            "e911 block, not both",
+            field="extra",
+        )
     # A block given as None deletes it (PATCH merges; null removes a key).
     for key in blocks:
         value = getattr(checked, key)
         data[key] = None if value is None else _wire(value)
     return data
+
+
+def e911_block(address: Address) -> dict[str, Any]:
+    """``address`` as the number's e911 block, checked as the number schema and Kazoo's e911
+    providers have it: a North American address (the block names no country), a two-letter
+    region, a postal code, a caller name (``customer_name``) of three characters or more."""
+    what = "emergency_address"
+    if address.country not in _E911_COUNTRIES:
+        raise BadConfig(
+            f"{what}.country: Kazoo's e911 block has no country and its e911 providers register "
+            f"addresses in the US and Canada, not in {address.country}",
+            field=f"{what}.country",
+        )
+    region = (address.region or "").strip().upper()
+    if len(region) != 2 or not region.isalpha():
+        raise BadConfig(
+            f"{what}.region: Kazoo takes the two-letter state or province code (as 'CA'), "
+            f"not {address.region!r}",
+            field=f"{what}.region",
+        )
+    if not address.postal_code:
+        raise BadConfig(f"{what}.postal_code: Kazoo's e911 block needs it", field=f"{what}.postal_code")
+    name = address.customer_name
+    if name is not None and len(name.strip()) < 3:
+        raise BadConfig(
+            f"{what}.customer_name: Kazoo's caller_name is at least 3 characters, not {name!r}",
+            field=f"{what}.customer_name",
+        )
+    block = {
+        "street_address": address.street,
+        "locality": address.locality,
+        "region": region,
+        "postal_code": address.postal_code,
+    }
+    if address.street2:
+        block["extended_address"] = address.street2
+    if name is not None:
+        block["caller_name"] = name.strip()
+    return block
+
+
+def sends_e911(data: object) -> bool:
+    """Whether the ``data`` of a request sets an e911 block (its refusals then are about it)."""
+    return type(data) is dict and any(data.get(key) is not None for key in (E911_KEY, _LEGACY_E911))
 
 
 def _wire(value: Any) -> Any:

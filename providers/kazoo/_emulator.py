@@ -12,10 +12,17 @@ by POST, release to ``available``, Kazoo's errors (``bad_identifier`` for a
 number it cannot find, ``number_exists``, ``too_many_requests``), and
 collections answering 200 with a ``success`` and an ``error`` map (the
 number manager's ``not_found`` for each number it cannot find). Callflows
-hold numbers for routing.
+hold numbers for routing. Reservations (``PUT …/{n}/reserve``: state
+``reserved``, the same 402 dry run as an activation, ``no_change_required``
+when reserved already), which an activation puts in service.
 
 A number's public document (feature blocks, ``friendly_name``, custom keys)
 is kept in the sandbox's ``config.extra["kazoo"]``, so in the state file too.
+Its ``e911`` block is the sandbox's emergency registration: an address the
+sandbox cannot use is refused as Kazoo's e911 provider refuses one it cannot
+locate (400 ``invalid``, "Location is not geocoded"), a number the sandbox
+registers no address for with 403 ``forbidden``; a registered one reads
+back tidied, with ``status`` ``PROVISIONED``.
 """
 
 from __future__ import annotations
@@ -29,13 +36,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from numbers_core import ActiveNumber, NumberConfig, SearchQuery
+from numbers_core import ActiveNumber, EmergencyStatus, NumberConfig, NumberStatus, SearchQuery
+from numbers_core.adapter import Malformed, region_of
 from numbers_core.emulator import Dialect, Emulator, reason
-from numbers_core.errors import ConflictError, NotFoundError, NumbersError, NumberUnavailableError
+from numbers_core.errors import (
+    AddressValidationError,
+    ConflictError,
+    NotFoundError,
+    NumbersError,
+    NumberUnavailableError,
+    ProviderError,
+)
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 from starlette.routing import Route as Path
+
+from ._codec import E911_KEY, BadConfig, e911_address, e911_block
 
 __all__ = ["KazooEmulation", "Price"]
 
@@ -46,6 +63,11 @@ _SEARCH_MAX = 500
 _KAZOO_SETS = frozenset({"id", "used_by", "state", "features"})
 # The e911 blocks of Kazoo 3.x's providers, which Kazoo 4 copies to "e911" (the Vitelity one wins).
 _LEGACY_E911 = ("dash_e911", "vitelity_e911")
+# What the number schema requires of an e911 block.
+_E911_REQUIRED = ("street_address", "locality", "region", "postal_code")
+_STATES = {NumberStatus.RESERVED: "reserved"}
+# A request's e911 left as it was (PATCH without the key).
+_UNCHANGED: Any = object()
 Missing = Callable[[str], Response]
 
 
@@ -169,6 +191,7 @@ class KazooEmulation(Dialect):
             Path(f"{numbers}/collection/activate", self._collection, methods=["PUT"]),
             Path(f"{numbers}/collection", self._collection, methods=["PATCH", "DELETE"]),
             Path(f"{numbers}/{{number}}/activate", self._activate_one, methods=["PUT"]),
+            Path(f"{numbers}/{{number}}/reserve", self._reserve, methods=["PUT"]),
             Path(f"{numbers}/{{number}}", self._one, methods=["GET", "POST", "PATCH", "DELETE"]),
             Path("/v2/accounts/{account}/callflows", self._callflow_list, methods=["GET"]),
             Path("/v2/accounts/{account}/callflows/{callflow}", self._callflow, methods=["GET", "PATCH"]),
@@ -217,8 +240,12 @@ class KazooEmulation(Dialect):
         kept = number.config.extra.get("kazoo")
         return dict(kept) if isinstance(kept, dict) else {}
 
-    def _document(self, number: ActiveNumber, state: str = "in_service") -> dict[str, Any]:
-        public = self._public(number)
+    def _document(self, number: ActiveNumber, state: str | None = None) -> dict[str, Any]:
+        state = state or _STATES.get(number.status, "in_service")
+        public = {key: value for key, value in self._public(number).items() if key != E911_KEY}
+        e911 = self._e911(number)
+        if e911 is not None:
+            public[E911_KEY] = e911
         created = int(number.created_at.timestamp()) + _GREGORIAN_UNIX if number.created_at else None
         modified = int(number.updated_at.timestamp()) + _GREGORIAN_UNIX if number.updated_at else created
         features = sorted(key for key in public if key in ("cnam", "e911", "failover", "prepend", "porting"))
@@ -244,10 +271,72 @@ class KazooEmulation(Dialect):
                 public["e911"] = public[legacy]
         return public
 
-    async def _keep(self, number: ActiveNumber, public: dict[str, Any]) -> ActiveNumber:
+    async def _keep(
+        self, number: ActiveNumber, public: dict[str, Any], e911: Any = _UNCHANGED
+    ) -> ActiveNumber:
+        """Keep ``public`` as the number's document, and ``e911`` (a block, None to remove it) as its
+        emergency registration; the sandbox's refusals of the address are raised."""
+        config = self._config(public, number.phone_number, e911)
         return await self.world.account(number.account_id or self.account).configure(
-            number.phone_number, NumberConfig(extra={"kazoo": public})
+            number.phone_number, config
         )
+
+    @staticmethod
+    def _config(public: dict[str, Any], e164: str, e911: Any = _UNCHANGED) -> NumberConfig:
+        """What the sandbox keeps of a document: its public fields, and its e911 block as the
+        emergency address (in the number's country: the block names none)."""
+        kept = {key: value for key, value in public.items() if key != E911_KEY}
+        if e911 is _UNCHANGED:
+            return NumberConfig(extra={"kazoo": kept})
+        address = None if e911 is None else e911_address(e911, region_of(e164))
+        return NumberConfig(extra={"kazoo": kept}, emergency_address=address)
+
+    @staticmethod
+    def _e911(number: ActiveNumber) -> dict[str, Any] | None:
+        """The number's e911 block, from the sandbox's registration: provisioned."""
+        registration = number.emergency
+        if registration is None or registration.address is None:
+            return None
+        if registration.status is not EmergencyStatus.ACTIVE:
+            return None
+        try:
+            return {**e911_block(registration.address), "status": "PROVISIONED"}
+        except BadConfig:  # registered by another dialect, in a shape Kazoo's block cannot say
+            return None
+
+    def _bad_e911(self, e911: Any) -> Response | None:
+        """The number schema's refusal of an e911 block a request sets, if it has one."""
+        if e911 is _UNCHANGED or e911 is None:
+            return None
+        if not isinstance(e911, dict):
+            return self.error(400, "validation error", data={"e911": {"type": {"message": "object"}}})
+        missing = [key for key in _E911_REQUIRED if not isinstance(e911.get(key), str) or not e911[key]]
+        if missing:
+            problems = {f"e911.{key}": {"required": {"message": "Field is required"}} for key in missing}
+            return self.error(400, "validation error", data=problems)
+        if len(e911["region"]) != 2:
+            return self.error(400, "validation error", data={"e911.region": {"maxLength": {"message": "2"}}})
+        return None
+
+    def _e911_refused(self, error: Exception, e911: Any) -> Response | None:
+        """Kazoo's answer to an e911 block the sandbox would not register, if that is the error."""
+        if isinstance(error, AddressValidationError | Malformed):
+            # As the Dash provider refuses an address it cannot locate: its reason and the address.
+            cause = f"Location is not geocoded: {reason(error)} ({json.dumps(e911, sort_keys=True)})"
+            return self._knm(400, "invalid", cause)
+        if isinstance(error, ProviderError) and error.code == "emergency-unavailable":
+            return self._forbidden(reason(error))
+        return None
+
+    def _forbidden(self, cause: str) -> Response:
+        """knm_errors' unauthorized: a feature the number may not have."""
+        data = {
+            "code": 403,
+            "error": "forbidden",
+            "message": "requestor is unauthorized to perform operation",
+            "cause": cause,
+        }
+        return self.error(403, "forbidden", data=data)
 
     # -- numbers ---------------------------------------------------------------------------------
 
@@ -298,7 +387,7 @@ class KazooEmulation(Dialect):
         page = mine[start : start + size]
         rows = {
             e164: {
-                "state": "in_service",
+                "state": docs[e164]["state"],
                 "assigned_to": request.path_params["account"],
                 "used_by": docs[e164].get("used_by", ""),
                 "features": docs[e164]["features"],
@@ -322,13 +411,18 @@ class KazooEmulation(Dialect):
             held = None
         except NumbersError as exc:
             return self._knm(400, "invalid", reason(exc))
-        if held is not None:
+        if held is not None and held.status is not NumberStatus.RESERVED:
             return self._envelope(self._document(held))  # in service here already: free
+        public = {k: v for k, v in self._public_fields(data).items() if v is not None}
+        e911 = public.get(E911_KEY, _UNCHANGED)
+        invalid = self._bad_e911(e911)
+        if invalid is not None:
+            return invalid
         if self.charges is not None and not accept:
             return await self._quote(self.charges, account, 1)
-        public = {k: v for k, v in self._public_fields(data).items() if v is not None}
         try:
-            bought = await carrier.purchase(e164, config=NumberConfig(extra={"kazoo": public}))
+            # A number this account reserved is put in service (the sandbox activates it).
+            bought = await carrier.purchase(e164, config=self._config(public, e164, e911))
         except ConflictError:
             return self._knm(409, "number_exists", e164)
         except NumberUnavailableError as exc:
@@ -336,8 +430,8 @@ class KazooEmulation(Dialect):
             if exc.code == "number-unavailable":
                 return self._knm(409, "number_exists", e164)
             return missing(e164)
-        except NumbersError as exc:
-            return self._knm(400, "invalid", reason(exc))
+        except (NumbersError, Malformed) as exc:
+            return self._e911_refused(exc, e911) or self._knm(400, "invalid", reason(exc))
         return self._envelope(self._document(bought))
 
     async def _quote(self, price: Price, account: str, adding: int) -> Response:
@@ -407,6 +501,41 @@ class KazooEmulation(Dialect):
             self._bad_identifier,
         )
 
+    async def _reserve(self, request: Request) -> Response:
+        """``PUT …/{n}/reserve``: the number held for the account (acquired from its carrier), after
+        the same dry run as an activation; one the account has in service moves back to reserved."""
+        addressed = self._number_of(request)
+        if isinstance(addressed, Response):
+            return addressed
+        account, e164 = addressed
+        body = await self._body(request)
+        carrier = self.world.account(account)
+        try:
+            held = await carrier.get(e164)
+        except NotFoundError:
+            held = None
+        if held is not None and held.status is NumberStatus.RESERVED:
+            return self._knm(400, "no_change_required", e164)
+        if held is None and self.charges is not None and body.get("accept_charges") is not True:
+            return await self._quote(self.charges, account, 1)
+        if held is not None:
+            # knm_states lets a number in service be reserved again.
+            reserved = await self.world.store.update(
+                e164, account, lambda number: number.model_copy(update={"status": NumberStatus.RESERVED})
+            )
+        else:
+            try:
+                reserved = await carrier.reserve(e164)
+            except NumberUnavailableError as exc:
+                if exc.code == "number-unavailable":
+                    return self._knm(409, "number_exists", e164)
+                return self._bad_identifier(e164)
+            except NumbersError as exc:
+                return self._knm(400, "invalid", reason(exc))
+        if reserved is None:  # released meanwhile
+            return self._bad_identifier(e164)
+        return self._envelope(self._document(reserved))
+
     async def _patch(self, account: str, e164: str, data: dict[str, Any], missing: Missing) -> Response:
         """PATCH merges: the keys given change, ``null`` removes one, the others stay."""
         carrier = self.world.account(account)
@@ -415,12 +544,28 @@ class KazooEmulation(Dialect):
         except NotFoundError:
             return missing(e164)
         public = self._public(number)
-        for key, value in self._public_fields(data).items():
+        given = self._public_fields(data)
+        e911 = given.pop(E911_KEY, _UNCHANGED)
+        invalid = self._bad_e911(e911)
+        if invalid is not None:
+            return invalid
+        for key, value in given.items():
             if value is None:
                 public.pop(key, None)
             else:
                 public[key] = value
-        return self._envelope(self._document(await self._keep(number, public)))
+        return await self._kept(number, public, e911)
+
+    async def _kept(self, number: ActiveNumber, public: dict[str, Any], e911: Any) -> Response:
+        """The number's document once ``public`` and ``e911`` are kept, or Kazoo's refusal of the e911."""
+        try:
+            kept = await self._keep(number, public, e911)
+        except (NumbersError, Malformed) as exc:
+            refused = self._e911_refused(exc, e911)
+            if refused is None:
+                raise
+            return refused
+        return self._envelope(self._document(kept))
 
     async def _replace(self, account: str, e164: str, data: dict[str, Any]) -> Response:
         """POST replaces the public document: a feature block left out is gone (and switched off)."""
@@ -430,7 +575,12 @@ class KazooEmulation(Dialect):
         except NotFoundError:
             return self._bad_identifier(e164)
         public = {k: v for k, v in self._public_fields(data).items() if v is not None}
-        return self._envelope(self._document(await self._keep(number, public)))
+        # An e911 block left out is removed: POST replaces the whole document.
+        e911 = public.pop(E911_KEY, None)
+        invalid = self._bad_e911(e911)
+        if invalid is not None:
+            return invalid
+        return await self._kept(number, public, e911)
 
     async def _delete(self, account: str, e164: str, missing: Missing) -> Response:
         carrier = self.world.account(account)
@@ -444,13 +594,22 @@ class KazooEmulation(Dialect):
                 callflow["numbers"].remove(e164)
         return self._envelope({**self._document(number), "state": "available"})
 
-    async def _one(self, request: Request) -> Response:
+    def _number_of(self, request: Request) -> tuple[str, str] | Response:
+        """The account and the number a request on one number is about, or its refusal (a session
+        that may not, a number Kazoo cannot read as one)."""
         refused = self._session(request)
         if refused is not None:
             return refused
         account, e164 = request.path_params["account"], request.path_params["number"]
         if not e164.startswith("+"):
             return self._knm(404, "not_reconcilable", e164)
+        return account, e164
+
+    async def _one(self, request: Request) -> Response:
+        addressed = self._number_of(request)
+        if isinstance(addressed, Response):
+            return addressed
+        account, e164 = addressed
         if request.method == "GET":
             try:
                 return self._envelope(self._document(await self.world.account(account).get(e164)))

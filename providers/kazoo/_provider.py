@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
+import json
 import logging
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, ClassVar, NamedTuple
@@ -24,8 +25,10 @@ from numbers_core.adapter import (
     jwt_expiry,
     may_be_type,
     path_segment,
+    region_of,
 )
 from numbers_core.errors import (
+    AddressValidationError,
     AuthenticationError,
     ConfigurationError,
     ConflictError,
@@ -91,6 +94,9 @@ _FEATURES = frozenset(
         Feature.CONFIG_FRIENDLY_NAME,
         Feature.CONFIG_VOICE_APPLICATION,
         Feature.CONFIG_EXTRA,
+        Feature.CONFIG_EMERGENCY_ADDRESS_INLINE,
+        Feature.EMERGENCY_STATUS,
+        Feature.RESERVE,
         Feature.BULK,
         Feature.PURCHASE_MANY,
         Feature.CONFIGURE_MANY,
@@ -194,18 +200,53 @@ class KazooProvider(Provider):
         request_id = failure.request_id or next(
             (response.headers[name] for name in _REQUEST_ID_HEADERS if name in response.headers), None
         )
-        return self._error_of(failure, response.status_code, request_id, response.reason_phrase)
+        return self._error_of(
+            failure,
+            response.status_code,
+            request_id,
+            response.reason_phrase,
+            e911=codec.sends_e911(_sent_data(response)),
+        )
 
     def _error_of(
-        self, failure: codec.Failure, status: int, request_id: str | None = None, reason: str = ""
+        self,
+        failure: codec.Failure,
+        status: int,
+        request_id: str | None = None,
+        reason: str = "",
+        *,
+        e911: bool = False,
     ) -> ProviderError:
-        """The error of the tree for what Kazoo said, of a whole request or of one number of a batch."""
+        """The error of the tree for what Kazoo said, of a whole request or of one number of a batch.
+
+        ``e911``: the request set an e911 block, which Kazoo's ``invalid`` (an address its e911
+        provider cannot locate) and 403 (the feature is not available for the number) are about.
+        """
         code = failure.error or failure.message
         message = failure.message or reason or f"HTTP {status}"
         if failure.cause and failure.cause not in message:
             message = f"{message}: {failure.cause}"
         if status == 402:
             return self._charges(message, failure, status, request_id)
+        if "multiple_choice" in (failure.error, failure.message) or (e911 and code == "invalid"):
+            # multiple_choice is the e911 provider's only (the docs' 400; master's 500 says it too).
+            return AddressValidationError(
+                f"Kazoo's e911 provider cannot use the emergency address: {message}",
+                provider=self.name,
+                suggestions=codec.candidates(failure.data),
+                status_code=status,
+                code=code,
+                request_id=request_id,
+            )
+        if e911 and status == 403:
+            return PermissionDeniedError(
+                f"{message}: the e911 feature is not available for this number or account "
+                "(its document lists the features it may use in _read_only.features.available)",
+                provider=self.name,
+                status_code=status,
+                code=code,
+                request_id=request_id,
+            )
         precise = _ERRORS.get(code or "") if status < 500 and status != 429 else None
         if precise is not None:
             return precise(message, provider=self.name, status_code=status, code=code, request_id=request_id)
@@ -237,6 +278,7 @@ class KazooProvider(Provider):
             request_id=request_id,
             charges=lines,
             total=total,
+            monthly=codec.monthly(failure.data),
         )
 
     def _number_of(self, response: httpx.Response, operation: str) -> ActiveNumber:
@@ -246,11 +288,23 @@ class KazooProvider(Provider):
     def _one(self, e164: str) -> str:
         return f"{self._numbers}/{path_segment(e164, field='number')}"
 
-    def _config_data(self, config: NumberConfig | None) -> dict[str, Any]:
+    def _config_data(self, config: NumberConfig | None, *e164s: str) -> dict[str, Any]:
+        """The public fields ``config`` sets, for ``e164s``: an emergency address must be in each
+        number's country, since the e911 block does not say one."""
         try:
-            return codec.config_data(config)
+            data = codec.config_data(config)
         except codec.BadConfig as exc:
             raise InvalidInputError(f"config.{exc}", field=f"config.{exc.field}") from None
+        address = config.emergency_address if config is not None else None
+        for e164 in e164s:
+            country = region_of(e164)
+            if address is not None and country is not None and country != address.country:
+                raise InvalidInputError(
+                    f"config.emergency_address.country: {e164} is a {country} number, and Kazoo's e911 "
+                    f"block is read as an address in the number's country, not in {address.country}",
+                    field="config.emergency_address.country",
+                )
+        return data
 
     def _envelope(self, data: dict[str, Any]) -> dict[str, Any]:
         body: dict[str, Any] = {"data": data}
@@ -345,7 +399,7 @@ class KazooProvider(Provider):
 
     async def _purchase(self, e164: str, config: NumberConfig | None) -> ActiveNumber:
         self._refuse_routing(config, "purchase")
-        data = self._config_data(config)
+        data = self._config_data(config, e164)
         # Kazoo activates a number the account holds already without complaint (and free): looked
         # at first, so that it is not reported as bought.
         held = await self._held(e164, "purchase")
@@ -356,27 +410,34 @@ class KazooProvider(Provider):
                 code="already-owned",
             )
         try:
-            response = await self._api.request(
-                "PUT",
-                f"{self._one(e164)}/activate",
-                json=self._envelope(data),
-                idempotency=Idempotency.UNSAFE,
-                operation="purchase",
-                number=e164,
-            )
+            with self._for_sale(e164):
+                response = await self._api.request(
+                    "PUT",
+                    f"{self._one(e164)}/activate",
+                    json=self._envelope(data),
+                    idempotency=Idempotency.UNSAFE,
+                    operation="purchase",
+                    number=e164,
+                )
         except OutcomeUnknownError as unknown:
             return await self._reconcile_purchase(e164, unknown, lambda: self._held(e164, "purchase"))
-        except (NotFoundError, ConflictError) as exc:
-            unavailable = self._unavailable(e164, exc)
-            if unavailable is None:
-                raise
-            raise unavailable from exc
         try:
             return self._number_of(response, "purchase")
         except ProtocolError as garbled:
             # Kazoo said yes in words we cannot read: the number may well be the account's now.
             unread = self._unreadable("purchase", e164, response.status_code, garbled)
             return await self._reconcile_purchase(e164, unread, lambda: self._held(e164, "purchase"))
+
+    @contextlib.contextmanager
+    def _for_sale(self, e164: str) -> Iterator[None]:
+        """An activation's or a reservation's refusal that means the number cannot be had, as such."""
+        try:
+            yield
+        except (NotFoundError, ConflictError) as exc:
+            unavailable = self._unavailable(e164, exc)
+            if unavailable is None:
+                raise
+            raise unavailable from exc
 
     def _unavailable(self, e164: str, error: NumbersError) -> NumberUnavailableError | None:
         """What a refused activation means, where it means the number cannot be bought."""
@@ -386,6 +447,51 @@ class KazooProvider(Provider):
             return None
         # Not in Kazoo's search cache nor its pool (404), or another account's (409).
         return error.recast(NumberUnavailableError, f"{e164} cannot be bought: {error.message}")
+
+    # -- reservations ----------------------------------------------------------------------------------
+
+    async def _reserve(self, e164: str) -> ActiveNumber:
+        # Kazoo moves a number the account has in service back to reserved: looked at first, so that
+        # a reservation never takes a number out of service.
+        held = await self._held(e164, "reserve")
+        if held is not None:
+            reserved = held.status is NumberStatus.RESERVED
+            raise ConflictError(
+                f"{e164} is already {'reserved by' if reserved else 'a number of'} this account",
+                provider=self.name,
+                code="already-reserved" if reserved else "already-owned",
+            )
+        try:
+            # A reservation acquires the number from its carrier (and may be charged: the same 402
+            # dry run as an activation): sent once, never again blindly.
+            with self._for_sale(e164):
+                response = await self._api.request(
+                    "PUT",
+                    f"{self._one(e164)}/reserve",
+                    json=self._envelope({}),
+                    idempotency=Idempotency.UNSAFE,
+                    operation="reserve",
+                    number=e164,
+                )
+        except OutcomeUnknownError as unknown:
+            return await self._reservation(e164, unknown)
+        try:
+            return self._number_of(response, "reserve")
+        except ProtocolError as garbled:
+            return await self._reservation(
+                e164, self._unreadable("reserve", e164, response.status_code, garbled)
+            )
+
+    async def _reservation(self, e164: str, unknown: OutcomeUnknownError) -> ActiveNumber:
+        """After a reservation whose answer was lost or garbled: the number, if the account holds
+        it reserved now; otherwise (or when the look-up fails) the outcome stays unknown."""
+        try:
+            held = await self._held(e164, "reserve")
+        except NumbersError as exc:
+            raise unknown from exc
+        if held is not None and held.status is NumberStatus.RESERVED:
+            return held
+        raise unknown
 
     # -- one number ------------------------------------------------------------------------------------
 
@@ -414,6 +520,15 @@ class KazooProvider(Provider):
                 raise  # 423: the account itself is disabled
             raise self._not_held(e164, exc) from exc
 
+    async def _forbidden(self, e164: str, error: PermissionDeniedError, data: dict[str, Any]) -> NumbersError:
+        """A 403 to a change of ``e164``: Kazoo says it of another account's number (not found
+        here) and of an e911 block the number may not have; only a look-up tells which."""
+        if error.status_code != 403:
+            return error  # 423: the account itself is disabled
+        if codec.sends_e911(data) and await self._held(e164, "configure") is not None:
+            return error
+        return self._not_held(e164, error)
+
     def _held_error(self, e164: str, error: NumbersError) -> NumbersError:
         """One number's error of a batch that changes numbers the account holds."""
         if isinstance(error, PermissionDeniedError) and error.status_code == 403:
@@ -440,7 +555,7 @@ class KazooProvider(Provider):
             )
 
     async def _configure(self, e164: str, config: NumberConfig) -> ActiveNumber:
-        data = self._config_data(config)
+        data = self._config_data(config, e164)
         routed = "voice" in config.model_fields_set
         number = await self._patch(e164, data) if data else await self._get(e164)
         if not routed:
@@ -453,7 +568,7 @@ class KazooProvider(Provider):
         return number.model_copy(update={"config": number.config.model_copy(update={"voice": route})})
 
     async def _patch(self, e164: str, data: dict[str, Any]) -> ActiveNumber:
-        with self._foreign_is_not_held(e164):
+        try:
             # PATCH merges (POST would replace the document and switch off every feature left out);
             # the same fields merged twice leave the same document: safe to retry.
             response = await self._api.request(
@@ -464,6 +579,8 @@ class KazooProvider(Provider):
                 operation="configure",
                 number=e164,
             )
+        except PermissionDeniedError as exc:
+            raise await self._forbidden(e164, exc, data) from exc
         return await self._updated(
             e164,
             lambda: self._number_of(response, "configure"),
@@ -530,8 +647,9 @@ class KazooProvider(Provider):
         error as a bare string.
         """
         done, failed = self._api.read(response, lambda answer: codec.collection(answer, chunk), operation)
+        e911 = codec.sends_e911(_sent_data(response))
         errors: dict[str, NumbersError] = {
-            number: self._error_of(failure, failure.status()) for number, failure in failed.items()
+            number: self._error_of(failure, failure.status(), e911=e911) for number, failure in failed.items()
         }
         return done, errors
 
@@ -549,7 +667,7 @@ class KazooProvider(Provider):
         self, e164s: list[str], config: NumberConfig | None
     ) -> dict[str, ActiveNumber | NumbersError | None]:
         self._refuse_routing(config, "purchase")
-        data = self._config_data(config)
+        data = self._config_data(config, *e164s)
         found: dict[str, ActiveNumber | NumbersError | None] = {}
         for chunk in self._chunks(e164s):
             found.update(await self._activate_chunk(chunk, data))
@@ -665,7 +783,7 @@ class KazooProvider(Provider):
         self, e164s: list[str], config: NumberConfig
     ) -> dict[str, ActiveNumber | NumbersError | None]:
         self._refuse_routing(config, "configure_many")
-        data = self._config_data(config)
+        data = self._config_data(config, *e164s)
         found: dict[str, ActiveNumber | NumbersError | None] = {}
         for chunk in self._chunks(e164s):
             if not data:
@@ -743,7 +861,11 @@ class KazooProvider(Provider):
         found: dict[str, ActiveNumber | NumbersError | None] = {}
         for e164 in chunk:
             if e164 in errors:
-                found[e164] = self._held_error(e164, errors[e164])
+                failed = errors[e164]
+                if isinstance(failed, PermissionDeniedError):
+                    found[e164] = await self._forbidden(e164, failed, data)
+                else:
+                    found[e164] = self._held_error(e164, failed)
             elif e164 not in done:
                 found[e164] = ProtocolError(
                     f"{self.name}: configure: the batch said nothing of {e164}; look it up",
@@ -756,3 +878,13 @@ class KazooProvider(Provider):
                 except codec.Malformed:
                     found[e164] = await self._get_or_error(e164)  # the change is made: read it back
         return found
+
+
+def _sent_data(response: httpx.Response) -> object:
+    """The ``data`` of the request ``response`` answers: None for one without a JSON body."""
+    try:
+        sent = response.request.content
+        body = json.loads(sent) if sent else None
+    except (RuntimeError, ValueError):  # an answer built without its request; a body not JSON
+        return None
+    return body.get("data") if isinstance(body, dict) else None

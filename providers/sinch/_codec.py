@@ -7,6 +7,7 @@ error codes) are accepted as opaque strings.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -14,9 +15,12 @@ from typing import Any
 import phonenumbers
 from numbers_core import (
     ActiveNumber,
+    Address,
+    AddressCheck,
     AvailableNumber,
     Callback,
     Capabilities,
+    Coverage,
     Geography,
     Money,
     NumberConfig,
@@ -29,18 +33,25 @@ from numbers_core import (
 from numbers_core.adapter import Malformed
 from pydantic import ValidationError
 
-from ._reading import e164, kind, listed, obj, optional_object, strings, text
+from ._reading import e164, kind, listed, obj, optional_object, records, strings, text
 
 __all__ = [
+    "EMERGENCY_COUNTRY",
     "EXTRA_KEY",
     "TYPES",
     "BadConfig",
     "active_number",
     "active_page",
+    "address_check",
+    "available_number",
     "available_numbers",
     "config_body",
+    "emergency_address",
+    "emergency_body",
     "error_details",
     "number_pattern",
+    "regions",
+    "sinch_address",
 ]
 
 #: the key of ``NumberConfig.extra`` that holds Sinch's own settings
@@ -51,6 +62,11 @@ _NEUTRAL_TYPES = {wire: neutral for neutral, wire in TYPES.items()}
 # Scheduled provisioning statuses that mean "not done yet"; anything else Sinch may add is taken
 # as pending too, except FAILED.
 _FAILED = "FAILED"
+#: where Sinch registers emergency addresses: US numbers (its address has no country field)
+EMERGENCY_COUNTRY = "US"
+# A street as Sinch splits it: the house number (3500, 12B, 1-3, 7 1/2), then the rest.
+_STREET = re.compile(r"^\s*(\d+[A-Za-z]?(?:[-/]\d+[A-Za-z]?)?(?: 1/2)?)\s+(\S.*?)\s*$")
+_ZIP = re.compile(r"^(\d{5})(?:-?(\d{4}))?$")
 
 
 def _time(value: object, what: str) -> datetime | None:
@@ -104,24 +120,54 @@ def _country(value: object, what: str) -> Geography:
 def available_numbers(body: object, *, provider: str, number_type: NumberType) -> list[AvailableNumber]:
     """The numbers of a search answer (``{availableNumbers: [...]}``)."""
     items = listed(obj(body, "search").get("availableNumbers"), "availableNumbers")
+    return [
+        available_number(item, provider=provider, number_type=number_type, what=f"availableNumbers[{index}]")
+        for index, item in enumerate(items)
+    ]
+
+
+def available_number(
+    body: object,
+    *,
+    provider: str,
+    number_type: NumberType = NumberType.UNKNOWN,
+    what: str = "availableNumber",
+) -> AvailableNumber:
+    """One number for sale (a search's item, or ``GET …/availableNumbers/{n}``)."""
+    entry = obj(body, what)
+    documents = entry.get("supportingDocumentationRequired")
+    if documents is not None and type(documents) is not bool:
+        raise Malformed(f"{what}.supportingDocumentationRequired: expected true or false")
+    return AvailableNumber(
+        phone_number=e164(entry.get("phoneNumber"), f"{what}.phoneNumber"),
+        provider=provider,
+        number_type=_type(entry.get("type"), f"{what}.type", number_type),
+        capabilities=_capabilities(entry.get("capability"), f"{what}.capability"),
+        geography=_country(entry.get("regionCode"), f"{what}.regionCode"),
+        setup_price=_money(entry.get("setupPrice"), f"{what}.setupPrice"),
+        monthly_price=_money(entry.get("monthlyPrice"), f"{what}.monthlyPrice"),
+        # KYC documents Sinch reviews (through number orders) before the number is rented: no
+        # address requirement, which Sinch's search does not state.
+        documents_required=documents,
+        raw=entry,
+    )
+
+
+def regions(body: object) -> list[Coverage]:
+    """The regions of ``GET …/availableRegions`` (``{availableRegions: [{regionCode, regionName,
+    types}]}``) with the types numbers-core knows; a type Sinch adds later is left out."""
     found = []
-    for index, item in enumerate(items):
-        what = f"availableNumbers[{index}]"
-        entry = obj(item, what)
-        documents = entry.get("supportingDocumentationRequired")
-        if documents is not None and type(documents) is not bool:
-            raise Malformed(f"{what}.supportingDocumentationRequired: expected true or false")
+    for index, entry in enumerate(records(obj(body, "regions").get("availableRegions"), "availableRegions")):
+        what = f"availableRegions[{index}]"
+        country = _country(entry.get("regionCode"), f"{what}.regionCode").iso_country
+        if country is None:
+            raise Malformed(f"{what}.regionCode: missing")
+        kinds = strings(entry.get("types"), f"{what}.types")
         found.append(
-            AvailableNumber(
-                phone_number=e164(entry.get("phoneNumber"), f"{what}.phoneNumber"),
-                provider=provider,
-                number_type=_type(entry.get("type"), f"{what}.type", number_type),
-                capabilities=_capabilities(entry.get("capability"), f"{what}.capability"),
-                geography=_country(entry.get("regionCode"), f"{what}.regionCode"),
-                setup_price=_money(entry.get("setupPrice"), f"{what}.setupPrice"),
-                monthly_price=_money(entry.get("monthlyPrice"), f"{what}.monthlyPrice"),
-                # Documents are what Sinch asks for before renting where a country requires them.
-                address_requirement=None if documents is None else ("any" if documents else "none"),
+            Coverage(
+                country=country,
+                name=text(entry.get("regionName"), f"{what}.regionName"),
+                number_types=frozenset(_NEUTRAL_TYPES[kind] for kind in kinds if kind in _NEUTRAL_TYPES),
                 raw=entry,
             )
         )
@@ -367,3 +413,123 @@ def config_body(config: NumberConfig | None, *, purchase: bool) -> dict[str, Any
             raise BadConfig("status_callback.method: Sinch POSTs its events", "status_callback")
         body["callbackUrl"] = str(callback.url) if callback is not None and callback.url else ""
     return body
+
+
+# -- emergency addresses -------------------------------------------------------------------------
+
+
+def sinch_address(address: Address) -> dict[str, str]:
+    """``address`` in Sinch's shape: the house number apart from the street (``streetNumber``,
+    ``streetInfo``), ``street2`` as ``location``, the ZIP+4 split (``postalCode``,
+    ``postalCodePlusFour``). Sinch's address has no country: it must be a US one."""
+    what = "emergency_address"
+    if address.country != EMERGENCY_COUNTRY:
+        raise BadConfig(
+            f"{what}.country: Sinch registers emergency addresses of US numbers, and its address has "
+            f"no country, not {address.country}",
+            f"{what}.country",
+        )
+    street = _STREET.match(address.street)
+    if street is None:
+        raise BadConfig(
+            f"{what}.street: Sinch takes the house number apart from the street: begin the street with "
+            f"it, as '3500 Lenox Rd NE', not {address.street!r}",
+            f"{what}.street",
+        )
+    region = (address.region or "").strip().upper()
+    if len(region) != 2 or not region.isalpha():
+        raise BadConfig(
+            f"{what}.region: the state's two-letter code (as 'GA'), not {address.region!r}", f"{what}.region"
+        )
+    zip_code = _ZIP.match((address.postal_code or "").strip())
+    if zip_code is None:
+        raise BadConfig(
+            f"{what}.postal_code: a ZIP code (30326, or 30326-4228), not {address.postal_code!r}",
+            f"{what}.postal_code",
+        )
+    wire = {
+        "streetNumber": street.group(1),
+        "streetInfo": street.group(2),
+        "city": address.locality,
+        "state": region,
+        "postalCode": zip_code.group(1),
+    }
+    if address.street2:
+        wire["location"] = address.street2
+    if zip_code.group(2):
+        wire["postalCodePlusFour"] = zip_code.group(2)
+    return wire
+
+
+def emergency_body(address: Address) -> dict[str, Any]:
+    """The body of ``:provision`` and ``:validate``: the address, and ``customer_name`` as the
+    ``displayName`` emergency services are given."""
+    body: dict[str, Any] = {"address": sinch_address(address)}
+    if address.customer_name:
+        body["displayName"] = address.customer_name
+    return body
+
+
+def emergency_address(value: object, what: str = "emergencyAddress") -> Address | None:
+    """Sinch's address as an Address (in the US); None for one with no street and no city (what
+    Sinch sends as ``correctedAddress`` when it has none: every field "")."""
+    fields = obj(value, what)
+    part = {key: text(fields.get(key), f"{what}.{key}") for key in _ADDRESS_KEYS}
+    street = " ".join(piece for piece in (part["streetNumber"], part["streetInfo"]) if piece)
+    if not street and not part["city"]:
+        return None
+    postal = part["postalCode"]
+    if postal and part["postalCodePlusFour"]:
+        postal = f"{postal}-{part['postalCodePlusFour']}"
+    try:
+        return Address(
+            street=street,
+            street2=part["location"],
+            locality=part["city"],
+            region=part["state"],
+            postal_code=postal,
+            country=EMERGENCY_COUNTRY,
+        )
+    except ValidationError as exc:
+        problem = exc.errors(include_url=False)[0]
+        raise Malformed(f"{what}: {'.'.join(map(str, problem['loc']))}: {problem['msg']}") from None
+
+
+_ADDRESS_KEYS = (
+    "streetNumber",
+    "streetInfo",
+    "location",
+    "city",
+    "state",
+    "postalCode",
+    "postalCodePlusFour",
+)
+_CHECKED = {"EXACT_MATCH": "exact", "NEAR_MATCH": "corrected", "NO_MATCH": "invalid"}
+
+
+def address_check(body: object, given: Address) -> AddressCheck:
+    """What ``:validate`` answered of ``given``: EXACT_MATCH is ``exact`` (the address as given),
+    NEAR_MATCH ``corrected`` (its ``correctedAddress``), NO_MATCH ``invalid`` with Sinch's
+    ``candidateAddresses`` and its ``validationMessage``."""
+    answer = obj(body, "validation")
+    outcome = text(answer.get("validationResult"), "validationResult")
+    result = _CHECKED.get(outcome or "")
+    if result is None:
+        raise Malformed(f"validationResult: {str(outcome)[:40]!r} is not EXACT_MATCH, NEAR_MATCH or NO_MATCH")
+    message = text(answer.get("validationMessage"), "validationMessage")
+    candidates = [
+        address
+        for index, item in enumerate(listed(answer.get("candidateAddresses"), "candidateAddresses"))
+        if (address := emergency_address(item, f"candidateAddresses[{index}]")) is not None
+    ]
+    if result == "exact":
+        return AddressCheck(result="exact", address=given, message=message, raw=answer)
+    if result == "corrected":
+        corrected = answer.get("correctedAddress")
+        found = emergency_address(corrected, "correctedAddress") if corrected is not None else None
+        if found is None:
+            raise Malformed("correctedAddress: a NEAR_MATCH without the address it corrects to")
+        # Sinch's address has no name: the one given stays.
+        address = found.model_copy(update={"customer_name": given.customer_name})
+        return AddressCheck(result="corrected", address=address, message=message, raw=answer)
+    return AddressCheck(result="invalid", candidates=tuple(candidates), message=message, raw=answer)

@@ -14,7 +14,14 @@ import functools
 from typing import Any
 
 import httpx
-from numbers_core import ActiveNumber, AvailableNumber, NumberConfig, SearchQuery
+from numbers_core import (
+    ActiveNumber,
+    AvailableNumber,
+    ComplianceScope,
+    NumberConfig,
+    RequirementKind,
+    SearchQuery,
+)
 from numbers_core.adapter import (
     Feature,
     Idempotency,
@@ -25,13 +32,13 @@ from numbers_core.adapter import (
     retry_after_seconds,
 )
 from numbers_core.errors import (
+    ComplianceRequiredError,
     ConfigurationError,
     ConflictError,
     InvalidInputError,
     NotFoundError,
     NumberUnavailableError,
     OutcomeUnknownError,
-    PermissionDeniedError,
     ProtocolError,
     ProviderError,
 )
@@ -45,8 +52,10 @@ __all__ = ["SinchDraftProvider"]
 # The error codes the document names (they are Twilio's).
 _CODES: dict[str, type[ProviderError]] = {
     "21452": NumberUnavailableError,  # no number found for the request
-    "21650": PermissionDeniedError,  # the number needs an identity document the account lacks
 }
+# "requires an identity document on file and you don't have a verified identity document
+# associated with your account": what the account lacks, for every such number.
+_IDENTITY = "21650"
 # Search pages looked at for one search: the draft cannot narrow by number pattern, so those
 # filters are applied to the results, and a few pages are read to find enough of them.
 _SEARCH_PAGES = 5
@@ -108,6 +117,9 @@ class SinchDraftProvider(Provider):
             )
         super().__init__(settings, http_client=http_client)
         self._currency = settings.currency
+        if self._currency is not None:
+            # The draft's search gives each number's price, in the currency the settings name.
+            self.features = self.features | {Feature.SEARCH_PRICES}
         token = settings.token.get_secret_value() if settings.token is not None else None
         if token is not None and not token.strip():
             raise ConfigurationError(
@@ -137,7 +149,18 @@ class SinchDraftProvider(Provider):
         status = response.status_code
         message = message or response.reason_phrase or f"HTTP {status}"
         request_id = response.headers.get("x-request-id")
-        precise = _CODES.get(code or "") if status < 500 and status != 429 else None
+        refused = status < 500 and status != 429
+        if refused and code == _IDENTITY:
+            return ComplianceRequiredError(
+                message,
+                provider=self.name,
+                requirement=RequirementKind.IDENTITY,
+                scope=ComplianceScope.ACCOUNT,
+                status_code=status,
+                code=code,
+                request_id=request_id,
+            )
+        precise = _CODES.get(code or "") if refused else None
         if precise is not None:
             return precise(message, provider=self.name, status_code=status, code=code, request_id=request_id)
         return error_for_status(

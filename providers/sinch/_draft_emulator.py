@@ -4,7 +4,9 @@ Paths as the document writes them (``/v1/Account/{AccountId}/ActiveNumbers/``,
 ``/v1/Accounts/{AccountId}/ActiveNumbers/ActiveNumbers/PN{phoneNumber}``, the
 catalog at ``/v1/api/AvailableNumbers``), bodies as its examples show them,
 ``meta`` paging with absolute links, Twilio-shaped errors with the codes it
-names (21452: no number found). The document requires no authentication;
+names (21452: no number found; 21650: the number needs what the account
+does not have on file, which the sandbox's regulated offers need). The
+document requires no authentication;
 the emulator asks for a bearer ``token`` unless it is set to None.
 """
 
@@ -16,7 +18,13 @@ from typing import Any, ClassVar
 import phonenumbers
 from numbers_core import ActiveNumber, AvailableNumber, Callback, NumberConfig, Route, SearchQuery
 from numbers_core.emulator import Dialect, Emulator, reason
-from numbers_core.errors import ConflictError, NotFoundError, NumbersError, NumberUnavailableError
+from numbers_core.errors import (
+    ComplianceRequiredError,
+    ConflictError,
+    NotFoundError,
+    NumbersError,
+    NumberUnavailableError,
+)
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
@@ -234,6 +242,11 @@ class DraftEmulation(Dialect):
             bought = await carrier.purchase(e164, config=config)
         except (NumberUnavailableError, ConflictError):
             return self.error(400, f"No phone number found for your request: {e164}", code=21452)
+        except ComplianceRequiredError as exc:
+            # The draft has no compliance fields: what it names is an identity document on file.
+            return self.error(
+                400, f"This number requires an identity document on file: {reason(exc)}", code=21650
+            )
         except NumbersError as exc:
             return self.error(400, reason(exc))
         except ValueError as exc:

@@ -11,6 +11,14 @@ passed; an id starting with ``fail`` ends ``FAILED`` with Sinch's error
 code. A release keeps the number until its paid period ends (``expireAt``).
 Errors are google.rpc envelopes, as Sinch's.
 
+Commerce as the sandbox has it: offers priced from its catalogue, and
+``supportingDocumentationRequired`` where its regulated offers need paperwork
+(a rent of one is refused, 400); ``availableRegions`` from its coverage; a
+number's emergency address (``emergencyAddress``, ``:provision``,
+``:deprovision``, ``:validate``) is the sandbox's emergency registration, and
+``:validate`` its address check (exact, corrected, invalid: EXACT_MATCH,
+NEAR_MATCH, NO_MATCH).
+
 What Sinch keeps of a number beyond the sandbox's own fields lives in its
 ``config.extra["sinch"]``, so it is in the state file too.
 """
@@ -26,15 +34,31 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import phonenumbers
-from numbers_core import ActiveNumber, AvailableNumber, NumberConfig, SearchQuery
+from numbers_core import (
+    ActiveNumber,
+    Address,
+    AvailableNumber,
+    EmergencyStatus,
+    NumberConfig,
+    NumberType,
+    SearchQuery,
+)
+from numbers_core.adapter import Malformed, region_of
 from numbers_core.emulator import Dialect, Emulator, reason
-from numbers_core.errors import ConflictError, NotFoundError, NumbersError, NumberUnavailableError
+from numbers_core.errors import (
+    AddressValidationError,
+    ComplianceRequiredError,
+    ConflictError,
+    NotFoundError,
+    NumbersError,
+    NumberUnavailableError,
+)
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 from starlette.routing import Route as Path
 
-from ._codec import TYPES
+from ._codec import TYPES, BadConfig, emergency_address, sinch_address
 
 __all__ = ["SinchEmulation"]
 
@@ -51,6 +75,11 @@ _STATUS_NAMES = {
 }
 _LIST_PAGE = 100
 _PAID_DAYS = 30
+_VALIDATION = {"exact": "EXACT_MATCH", "corrected": "NEAR_MATCH", "invalid": "NO_MATCH"}
+# What Sinch sends for an address it has not got: every field, empty.
+_NO_ADDRESS = dict.fromkeys(
+    ("streetNumber", "streetInfo", "location", "city", "state", "postalCode", "postalCodePlusFour"), ""
+)
 
 
 def _stamp(moment: float) -> str:
@@ -74,6 +103,8 @@ class SinchEmulation(Dialect):
         self.token_requests = 0
         #: the clock of tokens and scheduled provisioning (tests move it)
         self.clock = time.time
+        # Whether the sandbox's offers of a country and type need paperwork: asked once each.
+        self._regulated: dict[tuple[str, NumberType], bool] = {}
 
     def client_settings(self, base_url: str) -> dict[str, Any]:
         return {
@@ -126,6 +157,13 @@ class SinchEmulation(Dialect):
             Path(f"{root}/activeNumbers", self._list, methods=["GET"]),
             Path(f"{root}/activeNumbers/{{number}}:release", self._release, methods=["POST"]),
             Path(f"{root}/activeNumbers/{{number}}", self._one, methods=["GET", "PATCH"]),
+            Path(f"{root}/activeNumbers/{{number}}/emergencyAddress", self._emergency, methods=["GET"]),
+            Path(
+                f"{root}/activeNumbers/{{number}}/emergencyAddress:{{verb}}",
+                self._emergency_change,
+                methods=["POST"],
+            ),
+            Path(f"{root}/availableRegions", self._regions, methods=["GET"]),
         ]
 
     # -- authentication --------------------------------------------------------------------------
@@ -262,7 +300,15 @@ class SinchEmulation(Dialect):
         caps = number.capabilities
         return [name for name, has in (("SMS", caps.sms), ("VOICE", caps.voice)) if has]
 
-    def _offer(self, offer: AvailableNumber) -> dict[str, Any]:
+    async def _documents(self, offer: AvailableNumber) -> bool:
+        """Whether Sinch would ask for supporting documents: the sandbox's offer needs paperwork."""
+        key = (offer.geography.iso_country or "US", offer.number_type)
+        if key not in self._regulated:
+            needs = await self.world.account(self.project).requirements(*key)
+            self._regulated[key] = bool(needs)
+        return self._regulated[key]
+
+    def _offer(self, offer: AvailableNumber, documents: bool = False) -> dict[str, Any]:
         def money(amount: Any) -> dict[str, str]:
             return (
                 {"currencyCode": amount.currency, "amount": f"{amount.amount:.2f}"}
@@ -281,7 +327,7 @@ class SinchEmulation(Dialect):
             "setupPrice": money(offer.setup_price),
             "monthlyPrice": money(offer.monthly_price),
             "paymentIntervalMonths": 1,
-            "supportingDocumentationRequired": offer.address_requirement not in (None, "none"),
+            "supportingDocumentationRequired": documents,
         }
 
     def _number(self, number: ActiveNumber) -> dict[str, Any]:
@@ -361,7 +407,7 @@ class SinchEmulation(Dialect):
             found = await self.world.account(self.project).search(query.model_copy(update=changes))
         except NumbersError as exc:
             return self.error(400, reason(exc))
-        return JSONResponse({"availableNumbers": [self._offer(n) for n in found]})
+        return JSONResponse({"availableNumbers": [self._offer(n, await self._documents(n)) for n in found]})
 
     async def _available(self, request: Request) -> Response:
         refused = self._authorized(request)
@@ -371,7 +417,15 @@ class SinchEmulation(Dialect):
         offer = await self.world.offer(e164)
         if offer is None:  # not sold, or rented already (by this project or another)
             return self._not_found("AvailableNumber", e164)
-        return JSONResponse(self._offer(offer))
+        # Priced as a search prices it: the sandbox's price of its country and type.
+        prices = await self.world.account(self.project).prices(
+            offer.geography.iso_country or "US", offer.number_type
+        )
+        if prices:
+            offer = offer.model_copy(
+                update={"setup_price": prices[0].setup, "monthly_price": prices[0].monthly}
+            )
+        return JSONResponse(self._offer(offer, await self._documents(offer)))
 
     async def _rent(self, request: Request) -> Response:
         refused = self._authorized(request)
@@ -393,8 +447,16 @@ class SinchEmulation(Dialect):
             bought = await carrier.purchase(e164)
         except (NumberUnavailableError, ConflictError):
             return self._not_found("AvailableNumber", e164)
+        except ComplianceRequiredError:
+            # The paperwork goes through a KYC number order, never with a rent.
+            return self.error(
+                400, "supporting documentation is required for this number: order it with a number order"
+            )
         except NumbersError as exc:
             return self.error(400, reason(exc))
+        return await self._rented_now(project, bought, body)
+
+    async def _rented_now(self, project: str, bought: ActiveNumber, body: dict[str, Any]) -> Response:
         state = self._fresh_state()
         self._schedule(state, body)
         bought = await self._keep(project, bought, state)
@@ -420,17 +482,19 @@ class SinchEmulation(Dialect):
         wanted = set(body.get("capabilities") or [])
         project = request.path_params["project"]
         try:
-            found = await self.world.account(project).search(
-                query.model_copy(update={"limit": 1, "voice": "VOICE" in wanted, "sms": "SMS" in wanted})
+            # Sinch picks the number and rents it in one step: concurrent calls get different ones,
+            # and "none" means none is left.
+            bought = await self.world.account(project).purchase_any(
+                query.model_copy(update={"voice": "VOICE" in wanted, "sms": "SMS" in wanted})
             )
+        except NumberUnavailableError:
+            return self._not_found("AvailableNumber", "")
         except NumbersError as exc:
             return self.error(400, reason(exc))
-        if not found:
-            return self._not_found("AvailableNumber", "")
         rest = {
             k: v for k, v in body.items() if k in ("smsConfiguration", "voiceConfiguration", "callbackUrl")
         }
-        return await self._rent_number(project, found[0].phone_number, rest)
+        return await self._rented_now(project, bought, rest)
 
     async def _list(self, request: Request) -> Response:
         refused = self._authorized(request)
@@ -495,3 +559,98 @@ class SinchEmulation(Dialect):
             return self.error(400, "the number is already released")
         state["expireAt"] = state["nextChargeDate"]
         return JSONResponse(self._number(await self._keep(project, number, state)))
+
+    # -- regions -----------------------------------------------------------------------------------
+
+    async def _regions(self, request: Request) -> Response:
+        refused = self._authorized(request)
+        if refused is not None:
+            return refused
+        wanted = request.query_params.getlist("types")
+        odd = [kind for kind in wanted if kind not in _NEUTRAL_TYPES]
+        if odd:
+            return self.error(400, f'parsing field "types": "{odd[0]}" is not a valid value')
+        found = []
+        for covered in await self.world.account(request.path_params["project"]).coverage():
+            kinds = sorted(TYPES[kind] for kind in covered.number_types if kind in TYPES)
+            if kinds and (not wanted or set(wanted) & set(kinds)):
+                found.append({"regionCode": covered.country, "regionName": covered.name, "types": kinds})
+        return JSONResponse({"availableRegions": found})
+
+    # -- emergency addresses -----------------------------------------------------------------------
+
+    async def _emergency(self, request: Request) -> Response:
+        """``GET …/emergencyAddress``: the sandbox's registration, or 404 when there is none."""
+        rented = await self._rented(request)
+        if isinstance(rented, Response):
+            return rented
+        _, number = rented
+        registration = number.emergency
+        if registration is None or registration.status is not EmergencyStatus.ACTIVE:
+            return self._not_found("EmergencyAddress", number.phone_number)
+        return JSONResponse(self._address(registration.address))
+
+    @staticmethod
+    def _address(address: Address | None) -> dict[str, str]:
+        """An address as Sinch gives it back: every field, "" for one it has not."""
+        if address is None:
+            return dict(_NO_ADDRESS)
+        try:
+            return {**_NO_ADDRESS, **sinch_address(address)}
+        except BadConfig:  # registered by another dialect, in a shape Sinch's cannot say
+            return dict(_NO_ADDRESS)
+
+    def _given_address(self, given: dict[str, Any], e164: str) -> Address | Response:
+        """The address of a ``:provision`` or ``:validate`` body, in the number's country (Sinch's has
+        none), ``displayName`` as its name; or the refusal of one that is not an address."""
+        try:
+            address = emergency_address(given.get("address"), "address")
+        except (Malformed, ValueError) as exc:
+            return self.error(400, reason(exc))
+        if address is None:
+            return self.error(400, "address: give at least the street and the city")
+        name = given.get("displayName")
+        return address.model_copy(
+            update={
+                "customer_name": name if isinstance(name, str) and name else None,
+                "country": region_of(e164) or "US",
+            }
+        )
+
+    async def _emergency_change(self, request: Request) -> Response:
+        """``:provision``, ``:deprovision`` and ``:validate`` of a number's emergency address."""
+        rented = await self._rented(request)
+        if isinstance(rented, Response):
+            return rented
+        project, number = rented
+        verb = request.path_params["verb"]
+        if verb not in ("provision", "deprovision", "validate"):
+            return self.error(404, f"emergencyAddress:{verb} is not an operation")
+        carrier = self.world.account(project)
+        if verb == "deprovision":
+            await carrier.configure(number.phone_number, NumberConfig(emergency_address=None))
+            return JSONResponse({})
+        address = self._given_address(await self._body(request), number.phone_number)
+        if isinstance(address, Response):
+            return address
+        if verb == "validate":
+            check = await carrier.validate_emergency_address(address, number.phone_number)
+            answer = {
+                "phoneNumber": number.phone_number,
+                "displayName": address.customer_name or "",
+                "validatedAddress": self._address(address),
+                "validationResult": _VALIDATION.get(check.result, "NO_MATCH"),
+                "validationMessage": check.message or "",
+                "correctedAddress": self._address(check.address if check.result == "corrected" else None),
+                "candidateAddresses": [self._address(candidate) for candidate in check.candidates],
+            }
+            return JSONResponse(answer)
+        try:
+            registered = await carrier.configure(number.phone_number, NumberConfig(emergency_address=address))
+        except AddressValidationError as exc:
+            return self.error(400, reason(exc))
+        except NumbersError as exc:  # a number the sandbox registers no address for
+            return self.error(
+                400, f"emergency addresses cannot be provisioned for this number: {reason(exc)}"
+            )
+        return JSONResponse(self._address(registered.emergency.address if registered.emergency else None))

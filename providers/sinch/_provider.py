@@ -7,7 +7,20 @@ import logging
 from typing import Any
 
 import httpx
-from numbers_core import ActiveNumber, AvailableNumber, NumberConfig, NumberStatus, SearchQuery
+from numbers_core import (
+    ActiveNumber,
+    Address,
+    AddressCheck,
+    AvailableNumber,
+    ComplianceScope,
+    Coverage,
+    EmergencyRegistration,
+    EmergencyStatus,
+    NumberConfig,
+    NumberStatus,
+    RequirementKind,
+    SearchQuery,
+)
 from numbers_core.adapter import (
     Feature,
     Idempotency,
@@ -21,11 +34,14 @@ from numbers_core.adapter import (
     retry_after_seconds,
 )
 from numbers_core.errors import (
+    AddressValidationError,
     AuthenticationError,
+    ComplianceRequiredError,
     ConfigurationError,
     ConflictError,
     InvalidInputError,
     NotFoundError,
+    NumbersError,
     NumberUnavailableError,
     OutcomeUnknownError,
     PermissionDeniedError,
@@ -85,8 +101,18 @@ _FEATURES = frozenset(
         Feature.CONFIG_VOICE_APPLICATION,
         Feature.CONFIG_STATUS_CALLBACK,
         Feature.CONFIG_EXTRA,
+        # Sinch's search gives each number's price (basis offer); it has no price list.
+        Feature.SEARCH_PRICES,
+        Feature.COVERAGE,
+        Feature.CONFIG_EMERGENCY_ADDRESS_INLINE,
+        Feature.EMERGENCY_STATUS,
+        Feature.EMERGENCY_VALIDATE,
     }
 )
+# What refuses a rent for want of something the number needs (its offer then says which).
+_REFUSALS = (400, 403)
+# What a rent cannot take, set on the number once rented.
+_AFTER_RENT = frozenset({"friendly_name", "emergency_address"})
 
 
 class SinchProvider(Provider):
@@ -200,6 +226,10 @@ class SinchProvider(Provider):
         return f"{self._root}/activeNumbers/{path_segment(e164, field='number')}"
 
     def _body(self, config: NumberConfig | None, *, purchase: bool) -> dict[str, Any]:
+        """The number's fields ``config`` sets; an emergency address (sent apart) checked too, so
+        that one Sinch cannot take is refused before any request."""
+        if config is not None and config.emergency_address is not None:
+            self._emergency_body(config.emergency_address)
         try:
             return codec.config_body(config, purchase=purchase)
         except codec.BadConfig as exc:
@@ -260,6 +290,8 @@ class SinchProvider(Provider):
             bought = await self._reconcile_purchase(e164, unknown, lambda: self._held(e164, "purchase"))
         except NotFoundError as exc:
             raise exc.recast(NumberUnavailableError, f"{e164} cannot be rented: {exc.message}") from exc
+        except ProviderError as refused:
+            raise await self._documents_refusal(e164, refused) from refused
         else:
             try:
                 bought = self._number_of(response, "purchase")
@@ -269,10 +301,45 @@ class SinchProvider(Provider):
         return await self._named(bought, config)
 
     async def _named(self, bought: ActiveNumber, config: NumberConfig | None) -> ActiveNumber:
-        """Give a rented number its display name: Sinch takes it on an update, not with the rent."""
-        if config is None or "friendly_name" not in config.model_fields_set:
+        """Give a rented number what Sinch takes on an update, not with the rent: its display name
+        and its emergency address."""
+        later = config.model_fields_set & _AFTER_RENT if config is not None else set()
+        if not later:
             return bought
-        return await self._configure_bought(bought, NumberConfig(friendly_name=config.friendly_name))
+        return await self._configure_bought(
+            bought, NumberConfig(**{field: getattr(config, field) for field in later})
+        )
+
+    async def _documents_refusal(self, e164: str, refused: ProviderError) -> ProviderError:
+        """A rent refused (400, 403) of a number whose offer says it needs supporting documents:
+        the documents are what is missing, for this number (another may not need them). Sinch
+        takes them through its KYC number orders, not through a rent."""
+        if refused.status_code not in _REFUSALS or isinstance(refused, AuthenticationError):
+            return refused
+        try:
+            response = await self._api.request(
+                "GET",
+                f"{self._root}/availableNumbers/{path_segment(e164, field='number')}",
+                idempotency=Idempotency.SAFE,
+                operation="purchase",
+                number=e164,
+            )
+            offer = self._api.read(
+                response, functools.partial(codec.available_number, provider=self.name), "purchase"
+            )
+        except NumbersError:
+            return refused  # no offer to ask (rented meanwhile, or unreadable): the refusal stands
+        if not offer.documents_required:
+            return refused
+        return refused.recast(
+            ComplianceRequiredError,
+            f"{e164} needs supporting documents before Sinch rents it: order it with them through "
+            f"Sinch's number orders (KYC) ({refused.message})",
+            requirement=RequirementKind.DOCUMENTS,
+            scope=ComplianceScope.NUMBER,
+            country=offer.geography.iso_country,
+            number_type=offer.number_type,
+        )
 
     def _can_purchase_any_natively(self, query: SearchQuery) -> bool:
         # rentAny serves US numbers only; one pattern at most goes with it.
@@ -334,7 +401,32 @@ class SinchProvider(Provider):
         return self._number_of(response, operation)
 
     async def _get(self, e164: str) -> ActiveNumber:
-        return await self._fetch(e164, "get")
+        return _registered(await self._fetch(e164, "get"), await self._emergency(e164))
+
+    def _emergency_path(self, e164: str, verb: str = "") -> str:
+        return f"{self._one(e164)}/emergencyAddress{verb}"
+
+    async def _emergency(self, e164: str) -> EmergencyRegistration | None:
+        """The number's emergency address, read apart from the number (Sinch keeps it so).
+
+        Sinch gives no registration status: an address it holds is provisioned (the provision
+        call answers once it is, and nothing of it is scheduled), none (404) is none. A number it
+        keeps no address for at all (a refusal, 400 or 403) says nothing: None.
+        """
+        try:
+            response = await self._api.request(
+                "GET", self._emergency_path(e164), idempotency=Idempotency.SAFE, operation="get", number=e164
+            )
+        except NotFoundError:
+            return EmergencyRegistration(status=EmergencyStatus.NONE)
+        except ProviderError as refused:
+            if refused.status_code not in _REFUSALS or isinstance(refused, AuthenticationError):
+                raise
+            log.debug(
+                "%s: no emergency address is kept for %s (HTTP %s)", self.name, e164, refused.status_code
+            )
+            return None
+        return self._api.read(response, _registration, "get")
 
     async def _patch(self, e164: str, body: dict[str, Any]) -> ActiveNumber:
         # The same fields sent twice leave the same configuration: safe to retry.
@@ -354,9 +446,89 @@ class SinchProvider(Provider):
 
     async def _configure(self, e164: str, config: NumberConfig) -> ActiveNumber:
         body = self._body(config, purchase=False)
-        if not body:
-            return await self._get(e164)
-        return await self._patch(e164, body)
+        if "emergency_address" not in config.model_fields_set:
+            return await self._patch(e164, body) if body else await self._get(e164)
+        # The address first: one Sinch refuses leaves the rest of the number as it was.
+        registration = await self._register(e164, config.emergency_address)
+        number = await self._patch(e164, body) if body else await self._fetch(e164, "configure")
+        return _registered(number, registration)
+
+    async def _register(self, e164: str, address: Address | None) -> EmergencyRegistration:
+        """Provision ``address`` as the number's emergency address, or deprovision it (None)."""
+        if address is None:
+            try:
+                # Sent again, it takes off what is already off: safe to retry.
+                await self._api.request(
+                    "POST",
+                    self._emergency_path(e164, ":deprovision"),
+                    idempotency=Idempotency.IDEMPOTENT,
+                    operation="configure",
+                    number=e164,
+                )
+            except NotFoundError:
+                await self._fetch(e164, "configure")  # no address to take off, unless no number
+            return EmergencyRegistration(status=EmergencyStatus.NONE)
+        try:
+            # The same address provisioned twice is the same registration: safe to retry.
+            response = await self._api.request(
+                "POST",
+                self._emergency_path(e164, ":provision"),
+                json=self._emergency_body(address),
+                idempotency=Idempotency.IDEMPOTENT,
+                operation="configure",
+                number=e164,
+            )
+        except ProviderError as refused:
+            if refused.status_code != 400:
+                raise
+            raise refused.recast(
+                AddressValidationError, f"Sinch did not provision the emergency address: {refused.message}"
+            ) from refused
+        registration = self._api.read(response, _registration, "configure")
+        if registration.address is not None and address.customer_name:
+            # The answer has no name: the display name sent is the one registered.
+            named = registration.address.model_copy(update={"customer_name": address.customer_name})
+            registration = registration.model_copy(
+                update={"address": named, "caller_name": address.customer_name}
+            )
+        return registration
+
+    def _emergency_body(self, address: Address) -> dict[str, Any]:
+        try:
+            return codec.emergency_body(address)
+        except codec.BadConfig as exc:
+            raise InvalidInputError(f"config.{exc}", field=f"config.{exc.field}") from None
+
+    # -- commerce --------------------------------------------------------------------------------------
+
+    async def _coverage(self) -> list[Coverage]:
+        response = await self._api.request(
+            "GET", f"{self._root}/availableRegions", idempotency=Idempotency.SAFE, operation="coverage"
+        )
+        return self._api.read(response, codec.regions, "coverage")
+
+    async def _validate_emergency_address(self, address: Address, e164: str | None) -> AddressCheck:
+        if e164 is None:
+            raise InvalidInputError(
+                "number: Sinch checks an emergency address for one of the project's numbers: give it",
+                field="number",
+            )
+        try:
+            body = codec.emergency_body(address)
+        except codec.BadConfig as exc:
+            raise InvalidInputError(
+                str(exc).replace("emergency_address", "address", 1), field="address"
+            ) from None
+        # It stores nothing: a check sent again is the same check.
+        response = await self._api.request(
+            "POST",
+            self._emergency_path(e164, ":validate"),
+            json=body,
+            idempotency=Idempotency.SAFE,
+            operation="validate_emergency_address",
+            number=e164,
+        )
+        return self._api.read(response, lambda answer: codec.address_check(answer, address), "validate")
 
     async def _release(self, e164: str) -> None:
         try:
@@ -433,3 +605,19 @@ def _offer(number: ActiveNumber) -> AvailableNumber:
         capabilities=number.capabilities,
         geography=number.geography,
     )
+
+
+def _registration(body: object) -> EmergencyRegistration:
+    """The emergency address Sinch holds for a number (``GET``, ``:provision``) as a registration:
+    active, since Sinch holds it once provisioned and has no status of its own."""
+    address = codec.emergency_address(body)
+    if address is None:
+        return EmergencyRegistration(status=EmergencyStatus.NONE, raw=body)
+    return EmergencyRegistration(status=EmergencyStatus.ACTIVE, address=address, raw=body)
+
+
+def _registered(number: ActiveNumber, registration: EmergencyRegistration | None) -> ActiveNumber:
+    """``number`` with its emergency registration, its address in the configuration as well."""
+    address = registration.address if registration is not None else None
+    config = number.config.model_copy(update={"emergency_address": address})
+    return number.model_copy(update={"emergency": registration, "config": config})

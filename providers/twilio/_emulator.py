@@ -24,6 +24,7 @@ import hashlib
 import uuid
 from base64 import b64decode
 from binascii import Error as Base64Error
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode
@@ -90,8 +91,6 @@ _END_USERS = {
     "individual": ("Individual", ["first_name", "last_name"]),
     "business": ("Business", ["business_name"]),
 }
-#: a list request's page size, page number, and how many items come before it
-Window = tuple[int, int, int]
 _PAPERS = {"AddressSid": "address_id", "BundleSid": "bundle_id", "IdentitySid": "identity_id"}
 # What a DependentPhoneNumber shows of the number (its spec's fields).
 _DEPENDENT = frozenset(
@@ -139,6 +138,21 @@ def _pattern(contains: str, country: str) -> dict[str, str]:
     return {"contains": contains.strip("+$")}
 
 
+@dataclass(frozen=True)
+class _Mark:
+    """Where a page of a listing starts: how many items come before it, the world's cursor after
+    them (None: at the first, or a listing read whole), and where the page before it starts."""
+
+    skip: int
+    after: str | None
+    before: _Mark | None
+
+
+_FIRST = _Mark(0, None, None)
+#: a list request's page size, page number, and where the page starts
+Window = tuple[int, int, _Mark]
+
+
 def _rfc2822(moment: datetime | None) -> str | None:
     return email.utils.format_datetime(moment.astimezone(UTC)).replace("-0000", "+0000") if moment else None
 
@@ -163,7 +177,7 @@ class TwilioEmulation(Dialect):
         self.api_keys = {self._sid("SK", seed + b"/key"): (self._secret(seed + b"/key"), main)}
         self.release_cooldown = 0.0
         self._bought: dict[str, datetime] = {}
-        self._pages: dict[str, int] = {}
+        self._pages: dict[str, _Mark] = {}
         # When each address was created (the sandbox keeps none): Twilio dates every resource.
         self._address_dates: dict[str, datetime] = {}
 
@@ -519,21 +533,21 @@ class TwilioEmulation(Dialect):
         if isinstance(paged, Response):
             return paged
         _, query, window = paged
-        carrier = self.world.account(account)
-        filters: dict[str, Any] = {}
-        if query.get("FriendlyName"):
-            filters["friendly_name"] = query["FriendlyName"]
-        if query.get("PhoneNumber"):
-            filters["contains"] = query["PhoneNumber"].lstrip("+")
+        size, _, mark = window
         try:
-            numbers = [number async for number in carrier.list(**filters)]
+            rows, rest = await self.world.page(
+                account,
+                mark.after,
+                size,
+                contains=query.get("PhoneNumber", "").lstrip("+") or None,
+                friendly_name=query.get("FriendlyName") or None,
+            )
         except NumbersError as exc:
             return self._failure(exc)
+        following = None if rest is None else _Mark(mark.skip + len(rows), rest, mark)
         collection = f"{self.wire.api_root}/Accounts/{account}/IncomingPhoneNumbers.json"
-        rows = [self._number(number) for number in self._rows(numbers, window)]
-        body = self._envelope(
-            request, query, window, len(numbers), collection, "incoming_phone_numbers", rows
-        )
+        shown = [self._number(number) for number in rows]
+        body = self._envelope(request, query, window, following, collection, "incoming_phone_numbers", shown)
         return JSONResponse(self.styled_page(body))
 
     def _paged(
@@ -548,13 +562,13 @@ class TwilioEmulation(Dialect):
         return window if isinstance(window, Response) else (account, query, window)
 
     def _window(self, query: dict[str, str]) -> Window | Response:
-        """(page size, page, numbers before it) a list request asks for; the carrier's 400 if it is bad."""
+        """(page size, page, where it starts) a list request asks for; the carrier's 400 if it is bad."""
         size_text = query.get("PageSize", str(_LIST_PAGE))
         if not size_text.isdigit() or not 1 <= int(size_text) <= 1000:
             return self.error(400, "PageSize must be between 1 and 1000")
         size = int(size_text)
         page = int(query.get("Page", "0")) if query.get("Page", "0").isdigit() else 0
-        skip = 0
+        mark = _FIRST
         if page:
             token = query.get("PageToken", "")
             if token not in self._pages:
@@ -562,19 +576,21 @@ class TwilioEmulation(Dialect):
                     400,
                     "Invalid page token" if token else "A PageToken is needed to read a page past the first",
                 )
-            skip = self._pages[token]
-        return size, page, skip
+            mark = self._pages[token]
+        return size, page, mark
 
     @staticmethod
-    def _rows(items: list[Any], window: Window) -> list[Any]:
-        size, _, skip = window
-        return items[skip : skip + size]
+    def _rows(items: list[Any], window: Window) -> tuple[list[Any], _Mark | None]:
+        """A page of a listing read whole (addresses, countries…) and where the next one starts."""
+        size, _, mark = window
+        end = mark.skip + size
+        return items[mark.skip : end], (_Mark(end, None, mark) if end < len(items) else None)
 
     def _links(
-        self, query: dict[str, str], window: Window, total: int, collection: str
+        self, query: dict[str, str], window: Window, following: _Mark | None, collection: str
     ) -> tuple[str, str | None, str | None]:
         """The first, next and previous pages' links (the same query, another page and token)."""
-        size, page, skip = window
+        size, page, mark = window
         base = {k: v for k, v in query.items() if k not in ("Page", "PageToken")}
         base["PageSize"] = str(size)
 
@@ -582,37 +598,34 @@ class TwilioEmulation(Dialect):
             params = {**base, "Page": str(number), **({"PageToken": token} if token else {})}
             return f"{collection}?{urlencode(params)}"
 
-        following = previous = None
-        if skip + size < total:
-            following = uri(page + 1, self._page_token("PA", skip + size))
-        if page:
-            # Twilio links every page but the first back to the one before it (a "PB" token).
-            previous = uri(page - 1, self._page_token("PB", max(skip - size, 0)))
-        return uri(0, None), following, previous
+        next_uri = None if following is None else uri(page + 1, self._page_token("PA", following))
+        # Twilio links every page but the first back to the one before it (a "PB" token).
+        previous = uri(page - 1, self._page_token("PB", mark.before or _FIRST)) if page else None
+        return uri(0, None), next_uri, previous
 
     def _envelope(
         self,
         request: Request,
         query: dict[str, str],
         window: Window,
-        total: int,
+        following: _Mark | None,
         collection: str,
         key: str,
         rows: list[dict[str, Any]],
     ) -> dict[str, Any]:
         """A 2010-04-01 list page: its rows under ``key``, links relative to the host."""
-        size, page, skip = window
-        first, following, previous = self._links(query, window, total, collection)
+        size, page, mark = window
+        first, next_uri, previous = self._links(query, window, following, collection)
         return {
             key: rows,
             "first_page_uri": first,
-            "next_page_uri": following,
+            "next_page_uri": next_uri,
             "previous_page_uri": previous,
             "uri": f"{request.url.path}?{request.url.query}" if request.url.query else request.url.path,
             "page": page,
             "page_size": size,
-            "start": skip,
-            "end": skip + max(len(rows) - 1, 0),
+            "start": mark.skip,
+            "end": mark.skip + max(len(rows) - 1, 0),
         }
 
     def _meta(
@@ -620,14 +633,14 @@ class TwilioEmulation(Dialect):
         request: Request,
         query: dict[str, str],
         window: Window,
-        total: int,
+        following: _Mark | None,
         key: str,
         rows: list[dict[str, Any]],
     ) -> dict[str, Any]:
         """A page of Twilio's newer APIs (v1, v2): its rows and a ``meta`` of absolute links."""
         size, page, _ = window
         collection = f"{str(request.base_url).rstrip('/')}{request.url.path}"
-        first, following, previous = self._links(query, window, total, collection)
+        first, next_url, previous = self._links(query, window, following, collection)
         return {
             key: rows,
             "meta": {
@@ -636,15 +649,15 @@ class TwilioEmulation(Dialect):
                 "first_page_url": first,
                 "previous_page_url": previous,
                 "url": str(request.url),
-                "next_page_url": following,
+                "next_page_url": next_url,
                 "key": key,
             },
         }
 
-    def _page_token(self, prefix: str, skip: int) -> str:
-        """A new PageToken for the page that starts after ``skip`` numbers."""
+    def _page_token(self, prefix: str, mark: _Mark) -> str:
+        """A new PageToken for the page that starts at ``mark``."""
         token = prefix + uuid.uuid4().hex
-        self._pages[token] = skip
+        self._pages[token] = mark
         return token
 
     def styled_page(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -757,9 +770,8 @@ class TwilioEmulation(Dialect):
             }
             for entry in found
         ]
-        return JSONResponse(
-            self._meta(request, query, window, len(rows), "countries", self._rows(rows, window))
-        )
+        shown, following = self._rows(rows, window)
+        return JSONResponse(self._meta(request, query, window, following, "countries", shown))
 
     async def _price_country(self, request: Request) -> Response:
         account = self._caller_or_401(request)
@@ -820,9 +832,8 @@ class TwilioEmulation(Dialect):
                     continue
                 for who in [end_user] if end_user else list(_END_USERS):
                     rows.append(self._regulation(request, entry.country, entry.name, number_type, who, needs))
-        return JSONResponse(
-            self._meta(request, query, window, len(rows), "results", self._rows(rows, window))
-        )
+        shown, following = self._rows(rows, window)
+        return JSONResponse(self._meta(request, query, window, following, "results", shown))
 
     def _regulation(
         self,
@@ -931,11 +942,11 @@ class TwilioEmulation(Dialect):
             if isinstance(paged, Response):
                 return paged
             _, query, window = paged
-            found = [address async for address in carrier.addresses()]
-            rows = [self._address_doc(account, address) for address in self._rows(found, window)]
+            found, following = self._rows([address async for address in carrier.addresses()], window)
+            rows = [self._address_doc(account, address) for address in found]
             collection = f"{self.wire.api_root}/Accounts/{account}/Addresses.json"
             return JSONResponse(
-                self._envelope(request, query, window, len(found), collection, "addresses", rows)
+                self._envelope(request, query, window, following, collection, "addresses", rows)
             )
         form = await self._form(request)
         required = ("CustomerName", "Street", "City", "Region", "PostalCode", "IsoCountry")
@@ -999,12 +1010,13 @@ class TwilioEmulation(Dialect):
             if sid
             in ((number.compliance or NumberCompliance()).address_id, number.config.emergency_address_id)
         ]
+        shown, following = self._rows(using, window)
         rows = [
             {key: value for key, value in self._number(number).items() if key in _DEPENDENT}
-            for number in self._rows(using, window)
+            for number in shown
         ]
         collection = f"{self.wire.api_root}/Accounts/{account}/Addresses/{sid}/DependentPhoneNumbers.json"
-        body = self._envelope(request, query, window, len(using), collection, "dependent_phone_numbers", rows)
+        body = self._envelope(request, query, window, following, collection, "dependent_phone_numbers", rows)
         return JSONResponse(body)
 
 

@@ -92,6 +92,26 @@ def test_500_purchases_and_their_release_survive_20_kills_each(tmp_path: Path) -
         assert anyio.run(emulator.state)["numbers"] == {}
 
 
+def test_telnyx_purchases_by_number_orders_survive_kills(tmp_path: Path) -> None:
+    # Telnyx buys through number orders (one per batch of numbers), which take no idempotency key:
+    # a lost answer is settled by the order's customer_reference, never by a second order.
+    emulator = Emulator("telnyx", faults=FAULTS.model_copy(update={"latency": 0.3, "lost": 0.1}))
+    with serve(emulator) as server:
+        settings = {**server.settings, "batch_size": 5}
+        spec = {"dialect": "telnyx", "settings": settings, "count": 150}
+        journal = tmp_path / "purchase.sqlite3"
+        kills = _run_killing(journal, spec, "purchase", kills=4, seed=3, backend="trio")
+        counts, done, pinned = anyio.run(_journal_facts, journal)
+        owned = anyio.run(emulator.state)["numbers"]["telnyx-account"]
+
+        assert kills == 4
+        assert counts == {ItemState.DONE: 150}
+        assert len(owned) == len(set(owned)) == 150
+        assert sorted(owned) == sorted(done)
+        assert set(done) <= set(pinned)
+        assert emulator.answered.get("lost", 0) > 0
+
+
 @pytest.mark.anyio
 async def test_the_sweep_finds_no_orphans_after_a_faulty_run(tmp_path: Path) -> None:
     emulator = Emulator("twilio", faults=FAULTS)

@@ -932,3 +932,22 @@ def test_list_fits_a_narrow_terminal(
     wide = fake("list").stdout.splitlines()  # a pipe: every column, nothing cut
     assert wide[0].split() == ["Number", "Type", "Status", "Name", "Capabilities", "Location"]
     assert "San Francisco, CA, US" in wide[2]
+
+
+@pytest.mark.parametrize(
+    ("field", "option"),
+    [
+        ("config.emergency_address.street", "--emergency-street"),
+        ("emergency_address.postal_code", "--emergency-postal-code"),
+        ("voice.url", "--voice-url"),
+        ("status_callback.url", "--status-callback"),
+        ("compliance.address_id", "--address-id"),
+    ],
+)
+def test_a_field_an_adapter_names_is_told_as_its_option(field: str, option: str) -> None:
+    import typer.main
+    from numbers_core.cli._app import app
+
+    group: Any = typer.main.get_command(app)
+    said = group._in_cli_terms(nc.InvalidInputError(f"{field}: contains a control character"))
+    assert said == f"{option}: contains a control character"

@@ -71,6 +71,7 @@ def test_coverage_lists_countries_and_their_types(cli: Cli, cli_json: CliJson, s
             "name": "United Kingdom",
             "number_types": ["local", "mobile", "toll_free", "national", "voip", "premium_rate", "personal"],
             "beta": False,
+            "provider": None,  # a routing provider's rows name the member they came from
         }
     ]
 

@@ -125,11 +125,13 @@ def test_numbers_emulate_serves_until_interrupted(tmp_path: Path) -> None:
 
 
 def test_numbers_emulate_refuses_an_unknown_dialect(numbers: Run) -> None:
+    from numbers_core.emulator import dialect_names
+
     done = numbers("emulate", "acme")
     assert done.returncode != 0
-    assert done.stderr.strip() == (
-        "error: unknown emulator 'acme' (registered: kazoo, signalwire, sinch, sinch-draft, twilio)"
-    )
+    registered = ", ".join(sorted(dialect_names()))
+    assert {"kazoo", "sinch", "twilio"} <= set(dialect_names())
+    assert done.stderr.strip() == f"error: unknown emulator 'acme' (registered: {registered})"
 
 
 def test_numbers_emulate_on_a_busy_port_says_so(numbers: Run) -> None:

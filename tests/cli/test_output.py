@@ -261,3 +261,30 @@ def test_compliance_and_address_errors_in_plain_words(error: nc.NumbersError, ex
     from numbers_core.cli._words import error_text
 
     assert error_text(error) == expected
+
+
+HOSTILE = "A\x1b]0;pwned\x07B\x00C\u202eD"
+SHOWN = "A\\x1b]0;pwned\\x07B\\x00C\\u202eD"
+
+
+def test_control_characters_from_a_carrier_are_shown_not_acted_on(capsys: pytest.CaptureFixture[str]) -> None:
+    from numbers_core._models import carrier_answer
+
+    with carrier_answer():  # as a carrier's answer is read: its names are taken as they are
+        number = owned("+18005550100", friendly_name=HOSTILE)
+    output = Output(json=False)
+    with output.stream() as show:
+        show(number)
+    output.number(number)
+    printed = capsys.readouterr().out
+    assert "\x1b" not in printed
+    assert "\x00" not in printed
+    assert "\u202e" not in printed
+    assert printed.count("A\\x1b]0;pwned") == 2  # the list row and the detail, each escaped
+
+
+def test_an_error_line_shows_control_characters_as_escapes(capsys: pytest.CaptureFixture[str]) -> None:
+    from numbers_core.cli._run import print_error
+
+    print_error(f"twilio: {HOSTILE}")
+    assert capsys.readouterr().err.strip().endswith(f"twilio: {SHOWN}")

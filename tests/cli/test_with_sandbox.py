@@ -150,3 +150,21 @@ def test_an_area_code_is_three_digits_in_north_america_and_leading_digits_elsewh
     london = cli_json("search", "--country", "GB", "--area-code", "20", "--limit", "3")
     assert london
     assert all(offer["phone_number"].startswith("+4420") for offer in london)
+
+
+def test_several_providers_at_once(cli: Callable[..., Result], cli_json: Callable[..., Any]) -> None:
+    Path("numbers.toml").write_text(
+        '[profiles.east]\nprovider = "sandbox"\naccount_id = "east"\npath = "east.sqlite3"\n'
+    )
+    offers = cli_json("--provider", "sandbox,east", "search", "--area-code", "415", "--limit", "2")
+    assert [offer["provider"] for offer in offers] == ["sandbox", "sandbox"]
+    number = offers[0]["phone_number"]
+    bought = cli_json("--provider", "sandbox, east", "buy", number)
+    assert [(entry["phone_number"], entry["provider"]) for entry in bought["bought"]] == [(number, "sandbox")]
+    # The sandbox member kept its state in the data directory, as the sandbox alone does.
+    assert default_file().is_file()
+    listed = cli_json("--provider", "east,sandbox", "list")
+    assert [(entry["phone_number"], entry["provider"]) for entry in listed] == [(number, "sandbox")]
+    unknown = cli("--provider", "sandbox,nosuch", "list")
+    assert unknown.exit_code == 2
+    assert "member 'nosuch' is neither a profile of numbers.toml nor a provider" in one_error_line(unknown)

@@ -1,9 +1,10 @@
 """The carriers the contract scenario runs against, each as a user connects to it.
 
 ``carrier`` is parametrized over the providers that have a stateful carrier
-to test against here: the sandbox itself, and Twilio, Kazoo, Sinch and the
-Sinch draft over their stateful fakes; and each emulator as a real server on
-127.0.0.1, its every answer checked against the carrier's spec.
+to test against here: the sandbox itself, Twilio, Kazoo, Sinch and the Sinch
+draft over their stateful fakes, Telnyx over its emulator in process; each emulator as a real server on
+127.0.0.1, its every answer checked against the carrier's spec; and a routing
+provider over two of those servers.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pytest
 
 # The fake carriers and the spec checks live with their adapter's tests.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "providers"))
-for _adapter in ("kazoo", "sinch", "twilio"):
+for _adapter in ("kazoo", "sinch", "twilio", "telnyx"):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "providers" / _adapter))
 
 import draft_examples  # noqa: E402
@@ -30,10 +31,22 @@ from kazoo_spec import check_request  # noqa: E402
 from numbers_core.emulator import Emulator, serve  # noqa: E402
 from sinch_spec import check_answer as check_sinch_answer  # noqa: E402
 from sinch_spec import check_request as check_sinch_request  # noqa: E402
+from telnyx_spec import check_request as check_telnyx_request  # noqa: E402
 from twilio_wire import spec_for  # noqa: E402
 
 # The emulators, served over a real socket.
-EMULATED = ("twilio", "signalwire", "kazoo", "sinch", "sinch-draft")
+EMULATED = (
+    "twilio",
+    "signalwire",
+    "kazoo",
+    "sinch",
+    "sinch-draft",
+    "telnyx",
+)
+# Settings a user of a carrier without a price list gives it: its prices, as a table.
+SETTINGS: dict[str, dict[str, object]] = {
+    "kazoo": {"prices": {"US": {"local": "1.15 USD", "toll_free": "2.15 USD"}}}
+}
 
 
 @pytest.fixture(autouse=True)
@@ -45,15 +58,53 @@ def _no_waits(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("numbers_core._provider._sleep", sleep)
 
 
+# A routing provider over two of them, each a real server (see docs/several-carriers.md).
+ROUTED = ("twilio", "sinch")
+
+
 @pytest.fixture(
-    params=["sandbox", "twilio", "kazoo", "sinch", "sinch-draft", *(f"{name}@emulator" for name in EMULATED)]
+    params=[
+        "sandbox",
+        "twilio",
+        "kazoo",
+        "sinch",
+        "sinch-draft",
+        "telnyx",
+        *(f"{name}@emulator" for name in EMULATED),
+        "routing@emulators",
+    ]
 )
 async def carrier(request: pytest.FixtureRequest) -> AsyncIterator[nc.Provider]:
+    if request.param == "routing@emulators":
+        with serve(Emulator(ROUTED[0])) as first, serve(Emulator(ROUTED[1])) as second:
+            async with nc.connect(
+                list(ROUTED), **{ROUTED[0]: first.settings, ROUTED[1]: second.settings}
+            ) as both:
+                yield both
+        return
     if request.param.endswith("@emulator"):
         # Every answer it gives is checked against the carrier's documents (tests/conftest.py).
-        with serve(Emulator(request.param.removesuffix("@emulator"))) as server:
-            async with server.connect() as carrier:
+        name = request.param.removesuffix("@emulator")
+        with serve(Emulator(name)) as server:
+            async with server.connect(**SETTINGS.get(name, {})) as carrier:
                 yield carrier
+        return
+    if request.param == "telnyx":
+        # Telnyx's emulator in process (no socket), every request checked against Telnyx's document.
+        emulator = Emulator("telnyx")
+        sent: list[httpx.Request] = []
+
+        async def record(request: httpx.Request) -> None:
+            sent.append(request)
+
+        async with (
+            httpx.AsyncClient(transport=emulator.transport(), event_hooks={"request": [record]}) as http,
+            nc.connect("telnyx", http_client=http, **emulator.client_settings()) as carrier,
+        ):
+            yield carrier
+        await emulator.aclose()
+        for one in sent:
+            check_telnyx_request(one)
         return
     if request.param == "sinch-draft":
         draft = draft_fake.FakeDraft(token=draft_fake.TOKEN)
@@ -103,6 +154,7 @@ async def carrier(request: pytest.FixtureRequest) -> AsyncIterator[nc.Provider]:
             account_id=kazoo_fake.ACCOUNT,
             api_key=kazoo_fake.API_KEY,
             http_client=http,
+            **SETTINGS["kazoo"],
         ) as kazoo,
     ):
         yield kazoo

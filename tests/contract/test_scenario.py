@@ -12,15 +12,20 @@ pytestmark = pytest.mark.anyio
 AREA_CODE = "415"
 
 
+def sellers(carrier: nc.Provider) -> set[str]:
+    """The names offers and numbers carry: the carrier's, or a routing provider's members'."""
+    return set(carrier.members) if isinstance(carrier, nc.RoutingProvider) else {carrier.name}
+
+
 async def test_a_number_searched_bought_configured_listed_and_released(carrier: nc.Provider) -> None:
     found = await carrier.search(area_code=AREA_CODE, limit=3)
     assert 1 <= len(found) <= 3
-    assert all(n.phone_number.startswith(f"+1{AREA_CODE}") and n.provider == carrier.name for n in found)
+    assert all(n.phone_number.startswith(f"+1{AREA_CODE}") and n.provider in sellers(carrier) for n in found)
     chosen = found[0]
 
     bought = await carrier.purchase(chosen)
     assert bought.phone_number == chosen.phone_number
-    assert bought.provider == carrier.name
+    assert bought.provider == chosen.provider
     assert bought.status is nc.NumberStatus.ACTIVE
 
     with pytest.raises(nc.ConflictError) as again:
@@ -89,21 +94,15 @@ async def test_prices_are_listed_and_search_results_priced(carrier: nc.Provider)
     prices = await carrier.prices("US")
     assert prices
     assert all(row.country == "US" for row in prices)
-    [local] = await carrier.prices("US", "local")
-    assert local.number_type is nc.NumberType.LOCAL
-    assert local.monthly is not None or local.setup is not None
+    local = await carrier.prices("US", "local")
+    # One row per seller: each member of a routing provider has its own.
+    assert len(local) == len({row.provider for row in local}) >= 1
+    assert all(row.number_type is nc.NumberType.LOCAL for row in local)
+    assert all(row.monthly is not None or row.setup is not None for row in local)
     if carrier.supports(nc.Feature.SEARCH_PRICES):
         for number in await carrier.search(area_code=AREA_CODE, limit=3):
             assert number.price_basis is not None
             assert number.monthly_price is not None
-
-
-async def test_coverage_lists_the_countries_on_sale(carrier: nc.Provider) -> None:
-    _require(carrier, nc.Feature.COVERAGE)
-    found = await carrier.coverage()
-    [us] = [entry for entry in found if entry.country == "US"]  # every carrier here sells there
-    assert nc.NumberType.LOCAL in us.number_types
-    assert await carrier.coverage("US") == [us]
 
 
 # A British landline: regulated at every carrier that sells one (an address, and at Twilio a bundle).
@@ -154,3 +153,77 @@ async def test_a_regulated_number_is_refused_then_bought_with_its_papers(carrier
         await carrier.delete_address(address)
     await carrier.release(bought)
     await carrier.delete_address(address)
+
+
+async def test_search_results_carry_their_price(carrier: nc.Provider) -> None:
+    _require(carrier, nc.Feature.SEARCH_PRICES)
+    found = await carrier.search(area_code=AREA_CODE, limit=3)
+    assert found
+    for number in found:
+        assert number.price_basis is not None
+        assert number.monthly_price is not None
+
+
+async def test_coverage_says_where_numbers_are_sold(carrier: nc.Provider) -> None:
+    _require(carrier, nc.Feature.COVERAGE)
+    # Where the scenario buys; a routing provider lists each member's row.
+    us = [entry for entry in await carrier.coverage() if entry.country == "US"]
+    assert us
+    assert all(nc.NumberType.LOCAL in entry.number_types for entry in us)
+    assert [entry.country for entry in await carrier.coverage("us")] == ["US"] * len(us)
+
+
+# An address every carrier that registers emergency addresses inline takes for a San Francisco number.
+OFFICE = nc.Address(
+    customer_name="Contract Ltd",
+    street="140 New Montgomery St",
+    locality="San Francisco",
+    region="CA",
+    postal_code="94105",
+    country="US",
+)
+
+
+async def test_an_emergency_address_is_registered_inline_read_back_and_cleared(carrier: nc.Provider) -> None:
+    _require(
+        carrier,
+        nc.Feature.CONFIG_EMERGENCY_ADDRESS_INLINE,
+        nc.Feature.EMERGENCY_STATUS,
+        nc.Feature.PURCHASE_WITH_CONFIG,
+    )
+    [number] = await carrier.search(area_code=AREA_CODE, limit=1)
+    bought = await carrier.purchase(number, config=nc.NumberConfig(emergency_address=OFFICE))
+    for read in (bought, await carrier.get(bought)):
+        assert read.emergency is not None
+        assert read.emergency.status is nc.EmergencyStatus.ACTIVE
+        assert read.emergency.address is not None
+        assert (read.emergency.address.street, read.emergency.address.postal_code) == (OFFICE.street, "94105")
+    cleared = await carrier.configure(bought, nc.NumberConfig(emergency_address=None))
+    for read in (cleared, await carrier.get(bought)):
+        assert read.emergency is not None
+        assert read.emergency.status is nc.EmergencyStatus.NONE
+    await carrier.release(bought)
+
+
+async def test_an_emergency_address_is_checked_without_being_registered(carrier: nc.Provider) -> None:
+    _require(carrier, nc.Feature.EMERGENCY_VALIDATE)
+    bought = await carrier.purchase_any(area_code=AREA_CODE)
+    check = await carrier.validate_emergency_address(OFFICE, bought)
+    assert check.result in ("exact", "corrected")
+    assert check.address is not None
+    assert check.address.postal_code == "94105"
+    read = await carrier.get(bought)
+    assert read.emergency is None or read.emergency.status is nc.EmergencyStatus.NONE
+    await carrier.release(bought)
+
+
+async def test_a_reserved_number_is_held_then_bought(carrier: nc.Provider) -> None:
+    _require(carrier, nc.Feature.RESERVE)
+    [number] = await carrier.search(area_code=AREA_CODE, limit=1)
+    held = await carrier.reserve(number)
+    assert held.phone_number == number.phone_number
+    assert held.status is nc.NumberStatus.RESERVED
+    bought = await carrier.purchase(number)
+    assert bought.status is nc.NumberStatus.ACTIVE
+    assert (await carrier.get(number)).status is nc.NumberStatus.ACTIVE
+    await carrier.release(bought)

@@ -13,6 +13,7 @@ import numbers_core as nc
 import pytest
 from numbers_core.emulator import Emulator, Faults, dialect_names, reason, serve
 from numbers_core.emulator._faults import Kind
+from numbers_core.sandbox._store import Row
 
 pytestmark = pytest.mark.anyio
 
@@ -281,6 +282,35 @@ async def test_every_list_page_but_the_first_links_back_to_the_one_before() -> N
             back = (await http.get(page["previous_page_uri"])).json()
             assert back["page"] == before["page"]
             assert back["incoming_phone_numbers"] == before["incoming_phone_numbers"]
+    await emulator.aclose()
+
+
+async def test_a_list_page_costs_the_page_not_the_whole_account(monkeypatch: pytest.MonkeyPatch) -> None:
+    emulator = Emulator("twilio")
+    settings = emulator.client_settings()
+    owner = emulator.world.account(settings["account_sid"])
+    template = await owner.purchase_any(area_code="415")
+    for i in range(399):  # straight into the store: buying them one by one is not what is measured
+        e164 = f"+1212555{i:04}"
+        assert await emulator.world.store.claim(
+            template.model_copy(update={"phone_number": e164, "id": e164})
+        )
+    # The work of a listing: owned numbers read back from the store, one at a time.
+    read = 0
+    number = Row.number
+
+    def counted(row: Row) -> nc.ActiveNumber:
+        nonlocal read
+        read += 1
+        return number(row)
+
+    monkeypatch.setattr(Row, "number", counted)
+    async with emulator.connect() as carrier:
+        carrier.list_page_size = 50
+        listed = [n.phone_number async for n in carrier.list()]
+    assert len(set(listed)) == 400
+    # Each number once, over eight pages; reading the account for each page would be 3,200.
+    assert read == 400
     await emulator.aclose()
 
 

@@ -43,6 +43,11 @@ async def drain(items: AsyncIterator[int], *, into: list[int]) -> None:
         into.append(item)
 
 
+async def drain_numbers(numbers: AsyncIterator[Any], *, into: list[str]) -> None:
+    async for number in numbers:
+        into.append(number.phone_number)
+
+
 async def test_pages_are_fetched_only_as_items_are_consumed() -> None:
     pages = Pages({None: ([1, 2], "p2"), "p2": ([3], None)})
     items = make_core().paginate(pages)
@@ -168,3 +173,72 @@ async def test_a_next_page_link_to_another_origin_stops_iteration_with_an_error(
     await core.aclose()
     assert seen == [1]
     assert elsewhere.call_count == 0
+
+
+@pytest.mark.parametrize(
+    ("cursor", "problem"),
+    [
+        ("k" * 70_000, "a key of 70,000 characters"),
+        ("k" * 4097, "a key of 4,097 characters"),
+        ("\u00e9" * 20_000, "a key of 20,000 characters"),  # 120,000 characters once percent-encoded
+        ("a\r\nb", "not plain text"),
+        ("\ud800", "not plain text"),
+    ],
+)
+async def test_a_next_page_key_that_no_url_can_carry_stops_with_a_protocol_error(
+    cursor: str, problem: str
+) -> None:
+    pages = Pages({None: ([1, 2], cursor)})
+    seen: list[int] = []
+    with pytest.raises(ProtocolError, match=problem) as caught:
+        await drain(make_core().paginate(pages), into=seen)
+    assert seen == [1, 2]  # what the page held is handed out first
+    assert pages.asked == [None]
+    assert cursor not in str(caught.value)
+
+
+async def test_a_next_page_key_of_the_longest_length_is_followed() -> None:
+    longest = "k" * 4096
+    pages = Pages({None: ([1], longest), longest: ([2], None)})
+    assert [n async for n in make_core().paginate(pages)] == [1, 2]
+
+
+# The adapters whose next-page key goes into the query of the next request (httpx.InvalidURL
+# escaped from building it), and the key in their list answer.
+NEXT_KEYS = {"sinch": "nextPageToken", "kazoo": "next_start_key"}
+# How each one's list request is told from the others.
+LISTING = {"sinch": "activeNumbers", "kazoo": "page_size"}
+
+
+@pytest.mark.parametrize("name", sorted(NEXT_KEYS))
+async def test_an_adapter_given_a_huge_next_page_key_says_so_in_the_error_tree(name: str) -> None:
+    import json
+
+    import numbers_core as nc
+    from numbers_core.emulator import Emulator
+
+    emulator = Emulator(name)
+    inner = emulator.transport()
+
+    async def huge_key(request: httpx.Request) -> httpx.Response:
+        response = await inner.handle_async_request(request)
+        body = await response.aread()
+        if request.method == "GET" and LISTING[name] in str(request.url) and response.status_code == 200:
+            page = json.loads(body)
+            page[NEXT_KEYS[name]] = "k" * 70_000
+            return httpx.Response(response.status_code, json=page)
+        return httpx.Response(response.status_code, headers=response.headers, content=body)
+
+    try:
+        async with (
+            emulator.connect() as clean,
+            httpx.AsyncClient(transport=httpx.MockTransport(huge_key)) as http,
+            nc.connect(name, http_client=http, **emulator.client_settings()) as carrier,
+        ):
+            bought = await clean.purchase_any(area_code="415")
+            seen: list[str] = []
+            with pytest.raises(nc.ProtocolError, match="a key of 70,000 characters"):
+                await drain_numbers(carrier.list(), into=seen)
+            assert seen == [bought.phone_number]
+    finally:
+        await emulator.aclose()

@@ -6,6 +6,7 @@ import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -566,3 +567,27 @@ def test_retry_after_is_at_most_a_day(header: str, expected: float) -> None:
 def test_a_rate_limit_error_never_reports_an_insane_wait(given: float) -> None:
     error = RateLimitError("slow down", provider="test", retry_after=given)
     assert error.retry_after is None or error.retry_after == 86_400.0
+
+
+async def test_a_carriers_own_text_and_urls_are_read_as_they_are(mock: respx.MockRouter) -> None:
+    # What users send is checked strictly; what a carrier stores (a name with a newline set in its
+    # console, a URL with a space) must not make the number, or a whole listing, unreadable.
+    from numbers_core import ActiveNumber, NumberConfig, Route
+
+    stored = {"name": "Support\nline \u202eevil", "url": "https://example.com/a b"}
+    mock.get("/numbers").respond(200, json=stored)
+
+    def parse(data: Any) -> ActiveNumber:
+        config = NumberConfig(friendly_name=data["name"], voice=Route(url=data["url"]))
+        return ActiveNumber(phone_number="+14155552671", id="1", provider="test", config=config)
+
+    core = make_core()
+    try:
+        number = core.read(await get(core), parse, "get")
+    finally:
+        await core.aclose()
+    assert number.config.friendly_name == stored["name"]
+    assert number.config.voice is not None
+    assert number.config.voice.url == stored["url"]
+    with pytest.raises(ValueError, match="control character"):
+        NumberConfig(friendly_name=stored["name"])

@@ -1,7 +1,7 @@
 """What each emulator may answer: its 2xx answers checked against the carrier's own documents.
 
-Twilio's and SignalWire's OpenAPI documents, Sinch's, Kazoo's envelope and
-number schema, and the Sinch draft's examples; by dialect name. Used for
+Twilio's and SignalWire's OpenAPI documents, Sinch's, Telnyx's, Kazoo's
+envelope and number schema, and the Sinch draft's examples; by dialect name. Used for
 every emulator a test creates (tests/conftest.py).
 """
 
@@ -14,12 +14,13 @@ from pathlib import Path
 import httpx
 from numbers_core.emulator import Exchange
 
-for _adapter in ("kazoo", "sinch", "twilio"):
+for _adapter in ("kazoo", "sinch", "twilio", "telnyx"):
     sys.path.insert(0, str(Path(__file__).parent / _adapter))
 
 import draft_examples  # noqa: E402
 import kazoo_spec  # noqa: E402
 import sinch_spec  # noqa: E402
+import telnyx_spec  # noqa: E402
 import twilio_wire  # noqa: E402
 
 __all__ = ["check"]
@@ -44,6 +45,7 @@ _CHECKS: dict[str, Callable[[Exchange], None]] = {
     "kazoo": _as_httpx(kazoo_spec.check_answer),
     "sinch": _as_httpx(sinch_spec.check_answer),
     "sinch-draft": _as_httpx(draft_examples.check_answer),
+    "telnyx": _as_httpx(telnyx_spec.check_answer),
 }
 
 

@@ -62,3 +62,31 @@ def test_the_sdk_checks_one_number_and_a_rented_one_is_not_available(server: Ser
         client.numbers.check_availability(phone_number=offer.phone_number)
     assert gone.value.http_response.status_code == 404
     assert gone.value.http_response.body["error"]["details"][0]["resourceType"] == "AvailableNumber"
+
+
+def test_the_sdk_lists_the_available_regions(server: Server) -> None:
+    client = client_for(server)
+    regions = {r.region_code: r for r in client.numbers.regions.list().iterator()}
+    assert {"US", "GB"} <= regions.keys()
+    assert regions["US"].region_name == "United States"
+    assert "LOCAL" in regions["US"].types
+    toll_free = list(client.numbers.regions.list(types=["TOLL_FREE"]).iterator())
+    assert toll_free
+    assert all("TOLL_FREE" in region.types for region in toll_free)
+
+
+def test_the_sdk_sees_which_offers_need_documents(server: Server) -> None:
+    client = client_for(server)
+    [landline] = client.numbers.search_for_available_numbers(
+        region_code="GB", number_type="LOCAL", page_size=1
+    ).content()
+    assert landline.supporting_documentation_required is True
+    [local] = client.numbers.search_for_available_numbers(
+        region_code="US",
+        number_type="LOCAL",
+        number_pattern="+1415",
+        number_search_pattern="START",
+        page_size=1,
+    ).content()
+    assert local.supporting_documentation_required is False
+    assert local.payment_interval_months == 1

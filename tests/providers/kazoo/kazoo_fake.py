@@ -3,7 +3,9 @@
 It keeps accounts' numbers, a pool of numbers for sale, sessions (JWTs
 with an ``exp``), answers with Kazoo's envelopes and errors, and can be
 told to fail: a 402 quote, a lost or garbled answer after the change was
-made, 429s, 5xx. Every request it gets is checked against the Swagger
+made, 429s, 5xx. It reserves numbers, and takes e911 blocks as Kazoo's e911 provider
+does: provisioned, or refused as not geocoded, ambiguous (400 ``multiple_choice`` with
+candidates) or not allowed for the number (403). Every request it gets is checked against the Swagger
 document (``spec.check``) by the ``kazoo`` fixture.
 """
 
@@ -106,6 +108,12 @@ class FakeKazoo:
     bare_errors: bool = False
     #: the account's callflows: id -> {"id", "name", "numbers", "flow"}
     callflows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: e911 street addresses the provider cannot locate (400 invalid)
+    e911_unknown: set[str] = field(default_factory=set)
+    #: e911 street addresses that match several places: street -> the candidates (400 multiple_choice)
+    e911_choices: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: numbers the e911 feature is not available for (403 forbidden)
+    e911_denied: set[str] = field(default_factory=set)
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handle)
@@ -175,6 +183,8 @@ class FakeKazoo:
         number = unquote(raw)
         if rest[1:] == ["activate"] and request.method == "PUT":
             return self._activate(number, body or {})
+        if rest[1:] == ["reserve"] and request.method == "PUT":
+            return self._reserve(number, body or {})
         if rest[1:]:
             return error(404, "not found")
         if request.method == "GET":
@@ -254,19 +264,75 @@ class FakeKazoo:
             return knm_error(403, "forbidden", f"account '{ACCOUNT}' may not read {number}")
         return envelope(self._public(doc))
 
+    def _e911(self, number: str, data: dict[str, Any]) -> httpx.Response | None:
+        """Kazoo's e911 provider on the block ``data`` sets: its refusal, or None with the block
+        provisioned in ``data``."""
+        block = data.get("e911")
+        if block is None:
+            return None
+        if number in self.e911_denied:
+            return error(
+                403,
+                "forbidden",
+                {
+                    "code": 403,
+                    "error": "forbidden",
+                    "message": "requestor is unauthorized to perform operation",
+                },
+            )
+        street = block.get("street_address")
+        if street in self.e911_unknown:
+            return knm_error(400, "invalid", f"Location is not geocoded ({json.dumps(block)})")
+        if street in self.e911_choices:
+            details = {
+                "code": 400,
+                "error": "multiple_choice",
+                "message": "more than one address found",
+                "details": self.e911_choices[street],
+            }
+            return error(400, "multiple_choice", details)
+        data["e911"] = {**block, "status": "PROVISIONED", "latitude": "37.7", "longitude": "-122.4"}
+        return None
+
     def _activate(self, number: str, body: dict[str, Any], *, commit: bool = True) -> httpx.Response:
         doc = self.held.get(number)
-        if doc is not None:
+        if doc is not None and not (doc["assigned_to"] == ACCOUNT and doc["state"] == "reserved"):
             if doc["assigned_to"] == ACCOUNT:
                 return envelope(self._public(doc))  # already in service here: free
             return knm_error(409, "number_exists", number)
-        if number not in self.pool:
+        if doc is None and number not in self.pool:
             return knm_error(404, "not_found", number)
         if self.quote is not None and body.get("accept_charges") is not True:
             return error(402, "accept charges", self.quote)
-        doc = self.give(number, **body.get("data", {}))
+        data = dict(body.get("data", {}))
+        refused = self._e911(number, data)
+        if refused is not None:
+            return refused
+        if doc is not None:  # reserved by this account: put in service
+            doc.update(data, state="in_service")
+            doc["_read_only"]["state"] = "in_service"
+        else:
+            doc = self.give(number, **data)
         answer = envelope(self._public(doc))
         if commit and self.after_commit:
+            return self.after_commit.pop(0)(answer)
+        return answer
+
+    def _reserve(self, number: str, body: dict[str, Any]) -> httpx.Response:
+        doc = self.held.get(number)
+        if doc is not None:
+            if doc["assigned_to"] != ACCOUNT:
+                return knm_error(409, "number_exists", number)
+            if doc["state"] == "reserved":
+                return knm_error(400, "no_change_required", number)
+        elif number not in self.pool:
+            return error(404, "bad_identifier", {"message": "bad identifier", "not_found": number})
+        if self.quote is not None and body.get("accept_charges") is not True:
+            return error(402, "accept charges", self.quote)
+        doc = doc or self.give(number, **body.get("data", {}))
+        doc["state"] = doc["_read_only"]["state"] = "reserved"
+        answer = envelope(self._public(doc))
+        if self.after_commit:
             return self.after_commit.pop(0)(answer)
         return answer
 
@@ -274,7 +340,11 @@ class FakeKazoo:
         doc = self.held.get(number)
         if doc is None or doc["assigned_to"] != ACCOUNT:
             return knm_error(404, "not_found", number)
-        for key, value in body.get("data", {}).items():
+        data = dict(body.get("data", {}))
+        refused = self._e911(number, data)
+        if refused is not None:
+            return refused
+        for key, value in data.items():
             if value is None:
                 doc.pop(key, None)
             else:

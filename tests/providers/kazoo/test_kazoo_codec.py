@@ -25,8 +25,19 @@ def test_a_number_document() -> None:
     assert number.phone_number == number.id == "+14155550100"
     assert number.status is nc.NumberStatus.ACTIVE
     assert number.friendly_name == "Support"
-    assert number.config.extra["kazoo"]["cnam"] == {"display_name": "ACME"}
-    assert number.config.extra["kazoo"]["e911"]["status"] == "PROVISIONED"
+    # The e911 block is the emergency registration, not one of the extra blocks.
+    assert number.config.extra == {"kazoo": {"cnam": {"display_name": "ACME"}}}
+    assert number.emergency is not None
+    assert number.emergency.status is nc.EmergencyStatus.ACTIVE
+    assert number.emergency.carrier_status == "PROVISIONED"
+    assert number.emergency.address == nc.Address(
+        street="140 New Montgomery St",
+        locality="San Francisco",
+        region="CA",
+        postal_code="94105",
+        country="US",
+    )
+    assert number.config.emergency_address == number.emergency.address
     assert number.number_type is nc.NumberType.UNKNOWN  # 555-01xx: the plan does not say
     # 63,870,000,000 Gregorian seconds = Unix 1,702,780,800.
     assert number.created_at == datetime(2023, 12, 17, 2, 40, tzinfo=UTC)
@@ -123,6 +134,125 @@ def test_a_one_number_collection_answered_in_the_single_number_shape() -> None:
         codec.collection(fixture("number"), ["+14155550100", "+14155550101"])
 
 
+def test_the_monthly_figure_of_a_quote_is_the_rate_of_what_it_adds() -> None:
+    assert codec.monthly(codec.error_details(fixture("charges_invoices")).data) == Decimal("2.5")
+    assert codec.monthly(codec.error_details(fixture("charges")).data) == Decimal("1.0")
+    # Items without changes: the one rate there is; two rates for what is added say nothing.
+    assert codec.monthly([{"items": [{"category": "c", "item": "i", "rate": 3}]}]) == Decimal(3)
+    two = {"phone_numbers": {"did_us": {"rate": 1.0}, "tollfree_us": {"rate": 4.0}}}
+    assert codec.monthly(two) is None
+    assert codec.monthly([{"items": [{"rate": "x"}]}, "odd"]) is None
+    assert codec.monthly(None) is None
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        ("PROVISIONED", nc.EmergencyStatus.ACTIVE),
+        ("GEOCODED", nc.EmergencyStatus.PENDING),
+        ("INVALID", nc.EmergencyStatus.FAILED),
+        ("ERROR", nc.EmergencyStatus.FAILED),
+        ("REMOVED", nc.EmergencyStatus.NONE),
+        ("SOMETHING_NEW", nc.EmergencyStatus.UNKNOWN),
+        (None, nc.EmergencyStatus.UNKNOWN),
+    ],
+)
+def test_the_e911_status_reads_as_the_registration(status: str | None, expected: nc.EmergencyStatus) -> None:
+    body = fixture("number")
+    body["data"]["e911"]["status"] = status
+    number = codec.number(body, provider="kazoo", account_id=ACCOUNT)
+    assert number.emergency is not None
+    assert number.emergency.status is expected
+    assert number.emergency.carrier_status == status
+    assert number.emergency.address is not None
+    assert number.emergency.address.street == "140 New Montgomery St"
+
+
+def test_a_number_without_an_e911_block_has_no_registration() -> None:
+    body = fixture("number")
+    del body["data"]["e911"]
+    number = codec.number(body, provider="kazoo", account_id=ACCOUNT)
+    assert number.emergency == nc.EmergencyRegistration(status=nc.EmergencyStatus.NONE)
+    assert number.config.emergency_address is None
+    # Kazoo 3.x's block, which Kazoo 4 copies to e911, reads the same.
+    body["data"]["dash_e911"] = {
+        "street_address": "1 Main St",
+        "locality": "SF",
+        "region": "CA",
+        "postal_code": "94103",
+    }
+    assert (
+        codec.number(body, provider="kazoo", account_id=ACCOUNT).emergency.status
+        is nc.EmergencyStatus.UNKNOWN
+    )
+    body["data"]["e911"] = {"street_address": 1}
+    with pytest.raises(codec.Malformed):
+        codec.number(body, provider="kazoo", account_id=ACCOUNT)
+
+
+def test_the_candidates_of_a_multiple_choice() -> None:
+    failure = codec.error_details(fixture("error_e911_choices"))
+    assert failure.error == "multiple_choice"
+    first, second = codec.candidates(failure.data)  # the third has no street: left out
+    assert first == nc.Address(
+        street="1 E Main St", locality="Springfield", region="IL", postal_code="62701", country="US"
+    )
+    assert second.street == "1 W Main St"
+    canadian = codec.candidates(
+        {"details": [{"street_address": "1 Rue", "locality": "Laval", "region": "QC"}]}
+    )
+    assert [a.country for a in canadian] == ["CA"]
+    assert codec.candidates({"details": "none"}) == codec.candidates(None) == ()
+
+
+OFFICE = nc.Address(
+    customer_name="ACME Support",
+    street="140 New Montgomery St",
+    street2="Floor 3",
+    locality="San Francisco",
+    region="ca",
+    postal_code="94105",
+    country="US",
+)
+
+
+def test_an_emergency_address_is_written_as_the_e911_block() -> None:
+    import jsonschema
+    from kazoo_spec import number_schema
+
+    data = codec.config_data(nc.NumberConfig(emergency_address=OFFICE))
+    assert data == {
+        "e911": {
+            "street_address": "140 New Montgomery St",
+            "extended_address": "Floor 3",
+            "locality": "San Francisco",
+            "region": "CA",
+            "postal_code": "94105",
+            "caller_name": "ACME Support",
+        }
+    }
+    jsonschema.Draft4Validator(number_schema()).validate(data)
+    assert codec.config_data(nc.NumberConfig(emergency_address=None)) == {"e911": None}
+    with pytest.raises(codec.BadConfig, match="not both"):
+        codec.config_data(nc.NumberConfig(emergency_address=OFFICE, extra={"kazoo": {"e911": None}}))
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"country": "GB", "region": None, "postal_code": "EC2R 8AH"}, "country"),
+        ({"region": "California"}, "region"),
+        ({"region": None}, "region"),
+        ({"postal_code": None}, "postal_code"),
+        ({"customer_name": "Al"}, "customer_name"),
+    ],
+)
+def test_an_emergency_address_kazoo_cannot_take_is_refused(change: dict[str, Any], field: str) -> None:
+    with pytest.raises(codec.BadConfig) as refused:
+        codec.e911_block(OFFICE.model_copy(update=change))
+    assert refused.value.field == f"emergency_address.{field}"
+
+
 def test_config_data_writes_only_what_is_set() -> None:
     assert codec.config_data(None) == {}
     assert codec.config_data(nc.NumberConfig()) == {}
@@ -156,6 +286,8 @@ FIXTURE_SCHEMAS = {
     "error_not_found": ("research.error_envelope", None),
     "error_exists": ("research.error_envelope", "research.knm_error"),
     "error_e911": ("research.error_envelope", "research.knm_error"),
+    # The crossbar docs' multiple_choice, whose error the document's knm_error does not list.
+    "error_e911_choices": ("research.error_envelope", None),
     "error_validation": ("research.error_envelope", None),
 }
 

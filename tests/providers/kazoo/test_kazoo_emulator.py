@@ -176,3 +176,79 @@ async def test_a_number_kazoo_cannot_find_is_not_found_to_the_adapter() -> None:
     answers = [e for e in emulator.exchanges or () if e.status == 404]
     assert answers
     assert all(json.loads(e.body)["message"] == "bad_identifier" for e in answers)
+
+
+OFFICE = nc.Address(
+    customer_name="ACME Support",
+    street="140  New Montgomery St",
+    locality="San Francisco",
+    region="ca",
+    postal_code="94105",
+    country="US",
+)
+
+
+async def test_a_reserved_number_is_held_listed_and_activated() -> None:
+    emulator, dialect = kazoo_emulator()
+    async with emulator.connect() as carrier:
+        [offer] = await carrier.search(area_code="415", limit=1)
+        held = await carrier.reserve(offer)
+        assert held.status is nc.NumberStatus.RESERVED
+        assert {n.phone_number: n.status async for n in carrier.list()} == {
+            offer.phone_number: nc.NumberStatus.RESERVED
+        }
+        with pytest.raises(nc.ConflictError):
+            await carrier.reserve(offer)
+        assert (await carrier.purchase(offer)).status is nc.NumberStatus.ACTIVE
+        assert (await carrier.get(offer)).status is nc.NumberStatus.ACTIVE
+        # Someone else's number cannot be reserved; the charges quote is the activation's.
+        taken = await emulator.world.account("f" * 32).purchase_any(area_code="415")
+        with pytest.raises(nc.NumberUnavailableError):
+            await carrier.reserve(taken.phone_number)
+        dialect.charges = Price(rate=2.5, activation=1.0)
+        [another] = await carrier.search(area_code="212", limit=1)
+        with pytest.raises(nc.PaymentRequiredError) as quoted:
+            await carrier.reserve(another)
+        assert quoted.value.monthly == Decimal("2.5")
+    reservations = [e for e in emulator.exchanges or () if e.path.endswith("/reserve")]
+    assert [e.status for e in reservations] == [200, 409, 402]  # the second was refused before sending
+
+
+async def test_the_e911_block_is_the_sandbox_s_registration() -> None:
+    emulator, _ = kazoo_emulator()
+    async with emulator.connect() as carrier:
+        bought = await carrier.purchase_any(area_code="415", config=nc.NumberConfig(emergency_address=OFFICE))
+        assert bought.emergency is not None
+        assert bought.emergency.status is nc.EmergencyStatus.ACTIVE
+        assert bought.emergency.carrier_status == "PROVISIONED"
+        # Registered as the carrier tidied it (spaces, the state's code).
+        assert bought.emergency.address is not None
+        assert (bought.emergency.address.street, bought.emergency.address.region) == (
+            "140 New Montgomery St",
+            "CA",
+        )
+        sandbox = await emulator.world.account(bought.account_id or "").get(bought)
+        assert sandbox.emergency is not None
+        assert sandbox.emergency.status is nc.EmergencyStatus.ACTIVE
+        named = await carrier.configure(bought, nc.NumberConfig(friendly_name="Front desk"))
+        assert named.emergency == bought.emergency  # a PATCH of other keys leaves it
+        cleared = await carrier.configure(bought, nc.NumberConfig(emergency_address=None))
+        assert cleared.emergency is not None
+        assert cleared.emergency.status is nc.EmergencyStatus.NONE
+        assert (await carrier.get(bought)).config.friendly_name == "Front desk"
+
+
+async def test_an_address_the_sandbox_refuses_is_kazoo_s_not_geocoded() -> None:
+    emulator, _ = kazoo_emulator()
+    bad = OFFICE.model_copy(update={"postal_code": "9410"})
+    async with emulator.connect() as carrier:
+        [offer] = await carrier.search(area_code="415", limit=1)
+        with pytest.raises(nc.AddressValidationError, match="Location is not geocoded"):
+            await carrier.purchase(offer, config=nc.NumberConfig(emergency_address=bad))
+        assert [n async for n in carrier.list()] == []  # nothing bought
+        bought = await carrier.purchase(offer)
+        with pytest.raises(nc.AddressValidationError) as refused:
+            await carrier.configure(bought, nc.NumberConfig(emergency_address=bad))
+        assert refused.value.code == "invalid"
+    [answer, *_] = [e for e in emulator.exchanges or () if e.status == 400]
+    assert json.loads(answer.body)["data"]["error"] == "invalid"

@@ -226,6 +226,7 @@ async def test_a_charge_is_quoted_and_nothing_is_bought(
     error = raised.value
     assert error.total == Decimal("1.5")
     assert error.charges == (nc.Charge("phone_numbers", "did_us", Decimal(1), Decimal("1.5")),)
+    assert error.monthly == Decimal("1.5")  # a month of the number, for a cost cap to compare
     assert "accept_charges=True" in str(error)
     assert N1 not in fake.held
     assert len([r for r in fake.requests if r.url.raw_path.decode().endswith("/activate")]) == 1
@@ -421,7 +422,9 @@ async def test_configure_patches_only_what_is_set(kazoo: KazooProvider, fake: Fa
     patch = sent(fake, "PATCH")[0]
     assert json.loads(patch.content) == {"data": {"friendly_name": None, "cnam": cnam}}
     assert number.friendly_name is None
-    assert number.config.extra["kazoo"]["e911"]["street_address"] == "1 Main St"  # left as it was
+    assert number.emergency is not None
+    assert number.emergency.address is not None
+    assert number.emergency.address.street == "1 Main St"  # left as it was
     assert number.config.extra["kazoo"]["cnam"] == cnam
 
 

@@ -4,7 +4,10 @@ Numbers for sale, a project's rented numbers, OAuth2 tokens timed by a
 clock, scheduled provisioning (a requested service plan or app waits, then
 moves to the top level after ``settle_reads`` reads, or fails when its id
 starts with ``fail``), release with ``expireAt``, and Sinch's error
-envelopes. Every request is checked against the OpenAPI document, and
+envelopes. Numbers that need supporting documents (flagged in search,
+their rent refused), the project's regions, and emergency addresses:
+provisioned, refused, deprovisioned, validated (``validations`` says what
+``:validate`` answers for a street). Every request is checked against the OpenAPI document, and
 every 2xx answer against its response schema, by the ``fake`` fixture.
 """
 
@@ -71,6 +74,14 @@ class FakeSinch:
     faults: list[Fault] = field(default_factory=list)
     #: what the next rent does with its answer after committing (e.g. lose it)
     after_commit: list[Callable[[httpx.Response], httpx.Response]] = field(default_factory=list)
+    #: numbers for sale that need supporting documents: flagged in search, their rent refused
+    documents: set[str] = field(default_factory=set)
+    #: the emergency address provisioned for each rented number (Sinch's shape)
+    emergency: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: streets (streetInfo) Sinch refuses to provision (400)
+    bad_streets: set[str] = field(default_factory=set)
+    #: what :validate answers for a streetInfo: (validationResult, correctedAddress, candidateAddresses)
+    validations: dict[str, tuple[str, dict[str, str], list[dict[str, str]]]] = field(default_factory=dict)
     _reads: dict[str, int] = field(default_factory=dict)
 
     def transport(self) -> httpx.MockTransport:
@@ -170,6 +181,13 @@ class FakeSinch:
         collection, _, item = rest.partition("/")
         if collection == "availableNumbers" and request.method == "GET" and not item:
             return self._search(query)
+        if collection == "availableNumbers" and request.method == "GET":
+            return self._offer(unquote(item))
+        if collection == "availableRegions" and request.method == "GET":
+            return self._regions(query)
+        if collection == "activeNumbers" and "/emergencyAddress" in item:
+            number, _, verb = unquote(item).partition("/emergencyAddress")
+            return self._emergency(request.method, number, verb, body)
         if collection == "availableNumbers:rentAny" and request.method == "POST":
             return self._rent_any(body)
         if collection == "availableNumbers" and item.endswith(":rent") and request.method == "POST":
@@ -201,25 +219,81 @@ class FakeSinch:
             return digits.endswith(pattern)
         return pattern in digits
 
+    def _available(self, number: str) -> dict[str, Any]:
+        region, kind, capability = self.pool[number]
+        return {
+            "phoneNumber": number,
+            "regionCode": region,
+            "type": kind,
+            "capability": list(capability),
+            "setupPrice": {"currencyCode": "USD", "amount": "0.00"},
+            "monthlyPrice": {"currencyCode": "USD", "amount": "2.00"},
+            "paymentIntervalMonths": 1,
+            "supportingDocumentationRequired": number in self.documents,
+        }
+
     def _search(self, query: dict[str, list[str]]) -> httpx.Response:
         region, kind = query["regionCode"][0], query["type"][0]
         wanted = set(query.get("capabilities", []))
         size = int(query.get("size", ["100"])[0])
         found = [
-            {
-                "phoneNumber": number,
-                "regionCode": r,
-                "type": k,
-                "capability": list(c),
-                "setupPrice": {"currencyCode": "USD", "amount": "0.00"},
-                "monthlyPrice": {"currencyCode": "USD", "amount": "2.00"},
-                "paymentIntervalMonths": 1,
-                "supportingDocumentationRequired": False,
-            }
+            self._available(number)
             for number, (r, k, c) in sorted(self.pool.items())
             if r == region and k == kind and wanted <= set(c) and self._matches(number, query)
         ]
         return httpx.Response(200, json={"availableNumbers": found[:size]})
+
+    def _offer(self, number: str) -> httpx.Response:
+        if number not in self.pool:
+            return not_found("AvailableNumber", number)
+        return httpx.Response(200, json=self._available(number))
+
+    def _regions(self, query: dict[str, list[str]]) -> httpx.Response:
+        wanted = set(query.get("types", []))
+        names = {"US": "United States", "GB": "United Kingdom", "SE": "Sweden"}
+        kinds: dict[str, set[str]] = {}
+        for region, kind, _ in self.pool.values():
+            kinds.setdefault(region, set()).add(kind)
+        found = [
+            {"regionCode": region, "regionName": names.get(region, region), "types": sorted(types)}
+            for region, types in sorted(kinds.items())
+            if not wanted or wanted & types
+        ]
+        return httpx.Response(200, json={"availableRegions": found})
+
+    def _emergency(self, method: str, number: str, verb: str, body: dict[str, Any]) -> httpx.Response:
+        if number not in self.rented:
+            return not_found("ActiveNumber", number)
+        if method == "GET" and not verb:
+            if number not in self.emergency:
+                return not_found("EmergencyAddress", number)
+            return httpx.Response(200, json=self.emergency[number])
+        if method == "POST" and verb == ":provision":
+            address = body["address"]
+            if address.get("streetInfo") in self.bad_streets:
+                return sinch_error(400, "INVALID_ARGUMENT", "the address could not be located")
+            self.emergency[number] = dict(address)
+            return httpx.Response(200, json=self.emergency[number])
+        if method == "POST" and verb == ":deprovision":
+            if self.emergency.pop(number, None) is None:
+                return not_found("EmergencyAddress", number)
+            return httpx.Response(200)
+        if method == "POST" and verb == ":validate":
+            address = body["address"]
+            result, corrected, candidates = self.validations.get(
+                address.get("streetInfo", ""), ("EXACT_MATCH", dict(address), [])
+            )
+            answer = {
+                "phoneNumber": number,
+                "displayName": body.get("displayName", ""),
+                "validatedAddress": address,
+                "validationResult": result,
+                "validationMessage": "" if result == "EXACT_MATCH" else "Corrected to valid address",
+                "correctedAddress": corrected,
+                "candidateAddresses": candidates,
+            }
+            return httpx.Response(200, json=answer)
+        return sinch_error(404, "NOT_FOUND", "no such operation")
 
     def _schedule(self, doc: dict[str, Any], body: dict[str, Any]) -> None:
         now = _stamp(self.clock())
@@ -278,6 +352,10 @@ class FakeSinch:
     def _rent(self, number: str, body: dict[str, Any]) -> httpx.Response:
         if number not in self.pool:
             return not_found("AvailableNumber", number)
+        if number in self.documents:
+            return sinch_error(
+                400, "INVALID_ARGUMENT", "supporting documentation is required for this number"
+            )
         doc = self.rent(number)
         self._schedule(doc, body)
         answer = httpx.Response(200, json=copy.deepcopy(doc))

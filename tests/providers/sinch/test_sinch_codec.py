@@ -49,7 +49,9 @@ def test_available_numbers_with_decimal_prices_and_odd_currency_names() -> None:
     assert first.setup_price == nc.Money(amount=Decimal("0.8"), currency="USD")
     assert second.setup_price == nc.Money(amount=Decimal("0.80"), currency="DOLLAR")
     assert second.capabilities == nc.Capabilities(voice=True, sms=False)
-    assert (first.address_requirement, second.address_requirement) == ("none", "any")
+    # supportingDocumentationRequired is about KYC documents, not an address (Sinch says nothing of one).
+    assert (first.documents_required, second.documents_required) == (False, True)
+    assert (first.address_requirement, second.address_requirement) == (None, None)
 
 
 def test_a_rented_number_waiting_for_its_service_plan_and_app() -> None:

@@ -211,15 +211,31 @@ async def test_a_number_not_for_sale_is_unavailable(drafted: SinchDraftProvider,
     assert "No phone number found" in caught.value.message
 
 
-async def test_a_number_needing_an_identity_document_is_permission_denied(
+async def test_a_number_needing_an_identity_document_is_a_compliance_refusal(
     drafted: SinchDraftProvider, draft: FakeDraft
 ) -> None:
     draft.stock(N1)
     draft.identity_required.add(N1)
-    with pytest.raises(nc.PermissionDeniedError) as caught:
+    with pytest.raises(nc.ComplianceRequiredError) as caught:
         await drafted.purchase(N1)
     assert caught.value.code == "21650"
+    # "you don't have a verified identity document associated with your account": the account's.
+    assert caught.value.requirement is nc.RequirementKind.IDENTITY
+    assert caught.value.scope is nc.ComplianceScope.ACCOUNT
     assert N1 not in draft.owned
+
+
+async def test_search_prices_are_announced_where_a_currency_says_what_they_are_in(
+    drafted: SinchDraftProvider, draft: FakeDraft
+) -> None:
+    assert not drafted.supports(nc.Feature.SEARCH_PRICES)
+    draft.stock(N1)
+    async with connected(draft, currency="USD") as carrier:
+        assert carrier.supports(nc.Feature.SEARCH_PRICES)
+        assert not carrier.supports(nc.Feature.PRICES)
+        [number] = await carrier.search(area_code="415")
+    assert number.price_basis is nc.PriceBasis.OFFER
+    assert number.monthly_price == nc.Money(amount=Decimal("1.15"), currency="USD")
 
 
 async def test_a_purchase_whose_answer_is_lost_is_found_by_looking(

@@ -128,7 +128,9 @@ async def test_one_available_number_is_answered_until_it_is_rented() -> None:
             available = await http.get(f"{root}/availableNumbers/{offer.phone_number}", auth=auth)
             assert available.status_code == 200
             assert available.json()["phoneNumber"] == offer.phone_number
-            assert available.json()["monthlyPrice"]["amount"]
+            # The price a search gave it, not zero.
+            assert offer.monthly_price is not None
+            assert available.json()["monthlyPrice"]["amount"] == f"{offer.monthly_price.amount:.2f}"
             await carrier.purchase(offer)
             for taken in (offer.phone_number, elsewhere.phone_number, "+15555550100"):
                 gone = await http.get(f"{root}/availableNumbers/{taken.replace('+', '%2B')}", auth=auth)
@@ -154,3 +156,125 @@ async def test_the_draft_asks_for_its_bearer_token() -> None:
         [offer] = await carrier.search(area_code="415", limit=1)
         bought = await carrier.purchase(offer, config=nc.NumberConfig(friendly_name="Desk"))
     assert bought.friendly_name == "Desk"
+
+
+OFFICE = nc.Address(
+    customer_name="ACME Support",
+    street="3500  Lenox Rd NE",
+    locality="Atlanta",
+    region="GA",
+    postal_code="30326",
+    country="US",
+)
+
+
+async def test_offers_are_priced_and_regulated_ones_need_documents() -> None:
+    emulator, _, _ = sinch_emulator()
+    async with emulator.connect() as carrier:
+        [local] = await carrier.search(area_code="415", limit=1)
+        assert local.price_basis is nc.PriceBasis.OFFER
+        assert local.monthly_price == nc.Money(amount="1.15", currency="USD")
+        assert local.documents_required is False
+        # A British landline is a regulated offer of the sandbox: Sinch asks for documents.
+        [landline] = await carrier.search(country="GB", number_type="local", limit=1)
+        assert landline.documents_required is True
+        with pytest.raises(nc.ComplianceRequiredError) as refused:
+            await carrier.purchase(landline)
+        assert refused.value.requirement is nc.RequirementKind.DOCUMENTS
+        assert refused.value.scope is nc.ComplianceScope.NUMBER
+        assert [n async for n in carrier.list()] == []
+
+
+async def test_available_regions_are_the_sandbox_s_coverage() -> None:
+    emulator, _, _ = sinch_emulator()
+    async with emulator.connect() as carrier:
+        covered = {c.country: c for c in await carrier.coverage()}
+    assert {"US", "GB", "DE"} <= covered.keys()
+    assert covered["US"].name == "United States"
+    assert nc.NumberType.LOCAL in covered["US"].number_types
+    assert all(
+        c.number_types <= {nc.NumberType.LOCAL, nc.NumberType.MOBILE, nc.NumberType.TOLL_FREE}
+        for c in covered.values()
+    )
+    async with httpx.AsyncClient(transport=emulator.transport(), base_url="http://127.0.0.1") as http:
+        settings = emulator.client_settings()
+        auth = (settings["key_id"], settings["key_secret"])
+        path = f"/v1/projects/{settings['project_id']}/availableRegions"
+        toll_free = (await http.get(path, params={"types": "TOLL_FREE"}, auth=auth)).json()
+        assert all("TOLL_FREE" in region["types"] for region in toll_free["availableRegions"])
+        assert (await http.get(path, params={"types": "FAX"}, auth=auth)).status_code == 400
+
+
+async def test_an_emergency_address_is_the_sandbox_s_registration() -> None:
+    emulator, _, _ = sinch_emulator()
+    async with emulator.connect() as carrier:
+        bought = await carrier.purchase_any(area_code="415", config=nc.NumberConfig(emergency_address=OFFICE))
+        assert bought.emergency is not None
+        assert bought.emergency.status is nc.EmergencyStatus.ACTIVE
+        assert bought.emergency.address is not None
+        assert bought.emergency.address.street == "3500 Lenox Rd NE"  # as the sandbox tidied it
+        read = await carrier.get(bought)
+        assert read.emergency is not None
+        assert read.emergency.status is nc.EmergencyStatus.ACTIVE
+        # Sinch keeps no name with the address: the one sent is not read back.
+        assert read.emergency.address == bought.emergency.address.model_copy(update={"customer_name": None})
+        sandbox = await emulator.world.account(bought.account_id or "").get(bought)
+        assert sandbox.emergency is not None
+        assert sandbox.emergency.status is nc.EmergencyStatus.ACTIVE
+        cleared = await carrier.configure(bought, nc.NumberConfig(emergency_address=None))
+        assert cleared.emergency == nc.EmergencyRegistration(status=nc.EmergencyStatus.NONE)
+        assert (await carrier.get(bought)).emergency == nc.EmergencyRegistration(
+            status=nc.EmergencyStatus.NONE
+        )
+        with pytest.raises(nc.AddressValidationError):
+            await carrier.configure(
+                bought, nc.NumberConfig(emergency_address=OFFICE.model_copy(update={"locality": " "}))
+            )
+
+
+async def test_validation_answers_as_the_sandbox_checks() -> None:
+    emulator, _, _ = sinch_emulator()
+    async with emulator.connect() as carrier:
+        bought = await carrier.purchase_any(area_code="415")
+        exact = OFFICE.model_copy(update={"street": "3500 Lenox Rd NE"})
+        assert (await carrier.validate_emergency_address(exact, bought)).result == "exact"
+        spaced = exact.model_copy(update={"locality": "East  Point"})
+        corrected = await carrier.validate_emergency_address(spaced, bought)
+        assert corrected.result == "corrected"
+        assert corrected.address is not None
+        assert corrected.address.locality == "East Point"
+        assert corrected.address.customer_name == "ACME Support"
+        assert (await carrier.get(bought)).emergency == nc.EmergencyRegistration(
+            status=nc.EmergencyStatus.NONE
+        )
+    # What the adapter would refuse before sending, sent as it is: the sandbox's verdict, NO_MATCH.
+    settings = emulator.client_settings()
+    number = bought.phone_number
+    path = f"/v1/projects/{settings['project_id']}/activeNumbers/{number}/emergencyAddress:validate"
+    address = {
+        "streetNumber": "3500",
+        "streetInfo": "Lenox Rd NE",
+        "city": "Atlanta",
+        "state": "GA",
+        "postalCode": "3032",
+    }
+    async with httpx.AsyncClient(transport=emulator.transport(), base_url="http://127.0.0.1") as http:
+        key = (settings["key_id"], settings["key_secret"])
+        answer = (await http.post(path, json={"address": address}, auth=key)).json()
+    assert answer["validationResult"] == "NO_MATCH"
+    assert "postal code" in answer["validationMessage"]
+    assert answer["correctedAddress"]["city"] == ""
+
+
+async def test_the_draft_prices_its_offers_and_refuses_a_regulated_one_with_21650() -> None:
+    emulator = Emulator("sinch-draft")
+    async with emulator.connect() as carrier:
+        assert carrier.supports(nc.Feature.SEARCH_PRICES)  # its settings name the currency
+        [local] = await carrier.search(area_code="415", limit=1)
+        assert local.price_basis is nc.PriceBasis.OFFER
+        [landline] = await carrier.search(country="GB", number_type="local", limit=1)
+        with pytest.raises(nc.ComplianceRequiredError) as refused:
+            await carrier.purchase(landline)
+    assert refused.value.code == "21650"
+    assert refused.value.requirement is nc.RequirementKind.IDENTITY
+    assert refused.value.scope is nc.ComplianceScope.ACCOUNT
