@@ -91,13 +91,15 @@ SDKS = [
     # 4.176.0: the release the Telnyx wire notes read; 4.87.1 and 4.87.2 were malicious
     # (pypa/advisory-database#271).
     "telnyx==4.176.0",
+    "vonage==4.9.1",
+    "plivo==4.63.0",
 ]
 
 
 @nox.session
 def sdks(session: nox.Session) -> None:
-    """twilio-python (sync and async), Sinch's and Telnyx's SDKs, unchanged, against the emulators
-    (tests/sdks)."""
+    """twilio-python (sync and async), Sinch's, Telnyx's, Vonage's (over HTTPS) and Plivo's SDKs,
+    unchanged, against the emulators (tests/sdks)."""
     session.install(".[test]", *SDKS)
 
     session.run("pytest", "tests/sdks", *session.posargs)

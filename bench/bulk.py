@@ -1,20 +1,35 @@
-"""Bulk jobs against emulator servers: speed to the bound, a rate limit held, batches, memory.
+"""Bulk jobs against emulator servers: speed to the bound, rates found and held, batches, memory.
 
 ``python -m bench.bulk [--quick] [--output bench/bulk-results.md]`` (``nox -s bench`` runs it)
 
 Every emulator serves from its own process (``numbers emulate``), as a carrier
-would; the job runs in this process (or, for memory, in a fresh one per
-size) with its journal on disk, as ``numbers bulk run`` would. Rows:
+would; the job runs in this process (or, for the rate rows and memory, in a
+fresh one) with its journal on disk, as ``numbers bulk run`` would. Rows:
 
-1. 1,000 purchases, 50 at a time, 100 ms of latency per request: wall time
-   ÷ the bound (purchases × latency ÷ concurrency), and client CPU per item;
-   beside it, the same purchases sent by a bare loop over the adapter (no
-   journal, no limiter), measured in the same run; the median of 3 runs each.
-2. Under the emulator's rate limit R: the rate sustained (÷ R) and the share
-   of requests answered 429.
+1. Speed, 100 ms of latency per request, the bound being every request the job
+   sent (searches included) × latency ÷ concurrency, and client CPU per item:
+   a. 1,000 purchases of numbers given, 50 at a time; beside it a bare loop over
+      the adapter (no journal, no limiter); the median of 3 runs each, each
+      row's jobs in one journal, as a user's (the first job on the account
+      climbs to its rate, the next ones start from what it reached: the
+      range of each row shows both).
+   b. 1,000 purchases by criteria in one area code, 50 at a time (Twilio
+      answers a search with 30 numbers at most, the same ones until some are
+      bought): numbers chosen as the job goes, as ``numbers bulk run`` does,
+      and every number chosen first (``numbers bulk plan``, then ``resume``);
+      beside them a bare loop buying by area code (``purchase_any``: Twilio
+      picks, one request each); the median of 3 runs each.
+   c. 10,000 purchases by criteria in 10 area codes, 200 at a time.
+2. Rates, ``numbers bulk run`` itself against ``numbers emulate --rate-limit R``:
+   found without ``--rate`` (a first job, then a second that starts from what
+   the first learnt), and held with ``--rate R``: the rate sustained in
+   answered requests while purchases went on (÷ R), and the share of requests
+   answered 429. Each row gives its commands.
 3. Kazoo through collections: activation requests for N numbers (⌈N ÷ batch⌉).
-4. Peak RSS of jobs of 10,000 and 20,000 items against one of 1,000, and the peak of the Python
-   heap while each runs (traced once it is written: the process's peak includes the imports).
+4. Jobs of 1,000, 10,000 and 20,000 purchases by criteria (10 area codes),
+   bought and swept for orphans, each in a fresh process: client CPU
+   per item (the sweep included), peak RSS, and the peak of the Python heap
+   while the job runs (the process's peak includes the imports).
 """
 
 from __future__ import annotations
@@ -22,6 +37,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import resource
 import signal
 import subprocess
@@ -39,7 +55,7 @@ import httpx
 import numbers_core as nc
 from numbers_core.bulk import ItemState, Journal, RateLimiter, Runner, create_job
 
-from .emulator_load import _cpu_seconds, _picks, buy_all
+from .emulator_load import _AREA_CODES, _cpu_seconds, _picks, buy_all
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,6 +69,7 @@ def emulator(dialect: str, *options: str) -> Iterator[dict[str, Any]]:
         assert server.stdout is not None
         announced = json.loads(server.stdout.readline())
         announced["pid"] = server.pid
+        announced["command"] = "numbers emulate " + " ".join([dialect, *options])
         yield announced
     finally:
         server.send_signal(signal.SIGINT)
@@ -63,27 +80,40 @@ def _answered(url: str) -> dict[str, int]:
     return dict(httpx.get(f"{url}/_emulator/state").json()["answered"])
 
 
+def _requests(before: dict[str, int], after: dict[str, int]) -> int:
+    return sum(after.values()) - sum(before.values())
+
+
 async def _job(
     announced: dict[str, Any],
-    picks: list[str],
     concurrency: int,
     journal_path: Path,
     *,
+    picks: list[str] | None = None,
+    criteria: dict[str, tuple[nc.SearchQuery, int]] | None = None,
     limiter: RateLimiter | None = None,
+    plan: bool = False,
+    sweep: bool = False,
     **settings: Any,
 ) -> tuple[float, float, float, dict[ItemState, int]]:
-    """(wall, client CPU, server CPU, counts) of a purchase job of ``picks``."""
+    """(wall, client CPU, server CPU, counts) of a purchase job of ``picks``, or by ``criteria``
+    (numbers chosen as the job goes, as ``numbers bulk run`` does; ``plan``: all chosen first, as
+    ``numbers bulk plan`` then ``resume`` do); ``sweep``: with the sweep for orphans."""
     journal = Journal(journal_path)
     async with nc.connect(
         announced["dialect"], max_connections=concurrency, **{**announced["settings"], **settings}
     ) as carrier:
-        job = await create_job(journal, carrier, "purchase", numbers=picks)
+        job = await create_job(journal, carrier, "purchase", numbers=picks, criteria=criteria)
         if tracemalloc.is_tracing():  # the memory row: the run's own peak, the job written down
             tracemalloc.reset_peak()
         runner = Runner(carrier, journal, concurrency=concurrency, limiter=limiter)
         server_cpu = _cpu_seconds(announced["pid"])
         started, client_cpu = time.perf_counter(), time.process_time()
+        if plan:
+            await runner.plan(job.id, items=False)
         counts = await runner.run(job.id)
+        if sweep:
+            assert await runner.orphans(job.id) == []
         wall = time.perf_counter() - started
         client_cpu = time.process_time() - client_cpu
         server_cpu = _cpu_seconds(announced["pid"]) - server_cpu
@@ -91,55 +121,187 @@ async def _job(
     return wall, client_cpu, server_cpu, counts
 
 
+async def _buy_by_area_code(announced: dict[str, Any], count: int, concurrency: int) -> tuple[float, float]:
+    """(wall, client CPU) of buying ``count`` numbers of 415 by a plain loop over purchase_any."""
+    async with nc.connect(
+        announced["dialect"], max_connections=concurrency, **announced["settings"]
+    ) as carrier:
+        limiter = anyio.CapacityLimiter(concurrency)
+
+        async def buy() -> None:
+            async with limiter:
+                await carrier.purchase_any(area_code="415")
+
+        started, client_cpu = time.perf_counter(), time.process_time()
+        async with anyio.create_task_group() as tasks:
+            for _ in range(count):
+                tasks.start_soon(buy)
+        return time.perf_counter() - started, time.process_time() - client_cpu
+
+
+def _spread(ratios: list[float]) -> str:
+    return f"{min(ratios):.2f} to {max(ratios):.2f}"
+
+
+def _median(runs: list[tuple[float, ...]]) -> tuple[float, ...]:
+    return sorted(runs)[len(runs) // 2]
+
+
 def speed(purchases: int, concurrency: int, latency: float, work: Path, repeats: int = 3) -> list[str]:
-    """The median of ``repeats`` runs of each (a shared machine's noise moves single runs), with
-    the range of their ratios."""
+    """By numbers given and by criteria, beside bare adapter loops: the median of ``repeats`` runs
+    of each (a shared machine's noise moves single runs), with the range of their ratios."""
     picks = anyio.run(_picks, 2 * repeats * purchases)
-    bound = purchases * latency / concurrency
-    jobs, bare = [], []
+    runs: dict[str, list[tuple[float, ...]]] = {
+        name: [] for name in ("given", "bare", "going", "first", "area")
+    }
+    query = nc.SearchQuery(area_code="415")
     with emulator("twilio", "--latency", str(latency)) as announced:
+
+        def job(name: str, journal: str, **options: Any) -> None:
+            before = _answered(announced["url"])
+            wall, cpu, _, counts = anyio.run(lambda: _job(announced, concurrency, work / journal, **options))
+            assert counts == {ItemState.DONE: purchases}, counts
+            sent = _requests(before, _answered(announced["url"]))
+            bound = sent * latency / concurrency
+            runs[name].append((wall / bound, wall, bound, cpu, sent - purchases))
+
         for run in range(repeats):
             own = picks[2 * run * purchases : 2 * (run + 1) * purchases]
-            bare.append(anyio.run(buy_all, announced, own[purchases:], concurrency))
-            wall, cpu, served, counts = anyio.run(
-                _job, announced, own[:purchases], concurrency, work / f"speed-{run}.sqlite3"
-            )
-            assert counts == {ItemState.DONE: purchases}, counts
-            jobs.append((wall, cpu, served))
-    wall, cpu, served = sorted(jobs)[repeats // 2]
-    bare_wall, bare_cpu = sorted(bare)[repeats // 2]
+            bound = purchases * latency / concurrency
+            wall, cpu = anyio.run(buy_all, announced, own[purchases:], concurrency)
+            runs["bare"].append((wall / bound, wall, bound, cpu))
+            # One journal a row, as a user's: its first job climbs to the account's rate, the
+            # next ones start from what it reached.
+            job("given", "given.sqlite3", picks=own[:purchases])
+            job("going", "going.sqlite3", criteria={"415": (query, purchases)})
+            job("first", "first.sqlite3", criteria={"415": (query, purchases)}, plan=True)
+            wall, cpu = anyio.run(_buy_by_area_code, announced, purchases, concurrency)
+            runs["area"].append((wall / bound, wall, bound, cpu))
 
-    def spread(walls: list[float]) -> str:
-        return f"{min(walls) / bound:.2f} to {max(walls) / bound:.2f}"
-
-    return [
-        f"| bulk job, {purchases} purchases, {concurrency} at a time, {latency * 1000:.0f} ms "
-        f"(median of {repeats}) | {wall:.2f} s | {bound:.2f} s | **{wall / bound:.2f}** "
-        f"({spread([job[0] for job in jobs])}) | {cpu / purchases * 1e3:.2f} ms | "
-        f"{served / purchases * 1e3:.2f} ms |",
-        f"| bare adapter loop, same load (no journal) | {bare_wall:.2f} s | {bound:.2f} s | "
-        f"{bare_wall / bound:.2f} ({spread([one[0] for one in bare])}) | "
-        f"{bare_cpu / purchases * 1e3:.2f} ms | |",
-    ]
-
-
-def rate_held(purchases: int, rate: float, work: Path) -> list[str]:
-    picks = anyio.run(_picks, purchases)
-    with emulator("twilio", "--rate-limit", str(rate), "--burst", "10", "--latency", "0.02") as announced:
-        limiter = RateLimiter(rate)
-        wall, _, _, counts = anyio.run(
-            lambda: _job(announced, picks, 50, work / "rate.sqlite3", limiter=limiter)
+    def row(label: str, name: str) -> str:
+        ratio, wall, bound, cpu, *searched = _median(runs[name])
+        searches = f" ({int(searched[0])} searches)" if searched and searched[0] else ""
+        return (
+            f"| {label} | {wall:.2f} s | {bound:.2f} s{searches} | **{ratio:.2f}** "
+            f"({_spread([one[0] for one in runs[name]])}) | {cpu / purchases * 1e3:.2f} ms |"
         )
-        answered = _answered(announced["url"])
-    assert counts == {ItemState.DONE: purchases}, counts
-    requests = sum(answered.values())
-    throttled = answered.get("429", 0)
-    sustained = requests / wall
+
+    load = f"{purchases:,} purchases, {concurrency} at a time, {latency * 1000:.0f} ms (median of {repeats})"
     return [
-        f"| {purchases} purchases under a limit of {rate:g}/s (burst 10), 50 at a time | "
-        f"{sustained:.1f}/s | **{sustained / rate:.1%}** of R | {throttled} of {requests} | "
-        f"**{throttled / requests:.2%}** |"
+        row(f"bulk job, numbers given: {load}", "given"),
+        row("bare adapter loop, the same numbers (no journal)", "bare"),
+        row(
+            f"bulk job by criteria in one area code, numbers chosen as it goes (numbers bulk run): {load}",
+            "going",
+        ),
+        row("the same, every number chosen first (numbers bulk plan, then resume)", "first"),
+        row("bare adapter loop buying by area code (purchase_any: the carrier picks)", "area"),
     ]
+
+
+def spread_out(purchases: int, concurrency: int, latency: float, work: Path) -> list[str]:
+    """Purchases by criteria in 10 area codes, at a high concurrency."""
+    each = purchases // 10
+    criteria = {code: (nc.SearchQuery(area_code=code), each) for code in _AREA_CODES[:10]}
+    with emulator("twilio", "--latency", str(latency)) as announced:
+        before = _answered(announced["url"])
+        wall, cpu, served, counts = anyio.run(
+            lambda: _job(announced, concurrency, work / "spread.sqlite3", criteria=criteria)
+        )
+        sent = _requests(before, _answered(announced["url"]))
+    assert counts == {ItemState.DONE: 10 * each}, counts
+    bound = sent * latency / concurrency
+    # The emulator serves from one process: its own CPU time is a floor too, once the requests
+    # at once outrun it.
+    floor = max(bound, served)
+    return [
+        f"| bulk job, {10 * each:,} by criteria in 10 area codes, {concurrency} at a time, "
+        f"{latency * 1000:.0f} ms (numbers bulk run) | {wall:.2f} s | {bound:.2f} s "
+        f"({sent - 10 * each} searches); the emulator's CPU: {served:.2f} s | **{wall / bound:.2f}** "
+        f"(÷ the larger: {wall / floor:.2f}) | {cpu / (10 * each) * 1e3:.2f} ms |"
+    ]
+
+
+def _cli_job(announced: dict[str, Any], journal: Path, arguments: list[str]) -> dict[str, Any]:
+    """``numbers --provider twilio --json bulk run …`` in its own process: its summary, and the
+    emulator's answers while purchases went on (from the first purchase done to the summary)."""
+    env = {
+        **os.environ,
+        **{f"NUMBERS_TWILIO_{key.upper()}": str(value) for key, value in announced["settings"].items()},
+        "NUMBERS_JOURNAL": str(journal),
+        "PYTHONPATH": str(ROOT),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "numbers_core",
+        "--provider",
+        "twilio",
+        "--json",
+        "bulk",
+        "run",
+        *arguments,
+    ]
+    start = _answered(announced["url"])
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
+    assert process.stdout is not None
+    first: tuple[float, dict[str, int]] | None = None
+    summary: dict[str, Any] = {}
+    for line in process.stdout:
+        event = json.loads(line)
+        if first is None and event.get("event") == "done":
+            first = time.perf_counter(), _answered(announced["url"])
+        if "counts" in event:
+            summary = event
+    last = time.perf_counter(), _answered(announced["url"])
+    process.wait(60)
+    assert first is not None, "the job bought nothing"
+    assert summary, "the job gave no summary"
+    answered = {key: last[1].get(key, 0) - first[1].get(key, 0) for key in last[1]}
+    whole = {key: last[1].get(key, 0) - start.get(key, 0) for key in last[1]}
+    return {
+        "summary": summary,
+        "sustained": (sum(answered.values()) - answered.get("429", 0)) / (last[0] - first[0]),
+        "requests": sum(whole.values()),
+        "throttled": whole.get("429", 0),
+    }
+
+
+def rates(purchases: int, rate: float, work: Path) -> list[str]:
+    """``numbers bulk run`` against an account limited to ``rate``: found, found again, given."""
+    rows = []
+    runs = [
+        ("found (no --rate), first job on the account", [], "found.sqlite3"),
+        ("found again: a second job, from the rate the first learnt", [], "found.sqlite3"),
+        ("given: --rate R --burst 10", ["--rate", f"{rate:g}", "--burst", "10"], "given-10.sqlite3"),
+        ("given: --rate R --burst 50", ["--rate", f"{rate:g}", "--burst", "50"], "given-50.sqlite3"),
+    ]
+    for label, options, journal in runs:
+        # An account of its own each time: every job buys from the same numbers.
+        with emulator(
+            "twilio", "--rate-limit", f"{rate:g}", "--burst", "10", "--latency", "0.02"
+        ) as announced:
+            arguments = [
+                "buy",
+                "--count",
+                str(purchases),
+                "--area-code",
+                "415",
+                "--concurrency",
+                "50",
+                *options,
+            ]
+            if "second" in label:  # the first job on the same journal, learning the rate
+                _cli_job(announced, work / journal, arguments)
+            measured = _cli_job(announced, work / journal, arguments)
+        assert measured["summary"]["counts"] == {"done": purchases}, measured["summary"]
+        share = measured["throttled"] / measured["requests"]
+        command = f"`{announced['command']}`; `numbers bulk run {' '.join(arguments)}`"
+        rows.append(
+            f"| {label} | {measured['sustained']:.1f}/s | **{measured['sustained'] / rate:.1%}** of R | "
+            f"{measured['throttled']} of {measured['requests']} | **{share:.2%}** | {command} |"
+        )
+    return rows
 
 
 def batches(numbers: int, batch: int, work: Path) -> list[str]:
@@ -147,11 +309,13 @@ def batches(numbers: int, batch: int, work: Path) -> list[str]:
     with emulator("kazoo") as announced:
         before = _answered(announced["url"])
         wall, _, _, counts = anyio.run(
-            lambda: _job(announced, picks, 4, work / "kazoo.sqlite3", batch_size=batch, accept_charges=True)
+            lambda: _job(
+                announced, 4, work / "kazoo.sqlite3", picks=picks, batch_size=batch, accept_charges=True
+            )
         )
         after = _answered(announced["url"])
     assert counts == {ItemState.DONE: numbers}, counts
-    requests = sum(after.values()) - sum(before.values())
+    requests = _requests(before, after)
     expected = math.ceil(numbers / batch)
     return [
         f"| Kazoo, {numbers} purchases in collections of {batch} | {requests} requests: the login, "
@@ -159,9 +323,9 @@ def batches(numbers: int, batch: int, work: Path) -> list[str]:
     ]
 
 
-def _child_rss(items: int, announced: dict[str, Any], work: Path) -> tuple[int, int, int]:
-    """(items, peak RSS in KiB, peak Python heap of the job alone in bytes) of a fresh process
-    that runs a job of up to ``items`` purchases."""
+def _child(items: int, announced: dict[str, Any], work: Path) -> tuple[int, float, int, int]:
+    """(items, client CPU, peak RSS in KiB, peak Python heap of the job alone in bytes) of a fresh
+    process that plans, runs and sweeps a job of ``items`` purchases by criteria."""
     done = subprocess.run(
         [
             sys.executable,
@@ -180,58 +344,67 @@ def _child_rss(items: int, announced: dict[str, Any], work: Path) -> tuple[int, 
     )
     if done.returncode:
         raise RuntimeError(f"the job of {items} items failed: {done.stderr.strip().splitlines()[-1:]}")
-    bought, rss, heap = done.stdout.split()[-3:]
-    return int(bought), int(rss), int(heap)
+    bought, cpu, rss, heap = done.stdout.split()[-4:]
+    return int(bought), float(cpu), int(rss), int(heap)
 
 
 def memory(sizes: tuple[int, ...], work: Path) -> list[str]:
     rows = []
-    first: tuple[int, int] | None = None
+    first: tuple[float, int, int] | None = None
     for size in sizes:
-        with emulator("twilio") as announced:  # a carrier of its own: every job buys the same picks
-            items, rss, heap = _child_rss(size, announced, work)
+        with emulator("twilio") as announced:  # a carrier of its own: every job buys from the same numbers
+            items, cpu, rss, heap = _child(size, announced, work)
+        per_item = cpu / items
         if first is None:
-            first = rss, heap
-            rows.append(f"| job of {items:,} items | {rss / 1024:.1f} MiB | {heap / 2**20:.2f} MiB |")
+            first = per_item, rss, heap
+            rows.append(
+                f"| job of {items:,} items | {per_item * 1e3:.2f} ms | {rss / 1024:.1f} MiB | "
+                f"{heap / 2**20:.2f} MiB |"
+            )
         else:
             rows.append(
-                f"| job of {items:,} items | {rss / 1024:.1f} MiB ({rss / first[0]:.2f}×) | "
-                f"{heap / 2**20:.2f} MiB ({heap / first[1]:.2f}×) |"
+                f"| job of {items:,} items | {per_item * 1e3:.2f} ms ({per_item / first[0]:.2f}×) | "
+                f"{rss / 1024:.1f} MiB ({rss / first[1]:.2f}×) | "
+                f"{heap / 2**20:.2f} MiB ({heap / first[2]:.2f}×) |"
             )
     return rows
 
 
 def child(items: int, journal: Path) -> None:
     announced = json.loads(sys.stdin.read())
-    picks = anyio.run(_picks, items)  # the sandbox's inventory may hold fewer
-    # The whole process's peak includes the imports, the picking and the job's creation (its list of
-    # numbers is the input); the heap traced while it runs is the run's own: the journal's pages,
-    # the workers and the requests in flight.
+    each = items // 10
+    criteria = {code: (nc.SearchQuery(area_code=code), each) for code in _AREA_CODES[:10]}
+    # The whole process's peak includes the imports and the job's creation; the heap traced while
+    # it runs is the run's own: the journal's pages, the searches, the requests in flight, the sweep.
     tracemalloc.start()
-    _, _, _, counts = anyio.run(lambda: _job(announced, picks, 50, journal))
+    _, cpu, _, counts = anyio.run(lambda: _job(announced, 50, journal, criteria=criteria, sweep=True))
     heap = tracemalloc.get_traced_memory()[1]
-    assert counts == {ItemState.DONE: len(picks)}, counts
-    print(len(picks), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, heap)
+    assert counts == {ItemState.DONE: 10 * each}, counts
+    print(10 * each, cpu, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, heap)
 
 
 def main(quick: bool, output: Path) -> None:
     scale = 5 if quick else 1
     rows = [
         (
-            "| Row | Wall | Bound | Wall ÷ bound | Client CPU per item | Server CPU per item |",
-            lambda work: speed(1000 // scale, 50, 0.1, work),
+            "| Row | Wall | Bound (requests × latency ÷ concurrency) | Wall ÷ bound | Client CPU per item |",
+            lambda work: speed(1000 // scale, 50, 0.1, work, repeats=1 if quick else 3),
         ),
         (
-            "| Row | Sustained | Share of R | Answered 429 | 429 share |",
-            lambda work: rate_held(1000 // scale, 100.0, work),
+            "| Row | Wall | Bound | Wall ÷ bound | Client CPU per item |",
+            lambda work: spread_out(10000 // scale, 200, 0.1, work),
+        ),
+        (
+            "| Row | Sustained (answered, not 429) | Share of R | Answered 429 | 429 share | Commands |",
+            lambda work: rates(1000 // scale, 100.0, work),
         ),
         ("| Row | Requests | Wall |", lambda work: batches(1000 // scale, 100, work)),
         (
-            "| Row | Peak RSS | Peak heap of the run |",
+            "| Row | Client CPU per item (sweep included) | Peak RSS | Peak heap of the run |",
             lambda work: memory((1000 // scale, 10000 // scale, 20000 // scale), work),
         ),
     ]
-    sections = ["# Bulk jobs: bench", ""]
+    sections = ["# Bulk jobs: bench", "", f"`python -m bench.bulk{' --quick' if quick else ''}`", ""]
     with tempfile.TemporaryDirectory() as directory:
         for header, measure in rows:
             # Each table printed as soon as it is measured: a row that fails keeps the others.

@@ -6,8 +6,16 @@ import enum
 from collections.abc import Iterator
 
 from ._models import NumberConfig, NumberType, Route, SearchQuery
+from .errors import InvalidInputError
 
-__all__ = ["ALL_CONFIG_FEATURES", "Feature", "config_features", "search_feature", "type_feature"]
+__all__ = [
+    "ALL_CONFIG_FEATURES",
+    "Feature",
+    "config_features",
+    "search_feature",
+    "shared_application",
+    "type_feature",
+]
 
 
 class Feature(enum.StrEnum):
@@ -142,6 +150,30 @@ def config_features(config: NumberConfig) -> frozenset[Feature]:
         else:
             needed.add(Feature(f"config.{field}"))
     return frozenset(needed)
+
+
+def shared_application(config: NumberConfig | None, *, provider: str) -> tuple[bool, str | None]:
+    """For carriers whose one Application handles a number's calls and messages alike: whether
+    ``config`` links one (``voice`` or ``sms`` ``application_id`` set), and which (None: unlinked).
+
+    Two different ids are an InvalidInputError: the carrier cannot honour both.
+    """
+    if config is None:
+        return False, None
+    asked = {
+        kind: route.application_id
+        for kind in ("voice", "sms")
+        if kind in config.model_fields_set
+        and (route := getattr(config, kind)) is not None
+        and "application_id" in route.model_fields_set
+    }
+    if len(set(asked.values())) > 1:
+        raise InvalidInputError(
+            f"config.voice.application_id and config.sms.application_id differ: at {provider}, one "
+            "Application handles a number's calls and messages alike",
+            field="config.voice",
+        )
+    return bool(asked), next(iter(asked.values()), None)
 
 
 #: every ``config.…`` feature of how a number is named and routed: a provider that can set all of

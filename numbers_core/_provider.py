@@ -178,6 +178,9 @@ class Provider(abc.ABC):
     list_repeats: ClassVar[bool] = False
     #: the account's request rate where the carrier documents one (bulk jobs keep to it by default)
     rate_limit: ClassVar[RateLimit | None] = None
+    #: the most numbers one search answers with, whatever its ``limit`` (bulk jobs size their
+    #: searches to it, and narrow a search that answers as many)
+    max_search_limit: ClassVar[int] = 1000
 
     @property
     def batch_size(self) -> int:
@@ -235,11 +238,13 @@ class Provider(abc.ABC):
         self._cores.append(core)
         return core
 
-    def pace(self, pacer: Pacer | None) -> None:
+    def pace(self, pacer: Pacer | None) -> bool:
         """Send every request of this provider through ``pacer`` (a bulk job's rate limiter), which
-        is also told of every 429; None stops pacing. A provider without HTTP has nothing to pace."""
+        is also told of every 429; None stops pacing. False for a provider without HTTP requests
+        to pace (the sandbox): a caller that wants it paced paces its own calls."""
         for core in self._cores:
             core.pacer = pacer
+        return bool(self._cores)
 
     def supports(self, feature: Feature | str) -> bool:
         """Whether this provider, as configured, can do ``feature``."""

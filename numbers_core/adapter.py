@@ -9,7 +9,14 @@ Subclass :class:`Provider`, give it a :class:`ProviderSettings` subclass as
 from __future__ import annotations
 
 from ._auth import Token, TokenAuth, jwt_expiry
-from ._features import ALL_CONFIG_FEATURES, Feature, config_features, search_feature, type_feature
+from ._features import (
+    ALL_CONFIG_FEATURES,
+    Feature,
+    config_features,
+    search_feature,
+    shared_application,
+    type_feature,
+)
 from ._http import (
     DEFAULT_LIMITS,
     DEFAULT_TIMEOUT,
@@ -66,5 +73,6 @@ __all__ = [
     "region_of",
     "retry_after_seconds",
     "search_feature",
+    "shared_application",
     "type_feature",
 ]

@@ -65,6 +65,10 @@ SINCH_KEY = "d1c2b3a4-9f8e-4d7c-8b6a-5f4e3d2c1b0a"
 SINCH_SECRET = "Canary_Sinch.Key~Secret-7f3a9c2e1b"
 DRAFT_TOKEN = "Canary/Draft+Bearer=Token_42"
 TELNYX_KEY = "KEYCanaryTelnyxApiKey_0123456789-abcdef"
+VONAGE_KEY = "Canary5eed"
+VONAGE_SECRET = "Canary_Vonage+Secret/42"
+PLIVO_ID = "MA" + "C0FFEE" * 3
+PLIVO_TOKEN = "Canary/Plivo+Auth=Token_42"
 # What the fake hands out to a login: Kazoo's X-Auth-Token, Sinch's OAuth2 bearer.
 SESSION = "CanarySession/Token+Issued=42abc"
 
@@ -147,6 +151,20 @@ MODES = [
         (DRAFT_TOKEN,),
     ),
     Mode("telnyx", "telnyx", {"api_key": TELNYX_KEY}, (TELNYX_KEY,)),
+    Mode(
+        "vonage",
+        "vonage",
+        {"api_key": VONAGE_KEY, "api_secret": VONAGE_SECRET},
+        (VONAGE_KEY, VONAGE_SECRET),
+        ((VONAGE_KEY, VONAGE_SECRET),),
+    ),
+    Mode(
+        "plivo",
+        "plivo",
+        {"auth_id": PLIVO_ID, "auth_token": PLIVO_TOKEN},
+        (PLIVO_TOKEN,),
+        ((PLIVO_ID, PLIVO_TOKEN),),
+    ),
 ]
 
 
@@ -352,12 +370,19 @@ async def _first(carrier: nc.Provider) -> object:
     return None
 
 
+def _canary_config(carrier: nc.Provider) -> nc.NumberConfig:
+    # A change the carrier can make, so that the request is sent (Vonage names no number).
+    if carrier.supports(nc.Feature.CONFIG_FRIENDLY_NAME):
+        return nc.NumberConfig(friendly_name="canary")
+    return nc.NumberConfig(voice=nc.Route(application_id="canary-app"))
+
+
 OPERATIONS: dict[str, Callable[[nc.Provider], Awaitable[object]]] = {
     "search": lambda carrier: carrier.search(area_code="415"),
     "get": lambda carrier: carrier.get(NUMBER),
     "list": _first,
     "purchase": lambda carrier: carrier.purchase(NUMBER),
-    "configure": lambda carrier: carrier.configure(NUMBER, nc.NumberConfig(friendly_name="canary")),
+    "configure": lambda carrier: carrier.configure(NUMBER, _canary_config(carrier)),
     "release": lambda carrier: carrier.release(NUMBER),
 }
 SCENARIOS = ("refused", "unauthorized", "outage", "garbled", "malformed", "redirect")

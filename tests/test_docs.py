@@ -141,6 +141,17 @@ def test_python_is_fenced_as_python_only() -> None:
     assert {"README.md", "docs/adapters.md", "docs/bulk.md"} <= {example.page for example in examples()}
 
 
+def test_no_page_keeps_a_merge_conflict() -> None:
+    # A merge once left both sides of a table in README.md and docs/compliance.md, markers and all.
+    markers = re.compile(r"^(<{7}|={7}|>{7})( |$)", flags=re.MULTILINE)
+    left = [
+        f"{page}: {found.group(0)!r}"
+        for page in PAGES
+        for found in markers.finditer((ROOT / page).read_text())
+    ]
+    assert left == []
+
+
 def test_the_package_namespace_stays_clean_under_pytests_assertion_rewriting(tmp_path: Path) -> None:
     # The package docstring is the API reference's text, so it no longer carries PYTEST_DONT_REWRITE:
     # pytest rewrites an installed copy of numbers_core in a user's test run (it registers a plugin),

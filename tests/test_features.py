@@ -177,3 +177,22 @@ def test_the_commerce_features_are_spelled_as_documented() -> None:
     for feature, value in spelled.items():
         assert feature.value == value
         assert Feature(value) is feature
+
+
+def test_shared_application_is_the_one_id_voice_and_sms_give() -> None:
+    import numbers_core as nc
+    from numbers_core.adapter import shared_application
+
+    assert shared_application(None, provider="Acme") == (False, None)
+    assert shared_application(nc.NumberConfig(friendly_name="x"), provider="Acme") == (False, None)
+    linked = nc.NumberConfig(voice=nc.Route(application_id="a"), sms=nc.Route(application_id="a"))
+    assert shared_application(linked, provider="Acme") == (True, "a")
+    assert shared_application(nc.NumberConfig(sms=nc.Route(application_id=None)), provider="Acme") == (
+        True,
+        None,
+    )
+    with pytest.raises(nc.InvalidInputError, match="at Acme, one Application"):
+        shared_application(
+            nc.NumberConfig(voice=nc.Route(application_id="a"), sms=nc.Route(application_id="b")),
+            provider="Acme",
+        )

@@ -55,6 +55,8 @@ ADAPTERS: dict[str, dict[str, Any]] = {
         "currency": "USD",
     },
     "telnyx": {"api_key": "KEYFuzzTelnyxApiKey0123456789"},
+    "vonage": {"api_key": "ab12cd34", "api_secret": "FuzzVonageSecret1"},
+    "plivo": {"auth_id": "MA" + "F" * 18, "auth_token": "FuzzPlivoToken0123"},
     "sandbox": {},
 }
 

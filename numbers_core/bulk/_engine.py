@@ -18,22 +18,26 @@ grow with the job.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import enum
-from collections.abc import AsyncIterator, Callable
+import hashlib
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
 import anyio
 
 from .._batch import BatchOutcome
 from .._features import Feature
-from .._models import ActiveNumber, AvailableNumber, Money, NumberConfig, NumberStatus, SearchQuery
+from .._models import ActiveNumber, Money, NumberConfig, NumberStatus, SearchQuery
 from .._phone import parse_e164
 from .._provider import Provider
 from ..errors import (
     AuthenticationError,
     ConfigurationError,
+    ConflictError,
     InvalidInputError,
     NotFoundError,
     NumbersError,
@@ -46,20 +50,43 @@ from ..errors import (
     UnsupportedError,
 )
 from ._journal import Item, ItemState, Job, JobState, Journal, LeaseLost, OverCap
-from ._limiter import RateLimiter
+from ._limiter import _START, RateLimiter
 
 __all__ = ["Event", "JobKind", "Plan", "Runner", "create_job"]
+
+T = TypeVar("T")
+_Task = Callable[[], Coroutine[Any, Any, None]]
 
 # How many times the carrier may refuse an item for now (503, 429, a network failure) before it
 # is given up; crashes and look-ups do not count.
 _ATTEMPTS = 5
-# Items read from the journal at a time.
+# Items read from the journal at a time; numbers of the account looked for in it at a time.
 _PAGE = 500
-# Errors about the account, not the number: every other item would get the same, so the run stops
-# (the item untouched, the job resumable) and raises it.
 # How often a worker of a shared journal counts the workers it shares the rate with.
 _SHARE_PERIOD = 1.0
+# Errors about the account, not the number: every other item would get the same, so the run stops
+# (the item untouched, the job resumable) and raises it.
 _ACCOUNT_WIDE = (AuthenticationError, PaymentRequiredError, ConfigurationError, UnsupportedError)
+# What a carrier refuses for now; a look-up refused so is tried again after these waits.
+_FOR_NOW = (RateLimitError, ProviderUnavailableError, TransportError)
+_LOOKUP_WAITS = (0.5, 1.0, 2.0)
+# A search answering at least this many numbers may hide more behind them: its criteria are
+# narrowed by the next digit. Not only a full page: what the carrier answers may be checked again
+# here, and thinned (a looser pattern sent than asked), so a page's size says little.
+_NARROW_AT = 2
+# Numbers searched ahead of the tasks, in rounds of the tasks' numbers.
+_ROUNDS_AHEAD = 4
+# National numbers are never longer (E.164 allows 15 digits with the country code).
+_LONGEST_LEAD = 14
+# From this many items to settle at once, one listing of the account settles them all: cheaper
+# than a look-up each (a native batch of 100 whose answer was lost, a crash with many in flight).
+_LISTED_FROM = 20
+_OPEN_STATES = (ItemState.PLANNED, ItemState.SENDING, ItemState.UNKNOWN)
+_NONE: Mapping[int, NumbersError] = {}
+# The transport settings of a provider, which say nothing of whose account it is.
+_TUNING = frozenset({"timeout", "max_attempts", "deadline", "max_connections", "allow_insecure_http"})
+# The waits between look-ups: a module attribute so that tests can skip them.
+_sleep = anyio.sleep
 
 
 class JobKind(enum.StrEnum):
@@ -79,11 +106,12 @@ _BATCHES = {
 
 @dataclass(frozen=True)
 class Event:
-    """Something that happened while a job ran.
+    """Something that happened while a job ran or was planned.
 
     ``state`` is done, failed, unknown, retried or reconciled for an item
-    (``seq``, ``number``), or ``rate`` when the rate limiter slowed down
-    after a 429 (``seq`` -1; ``rate`` the requests per second now).
+    (``seq``, ``number``), pinned for an item a plan gave its number, or
+    ``rate`` when the rate limiter slowed down after a 429 (``seq`` -1;
+    ``rate`` the requests per second now).
     """
 
     seq: int
@@ -95,27 +123,143 @@ class Event:
 
 @dataclass(frozen=True)
 class Plan:
-    """What a job will do: its items (numbers pinned, prices quoted) and what they cost."""
+    """What a job will do: how many items it will still send, and what the numbers pinned cost."""
 
     job: Job
+    #: the job's items (empty when planned with ``items=False``)
     items: list[Item]
     #: monthly price of the numbers still to buy, by currency (where the carrier quotes prices)
     total: dict[str, Decimal] = field(default_factory=dict)
     #: items with no quoted price
     unpriced: int = 0
+    #: items the job will still send (not done or failed already)
+    count: int = 0
+    #: items that failed (a cost cap, no number left in their criteria): they will not be sent
+    failed: int = 0
 
-    @property
-    def count(self) -> int:
-        """Items the job will still send (not done or failed already)."""
-        return sum(item.state not in (ItemState.DONE, ItemState.FAILED) for item in self.items)
+
+class _Stopped(TransportError):
+    """A request not sent, because the job was stopping."""
+
+
+# Set around the carrier call of an item written sending: how many of its requests went through
+# the gate. None gone when a stop refused one: nothing was sent, and the item is planned again.
+_SENT: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("sent", default=None)
+
+
+class _Gate:
+    """What the carrier's requests go through during a run: the job's rate limiter, and after a
+    stop, nothing: a task that was searching or waiting its turn, or an adapter about to look a
+    number up or to send a request again, sends nothing new."""
+
+    def __init__(self, runner: Runner) -> None:
+        self._runner = runner
+        self.limiter: RateLimiter | None = None
+        self._waiting: set[anyio.CancelScope] = set()
+
+    def _check(self) -> None:
+        if self._runner._running and self._runner._stopping:
+            raise _Stopped("the job is stopping: nothing new is sent", provider=self._runner.carrier.name)
+
+    async def acquire(self) -> None:
+        self._check()
+        if self.limiter is not None:
+            with anyio.CancelScope() as waiting:
+                self._waiting.add(waiting)
+                try:
+                    await self.limiter.acquire()
+                finally:
+                    self._waiting.discard(waiting)
+            self._check()  # a stop that came while this request waited its turn holds it
+        sent = _SENT.get()
+        if sent is not None:
+            sent[0] += 1
+
+    def stop(self) -> None:
+        """Requests waiting their turn learn of the stop now, not when their turn comes."""
+        for waiting in self._waiting:
+            waiting.cancel()
+
+    def throttled(self, retry_after: float | None = None) -> None:
+        if self.limiter is not None:
+            self.limiter.throttled(retry_after)
+
+
+class _Offer(NamedTuple):
+    """A number found for sale, as a pin needs it."""
+
+    phone_number: str
+    monthly_price: Money | None
+
+
+@dataclass
+class _Supply:
+    """Where the numbers of one criteria set come from, for every task of a run.
+
+    Its query, searched by one task for all (tasks searching the same query at once would get
+    the same numbers and race to pin them), and narrowed by the next digit of the number where a
+    search answers more than one: a carrier shows at most a page, the same one until some are
+    bought, so narrower searches (``415`` → ``4152``, ``4153`` …) are what reach past it. The
+    narrower queries are disjoint, so waiting tasks search them in parallel, as many at once as
+    the items still without a number need; the criteria are exhausted when every narrowing
+    answered one number or none.
+    """
+
+    query: SearchQuery
+    frontier: deque[str | None]  # the leading digits of the searches to come (None: the query's)
+    page: int
+    narrows: bool
+    need: int  # items of the criteria set still without a number
+    held: int = 0  # numbers handed to tasks and not pinned yet
+    # Numbers a search brings that the job can pin, on average lately: a search in flight is
+    # counted as bringing as many (a page, until one has come back).
+    brings: float = 0.0
+    # The numbers found and not handed out yet, with their quoted prices: only what a pin needs,
+    # not the carrier's whole answer, so that numbers searched ahead take little room.
+    candidates: deque[_Offer] = field(default_factory=deque)
+    queued: set[str] = field(default_factory=set)  # the numbers in candidates, each once
+    searching: int = 0
+    waiting: int = 0
+    changed: anyio.Event = field(default_factory=anyio.Event)
+
+    def notify(self) -> None:
+        self.changed.set()
+        self.changed = anyio.Event()
+
+    def on_the_way(self) -> float:
+        """The numbers in hand and those the searches under way should bring."""
+        return len(self.candidates) + self.searching * (self.brings or self.page)
+
+    def wanted(self) -> int:
+        """Numbers still to find: items without one, but for those being pinned now."""
+        return self.need - self.held
+
+
+def _narrower(query: SearchQuery) -> list[str]:
+    """The query split by the next digit of the national number (after its area code or leading
+    digits): the leading digits of ten disjoint queries that together ask for what it asks.
+    Kept as digits, not queries, so that a large job's searches to come take little room."""
+    lead = max(query.area_code or "", query.starts_with or "", key=len)
+    if len(lead) >= _LONGEST_LEAD:
+        return []
+    return [lead + digit for digit in "0123456789"]
+
+
+def _budget(carrier: Provider) -> str:
+    """The carrier account a learnt rate belongs to: its name and a digest of its settings
+    (secrets masked, transport tuning left out), so that another account is another budget."""
+    identity = carrier.settings.model_dump_json(exclude=set(_TUNING))
+    return f"{carrier.name}/{hashlib.blake2b(identity.encode(), digest_size=8).hexdigest()}"
 
 
 class Runner:
     """Runs the jobs of a journal against one carrier account.
 
     ``limiter``: the account's rate limit; by default the one the carrier
-    documents (``Provider.rate_limit``), else none. ``batches``: use the
-    carrier's native batch calls where it has them.
+    documents (``Provider.rate_limit``), else one that finds the account's
+    by its 429s (a carrier without HTTP requests, the sandbox, is not paced
+    unless given one). ``batches``: use the carrier's native batch calls
+    where it has them.
     """
 
     def __init__(
@@ -133,16 +277,27 @@ class Runner:
         self.carrier = carrier
         self.journal = journal
         self.concurrency = concurrency
-        documented = carrier.rate_limit
-        if limiter is None and documented is not None:
-            limiter = RateLimiter(documented.rate, burst=documented.burst)
-        self.limiter = limiter
-        if limiter is not None:
-            limiter.watch(self._rate_changed)
+        self._limiter_given = limiter is not None
+        if limiter is None:
+            documented = carrier.rate_limit
+            # Found by climbing from ``concurrency`` requests in the first second (as many as the
+            # tasks would send at once), or the carrier's documented limit.
+            limiter = (
+                RateLimiter(start=max(_START, concurrency))
+                if documented is None
+                else RateLimiter(documented.rate, burst=documented.burst)
+            )
+        self.limiter: RateLimiter | None = limiter
+        limiter.watch(self._rate_changed)
         self.batches = batches
         self._on_event = on_event
-        self._candidates: dict[str, list[AvailableNumber]] = {}
-        self._searching: dict[str, anyio.Lock] = {}
+        self._gate = _Gate(self)
+        self._self_paced = False  # the carrier has no requests to pace: this runner paces its calls
+        self._supplies: dict[str, _Supply] = {}
+        self._searches: anyio.abc.TaskGroup | None = None  # where searches ahead run, during a pass
+        self._open: dict[str, int] = {}  # items of each criteria set waiting for a number
+        self._planning = False
+        self._running = False
         self._stopping = False
         self._scope: anyio.CancelScope | None = None
         self._halted: NumbersError | None = None
@@ -161,7 +316,63 @@ class Runner:
         if self._on_event is not None:
             self._on_event(Event(-1, None, "rate", rate=rate))
 
+    async def _call(self, call: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+        """``call(...)`` to the carrier, through the rate limiter where the carrier does not pace
+        its own requests (the sandbox), which is then told of its 429s too."""
+        if not self._self_paced:
+            return await call(*args, **kwargs)
+        await self._gate.acquire()
+        try:
+            return await call(*args, **kwargs)
+        except RateLimitError as refused:
+            self._gate.throttled(refused.retry_after)
+            raise
+
     # -- the job -------------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def _session(self) -> AsyncIterator[None]:
+        """A run or a plan: the carrier paced (and shut after a stop), the rate learnt before
+        recalled, and what was learnt of it kept for the next job."""
+        self._stopping = self.stopped = False
+        self._halted = None
+        self._search_failures = 0
+        self._supplies.clear()
+        paced = self.carrier.pace(self._gate)
+        self._self_paced = not paced
+        self._gate.limiter = self.limiter if paced or self._limiter_given else None
+        learning = self._learning()
+        if learning is not None and learning.learnt is None:
+            remembered = await self.journal.learnt_rate(_budget(self.carrier))
+            if remembered is not None:
+                rate, limited = remembered
+                if limited:
+                    learning.learn(rate)
+                else:
+                    learning.climb_from(rate)
+        self._running = True
+        try:
+            yield
+        finally:
+            self._running = False
+            self._scope = None
+            if learning is not None:
+                ceiling = learning.learnt
+                with anyio.CancelScope(shield=True):
+                    await self.journal.learn_rate(
+                        _budget(self.carrier),
+                        learning.reached if ceiling is None else ceiling,
+                        limited=ceiling is not None,
+                    )
+
+    def _learning(self) -> RateLimiter | None:
+        """The limiter that finds the account's rate, when what it learns is worth remembering for
+        the next job (the ceiling its 429s show, or the rate it reached without one): not in a
+        shared journal, where each worker finds only its share."""
+        limiter = self._gate.limiter
+        if limiter is None or limiter.configured is not None or self.journal.shared:
+            return None
+        return limiter
 
     async def run(self, job_id: str) -> dict[ItemState, int]:
         """Run (or resume) the job to its end; its items' counts by state.
@@ -171,20 +382,16 @@ class Runner:
         job = await self.journal.job(job_id)
         if job.state is JobState.CANCELLED:
             return await self.journal.counts(job_id)
-        if self.limiter is not None:
-            self.carrier.pace(self.limiter)
-        self._stopping = self.stopped = False
-        self._halted = None
-        await self.journal.set_state(job_id, JobState.RUNNING)
-        async with anyio.create_task_group() as beating:
-            if self.journal.shared:
-                beating.start_soon(self._heartbeat, job_id)
-                if self.limiter is not None:
-                    await beating.start(self._sharing, self.limiter)
-            with anyio.CancelScope() as self._scope:
-                await self._rounds(job)
-            self._scope = None
-            beating.cancel_scope.cancel()
+        async with self._session():
+            await self.journal.set_state(job_id, JobState.RUNNING)
+            async with anyio.create_task_group() as beating:
+                if self.journal.shared:
+                    beating.start_soon(self._heartbeat, job_id)
+                    if self.limiter is not None:
+                        await beating.start(self._sharing, self.limiter)
+                with anyio.CancelScope() as self._scope:
+                    await self._rounds(job)
+                beating.cancel_scope.cancel()
         if self.journal.shared:
             with anyio.CancelScope(shield=True):
                 await self.journal.give_back(job_id)
@@ -201,17 +408,21 @@ class Runner:
 
     async def _rounds(self, job: Job) -> None:
         """Settle what was left open, then send what is planned; in a shared journal, until the
-        other workers have nothing left either (a dead one's items are taken over)."""
+        other workers have nothing left either (a dead one's items are taken over). What stays
+        unknown after its look-ups (refused for now) is settled once more, by one listing."""
+        listed = False
         while True:
             self._starved = False
-            for item in await self.journal.interrupted(job.id):
-                if self._stopping:
-                    return
-                await self._settle(job, item)
+            await self._settle_all(job, await self.journal.interrupted(job.id), listing=listed)
             while not self._stopping and not self._starved and await self._pass(job):
                 pass
-            if self._stopping or not self.journal.shared:
+            if self._stopping:
                 return
+            if not self.journal.shared:
+                if listed or not (await self.journal.counts(job.id)).get(ItemState.UNKNOWN):
+                    return
+                listed = True
+                continue
             if not await self.journal.held_by_others(job.id):
                 if not self._starved and not await self.journal.takeable(job.id):
                     return
@@ -272,10 +483,14 @@ class Runner:
     def stop(self, grace: float = 5.0) -> None:
         """Send nothing new; what is in flight gets ``grace`` seconds, then is left unknown.
 
-        Call it from the event loop that runs the job (a signal handler's task, say).
-        The job resumes with :meth:`run`, which settles what was left unknown first.
+        Nothing new means nothing: a task searching or pinning when the stop comes sends no
+        purchase (a number it pins stays its item's, planned), an adapter sends no look-up or
+        second try, and what a stop leaves unknown is looked up by resume, not now. Call it
+        from the event loop that runs the job or the plan (a signal handler's task, say). The
+        job resumes with :meth:`run`, which settles what was left unknown first.
         """
         self._stopping = True
+        self._gate.stop()
         if self._scope is not None:
             self._scope.deadline = min(self._scope.deadline, anyio.current_time() + grace)
 
@@ -289,6 +504,7 @@ class Runner:
         pages = _Pages(self.journal, job.id, size, page, again=lambda: not self._starved)
         if not await pages.any():
             return False
+        await self._searching_anew(job)
 
         running = self.concurrency
         finished = anyio.Event()
@@ -310,15 +526,34 @@ class Runner:
                 if not running:
                     finished.set()
 
+        if self.journal.shared:
+            await self._work(job, worker, lambda: self._take_over(job, finished))
+        else:
+            await self._work(job, worker)
+        return True
+
+    async def _work(self, job: Job, worker: _Task, *beside: _Task) -> None:
+        """``concurrency`` tasks running ``worker`` (and ``beside`` them, one each of these),
+        every criteria set's first searches started; what one raises is raised, itself."""
         try:
             async with anyio.create_task_group() as tasks:
+                self._searches = tasks
+                self._search_every_set(job)
                 for _ in range(self.concurrency):
                     tasks.start_soon(worker)
-                if self.journal.shared:
-                    tasks.start_soon(self._take_over, job, finished)
+                for task in beside:
+                    tasks.start_soon(task)
         except BaseExceptionGroup as group:
             raise _first(group) from None
-        return True
+        finally:
+            self._searches = None
+            self._supplies.clear()  # what was found and not pinned: searched afresh next time
+
+    async def _searching_anew(self, job: Job) -> None:
+        """Searches start again from each criteria set's query, sized to what the set still needs:
+        what the carrier shows has changed since the last pass (numbers bought, others freed)."""
+        self._supplies.clear()
+        self._open = await self.journal.open_slots(job.id) if job.spec.get("criteria") else {}
 
     async def _take_over(self, job: Job, finished: anyio.Event) -> None:
         """While a pass runs, settle what dead workers left in flight as soon as their leases run
@@ -328,56 +563,120 @@ class Runner:
                 await finished.wait()
             if finished.is_set() or self._stopping:
                 return
-            for item in await self.journal.interrupted(job.id, others=True):
-                await self._settle(job, item)
+            await self._settle_all(job, await self.journal.interrupted(job.id, others=True))
 
-    async def plan(self, job_id: str) -> Plan:
+    async def plan(self, job_id: str, *, items: bool = True) -> Plan:
         """Pin a number for every item of a purchase by criteria that has none yet (nothing is
-        bought); the job's items and their quoted prices. The numbers shown are those run buys,
-        but for any taken meanwhile, which are replaced."""
+        bought), ``concurrency`` at a time; the job's items (``items=False``: only their counts)
+        and their quoted prices. The numbers shown are those run buys, but for any taken
+        meanwhile, which are replaced. Stops early, what is pinned kept, after :meth:`stop`."""
         job = await self.journal.job(job_id)
+        if job.spec.get("criteria"):
+            async with self._session():
+                self._planning = True
+                try:
+                    with anyio.CancelScope() as self._scope:
+                        await self._pin_all(job)
+                finally:
+                    self._planning = False
+            self.stopped = self._stopping
+            if self._halted is not None:
+                raise self._halted
+        counts = await self.journal.counts(job_id)
+        total, unpriced = await self.journal.prices(job_id, *_OPEN_STATES)
+        return Plan(
+            job,
+            await self.journal.items(job_id) if items else [],
+            total,
+            unpriced,
+            count=sum(counts.get(state, 0) for state in _OPEN_STATES),
+            failed=counts.get(ItemState.FAILED, 0),
+        )
+
+    async def _pin_all(self, job: Job) -> None:
+        await self._searching_anew(job)
+        waiting: deque[Item] = deque()
         after = -1
-        while page := await self.journal.items(job_id, ItemState.PLANNED, after=after, limit=_PAGE):
-            for item in page:
-                if item.number is None and item.slot is not None:
-                    await self._pinned(job, item)
-            after = page[-1].seq
-        items = await self.journal.items(job_id)
-        total: dict[str, Decimal] = {}
-        unpriced = 0
-        for item in items:
-            if item.state in (ItemState.DONE, ItemState.FAILED):
-                continue
-            if item.price is None or item.currency is None:
-                unpriced += 1
-            else:
-                total[item.currency] = total.get(item.currency, Decimal(0)) + item.price
-        return Plan(job, items, total, unpriced)
+        reading = anyio.Lock()
+
+        async def next_item() -> Item | None:
+            nonlocal after
+            async with reading:
+                while not waiting:
+                    page = await self.journal.items(job.id, ItemState.PLANNED, after=after, limit=_PAGE)
+                    if not page:
+                        return None
+                    after = page[-1].seq
+                    waiting.extend(item for item in page if item.number is None and item.slot is not None)
+                return waiting.popleft()
+
+        async def worker() -> None:
+            while not self._stopping and (item := await next_item()) is not None:
+                await self._ready(job, item)
+
+        await self._work(job, worker)
 
     async def orphans(self, job_id: str) -> list[str]:
         """Numbers this job pinned that the account owns, yet the journal does not say it bought.
 
-        The final sweep of a purchase job: a carrier that sold a number while saying (or
-        looking as if) it had not shows up here. Empty is the goal.
+        The final sweep of a purchase job: the account's numbers are read page by page, and
+        each page is looked for in the journal at once, so the sweep's time grows with the
+        account and its memory does not. An item still unknown whose number the account
+        owns is settled here (done, reconciled): the listing has shown it bought. What is
+        left is a number the carrier sold while saying (or looking as if) it had not: the
+        goal is none.
         """
         job = await self.journal.job(job_id)
         if job.kind != JobKind.PURCHASE:
             return []
-        pinned = set(await self.journal.pinned(job_id))
-        bought = {item.number for item in await self.journal.items(job_id, ItemState.DONE)}
-        owned = [number.phone_number async for number in self.carrier.list()]
-        return sorted(number for number in owned if number in pinned - bought)
+        found: list[str] = []
+        page: list[ActiveNumber] = []
+        async for number in self.carrier.list():
+            page.append(number)
+            if len(page) >= _PAGE:
+                found += await self._sweep(job, page)
+                page = []
+        if page:
+            found += await self._sweep(job, page)
+        counts = await self.journal.counts(job_id)
+        settled = not any(counts.get(state) for state in _OPEN_STATES)
+        if settled and (await self.journal.job(job_id)).state is JobState.RUNNING:
+            await self.journal.set_state(job_id, JobState.DONE)
+        return sorted(found)
 
-    async def _ready(self, job: Job, item: Item) -> Item | None:
-        """The item with its number, to be sent; None when it has failed instead."""
+    async def _sweep(self, job: Job, owned: list[ActiveNumber]) -> list[str]:
+        """Those of ``owned`` the job pinned and does not record as bought, but for what it can
+        settle now: an item left unknown (or, in a journal of its own, sending) holding one."""
+        unbought = await self.journal.unbought(job.id, [number.phone_number for number in owned])
+        orphans = []
+        for number in owned:
+            if number.phone_number not in unbought:
+                continue
+            item = unbought[number.phone_number]
+            settles = (ItemState.UNKNOWN,) if self.journal.shared else (ItemState.UNKNOWN, ItemState.SENDING)
+            if item is not None and item.state in settles:
+                await self.journal.move(
+                    job.id, item.seq, ItemState.DONE, reconciled=True, result=_dump(number)
+                )
+                self._tell(item, "reconciled")
+            else:
+                orphans.append(number.phone_number)
+        return orphans
+
+    async def _ready(self, job: Job, item: Item, *, sending: bool = False) -> Item | None:
+        """The item with its number, to be sent; None when it has failed instead, or is left
+        planned (a search refused, or the job stopping). ``sending``: a number pinned now is
+        written sending with it, its turn under the rate taken (:meth:`_pinned`)."""
         if item.attempts >= _ATTEMPTS:
             await self.journal.move(job.id, item.seq, ItemState.FAILED, error=("TooManyAttempts", None, ""))
             self._tell(item, "failed")
             return None
         if item.number is None:
             try:
-                item = await self._pinned(job, item)
+                item = await self._pinned(job, item, sending=sending)
             except NumbersError as failed:  # the search: the item is left planned, for the next pass
+                if self._stopping:
+                    return None
                 self._search_failures += 1
                 if isinstance(failed, _ACCOUNT_WIDE) or self._search_failures >= _ATTEMPTS:
                     self._halt(failed)
@@ -386,24 +685,33 @@ class Runner:
         return item if item.number is not None else None
 
     async def _one(self, job: Job, item: Item, writes: anyio.abc.TaskGroup | None = None) -> None:
-        ready = await self._ready(job, item)
+        # A number pinned now is written sending with it; one pinned before is written sending here.
+        ready = await self._ready(job, item, sending=True)
         if ready is None or ready.number is None:
             return
+        if ready.state is not ItemState.SENDING:
+            # Stopping: a number pinned before stays the item's, planned, and resume sends it.
+            if self._stopping:
+                return
+            try:
+                await self.journal.move(job.id, ready.seq, ItemState.SENDING)
+            except LeaseLost:
+                return  # another worker's now
         number = ready.number
         config = _config(job)
         try:
-            await self.journal.move(job.id, ready.seq, ItemState.SENDING)
-        except LeaseLost:
-            return  # another worker's now
-        try:
-            async with _unknown_if_cancelled(self, job, [ready]):
+            async with _sending(self, job, [ready]):
                 if job.kind == JobKind.PURCHASE:
-                    result: ActiveNumber | None = await self.carrier.purchase(number, config=config)
+                    result: ActiveNumber | None = await self._call(
+                        self.carrier.purchase, number, config=config
+                    )
                 elif job.kind == JobKind.CONFIGURE:
-                    result = await self.carrier.configure(number, config or NumberConfig())
+                    result = await self._call(self.carrier.configure, number, config or NumberConfig())
                 else:
-                    await self.carrier.release(number)
+                    await self._call(self.carrier.release, number)
                     result = None
+        except _Unsent:
+            return
         except NumbersError as error:
             await self._outcome(job, ready, BatchOutcome(number, error=error))
         else:
@@ -416,65 +724,181 @@ class Runner:
 
     async def _many(self, job: Job, items: list[Item]) -> None:
         """A native batch: every item journaled as sending in one write, then one request."""
-        ready = [one for item in items if (one := await self._ready(job, item)) is not None]
-        if not ready:
+        pinned: list[Item | None] = [None] * len(items)
+
+        async def ready(index: int, item: Item) -> None:
+            pinned[index] = await self._ready(job, item)
+
+        async with anyio.create_task_group() as pinning:  # the batch's numbers pinned together
+            for index, item in enumerate(items):
+                pinning.start_soon(ready, index, item)
+        ready_items = [item for item in pinned if item is not None]
+        if not ready_items or self._stopping:
             return
-        numbers = [item.number or "" for item in ready]
+        numbers = [item.number or "" for item in ready_items]
         config = _config(job)
         try:
-            await self.journal.move(job.id, [item.seq for item in ready], ItemState.SENDING)
+            await self.journal.move(job.id, [item.seq for item in ready_items], ItemState.SENDING)
         except LeaseLost:
             return  # the others' now, all of them: they were claimed together
         try:
-            async with _unknown_if_cancelled(self, job, ready):
+            async with _sending(self, job, ready_items):
                 if job.kind == JobKind.PURCHASE:
-                    outcomes = await self.carrier.purchase_many(numbers, config=config)
+                    outcomes = await self._call(self.carrier.purchase_many, numbers, config=config)
                 elif job.kind == JobKind.CONFIGURE:
-                    outcomes = await self.carrier.configure_many(numbers, config or NumberConfig())
+                    outcomes = await self._call(
+                        self.carrier.configure_many, numbers, config or NumberConfig()
+                    )
                 else:
-                    outcomes = await self.carrier.release_many(numbers)
+                    outcomes = await self._call(self.carrier.release_many, numbers)
+        except _Unsent:
+            return
         except NumbersError as error:  # refused as a whole, before any number was touched
             outcomes = [BatchOutcome(number, error=error) for number in numbers]
-        for item, outcome in zip(ready, outcomes, strict=True):
-            await self._outcome(job, item, outcome)
+        lost: dict[int, NumbersError] = {}
+        for item, outcome in zip(ready_items, outcomes, strict=True):
+            await self._outcome(job, item, outcome, settle=False)
+            if isinstance(outcome.error, OutcomeUnknownError):
+                lost[item.seq] = outcome.error
+        # A batch whose answer was lost: one listing, or a look-up each, settles its items.
+        await self._settle_all(job, [item for item in ready_items if item.seq in lost], lost=lost)
 
     # -- pinning (purchases by criteria) -------------------------------------------------------------
 
-    async def _pinned(self, job: Job, item: Item) -> Item:
-        """The item with a number of its criteria set pinned; failed when none is left."""
-        slot = item.slot or ""
-        query = SearchQuery.model_validate(job.spec["criteria"][slot])
-        cap = Money.model_validate(job.spec["max_cost"]) if job.spec.get("max_cost") else None
-        searching = self._searching.setdefault(slot, anyio.Lock())
-        # The page asked for first; when all of it was pinned once already, as many as the carrier gives.
-        for limit in (query.limit, 1000):
-            searched = False  # one search of its own per page size, so that an item ends
+    def _supply(self, job: Job, slot: str) -> _Supply:
+        supply = self._supplies.get(slot)
+        if supply is None:
+            query = SearchQuery.model_validate(job.spec["criteria"][slot])
+            need = self._open.get(slot, 1)
+            # Sized to the job: as many as it still needs, up to the carrier's largest answer.
+            page = max(1, min(self.carrier.max_search_limit, need))
+            narrows = self.carrier.supports(Feature.SEARCH_STARTS_WITH)
+            # More needed than one answer holds: the narrower searches at once, side by side
+            # (together they ask what the query asks), not the query first and then them.
+            first: list[str | None] = [*_narrower(query)] if narrows and need > page else [None]
+            supply = self._supplies[slot] = _Supply(query, deque(first), page, narrows, need)
+        return supply
+
+    async def _offer(self, job: Job, supply: _Supply) -> _Offer | None:
+        """The next number of the criteria set that the job never pinned; None when the carrier
+        has no more in the criteria."""
+        supply.waiting += 1
+        try:
             while True:
-                # One task searches for all: tasks searching at once would all get the same
-                # numbers and race to pin them. Numbers the job pinned already (being bought
-                # meanwhile, or replaced) still show, and are left out before any pin is tried.
-                async with searching:
-                    candidates = self._candidates.setdefault(slot, [])
-                    if not candidates and not searched:
-                        found = await self.carrier.search(query.model_copy(update={"limit": limit}))
-                        fresh = await self.journal.unpinned(job.id, [o.phone_number for o in found])
-                        candidates.extend(o for o in found if o.phone_number in fresh)
-                        searched = True
-                    if not candidates:
-                        break
-                    offer = candidates.pop(0)
-                try:
-                    pinned = await self.journal.pin(
-                        job.id, item.seq, offer.phone_number, price=offer.monthly_price, cap=cap
-                    )
-                except OverCap as over:
-                    await self.journal.move(
-                        job.id, item.seq, ItemState.FAILED, error=("CostCapReached", None, str(over))
-                    )
-                    self._tell(item, "failed", over)
+                if supply.candidates:
+                    offer = supply.candidates.popleft()
+                    supply.queued.discard(offer.phone_number)
+                    supply.held += 1
+                    self._search_ahead(job, supply)
+                    return offer
+                if self._stopping:
+                    raise _Stopped("the job is stopping: nothing new is searched", provider=self.carrier.name)
+                # Another search when those under way cannot bring what the items still need.
+                if supply.frontier and supply.on_the_way() < max(supply.wanted(), supply.waiting):
+                    await self._search(job, supply, self._next_search(supply))
+                elif supply.searching:
+                    await supply.changed.wait()
+                else:
+                    return None
+        finally:
+            supply.waiting -= 1
+
+    def _search_every_set(self, job: Job) -> None:
+        """Every criteria set's first searches, at once, when a pass starts: its tasks reach the
+        sets one after the other (the items are in order), and each then finds numbers waiting
+        for it instead of waiting for its searches."""
+        for slot, need in self._open.items():
+            if need:
+                self._search_ahead(job, self._supply(job, slot), rounds=1)
+
+    def _search_ahead(self, job: Job, supply: _Supply, rounds: int = _ROUNDS_AHEAD) -> None:
+        """Searches started in the background while numbers are left, so that the tasks find the
+        next ones there when they come back for them, instead of waiting for a search: four
+        rounds of the tasks' numbers kept in hand or on the way (a search takes about as long as
+        the purchase a round of tasks is making, longer on a busy carrier)."""
+        if self._searches is None or self._stopping:
+            return
+        ahead = min(supply.wanted(), rounds * self.concurrency)
+        while supply.frontier and supply.on_the_way() < ahead:
+            self._searches.start_soon(self._search_quietly, job, supply, self._next_search(supply))
+
+    async def _search_quietly(self, job: Job, supply: _Supply, lead: str | None) -> None:
+        # Its query goes back to the frontier if it fails: the task that needs it searches it again,
+        # and meets the error there.
+        with contextlib.suppress(NumbersError):
+            await self._search(job, supply, lead)
+
+    def _next_search(self, supply: _Supply) -> str | None:
+        supply.searching += 1
+        return supply.frontier.popleft()
+
+    async def _search(self, job: Job, supply: _Supply, lead: str | None) -> None:
+        """Search the criteria set's query narrowed to ``lead`` (counted in ``supply.searching``
+        by :meth:`_next_search`)."""
+        update: dict[str, Any] = {"limit": supply.page}
+        if lead is not None:
+            update["starts_with"] = lead
+        query = supply.query.model_copy(update=update)
+        try:
+            found = await self._call(self.carrier.search, query)
+            # Numbers the job pinned already (being bought meanwhile, or replaced) still show:
+            # they are left out before any pin is tried.
+            shown = [offer.phone_number for offer in found if offer.phone_number not in supply.queued]
+            fresh = await self.journal.unpinned(job.id, shown)
+            brought = 0
+            for offer in found:
+                if offer.phone_number in fresh and offer.phone_number not in supply.queued:
+                    supply.candidates.append(_Offer(offer.phone_number, offer.monthly_price))
+                    supply.queued.add(offer.phone_number)
+                    brought += 1
+            supply.brings = brought if not supply.brings else 0.7 * supply.brings + 0.3 * brought
+            if supply.narrows and len(found) >= _NARROW_AT:
+                supply.frontier.extend(_narrower(query))
+        except BaseException:
+            supply.frontier.appendleft(lead)  # searched again by the next task that needs it
+            raise
+        finally:
+            supply.searching -= 1
+            supply.notify()
+
+    async def _pinned(self, job: Job, item: Item, *, sending: bool = False) -> Item:
+        """The item with a number of its criteria set pinned; failed when none is left.
+
+        ``sending``: it is written sending with its number, in one write (the job stopping
+        meanwhile, it is left as it was).
+        """
+        supply = self._supply(job, item.slot or "")
+        cap = Money.model_validate(job.spec["max_cost"]) if job.spec.get("max_cost") else None
+        while (offer := await self._offer(job, supply)) is not None:
+            try:
+                if sending and self._stopping:
                     return item
-                if pinned:
-                    return replace(item, number=offer.phone_number)
+                pinned = await self.journal.pin(
+                    job.id, item.seq, offer.phone_number, price=offer.monthly_price, cap=cap, sending=sending
+                )
+            except OverCap as over:
+                await self.journal.move(
+                    job.id, item.seq, ItemState.FAILED, error=("CostCapReached", None, str(over))
+                )
+                self._tell(item, "failed", over)
+                return item
+            except LeaseLost:
+                return item  # another worker's now
+            finally:
+                supply.held -= 1  # pinned (and no more needed), or not: wanted again
+            if pinned:
+                supply.need -= 1
+                price = offer.monthly_price
+                item = replace(
+                    item,
+                    number=offer.phone_number,
+                    state=ItemState.SENDING if sending else item.state,
+                    price=None if price is None else price.amount,
+                    currency=None if price is None else price.currency,
+                )
+                if self._planning:
+                    self._tell(item, "pinned")
+                return item
         if self.journal.shared and await self.journal.held_by_others(job.id):
             # What the search shows, other workers have pinned: once they have bought it, the
             # carrier shows other numbers. The item stays planned, for a later round.
@@ -488,28 +912,37 @@ class Runner:
 
     # -- what the carrier said -------------------------------------------------------------------
 
-    async def _outcome(self, job: Job, item: Item, outcome: BatchOutcome) -> None:
-        """Write what the carrier said of an item that was sent."""
+    async def _outcome(self, job: Job, item: Item, outcome: BatchOutcome, *, settle: bool = True) -> None:
+        """Write what the carrier said of an item that was sent (``settle``: look up at once what
+        it left unknown)."""
         error = outcome.error
         if error is None:
             await self.journal.move(job.id, item.seq, ItemState.DONE, result=_dump(outcome.result))
             self._tell(item, "done")
-        elif isinstance(error, OutcomeUnknownError):
+        elif isinstance(error, OutcomeUnknownError | _Stopped):
+            # _Stopped: an adapter's follow-up request (a look-up, a try again) held back by a
+            # stop. What was sent before it may have happened: resume looks it up.
             await self.journal.move(job.id, item.seq, ItemState.UNKNOWN, error=_error(error))
             self._tell(item, "unknown", error)
-            # A lost answer shown not to have taken effect counts as a try: a carrier that loses
-            # every answer and does nothing cannot keep the job going forever.
-            await self._settle(job, item, lost=error)
+            if settle:
+                # A lost answer shown not to have taken effect counts as a try: a carrier that
+                # loses every answer and does nothing cannot keep the job going forever.
+                await self._settle(job, item, lost=error)
         elif isinstance(error, NumberUnavailableError) and job.kind == JobKind.PURCHASE and item.slot:
             # Taken meanwhile: nothing was bought; the next candidate stands in.
             await self.journal.move(job.id, item.seq, ItemState.PLANNED)
             await self.journal.unpin(job.id, item.seq)
             self._tell(item, "retried", error)
+        elif isinstance(error, ConflictError) and job.kind == JobKind.PURCHASE:
+            # Already the account's: bought by this job before (an answer lost), or the account
+            # has it for another reason. A look-up says which; it counts as a try.
+            await self.journal.move(job.id, item.seq, ItemState.UNKNOWN, error=_error(error))
+            await self._settle(job, item, lost=error)
         elif isinstance(error, _ACCOUNT_WIDE):
             await self.journal.move(job.id, item.seq, ItemState.PLANNED, error=_error(error))
             self._tell(item, "retried", error)
             self._halt(error)
-        elif isinstance(error, RateLimitError | TransportError | ProviderUnavailableError):
+        elif isinstance(error, _FOR_NOW):
             # Said not to have happened (an unknown outcome is OutcomeUnknownError): sent again later.
             await self.journal.move(job.id, item.seq, ItemState.PLANNED, error=_error(error))
             self._tell(item, "retried", error)
@@ -522,8 +955,43 @@ class Runner:
 
     # -- settling what is unknown ------------------------------------------------------------------
 
-    async def _settle(self, job: Job, item: Item, *, lost: OutcomeUnknownError | None = None) -> None:
-        """Look the number up and write what happened; left unknown if the look-up fails too.
+    async def _settle_all(
+        self, job: Job, items: list[Item], *, listing: bool = False, lost: Mapping[int, NumbersError] = _NONE
+    ) -> None:
+        """Settle these open items: by one listing of the account when there are many (or
+        ``listing``), else by a look-up each. ``lost``: the answers this run lost, by item."""
+        if not items:
+            return
+        if listing or len(items) >= _LISTED_FROM:
+            await self._settle_listed(job, items, lost=lost)
+            return
+        for item in items:
+            if self._stopping:
+                return
+            await self._settle(job, item, lost=lost.get(item.seq))
+
+    async def _settle_listed(self, job: Job, items: list[Item], *, lost: Mapping[int, NumbersError]) -> None:
+        wanted = {item.number: item for item in items if item.number is not None}
+        for item in items:
+            if item.number is None:  # crashed before a number was pinned: nothing was sent
+                await self.journal.move(job.id, item.seq, ItemState.PLANNED, reconciled=True)
+        if not wanted or self._stopping:
+            return
+        owned: dict[str, ActiveNumber] = {}
+        try:
+            async for listed in self.carrier.list():
+                if listed.phone_number in wanted:
+                    owned[listed.phone_number] = listed
+        except NumbersError as exc:  # left unknown: a later round, or resume, looks again
+            for item in wanted.values():
+                self._tell(item, "unknown", exc)
+            return
+        for number, item in wanted.items():
+            await self._settled(job, item, owned.get(number), lost=lost.get(item.seq))
+
+    async def _settle(self, job: Job, item: Item, *, lost: NumbersError | None = None) -> None:
+        """Look the number up and write what happened; left unknown if the look-up keeps failing,
+        or the job is stopping (resume looks it up).
 
         ``lost``: the answer this run lost (counted as a try when nothing happened); None for
         what a crash left open, which is no try of the carrier's.
@@ -531,14 +999,30 @@ class Runner:
         if item.number is None:  # crashed before a number was pinned: nothing was sent
             await self.journal.move(job.id, item.seq, ItemState.PLANNED, reconciled=True)
             return
-        number = item.number
-        try:
-            found: ActiveNumber | None = await self.carrier.get(number)
-        except NotFoundError:
-            found = None
-        except NumbersError as exc:
-            self._tell(item, "unknown", exc)
-            return
+        found: ActiveNumber | None = None
+        for wait in (*_LOOKUP_WAITS, None):
+            if self._stopping:
+                return
+            try:
+                found = await self._call(self.carrier.get, item.number)
+            except NotFoundError:
+                found = None
+            except _FOR_NOW as exc:
+                if wait is None or isinstance(exc, _Stopped):
+                    self._tell(item, "unknown", exc)
+                    return
+                await _sleep(wait)
+                continue
+            except NumbersError as exc:
+                self._tell(item, "unknown", exc)
+                return
+            break
+        await self._settled(job, item, found, lost=lost)
+
+    async def _settled(
+        self, job: Job, item: Item, found: ActiveNumber | None, *, lost: NumbersError | None
+    ) -> None:
+        """Write what a look-up (or a listing) showed of an item that may have happened."""
         owned = found is not None and found.status is not NumberStatus.RELEASING
         if job.kind == JobKind.RELEASE:
             happened = not owned
@@ -550,7 +1034,7 @@ class Runner:
             await self.journal.move(job.id, item.seq, ItemState.DONE, reconciled=True, result=_dump(found))
             self._tell(item, "reconciled")
         elif job.kind == JobKind.CONFIGURE and found is None:
-            gone = NotFoundError(f"{number} is not a number of this account", provider=self.carrier.name)
+            gone = NotFoundError(f"{item.number} is not a number of this account", provider=self.carrier.name)
             await self._fail(job, item, gone)
         else:
             tried = _error(lost) if lost is not None else None
@@ -616,18 +1100,39 @@ class _Pages:
         self._busy.difference_update(item.seq for item in items)
 
 
+class _Unsent(Exception):
+    """Items written sending whose request a stop held back: written planned again."""
+
+
 @contextlib.asynccontextmanager
-async def _unknown_if_cancelled(runner: Runner, job: Job, items: list[Item]) -> AsyncIterator[None]:
-    """Items whose request a stop cut off are written unknown: they may have happened."""
+async def _sending(runner: Runner, job: Job, items: list[Item]) -> AsyncIterator[None]:
+    """The carrier call of items written sending. Held back by a stop before any of its requests
+    went (refused, or cut off while waiting its turn), they are planned again (:class:`_Unsent`):
+    nothing was sent. Cut off by a stop once one went, they are written unknown: they may have
+    happened, and resume looks them up."""
+    sent = [0]
+    token = _SENT.set(sent)
+    seqs = [item.seq for item in items]
     try:
         yield
     except anyio.get_cancelled_exc_class():
-        stopped = ("Interrupted", None, "stopped before the carrier answered; resume looks it up")
         with anyio.CancelScope(shield=True):
-            await runner.journal.move(job.id, [item.seq for item in items], ItemState.UNKNOWN, error=stopped)
-        for item in items:
-            runner._tell(item, "unknown")
+            if not sent[0]:
+                await runner.journal.move(job.id, seqs, ItemState.PLANNED)
+            else:
+                stopped = ("Interrupted", None, "stopped before the carrier answered; resume looks it up")
+                await runner.journal.move(job.id, seqs, ItemState.UNKNOWN, error=stopped)
+                for item in items:
+                    runner._tell(item, "unknown")
         raise
+    except NumbersError:
+        if runner.stopping and not sent[0]:
+            with anyio.CancelScope(shield=True):
+                await runner.journal.move(job.id, seqs, ItemState.PLANNED)
+            raise _Unsent from None
+        raise
+    finally:
+        _SENT.reset(token)
 
 
 def _first(group: BaseExceptionGroup[BaseException]) -> BaseException:
@@ -696,6 +1201,8 @@ async def create_job(
                 "a cost cap applies to purchases by criteria, whose numbers come with quoted prices",
                 field="max_cost",
             )
+        for name, (query, _) in criteria.items():
+            await _check_priced(carrier, name, query, max_cost)
         spec["max_cost"] = max_cost.model_dump(mode="json")
     if matching is not None:
         if kind is JobKind.PURCHASE:
@@ -721,3 +1228,24 @@ async def create_job(
     if not items:
         raise InvalidInputError("a job needs numbers, criteria or filters", field="numbers")
     return await journal.create(kind=kind, provider=carrier.name, spec=spec, items=items, label=label)
+
+
+async def _check_priced(carrier: Provider, name: str, query: SearchQuery, cap: Money) -> None:
+    """Refuse a cost cap the carrier's prices cannot keep, before anything is bought: one search
+    of the criteria set shows whether its numbers come priced, and in what currency."""
+    offers = await carrier.search(query.model_copy(update={"limit": 1}))
+    if not offers:
+        return  # nothing to price: the items fail as having no number to buy
+    price = offers[0].monthly_price
+    if price is None:
+        raise InvalidInputError(
+            f"{carrier.name} quotes no monthly price with the numbers it offers (criteria {name!r}), "
+            "so the job's cost cap could not be kept: leave the cost cap out",
+            field="max_cost",
+        )
+    if price.currency != cap.currency:
+        raise InvalidInputError(
+            f"{carrier.name} prices the numbers of criteria {name!r} in {price.currency}, "
+            f"the cost cap is in {cap.currency}: give it in {price.currency}",
+            field="max_cost",
+        )

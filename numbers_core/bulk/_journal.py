@@ -95,13 +95,24 @@ CREATE TABLE workers (
     seen_at REAL NOT NULL
 )
 """
-_MIGRATIONS = (_SCHEMA_1, _SCHEMA_2)
+# Sends per item (what a report calls attempts: the refused tries alone say less), and the request
+# rate a job learnt of each carrier account, for the next job on it to start from.
+_SCHEMA_3 = """
+ALTER TABLE items ADD COLUMN sends INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE rates (
+    budget TEXT PRIMARY KEY,
+    rate REAL NOT NULL,
+    limited INTEGER NOT NULL,
+    learnt_at REAL NOT NULL
+)
+"""
+_MIGRATIONS = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3)
 # REAL is a 4-byte float in PostgreSQL: time stamps need 8.
 _POSTGRES_MIGRATIONS = tuple(ddl.replace(" REAL", " DOUBLE PRECISION") for ddl in _MIGRATIONS)
 
 _ITEM_COLUMNS = (
     "seq, slot, number, state, reconciled, attempts, error_class, error_code, error_message, result, "
-    "price, currency, updated_at"
+    "price, currency, updated_at, sends"
 )
 
 _QUALIFIED_COLUMNS = ", ".join(f"items.{column.strip()}" for column in _ITEM_COLUMNS.split(","))
@@ -175,11 +186,13 @@ class Item:
     price: Decimal | None
     currency: str | None
     updated_at: float
+    #: how many times the item was sent (written ``sending``), crashes and look-ups aside
+    sends: int = 0
 
     @classmethod
     def of(cls, row: Sequence[Any]) -> Item:
         seq, slot, number, state, reconciled, attempts, error_class, code, message, result, *rest = row
-        price, currency, updated_at = rest
+        price, currency, updated_at, sends = rest
         return cls(
             seq,
             slot,
@@ -194,6 +207,7 @@ class Item:
             Decimal(price) if price is not None else None,
             currency,
             updated_at,
+            sends,
         )
 
 
@@ -369,13 +383,22 @@ class Journal:
         return await self._run(work)
 
     async def pin(
-        self, job_id: str, seq: int, number: str, *, price: Money | None = None, cap: Money | None = None
+        self,
+        job_id: str,
+        seq: int,
+        number: str,
+        *,
+        price: Money | None = None,
+        cap: Money | None = None,
+        sending: bool = False,
     ) -> bool:
         """Give a planned item its number (and its quoted price); False if the job ever pinned it.
 
         With ``cap``, raises :class:`OverCap` when the prices of the job's items that are
         bought, being bought or about to be, with this one, would pass it: checked in the
         same transaction as the pin, so concurrent tasks cannot pass it together.
+        ``sending``: the item is written ``sending`` in the same transaction (as :meth:`move`
+        would, its lease checked in a shared journal): one trip to the disk, not two.
         """
         now = self._clock()
 
@@ -392,14 +415,18 @@ class Journal:
                 if self.shared:  # one worker at a time sums the job's prices
                     db.execute("SELECT id FROM jobs WHERE id = ? FOR UPDATE", (job_id,))
                 _check_cap(db, job_id, number, price, cap)
+            if sending and self.shared:
+                self._check_lease(db, job_id, seq)
             db.execute(
-                "UPDATE items SET number = ?, price = ?, currency = ?, updated_at = ? "
-                "WHERE job_id = ? AND seq = ?",
+                "UPDATE items SET number = ?, price = ?, currency = ?, updated_at = ?, state = ?, "
+                "sends = sends + ? WHERE job_id = ? AND seq = ?",
                 (
                     number,
                     None if price is None else str(price.amount),
                     None if price is None else price.currency,
                     now,
+                    ItemState.SENDING if sending else ItemState.PLANNED,
+                    int(sending),
                     job_id,
                     seq,
                 ),
@@ -440,6 +467,7 @@ class Journal:
         error_class, code, message = error if error is not None else (None, None, None)
         # A failed try: the carrier refused for now. A crash or a look-up is no try.
         tried = int(state is ItemState.PLANNED and error is not None)
+        sent = int(state is ItemState.SENDING)
         text = json.dumps(result) if result is not None else None
 
         def work(db: sqlite3.Connection) -> None:
@@ -449,10 +477,11 @@ class Journal:
                     self._check_lease(db, job_id, one)
             db.executemany(
                 "UPDATE items SET state = ?, reconciled = CASE WHEN ? = 1 THEN 1 ELSE reconciled END, "
-                "attempts = attempts + ?, error_class = ?, error_code = ?, error_message = ?, "
-                "result = coalesce(?, result), updated_at = ? WHERE job_id = ? AND seq = ?",
+                "attempts = attempts + ?, sends = sends + ?, error_class = ?, error_code = ?, "
+                "error_message = ?, result = coalesce(?, result), updated_at = ? "
+                "WHERE job_id = ? AND seq = ?",
                 [
-                    (state, int(reconciled), tried, error_class, code, message, text, now, job_id, one)
+                    (state, int(reconciled), tried, sent, error_class, code, message, text, now, job_id, one)
                     for one in seqs
                 ],
             )
@@ -481,6 +510,91 @@ class Journal:
             return set(numbers) - taken
 
         return await self._run(work)
+
+    async def open_slots(self, job_id: str) -> dict[str, int]:
+        """How many planned items of each criteria set have no number pinned yet."""
+
+        def work(db: sqlite3.Connection) -> dict[str, int]:
+            rows = db.execute(
+                "SELECT slot, count(*) FROM items WHERE job_id = ? AND state = ? AND number IS NULL "
+                "AND slot IS NOT NULL GROUP BY slot",
+                (job_id, ItemState.PLANNED),
+            )
+            return {slot: count for slot, count in rows}
+
+        return await self._run(work)
+
+    async def unbought(self, job_id: str, numbers: Sequence[str]) -> dict[str, Item | None]:
+        """Those of ``numbers`` the job pinned and does not record as bought, with the item that
+        holds each (None for a number an item gave up for another).
+
+        One indexed look-up per number: the sweep at a job's end asks this of every number the
+        account owns, a page at a time, so its cost grows with the account, not with its square.
+        """
+
+        def work(db: sqlite3.Connection) -> dict[str, Item | None]:
+            found: dict[str, Item | None] = {}
+            for start in range(0, len(numbers), _IN_LIST):
+                chunk = numbers[start : start + _IN_LIST]
+                marks = ", ".join("?" * len(chunk))
+                rows = db.execute(
+                    f"SELECT pinned.number, {_QUALIFIED_COLUMNS} FROM pinned LEFT JOIN items "  # noqa: S608 - placeholders only
+                    "ON items.job_id = pinned.job_id AND items.number = pinned.number "
+                    f"WHERE pinned.job_id = ? AND pinned.number IN ({marks}) "
+                    "AND (items.state IS NULL OR items.state != ?)",
+                    (job_id, *chunk, ItemState.DONE),
+                )
+                for number, *item in rows:
+                    found[number] = None if item[0] is None else Item.of(item)
+            return found
+
+        return await self._run(work)
+
+    async def prices(self, job_id: str, *states: ItemState) -> tuple[dict[str, Decimal], int]:
+        """The monthly prices quoted for the numbers of the job's items in ``states``, summed by
+        currency, and how many of those items have none (no price quoted, or no number yet)."""
+        marks = ", ".join("?" * len(states))
+
+        def work(db: sqlite3.Connection) -> tuple[dict[str, Decimal], int]:
+            total: dict[str, Decimal] = {}
+            unpriced = 0
+            rows = db.execute(
+                f"SELECT price, currency FROM items WHERE job_id = ? AND state IN ({marks})",  # noqa: S608 - placeholders only
+                (job_id, *states),
+            )
+            for price, currency in rows:
+                if price is None or currency is None:
+                    unpriced += 1
+                else:
+                    total[currency] = total.get(currency, Decimal(0)) + Decimal(price)
+            return total, unpriced
+
+        return await self._run(work)
+
+    # -- what was learnt of the carrier ----------------------------------------------------------
+
+    async def learnt_rate(self, budget: str) -> tuple[float, bool] | None:
+        """What an earlier job learnt of the request rate of the account ``budget``: the ceiling its
+        429s showed (True), or the rate it reached without one (False); None if nothing yet."""
+
+        def work(db: sqlite3.Connection) -> tuple[float, bool] | None:
+            row = db.execute("SELECT rate, limited FROM rates WHERE budget = ?", (budget,)).fetchone()
+            return None if row is None else (float(row[0]), bool(row[1]))
+
+        return await self._run(work)
+
+    async def learn_rate(self, budget: str, rate: float, *, limited: bool) -> None:
+        """Keep what a job learnt of the request rate of the account ``budget``, for the next job."""
+        now = self._clock()
+
+        def work(db: sqlite3.Connection) -> None:
+            db.execute(
+                "INSERT INTO rates VALUES (?, ?, ?, ?) ON CONFLICT (budget) DO UPDATE SET "
+                "rate = excluded.rate, limited = excluded.limited, learnt_at = excluded.learnt_at",
+                (budget, rate, int(limited), now),
+            )
+
+        await self._run(work)
 
     # -- leases --------------------------------------------------------------------------------
 

@@ -22,7 +22,7 @@ class ReportRow:
     number: str
     outcome: str  # done, failed, unknown (may have happened), planned (not sent yet)
     reconciled: bool  # settled by looking the number up after a lost answer or a crash
-    attempts: int
+    attempts: int  # how many times it was sent (1 for an item done at the first try)
     error: str
     carrier_code: str
     message: str
@@ -41,7 +41,7 @@ class ReportRow:
             number=item.number or "",
             outcome=str(state),
             reconciled=item.reconciled,
-            attempts=item.attempts,
+            attempts=item.sends,
             error=(item.error_class or "") if said else "",
             carrier_code=(item.error_code or "") if said else "",
             message=(item.error_message or "") if said else "",

@@ -512,6 +512,14 @@ def emulate(
     burst: Annotated[
         int, typer.Option(min=1, metavar="N", help="Requests an account may send at once under --rate-limit.")
     ] = 10,
+    tls: Annotated[
+        bool,
+        typer.Option(
+            "--tls",
+            help="Serve HTTPS with a certificate made on the spot (its authority's file is printed), "
+            "for SDKs that speak nothing else.",
+        ),
+    ] = False,
 ) -> None:
     """Serve an emulated carrier on this machine (faults on demand) until Ctrl-C."""
     from ._emulate import emulate as serve_emulator
@@ -526,5 +534,5 @@ def emulate(
         **dict.fromkeys(("throttled", "unavailable", "dropped", "lost"), share),
     }
     serve_emulator(
-        dialect, host=host, port=port, state=state, faults=faults, as_json=state_of(ctx).output.json
+        dialect, host=host, port=port, state=state, faults=faults, tls=tls, as_json=state_of(ctx).output.json
     )

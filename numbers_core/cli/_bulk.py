@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 import signal
 import sys
+from collections import Counter
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
@@ -26,7 +28,7 @@ from ._run import EXIT_INTERRUPTED, NumbersCommand, Target, default_journal_path
 
 if TYPE_CHECKING:
     from numbers_core import Provider
-    from numbers_core.bulk import Event, ItemState, Job, Journal, Plan, Runner
+    from numbers_core.bulk import Event, Item, ItemState, Job, Journal, Plan, Runner
 
 __all__ = ["EXIT_SOME_FAILED", "EXIT_SOME_UNKNOWN", "bulk_app"]
 
@@ -44,6 +46,8 @@ bulk_app = typer.Typer(
 
 # Plain progress lines, when stderr is no terminal, at most this often.
 _PLAIN_EVERY = 5.0
+# How long numbers bulk list shows a plan that was never run: a dry run, or forgotten.
+_PLAN_SHOWN = 24 * 3600.0
 _LIST_FILTERS = {"contains", "number_type", "country"}
 
 
@@ -165,7 +169,8 @@ _RUN = [
             typer.Option(
                 min=0.001,
                 metavar="PER_SECOND",
-                help="Requests per second at most (default: the limit the carrier documents, if any).",
+                help="Requests per second at most, the sandbox's too (default: the limit the carrier "
+                "documents, else the rate its 429s show; none on the sandbox).",
                 rich_help_panel=_RUN_PANEL,
             ),
         ],
@@ -177,7 +182,7 @@ _RUN = [
             typer.Option(
                 min=1,
                 metavar="N",
-                help="Requests that may go at once under --rate.",
+                help="Requests that may go at once under --rate (1).",
                 rich_help_panel=_RUN_PANEL,
             ),
         ],
@@ -225,6 +230,10 @@ class Running:
     burst: int
     grace: float
     lease: float
+
+
+# How numbers bulk plan, which takes no running options, chooses numbers: as a run would by default.
+_PLANNING = Running(journal="", concurrency=10, rate=None, burst=1, grace=10.0, lease=30.0)
 
 
 def _running(values: dict[str, Any]) -> Running:
@@ -373,13 +382,26 @@ async def _create(carrier: Provider, journal: Journal, request: _Request) -> Job
 # -- showing a job ---------------------------------------------------------------------------------
 
 
-def _money_text(plan: Plan) -> str:
-    if plan.job.kind != "purchase":
-        return ""
-    parts = [f"{amount} {currency}" for currency, amount in sorted(plan.total.items())]
-    if plan.unpriced:
-        parts.append(f"{plan.unpriced} not quoted")
-    return ", " + (" + ".join(parts) if parts else "no prices quoted") + " a month"
+def _monthly(total: dict[str, Decimal], unpriced: int) -> str:
+    """A monthly total by currency, and how many items had no price quoted."""
+    parts = [f"{amount} {currency}" for currency, amount in sorted(total.items())]
+    if unpriced:
+        parts.append(f"{unpriced} not quoted")
+    return (" + ".join(parts) if parts else "no prices quoted") + " a month"
+
+
+def _failures(items: list[Item]) -> str | None:
+    """Why these items failed, in one line."""
+    return _commonest(Counter(item.error_message or item.error_class or "failed" for item in items))
+
+
+def _commonest(reasons: Counter[str]) -> str | None:
+    """The commonest reason, and how many had others; None when there is none."""
+    if not reasons:
+        return None
+    (reason, _), *others = reasons.most_common()
+    rest = sum(count for _, count in others)
+    return reason + (f" ({rest} for other reasons)" if rest else "")
 
 
 def _show_plan(plan: Plan, json_output: bool) -> None:
@@ -392,6 +414,7 @@ def _show_plan(plan: Plan, json_output: bool) -> None:
                 "kind": job.kind,
                 "provider": job.provider,
                 "count": plan.count,
+                "failed": plan.failed,
                 "monthly_total": {currency: str(amount) for currency, amount in plan.total.items()},
                 "unpriced": plan.unpriced,
                 "items": [
@@ -417,9 +440,21 @@ def _show_plan(plan: Plan, json_output: bool) -> None:
     for item in plan.items:
         price = "" if item.price is None else f"{item.price} {item.currency}"
         state = str(item.state) if item.error_message is None else f"{item.state}: {item.error_message}"
-        table.add_row(str(item.seq), Text(item.number or "(none left)"), price, Text(state))
+        table.add_row(str(item.seq), Text(item.number or ""), price, Text(state))
     stdout_console().print(table)
-    note(f"Job {job.id} ({job.label}): {plan.count} numbers to {_verb(job.kind)}{_money_text(plan)}.")
+    _plan_note(plan, _failures([item for item in plan.items if item.state == "failed"]))
+
+
+def _plan_note(plan: Plan, reason: str | None) -> None:
+    """The plan in one line: what the job will send and its monthly price; what cannot be bought,
+    and why (``reason``)."""
+    job = plan.job
+    text = f"Job {job.id} ({job.label}): {plan.count} numbers to {_verb(job.kind)}"
+    if job.kind == "purchase":
+        text += ", " + _monthly(plan.total, plan.unpriced)
+    if plan.failed:
+        text += f"; {plan.failed} cannot be bought" + (f": {reason}" if reason else "")
+    note(text + ".")
 
 
 def _verb(kind: str) -> str:
@@ -430,15 +465,48 @@ def _counts_json(counts: dict[ItemState, int]) -> dict[str, int]:
     return {str(state): count for state, count in sorted(counts.items())}
 
 
-def _summary(job: Job, counts: dict[ItemState, int], orphans: list[str], json_output: bool) -> None:
+@dataclass(frozen=True)
+class _Bought:
+    """What a purchase job's bought numbers cost a month, as quoted when each was chosen."""
+
+    total: dict[str, Decimal]
+    unpriced: int
+
+    @classmethod
+    async def of(cls, journal: Journal, job: Job) -> _Bought | None:
+        from numbers_core.bulk import ItemState
+
+        if job.kind != "purchase":
+            return None
+        return cls(*await journal.prices(job.id, ItemState.DONE))
+
+
+# What the monthly total of a job's bought numbers is made of.
+_COST_BASIS = "the monthly prices quoted when the numbers were chosen"
+
+
+def _summary(
+    job: Job,
+    counts: dict[ItemState, int],
+    orphans: list[str],
+    json_output: bool,
+    bought: _Bought | None = None,
+    *,
+    stopped: bool = False,
+) -> None:
     if json_output:  # one line: after a run's events, the last of its JSON lines
-        summary = {
+        summary: dict[str, Any] = {
             "job": job.id,
             "label": job.label,
             "state": str(job.state),
             "counts": _counts_json(counts),
             "orphans": orphans,
+            "stopped": stopped,
         }
+        if bought is not None:
+            summary["monthly_cost"] = {currency: str(amount) for currency, amount in bought.total.items()}
+            summary["unpriced"] = bought.unpriced
+            summary["cost_basis"] = "quoted"
         _json_line(summary)
         return
     from rich.table import Table
@@ -451,6 +519,13 @@ def _summary(job: Job, counts: dict[ItemState, int], orphans: list[str], json_ou
     for state, count in sorted(counts.items()):
         table.add_row(str(state), str(count))
     console.print(table)
+    if bought is not None and (bought.total or bought.unpriced):
+        console.print(
+            f"Bought: {_monthly(bought.total, bought.unpriced)} ({_COST_BASIS})",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
     for number in orphans:
         print_error(f"{number} is owned by the account and pinned by this job, yet not recorded as bought")
 
@@ -471,13 +546,35 @@ def _exit_code(counts: dict[ItemState, int], orphans: list[str], stopped: bool) 
 
 
 class _Progress:
-    """What a running job shows: a bar on a terminal, a line now and then elsewhere, JSON with --json."""
+    """What a job shows while it is planned or run: a bar on a terminal, a line now and then
+    elsewhere, JSON with --json (a run's events; of a plan's, the items that failed).
 
-    def __init__(self, job: Job, total: int, json_output: bool) -> None:
+    ``total`` items, of which ``done`` and ``failed`` are so already (a job resumed).
+    """
+
+    def __init__(
+        self,
+        job: Job,
+        total: int,
+        json_output: bool,
+        *,
+        planning: bool = False,
+        done: int = 0,
+        failed: int = 0,
+    ) -> None:
         self.job = job
         self.total = total
         self.json = json_output
-        self.counts = {"done": 0, "failed": 0, "unknown": 0, "retried": 0, "reconciled": 0}
+        self.planning = planning
+        self.counts = {
+            "done": done,
+            "failed": failed,
+            "unknown": 0,
+            "retried": 0,
+            "reconciled": 0,
+            "pinned": 0,
+        }
+        self.reasons: Counter[str] = Counter()
         self.rate: float | None = None
         self._console = stderr_console()
         self._bar: Any = None
@@ -489,8 +586,9 @@ class _Progress:
         if not self.json and self._console.is_terminal:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+            label = "Planning" if self.planning else f"{_verb(self.job.kind).capitalize()}ing"
             self._bar = Progress(
-                TextColumn(f"{_verb(self.job.kind).capitalize()}ing"),
+                TextColumn(label),
                 BarColumn(),
                 MofNCompleteColumn(),
                 TextColumn("{task.fields[summary]}"),
@@ -508,22 +606,30 @@ class _Progress:
         elif not self.json:
             self._line()
 
+    @property
+    def _finished(self) -> int:
+        counts = self.counts
+        return counts["failed"] + (counts["pinned"] if self.planning else counts["done"])
+
     def _summary(self) -> str:
         elapsed = max(anyio.current_time() - self._started, 1e-9)
-        finished = self.counts["done"] + self.counts["failed"]
         counts = self.counts
+        if self.planning:
+            return f"{counts['pinned']} numbers chosen, {counts['failed']} failed"
         text = (
             f"{counts['done']} done, {counts['failed']} failed, {counts['unknown']} unknown, "
-            f"{finished / elapsed:.1f}/s"
+            f"{self._finished / elapsed:.1f}/s"
         )
         if self.rate is not None:
             text += f" (rate limit now {self.rate:.1f}/s)"
         return text
 
     def _line(self) -> None:
-        finished = self.counts["done"] + self.counts["failed"]
+        what = "planning" if self.planning else "job"
         self._console.print(
-            f"job {self.job.id}: {finished}/{self.total}: {self._summary()}", markup=False, highlight=False
+            f"{what} {self.job.id}: {self._finished}/{self.total}: {self._summary()}",
+            markup=False,
+            highlight=False,
         )
 
     def event(self, event: Event) -> None:
@@ -535,61 +641,132 @@ class _Progress:
             if event.state == "reconciled":
                 self.counts["done"] += 1
                 self.counts["unknown"] = max(0, self.counts["unknown"] - 1)
+            if event.state == "failed":
+                self.reasons[(event.error or "failed").partition(": ")[2] or "failed"] += 1
         if self.json:
-            line = {"event": event.state, "item": event.seq, "number": event.number, "error": event.error}
-            if event.rate is not None:
-                line["rate"] = event.rate
-            _json_line(line)
+            if not self.planning or event.state == "failed":
+                line = {"event": event.state, "item": event.seq, "number": event.number, "error": event.error}
+                if event.rate is not None:
+                    line["rate"] = event.rate
+                _json_line(line)
         elif self._bar is not None:
-            finished = self.counts["done"] + self.counts["failed"]
-            self._bar.update(self._task, completed=finished, summary=self._summary())
+            self._bar.update(self._task, completed=self._finished, summary=self._summary())
         elif anyio.current_time() - self._last_line >= _PLAIN_EVERY:
             self._last_line = anyio.current_time()
             self._line()
 
+    def reason(self) -> str | None:
+        """Why items failed while this was shown."""
+        return _commonest(self.reasons)
 
-async def _watch_signals(runner: Runner, grace: float) -> None:
-    """Ctrl-C (or SIGTERM) once: stop sending, let what is in flight finish; twice: stop now."""
+
+async def _until_stopped(stop: Any) -> None:
+    """Ctrl-C (or SIGTERM) once: ``stop(False)``; again: ``stop(True)``."""
     with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        again = False
         async for _ in signals:
-            if runner.stopping:
-                runner.stop(0.0)
-                continue
-            note(f"Stopping: requests in flight get {grace:g} s to finish (Ctrl-C again to stop now).")
-            runner.stop(grace)
+            stop(again)
+            again = True
+
+
+def _stopper(runner: Runner, grace: float, what: str) -> Any:
+    def stop(again: bool) -> None:
+        if again:
+            runner.stop(0.0)
+            return
+        note(f"Stopping: {what} in flight get {grace:g} s to finish (Ctrl-C again to stop now).")
+        runner.stop(grace)
+
+    return stop
+
+
+def _limiter(running: Running) -> Any:
+    from numbers_core.bulk import RateLimiter
+
+    return RateLimiter(running.rate, burst=running.burst) if running.rate is not None else None
+
+
+async def _plan(
+    carrier: Provider, journal: Journal, job: Job, running: Running, json_output: bool
+) -> Plan | None:
+    """Plan the job, showing how far it got. None when Ctrl-C stopped it: what was chosen is
+    kept, and that is said."""
+    from numbers_core.bulk import Runner
+
+    total = (await journal.open_slots(job.id)) if job.spec.get("criteria") else {}
+    display = _Progress(job, sum(total.values()), json_output, planning=True)
+    runner = Runner(
+        carrier, journal, concurrency=running.concurrency, limiter=_limiter(running), on_event=display.event
+    )
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(_until_stopped, _stopper(runner, running.grace, "searches"))
+        with display:
+            planned = await runner.plan(job.id)
+        tasks.cancel_scope.cancel()
+    if not runner.stopped:
+        return planned
+    _summary(await journal.job(job.id), await journal.counts(job.id), [], json_output, stopped=True)
+    note(f"Stopped while choosing numbers. numbers bulk resume {job.id} chooses the rest and runs the job.")
+    return None
 
 
 async def _execute(carrier: Provider, journal: Journal, job: Job, running: Running, json_output: bool) -> int:
-    from numbers_core.bulk import ItemState, RateLimiter, Runner
+    from numbers_core.bulk import ItemState, Runner
 
     if job.provider != carrier.name:
         fail_usage(
             f"job {job.id} is for {job.provider}; this command reached {carrier.name} (give its --profile)"
         )
-    limiter = RateLimiter(running.rate, burst=running.burst) if running.rate is not None else None
     counts = await journal.counts(job.id)
-    remaining = sum(counts.values()) - counts.get(ItemState.DONE, 0) - counts.get(ItemState.FAILED, 0)
-    display = _Progress(job, remaining, json_output)
-    runner = Runner(
-        carrier, journal, concurrency=running.concurrency, limiter=limiter, on_event=display.event
+    display = _Progress(
+        job,
+        sum(counts.values()),
+        json_output,
+        done=counts.get(ItemState.DONE, 0),
+        failed=counts.get(ItemState.FAILED, 0),
     )
+    runner = Runner(
+        carrier, journal, concurrency=running.concurrency, limiter=_limiter(running), on_event=display.event
+    )
+    stop_run = _stopper(runner, running.grace, "requests")
+    sweep = anyio.CancelScope()
+    sweeping = False
+
+    def stop(again: bool) -> None:
+        if sweeping:
+            sweep.cancel()  # the final check only reads: nothing to finish
+        else:
+            stop_run(again)
+
     failure: NumbersError | None = None
+    orphans: list[str] = []
     async with anyio.create_task_group() as tasks:
-        tasks.start_soon(_watch_signals, runner, running.grace)
+        tasks.start_soon(_until_stopped, stop)
         try:
             with display:
-                counts = await runner.run(job.id)
+                await runner.run(job.id)
         except NumbersError as exc:  # about the account (credentials, funds): raised out of the group
             failure = exc
+        if failure is None and not runner.stopped:
+            sweeping = True
+            with sweep:
+                orphans = await runner.orphans(job.id)
         tasks.cancel_scope.cancel()
     if failure is not None:
         note(f"Job {job.id} stopped; once this is fixed, numbers bulk resume {job.id} finishes it.")
         raise failure
-    orphans = [] if runner.stopped else await runner.orphans(job.id)
-    _summary(await journal.job(job.id), counts, orphans, json_output)
-    if runner.stopped:
+    stopped = runner.stopped or sweep.cancelled_caught
+    counts = await journal.counts(job.id)  # the sweep settles what it finds bought
+    current = await journal.job(job.id)
+    _summary(current, counts, orphans, json_output, await _Bought.of(journal, current), stopped=stopped)
+    reason = display.reason()
+    if reason and not json_output:
+        note(f"{display.counts['failed']} failed here: {reason}.")
+    if sweep.cancelled_caught:
+        note(f"Stopped during the final check. numbers bulk resume {job.id} checks the account again.")
+    elif runner.stopped:
         note(f"Stopped. numbers bulk resume {job.id} looks up what was in flight, then finishes the job.")
-    return _exit_code(counts, orphans, runner.stopped)
+    return _exit_code(counts, orphans, stopped)
 
 
 async def _in_journal(path: str | Path, work: Any, lease: float = 30.0) -> Any:
@@ -648,13 +825,17 @@ def plan(
     target, json_output = _target(ctx)
     request = _request(kind, numbers, job, criteria, config)
 
-    async def work(carrier: Provider, opened: Journal) -> None:
-        from numbers_core.bulk import Runner
-
+    async def work(carrier: Provider, opened: Journal) -> int:
         created = await _create(carrier, opened, request)
-        _show_plan(await Runner(carrier, opened).plan(created.id), json_output)
+        planned = await _plan(carrier, opened, created, _PLANNING, json_output)
+        if planned is None:
+            return EXIT_INTERRUPTED
+        _show_plan(planned, json_output)
+        return EXIT_SOME_FAILED if planned.failed else 0
 
-    run(target, lambda carrier: _in_journal(journal, lambda opened: work(carrier, opened)))
+    code = run(target, lambda carrier: _in_journal(journal, lambda opened: work(carrier, opened)))
+    if code:
+        raise typer.Exit(code)
 
 
 @bulk_app.command("run", cls=NumbersCommand)
@@ -672,25 +853,22 @@ def run_job(
     config: dict[str, Any],
     running: Running,
 ) -> None:
-    """Plan a job and run it: numbers bulk run buy --count 1000 --area-code 415 --voice-url URL.
+    """Make a job and run it: numbers bulk run buy --count 1000 --area-code 415 --voice-url URL.
 
-    Every item is written down before its request. Ctrl-C stops sending,
-    gives requests in flight --grace seconds, and leaves the job for
+    Every item is written down before its request; numbers to buy are chosen
+    as the job goes (numbers bulk plan shows them first). Ctrl-C stops
+    sending, gives requests in flight --grace seconds, and leaves the job for
     numbers bulk resume JOB.
     """
     target, json_output = _target(ctx)
     request = _request(kind, numbers, job, criteria, config)
 
     async def work(carrier: Provider, opened: Journal) -> int:
-        from numbers_core.bulk import Runner
-
         created = await _create(carrier, opened, request)
-        planned = await Runner(carrier, opened).plan(created.id)
         if not json_output:
-            note(
-                f"Job {created.id} ({created.label}): {planned.count} numbers to {_verb(created.kind)}"
-                f"{_money_text(planned)}."
-            )
+            # Numbers are chosen as the job goes, while others are bought: not all first.
+            count = sum((await opened.counts(created.id)).values())
+            note(f"Job {created.id} ({created.label}): {count} numbers to {_verb(created.kind)}.")
         return await _execute(carrier, opened, created, running, json_output)
 
     code = _with_journal(running, target, work)
@@ -761,13 +939,17 @@ def worker(
 @bulk_app.command(cls=NumbersCommand)
 @_journal_option
 def status(ctx: typer.Context, job_id: _JobId, *, journal: str | Path) -> None:
-    """Where a job is: its items' counts by outcome."""
+    """Where a job is: its items' counts by outcome, and what the numbers bought cost a month.
+
+    Exit status, for scripts: 0 every item done, 3 some failed (the others done), 4 some
+    still unknown or not sent yet (numbers bulk resume JOB finishes them).
+    """
     _, json_output = _target(ctx)
 
     async def work(opened: Journal) -> int:
         job = await opened.job(job_id)
         counts = await opened.counts(job_id)
-        _summary(job, counts, [], json_output)
+        _summary(job, counts, [], json_output, await _Bought.of(opened, job))
         return _exit_code(counts, [], False)
 
     code = _with_journal_only(journal, work)
@@ -777,14 +959,35 @@ def status(ctx: typer.Context, job_id: _JobId, *, journal: str | Path) -> None:
 
 @bulk_app.command("list", cls=NumbersCommand)
 @_journal_option
-def list_jobs(ctx: typer.Context, *, journal: str | Path) -> None:
-    """The jobs of the journal, oldest first."""
+def list_jobs(
+    ctx: typer.Context,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Show plans never run, however old (hidden after a day).")
+    ] = False,
+    *,
+    journal: str | Path,
+) -> None:
+    """The jobs of the journal, oldest first; plans (numbers bulk plan) never run stop showing
+    after a day."""
+    import time
+
+    from numbers_core.bulk import JobState
+
     _, json_output = _target(ctx)
 
     async def work(opened: Journal) -> list[tuple[Job, dict[ItemState, int]]]:
         return [(job, await opened.counts(job.id)) for job in await opened.jobs()]
 
-    jobs = _with_journal_only(journal, work)
+    listed = _with_journal_only(journal, work)
+    stale = time.time() - _PLAN_SHOWN
+    jobs = [
+        (job, counts)
+        for job, counts in listed
+        if show_all or job.state is not JobState.PLANNED or job.created_at >= stale
+    ]
+    hidden = len(listed) - len(jobs)
+    if hidden:
+        note(f"{hidden} plans older than a day, never run, not shown (numbers bulk list --all).")
     if json_output:
         write_json(
             [
@@ -801,7 +1004,8 @@ def list_jobs(ctx: typer.Context, *, journal: str | Path) -> None:
         )
         return
     if not jobs:
-        note("No jobs.")
+        if not hidden:
+            note("No jobs.")
         return
     from datetime import datetime
 

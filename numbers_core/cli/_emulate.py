@@ -6,6 +6,8 @@ import errno
 import gc
 import json
 import socket
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -63,13 +65,21 @@ def _listen(host: str, port: int) -> socket.socket:
 
 
 def emulate(
-    dialect: str, *, host: str, port: int, state: str | None, faults: dict[str, Any], as_json: bool
+    dialect: str,
+    *,
+    host: str,
+    port: int,
+    state: str | None,
+    faults: dict[str, Any],
+    tls: bool = False,
+    as_json: bool,
 ) -> None:
     try:
         import uvicorn
 
         from numbers_core.emulator import Emulator, Faults
         from numbers_core.emulator._server import config
+        from numbers_core.emulator._tls import make_certificate
     except ImportError as exc:
         raise ConfigurationError(
             str(missing_extra("the emulators", "emulator", exc)), setting="dialect"
@@ -88,18 +98,37 @@ def emulate(
     # Bound here, so that port 0 (any free one) can be reported before serving.
     listener = _listen(host, port)
     bound_host, bound_port = listener.getsockname()[:2]
-    url = f"http://{bound_host}:{bound_port}"
+    # The certificate lives as long as the server (a directory removed when it stops).
+    try:
+        made = make_certificate(Path(tempfile.mkdtemp(prefix="numbers-emulator-"))) if tls else None
+    except ImportError as exc:
+        raise ConfigurationError(str(exc), setting="tls") from None
+    url = f"{'https' if made else 'http'}://{bound_host}:{bound_port}"
     settings = emulator.client_settings(url)
     if as_json:
-        typer.echo(json.dumps({"dialect": dialect, "url": url, "settings": settings}))
+        shown: dict[str, Any] = {"dialect": dialect, "url": url, "settings": settings}
+        if made is not None:
+            shown["ca_file"] = str(made.ca_file)
+        typer.echo(json.dumps(shown))
     else:
         where = f"state in {state}" if state else "state in memory"
         typer.echo(f"{dialect} emulator on {url} ({where}); Ctrl-C stops it.")
+        if made is not None:
+            typer.echo(
+                f"Its certificate's authority: {made.ca_file} (for requests-based SDKs: "
+                f"REQUESTS_CA_BUNDLE={made.ca_file})"
+            )
         typer.echo("Its test credentials, for a profile in numbers.toml:\n")
         typer.echo(f"[profiles.{dialect}-emulator]")
         typer.echo(f'provider = "{dialect}"')
         for key, value in settings.items():
             typer.echo(f"{key} = {_toml(value)}")
         typer.echo(f"\nControl: {url}/_emulator/state, /_emulator/reset (POST), /_emulator/faults (PATCH)")
-    server = uvicorn.Server(config(emulator, host=bound_host, port=bound_port))
-    server.run(sockets=[listener])
+    server = uvicorn.Server(config(emulator, host=bound_host, port=bound_port, tls=made))
+    try:
+        server.run(sockets=[listener])
+    finally:
+        if made is not None:
+            for file in made:
+                file.unlink(missing_ok=True)
+            made.ca_file.parent.rmdir()

@@ -1,4 +1,5 @@
-"""The built-in carrier adapters: ``numbers_core.providers.twilio``, ``.kazoo``, ``.sinch``.
+"""The built-in carrier adapters: ``numbers_core.providers.twilio``, ``.kazoo``, ``.sinch``, ``.telnyx``,
+``.vonage``, ``.plivo``.
 
 Each is registered as a ``numbers_core.providers`` entry point, exactly as a third-party adapter is,
 and holds all of its carrier's wire knowledge (adapter and emulator). In the repository they live in

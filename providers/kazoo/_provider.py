@@ -134,6 +134,8 @@ class KazooProvider(Provider):
     list_page_size: ClassVar[int] = 500
     #: how many search answers of 500 are looked through for filters only this side can check
     search_rounds: ClassVar[int] = 4
+    # Crossbar's cap on a search's quantity.
+    max_search_limit: ClassVar[int] = _SEARCH_MAX
     # Crossbar's default token bucket per client address and account: 100 tokens, 10 back a second,
     # one per request (crossbar.token_costs may say otherwise on a given cluster).
     rate_limit = RateLimit(10.0, burst=100)

@@ -26,8 +26,8 @@ from base64 import b64decode
 from binascii import Error as Base64Error
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, ClassVar
-from urllib.parse import parse_qsl, urlencode
+from typing import Annotated, Any, ClassVar
+from urllib.parse import urlencode
 
 import phonenumbers
 from numbers_core import (
@@ -44,7 +44,7 @@ from numbers_core import (
     SearchQuery,
 )
 from numbers_core.adapter import Feature
-from numbers_core.emulator import Dialect, Emulator, reason
+from numbers_core.emulator import Dialect, Emulator, Shape, read_form, reason
 from numbers_core.errors import (
     AddressValidationError,
     ComplianceRequiredError,
@@ -54,6 +54,7 @@ from numbers_core.errors import (
     NumbersError,
     NumberUnavailableError,
 )
+from pydantic import AfterValidator
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
@@ -136,6 +137,72 @@ def _pattern(contains: str, country: str) -> dict[str, str]:
         if national != contains[1:] and national:
             return {"starts_with": national}
     return {"contains": contains.strip("+$")}
+
+
+def _choice(*allowed: str) -> AfterValidator:
+    """A form value among ``allowed`` (any case, as Twilio reads them), or "" (which clears it)."""
+
+    def check(value: str) -> str:
+        if value and value.upper() not in {a.upper() for a in allowed}:
+            raise ValueError(f"expected {' or '.join(allowed)}")
+        return value
+
+    return AfterValidator(check)
+
+
+Method = Annotated[str, _choice("GET", "POST")]
+
+
+class _Settable(Shape):
+    """The form fields of a number both its purchase and its update take (Twilio's and SignalWire's
+    documents): the values are strings, as a form's are."""
+
+    ApiVersion: str | None = None
+    FriendlyName: str | None = None
+    VoiceUrl: str | None = None
+    VoiceMethod: Method | None = None
+    VoiceFallbackUrl: str | None = None
+    VoiceFallbackMethod: Method | None = None
+    VoiceApplicationSid: str | None = None
+    VoiceCallerIdLookup: Annotated[str, _choice("true", "false")] | None = None
+    VoiceReceiveMode: Annotated[str, _choice("voice", "fax")] | None = None
+    SmsUrl: str | None = None
+    SmsMethod: Method | None = None
+    SmsFallbackUrl: str | None = None
+    SmsFallbackMethod: Method | None = None
+    SmsApplicationSid: str | None = None
+    StatusCallback: str | None = None
+    StatusCallbackMethod: Method | None = None
+    EmergencyStatus: Annotated[str, _choice("Active", "Inactive")] | None = None
+    EmergencyAddressSid: str | None = None
+    TrunkSid: str | None = None
+    IdentitySid: str | None = None
+    AddressSid: str | None = None
+    BundleSid: str | None = None
+
+
+class _Purchase(_Settable):
+    PhoneNumber: str | None = None
+    AreaCode: str | None = None
+
+
+class _Update(_Settable):
+    AccountSid: str | None = None
+
+
+class _NewAddress(Shape):
+    """An address's form (Twilio's Addresses document): the six it requires, then the optional ones."""
+
+    CustomerName: str
+    Street: str
+    City: str
+    Region: str
+    PostalCode: str
+    IsoCountry: str
+    FriendlyName: str | None = None
+    EmergencyEnabled: Annotated[str, _choice("true", "false")] | None = None
+    AutoCorrectAddress: Annotated[str, _choice("true", "false")] | None = None
+    StreetSecondary: str | None = None
 
 
 @dataclass(frozen=True)
@@ -480,10 +547,10 @@ class TwilioEmulation(Dialect):
         uri = f"{request.url.path}?{request.url.query}" if request.url.query else request.url.path
         return JSONResponse({"uri": uri, "available_phone_numbers": [self._offer(n) for n in found]})
 
-    async def _form(self, request: Request) -> dict[str, str]:
-        return dict(
-            parse_qsl((await request.body()).decode("utf-8", errors="replace"), keep_blank_values=True)
-        )
+    @staticmethod
+    async def _form(request: Request, shape: type[Shape]) -> dict[str, str]:
+        """The fields the form gives (a malformed one is refused as Twilio does: 400)."""
+        return (await read_form(request, shape)).model_dump(exclude_unset=True)
 
     async def _collection(self, request: Request) -> Response:
         account = self._authorized(request)
@@ -491,7 +558,7 @@ class TwilioEmulation(Dialect):
             return account
         if request.method == "GET":
             return await self._list(request, account)
-        form = await self._form(request)
+        form = await self._form(request, _Purchase)
         carrier = self.world.account(account)
         e164 = form.get("PhoneNumber", "")
         if not e164 and "AreaCode" in form:
@@ -697,7 +764,7 @@ class TwilioEmulation(Dialect):
                 await carrier.release(e164)
                 self._bought.pop(e164, None)
                 return Response(status_code=204)
-            form = await self._form(request)
+            form = await self._form(request, _Update)
             target = form.pop("AccountSid", None)
             moving = bool(target) and target != account
             # Moving, the references are the receiving account's: they go with the transfer.
@@ -948,11 +1015,7 @@ class TwilioEmulation(Dialect):
             return JSONResponse(
                 self._envelope(request, query, window, following, collection, "addresses", rows)
             )
-        form = await self._form(request)
-        required = ("CustomerName", "Street", "City", "Region", "PostalCode", "IsoCountry")
-        missing = next((name for name in required if not form.get(name)), None)
-        if missing is not None:
-            return self.error(400, f"Missing required parameter {missing} in the post body", code=20001)
+        form = await self._form(request, _NewAddress)
         try:
             address = Address(
                 customer_name=form["CustomerName"],

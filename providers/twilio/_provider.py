@@ -128,6 +128,8 @@ class _CompatProvider(Provider):
     settle_delays: ClassVar[tuple[float, ...]] = (0.5, 1.0, 2.0)
     #: numbers per list page (the API's maximum: fewest round trips for a full listing)
     list_page_size: ClassVar[int] = 1000
+    # A search answers about 30 numbers at most, whatever PageSize asks, and the same ones again.
+    max_search_limit: ClassVar[int] = 30
 
     def __init__(self, settings: ProviderSettings, *, http_client: httpx.AsyncClient | None = None) -> None:
         if not isinstance(settings, self.settings_model):

@@ -13,3 +13,4 @@ def _no_waits(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr("numbers_core._http._sleep", sleep)
     monkeypatch.setattr("numbers_core._provider._sleep", sleep)
+    monkeypatch.setattr("numbers_core.bulk._engine._sleep", sleep)

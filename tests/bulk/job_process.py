@@ -1,7 +1,8 @@
 """A bulk job in a process of its own, for the crash test: killed at any moment, started again.
 
 ``python job_process.py JOURNAL SETTINGS_JSON KIND BACKEND`` creates the job on its first run (the numbers
-or criteria in the settings) and resumes it on every later one; exit 0 when it ran to its end.
+or criteria in the settings) and resumes it on every later one (planning it first with ``plan``);
+exit 0 when it ran to its end.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import anyio
 import numbers_core as nc
 from numbers_core.bulk._engine import Runner, create_job
 from numbers_core.bulk._journal import Journal
+from numbers_core.bulk._limiter import RateLimiter
 
 
 async def main(journal_path: str, given: str, kind: str) -> None:
@@ -27,7 +29,12 @@ async def main(journal_path: str, given: str, kind: str) -> None:
             job = await create_job(journal, carrier, "purchase", criteria=criteria)
         else:
             job = await create_job(journal, carrier, kind, numbers=spec["numbers"])
-        await Runner(carrier, journal, concurrency=10).run(job.id)
+        # A rate given holds whatever the faults' 429s; without one it is found from them.
+        limiter = RateLimiter(spec["rate"], burst=50) if spec.get("rate") else None
+        runner = Runner(carrier, journal, concurrency=spec.get("concurrency", 10), limiter=limiter)
+        if spec.get("plan"):  # as numbers bulk run does: every number chosen first, then bought
+            await runner.plan(job.id, items=False)
+        await runner.run(job.id)
     await journal.aclose()
 
 

@@ -197,9 +197,12 @@ async def test_a_journal_of_schema_1_is_migrated_and_keeps_its_jobs(tmp_path: Pa
     journal = Journal(path)
     [item] = await journal.claim("j1")
     assert item.number == N1
+    assert item.sends == 0
+    await journal.learn_rate("sandbox/1", 42.0, limited=True)
+    assert await journal.learnt_rate("sandbox/1") == (42.0, True)
     await journal.aclose()
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 3
 
 
 class _Clock:

@@ -31,8 +31,9 @@ async def test_every_item_has_a_row_with_its_outcome_error_and_price(tmp_path: P
         )
         await Runner(carrier, journal).run(released.id)
     bought = await report(journal, job.id)
-    assert [(r.outcome, r.monthly_price, r.currency, r.error) for r in bought] == [
-        ("done", "1.15", "USD", "")
+    # attempts: how many times each was sent (before: 0 for an item done at the first try).
+    assert [(r.outcome, r.monthly_price, r.currency, r.error, r.attempts) for r in bought] == [
+        ("done", "1.15", "USD", "", 1)
     ] * 2
     rows = await report(journal, released.id)
     assert [r.outcome for r in rows] == ["done", "done", "failed"]

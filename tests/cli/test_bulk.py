@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -9,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -243,3 +245,164 @@ def test_ctrl_c_stops_sending_and_resume_finishes_without_buying_twice(
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads(resumed.stdout.splitlines()[-1])["counts"] == {"done": 12}
     assert _bought(twilio_server) == picks  # each once
+
+
+# -- at scale: past a search page, costs, what a plan cannot buy, Ctrl-C anywhere ----------------
+
+
+@pytest.fixture
+def quick_twilio() -> Iterator[Server]:
+    with serve(Emulator("twilio")) as server:  # a search answers 30 numbers at most, as Twilio's
+        yield server
+
+
+def test_buying_more_than_a_search_shows_buys_them_all(
+    cli: Cli, quick_twilio: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key, value in _twilio_env(quick_twilio).items():
+        monkeypatch.setenv(key, value)
+    result = cli("--provider", "twilio", "bulk", "run", "buy", "--count", "70", "--area-code", "415")
+    # Before: 30 bought, 40 failed ("no number matching the criteria is left to buy"), exit 3.
+    assert result.exit_code == 0, result.output
+    assert "70 numbers to buy" in result.stderr
+    bought = _bought(quick_twilio)
+    assert len(bought) == len(set(bought)) == 70
+    assert all(number.startswith("+1415") for number in bought)
+
+
+def test_the_summary_and_status_give_what_was_bought_costs_a_month(cli: Cli) -> None:
+    result = cli("--json", "bulk", "run", "buy", "-n", "2", "--area-code", "415")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.splitlines()[-1])
+    assert summary["monthly_cost"] == {"USD": "2.30"}
+    assert summary["cost_basis"] == "quoted"
+    assert summary["unpriced"] == 0
+    shown = cli("bulk", "status", summary["job"])
+    assert shown.exit_code == 0
+    assert "Bought: 2.30 USD a month (the monthly prices quoted when the numbers were chosen)" in shown.stderr
+
+
+def test_a_plan_whose_cap_refuses_everything_says_so_and_exits_non_zero(cli: Cli) -> None:
+    result = cli("bulk", "plan", "buy", "-n", "3", "--area-code", "415", "--max-cost", "1 USD")
+    # Before: "0 numbers to buy, no prices quoted a month", exit 0, and "(none left)" as the number.
+    assert result.exit_code == 3, result.output
+    assert "0 numbers to buy, no prices quoted a month; 3 cannot be bought: buying +1415" in result.stderr
+    assert "would pass the job's cost cap of 1 USD" in result.stderr
+    assert "(none left)" not in result.stdout
+
+
+def test_a_cost_cap_the_carrier_cannot_price_is_refused_before_the_job_exists(
+    cli: Cli, quick_twilio: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key, value in _twilio_env(quick_twilio).items():
+        monkeypatch.setenv(key, value)
+    result = cli(
+        "--provider", "twilio", "bulk", "run", "buy", "-n", "5", "--area-code", "415", "--max-cost", "50"
+    )
+    assert result.exit_code == 2, result.output
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "twilio quotes no monthly price" in result.stderr
+    assert json.loads(cli("--json", "bulk", "list").stdout) == []
+    assert _bought(quick_twilio) == []
+
+
+def test_items_a_plan_cannot_pin_are_events_and_counted(cli: Cli) -> None:
+    result = cli("--json", "bulk", "run", "buy", "-n", "15", "--starts-with", "415555012")
+    assert result.exit_code == 3, result.output
+    *events, summary = [json.loads(line) for line in result.stdout.splitlines()]
+    failed = [event for event in events if event["event"] == "failed"]
+    done = [event for event in events if event["event"] == "done"]
+    # Before: no event for them, and the progress line said "10/10: 10 done, 0 failed".
+    assert failed
+    assert len(failed) + len(done) == 15
+    assert all("no number matching the criteria is left to buy" in event["error"] for event in failed)
+    assert summary["counts"] == {"done": len(done), "failed": len(failed)}
+    plain = cli("bulk", "run", "buy", "-n", "15", "--starts-with", "415555013")
+    assert plain.exit_code == 3
+    assert "failed here: sandbox: no number matching the criteria is left to buy" in plain.stderr
+    assert "/15:" in plain.stderr  # the progress line counts the whole job
+
+
+def test_planning_shows_its_progress(cli: Cli) -> None:
+    result = cli("bulk", "plan", "buy", "-n", "4", "--area-code", "415")
+    assert result.exit_code == 0, result.output
+    job = _only_job(cli)["job"]
+    assert f"planning {job}: 4/4: 4 numbers chosen, 0 failed" in result.stderr
+
+
+def test_plans_never_run_stop_showing_in_the_list_after_a_day(cli: Cli, journal_path: Path) -> None:
+    import sqlite3
+
+    for _ in range(3):
+        assert cli("bulk", "plan", "buy", "-n", "1", "--area-code", "415").exit_code == 0
+    assert cli("bulk", "run", "buy", "-n", "1", "--area-code", "510").exit_code == 0
+    with sqlite3.connect(journal_path) as db:  # two of the plans were made two days ago
+        db.execute("UPDATE jobs SET created_at = created_at - 172800 WHERE rowid <= 2")
+    listed = cli("--json", "bulk", "list")
+    assert [job["state"] for job in json.loads(listed.stdout)] == ["planned", "done"]
+    assert "2 plans older than a day, never run, not shown (numbers bulk list --all)" in listed.stderr
+    assert len(json.loads(cli("--json", "bulk", "list", "--all").stdout)) == 4
+
+
+def _wait_for_a_job(journal_path: Path) -> None:
+    """Until a job is written in the journal (a process starting up hears no Ctrl-C of ours)."""
+    import sqlite3
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if journal_path.exists():
+            with contextlib.suppress(sqlite3.Error), sqlite3.connect(journal_path) as db:
+                if db.execute("SELECT count(*) FROM jobs").fetchone()[0]:
+                    return
+        time.sleep(0.05)
+    raise AssertionError("no job was written")
+
+
+def _subprocess_env(server: Server, journal_path: Path) -> dict[str, str]:
+    return {**os.environ, **_twilio_env(server), "NUMBERS_JOURNAL": str(journal_path)}
+
+
+_BULK = [sys.executable, "-m", "numbers_core", "--provider", "twilio", "--json", "bulk"]
+
+
+def _bulk(env: dict[str, str], *arguments: str) -> subprocess.Popen[str]:
+    """``numbers --provider twilio --json bulk ARGUMENTS`` in a process of its own."""
+    return subprocess.Popen(  # noqa: S603 - this interpreter, our own command
+        [*_BULK, *arguments], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def _interrupted(process: subprocess.Popen[str]) -> dict[str, Any]:
+    """Ctrl-C to a running ``numbers --json bulk`` command: it says which job, and how to go on.
+    Its summary line."""
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    summary: dict[str, Any] = json.loads(out.splitlines()[-1])
+    assert summary["stopped"] is True
+    assert f"numbers bulk resume {summary['job']}" in err
+    return summary
+
+
+def test_ctrl_c_while_planning_says_the_job_and_how_to_resume_it(journal_path: Path) -> None:
+    with serve(Emulator("twilio", faults=Faults(latency=1.0))) as server:
+        env = _subprocess_env(server, journal_path)
+        process = _bulk(env, "plan", "buy", "--count", "300", "--area-code", "415")
+        _wait_for_a_job(journal_path)
+        time.sleep(1.0)  # planning: its first searches out (a second each)
+        # Before: exit 130 and nothing else, though the job existed.
+        summary = _interrupted(process)
+        assert summary["counts"] == {"planned": 300}
+        resumed = _bulk(env, "resume", summary["job"], "--concurrency", "100")
+        _, err = resumed.communicate(timeout=120)
+        assert resumed.returncode == 0, err
+        assert len(_bought(server)) == 300
+
+
+def test_ctrl_c_during_the_final_check_says_the_job_and_how_to_resume_it(journal_path: Path) -> None:
+    with serve(Emulator("twilio", faults=Faults(latency=1.0))) as server:
+        process = _bulk(_subprocess_env(server, journal_path), "run", "buy", "+14155550100")
+        assert process.stdout is not None
+        assert json.loads(process.stdout.readline())["event"] == "done"  # then the account is listed
+        time.sleep(0.3)
+        assert _interrupted(process)["counts"] == {"done": 1}

@@ -124,13 +124,46 @@ def test_numbers_emulate_serves_until_interrupted(tmp_path: Path) -> None:
     assert number.startswith("+1415")
 
 
+def test_numbers_emulate_tls_serves_https_with_the_authority_it_prints() -> None:
+    import signal
+    import ssl
+
+    import httpx
+
+    assert EXECUTABLE is not None
+    server = subprocess.Popen(  # noqa: S603 - our own console script
+        [EXECUTABLE, "--json", "emulate", "vonage", "--port", "0", "--tls"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        announced = json.loads(server.stdout.readline())
+        assert announced["url"].startswith("https://127.0.0.1:")
+        authority = Path(announced["ca_file"])
+        settings = announced["settings"]
+        trusted = ssl.create_default_context(cafile=authority)
+        with httpx.Client(verify=trusted) as http:
+            answer = http.get(
+                f"{announced['url']}/account/numbers", auth=(settings["api_key"], settings["api_secret"])
+            )
+        assert answer.json() == {}
+    finally:
+        server.send_signal(signal.SIGINT)
+        _, errors = server.communicate(timeout=30)
+    assert server.returncode == 130, errors
+    assert "Traceback" not in errors
+    assert not authority.exists()  # removed with the server
+
+
 def test_numbers_emulate_refuses_an_unknown_dialect(numbers: Run) -> None:
     from numbers_core.emulator import dialect_names
 
     done = numbers("emulate", "acme")
     assert done.returncode != 0
     registered = ", ".join(sorted(dialect_names()))
-    assert {"kazoo", "sinch", "twilio"} <= set(dialect_names())
+    assert {"kazoo", "plivo", "sinch", "twilio", "vonage"} <= set(dialect_names())
     assert done.stderr.strip() == f"error: unknown emulator 'acme' (registered: {registered})"
 
 

@@ -19,7 +19,14 @@ import pytest
 
 # The fake carriers and the spec checks live with their adapter's tests.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "providers"))
-for _adapter in ("kazoo", "sinch", "twilio", "telnyx"):
+for _adapter in (
+    "kazoo",
+    "sinch",
+    "twilio",
+    "telnyx",
+    "vonage",
+    "plivo",
+):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "providers" / _adapter))
 
 import draft_examples  # noqa: E402
@@ -29,10 +36,13 @@ import sinch_fake  # noqa: E402
 import twilio_fake  # noqa: E402
 from kazoo_spec import check_request  # noqa: E402
 from numbers_core.emulator import Emulator, serve  # noqa: E402
+from openapi import Checked  # noqa: E402
+from plivo_spec import check_request as check_plivo_request  # noqa: E402
 from sinch_spec import check_answer as check_sinch_answer  # noqa: E402
 from sinch_spec import check_request as check_sinch_request  # noqa: E402
 from telnyx_spec import check_request as check_telnyx_request  # noqa: E402
 from twilio_wire import spec_for  # noqa: E402
+from vonage_spec import check_request as check_vonage_request  # noqa: E402
 
 # The emulators, served over a real socket.
 EMULATED = (
@@ -42,7 +52,14 @@ EMULATED = (
     "sinch",
     "sinch-draft",
     "telnyx",
+    "vonage",
+    "plivo",
 )
+# Carriers tested in process through their emulator, every request checked against their document.
+IN_PROCESS = {
+    "vonage": check_vonage_request,
+    "plivo": check_plivo_request,
+}
 # Settings a user of a carrier without a price list gives it: its prices, as a table.
 SETTINGS: dict[str, dict[str, object]] = {
     "kazoo": {"prices": {"US": {"local": "1.15 USD", "toll_free": "2.15 USD"}}}
@@ -70,11 +87,22 @@ ROUTED = ("twilio", "sinch")
         "sinch",
         "sinch-draft",
         "telnyx",
+        *IN_PROCESS,
         *(f"{name}@emulator" for name in EMULATED),
         "routing@emulators",
     ]
 )
 async def carrier(request: pytest.FixtureRequest) -> AsyncIterator[nc.Provider]:
+    if request.param in IN_PROCESS:
+        emulator = Emulator(request.param)
+        checked = Checked(emulator.transport(), IN_PROCESS[request.param])
+        async with (
+            httpx.AsyncClient(transport=checked) as http,
+            nc.connect(request.param, http_client=http, **emulator.client_settings()) as carrier,
+        ):
+            yield carrier
+        await emulator.aclose()
+        return
     if request.param == "routing@emulators":
         with serve(Emulator(ROUTED[0])) as first, serve(Emulator(ROUTED[1])) as second:
             async with nc.connect(

@@ -36,6 +36,8 @@ CASES = [
     ("sinch-draft", {"area_code": "415"}, False),
     ("telnyx", {"area_code": "415"}, True),  # an inexplicit order
     ("telnyx", {"country": "GB", "area_code": "20"}, False),  # inexplicit orders are for US and CA only
+    ("vonage", {"area_code": "415"}, False),
+    ("plivo", {"area_code": "415"}, False),
 ]
 
 
@@ -101,6 +103,8 @@ async def test_concurrent_calls_buy_distinct_numbers_in_the_sandbox(
         "sinch",
         "sinch-draft",
         "telnyx",
+        "vonage",
+        "plivo",
     ],
 )
 async def test_concurrent_purchases_of_one_number_buy_it_once(provider: str) -> None:

@@ -46,10 +46,11 @@ def test_a_job_is_planned_run_and_reported_with_progress_in_the_callers_thread(j
         assert all(item.number is not None for item in plan.items)
         counts = runner.run(job.id)
         assert counts == {ItemState.DONE: 40}
-        assert [state for state, _ in events] == ["done"] * 40
+        assert [state for state, _ in events] == ["pinned"] * 40 + ["done"] * 40  # the plan's, the run's
         assert {thread for _, thread in events} == {threading.get_ident()}
-        assert states[0] is JobState.RUNNING
-        assert set(states) <= {JobState.RUNNING, JobState.DONE}
+        assert set(states[:40]) == {JobState.PLANNED}
+        assert states[40] is JobState.RUNNING
+        assert set(states[40:]) <= {JobState.RUNNING, JobState.DONE}
         assert runner.orphans(job.id) == []
         owned = _owned(carrier)
         assert sorted(owned) == sorted(item.number for item in plan.items if item.number)
