@@ -13,8 +13,9 @@ Commerce, from the sandbox's catalogue and rules: both dialects list their
 countries (``AvailablePhoneNumbers``); Twilio's also serves its Pricing API
 (``/v1/PhoneNumbers/Countries``), Regulations (``/v2/RegulatoryCompliance``)
 and Addresses on the same host, refuses a purchase missing its paperwork with
-21631, 21615 or 21649 as Twilio does, and shows a number's compliance sids
-and emergency registration.
+21631, 21615 or 21649 in Twilio's own words, and shows a number's compliance
+sids and emergency registration. Forms and listings' queries are read as
+Twilio's documents have them (``Shape``); a malformed one is answered 400.
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ import hashlib
 import uuid
 from base64 import b64decode
 from binascii import Error as Base64Error
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Self
 from urllib.parse import urlencode
 
 import phonenumbers
@@ -44,7 +46,7 @@ from numbers_core import (
     SearchQuery,
 )
 from numbers_core.adapter import Feature
-from numbers_core.emulator import Dialect, Emulator, Shape, read_form, reason
+from numbers_core.emulator import BadRequest, Dialect, Emulator, Shape, read_form, read_query, reason
 from numbers_core.errors import (
     AddressValidationError,
     ComplianceRequiredError,
@@ -54,7 +56,7 @@ from numbers_core.errors import (
     NumbersError,
     NumberUnavailableError,
 )
-from pydantic import AfterValidator
+from pydantic import AfterValidator, ConfigDict, Field, model_validator
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
@@ -92,7 +94,45 @@ _END_USERS = {
     "individual": ("Individual", ["first_name", "last_name"]),
     "business": ("Business", ["business_name"]),
 }
+# The address list's filters: the query parameter, the document's field it matches.
+_ADDRESS_FILTERS = {
+    "CustomerName": "customer_name",
+    "FriendlyName": "friendly_name",
+    "EmergencyEnabled": "emergency_enabled",
+    "IsoCountry": "iso_country",
+}
 _PAPERS = {"AddressSid": "address_id", "BundleSid": "bundle_id", "IdentitySid": "identity_id"}
+# Twilio's own words for a purchase or transfer refused for want of paperwork, by code: the form
+# field the code is about, then what Twilio says without it and with one that does not meet the
+# requirement (as seen, cross_carrier.md §2; the code's title where nothing else was seen).
+_PAPERWORK: dict[int, tuple[str, str, str]] = {
+    21631: (
+        "AddressSid",
+        "Phone Number Requires an Address but the 'AddressSid' parameter was empty.",
+        "Phone Number Requires an Address",
+    ),
+    21613: ("AddressSid", "PhoneNumber Requires an Address", "PhoneNumber Requires an Address"),
+    21615: (
+        "AddressSid",
+        "Phone Number Requires a Local Address",
+        "Could not find Address with sid {sid} for account {account} to satisfy Local Address requirement",
+    ),
+    21649: (
+        "BundleSid",
+        "Bundle required and not provided for country: [{country}] and numberType: [{type}]",
+        "Bundle [{sid}] status is not twilio-approved",
+    ),
+    21651: (
+        "BundleSid",
+        "Document does not satisfy regulatory requirement",
+        "Document does not satisfy regulatory requirement",
+    ),
+    21650: (
+        "IdentitySid",
+        "Phone Number Requires a Verified Identity Document",
+        "Phone Number Requires a Verified Identity Document",
+    ),
+}
 # What a DependentPhoneNumber shows of the number (its spec's fields).
 _DEPENDENT = frozenset(
     {
@@ -139,6 +179,16 @@ def _pattern(contains: str, country: str) -> dict[str, str]:
     return {"contains": contains.strip("+$")}
 
 
+def _matches(field: object, wanted: str) -> bool:
+    """Whether a document's ``field`` is what a filter asks for (a flag as ``true`` or ``false``)."""
+    return str(field).lower() == wanted.lower() if isinstance(field, bool) else field == wanted
+
+
+def _count(text: str) -> int | None:
+    """The whole number ``text`` spells in ASCII digits (a page size or number), or None."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
+
+
 def _choice(*allowed: str) -> AfterValidator:
     """A form value among ``allowed`` (any case, as Twilio reads them), or "" (which clears it)."""
 
@@ -151,6 +201,7 @@ def _choice(*allowed: str) -> AfterValidator:
 
 
 Method = Annotated[str, _choice("GET", "POST")]
+Flag = Annotated[str, _choice("true", "false")]
 
 
 class _Settable(Shape):
@@ -164,7 +215,7 @@ class _Settable(Shape):
     VoiceFallbackUrl: str | None = None
     VoiceFallbackMethod: Method | None = None
     VoiceApplicationSid: str | None = None
-    VoiceCallerIdLookup: Annotated[str, _choice("true", "false")] | None = None
+    VoiceCallerIdLookup: Flag | None = None
     VoiceReceiveMode: Annotated[str, _choice("voice", "fax")] | None = None
     SmsUrl: str | None = None
     SmsMethod: Method | None = None
@@ -199,10 +250,60 @@ class _NewAddress(Shape):
     Region: str
     PostalCode: str
     IsoCountry: str
-    FriendlyName: str | None = None
-    EmergencyEnabled: Annotated[str, _choice("true", "false")] | None = None
-    AutoCorrectAddress: Annotated[str, _choice("true", "false")] | None = None
+    FriendlyName: Annotated[str, Field(max_length=64)] | None = None
+    EmergencyEnabled: Flag | None = None
+    # The emulator stores the address as corrected either way (the sandbox's rules).
+    AutoCorrectAddress: Flag | None = None
     StreetSecondary: str | None = None
+
+    @model_validator(mode="after")
+    def _emergency_name(self) -> Self:
+        # Twilio's document: an emergency address's friendly name is 32 characters at most.
+        emergency = (self.EmergencyEnabled or "").lower() == "true"
+        if emergency and self.FriendlyName is not None and len(self.FriendlyName) > 32:
+            raise ValueError("FriendlyName: at most 32 characters for an emergency address")
+        return self
+
+
+class _Query(Shape):
+    """A listing's query parameters, as its document has them. Any other is passed over, as
+    Twilio's APIs do; a documented one of the wrong value or given twice is refused."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    PageSize: str | None = None
+    Page: str | None = None
+    PageToken: str | None = None
+
+
+class _NumberQuery(_Query):
+    Beta: Flag | None = None
+    FriendlyName: str | None = None
+    PhoneNumber: str | None = None
+    Origin: str | None = None
+
+
+class _AddressQuery(_Query):
+    CustomerName: str | None = None
+    FriendlyName: str | None = None
+    EmergencyEnabled: Flag | None = None
+    IsoCountry: str | None = None
+
+
+class _RegulationQuery(_Query):
+    EndUserType: Annotated[str, _choice(*_END_USERS)] | None = None
+    IsoCountry: str | None = None
+    NumberType: str | None = None
+    # The regulations shown carry no constraints, asked for or not.
+    IncludeConstraints: Flag | None = None
+
+
+@dataclass(frozen=True)
+class _Filed:
+    """What the emulator keeps of an address besides the sandbox's: Twilio dates and names them."""
+
+    created: datetime
+    friendly_name: str | None
 
 
 @dataclass(frozen=True)
@@ -245,8 +346,7 @@ class TwilioEmulation(Dialect):
         self.release_cooldown = 0.0
         self._bought: dict[str, datetime] = {}
         self._pages: dict[str, _Mark] = {}
-        # When each address was created (the sandbox keeps none): Twilio dates every resource.
-        self._address_dates: dict[str, datetime] = {}
+        self._filed: dict[str, _Filed] = {}
 
     # -- ids and credentials ---------------------------------------------------------------------
 
@@ -271,7 +371,7 @@ class TwilioEmulation(Dialect):
     def reset(self) -> None:
         self._bought.clear()
         self._pages.clear()
-        self._address_dates.clear()
+        self._filed.clear()
 
     def _caller(self, request: Request) -> str | None:
         """The account the Basic credentials are of, or None."""
@@ -307,16 +407,46 @@ class TwilioEmulation(Dialect):
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
         return JSONResponse(body, status_code=status, headers=headers)
 
-    def _failure(self, exc: NumbersError) -> Response:
+    def bad_request(self, request: Request, refusal: BadRequest) -> Response:
+        missing = next((v.field for v in refusal.violations if v.rule == "required"), None)
+        if missing is not None:  # Twilio's own words for it
+            return self.error(400, f"Missing required parameter {missing} in the post body", code=20001)
+        return super().bad_request(request, refusal)
+
+    def _failure(
+        self, exc: NumbersError, form: Mapping[str, str | None] | None = None, account: str = ""
+    ) -> Response:
+        """The carrier's answer to a refusal; ``form`` and ``account``: the paperwork a purchase or
+        transfer gave, and whose it is, which Twilio's refusal of them names."""
         if isinstance(exc, NotFoundError):
             return self.error(404, reason(exc))
         if isinstance(exc, NumberUnavailableError):
             return self.error(400, reason(exc), code=21422)
         if isinstance(exc, ConflictError):
             return self.error(409, reason(exc), code=21000)
-        if isinstance(exc, ComplianceRequiredError | AddressValidationError):
+        if isinstance(exc, ComplianceRequiredError):
+            return self._paperwork_refused(exc, form or {}, account)
+        if isinstance(exc, AddressValidationError):
             return self.error(400, reason(exc), code=self._refusal_code(exc))
         return self.error(400, reason(exc), code=21421 if isinstance(exc, InvalidInputError) else None)
+
+    def _paperwork_refused(
+        self, exc: ComplianceRequiredError, form: Mapping[str, str | None], account: str
+    ) -> Response:
+        """A purchase or transfer refused for its paperwork, in Twilio's own words where it has a code."""
+        code = self._refusal_code(exc)
+        said = _PAPERWORK.get(code) if code is not None else None
+        if said is None:
+            return self.error(400, reason(exc), code=code)
+        field, without, unfit = said
+        sid = form.get(field)
+        words = {
+            "sid": sid,
+            "account": account,
+            "country": exc.country,
+            "type": exc.number_type.name if exc.number_type else None,
+        }
+        return self.error(400, (unfit if sid else without).format(**words), code=code)
 
     def _refusal_code(self, exc: ComplianceRequiredError | AddressValidationError) -> int | None:
         """The carrier's code for a refused paperwork or address (the adapter's mapping, read backwards:
@@ -535,9 +665,8 @@ class TwilioEmulation(Dialect):
                     criteria[field] = True
             else:
                 criteria[field] = value
-        size = query.get("PageSize", "30")
         # Twilio shows about 30 at most, whatever is asked.
-        criteria["limit"] = min(int(size), 30) if size.isdigit() and int(size) > 0 else 30
+        criteria["limit"] = min(_count(query.get("PageSize", "")) or 30, 30)
         try:
             found = await self.world.account(account).search(SearchQuery(**criteria))
         except NumbersError as exc:
@@ -589,14 +718,14 @@ class TwilioEmulation(Dialect):
                 400, f"Phone number {e164} is not available" if e164 else reason(exc), code=code
             )
         except NumbersError as exc:
-            return self._failure(exc)
+            return self._failure(exc, form, account)
         except ValueError as exc:
             return self.error(400, f"Invalid parameter: {reason(exc)}", code=21421)
         self._bought.setdefault(bought.phone_number, datetime.now(UTC))
         return JSONResponse(self._number(bought), status_code=201)
 
     async def _list(self, request: Request, account: str) -> Response:
-        paged = self._paged(request, account)
+        paged = self._paged(request, account, _NumberQuery)
         if isinstance(paged, Response):
             return paged
         _, query, window = paged
@@ -618,23 +747,23 @@ class TwilioEmulation(Dialect):
         return JSONResponse(self.styled_page(body))
 
     def _paged(
-        self, request: Request, account: str | Response
+        self, request: Request, account: str | Response, shape: type[_Query]
     ) -> tuple[str, dict[str, str], Window] | Response:
-        """A list request's account, query and page window; ``account`` is the caller's, or the
-        answer refusing the caller, which is given back, as is the carrier's 400 for a bad page."""
+        """A list request's account, query (the parameters of ``shape`` it gives) and page window;
+        ``account`` is the caller's, or the answer refusing the caller, which is given back, as is
+        the carrier's 400 for a bad page."""
         if isinstance(account, Response):
             return account
-        query = dict(request.query_params)
+        query = read_query(request, shape).model_dump(exclude_unset=True)
         window = self._window(query)
         return window if isinstance(window, Response) else (account, query, window)
 
     def _window(self, query: dict[str, str]) -> Window | Response:
         """(page size, page, where it starts) a list request asks for; the carrier's 400 if it is bad."""
-        size_text = query.get("PageSize", str(_LIST_PAGE))
-        if not size_text.isdigit() or not 1 <= int(size_text) <= 1000:
+        size = _count(query.get("PageSize", str(_LIST_PAGE)))
+        if size is None or not 1 <= size <= 1000:
             return self.error(400, "PageSize must be between 1 and 1000")
-        size = int(size_text)
-        page = int(query.get("Page", "0")) if query.get("Page", "0").isdigit() else 0
+        page = _count(query.get("Page", "0")) or 0
         mark = _FIRST
         if page:
             token = query.get("PageToken", "")
@@ -765,6 +894,7 @@ class TwilioEmulation(Dialect):
                 self._bought.pop(e164, None)
                 return Response(status_code=204)
             form = await self._form(request, _Update)
+            given = dict(form)
             target = form.pop("AccountSid", None)
             moving = bool(target) and target != account
             # Moving, the references are the receiving account's: they go with the transfer.
@@ -779,7 +909,7 @@ class TwilioEmulation(Dialect):
                 number = await carrier.transfer(e164, str(target), compliance=papers)
             return JSONResponse(self._number(number))
         except NumbersError as exc:
-            return self._failure(exc)
+            return self._failure(exc, given, str(target) if moving else account)
         except ValueError as exc:
             return self.error(400, f"Invalid parameter: {reason(exc)}")
 
@@ -797,6 +927,7 @@ class TwilioEmulation(Dialect):
         account = self._authorized(request)
         if isinstance(account, Response):
             return account
+        read_query(request, _Query)  # refused if malformed; the list comes whole, as Twilio's does
         try:
             found = await self.world.account(account).coverage()
         except NumbersError as exc:
@@ -823,7 +954,7 @@ class TwilioEmulation(Dialect):
         return JSONResponse({"countries": countries, "uri": request.url.path})
 
     async def _price_countries(self, request: Request) -> Response:
-        paged = self._paged(request, self._caller_or_401(request))
+        paged = self._paged(request, self._caller_or_401(request), _Query)
         if isinstance(paged, Response):
             return paged
         account, query, window = paged
@@ -875,13 +1006,11 @@ class TwilioEmulation(Dialect):
 
     async def _regulations(self, request: Request) -> Response:
         """A regulation per regulated offer of the sandbox (one that needs a bundle) and end-user type."""
-        paged = self._paged(request, self._caller_or_401(request))
+        paged = self._paged(request, self._caller_or_401(request), _RegulationQuery)
         if isinstance(paged, Response):
             return paged
         account, query, window = paged
-        end_user = query.get("EndUserType")
-        if end_user is not None and end_user not in _END_USERS:
-            return self.error(400, f"EndUserType must be one of {', '.join(_END_USERS)}", code=20001)
+        end_user = query["EndUserType"].lower() if query.get("EndUserType") else None
         wanted = spelled_type(query["NumberType"]) if query.get("NumberType") else None
         carrier = self.world.account(account)
         coverage = {entry.country: entry for entry in await carrier.coverage()}
@@ -973,7 +1102,8 @@ class TwilioEmulation(Dialect):
         }
 
     def _address_doc(self, account: str, address: Address) -> dict[str, Any]:
-        created = _rfc2822(self._address_dates.get(address.id or ""))
+        filed = self._filed.get(address.id or "")
+        created = _rfc2822(filed.created if filed else None)
         return {
             "account_sid": account,
             "city": address.locality,
@@ -981,7 +1111,7 @@ class TwilioEmulation(Dialect):
             "date_created": created,
             "date_updated": created,
             "emergency_enabled": bool(address.emergency),
-            "friendly_name": None,
+            "friendly_name": filed.friendly_name if filed else None,
             "iso_country": address.country,
             "postal_code": address.postal_code,
             "region": address.region,
@@ -1005,12 +1135,17 @@ class TwilioEmulation(Dialect):
             return account
         carrier = self.world.account(account)
         if request.method == "GET":
-            paged = self._paged(request, account)
+            paged = self._paged(request, account, _AddressQuery)
             if isinstance(paged, Response):
                 return paged
             _, query, window = paged
-            found, following = self._rows([address async for address in carrier.addresses()], window)
-            rows = [self._address_doc(account, address) for address in found]
+            docs = [self._address_doc(account, address) async for address in carrier.addresses()]
+            # Twilio's filters: each given one matches its field exactly (a flag in any case).
+            wanted = {
+                _ADDRESS_FILTERS[name]: value for name, value in query.items() if name in _ADDRESS_FILTERS
+            }
+            chosen = [doc for doc in docs if all(_matches(doc[key], value) for key, value in wanted.items())]
+            rows, following = self._rows(chosen, window)
             collection = f"{self.wire.api_root}/Accounts/{account}/Addresses.json"
             return JSONResponse(
                 self._envelope(request, query, window, following, collection, "addresses", rows)
@@ -1033,7 +1168,7 @@ class TwilioEmulation(Dialect):
             stored = await carrier.create_address(address)
         except NumbersError as exc:
             return self._failure(exc)
-        self._address_dates[stored.id or ""] = datetime.now(UTC)
+        self._filed[stored.id or ""] = _Filed(datetime.now(UTC), form.get("FriendlyName"))
         return JSONResponse(self._address_doc(account, stored), status_code=201)
 
     async def _address_one(self, request: Request) -> Response:
@@ -1053,7 +1188,7 @@ class TwilioEmulation(Dialect):
             return self.error(400, f"Address {sid} has phone numbers that depend on it", code=20001)
         except NumbersError as exc:
             return self._failure(exc)
-        self._address_dates.pop(sid, None)
+        self._filed.pop(sid, None)
         return Response(status_code=204)
 
     async def _address_dependents(self, request: Request) -> Response:
@@ -1063,7 +1198,7 @@ class TwilioEmulation(Dialect):
         sid = request.path_params["sid"]
         if await self._stored_address(account, sid) is None:
             return self._not_found(request)
-        paged = self._paged(request, account)
+        paged = self._paged(request, account, _Query)
         if isinstance(paged, Response):
             return paged
         _, query, window = paged

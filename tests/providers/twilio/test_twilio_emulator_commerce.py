@@ -15,6 +15,8 @@ import httpx
 import numbers_core as nc
 import pytest
 from numbers_core.emulator import Emulator
+from numbers_core.providers.twilio._dialect import TWILIO
+from numbers_core.providers.twilio._emulator import _PAPERWORK
 from numbers_core.sandbox import APPROVED_BUNDLE
 
 pytestmark = pytest.mark.anyio
@@ -130,11 +132,31 @@ async def test_a_regulated_number_is_refused_as_twilio_refuses_it(twilio: nc.Pro
         nc.RequirementKind.ADDRESS,
         nc.ComplianceScope.ACCOUNT,
     )
+    # Twilio's own words (cross_carrier.md §2), not the sandbox's.
+    assert (
+        missing.value.message == "Phone Number Requires an Address but the 'AddressSid' parameter was empty."
+    )
     office = await twilio.create_address(LONDON)
     no_bundle = nc.NumberConfig(compliance=nc.NumberCompliance(address_id=office.id))
     with pytest.raises(nc.ComplianceRequiredError) as unbundled:
         await twilio.purchase(number, config=no_bundle)
     assert (unbundled.value.code, unbundled.value.requirement) == ("21649", nc.RequirementKind.BUNDLE)
+    assert (
+        unbundled.value.message
+        == "Bundle required and not provided for country: [GB] and numberType: [LOCAL]"
+    )
+    unapproved = "BU" + "7" * 32
+    with pytest.raises(nc.ComplianceRequiredError) as refused:
+        await twilio.purchase(
+            number,
+            config=nc.NumberConfig(
+                compliance=nc.NumberCompliance(address_id=office.id, bundle_id=unapproved)
+            ),
+        )
+    assert (refused.value.code, refused.value.message) == (
+        "21649",
+        f"Bundle [{unapproved}] status is not twilio-approved",
+    )
     papers = nc.NumberCompliance(address_id=office.id, bundle_id=APPROVED_BUNDLE)
     bought = await twilio.purchase(number, config=nc.NumberConfig(compliance=papers))
     assert bought.compliance == papers
@@ -162,6 +184,19 @@ async def test_purchase_any_passes_over_numbers_outside_the_addresss_town(twilio
     with pytest.raises(nc.ComplianceRequiredError) as refused:
         await twilio.purchase(first, config=nc.NumberConfig(compliance=papers))
     assert (refused.value.code, refused.value.scope) == ("21615", nc.ComplianceScope.NUMBER)
+    account = twilio.settings.account_sid  # type: ignore[attr-defined]
+    assert refused.value.message == (
+        f"Could not find Address with sid {there.id} for account {account} "
+        "to satisfy Local Address requirement"
+    )
+
+
+def test_every_paperwork_code_has_twilios_words() -> None:
+    # Whichever code a refusal is answered with, it speaks as Twilio does (the adapter's codes).
+    assert set(_PAPERWORK) == {int(code) for code in TWILIO.compliance_codes}
+    words = {code: (without, unfit) for code, (_, without, unfit) in _PAPERWORK.items()}
+    assert words[21650] == ("Phone Number Requires a Verified Identity Document",) * 2
+    assert words[21651] == ("Document does not satisfy regulatory requirement",) * 2
 
 
 async def test_the_address_book(twilio: nc.Provider, emulator: Emulator) -> None:
@@ -185,6 +220,84 @@ async def test_the_address_book(twilio: nc.Provider, emulator: Emulator) -> None
     assert refused.value.code == "21628"
     missing = await raw(emulator, f"{root}/Addresses.json", method="POST", data={"Street": "1 Poultry"})
     assert (missing.status_code, missing.json()["code"]) == (400, 20001)
+    assert missing.json()["message"] == "Missing required parameter CustomerName in the post body"
+
+
+def _address_form(**changes: str) -> dict[str, str]:
+    form = {
+        "CustomerName": "Acme Ltd",
+        "Street": "1 Poultry",
+        "City": "London",
+        "Region": "London",
+        "PostalCode": "EC2R 8AH",
+        "IsoCountry": "GB",
+    }
+    return {**form, **changes}
+
+
+async def test_an_address_form_is_read_as_twilios_document_has_it(emulator: Emulator) -> None:
+    root = f"/2010-04-01/Accounts/{emulator.client_settings()['account_sid']}"
+    named = await raw(
+        emulator, f"{root}/Addresses.json", method="POST", data=_address_form(FriendlyName="Head office")
+    )
+    assert (named.status_code, named.json()["friendly_name"]) == (201, "Head office")
+    emergency = await raw(
+        emulator,
+        f"{root}/Addresses.json",
+        method="POST",
+        data=_address_form(EmergencyEnabled="True", AutoCorrectAddress="false", StreetSecondary="Floor 2"),
+    )
+    assert (emergency.status_code, emergency.json()["emergency_enabled"]) == (201, True)
+    for wrong in (
+        {"FriendlyName": "x" * 65},  # 64 at most
+        {"FriendlyName": "x" * 33, "EmergencyEnabled": "true"},  # 32 for an emergency address
+        {"EmergencyEnabled": "yes"},
+        {"Country": "GB"},  # not a field of this form
+    ):
+        refused = await raw(emulator, f"{root}/Addresses.json", method="POST", data=_address_form(**wrong))
+        assert (refused.status_code, refused.json()["code"]) == (400, 20001), wrong
+    # The list's filters, each matched exactly (a flag in any case); others are passed over.
+    listed = await raw(
+        emulator,
+        f"{root}/Addresses.json",
+        params={"EmergencyEnabled": "TRUE", "IsoCountry": "GB", "Unknown": "x"},
+    )
+    assert [a["sid"] for a in listed.json()["addresses"]] == [emergency.json()["sid"]]
+    named_only = await raw(emulator, f"{root}/Addresses.json", params={"FriendlyName": "Head office"})
+    assert [a["sid"] for a in named_only.json()["addresses"]] == [named.json()["sid"]]
+
+
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("/v2/RegulatoryCompliance/Regulations", "IncludeConstraints=maybe"),
+        ("/v2/RegulatoryCompliance/Regulations", "EndUserType=robot"),
+        ("/v2/RegulatoryCompliance/Regulations", "IsoCountry=GB&IsoCountry=DE"),
+        ("/v1/PhoneNumbers/Countries", "PageSize=%C2%B2"),  # a superscript two: a digit, not ASCII
+        ("/v1/PhoneNumbers/Countries", "PageSize=" + "9" * 5000),
+        ("{root}/Addresses.json", "EmergencyEnabled=maybe"),
+        ("{root}/IncomingPhoneNumbers.json", "Beta=maybe"),
+        ("{root}/IncomingPhoneNumbers.json", "PageSize=1&PageSize=2"),
+        ("{root}/AvailablePhoneNumbers.json", "PageToken=a&PageToken=b"),
+    ],
+)
+async def test_a_malformed_query_is_refused_as_twilio_refuses_it(
+    emulator: Emulator, path: str, query: str
+) -> None:
+    root = f"/2010-04-01/Accounts/{emulator.client_settings()['account_sid']}"
+    answer = await raw(emulator, f"{path.format(root=root)}?{query}")
+    assert answer.status_code == 400
+    assert set(answer.json()) == {"code", "message", "more_info", "status"}
+    assert answer.json()["code"] == 20001
+
+
+async def test_a_search_asks_for_at_most_30_whatever_its_page_size_says(emulator: Emulator) -> None:
+    root = f"/2010-04-01/Accounts/{emulator.client_settings()['account_sid']}"
+    for size, shown in (("%C2%B2", 30), ("9" * 5000, 30), ("2", 2)):
+        answer = await raw(
+            emulator, f"{root}/AvailablePhoneNumbers/US/Local.json?AreaCode=415&PageSize={size}"
+        )
+        assert (answer.status_code, len(answer.json()["available_phone_numbers"])) == (200, shown)
 
 
 async def test_an_address_in_use_cannot_be_deleted(twilio: nc.Provider, emulator: Emulator) -> None:
