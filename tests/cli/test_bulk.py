@@ -291,19 +291,20 @@ def test_a_plan_whose_cap_refuses_everything_says_so_and_exits_non_zero(cli: Cli
 
 
 def test_a_cost_cap_the_carrier_cannot_price_is_refused_before_the_job_exists(
-    cli: Cli, quick_twilio: Server, monkeypatch: pytest.MonkeyPatch
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for key, value in _twilio_env(quick_twilio).items():
-        monkeypatch.setenv(key, value)
-    result = cli(
-        "--provider", "twilio", "bulk", "run", "buy", "-n", "5", "--area-code", "415", "--max-cost", "50"
-    )
-    assert result.exit_code == 2, result.output
-    assert len(result.stderr.strip().splitlines()) == 1
-    assert "twilio does not price the numbers it offers (search.prices)" in result.stderr
-    assert "give twilio a prices setting" in result.stderr
-    assert json.loads(cli("--json", "bulk", "list").stdout) == []
-    assert quick_twilio.emulator.requests == 0  # refused before any request: not even a search
+    # SignalWire's compatibility API has no price list (Twilio's has its Pricing API).
+    with serve(Emulator("signalwire")) as server:
+        for key, value in server.settings.items():
+            monkeypatch.setenv(f"NUMBERS_SIGNALWIRE_{key.upper()}", str(value))
+        buy = ["bulk", "run", "buy", "-n", "5", "--area-code", "415", "--max-cost", "50"]
+        result = cli("--provider", "signalwire", *buy)
+        assert result.exit_code == 2, result.output
+        assert len(result.stderr.strip().splitlines()) == 1
+        assert "signalwire does not price the numbers it offers (search.prices)" in result.stderr
+        assert "give signalwire a prices setting" in result.stderr
+        assert json.loads(cli("--json", "bulk", "list").stdout) == []
+        assert server.emulator.requests == 0  # refused before any request: not even a search
 
 
 def test_items_a_plan_cannot_pin_are_events_and_counted(cli: Cli) -> None:
