@@ -224,3 +224,27 @@ async def test_a_plan_gives_each_number_its_price_and_basis(journal: Journal) ->
         (Decimal("1.15"), "USD", nc.PriceBasis.CATALOG)
     }
     assert (plan.total, plan.bases) == ({"USD": Decimal("3.45")}, {nc.PriceBasis.CATALOG: 3})
+
+
+async def test_a_job_on_twilio_without_the_bundle_stops_at_its_first_21649_and_resumes_with_it(
+    journal: Journal,
+) -> None:
+    # Twilio's own refusal (21649, "Bundle required and not provided") read as the account's want.
+    emulator = Emulator("twilio")
+    async with emulator.connect() as carrier:
+        office = await carrier.create_address(LONDON.model_copy(update={"region": "London"}))
+        criteria = {"london": (nc.SearchQuery(country="GB", area_code="20"), 4)}
+        job = await create_job(journal, carrier, "purchase", criteria=criteria, config=_config(office))
+        with pytest.raises(nc.ComplianceRequiredError) as stopped:
+            await Runner(carrier, journal, concurrency=2).run(job.id)
+        assert (stopped.value.requirement, stopped.value.scope) == (nc.RequirementKind.BUNDLE, "account")
+        assert stopped.value.code == "21649"
+        assert await journal.counts(job.id) == {ItemState.PLANNED: 4}
+        assert (await emulator.state())["numbers"] == {} or not any(
+            (await emulator.state())["numbers"].values()
+        )
+        await amend_job(journal, carrier, job.id, compliance=nc.NumberCompliance(bundle_id=APPROVED_BUNDLE))
+        assert await Runner(carrier, journal, concurrency=2).run(job.id) == {ItemState.DONE: 4}
+        owned = [number async for number in carrier.list()]
+    assert len(owned) == 4
+    assert {n.compliance.bundle_id for n in owned if n.compliance} == {APPROVED_BUNDLE}
