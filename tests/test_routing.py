@@ -390,10 +390,11 @@ async def test_pacing_a_routing_provider_paces_every_member() -> None:
     async with RoutingProvider({"twilio": twilio.connect(), "telnyx": telnyx.connect()}) as carrier:
         assert carrier.pace(pacer)  # (before, False: the routing provider has no requests of its own)
         await carrier.search(area_code="415", limit=2)
-        assert pacer.acquired == 2  # one request each member
+        # Every request of each member: Telnyx's search, Twilio's and its price list for the US.
+        assert pacer.acquired == 3
         carrier.pace(None)  # no pacing any more
         await carrier.search(area_code="415", limit=2)
-        assert pacer.acquired == 2
+        assert pacer.acquired == 3
     async with RoutingProvider({"a": nc.connect("sandbox"), "b": Member(B1)}) as unpaced:
         assert not unpaced.pace(pacer)  # members without requests to pace: the caller paces them
     await twilio.aclose()

@@ -39,12 +39,14 @@ import anyio
 
 from .._batch import BatchOutcome
 from .._features import Feature
-from .._models import ActiveNumber, Money, NumberConfig, NumberStatus, SearchQuery
+from .._kinds import ComplianceScope, PriceBasis
+from .._models import ActiveNumber, Money, NumberCompliance, NumberConfig, NumberStatus, SearchQuery
 from .._phone import parse_e164
 from .._provider import Provider
 from .._routing import RoutingProvider
 from ..errors import (
     AuthenticationError,
+    ComplianceRequiredError,
     ConfigurationError,
     ConflictError,
     InvalidInputError,
@@ -60,8 +62,9 @@ from ..errors import (
 )
 from ._journal import Item, ItemState, Job, JobState, Journal, LeaseLost, OverCap
 from ._limiter import _START, RateLimiter
+from ._limits import check_job, check_size
 
-__all__ = ["Event", "JobKind", "Plan", "Runner", "create_job"]
+__all__ = ["Event", "JobKind", "Plan", "Runner", "amend_job", "create_job", "with_compliance"]
 
 T = TypeVar("T")
 _Task = Callable[[], Coroutine[Any, Any, None]]
@@ -74,7 +77,8 @@ _PAGE = 500
 # How often a worker of a shared journal counts the workers it shares the rate with.
 _SHARE_PERIOD = 1.0
 # Errors about the account, not the number: every other item would get the same, so the run stops
-# (the item untouched, the job resumable) and raises it.
+# (the item untouched, the job resumable) and raises it. So does a compliance refusal of scope
+# account (_account_wide).
 _ACCOUNT_WIDE = (AuthenticationError, PaymentRequiredError, ConfigurationError, UnsupportedError)
 # What a carrier refuses for now; a look-up refused so is tried again after these waits.
 _FOR_NOW = (RateLimitError, ProviderUnavailableError, TransportError)
@@ -136,7 +140,8 @@ class Event:
 
 @dataclass(frozen=True)
 class Plan:
-    """What a job will do: how many items it will still send, and what the numbers pinned cost."""
+    """What a job will do: how many items it will still send, and what the numbers pinned cost
+    (and where their prices come from)."""
 
     job: Job
     #: the job's items (empty when planned with ``items=False``)
@@ -149,6 +154,8 @@ class Plan:
     count: int = 0
     #: items that failed (a cost cap, no number left in their criteria): they will not be sent
     failed: int = 0
+    #: how many of the priced items each basis priced (the carrier's offer, its price list, your table)
+    bases: dict[PriceBasis, int] = field(default_factory=dict)
 
 
 class _Stopped(TransportError):
@@ -216,6 +223,7 @@ class _Offer(NamedTuple):
 
     phone_number: str
     monthly_price: Money | None
+    price_basis: PriceBasis | None
     provider: str  # the lane that offered it
 
 
@@ -714,14 +722,15 @@ class Runner:
             if self._halted is not None:
                 raise self._halted
         counts = await self.journal.counts(job_id)
-        total, unpriced = await self.journal.prices(job_id, *_OPEN_STATES)
+        costs = await self.journal.prices(job_id, *_OPEN_STATES)
         return Plan(
             job,
             await self.journal.items(job_id) if items else [],
-            total,
-            unpriced,
+            costs.total,
+            costs.unpriced,
             count=sum(counts.get(state, 0) for state in _OPEN_STATES),
             failed=counts.get(ItemState.FAILED, 0),
+            bases=costs.bases,
         )
 
     async def _pin_all(self, job: Job) -> None:
@@ -809,7 +818,7 @@ class Runner:
                 self._search_failures += 1
                 # Refused for now: by every carrier, round after round (the supplies count them).
                 down = isinstance(failed, _FOR_NOW)
-                if down or isinstance(failed, _ACCOUNT_WIDE) or self._search_failures >= _ATTEMPTS:
+                if down or _account_wide(failed) or self._search_failures >= _ATTEMPTS:
                     self._halt(failed)
                 return None
             self._search_failures = 0
@@ -920,10 +929,11 @@ class Runner:
             lane = self._lanes[carrier]
             query = SearchQuery.model_validate(job.spec["criteria"][slot])
             demand = self._demand(job, slot)
-            # Sized to the job: as many as it still needs, up to the carrier's largest answer; never
-            # below what shows whether more hide behind (a carrier reached late in a pass, when
-            # few items are left, may show numbers pinned already first).
-            page = max(_NARROW_AT, min(lane.provider.max_search_limit, demand.need))
+            # Sized to the job: as many as it still needs, up to the carrier's largest answer; across
+            # several carriers never below what shows whether more hide behind (one reached late in
+            # a pass, when few items are left, may show numbers pinned already first).
+            least = _NARROW_AT if len(demand.order) > 1 else 1
+            page = max(least, min(lane.provider.max_search_limit, demand.need))
             narrows = lane.provider.supports(Feature.SEARCH_STARTS_WITH)
             # More needed than one answer holds: the narrower searches at once, side by side
             # (together they ask what the query asks), not the query first and then them.
@@ -1027,7 +1037,7 @@ class Runner:
             for offer in found:
                 if offer.phone_number in fresh and offer.phone_number not in supply.queued:
                     supply.candidates.append(
-                        _Offer(offer.phone_number, offer.monthly_price, supply.lane.name)
+                        _Offer(offer.phone_number, offer.monthly_price, offer.price_basis, supply.lane.name)
                     )
                     supply.queued.add(offer.phone_number)
                     brought += 1
@@ -1072,6 +1082,7 @@ class Runner:
                     item.seq,
                     offer.phone_number,
                     price=offer.monthly_price,
+                    basis=offer.price_basis,
                     cap=cap,
                     sending=sending,
                     provider=offer.provider,
@@ -1096,6 +1107,7 @@ class Runner:
                     state=ItemState.SENDING if sending else item.state,
                     price=None if price is None else price.amount,
                     currency=None if price is None else price.currency,
+                    price_basis=None if price is None else offer.price_basis,
                 )
                 if self._planning:
                     self._tell(item, "pinned")
@@ -1105,10 +1117,14 @@ class Runner:
             # carrier shows other numbers. The item stays planned, for a later round.
             self._starved = True
             return item
-        error = NumberUnavailableError(
-            "no number matching the criteria is left to buy", provider=job_provider(self.carrier)
-        )
-        await self._fail(job, item, error)
+        name = job_provider(self.carrier)
+        left = "no number matching the criteria is left to buy"
+        if item.error_class == ComplianceRequiredError.__name__ and item.error_message:
+            # The numbers it was given were refused for what each alone needs: say what (across
+            # several carriers, the message names the member that refused).
+            refused = item.error_message.removeprefix(f"{name}: ")
+            left += f"; the last one tried was refused: {refused}"
+        await self._fail(job, item, NumberUnavailableError(left, provider=name))
         return item
 
     # -- what the carrier said -------------------------------------------------------------------
@@ -1141,9 +1157,12 @@ class Runner:
                 # A lost answer shown not to have taken effect counts as a try: a carrier that
                 # loses every answer and does nothing cannot keep the job going forever.
                 await self._settle(job, item, lost=error)
-        elif isinstance(error, NumberUnavailableError) and job.kind == JobKind.PURCHASE and item.slot:
-            # Taken meanwhile: nothing was bought; the next candidate stands in.
-            await self.journal.move(job.id, item.seq, ItemState.PLANNED)
+        elif _number_only(error) and job.kind == JobKind.PURCHASE and item.slot:
+            # Not this number (taken meanwhile, or it needs what only it needs: an address in its
+            # own town): nothing was bought, and the next candidate stands in. No try of the
+            # item's; a compliance refusal is kept on it, to say why if no candidate is left.
+            kept = _error(error) if isinstance(error, ComplianceRequiredError) else None
+            await self.journal.move(job.id, item.seq, ItemState.PLANNED, error=kept, tried=False)
             await self.journal.unpin(job.id, item.seq)
             if item.slot in self._demands:  # a number wanted again, from this carrier or the next
                 self._demands[item.slot].need += 1
@@ -1155,8 +1174,10 @@ class Runner:
                 job.id, item.seq, ItemState.UNKNOWN, error=_error(error), provider=item.provider
             )
             await self._settle(job, item, lost=error)
-        elif isinstance(error, _ACCOUNT_WIDE):
-            await self.journal.move(job.id, item.seq, ItemState.PLANNED, error=_error(error))
+        elif _account_wide(error):
+            # Every other item would be refused the same: the run stops at the first refusal, and
+            # the item waits, planned, for the account to be put right (no try of its).
+            await self.journal.move(job.id, item.seq, ItemState.PLANNED, error=_error(error), tried=False)
             self._tell(item, "retried", error)
             self._halt(error)
         elif isinstance(error, _FOR_NOW):
@@ -1389,6 +1410,21 @@ def _refused_for_now(error: BaseException) -> TypeGuard[NumbersError]:
     return isinstance(error, _FOR_NOW) and not isinstance(error, _Stopped)
 
 
+def _account_wide(error: NumbersError) -> bool:
+    """About the account, not the item: credentials, funds, configuration, or paperwork every
+    number of a country and type needs (a compliance refusal of scope account)."""
+    if isinstance(error, ComplianceRequiredError):
+        return error.scope is ComplianceScope.ACCOUNT
+    return isinstance(error, _ACCOUNT_WIDE)
+
+
+def _number_only(error: NumbersError) -> bool:
+    """About this number alone: taken, or refused for what only it needs (scope number)."""
+    if isinstance(error, ComplianceRequiredError):
+        return error.scope is ComplianceScope.NUMBER
+    return isinstance(error, NumberUnavailableError)
+
+
 def _first(group: BaseExceptionGroup[BaseException]) -> BaseException:
     """The first error of a task group's: what a worker raised, not a wrapper around it."""
     first = group.exceptions[0]
@@ -1397,6 +1433,17 @@ def _first(group: BaseExceptionGroup[BaseException]) -> BaseException:
 
 def _config(job: Job) -> NumberConfig | None:
     return NumberConfig.model_validate(job.spec["config"]) if job.spec.get("config") else None
+
+
+def with_compliance(config: NumberConfig | None, compliance: NumberCompliance) -> NumberConfig:
+    """``config`` (None: an empty one) with ``compliance``'s references over its own, field by
+    field: a job's references given apart from its config (a job file's ``compliance`` table,
+    ``--bundle-id``), or later (:func:`amend_job`)."""
+    config = config or NumberConfig()
+    given = {name: getattr(compliance, name) for name in compliance.model_fields_set}
+    current = config.compliance
+    merged = compliance if current is None else current.model_copy(update=given)
+    return config.model_copy(update={"compliance": merged})
 
 
 def _error(error: NumbersError) -> tuple[str, str | None, str]:
@@ -1430,15 +1477,16 @@ async def create_job(
 
     ``max_cost`` caps the total monthly price of a purchase by criteria (its numbers'
     quoted prices); a number that would pass it is not bought. Every number, query and
-    filter is checked before anything is written.
+    filter is checked before anything is written, and so are the bounds of a job (at most
+    ``MAX_ITEMS`` numbers in all, ``MAX_CRITERIA`` criteria sets, a label of ``MAX_LABEL``
+    characters: numbers_core.bulk._limits).
     """
+    check_job(numbers=numbers, criteria=criteria, label=label, max_cost=max_cost)
     kind = JobKind(kind)
-    if isinstance(carrier, RoutingProvider) and len(carrier.members) > 1 and kind is JobKind.PURCHASE:
-        carrier._check_any_member(config, "a bulk job", "a job on carrier.members[NAME]")
     if kind is JobKind.CONFIGURE and config is None:
         raise InvalidInputError("a configure job needs its config", field="config")
     if config is not None:
-        carrier._check_config(config, purchase=kind is JobKind.PURCHASE)
+        _check_config(carrier, config, kind)
     items: list[tuple[str | None, str | None, str | None]] = [
         (None, parse_e164(n), None) for n in numbers or []
     ]
@@ -1448,8 +1496,6 @@ async def create_job(
             raise InvalidInputError("only a purchase job buys by criteria", field="criteria")
         spec["criteria"] = {}
         for name, (query, count) in criteria.items():
-            if count < 1:
-                raise InvalidInputError(f"criteria {name!r}: count must be at least 1", field="criteria")
             carrier._check_search(query)
             spec["criteria"][name] = query.model_dump(mode="json", exclude_unset=True)
             items += [(name, None, None)] * count
@@ -1458,6 +1504,14 @@ async def create_job(
             raise InvalidInputError(
                 "a cost cap applies to purchases by criteria, whose numbers come with quoted prices",
                 field="max_cost",
+            )
+        if not carrier.supports(Feature.SEARCH_PRICES):
+            raise UnsupportedError(
+                carrier.name,
+                Feature.SEARCH_PRICES,
+                f"{carrier.name} does not price the numbers it offers (search.prices), so the job's "
+                f"cost cap could not be kept: give {carrier.name} a prices setting (what its numbers "
+                "cost you, per country and type), or leave the cost cap out",
             )
         for name, (query, _) in criteria.items():
             await _check_priced(carrier, name, query, max_cost)
@@ -1468,7 +1522,10 @@ async def create_job(
                 "a purchase buys numbers not owned yet: give numbers or criteria", field="matching"
             )
         # Each with the carrier that holds it (a member's name), where its configure or release goes.
-        owned = {number.phone_number: number.provider async for number in carrier.list(**matching)}
+        owned: dict[str, str] = {}
+        async for number in carrier.list(**matching):
+            owned[number.phone_number] = number.provider
+            check_size(len(items) + len(owned))  # before a listing of millions is all read
         what = ", ".join(f"{key}={value}" for key, value in matching.items()) or "no filter"
         if not owned:
             raise InvalidInputError(f"no number of the account matches ({what})", field="matching")
@@ -1494,17 +1551,47 @@ async def create_job(
     )
 
 
+async def amend_job(journal: Journal, carrier: Provider, job_id: str, *, compliance: NumberCompliance) -> Job:
+    """Give a job the compliance references its requests go with from now on, over those it has
+    field by field: what a job stopped for want of them (``ComplianceRequiredError`` of scope
+    account) needs before it is run again. Checked as :func:`create_job` checks a config; what
+    was sent already stays as it was."""
+    job = await journal.job(job_id)
+    kind = JobKind(job.kind)
+    if kind is JobKind.RELEASE:
+        raise InvalidInputError("a release job sends no compliance references", field="compliance")
+    if job.state in (JobState.DONE, JobState.CANCELLED):
+        raise InvalidInputError(f"job {job_id!r} is {job.state}: nothing is left to send", field="job")
+    config = with_compliance(_config(job), compliance)
+    _check_config(carrier, config, kind)
+    await journal.set_spec(job_id, {**job.spec, "config": config.model_dump(mode="json", exclude_unset=True)})
+    return await journal.job(job_id)
+
+
+def _check_config(carrier: Provider, config: NumberConfig, kind: JobKind) -> None:
+    """Refuse a job's config the carrier would refuse, or, for a purchase across several carriers,
+    one that refers to one carrier account's things (any member may sell the numbers)."""
+    if isinstance(carrier, RoutingProvider) and len(carrier.members) > 1 and kind is JobKind.PURCHASE:
+        carrier._check_any_member(config, "a bulk job", "a job on carrier.members[NAME]")
+    carrier._check_config(config, purchase=kind is JobKind.PURCHASE)
+
+
 async def _check_priced(carrier: Provider, name: str, query: SearchQuery, cap: Money) -> None:
     """Refuse a cost cap the carrier's prices cannot keep, before anything is bought: one search
     of the criteria set shows whether its numbers come priced, and in what currency."""
     offers = await carrier.search(query.model_copy(update={"limit": 1}))
     if not offers:
         return  # nothing to price: the items fail as having no number to buy
-    price = offers[0].monthly_price
+    offer = offers[0]
+    price = offer.monthly_price
     if price is None:
+        # A carrier that prices its numbers has no price for these: a price list or table
+        # without their country or type, or a price list that cannot be had now.
+        kind = offer.number_type.value.replace("_", " ")
         raise InvalidInputError(
-            f"{carrier.name} quotes no monthly price with the numbers it offers (criteria {name!r}), "
-            "so the job's cost cap could not be kept: leave the cost cap out",
+            f"{carrier.name} has no monthly price for the {query.country} {kind} numbers of criteria "
+            f"{name!r}, so the job's cost cap could not be kept: add them to its prices setting, "
+            "or leave the cost cap out",
             field="max_cost",
         )
     if price.currency != cap.currency:

@@ -24,25 +24,38 @@ from __future__ import annotations
 import contextlib
 import enum
 import json
+import re
 import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import anyio
 
+from .._kinds import PriceBasis
 from .._models import Money
-from .._sqlite import SqliteFile
+from .._sqlite import SqliteFile, failure_text
 from .._sqlite import transaction as sqlite_transaction
 from ..errors import ConfigurationError, InvalidInputError
 from ._postgres import PostgresDatabase, is_postgres_url, redacted
 from ._postgres import transaction as postgres_transaction
 
-__all__ = ["Item", "ItemState", "Job", "JobState", "Journal", "LeaseLost", "OverCap"]
+__all__ = [
+    "Costs",
+    "DamagedJob",
+    "Item",
+    "ItemState",
+    "Job",
+    "JobState",
+    "Journal",
+    "LeaseLost",
+    "OverCap",
+    "journal_file",
+]
 
 T = TypeVar("T")
 _Transaction = Callable[[Any], contextlib.AbstractContextManager[None]]
@@ -106,17 +119,22 @@ CREATE TABLE rates (
     learnt_at REAL NOT NULL
 )
 """
-# The carrier each item went to: a routing provider's member (its name), or the job's one carrier.
+# Where each item's price came from (a PriceBasis: the carrier's offer, its price list, the user's
+# table, a quote), so that a plan's or a report's total says what it stands on.
 _SCHEMA_4 = """
+ALTER TABLE items ADD COLUMN price_basis TEXT
+"""
+# The carrier each item went to: a routing provider's member (its name), or the job's one carrier.
+_SCHEMA_5 = """
 ALTER TABLE items ADD COLUMN provider TEXT
 """
-_MIGRATIONS = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3, _SCHEMA_4)
+_MIGRATIONS = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3, _SCHEMA_4, _SCHEMA_5)
 # REAL is a 4-byte float in PostgreSQL: time stamps need 8.
 _POSTGRES_MIGRATIONS = tuple(ddl.replace(" REAL", " DOUBLE PRECISION") for ddl in _MIGRATIONS)
 
 _ITEM_COLUMNS = (
     "seq, slot, number, state, reconciled, attempts, error_class, error_code, error_message, result, "
-    "price, currency, updated_at, sends, provider"
+    "price, currency, updated_at, sends, price_basis, provider"
 )
 
 _QUALIFIED_COLUMNS = ", ".join(f"items.{column.strip()}" for column in _ITEM_COLUMNS.split(","))
@@ -192,6 +210,8 @@ class Item:
     updated_at: float
     #: how many times the item was sent (written ``sending``), crashes and look-ups aside
     sends: int = 0
+    #: where ``price`` came from (None with no price, or in a journal older than the basis)
+    price_basis: PriceBasis | None = None
     #: the carrier it went to (a routing provider's member), once known: the one its number was
     #: offered by or listed at, else the one that answered
     provider: str | None = None
@@ -199,7 +219,7 @@ class Item:
     @classmethod
     def of(cls, row: Sequence[Any]) -> Item:
         seq, slot, number, state, reconciled, attempts, error_class, code, message, result, *rest = row
-        price, currency, updated_at, sends, provider = rest
+        price, currency, updated_at, sends, basis, provider = rest
         return cls(
             seq,
             slot,
@@ -215,8 +235,39 @@ class Item:
             currency,
             updated_at,
             sends,
+            PriceBasis(basis) if basis is not None else None,
             provider,
         )
+
+
+# A URL's start (its scheme two letters at least: C://jobs.sqlite3 may be a path on Windows).
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")
+
+
+def journal_file(location: str | Path) -> Path | None:
+    """The SQLite file ``location`` names, or None for a PostgreSQL URL; a ConfigurationError for
+    any other URL (``mysql://…``, ``sqlite:///…``), which would be taken for a folder's name."""
+    if is_postgres_url(location):
+        return None
+    if isinstance(location, str) and _URL.match(location):
+        raise ConfigurationError(
+            f"journal {redacted(location)!r}: not a journal location: give a SQLite file's path or a "
+            "postgresql:// URL",
+            setting="journal",
+        )
+    return Path(location).expanduser().absolute()
+
+
+@dataclass
+class Costs:
+    """The monthly prices of some of a job's items (:meth:`Journal.prices`)."""
+
+    #: summed by currency
+    total: dict[str, Decimal] = field(default_factory=dict)
+    #: how many items had no price
+    unpriced: int = 0
+    #: how many of the priced items each basis priced (none for prices from a journal older than it)
+    bases: dict[PriceBasis, int] = field(default_factory=dict)
 
 
 class Journal:
@@ -243,9 +294,9 @@ class Journal:
         #: this journal's worker: the holder of the leases it takes
         self.owner = uuid.uuid4().hex[:12]
         self._file: SqliteFile | PostgresDatabase
-        if is_postgres_url(location):
+        self.path: Path | None = journal_file(location)
+        if self.path is None:
             url = str(location)
-            self.path: Path | None = None
             self.location = redacted(url)
             self.shared = True
             self._transaction: _Transaction = postgres_transaction
@@ -253,7 +304,6 @@ class Journal:
                 url, migrations=_POSTGRES_MIGRATIONS, what="journal", setting="journal"
             )
         else:
-            self.path = Path(location).expanduser().absolute()
             self.location = str(self.path)
             self.shared = False
             self._transaction = sqlite_transaction
@@ -263,12 +313,16 @@ class Journal:
                 timeout=timeout,
                 what="journal",
                 setting="journal",
-                error=lambda exc: ConfigurationError(f"journal {self.location!r}: {exc}", setting="journal"),
+                error=self._sqlite_error,
                 setup=_setup,
             )
 
     def __repr__(self) -> str:
         return f"<Journal {self.location!r}>"
+
+    def _sqlite_error(self, exc: sqlite3.Error) -> ConfigurationError:
+        text = failure_text(self.path, exc) if self.path is not None else None
+        return ConfigurationError(f"journal {self.location!r}: {text or exc}", setting="journal")
 
     async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """``work`` committed before this returns, in a worker thread.
@@ -340,19 +394,53 @@ class Journal:
         return await self.job(job_id)
 
     async def job(self, job_id: str) -> Job:
+        """The job; DamagedJob if its record cannot be read (written by hand, or by another program)."""
+
         def work(db: sqlite3.Connection) -> Job:
             row = db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
             if row is None:
                 raise InvalidInputError(f"no job {job_id!r} in {self.location!r}", field="job")
-            return Job(row[0], row[1], row[2], row[3], json.loads(row[4]), JobState(row[5]), row[6], row[7])
+            return self._job(row)
+
+        return await self._run(work)
+
+    def _job(self, row: Sequence[Any]) -> Job:
+        job_id, label, kind, provider, spec, state, created_at, updated_at = row
+        try:
+            parsed = json.loads(spec)
+        except (TypeError, ValueError):
+            parsed = None
+        if not isinstance(parsed, dict):
+            raise DamagedJob(self.location, job_id, "its spec is not a JSON object")
+        if state not in set(JobState):
+            raise DamagedJob(self.location, job_id, f"its state {str(state)[:40]!r} is none a job has")
+        texts, times = (label, kind, provider), (created_at, updated_at)
+        if not all(isinstance(text, str) for text in texts) or not all(
+            isinstance(time, int | float) for time in times
+        ):
+            raise DamagedJob(self.location, job_id, "its columns hold values of the wrong types")
+        return Job(job_id, label, kind, provider, parsed, JobState(state), created_at, updated_at)
+
+    async def job_ids(self) -> list[str]:
+        """The jobs' ids, oldest first: each one's :meth:`job` read apart, where some may be damaged."""
+
+        def work(db: sqlite3.Connection) -> list[str]:
+            return [row[0] for row in db.execute("SELECT id FROM jobs ORDER BY created_at, id")]
 
         return await self._run(work)
 
     async def jobs(self) -> list[Job]:
-        def work(db: sqlite3.Connection) -> list[str]:
-            return [row[0] for row in db.execute("SELECT id FROM jobs ORDER BY created_at, id")]
+        return [await self.job(job_id) for job_id in await self.job_ids()]
 
-        return [await self.job(job_id) for job_id in await self._run(work)]
+    async def set_spec(self, job_id: str, spec: dict[str, Any]) -> None:
+        """Write what the job does anew (its config amended: :func:`amend_job`)."""
+        now = self._clock()
+        text = json.dumps(spec, sort_keys=True)
+
+        def work(db: sqlite3.Connection) -> None:
+            db.execute("UPDATE jobs SET spec = ?, updated_at = ? WHERE id = ?", (text, now, job_id))
+
+        await self._run(work)
 
     async def set_state(self, job_id: str, state: JobState) -> None:
         now = self._clock()
@@ -388,7 +476,14 @@ class Journal:
     async def counts(self, job_id: str) -> dict[ItemState, int]:
         def work(db: sqlite3.Connection) -> dict[ItemState, int]:
             rows = db.execute("SELECT state, count(*) FROM items WHERE job_id = ? GROUP BY state", (job_id,))
-            return {ItemState(state): count for state, count in rows}
+            counts = {}
+            for state, count in rows:
+                if state not in set(ItemState):
+                    raise DamagedJob(
+                        self.location, job_id, f"an item's state {str(state)[:40]!r} is none an item has"
+                    )
+                counts[ItemState(state)] = count
+            return counts
 
         return await self._run(work)
 
@@ -414,12 +509,13 @@ class Journal:
         number: str,
         *,
         price: Money | None = None,
+        basis: PriceBasis | None = None,
         cap: Money | None = None,
         sending: bool = False,
         provider: str | None = None,
     ) -> bool:
-        """Give a planned item its number (and its quoted price, and the carrier that offered it);
-        False if the job ever pinned it.
+        """Give a planned item its number (and its quoted price, with where that came from:
+        ``basis``, and the carrier that offered it); False if the job ever pinned it.
 
         With ``cap``, raises :class:`OverCap` when the prices of the job's items that are
         bought, being bought or about to be, with this one, would pass it: checked in the
@@ -445,12 +541,13 @@ class Journal:
             if sending and self.shared:
                 self._check_lease(db, job_id, seq)
             db.execute(
-                "UPDATE items SET number = ?, price = ?, currency = ?, updated_at = ?, state = ?, "
-                "sends = sends + ?, provider = ? WHERE job_id = ? AND seq = ?",
+                "UPDATE items SET number = ?, price = ?, currency = ?, price_basis = ?, updated_at = ?, "
+                "state = ?, sends = sends + ?, provider = ? WHERE job_id = ? AND seq = ?",
                 (
                     number,
                     None if price is None else str(price.amount),
                     None if price is None else price.currency,
+                    None if price is None or basis is None else str(basis),
                     now,
                     ItemState.SENDING if sending else ItemState.PLANNED,
                     int(sending),
@@ -487,18 +584,24 @@ class Journal:
         result: dict[str, Any] | None = None,
         error: tuple[str, str | None, str] | None = None,
         reconciled: bool = False,
+        tried: bool | None = None,
         provider: str | None = None,
     ) -> None:
         """Write the item's new state (``error``: class, carrier code, message); only allowed moves.
 
         ``seq`` may be several items (a native batch, sent at once): all move in one transaction.
-        ``provider``: the carrier it went to, where this says it (None leaves it as it was).
+        Back to planned with an error counts as one of the item's tries, unless ``tried`` is
+        False: a refusal that was not the item's (its account lacks something; its number, not
+        the item, was refused). ``provider``: the carrier it went to, where this says it (None
+        leaves it as it was).
         """
         now = self._clock()
         seqs = [seq] if isinstance(seq, int) else list(seq)
         error_class, code, message = error if error is not None else (None, None, None)
         # A failed try: the carrier refused for now. A crash or a look-up is no try.
-        tried = int(state is ItemState.PLANNED and error is not None)
+        if tried is None:
+            tried = state is ItemState.PLANNED and error is not None
+        tries = int(tried)
         sent = int(state is ItemState.SENDING)
         text = json.dumps(result) if result is not None else None
 
@@ -516,7 +619,7 @@ class Journal:
                     (
                         state,
                         int(reconciled),
-                        tried,
+                        tries,
                         sent,
                         error_class,
                         code,
@@ -595,24 +698,26 @@ class Journal:
 
         return await self._run(work)
 
-    async def prices(self, job_id: str, *states: ItemState) -> tuple[dict[str, Decimal], int]:
-        """The monthly prices quoted for the numbers of the job's items in ``states``, summed by
-        currency, and how many of those items have none (no price quoted, or no number yet)."""
+    async def prices(self, job_id: str, *states: ItemState) -> Costs:
+        """The monthly prices quoted for the numbers of the job's items in ``states``: summed by
+        currency, counted by where they came from, and how many of those items have none (no
+        price quoted, or no number yet)."""
         marks = ", ".join("?" * len(states))
 
-        def work(db: sqlite3.Connection) -> tuple[dict[str, Decimal], int]:
-            total: dict[str, Decimal] = {}
-            unpriced = 0
+        def work(db: sqlite3.Connection) -> Costs:
+            costs = Costs()
             rows = db.execute(
-                f"SELECT price, currency FROM items WHERE job_id = ? AND state IN ({marks})",  # noqa: S608 - placeholders only
+                f"SELECT price, currency, price_basis FROM items WHERE job_id = ? AND state IN ({marks})",  # noqa: S608 - placeholders only
                 (job_id, *states),
             )
-            for price, currency in rows:
+            for price, currency, basis in rows:
                 if price is None or currency is None:
-                    unpriced += 1
-                else:
-                    total[currency] = total.get(currency, Decimal(0)) + Decimal(price)
-            return total, unpriced
+                    costs.unpriced += 1
+                    continue
+                costs.total[currency] = costs.total.get(currency, Decimal(0)) + Decimal(price)
+                if basis is not None:
+                    costs.bases[PriceBasis(basis)] = costs.bases.get(PriceBasis(basis), 0) + 1
+            return costs
 
         return await self._run(work)
 
@@ -810,7 +915,7 @@ def _write_all(db: Any, batch: list[_Pending], transaction: _Transaction) -> Non
             db.execute("SAVEPOINT one")
             try:
                 pending.result = pending.work(db)
-            except (InvalidInputError, OverCap) as refused:  # this call's own: only it is undone
+            except (InvalidInputError, OverCap, DamagedJob) as refused:  # this call's own: only it is undone
                 db.execute("ROLLBACK TO one")
                 pending.error = refused
             db.execute("RELEASE one")
@@ -829,6 +934,18 @@ def _check_move(db: sqlite3.Connection, job_id: str, seq: int, state: ItemState 
         raise InvalidInputError(
             f"job {job_id!r} item {seq}: {current} cannot become {state or 'pinned'}", field="item"
         )
+
+
+class DamagedJob(ConfigurationError):
+    """A job's record in the journal cannot be read: it was changed by hand, or by another program."""
+
+    def __init__(self, location: str, job_id: str, why: str) -> None:
+        super().__init__(
+            f"journal {location!r}: the record of job {job_id!r} is damaged ({why}): it cannot be "
+            "read or run",
+            setting="journal",
+        )
+        self.job_id = job_id
 
 
 class LeaseLost(InvalidInputError):

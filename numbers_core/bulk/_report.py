@@ -1,5 +1,5 @@
-"""A job's report: one row per item (number, carrier, outcome, error, price, when), as CSV or JSON
-lines."""
+"""A job's report: one row per item (number, carrier, outcome, error, price and its basis, when), as
+CSV or JSON lines."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import IO
 
-from ._journal import Item, ItemState, Journal
+from ._journal import DamagedJob, Item, ItemState, Journal
 
 __all__ = ["COLUMNS", "ReportRow", "report", "write_csv", "write_json"]
 
@@ -30,6 +30,7 @@ class ReportRow:
     message: str
     monthly_price: str
     currency: str
+    price_basis: str  # where the price came from: offer, catalog, table, quote ("" with no price)
     updated_at: str  # ISO 8601, UTC
 
     @classmethod
@@ -52,6 +53,7 @@ class ReportRow:
             message=(item.error_message or "") if said else "",
             monthly_price="" if item.price is None else str(item.price),
             currency=item.currency or "",
+            price_basis="" if item.price_basis is None else str(item.price_basis),
             updated_at=datetime.fromtimestamp(item.updated_at, UTC).isoformat(timespec="seconds"),
         )
 
@@ -61,9 +63,13 @@ COLUMNS = tuple(ReportRow.__dataclass_fields__)
 
 async def report(journal: Journal, job_id: str) -> list[ReportRow]:
     """The job's rows, in item order."""
-    job = await journal.job(job_id)
-    # Across several carriers, an item not sent yet has none of its own.
-    carrier = "" if "," in job.provider else job.provider
+    try:
+        job = await journal.job(job_id)
+    except DamagedJob:  # its record cannot be read, its items can: they say what carrier they know
+        carrier = ""
+    else:
+        # Across several carriers, an item not sent yet has none of its own.
+        carrier = "" if "," in job.provider else job.provider
     return [ReportRow.of(item, carrier) for item in await journal.items(job_id)]
 
 

@@ -7,7 +7,8 @@ another control character, a ``.``/``..`` segment or bytes that are not
 UTF-8; a body larger than :data:`MAX_BODY`, nested deeper than
 :data:`MAX_DEPTH`, not UTF-8, not JSON (NaN, integers past 64 bits and
 lone surrogates included) or not a form, as the route expects; or one whose
-shape is not the route's (a :class:`Shape`, per the carrier's documents).
+body or query is not of the route's shape (a :class:`Shape`, per the carrier's
+documents).
 """
 
 from __future__ import annotations
@@ -22,7 +23,16 @@ from urllib.parse import parse_qsl, unquote_to_bytes
 from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.requests import Request
 
-__all__ = ["MAX_BODY", "MAX_DEPTH", "BadRequest", "Shape", "Violation", "read_form", "read_json"]
+__all__ = [
+    "MAX_BODY",
+    "MAX_DEPTH",
+    "BadRequest",
+    "Shape",
+    "Violation",
+    "read_form",
+    "read_json",
+    "read_query",
+]
 
 #: the largest body an emulator reads, in bytes (the carriers' own are a few hundred)
 MAX_BODY = 1024 * 1024
@@ -244,6 +254,17 @@ async def read_form(request: Request, shape: type[Model]) -> Model:
         _checked_text(value, f"field {name}")
         if name in given:
             raise _refuse("form", "given twice", name)
+        given[name] = value
+    return shaped(given, shape)
+
+
+def read_query(request: Request, shape: type[Model]) -> Model:
+    """The request's query parameters as ``shape``, each given once (the target itself, NUL, dot
+    segments and all, is checked before any route: :func:`check_target`); BadRequest otherwise."""
+    given: dict[str, str] = {}
+    for name, value in request.query_params.multi_items():
+        if name in given:
+            raise _refuse("query", "given twice", name)
         given[name] = value
     return shaped(given, shape)
 

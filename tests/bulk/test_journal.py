@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,41 @@ async def test_each_item_keeps_the_carrier_it_went_to(journal: Journal) -> None:
         "telnyx": {ItemState.DONE: 1, ItemState.PLANNED: 1},
         "twilio": {ItemState.FAILED: 1},
     }
+
+
+async def test_a_pinned_price_keeps_its_basis_and_the_costs_count_them(journal: Journal) -> None:
+    job = await _created(
+        journal, kind="purchase", provider="sandbox", spec={}, items=[("a", None), ("a", None), ("a", None)]
+    )
+    usd = nc.Money(amount=Decimal("1.15"), currency="USD")
+    assert await journal.pin(job.id, 0, N1, price=usd, basis=nc.PriceBasis.CATALOG)
+    assert await journal.pin(job.id, 1, N2, price=usd, basis=nc.PriceBasis.TABLE)
+    assert await journal.pin(job.id, 2, N3)  # unpriced
+    items = await journal.items(job.id)
+    assert [item.price_basis for item in items] == [nc.PriceBasis.CATALOG, nc.PriceBasis.TABLE, None]
+    costs = await journal.prices(job.id, ItemState.PLANNED)
+    assert costs.total == {"USD": Decimal("2.30")}
+    assert costs.unpriced == 1
+    assert costs.bases == {nc.PriceBasis.CATALOG: 1, nc.PriceBasis.TABLE: 1}
+
+
+async def test_a_refusal_that_is_not_the_items_try_keeps_its_error_and_counts_no_try(
+    journal: Journal,
+) -> None:
+    job = await _created(journal, kind="release", provider="sandbox", spec={}, items=[(None, N1)])
+    await journal.move(job.id, 0, ItemState.SENDING)
+    await journal.move(
+        job.id, 0, ItemState.PLANNED, error=("ComplianceRequiredError", "x", "no bundle"), tried=False
+    )
+    [item] = await journal.items(job.id)
+    assert (item.attempts, item.error_class, item.error_message) == (
+        0,
+        "ComplianceRequiredError",
+        "no bundle",
+    )
+    await journal.move(job.id, 0, ItemState.SENDING)
+    await journal.move(job.id, 0, ItemState.PLANNED, error=("ProviderUnavailableError", None, "down"))
+    assert [item.attempts for item in await journal.items(job.id)] == [1]
 
 
 async def test_unpinned_leaves_out_every_number_the_job_ever_pinned(journal: Journal) -> None:
@@ -224,7 +260,45 @@ async def test_a_journal_of_schema_1_is_migrated_and_keeps_its_jobs(tmp_path: Pa
     assert await journal.learnt_rate("sandbox/1") == (42.0, True)
     await journal.aclose()
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 4
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 5
+
+
+@pytest.mark.parametrize(
+    ("version", "basis"),
+    [
+        (3, None),  # as numbers-core wrote it before prices had a basis
+        (4, nc.PriceBasis.CATALOG),  # before items kept the carrier they went to
+    ],
+)
+async def test_an_older_journal_keeps_its_prices_and_what_they_stand_on_and_gives_its_items_no_carrier(
+    tmp_path: Path, version: int, basis: nc.PriceBasis | None
+) -> None:
+    from numbers_core.bulk._journal import _MIGRATIONS
+
+    path = tmp_path / "bulk.sqlite3"
+    with sqlite3.connect(path) as db:
+        for schema in _MIGRATIONS[:version]:
+            db.executescript(schema)
+        db.execute("INSERT INTO jobs VALUES ('j1', 'old', 'purchase', 'sandbox', '{}', 'running', 1.0, 1.0)")
+        db.execute(
+            "INSERT INTO items (job_id, seq, number, state, price, currency, updated_at) "
+            "VALUES ('j1', 0, ?, 'done', '1.15', 'USD', 1)",
+            (N1,),
+        )
+        if basis is not None:
+            db.execute("UPDATE items SET price_basis = ?", (str(basis),))
+        db.execute(f"PRAGMA user_version = {version}")
+    journal = Journal(path)
+    [item] = await journal.items("j1")
+    assert (item.price, item.currency, item.price_basis) == (Decimal("1.15"), "USD", basis)
+    assert item.provider is None
+    assert await journal.counts_by_provider("j1") == {None: {ItemState.DONE: 1}}
+    costs = await journal.prices("j1", ItemState.DONE)
+    assert (costs.total, costs.unpriced) == ({"USD": Decimal("1.15")}, 0)
+    assert costs.bases == ({} if basis is None else {basis: 1})
+    await journal.aclose()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 5
 
 
 class _Clock:

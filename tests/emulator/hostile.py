@@ -94,6 +94,8 @@ class Target:
     headers: dict[str, str]
     routes: list[Route]
     owned_path: str  # where the owned number's document is read (to see it unchanged)
+    # Other documents read to see them unchanged (what the dialect keeps besides numbers: addresses)
+    watched: tuple[str, ...] = ()
 
 
 def _e(e164: str) -> str:
@@ -115,6 +117,8 @@ async def setup(
             **{"starts_with" if dialect == "kazoo" else "area_code": "415"}, limit=3
         )
         owned = await carrier.purchase(offers[0])
+        # Twilio's address book, for its Addresses routes (one address, to read, list and delete).
+        office = await carrier.create_address(_OFFICE) if dialect == "twilio" else None
     o, f, third = owned.phone_number, offers[1].phone_number, offers[2].phone_number
     if dialect in ("twilio", "signalwire"):
         account = settings.get("account_sid") or settings["project_id"]
@@ -122,10 +126,13 @@ async def setup(
         root = ("" if dialect == "twilio" else "/api/laml") + f"/2010-04-01/Accounts/{account}"
         suffix = ".json"
         one = f"{root}/IncomingPhoneNumbers/{owned.id}{suffix}"
+        commerce = _twilio_commerce(root, str(office.id)) if office is not None else []
         return Target(
             dialect,
             {"Authorization": _basic(account, token)},
             [
+                *commerce,
+                Route("GET", f"{root}/AvailablePhoneNumbers{suffix}"),
                 Route(
                     "POST",
                     f"{root}/IncomingPhoneNumbers{suffix}",
@@ -148,6 +155,7 @@ async def setup(
                 Route("GET", f"{root}/IncomingPhoneNumbers{suffix}?PageSize=5"),
             ],
             one,
+            (f"{root}/Addresses.json",) if commerce else (),
         )
     if dialect == "kazoo":
         login = await client.put("/v2/api_auth", json={"data": {"api_key": settings["api_key"]}})
@@ -340,6 +348,45 @@ async def setup(
             one,
         )
     raise ValueError(f"no probes for {dialect}")
+
+
+_OFFICE = nc.Address(
+    customer_name="Acme Ltd",
+    street="1 Poultry",
+    locality="London",
+    region="London",
+    postal_code="EC2R 8AH",
+    country="GB",
+)
+
+
+def _twilio_commerce(root: str, address: str) -> list[Route]:
+    """Twilio's Addresses, Pricing and Regulations routes (the last two on the same host here)."""
+    new = {
+        "CustomerName": "Acme Ltd",
+        "Street": "1 Poultry",
+        "StreetSecondary": "Floor 2",
+        "City": "London",
+        "Region": "London",
+        "PostalCode": "EC2R 8AH",
+        "IsoCountry": "GB",
+        "FriendlyName": "Head office",
+        "EmergencyEnabled": "false",
+        "AutoCorrectAddress": "true",
+    }
+    one = f"{root}/Addresses/{address}"
+    return [
+        Route("POST", f"{root}/Addresses.json", "form", new),
+        Route("GET", f"{root}/Addresses.json?IsoCountry=GB&PageSize=5"),
+        Route("GET", f"{one}.json"),
+        Route("DELETE", f"{one}.json"),
+        Route("GET", f"{one}/DependentPhoneNumbers.json?PageSize=5"),
+        Route("GET", "/v1/PhoneNumbers/Countries?PageSize=5"),
+        Route("GET", "/v1/PhoneNumbers/Countries/GB"),
+        Route(
+            "GET", "/v2/RegulatoryCompliance/Regulations?IsoCountry=GB&NumberType=local&EndUserType=business"
+        ),
+    ]
 
 
 async def _telnyx(client: httpx.AsyncClient, settings: dict[str, Any], o: str, f: str, third: str) -> Target:
@@ -615,15 +662,18 @@ async def send(client: httpx.AsyncClient, target: Target, probe: Probe) -> httpx
 _COUNTS = ("requests", "answered", "faults", "token_requests")
 
 
-async def snapshot(client: httpx.AsyncClient, target: Target) -> tuple[Any, Any]:
-    """What the emulator holds (numbers, and the dialect's own: tokens, orders, reservations…), and
-    the owned number's document (without what differs per answer)."""
+async def snapshot(client: httpx.AsyncClient, target: Target) -> tuple[Any, Any, list[Any]]:
+    """What the emulator holds (numbers, and the dialect's own: tokens, orders, reservations…), the
+    owned number's document and the watched ones (without what differs per answer)."""
     state = {k: v for k, v in (await client.get("/_emulator/state")).json().items() if k not in _COUNTS}
-    document = (await client.get(target.owned_path, headers=target.headers)).json()
-    if isinstance(document, dict):
-        for fresh in ("request_id", "api_id"):  # Kazoo's and Plivo's: new in every answer
-            document.pop(fresh, None)
-    return state, document
+    documents = []
+    for path in (target.owned_path, *target.watched):
+        document = (await client.get(path, headers=target.headers)).json()
+        if isinstance(document, dict):
+            for fresh in ("request_id", "api_id"):  # Kazoo's and Plivo's: new in every answer
+                document.pop(fresh, None)
+        documents.append(document)
+    return state, documents[0], documents[1:]
 
 
 def _expected(dialect: str, probe: Probe, status: int) -> bool:
