@@ -22,7 +22,7 @@ import contextvars
 import enum
 import hashlib
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, NamedTuple, TypeVar
@@ -49,7 +49,7 @@ from ..errors import (
     TransportError,
     UnsupportedError,
 )
-from ._journal import Item, ItemState, Job, JobState, Journal, LeaseLost, OverCap
+from ._journal import Item, ItemState, Job, JobState, Journal, JournalUnavailableError, LeaseLost, OverCap
 from ._limiter import _START, RateLimiter
 
 __all__ = ["Event", "JobKind", "Plan", "Runner", "create_job"]
@@ -62,11 +62,24 @@ _Task = Callable[[], Coroutine[Any, Any, None]]
 _ATTEMPTS = 5
 # Items read from the journal at a time; numbers of the account looked for in it at a time.
 _PAGE = 500
-# How often a worker of a shared journal counts the workers it shares the rate with.
-_SHARE_PERIOD = 1.0
+# How often a worker of a shared journal counts the workers it shares the rate with; one that
+# joins waits this long before it sends, so that the others have made room for it.
+_SHARE_PERIOD = 0.25
+# How often a worker of a shared journal looks for items it may take: given back by a worker that
+# stopped, or left by a dead one whose lease ran out (and, waiting for the others, for the job's end).
+_LOOK_AGAIN = 0.5
+# A worker that has not checked in for this long has stopped sharing the rate (killed, or stuck):
+# the others take its share.
+_SHARE_GONE = 8 * _SHARE_PERIOD
 # Errors about the account, not the number: every other item would get the same, so the run stops
-# (the item untouched, the job resumable) and raises it.
-_ACCOUNT_WIDE = (AuthenticationError, PaymentRequiredError, ConfigurationError, UnsupportedError)
+# (the item untouched, the job resumable) and raises it. So does a journal that stayed out of reach.
+_ACCOUNT_WIDE = (
+    AuthenticationError,
+    PaymentRequiredError,
+    ConfigurationError,
+    UnsupportedError,
+    JournalUnavailableError,
+)
 # What a carrier refuses for now; a look-up refused so is tried again after these waits.
 _FOR_NOW = (RateLimitError, ProviderUnavailableError, TransportError)
 _LOOKUP_WAITS = (0.5, 1.0, 2.0)
@@ -163,15 +176,21 @@ class _Gate:
 
     async def acquire(self) -> None:
         self._check()
-        if self.limiter is not None:
+        sent = _SENT.get()
+        journal = self._runner.journal
+        if self.limiter is not None or (sent is None and not journal.reachable):
             with anyio.CancelScope() as waiting:
                 self._waiting.add(waiting)
                 try:
-                    await self.limiter.acquire()
+                    if sent is None:
+                        # Nothing new while the journal cannot write down what it would lead to: a
+                        # search, a look-up. The calls of items written sending go on, and finish.
+                        await journal.wait_reachable()
+                    if self.limiter is not None:
+                        await self.limiter.acquire()
                 finally:
                     self._waiting.discard(waiting)
             self._check()  # a stop that came while this request waited its turn holds it
-        sent = _SENT.get()
         if sent is not None:
             sent[0] += 1
 
@@ -384,18 +403,20 @@ class Runner:
             return await self.journal.counts(job_id)
         async with self._session():
             await self.journal.set_state(job_id, JobState.RUNNING)
-            async with anyio.create_task_group() as beating:
+            try:
+                async with anyio.create_task_group() as beating:
+                    if self.journal.shared:
+                        beating.start_soon(self._heartbeat, job_id)
+                        if self.limiter is not None:
+                            await beating.start(self._sharing, self.limiter)
+                    with anyio.CancelScope() as self._scope:
+                        await self._rounds(job)
+                    beating.cancel_scope.cancel()
+            except BaseExceptionGroup as group:
+                raise _first(group) from None
+            finally:
                 if self.journal.shared:
-                    beating.start_soon(self._heartbeat, job_id)
-                    if self.limiter is not None:
-                        await beating.start(self._sharing, self.limiter)
-                with anyio.CancelScope() as self._scope:
-                    await self._rounds(job)
-                beating.cancel_scope.cancel()
-        if self.journal.shared:
-            with anyio.CancelScope(shield=True):
-                await self.journal.give_back(job_id)
-                await self.journal.check_out()
+                    await self._let_go(job_id)
         counts = await self.journal.counts(job_id)
         self.stopped = self._stopping and any(
             counts.get(state) for state in (ItemState.PLANNED, ItemState.SENDING, ItemState.UNKNOWN)
@@ -405,6 +426,15 @@ class Runner:
         if not self.stopped and not counts.get(ItemState.UNKNOWN):
             await self.journal.set_state(job_id, JobState.DONE)
         return counts
+
+    async def _let_go(self, job_id: str) -> None:
+        """Give this worker's items back, and its share of the rate, however the run ends (a stop,
+        an error): the others need not wait out its leases. Not when the journal is out of reach:
+        then the leases run out."""
+        with anyio.CancelScope(shield=True), contextlib.suppress(JournalUnavailableError):
+            if self.journal.reachable:
+                await self.journal.give_back(job_id)
+                await self.journal.check_out()
 
     async def _rounds(self, job: Job) -> None:
         """Settle what was left open, then send what is planned; in a shared journal, until the
@@ -429,14 +459,27 @@ class Runner:
                 continue  # a dead worker's items (its lease run out), or this one's, to search again
             # Others are at work: this worker waits, and leaves them its share of the rate.
             self._idle = True
-            await anyio.sleep(self.journal.lease / 4)
-            self._idle = False
+            try:
+                await self._others_at_work(job)
+            finally:
+                self._idle = False
             if self.limiter is not None:
                 await self._join(self.limiter)
 
+    async def _others_at_work(self, job: Job) -> None:
+        """Wait while the other workers hold the job's open items, looking every moment for what
+        this one may take: items given back or a dead worker's; after a starved pass, the numbers
+        the others' purchases have moved the carrier to show."""
+        while not self._stopping:
+            await anyio.sleep(_LOOK_AGAIN)
+            if self._starved or await self.journal.takeable(job.id):
+                return
+            if not await self.journal.held_by_others(job.id):
+                return
+
     async def _heartbeat(self, job_id: str) -> None:
-        """Renew this worker's leases while it runs; a journal out of reach stops the run, since
-        others take over the items once the leases run out."""
+        """Renew this worker's leases while it runs; a journal out of reach past its patience stops
+        the run (others take the items over once the leases run out)."""
         while True:
             await anyio.sleep(self.journal.lease / 3)
             try:
@@ -449,7 +492,7 @@ class Runner:
         """Take this worker's share of the rate: an equal one among the live workers of the
         journal that spend the same budget (the carrier's name: workers on different accounts of
         one carrier share too, which errs on the safe side)."""
-        limiter.share(1 / await self.journal.check_in(self.carrier.name))
+        limiter.share(1 / await self.journal.check_in(self.carrier.name, alive=_SHARE_GONE))
         # The others learn of this worker within a period: it sends nothing before they have.
         await anyio.sleep(_SHARE_PERIOD)
 
@@ -464,7 +507,7 @@ class Runner:
                 if self._idle:
                     await self.journal.check_out()
                 else:
-                    limiter.share(1 / await self.journal.check_in(self.carrier.name))
+                    limiter.share(1 / await self.journal.check_in(self.carrier.name, alive=_SHARE_GONE))
             except NumbersError as error:
                 self._halt(error)
                 return
@@ -556,10 +599,11 @@ class Runner:
         self._open = await self.journal.open_slots(job.id) if job.spec.get("criteria") else {}
 
     async def _take_over(self, job: Job, finished: anyio.Event) -> None:
-        """While a pass runs, settle what dead workers left in flight as soon as their leases run
-        out, not once this worker's own items are all sent (a long job's end)."""
+        """While a pass runs, settle what other workers left in flight as soon as they gave it back
+        (stopping) or their leases ran out (dead), not once this worker's own items are all sent
+        (a long job's end)."""
         while True:
-            with anyio.move_on_after(self.journal.lease / 2):
+            with anyio.move_on_after(_LOOK_AGAIN):
                 await finished.wait()
             if finished.is_set() or self._stopping:
                 return
@@ -915,6 +959,10 @@ class Runner:
     async def _outcome(self, job: Job, item: Item, outcome: BatchOutcome, *, settle: bool = True) -> None:
         """Write what the carrier said of an item that was sent (``settle``: look up at once what
         it left unknown)."""
+        with _unless_taken_over():
+            await self._record(job, item, outcome, settle=settle)
+
+    async def _record(self, job: Job, item: Item, outcome: BatchOutcome, *, settle: bool) -> None:
         error = outcome.error
         if error is None:
             await self.journal.move(job.id, item.seq, ItemState.DONE, result=_dump(outcome.result))
@@ -974,7 +1022,8 @@ class Runner:
         wanted = {item.number: item for item in items if item.number is not None}
         for item in items:
             if item.number is None:  # crashed before a number was pinned: nothing was sent
-                await self.journal.move(job.id, item.seq, ItemState.PLANNED, reconciled=True)
+                with _unless_taken_over():
+                    await self.journal.move(job.id, item.seq, ItemState.PLANNED, reconciled=True)
         if not wanted or self._stopping:
             return
         owned: dict[str, ActiveNumber] = {}
@@ -997,7 +1046,8 @@ class Runner:
         what a crash left open, which is no try of the carrier's.
         """
         if item.number is None:  # crashed before a number was pinned: nothing was sent
-            await self.journal.move(job.id, item.seq, ItemState.PLANNED, reconciled=True)
+            with _unless_taken_over():
+                await self.journal.move(job.id, item.seq, ItemState.PLANNED, reconciled=True)
             return
         found: ActiveNumber | None = None
         for wait in (*_LOOKUP_WAITS, None):
@@ -1023,6 +1073,12 @@ class Runner:
         self, job: Job, item: Item, found: ActiveNumber | None, *, lost: NumbersError | None
     ) -> None:
         """Write what a look-up (or a listing) showed of an item that may have happened."""
+        with _unless_taken_over():
+            await self._record_found(job, item, found, lost=lost)
+
+    async def _record_found(
+        self, job: Job, item: Item, found: ActiveNumber | None, *, lost: NumbersError | None
+    ) -> None:
         owned = found is not None and found.status is not NumberStatus.RELEASING
         if job.kind == JobKind.RELEASE:
             happened = not owned
@@ -1116,7 +1172,7 @@ async def _sending(runner: Runner, job: Job, items: list[Item]) -> AsyncIterator
     try:
         yield
     except anyio.get_cancelled_exc_class():
-        with anyio.CancelScope(shield=True):
+        with anyio.CancelScope(shield=True), _unless_taken_over():
             if not sent[0]:
                 await runner.journal.move(job.id, seqs, ItemState.PLANNED)
             else:
@@ -1127,7 +1183,7 @@ async def _sending(runner: Runner, job: Job, items: list[Item]) -> AsyncIterator
         raise
     except NumbersError:
         if runner.stopping and not sent[0]:
-            with anyio.CancelScope(shield=True):
+            with anyio.CancelScope(shield=True), _unless_taken_over():
                 await runner.journal.move(job.id, seqs, ItemState.PLANNED)
             raise _Unsent from None
         raise
@@ -1135,10 +1191,27 @@ async def _sending(runner: Runner, job: Job, items: list[Item]) -> AsyncIterator
         _SENT.reset(token)
 
 
+def _unless_taken_over() -> contextlib.suppress:
+    """Around what a worker writes of an item it sent or looked up: another worker may have taken
+    the item over meanwhile (this one was cut off from the journal past its lease) and moved it
+    on; what that one wrote stands, and this one's late word is dropped."""
+    return contextlib.suppress(LeaseLost)
+
+
 def _first(group: BaseExceptionGroup[BaseException]) -> BaseException:
-    """The first error of a task group's: what a worker raised, not a wrapper around it."""
-    first = group.exceptions[0]
-    return _first(first) if isinstance(first, BaseExceptionGroup) else first
+    """The first error of a task group's: what a worker raised, not a wrapper around it, nor the
+    cancellation it caused in the others."""
+    leaves = list(_leaves(group))
+    cancelled = anyio.get_cancelled_exc_class()
+    return next((leaf for leaf in leaves if not isinstance(leaf, cancelled)), leaves[0])
+
+
+def _leaves(group: BaseExceptionGroup[BaseException]) -> Iterator[BaseException]:
+    for error in group.exceptions:
+        if isinstance(error, BaseExceptionGroup):
+            yield from _leaves(error)
+        else:
+            yield error
 
 
 def _config(job: Job) -> NumberConfig | None:

@@ -2,16 +2,19 @@
 
 Exit codes, beyond those of every command (1 carrier or network, 2 usage):
 0 every item done, 3 some items failed (the others done), 4 some items are
-still unknown or unsent (``numbers bulk resume JOB`` finishes them), 130
-stopped by Ctrl-C (resume finishes it too).
+still unknown or unsent (``numbers bulk resume JOB`` finishes them), 75 the
+journal's database stayed out of reach (start the command again once it is
+back), 130 stopped by Ctrl-C or SIGTERM (resume finishes it too).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import sys
 from collections import Counter
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -25,15 +28,18 @@ from numbers_core.errors import NumbersError
 from ._options import _add_params, _param, config_options, criteria_options, number_config, typed_number
 from ._output import note, stderr_console, stdout_console, write_json
 from ._run import EXIT_INTERRUPTED, NumbersCommand, Target, default_journal_path, fail_usage, print_error, run
+from ._words import error_text
 
 if TYPE_CHECKING:
     from numbers_core import Provider
     from numbers_core.bulk import Event, Item, ItemState, Job, Journal, Plan, Runner
 
-__all__ = ["EXIT_SOME_FAILED", "EXIT_SOME_UNKNOWN", "bulk_app"]
+__all__ = ["EXIT_JOURNAL_UNAVAILABLE", "EXIT_SOME_FAILED", "EXIT_SOME_UNKNOWN", "bulk_app"]
 
 EXIT_SOME_FAILED = 3
 EXIT_SOME_UNKNOWN = 4
+# EX_TEMPFAIL (sysexits.h): try again later. A supervisor restarts the command on it.
+EXIT_JOURNAL_UNAVAILABLE = 75
 
 bulk_app = typer.Typer(
     name="bulk",
@@ -41,7 +47,8 @@ bulk_app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
     epilog="Exit status: 0 all done, 3 some failed, 4 some still unknown or unsent "
-    "(numbers bulk resume JOB), 130 stopped by Ctrl-C.",
+    "(numbers bulk resume JOB), 75 the journal's database stayed out of reach (start it again "
+    "once the database is back), 130 stopped by Ctrl-C or SIGTERM.",
 )
 
 # Plain progress lines, when stderr is no terminal, at most this often.
@@ -217,6 +224,24 @@ _RUN = [
         ],
         30.0,
     ),
+    _param(
+        "journal_patience",
+        Annotated[
+            float,
+            typer.Option(
+                min=0.0,
+                metavar="SECONDS",
+                envvar="NUMBERS_JOURNAL_PATIENCE",
+                help=(
+                    "How long to wait for the journal's database when it is out of reach (a restart, "
+                    "a failover, a lost connection): nothing new is sent meanwhile, and what was in "
+                    "flight is written once it is back. Past this, exit 75."
+                ),
+                rich_help_panel=_RUN_PANEL,
+            ),
+        ],
+        300.0,
+    ),
 ]
 
 _JOURNAL_ONLY = [_RUN[0]]
@@ -230,10 +255,13 @@ class Running:
     burst: int
     grace: float
     lease: float
+    journal_patience: float
 
 
 # How numbers bulk plan, which takes no running options, chooses numbers: as a run would by default.
-_PLANNING = Running(journal="", concurrency=10, rate=None, burst=1, grace=10.0, lease=30.0)
+_PLANNING = Running(
+    journal="", concurrency=10, rate=None, burst=1, grace=10.0, lease=30.0, journal_patience=300.0
+)
 
 
 def _running(values: dict[str, Any]) -> Running:
@@ -244,6 +272,7 @@ def _running(values: dict[str, Any]) -> Running:
         burst=values["burst"],
         grace=values["grace"],
         lease=values["lease"],
+        journal_patience=values["journal_patience"],
     )
 
 
@@ -669,6 +698,21 @@ async def _until_stopped(stop: Any) -> None:
             again = True
 
 
+@contextlib.asynccontextmanager
+async def _stopped_by_signals(stop: Any) -> AsyncIterator[None]:
+    """The block, with Ctrl-C and SIGTERM calling ``stop`` (:func:`_until_stopped`); what it raises
+    comes out as itself, not in the task group's ExceptionGroup."""
+    from numbers_core.bulk._engine import _first
+
+    try:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(_until_stopped, stop)
+            yield
+            tasks.cancel_scope.cancel()
+    except BaseExceptionGroup as group:
+        raise _first(group) from None
+
+
 def _stopper(runner: Runner, grace: float, what: str) -> Any:
     def stop(again: bool) -> None:
         if again:
@@ -698,11 +742,9 @@ async def _plan(
     runner = Runner(
         carrier, journal, concurrency=running.concurrency, limiter=_limiter(running), on_event=display.event
     )
-    async with anyio.create_task_group() as tasks:
-        tasks.start_soon(_until_stopped, _stopper(runner, running.grace, "searches"))
+    async with _stopped_by_signals(_stopper(runner, running.grace, "searches")):
         with display:
             planned = await runner.plan(job.id)
-        tasks.cancel_scope.cancel()
     if not runner.stopped:
         return planned
     _summary(await journal.job(job.id), await journal.counts(job.id), [], json_output, stopped=True)
@@ -710,8 +752,27 @@ async def _plan(
     return None
 
 
-async def _execute(carrier: Provider, journal: Journal, job: Job, running: Running, json_output: bool) -> int:
-    from numbers_core.bulk import ItemState, Runner
+async def _execute(
+    carrier: Provider,
+    journal: Journal,
+    job: Job,
+    running: Running,
+    json_output: bool,
+    again: Callable[[Job], str],
+) -> int:
+    """Run the job to its end, or until stopped; its exit code. ``again``: what takes the job up
+    again, should its journal stay out of reach (EXIT_JOURNAL_UNAVAILABLE)."""
+    from numbers_core.bulk import JournalUnavailableError
+
+    try:
+        return await _run_job(carrier, journal, job, running, json_output)
+    except JournalUnavailableError as exc:
+        print_error(f"{error_text(exc)}; once it is back, {again(job)}")
+        return EXIT_JOURNAL_UNAVAILABLE
+
+
+async def _run_job(carrier: Provider, journal: Journal, job: Job, running: Running, json_output: bool) -> int:
+    from numbers_core.bulk import ItemState, JournalUnavailableError, Runner
 
     if job.provider != carrier.name:
         fail_usage(
@@ -740,8 +801,7 @@ async def _execute(carrier: Provider, journal: Journal, job: Job, running: Runni
 
     failure: NumbersError | None = None
     orphans: list[str] = []
-    async with anyio.create_task_group() as tasks:
-        tasks.start_soon(_until_stopped, stop)
+    async with _stopped_by_signals(stop):
         try:
             with display:
                 await runner.run(job.id)
@@ -751,9 +811,9 @@ async def _execute(carrier: Provider, journal: Journal, job: Job, running: Runni
             sweeping = True
             with sweep:
                 orphans = await runner.orphans(job.id)
-        tasks.cancel_scope.cancel()
     if failure is not None:
-        note(f"Job {job.id} stopped; once this is fixed, numbers bulk resume {job.id} finishes it.")
+        if not isinstance(failure, JournalUnavailableError):  # which says what to do itself
+            note(f"Job {job.id} stopped; once this is fixed, numbers bulk resume {job.id} finishes it.")
         raise failure
     stopped = runner.stopped or sweep.cancelled_caught
     counts = await journal.counts(job.id)  # the sweep settles what it finds bought
@@ -769,29 +829,51 @@ async def _execute(carrier: Provider, journal: Journal, job: Job, running: Runni
     return _exit_code(counts, orphans, stopped)
 
 
-async def _in_journal(path: str | Path, work: Any, lease: float = 30.0) -> Any:
-    """``work(journal)``; the journal closed after."""
-    from numbers_core.bulk import Journal
+async def _in_journal(
+    path: str | Path, work: Any, lease: float = 30.0, patience: float = 0.0, again: str = "try again"
+) -> Any:
+    """``work(journal)``; the journal closed after. A journal out of reach for ``patience`` seconds
+    ends the command with one line, saying to do ``again`` once it is back (exit 75)."""
+    from numbers_core.bulk import Journal, JournalUnavailableError
 
-    journal = Journal(path, lease=lease)
+    journal = Journal(path, lease=lease, patience=patience)
     try:
         return await work(journal)
+    except JournalUnavailableError as exc:
+        print_error(f"{error_text(exc)}; once it is back, {again}")
+        raise typer.Exit(EXIT_JOURNAL_UNAVAILABLE) from None
     finally:
-        await journal.aclose()
+        with contextlib.suppress(NumbersError):  # closing a connection already lost
+            await journal.aclose()
 
 
-def _with_journal(running: Running, target: Target, work: Any) -> Any:
+def _with_journal(running: Running, target: Target, work: Any, again: str = "try again") -> Any:
     """Run ``work(carrier, journal)``."""
     return run(
         target,
-        lambda carrier: _in_journal(running.journal, lambda journal: work(carrier, journal), running.lease),
+        lambda carrier: _in_journal(
+            running.journal,
+            lambda journal: work(carrier, journal),
+            running.lease,
+            running.journal_patience,
+            again,
+        ),
         pool=running.concurrency,
     )
 
 
 def _with_journal_only(path: str | Path, work: Any) -> Any:
-    """Run ``work(journal)``, no carrier needed."""
+    """Run ``work(journal)``, no carrier needed; a journal out of reach is not waited for (the
+    command reads or changes a job as it stands: run it again)."""
     return anyio.run(_in_journal, path, work)
+
+
+def _resumed(job: Job) -> str:
+    return f"numbers bulk resume {job.id} finishes the job"
+
+
+# What a worker stopped by its journal out of reach is told to do.
+_RESTART = "start this worker again: it takes its jobs up where the journal says they are"
 
 
 def _target(ctx: typer.Context) -> tuple[Target, bool]:
@@ -833,7 +915,12 @@ def plan(
         _show_plan(planned, json_output)
         return EXIT_SOME_FAILED if planned.failed else 0
 
-    code = run(target, lambda carrier: _in_journal(journal, lambda opened: work(carrier, opened)))
+    code = run(
+        target,
+        lambda carrier: _in_journal(
+            journal, lambda opened: work(carrier, opened), patience=_PLANNING.journal_patience
+        ),
+    )
     if code:
         raise typer.Exit(code)
 
@@ -869,7 +956,7 @@ def run_job(
             # Numbers are chosen as the job goes, while others are bought: not all first.
             count = sum((await opened.counts(created.id)).values())
             note(f"Job {created.id} ({created.label}): {count} numbers to {_verb(created.kind)}.")
-        return await _execute(carrier, opened, created, running, json_output)
+        return await _execute(carrier, opened, created, running, json_output, _resumed)
 
     code = _with_journal(running, target, work)
     if code:
@@ -888,7 +975,7 @@ def resume(ctx: typer.Context, job_id: _JobId, *, running: Running) -> None:
         job = await opened.job(job_id)
         if job.state is JobState.CANCELLED:
             fail_usage(f"job {job_id} was cancelled")
-        return await _execute(carrier, opened, job, running, json_output)
+        return await _execute(carrier, opened, job, running, json_output, _resumed)
 
     code = _with_journal(running, target, work)
     if code:
@@ -926,12 +1013,12 @@ def worker(
         for job in jobs:
             if job.state is JobState.CANCELLED:
                 fail_usage(f"job {job.id} was cancelled")
-            code = max(code, await _execute(carrier, opened, job, running, json_output))
-            if code == EXIT_INTERRUPTED:
+            code = max(code, await _execute(carrier, opened, job, running, json_output, lambda _: _RESTART))
+            if code in (EXIT_INTERRUPTED, EXIT_JOURNAL_UNAVAILABLE):
                 break
         return code
 
-    code = _with_journal(running, target, work)
+    code = _with_journal(running, target, work, again=_RESTART)
     if code:
         raise typer.Exit(code)
 
