@@ -89,6 +89,9 @@ _LOOKUP_WAITS = (0.5, 1.0, 2.0)
 _NARROW_AT = 2
 # Numbers searched ahead of the tasks, in rounds of the tasks' numbers.
 _ROUNDS_AHEAD = 4
+# Items a task of a plan pins in one write: the journal's cost of a plan is a few writes per batch,
+# not per item.
+_PIN_BATCH = 50
 # National numbers are never longer (E.164 allows 15 digits with the country code).
 _LONGEST_LEAD = 14
 # From this many items to settle at once, one listing of the account settles them all: cheaper
@@ -229,7 +232,9 @@ class _Supply:
     page: int
     narrows: bool
     need: int  # items of the criteria set still without a number
-    held: int = 0  # numbers handed to tasks and not pinned yet
+    # Numbers handed to tasks and not pinned yet: a search that shows them again meanwhile (they
+    # are not pinned, so the journal does not leave them out) does not hand them out twice.
+    handed: set[str] = field(default_factory=set)
     # Numbers a search brings that the job can pin, on average lately: a search in flight is
     # counted as bringing as many (a page, until one has come back).
     brings: float = 0.0
@@ -251,7 +256,7 @@ class _Supply:
 
     def wanted(self) -> int:
         """Numbers still to find: items without one, but for those being pinned now."""
-        return self.need - self.held
+        return self.need - len(self.handed)
 
 
 def _narrower(query: SearchQuery) -> list[str]:
@@ -643,20 +648,24 @@ class Runner:
         after = -1
         reading = anyio.Lock()
 
-        async def next_item() -> Item | None:
+        async def next_items() -> list[Item]:
+            """Up to a batch of the next items without a number, of one criteria set."""
             nonlocal after
             async with reading:
                 while not waiting:
                     page = await self.journal.items(job.id, ItemState.PLANNED, after=after, limit=_PAGE)
                     if not page:
-                        return None
+                        return []
                     after = page[-1].seq
                     waiting.extend(item for item in page if item.number is None and item.slot is not None)
-                return waiting.popleft()
+                batch = [waiting.popleft()]
+                while waiting and len(batch) < _PIN_BATCH and waiting[0].slot == batch[0].slot:
+                    batch.append(waiting.popleft())
+                return batch
 
         async def worker() -> None:
-            while not self._stopping and (item := await next_item()) is not None:
-                await self._ready(job, item)
+            while not self._stopping and (items := await next_items()):
+                await self._ready(job, items)
 
         await self._work(job, worker)
 
@@ -707,30 +716,40 @@ class Runner:
                 orphans.append(number.phone_number)
         return orphans
 
-    async def _ready(self, job: Job, item: Item, *, sending: bool = False) -> Item | None:
-        """The item with its number, to be sent; None when it has failed instead, or is left
-        planned (a search refused, or the job stopping). ``sending``: a number pinned now is
-        written sending with it, its turn under the rate taken (:meth:`_pinned`)."""
-        if item.attempts >= _ATTEMPTS:
-            await self.journal.move(job.id, item.seq, ItemState.FAILED, error=("TooManyAttempts", None, ""))
-            self._tell(item, "failed")
-            return None
-        if item.number is None:
+    async def _ready(self, job: Job, items: list[Item], *, sending: bool = False) -> list[Item]:
+        """Those of the items that are to be sent, with their numbers: an item tried too often
+        fails, one without a number gets one pinned (all of them in one write), and one left
+        planned (a search refused, the job stopping) is not among them. ``sending``: a number
+        pinned now is written sending with it (:meth:`_pinned`)."""
+        ready: list[Item] = []
+        unpinned: list[Item] = []
+        for item in items:
+            if item.attempts >= _ATTEMPTS:
+                await self.journal.move(
+                    job.id, item.seq, ItemState.FAILED, error=("TooManyAttempts", None, "")
+                )
+                self._tell(item, "failed")
+            elif item.number is None:
+                unpinned.append(item)
+            else:
+                ready.append(item)
+        if unpinned:
             try:
-                item = await self._pinned(job, item, sending=sending)
-            except NumbersError as failed:  # the search: the item is left planned, for the next pass
-                if self._stopping:
-                    return None
-                self._search_failures += 1
-                if isinstance(failed, _ACCOUNT_WIDE) or self._search_failures >= _ATTEMPTS:
-                    self._halt(failed)
-                return None
+                pinned = await self._pinned(job, unpinned, sending=sending)
+            except NumbersError as failed:  # the search: the items are left planned, for the next pass
+                if not self._stopping:
+                    self._search_failures += 1
+                    if isinstance(failed, _ACCOUNT_WIDE) or self._search_failures >= _ATTEMPTS:
+                        self._halt(failed)
+                return ready
             self._search_failures = 0
-        return item if item.number is not None else None
+            ready += [item for item in pinned if item.number is not None]
+        return sorted(ready, key=lambda item: item.seq)
 
     async def _one(self, job: Job, item: Item, writes: anyio.abc.TaskGroup | None = None) -> None:
         # A number pinned now is written sending with it; one pinned before is written sending here.
-        ready = await self._ready(job, item, sending=True)
+        readied = await self._ready(job, [item], sending=True)
+        ready = readied[0] if readied else None
         if ready is None or ready.number is None:
             return
         if ready.state is not ItemState.SENDING:
@@ -768,15 +787,7 @@ class Runner:
 
     async def _many(self, job: Job, items: list[Item]) -> None:
         """A native batch: every item journaled as sending in one write, then one request."""
-        pinned: list[Item | None] = [None] * len(items)
-
-        async def ready(index: int, item: Item) -> None:
-            pinned[index] = await self._ready(job, item)
-
-        async with anyio.create_task_group() as pinning:  # the batch's numbers pinned together
-            for index, item in enumerate(items):
-                pinning.start_soon(ready, index, item)
-        ready_items = [item for item in pinned if item is not None]
+        ready_items = await self._ready(job, items)  # the batch's numbers pinned together
         if not ready_items or self._stopping:
             return
         numbers = [item.number or "" for item in ready_items]
@@ -832,7 +843,7 @@ class Runner:
                 if supply.candidates:
                     offer = supply.candidates.popleft()
                     supply.queued.discard(offer.phone_number)
-                    supply.held += 1
+                    supply.handed.add(offer.phone_number)
                     self._search_ahead(job, supply)
                     return offer
                 if self._stopping:
@@ -887,13 +898,16 @@ class Runner:
             found = await self._call(self.carrier.search, query)
             # Numbers the job pinned already (being bought meanwhile, or replaced) still show:
             # they are left out before any pin is tried.
-            shown = [offer.phone_number for offer in found if offer.phone_number not in supply.queued]
+            known = supply.queued | supply.handed
+            shown = [offer.phone_number for offer in found if offer.phone_number not in known]
             fresh = await self.journal.unpinned(job.id, shown)
             brought = 0
             for offer in found:
-                if offer.phone_number in fresh and offer.phone_number not in supply.queued:
-                    supply.candidates.append(_Offer(offer.phone_number, offer.monthly_price))
-                    supply.queued.add(offer.phone_number)
+                number = offer.phone_number
+                # Handed out or found by another search while this one was checked: once.
+                if number in fresh and number not in supply.queued and number not in supply.handed:
+                    supply.candidates.append(_Offer(number, offer.monthly_price))
+                    supply.queued.add(number)
                     brought += 1
             supply.brings = brought if not supply.brings else 0.7 * supply.brings + 0.3 * brought
             if supply.narrows and len(found) >= _NARROW_AT:
@@ -905,54 +919,93 @@ class Runner:
             supply.searching -= 1
             supply.notify()
 
-    async def _pinned(self, job: Job, item: Item, *, sending: bool = False) -> Item:
-        """The item with a number of its criteria set pinned; failed when none is left.
+    async def _pinned(self, job: Job, items: list[Item], *, sending: bool = False) -> list[Item]:
+        """The items, each with a number of its criteria set pinned, in one write for all of a set
+        (a number another task or worker pinned meanwhile is replaced by the next candidate); an
+        item whose criteria have no number left fails, one that would pass the cost cap too.
 
-        ``sending``: it is written sending with its number, in one write (the job stopping
-        meanwhile, it is left as it was).
+        ``sending``: each is written sending with its number, in the same write (the job stopping
+        meanwhile, they are left as they were).
         """
-        supply = self._supply(job, item.slot or "")
+        pinned = {item.seq: item for item in items}
+        sets: dict[str, list[Item]] = {}
+        for item in items:
+            sets.setdefault(item.slot or "", []).append(item)
+        for slot, members in sets.items():
+            for item in await self._pinned_of(job, self._supply(job, slot), members, sending=sending):
+                pinned[item.seq] = item
+        return [pinned[item.seq] for item in items]
+
+    async def _pinned_of(self, job: Job, supply: _Supply, items: list[Item], *, sending: bool) -> list[Item]:
+        """:meth:`_pinned` for items of one criteria set, whose numbers come from ``supply``."""
         cap = Money.model_validate(job.spec["max_cost"]) if job.spec.get("max_cost") else None
-        while (offer := await self._offer(job, supply)) is not None:
+        result: list[Item] = []
+        left = items
+        while left:
+            offers: list[_Offer] = []
             try:
+                while len(offers) < len(left) and (offer := await self._offer(job, supply)) is not None:
+                    offers.append(offer)
                 if sending and self._stopping:
-                    return item
-                pinned = await self.journal.pin(
-                    job.id, item.seq, offer.phone_number, price=offer.monthly_price, cap=cap, sending=sending
-                )
-            except OverCap as over:
-                await self.journal.move(
-                    job.id, item.seq, ItemState.FAILED, error=("CostCapReached", None, str(over))
-                )
-                self._tell(item, "failed", over)
-                return item
-            except LeaseLost:
-                return item  # another worker's now
+                    return [*result, *left]
+                offered = list(zip(left, offers, strict=False))  # the first items, as many as there are
+                pins = [(item.seq, offer.phone_number, offer.monthly_price) for item, offer in offered]
+                outcomes = await self.journal.pin_many(job.id, pins, cap=cap, sending=sending) if pins else {}
             finally:
-                supply.held -= 1  # pinned (and no more needed), or not: wanted again
-            if pinned:
-                supply.need -= 1
-                price = offer.monthly_price
-                item = replace(
-                    item,
-                    number=offer.phone_number,
-                    state=ItemState.SENDING if sending else item.state,
-                    price=None if price is None else price.amount,
-                    currency=None if price is None else price.currency,
-                )
-                if self._planning:
-                    self._tell(item, "pinned")
-                return item
+                supply.handed.difference_update(
+                    offer.phone_number for offer in offers
+                )  # pinned, or wanted again
+            again: list[Item] = []
+            for item, offer in offered:
+                outcome = outcomes[item.seq]
+                if outcome is False:  # the job pinned the number meanwhile: the next candidate
+                    again.append(item)
+                elif outcome is True:
+                    supply.need -= 1
+                    result.append(self._with_number(item, offer, sending=sending))
+                elif isinstance(outcome, OverCap):
+                    await self.journal.move(
+                        job.id, item.seq, ItemState.FAILED, error=("CostCapReached", None, str(outcome))
+                    )
+                    self._tell(item, "failed", outcome)
+                    result.append(item)
+                elif isinstance(outcome, LeaseLost):  # another worker's now
+                    result.append(item)
+                else:
+                    raise outcome
+            exhausted = left[len(offers) :]
+            if exhausted:
+                await self._exhausted(job, exhausted)
+                result += exhausted
+            left = again
+        return result
+
+    def _with_number(self, item: Item, offer: _Offer, *, sending: bool) -> Item:
+        """The item as a pin of ``offer`` made it."""
+        price = offer.monthly_price
+        pinned = replace(
+            item,
+            number=offer.phone_number,
+            state=ItemState.SENDING if sending else item.state,
+            price=None if price is None else price.amount,
+            currency=None if price is None else price.currency,
+        )
+        if self._planning:
+            self._tell(pinned, "pinned")
+        return pinned
+
+    async def _exhausted(self, job: Job, items: list[Item]) -> None:
+        """Items whose criteria set has no number left that the job did not pin."""
         if self.journal.shared and await self.journal.held_by_others(job.id):
             # What the search shows, other workers have pinned: once they have bought it, the
-            # carrier shows other numbers. The item stays planned, for a later round.
+            # carrier shows other numbers. The items stay planned, for a later round.
             self._starved = True
-            return item
+            return
         error = NumberUnavailableError(
             "no number matching the criteria is left to buy", provider=self.carrier.name
         )
-        await self._fail(job, item, error)
-        return item
+        for item in items:
+            await self._fail(job, item, error)
 
     # -- what the carrier said -------------------------------------------------------------------
 

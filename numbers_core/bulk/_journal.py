@@ -37,7 +37,7 @@ import random
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -547,38 +547,77 @@ class Journal:
         ``sending``: the item is written ``sending`` in the same transaction (as :meth:`move`
         would, its lease checked in a shared journal): one trip to the disk, not two.
         """
+        pinned = (await self.pin_many(job_id, [(seq, number, price)], cap=cap, sending=sending))[seq]
+        if isinstance(pinned, Exception):
+            raise pinned
+        return pinned
+
+    async def pin_many(
+        self,
+        job_id: str,
+        pins: Sequence[tuple[int, str, Money | None]],
+        *,
+        cap: Money | None = None,
+        sending: bool = False,
+    ) -> dict[int, bool | OverCap | InvalidInputError]:
+        """:meth:`pin` for many items at once, ``(seq, number, price)`` each, in one transaction of
+        a few statements whatever their number; by item, what :meth:`pin` would have returned or
+        raised (:class:`OverCap`, :class:`LeaseLost` for an item another worker holds now, …):
+        the others are pinned all the same."""
         now = self._clock()
 
-        def work(db: sqlite3.Connection) -> bool:
-            # Workers pinning the same number at once: the second waits for the first, then
-            # inserts nothing. A refusal below rolls the pin back with the rest of the call.
-            inserted = db.execute(
-                "INSERT INTO pinned VALUES (?, ?) ON CONFLICT DO NOTHING", (job_id, number)
-            ).rowcount
-            if not inserted:
-                return False
-            _check_move(db, job_id, seq, None, self._holder)
-            if cap is not None:
-                if self.shared:  # one worker at a time sums the job's prices
-                    db.execute("SELECT id FROM jobs WHERE id = ? FOR UPDATE", (job_id,))
-                _check_cap(db, job_id, number, price, cap)
-            if sending and self.shared:
-                self._check_lease(db, job_id, seq)
-            db.execute(
-                "UPDATE items SET number = ?, price = ?, currency = ?, updated_at = ?, state = ?, "
-                "sends = sends + ? WHERE job_id = ? AND seq = ?",
-                (
-                    number,
-                    None if price is None else str(price.amount),
-                    None if price is None else price.currency,
-                    now,
-                    ItemState.SENDING if sending else ItemState.PLANNED,
-                    int(sending),
-                    job_id,
-                    seq,
-                ),
+        def work(db: sqlite3.Connection) -> dict[int, bool | OverCap | InvalidInputError]:
+            outcomes: dict[int, bool | OverCap | InvalidInputError] = {}
+            rows = {
+                row[0]: row[1:]
+                for chunk in _chunks([seq for seq, _, _ in pins])
+                for row in db.execute(
+                    f"SELECT seq, state, owner, lease_until FROM items WHERE job_id = ? "  # noqa: S608
+                    f"AND seq IN ({', '.join('?' * len(chunk))})",
+                    (job_id, *chunk),
+                )
+            }
+            wanted: dict[str, tuple[int, Money | None]] = {}
+            for seq, number, price in pins:
+                refused = _refusal(job_id, seq, rows.get(seq), None, self._holder)
+                if refused is None and sending and self.shared:
+                    refused = self._lease_refusal(job_id, seq, *rows[seq][1:])
+                if refused is not None:
+                    outcomes[seq] = refused
+                elif number in wanted:  # asked twice: the first item has it
+                    outcomes[seq] = False
+                else:
+                    wanted[number] = (seq, price)
+            # Workers pinning the same number at once: the second waits for the first, then inserts
+            # nothing. In the same order in every worker, so that they never wait on each other both.
+            inserted = {
+                row[0]
+                for chunk in _chunks(sorted(wanted))
+                for row in db.execute(
+                    f"INSERT INTO pinned VALUES {', '.join(['(?, ?)'] * len(chunk))} "  # noqa: S608
+                    "ON CONFLICT DO NOTHING RETURNING number",
+                    [value for number in chunk for value in (job_id, number)],
+                )
+            }
+            over = _over_cap(
+                db, job_id, [(n, wanted[n][1]) for n in wanted if n in inserted], cap, self.shared
             )
-            return True
+            for number in over:
+                db.execute("DELETE FROM pinned WHERE job_id = ? AND number = ?", (job_id, number))
+            updates = []
+            for number, (seq, price) in wanted.items():
+                outcomes[seq] = over.get(number, number in inserted)
+                if outcomes[seq] is True:
+                    amount, currency = (None, None) if price is None else (str(price.amount), price.currency)
+                    state = ItemState.SENDING if sending else ItemState.PLANNED
+                    updates.append((number, amount, currency, now, state, int(sending), job_id, seq))
+            if updates:
+                db.executemany(
+                    "UPDATE items SET number = ?, price = ?, currency = ?, updated_at = ?, state = ?, "
+                    "sends = sends + ? WHERE job_id = ? AND seq = ?",
+                    updates,
+                )
+            return outcomes
 
         return await self._run(work)
 
@@ -649,8 +688,7 @@ class Journal:
 
         def work(db: sqlite3.Connection) -> set[str]:
             taken: set[str] = set()
-            for start in range(0, len(numbers), _IN_LIST):
-                chunk = numbers[start : start + _IN_LIST]
+            for chunk in _chunks(numbers):
                 marks = ", ".join("?" * len(chunk))
                 query = f"SELECT number FROM pinned WHERE job_id = ? AND number IN ({marks})"  # noqa: S608 - placeholders only
                 taken.update(row[0] for row in db.execute(query, (job_id, *chunk)))
@@ -681,8 +719,7 @@ class Journal:
 
         def work(db: sqlite3.Connection) -> dict[str, Item | None]:
             found: dict[str, Item | None] = {}
-            for start in range(0, len(numbers), _IN_LIST):
-                chunk = numbers[start : start + _IN_LIST]
+            for chunk in _chunks(numbers):
                 marks = ", ".join("?" * len(chunk))
                 rows = db.execute(
                     f"SELECT pinned.number, {_QUALIFIED_COLUMNS} FROM pinned LEFT JOIN items "  # noqa: S608 - placeholders only
@@ -746,13 +783,21 @@ class Journal:
     # -- leases --------------------------------------------------------------------------------
 
     def _check_lease(self, db: sqlite3.Connection, job_id: str, seq: int) -> None:
-        """Refuse to send an item this worker holds no more: a worker stalled past its lease
-        (a long pause, a lost network) finds its items taken over, and must not send them."""
         row = db.execute(
             "SELECT owner, lease_until FROM items WHERE job_id = ? AND seq = ?", (job_id, seq)
         ).fetchone()
-        if row[0] != self.owner or row[1] < self._clock():
-            raise LeaseLost(f"job {job_id!r} item {seq} is another worker's now", field="item")
+        refused = self._lease_refusal(job_id, seq, *row)
+        if refused is not None:
+            raise refused
+
+    def _lease_refusal(
+        self, job_id: str, seq: int, owner: str | None, until: float | None
+    ) -> LeaseLost | None:
+        """Refuse to send an item this worker holds no more: a worker stalled past its lease
+        (a long pause, a lost network) finds its items taken over, and must not send them."""
+        if owner != self.owner or until is None or until < self._clock():
+            return LeaseLost(f"job {job_id!r} item {seq} is another worker's now", field="item")
+        return None
 
     def _free(self) -> tuple[str, list[Any]]:
         """The condition (and its arguments) of an item this worker may take now."""
@@ -934,16 +979,32 @@ def _check_move(
     moved on meanwhile: a move it no longer allows is :class:`LeaseLost`, not a mistake.
     """
     row = db.execute("SELECT state, owner FROM items WHERE job_id = ? AND seq = ?", (job_id, seq)).fetchone()
+    refused = _refusal(job_id, seq, row, state, owner)
+    if refused is not None:
+        raise refused
+
+
+def _refusal(
+    job_id: str, seq: int, row: Sequence[Any] | None, state: ItemState | None, owner: str | None
+) -> InvalidInputError | None:
+    """What :func:`_check_move` raises for the item's ``row`` (its state and owner first), if anything."""
     if row is None:
-        raise InvalidInputError(f"job {job_id!r} has no item {seq}", field="item")
+        return InvalidInputError(f"job {job_id!r} has no item {seq}", field="item")
     current = ItemState(row[0])
     allowed = {ItemState.PLANNED} if state is None else _MOVES[current]
-    if (current if state is None else state) not in allowed:
-        if owner is not None and row[1] is not None and row[1] != owner:
-            raise LeaseLost(f"job {job_id!r} item {seq} is another worker's now", field="item")
-        raise InvalidInputError(
-            f"job {job_id!r} item {seq}: {current} cannot become {state or 'pinned'}", field="item"
-        )
+    if (current if state is None else state) in allowed:
+        return None
+    if owner is not None and row[1] is not None and row[1] != owner:
+        return LeaseLost(f"job {job_id!r} item {seq} is another worker's now", field="item")
+    return InvalidInputError(
+        f"job {job_id!r} item {seq}: {current} cannot become {state or 'pinned'}", field="item"
+    )
+
+
+def _chunks(values: Sequence[T]) -> Iterator[Sequence[T]]:
+    """``values`` an IN (…) list at a time."""
+    for start in range(0, len(values), _IN_LIST):
+        yield values[start : start + _IN_LIST]
 
 
 class LeaseLost(InvalidInputError):
@@ -962,21 +1023,42 @@ class OverCap(Exception):
     """Pinning this number would pass the job's cost cap (or its price cannot be checked against it)."""
 
 
-def _check_cap(db: sqlite3.Connection, job_id: str, number: str, price: Money | None, cap: Money) -> None:
-    if price is None:
-        raise OverCap(f"the carrier quoted no price for {number}, so the job's cost cap cannot be kept")
-    if price.currency != cap.currency:
-        raise OverCap(f"{number} is priced in {price.currency}, the job's cost cap in {cap.currency}")
+def _over_cap(
+    db: sqlite3.Connection,
+    job_id: str,
+    numbers: list[tuple[str, Money | None]],
+    cap: Money | None,
+    shared: bool,
+) -> dict[str, OverCap]:
+    """Those of ``numbers`` (with their prices, pinned in this order) that would pass the job's cost
+    cap, with the job's items bought, being bought or about to be."""
+    if cap is None or not numbers:
+        return {}
+    if shared:  # one worker at a time sums the job's prices
+        db.execute("SELECT id FROM jobs WHERE id = ? FOR UPDATE", (job_id,))
     rows = db.execute(
         "SELECT price FROM items WHERE job_id = ? AND state != ? AND price IS NOT NULL",
         (job_id, ItemState.FAILED),
     )
     committed = sum((Decimal(row[0]) for row in rows), Decimal(0))
-    if committed + price.amount > cap.amount:
-        raise OverCap(
-            f"buying {number} at {price.amount} {price.currency} would pass the job's cost cap of "
-            f"{cap.amount} {cap.currency} ({committed} committed)"
-        )
+    over: dict[str, OverCap] = {}
+    for number, price in numbers:
+        if price is None:
+            over[number] = OverCap(
+                f"the carrier quoted no price for {number}, so the job's cost cap cannot be kept"
+            )
+        elif price.currency != cap.currency:
+            over[number] = OverCap(
+                f"{number} is priced in {price.currency}, the job's cost cap in {cap.currency}"
+            )
+        elif committed + price.amount > cap.amount:
+            over[number] = OverCap(
+                f"buying {number} at {price.amount} {price.currency} would pass the job's cost cap of "
+                f"{cap.amount} {cap.currency} ({committed} committed)"
+            )
+        else:
+            committed += price.amount
+    return over
 
 
 def _setup(db: sqlite3.Connection) -> None:
