@@ -497,9 +497,12 @@ class Runner:
         """Take this worker's share of the rate: an equal one among the live workers of the
         journal that spend the same budget (the carrier's name: workers on different accounts of
         one carrier share too, which errs on the safe side)."""
-        limiter.share(1 / await self.journal.check_in(self.carrier.name, alive=_SHARE_GONE))
-        # The others learn of this worker within a period: it sends nothing before they have.
-        await anyio.sleep(_SHARE_PERIOD)
+        alive = await self.journal.check_in(self.carrier.name, alive=_SHARE_GONE)
+        limiter.share(1 / alive)
+        if alive > 1:
+            # The others learn of this worker within a period: it sends nothing before they have.
+            # Alone, it has nobody to wait for (one that comes next waits for it).
+            await anyio.sleep(_SHARE_PERIOD)
 
     async def _sharing(
         self, limiter: RateLimiter, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED

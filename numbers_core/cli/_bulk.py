@@ -997,8 +997,10 @@ def worker(
 
     Each worker claims items under a lease it renews while it runs; a worker that dies has
     its items taken over by the others once its lease runs out, and looked up before
-    anything is sent again. Without JOB, every job not done yet, oldest first. The job is
-    made beforehand, with numbers bulk plan.
+    anything is sent again; one stopped (SIGTERM, Ctrl-C) gives them back at once. Without
+    JOB, every job not done yet, oldest first. The job is made beforehand, with numbers bulk
+    plan. A database out of reach is waited for (--journal-patience); past that, exit 75:
+    start the worker again.
     """
     target, json_output = _target(ctx)
 
