@@ -21,6 +21,7 @@ import contextlib
 import contextvars
 import enum
 import hashlib
+import math
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -63,7 +64,7 @@ _ATTEMPTS = 5
 # Items read from the journal at a time; numbers of the account looked for in it at a time.
 _PAGE = 500
 # How often a worker of a shared journal counts the workers it shares the rate with; one that
-# joins waits this long before it sends, so that the others have made room for it.
+# joins waits for the others to have counted it (within this long) before it sends.
 _SHARE_PERIOD = 0.25
 # How often a worker of a shared journal looks for items it may take: given back by a worker that
 # stopped, or left by a dead one whose lease ran out (and, waiting for the others, for the job's end).
@@ -499,10 +500,18 @@ class Runner:
         one carrier share too, which errs on the safe side)."""
         alive = await self.journal.check_in(self.carrier.name, alive=_SHARE_GONE)
         limiter.share(1 / alive)
-        if alive > 1:
-            # The others learn of this worker within a period: it sends nothing before they have.
-            # Alone, it has nobody to wait for (one that comes next waits for it).
-            await anyio.sleep(_SHARE_PERIOD)
+        if alive == 1:
+            return  # nobody to wait for: one that comes next waits for this one
+        # The others count this worker at their next check-in, within a period: it sends nothing
+        # before they all have (or a stuck one is given up), and then nothing the rate they were
+        # spending has left no room for.
+        waiting = await self.journal.others_seen(self.carrier.name, alive=_SHARE_GONE)
+        with anyio.move_on_after(_SHARE_GONE):
+            while waiting:
+                await anyio.sleep(_SHARE_PERIOD / 5)
+                seen = await self.journal.others_seen(self.carrier.name, alive=_SHARE_GONE)
+                waiting = {worker: at for worker, at in waiting.items() if seen.get(worker, math.inf) <= at}
+        limiter.spent()
 
     async def _sharing(
         self, limiter: RateLimiter, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED

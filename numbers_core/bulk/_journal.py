@@ -171,6 +171,9 @@ _MOVES: dict[ItemState, frozenset[ItemState]] = {
 FINAL = frozenset({ItemState.DONE, ItemState.FAILED})
 # Numbers per IN (…) list: well under SQLite's oldest limit on a statement's parameters (999).
 _IN_LIST = 500
+# The PostgreSQL advisory lock that check-ins take, one at a time: any constant, the same in every
+# worker, other than the schema's.
+_CHECK_IN_LOCK = 0x6E756D63
 # How long a journal waits for its database out of reach, by default: a restart or a failover
 # takes seconds to a minute or two.
 PATIENCE = 300.0
@@ -901,6 +904,10 @@ class Journal:
         that checked in within ``alive`` seconds (the lease by default)."""
 
         def work(db: sqlite3.Connection) -> int:
+            if self.shared:
+                # One check-in at a time (SQLite's writers are one at a time already): one that
+                # commits after another's began after it, and counts it.
+                db.execute("SELECT pg_advisory_xact_lock(?)", (_CHECK_IN_LOCK,))
             now = self._clock()
             db.execute(
                 "INSERT INTO workers VALUES (?, ?, ?) "
@@ -912,6 +919,22 @@ class Journal:
                 "SELECT count(*) FROM workers WHERE budget = ? AND seen_at >= ?", (budget, since)
             ).fetchone()
             return int(row[0])
+
+        return await self._run(work)
+
+    async def others_seen(self, budget: str, *, alive: float | None = None) -> dict[str, float]:
+        """The other live workers spending ``budget`` (checked in within ``alive`` seconds, the
+        lease by default), each with when it last checked in, by its own clock: once that has
+        changed, the worker has checked in again since this call, and counted this one if it
+        had checked in before."""
+
+        def work(db: sqlite3.Connection) -> dict[str, float]:
+            since = self._clock() - (self.lease if alive is None else alive)
+            rows = db.execute(
+                "SELECT id, seen_at FROM workers WHERE budget = ? AND seen_at >= ? AND id != ?",
+                (budget, since, self.owner),
+            )
+            return {worker: float(seen) for worker, seen in rows}
 
         return await self._run(work)
 

@@ -16,11 +16,13 @@ job once started again).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import anyio
@@ -67,13 +69,35 @@ def _count(url: str, query: str, *parameters: Any) -> int:
         return int(db.execute(query, parameters).fetchone()[0])
 
 
-def _until_done(url: str, job_id: str, count: int, timeout: float = 60.0) -> None:
-    """Wait until ``count`` items of the job are done."""
+def _until(url: str, what: str, count: int, query: str, *parameters: Any, timeout: float = 60.0) -> None:
+    """Wait until ``query`` counts ``count`` or more."""
     deadline = time.monotonic() + timeout
-    query = "SELECT count(*) FROM items WHERE job_id = %s AND state = 'done'"
-    while _count(url, query, job_id) < count:
-        assert time.monotonic() < deadline, f"fewer than {count} items done after {timeout:g} s"
+    while _count(url, query, *parameters) < count:
+        assert time.monotonic() < deadline, f"fewer than {count} {what} after {timeout:g} s"
         time.sleep(0.05)
+
+
+def _until_done(url: str, job_id: str, count: int) -> None:
+    """Wait until ``count`` items of the job are done."""
+    done = "SELECT count(*) FROM items WHERE job_id = %s AND state = 'done'"
+    _until(url, "items done", count, done, job_id)
+
+
+def _until_working(url: str, count: int) -> None:
+    """Wait until ``count`` workers have checked in: started, their signal handlers set."""
+    _until(url, "workers at work", count, "SELECT count(*) FROM workers")
+
+
+@contextlib.contextmanager
+def _stopped_at_the_end(workers: list[subprocess.Popen[str]]) -> Iterator[list[subprocess.Popen[str]]]:
+    """``workers``, and those added to it: any still running at the end (a test failed) killed."""
+    try:
+        yield workers
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.communicate()
 
 
 async def _facts(url: str, job_id: str) -> tuple[dict[ItemState, int], list[str]]:
@@ -127,10 +151,12 @@ def _facts_checked(url: str, job_id: str, emulator: Emulator, count: int) -> Non
 def test_a_worker_stopped_by_sigterm_hands_its_items_to_the_others_at_once(postgres_url: str) -> None:
     lease = 30.0
     emulator = Emulator("twilio", faults=Faults(seed=11, latency=0.05))
-    with serve(emulator) as server:
+    with serve(emulator) as server, _stopped_at_the_end([]) as workers:
         job_id = anyio.run(_plan, postgres_url, server.settings, ("415", "510"), 150)
         options = ["--lease", f"{lease:g}"]
-        stopped, other = (_worker(job_id, postgres_url, server.settings, *options) for _ in range(2))
+        workers += [_worker(job_id, postgres_url, server.settings, *options) for _ in range(2)]
+        stopped, other = workers
+        _until_working(postgres_url, 2)
         _until_done(postgres_url, job_id, 30)
         stopped.send_signal(signal.SIGTERM)
         _, errors = stopped.communicate(timeout=15)
@@ -152,17 +178,19 @@ def test_workers_go_on_through_a_restart_or_exit_75_and_finish_when_started_agai
     import postgres_cluster
 
     emulator = Emulator("twilio", faults=Faults(seed=13, latency=0.05, lost=0.02))
-    with serve(emulator) as server:
-        job_id = anyio.run(_plan, postgres_url, server.settings, ("415", "510"), 150)
+    with serve(emulator) as server, _stopped_at_the_end([]) as workers:
+        job_id = anyio.run(_plan, postgres_url, server.settings, ("415", "510"), 100)
         options = ["--lease", "5"]
         patient = [_worker(job_id, postgres_url, server.settings, *options) for _ in range(2)]
         impatient = [
             _worker(job_id, postgres_url, server.settings, *options, "--journal-patience", "1")
             for _ in range(2)
         ]
+        workers += [*patient, *impatient]
+        _until_working(postgres_url, 4)
         _until_done(postgres_url, job_id, 30)
         assert postgres_cluster.end_sessions(postgres_url) >= 4
-        _until_done(postgres_url, job_id, 90)
+        _until_done(postgres_url, job_id, 70)
         postgres_cluster.stop(postgres_url)
         time.sleep(3.0)
         postgres_cluster.start(postgres_url)
@@ -174,8 +202,9 @@ def test_workers_go_on_through_a_restart_or_exit_75_and_finish_when_started_agai
             assert "start this worker again" in line
         # As a supervisor does on exit 75: started again, they finish the job with the others.
         restarted = [_worker(job_id, postgres_url, server.settings, *options) for _ in impatient]
+        workers += restarted
         for worker in [*patient, *restarted]:
             _, errors = worker.communicate(timeout=120)
             assert worker.returncode == 0, errors[-2000:]
             assert "internal error" not in errors
-        _facts_checked(postgres_url, job_id, emulator, 300)
+        _facts_checked(postgres_url, job_id, emulator, 200)

@@ -66,6 +66,7 @@ async def test_workers_share_the_accounts_rate_limit(postgres_url: str) -> None:
         ]
         job = await create_job(planner, carrier, "purchase", numbers=offers)
     emulator.answered.clear()
+    await anyio.sleep(2 / rate)  # the account's bucket, which these searches spent, full again
     limiters = [RateLimiter(rate, burst=2) for _ in range(2)]
     await _run_workers(postgres_url, emulator, job.id, list(limiters))
 
@@ -172,7 +173,7 @@ async def test_a_waiting_worker_takes_items_given_back_within_a_second(postgres_
 
     async def give_back() -> float:
         await waiting.wait()
-        await anyio.sleep(1.0)  # the worker waits for the other's items: they are held
+        await anyio.sleep(0.6)  # the worker waits for the other's items: they are held
         await other.give_back(job_id)
         return anyio.current_time()
 
