@@ -355,8 +355,13 @@ def workers(purchases: int, rate: float, latency: float, count: int = 4) -> list
             job = json.loads(planner.communicate()[0])["job"]
             planned = time.perf_counter()
         searches = _requests(sampler.samples[0][1], sampler.samples[-1][1])
-        # From the first search answered (the process started, the job written down) to the end.
-        searching = planned - next(t for t, answers in sampler.samples if sum(answers.values()) > 0)
+        # The searches, from the first answered (the process started, the job written down) to the
+        # last; then what the plan did after them (its last pins, the plan shown).
+        answered = [
+            (t, sum(answers.values()) - sum(sampler.samples[0][1].values())) for t, answers in sampler.samples
+        ]
+        searching = next(t for t, n in answered if n == searches) - next(t for t, n in answered if n > 0)
+        after = planned - next(t for t, n in answered if n == searches)
         first: list[float] = [math.inf] * count
         done: list[float] = []
 
@@ -400,8 +405,8 @@ def workers(purchases: int, rate: float, latency: float, count: int = 4) -> list
     return [
         f"| {label} | {sustained:.1f}/s | **{sustained / rate:.1%}** of R | {throttled} of {requests} | "
         f"**{share:.2%}** | {sorted(first)[count // 2]:.2f} s (slowest {max(first):.2f} s) | "
-        f"{searching:.2f} s from its first search answered to its end, {searches} searches "
-        f"(searches × latency ÷ 10 at once: {bound:.2f} s) | {command} |"
+        f"{searches} searches in {searching:.2f} s (first to last answer; × latency ÷ 10 at once: "
+        f"{bound:.2f} s), then {after:.2f} s to its end | {command} |"
     ]
 
 
