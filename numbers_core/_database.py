@@ -76,6 +76,9 @@ def transaction(db: Any, begin: str = "BEGIN") -> Iterator[None]:
     try:
         yield
     except BaseException:
-        db.execute("ROLLBACK")
+        # SQLite ends the transaction itself on some errors (a full disk, an I/O error): a ROLLBACK
+        # then fails ("no transaction is active") and hides the error that ended it.
+        if getattr(db, "in_transaction", True):
+            db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")

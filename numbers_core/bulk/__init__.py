@@ -14,13 +14,14 @@
 flight is looked up before anything is sent again. See docs/bulk.md.
 """
 
-from ._engine import Event, JobKind, Plan, Runner, create_job
+from ._engine import Event, JobKind, Plan, Runner, amend_job, create_job
 from ._file import JobFile
-from ._journal import Item, ItemState, Job, JobState, Journal, JournalUnavailableError
+from ._journal import Costs, Item, ItemState, Job, JobState, Journal, JournalUnavailableError
 from ._limiter import RateLimiter
 from ._report import ReportRow, report, write_csv, write_json
 
 __all__ = [
+    "Costs",
     "Event",
     "Item",
     "ItemState",
@@ -34,6 +35,7 @@ __all__ = [
     "RateLimiter",
     "ReportRow",
     "Runner",
+    "amend_job",
     "create_job",
     "report",
     "write_csv",

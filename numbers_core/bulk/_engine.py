@@ -32,11 +32,13 @@ import anyio
 
 from .._batch import BatchOutcome
 from .._features import Feature
-from .._models import ActiveNumber, Money, NumberConfig, NumberStatus, SearchQuery
+from .._kinds import ComplianceScope, PriceBasis
+from .._models import ActiveNumber, Money, NumberCompliance, NumberConfig, NumberStatus, SearchQuery
 from .._phone import parse_e164
 from .._provider import Provider
 from ..errors import (
     AuthenticationError,
+    ComplianceRequiredError,
     ConfigurationError,
     ConflictError,
     InvalidInputError,
@@ -52,8 +54,9 @@ from ..errors import (
 )
 from ._journal import Item, ItemState, Job, JobState, Journal, JournalUnavailableError, LeaseLost, OverCap
 from ._limiter import _START, RateLimiter
+from ._limits import check_job, check_size
 
-__all__ = ["Event", "JobKind", "Plan", "Runner", "create_job"]
+__all__ = ["Event", "JobKind", "Plan", "Runner", "amend_job", "create_job", "with_compliance"]
 
 T = TypeVar("T")
 _Task = Callable[[], Coroutine[Any, Any, None]]
@@ -73,7 +76,8 @@ _LOOK_AGAIN = 0.5
 # the others take its share.
 _SHARE_GONE = 8 * _SHARE_PERIOD
 # Errors about the account, not the number: every other item would get the same, so the run stops
-# (the item untouched, the job resumable) and raises it. So does a journal that stayed out of reach.
+# (the item untouched, the job resumable) and raises it. So does a compliance refusal of scope
+# account (_account_wide), and a journal that stayed out of reach.
 _ACCOUNT_WIDE = (
     AuthenticationError,
     PaymentRequiredError,
@@ -140,7 +144,8 @@ class Event:
 
 @dataclass(frozen=True)
 class Plan:
-    """What a job will do: how many items it will still send, and what the numbers pinned cost."""
+    """What a job will do: how many items it will still send, and what the numbers pinned cost
+    (and where their prices come from)."""
 
     job: Job
     #: the job's items (empty when planned with ``items=False``)
@@ -153,6 +158,8 @@ class Plan:
     count: int = 0
     #: items that failed (a cost cap, no number left in their criteria): they will not be sent
     failed: int = 0
+    #: how many of the priced items each basis priced (the carrier's offer, its price list, your table)
+    bases: dict[PriceBasis, int] = field(default_factory=dict)
 
 
 class _Stopped(TransportError):
@@ -213,6 +220,7 @@ class _Offer(NamedTuple):
 
     phone_number: str
     monthly_price: Money | None
+    price_basis: PriceBasis | None
 
 
 @dataclass
@@ -644,14 +652,15 @@ class Runner:
             if self._halted is not None:
                 raise self._halted
         counts = await self.journal.counts(job_id)
-        total, unpriced = await self.journal.prices(job_id, *_OPEN_STATES)
+        costs = await self.journal.prices(job_id, *_OPEN_STATES)
         return Plan(
             job,
             await self.journal.items(job_id) if items else [],
-            total,
-            unpriced,
+            costs.total,
+            costs.unpriced,
             count=sum(counts.get(state, 0) for state in _OPEN_STATES),
             failed=counts.get(ItemState.FAILED, 0),
+            bases=costs.bases,
         )
 
     async def _pin_all(self, job: Job) -> None:
@@ -751,7 +760,7 @@ class Runner:
             except NumbersError as failed:  # the search: the items are left planned, for the next pass
                 if not self._stopping:
                     self._search_failures += 1
-                    if isinstance(failed, _ACCOUNT_WIDE) or self._search_failures >= _ATTEMPTS:
+                    if _account_wide(failed) or self._search_failures >= _ATTEMPTS:
                         self._halt(failed)
                 return ready
             self._search_failures = 0
@@ -918,7 +927,7 @@ class Runner:
                 number = offer.phone_number
                 # Handed out or found by another search while this one was checked: once.
                 if number in fresh and number not in supply.queued and number not in supply.handed:
-                    supply.candidates.append(_Offer(number, offer.monthly_price))
+                    supply.candidates.append(_Offer(number, offer.monthly_price, offer.price_basis))
                     supply.queued.add(number)
                     brought += 1
             supply.brings = brought if not supply.brings else 0.7 * supply.brings + 0.3 * brought
@@ -961,12 +970,14 @@ class Runner:
                 if sending and self._stopping:
                     return [*result, *left]
                 offered = list(zip(left, offers, strict=False))  # the first items, as many as there are
-                pins = [(item.seq, offer.phone_number, offer.monthly_price) for item, offer in offered]
+                pins = [
+                    (item.seq, offer.phone_number, offer.monthly_price, offer.price_basis)
+                    for item, offer in offered
+                ]
                 outcomes = await self.journal.pin_many(job.id, pins, cap=cap, sending=sending) if pins else {}
             finally:
-                supply.handed.difference_update(
-                    offer.phone_number for offer in offers
-                )  # pinned, or wanted again
+                # Pinned (and no more needed), or not: wanted again.
+                supply.handed.difference_update(offer.phone_number for offer in offers)
             again: list[Item] = []
             for item, offer in offered:
                 outcome = outcomes[item.seq]
@@ -1001,6 +1012,7 @@ class Runner:
             state=ItemState.SENDING if sending else item.state,
             price=None if price is None else price.amount,
             currency=None if price is None else price.currency,
+            price_basis=None if price is None else offer.price_basis,
         )
         if self._planning:
             self._tell(pinned, "pinned")
@@ -1013,11 +1025,13 @@ class Runner:
             # carrier shows other numbers. The items stay planned, for a later round.
             self._starved = True
             return
-        error = NumberUnavailableError(
-            "no number matching the criteria is left to buy", provider=self.carrier.name
-        )
         for item in items:
-            await self._fail(job, item, error)
+            left = "no number matching the criteria is left to buy"
+            if item.error_class == ComplianceRequiredError.__name__ and item.error_message:
+                # The numbers it was given were refused for what each alone needs: say what.
+                refused = item.error_message.removeprefix(f"{self.carrier.name}: ")
+                left += f"; the last one tried was refused: {refused}"
+            await self._fail(job, item, NumberUnavailableError(left, provider=self.carrier.name))
 
     # -- what the carrier said -------------------------------------------------------------------
 
@@ -1041,9 +1055,12 @@ class Runner:
                 # A lost answer shown not to have taken effect counts as a try: a carrier that
                 # loses every answer and does nothing cannot keep the job going forever.
                 await self._settle(job, item, lost=error)
-        elif isinstance(error, NumberUnavailableError) and job.kind == JobKind.PURCHASE and item.slot:
-            # Taken meanwhile: nothing was bought; the next candidate stands in.
-            await self.journal.move(job.id, item.seq, ItemState.PLANNED)
+        elif _number_only(error) and job.kind == JobKind.PURCHASE and item.slot:
+            # Not this number (taken meanwhile, or it needs what only it needs: an address in its
+            # own town): nothing was bought, and the next candidate stands in. No try of the
+            # item's; a compliance refusal is kept on it, to say why if no candidate is left.
+            kept = _error(error) if isinstance(error, ComplianceRequiredError) else None
+            await self.journal.move(job.id, item.seq, ItemState.PLANNED, error=kept, tried=False)
             await self.journal.unpin(job.id, item.seq)
             self._tell(item, "retried", error)
         elif isinstance(error, ConflictError) and job.kind == JobKind.PURCHASE:
@@ -1051,8 +1068,10 @@ class Runner:
             # has it for another reason. A look-up says which; it counts as a try.
             await self.journal.move(job.id, item.seq, ItemState.UNKNOWN, error=_error(error))
             await self._settle(job, item, lost=error)
-        elif isinstance(error, _ACCOUNT_WIDE):
-            await self.journal.move(job.id, item.seq, ItemState.PLANNED, error=_error(error))
+        elif _account_wide(error):
+            # Every other item would be refused the same: the run stops at the first refusal, and
+            # the item waits, planned, for the account to be put right (no try of its).
+            await self.journal.move(job.id, item.seq, ItemState.PLANNED, error=_error(error), tried=False)
             self._tell(item, "retried", error)
             self._halt(error)
         elif isinstance(error, _FOR_NOW):
@@ -1256,6 +1275,21 @@ async def _sending(runner: Runner, job: Job, items: list[Item]) -> AsyncIterator
         _SENT.reset(token)
 
 
+def _account_wide(error: NumbersError) -> bool:
+    """About the account, not the item: credentials, funds, configuration, or paperwork every
+    number of a country and type needs (a compliance refusal of scope account)."""
+    if isinstance(error, ComplianceRequiredError):
+        return error.scope is ComplianceScope.ACCOUNT
+    return isinstance(error, _ACCOUNT_WIDE)
+
+
+def _number_only(error: NumbersError) -> bool:
+    """About this number alone: taken, or refused for what only it needs (scope number)."""
+    if isinstance(error, ComplianceRequiredError):
+        return error.scope is ComplianceScope.NUMBER
+    return isinstance(error, NumberUnavailableError)
+
+
 def _unless_taken_over() -> contextlib.suppress:
     """Around what a worker writes of an item it sent or looked up: another worker may have taken
     the item over meanwhile (this one was cut off from the journal past its lease) and moved it
@@ -1281,6 +1315,17 @@ def _leaves(group: BaseExceptionGroup[BaseException]) -> Iterator[BaseException]
 
 def _config(job: Job) -> NumberConfig | None:
     return NumberConfig.model_validate(job.spec["config"]) if job.spec.get("config") else None
+
+
+def with_compliance(config: NumberConfig | None, compliance: NumberCompliance) -> NumberConfig:
+    """``config`` (None: an empty one) with ``compliance``'s references over its own, field by
+    field: a job's references given apart from its config (a job file's ``compliance`` table,
+    ``--bundle-id``), or later (:func:`amend_job`)."""
+    config = config or NumberConfig()
+    given = {name: getattr(compliance, name) for name in compliance.model_fields_set}
+    current = config.compliance
+    merged = compliance if current is None else current.model_copy(update=given)
+    return config.model_copy(update={"compliance": merged})
 
 
 def _error(error: NumbersError) -> tuple[str, str | None, str]:
@@ -1314,8 +1359,11 @@ async def create_job(
 
     ``max_cost`` caps the total monthly price of a purchase by criteria (its numbers'
     quoted prices); a number that would pass it is not bought. Every number, query and
-    filter is checked before anything is written.
+    filter is checked before anything is written, and so are the bounds of a job (at most
+    ``MAX_ITEMS`` numbers in all, ``MAX_CRITERIA`` criteria sets, a label of ``MAX_LABEL``
+    characters: numbers_core.bulk._limits).
     """
+    check_job(numbers=numbers, criteria=criteria, label=label, max_cost=max_cost)
     kind = JobKind(kind)
     if kind is JobKind.CONFIGURE and config is None:
         raise InvalidInputError("a configure job needs its config", field="config")
@@ -1328,8 +1376,6 @@ async def create_job(
             raise InvalidInputError("only a purchase job buys by criteria", field="criteria")
         spec["criteria"] = {}
         for name, (query, count) in criteria.items():
-            if count < 1:
-                raise InvalidInputError(f"criteria {name!r}: count must be at least 1", field="criteria")
             carrier._check_search(query)
             spec["criteria"][name] = query.model_dump(mode="json", exclude_unset=True)
             items += [(name, None)] * count
@@ -1339,6 +1385,14 @@ async def create_job(
                 "a cost cap applies to purchases by criteria, whose numbers come with quoted prices",
                 field="max_cost",
             )
+        if not carrier.supports(Feature.SEARCH_PRICES):
+            raise UnsupportedError(
+                carrier.name,
+                Feature.SEARCH_PRICES,
+                f"{carrier.name} does not price the numbers it offers (search.prices), so the job's "
+                f"cost cap could not be kept: give {carrier.name} a prices setting (what its numbers "
+                "cost you, per country and type), or leave the cost cap out",
+            )
         for name, (query, _) in criteria.items():
             await _check_priced(carrier, name, query, max_cost)
         spec["max_cost"] = max_cost.model_dump(mode="json")
@@ -1347,7 +1401,10 @@ async def create_job(
             raise InvalidInputError(
                 "a purchase buys numbers not owned yet: give numbers or criteria", field="matching"
             )
-        owned = [number.phone_number async for number in carrier.list(**matching)]
+        owned: list[str] = []
+        async for number in carrier.list(**matching):
+            owned.append(number.phone_number)
+            check_size(len(items) + len(owned))  # before a listing of millions is all read
         what = ", ".join(f"{key}={value}" for key, value in matching.items()) or "no filter"
         if not owned:
             raise InvalidInputError(f"no number of the account matches ({what})", field="matching")
@@ -1368,17 +1425,39 @@ async def create_job(
     return await journal.create(kind=kind, provider=carrier.name, spec=spec, items=items, label=label)
 
 
+async def amend_job(journal: Journal, carrier: Provider, job_id: str, *, compliance: NumberCompliance) -> Job:
+    """Give a job the compliance references its requests go with from now on, over those it has
+    field by field: what a job stopped for want of them (``ComplianceRequiredError`` of scope
+    account) needs before it is run again. Checked as :func:`create_job` checks a config; what
+    was sent already stays as it was."""
+    job = await journal.job(job_id)
+    kind = JobKind(job.kind)
+    if kind is JobKind.RELEASE:
+        raise InvalidInputError("a release job sends no compliance references", field="compliance")
+    if job.state in (JobState.DONE, JobState.CANCELLED):
+        raise InvalidInputError(f"job {job_id!r} is {job.state}: nothing is left to send", field="job")
+    config = with_compliance(_config(job), compliance)
+    carrier._check_config(config, purchase=kind is JobKind.PURCHASE)
+    await journal.set_spec(job_id, {**job.spec, "config": config.model_dump(mode="json", exclude_unset=True)})
+    return await journal.job(job_id)
+
+
 async def _check_priced(carrier: Provider, name: str, query: SearchQuery, cap: Money) -> None:
     """Refuse a cost cap the carrier's prices cannot keep, before anything is bought: one search
     of the criteria set shows whether its numbers come priced, and in what currency."""
     offers = await carrier.search(query.model_copy(update={"limit": 1}))
     if not offers:
         return  # nothing to price: the items fail as having no number to buy
-    price = offers[0].monthly_price
+    offer = offers[0]
+    price = offer.monthly_price
     if price is None:
+        # A carrier that prices its numbers has no price for these: a price list or table
+        # without their country or type, or a price list that cannot be had now.
+        kind = offer.number_type.value.replace("_", " ")
         raise InvalidInputError(
-            f"{carrier.name} quotes no monthly price with the numbers it offers (criteria {name!r}), "
-            "so the job's cost cap could not be kept: leave the cost cap out",
+            f"{carrier.name} has no monthly price for the {query.country} {kind} numbers of criteria "
+            f"{name!r}, so the job's cost cap could not be kept: add them to its prices setting, "
+            "or leave the cost cap out",
             field="max_cost",
         )
     if price.currency != cap.currency:

@@ -34,19 +34,21 @@ import functools
 import json
 import logging
 import random
+import re
 import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import anyio
 
+from .._kinds import PriceBasis
 from .._models import Money
-from .._sqlite import SqliteFile
+from .._sqlite import SqliteFile, failure_text
 from .._sqlite import transaction as sqlite_transaction
 from ..errors import ConfigurationError, InvalidInputError, NumbersError, TransportError
 from ._postgres import PostgresDatabase, commit_status, is_postgres_url, redacted
@@ -55,6 +57,8 @@ from ._postgres import transaction as postgres_transaction
 log = logging.getLogger("numbers_core.bulk")
 
 __all__ = [
+    "Costs",
+    "DamagedJob",
     "Item",
     "ItemState",
     "Job",
@@ -63,6 +67,7 @@ __all__ = [
     "JournalUnavailableError",
     "LeaseLost",
     "OverCap",
+    "journal_file",
 ]
 
 T = TypeVar("T")
@@ -127,13 +132,18 @@ CREATE TABLE rates (
     learnt_at REAL NOT NULL
 )
 """
-_MIGRATIONS = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3)
+# Where each item's price came from (a PriceBasis: the carrier's offer, its price list, the user's
+# table, a quote), so that a plan's or a report's total says what it stands on.
+_SCHEMA_4 = """
+ALTER TABLE items ADD COLUMN price_basis TEXT
+"""
+_MIGRATIONS = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3, _SCHEMA_4)
 # REAL is a 4-byte float in PostgreSQL: time stamps need 8.
 _POSTGRES_MIGRATIONS = tuple(ddl.replace(" REAL", " DOUBLE PRECISION") for ddl in _MIGRATIONS)
 
 _ITEM_COLUMNS = (
     "seq, slot, number, state, reconciled, attempts, error_class, error_code, error_message, result, "
-    "price, currency, updated_at, sends"
+    "price, currency, updated_at, sends, price_basis"
 )
 
 _QUALIFIED_COLUMNS = ", ".join(f"items.{column.strip()}" for column in _ITEM_COLUMNS.split(","))
@@ -220,11 +230,13 @@ class Item:
     updated_at: float
     #: how many times the item was sent (written ``sending``), crashes and look-ups aside
     sends: int = 0
+    #: where ``price`` came from (None with no price, or in a journal older than the basis)
+    price_basis: PriceBasis | None = None
 
     @classmethod
     def of(cls, row: Sequence[Any]) -> Item:
         seq, slot, number, state, reconciled, attempts, error_class, code, message, result, *rest = row
-        price, currency, updated_at, sends = rest
+        price, currency, updated_at, sends, basis = rest
         return cls(
             seq,
             slot,
@@ -240,7 +252,38 @@ class Item:
             currency,
             updated_at,
             sends,
+            PriceBasis(basis) if basis is not None else None,
         )
+
+
+# A URL's start (its scheme two letters at least: C://jobs.sqlite3 may be a path on Windows).
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")
+
+
+def journal_file(location: str | Path) -> Path | None:
+    """The SQLite file ``location`` names, or None for a PostgreSQL URL; a ConfigurationError for
+    any other URL (``mysql://…``, ``sqlite:///…``), which would be taken for a folder's name."""
+    if is_postgres_url(location):
+        return None
+    if isinstance(location, str) and _URL.match(location):
+        raise ConfigurationError(
+            f"journal {redacted(location)!r}: not a journal location: give a SQLite file's path or a "
+            "postgresql:// URL",
+            setting="journal",
+        )
+    return Path(location).expanduser().absolute()
+
+
+@dataclass
+class Costs:
+    """The monthly prices of some of a job's items (:meth:`Journal.prices`)."""
+
+    #: summed by currency
+    total: dict[str, Decimal] = field(default_factory=dict)
+    #: how many items had no price
+    unpriced: int = 0
+    #: how many of the priced items each basis priced (none for prices from a journal older than it)
+    bases: dict[PriceBasis, int] = field(default_factory=dict)
 
 
 class Journal:
@@ -276,9 +319,9 @@ class Journal:
         #: this journal's worker: the holder of the leases it takes
         self.owner = uuid.uuid4().hex[:12]
         self._file: SqliteFile | PostgresDatabase
-        if is_postgres_url(location):
+        self.path: Path | None = journal_file(location)
+        if self.path is None:
             url = str(location)
-            self.path: Path | None = None
             self.location = redacted(url)
             self.shared = True
             self._transaction: _Transaction = postgres_transaction
@@ -290,7 +333,6 @@ class Journal:
                 unavailable=JournalUnavailableError,
             )
         else:
-            self.path = Path(location).expanduser().absolute()
             self.location = str(self.path)
             self.shared = False
             self._transaction = sqlite_transaction
@@ -312,7 +354,8 @@ class Journal:
         # for now, not wrong.
         if getattr(exc, "sqlite_errorcode", 0) & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
             return JournalUnavailableError(f"journal {self.location!r}: {exc}")
-        return ConfigurationError(f"journal {self.location!r}: {exc}", setting="journal")
+        text = failure_text(self.path, exc) if self.path is not None else None
+        return ConfigurationError(f"journal {self.location!r}: {text or exc}", setting="journal")
 
     @property
     def _holder(self) -> str | None:
@@ -480,19 +523,53 @@ class Journal:
         return await self.job(job_id)
 
     async def job(self, job_id: str) -> Job:
+        """The job; DamagedJob if its record cannot be read (written by hand, or by another program)."""
+
         def work(db: sqlite3.Connection) -> Job:
             row = db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
             if row is None:
                 raise InvalidInputError(f"no job {job_id!r} in {self.location!r}", field="job")
-            return Job(row[0], row[1], row[2], row[3], json.loads(row[4]), JobState(row[5]), row[6], row[7])
+            return self._job(row)
+
+        return await self._run(work)
+
+    def _job(self, row: Sequence[Any]) -> Job:
+        job_id, label, kind, provider, spec, state, created_at, updated_at = row
+        try:
+            parsed = json.loads(spec)
+        except (TypeError, ValueError):
+            parsed = None
+        if not isinstance(parsed, dict):
+            raise DamagedJob(self.location, job_id, "its spec is not a JSON object")
+        if state not in set(JobState):
+            raise DamagedJob(self.location, job_id, f"its state {str(state)[:40]!r} is none a job has")
+        texts, times = (label, kind, provider), (created_at, updated_at)
+        if not all(isinstance(text, str) for text in texts) or not all(
+            isinstance(time, int | float) for time in times
+        ):
+            raise DamagedJob(self.location, job_id, "its columns hold values of the wrong types")
+        return Job(job_id, label, kind, provider, parsed, JobState(state), created_at, updated_at)
+
+    async def job_ids(self) -> list[str]:
+        """The jobs' ids, oldest first: each one's :meth:`job` read apart, where some may be damaged."""
+
+        def work(db: sqlite3.Connection) -> list[str]:
+            return [row[0] for row in db.execute("SELECT id FROM jobs ORDER BY created_at, id")]
 
         return await self._run(work)
 
     async def jobs(self) -> list[Job]:
-        def work(db: sqlite3.Connection) -> list[str]:
-            return [row[0] for row in db.execute("SELECT id FROM jobs ORDER BY created_at, id")]
+        return [await self.job(job_id) for job_id in await self.job_ids()]
 
-        return [await self.job(job_id) for job_id in await self._run(work)]
+    async def set_spec(self, job_id: str, spec: dict[str, Any]) -> None:
+        """Write what the job does anew (its config amended: :func:`amend_job`)."""
+        now = self._clock()
+        text = json.dumps(spec, sort_keys=True)
+
+        def work(db: sqlite3.Connection) -> None:
+            db.execute("UPDATE jobs SET spec = ?, updated_at = ? WHERE id = ?", (text, now, job_id))
+
+        await self._run(work)
 
     async def set_state(self, job_id: str, state: JobState) -> None:
         now = self._clock()
@@ -528,7 +605,14 @@ class Journal:
     async def counts(self, job_id: str) -> dict[ItemState, int]:
         def work(db: sqlite3.Connection) -> dict[ItemState, int]:
             rows = db.execute("SELECT state, count(*) FROM items WHERE job_id = ? GROUP BY state", (job_id,))
-            return {ItemState(state): count for state, count in rows}
+            counts = {}
+            for state, count in rows:
+                if state not in set(ItemState):
+                    raise DamagedJob(
+                        self.location, job_id, f"an item's state {str(state)[:40]!r} is none an item has"
+                    )
+                counts[ItemState(state)] = count
+            return counts
 
         return await self._run(work)
 
@@ -539,10 +623,12 @@ class Journal:
         number: str,
         *,
         price: Money | None = None,
+        basis: PriceBasis | None = None,
         cap: Money | None = None,
         sending: bool = False,
     ) -> bool:
-        """Give a planned item its number (and its quoted price); False if the job ever pinned it.
+        """Give a planned item its number (and its quoted price, with where that came from:
+        ``basis``); False if the job ever pinned it.
 
         With ``cap``, raises :class:`OverCap` when the prices of the job's items that are
         bought, being bought or about to be, with this one, would pass it: checked in the
@@ -550,7 +636,7 @@ class Journal:
         ``sending``: the item is written ``sending`` in the same transaction (as :meth:`move`
         would, its lease checked in a shared journal): one trip to the disk, not two.
         """
-        pinned = (await self.pin_many(job_id, [(seq, number, price)], cap=cap, sending=sending))[seq]
+        pinned = (await self.pin_many(job_id, [(seq, number, price, basis)], cap=cap, sending=sending))[seq]
         if isinstance(pinned, Exception):
             raise pinned
         return pinned
@@ -558,12 +644,12 @@ class Journal:
     async def pin_many(
         self,
         job_id: str,
-        pins: Sequence[tuple[int, str, Money | None]],
+        pins: Sequence[tuple[int, str, Money | None, PriceBasis | None]],
         *,
         cap: Money | None = None,
         sending: bool = False,
     ) -> dict[int, bool | OverCap | InvalidInputError]:
-        """:meth:`pin` for many items at once, ``(seq, number, price)`` each, in one transaction of
+        """:meth:`pin` for many items at once, ``(seq, number, price, basis)`` each, in one transaction of
         a few statements whatever their number; by item, what :meth:`pin` would have returned or
         raised (:class:`OverCap`, :class:`LeaseLost` for an item another worker holds now, …):
         the others are pinned all the same."""
@@ -573,15 +659,15 @@ class Journal:
             outcomes: dict[int, bool | OverCap | InvalidInputError] = {}
             rows = {
                 row[0]: row[1:]
-                for chunk in _chunks([seq for seq, _, _ in pins])
+                for chunk in _chunks([seq for seq, *_ in pins])
                 for row in db.execute(
                     f"SELECT seq, state, owner, lease_until FROM items WHERE job_id = ? "  # noqa: S608
                     f"AND seq IN ({', '.join('?' * len(chunk))})",
                     (job_id, *chunk),
                 )
             }
-            wanted: dict[str, tuple[int, Money | None]] = {}
-            for seq, number, price in pins:
+            wanted: dict[str, tuple[int, Money | None, PriceBasis | None]] = {}
+            for seq, number, price, basis in pins:
                 refused = _refusal(job_id, seq, rows.get(seq), None, self._holder)
                 if refused is None and sending and self.shared:
                     refused = self._lease_refusal(job_id, seq, *rows[seq][1:])
@@ -590,7 +676,7 @@ class Journal:
                 elif number in wanted:  # asked twice: the first item has it
                     outcomes[seq] = False
                 else:
-                    wanted[number] = (seq, price)
+                    wanted[number] = (seq, price, basis)
             # Workers pinning the same number at once: the second waits for the first, then inserts
             # nothing. In the same order in every worker, so that they never wait on each other both.
             inserted = {
@@ -608,16 +694,18 @@ class Journal:
             for number in over:
                 db.execute("DELETE FROM pinned WHERE job_id = ? AND number = ?", (job_id, number))
             updates = []
-            for number, (seq, price) in wanted.items():
+            for number, (seq, price, basis) in wanted.items():
                 outcomes[seq] = over.get(number, number in inserted)
                 if outcomes[seq] is True:
-                    amount, currency = (None, None) if price is None else (str(price.amount), price.currency)
+                    quoted: tuple[str | None, str | None, str | None] = (None, None, None)
+                    if price is not None:
+                        quoted = (str(price.amount), price.currency, None if basis is None else str(basis))
                     state = ItemState.SENDING if sending else ItemState.PLANNED
-                    updates.append((number, amount, currency, now, state, int(sending), job_id, seq))
+                    updates.append((number, *quoted, now, state, int(sending), job_id, seq))
             if updates:
                 db.executemany(
-                    "UPDATE items SET number = ?, price = ?, currency = ?, updated_at = ?, state = ?, "
-                    "sends = sends + ? WHERE job_id = ? AND seq = ?",
+                    "UPDATE items SET number = ?, price = ?, currency = ?, price_basis = ?, updated_at = ?, "
+                    "state = ?, sends = sends + ? WHERE job_id = ? AND seq = ?",
                     updates,
                 )
             return outcomes
@@ -646,16 +734,22 @@ class Journal:
         result: dict[str, Any] | None = None,
         error: tuple[str, str | None, str] | None = None,
         reconciled: bool = False,
+        tried: bool | None = None,
     ) -> None:
         """Write the item's new state (``error``: class, carrier code, message); only allowed moves.
 
         ``seq`` may be several items (a native batch, sent at once): all move in one transaction.
+        Back to planned with an error counts as one of the item's tries, unless ``tried`` is
+        False: a refusal that was not the item's (its account lacks something; its number, not
+        the item, was refused).
         """
         now = self._clock()
         seqs = [seq] if isinstance(seq, int) else list(seq)
         error_class, code, message = error if error is not None else (None, None, None)
         # A failed try: the carrier refused for now. A crash or a look-up is no try.
-        tried = int(state is ItemState.PLANNED and error is not None)
+        if tried is None:
+            tried = state is ItemState.PLANNED and error is not None
+        tries = int(tried)
         sent = int(state is ItemState.SENDING)
         text = json.dumps(result) if result is not None else None
 
@@ -670,7 +764,7 @@ class Journal:
                 "error_message = ?, result = coalesce(?, result), updated_at = ? "
                 "WHERE job_id = ? AND seq = ?",
                 [
-                    (state, int(reconciled), tried, sent, error_class, code, message, text, now, job_id, one)
+                    (state, int(reconciled), tries, sent, error_class, code, message, text, now, job_id, one)
                     for one in seqs
                 ],
             )
@@ -737,24 +831,26 @@ class Journal:
 
         return await self._run(work)
 
-    async def prices(self, job_id: str, *states: ItemState) -> tuple[dict[str, Decimal], int]:
-        """The monthly prices quoted for the numbers of the job's items in ``states``, summed by
-        currency, and how many of those items have none (no price quoted, or no number yet)."""
+    async def prices(self, job_id: str, *states: ItemState) -> Costs:
+        """The monthly prices quoted for the numbers of the job's items in ``states``: summed by
+        currency, counted by where they came from, and how many of those items have none (no
+        price quoted, or no number yet)."""
         marks = ", ".join("?" * len(states))
 
-        def work(db: sqlite3.Connection) -> tuple[dict[str, Decimal], int]:
-            total: dict[str, Decimal] = {}
-            unpriced = 0
+        def work(db: sqlite3.Connection) -> Costs:
+            costs = Costs()
             rows = db.execute(
-                f"SELECT price, currency FROM items WHERE job_id = ? AND state IN ({marks})",  # noqa: S608 - placeholders only
+                f"SELECT price, currency, price_basis FROM items WHERE job_id = ? AND state IN ({marks})",  # noqa: S608 - placeholders only
                 (job_id, *states),
             )
-            for price, currency in rows:
+            for price, currency, basis in rows:
                 if price is None or currency is None:
-                    unpriced += 1
-                else:
-                    total[currency] = total.get(currency, Decimal(0)) + Decimal(price)
-            return total, unpriced
+                    costs.unpriced += 1
+                    continue
+                costs.total[currency] = costs.total.get(currency, Decimal(0)) + Decimal(price)
+                if basis is not None:
+                    costs.bases[PriceBasis(basis)] = costs.bases.get(PriceBasis(basis), 0) + 1
+            return costs
 
         return await self._run(work)
 
@@ -984,7 +1080,7 @@ def _write_all(db: Any, batch: list[_Pending], transaction: _Transaction) -> Non
             db.execute("SAVEPOINT one")
             try:
                 pending.result = pending.work(db)
-            except (InvalidInputError, OverCap) as refused:  # this call's own: only it is undone
+            except (InvalidInputError, OverCap, DamagedJob) as refused:  # this call's own: only it is undone
                 db.execute("ROLLBACK TO one")
                 pending.error = refused
             db.execute("RELEASE one")
@@ -1028,6 +1124,18 @@ def _chunks(values: Sequence[T]) -> Iterator[Sequence[T]]:
     """``values`` an IN (…) list at a time."""
     for start in range(0, len(values), _IN_LIST):
         yield values[start : start + _IN_LIST]
+
+
+class DamagedJob(ConfigurationError):
+    """A job's record in the journal cannot be read: it was changed by hand, or by another program."""
+
+    def __init__(self, location: str, job_id: str, why: str) -> None:
+        super().__init__(
+            f"journal {location!r}: the record of job {job_id!r} is damaged ({why}): it cannot be "
+            "read or run",
+            setting="journal",
+        )
+        self.job_id = job_id
 
 
 class LeaseLost(InvalidInputError):

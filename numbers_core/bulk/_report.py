@@ -1,4 +1,5 @@
-"""A job's report: one row per item (number, outcome, error, price, when), as CSV or JSON lines."""
+"""A job's report: one row per item (number, outcome, error, price and its basis, when), as CSV or
+JSON lines."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ class ReportRow:
     message: str
     monthly_price: str
     currency: str
+    price_basis: str  # where the price came from: offer, catalog, table, quote ("" with no price)
     updated_at: str  # ISO 8601, UTC
 
     @classmethod
@@ -47,6 +49,7 @@ class ReportRow:
             message=(item.error_message or "") if said else "",
             monthly_price="" if item.price is None else str(item.price),
             currency=item.currency or "",
+            price_basis="" if item.price_basis is None else str(item.price_basis),
             updated_at=datetime.fromtimestamp(item.updated_at, UTC).isoformat(timespec="seconds"),
         )
 

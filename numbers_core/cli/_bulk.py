@@ -15,7 +15,7 @@ import signal
 import sys
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, cast
@@ -23,16 +23,38 @@ from typing import TYPE_CHECKING, Annotated, Any, cast
 import anyio
 import typer
 
+from numbers_core import ComplianceRequiredError, ComplianceScope, PriceBasis
 from numbers_core.errors import NumbersError
 
-from ._options import _add_params, _param, config_options, criteria_options, number_config, typed_number
+from ._options import (
+    _add_params,
+    _param,
+    compliance_options,
+    config_options,
+    criteria_options,
+    number_compliance,
+    number_config,
+    typed_number,
+)
 from ._output import note, stderr_console, stdout_console, write_json
-from ._run import EXIT_INTERRUPTED, NumbersCommand, Target, default_journal_path, fail_usage, print_error, run
-from ._words import error_text
+from ._run import (
+    EXIT_INTERRUPTED,
+    NumbersCommand,
+    Target,
+    default_journal_path,
+    exit_code,
+    fail_usage,
+    print_error,
+    print_warning,
+    run,
+)
+from ._visible import visible
+from ._words import COMPLIANCE_OPTIONS, account_needs, carrier_details, error_text, requirement_field
 
 if TYPE_CHECKING:
     from numbers_core import Provider
     from numbers_core.bulk import Event, Item, ItemState, Job, Journal, Plan, Runner
+    from numbers_core.bulk._journal import Costs
 
 __all__ = ["EXIT_JOURNAL_UNAVAILABLE", "EXIT_SOME_FAILED", "EXIT_SOME_UNKNOWN", "bulk_app"]
 
@@ -55,6 +77,10 @@ bulk_app = typer.Typer(
 _PLAIN_EVERY = 5.0
 # How long numbers bulk list shows a plan that was never run: a dry run, or forgotten.
 _PLAN_SHOWN = 24 * 3600.0
+# The bounds of the running options: past them a value is a slip (inf, 1e30), not a wish.
+_MOST_RATE = 10_000.0  # requests a second
+_MOST_AT_ONCE = 1_000  # --concurrency and --burst
+_MOST_SECONDS = 24 * 3600.0  # --grace, --lease and --journal-patience
 _LIST_FILTERS = {"contains", "number_type", "country"}
 
 
@@ -138,6 +164,15 @@ _JOB = [
     ),
 ]
 
+
+def _seconds(name: str, help: str, default: float, *, least: float = 0.0, envvar: str | None = None) -> Any:
+    """A running option of some seconds, at most a day."""
+    option = typer.Option(
+        min=least, max=_MOST_SECONDS, metavar="SECONDS", envvar=envvar, help=help, rich_help_panel=_RUN_PANEL
+    )
+    return _param(name, Annotated[float, option], default)
+
+
 _RUN = [
     _param(
         "journal",
@@ -161,7 +196,7 @@ _RUN = [
             int,
             typer.Option(
                 min=1,
-                max=1000,
+                max=_MOST_AT_ONCE,
                 metavar="N",
                 help="Requests at once (the connection pool is sized to it).",
                 rich_help_panel=_RUN_PANEL,
@@ -175,6 +210,7 @@ _RUN = [
             float | None,
             typer.Option(
                 min=0.001,
+                max=_MOST_RATE,
                 metavar="PER_SECOND",
                 help="Requests per second at most, the sandbox's too (default: the limit the carrier "
                 "documents, else the rate its 429s show; none on the sandbox).",
@@ -188,6 +224,7 @@ _RUN = [
             int,
             typer.Option(
                 min=1,
+                max=_MOST_AT_ONCE,
                 metavar="N",
                 help="Requests that may go at once under --rate (1).",
                 rich_help_panel=_RUN_PANEL,
@@ -195,52 +232,25 @@ _RUN = [
         ],
         1,
     ),
-    _param(
+    _seconds(
         "grace",
-        Annotated[
-            float,
-            typer.Option(
-                min=0.0,
-                metavar="SECONDS",
-                help="On Ctrl-C, how long requests in flight may finish; the rest is left for resume.",
-                rich_help_panel=_RUN_PANEL,
-            ),
-        ],
+        "On Ctrl-C, how long requests in flight may finish; the rest is left for resume.",
         10.0,
     ),
-    _param(
+    _seconds(
         "lease",
-        Annotated[
-            float,
-            typer.Option(
-                min=1.0,
-                metavar="SECONDS",
-                help=(
-                    "In a postgresql:// journal, how long the items a worker claims stay its own "
-                    "unless it renews them: a dead worker's items go to the others after this."
-                ),
-                rich_help_panel=_RUN_PANEL,
-            ),
-        ],
+        "In a postgresql:// journal, how long the items a worker claims stay its own unless it renews "
+        "them: a dead worker's items go to the others after this.",
         30.0,
+        least=1.0,
     ),
-    _param(
+    _seconds(
         "journal_patience",
-        Annotated[
-            float,
-            typer.Option(
-                min=0.0,
-                metavar="SECONDS",
-                envvar="NUMBERS_JOURNAL_PATIENCE",
-                help=(
-                    "How long to wait for the journal's database when it is out of reach (a restart, "
-                    "a failover, a lost connection): nothing new is sent meanwhile, and what was in "
-                    "flight is written once it is back. Past this, exit 75."
-                ),
-                rich_help_panel=_RUN_PANEL,
-            ),
-        ],
+        "How long to wait for the journal's database when it is out of reach (a restart, a failover, "
+        "a lost connection): nothing new is sent meanwhile, and what was in flight is written once it "
+        "is back. Past this, exit 75.",
         300.0,
+        envvar="NUMBERS_JOURNAL_PATIENCE",
     ),
 ]
 
@@ -319,8 +329,10 @@ def _request(
     job: dict[str, Any],
     criteria: dict[str, Any],
     config: dict[str, Any],
+    compliance: dict[str, Any],
 ) -> _Request:
     from numbers_core.bulk import JobFile
+    from numbers_core.bulk._engine import with_compliance
     from numbers_core.bulk._file import parse_money
 
     if job["file"] is not None:
@@ -331,7 +343,9 @@ def _request(
             loaded["label"] = job["label"]
         if job["max_cost"]:
             loaded["max_cost"] = _money(job["max_cost"], parse_money)
-        return _Request(loaded, job["yes"])
+        if compliance:  # the account's references, over the file's: one file serves many accounts
+            loaded["config"] = with_compliance(loaded["config"], number_compliance(compliance))
+        return _checked(loaded, job["yes"])
     if kind is None:
         fail_usage("give the job's KIND (buy, configure or release) or --file")
     kinds = {"buy": "purchase", "purchase": "purchase", "configure": "configure", "release": "release"}
@@ -364,6 +378,8 @@ def _request(
                 f"{option} does not select owned numbers; --all-matching takes --contains, --type, --country"
             )
         arguments["matching"] = criteria
+    if compliance:
+        config = {**config, "compliance": compliance}
     if config:
         if kind == "release":
             fail_usage("a release job takes no configuration options")
@@ -372,7 +388,15 @@ def _request(
         fail_usage("a configure job needs at least one configuration option")
     if job["max_cost"]:
         arguments["max_cost"] = _money(job["max_cost"], parse_money)
-    return _Request(arguments, job["yes"])
+    return _checked(arguments, job["yes"])
+
+
+def _checked(arguments: dict[str, Any], yes: bool) -> _Request:
+    """The job, once its bounds are checked: refused before the carrier or the journal is opened."""
+    from numbers_core.bulk._limits import check_job
+
+    check_job(**arguments)
+    return _Request(arguments, yes)
 
 
 def _money(text: str, parse: Any) -> Any:
@@ -411,12 +435,35 @@ async def _create(carrier: Provider, journal: Journal, request: _Request) -> Job
 # -- showing a job ---------------------------------------------------------------------------------
 
 
-def _monthly(total: dict[str, Decimal], unpriced: int) -> str:
-    """A monthly total by currency, and how many items had no price quoted."""
+# Where a price comes from, in the user's words.
+_BASES = {
+    PriceBasis.OFFER: "the carrier's price for each number",
+    PriceBasis.CATALOG: "the carrier's price list",
+    PriceBasis.TABLE: "your prices setting",
+    PriceBasis.QUOTE: "the carrier's quote",
+}
+
+
+def _bases(bases: dict[PriceBasis, int]) -> str | None:
+    """Where the prices come from: one basis, or each with how many items it priced."""
+    if len(bases) <= 1:
+        return next((_BASES[basis] for basis in bases), None)
+    return " and ".join(f"{_BASES[basis]} for {count}" for basis, count in sorted(bases.items()))
+
+
+def _monthly(total: dict[str, Decimal], unpriced: int, bases: dict[PriceBasis, int], *notes: str) -> str:
+    """A monthly total by currency, how many items had no price quoted, and where the prices
+    come from (with ``notes``)."""
     parts = [f"{amount} {currency}" for currency, amount in sorted(total.items())]
     if unpriced:
         parts.append(f"{unpriced} not quoted")
-    return (" + ".join(parts) if parts else "no prices quoted") + " a month"
+    text = (" + ".join(parts) if parts else "no prices quoted") + " a month"
+    said = [note for note in (_bases(bases), *notes) if note]
+    return text + (f" ({', '.join(said)})" if total and said else "")
+
+
+def _bases_json(bases: dict[PriceBasis, int]) -> dict[str, int]:
+    return {str(basis): count for basis, count in sorted(bases.items())}
 
 
 def _failures(items: list[Item]) -> str | None:
@@ -446,6 +493,7 @@ def _show_plan(plan: Plan, json_output: bool) -> None:
                 "failed": plan.failed,
                 "monthly_total": {currency: str(amount) for currency, amount in plan.total.items()},
                 "unpriced": plan.unpriced,
+                "cost_basis": _bases_json(plan.bases),
                 "items": [
                     {
                         "item": item.seq,
@@ -453,6 +501,7 @@ def _show_plan(plan: Plan, json_output: bool) -> None:
                         "state": str(item.state),
                         "monthly_price": None if item.price is None else str(item.price),
                         "currency": item.currency,
+                        "price_basis": None if item.price_basis is None else str(item.price_basis),
                         "error": item.error_message,
                     }
                     for item in plan.items
@@ -464,12 +513,14 @@ def _show_plan(plan: Plan, json_output: bool) -> None:
     from rich.text import Text
 
     table = Table(box=None, pad_edge=False)
-    for header in ("Item", "Number", "Monthly", "State"):
+    for header in ("Item", "Number", "Monthly", "Basis", "State"):
         table.add_column(header)
     for item in plan.items:
         price = "" if item.price is None else f"{item.price} {item.currency}"
+        basis = "" if item.price_basis is None else str(item.price_basis)
         state = str(item.state) if item.error_message is None else f"{item.state}: {item.error_message}"
-        table.add_row(str(item.seq), Text(item.number or ""), price, Text(state))
+        # The carrier's words (the number it offered, why it refused): shown inert.
+        table.add_row(str(item.seq), Text(visible(item.number or "")), price, basis, Text(visible(state)))
     stdout_console().print(table)
     _plan_note(plan, _failures([item for item in plan.items if item.state == "failed"]))
 
@@ -480,7 +531,7 @@ def _plan_note(plan: Plan, reason: str | None) -> None:
     job = plan.job
     text = f"Job {job.id} ({job.label}): {plan.count} numbers to {_verb(job.kind)}"
     if job.kind == "purchase":
-        text += ", " + _monthly(plan.total, plan.unpriced)
+        text += ", " + _monthly(plan.total, plan.unpriced, plan.bases)
     if plan.failed:
         text += f"; {plan.failed} cannot be bought" + (f": {reason}" if reason else "")
     note(text + ".")
@@ -494,24 +545,13 @@ def _counts_json(counts: dict[ItemState, int]) -> dict[str, int]:
     return {str(state): count for state, count in sorted(counts.items())}
 
 
-@dataclass(frozen=True)
-class _Bought:
+async def _bought(journal: Journal, job: Job) -> Costs | None:
     """What a purchase job's bought numbers cost a month, as quoted when each was chosen."""
+    from numbers_core.bulk import ItemState
 
-    total: dict[str, Decimal]
-    unpriced: int
-
-    @classmethod
-    async def of(cls, journal: Journal, job: Job) -> _Bought | None:
-        from numbers_core.bulk import ItemState
-
-        if job.kind != "purchase":
-            return None
-        return cls(*await journal.prices(job.id, ItemState.DONE))
-
-
-# What the monthly total of a job's bought numbers is made of.
-_COST_BASIS = "the monthly prices quoted when the numbers were chosen"
+    if job.kind != "purchase":
+        return None
+    return await journal.prices(job.id, ItemState.DONE)
 
 
 def _summary(
@@ -519,7 +559,7 @@ def _summary(
     counts: dict[ItemState, int],
     orphans: list[str],
     json_output: bool,
-    bought: _Bought | None = None,
+    bought: Costs | None = None,
     *,
     stopped: bool = False,
 ) -> None:
@@ -535,13 +575,13 @@ def _summary(
         if bought is not None:
             summary["monthly_cost"] = {currency: str(amount) for currency, amount in bought.total.items()}
             summary["unpriced"] = bought.unpriced
-            summary["cost_basis"] = "quoted"
+            summary["cost_basis"] = _bases_json(bought.bases)
         _json_line(summary)
         return
     from rich.table import Table
 
     console = stderr_console()
-    console.print(f"Job {job.id} ({job.label}): {job.state}", markup=False, highlight=False)
+    console.print(visible(f"Job {job.id} ({job.label}): {job.state}"), markup=False, highlight=False)
     table = Table(box=None, pad_edge=False)
     table.add_column("Outcome")
     table.add_column("Items", justify="right")
@@ -549,8 +589,9 @@ def _summary(
         table.add_row(str(state), str(count))
     console.print(table)
     if bought is not None and (bought.total or bought.unpriced):
+        cost = _monthly(bought.total, bought.unpriced, bought.bases, "as quoted when the numbers were chosen")
         console.print(
-            f"Bought: {_monthly(bought.total, bought.unpriced)} ({_COST_BASIS})",
+            f"Bought: {cost}",
             markup=False,
             highlight=False,
             soft_wrap=True,
@@ -752,6 +793,13 @@ async def _plan(
     return None
 
 
+def _check_carrier(job: Job, carrier: Provider) -> None:
+    if job.provider != carrier.name:
+        fail_usage(
+            f"job {job.id} is for {job.provider}; this command reached {carrier.name} (give its --profile)"
+        )
+
+
 async def _execute(
     carrier: Provider,
     journal: Journal,
@@ -774,10 +822,7 @@ async def _execute(
 async def _run_job(carrier: Provider, journal: Journal, job: Job, running: Running, json_output: bool) -> int:
     from numbers_core.bulk import ItemState, JournalUnavailableError, Runner
 
-    if job.provider != carrier.name:
-        fail_usage(
-            f"job {job.id} is for {job.provider}; this command reached {carrier.name} (give its --profile)"
-        )
+    _check_carrier(job, carrier)
     counts = await journal.counts(job.id)
     display = _Progress(
         job,
@@ -811,6 +856,9 @@ async def _run_job(carrier: Provider, journal: Journal, job: Job, running: Runni
             sweeping = True
             with sweep:
                 orphans = await runner.orphans(job.id)
+    if isinstance(failure, ComplianceRequiredError) and failure.scope is ComplianceScope.ACCOUNT:
+        print_error(_lacking(job, failure))
+        return exit_code(failure)
     if failure is not None:
         if not isinstance(failure, JournalUnavailableError):  # which says what to do itself
             note(f"Job {job.id} stopped; once this is fixed, numbers bulk resume {job.id} finishes it.")
@@ -818,7 +866,7 @@ async def _run_job(carrier: Provider, journal: Journal, job: Job, running: Runni
     stopped = runner.stopped or sweep.cancelled_caught
     counts = await journal.counts(job.id)  # the sweep settles what it finds bought
     current = await journal.job(job.id)
-    _summary(current, counts, orphans, json_output, await _Bought.of(journal, current), stopped=stopped)
+    _summary(current, counts, orphans, json_output, await _bought(journal, current), stopped=stopped)
     reason = display.reason()
     if reason and not json_output:
         note(f"{display.counts['failed']} failed here: {reason}.")
@@ -827,6 +875,20 @@ async def _run_job(carrier: Provider, journal: Journal, job: Job, running: Runni
     elif runner.stopped:
         note(f"Stopped. numbers bulk resume {job.id} looks up what was in flight, then finishes the job.")
     return _exit_code(counts, orphans, stopped)
+
+
+def _lacking(job: Job, error: ComplianceRequiredError) -> str:
+    """A job stopped at its first refusal for what the whole account lacks, in one line: what,
+    and how resume goes on (with the reference, where the job has none of that kind)."""
+    field = requirement_field(error.requirement)
+    given = (job.spec.get("config") or {}).get("compliance") or {}
+    resume = f"numbers bulk resume {job.id}"
+    if field is not None and not given.get(field):
+        resume += f" {COMPLIANCE_OPTIONS[field]} ID"
+    return (
+        f"job {job.id} stopped: {account_needs(error)}: {error.provider} says {error.message!r}"
+        f"{carrier_details(error)}; once it has, {resume} goes on with the items left"
+    )
 
 
 async def _in_journal(
@@ -847,8 +909,26 @@ async def _in_journal(
             await journal.aclose()
 
 
-def _with_journal(running: Running, target: Target, work: Any, again: str = "try again") -> Any:
-    """Run ``work(carrier, journal)``."""
+def _journal_there(location: str | Path, *, needed: bool) -> bool:
+    """Whether a journal is at ``location`` (a database URL is taken to hold one), checked before
+    anything is opened: a URL no journal has is refused, and with ``needed`` (a command about jobs
+    made before) so is a journal file not there, which would otherwise be made, empty."""
+    from numbers_core.bulk._journal import journal_file
+
+    path = journal_file(location)
+    if path is None or path.exists():
+        return True
+    if needed:
+        fail_usage(f"no journal at {str(path)!r} (numbers bulk plan or numbers bulk run makes one)")
+    return False
+
+
+def _with_journal(
+    running: Running, target: Target, work: Any, *, needed: bool, again: str = "try again"
+) -> Any:
+    """Run ``work(carrier, journal)``; with ``needed``, only in a journal that is there. ``again``:
+    what to do once the journal is back, should it stay out of reach."""
+    _journal_there(running.journal, needed=needed)
     return run(
         target,
         lambda carrier: _in_journal(
@@ -863,9 +943,27 @@ def _with_journal(running: Running, target: Target, work: Any, again: str = "try
 
 
 def _with_journal_only(path: str | Path, work: Any) -> Any:
-    """Run ``work(journal)``, no carrier needed; a journal out of reach is not waited for (the
-    command reads or changes a job as it stands: run it again)."""
+    """Run ``work(journal)``, no carrier needed, in a journal that is there; one out of reach is
+    not waited for (the command reads or changes a job as it stands: run it again)."""
+    _journal_there(path, needed=True)
     return anyio.run(_in_journal, path, work)
+
+
+async def _readable_jobs(journal: Journal) -> list[Job]:
+    """The journal's jobs, oldest first; each one whose record is damaged is said, and left out."""
+    from numbers_core.bulk._journal import DamagedJob
+
+    jobs = []
+    for job_id in await journal.job_ids():
+        try:
+            jobs.append(await journal.job(job_id))
+        except DamagedJob as exc:
+            print_warning(str(exc))
+    return jobs
+
+
+def _stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
 
 
 def _resumed(job: Job) -> str:
@@ -887,6 +985,7 @@ def _target(ctx: typer.Context) -> tuple[Target, bool]:
 @bulk_app.command(cls=NumbersCommand)
 @_journal_option
 @_job_options
+@compliance_options
 @config_options
 @criteria_options
 def plan(
@@ -897,6 +996,7 @@ def plan(
     job: dict[str, Any],
     criteria: dict[str, Any],
     config: dict[str, Any],
+    compliance: dict[str, Any],
     journal: str | Path,
 ) -> None:
     """Plan a job and show it (numbers chosen, monthly prices, total); nothing is bought or changed.
@@ -905,7 +1005,8 @@ def plan(
     runs it and buys those (any taken meanwhile is replaced).
     """
     target, json_output = _target(ctx)
-    request = _request(kind, numbers, job, criteria, config)
+    request = _request(kind, numbers, job, criteria, config, compliance)
+    _journal_there(journal, needed=False)
 
     async def work(carrier: Provider, opened: Journal) -> int:
         created = await _create(carrier, opened, request)
@@ -928,6 +1029,7 @@ def plan(
 @bulk_app.command("run", cls=NumbersCommand)
 @_run_options
 @_job_options
+@compliance_options
 @config_options
 @criteria_options
 def run_job(
@@ -938,6 +1040,7 @@ def run_job(
     job: dict[str, Any],
     criteria: dict[str, Any],
     config: dict[str, Any],
+    compliance: dict[str, Any],
     running: Running,
 ) -> None:
     """Make a job and run it: numbers bulk run buy --count 1000 --area-code 415 --voice-url URL.
@@ -948,7 +1051,7 @@ def run_job(
     numbers bulk resume JOB.
     """
     target, json_output = _target(ctx)
-    request = _request(kind, numbers, job, criteria, config)
+    request = _request(kind, numbers, job, criteria, config, compliance)
 
     async def work(carrier: Provider, opened: Journal) -> int:
         created = await _create(carrier, opened, request)
@@ -958,26 +1061,34 @@ def run_job(
             note(f"Job {created.id} ({created.label}): {count} numbers to {_verb(created.kind)}.")
         return await _execute(carrier, opened, created, running, json_output, _resumed)
 
-    code = _with_journal(running, target, work)
+    code = _with_journal(running, target, work, needed=False)
     if code:
         raise typer.Exit(code)
 
 
 @bulk_app.command(cls=NumbersCommand)
 @_run_options
-def resume(ctx: typer.Context, job_id: _JobId, *, running: Running) -> None:
-    """Run a planned or interrupted job to its end: what was in flight is looked up first."""
+@compliance_options
+def resume(ctx: typer.Context, job_id: _JobId, *, compliance: dict[str, Any], running: Running) -> None:
+    """Run a planned or interrupted job to its end: what was in flight is looked up first.
+
+    A job stopped for want of a compliance reference (--bundle-id, --address-id,
+    --identity-id) takes it here, for the numbers it has still to buy.
+    """
     target, json_output = _target(ctx)
 
     async def work(carrier: Provider, opened: Journal) -> int:
-        from numbers_core.bulk import JobState
+        from numbers_core.bulk import JobState, amend_job
 
         job = await opened.job(job_id)
         if job.state is JobState.CANCELLED:
             fail_usage(f"job {job_id} was cancelled")
+        if compliance:
+            _check_carrier(job, carrier)
+            job = await amend_job(opened, carrier, job_id, compliance=number_compliance(compliance))
         return await _execute(carrier, opened, job, running, json_output, _resumed)
 
-    code = _with_journal(running, target, work)
+    code = _with_journal(running, target, work, needed=True)
     if code:
         raise typer.Exit(code)
 
@@ -1010,7 +1121,8 @@ def worker(
         if job_id is not None:
             jobs = [await opened.job(job_id)]
         else:
-            jobs = [job for job in await opened.jobs() if job.state in (JobState.PLANNED, JobState.RUNNING)]
+            open_states = (JobState.PLANNED, JobState.RUNNING)
+            jobs = [job for job in await _readable_jobs(opened) if job.state in open_states]
         code = 0
         for job in jobs:
             if job.state is JobState.CANCELLED:
@@ -1020,7 +1132,7 @@ def worker(
                 break
         return code
 
-    code = _with_journal(running, target, work, again=_RESTART)
+    code = _with_journal(running, target, work, needed=True, again=_RESTART)
     if code:
         raise typer.Exit(code)
 
@@ -1038,7 +1150,7 @@ def status(ctx: typer.Context, job_id: _JobId, *, journal: str | Path) -> None:
     async def work(opened: Journal) -> int:
         job = await opened.job(job_id)
         counts = await opened.counts(job_id)
-        _summary(job, counts, [], json_output, await _Bought.of(opened, job))
+        _summary(job, counts, [], json_output, await _bought(opened, job))
         return _exit_code(counts, [], False)
 
     code = _with_journal_only(journal, work)
@@ -1065,8 +1177,14 @@ def list_jobs(
     _, json_output = _target(ctx)
 
     async def work(opened: Journal) -> list[tuple[Job, dict[ItemState, int]]]:
-        return [(job, await opened.counts(job.id)) for job in await opened.jobs()]
+        return [(job, await opened.counts(job.id)) for job in await _readable_jobs(opened)]
 
+    if not _journal_there(journal, needed=False):
+        if json_output:
+            write_json([])
+        else:
+            note(f"No jobs: no journal at {journal} yet (numbers bulk plan or numbers bulk run makes one).")
+        return
     listed = _with_journal_only(journal, work)
     stale = time.time() - _PLAN_SHOWN
     jobs = [
@@ -1107,7 +1225,9 @@ def list_jobs(
     for job, counts in jobs:
         items = ", ".join(f"{count} {state}" for state, count in sorted(counts.items()))
         created = datetime.fromtimestamp(job.created_at).strftime("%Y-%m-%d %H:%M")
-        table.add_row(job.id, Text(job.label), job.kind, job.provider, str(job.state), items, created)
+        # What the journal holds was typed by someone, or written by another program: shown inert.
+        shown = (visible(text) for text in (job.id, job.label, job.kind, job.provider))
+        table.add_row(*map(Text, shown), str(job.state), items, created)
     stdout_console().print(table)
 
 
@@ -1142,6 +1262,11 @@ def report(
     rows = _with_journal_only(journal, work)
     writer = write_csv if chosen == "csv" else write_lines
     if output is None:
+        if _stdout_is_terminal():  # a carrier's message must not act on the terminal; a file keeps it as said
+            rows = [
+                replace(row, **{k: visible(v) for k, v in asdict(row).items() if isinstance(v, str)})
+                for row in rows
+            ]
         writer(rows, sys.stdout)
         return
     with output.open("w", encoding="utf-8", newline="") as out:

@@ -47,6 +47,7 @@ __all__ = [
     "exit_code",
     "fail_usage",
     "print_error",
+    "print_warning",
     "run",
     "state_of",
 ]
@@ -78,12 +79,18 @@ def print_error(message: str) -> None:
     )
 
 
+def print_warning(message: str) -> None:
+    """One line on stderr, as an error is, for what is wrong but did not stop the command."""
+    typer.echo(
+        typer.style("warning:", fg="yellow", bold=True) + " " + visible(" ".join(message.split())), err=True
+    )
+
+
 class _WarningLines(logging.Handler):
     """The library's warnings (a misspelt NUMBERS_* variable), one line each on stderr, as errors are."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        message = visible(" ".join(self.format(record).split()))
-        typer.echo(typer.style("warning:", fg="yellow", bold=True) + " " + message, err=True)
+        print_warning(self.format(record))
 
 
 class UsageFailure(typer.TyperException):

@@ -18,7 +18,15 @@ if TYPE_CHECKING:
     from numbers_core import NumberType
     from numbers_core.errors import NumbersError, ProviderError
 
-__all__ = ["COMPLIANCE_OPTIONS", "error_text", "requirement_how", "requirement_what"]
+__all__ = [
+    "COMPLIANCE_OPTIONS",
+    "account_needs",
+    "carrier_details",
+    "error_text",
+    "requirement_field",
+    "requirement_how",
+    "requirement_what",
+]
 
 #: The NumberCompliance field each option sets.
 COMPLIANCE_OPTIONS = {
@@ -34,13 +42,16 @@ _WHAT = {
     RequirementKind.IDENTITY: "a verified identity",
     RequirementKind.DOCUMENTS: "documents the carrier reviews",
 }
-_HOW = {
-    RequirementKind.ADDRESS: COMPLIANCE_OPTIONS["address_id"],
-    RequirementKind.LOCAL_ADDRESS: COMPLIANCE_OPTIONS["address_id"],
-    RequirementKind.BUNDLE: COMPLIANCE_OPTIONS["bundle_id"],
-    RequirementKind.IDENTITY: COMPLIANCE_OPTIONS["identity_id"],
-    # Documents are personal data, sent through each carrier's own process: numbers-core has no option.
-    RequirementKind.DOCUMENTS: "at the carrier",
+# The NumberCompliance field that gives each kind. Documents are personal data, sent through each
+# carrier's own process: numbers-core has no field, nor option, for them.
+_FIELD = {
+    RequirementKind.ADDRESS: "address_id",
+    RequirementKind.LOCAL_ADDRESS: "address_id",
+    RequirementKind.BUNDLE: "bundle_id",
+    RequirementKind.IDENTITY: "identity_id",
+}
+_HOW = {kind: COMPLIANCE_OPTIONS[field] for kind, field in _FIELD.items()} | {
+    RequirementKind.DOCUMENTS: "at the carrier"
 }
 
 
@@ -54,16 +65,28 @@ def requirement_how(kind: RequirementKind) -> str:
     return _HOW[kind]
 
 
+def requirement_field(kind: RequirementKind) -> str | None:
+    """The NumberCompliance field that gives it (``bundle_id``); None where none can."""
+    return _FIELD.get(kind)
+
+
 def _market(country: str | None, number_type: NumberType | None) -> str:
     kind = number_type.value.replace("_", " ") if number_type is not None else None
     named = " ".join(part for part in (country, kind) if part)
     return f"{named} numbers" if named else "numbers of this country and type"
 
 
-def _details(error: ProviderError) -> str:
+def carrier_details(error: ProviderError) -> str:
     # The status, code and request id the library appended to the carrier's words ("(code x)"):
     # kept, as on every other error line, for the carrier's support.
     return str(error).removeprefix(f"{error.provider}: {error.message}")
+
+
+def account_needs(error: ComplianceRequiredError) -> str:
+    """What the account lacks, for a refusal of scope account: "the account needs an approved
+    regulatory bundle for GB local numbers"."""
+    market = _market(error.country, error.number_type)
+    return f"the account needs {requirement_what(error.requirement)} for {market}"
 
 
 def _compliance_text(error: ComplianceRequiredError) -> str:
@@ -76,11 +99,11 @@ def _compliance_text(error: ComplianceRequiredError) -> str:
     else:
         text = f"this number needs {needs}; another number may do"
     # The carrier's own words say which reference it refused, and why.
-    return f"{error.provider}: {text} (the carrier says: {error.message}){_details(error)}"
+    return f"{error.provider}: {text} (the carrier says: {error.message}){carrier_details(error)}"
 
 
 def _address_text(error: AddressValidationError) -> str:
-    text = f"{error.provider}: address refused: {error.message}{_details(error)}"
+    text = f"{error.provider}: address refused: {error.message}{carrier_details(error)}"
     if error.suggestions:
         text += "; the carrier suggests " + "; or ".join(address_text(each) for each in error.suggestions)
     return text

@@ -27,17 +27,24 @@ except ImportError as exc:  # the optional emulator extra: one line that says wh
 from ._emulator import Dialect, Emulator, Exchange, World, reason
 from ._faults import Faults
 from ._registry import dialect_names, load_dialect
+from ._requests import BadRequest, Shape, Violation, read_form, read_json, read_query
 from ._server import Server, serve
 
 __all__ = [
+    "BadRequest",
     "Dialect",
     "Emulator",
     "Exchange",
     "Faults",
     "Server",
+    "Shape",
+    "Violation",
     "World",
     "dialect_names",
     "load_dialect",
+    "read_form",
+    "read_json",
+    "read_query",
     "reason",
     "serve",
 ]

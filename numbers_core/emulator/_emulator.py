@@ -1,6 +1,9 @@
 """An emulated carrier: one dialect's routes over the sandbox's state, with faults on demand.
 
-The :class:`Emulator` is an ASGI app. Requests under ``/_emulator/`` are its
+The :class:`Emulator` is an ASGI app. A request whose path or query no
+carrier's client sends, or whose body is announced too large, is refused
+first (:mod:`._requests`: 400 or 413, in the dialect's own error shape, or
+the control endpoints' ``{"error": …}``). Requests under ``/_emulator/`` are its
 control endpoints (state, reset, faults), never faulted or authenticated;
 every other request draws its fault first (latency, 429, 503, a dropped
 connection, the account's rate limit), then goes to the dialect's routes; a
@@ -22,7 +25,6 @@ from __future__ import annotations
 
 import abc
 import itertools
-import json
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
@@ -45,6 +47,7 @@ from ..sandbox._inventory import describe
 from ..sandbox._sqlite import SqliteStore
 from ..sandbox._store import ListFilter, MemoryStore, Store
 from ._faults import Faults, Kind, TokenBucket, problems
+from ._requests import MAX_BODY, BadRequest, Violation, check_size, check_target, decode_json, too_large
 
 __all__ = ["HANG_UP", "Dialect", "Emulator", "Exchange", "World", "reason"]
 
@@ -104,10 +107,15 @@ class World:
         self._accounts: dict[str, SandboxProvider] = {}
 
     def account(self, account_id: str) -> SandboxProvider:
-        """The sandbox acting as ``account_id``."""
+        """The sandbox acting as ``account_id``; an id that cannot be one (from a request's path) is
+        :class:`BadRequest`."""
         carrier = self._accounts.get(account_id)
         if carrier is None:
-            carrier = SandboxProvider(SandboxSettings(account_id=account_id), store=self.store)
+            try:
+                settings = SandboxSettings(account_id=account_id)
+            except ValidationError:
+                raise BadRequest(Violation("account", "pattern", "not an account id")) from None
+            carrier = SandboxProvider(settings, store=self.store)
             self._accounts[account_id] = carrier
         return carrier
 
@@ -164,7 +172,9 @@ class Dialect(abc.ABC):
     """One carrier's wire format, emulated: subclass it in the carrier's package.
 
     Register the subclass under the ``numbers_core.emulators`` entry points,
-    by the name of the provider that speaks it.
+    by the name of the provider that speaks it. Its routes read a body with
+    :func:`read_json` or :func:`read_form`, in the shape the carrier documents
+    (a :class:`Shape`); what they refuse, :meth:`bad_request` answers.
     """
 
     #: the provider name (``nc.connect(name, …)``) of the adapter that speaks this dialect
@@ -181,6 +191,11 @@ class Dialect(abc.ABC):
     @abc.abstractmethod
     def error(self, status: int, message: str, *, retry_after: int | None = None) -> Response:
         """An error answer in the carrier's own format (429 with ``Retry-After`` when given)."""
+
+    def bad_request(self, request: Request, refusal: BadRequest) -> Response:
+        """The carrier's answer to a malformed request (``refusal.status``: 400, or 413 for a body
+        too large): :meth:`error` with its message, unless the carrier details the fields."""
+        return self.error(refusal.status, refusal.message)
 
     @abc.abstractmethod
     def client_settings(self, base_url: str) -> dict[str, Any]:
@@ -235,7 +250,11 @@ class Emulator:
                 Route("/_emulator/faults", self._faults, methods=["GET", "PUT", "PATCH"]),
                 *self.dialect.routes(),
             ],
-            exception_handlers={404: self._not_emulated, 405: self._not_emulated},
+            exception_handlers={
+                404: self._not_emulated,
+                405: self._not_emulated,
+                BadRequest: self._bad_request,
+            },
         )
 
     def __repr__(self) -> str:
@@ -300,8 +319,22 @@ class Emulator:
     # -- ASGI ------------------------------------------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith("/_emulator/"):
+        if scope["type"] != "http":
             await self._app(scope, receive, send)
+            return
+        control = scope["path"].startswith("/_emulator/")
+        try:
+            # Before anything else (faults included): a carrier's front end refuses these first.
+            check_target(scope.get("raw_path") or scope["path"].encode(), scope["query_string"])
+            check_size(Request(scope).headers)
+        except BadRequest as refused:
+            if not control:
+                self.requests += 1
+                send = self._count(send, scope, _Client(receive))
+            await self._refused(Request(scope), refused)(scope, receive, send)
+            return
+        if control:
+            await self._app(scope, _bounded(receive), send)
             return
         self.requests += 1
         decision = self.faults.draw(next(self._sequence), change=scope["method"] in _CHANGES)
@@ -319,7 +352,7 @@ class Emulator:
             self._tally("dropped")
             await _hang_up(scope, answer, due)
             return
-        client = _Client(receive)
+        client = _Client(_bounded(receive))
         try:
             refusal = self._refusal(kind, Request(scope))
             if refusal is not None:
@@ -396,10 +429,8 @@ class Emulator:
 
     async def _faults(self, request: Request) -> Response:
         if request.method != "GET":
-            try:
-                changes = json.loads(await request.body() or b"{}")
-            except ValueError as exc:
-                return JSONResponse({"error": f"not JSON: {exc}"}, status_code=400)
+            body = await request.body()
+            changes = decode_json(body) if body else {}
             if not isinstance(changes, dict):
                 return JSONResponse({"error": "expected a JSON object of faults"}, status_code=400)
             try:
@@ -407,6 +438,15 @@ class Emulator:
             except ConfigurationError as exc:
                 return JSONResponse({"error": str(exc)}, status_code=400)
         return JSONResponse(self.faults.model_dump())
+
+    def _refused(self, request: Request, refusal: BadRequest) -> Response:
+        if request.url.path.startswith("/_emulator/"):
+            return JSONResponse({"error": refusal.message}, status_code=refusal.status)
+        return self.dialect.bad_request(request, refusal)
+
+    async def _bad_request(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, BadRequest)  # noqa: S101 - the only exception this handler is for
+        return self._refused(request, exc)
 
     async def _not_emulated(self, request: Request, exc: Exception) -> Response:
         status = getattr(exc, "status_code", 404)
@@ -427,6 +467,21 @@ def _when_due(send: Send, due: float) -> Send:
         await send(message)
 
     return held
+
+
+def _bounded(receive: Receive) -> Receive:
+    """``receive``, refusing a body past :data:`MAX_BODY` (one sent without a Content-Length)."""
+    read = 0
+
+    async def bounded() -> Message:
+        nonlocal read
+        message = await receive()
+        read += len(message.get("body", b""))
+        if read > MAX_BODY:
+            raise too_large()
+        return message
+
+    return bounded
 
 
 async def _swallowed(message: Message) -> None:

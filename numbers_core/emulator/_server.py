@@ -58,21 +58,68 @@ class _QuietCutOffs(logging.Filter):
 _QUIET = _QuietCutOffs()
 
 
+#: seconds a client has to send a whole request (head and body) once it begins one, or to begin
+#: its first one once connected; uvicorn bounds neither, so a client that stops half way holds the
+#: connection (and its slot) until it closes it
+REQUEST_TIMEOUT = 10.0
+_TOO_SLOW = b"the request came too slowly"
+_TIMED_OUT = (
+    b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain; charset=utf-8\r\n"
+    b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(_TOO_SLOW), _TOO_SLOW)
+)
+
+
 class _Protocol(HttpToolsProtocol):
     """uvicorn's HTTP/1.1 over httptools, letting the app close a connection without answering
-    (the ``numbers_core.hang_up`` extension): a connection cut before the server acts, or after."""
+    (the ``numbers_core.hang_up`` extension): a connection cut before the server acts, or after.
+    A request not whole within ``request_timeout`` seconds of its first byte closes the connection
+    (with a 408 when not even its head came)."""
+
+    request_timeout: float = REQUEST_TIMEOUT
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._closed = asyncio.Event()
+        self._deadline: asyncio.TimerHandle | None = None
+        self._head = False  # whether the request under way has its head whole (an app acts on it)
+        self._arm()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
         super().connection_lost(exc)
         self._closed.set()
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self.scope["extensions"] = {HANG_UP: {"call": self._hang_up}}
+        self._head = False
+        self._arm()
+
+    def on_headers_complete(self) -> None:
+        self._head = True
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self._disarm()
+        super().on_message_complete()
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._deadline = self.loop.call_later(self.request_timeout, self._too_slow)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _too_slow(self) -> None:
+        self._deadline = None
+        if self.transport.is_closing():
+            return
+        if not self._head and (self.cycle is None or self.cycle.response_complete):
+            self.transport.write(_TIMED_OUT)
+        # Otherwise an app has the request (or an earlier one): it sees the client gone.
+        self.transport.close()
 
     async def _hang_up(self) -> None:
         self.transport.close()
@@ -82,15 +129,21 @@ class _Protocol(HttpToolsProtocol):
 
 
 def config(
-    emulator: Emulator, *, host: str = "127.0.0.1", port: int = 0, tls: Certificate | None = None
+    emulator: Emulator,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    tls: Certificate | None = None,
+    request_timeout: float = REQUEST_TIMEOUT,
 ) -> uvicorn.Config:
     # httptools always (not whatever uvicorn finds): a dropped connection must look the same on
     # every machine, and its C parser halves the server's time per request against h11.
+    protocol = type("_Protocol", (_Protocol,), {"request_timeout": request_timeout})
     settings = uvicorn.Config(
         emulator,
         host=host,
         port=port,
-        http=_Protocol,
+        http=protocol,
         lifespan="off",
         log_level="warning",
         access_log=False,
@@ -104,20 +157,28 @@ def config(
 
 @contextlib.contextmanager
 def serve(
-    emulator: Emulator, *, host: str = "127.0.0.1", port: int = 0, tls: bool = False
+    emulator: Emulator,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    tls: bool = False,
+    request_timeout: float = REQUEST_TIMEOUT,
 ) -> Iterator[Server]:
     """Serve ``emulator`` from a background thread until the block ends (port 0: any free one).
 
     ``tls``: over HTTPS, with a certificate made for the occasion (``server.ca_file`` is its
     authority's, for the client to trust), for SDKs that speak nothing else.
+    ``request_timeout``: seconds a client has to send a whole request once it begins it.
     """
     with contextlib.ExitStack() as stack:
         made = make_certificate(Path(stack.enter_context(tempfile.TemporaryDirectory()))) if tls else None
-        yield from _serve(emulator, host, port, made)
+        yield from _serve(emulator, host, port, made, request_timeout)
 
 
-def _serve(emulator: Emulator, host: str, port: int, tls: Certificate | None) -> Iterator[Server]:
-    settings = config(emulator, host=host, port=port, tls=tls)
+def _serve(
+    emulator: Emulator, host: str, port: int, tls: Certificate | None, request_timeout: float
+) -> Iterator[Server]:
+    settings = config(emulator, host=host, port=port, tls=tls, request_timeout=request_timeout)
     server = uvicorn.Server(settings)
 
     async def run() -> None:

@@ -12,12 +12,13 @@
         counts = Runner(carrier, journal, concurrency=20, on_event=print).run(job.id)
 
 Every name of ``numbers_core.bulk`` is here: :class:`Journal`, :class:`Runner`,
-:func:`create_job` and :func:`report` block; the others (``Event``, ``Job``, ``RateLimiter``,
-``write_csv``, …) are the same objects. A job runs on its carrier's event loop; a runner hands
-each event to ``on_event`` in the thread that waits for the run, so that a slow callback slows
-no request. A Ctrl-C in that thread (or an error raised by ``on_event``) cancels the run: what
-was in flight is written down as unknown before the exception goes on, and running the job
-again resumes it. :meth:`Runner.stop` works from any thread (a signal handler's too).
+:func:`create_job`, :func:`amend_job` and :func:`report` block; the others (``Event``, ``Job``,
+``RateLimiter``, ``write_csv``, …) are the same objects. A job runs on its carrier's event
+loop; a runner hands each event to ``on_event`` in the thread that waits for the run, so that a
+slow callback slows no request. A Ctrl-C in that thread (or an error raised by ``on_event``)
+cancels the run: what was in flight is written down as unknown before the exception goes on,
+and running the job again resumes it. :meth:`Runner.stop` works from any thread (a signal
+handler's too).
 
 An async journal belongs to the event loop it is used on, so a blocking :class:`Journal` opens
 its location once per loop: its own, started on first use (``job()``, ``counts()``, …), and
@@ -40,6 +41,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 from .. import bulk as _bulk
 from .._provider import Provider
 from ..bulk import (
+    Costs,
     Event,
     Item,
     ItemState,
@@ -60,6 +62,7 @@ from ._portal import Closing, LoopThread, Twins, close_collected, describe, refu
 
 # The names of numbers_core.bulk: those that await are defined here, blocking; the others are its own.
 __all__ = [
+    "Costs",
     "Event",
     "Item",
     "ItemState",
@@ -73,6 +76,7 @@ __all__ = [
     "RateLimiter",
     "ReportRow",
     "Runner",
+    "amend_job",
     "create_job",
     "report",
     "write_csv",
@@ -202,6 +206,7 @@ class Journal(Closing):
 
     job = _JOURNAL.call(lambda journal: journal.job)
     jobs = _JOURNAL.call(lambda journal: journal.jobs)
+    job_ids = _JOURNAL.call(lambda journal: journal.job_ids)
     counts = _JOURNAL.call(lambda journal: journal.counts)
     items = _JOURNAL.call(lambda journal: journal.items)
     set_state = _JOURNAL.call(lambda journal: journal.set_state)
@@ -235,6 +240,7 @@ def _on_carrier(
 
 
 create_job = _on_carrier(_bulk.create_job)
+amend_job = _on_carrier(_bulk.amend_job)
 report = _on_journal(_bulk.report)
 
 # What a call of a runner puts last on its queue of events.

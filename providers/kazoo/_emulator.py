@@ -14,7 +14,10 @@ collections answering 200 with a ``success`` and an ``error`` map (the
 number manager's ``not_found`` for each number it cannot find). Callflows
 hold numbers for routing. Reservations (``PUT …/{n}/reserve``: state
 ``reserved``, the same 402 dry run as an activation, ``no_change_required``
-when reserved already), which an activation puts in service.
+when reserved already), which an activation puts in service. A body
+Crossbar cannot read, or whose shape its schemas refuse (the envelope, the
+number document with its e911 block, the logins), is a 400 ``validation
+error`` keyed by field and rule, before anything is done.
 
 A number's public document (feature blocks, ``friendly_name``, custom keys)
 is kept in the sandbox's ``config.extra["kazoo"]``, so in the state file too.
@@ -34,11 +37,11 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 from numbers_core import ActiveNumber, EmergencyStatus, NumberConfig, NumberStatus, SearchQuery
 from numbers_core.adapter import Malformed, region_of
-from numbers_core.emulator import Dialect, Emulator, reason
+from numbers_core.emulator import BadRequest, Dialect, Emulator, Shape, read_json, reason
 from numbers_core.errors import (
     AddressValidationError,
     ConflictError,
@@ -47,6 +50,7 @@ from numbers_core.errors import (
     NumberUnavailableError,
     ProviderError,
 )
+from pydantic import ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
@@ -63,12 +67,167 @@ _SEARCH_MAX = 500
 _KAZOO_SETS = frozenset({"id", "used_by", "state", "features"})
 # The e911 blocks of Kazoo 3.x's providers, which Kazoo 4 copies to "e911" (the Vitelity one wins).
 _LEGACY_E911 = ("dash_e911", "vitelity_e911")
-# What the number schema requires of an e911 block.
-_E911_REQUIRED = ("street_address", "locality", "region", "postal_code")
 _STATES = {NumberStatus.RESERVED: "reserved"}
 # A request's e911 left as it was (PATCH without the key).
 _UNCHANGED: Any = object()
 Missing = Callable[[str], Response]
+
+
+# -- request bodies, as Kazoo's schemas have them (phone_numbers, api_auth, user_auth) -----------------
+
+
+class _Open(Shape):
+    """An object of Kazoo's schemas: the keys they name typed, any other key kept (custom keys)."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+Text = Annotated[str, Field(min_length=1)]
+
+
+class _Cnam(_Open):
+    display_name: Annotated[str, Field(min_length=1, max_length=15)] | None = None
+    inbound_lookup: bool | None = None
+
+
+class _LegacyE911(_Open):
+    house_number: str | None = None
+    predirectional: str | None = None
+    streetname: str | None = None
+    suite: str | None = None
+
+
+class _E911(_Open):
+    street_address: str
+    locality: str
+    region: Annotated[str, Field(min_length=2, max_length=2)]
+    postal_code: str
+    extended_address: str | None = None
+    caller_name: Annotated[str, Field(min_length=3)] | None = None
+    notification_contact_emails: list[str] | None = None
+    # What Kazoo adds itself, read back and sent again by a client that GETs then POSTs.
+    activated_time: str | None = None
+    latitude: str | None = None
+    longitude: str | None = None
+    location_id: str | None = None
+    plus_four: str | None = None
+    legacy_data: _LegacyE911 | None = None
+    status: Literal["INVALID", "GEOCODED", "PROVISIONED", "REMOVED", "ERROR"] | None = None
+
+
+class _Prepend(_Open):
+    enabled: bool | None = None
+    name: str | None = None
+    number: str | None = None
+
+
+class _Failover(_Open):
+    e164: str | None = None
+    sip: str | None = None
+
+
+class _Ringback(_Open):
+    early: str | None = None
+    transfer: str | None = None
+
+
+class _Porting(_Open):
+    billing_account_id: str | None = None
+    billing_extended_address: str | None = None
+    billing_locality: str | None = None
+    billing_name: str | None = None
+    billing_postal_code: str | None = None
+    billing_region: str | None = None
+    billing_street_address: str | None = None
+    billing_telephone_number: str | None = None
+    comments: list[str] | None = None
+    customer_contact: str | None = None
+    port_id: str | None = None
+    requested_port_date: str | None = None
+    service_provider: str | None = None
+
+
+class _Public(_Open):
+    """A number's public fields (``null``: remove the key, as PATCH merges), custom keys kept."""
+
+    carrier_name: Annotated[str, Field(min_length=1, max_length=30)] | None = None
+    cnam: _Cnam | None = None
+    create_with_state: (
+        Literal[
+            "aging",
+            "available",
+            "deleted",
+            "discovery",
+            "in_service",
+            "port_in",
+            "port_out",
+            "released",
+            "reserved",
+        ]
+        | None
+    ) = None
+    e911: _E911 | None = None
+    dash_e911: _E911 | None = None
+    vitelity_e911: _E911 | None = None
+    porting: _Porting | None = None
+    prepend: _Prepend | None = None
+    failover: _Failover | None = None
+    ringback: _Ringback | None = None
+    force_outbound: bool | None = None
+    sms: dict[str, Any] | None = None
+    mms: dict[str, Any] | None = None
+
+
+class _Numbers(_Public):
+    numbers: Annotated[list[Text], Field(min_length=1)]
+
+
+class _Envelope(_Open):
+    """Crossbar's request envelope: ``data``, and ``accept_charges`` after a 402."""
+
+    accept_charges: bool | None = None
+    auth_token: str | None = None
+    verb: str | None = None
+
+
+class _Change(_Envelope):
+    data: _Public
+
+
+class _Activation(_Envelope):
+    data: _Public = _Public()  # optional: activating a number sets nothing else
+
+
+class _Collection(_Envelope):
+    data: _Numbers
+
+
+class _ApiKey(_Open):
+    api_key: Annotated[str, Field(min_length=64, max_length=64)]
+
+
+class _UserLogin(_Open):
+    credentials: Annotated[str, Field(min_length=1, max_length=64)]
+    account_name: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+    account_realm: Annotated[str, Field(min_length=4, max_length=253)] | None = None
+    phone_number: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    method: Literal["md5", "sha"] | None = None
+
+
+class _ApiAuth(_Envelope):
+    data: _ApiKey
+
+
+class _UserAuth(_Envelope):
+    data: _UserLogin
+
+
+class _Callflow(_Open):
+    numbers: list[Text] | None = None
+
+
+class _CallflowChange(_Envelope):
+    data: _Callflow
 
 
 def _jwt(account: str, exp: float) -> str:
@@ -88,6 +247,11 @@ class Price:
     activation: float = 0.0
     item: str = "did_us"
     category: str = "phone_numbers"
+
+
+def _fields(data: _Open) -> dict[str, Any]:
+    """The fields a request's ``data`` gives, custom keys included, as plain JSON values."""
+    return data.model_dump(exclude_unset=True)
 
 
 class KazooEmulation(Dialect):
@@ -158,6 +322,18 @@ class KazooEmulation(Dialect):
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
         return JSONResponse(body, status_code=status, headers=headers)
 
+    def bad_request(self, request: Request, refusal: BadRequest) -> Response:
+        """Crossbar's 400 "validation error": ``data`` keyed by field (within ``data``), then by the
+        schema rule broken; a body it cannot read at all is keyed by what is wrong (json, …)."""
+        if refusal.status != 400:
+            return self.error(refusal.status, refusal.message)
+        data: dict[str, Any] = {}
+        for violation in refusal.violations:
+            key = violation.field.removeprefix("data.") or violation.rule
+            rule = violation.rule if violation.field else "invalid"
+            data.setdefault(key, {})[rule] = {"message": violation.description}
+        return self.error(400, "validation error", data=data)
+
     def _knm(self, status: int, name: str, cause: str | None = None) -> Response:
         data: dict[str, Any] = {"code": status, "error": name, "message": name.replace("_", " ")}
         if cause is not None:
@@ -199,23 +375,13 @@ class KazooEmulation(Dialect):
 
     # -- authentication --------------------------------------------------------------------------
 
-    async def _body(self, request: Request) -> dict[str, Any]:
-        if not await request.body():
-            return {}
-        try:
-            body = await request.json()
-        except ValueError:
-            return {}
-        return body if isinstance(body, dict) else {}
-
     async def _login(self, request: Request) -> Response:
-        data = (await self._body(request)).get("data")
-        data = data if isinstance(data, dict) else {}
         if request.url.path.endswith("api_auth"):
-            ok = data.get("api_key") == self.api_key
+            ok = (await read_json(request, _ApiAuth)).data.api_key == self.api_key
         else:
+            login = (await read_json(request, _UserAuth)).data
             expected = hashlib.md5(f"{self.username.lower()}:{self.password}".encode()).hexdigest()  # noqa: S324 - Kazoo's scheme
-            ok = data.get("credentials") == expected and data.get("account_name") == self.account_name
+            ok = login.credentials == expected and login.account_name == self.account_name
         if not ok:
             return self.error(401, "invalid credentials")
         self.logins += 1
@@ -304,20 +470,6 @@ class KazooEmulation(Dialect):
         except BadConfig:  # registered by another dialect, in a shape Kazoo's block cannot say
             return None
 
-    def _bad_e911(self, e911: Any) -> Response | None:
-        """The number schema's refusal of an e911 block a request sets, if it has one."""
-        if e911 is _UNCHANGED or e911 is None:
-            return None
-        if not isinstance(e911, dict):
-            return self.error(400, "validation error", data={"e911": {"type": {"message": "object"}}})
-        missing = [key for key in _E911_REQUIRED if not isinstance(e911.get(key), str) or not e911[key]]
-        if missing:
-            problems = {f"e911.{key}": {"required": {"message": "Field is required"}} for key in missing}
-            return self.error(400, "validation error", data=problems)
-        if len(e911["region"]) != 2:
-            return self.error(400, "validation error", data={"e911.region": {"maxLength": {"message": "2"}}})
-        return None
-
     def _e911_refused(self, error: Exception, e911: Any) -> Response | None:
         """Kazoo's answer to an e911 block the sandbox would not register, if that is the error."""
         if isinstance(error, AddressValidationError | Malformed):
@@ -404,25 +556,18 @@ class KazooEmulation(Dialect):
     async def _activate(
         self, account: str, e164: str, data: dict[str, Any], accept: bool, missing: Missing
     ) -> Response:
-        carrier = self.world.account(account)
-        try:
-            held = await carrier.get(e164)
-        except NotFoundError:
-            held = None
-        except NumbersError as exc:
-            return self._knm(400, "invalid", reason(exc))
+        held = await self._holding(account, e164)
+        if isinstance(held, Response):
+            return held
         if held is not None and held.status is not NumberStatus.RESERVED:
             return self._envelope(self._document(held))  # in service here already: free
         public = {k: v for k, v in self._public_fields(data).items() if v is not None}
         e911 = public.get(E911_KEY, _UNCHANGED)
-        invalid = self._bad_e911(e911)
-        if invalid is not None:
-            return invalid
         if self.charges is not None and not accept:
             return await self._quote(self.charges, account, 1)
         try:
             # A number this account reserved is put in service (the sandbox activates it).
-            bought = await carrier.purchase(e164, config=self._config(public, e164, e911))
+            bought = await self.world.account(account).purchase(e164, config=self._config(public, e164, e911))
         except ConflictError:
             return self._knm(409, "number_exists", e164)
         except NumberUnavailableError as exc:
@@ -491,13 +636,12 @@ class KazooEmulation(Dialect):
         refused = self._session(request)
         if refused is not None:
             return refused
-        body = await self._body(request)
-        data = body.get("data") if isinstance(body.get("data"), dict) else {}
+        body = await read_json(request, _Activation)
         return await self._activate(
             request.path_params["account"],
             request.path_params["number"],
-            data or {},
-            body.get("accept_charges") is True,
+            _fields(body.data),
+            body.accept_charges is True,
             self._bad_identifier,
         )
 
@@ -508,15 +652,14 @@ class KazooEmulation(Dialect):
         if isinstance(addressed, Response):
             return addressed
         account, e164 = addressed
-        body = await self._body(request)
-        carrier = self.world.account(account)
-        try:
-            held = await carrier.get(e164)
-        except NotFoundError:
-            held = None
+        held = await self._holding(account, e164)
+        if isinstance(held, Response):
+            return held
+        # Its body is an activation's (Kazoo's reserve takes the same envelope and document).
+        body = await read_json(request, _Activation)
         if held is not None and held.status is NumberStatus.RESERVED:
             return self._knm(400, "no_change_required", e164)
-        if held is None and self.charges is not None and body.get("accept_charges") is not True:
+        if held is None and self.charges is not None and body.accept_charges is not True:
             return await self._quote(self.charges, account, 1)
         if held is not None:
             # knm_states lets a number in service be reserved again.
@@ -525,7 +668,7 @@ class KazooEmulation(Dialect):
             )
         else:
             try:
-                reserved = await carrier.reserve(e164)
+                reserved = await self.world.account(account).reserve(e164)
             except NumberUnavailableError as exc:
                 if exc.code == "number-unavailable":
                     return self._knm(409, "number_exists", e164)
@@ -536,19 +679,30 @@ class KazooEmulation(Dialect):
             return self._bad_identifier(e164)
         return self._envelope(self._document(reserved))
 
+    async def _holding(self, account: str, e164: str) -> ActiveNumber | Response | None:
+        """The account's number ``e164``, None when it has not got it, or the answer saying Kazoo
+        cannot read it as a number at all."""
+        try:
+            return await self.world.account(account).get(e164)
+        except NotFoundError:
+            return None
+        except NumbersError:
+            return self._knm(404, "not_reconcilable", e164)
+
+    async def _held(self, account: str, e164: str, missing: Missing) -> ActiveNumber | Response:
+        """The account's number ``e164``, or the answer saying Kazoo cannot find it (``missing``),
+        or cannot read it as a number at all."""
+        number = await self._holding(account, e164)
+        return missing(e164) if number is None else number
+
     async def _patch(self, account: str, e164: str, data: dict[str, Any], missing: Missing) -> Response:
         """PATCH merges: the keys given change, ``null`` removes one, the others stay."""
-        carrier = self.world.account(account)
-        try:
-            number = await carrier.get(e164)
-        except NotFoundError:
-            return missing(e164)
+        number = await self._held(account, e164, missing)
+        if isinstance(number, Response):
+            return number
         public = self._public(number)
         given = self._public_fields(data)
         e911 = given.pop(E911_KEY, _UNCHANGED)
-        invalid = self._bad_e911(e911)
-        if invalid is not None:
-            return invalid
         for key, value in given.items():
             if value is None:
                 public.pop(key, None)
@@ -569,26 +723,19 @@ class KazooEmulation(Dialect):
 
     async def _replace(self, account: str, e164: str, data: dict[str, Any]) -> Response:
         """POST replaces the public document: a feature block left out is gone (and switched off)."""
-        carrier = self.world.account(account)
-        try:
-            number = await carrier.get(e164)
-        except NotFoundError:
-            return self._bad_identifier(e164)
+        number = await self._held(account, e164, self._bad_identifier)
+        if isinstance(number, Response):
+            return number
         public = {k: v for k, v in self._public_fields(data).items() if v is not None}
         # An e911 block left out is removed: POST replaces the whole document.
         e911 = public.pop(E911_KEY, None)
-        invalid = self._bad_e911(e911)
-        if invalid is not None:
-            return invalid
         return await self._kept(number, public, e911)
 
     async def _delete(self, account: str, e164: str, missing: Missing) -> Response:
-        carrier = self.world.account(account)
-        try:
-            number = await carrier.get(e164)
-        except NotFoundError:
-            return missing(e164)
-        await carrier.release(e164)
+        number = await self._held(account, e164, missing)
+        if isinstance(number, Response):
+            return number
+        await self.world.account(account).release(e164)
         for callflow in self.callflows.values():
             if e164 in callflow["numbers"]:
                 callflow["numbers"].remove(e164)
@@ -610,16 +757,15 @@ class KazooEmulation(Dialect):
         if isinstance(addressed, Response):
             return addressed
         account, e164 = addressed
+        # Crossbar loads the number before it reads the request's body.
+        number = await self._held(account, e164, self._bad_identifier)
+        if isinstance(number, Response):
+            return number
         if request.method == "GET":
-            try:
-                return self._envelope(self._document(await self.world.account(account).get(e164)))
-            except NotFoundError:
-                return self._bad_identifier(e164)
+            return self._envelope(self._document(number))
         if request.method == "DELETE":
             return await self._delete(account, e164, self._bad_identifier)
-        body = await self._body(request)
-        data = body.get("data")
-        data = data if isinstance(data, dict) else {}
+        data = _fields((await read_json(request, _Change)).data)
         if request.method == "POST":
             return await self._replace(account, e164, data)
         return await self._patch(account, e164, data, self._bad_identifier)
@@ -629,16 +775,16 @@ class KazooEmulation(Dialect):
         if refused is not None:
             return refused
         account = request.path_params["account"]
-        body = await self._body(request)
-        data = dict(body.get("data") or {})
-        numbers = data.pop("numbers", [])
-        if not isinstance(numbers, list) or not numbers or len(set(map(str, numbers))) != len(numbers):
+        body = await read_json(request, _Collection)
+        data = _fields(body.data)
+        numbers: list[str] = data.pop("numbers")
+        if len(set(numbers)) != len(numbers):
             return self.error(
                 400, "validation error", data={"numbers": {"uniqueItems": {"message": "unique"}}}
             )
         answers: dict[str, Response] = {}
         if request.url.path.endswith("/activate"):
-            accept = body.get("accept_charges") is True
+            accept = body.accept_charges is True
             if self.charges is not None and not accept:
                 return await self._quote(self.charges, account, len(numbers))
             for e164 in numbers:
@@ -684,8 +830,8 @@ class KazooEmulation(Dialect):
             return self.error(404, "bad_identifier", data={"message": "bad identifier"})
         if request.method == "GET":
             return self._envelope(callflow)
-        body = await self._body(request)
-        numbers = (body.get("data") or {}).get("numbers", callflow["numbers"])
+        given = (await read_json(request, _CallflowChange)).data.numbers
+        numbers = callflow["numbers"] if given is None else given
         for other in self.callflows.values():
             if other is not callflow and set(other["numbers"]) & set(numbers):
                 return self.error(

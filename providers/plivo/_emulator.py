@@ -14,27 +14,29 @@ a ``compliance_application_id``; with one they are bought ``pending``
 false``) until :meth:`PlivoEmulation.review` approves or rejects the
 application. An update without ``app_id`` links the account's default
 Application (``default_number_app``), as Plivo's documents say it does.
-Subaccounts (``SA…``) take numbers by an update's ``subaccount``. What Plivo
-keeps of a number lives in its ``config.extra["plivo"]``.
+Subaccounts (``SA…``) take numbers by an update's ``subaccount``. Bodies are
+JSON, as Plivo's SDKs send them (a form too, leniently), of the fields its
+document names: a buy ignores others (the number the Python SDK repeats), an
+update refuses them. What Plivo keeps of a number lives in its
+``config.extra["plivo"]``.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import secrets
 import uuid
 from datetime import UTC, datetime
-from typing import Any, ClassVar
-from urllib.parse import parse_qsl
+from typing import Any, ClassVar, TypeVar
 
 import phonenumbers
 from numbers_core import ActiveNumber, AvailableNumber, NumberConfig, NumberStatus, NumberType, SearchQuery
 from numbers_core.adapter import carrier_e164, region_of
-from numbers_core.emulator import Dialect, Emulator
+from numbers_core.emulator import Dialect, Emulator, Shape, read_form, read_json
 from numbers_core.errors import ComplianceRequiredError, NumbersError
 from phonenumbers.geodata.locale import LOCALE_DATA
+from pydantic import ConfigDict
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
@@ -62,7 +64,46 @@ _LIST_TYPES = {
     "national": NumberType.NATIONAL,
 }
 _SERVICES = {"voice", "sms", "mms"}
-_UPDATES = ("app_id", "alias", "subaccount", "cnam_lookup", "cnam", "compliance_application_id")
+_FORM = "application/x-www-form-urlencoded"
+
+
+# -- request bodies, as Plivo's documents have them (a null is a field left unset) ------------------
+
+
+class _Buy(Shape):
+    """A buy's body: what the documents do not name is ignored; the number the Python SDK repeats
+    is read and ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    number: str | None = None
+    app_id: str | None = None
+    cnam_lookup: str | None = None
+    cnam: str | None = None
+    callback_url: str | None = None
+    callback_method: str | None = None
+    ha_enable: bool | None = None
+    compliance_application_id: str | None = None
+    verification_info: dict[str, Any] | None = None
+
+
+class _Update(Shape):
+    """An update's body: a parameter Plivo does not know is refused; the number the Python SDK
+    repeats is read and ignored."""
+
+    number: str | None = None
+    app_id: str | None = None
+    subaccount: str | None = None
+    alias: str | None = None
+    cnam_lookup: str | None = None
+    cnam: str | None = None
+    cnam_callback_url: str | None = None
+    cnam_callback_method: str | None = None
+    compliance_application_id: str | None = None
+    verification_info: dict[str, Any] | None = None
+
+
+Body = TypeVar("Body", bound=Shape)
 
 
 def _country_name(iso: str) -> str:
@@ -125,17 +166,12 @@ class PlivoEmulation(Dialect):
             return self.error(403, "the credentials are not of this account")
         return None
 
-    async def _body(self, request: Request) -> dict[str, Any] | None:
-        raw = await request.body()
-        if not raw:
-            return {}
-        try:
-            if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-                return dict(parse_qsl(raw.decode(), keep_blank_values=True))
-            body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            return None
-        return body if isinstance(body, dict) else None
+    @staticmethod
+    async def _body(request: Request, shape: type[Body]) -> Body:
+        """The body as ``shape``: JSON, as Plivo's SDKs send it, or a form, as its documents allow."""
+        if request.headers.get("content-type", "").startswith(_FORM):
+            return await read_form(request, shape)
+        return await read_json(request, shape)
 
     @staticmethod
     def _e164(number: str) -> str | None:
@@ -305,13 +341,11 @@ class PlivoEmulation(Dialect):
         if refused is not None:
             return refused
         e164 = self._e164(request.path_params["number"])
-        body = await self._body(request)
-        if body is None:
-            return self.error(400, "the body is not JSON")
+        body = await self._body(request, _Buy)
         if e164 is None:
             return self.error(404, "not found")
         carrier = self.world.account(self.auth_id)
-        application = body.get("compliance_application_id")
+        application = body.compliance_application_id
         try:
             bought = await carrier.purchase(e164)
         except ComplianceRequiredError:
@@ -324,13 +358,13 @@ class PlivoEmulation(Dialect):
             if claimed is None:
                 return self.error(404, "not found")
             bought = claimed
-            state = {"compliance_application_id": str(application), "compliance_status": "pending"}
+            state = {"compliance_application_id": application, "compliance_status": "pending"}
         except NumbersError:  # not for sale, someone else's, or already this account's
             return self.error(404, "not found")
         else:
-            state = {"compliance_application_id": str(application)} if application else {}
-        if body.get("app_id"):
-            state["app_id"] = str(body["app_id"])
+            state = {"compliance_application_id": application} if application else {}
+        if body.app_id:
+            state["app_id"] = body.app_id
         elif self.default_number_app:
             state["app_id"] = self.default_number_app
         await self._keep(bought, state)
@@ -411,16 +445,10 @@ class PlivoEmulation(Dialect):
         if request.method == "DELETE":
             await carrier.release(number.phone_number)
             return Response(status_code=204)
-        body = await self._body(request)
-        if body is None:
-            return self.error(400, "the body is not JSON")
-        # Plivo's SDK repeats the number in the body, as it does for a buy: it is ignored.
-        unknown = sorted(set(body) - {*_UPDATES, "number"})
-        if unknown:
-            return self.error(400, f"unknown parameter(s): {', '.join(unknown)}")
+        body = (await self._body(request, _Update)).model_dump(exclude_unset=True)
         state = self._state(number)
         sub = body.get("subaccount")
-        if sub is not None and not (isinstance(sub, str) and len(sub) == 20 and sub.startswith("SA")):
+        if sub is not None and not (len(sub) == 20 and sub.startswith("SA")):
             return self.error(400, "subaccount: not a subaccount of this account")
         if "compliance_application_id" in body and state.get("compliance_status") not in (
             None,
@@ -433,12 +461,12 @@ class PlivoEmulation(Dialect):
         # Plivo's documents: "If not specified, the application selected as the default_number_app
         # is assigned".
         app = body.get("app_id", self.default_number_app)
-        state["app_id"] = str(app) if app else None
+        state["app_id"] = app or None
         if sub is not None:
             state["sub_account"] = sub
         for key in ("alias", "cnam_lookup", "cnam", "compliance_application_id"):
             if key in body:
-                state[key] = str(body[key]) if body[key] else None
+                state[key] = body[key] or None
         if "compliance_application_id" in body and state.get("compliance_status") == "rejected":
             state["compliance_status"] = "pending"  # a new application, reviewed again
         await self._keep(number, state)

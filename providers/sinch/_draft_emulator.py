@@ -16,8 +16,18 @@ import hashlib
 from typing import Any, ClassVar
 
 import phonenumbers
-from numbers_core import ActiveNumber, AvailableNumber, Callback, NumberConfig, Route, SearchQuery
-from numbers_core.emulator import Dialect, Emulator, reason
+from numbers_core import (
+    ActiveNumber,
+    AvailableNumber,
+    Callback,
+    MmsCapabilities,
+    NumberConfig,
+    Route,
+    SearchQuery,
+    SmsCapabilities,
+    VoiceCapabilities,
+)
+from numbers_core.emulator import Dialect, Emulator, Shape, read_json, reason
 from numbers_core.errors import (
     ComplianceRequiredError,
     ConflictError,
@@ -38,6 +48,67 @@ _ROOT = "/v1"
 _PAGE = 20
 _NEUTRAL_TYPES = {wire: neutral for neutral, wire in TYPES.items()}
 _CODES = {401: 20003, 404: 20404, 405: 20004, 429: 20429, 503: 20503}
+
+
+# -- request bodies, as the document's examples have them (every field nullable) ----------------
+
+
+class _Route(Shape):
+    url: str | None = None
+    method: str | None = None
+    fallback_url: str | None = None
+    fallback_method: str | None = None
+    application_sid: str | None = None
+
+
+class _Configuration(Shape):
+    """The purchase's body, and an update's ``configuration``."""
+
+    status_callback_url: str | None = None
+    status_callback_method: str | None = None
+    voice: _Route | None = None
+    sms: _Route | None = None
+
+
+class _Capabilities(Shape):
+    # The models' own: their names are the draft's.
+    voice: VoiceCapabilities | None = None
+    sms: SmsCapabilities | None = None
+    mms: MmsCapabilities | None = None
+
+
+class _Regulatory(Shape):
+    address_requirements: str | None = None
+
+
+class _Geography(Shape):
+    iso_country: str | None = None
+    lata: str | None = None
+    rate_center: str | None = None
+    latitude: str | None = None
+    longitude: str | None = None
+    region: str | None = None
+    locality: str | None = None
+    postal_code: str | None = None
+
+
+class _Update(Shape):
+    """An ActiveNumber, which the document's update sends whole; what the account cannot change
+    (the number, its type, prices, capabilities…) is read and left as it is."""
+
+    friendlyName: str | None = None
+    accountSid: str | None = None
+    statusCallback: str | None = None
+    statusCallbackMethod: str | None = None
+    configuration: _Configuration | None = None
+    phone_number: str | None = None
+    type: str | None = None
+    base_setup_price: str | None = None
+    base_recurring_price: str | None = None
+    capabilities: _Capabilities | None = None
+    regulatory: _Regulatory | None = None
+    lifecycle: str | None = None
+    geography: _Geography | None = None
 
 
 class DraftEmulation(Dialect):
@@ -236,9 +307,9 @@ class DraftEmulation(Dialect):
             docs = [self._number(n) for n in numbers[page * _PAGE : (page + 1) * _PAGE]]
             return self._page(request, docs, page, more=len(numbers) > (page + 1) * _PAGE)
         e164 = request.query_params.get("phoneNumber", "")
+        setup = (await read_json(request, _Configuration)).model_dump(exclude_unset=True)
         try:
-            setup = await request.json() if await request.body() else {}
-            config = self._config({}, setup=setup if isinstance(setup, dict) else {})
+            config = self._config({}, setup=setup)
             bought = await carrier.purchase(e164, config=config)
         except (NumberUnavailableError, ConflictError):
             return self.error(400, f"No phone number found for your request: {e164}", code=21452)
@@ -264,11 +335,8 @@ class DraftEmulation(Dialect):
             if request.method == "DELETE":
                 await carrier.release(e164)
                 return Response(status_code=200)
-            body = await request.json()
-            if not isinstance(body, dict):
-                return self.error(400, "expected an ActiveNumber object")
-            given = body.get("configuration")
-            setup: dict[str, Any] = given if isinstance(given, dict) else {}
+            body = (await read_json(request, _Update)).model_dump(exclude_unset=True)
+            setup: dict[str, Any] = body.get("configuration") or {}
             changed = await carrier.configure(e164, self._config(body, setup=setup))
             return JSONResponse(self._number(changed))
         except NotFoundError:

@@ -9,7 +9,8 @@ voice app asked for waits (``WAITING``, then ``IN_PROGRESS`` after half of
 ``provisioning_delay``) and moves to the top level once the delay has
 passed; an id starting with ``fail`` ends ``FAILED`` with Sinch's error
 code. A release keeps the number until its paid period ends (``expireAt``).
-Errors are google.rpc envelopes, as Sinch's.
+Errors are google.rpc envelopes, as Sinch's; a body that is not one of the
+document's request messages is ``INVALID_ARGUMENT`` with its field violations.
 
 Commerce as the sandbox has it: offers priced from its catalogue, and
 ``supportingDocumentationRequired`` where its regulated offers need paperwork
@@ -31,7 +32,7 @@ import secrets
 import time
 import uuid
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import phonenumbers
 from numbers_core import (
@@ -44,7 +45,7 @@ from numbers_core import (
     SearchQuery,
 )
 from numbers_core.adapter import Malformed, region_of
-from numbers_core.emulator import Dialect, Emulator, reason
+from numbers_core.emulator import BadRequest, Dialect, Emulator, Shape, read_form, read_json, reason
 from numbers_core.errors import (
     AddressValidationError,
     ComplianceRequiredError,
@@ -80,6 +81,75 @@ _VALIDATION = {"exact": "EXACT_MATCH", "corrected": "NEAR_MATCH", "invalid": "NO
 _NO_ADDRESS = dict.fromkeys(
     ("streetNumber", "streetInfo", "location", "city", "state", "postalCode", "postalCodePlusFour"), ""
 )
+
+
+# -- request bodies, as Sinch's OpenAPI document has them (a null is a field left unset) ----------
+
+
+class _Sms(Shape):
+    servicePlanId: str
+    campaignId: str | None = None
+
+
+class _Voice(Shape):
+    type: Literal["RTC", "EST", "FAX"] = "RTC"
+    appId: str | None = None
+    trunkId: str | None = None
+    serviceId: str | None = None
+
+
+class _Configuration(Shape):
+    smsConfiguration: _Sms | None = None
+    voiceConfiguration: _Voice | None = None
+    callbackUrl: str | None = None
+
+
+class _Pattern(Shape):
+    pattern: str | None = None
+    searchPattern: Literal["START", "CONTAINS", "END"] | None = None
+
+
+class _RentAny(_Configuration):
+    regionCode: str
+    type: Literal["MOBILE", "LOCAL", "TOLL_FREE"]
+    numberPattern: _Pattern | None = None
+    capabilities: list[Literal["SMS", "VOICE"]] | None = None
+
+
+class _Update(_Configuration):
+    displayName: str | None = None
+
+
+class _NoBody(Shape):
+    """``:release`` and ``emergencyAddress:deprovision`` take no body: nothing, or an empty object."""
+
+
+class _EmergencyAddress(Shape):
+    """Sinch's EmergencyAddress (the SDKs' models of Numbers OAS 1.0.3: every field optional)."""
+
+    streetNumber: str | None = None
+    streetInfo: str | None = None
+    location: str | None = None
+    city: str | None = None
+    state: str | None = None
+    postalCode: str | None = None
+    postalCodePlusFour: str | None = None
+
+
+class _EmergencyRequest(Shape):
+    """The body of ``emergencyAddress:provision`` and ``:validate`` (EmergencyAddressRequest)."""
+
+    displayName: str | None = None
+    address: _EmergencyAddress | None = None
+
+
+class _Grant(Shape):
+    grant_type: str
+
+
+def _given(body: Shape) -> dict[str, Any]:
+    """What a body sets: the fields given, a null being one left unset."""
+    return body.model_dump(exclude_none=True)
 
 
 def _stamp(moment: float) -> str:
@@ -132,6 +202,16 @@ class SinchEmulation(Dialect):
             headers["WWW-Authenticate"] = 'Bearer error="invalid_token", error_description="token expired"'
         return JSONResponse(body, status_code=status, headers=headers or None)
 
+    def bad_request(self, request: Request, refusal: BadRequest) -> Response:
+        """``INVALID_ARGUMENT`` with a ``BadRequest`` detail naming each field violated (a body too
+        large too, as Google's APIs answer it); the token service's own answer on its path."""
+        if request.url.path == "/oauth2/token":  # RFC 6749's
+            return JSONResponse({"error": "invalid_request", "error_description": refusal.message}, 400)
+        violations = [{"field": v.field, "description": v.description} for v in refusal.violations]
+        return self.error(
+            400, refusal.message, details=[{"type": "BadRequest", "fieldViolations": violations}]
+        )
+
     def _not_found(self, kind: str, number: str) -> Response:
         info = {
             "type": "ResourceInfo",
@@ -178,8 +258,7 @@ class SinchEmulation(Dialect):
             return JSONResponse(
                 {"error": "invalid_client", "error_description": "bad client credentials"}, 401
             )
-        form = (await request.body()).decode()
-        if form != "grant_type=client_credentials":
+        if (await read_form(request, _Grant)).grant_type != "client_credentials":
             return JSONResponse({"error": "unsupported_grant_type"}, 400)
         token = secrets.token_urlsafe(32)
         self.tokens[token] = self.clock() + self.token_lifetime
@@ -431,15 +510,8 @@ class SinchEmulation(Dialect):
         refused = self._authorized(request)
         if refused is not None:
             return refused
-        return await self._rent_number(
-            request.path_params["project"], request.path_params["number"], await self._body(request)
-        )
-
-    async def _body(self, request: Request) -> dict[str, Any]:
-        if not await request.body():
-            return {}
-        body = await request.json()
-        return body if isinstance(body, dict) else {}
+        body = _given(await read_json(request, _Configuration))
+        return await self._rent_number(request.path_params["project"], request.path_params["number"], body)
 
     async def _rent_number(self, project: str, e164: str, body: dict[str, Any]) -> Response:
         carrier = self.world.account(project)
@@ -466,8 +538,8 @@ class SinchEmulation(Dialect):
         refused = self._authorized(request)
         if refused is not None:
             return refused
-        body = await self._body(request)
-        if body.get("regionCode") != "US":
+        body = _given(await read_json(request, _RentAny))
+        if body["regionCode"] != "US":
             return self.error(400, "rentAny is available for US numbers only")
         given = body.get("numberPattern")
         pattern: dict[str, Any] = given if isinstance(given, dict) else {}
@@ -544,15 +616,16 @@ class SinchEmulation(Dialect):
         state = self._state_of(number)
         if state["expireAt"] is not None:
             return self.error(400, "the number is released")
-        body = await self._body(request)
+        body = _given(await read_json(request, _Update))
         self._schedule(state, body)
-        name = {"friendly_name": str(body["displayName"]) or None} if "displayName" in body else {}
+        name = {"friendly_name": body["displayName"] or None} if "displayName" in body else {}
         return JSONResponse(self._number(await self._keep(project, number, state, **name)))
 
     async def _release(self, request: Request) -> Response:
         rented = await self._rented(request)
         if isinstance(rented, Response):
             return rented
+        await read_json(request, _NoBody)
         project, number = rented
         state = self._state_of(number)
         if state["expireAt"] is not None:
@@ -600,21 +673,18 @@ class SinchEmulation(Dialect):
         except BadConfig:  # registered by another dialect, in a shape Sinch's cannot say
             return dict(_NO_ADDRESS)
 
-    def _given_address(self, given: dict[str, Any], e164: str) -> Address | Response:
+    def _given_address(self, given: _EmergencyRequest, e164: str) -> Address | Response:
         """The address of a ``:provision`` or ``:validate`` body, in the number's country (Sinch's has
         none), ``displayName`` as its name; or the refusal of one that is not an address."""
+        fields = _given(given.address) if given.address is not None else {}
         try:
-            address = emergency_address(given.get("address"), "address")
+            address = emergency_address(fields, "address")
         except (Malformed, ValueError) as exc:
             return self.error(400, reason(exc))
         if address is None:
             return self.error(400, "address: give at least the street and the city")
-        name = given.get("displayName")
         return address.model_copy(
-            update={
-                "customer_name": name if isinstance(name, str) and name else None,
-                "country": region_of(e164) or "US",
-            }
+            update={"customer_name": given.displayName or None, "country": region_of(e164) or "US"}
         )
 
     async def _emergency_change(self, request: Request) -> Response:
@@ -628,9 +698,10 @@ class SinchEmulation(Dialect):
             return self.error(404, f"emergencyAddress:{verb} is not an operation")
         carrier = self.world.account(project)
         if verb == "deprovision":
+            await read_json(request, _NoBody)
             await carrier.configure(number.phone_number, NumberConfig(emergency_address=None))
             return JSONResponse({})
-        address = self._given_address(await self._body(request), number.phone_number)
+        address = self._given_address(await read_json(request, _EmergencyRequest), number.phone_number)
         if isinstance(address, Response):
             return address
         if verb == "validate":

@@ -12,7 +12,9 @@ number shows on the first look after the answer; reservations that expire after
 digits (partial match), paged with ``page[number]``/``page[size]``; country
 coverage and requirements from the sandbox's catalogue; Telnyx's ``errors[]``
 envelope (409 ``85001`` for a number taken, 401 ``10009``, 404 ``10005``, 429
-``10011`` with ``x-ratelimit-*``, 5xx ``10007``). Each settled order makes a
+``10011`` with ``x-ratelimit-*``, 5xx ``10007``; a body it cannot read is a 400
+``10015``, one not of its document's request schema a 422 ``10015`` with an entry
+per field, its ``source.pointer``). Each settled order makes a
 ``number_order.complete`` event signed with Ed25519 (``signing_seed``: the key
 a test holds; ``public_key`` is what checks it): kept in ``events``, and
 POSTed to ``webhook_url`` when one is set.
@@ -30,11 +32,11 @@ import time
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 import httpx
 from numbers_core import ActiveNumber, AvailableNumber, NumberConfig, NumberType, SearchQuery
-from numbers_core.emulator import Dialect, Emulator, reason
+from numbers_core.emulator import BadRequest, Dialect, Emulator, Shape, read_json, reason
 from numbers_core.errors import (
     ComplianceRequiredError,
     ConflictError,
@@ -43,6 +45,7 @@ from numbers_core.errors import (
     NumberUnavailableError,
 )
 from numbers_core.sandbox import APPROVED_BUNDLE
+from pydantic import ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
@@ -69,6 +72,95 @@ _LISTED = frozenset(
 )
 
 
+# -- request bodies, as Telnyx's OpenAPI document has them (a null is a field left unset) -----------
+
+
+class _Open(Shape):
+    """A Telnyx request object: the fields its document names, typed; any other is ignored (its
+    schemas do not close them)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class _Defaults(_Open):
+    """What an order sets on the numbers it buys."""
+
+    connection_id: str | None = None
+    messaging_profile_id: str | None = None
+    billing_group_id: str | None = None
+    customer_reference: str | None = None
+
+
+class _Ordered(_Open):
+    phone_number: str
+    requirement_group_id: str | None = None
+    bundle_id: str | None = None
+
+
+class _Order(_Defaults):
+    phone_numbers: Annotated[list[_Ordered], Field(min_length=1)]
+
+
+class _Pattern(_Open):
+    starts_with: str | None = None
+    ends_with: str | None = None
+    contains: str | None = None
+
+
+class _OrderingGroup(_Open):
+    country_iso: Literal["US", "CA"]
+    phone_number_type: str
+    count_requested: str
+    strategy: Literal["always", "never"] = "always"
+    national_destination_code: str | None = None
+    administrative_area: str | None = None
+    locality: str | None = None
+    phone_number: _Pattern | None = None
+    features: list[str] | None = None
+    quickship: bool | None = None
+    exclude_held_numbers: bool | None = None
+
+
+class _Inexplicit(_Defaults):
+    ordering_groups: Annotated[list[_OrderingGroup], Field(min_length=1)]
+
+
+class _Reserved(_Open):
+    phone_number: str | None = None
+
+
+class _Reservation(_Open):
+    phone_numbers: Annotated[list[_Reserved], Field(min_length=1)]
+    customer_reference: str | None = None
+
+
+class _NumberChange(_Open):
+    connection_id: str | None = None
+    billing_group_id: str | None = None
+    customer_reference: str | None = None
+    tags: list[str] | None = None
+    external_pin: str | None = None
+    hd_voice_enabled: bool | None = None
+    address_id: str | None = None
+
+
+class _MessagingChange(_Open):
+    messaging_profile_id: str | None = None
+    messaging_product: str | None = None
+    tags: list[str] | None = None
+
+
+class _EnableEmergency(_Open):
+    emergency_enabled: bool
+    emergency_address_id: str
+
+
+class _EmergencyJob(_Open):
+    emergency_enabled: bool
+    phone_numbers: list[str]
+    emergency_address_id: str | None = None
+
+
 def _stamp(moment: float) -> str:
     return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
@@ -90,6 +182,20 @@ def _filters(request: Request) -> dict[str, list[str]]:
         name = key.removesuffix("[]")
         found.setdefault(name, []).extend(part for part in value.split(",") if part)
     return found
+
+
+def _entry(status: int, message: str, pointer: str | None = None) -> dict[str, Any]:
+    """One entry of Telnyx's ``errors[]``."""
+    code = "10011" if status == 429 else "10007" if status >= 500 else _CODES.get(status, "10015")
+    entry: dict[str, Any] = {
+        "code": code,
+        "title": _TITLES.get(status, "Unexpected error"),
+        "detail": message,
+        "meta": {"url": f"https://developers.telnyx.com/docs/overview/errors/{code}"},
+    }
+    if pointer is not None:
+        entry["source"] = {"pointer": pointer}
+    return entry
 
 
 def _last(given: dict[str, list[str]], name: str) -> str | None:
@@ -154,22 +260,24 @@ class TelnyxEmulation(Dialect):
     def error(
         self, status: int, message: str, *, retry_after: int | None = None, pointer: str | None = None
     ) -> Response:
-        code = "10011" if status == 429 else "10007" if status >= 500 else _CODES.get(status, "10015")
-        entry: dict[str, Any] = {
-            "code": code,
-            "title": _TITLES.get(status, "Unexpected error"),
-            "detail": message,
-            "meta": {"url": f"https://developers.telnyx.com/docs/overview/errors/{code}"},
-        }
-        if pointer is not None:
-            entry["source"] = {"pointer": pointer}
         headers = {"x-request-id": str(uuid.uuid4())}
         if status == 429:
             headers["x-ratelimit-limit"] = "100"
             headers["x-ratelimit-remaining"] = "0"
             if retry_after is not None:  # Telnyx says when in x-ratelimit-reset, not Retry-After
                 headers["x-ratelimit-reset"] = str(retry_after)
-        return JSONResponse({"errors": [entry]}, status_code=status, headers=headers)
+        return JSONResponse(
+            {"errors": [_entry(status, message, pointer)]}, status_code=status, headers=headers
+        )
+
+    def bad_request(self, request: Request, refusal: BadRequest) -> Response:
+        """A body Telnyx cannot read is a 400; one read but not of the operation's schema a 422,
+        an ``errors[]`` entry for each field, its ``source.pointer`` saying which (Telnyx's
+        validation answers)."""
+        if refusal.status != 400 or any(v.unreadable for v in refusal.violations):
+            return self.error(refusal.status, refusal.message)
+        entries = [_entry(422, str(v), v.pointer or None) for v in refusal.violations]
+        return JSONResponse({"errors": entries}, status_code=422, headers={"x-request-id": str(uuid.uuid4())})
 
     def account_of(self, request: Request) -> str | None:
         return self.account if self._authorized(request) is None else None
@@ -194,22 +302,12 @@ class TelnyxEmulation(Dialect):
             Path("/v2/requirements", self._requirements, methods=["GET"]),
         ]
 
-    # -- authentication and bodies -------------------------------------------------------------------
+    # -- authentication --------------------------------------------------------------------------------
 
     def _authorized(self, request: Request) -> Response | None:
         if request.headers.get("authorization", "") == f"Bearer {self.api_key}":
             return None
         return self.error(401, "Could not understand the provided credentials.")
-
-    async def _body(self, request: Request) -> dict[str, Any] | Response:
-        raw = await request.body()
-        try:
-            body = json.loads(raw) if raw else {}
-        except ValueError:
-            return self.error(400, "The request body is not valid JSON.")
-        if not isinstance(body, dict):
-            return self.error(422, "The request body must be a JSON object.")
-        return body
 
     @property
     def _carrier(self) -> Any:
@@ -480,22 +578,18 @@ class TelnyxEmulation(Dialect):
         needed = await self._carrier.requirements(country, number.number_type)
         return number, not needed or group == APPROVED_BUNDLE
 
-    async def _place(self, body: dict[str, Any]) -> dict[str, Any] | Response:
+    async def _place(self, body: _Order) -> dict[str, Any] | Response:
         """A number order from its body, its numbers taken (all of them, or none)."""
-        given = body.get("phone_numbers")
-        if not isinstance(given, list) or not given:
-            return self.error(422, "phone_numbers must be a non-empty list", pointer="/phone_numbers")
         now = self.clock()
         order_id = str(uuid.uuid4())
         sub_order = str(uuid.uuid4())
         rows: list[dict[str, Any]] = []
         taken: list[str] = []
-        for item in given:
-            e164 = item.get("phone_number") if isinstance(item, dict) else None
-            group = item.get("requirement_group_id") if isinstance(item, dict) else None
+        for item in body.phone_numbers:
+            e164 = item.phone_number
             claimed = (
-                await self._claim(e164, group)
-                if isinstance(e164, str) and e164.startswith("+") and e164[1:].isdigit()
+                await self._claim(e164, item.requirement_group_id)
+                if e164.startswith("+") and e164[1:].isdigit()
                 else self.error(400, "The phone number must be in +E.164 format.")
             )
             if isinstance(claimed, Response):
@@ -510,11 +604,9 @@ class TelnyxEmulation(Dialect):
                 order_id=order_id,
                 purchased_at=_stamp(now),
             )
-            for key in ("connection_id", "messaging_profile_id"):
-                if isinstance(body.get(key), str):
-                    state[key] = body[key]
-            if isinstance(body.get("billing_group_id"), str):
-                state["billing_group_id"] = body["billing_group_id"]
+            for key in ("connection_id", "messaging_profile_id", "billing_group_id"):
+                if getattr(body, key) is not None:
+                    state[key] = getattr(body, key)
             await self._keep(claimed_number, state)
             rows.append(
                 {
@@ -539,10 +631,7 @@ class TelnyxEmulation(Dialect):
             "status": "pending",
             "requirements_met": all(row["requirements_met"] for row in rows),
             "phone_numbers_count": len(rows),
-            "connection_id": body.get("connection_id"),
-            "messaging_profile_id": body.get("messaging_profile_id"),
-            "billing_group_id": body.get("billing_group_id"),
-            "customer_reference": body.get("customer_reference"),
+            **body.model_dump(include=set(_Defaults.model_fields)),
             "sub_number_orders_ids": [sub_order],
             "phone_numbers": rows,
             "created_at": _stamp(now),
@@ -557,10 +646,7 @@ class TelnyxEmulation(Dialect):
         if refused is not None:
             return refused
         if request.method == "POST":
-            body = await self._body(request)
-            if isinstance(body, Response):
-                return body
-            order = await self._place(body)
+            order = await self._place(await read_json(request, _Order))
             if isinstance(order, Response):
                 return order
             return JSONResponse({"data": self._public(order)})
@@ -632,49 +718,43 @@ class TelnyxEmulation(Dialect):
                 return page
             items, meta = page
             return JSONResponse({"data": [self._public(doc) for doc in items], "meta": meta})
-        body = await self._body(request)
-        if isinstance(body, Response):
-            return body
-        groups = body.get("ordering_groups")
-        if not isinstance(groups, list) or len(groups) != 1 or not isinstance(groups[0], dict):
+        body = await read_json(request, _Inexplicit)
+        if len(body.ordering_groups) != 1:
             return self.error(
                 422, "ordering_groups: the emulator takes one group", pointer="/ordering_groups"
             )
-        group = groups[0]
-        kind = str(group.get("phone_number_type", "local"))
-        if group.get("country_iso") not in ("US", "CA") or kind not in ("local", "toll_free"):
+        [group] = body.ordering_groups
+        kind = group.phone_number_type
+        if kind not in ("local", "toll_free"):
             return self.error(422, "inexplicit orders are for US and CA local and toll-free numbers")
-        given_pattern = group.get("phone_number")
-        pattern: dict[str, Any] = given_pattern if isinstance(given_pattern, dict) else {}
-        criteria: dict[str, Any] = {"country": group["country_iso"], "number_type": _NEUTRAL_TYPES[kind]}
+        criteria: dict[str, Any] = {"country": group.country_iso, "number_type": _NEUTRAL_TYPES[kind]}
+        pattern = group.phone_number or _Pattern()
         for key in ("starts_with", "ends_with", "contains"):
-            if pattern.get(key):
-                criteria[key] = str(pattern[key])
-        if group.get("national_destination_code"):
-            criteria["area_code"] = str(group["national_destination_code"])
-        if group.get("administrative_area"):
-            criteria["region"] = str(group["administrative_area"])
-        if group.get("locality"):
-            criteria["locality"] = str(group["locality"])
-        for feature in group.get("features") or []:
+            if getattr(pattern, key):
+                criteria[key] = getattr(pattern, key)
+        for given, key in (
+            (group.national_destination_code, "area_code"),
+            (group.administrative_area, "region"),
+            (group.locality, "locality"),
+        ):
+            if given:
+                criteria[key] = given
+        for feature in group.features or []:
             if feature in ("voice", "sms", "mms", "fax"):
                 criteria[feature] = True
         now = self.clock()
         doc: dict[str, Any] = {
             "id": str(uuid.uuid4()),
-            "customer_reference": body.get("customer_reference"),
-            "connection_id": body.get("connection_id"),
-            "messaging_profile_id": body.get("messaging_profile_id"),
-            "billing_group_id": body.get("billing_group_id"),
+            **body.model_dump(include=set(_Defaults.model_fields)),
             "created_at": _stamp(now),
             "updated_at": _stamp(now),
             "ordering_groups": [
                 {
-                    "country_iso": group["country_iso"],
+                    "country_iso": group.country_iso,
                     "phone_number_type": kind,
                     "count_requested": 1,
                     "count_allocated": 0,
-                    "strategy": group.get("strategy", "always"),
+                    "strategy": group.strategy,
                     "status": "processing",
                     "orders": [],
                     "error_reason": None,
@@ -693,14 +773,11 @@ class TelnyxEmulation(Dialect):
             state["status"] = "reserved"
             await self._keep(chosen, state)
             placed = await self._place(
-                {
-                    **{
-                        k: body[k]
-                        for k in ("connection_id", "messaging_profile_id")
-                        if isinstance(body.get(k), str)
-                    },
-                    "phone_numbers": [{"phone_number": chosen.phone_number}],
-                }
+                _Order(
+                    connection_id=body.connection_id,
+                    messaging_profile_id=body.messaging_profile_id,
+                    phone_numbers=[_Ordered(phone_number=chosen.phone_number)],
+                )
             )
             if isinstance(placed, Response):
                 doc["ordering_groups"][0].update(status="failed", error_reason="the number was taken")
@@ -747,16 +824,11 @@ class TelnyxEmulation(Dialect):
                 return page
             items, meta = page
             return JSONResponse({"data": [self._public(doc) for doc in items], "meta": meta})
-        body = await self._body(request)
-        if isinstance(body, Response):
-            return body
-        given_numbers = body.get("phone_numbers")
-        if not isinstance(given_numbers, list) or not given_numbers:
-            return self.error(422, "phone_numbers must be a non-empty list", pointer="/phone_numbers")
+        body = await read_json(request, _Reservation)
         now = self.clock()
         rows = []
-        for item in given_numbers:
-            e164 = item.get("phone_number") if isinstance(item, dict) else None
+        for item in body.phone_numbers:
+            e164 = item.phone_number
             row: dict[str, Any] = {
                 "id": str(uuid.uuid4()),
                 "record_type": "reserved_phone_number",
@@ -781,7 +853,7 @@ class TelnyxEmulation(Dialect):
             "id": str(uuid.uuid4()),
             "record_type": "number_reservation",
             "status": "failure" if failed == len(rows) else "success",
-            "customer_reference": body.get("customer_reference"),
+            "customer_reference": body.customer_reference,
             "phone_numbers": rows,
             "created_at": _stamp(now),
             "updated_at": _stamp(now),
@@ -805,6 +877,7 @@ class TelnyxEmulation(Dialect):
         doc = self.reservations.get(request.path_params["reservation"])
         if doc is None:
             return self.error(404, "The requested resource or URL could not be found.")
+        await read_json(request, _Open)  # the document gives it no body: any object's fields are ignored
         for row in doc["phone_numbers"]:
             if row["status"] == "success":
                 row["_expires"] += self.reservation_lifetime
@@ -862,20 +935,17 @@ class TelnyxEmulation(Dialect):
             gone = self._doc(number, "deleted")
             await self._carrier.release(number.phone_number)
             return JSONResponse({"data": gone})
-        body = await self._body(request)
-        if isinstance(body, Response):
-            return body
+        body = (await read_json(request, _NumberChange)).model_dump(exclude_unset=True)
         state = self._state(number)
-        for key in ("connection_id", "billing_group_id"):
-            if key in body:
-                state[key] = str(body[key] or "") if key == "connection_id" else (body[key] or None)
+        if "connection_id" in body:
+            state["connection_id"] = body["connection_id"] or ""
+        if "billing_group_id" in body:
+            state["billing_group_id"] = body["billing_group_id"] or None
         if "tags" in body:
-            if not isinstance(body["tags"], list):
-                return self.error(422, "tags must be a list of strings", pointer="/tags")
-            state["tags"] = [str(tag) for tag in body["tags"]]
+            state["tags"] = body["tags"] or []
         fields = {}
         if "customer_reference" in body:
-            fields["friendly_name"] = str(body["customer_reference"] or "") or None
+            fields["friendly_name"] = body["customer_reference"] or None
         return JSONResponse({"data": self._doc(await self._keep(number, state, **fields))})
 
     async def _messaging(self, request: Request) -> Response:
@@ -884,11 +954,9 @@ class TelnyxEmulation(Dialect):
             return number
         state = self._state(number)
         if request.method == "PATCH":
-            body = await self._body(request)
-            if isinstance(body, Response):
-                return body
-            if body.get("messaging_profile_id") is not None:  # null keeps, "" unassigns
-                state["messaging_profile_id"] = str(body["messaging_profile_id"])
+            profile = (await read_json(request, _MessagingChange)).messaging_profile_id
+            if profile is not None:  # null keeps, "" unassigns
+                state["messaging_profile_id"] = profile
             number = await self._keep(number, state)
         doc = {
             "id": state["id"],
@@ -909,11 +977,9 @@ class TelnyxEmulation(Dialect):
         number = await self._by_id(request)
         if isinstance(number, Response):
             return number
-        body = await self._body(request)
-        if isinstance(body, Response):
-            return body
-        address = body.get("emergency_address_id")
-        if body.get("emergency_enabled") is not True or not isinstance(address, str) or not address:
+        body = await read_json(request, _EnableEmergency)
+        address = body.emergency_address_id
+        if not body.emergency_enabled or not address:
             return self.error(422, "emergency_enabled and emergency_address_id are required")
         try:
             number = await self._carrier.configure(
@@ -941,11 +1007,9 @@ class TelnyxEmulation(Dialect):
         refused = await self._enter(request)
         if refused is not None:
             return refused
-        body = await self._body(request)
-        if isinstance(body, Response):
-            return body
-        wanted = body.get("phone_numbers")
-        if body.get("emergency_enabled") is not False or not isinstance(wanted, list):
+        body = await read_json(request, _EmergencyJob)
+        wanted = body.phone_numbers
+        if body.emergency_enabled:
             return self.error(422, "the emulator's job turns emergency services off: emergency_enabled false")
         done, failed = [], []
         for number in await self._listed():

@@ -27,7 +27,10 @@ from numbers_core import (
     AvailableNumber,
     Callback,
     Capabilities,
+    EmergencyRegistration,
+    EmergencyStatus,
     Geography,
+    NumberCompliance,
     NumberConfig,
     NumberStatus,
     NumberType,
@@ -43,6 +46,7 @@ from ._dialect import Dialect
 __all__ = [
     "Malformed",
     "available_numbers",
+    "compliance_form",
     "config_form",
     "error_details",
     "longest_run",
@@ -50,6 +54,7 @@ __all__ = [
     "number_page",
     "parse_date",
     "search_request",
+    "spelled_type",
 ]
 
 
@@ -251,14 +256,18 @@ _TYPES = {
 }
 
 
+def spelled_type(stated: str) -> NumberType:
+    """A number type however Twilio's APIs spell it: ``toll-free``, ``toll_free``, ``toll free``,
+    ``TollFree`` (cross_carrier.md §8); ``unknown`` for one it does not know."""
+    known = _TYPES.get(stated)
+    if known is not None:
+        return known
+    return _TYPES.get(re.sub(r"[-_ ]", "", stated.lower()), NumberType.UNKNOWN)
+
+
 def _number_type(stated: str | None, verified: bool) -> NumberType:
     if stated is not None:
-        known = _TYPES.get(stated)
-        return (
-            known
-            if known is not None
-            else _TYPES.get(re.sub(r"[-_ ]", "", stated.lower()), NumberType.UNKNOWN)
-        )
+        return spelled_type(stated)
     # SignalWire states no type, but gives toll-free numbers (only) a verification status.
     return NumberType.TOLL_FREE if verified else NumberType.UNKNOWN
 
@@ -441,10 +450,50 @@ class _Setup(NamedTuple):
     sms: Route
     status_callback: Callback
     emergency_address_id: str | None
+    compliance: NumberCompliance | None
+    emergency: EmergencyRegistration | None
+
+
+# cross_carrier.md §8: emergency_address_status. Its removal states read as pending (the contract's
+# word for a registration that is changing); carrier_status keeps Twilio's own.
+_EMERGENCY = {
+    "registered": EmergencyStatus.ACTIVE,
+    "unregistered": EmergencyStatus.NONE,
+    "pending-registration": EmergencyStatus.PENDING,
+    "pending-unregistration": EmergencyStatus.PENDING,
+    "registration-failure": EmergencyStatus.FAILED,
+    "unregistration-failure": EmergencyStatus.FAILED,
+}
+
+
+def _compliance(address: object, bundle: object, identity: object) -> NumberCompliance | None:
+    values = {
+        "address_id": _text(address, "address_sid"),
+        "bundle_id": _text(bundle, "bundle_sid"),
+        "identity_id": _text(identity, "identity_sid"),
+    }
+    if not any(values.values()):
+        return None
+    return _validated(NumberCompliance, values, "compliance")
+
+
+def _emergency(address_id: str | None, status: object) -> EmergencyRegistration | None:
+    # Only emergency_address_status says how the registration stands (emergency_status, "Active" or
+    # "Inactive", is what Twilio ignores since 2021, and all SignalWire's compatibility API shows).
+    word = _text(status, "emergency_address_status")
+    if word is None:
+        return None
+    values = {
+        "status": _EMERGENCY.get(word.lower(), EmergencyStatus.UNKNOWN),
+        "address_id": address_id,
+        "carrier_status": word,
+    }
+    return _validated(EmergencyRegistration, values, "emergency")
 
 
 def _read_setup(wire: tuple[Any, ...]) -> _Setup:
     account, stated_type, status, country, emergency = wire[:5]
+    emergency_address_id = _text(emergency, "emergency_address_sid")
     return _Setup(
         _text(account, "account_sid"),
         _number_type(_text(stated_type, "type"), wire[17]),
@@ -454,7 +503,9 @@ def _read_setup(wire: tuple[Any, ...]) -> _Setup:
         _route_of("voice", wire[5:10]),
         _route_of("sms", wire[10:15]),
         _callback(_text(wire[15], "status_callback"), _method(wire[16], "status_callback_method")),
-        _text(emergency, "emergency_address_sid"),
+        emergency_address_id,
+        _compliance(*wire[18:21]),
+        _emergency(emergency_address_id, wire[21]),
     )
 
 
@@ -497,6 +548,10 @@ def _number(item: dict[str, Any], provider: str) -> ActiveNumber:
         get("status_callback"),
         get("status_callback_method"),
         "verification_status" in item,
+        get("address_sid"),
+        get("bundle_sid"),
+        get("identity_sid"),
+        get("emergency_address_status"),
     )
     try:
         setup = _SETUPS.get(wire)
@@ -511,7 +566,7 @@ def _number(item: dict[str, Any], provider: str) -> ActiveNumber:
         "status_callback": setup.status_callback,
         "emergency_address_id": setup.emergency_address_id,
         "emergency_address": None,
-        "compliance": None,
+        "compliance": setup.compliance,
         "extra": {},
     }
     created, updated = get("date_created"), get("date_updated")
@@ -532,8 +587,8 @@ def _number(item: dict[str, Any], provider: str) -> ActiveNumber:
         "updated_at": created_at if updated == created else parse_date(_text(updated, "date_updated")),
         "expires_at": None,
         "provisioning": (),
-        "emergency": None,
-        "compliance": None,
+        "emergency": setup.emergency,
+        "compliance": setup.compliance,
         "raw": item,
     }
     return _construct(ActiveNumber, values)
@@ -819,9 +874,14 @@ def config_form(config: NumberConfig | None, dialect: Dialect, *, purchase: bool
         form["EmergencyAddressSid"] = (
             "" if address is None else _checked(dialect.address_id, address, "config.emergency_address_id")
         )
+    if "compliance" in given:
+        form.update(compliance_form(config.compliance, dialect, field="config.compliance"))
     allowed = dialect.purchase_extra if purchase else dialect.update_extra
     for key, value in config.extra.items():
         check = allowed.get(key)
+        retired = dialect.retired_extra.get(key)
+        if retired is not None:
+            raise InvalidInputError(f"config.extra: {key!r} {retired}", field=f"config.extra.{key}")
         if check is None:
             raise InvalidInputError(
                 f"config.extra: {key!r} is not a {dialect.name} setting here "
@@ -829,4 +889,21 @@ def config_form(config: NumberConfig | None, dialect: Dialect, *, purchase: bool
                 field=f"config.extra.{key}",
             )
         form[key] = _checked(check, value, f"config.extra.{key}")
+    return form
+
+
+def compliance_form(compliance: NumberCompliance | None, dialect: Dialect, *, field: str) -> dict[str, str]:
+    """The form fields of the references set on ``compliance`` (None clears all of them).
+
+    ``field`` names the argument in errors: ``config.compliance`` or a transfer's ``compliance``.
+    """
+    if not dialect.compliance_fields:
+        raise UnsupportedError(dialect.name, "config.compliance")
+    if compliance is None:
+        return {wire: "" for wire, _ in dialect.compliance_fields.values()}
+    form = {}
+    for name in sorted(compliance.model_fields_set):
+        wire, check = dialect.compliance_fields[name]
+        value = getattr(compliance, name)
+        form[wire] = "" if value is None else _checked(check, value, f"{field}.{name}")
     return form

@@ -11,9 +11,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from numbers_core import NumberType
+from numbers_core import ComplianceScope, NumberType, RequirementKind
 from numbers_core.adapter import ALL_CONFIG_FEATURES, Feature
 from numbers_core.errors import (
+    AddressValidationError,
     AuthenticationError,
     NotFoundError,
     NumberUnavailableError,
@@ -62,6 +63,12 @@ class Dialect:
     account_id: IdCheck
     #: carrier codes whose meaning is more precise than the HTTP status
     error_codes: Mapping[str, type[ProviderError]]
+    #: carrier codes that refuse a purchase or transfer for want of paperwork: what, and for whom
+    compliance_codes: Mapping[str, tuple[RequirementKind, ComplianceScope]]
+    #: ``NumberCompliance`` fields as form fields, with their id checks (purchase, update, transfer)
+    compliance_fields: Mapping[str, tuple[str, IdCheck]]
+    #: ``config.extra`` keys the carrier no longer takes, or that have a neutral name now: why
+    retired_extra: Mapping[str, str]
     features: frozenset[Feature]
     client_side_filters: frozenset[str]
     native_list_filters: frozenset[str]
@@ -127,13 +134,10 @@ _TWILIO_EXTRA: Mapping[str, Callable[[object], str]] = MappingProxyType(
         "ApiVersion": _text,
         "VoiceCallerIdLookup": _boolean,
         "VoiceReceiveMode": _choice("voice", "fax"),
-        "EmergencyStatus": _choice("Active", "Inactive"),
         "TrunkSid": _sid("TK"),
-        "IdentitySid": _sid("RI"),
-        "AddressSid": _sid("AD"),
-        "BundleSid": _sid("BU"),
     }
 )
+_COMPLIANCE = "has its neutral name now: NumberConfig(compliance=NumberCompliance({}=…))"
 
 TWILIO = Dialect(
     name="twilio",
@@ -180,11 +184,50 @@ TWILIO = Dialect(
             "21422": NumberUnavailableError,  # not available, not Twilio's, or reserved
             "21451": NumberUnavailableError,  # no such area code
             "21452": NumberUnavailableError,  # no numbers left in the area code
+            "21628": AddressValidationError,  # the address cannot be validated
+            "21629": AddressValidationError,  # a near match, not corrected: the suggestion is in the text
+        }
+    ),
+    # cross_carrier.md §2: the purchase's (and transfer's) refusals, in the order Twilio checks them.
+    compliance_codes=MappingProxyType(
+        {
+            "21631": (RequirementKind.ADDRESS, ComplianceScope.ACCOUNT),
+            "21613": (RequirementKind.ADDRESS, ComplianceScope.ACCOUNT),  # the older code of 21631
+            # Not in this number's exchange: another number may be in the address's.
+            "21615": (RequirementKind.LOCAL_ADDRESS, ComplianceScope.NUMBER),
+            "21649": (RequirementKind.BUNDLE, ComplianceScope.ACCOUNT),
+            "21651": (RequirementKind.BUNDLE, ComplianceScope.ACCOUNT),  # the bundle does not fit
+            "21650": (RequirementKind.IDENTITY, ComplianceScope.ACCOUNT),
+        }
+    ),
+    compliance_fields=MappingProxyType(
+        {
+            "address_id": ("AddressSid", lambda value: check_sid("AD", value)),
+            "bundle_id": ("BundleSid", lambda value: check_sid("BU", value)),
+            "identity_id": ("IdentitySid", lambda value: check_sid("RI", value)),
+        }
+    ),
+    retired_extra=MappingProxyType(
+        {
+            "AddressSid": _COMPLIANCE.format("address_id"),
+            "BundleSid": _COMPLIANCE.format("bundle_id"),
+            "IdentitySid": _COMPLIANCE.format("identity_id"),
+            "EmergencyStatus": "is ignored by Twilio since 2021-10-06: emergency_address_id registers the "
+            "number's emergency address, and ActiveNumber.emergency says how it stands",
         }
     ),
     features=_OPERATIONS
     | ALL_CONFIG_FEATURES
     | {Feature.PURCHASE_ANY_NATIVE}
+    | {
+        Feature.PRICES,
+        Feature.SEARCH_PRICES,
+        Feature.COVERAGE,
+        Feature.REQUIREMENTS,
+        Feature.ADDRESSES,
+        Feature.EMERGENCY_STATUS,
+        Feature.CONFIG_COMPLIANCE,
+    }
     | {Feature(f"search.{field}") for field in ("area_code", "contains", "starts_with", "ends_with")}
     | {
         Feature(f"search.{field}")
@@ -244,8 +287,15 @@ SIGNALWIRE = Dialect(
             "4001": PaymentRequiredError,  # insufficient balance
         }
     ),
+    # No Address, Bundle or Identity in the compatibility API: nothing to refuse for, or to send.
+    compliance_codes=MappingProxyType({}),
+    compliance_fields=MappingProxyType({}),
+    retired_extra=MappingProxyType({}),
+    # The compatibility API lists its countries (local and toll-free only); the rest of commerce
+    # (prices, E911 state, its emergency address book) is in SignalWire's native API, not spoken here.
     features=_OPERATIONS
     | ALL_CONFIG_FEATURES
+    | {Feature.COVERAGE}
     | {
         Feature(f"search.{field}")
         for field in (

@@ -12,18 +12,32 @@ from typing import Any, ClassVar, Protocol, TypeVar
 
 import anyio
 import httpx
-from numbers_core import ActiveNumber, AvailableNumber, NumberConfig, NumberType, SearchQuery
+from numbers_core import (
+    ActiveNumber,
+    Address,
+    AvailableNumber,
+    Coverage,
+    NumberCompliance,
+    NumberConfig,
+    NumberPrice,
+    NumberType,
+    Requirement,
+    SearchQuery,
+)
 from numbers_core.adapter import (
     Feature,
+    HttpCore,
     Idempotency,
     Provider,
     ProviderSettings,
+    check_url_policy,
     error_for_status,
     may_be_type,
     path_segment,
     retry_after_seconds,
 )
 from numbers_core.errors import (
+    ComplianceRequiredError,
     ConfigurationError,
     ConflictError,
     InvalidInputError,
@@ -35,8 +49,9 @@ from numbers_core.errors import (
 )
 
 from . import _codec as codec
+from . import _commerce as commerce
 from ._dialect import SIGNALWIRE, TWILIO, Dialect
-from ._settings import SignalWireSettings, TwilioSettings
+from ._settings import SignalWireSettings, TwilioSettings, check_sid
 
 __all__ = ["SignalWireProvider", "TwilioProvider"]
 
@@ -159,11 +174,20 @@ class _CompatProvider(Provider):
         request_id = _request_id(response)
         message = message or response.reason_phrase or f"HTTP {status}"
         # Rate limits and outages go by status: that is what decides whether to retry.
-        precise = (
-            self.dialect.error_codes.get(code)
-            if code is not None and status < 500 and status != 429
-            else None
-        )
+        refusal = code is not None and status < 500 and status != 429
+        paperwork = self.dialect.compliance_codes.get(code) if refusal and code is not None else None
+        if paperwork is not None:
+            requirement, scope = paperwork
+            return ComplianceRequiredError(
+                message,
+                provider=self.name,
+                requirement=requirement,
+                scope=scope,
+                status_code=status,
+                code=code,
+                request_id=request_id,
+            )
+        precise = self.dialect.error_codes.get(code) if refusal and code is not None else None
         if precise is not None:
             return precise(message, provider=self.name, status_code=status, code=code, request_id=request_id)
         return error_for_status(
@@ -437,6 +461,14 @@ class _CompatProvider(Provider):
         self._forget(e164)
 
     async def _transfer(self, e164: str, to_account: str) -> ActiveNumber:
+        return await self._move(e164, to_account, {})
+
+    async def _transfer_with(self, e164: str, to_account: str, compliance: NumberCompliance) -> ActiveNumber:
+        # The receiving account's references go with the move, in the same request.
+        papers = codec.compliance_form(compliance, self.dialect, field="compliance")
+        return await self._move(e164, to_account, papers)
+
+    async def _move(self, e164: str, to_account: str, papers: dict[str, str]) -> ActiveNumber:
         try:
             target = self.dialect.account_id(to_account)
         except ValueError as exc:
@@ -450,7 +482,7 @@ class _CompatProvider(Provider):
                 response = await self._api.request(
                     "POST",
                     self._one(sid),
-                    data={"AccountSid": target},
+                    data={"AccountSid": target, **papers},
                     idempotency=Idempotency.UNSAFE,
                     operation="transfer",
                     number=e164,
@@ -507,9 +539,21 @@ class _CompatProvider(Provider):
             numbers = [found for found in numbers if _may_be(found, wanted)]
         return numbers, next_page
 
+    # -- commerce ------------------------------------------------------------------------------
+
+    async def _coverage(self) -> list[Coverage]:
+        response = await self._api.request(
+            "GET",
+            f"{self._root}/AvailablePhoneNumbers{self.dialect.suffix}",
+            idempotency=Idempotency.SAFE,
+            operation="coverage",
+        )
+        return self._read(response, commerce.coverage, "coverage")
+
 
 class TwilioProvider(_CompatProvider):
-    """Twilio's REST API 2010-04-01 (``nc.connect("twilio", account_sid=…, auth_token=…)``)."""
+    """Twilio's REST API 2010-04-01 (``nc.connect("twilio", account_sid=…, auth_token=…)``), with its
+    Pricing API and Regulations (Numbers API v2) on their own hosts."""
 
     name = "twilio"
     settings_model = TwilioSettings
@@ -517,6 +561,117 @@ class TwilioProvider(_CompatProvider):
     features = TWILIO.features
     client_side_filters = TWILIO.client_side_filters
     native_list_filters = TWILIO.native_list_filters
+
+    def __init__(self, settings: ProviderSettings, *, http_client: httpx.AsyncClient | None = None) -> None:
+        super().__init__(settings, http_client=http_client)
+        self._pricing = self._product("pricing")
+        self._regulatory = self._product("numbers")
+        self._addresses = f"{self._root}/Addresses.json"
+
+    def _product(self, product: str) -> HttpCore:
+        """The HTTP core of another Twilio API, on its own host with the same credentials."""
+        settings = self.settings
+        assert isinstance(settings, TwilioSettings)  # noqa: S101 - checked by _CompatProvider
+        setting = f"{product}_url" if getattr(settings, f"{product}_url") is not None else "base_url"
+        url = settings.product_origin(product)
+        check_url_policy(url, allow_insecure_http=settings.allow_insecure_http, setting=setting)
+        core = self._make_http(
+            base_url=url,
+            error_mapper=self._error,
+            auth=httpx.BasicAuth(*settings.basic_auth()),
+            secrets=(settings.basic_auth()[1],),
+        )
+        if core.base_url.path not in ("", "/") or core.base_url.query:
+            raise ConfigurationError(f"{setting}: give the scheme and host only", setting=setting)
+        return core
+
+    async def _prices(self, country: str) -> list[NumberPrice]:
+        try:
+            response = await self._pricing.request(
+                "GET",
+                f"/v1/PhoneNumbers/Countries/{path_segment(country, field='country')}",
+                idempotency=Idempotency.SAFE,
+                operation="prices",
+            )
+        except NotFoundError:
+            return []  # Twilio prices no number of that country
+        return self._pricing.read(response, functools.partial(commerce.prices, country=country), "prices")
+
+    async def _requirements(self, country: str, number_type: NumberType | None) -> list[Requirement]:
+        params = {"IsoCountry": country, "PageSize": "1000"}
+        if number_type is not None:
+            params["NumberType"] = commerce.regulation_type(number_type)
+        parse = functools.partial(commerce.regulations, country=country, number_type=number_type)
+
+        async def page(cursor: str | None) -> tuple[list[Requirement], str | None]:
+            # The next page's link is an absolute URL on the same host (the v1/v2 ``meta`` envelope).
+            response = await self._regulatory.request(
+                "GET",
+                cursor or "/v2/RegulatoryCompliance/Regulations",
+                params=None if cursor else params,
+                idempotency=Idempotency.SAFE,
+                operation="requirements",
+            )
+            return self._regulatory.read(response, parse, "requirements")
+
+        return [requirement async for requirement in self._regulatory.paginate(page)]
+
+    async def _create_address(self, address: Address) -> Address:
+        # Not repeated blindly: a second request would store a second address.
+        response = await self._api.request(
+            "POST",
+            self._addresses,
+            data=commerce.address_form(address),
+            idempotency=Idempotency.UNSAFE,
+            operation="create_address",
+        )
+        return self._read(response, commerce.address, "create_address")
+
+    async def _addresses_page(self, cursor: str | None) -> tuple[list[Address], str | None]:
+        response = await self._api.request(
+            "GET",
+            self._addresses if cursor is None else self._page_path(cursor),
+            params={"PageSize": str(self.list_page_size)} if cursor is None else None,
+            idempotency=Idempotency.SAFE,
+            operation="addresses",
+        )
+        return self._read(response, commerce.address_page, "addresses")
+
+    async def _delete_address(self, address_id: str) -> None:
+        try:
+            sid = check_sid("AD", address_id)
+        except ValueError as exc:
+            raise InvalidInputError(f"address: {exc}", field="address") from None
+        one = f"{self._root}/Addresses/{sid}"
+        try:
+            # Deleting twice leaves the same state: a retry after a lost answer is harmless.
+            await self._api.request(
+                "DELETE", f"{one}.json", idempotency=Idempotency.IDEMPOTENT, operation="delete_address"
+            )
+        except ProviderError as refused:
+            # Twilio documents no code for an address numbers still use: a plain refusal is one if
+            # the address has dependent numbers.
+            if type(refused) is not ProviderError or not await self._in_use(one):
+                raise
+            raise refused.recast(
+                ConflictError,
+                f"address {sid} is in use by numbers of this account (as their address or emergency "
+                f"address); configure them without it first ({refused.message})",
+            ) from refused
+
+    async def _in_use(self, address: str) -> bool:
+        """Whether numbers depend on the address at path ``address`` (False when that cannot be told)."""
+        try:
+            response = await self._api.request(
+                "GET",
+                f"{address}/DependentPhoneNumbers.json",
+                params={"PageSize": "1"},
+                idempotency=Idempotency.SAFE,
+                operation="delete_address",
+            )
+            return self._read(response, commerce.dependents, "delete_address") > 0
+        except NumbersError:
+            return False
 
 
 class SignalWireProvider(_CompatProvider):

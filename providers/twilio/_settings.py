@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from typing import Annotated, Any, NoReturn
+from urllib.parse import urlsplit
 
 from numbers_core.adapter import ProviderSettings
 from pydantic import AfterValidator, BeforeValidator, SecretStr, ValidationError, model_validator
@@ -68,6 +69,10 @@ class TwilioSettings(ProviderSettings):
     api_secret: SecretStr | None = None
     #: scheme and host only; a regional host such as ``https://api.dublin.ie1.twilio.com`` works
     base_url: str = "https://api.twilio.com"
+    #: the Pricing API's host; None: Twilio's beside ``base_url`` (see :meth:`product_origin`)
+    pricing_url: str | None = None
+    #: the host of the Regulations (Numbers API v2); None: Twilio's beside ``base_url``
+    numbers_url: str | None = None
 
     @model_validator(mode="after")
     def _credentials(self) -> TwilioSettings:
@@ -101,6 +106,25 @@ class TwilioSettings(ProviderSettings):
         return self.account_sid, self.auth_token.get_secret_value()
 
     def origin(self) -> str:
+        return self.base_url
+
+    def product_origin(self, product: str) -> str:
+        """Where Twilio's ``product`` API (``pricing``, ``numbers``) is: its own setting, else beside
+        ``base_url``.
+
+        Twilio names its hosts ``{product}.twilio.com``, regionally
+        ``{product}.{edge}.{region}.twilio.com`` (as twilio-python builds them):
+        ``api.dublin.ie1.twilio.com`` gives ``pricing.dublin.ie1.twilio.com``. Any
+        other ``base_url`` (an emulator, a proxy) serves every product itself.
+        """
+        given: str | None = getattr(self, f"{product}_url")
+        if given is not None:
+            return given
+        parts = urlsplit(self.base_url)
+        host = (parts.hostname or "").lower()
+        if host == "api.twilio.com" or (host.startswith("api.") and host.endswith(".twilio.com")):
+            port = f":{parts.port}" if parts.port is not None else ""
+            return f"{parts.scheme}://{product}.{host.removeprefix('api.')}{port}"
         return self.base_url
 
 

@@ -10,6 +10,9 @@ as Vonage takes them. Refusals are Vonage's catch-all 420 ``method failed``;
 a regulated number (the sandbox's rules) is the 420 that sends buyers to the
 dashboard. An update replaces the number's whole configuration: what the form
 leaves out is cleared. ``target_api_key`` buys or cancels for a subaccount.
+A form of the wrong shape (the document's fields, each given once) is a 400
+keyed by field, ``{"msisdn": "Is required."}``, ``{"country": "Is invalid."}``;
+one Vonage cannot read at all is read as none: its country is required.
 
 Vonage's own SDK speaks HTTPS only: ``numbers emulate vonage --tls`` (or
 ``serve(emulator, tls=True)``) serves it with a certificate made on the spot.
@@ -21,17 +24,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import secrets
 import uuid
-from typing import Any, ClassVar
-from urllib.parse import parse_qsl
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 import phonenumbers
 from numbers_core import ActiveNumber, AvailableNumber, NumberConfig, SearchQuery
 from numbers_core.adapter import region_of
-from numbers_core.emulator import Dialect, Emulator
+from numbers_core.emulator import BadRequest, Dialect, Emulator, Shape, read_form, read_json
 from numbers_core.errors import ComplianceRequiredError, NotFoundError, NumbersError
+from pydantic import ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
@@ -60,6 +62,54 @@ _DASHBOARD = (
     "provided before being purchased."
 )
 _SEARCH_MAX = 1000
+_FORM = "application/x-www-form-urlencoded"
+
+
+# -- request bodies, as Vonage's documents have them ----------------------------------------------
+
+
+class _Form(Shape):
+    """A form of the Numbers API: its credentials may come in it too (as Ruby users sent them);
+    a field the document does not name is ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    api_key: str | None = None
+    api_secret: str | None = None
+    country: Annotated[str, Field(min_length=2, max_length=2)]
+    msisdn: str
+
+
+class _Subject(_Form):
+    """A buy's or a cancel's form."""
+
+    target_api_key: str | None = None
+
+
+class _Update(_Form):
+    app_id: str | None = None
+    moHttpUrl: str | None = None
+    moSmppSysType: str | None = None
+    # "" clears it, as a form says nothing else.
+    voiceCallbackType: Literal["sip", "tel", "app", ""] | None = None
+    voiceCallbackValue: str | None = None
+    voiceStatusCallback: str | None = None
+    messagesCallbackType: Literal["app", ""] | None = None
+    messagesCallbackValue: str | None = None
+
+
+class _Transfer(Shape):
+    """The Subaccounts API's transfer of a number (JSON)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    source: str = Field(alias="from")
+    to: str
+    number: str
+    country: str
+
+
+Body = TypeVar("Body", bound=_Form)
 
 
 class VonageEmulation(Dialect):
@@ -95,6 +145,21 @@ class VonageEmulation(Dialect):
         # How Vonage refuses a form it cannot read (Vonage/vonage-ruby-sdk#95).
         return JSONResponse({name: problem}, 400)
 
+    def bad_request(self, request: Request, refusal: BadRequest) -> Response:
+        """A form of the wrong shape: 400 keyed by field (``Is required.``, ``Is invalid.``); one it
+        cannot read at all, as none (its country is required); the transfer API's problem on its
+        path; a path or query no client sends, or a body too large, Vonage's error."""
+        if request.url.path.startswith("/accounts/"):
+            return self._problem(refusal.status, refusal.message)
+        if refusal.status != 400 or any(v.rule in ("path", "query") for v in refusal.violations):
+            return self.error(refusal.status, refusal.message)
+        named = {
+            v.field: "Is required." if v.rule == "required" else "Is invalid."
+            for v in refusal.violations
+            if v.field
+        }
+        return JSONResponse(named or {"country": "Is required."}, 400)
+
     def account_of(self, request: Request) -> str | None:
         return self.api_key if self._key_of(request, {}) else None
 
@@ -120,26 +185,20 @@ class VonageEmulation(Dialect):
                 return True
         return False
 
-    async def _form(self, request: Request) -> dict[str, str] | Response:
-        """The form of a POST, authenticated; or the answer refusing it."""
-        body = await request.body()
-        kind = request.headers.get("content-type", "")
-        if body and not kind.startswith("application/x-www-form-urlencoded"):
+    async def _form(self, request: Request, shape: type[Body]) -> Body | Response:
+        """The form of a POST as ``shape``, authenticated; or the answer refusing it."""
+        if not request.headers.get("content-type", "").startswith(_FORM):
             return self._field("country")  # a JSON body is not read at all
-        try:
-            form = dict(parse_qsl(body.decode(), keep_blank_values=True))
-        except UnicodeDecodeError:
-            return self._field("country")
-        if not self._key_of(request, form):
+        form = await read_form(request, shape)
+        if not self._key_of(request, form.model_dump()):
             return self.error(401, "authentication failed")
-        for name in ("country", "msisdn"):
-            if not form.get(name):
-                return self._field(name)
+        if not form.msisdn:
+            return self._field("msisdn")
         return form
 
-    def _number(self, form: dict[str, str]) -> str | None:
-        """The form's number, if it is one and in the form's country."""
-        msisdn = form["msisdn"]
+    @staticmethod
+    def _number(msisdn: str, country: str) -> str | None:
+        """The number ``msisdn``, if it is one and in ``country``."""
         if not msisdn.isdigit():
             return None
         e164 = f"+{msisdn}"
@@ -147,7 +206,7 @@ class VonageEmulation(Dialect):
             parsed = phonenumbers.parse(e164)
         except phonenumbers.NumberParseException:
             return None
-        country = form["country"].upper()
+        country = country.upper()
         return (
             e164
             if region_of(e164) in (None, country)
@@ -155,8 +214,8 @@ class VonageEmulation(Dialect):
             else None
         )
 
-    def _account(self, form: dict[str, str]) -> str | Response:
-        target = form.get("target_api_key")
+    def _account(self, form: _Subject) -> str | Response:
+        target = form.target_api_key
         if target is None:
             return self.api_key
         return target if target.isalnum() else self._field("target_api_key", "Is invalid.")
@@ -257,13 +316,13 @@ class VonageEmulation(Dialect):
 
     async def _subject(self, request: Request) -> tuple[str, str] | Response:
         """The account (``target_api_key``'s, else the caller's) and the number a buy or cancel names."""
-        form = await self._form(request)
+        form = await self._form(request, _Subject)
         if isinstance(form, Response):
             return form
         account = self._account(form)
         if isinstance(account, Response):
             return account
-        e164 = self._number(form)
+        e164 = self._number(form.msisdn, form.country)
         return self._failed() if e164 is None else (account, e164)
 
     async def _buy(self, request: Request) -> Response:
@@ -297,15 +356,14 @@ class VonageEmulation(Dialect):
         return self.error(200, "success")
 
     async def _update(self, request: Request) -> Response:
-        form = await self._form(request)
-        if isinstance(form, Response):
-            return form
-        e164 = self._number(form)
+        given = await self._form(request, _Update)
+        if isinstance(given, Response):
+            return given
+        e164 = self._number(given.msisdn, given.country)
         if e164 is None:
             return self._failed()
+        form = given.model_dump(exclude_unset=True)
         kind = form.get("voiceCallbackType")
-        if kind is not None and kind not in ("", "sip", "tel", "app"):
-            return self._field("voiceCallbackType", "Is invalid.")
         if bool(kind) != bool(form.get("voiceCallbackValue")):
             return self._field("voiceCallbackValue" if kind else "voiceCallbackType")
         try:
@@ -376,18 +434,11 @@ class VonageEmulation(Dialect):
             )
         if request.path_params["key"] != self.api_key:
             return self._problem(403, "Only the primary account may transfer numbers")
-        try:
-            body = json.loads(await request.body())
-        except ValueError:
-            body = None
-        if not isinstance(body, dict) or not all(
-            isinstance(body.get(k), str) for k in ("from", "to", "number", "country")
-        ):
-            return self._problem(400, "from, to, number and country are required")
-        source, target = body["from"], body["to"]
+        body = await read_json(request, _Transfer)
+        source, target = body.source, body.to
         if not target.isalnum() or target == source:
             return self._problem(400, "The accounts involved in the transfer are not valid")
-        e164 = self._number({"msisdn": body["number"], "country": body["country"]})
+        e164 = self._number(body.number, body.country)
         if e164 is None:
             return self._problem(400, "The number is not valid for that country")
         try:
@@ -396,6 +447,4 @@ class VonageEmulation(Dialect):
             return self._problem(400, "The number is not owned by the account transferring it")
         except NumbersError as exc:
             return self._problem(400, exc.message)
-        return JSONResponse(
-            {"number": body["number"], "country": body["country"], "from": source, "to": target}
-        )
+        return JSONResponse({"number": body.number, "country": body.country, "from": source, "to": target})

@@ -32,6 +32,24 @@ def test_a_toml_job_with_criteria_sets_a_config_and_a_cap(tmp_path: Path) -> Non
     assert arguments["label"] == "Spring"
 
 
+def test_a_compliance_table_is_the_references_each_number_is_bought_under(tmp_path: Path) -> None:
+    file = tmp_path / "job.toml"
+    file.write_text(
+        'kind = "buy"\n[criteria.london]\ncount = 2\ncountry = "GB"\narea_code = "20"\n'
+        '[config]\nfriendly_name = "London"\ncompliance = { address_id = "AD1", bundle_id = "BU1" }\n'
+        '[compliance]\nbundle_id = "BU2"\nidentity_id = "RI1"\n'
+    )
+    config = JobFile.load(file).arguments()["config"]
+    # The table's references over the config's own, field by field.
+    assert config == nc.NumberConfig(
+        friendly_name="London",
+        compliance=nc.NumberCompliance(address_id="AD1", bundle_id="BU2", identity_id="RI1"),
+    )
+    file.write_text('kind = "buy"\nnumbers = ["+442079460000"]\n[compliance]\nbundle_id = "BU2"\n')
+    config = JobFile.load(file).arguments()["config"]
+    assert config.model_dump(exclude_unset=True) == {"compliance": {"bundle_id": "BU2"}}
+
+
 def test_a_json_release_of_every_matching_number(tmp_path: Path) -> None:
     file = tmp_path / "job.json"
     file.write_text(json.dumps({"kind": "release", "matching": {"contains": "415"}}))
@@ -49,6 +67,7 @@ def test_a_json_release_of_every_matching_number(tmp_path: Path) -> None:
         ('kind = "buy"\n[criteria.a]\narea_code = "415"', "criteria.a.count"),
         ('kind = "buy"\n[criteria.a]\ncount = 1\narea_code = "4x5"', "criteria.a.area_code"),
         ('kind = "buy"\nmax_cost = "lots"', "max_cost"),
+        ('kind = "buy"\n[compliance]\nbundle = "BU1"', "compliance.bundle"),
         ("kind = ", "job.toml"),
     ],
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,41 @@ async def test_a_number_is_pinned_once_per_job(journal: Journal) -> None:
     await journal.move(job.id, 0, ItemState.SENDING)
     with pytest.raises(nc.InvalidInputError, match="cannot become pinned"):
         await journal.pin(job.id, 0, N3)  # a number being bought is never swapped
+
+
+async def test_a_pinned_price_keeps_its_basis_and_the_costs_count_them(journal: Journal) -> None:
+    job = await _created(
+        journal, kind="purchase", provider="sandbox", spec={}, items=[("a", None), ("a", None), ("a", None)]
+    )
+    usd = nc.Money(amount=Decimal("1.15"), currency="USD")
+    assert await journal.pin(job.id, 0, N1, price=usd, basis=nc.PriceBasis.CATALOG)
+    assert await journal.pin(job.id, 1, N2, price=usd, basis=nc.PriceBasis.TABLE)
+    assert await journal.pin(job.id, 2, N3)  # unpriced
+    items = await journal.items(job.id)
+    assert [item.price_basis for item in items] == [nc.PriceBasis.CATALOG, nc.PriceBasis.TABLE, None]
+    costs = await journal.prices(job.id, ItemState.PLANNED)
+    assert costs.total == {"USD": Decimal("2.30")}
+    assert costs.unpriced == 1
+    assert costs.bases == {nc.PriceBasis.CATALOG: 1, nc.PriceBasis.TABLE: 1}
+
+
+async def test_a_refusal_that_is_not_the_items_try_keeps_its_error_and_counts_no_try(
+    journal: Journal,
+) -> None:
+    job = await _created(journal, kind="release", provider="sandbox", spec={}, items=[(None, N1)])
+    await journal.move(job.id, 0, ItemState.SENDING)
+    await journal.move(
+        job.id, 0, ItemState.PLANNED, error=("ComplianceRequiredError", "x", "no bundle"), tried=False
+    )
+    [item] = await journal.items(job.id)
+    assert (item.attempts, item.error_class, item.error_message) == (
+        0,
+        "ComplianceRequiredError",
+        "no bundle",
+    )
+    await journal.move(job.id, 0, ItemState.SENDING)
+    await journal.move(job.id, 0, ItemState.PLANNED, error=("ProviderUnavailableError", None, "down"))
+    assert [item.attempts for item in await journal.items(job.id)] == [1]
 
 
 async def test_unpinned_leaves_out_every_number_the_job_ever_pinned(journal: Journal) -> None:
@@ -202,7 +238,29 @@ async def test_a_journal_of_schema_1_is_migrated_and_keeps_its_jobs(tmp_path: Pa
     assert await journal.learnt_rate("sandbox/1") == (42.0, True)
     await journal.aclose()
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 4
+
+
+async def test_a_journal_of_schema_3_keeps_its_prices_and_gives_them_no_basis(tmp_path: Path) -> None:
+    from numbers_core.bulk._journal import _SCHEMA_1, _SCHEMA_2, _SCHEMA_3
+
+    path = tmp_path / "bulk.sqlite3"
+    with sqlite3.connect(path) as db:  # as numbers-core wrote it before prices had a basis
+        for schema in (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3):
+            db.executescript(schema)
+        db.execute("INSERT INTO jobs VALUES ('j1', 'old', 'purchase', 'sandbox', '{}', 'running', 1.0, 1.0)")
+        db.execute(
+            "INSERT INTO items (job_id, seq, number, state, price, currency, updated_at) "
+            "VALUES ('j1', 0, ?, 'done', '1.15', 'USD', 1)",
+            (N1,),
+        )
+        db.execute("PRAGMA user_version = 3")
+    journal = Journal(path)
+    [item] = await journal.items("j1")
+    assert (item.price, item.currency, item.price_basis) == (Decimal("1.15"), "USD", None)
+    costs = await journal.prices("j1", ItemState.DONE)
+    assert (costs.total, costs.unpriced, costs.bases) == ({"USD": Decimal("1.15")}, 0, {})
+    await journal.aclose()
 
 
 class _Clock:

@@ -32,9 +32,18 @@ async def test_every_item_has_a_row_with_its_outcome_error_and_price(tmp_path: P
         await Runner(carrier, journal).run(released.id)
     bought = await report(journal, job.id)
     # attempts: how many times each was sent (before: 0 for an item done at the first try).
-    assert [(r.outcome, r.monthly_price, r.currency, r.error, r.attempts) for r in bought] == [
-        ("done", "1.15", "USD", "", 1)
+    assert [(r.outcome, r.monthly_price, r.currency, r.price_basis, r.error, r.attempts) for r in bought] == [
+        ("done", "1.15", "USD", "catalog", "", 1)
     ] * 2
+    text = io.StringIO()
+    write_csv(bought, text)
+    # The price and where it came from (the sandbox's price list), in the CSV and the JSON lines.
+    assert [(p["monthly_price"], p["price_basis"]) for p in csv.DictReader(io.StringIO(text.getvalue()))] == [
+        ("1.15", "catalog")
+    ] * 2
+    lines = io.StringIO()
+    write_json(bought, lines)
+    assert {json.loads(line)["price_basis"] for line in lines.getvalue().splitlines()} == {"catalog"}
     rows = await report(journal, released.id)
     assert [r.outcome for r in rows] == ["done", "done", "failed"]
     assert (rows[2].number, rows[2].error) == ("+14155550199", "NotFoundError")

@@ -321,16 +321,18 @@ async def test_a_purchase_answered_already_owned_is_looked_up_not_failed(
 async def test_a_cost_cap_on_a_carrier_that_quotes_no_prices_is_refused_before_anything_is_bought(
     journal: Journal,
 ) -> None:
-    emulator = Emulator("twilio")
+    emulator = Emulator("signalwire")  # its compatibility API has no price list
     async with emulator.connect() as carrier:
         cap = nc.Money(amount=Decimal(100), currency="USD")
         criteria = {"sf": (nc.SearchQuery(area_code="415"), 10)}
-        with pytest.raises(nc.InvalidInputError, match="quotes no monthly price") as refused:
+        with pytest.raises(nc.UnsupportedError) as refused:
             await create_job(journal, carrier, "purchase", criteria=criteria, max_cost=cap)
-    # Before: accepted, then every item failed with CostCapReached.
-    assert refused.value.field == "max_cost"
+    # Before: accepted, then every item failed with CostCapReached; then refused after a search.
+    assert refused.value.feature == "search.prices"
+    assert "give signalwire a prices setting" in str(refused.value)
+    assert "\n" not in str(refused.value)
     assert await journal.jobs() == []
-    assert [e.method for e in emulator.exchanges or []] == ["GET"]  # one search, nothing bought
+    assert emulator.requests == 0  # refused before any request
 
 
 async def test_a_cost_cap_in_another_currency_than_the_prices_is_refused(journal: Journal) -> None:

@@ -25,6 +25,14 @@ def sandbox_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
+def journal_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sandbox_path: Path) -> Path:
+    """The bulk jobs' journal of the test, as NUMBERS_JOURNAL names it (beside its sandbox file)."""
+    path = tmp_path / "jobs.sqlite3"
+    monkeypatch.setenv("NUMBERS_JOURNAL", str(path))
+    return path
+
+
+@pytest.fixture
 def cli() -> Callable[..., Result]:
     """Run ``numbers ARGS…`` in this process; the result has exit_code, stdout and stderr apart."""
     runner = CliRunner()

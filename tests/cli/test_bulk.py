@@ -25,11 +25,7 @@ from typer.testing import Result
 Cli = Callable[..., Result]
 
 
-@pytest.fixture(autouse=True)
-def journal_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sandbox_path: Path) -> Path:
-    path = tmp_path / "jobs.sqlite3"
-    monkeypatch.setenv("NUMBERS_JOURNAL", str(path))
-    return path
+pytestmark = pytest.mark.usefixtures("journal_path")
 
 
 def _only_job(cli: Cli) -> dict[str, Any]:
@@ -174,7 +170,7 @@ def test_a_cancelled_job_is_not_resumed(cli: Cli) -> None:
         (["run", "--file", "job.toml", "buy"], "not both"),
         (["run", "sell", "-n", "1"], "KIND"),
         (["run", "release", "--all-matching", "--area-code", "415"], "--area-code does not select"),
-        (["status", "nosuchjob"], "no job 'nosuchjob'"),
+        (["status", "nosuchjob"], "no journal at"),  # nothing made yet: not even the journal
     ],
 )
 def test_usage_errors_are_one_line_and_exit_2(cli: Cli, args: list[str], message: str) -> None:
@@ -293,11 +289,14 @@ def test_the_summary_and_status_give_what_was_bought_costs_a_month(cli: Cli) -> 
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout.splitlines()[-1])
     assert summary["monthly_cost"] == {"USD": "2.30"}
-    assert summary["cost_basis"] == "quoted"
+    assert summary["cost_basis"] == {"catalog": 2}  # the sandbox's price list priced both
     assert summary["unpriced"] == 0
     shown = cli("bulk", "status", summary["job"])
     assert shown.exit_code == 0
-    assert "Bought: 2.30 USD a month (the monthly prices quoted when the numbers were chosen)" in shown.stderr
+    assert (
+        "Bought: 2.30 USD a month (the carrier's price list, as quoted when the numbers were chosen)"
+        in shown.stderr
+    )
 
 
 def test_a_plan_whose_cap_refuses_everything_says_so_and_exits_non_zero(cli: Cli) -> None:
@@ -310,18 +309,20 @@ def test_a_plan_whose_cap_refuses_everything_says_so_and_exits_non_zero(cli: Cli
 
 
 def test_a_cost_cap_the_carrier_cannot_price_is_refused_before_the_job_exists(
-    cli: Cli, quick_twilio: Server, monkeypatch: pytest.MonkeyPatch
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for key, value in _twilio_env(quick_twilio).items():
-        monkeypatch.setenv(key, value)
-    result = cli(
-        "--provider", "twilio", "bulk", "run", "buy", "-n", "5", "--area-code", "415", "--max-cost", "50"
-    )
-    assert result.exit_code == 2, result.output
-    assert len(result.stderr.strip().splitlines()) == 1
-    assert "twilio quotes no monthly price" in result.stderr
-    assert json.loads(cli("--json", "bulk", "list").stdout) == []
-    assert _bought(quick_twilio) == []
+    # SignalWire's compatibility API has no price list (Twilio's has its Pricing API).
+    with serve(Emulator("signalwire")) as server:
+        for key, value in server.settings.items():
+            monkeypatch.setenv(f"NUMBERS_SIGNALWIRE_{key.upper()}", str(value))
+        buy = ["bulk", "run", "buy", "-n", "5", "--area-code", "415", "--max-cost", "50"]
+        result = cli("--provider", "signalwire", *buy)
+        assert result.exit_code == 2, result.output
+        assert len(result.stderr.strip().splitlines()) == 1
+        assert "signalwire does not price the numbers it offers (search.prices)" in result.stderr
+        assert "give signalwire a prices setting" in result.stderr
+        assert json.loads(cli("--json", "bulk", "list").stdout) == []
+        assert server.emulator.requests == 0  # refused before any request: not even a search
 
 
 def test_items_a_plan_cannot_pin_are_events_and_counted(cli: Cli) -> None:

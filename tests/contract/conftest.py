@@ -161,6 +161,7 @@ async def carrier(request: pytest.FixtureRequest) -> AsyncIterator[nc.Provider]:
     if request.param == "twilio":
         twilio = twilio_fake.FakeTwilio()
         twilio.pool.update(f"+14152{i:06}" for i in range(40))
+        twilio.pool.update(f"+44207946{i:04}" for i in range(5))  # London landlines: regulated
         async with (
             httpx.AsyncClient(transport=twilio.transport()) as http,
             nc.connect(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 from numbers_core.emulator import Exchange
@@ -29,8 +28,9 @@ import vonage_spec  # noqa: E402
 __all__ = ["check"]
 
 
-def _spec(spec: Callable[[], Any]) -> Callable[[Exchange], None]:
-    return lambda e: spec().check_answer(e.method, e.path, e.status, e.body)
+def _twilio(exchange: Exchange) -> None:
+    # Twilio's APIs (numbers, addresses, pricing, regulations) and SignalWire's: by the answer's path.
+    twilio_wire.check_answer(exchange.method, exchange.path, exchange.status, exchange.body)
 
 
 def _as_httpx(check: Callable[[httpx.Request, httpx.Response], None]) -> Callable[[Exchange], None]:
@@ -42,8 +42,8 @@ def _as_httpx(check: Callable[[httpx.Request, httpx.Response], None]) -> Callabl
 
 
 _CHECKS: dict[str, Callable[[Exchange], None]] = {
-    "twilio": _spec(twilio_wire.twilio_spec),
-    "signalwire": _spec(twilio_wire.signalwire_spec),
+    "twilio": _twilio,
+    "signalwire": _twilio,
     "kazoo": _as_httpx(kazoo_spec.check_answer),
     "sinch": _as_httpx(sinch_spec.check_answer),
     "sinch-draft": _as_httpx(draft_examples.check_answer),
@@ -55,4 +55,6 @@ _CHECKS: dict[str, Callable[[Exchange], None]] = {
 
 def check(dialect: str, exchange: Exchange) -> None:
     """Raise AssertionError if the answer is not one the carrier's documents admit."""
+    if not 200 <= exchange.status < 300:
+        return  # refusals (to requests no URL parser would even take, some) have their own tests
     _CHECKS[dialect](exchange)

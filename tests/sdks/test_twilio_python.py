@@ -1,9 +1,11 @@
-"""twilio-python, unchanged, against the Twilio emulator: its sync client and AsyncTwilioHttpClient."""
+"""twilio-python, unchanged, against the Twilio emulator: its sync client and AsyncTwilioHttpClient,
+and its Pricing, Regulations and Addresses calls."""
 
 from __future__ import annotations
 
 import pytest
 from numbers_core.emulator import Server
+from numbers_core.sandbox import APPROVED_BUNDLE
 
 twilio_rest = pytest.importorskip("twilio.rest", reason="twilio-python is installed by nox -s sdks")
 from twilio.base.exceptions import TwilioRestException  # noqa: E402
@@ -85,3 +87,59 @@ async def test_the_async_client_does_the_same(server: Server) -> None:
         assert await client.incoming_phone_numbers(bought.sid).delete_async() is True
     finally:
         await http.close()
+
+
+def client_for_every_api(server: Server) -> twilio_rest.Client:
+    """twilio-python with each API's host (api, pricing, numbers) pointed at the emulator, which
+    serves them all on one."""
+    client = client_for(server)
+    client.pricing.base_url = server.url
+    client.numbers.base_url = server.url
+    return client
+
+
+def test_the_pricing_api_reads_the_emulators_price_list(server: Server) -> None:
+    country = client_for_every_api(server).pricing.v1.phone_numbers.countries("GB").fetch()
+    assert (country.iso_country, country.country, country.price_unit) == ("GB", "United Kingdom", "GBP")
+    prices = {row["number_type"]: row for row in country.phone_number_prices}
+    assert set(prices) == {"local", "mobile", "national", "toll free"}
+    assert prices["toll free"]["current_price"] == "15.00"
+    listed = client_for_every_api(server).pricing.v1.phone_numbers.countries.list(page_size=4)
+    assert [row.iso_country for row in listed] == ["US", "CA", "GB", "DE", "FR", "AU"]  # two pages
+
+
+def test_regulations_read_what_regulated_numbers_need(server: Server) -> None:
+    client = client_for_every_api(server)
+    regulations = client.numbers.v2.regulatory_compliance.regulations.list(
+        iso_country="GB", number_type="local"
+    )
+    assert [r.end_user_type for r in regulations] == ["individual", "business"]
+    assert regulations[0].friendly_name == "United Kingdom: Local - Individual"
+    [[address]] = regulations[0].requirements["supporting_document"]
+    assert address["accepted_documents"][0]["type"] == "address"
+    assert client.numbers.v2.regulatory_compliance.regulations.list(iso_country="US") == []
+
+
+def test_addresses_and_a_purchase_under_them(server: Server) -> None:
+    client = client_for_every_api(server)
+    [offer] = client.available_phone_numbers("GB").local.list(limit=1)
+    with pytest.raises(TwilioRestException) as refused:
+        client.incoming_phone_numbers.create(phone_number=offer.phone_number)
+    assert (refused.value.status, refused.value.code) == (400, 21631)
+    address = client.addresses.create(
+        customer_name="Acme Ltd",
+        street="1 Poultry",
+        city="London",
+        region="London",
+        postal_code="ec2r 8ah",
+        iso_country="GB",
+    )
+    assert address.sid.startswith("AD")
+    assert address.postal_code == "EC2R 8AH"
+    assert [a.sid for a in client.addresses.list()] == [address.sid]
+    bought = client.incoming_phone_numbers.create(
+        phone_number=offer.phone_number, address_sid=address.sid, bundle_sid=APPROVED_BUNDLE
+    )
+    assert (bought.address_sid, bought.bundle_sid) == (address.sid, APPROVED_BUNDLE)
+    countries = {country.country_code: country for country in client.available_phone_numbers.list()}
+    assert set(countries["GB"].subresource_uris) == {"local", "mobile", "toll_free"}

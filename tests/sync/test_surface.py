@@ -127,12 +127,13 @@ def test_sync_bulk_has_every_name_of_bulk_and_nothing_that_awaits() -> None:
         # A RateLimiter is handed to a Runner, which awaits it on the carrier's loop.
         assert name == "RateLimiter" or not (isinstance(ours, type) and surface(ours)), name
         if ours is not getattr(numbers_core.bulk, name):
-            assert name in {"Journal", "Runner", "create_job", "report"}, name
+            assert name in {"Journal", "Runner", "create_job", "amend_job", "report"}, name
 
 
 def test_the_bulk_twins_take_the_async_ones_arguments() -> None:
     pairs = [
         (numbers_core.sync.bulk.create_job, numbers_core.bulk.create_job),
+        (numbers_core.sync.bulk.amend_job, numbers_core.bulk.amend_job),
         (numbers_core.sync.bulk.report, numbers_core.bulk.report),
         (numbers_core.sync.bulk.Journal.counts, numbers_core.bulk.Journal.counts),
         (numbers_core.sync.bulk.Runner.run, numbers_core.bulk.Runner.run),

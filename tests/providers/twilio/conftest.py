@@ -11,26 +11,42 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 
+import httpx
 import numbers_core as nc
 import pytest
 import respx
 from numbers_core.providers.twilio import SignalWireProvider, TwilioProvider
 from twilio_wire import (
     CASES,
+    HERE,
     SW_PROJECT,
     SW_TOKEN,
     TWILIO_ACCOUNT,
     TWILIO_TOKEN,
     Case,
     assert_no_secret,
+    fixture,
     spec_for,
 )
 
 
+def price_list(request: httpx.Request) -> httpx.Response:
+    """Twilio's Pricing API: fixtures/twilio_prices_<country>.json, else its 404 (nothing priced)."""
+    country = request.url.path.rsplit("/", 1)[1].lower()
+    if (HERE / "fixtures" / f"twilio_prices_{country}.json").exists():
+        return httpx.Response(200, json=fixture(f"twilio_prices_{country}"))
+    return httpx.Response(404, json=fixture("twilio_error_not_found"))
+
+
 @pytest.fixture
 def wire() -> Iterator[respx.MockRouter]:
-    """The mocked network; each request sent is checked against the spec at the end."""
+    """The mocked network; each request sent is checked against the spec at the end.
+
+    A Twilio search prices its results from the Pricing API, once per country and connection: that
+    host answers with ``price_list`` (route ``pricing``, which a test may mock otherwise).
+    """
     with respx.mock(assert_all_called=False, assert_all_mocked=True) as router:
+        router.route(name="pricing", host="pricing.twilio.com").mock(side_effect=price_list)
         yield router
     for call in router.calls:
         spec_for(call.request).check(call.request)

@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import numbers_core as nc
 import pytest
-from twilio_wire import CASES, SW_PROJECT, SW_TOKEN, TWILIO_ACCOUNT, TWILIO_TOKEN, Case, spec_for
+from twilio_wire import CASES, SW_PROJECT, SW_TOKEN, TWILIO_ACCOUNT, TWILIO_TOKEN, Case, fixture, spec_for
 
 pytestmark = pytest.mark.anyio
 
@@ -59,6 +59,8 @@ class Carrier(BaseHTTPRequestHandler):
         numbers_path = urlsplit(case.numbers).path
         if "/AvailablePhoneNumbers/" in target.path:
             self._answer(200, case.fixture("search_local"))
+        elif target.path == "/v1/PhoneNumbers/Countries/US":  # Twilio's Pricing API, on this one host
+            self._answer(200, fixture("twilio_prices_us"))
         elif target.path == numbers_path and self.command == "POST":
             form = dict(parse_qsl(content.decode()))
             # Bought now, by this server's clock: the one its Date header tells too.
@@ -110,13 +112,17 @@ async def test_every_operation_over_real_sockets(server: tuple[Case, str, list[h
     async with carrier:
         found = await carrier.search(area_code="808" if case.name == "twilio" else "253")
         assert found
+        # Twilio prices its results from the price list (on the same host as base_url); SignalWire has none.
+        priced = nc.PriceBasis.CATALOG if case.name == "twilio" else None
+        assert {number.price_basis for number in found} == {priced}
         bought = await carrier.purchase("+12532186751", config=nc.NumberConfig(friendly_name="Live"))
         assert bought.phone_number == "+12532186751"
         assert len([n async for n in carrier.list()]) == 3  # two pages
         assert (await carrier.get(case.owned)).id == case.sid  # by the sid the list taught
         await carrier.release(case.owned)
-    # search; purchase (one request); two pages; get; release
-    assert [r.method for r in seen] == ["GET", "POST", "GET", "GET", "GET", "DELETE"]
+    # search (and Twilio's price list); purchase (one request); two pages; get; release
+    prices = ["GET"] if case.name == "twilio" else []
+    assert [r.method for r in seen] == ["GET", *prices, "POST", "GET", "GET", "GET", "DELETE"]
     for request in seen:
         spec_for(request).check(request)
 

@@ -23,6 +23,7 @@ from twilio_wire import (
     TWILIO_SEARCH,
     Case,
     fixture,
+    lookup,
     page,
     raises,
 )
@@ -42,13 +43,6 @@ def created(case: Case, number: str, sid: str, **changes: Any) -> httpx.Response
     """A 201 for a number bought just now (the Date header is the carrier's clock)."""
     body = case.fixture("number", phone_number=number, sid=sid, **changes)
     return httpx.Response(201, json=body, headers={"Date": body["date_created"].replace("Sept", "Sep")})
-
-
-def lookup(wire: respx.MockRouter, case: Case, number: str, *found: Any) -> respx.Route:
-    """The look-up by number (GET IncomingPhoneNumbers?PhoneNumber=…) and what it finds."""
-    return wire.get(case.numbers, params={"PhoneNumber": number}).mock(
-        return_value=httpx.Response(200, json=page(f"{case.name}_list_page1", items=list(found)))
-    )
 
 
 OTHER_SID = {"twilio": "PN" + "0" * 31 + "9", "signalwire": "9e8d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c6b"}
@@ -421,7 +415,8 @@ async def test_twilio_purchase_configures_in_the_same_request(
         sms=Route(application_id="AP" + "2" * 32),
         status_callback=nc.Callback(url="https://example.com/status", method="POST"),
         emergency_address_id="AD" + "3" * 32,
-        extra={"AddressSid": "AD" + "4" * 32, "VoiceReceiveMode": "voice", "VoiceCallerIdLookup": True},
+        compliance=nc.NumberCompliance(address_id="AD" + "4" * 32),
+        extra={"VoiceReceiveMode": "voice", "VoiceCallerIdLookup": True},
     )
     owned = await twilio.purchase(number, config=config)
     assert [call.request.method for call in wire.calls] == ["POST"]  # one request: no look-up first
@@ -1148,12 +1143,12 @@ async def test_twilio_extra_settings_are_sent_as_given(
     updated = wire.post(case.one).mock(return_value=httpx.Response(200, json=case.fixture("number")))
     await twilio.configure(
         case.owned,
-        NumberConfig(extra={"TrunkSid": None, "BundleSid": "BU" + "7" * 32, "EmergencyStatus": "Active"}),
+        NumberConfig(extra={"TrunkSid": None, "ApiVersion": "2010-04-01", "VoiceReceiveMode": "fax"}),
     )
     assert form(updated.calls.last.request) == {
         "TrunkSid": "",
-        "BundleSid": "BU" + "7" * 32,
-        "EmergencyStatus": "Active",
+        "ApiVersion": "2010-04-01",
+        "VoiceReceiveMode": "fax",
     }
 
 

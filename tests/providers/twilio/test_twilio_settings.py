@@ -76,6 +76,13 @@ def test_twilio_connects_with_an_api_key() -> None:
         ({**TWILIO, "base_url": "http://api.twilio.com"}, "base_url", "plain http"),
         ({**TWILIO, "base_url": "not a url"}, "base_url", "https"),
         ({**TWILIO, "timeout": 0}, "timeout", "expected more than 0"),
+        ({**TWILIO, "pricing_url": "https://pricing.twilio.com/v1"}, "pricing_url", "scheme and host"),
+        ({**TWILIO, "numbers_url": "http://numbers.example.com"}, "numbers_url", "plain http"),
+        (
+            {**TWILIO, "base_url": "http://api.example.com", "allow_insecure_http": False},
+            "base_url",
+            "plain http",
+        ),
     ],
 )
 def test_twilio_settings_problems_name_the_setting(
@@ -240,3 +247,42 @@ def test_the_pool_and_the_deadline_are_settings() -> None:
     limits = carrier._api._limits  # type: ignore[attr-defined]
     assert (limits.max_connections, limits.max_keepalive_connections) == (7, 7)
     assert carrier._api.retry.deadline == 12.5  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("settings", "pricing", "numbers"),
+    [
+        ({}, "https://pricing.twilio.com", "https://numbers.twilio.com"),
+        # Regional hosts as twilio-python builds them: {product}.{edge}.{region}.twilio.com.
+        (
+            {"base_url": "https://api.dublin.ie1.twilio.com"},
+            "https://pricing.dublin.ie1.twilio.com",
+            "https://numbers.dublin.ie1.twilio.com",
+        ),
+        # An emulator or a proxy serves every API on its one host.
+        ({"base_url": "http://127.0.0.1:8080"}, "http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+        (
+            {"pricing_url": "https://pricing.example.com", "numbers_url": "https://reg.example.com:8443"},
+            "https://pricing.example.com",
+            "https://reg.example.com:8443",
+        ),
+    ],
+)
+@pytest.mark.anyio
+async def test_twilios_other_apis_are_beside_base_url_or_where_set(
+    settings: dict[str, Any], pricing: str, numbers: str
+) -> None:
+    seen: list[httpx.URL] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url)
+        return httpx.Response(404, json=fixture("twilio_error_not_found"))
+
+    async with (
+        httpx.AsyncClient(transport=httpx.MockTransport(answer)) as client,
+        nc.connect("twilio", http_client=client, **TWILIO, **settings) as carrier,
+    ):
+        assert await carrier.prices("GB") == []
+        with pytest.raises(nc.NotFoundError):
+            await carrier.requirements("GB")
+    assert [str(url).split("/v", 1)[0] for url in seen] == [pricing, numbers]

@@ -4,7 +4,9 @@
 carrier's OpenAPI document: the operation (method and path template), the
 path parameters, every query parameter's name and value, and every form
 field's name, type and enum. The ``wire`` fixture in conftest.py runs it on
-every request of every test in this folder.
+every request of every test in this folder. Twilio's numbers, its Addresses,
+Pricing API and Regulations are each in a document of their own: ``spec_for``
+picks it by the request's path.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from urllib.parse import parse_qsl, unquote
 import httpx
 import jsonschema
 import pytest
+import respx
 from openapi import nullable
 
 HERE = Path(__file__).parent
@@ -36,6 +39,9 @@ TWILIO_HOST = "https://api.twilio.com"
 TWILIO_NUMBERS = f"{TWILIO_HOST}/2010-04-01/Accounts/{TWILIO_ACCOUNT}/IncomingPhoneNumbers.json"
 TWILIO_ONE = f"{TWILIO_HOST}/2010-04-01/Accounts/{TWILIO_ACCOUNT}/IncomingPhoneNumbers/{TWILIO_SID}.json"
 TWILIO_SEARCH = f"{TWILIO_HOST}/2010-04-01/Accounts/{TWILIO_ACCOUNT}/AvailablePhoneNumbers"
+TWILIO_ADDRESSES = f"{TWILIO_HOST}/2010-04-01/Accounts/{TWILIO_ACCOUNT}/Addresses.json"
+TWILIO_PRICING = "https://pricing.twilio.com/v1/PhoneNumbers/Countries"
+TWILIO_REGULATIONS = "https://numbers.twilio.com/v2/RegulatoryCompliance/Regulations"
 
 SW_PROJECT = "b3877c40-da60-4998-90ad-b792e98472ac"
 SW_OTHER_PROJECT = "d1c2b3a4-9f8e-4d7c-8b6a-5f4e3d2c1b0a"
@@ -128,6 +134,13 @@ def fixture(name: str, **changes: Any) -> Any:
     return data
 
 
+def lookup(wire: respx.MockRouter, case: Case, number: str, *found: Any) -> respx.Route:
+    """The look-up by number (GET IncomingPhoneNumbers?PhoneNumber=…) and what it finds."""
+    return wire.get(case.numbers, params={"PhoneNumber": number}).mock(
+        return_value=httpx.Response(200, json=page(f"{case.name}_list_page1", items=list(found)))
+    )
+
+
 def page(name: str, *, items: list[Any] | None = None, next_page_uri: str | None = None) -> Any:
     """A list page fixture, with other numbers or another next link."""
     data = fixture(name)
@@ -156,6 +169,22 @@ def _inline(node: Any, document: dict[str, Any], depth: int = 0) -> Any:
         return {key: _inline(value, document, depth + 1) for key, value in node.items()}
     if isinstance(node, list):
         return [_inline(value, document, depth + 1) for value in node]
+    return node
+
+
+def _overridden(node: Any) -> Any:
+    """``node`` with Twilio's ``x-twilio.overrideType`` applied: prices are typed as numbers and
+    sent as decimal strings, which the generated SDKs read as the override says."""
+    if isinstance(node, list):
+        return [_overridden(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _overridden(value) for key, value in node.items()}
+    override = (
+        node.get("x-twilio", {}).get("overrideType") if isinstance(node.get("x-twilio"), dict) else None
+    )
+    if override is not None and "type" in node:
+        node["type"] = override
     return node
 
 
@@ -189,7 +218,7 @@ class Spec:
 
     def __init__(self, filename: str, *, prefix: str, validator: type[jsonschema.Validator]) -> None:
         self.document = json.loads((SPECS / filename).read_text())
-        self.resolved = _inline(copy.deepcopy(self.document), self.document)
+        self.resolved = _overridden(_inline(copy.deepcopy(self.document), self.document))
         self.prefix = prefix
         self.validator = validator
         self.checked: list[tuple[str, str]] = []
@@ -308,14 +337,42 @@ def signalwire_spec() -> Spec:
     )
 
 
-def spec_for(request: httpx.Request) -> Spec:
-    """The spec a request is for, by its path (regional hosts and test servers included)."""
-    path = request.url.path
+@functools.cache
+def addresses_spec() -> Spec:
+    return Spec("twilio_api_v2010_addresses.json", prefix="", validator=jsonschema.Draft7Validator)
+
+
+@functools.cache
+def pricing_spec() -> Spec:
+    return Spec("twilio_pricing_v1_numbers.json", prefix="", validator=jsonschema.Draft7Validator)
+
+
+@functools.cache
+def regulatory_spec() -> Spec:
+    return Spec("twilio_numbers_v2_regulatory.json", prefix="", validator=jsonschema.Draft7Validator)
+
+
+def spec_for_path(path: str) -> Spec:
+    """The spec of a path (whatever the host: regional hosts and test servers included)."""
     if path.startswith("/api/laml/"):
         return signalwire_spec()
     if path.startswith("/2010-04-01/"):
-        return twilio_spec()
-    raise AssertionError(f"a request outside both APIs: {request.method} {request.url}")
+        return addresses_spec() if re.match(r"^/2010-04-01/Accounts/[^/]+/Addresses", path) else twilio_spec()
+    if path.startswith("/v1/PhoneNumbers/"):
+        return pricing_spec()
+    if path.startswith("/v2/RegulatoryCompliance/"):
+        return regulatory_spec()
+    raise AssertionError(f"a path outside both carriers' APIs: {path}")
+
+
+def spec_for(request: httpx.Request) -> Spec:
+    """The spec a request is for, by its path."""
+    return spec_for_path(request.url.path)
+
+
+def check_answer(method: str, path: str, status: int, body: bytes) -> None:
+    """An emulator's answer, checked against the document of its path (``Spec.check_answer``)."""
+    spec_for_path(path).check_answer(method, path, status, body)
 
 
 CASES = {
