@@ -69,7 +69,6 @@ async def test_workers_share_the_accounts_rate_limit(postgres_url: str) -> None:
     # and this package's retries do not sleep (conftest), so a 429 there would fail the setup.
     emulator.set_faults(rate_limit=rate, burst=2, retry_after=0)
     emulator.answered.clear()
-    await anyio.sleep(2 / rate)  # the account's bucket, which these searches spent, full again
     limiters = [RateLimiter(rate, burst=2) for _ in range(2)]
     await _run_workers(postgres_url, emulator, job.id, list(limiters))
 
