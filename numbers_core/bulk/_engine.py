@@ -64,6 +64,9 @@ _Task = Callable[[], Coroutine[Any, Any, None]]
 # How many times the carrier may refuse an item for now (503, 429, a network failure) before it
 # is given up; crashes and look-ups do not count.
 _ATTEMPTS = 5
+# Numbers in a row an item may see refused for what each alone needs (an address in its own town)
+# before it fails: a carrier whose narrower searches find numbers without end is not searched forever.
+_REFUSED_IN_A_ROW = 50
 # Items read from the journal at a time; numbers of the account looked for in it at a time.
 _PAGE = 500
 # How often a worker of a shared journal counts the workers it shares the rate with; one that
@@ -337,6 +340,7 @@ class Runner:
         self._search_failures = 0
         self._idle = False  # a worker of a shared journal, waiting for the others to finish
         self._starved = False  # an item found no number the other workers had not pinned
+        self._refused: dict[int, int] = {}  # numbers refused in a row for themselves, by item
         #: whether the last run was stopped (:meth:`stop`) before the job's end
         self.stopped = False
 
@@ -1062,6 +1066,13 @@ class Runner:
             kept = _error(error) if isinstance(error, ComplianceRequiredError) else None
             await self.journal.move(job.id, item.seq, ItemState.PLANNED, error=kept, tried=False)
             await self.journal.unpin(job.id, item.seq)
+            if kept is not None:
+                self._refused[item.seq] = self._refused.get(item.seq, 0) + 1
+                if self._refused[item.seq] >= _REFUSED_IN_A_ROW:
+                    why = str(error).removeprefix(f"{self.carrier.name}: ")
+                    said = f"{_REFUSED_IN_A_ROW} numbers matching the criteria were refused in a row: {why}"
+                    await self._fail(job, item, NumberUnavailableError(said, provider=self.carrier.name))
+                    return
             self._tell(item, "retried", error)
         elif isinstance(error, ConflictError) and job.kind == JobKind.PURCHASE:
             # Already the account's: bought by this job before (an answer lost), or the account
