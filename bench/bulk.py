@@ -25,8 +25,14 @@ fresh one) with its journal on disk, as ``numbers bulk run`` would. Rows:
    the first learnt), and held with ``--rate R``: the rate sustained in
    answered requests while purchases went on (÷ R), and the share of requests
    answered 429. Each row gives its commands.
-3. Kazoo through collections: activation requests for N numbers (⌈N ÷ batch⌉).
-4. Jobs of 1,000, 10,000 and 20,000 purchases by criteria (10 area codes),
+3. Many workers: ``numbers bulk worker`` processes on one job of a PostgreSQL journal (a
+   cluster made for the row, as the tests make theirs), against ``numbers emulate
+   --rate-limit R --latency L``: the share of R they sustain together from the first purchase
+   to the last (answered, not 429), the share of requests answered 429, how soon each worker's
+   first purchase is answered after its process starts, and the plan (``numbers bulk plan``)
+   beside what its searches need.
+4. Kazoo through collections: activation requests for N numbers (⌈N ÷ batch⌉).
+5. Jobs of 1,000, 10,000 and 20,000 purchases by criteria (10 area codes),
    bought and swept for orphans, each in a fresh process: client CPU
    per item (the sweep included), peak RSS, and the peak of the Python heap
    while the job runs (the process's peak includes the imports).
@@ -43,6 +49,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tracemalloc
 from collections.abc import Iterator
@@ -225,25 +232,8 @@ def spread_out(purchases: int, concurrency: int, latency: float, work: Path) -> 
 def _cli_job(announced: dict[str, Any], journal: Path, arguments: list[str]) -> dict[str, Any]:
     """``numbers --provider twilio --json bulk run …`` in its own process: its summary, and the
     emulator's answers while purchases went on (from the first purchase done to the summary)."""
-    env = {
-        **os.environ,
-        **{f"NUMBERS_TWILIO_{key.upper()}": str(value) for key, value in announced["settings"].items()},
-        "NUMBERS_JOURNAL": str(journal),
-        "PYTHONPATH": str(ROOT),
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "numbers_core",
-        "--provider",
-        "twilio",
-        "--json",
-        "bulk",
-        "run",
-        *arguments,
-    ]
     start = _answered(announced["url"])
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
+    process = _numbers(announced, str(journal), "bulk", "run", *arguments)
     assert process.stdout is not None
     first: tuple[float, dict[str, int]] | None = None
     summary: dict[str, Any] = {}
@@ -302,6 +292,122 @@ def rates(purchases: int, rate: float, work: Path) -> list[str]:
             f"{measured['throttled']} of {measured['requests']} | **{share:.2%}** | {command} |"
         )
     return rows
+
+
+def _numbers(announced: dict[str, Any], journal: str, *arguments: str) -> subprocess.Popen[str]:
+    """``numbers --provider DIALECT --json ARGUMENTS`` in its own process, on the emulator and
+    ``journal``; its JSON lines on stdout."""
+    env = {
+        **os.environ,
+        **{f"NUMBERS_TWILIO_{key.upper()}": str(value) for key, value in announced["settings"].items()},
+        "NUMBERS_JOURNAL": journal,
+        "PYTHONPATH": str(ROOT),
+    }
+    command = [sys.executable, "-m", "numbers_core", "--provider", announced["dialect"], "--json", *arguments]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
+
+
+class _Sampler:
+    """The emulator's answers by status, every ``every`` seconds, in a thread: (time, answers)."""
+
+    def __init__(self, url: str, every: float = 0.05) -> None:
+        self.samples: list[tuple[float, dict[str, int]]] = []
+        self._url, self._every = url, every
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        with httpx.Client() as client:
+            while not self._done.is_set():
+                answered = client.get(f"{self._url}/_emulator/state").json()["answered"]
+                self.samples.append((time.perf_counter(), answered))
+                self._done.wait(self._every)
+
+    def __enter__(self) -> _Sampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def at(self, moment: float) -> dict[str, int]:
+        """The answers as of the last sample at or before ``moment``."""
+        return max((s for s in self.samples if s[0] <= moment), default=self.samples[0], key=lambda s: s[0])[
+            1
+        ]
+
+
+def workers(purchases: int, rate: float, latency: float, count: int = 4) -> list[str]:
+    """``count`` workers on one planned job of ``purchases``, the account limited to ``rate``."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    import postgres_cluster  # the tests' own: a cluster of this machine's PostgreSQL, for the row
+
+    label = f"{count} workers (numbers bulk worker), {purchases:,} purchases, {latency * 1000:.0f} ms"
+    reason = postgres_cluster.missing()
+    if reason is not None:
+        return [f"| {label} | skipped: {reason} | | | | | | |"]
+    options = ("--rate-limit", f"{rate:g}", "--burst", "10", "--latency", f"{latency:g}")
+    with postgres_cluster.cluster() as url, emulator("twilio", *options) as announced:
+        planning = ["bulk", "plan", "buy", "--count", str(purchases), "--area-code", "415"]
+        with _Sampler(announced["url"], every=0.01) as sampler:
+            planner = _numbers(announced, url, *planning)
+            job = json.loads(planner.communicate()[0])["job"]
+            planned = time.perf_counter()
+        searches = _requests(sampler.samples[0][1], sampler.samples[-1][1])
+        # The searches, from the first answered (the process started, the job written down) to the
+        # last; then what the plan did after them (its last pins, the plan shown).
+        answered = [
+            (t, sum(answers.values()) - sum(sampler.samples[0][1].values())) for t, answers in sampler.samples
+        ]
+        searching = next(t for t, n in answered if n == searches) - next(t for t, n in answered if n > 0)
+        after = planned - next(t for t, n in answered if n == searches)
+        first: list[float] = [math.inf] * count
+        done: list[float] = []
+
+        def read(index: int, process: subprocess.Popen[str], began: float) -> None:
+            assert process.stdout is not None
+            for line in process.stdout:
+                if json.loads(line).get("event") == "done":
+                    moment = time.perf_counter()
+                    first[index] = min(first[index], moment - began)
+                    done.append(moment)
+
+        with _Sampler(announced["url"]) as sampler:
+            processes, readers = [], []
+            for index in range(count):
+                began = time.perf_counter()
+                process = _numbers(announced, url, "bulk", "worker", job, "--rate", f"{rate:g}")
+                reader = threading.Thread(target=read, args=(index, process, began))
+                reader.start()
+                processes.append(process)
+                readers.append(reader)
+            codes = [process.wait(300) for process in processes]
+            for reader in readers:
+                reader.join()
+    assert codes == [0] * count, codes
+    assert len(done) == purchases, len(done)
+    start, end = min(done), max(done)
+    during = {key: sampler.at(end).get(key, 0) - sampler.at(start).get(key, 0) for key in sampler.at(end)}
+    whole = {
+        key: sampler.samples[-1][1].get(key, 0) - sampler.samples[0][1].get(key, 0)
+        for key in sampler.samples[-1][1]
+    }
+    sustained = (sum(during.values()) - during.get("429", 0)) / (end - start)
+    throttled = whole.get("429", 0)
+    share = throttled / max(1, sum(whole.values()))
+    bound = searches * latency / 10  # numbers bulk plan searches 10 at a time
+    command = (
+        f"`{announced['command']}`; `numbers bulk plan {' '.join(planning[2:])}`; "
+        f"{count} × `numbers bulk worker JOB --rate {rate:g}`, journal `postgresql://…`"
+    )
+    requests = sum(whole.values())
+    return [
+        f"| {label} | {sustained:.1f}/s | **{sustained / rate:.1%}** of R | {throttled} of {requests} | "
+        f"**{share:.2%}** | {sorted(first)[count // 2]:.2f} s (slowest {max(first):.2f} s) | "
+        f"{searches} searches in {searching:.2f} s (first to last answer; × latency ÷ 10 at once: "
+        f"{bound:.2f} s), then {after:.2f} s to its end | {command} |"
+    ]
 
 
 def batches(numbers: int, batch: int, work: Path) -> list[str]:
@@ -397,6 +503,11 @@ def main(quick: bool, output: Path) -> None:
         (
             "| Row | Sustained (answered, not 429) | Share of R | Answered 429 | 429 share | Commands |",
             lambda work: rates(1000 // scale, 100.0, work),
+        ),
+        (
+            "| Row | Sustained (answered, not 429) | Share of R | Answered 429 | 429 share "
+            "| First purchase answered after start (median) | numbers bulk plan | Commands |",
+            lambda work: workers(1000 // scale, 100.0, 0.1),
         ),
         ("| Row | Requests | Wall |", lambda work: batches(1000 // scale, 100, work)),
         (

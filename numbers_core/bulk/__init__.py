@@ -16,7 +16,7 @@ flight is looked up before anything is sent again. See docs/bulk.md.
 
 from ._engine import Event, JobKind, Plan, Runner, amend_job, create_job
 from ._file import JobFile
-from ._journal import Costs, Item, ItemState, Job, JobState, Journal
+from ._journal import Costs, Item, ItemState, Job, JobState, Journal, JournalUnavailableError
 from ._limiter import RateLimiter
 from ._report import ReportRow, report, write_csv, write_json
 
@@ -30,6 +30,7 @@ __all__ = [
     "JobKind",
     "JobState",
     "Journal",
+    "JournalUnavailableError",
     "Plan",
     "RateLimiter",
     "ReportRow",

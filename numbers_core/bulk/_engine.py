@@ -29,8 +29,9 @@ import contextvars
 import enum
 import functools
 import hashlib
+import math
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, NamedTuple, TypeGuard, TypeVar, cast
@@ -60,7 +61,7 @@ from ..errors import (
     TransportError,
     UnsupportedError,
 )
-from ._journal import Item, ItemState, Job, JobState, Journal, LeaseLost, OverCap
+from ._journal import Item, ItemState, Job, JobState, Journal, JournalUnavailableError, LeaseLost, OverCap
 from ._limiter import _START, RateLimiter
 from ._limits import check_job, check_size
 
@@ -72,14 +73,30 @@ _Task = Callable[[], Coroutine[Any, Any, None]]
 # How many times the carrier may refuse an item for now (503, 429, a network failure) before it
 # is given up; crashes and look-ups do not count.
 _ATTEMPTS = 5
+# Numbers in a row an item may see refused for what each alone needs (an address in its own town)
+# before it fails: a carrier whose narrower searches find numbers without end is not searched forever.
+_REFUSED_IN_A_ROW = 50
 # Items read from the journal at a time; numbers of the account looked for in it at a time.
 _PAGE = 500
-# How often a worker of a shared journal counts the workers it shares the rate with.
-_SHARE_PERIOD = 1.0
+# How often a worker of a shared journal counts the workers it shares the rate with; one that
+# joins waits for the others to have counted it (within this long) before it sends.
+_SHARE_PERIOD = 0.25
+# How often a worker of a shared journal looks for items it may take: given back by a worker that
+# stopped, or left by a dead one whose lease ran out (and, waiting for the others, for the job's end).
+_LOOK_AGAIN = 0.5
+# A worker that has not checked in for this long has stopped sharing the rate (killed, or stuck):
+# the others take its share.
+_SHARE_GONE = 8 * _SHARE_PERIOD
 # Errors about the account, not the number: every other item would get the same, so the run stops
 # (the item untouched, the job resumable) and raises it. So does a compliance refusal of scope
-# account (_account_wide).
-_ACCOUNT_WIDE = (AuthenticationError, PaymentRequiredError, ConfigurationError, UnsupportedError)
+# account (_account_wide), and a journal that stayed out of reach.
+_ACCOUNT_WIDE = (
+    AuthenticationError,
+    PaymentRequiredError,
+    ConfigurationError,
+    UnsupportedError,
+    JournalUnavailableError,
+)
 # What a carrier refuses for now; a look-up refused so is tried again after these waits.
 _FOR_NOW = (RateLimitError, ProviderUnavailableError, TransportError)
 _LOOKUP_WAITS = (0.5, 1.0, 2.0)
@@ -91,6 +108,9 @@ _SEARCH_WAITS = (0.5, 1.0, 2.0, 4.0)
 _NARROW_AT = 2
 # Numbers searched ahead of the tasks, in rounds of the tasks' numbers.
 _ROUNDS_AHEAD = 4
+# Items a task of a plan pins in one write: the journal's cost of a plan is a few writes per batch,
+# not per item.
+_PIN_BATCH = 50
 # National numbers are never longer (E.164 allows 15 digits with the country code).
 _LONGEST_LEAD = 14
 # From this many items to settle at once, one listing of the account settles them all: cheaper
@@ -184,15 +204,21 @@ class _Gate:
 
     async def acquire(self) -> None:
         self._check()
-        if self.limiter is not None:
+        sent = _SENT.get()
+        journal = self._runner.journal
+        if self.limiter is not None or (sent is None and not journal.reachable):
             with anyio.CancelScope() as waiting:
                 self._waiting.add(waiting)
                 try:
-                    await self.limiter.acquire()
+                    if sent is None:
+                        # Nothing new while the journal cannot write down what it would lead to: a
+                        # search, a look-up. The calls of items written sending go on, and finish.
+                        await journal.wait_reachable()
+                    if self.limiter is not None:
+                        await self.limiter.acquire()
                 finally:
                     self._waiting.discard(waiting)
             self._check()  # a stop that came while this request waited its turn holds it
-        sent = _SENT.get()
         if sent is not None:
             sent[0] += 1
 
@@ -234,11 +260,13 @@ class _Demand:
 
     need: int
     order: list[str]
-    held: int = 0  # numbers handed to tasks and not pinned yet
+    # Numbers handed to tasks and not pinned yet: a search that shows them again meanwhile (they
+    # are not pinned, so the journal does not leave them out) does not hand them out twice.
+    handed: set[str] = field(default_factory=set)
 
     def wanted(self) -> int:
         """Numbers still to find: items without one, but for those being pinned now."""
-        return self.need - self.held
+        return self.need - len(self.handed)
 
 
 @dataclass
@@ -374,6 +402,7 @@ class Runner:
         self._search_failures = 0
         self._idle = False  # a worker of a shared journal, waiting for the others to finish
         self._starved = False  # an item found no number the other workers had not pinned
+        self._refused: dict[int, int] = {}  # numbers refused in a row for themselves, by item
         #: whether the last run was stopped (:meth:`stop`) before the job's end
         self.stopped = False
 
@@ -508,17 +537,19 @@ class Runner:
             return await self.journal.counts(job_id)
         async with self._session():
             await self.journal.set_state(job_id, JobState.RUNNING)
-            async with anyio.create_task_group() as beating:
+            try:
+                async with anyio.create_task_group() as beating:
+                    if self.journal.shared:
+                        beating.start_soon(self._heartbeat, job_id)
+                        await beating.start(self._sharing)
+                    with anyio.CancelScope() as self._scope:
+                        await self._rounds(job)
+                    beating.cancel_scope.cancel()
+            except BaseExceptionGroup as group:
+                raise _first(group) from None
+            finally:
                 if self.journal.shared:
-                    beating.start_soon(self._heartbeat, job_id)
-                    await beating.start(self._sharing)
-                with anyio.CancelScope() as self._scope:
-                    await self._rounds(job)
-                beating.cancel_scope.cancel()
-        if self.journal.shared:
-            with anyio.CancelScope(shield=True):
-                await self.journal.give_back(job_id)
-                await self.journal.check_out()
+                    await self._let_go(job_id)
         counts = await self.journal.counts(job_id)
         self.stopped = self._stopping and any(
             counts.get(state) for state in (ItemState.PLANNED, ItemState.SENDING, ItemState.UNKNOWN)
@@ -528,6 +559,15 @@ class Runner:
         if not self.stopped and not counts.get(ItemState.UNKNOWN):
             await self.journal.set_state(job_id, JobState.DONE)
         return counts
+
+    async def _let_go(self, job_id: str) -> None:
+        """Give this worker's items back, and its share of the rate, however the run ends (a stop,
+        an error): the others need not wait out its leases. Not when the journal is out of reach:
+        then the leases run out."""
+        with anyio.CancelScope(shield=True), contextlib.suppress(JournalUnavailableError):
+            if self.journal.reachable:
+                await self.journal.give_back(job_id)
+                await self.journal.check_out()
 
     async def _rounds(self, job: Job) -> None:
         """Settle what was left open, then send what is planned; in a shared journal, until the
@@ -552,13 +592,26 @@ class Runner:
                 continue  # a dead worker's items (its lease run out), or this one's, to search again
             # Others are at work: this worker waits, and leaves them its share of the rate.
             self._idle = True
-            await anyio.sleep(self.journal.lease / 4)
-            self._idle = False
+            try:
+                await self._others_at_work(job)
+            finally:
+                self._idle = False
             await self._join()
 
+    async def _others_at_work(self, job: Job) -> None:
+        """Wait while the other workers hold the job's open items, looking every moment for what
+        this one may take: items given back or a dead worker's; after a starved pass, the numbers
+        the others' purchases have moved the carrier to show."""
+        while not self._stopping:
+            await anyio.sleep(_LOOK_AGAIN)
+            if self._starved or await self.journal.takeable(job.id):
+                return
+            if not await self.journal.held_by_others(job.id):
+                return
+
     async def _heartbeat(self, job_id: str) -> None:
-        """Renew this worker's leases while it runs; a journal out of reach stops the run, since
-        others take over the items once the leases run out."""
+        """Renew this worker's leases while it runs; a journal out of reach past its patience stops
+        the run (others take the items over once the leases run out)."""
         while True:
             await anyio.sleep(self.journal.lease / 3)
             try:
@@ -571,14 +624,28 @@ class Runner:
         """Take this worker's share of the rate: an equal one among the live workers of the
         journal that spend the same budget (the carrier's name, or the members' names: workers
         on different accounts of one carrier share too, which errs on the safe side)."""
-        await self._share()
-        # The others learn of this worker within a period: it sends nothing before they have.
-        await anyio.sleep(_SHARE_PERIOD)
+        if await self._share() == 1:
+            return  # nobody to wait for: one that comes next waits for this one
+        # The others count this worker at their next check-in, within a period: it sends nothing
+        # before they all have (or a stuck one is given up), and then nothing the rate they were
+        # spending has left no room for.
+        budget = job_provider(self.carrier)
+        waiting = await self.journal.others_seen(budget, alive=_SHARE_GONE)
+        with anyio.move_on_after(_SHARE_GONE):
+            while waiting:
+                await anyio.sleep(_SHARE_PERIOD / 5)
+                seen = await self.journal.others_seen(budget, alive=_SHARE_GONE)
+                waiting = {worker: at for worker, at in waiting.items() if seen.get(worker, math.inf) <= at}
+        for limiter in self.limiters.values():
+            limiter.spent()
 
-    async def _share(self) -> None:
-        workers = await self.journal.check_in(job_provider(self.carrier))
+    async def _share(self) -> int:
+        """Check in, and keep each carrier's limiter to an equal share among the live workers;
+        how many there are."""
+        workers = await self.journal.check_in(job_provider(self.carrier), alive=_SHARE_GONE)
         for limiter in self.limiters.values():
             limiter.share(1 / workers)
+        return workers
 
     async def _sharing(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
         """Keep to this worker's share while it runs; none while it waits for the others."""
@@ -695,10 +762,11 @@ class Runner:
         return [name for name in await self._routing.ranked(query) if name in self._lanes]
 
     async def _take_over(self, job: Job, finished: anyio.Event) -> None:
-        """While a pass runs, settle what dead workers left in flight as soon as their leases run
-        out, not once this worker's own items are all sent (a long job's end)."""
+        """While a pass runs, settle what other workers left in flight as soon as they gave it back
+        (stopping) or their leases ran out (dead), not once this worker's own items are all sent
+        (a long job's end)."""
         while True:
-            with anyio.move_on_after(self.journal.lease / 2):
+            with anyio.move_on_after(_LOOK_AGAIN):
                 await finished.wait()
             if finished.is_set() or self._stopping:
                 return
@@ -739,20 +807,24 @@ class Runner:
         after = -1
         reading = anyio.Lock()
 
-        async def next_item() -> Item | None:
+        async def next_items() -> list[Item]:
+            """Up to a batch of the next items without a number, of one criteria set."""
             nonlocal after
             async with reading:
                 while not waiting:
                     page = await self.journal.items(job.id, ItemState.PLANNED, after=after, limit=_PAGE)
                     if not page:
-                        return None
+                        return []
                     after = page[-1].seq
                     waiting.extend(item for item in page if item.number is None and item.slot is not None)
-                return waiting.popleft()
+                batch = [waiting.popleft()]
+                while waiting and len(batch) < _PIN_BATCH and waiting[0].slot == batch[0].slot:
+                    batch.append(waiting.popleft())
+                return batch
 
         async def worker() -> None:
-            while not self._stopping and (item := await next_item()) is not None:
-                await self._ready(job, item)
+            while not self._stopping and (items := await next_items()):
+                await self._ready(job, items)
 
         await self._work(job, worker)
 
@@ -801,32 +873,42 @@ class Runner:
                 orphans.append(number.phone_number)
         return orphans
 
-    async def _ready(self, job: Job, item: Item, *, sending: bool = False) -> Item | None:
-        """The item with its number, to be sent; None when it has failed instead, or is left
-        planned (a search refused, or the job stopping). ``sending``: a number pinned now is
-        written sending with it, its turn under the rate taken (:meth:`_pinned`)."""
-        if item.attempts >= _ATTEMPTS:
-            await self.journal.move(job.id, item.seq, ItemState.FAILED, error=("TooManyAttempts", None, ""))
-            self._tell(item, "failed")
-            return None
-        if item.number is None:
+    async def _ready(self, job: Job, items: list[Item], *, sending: bool = False) -> list[Item]:
+        """Those of the items that are to be sent, with their numbers: an item tried too often
+        fails, one without a number gets one pinned (all of them in one write), and one left
+        planned (a search refused, the job stopping) is not among them. ``sending``: a number
+        pinned now is written sending with it (:meth:`_pinned`)."""
+        ready: list[Item] = []
+        unpinned: list[Item] = []
+        for item in items:
+            if item.attempts >= _ATTEMPTS:
+                await self.journal.move(
+                    job.id, item.seq, ItemState.FAILED, error=("TooManyAttempts", None, "")
+                )
+                self._tell(item, "failed")
+            elif item.number is None:
+                unpinned.append(item)
+            else:
+                ready.append(item)
+        if unpinned:
             try:
-                item = await self._pinned(job, item, sending=sending)
-            except NumbersError as failed:  # the search: the item is left planned, for the next pass
-                if self._stopping:
-                    return None
-                self._search_failures += 1
-                # Refused for now: by every carrier, round after round (the supplies count them).
-                down = isinstance(failed, _FOR_NOW)
-                if down or _account_wide(failed) or self._search_failures >= _ATTEMPTS:
-                    self._halt(failed)
-                return None
+                pinned = await self._pinned(job, unpinned, sending=sending)
+            except NumbersError as failed:  # the search: the items are left planned, for the next pass
+                if not self._stopping:
+                    self._search_failures += 1
+                    # Refused for now: by every carrier, round after round (the supplies count them).
+                    down = isinstance(failed, _FOR_NOW)
+                    if down or _account_wide(failed) or self._search_failures >= _ATTEMPTS:
+                        self._halt(failed)
+                return ready
             self._search_failures = 0
-        return item if item.number is not None else None
+            ready += [item for item in pinned if item.number is not None]
+        return sorted(ready, key=lambda item: item.seq)
 
     async def _one(self, job: Job, item: Item, writes: anyio.abc.TaskGroup | None = None) -> None:
         # A number pinned now is written sending with it; one pinned before is written sending here.
-        ready = await self._ready(job, item, sending=True)
+        readied = await self._ready(job, [item], sending=True)
+        ready = readied[0] if readied else None
         if ready is None or ready.number is None:
             return
         lane = self._lane(ready)
@@ -869,15 +951,7 @@ class Runner:
 
     async def _many(self, job: Job, items: list[Item]) -> None:
         """A native batch: every item journaled as sending in one write, then one request."""
-        pinned: list[Item | None] = [None] * len(items)
-
-        async def ready(index: int, item: Item) -> None:
-            pinned[index] = await self._ready(job, item)
-
-        async with anyio.create_task_group() as pinning:  # the batch's numbers pinned together
-            for index, item in enumerate(items):
-                pinning.start_soon(ready, index, item)
-        ready_items = [item for item in pinned if item is not None]
+        ready_items = await self._ready(job, items)  # the batch's numbers pinned together
         if not ready_items or self._stopping:
             return
         numbers = [item.number or "" for item in ready_items]
@@ -966,7 +1040,7 @@ class Runner:
                 if supply.candidates:
                     offer = supply.candidates.popleft()
                     supply.queued.discard(offer.phone_number)
-                    supply.demand.held += 1
+                    supply.demand.handed.add(offer.phone_number)
                     self._search_ahead(job, supply)
                     return offer
                 if self._stopping:
@@ -1031,15 +1105,18 @@ class Runner:
             supply.failures = 0
             # Numbers the job pinned already (being bought meanwhile, or replaced) still show:
             # they are left out before any pin is tried.
-            shown = [offer.phone_number for offer in found if offer.phone_number not in supply.queued]
+            known = supply.queued | supply.demand.handed
+            shown = [offer.phone_number for offer in found if offer.phone_number not in known]
             fresh = await self.journal.unpinned(job.id, shown)
             brought = 0
             for offer in found:
-                if offer.phone_number in fresh and offer.phone_number not in supply.queued:
+                number = offer.phone_number
+                # Handed out or found by another search while this one was checked: once.
+                if number in fresh and number not in supply.queued and number not in supply.demand.handed:
                     supply.candidates.append(
-                        _Offer(offer.phone_number, offer.monthly_price, offer.price_basis, supply.lane.name)
+                        _Offer(number, offer.monthly_price, offer.price_basis, supply.lane.name)
                     )
-                    supply.queued.add(offer.phone_number)
+                    supply.queued.add(number)
                     brought += 1
             supply.brings = brought if not supply.brings else 0.7 * supply.brings + 0.3 * brought
             if supply.narrows and len(found) >= _NARROW_AT:
@@ -1048,13 +1125,13 @@ class Runner:
             supply.frontier.appendleft(lead)  # searched again by the next task that needs it
             # Refused for now: the first failure of its round counts (the others say no more).
             if _refused_for_now(failed) and supply.failures == failures:
-                await self._refused(supply, failed)
+                await self._searches_refused(supply, failed)
             raise
         finally:
             supply.searching -= 1
             supply.notify()
 
-    async def _refused(self, supply: _Supply, refused: NumbersError) -> None:
+    async def _searches_refused(self, supply: _Supply, refused: NumbersError) -> None:
         """A round of the supply's searches refused for now: its carrier is down after
         ``_ATTEMPTS`` rounds in a row; until then the next round waits, the others with it."""
         supply.failures += 1
@@ -1064,68 +1141,107 @@ class Runner:
         # Still counted as searching: the other tasks wait for this one instead of searching.
         await _sleep(_SEARCH_WAITS[supply.failures - 1])
 
-    async def _pinned(self, job: Job, item: Item, *, sending: bool = False) -> Item:
-        """The item with a number of its criteria set pinned; failed when none is left.
+    async def _pinned(self, job: Job, items: list[Item], *, sending: bool = False) -> list[Item]:
+        """The items, each with a number of its criteria set pinned, in one write for all of a set
+        (a number another task or worker pinned meanwhile is replaced by the next candidate); an
+        item whose criteria have no number left fails, one that would pass the cost cap too.
 
-        ``sending``: it is written sending with its number, in one write (the job stopping
-        meanwhile, it is left as it was).
+        ``sending``: each is written sending with its number, in the same write (the job stopping
+        meanwhile, they are left as they were).
         """
-        slot = item.slot or ""
+        pinned = {item.seq: item for item in items}
+        sets: dict[str, list[Item]] = {}
+        for item in items:
+            sets.setdefault(item.slot or "", []).append(item)
+        for slot, of_set in sets.items():
+            for item in await self._pinned_of(job, slot, of_set, sending=sending):
+                pinned[item.seq] = item
+        return [pinned[item.seq] for item in items]
+
+    async def _pinned_of(self, job: Job, slot: str, items: list[Item], *, sending: bool) -> list[Item]:
+        """:meth:`_pinned` for items of one criteria set, whose numbers come from its carriers in
+        turn (:meth:`_offer`)."""
         demand = self._demand(job, slot)
         cap = Money.model_validate(job.spec["max_cost"]) if job.spec.get("max_cost") else None
-        while (offer := await self._offer(job, slot)) is not None:
+        result: list[Item] = []
+        left = items
+        while left:
+            offers: list[_Offer] = []
             try:
+                while len(offers) < len(left) and (offer := await self._offer(job, slot)) is not None:
+                    offers.append(offer)
                 if sending and self._stopping:
-                    return item
-                pinned = await self.journal.pin(
-                    job.id,
-                    item.seq,
-                    offer.phone_number,
-                    price=offer.monthly_price,
-                    basis=offer.price_basis,
-                    cap=cap,
-                    sending=sending,
-                    provider=offer.provider,
-                )
-            except OverCap as over:
-                await self.journal.move(
-                    job.id, item.seq, ItemState.FAILED, error=("CostCapReached", None, str(over))
-                )
-                self._tell(item, "failed", over)
-                return item
-            except LeaseLost:
-                return item  # another worker's now
+                    return [*result, *left]
+                offered = list(zip(left, offers, strict=False))  # the first items, as many as there are
+                pins = [
+                    (item.seq, offer.phone_number, offer.monthly_price, offer.price_basis, offer.provider)
+                    for item, offer in offered
+                ]
+                outcomes = await self.journal.pin_many(job.id, pins, cap=cap, sending=sending) if pins else {}
             finally:
-                demand.held -= 1  # pinned (and no more needed), or not: wanted again
-            if pinned:
-                demand.need -= 1
-                price = offer.monthly_price
-                item = replace(
-                    item,
-                    number=offer.phone_number,
-                    provider=offer.provider,
-                    state=ItemState.SENDING if sending else item.state,
-                    price=None if price is None else price.amount,
-                    currency=None if price is None else price.currency,
-                    price_basis=None if price is None else offer.price_basis,
-                )
-                if self._planning:
-                    self._tell(item, "pinned")
-                return item
+                # Pinned (and no more needed), or not: wanted again.
+                demand.handed.difference_update(offer.phone_number for offer in offers)
+            again: list[Item] = []
+            for item, offer in offered:
+                outcome = outcomes[item.seq]
+                if outcome is False:  # the job pinned the number meanwhile: the next candidate
+                    again.append(item)
+                elif outcome is True:
+                    demand.need -= 1
+                    result.append(self._with_number(item, offer, sending=sending))
+                elif isinstance(outcome, OverCap):
+                    await self.journal.move(
+                        job.id, item.seq, ItemState.FAILED, error=("CostCapReached", None, str(outcome))
+                    )
+                    self._tell(item, "failed", outcome)
+                    result.append(item)
+                elif isinstance(outcome, LeaseLost):  # another worker's now
+                    result.append(item)
+                else:
+                    raise outcome
+            exhausted = left[len(offers) :]
+            if exhausted:
+                await self._exhausted(job, exhausted)
+                result += exhausted
+            left = again
+        return result
+
+    def _with_number(self, item: Item, offer: _Offer, *, sending: bool) -> Item:
+        """The item as a pin of ``offer`` made it."""
+        price = offer.monthly_price
+        pinned = replace(
+            item,
+            number=offer.phone_number,
+            provider=offer.provider,
+            state=ItemState.SENDING if sending else item.state,
+            price=None if price is None else price.amount,
+            currency=None if price is None else price.currency,
+            price_basis=None if price is None else offer.price_basis,
+        )
+        if self._planning:
+            self._tell(pinned, "pinned")
+        return pinned
+
+    async def _exhausted(self, job: Job, items: list[Item]) -> None:
+        """Items whose criteria set has no number left that the job did not pin."""
         if self.journal.shared and await self.journal.held_by_others(job.id):
             # What the search shows, other workers have pinned: once they have bought it, the
-            # carrier shows other numbers. The item stays planned, for a later round.
+            # carrier shows other numbers. The items stay planned, for a later round.
             self._starved = True
-            return item
+            return
         name = job_provider(self.carrier)
-        left = "no number matching the criteria is left to buy"
-        if item.error_class == ComplianceRequiredError.__name__ and item.error_message:
-            # The numbers it was given were refused for what each alone needs: say what (across
-            # several carriers, the message names the member that refused).
-            refused = item.error_message.removeprefix(f"{name}: ")
-            left += f"; the last one tried was refused: {refused}"
-        await self._fail(job, item, NumberUnavailableError(left, provider=name))
-        return item
+        for item in items:
+            left = "no number matching the criteria is left to buy"
+            if item.error_class == ComplianceRequiredError.__name__ and item.error_message:
+                # The numbers it was given were refused for what each alone needs: say what (across
+                # several carriers, the message names the member that refused).
+                left += f"; the last one tried was refused: {self._unnamed(item.error_message)}"
+            await self._fail(job, item, NumberUnavailableError(left, provider=name))
+
+    def _unnamed(self, message: str) -> str:
+        """A carrier's message without the job's carrier's name in front (across several carriers,
+        it keeps the member's, which says which one)."""
+        return message.removeprefix(f"{job_provider(self.carrier)}: ")
 
     # -- what the carrier said -------------------------------------------------------------------
 
@@ -1135,6 +1251,12 @@ class Runner:
         """Write what the carrier said of an item that was sent to ``lane`` (None: through the
         routing provider, whose answer names the member); ``settle``: look up at once what it
         left unknown."""
+        with _unless_taken_over():
+            await self._record(job, item, outcome, lane, settle=settle)
+
+    async def _record(
+        self, job: Job, item: Item, outcome: BatchOutcome, lane: _Lane | None, *, settle: bool
+    ) -> None:
         error = outcome.error
         if lane is None:  # the member that answered is the item's now: its look-ups go there
             answered = (
@@ -1164,6 +1286,14 @@ class Runner:
             kept = _error(error) if isinstance(error, ComplianceRequiredError) else None
             await self.journal.move(job.id, item.seq, ItemState.PLANNED, error=kept, tried=False)
             await self.journal.unpin(job.id, item.seq)
+            if kept is not None:
+                self._refused[item.seq] = self._refused.get(item.seq, 0) + 1
+                if self._refused[item.seq] >= _REFUSED_IN_A_ROW:
+                    why = self._unnamed(str(error))
+                    said = f"{_REFUSED_IN_A_ROW} numbers matching the criteria were refused in a row: {why}"
+                    unavailable = NumberUnavailableError(said, provider=job_provider(self.carrier))
+                    await self._fail(job, item, unavailable)
+                    return
             if item.slot in self._demands:  # a number wanted again, from this carrier or the next
                 self._demands[item.slot].need += 1
             self._tell(item, "retried", error)
@@ -1214,7 +1344,8 @@ class Runner:
         wanted = {item.number: item for item in items if item.number is not None}
         for item in items:
             if item.number is None:  # crashed before a number was pinned: nothing was sent
-                await self.journal.move(job.id, item.seq, ItemState.PLANNED, reconciled=True)
+                with _unless_taken_over():
+                    await self.journal.move(job.id, item.seq, ItemState.PLANNED, reconciled=True)
         if not wanted or self._stopping:
             return
         for group in self._by_member(wanted):
@@ -1250,7 +1381,8 @@ class Runner:
         what a crash left open, which is no try of the carrier's.
         """
         if item.number is None:  # crashed before a number was pinned: nothing was sent
-            await self.journal.move(job.id, item.seq, ItemState.PLANNED, reconciled=True)
+            with _unless_taken_over():
+                await self.journal.move(job.id, item.seq, ItemState.PLANNED, reconciled=True)
             return
         number = item.number
         found: ActiveNumber | None = None
@@ -1290,6 +1422,12 @@ class Runner:
         self, job: Job, item: Item, found: ActiveNumber | None, *, lost: NumbersError | None
     ) -> None:
         """Write what a look-up (or a listing) showed of an item that may have happened."""
+        with _unless_taken_over():
+            await self._record_found(job, item, found, lost=lost)
+
+    async def _record_found(
+        self, job: Job, item: Item, found: ActiveNumber | None, *, lost: NumbersError | None
+    ) -> None:
         owned = found is not None and found.status is not NumberStatus.RELEASING
         if job.kind == JobKind.RELEASE:
             happened = not owned
@@ -1385,7 +1523,7 @@ async def _sending(runner: Runner, job: Job, items: list[Item]) -> AsyncIterator
     try:
         yield
     except anyio.get_cancelled_exc_class():
-        with anyio.CancelScope(shield=True):
+        with anyio.CancelScope(shield=True), _unless_taken_over():
             if not sent[0]:
                 await runner.journal.move(job.id, seqs, ItemState.PLANNED)
             else:
@@ -1396,7 +1534,7 @@ async def _sending(runner: Runner, job: Job, items: list[Item]) -> AsyncIterator
         raise
     except NumbersError:
         if runner.stopping and not sent[0]:
-            with anyio.CancelScope(shield=True):
+            with anyio.CancelScope(shield=True), _unless_taken_over():
                 await runner.journal.move(job.id, seqs, ItemState.PLANNED)
             raise _Unsent from None
         raise
@@ -1425,10 +1563,27 @@ def _number_only(error: NumbersError) -> bool:
     return isinstance(error, NumberUnavailableError)
 
 
+def _unless_taken_over() -> contextlib.suppress:
+    """Around what a worker writes of an item it sent or looked up: another worker may have taken
+    the item over meanwhile (this one was cut off from the journal past its lease) and moved it
+    on; what that one wrote stands, and this one's late word is dropped."""
+    return contextlib.suppress(LeaseLost)
+
+
 def _first(group: BaseExceptionGroup[BaseException]) -> BaseException:
-    """The first error of a task group's: what a worker raised, not a wrapper around it."""
-    first = group.exceptions[0]
-    return _first(first) if isinstance(first, BaseExceptionGroup) else first
+    """The first error of a task group's: what a worker raised, not a wrapper around it, nor the
+    cancellation it caused in the others."""
+    leaves = list(_leaves(group))
+    cancelled = anyio.get_cancelled_exc_class()
+    return next((leaf for leaf in leaves if not isinstance(leaf, cancelled)), leaves[0])
+
+
+def _leaves(group: BaseExceptionGroup[BaseException]) -> Iterator[BaseException]:
+    for error in group.exceptions:
+        if isinstance(error, BaseExceptionGroup):
+            yield from _leaves(error)
+        else:
+            yield error
 
 
 def _config(job: Job) -> NumberConfig | None:

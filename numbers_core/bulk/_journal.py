@@ -17,18 +17,28 @@ Workers of a shared journal take items by leases: an item claimed is the
 claimer's until its lease runs out, renewed by the worker while it lives.
 Items a dead worker left ``sending`` or ``unknown`` are claimed by another
 once the lease is over, and looked up before anything is sent again.
+
+A database out of reach (PostgreSQL restarting, failing over, a connection
+lost; a SQLite file locked by another process past its timeout) is tried
+again, with backoff, for the journal's ``patience``: each call waits meanwhile,
+so that what the carrier answered is written once the database is back, and
+nothing is marked ``sending`` (nor sent) before. Only past the patience does a
+call raise :class:`JournalUnavailableError`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import enum
+import functools
 import json
+import logging
+import random
 import re
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -40,9 +50,11 @@ from .._kinds import PriceBasis
 from .._models import Money
 from .._sqlite import SqliteFile, failure_text
 from .._sqlite import transaction as sqlite_transaction
-from ..errors import ConfigurationError, InvalidInputError
-from ._postgres import PostgresDatabase, is_postgres_url, redacted
+from ..errors import ConfigurationError, InvalidInputError, NumbersError, TransportError
+from ._postgres import PostgresDatabase, commit_status, is_postgres_url, redacted
 from ._postgres import transaction as postgres_transaction
+
+log = logging.getLogger("numbers_core.bulk")
 
 __all__ = [
     "Costs",
@@ -52,6 +64,7 @@ __all__ = [
     "Job",
     "JobState",
     "Journal",
+    "JournalUnavailableError",
     "LeaseLost",
     "OverCap",
     "journal_file",
@@ -172,6 +185,17 @@ _MOVES: dict[ItemState, frozenset[ItemState]] = {
 FINAL = frozenset({ItemState.DONE, ItemState.FAILED})
 # Numbers per IN (…) list: well under SQLite's oldest limit on a statement's parameters (999).
 _IN_LIST = 500
+# The PostgreSQL advisory lock that check-ins take, one at a time: any constant, the same in every
+# worker, other than the schema's.
+_CHECK_IN_LOCK = 0x6E756D63
+# How long a journal waits for its database out of reach, by default: a restart or a failover
+# takes seconds to a minute or two.
+PATIENCE = 300.0
+# The waits between tries of a database out of reach: from the first, doubling up to the longest
+# (each with jitter, so that many workers do not knock at once); short, since a server back up
+# should find the workers writing again within a second.
+_RETRY_FIRST = 0.05
+_RETRY_LONGEST = 1.0
 _OPEN = (ItemState.PLANNED, ItemState.SENDING, ItemState.UNKNOWN)
 _SETTLED_FIRST = (ItemState.SENDING, ItemState.UNKNOWN)  # may have happened: looked up before all else
 
@@ -277,6 +301,9 @@ class Journal:
     A PostgreSQL journal is shared: each worker takes items under a lease of ``lease``
     seconds, renewed while it runs (:meth:`renew`). A SQLite journal serves one worker
     at a time, and a run resumed after a crash takes everything over at once.
+
+    ``patience``: how many seconds a call waits for a database out of reach (tried again
+    meanwhile) before it raises :class:`JournalUnavailableError`.
     """
 
     def __init__(
@@ -286,11 +313,17 @@ class Journal:
         timeout: float = 30.0,
         clock: Callable[[], float] = time.time,
         lease: float = 30.0,
+        patience: float = PATIENCE,
     ) -> None:
+        if not patience >= 0:
+            raise ValueError(f"patience: expected seconds, 0 or more, got {patience!r}")
         self._clock = clock
         self._queue: list[_Pending] = []
         self._writing = anyio.Lock()
         self.lease = lease
+        self.patience = patience
+        self._down_since: float | None = None  # when the database was first found out of reach
+        self._back: anyio.Event | None = None  # set when it is reached again
         #: this journal's worker: the holder of the leases it takes
         self.owner = uuid.uuid4().hex[:12]
         self._file: SqliteFile | PostgresDatabase
@@ -301,7 +334,11 @@ class Journal:
             self.shared = True
             self._transaction: _Transaction = postgres_transaction
             self._file = PostgresDatabase(
-                url, migrations=_POSTGRES_MIGRATIONS, what="journal", setting="journal"
+                url,
+                migrations=_POSTGRES_MIGRATIONS,
+                what="journal",
+                setting="journal",
+                unavailable=JournalUnavailableError,
             )
         else:
             self.location = str(self.path)
@@ -320,9 +357,30 @@ class Journal:
     def __repr__(self) -> str:
         return f"<Journal {self.location!r}>"
 
-    def _sqlite_error(self, exc: sqlite3.Error) -> ConfigurationError:
+    def _sqlite_error(self, exc: sqlite3.Error) -> NumbersError:
+        # Locked past the timeout by another process (a long transaction, a backup): out of reach
+        # for now, not wrong.
+        if getattr(exc, "sqlite_errorcode", 0) & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            return JournalUnavailableError(f"journal {self.location!r}: {exc}")
         text = failure_text(self.path, exc) if self.path is not None else None
         return ConfigurationError(f"journal {self.location!r}: {text or exc}", setting="journal")
+
+    @property
+    def _holder(self) -> str | None:
+        """This worker, as the holder of the items it moves (None: a journal nobody shares)."""
+        return self.owner if self.shared else None
+
+    @property
+    def reachable(self) -> bool:
+        """False from when a call finds the database out of reach until one reaches it again."""
+        return self._down_since is None
+
+    async def wait_reachable(self) -> None:
+        """Return once the database is reachable: at once, unless a call found it out of reach."""
+        while self._down_since is not None:
+            if self._back is None:
+                self._back = anyio.Event()
+            await self._back.wait()
 
     async def _run(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """``work`` committed before this returns, in a worker thread.
@@ -338,11 +396,7 @@ class Journal:
             async with self._writing:
                 if not pending.finished:
                     batch, self._queue = self._queue, []
-                    try:
-                        await self._file.run(lambda db: _write_all(db, batch, self._transaction))
-                    except Exception as failed:  # the disk, the file: nothing of the group was written
-                        for one in batch:
-                            one.error, one.finished = failed, True
+                    await self._write(batch)
         except BaseException:
             if pending in self._queue:
                 self._queue.remove(pending)
@@ -350,6 +404,91 @@ class Journal:
         if pending.error is not None:
             raise pending.error
         return cast(T, pending.result)
+
+    async def _write(self, batch: list[_Pending]) -> None:
+        """Write ``batch`` in one transaction; tried again while the database is out of reach,
+        for the journal's patience."""
+        tries = 0
+        try:
+            while True:
+                try:
+                    if not await self._settled_before(batch):
+                        await self._file.run(functools.partial(self._write_all, batch))
+                except JournalUnavailableError as out:
+                    if self._out_of_patience(out, batch):
+                        return
+                    await self._file.aclose()  # a SQLite transaction left open goes with it
+                    wait = min(_RETRY_LONGEST, _RETRY_FIRST * 2**tries)
+                    await anyio.sleep(random.uniform(0.5, 1.0) * wait)  # noqa: S311 - jitter, not a secret
+                    tries += 1
+                    continue
+                except Exception as failed:  # the disk, the file: nothing of the group was written
+                    for one in batch:
+                        one.error, one.finished = failed, True
+                self._reached()
+                return
+        except BaseException:
+            # Cancelled while waiting for the database: the others of the group wait their turn again.
+            self._queue[:0] = [one for one in batch if not one.finished]
+            raise
+
+    def _write_all(self, batch: list[_Pending], db: Any) -> None:
+        # After an outage, the transaction first renews this worker's leases: they ran on while
+        # it could not, and what it holds (answers to write) is still its own.
+        if self._down_since is not None and self.shared:
+            batch = [_Pending(self._renew_all), *batch]
+        _write_all(db, batch, self._transaction)
+
+    async def _settled_before(self, batch: list[_Pending]) -> bool:
+        """Whether the batch's last try committed after all: its COMMIT was sent, and the
+        connection lost before the answer. Its results stand then."""
+        if not isinstance(self._file, PostgresDatabase) or self._file.lost_commit is None:
+            return False
+        xid = self._file.lost_commit
+        committed = await self._file.run(lambda db: commit_status(db, xid))
+        if committed is None:  # still open at the server, which has not noticed the loss yet
+            raise JournalUnavailableError(f"journal {self.location!r}: a transaction is still being ended")
+        self._file.lost_commit = None
+        if not committed:
+            return False
+        for one in batch:
+            one.finished = True
+        self._reached()
+        return True
+
+    def _out_of_patience(self, out: JournalUnavailableError, batch: list[_Pending]) -> bool:
+        """Note the database out of reach; past the patience, the batch's calls fail with ``out``."""
+        now = anyio.current_time()
+        if self._down_since is None:
+            self._down_since = now
+            if self.patience:
+                log.warning(
+                    "%s; trying again for up to %g s (nothing new is sent meanwhile)", out, self.patience
+                )
+        waited = now - self._down_since
+        if waited < self.patience:
+            return False
+        gave_up = JournalUnavailableError(
+            f"{out} (out of reach for {waited:.0f} s)" if self.patience else str(out)
+        )
+        for one in batch:
+            one.error, one.finished = gave_up, True
+        return True
+
+    def _reached(self) -> None:
+        if self._down_since is not None:
+            waited = anyio.current_time() - self._down_since
+            log.warning("journal %r reached again after %.1f s; going on", self.location, waited)
+        self._down_since = None
+        if self._back is not None:
+            self._back.set()
+            self._back = None
+
+    def _renew_all(self, db: sqlite3.Connection) -> None:
+        db.execute(
+            "UPDATE items SET lease_until = ? WHERE owner = ? AND state IN (?, ?, ?)",
+            (self._clock() + self.lease, self.owner, *_OPEN),
+        )
 
     async def aclose(self) -> None:
         await self._file.aclose()
@@ -523,40 +662,80 @@ class Journal:
         ``sending``: the item is written ``sending`` in the same transaction (as :meth:`move`
         would, its lease checked in a shared journal): one trip to the disk, not two.
         """
+        pins = [(seq, number, price, basis, provider)]
+        pinned = (await self.pin_many(job_id, pins, cap=cap, sending=sending))[seq]
+        if isinstance(pinned, Exception):
+            raise pinned
+        return pinned
+
+    async def pin_many(
+        self,
+        job_id: str,
+        pins: Sequence[tuple[int, str, Money | None, PriceBasis | None, str | None]],
+        *,
+        cap: Money | None = None,
+        sending: bool = False,
+    ) -> dict[int, bool | OverCap | InvalidInputError]:
+        """:meth:`pin` for many items at once, ``(seq, number, price, basis, provider)`` each, in one
+        transaction of a few statements whatever their number; by item, what :meth:`pin` would have
+        returned or raised (:class:`OverCap`, :class:`LeaseLost` for an item another worker holds
+        now, …): the others are pinned all the same."""
         now = self._clock()
 
-        def work(db: sqlite3.Connection) -> bool:
-            # Workers pinning the same number at once: the second waits for the first, then
-            # inserts nothing. A refusal below rolls the pin back with the rest of the call.
-            inserted = db.execute(
-                "INSERT INTO pinned VALUES (?, ?) ON CONFLICT DO NOTHING", (job_id, number)
-            ).rowcount
-            if not inserted:
-                return False
-            _check_move(db, job_id, seq, None)
-            if cap is not None:
-                if self.shared:  # one worker at a time sums the job's prices
-                    db.execute("SELECT id FROM jobs WHERE id = ? FOR UPDATE", (job_id,))
-                _check_cap(db, job_id, number, price, cap)
-            if sending and self.shared:
-                self._check_lease(db, job_id, seq)
-            db.execute(
-                "UPDATE items SET number = ?, price = ?, currency = ?, price_basis = ?, updated_at = ?, "
-                "state = ?, sends = sends + ?, provider = ? WHERE job_id = ? AND seq = ?",
-                (
-                    number,
-                    None if price is None else str(price.amount),
-                    None if price is None else price.currency,
-                    None if price is None or basis is None else str(basis),
-                    now,
-                    ItemState.SENDING if sending else ItemState.PLANNED,
-                    int(sending),
-                    provider,
-                    job_id,
-                    seq,
-                ),
+        def work(db: sqlite3.Connection) -> dict[int, bool | OverCap | InvalidInputError]:
+            outcomes: dict[int, bool | OverCap | InvalidInputError] = {}
+            rows = {
+                row[0]: row[1:]
+                for chunk in _chunks([seq for seq, *_ in pins])
+                for row in db.execute(
+                    f"SELECT seq, state, owner, lease_until FROM items WHERE job_id = ? "  # noqa: S608
+                    f"AND seq IN ({', '.join('?' * len(chunk))})",
+                    (job_id, *chunk),
+                )
+            }
+            wanted: dict[str, tuple[int, Money | None, PriceBasis | None, str | None]] = {}
+            for seq, number, price, basis, provider in pins:
+                refused = _refusal(job_id, seq, rows.get(seq), None, self._holder)
+                if refused is None and sending and self.shared:
+                    refused = self._lease_refusal(job_id, seq, *rows[seq][1:])
+                if refused is not None:
+                    outcomes[seq] = refused
+                elif number in wanted:  # asked twice: the first item has it
+                    outcomes[seq] = False
+                else:
+                    wanted[number] = (seq, price, basis, provider)
+            # Workers pinning the same number at once: the second waits for the first, then inserts
+            # nothing. In the same order in every worker, so that they never wait on each other both.
+            inserted = {
+                row[0]
+                for chunk in _chunks(sorted(wanted))
+                for row in db.execute(
+                    f"INSERT INTO pinned VALUES {', '.join(['(?, ?)'] * len(chunk))} "  # noqa: S608
+                    "ON CONFLICT DO NOTHING RETURNING number",
+                    [value for number in chunk for value in (job_id, number)],
+                )
+            }
+            over = _over_cap(
+                db, job_id, [(n, wanted[n][1]) for n in wanted if n in inserted], cap, self.shared
             )
-            return True
+            for number in over:
+                db.execute("DELETE FROM pinned WHERE job_id = ? AND number = ?", (job_id, number))
+            updates = []
+            for number, (seq, price, basis, provider) in wanted.items():
+                outcomes[seq] = over.get(number, number in inserted)
+                if outcomes[seq] is True:
+                    quoted: tuple[str | None, str | None, str | None] = (None, None, None)
+                    if price is not None:
+                        quoted = (str(price.amount), price.currency, None if basis is None else str(basis))
+                    state = ItemState.SENDING if sending else ItemState.PLANNED
+                    updates.append((number, *quoted, now, state, int(sending), provider, job_id, seq))
+            if updates:
+                db.executemany(
+                    "UPDATE items SET number = ?, price = ?, currency = ?, price_basis = ?, updated_at = ?, "
+                    "state = ?, sends = sends + ?, provider = ? WHERE job_id = ? AND seq = ?",
+                    updates,
+                )
+            return outcomes
 
         return await self._run(work)
 
@@ -566,7 +745,7 @@ class Journal:
         now = self._clock()
 
         def work(db: sqlite3.Connection) -> None:
-            _check_move(db, job_id, seq, None)
+            _check_move(db, job_id, seq, None, self._holder)
             db.execute(
                 "UPDATE items SET number = NULL, provider = NULL, updated_at = ? "
                 "WHERE job_id = ? AND seq = ?",
@@ -607,7 +786,7 @@ class Journal:
 
         def work(db: sqlite3.Connection) -> None:
             for one in seqs:
-                _check_move(db, job_id, one, state)
+                _check_move(db, job_id, one, state, self._holder)
                 if state is ItemState.SENDING and self.shared:
                     self._check_lease(db, job_id, one)
             db.executemany(
@@ -650,8 +829,7 @@ class Journal:
 
         def work(db: sqlite3.Connection) -> set[str]:
             taken: set[str] = set()
-            for start in range(0, len(numbers), _IN_LIST):
-                chunk = numbers[start : start + _IN_LIST]
+            for chunk in _chunks(numbers):
                 marks = ", ".join("?" * len(chunk))
                 query = f"SELECT number FROM pinned WHERE job_id = ? AND number IN ({marks})"  # noqa: S608 - placeholders only
                 taken.update(row[0] for row in db.execute(query, (job_id, *chunk)))
@@ -682,8 +860,7 @@ class Journal:
 
         def work(db: sqlite3.Connection) -> dict[str, Item | None]:
             found: dict[str, Item | None] = {}
-            for start in range(0, len(numbers), _IN_LIST):
-                chunk = numbers[start : start + _IN_LIST]
+            for chunk in _chunks(numbers):
                 marks = ", ".join("?" * len(chunk))
                 rows = db.execute(
                     f"SELECT pinned.number, {_QUALIFIED_COLUMNS} FROM pinned LEFT JOIN items "  # noqa: S608 - placeholders only
@@ -749,13 +926,21 @@ class Journal:
     # -- leases --------------------------------------------------------------------------------
 
     def _check_lease(self, db: sqlite3.Connection, job_id: str, seq: int) -> None:
-        """Refuse to send an item this worker holds no more: a worker stalled past its lease
-        (a long pause, a lost network) finds its items taken over, and must not send them."""
         row = db.execute(
             "SELECT owner, lease_until FROM items WHERE job_id = ? AND seq = ?", (job_id, seq)
         ).fetchone()
-        if row[0] != self.owner or row[1] < self._clock():
-            raise LeaseLost(f"job {job_id!r} item {seq} is another worker's now", field="item")
+        refused = self._lease_refusal(job_id, seq, *row)
+        if refused is not None:
+            raise refused
+
+    def _lease_refusal(
+        self, job_id: str, seq: int, owner: str | None, until: float | None
+    ) -> LeaseLost | None:
+        """Refuse to send an item this worker holds no more: a worker stalled past its lease
+        (a long pause, a lost network) finds its items taken over, and must not send them."""
+        if owner != self.owner or until is None or until < self._clock():
+            return LeaseLost(f"job {job_id!r} item {seq} is another worker's now", field="item")
+        return None
 
     def _free(self) -> tuple[str, list[Any]]:
         """The condition (and its arguments) of an item this worker may take now."""
@@ -800,11 +985,12 @@ class Journal:
         """Items a crash left ``sending`` are ``unknown`` now, and this worker's: what they did is
         to be looked up. In a shared journal, only those whose worker's lease has run out.
 
-        ``others``: only other workers' (in a shared journal), not this one's own, which it may
-        be sending at this moment.
+        ``others``: only other workers' (in a shared journal), given back or their leases run
+        out: not this one's own, which it may be sending at this moment.
         """
         if others:
-            free, arguments = "owner != ? AND lease_until < ?", [self.owner, self._clock()]
+            free = "(owner IS NULL OR (owner != ? AND lease_until < ?))"
+            arguments = [self.owner, self._clock()]
         else:
             free, arguments = self._free()
 
@@ -853,20 +1039,42 @@ class Journal:
         """Open items of the job that nobody holds now (their worker gave them back, or died)."""
         return await self._count_open(job_id, "owner IS NULL OR (owner != ? AND lease_until < ?)")
 
-    async def check_in(self, budget: str) -> int:
-        """This worker is alive and spends ``budget``; how many live workers spend it now."""
+    async def check_in(self, budget: str, *, alive: float | None = None) -> int:
+        """This worker is alive and spends ``budget``; how many live workers spend it now: those
+        that checked in within ``alive`` seconds (the lease by default)."""
 
         def work(db: sqlite3.Connection) -> int:
+            if self.shared:
+                # One check-in at a time (SQLite's writers are one at a time already): one that
+                # commits after another's began after it, and counts it.
+                db.execute("SELECT pg_advisory_xact_lock(?)", (_CHECK_IN_LOCK,))
             now = self._clock()
             db.execute(
                 "INSERT INTO workers VALUES (?, ?, ?) "
                 "ON CONFLICT (id) DO UPDATE SET budget = excluded.budget, seen_at = excluded.seen_at",
                 (self.owner, budget, now),
             )
+            since = now - (self.lease if alive is None else alive)
             row = db.execute(
-                "SELECT count(*) FROM workers WHERE budget = ? AND seen_at >= ?", (budget, now - self.lease)
+                "SELECT count(*) FROM workers WHERE budget = ? AND seen_at >= ?", (budget, since)
             ).fetchone()
             return int(row[0])
+
+        return await self._run(work)
+
+    async def others_seen(self, budget: str, *, alive: float | None = None) -> dict[str, float]:
+        """The other live workers spending ``budget`` (checked in within ``alive`` seconds, the
+        lease by default), each with when it last checked in, by its own clock: once that has
+        changed, the worker has checked in again since this call, and counted this one if it
+        had checked in before."""
+
+        def work(db: sqlite3.Connection) -> dict[str, float]:
+            since = self._clock() - (self.lease if alive is None else alive)
+            rows = db.execute(
+                "SELECT id, seen_at FROM workers WHERE budget = ? AND seen_at >= ? AND id != ?",
+                (budget, since, self.owner),
+            )
+            return {worker: float(seen) for worker, seen in rows}
 
         return await self._run(work)
 
@@ -912,6 +1120,7 @@ class _Pending:
 def _write_all(db: Any, batch: list[_Pending], transaction: _Transaction) -> None:
     with transaction(db):
         for pending in batch:
+            pending.error = None  # of a try that was not committed
             db.execute("SAVEPOINT one")
             try:
                 pending.result = pending.work(db)
@@ -923,17 +1132,42 @@ def _write_all(db: Any, batch: list[_Pending], transaction: _Transaction) -> Non
         pending.finished = True
 
 
-def _check_move(db: sqlite3.Connection, job_id: str, seq: int, state: ItemState | None) -> None:
-    """Refuse a move the state machine does not allow (None: the item must be planned)."""
-    row = db.execute("SELECT state FROM items WHERE job_id = ? AND seq = ?", (job_id, seq)).fetchone()
+def _check_move(
+    db: sqlite3.Connection, job_id: str, seq: int, state: ItemState | None, owner: str | None = None
+) -> None:
+    """Refuse a move the state machine does not allow (None: the item must be planned).
+
+    ``owner``: the worker moving it, in a shared journal. An item another worker holds now
+    was taken over from this one (cut off from the journal past its lease), and may have
+    moved on meanwhile: a move it no longer allows is :class:`LeaseLost`, not a mistake.
+    """
+    row = db.execute("SELECT state, owner FROM items WHERE job_id = ? AND seq = ?", (job_id, seq)).fetchone()
+    refused = _refusal(job_id, seq, row, state, owner)
+    if refused is not None:
+        raise refused
+
+
+def _refusal(
+    job_id: str, seq: int, row: Sequence[Any] | None, state: ItemState | None, owner: str | None
+) -> InvalidInputError | None:
+    """What :func:`_check_move` raises for the item's ``row`` (its state and owner first), if anything."""
     if row is None:
-        raise InvalidInputError(f"job {job_id!r} has no item {seq}", field="item")
+        return InvalidInputError(f"job {job_id!r} has no item {seq}", field="item")
     current = ItemState(row[0])
     allowed = {ItemState.PLANNED} if state is None else _MOVES[current]
-    if (current if state is None else state) not in allowed:
-        raise InvalidInputError(
-            f"job {job_id!r} item {seq}: {current} cannot become {state or 'pinned'}", field="item"
-        )
+    if (current if state is None else state) in allowed:
+        return None
+    if owner is not None and row[1] is not None and row[1] != owner:
+        return LeaseLost(f"job {job_id!r} item {seq} is another worker's now", field="item")
+    return InvalidInputError(
+        f"job {job_id!r} item {seq}: {current} cannot become {state or 'pinned'}", field="item"
+    )
+
+
+def _chunks(values: Sequence[T]) -> Iterator[Sequence[T]]:
+    """``values`` an IN (…) list at a time."""
+    for start in range(0, len(values), _IN_LIST):
+        yield values[start : start + _IN_LIST]
 
 
 class DamagedJob(ConfigurationError):
@@ -949,28 +1183,57 @@ class DamagedJob(ConfigurationError):
 
 
 class LeaseLost(InvalidInputError):
-    """The item's lease ran out, and another worker may hold it: it is not sent."""
+    """The item's lease ran out, and another worker may hold it: it is not sent (nor written)."""
+
+
+class JournalUnavailableError(TransportError):
+    """The journal's database stayed out of reach (or locked) for the journal's patience.
+
+    What that call was to write was not written; a job stopped by it resumes where its journal
+    says it is, and what was in flight is looked up first. Try again once the database is back.
+    """
 
 
 class OverCap(Exception):
     """Pinning this number would pass the job's cost cap (or its price cannot be checked against it)."""
 
 
-def _check_cap(db: sqlite3.Connection, job_id: str, number: str, price: Money | None, cap: Money) -> None:
-    if price is None:
-        raise OverCap(f"the carrier quoted no price for {number}, so the job's cost cap cannot be kept")
-    if price.currency != cap.currency:
-        raise OverCap(f"{number} is priced in {price.currency}, the job's cost cap in {cap.currency}")
+def _over_cap(
+    db: sqlite3.Connection,
+    job_id: str,
+    numbers: list[tuple[str, Money | None]],
+    cap: Money | None,
+    shared: bool,
+) -> dict[str, OverCap]:
+    """Those of ``numbers`` (with their prices, pinned in this order) that would pass the job's cost
+    cap, with the job's items bought, being bought or about to be."""
+    if cap is None or not numbers:
+        return {}
+    if shared:  # one worker at a time sums the job's prices
+        db.execute("SELECT id FROM jobs WHERE id = ? FOR UPDATE", (job_id,))
     rows = db.execute(
         "SELECT price FROM items WHERE job_id = ? AND state != ? AND price IS NOT NULL",
         (job_id, ItemState.FAILED),
     )
     committed = sum((Decimal(row[0]) for row in rows), Decimal(0))
-    if committed + price.amount > cap.amount:
-        raise OverCap(
-            f"buying {number} at {price.amount} {price.currency} would pass the job's cost cap of "
-            f"{cap.amount} {cap.currency} ({committed} committed)"
-        )
+    over: dict[str, OverCap] = {}
+    for number, price in numbers:
+        if price is None:
+            over[number] = OverCap(
+                f"the carrier quoted no price for {number}, so the job's cost cap cannot be kept"
+            )
+        elif price.currency != cap.currency:
+            over[number] = OverCap(
+                f"{number} is priced in {price.currency}, the job's cost cap in {cap.currency}"
+            )
+        elif committed + price.amount > cap.amount:
+            over[number] = OverCap(
+                f"buying {number} at {price.amount} {price.currency} would pass the job's cost cap of "
+                f"{cap.amount} {cap.currency} ({committed} committed)"
+            )
+        else:
+            committed += price.amount
+    return over
 
 
 def _setup(db: sqlite3.Connection) -> None:

@@ -196,10 +196,23 @@ class RateLimiter:
         self._climbed_at = now
 
     def share(self, fraction: float) -> None:
-        """Keep to ``fraction`` of the configured rate and burst: the rest is other workers'."""
+        """Keep to ``fraction`` of the configured rate and burst: the rest is other workers'.
+
+        A share that grows (another worker left) lends no burst at once: the workers were
+        spending the account's whole rate, and its bucket is empty (:meth:`spent`).
+        """
+        target, burst = self.target, self.burst
         if self.configured is not None:
             self.target = self.configured * fraction
         self.burst = max(1, math.floor(self._configured_burst * fraction))
+        if self.target > target or self.burst > burst:
+            self.spent()
+
+    def spent(self) -> None:
+        """Lend no burst now: others were spending the account's whole rate (a worker joins
+        them), so its bucket is empty, and the next request waits its turn."""
+        now = self._clock()
+        self._next = max(self._next, now + self.burst / self._rate_at(now))
 
     def watch(self, callback: Callable[[float], None]) -> None:
         """Call ``callback(rate)`` each time a 429 slows the rate down."""

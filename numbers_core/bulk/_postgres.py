@@ -9,24 +9,49 @@ them holds a literal ``?`` or ``%``.
 The schema is versioned in a table of its own and created (or migrated) on
 first use under an advisory lock, so that workers starting together do not
 race; a schema newer than this library knows is refused with a clear error.
+
+A database out of reach (the connection lost, the server restarting, a
+failover, a deadlock between workers) is told apart from one that refuses
+this journal for good (a wrong password, a database that does not exist): the
+first is ``unavailable`` and worth trying again, the second a configuration
+error. A transaction whose COMMIT was sent and never answered may or may not
+have taken effect; its id is kept (:attr:`PostgresDatabase.lost_commit`) so
+that, once the database is back, :func:`commit_status` says which.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from .._database import ThreadedDatabase, transaction
+from .._database import ThreadedDatabase
+from .._database import transaction as database_transaction
 from .._extras import missing_extra
 from ..errors import ConfigurationError, NumbersError
 
-__all__ = ["PostgresDatabase", "is_postgres_url", "redacted", "transaction"]
+__all__ = ["PostgresDatabase", "commit_status", "is_postgres_url", "redacted", "transaction"]
 
 _SCHEMES = ("postgresql://", "postgres://")
 # Any constant: it only has to be the same in every worker.
 _SCHEMA_LOCK = 0x6E756D62  # "numb"
+# What a server that answered says when it refuses this journal for good, in libpq's words (a
+# refusal at connection time comes with no SQLSTATE): any other failure to connect (refused,
+# timed out, "the database system is starting up", "too many clients") is the database out of reach.
+_REFUSED = (
+    "authentication failed",
+    "password",
+    "does not exist",
+    "pg_hba.conf",
+    "permission denied",
+    "invalid",
+    "certificate",
+)
+# SQLSTATE classes of a statement's failure that say nothing against the statement itself: the
+# connection (08), the server going away or not ready (57P), resources (53), a deadlock or
+# serialization failure between workers (40), a read-only server, a failover's old primary (25006).
+_UNAVAILABLE = ("08", "57P", "53", "40", "25006")
 
 
 def is_postgres_url(location: object) -> bool:
@@ -53,6 +78,8 @@ class _Connection:
 
     def __init__(self, connection: Any) -> None:
         self._connection = connection
+        #: the id of the transaction whose COMMIT is being sent (None: none, or it wrote nothing)
+        self.committing: int | None = None
 
     def execute(self, query: str, parameters: Sequence[Any] = ()) -> Any:
         return self._connection.execute(query.replace("?", "%s"), parameters)
@@ -63,16 +90,30 @@ class _Connection:
 
 
 class PostgresDatabase(ThreadedDatabase[_Connection]):
-    """The database at ``url`` with ``migrations`` (the DDL of versions 1, 2, …) applied."""
+    """The database at ``url`` with ``migrations`` (the DDL of versions 1, 2, …) applied.
 
-    def __init__(self, url: str, *, migrations: Sequence[str], what: str, setting: str) -> None:
+    ``unavailable`` makes the error for a database out of reach, from its one-line message.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        migrations: Sequence[str],
+        what: str,
+        setting: str,
+        unavailable: Callable[[str], NumbersError],
+    ) -> None:
         self.url = url
         self._migrations = migrations
         self._what = what
         self._setting = setting
+        self._unavailable = unavailable
         super().__init__()
         self._connection: _Connection | None = None
         self._raw: Any = None
+        #: the transaction whose COMMIT went unanswered when the connection was lost (None: none)
+        self.lost_commit: int | None = None
 
     def __repr__(self) -> str:
         return f"<PostgresDatabase {redacted(self.url)!r}>"
@@ -119,17 +160,57 @@ class PostgresDatabase(ThreadedDatabase[_Connection]):
     def _failure(self, exc: Exception) -> NumbersError | None:
         import psycopg
 
+        if not isinstance(exc, psycopg.Error):
+            return None
+        connecting = self._connection is None
+        if _out_of_reach(exc, connecting=connecting):
+            if self._connection is not None and self._connection.committing is not None:
+                self.lost_commit = self._connection.committing  # asked about once the database is back
+            self._close()  # opened afresh by the next call
+            return self._unavailable(f"{self._what} {redacted(self.url)!r}: {_first_line(exc)}")
         if isinstance(exc, psycopg.OperationalError):
-            self._close()  # a connection lost is opened afresh by the next call
-        if isinstance(exc, psycopg.Error):
-            return self._fail(_first_line(exc))
-        return None
+            self._close()
+        return self._fail(_first_line(exc))
 
     def _close(self) -> None:
         if self._raw is not None:
             with contextlib.suppress(Exception):
                 self._raw.close()
         self._raw = self._connection = None
+
+
+def _out_of_reach(exc: Exception, *, connecting: bool) -> bool:
+    """Whether psycopg's ``exc`` says the database is out of reach for now, not this journal wrong."""
+    import psycopg
+
+    if not isinstance(exc, psycopg.Error):
+        return False
+    if connecting:
+        message = str(exc).lower()
+        return isinstance(exc, psycopg.OperationalError) and not any(word in message for word in _REFUSED)
+    state: str | None = exc.sqlstate
+    if state is None:  # no answer from the server: the connection was lost
+        return isinstance(exc, psycopg.OperationalError)
+    return state.startswith(_UNAVAILABLE)
+
+
+@contextlib.contextmanager
+def transaction(db: _Connection) -> Iterator[None]:
+    """A transaction whose id is known while its COMMIT is sent: should the connection be lost
+    before the answer, whether it took effect can be asked once the database is back."""
+    db.committing = None
+    with database_transaction(db):
+        yield
+        # NULL when the transaction wrote nothing: then it does not matter whether it committed.
+        db.committing = db.execute("SELECT txid_current_if_assigned()").fetchone()[0]
+    db.committing = None
+
+
+def commit_status(db: _Connection, xid: int) -> bool | None:
+    """Whether the transaction ``xid`` committed; None while it is still open (a connection lost on
+    this side only, whose server end has not noticed yet)."""
+    status = db.execute("SELECT txid_status(?)", (xid,)).fetchone()[0]
+    return None if status == "in progress" else status == "committed"
 
 
 def _first_line(exc: BaseException) -> str:

@@ -2,16 +2,19 @@
 
 Exit codes, beyond those of every command (1 carrier or network, 2 usage):
 0 every item done, 3 some items failed (the others done), 4 some items are
-still unknown or unsent (``numbers bulk resume JOB`` finishes them), 130
-stopped by Ctrl-C (resume finishes it too).
+still unknown or unsent (``numbers bulk resume JOB`` finishes them), 75 the
+journal's database stayed out of reach (start the command again once it is
+back), 130 stopped by Ctrl-C or SIGTERM (resume finishes it too).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import sys
 from collections import Counter
+from collections.abc import AsyncIterator, Callable
 from dataclasses import asdict, dataclass, replace
 from decimal import Decimal
 from pathlib import Path
@@ -46,17 +49,19 @@ from ._run import (
     run,
 )
 from ._visible import visible
-from ._words import COMPLIANCE_OPTIONS, account_needs, carrier_details, requirement_field
+from ._words import COMPLIANCE_OPTIONS, account_needs, carrier_details, error_text, requirement_field
 
 if TYPE_CHECKING:
     from numbers_core import Provider
     from numbers_core.bulk import Event, Item, ItemState, Job, Journal, Plan, Runner
     from numbers_core.bulk._journal import Costs
 
-__all__ = ["EXIT_SOME_FAILED", "EXIT_SOME_UNKNOWN", "bulk_app"]
+__all__ = ["EXIT_JOURNAL_UNAVAILABLE", "EXIT_SOME_FAILED", "EXIT_SOME_UNKNOWN", "bulk_app"]
 
 EXIT_SOME_FAILED = 3
 EXIT_SOME_UNKNOWN = 4
+# EX_TEMPFAIL (sysexits.h): try again later. A supervisor restarts the command on it.
+EXIT_JOURNAL_UNAVAILABLE = 75
 
 bulk_app = typer.Typer(
     name="bulk",
@@ -64,7 +69,8 @@ bulk_app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
     epilog="Exit status: 0 all done, 3 some failed, 4 some still unknown or unsent "
-    "(numbers bulk resume JOB), 130 stopped by Ctrl-C.",
+    "(numbers bulk resume JOB), 75 the journal's database stayed out of reach (start it again "
+    "once the database is back), 130 stopped by Ctrl-C or SIGTERM.",
 )
 
 # Plain progress lines, when stderr is no terminal, at most this often.
@@ -74,7 +80,7 @@ _PLAN_SHOWN = 24 * 3600.0
 # The bounds of the running options: past them a value is a slip (inf, 1e30), not a wish.
 _MOST_RATE = 10_000.0  # requests a second
 _MOST_AT_ONCE = 1_000  # --concurrency and --burst
-_MOST_SECONDS = 24 * 3600.0  # --grace and --lease
+_MOST_SECONDS = 24 * 3600.0  # --grace, --lease and --journal-patience
 _LIST_FILTERS = {"contains", "number_type", "country"}
 
 
@@ -158,6 +164,15 @@ _JOB = [
     ),
 ]
 
+
+def _seconds(name: str, help: str, default: float, *, least: float = 0.0, envvar: str | None = None) -> Any:
+    """A running option of some seconds, at most a day."""
+    option = typer.Option(
+        min=least, max=_MOST_SECONDS, metavar="SECONDS", envvar=envvar, help=help, rich_help_panel=_RUN_PANEL
+    )
+    return _param(name, Annotated[float, option], default)
+
+
 _RUN = [
     _param(
         "journal",
@@ -217,36 +232,25 @@ _RUN = [
         ],
         1,
     ),
-    _param(
+    _seconds(
         "grace",
-        Annotated[
-            float,
-            typer.Option(
-                min=0.0,
-                max=_MOST_SECONDS,
-                metavar="SECONDS",
-                help="On Ctrl-C, how long requests in flight may finish; the rest is left for resume.",
-                rich_help_panel=_RUN_PANEL,
-            ),
-        ],
+        "On Ctrl-C, how long requests in flight may finish; the rest is left for resume.",
         10.0,
     ),
-    _param(
+    _seconds(
         "lease",
-        Annotated[
-            float,
-            typer.Option(
-                min=1.0,
-                max=_MOST_SECONDS,
-                metavar="SECONDS",
-                help=(
-                    "In a postgresql:// journal, how long the items a worker claims stay its own "
-                    "unless it renews them: a dead worker's items go to the others after this."
-                ),
-                rich_help_panel=_RUN_PANEL,
-            ),
-        ],
+        "In a postgresql:// journal, how long the items a worker claims stay its own unless it renews "
+        "them: a dead worker's items go to the others after this.",
         30.0,
+        least=1.0,
+    ),
+    _seconds(
+        "journal_patience",
+        "How long to wait for the journal's database when it is out of reach (a restart, a failover, "
+        "a lost connection): nothing new is sent meanwhile, and what was in flight is written once it "
+        "is back. Past this, exit 75.",
+        300.0,
+        envvar="NUMBERS_JOURNAL_PATIENCE",
     ),
 ]
 
@@ -261,10 +265,13 @@ class Running:
     burst: int
     grace: float
     lease: float
+    journal_patience: float
 
 
 # How numbers bulk plan, which takes no running options, chooses numbers: as a run would by default.
-_PLANNING = Running(journal="", concurrency=10, rate=None, burst=1, grace=10.0, lease=30.0)
+_PLANNING = Running(
+    journal="", concurrency=10, rate=None, burst=1, grace=10.0, lease=30.0, journal_patience=300.0
+)
 
 
 def _running(values: dict[str, Any]) -> Running:
@@ -275,6 +282,7 @@ def _running(values: dict[str, Any]) -> Running:
         burst=values["burst"],
         grace=values["grace"],
         lease=values["lease"],
+        journal_patience=values["journal_patience"],
     )
 
 
@@ -770,6 +778,21 @@ async def _until_stopped(stop: Any) -> None:
             again = True
 
 
+@contextlib.asynccontextmanager
+async def _stopped_by_signals(stop: Any) -> AsyncIterator[None]:
+    """The block, with Ctrl-C and SIGTERM calling ``stop`` (:func:`_until_stopped`); what it raises
+    comes out as itself, not in the task group's ExceptionGroup."""
+    from numbers_core.bulk._engine import _first
+
+    try:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(_until_stopped, stop)
+            yield
+            tasks.cancel_scope.cancel()
+    except BaseExceptionGroup as group:
+        raise _first(group) from None
+
+
 def _stopper(runner: Runner, grace: float, what: str) -> Any:
     def stop(again: bool) -> None:
         if again:
@@ -799,11 +822,9 @@ async def _plan(
     runner = Runner(
         carrier, journal, concurrency=running.concurrency, limiter=_limiter(running), on_event=display.event
     )
-    async with anyio.create_task_group() as tasks:
-        tasks.start_soon(_until_stopped, _stopper(runner, running.grace, "searches"))
+    async with _stopped_by_signals(_stopper(runner, running.grace, "searches")):
         with display:
             planned = await runner.plan(job.id)
-        tasks.cancel_scope.cancel()
     if not runner.stopped:
         return planned
     _summary(
@@ -830,8 +851,27 @@ def _check_carrier(job: Job, carrier: Provider) -> None:
         )
 
 
-async def _execute(carrier: Provider, journal: Journal, job: Job, running: Running, json_output: bool) -> int:
-    from numbers_core.bulk import ItemState, Runner
+async def _execute(
+    carrier: Provider,
+    journal: Journal,
+    job: Job,
+    running: Running,
+    json_output: bool,
+    again: Callable[[Job], str],
+) -> int:
+    """Run the job to its end, or until stopped; its exit code. ``again``: what takes the job up
+    again, should its journal stay out of reach (EXIT_JOURNAL_UNAVAILABLE)."""
+    from numbers_core.bulk import JournalUnavailableError
+
+    try:
+        return await _run_job(carrier, journal, job, running, json_output)
+    except JournalUnavailableError as exc:
+        print_error(f"{error_text(exc)}; once it is back, {again(job)}")
+        return EXIT_JOURNAL_UNAVAILABLE
+
+
+async def _run_job(carrier: Provider, journal: Journal, job: Job, running: Running, json_output: bool) -> int:
+    from numbers_core.bulk import ItemState, JournalUnavailableError, Runner
 
     _check_carrier(job, carrier)
     counts = await journal.counts(job.id)
@@ -857,8 +897,7 @@ async def _execute(carrier: Provider, journal: Journal, job: Job, running: Runni
 
     failure: NumbersError | None = None
     orphans: list[str] = []
-    async with anyio.create_task_group() as tasks:
-        tasks.start_soon(_until_stopped, stop)
+    async with _stopped_by_signals(stop):
         try:
             with display:
                 await runner.run(job.id)
@@ -868,12 +907,12 @@ async def _execute(carrier: Provider, journal: Journal, job: Job, running: Runni
             sweeping = True
             with sweep:
                 orphans = await runner.orphans(job.id)
-        tasks.cancel_scope.cancel()
     if isinstance(failure, ComplianceRequiredError) and failure.scope is ComplianceScope.ACCOUNT:
         print_error(_lacking(job, failure))
         return exit_code(failure)
     if failure is not None:
-        note(f"Job {job.id} stopped; once this is fixed, numbers bulk resume {job.id} finishes it.")
+        if not isinstance(failure, JournalUnavailableError):  # which says what to do itself
+            note(f"Job {job.id} stopped; once this is fixed, numbers bulk resume {job.id} finishes it.")
         raise failure
     stopped = runner.stopped or sweep.cancelled_caught
     counts = await journal.counts(job.id)  # the sweep settles what it finds bought
@@ -911,15 +950,22 @@ def _lacking(job: Job, error: ComplianceRequiredError) -> str:
     )
 
 
-async def _in_journal(path: str | Path, work: Any, lease: float = 30.0) -> Any:
-    """``work(journal)``; the journal closed after."""
-    from numbers_core.bulk import Journal
+async def _in_journal(
+    path: str | Path, work: Any, lease: float = 30.0, patience: float = 0.0, again: str = "try again"
+) -> Any:
+    """``work(journal)``; the journal closed after. A journal out of reach for ``patience`` seconds
+    ends the command with one line, saying to do ``again`` once it is back (exit 75)."""
+    from numbers_core.bulk import Journal, JournalUnavailableError
 
-    journal = Journal(path, lease=lease)
+    journal = Journal(path, lease=lease, patience=patience)
     try:
         return await work(journal)
+    except JournalUnavailableError as exc:
+        print_error(f"{error_text(exc)}; once it is back, {again}")
+        raise typer.Exit(EXIT_JOURNAL_UNAVAILABLE) from None
     finally:
-        await journal.aclose()
+        with contextlib.suppress(NumbersError):  # closing a connection already lost
+            await journal.aclose()
 
 
 def _journal_there(location: str | Path, *, needed: bool) -> bool:
@@ -936,18 +982,28 @@ def _journal_there(location: str | Path, *, needed: bool) -> bool:
     return False
 
 
-def _with_journal(running: Running, target: Target, work: Any, *, needed: bool) -> Any:
-    """Run ``work(carrier, journal)``; with ``needed``, only in a journal that is there."""
+def _with_journal(
+    running: Running, target: Target, work: Any, *, needed: bool, again: str = "try again"
+) -> Any:
+    """Run ``work(carrier, journal)``; with ``needed``, only in a journal that is there. ``again``:
+    what to do once the journal is back, should it stay out of reach."""
     _journal_there(running.journal, needed=needed)
     return run(
         target,
-        lambda carrier: _in_journal(running.journal, lambda journal: work(carrier, journal), running.lease),
+        lambda carrier: _in_journal(
+            running.journal,
+            lambda journal: work(carrier, journal),
+            running.lease,
+            running.journal_patience,
+            again,
+        ),
         pool=running.concurrency,
     )
 
 
 def _with_journal_only(path: str | Path, work: Any) -> Any:
-    """Run ``work(journal)``, no carrier needed, in a journal that is there."""
+    """Run ``work(journal)``, no carrier needed, in a journal that is there; one out of reach is
+    not waited for (the command reads or changes a job as it stands: run it again)."""
     _journal_there(path, needed=True)
     return anyio.run(_in_journal, path, work)
 
@@ -967,6 +1023,14 @@ async def _readable_jobs(journal: Journal) -> list[Job]:
 
 def _stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
+
+
+def _resumed(job: Job) -> str:
+    return f"numbers bulk resume {job.id} finishes the job"
+
+
+# What a worker stopped by its journal out of reach is told to do.
+_RESTART = "start this worker again: it takes its jobs up where the journal says they are"
 
 
 def _target(ctx: typer.Context) -> tuple[Target, bool]:
@@ -1011,7 +1075,12 @@ def plan(
         _show_plan(planned, json_output)
         return EXIT_SOME_FAILED if planned.failed else 0
 
-    code = run(target, lambda carrier: _in_journal(journal, lambda opened: work(carrier, opened)))
+    code = run(
+        target,
+        lambda carrier: _in_journal(
+            journal, lambda opened: work(carrier, opened), patience=_PLANNING.journal_patience
+        ),
+    )
     if code:
         raise typer.Exit(code)
 
@@ -1049,7 +1118,7 @@ def run_job(
             # Numbers are chosen as the job goes, while others are bought: not all first.
             count = sum((await opened.counts(created.id)).values())
             note(f"Job {created.id} ({created.label}): {count} numbers to {_verb(created.kind)}.")
-        return await _execute(carrier, opened, created, running, json_output)
+        return await _execute(carrier, opened, created, running, json_output, _resumed)
 
     code = _with_journal(running, target, work, needed=False)
     if code:
@@ -1076,7 +1145,7 @@ def resume(ctx: typer.Context, job_id: _JobId, *, compliance: dict[str, Any], ru
         if compliance:
             _check_carrier(job, carrier)
             job = await amend_job(opened, carrier, job_id, compliance=number_compliance(compliance))
-        return await _execute(carrier, opened, job, running, json_output)
+        return await _execute(carrier, opened, job, running, json_output, _resumed)
 
     code = _with_journal(running, target, work, needed=True)
     if code:
@@ -1098,8 +1167,10 @@ def worker(
 
     Each worker claims items under a lease it renews while it runs; a worker that dies has
     its items taken over by the others once its lease runs out, and looked up before
-    anything is sent again. Without JOB, every job not done yet, oldest first. The job is
-    made beforehand, with numbers bulk plan.
+    anything is sent again; one stopped (SIGTERM, Ctrl-C) gives them back at once. Without
+    JOB, every job not done yet, oldest first. The job is made beforehand, with numbers bulk
+    plan. A database out of reach is waited for (--journal-patience); past that, exit 75:
+    start the worker again.
     """
     target, json_output = _target(ctx)
 
@@ -1115,12 +1186,12 @@ def worker(
         for job in jobs:
             if job.state is JobState.CANCELLED:
                 fail_usage(f"job {job.id} was cancelled")
-            code = max(code, await _execute(carrier, opened, job, running, json_output))
-            if code == EXIT_INTERRUPTED:
+            code = max(code, await _execute(carrier, opened, job, running, json_output, lambda _: _RESTART))
+            if code in (EXIT_INTERRUPTED, EXIT_JOURNAL_UNAVAILABLE):
                 break
         return code
 
-    code = _with_journal(running, target, work, needed=True)
+    code = _with_journal(running, target, work, needed=True, again=_RESTART)
     if code:
         raise typer.Exit(code)
 

@@ -82,7 +82,7 @@ def emulate(
         from numbers_core.emulator._tls import make_certificate
     except ImportError as exc:
         raise ConfigurationError(
-            str(missing_extra("the emulators", "emulator", exc)), setting="dialect"
+            str(missing_extra("numbers emulate", "emulator", exc)), setting="dialect"
         ) from None
     try:
         chosen = Faults(**faults)

@@ -49,6 +49,7 @@ from ..bulk import (
     JobFile,
     JobKind,
     JobState,
+    JournalUnavailableError,
     Plan,
     RateLimiter,
     ReportRow,
@@ -70,6 +71,7 @@ __all__ = [
     "JobKind",
     "JobState",
     "Journal",
+    "JournalUnavailableError",
     "Plan",
     "RateLimiter",
     "ReportRow",
@@ -126,8 +128,11 @@ class Journal(Closing):
         timeout: float = 30.0,
         clock: Callable[[], float] = time.time,
         lease: float = 30.0,
+        patience: float = _bulk._journal.PATIENCE,
     ) -> None:
-        self._open = functools.partial(_bulk.Journal, location, timeout=timeout, clock=clock, lease=lease)
+        self._open = functools.partial(
+            _bulk.Journal, location, timeout=timeout, clock=clock, lease=lease, patience=patience
+        )
         # This one serves the journal's own loop; made here, so that a bad location fails here.
         self._async = self._open()
         self._lock = threading.Lock()

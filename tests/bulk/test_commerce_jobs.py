@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 
+import anyio
 import numbers_core as nc
 import pytest
 from numbers_core.bulk import Event, ItemState, JobState, Journal, Runner, amend_job, create_job, report
@@ -248,3 +249,23 @@ async def test_a_job_on_twilio_without_the_bundle_stops_at_its_first_21649_and_r
         owned = [number async for number in carrier.list()]
     assert len(owned) == 4
     assert {n.compliance.bundle_id for n in owned if n.compliance} == {APPROVED_BUNDLE}
+
+
+async def test_numbers_refused_one_after_another_for_themselves_fail_their_items_in_the_end(
+    journal: Journal,
+) -> None:
+    # Every Caputh number needs an address in Caputh, and the sandbox has numbers without end
+    # under narrower prefixes: before, two such items were searched for forever.
+    async with nc.connect("sandbox") as carrier:
+        office = await carrier.create_address(FAHRLAND)
+        criteria = {"caputh": (nc.SearchQuery(country="DE", starts_with="33209"), 2)}
+        job = await create_job(
+            journal, carrier, "purchase", criteria=criteria, config=_config(office, APPROVED_BUNDLE)
+        )
+        with anyio.fail_after(60):
+            assert await Runner(carrier, journal).run(job.id) == {ItemState.FAILED: 2}
+        assert [number async for number in carrier.list()] == []
+    for row in await report(journal, job.id):
+        assert row.error == "NumberUnavailableError"
+        assert "refused in a row" in row.message or "no number matching the criteria" in row.message
+        assert "it needs an address in its own town" in row.message

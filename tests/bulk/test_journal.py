@@ -11,7 +11,7 @@ from typing import Any
 import anyio
 import numbers_core as nc
 import pytest
-from numbers_core.bulk._journal import ItemState, Job, JobState, Journal
+from numbers_core.bulk._journal import ItemState, Job, JobState, Journal, JournalUnavailableError, LeaseLost
 
 pytestmark = pytest.mark.anyio
 
@@ -407,13 +407,103 @@ async def test_a_newer_postgres_schema_is_refused(postgres_url: str) -> None:
         await Journal(postgres_url).jobs()
 
 
-async def test_a_postgres_journal_out_of_reach_is_a_configuration_error_without_its_password() -> None:
-    journal = Journal("postgresql://numbers:s3cret-pw@127.0.0.1:1/jobs?connect_timeout=2")
-    with pytest.raises(nc.ConfigurationError) as raised:
+async def test_a_postgres_journal_out_of_reach_is_waited_for_then_unavailable_without_its_password() -> None:
+    journal = Journal("postgresql://numbers:s3cret-pw@127.0.0.1:1/jobs?connect_timeout=2", patience=0.5)
+    started = anyio.current_time()
+    with pytest.raises(JournalUnavailableError) as raised:
         await journal.jobs()
+    assert anyio.current_time() - started >= 0.5  # tried again meanwhile
     assert "s3cret-pw" not in str(raised.value)
     assert "numbers:***@127.0.0.1:1" in str(raised.value)
+    assert "out of reach for" in str(raised.value)
     assert "s3cret-pw" not in repr(journal)
+
+
+async def test_a_postgres_database_that_refuses_the_journal_is_a_configuration_error_at_once(
+    postgres_server: str,
+) -> None:
+    journal = Journal(postgres_server.replace("/postgres?", "/no_such_database?"), patience=60.0)
+    with anyio.fail_after(10), pytest.raises(nc.ConfigurationError, match="does not exist"):
+        await journal.jobs()
+
+
+class _LosingCommits:
+    """A journal's PostgreSQL connection whose next COMMIT loses its answer: the connection breaks
+    ``after`` the COMMIT reached the server (True) or before it did (False)."""
+
+    def __init__(self, journal: Journal, *, after: bool) -> None:
+        import psycopg
+
+        self._database: Any = journal._file
+        self._after = after
+        self._error = psycopg.OperationalError("server closed the connection unexpectedly")
+
+    def __call__(self, query: str, parameters: Any = ()) -> Any:
+        connection = self._database._connection
+        if query != "COMMIT":
+            return connection._connection.execute(query.replace("?", "%s"), parameters)
+        del connection.execute  # once
+        if self._after:
+            connection._connection.execute("COMMIT")
+        connection._connection.close()
+        raise self._error
+
+    def arm(self) -> None:
+        self._database._connection.execute = self
+
+
+@pytest.mark.parametrize("reached", [True, False], ids=["committed", "not-committed"])
+async def test_a_write_whose_commit_answer_was_lost_is_written_once(postgres_url: str, reached: bool) -> None:
+    journal = Journal(postgres_url, patience=10.0)
+    job = await _created(journal, kind="release", provider="sandbox", spec={}, items=[(None, N1)])
+    await journal.move(job.id, 0, ItemState.SENDING)
+    _LosingCommits(journal, after=reached).arm()
+    # Sent again after a commit that took effect, the move would be refused (done cannot become
+    # done); lost before it, it must be sent again.
+    await journal.move(job.id, 0, ItemState.DONE, result={"ok": 1})
+    [item] = await journal.items(job.id)
+    assert (item.state, item.result, item.sends) == (ItemState.DONE, {"ok": 1}, 1)
+    await journal.aclose()
+
+
+async def test_a_late_write_on_an_item_another_worker_took_over_is_lease_lost(postgres_url: str) -> None:
+    clock = _Clock()
+    cut_off, other = await _workers(postgres_url, 2, clock)
+    job = await _created(cut_off, kind="release", provider="sandbox", spec={}, items=[(None, N1)])
+    await cut_off.move(job.id, 0, ItemState.SENDING)
+    clock.now += 60.0  # the first worker was cut off from the journal past its lease
+    [taken] = await other.interrupted(job.id, others=True)
+    await other.move(job.id, taken.seq, ItemState.DONE, reconciled=True)
+    with pytest.raises(LeaseLost):  # its answer, come late, is not written over the look-up's
+        await cut_off.move(job.id, 0, ItemState.DONE)
+    assert (await other.items(job.id))[0].reconciled
+    await cut_off.aclose()
+    await other.aclose()
+
+
+async def test_a_sqlite_journal_locked_by_another_process_is_waited_for(tmp_path: Path) -> None:
+    path = tmp_path / "bulk.sqlite3"
+    journal = Journal(path, timeout=0.05, patience=10.0)
+    job = await _created(journal, kind="release", provider="sandbox", spec={}, items=[(None, N1)])
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process writing, long past the journal's timeout
+
+    async def release() -> None:
+        await anyio.sleep(0.5)
+        other.execute("ROLLBACK")
+
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(release)
+        await journal.move(job.id, 0, ItemState.SENDING)
+    assert (await journal.items(job.id))[0].state is ItemState.SENDING
+    other.execute("BEGIN IMMEDIATE")
+    impatient = Journal(path, timeout=0.05, patience=0.3)
+    with pytest.raises(JournalUnavailableError, match="locked"):
+        await impatient.move(job.id, 0, ItemState.DONE)
+    other.execute("ROLLBACK")
+    other.close()
+    await journal.aclose()
+    await impatient.aclose()
 
 
 def test_a_postgres_url_is_shown_without_its_password() -> None:

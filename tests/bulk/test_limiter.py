@@ -69,6 +69,22 @@ async def test_a_limiter_like_another_has_its_settings_and_nothing_it_learnt() -
     assert granted == [0.0, 0.0, 0.0, 0.2]  # on the same clock, at the full rate
 
 
+async def test_a_share_that_grows_lends_no_burst_at_once() -> None:
+    limit, time = limiter(10.0, burst=2)
+    limit.share(0.5)  # two workers spend the account's whole rate: 5 a second each, one at a time
+    for _ in range(3):
+        await limit.acquire()
+    last = time.now
+    time.now += 0.15
+    limit.share(1.0)  # the other one left: the account's bucket is empty all the same
+    granted = []
+    for _ in range(2):
+        await limit.acquire()
+        granted.append(round(time.now - last, 6))
+    # Before: the new burst of two went at once (0.15, then 0.2), into the empty bucket: 429s.
+    assert granted == [0.25, 0.35]
+
+
 async def test_a_429_slows_a_given_rate_which_climbs_back_along_a_cubic_and_never_passes_it() -> None:
     limit, time = limiter(10.0, backoff=0.8, recovery=4.0)
     limit.throttled()

@@ -57,6 +57,38 @@ async def test_a_plan_pins_more_numbers_than_one_search_shows_and_run_buys_them(
     assert sorted(_owned(await emulator.state())) == sorted(n for n in numbers if n)
 
 
+async def test_a_plans_writes_grow_with_its_searches_not_with_its_items(
+    journal: Journal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emulator = Emulator("twilio", faults=Faults(latency=0.02))
+    writes = searches = 0
+    written = Journal._write
+
+    async def counted(self: Journal, batch: list[Any]) -> None:
+        nonlocal writes
+        writes += 1
+        await written(self, batch)
+
+    async with emulator.connect() as carrier:
+        criteria = {"sf": (nc.SearchQuery(area_code="415"), 600)}
+        job = await create_job(journal, carrier, "purchase", criteria=criteria)
+        search = carrier.search
+
+        async def searched(*args: Any, **kwargs: Any) -> Any:
+            nonlocal searches
+            searches += 1
+            return await search(*args, **kwargs)
+
+        monkeypatch.setattr(carrier, "search", searched)
+        monkeypatch.setattr(Journal, "_write", counted)
+        plan = await Runner(carrier, journal, concurrency=10, limiter=_fast()).plan(job.id, items=False)
+    assert plan.count == 600
+    # A transaction for each search's check of what it found, and one for each batch of 50 pins, a
+    # few more: before, about one for each time the tasks pinned numbers together (88 here).
+    assert writes <= searches + 600 // 50 + 10
+    await emulator.aclose()
+
+
 async def test_a_run_without_a_plan_buys_past_one_search_page_too(journal: Journal) -> None:
     emulator = Emulator("twilio")
     async with emulator.connect() as carrier:

@@ -7,6 +7,8 @@ processes and kills some.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import anyio
 import numbers_core as nc
 import pytest
@@ -105,4 +107,112 @@ async def test_a_dead_workers_sends_are_settled_while_the_others_still_run(postg
     assert sorted(owned) == sorted(picks)  # each once
     await dead.aclose()
     await alive.aclose()
+    await emulator.aclose()
+
+
+class _FirstRequest(RateLimiter):
+    """A rate limiter that notes when the first request went through it."""
+
+    first: float | None = None
+
+    async def acquire(self) -> None:
+        await super().acquire()
+        if self.first is None:
+            self.first = anyio.current_time()
+
+
+async def _given(emulator: Emulator, journal: Journal, count: int) -> str:
+    async with emulator.connect() as carrier:
+        picks: list[str] = []
+        for digit in "0123456789":  # a search answers 30 numbers at most; these, 110 together
+            offers = await carrier.search(area_code="415", starts_with=f"415{digit}", limit=30)
+            picks += [offer.phone_number for offer in offers]
+        job = await create_job(journal, carrier, "purchase", numbers=picks[:count])
+    return job.id
+
+
+async def test_a_worker_joining_others_sends_within_a_second(postgres_url: str) -> None:
+    emulator = Emulator("twilio", faults=Faults(latency=0.05))
+    planner = Journal(postgres_url)
+    job_id = await _given(emulator, planner, 100)
+    going = anyio.Event()
+    joined: list[float] = []
+    joining = _FirstRequest(100.0, burst=5)
+
+    async def worker(limiter: RateLimiter, on_event: Callable[[Event], None] | None = None) -> None:
+        journal = Journal(postgres_url)
+        async with emulator.connect() as carrier:
+            await Runner(carrier, journal, concurrency=4, limiter=limiter, on_event=on_event).run(job_id)
+        await journal.aclose()
+
+    async def join() -> None:
+        await going.wait()
+        joined.append(anyio.current_time())
+        await worker(joining)
+
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(join)
+        await worker(RateLimiter(100.0, burst=5), lambda event: going.set())
+    assert joining.first is not None
+    assert joining.first - joined[0] < 1.0
+    assert await planner.counts(job_id) == {ItemState.DONE: 100}
+    await planner.aclose()
+    await emulator.aclose()
+
+
+async def test_a_waiting_worker_takes_items_given_back_within_a_second(postgres_url: str) -> None:
+    emulator = Emulator("twilio", faults=Faults(latency=0.05))
+    other = Journal(postgres_url, lease=30.0)  # a worker that holds ten items, then stops
+    job_id = await _given(emulator, other, 40)
+    assert len(await other.claim(job_id, limit=10)) == 10
+    done: list[float] = []
+    waiting = anyio.Event()
+
+    def counted(event: Event) -> None:
+        done.append(anyio.current_time())
+        if len(done) == 30:
+            waiting.set()
+
+    async def give_back() -> float:
+        await waiting.wait()
+        await anyio.sleep(0.6)  # the worker waits for the other's items: they are held
+        await other.give_back(job_id)
+        return anyio.current_time()
+
+    given: list[float] = []
+    journal = Journal(postgres_url, lease=30.0)
+    async with emulator.connect() as carrier, anyio.create_task_group() as tasks:
+        tasks.start_soon(lambda: _append(given, give_back()))
+        counts = await Runner(carrier, journal, concurrency=4, on_event=counted).run(job_id)
+    assert counts == {ItemState.DONE: 40}
+    # Noticed, sent and bought within a second (ten purchases of 50 ms, four at a time, included).
+    assert done[-1] - given[0] < 1.0
+    await journal.aclose()
+    await other.aclose()
+    await emulator.aclose()
+
+
+async def _append(into: list[float], value: Awaitable[float]) -> None:
+    into.append(await value)
+
+
+async def test_a_worker_ended_by_an_error_gives_its_items_back_and_raises_the_error_itself(
+    postgres_url: str,
+) -> None:
+    emulator = Emulator("twilio", faults=Faults(latency=0.05))
+    journal = Journal(postgres_url, lease=30.0)
+    job_id = await _given(emulator, journal, 60)
+
+    def broken(event: Event) -> None:
+        raise RuntimeError("the display broke")
+
+    async with emulator.connect() as carrier:
+        with pytest.raises(RuntimeError, match="the display broke"):
+            await Runner(carrier, journal, concurrency=4, on_event=broken).run(job_id)
+    # Nothing of the job waits for this worker's leases to run out.
+    assert await journal.held_by_others(job_id) == 0
+    other = Journal(postgres_url, lease=30.0)
+    assert await other.held_by_others(job_id) == 0
+    await other.aclose()
+    await journal.aclose()
     await emulator.aclose()

@@ -75,6 +75,24 @@ def test_a_worker_without_a_job_works_through_every_job_not_done(cli: Cli) -> No
     assert again.exit_code == 0, again.output
 
 
+def test_a_worker_whose_journal_stays_out_of_reach_exits_75_saying_to_start_it_again(cli: Cli) -> None:
+    pytest.importorskip("psycopg")
+    unreachable = "postgresql://numbers:s3cret@127.0.0.1:1/jobs?connect_timeout=2"
+    started = time.monotonic()
+    worked = cli("bulk", "worker", "--journal", unreachable, "--journal-patience", "0.5")
+    assert time.monotonic() - started >= 0.5  # waited for it, trying again
+    assert worked.exit_code == 75, worked.output
+    [line] = [line for line in worked.stderr.splitlines() if line.startswith("error:")]
+    assert "out of reach for" in line
+    assert "start this worker again" in line
+    assert "s3cret" not in worked.stderr
+    assert "internal error" not in worked.stderr
+    # A command that reads or changes a job as it stands does not wait: run it again.
+    status = cli("bulk", "status", "0123456789ab", "--journal", unreachable)
+    assert status.exit_code == 75, status.output
+    assert "once it is back, try again" in status.stderr
+
+
 def test_a_job_file_with_two_criteria_sets_and_a_configuration(cli: Cli, tmp_path: Path) -> None:
     file = tmp_path / "job.toml"
     file.write_text(
