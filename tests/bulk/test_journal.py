@@ -407,6 +407,31 @@ async def test_a_newer_postgres_schema_is_refused(postgres_url: str) -> None:
         await Journal(postgres_url).jobs()
 
 
+async def test_a_postgres_journal_of_before_items_kept_their_carrier_is_migrated(postgres_url: str) -> None:
+    import psycopg
+    from numbers_core.bulk._journal import _POSTGRES_MIGRATIONS
+
+    with psycopg.connect(postgres_url, autocommit=True) as db:  # schema 4: before items kept their carrier
+        db.execute("CREATE TABLE numbers_schema (version INTEGER NOT NULL)")
+        for version, schema in enumerate(_POSTGRES_MIGRATIONS[:4], start=1):
+            for statement in schema.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute("INSERT INTO numbers_schema VALUES (%s)", (version,))
+        db.execute("INSERT INTO jobs VALUES ('j1', 'old', 'purchase', 'sandbox', '{}', 'running', 1.0, 1.0)")
+        db.execute(
+            "INSERT INTO items (job_id, seq, number, state, updated_at) VALUES ('j1', 0, %s, 'done', 1)",
+            (N1,),
+        )
+    journal = Journal(postgres_url)
+    [item] = await journal.items("j1")
+    assert (item.number, item.provider) == (N1, None)
+    assert await journal.counts_by_provider("j1") == {None: {ItemState.DONE: 1}}
+    await journal.aclose()
+    with psycopg.connect(postgres_url, autocommit=True) as db:
+        assert db.execute("SELECT max(version) FROM numbers_schema").fetchone() == (5,)
+
+
 async def test_a_postgres_journal_out_of_reach_is_waited_for_then_unavailable_without_its_password() -> None:
     journal = Journal("postgresql://numbers:s3cret-pw@127.0.0.1:1/jobs?connect_timeout=2", patience=0.5)
     started = anyio.current_time()
