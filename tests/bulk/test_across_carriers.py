@@ -105,6 +105,25 @@ async def test_a_plan_chooses_each_number_at_the_first_carrier_that_shows_one_an
     assert (await journal.job(job.id)).state is JobState.PLANNED
 
 
+async def test_a_plans_batch_of_pins_runs_across_carriers_each_number_recorded_at_the_one_that_offered_it(
+    journal: Journal, emulators: dict[str, Emulator]
+) -> None:
+    # Twilio shows three numbers under +1415555010 (no more of the others): the plan's one batch
+    # of pins takes them, then Telnyx's, in the same write.
+    emulators["twilio"].set_stock({f"+1415555010{digit}": 0 for digit in range(3, 10)})
+    query = nc.SearchQuery(area_code="415", starts_with="415555010")
+    async with _routing(emulators) as carrier:
+        job = await create_job(journal, carrier, "purchase", criteria={"415": (query, 7)})
+        plan = await Runner(carrier, journal, concurrency=1).plan(job.id)
+    assert (plan.count, plan.failed) == (7, 0)
+    chosen = {item.number: item.provider for item in plan.items}
+    assert len(chosen) == 7  # none handed out twice
+    assert sorted(chosen.values()) == ["telnyx"] * 4 + ["twilio"] * 3
+    assert all(number < "+14155550103" for number, name in chosen.items() if name == "twilio")
+    planned = await journal.items(job.id, ItemState.PLANNED)
+    assert {item.number: item.provider for item in planned} == chosen
+
+
 async def test_a_carrier_that_refuses_every_search_is_left_for_the_next(
     journal: Journal, emulators: dict[str, Emulator]
 ) -> None:
