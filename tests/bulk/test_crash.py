@@ -15,6 +15,7 @@ import contextlib
 import json
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -45,16 +46,26 @@ def _run_killing(
     backend: str,
     after: tuple[float, float] = (0.4, 1.0),
 ) -> int:
-    """Run the job's process until it exits 0, SIGKILLing it ``kills`` times, each ``after``
-    seconds (drawn between the two) from its start; how many kills landed."""
+    """Run the job's process until it exits 0, SIGKILLing it ``kills`` times; how many landed.
+
+    Each kill comes ``after`` seconds (drawn between the two) from the process's start, or sooner,
+    once it has settled a drawn share of the job's items: on a fast machine a job would otherwise
+    end before its last kills, and land fewer than asked. The share is at most the items ÷
+    (kills + 2), so every kill finds work left.
+    """
     rng = random.Random(seed)
+    items = int(spec["count"]) if "count" in spec else len(spec["numbers"])  # type: ignore[arg-type]
+    step = max(1, items // (kills + 2))
     landed = 0
     command = [sys.executable, str(HERE / "job_process.py"), str(journal), json.dumps(spec), kind, backend]
     for _ in range(kills + 50):
         process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)  # noqa: S603 - our own script
         if landed < kills:
             # Past the start-up (about half a second), into the job's requests.
-            time.sleep(rng.uniform(*after))
+            deadline = time.monotonic() + rng.uniform(*after)
+            enough = _settled(journal) + rng.randint(max(1, step // 2), step)
+            while time.monotonic() < deadline and process.poll() is None and _settled(journal) < enough:
+                time.sleep(0.02)
             if process.poll() is None:
                 process.send_signal(signal.SIGKILL)
                 process.communicate()  # reaped, and its pipe closed
@@ -64,6 +75,16 @@ def _run_killing(
         assert process.returncode == 0, errors[-2000:]
         return landed
     raise AssertionError("the job never ran to its end")
+
+
+def _settled(journal: Path) -> int:
+    """How many of the journal's items are done or failed; 0 before it has any."""
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{journal}?mode=ro", uri=True, timeout=0.1)) as db:
+            (settled,) = db.execute("SELECT count(*) FROM items WHERE state IN ('done', 'failed')").fetchone()
+    except sqlite3.Error:  # not made yet, or being written
+        return 0
+    return int(settled)
 
 
 async def _journal_facts(path: Path) -> tuple[dict[ItemState, object], list[str], list[str]]:
