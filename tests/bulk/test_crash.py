@@ -152,8 +152,9 @@ def test_1000_numbers_in_one_area_code_planned_and_bought_through_kills(tmp_path
     assert all(number.startswith("+1415") for number in owned)
 
 
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
 def test_1000_numbers_across_two_carriers_one_running_dry_the_other_down_a_while_through_kills(
-    tmp_path: Path,
+    tmp_path: Path, backend: str
 ) -> None:
     # Twilio (the first carrier) sells 300 numbers of 415, then has none; Telnyx answers 503 to
     # everything for two seconds from the first request it gets (once Twilio has run dry). The
@@ -172,7 +173,9 @@ def test_1000_numbers_across_two_carriers_one_running_dry_the_other_down_a_while
         }
         journal = tmp_path / "purchase.sqlite3"
         with _outage(telnyx, lasting=2.0) as outage:
-            kills = _run_killing(journal, spec, "purchase", kills=8, seed=5, backend="trio", after=(0.8, 1.6))
+            kills = _run_killing(
+                journal, spec, "purchase", kills=8, seed=5, backend=backend, after=(0.8, 1.6)
+            )
         counts, done, pinned = anyio.run(_journal_facts, journal)
         carriers = anyio.run(_carriers, journal)
         at = {"twilio": _owned_by(twilio), "telnyx": _owned_by(telnyx)}
