@@ -220,6 +220,10 @@ def _held_by_someone_else(e164: str) -> bool:
     return int.from_bytes(digest, "big") % _HELD_ONE_IN == 0
 
 
+# A number a search showed is soon asked for again: bought (a bulk job buys what it found), or shown
+# to the next search on the same state. The answer is fixed (and frozen), about 50 µs of
+# phonenumbers' work to find; a few thousand kept cover the searches a busy emulator has in flight.
+@functools.lru_cache(maxsize=4096)
 def describe(e164: str, provider: str) -> AvailableNumber | None:
     """The number as the sandbox sells it, or None when it is not for sale."""
     try:

@@ -236,6 +236,14 @@ def test_what_is_not_for_sale() -> None:
     assert describe("+12032201234", "sandbox") is None
 
 
+def test_a_number_a_search_showed_is_described_again_without_the_work() -> None:
+    shown = walk(limit=5, area_code="510")
+    before = describe.cache_info().hits
+    # A bulk job buys what it found: the purchase describes each number again.
+    assert [describe(number.phone_number, "sandbox") for number in shown] == shown
+    assert describe.cache_info().hits == before + len(shown)
+
+
 def test_some_valid_numbers_are_held_by_other_customers() -> None:
     sold = walk(limit=1, area_code="415")[0]
     stem = sold.phone_number[:-2]
