@@ -12,14 +12,13 @@ from the emulator's own inventory, so the run measures purchases only.
 
 Then, if asked: ``--searches`` searches by area code (the bulk engine's, 30
 numbers each), each followed by purchases of up to 9 of its numbers (none
-twice), C at a time,
-as a bulk job by criteria sends them (the store changes between searches,
-so no two walk the same numbers); and ``--lists`` listings of the account
-whole (what it bought, in pages of the adapter's size). Each with the
-server's CPU per request. ``--profile FILE``: the server runs under cProfile, its
-statistics written to FILE when it stops (its times are wall times, the
-event loop's waits for requests among them, and the CPU figures then
-include the profiler's own).
+twice), C at a time, as a bulk job by criteria sends them (the store
+changes with every purchase, and with it the numbers a search walks); and
+``--lists`` listings of the account whole (what it bought, in pages of the
+adapter's size). Each with the server's CPU per request. ``--profile
+FILE``: the server runs under cProfile, its statistics written to FILE when
+it stops (its times are wall times, the event loop's waits for requests
+among them, and the CPU figures then include the profiler's own).
 """
 
 from __future__ import annotations
@@ -87,8 +86,8 @@ async def buy_all(announced: dict[str, Any], picks: list[str], concurrency: int)
 
 async def search_and_buy(announced: dict[str, Any], searches: int, concurrency: int) -> None:
     """``searches`` searches by area code, 30 numbers each, then up to 9 of each one's numbers bought
-    (each number once), as
-    a bulk job by criteria does (1,152 searches for 10,000 purchases); ``concurrency`` at a time."""
+    (each number once), as a bulk job by criteria does (1,152 searches for 10,000 purchases);
+    ``concurrency`` at a time."""
     async with nc.connect(
         announced["dialect"], max_connections=concurrency, **announced["settings"]
     ) as carrier:
