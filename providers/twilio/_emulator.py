@@ -21,6 +21,7 @@ Twilio's documents have them (``Shape``); a malformed one is answered 400.
 from __future__ import annotations
 
 import email.utils
+import functools
 import hashlib
 import uuid
 from base64 import b64decode
@@ -322,7 +323,14 @@ Window = tuple[int, int, _Mark]
 
 
 def _rfc2822(moment: datetime | None) -> str | None:
-    return email.utils.format_datetime(moment.astimezone(UTC)).replace("-0000", "+0000") if moment else None
+    return _rfc2822_second(moment.astimezone(UTC).replace(microsecond=0)) if moment else None
+
+
+# Whole seconds, each written once: a listing shows numbers bought in the same seconds, and the
+# writing (email.utils) was a fifth of a listing's time.
+@functools.lru_cache(maxsize=4096)
+def _rfc2822_second(moment: datetime) -> str:
+    return email.utils.format_datetime(moment).replace("-0000", "+0000")
 
 
 class TwilioEmulation(Dialect):
