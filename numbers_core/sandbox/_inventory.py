@@ -250,7 +250,7 @@ def _kept(key: tuple[str, str], found: AvailableNumber | None) -> AvailableNumbe
 
 def _drawn(country_code: str, national: str, provider: str) -> AvailableNumber | None:
     """:func:`describe` of a number a walk drew, without parsing what it wrote where parsing would
-    find just its country code and national number again (a fifth of a walk's time)."""
+    find just its country code and national number again (an eighth of a walk's time)."""
     e164 = f"+{country_code}{national}"
     key = (e164, provider)
     with contextlib.suppress(KeyError):
