@@ -24,12 +24,14 @@ among them, and the CPU figures then include the profiler's own).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -66,12 +68,20 @@ async def _picks(purchases: int) -> list[str]:
     return picks
 
 
-async def buy_all(announced: dict[str, Any], picks: list[str], concurrency: int) -> tuple[float, float]:
-    """(wall seconds, client CPU) of buying every pick, ``concurrency`` at a time, by a plain loop."""
+@contextlib.asynccontextmanager
+async def _carrier(
+    announced: dict[str, Any], concurrency: int
+) -> AsyncIterator[tuple[Any, anyio.CapacityLimiter]]:
+    """The dialect's adapter to the emulator announced, and a limiter of ``concurrency`` requests."""
     async with nc.connect(
         announced["dialect"], max_connections=concurrency, **announced["settings"]
     ) as carrier:
-        limiter = anyio.CapacityLimiter(concurrency)
+        yield carrier, anyio.CapacityLimiter(concurrency)
+
+
+async def buy_all(announced: dict[str, Any], picks: list[str], concurrency: int) -> tuple[float, float]:
+    """(wall seconds, client CPU) of buying every pick, ``concurrency`` at a time, by a plain loop."""
+    async with _carrier(announced, concurrency) as (carrier, limiter):
 
         async def buy(number: str) -> None:
             async with limiter:
@@ -88,10 +98,7 @@ async def search_and_buy(announced: dict[str, Any], searches: int, concurrency: 
     """``searches`` searches by area code, 30 numbers each, then up to 9 of each one's numbers bought
     (each number once), as a bulk job by criteria does (1,152 searches for 10,000 purchases);
     ``concurrency`` at a time."""
-    async with nc.connect(
-        announced["dialect"], max_connections=concurrency, **announced["settings"]
-    ) as carrier:
-        limiter = anyio.CapacityLimiter(concurrency)
+    async with _carrier(announced, concurrency) as (carrier, limiter):
 
         async def search(area_code: str) -> None:
             async with limiter:
