@@ -42,6 +42,7 @@ from ._run import (
     EXIT_INTERRUPTED,
     NumbersCommand,
     Target,
+    connect_beside,
     default_journal_path,
     exit_code,
     fail_usage,
@@ -996,16 +997,13 @@ def _with_journal(
     """Run ``work(carrier, journal)``; with ``needed``, only in a journal that is there. ``again``:
     what to do once the journal is back, should it stay out of reach."""
     _journal_there(running.journal, needed=needed)
-    return run(
-        target,
-        lambda carrier: _in_journal(
-            running.journal,
-            lambda journal: work(carrier, journal),
-            running.lease,
-            running.journal_patience,
-            again,
-        ),
-        pool=running.concurrency,
+
+    async def with_carrier(journal: Journal) -> Any:
+        async with await connect_beside(target, running.concurrency, journal.open) as carrier:
+            return await work(carrier, journal)
+
+    return anyio.run(
+        _in_journal, running.journal, with_carrier, running.lease, running.journal_patience, again
     )
 
 
