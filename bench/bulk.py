@@ -489,7 +489,7 @@ def child(items: int, journal: Path) -> None:
     print(10 * each, cpu, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, heap)
 
 
-def main(quick: bool, output: Path) -> None:
+def main(quick: bool, output: Path, only: str | None = None) -> None:
     scale = 5 if quick else 1
     rows = [
         (
@@ -515,6 +515,12 @@ def main(quick: bool, output: Path) -> None:
             lambda work: memory((1000 // scale, 10000 // scale, 20000 // scale), work),
         ),
     ]
+    if only is not None:
+        # One table, printed only: the results file keeps every table of a whole run.
+        header, measure = next(row for row in rows if row[0].startswith(_ONLY[only]))
+        with tempfile.TemporaryDirectory() as directory:
+            print("\n".join([header, "|" + "---|" * (header.count("|") - 1), *measure(Path(directory))]))
+        return
     sections = ["# Bulk jobs: bench", "", f"`python -m bench.bulk{' --quick' if quick else ''}`", ""]
     with tempfile.TemporaryDirectory() as directory:
         for header, measure in rows:
@@ -525,14 +531,21 @@ def main(quick: bool, output: Path) -> None:
             output.write_text("\n".join(sections))
 
 
+# The tables ``--only`` runs, by the start of their header.
+_ONLY = {"workers": "| Row | Sustained (answered, not 429) | Share of R | Answered 429 | 429 share | First"}
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a fifth of the work: a smoke run")
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "bulk-results.md")
+    parser.add_argument(
+        "--only", choices=sorted(_ONLY), help="run this table alone and print it (the results file is left)"
+    )
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--journal", type=Path, help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.child:
         child(arguments.child, arguments.journal)
     else:
-        main(arguments.quick, arguments.output)
+        main(arguments.quick, arguments.output, arguments.only)
