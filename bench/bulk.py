@@ -302,7 +302,12 @@ def _numbers(announced: dict[str, Any], journal: str, *arguments: str) -> subpro
         **{f"NUMBERS_TWILIO_{key.upper()}": str(value) for key, value in announced["settings"].items()},
         "NUMBERS_JOURNAL": journal,
         "PYTHONPATH": str(ROOT),
+        # Compiled once, kept outside the tree, as an installed package's modules are at install
+        # time: with PYTHONDONTWRITEBYTECODE set (as in CI), every process would compile this
+        # tree's modules at its start, about a tenth of a second of a worker's.
+        "PYTHONPYCACHEPREFIX": str(Path(tempfile.gettempdir()) / "numbers-bench-pycache"),
     }
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     command = [sys.executable, "-m", "numbers_core", "--provider", announced["dialect"], "--json", *arguments]
     return subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
 
