@@ -45,7 +45,8 @@ def _loaded(
     return set(json.loads(done.stderr.strip().splitlines()[-1])), done
 
 
-HTTP_STACK = ("httpx", "httpcore", "h11", "trio")
+# trio by its code: the console script puts trio itself in sys.modules unrun (cli/_startup.py).
+HTTP_STACK = ("httpx", "httpcore", "h11", "trio._core")
 
 
 def test_importing_the_package_loads_neither_models_nor_http() -> None:
@@ -102,6 +103,7 @@ def test_a_worker_loads_only_what_its_carrier_and_journal_need(tmp_path: Path) -
         "numbers_core.providers.kazoo",
         "numbers_core.providers.sinch",
         "httpx._main",
+        "trio._core",
         "click",
         "pygments",
         "rich",
@@ -117,3 +119,30 @@ def test_a_worker_loads_only_what_its_carrier_and_journal_need(tmp_path: Path) -
         loaded, done = _loaded(*arguments, watch=watch, env=env)
     assert loaded == set()
     assert [json.loads(line)["event"] for line in done.stdout.splitlines()[:2]] == ["done", "done"]
+
+
+@pytest.mark.parametrize(
+    "first_use",
+    ["from trio import sleep", "import trio.lowlevel", "import trio\ntrio.sleep"],
+)
+def test_trio_is_loaded_at_its_first_use_in_the_console_scripts_process(first_use: str) -> None:
+    """httpcore imports trio whenever it is installed; the console script runs it only once used."""
+    code = (
+        "import sys\n"
+        "from numbers_core.cli._startup import prepare\n"
+        "prepare()\n"
+        "import httpx, tenacity.asyncio\n"
+        "assert 'trio._core' not in sys.modules, 'trio ran on import'\n"
+        f"{first_use}\n"
+        "import anyio, trio, trio.lowlevel\n"
+        "from trio import sleep\n"
+        "async def nap() -> bool:\n"
+        "    await sleep(0)\n"
+        "    return trio.lowlevel.current_task() is not None\n"
+        "assert trio.run(nap) and anyio.run(nap, backend='trio')\n"
+        "assert type(sys.modules['trio']) is type(sys)\n"
+    )
+    done = subprocess.run(  # noqa: S603 - this interpreter, our own code
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
