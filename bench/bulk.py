@@ -1,6 +1,7 @@
 """Bulk jobs against emulator servers: speed to the bound, rates found and held, batches, memory.
 
-``python -m bench.bulk [--quick] [--output bench/bulk-results.md]`` (``nox -s bench`` runs it)
+``python -m bench.bulk [--quick] [--output bench/bulk-results.md]`` (``nox -s bench`` runs it);
+``--only workers`` runs the worker table (3 below) alone and prints it.
 
 Every emulator serves from its own process (``numbers emulate``), as a carrier
 would; the job runs in this process (or, for the rate rows and memory, in a
