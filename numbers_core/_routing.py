@@ -37,7 +37,7 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Se
 from dataclasses import dataclass
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 import anyio
 from pydantic import BaseModel, Field, ValidationError, field_validator
@@ -72,6 +72,9 @@ from .errors import (
     TransportError,
     UnsupportedError,
 )
+
+if TYPE_CHECKING:
+    from ._http import Pacer
 
 __all__ = ["MergedResults", "RoutingProvider", "RoutingSettings"]
 
@@ -392,6 +395,38 @@ class RoutingProvider(Provider):
     def __repr__(self) -> str:
         return f"<RoutingProvider over {', '.join(self._members)}>"
 
+    def pace(self, pacer: Pacer | None) -> bool:
+        """Send every member's requests through ``pacer`` (one pacer for all of them; a caller
+        that paces each carrier account by its own paces ``members[NAME]``, as bulk jobs do).
+        False when a member has no requests to pace (the sandbox): its calls are the caller's
+        to pace."""
+        paced = [member.provider.pace(pacer) for member in self._listed]
+        return all(paced)
+
+    @contextlib.contextmanager
+    def asking(self, name: str) -> Iterator[Provider]:
+        """The member ``name``, for calls made to it directly by a caller that chose it (a bulk
+        job sends each item to the member its number came from): within the member's deadline,
+        their errors naming it, as the routing provider's own do. They do not count towards
+        setting it aside: where they go is the caller's choice, not this provider's."""
+        member = self._members.get(name)
+        if member is None:
+            raise InvalidInputError(
+                f"member: {name!r} is not a member ({', '.join(self._members)})", field="member"
+            )
+        try:
+            with part_deadline(member.provider.settings.deadline):
+                yield member.provider
+        except NumbersError as error:
+            _tagged(error, name)
+            raise
+
+    async def ranked(self, query: SearchQuery | None = None, /, **criteria: Any) -> builtins.list[str]:
+        """The names of the members the policy uses for the query, in its order: those
+        :meth:`purchase_any` tries, in turn (a bulk job buys at each in turn as they run dry)."""
+        query = build(SearchQuery, query, criteria)
+        return [member.name for member in await self._by_policy(query, self._chosen(query))]
+
     async def aclose(self) -> None:
         """Close every member (each one, whatever another's closing raises)."""
         async with contextlib.AsyncExitStack() as stack:
@@ -471,22 +506,26 @@ class RoutingProvider(Provider):
         self._require(Feature.PURCHASE)
         self._check_config(config, purchase=True)
         chosen = self._chosen(query)
-        bound = _account_bound(config) if len(chosen) > 1 else []
-        if bound:
-            raise InvalidInputError(
-                f"config.{bound[0]}: refers to one carrier account, and purchase_any may buy at any "
-                "member; buy at one (carrier.members[NAME].purchase_any) or configure the number once "
-                "bought",
-                field=f"config.{bound[0]}",
-            )
-        if self.settings.policy == "price":
-            chosen = await self._cheapest_first(query, chosen)
+        if len(chosen) > 1:
+            self._check_any_member(config, "purchase_any", "carrier.members[NAME].purchase_any")
         return await self._first_to_sell(
-            chosen,
+            await self._by_policy(query, chosen),
             lambda provider: provider.purchase_any(query, config=config),
             moves_on=_RUN_DRY,
             none="no member had a number matching the query to sell",
         )
+
+    def _check_any_member(self, config: NumberConfig | None, buyer: str, instead: str) -> None:
+        """Refuse a ``config`` that refers to one carrier account's things (application ids, address
+        ids, compliance, ``extra``) for ``buyer``, which may buy at any member; ``instead``: how
+        to buy at one."""
+        bound = _account_bound(config)
+        if bound:
+            raise InvalidInputError(
+                f"config.{bound[0]}: refers to one carrier account, and {buyer} may buy at any "
+                f"member; buy at one ({instead}), or configure once bought",
+                field=f"config.{bound[0]}",
+            )
 
     async def _sell(self, e164: str, call: Callable[[Provider], Awaitable[ActiveNumber]]) -> ActiveNumber:
         """``call`` (a purchase or reservation of ``e164``) at the member that offered it, or that
@@ -534,6 +573,12 @@ class RoutingProvider(Provider):
             raise _first_of([busy, *errors.values()])
         reasons = "; ".join(str(error) for error in errors.values()) or "the policy chose no member"
         raise NumberUnavailableError(f"{none} ({reasons})", provider=self.name)
+
+    async def _by_policy(self, query: SearchQuery, chosen: builtins.list[_Member]) -> builtins.list[_Member]:
+        """``chosen`` (the members the policy uses for ``query``) in the order to try them."""
+        if self.settings.policy == "price":
+            return await self._cheapest_first(query, chosen)
+        return chosen
 
     async def _cheapest_first(
         self, query: SearchQuery, members: builtins.list[_Member]

@@ -115,3 +115,21 @@ def postgres_url(postgres_server: str) -> str:
     with psycopg.connect(postgres_server, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     return postgres_server.replace("/postgres?", f"/{name}?")
+
+
+@pytest.fixture
+def rows_read(monkeypatch: pytest.MonkeyPatch) -> Callable[[], int]:
+    """How many owned numbers an emulator's world has read back from its store since the fixture
+    was asked for, one at a time: the work a request costs, as a count."""
+    from numbers_core.sandbox._store import Row
+
+    read = 0
+    number = Row.number
+
+    def counted(row: Row) -> Any:
+        nonlocal read
+        read += 1
+        return number(row)
+
+    monkeypatch.setattr(Row, "number", counted)
+    return lambda: read

@@ -351,6 +351,56 @@ async def test_purchase_any_by_price_asks_the_cheapest_member_first() -> None:
     assert (await carrier.purchase_any()).provider == "c"  # no price: asked after those with one
 
 
+async def test_ranked_names_the_members_in_the_order_purchase_any_tries_them() -> None:
+    a, b, c = Member(A1, price="1.15 USD"), Member(B1, price="0.80 USD"), Member(BOTH)
+    assert await RoutingProvider({"a": a, "b": b, "c": c}).ranked(area_code="415") == ["a", "b", "c"]
+    assert await RoutingProvider({"a": a, "b": b, "c": c}, policy="price").ranked() == ["b", "a", "c"]
+    chosen = RoutingProvider({"a": a, "b": b, "c": c}, policy=lambda query, members: ["c", "a"])
+    assert await chosen.ranked(SearchQuery(country="GB")) == ["c", "a"]
+
+
+async def test_a_member_asked_directly_answers_as_the_routing_provider_would_say_it() -> None:
+    a, b = Member(A1), Member(B1)
+    a.failing["get"] = ProviderUnavailableError("down", provider="fake", status_code=503)
+    carrier = RoutingProvider({"a": a, "b": b}, set_aside_after=2, set_aside_for=60)
+    for _ in range(2):
+        with pytest.raises(ProviderUnavailableError) as caught, carrier.asking("a") as member:
+            await member.get(A1)
+        assert caught.value.member == "a"  # its errors name it
+        assert str(caught.value).startswith("a: ")
+    # The caller chose to ask it: its outages there do not set it aside for the routed calls.
+    assert numbers_of(await carrier.search()) == [(A1, "a"), (B1, "b")]
+    with pytest.raises(InvalidInputError, match=r"member: 'c' is not a member \(a, b\)"), carrier.asking("c"):
+        pass
+
+
+async def test_pacing_a_routing_provider_paces_every_member() -> None:
+    class Counting:
+        def __init__(self) -> None:
+            self.acquired = 0
+
+        async def acquire(self) -> None:
+            self.acquired += 1
+
+        def throttled(self, retry_after: float | None = None) -> None:
+            pass
+
+    twilio, telnyx = Emulator("twilio"), Emulator("telnyx")
+    pacer = Counting()
+    async with RoutingProvider({"twilio": twilio.connect(), "telnyx": telnyx.connect()}) as carrier:
+        assert carrier.pace(pacer)  # (before, False: the routing provider has no requests of its own)
+        await carrier.search(area_code="415", limit=2)
+        # Every request of each member: Telnyx's search, Twilio's and its price list for the US.
+        assert pacer.acquired == 3
+        carrier.pace(None)  # no pacing any more
+        await carrier.search(area_code="415", limit=2)
+        assert pacer.acquired == 3
+    async with RoutingProvider({"a": nc.connect("sandbox"), "b": Member(B1)}) as unpaced:
+        assert not unpaced.pace(pacer)  # members without requests to pace: the caller paces them
+    await twilio.aclose()
+    await telnyx.aclose()
+
+
 @pytest.mark.parametrize(
     ("config", "field"),
     [

@@ -13,6 +13,13 @@ Where the carrier has native batch calls (``Feature.BULK``), a batch of
 items goes in one request, each still journaled and settled on its own.
 Large jobs are read from the journal a page at a time, so memory does not
 grow with the job.
+
+Across several carriers (a routing provider), each member is a carrier
+account of its own: its own rate limiter, and what was learnt of its rate.
+A purchase by criteria buys at the members in the policy's order, at the
+next once one has none left or is down; each item records the member it
+went to, and everything about it (its purchase, its look-up after a lost
+answer or a crash) goes to that member.
 """
 
 from __future__ import annotations
@@ -20,13 +27,14 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import enum
+import functools
 import hashlib
 import math
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeGuard, TypeVar, cast
 
 import anyio
 
@@ -36,6 +44,7 @@ from .._kinds import ComplianceScope, PriceBasis
 from .._models import ActiveNumber, Money, NumberCompliance, NumberConfig, NumberStatus, SearchQuery
 from .._phone import parse_e164
 from .._provider import Provider
+from .._routing import RoutingProvider
 from ..errors import (
     AuthenticationError,
     ComplianceRequiredError,
@@ -91,6 +100,8 @@ _ACCOUNT_WIDE = (
 # What a carrier refuses for now; a look-up refused so is tried again after these waits.
 _FOR_NOW = (RateLimitError, ProviderUnavailableError, TransportError)
 _LOOKUP_WAITS = (0.5, 1.0, 2.0)
+# A carrier's searches refused for now, round after round, are tried again after these waits.
+_SEARCH_WAITS = (0.5, 1.0, 2.0, 4.0)
 # A search answering at least this many numbers may hide more behind them: its criteria are
 # narrowed by the next digit. Not only a full page: what the carrier answers may be checked again
 # here, and thinned (a looser pattern sent than asked), so a page's size says little.
@@ -134,8 +145,8 @@ class Event:
 
     ``state`` is done, failed, unknown, retried or reconciled for an item
     (``seq``, ``number``), pinned for an item a plan gave its number, or
-    ``rate`` when the rate limiter slowed down after a 429 (``seq`` -1;
-    ``rate`` the requests per second now).
+    ``rate`` when a rate limiter slowed down after a 429 (``seq`` -1;
+    ``rate`` the requests per second now, ``provider`` the carrier's).
     """
 
     seq: int
@@ -143,6 +154,8 @@ class Event:
     state: str
     error: str | None = None
     rate: float | None = None
+    #: the carrier of the item, where known (a routing provider's member), or whose rate it is
+    provider: str | None = None
 
 
 @dataclass(frozen=True)
@@ -175,18 +188,19 @@ _SENT: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("sent",
 
 
 class _Gate:
-    """What the carrier's requests go through during a run: the job's rate limiter, and after a
+    """What a carrier account's requests go through during a run: its rate limiter, and after a
     stop, nothing: a task that was searching or waiting its turn, or an adapter about to look a
     number up or to send a request again, sends nothing new."""
 
-    def __init__(self, runner: Runner) -> None:
+    def __init__(self, runner: Runner, carrier: str) -> None:
         self._runner = runner
+        self._carrier = carrier
         self.limiter: RateLimiter | None = None
         self._waiting: set[anyio.CancelScope] = set()
 
     def _check(self) -> None:
         if self._runner._running and self._runner._stopping:
-            raise _Stopped("the job is stopping: nothing new is sent", provider=self._runner.carrier.name)
+            raise _Stopped("the job is stopping: nothing new is sent", provider=self._carrier)
 
     async def acquire(self) -> None:
         self._check()
@@ -218,17 +232,46 @@ class _Gate:
             self.limiter.throttled(retry_after)
 
 
+@dataclass(eq=False)
+class _Lane:
+    """One carrier account that a run sends to: the job's carrier, or a routing provider's member
+    (``name`` its member name). Its requests go through its own gate, under its own limiter."""
+
+    name: str
+    provider: Provider
+    gate: _Gate
+    limiter: RateLimiter
+    self_paced: bool = False  # it has no requests to pace (the sandbox): the runner paces its calls
+
+
 class _Offer(NamedTuple):
     """A number found for sale, as a pin needs it."""
 
     phone_number: str
     monthly_price: Money | None
     price_basis: PriceBasis | None
+    provider: str  # the lane that offered it
+
+
+@dataclass
+class _Demand:
+    """The items of one criteria set still without a number, and the carriers to find them at,
+    in the order to buy at them (each carrier's numbers come from a supply of its own)."""
+
+    need: int
+    order: list[str]
+    # Numbers handed to tasks and not pinned yet: a search that shows them again meanwhile (they
+    # are not pinned, so the journal does not leave them out) does not hand them out twice.
+    handed: set[str] = field(default_factory=set)
+
+    def wanted(self) -> int:
+        """Numbers still to find: items without one, but for those being pinned now."""
+        return self.need - len(self.handed)
 
 
 @dataclass
 class _Supply:
-    """Where the numbers of one criteria set come from, for every task of a run.
+    """Where the numbers of one criteria set come from at one carrier, for every task of a run.
 
     Its query, searched by one task for all (tasks searching the same query at once would get
     the same numbers and race to pin them), and narrowed by the next digit of the number where a
@@ -237,16 +280,18 @@ class _Supply:
     narrower queries are disjoint, so waiting tasks search them in parallel, as many at once as
     the items still without a number need; the criteria are exhausted when every narrowing
     answered one number or none.
+
+    Searches the carrier refuses for now (503, 429, a network failure) are tried again one at
+    a time, after a wait that doubles each round; after ``_ATTEMPTS`` rounds the carrier is
+    ``down`` for the rest of the pass.
     """
 
+    lane: _Lane
     query: SearchQuery
     frontier: deque[str | None]  # the leading digits of the searches to come (None: the query's)
     page: int
     narrows: bool
-    need: int  # items of the criteria set still without a number
-    # Numbers handed to tasks and not pinned yet: a search that shows them again meanwhile (they
-    # are not pinned, so the journal does not leave them out) does not hand them out twice.
-    handed: set[str] = field(default_factory=set)
+    demand: _Demand
     # Numbers a search brings that the job can pin, on average lately: a search in flight is
     # counted as bringing as many (a page, until one has come back).
     brings: float = 0.0
@@ -257,6 +302,8 @@ class _Supply:
     searching: int = 0
     waiting: int = 0
     changed: anyio.Event = field(default_factory=anyio.Event)
+    failures: int = 0  # rounds of searches refused for now, in a row
+    down: NumbersError | None = None  # refused for now round after round: left for this pass
 
     def notify(self) -> None:
         self.changed.set()
@@ -265,10 +312,6 @@ class _Supply:
     def on_the_way(self) -> float:
         """The numbers in hand and those the searches under way should bring."""
         return len(self.candidates) + self.searching * (self.brings or self.page)
-
-    def wanted(self) -> int:
-        """Numbers still to find: items without one, but for those being pinned now."""
-        return self.need - len(self.handed)
 
 
 def _narrower(query: SearchQuery) -> list[str]:
@@ -288,14 +331,32 @@ def _budget(carrier: Provider) -> str:
     return f"{carrier.name}/{hashlib.blake2b(identity.encode(), digest_size=8).hexdigest()}"
 
 
+def job_provider(carrier: Provider) -> str:
+    """What a job records as its carrier: the provider's name, or a routing provider's members'
+    names, comma-separated (as ``--provider`` takes them)."""
+    if isinstance(carrier, RoutingProvider):
+        return ",".join(carrier.members)
+    return carrier.name
+
+
+def _members(carrier: Provider) -> dict[str, Provider]:
+    """The carrier accounts behind ``carrier``, by the name its items record."""
+    if isinstance(carrier, RoutingProvider):
+        return dict(carrier.members)
+    return {carrier.name: carrier}
+
+
 class Runner:
-    """Runs the jobs of a journal against one carrier account.
+    """Runs the jobs of a journal against one carrier account, or several behind a routing
+    provider (``nc.connect(["telnyx", "twilio"])``), each then an account of its own.
 
     ``limiter``: the account's rate limit; by default the one the carrier
     documents (``Provider.rate_limit``), else one that finds the account's
     by its 429s (a carrier without HTTP requests, the sandbox, is not paced
-    unless given one). ``batches``: use the carrier's native batch calls
-    where it has them.
+    unless given one). Across several carriers, each has a limiter of its own
+    (one given is the limit of each: each gets a copy), so that one's 429s
+    slow no other. ``batches``: use the carrier's native batch calls where it
+    has them.
     """
 
     def __init__(
@@ -314,24 +375,25 @@ class Runner:
         self.journal = journal
         self.concurrency = concurrency
         self._limiter_given = limiter is not None
-        if limiter is None:
-            documented = carrier.rate_limit
-            # Found by climbing from ``concurrency`` requests in the first second (as many as the
-            # tasks would send at once), or the carrier's documented limit.
-            limiter = (
-                RateLimiter(start=max(_START, concurrency))
-                if documented is None
-                else RateLimiter(documented.rate, burst=documented.burst)
-            )
-        self.limiter: RateLimiter | None = limiter
-        limiter.watch(self._rate_changed)
+        self._routing = carrier if isinstance(carrier, RoutingProvider) else None
+        members = _members(carrier)
+        self._lanes: dict[str, _Lane] = {}
+        for name, member in members.items():
+            if limiter is None:
+                own = self._default_limiter(member)
+            else:  # the limit of each account, each with its own
+                own = limiter if len(members) == 1 else limiter.like()
+            own.watch(functools.partial(self._rate_changed, name))
+            self._lanes[name] = _Lane(name, member, _Gate(self, name), own)
+        #: each carrier account's rate limiter, by the name its items record
+        self.limiters = {name: lane.limiter for name, lane in self._lanes.items()}
+        #: the rate limiter of a job's one carrier (None across several: see ``limiters``)
+        self.limiter = next(iter(self.limiters.values())) if len(self.limiters) == 1 else None
         self.batches = batches
         self._on_event = on_event
-        self._gate = _Gate(self)
-        self._self_paced = False  # the carrier has no requests to pace: this runner paces its calls
-        self._supplies: dict[str, _Supply] = {}
+        self._supplies: dict[tuple[str, str], _Supply] = {}
+        self._demands: dict[str, _Demand] = {}
         self._searches: anyio.abc.TaskGroup | None = None  # where searches ahead run, during a pass
-        self._open: dict[str, int] = {}  # items of each criteria set waiting for a number
         self._planning = False
         self._running = False
         self._stopping = False
@@ -344,26 +406,77 @@ class Runner:
         #: whether the last run was stopped (:meth:`stop`) before the job's end
         self.stopped = False
 
+    def _default_limiter(self, carrier: Provider) -> RateLimiter:
+        """The carrier's documented limit, else one found by climbing from ``concurrency`` requests
+        in the first second (as many as the tasks would send at once)."""
+        documented = carrier.rate_limit
+        if documented is None:
+            return RateLimiter(start=max(_START, self.concurrency))
+        return RateLimiter(documented.rate, burst=documented.burst)
+
     def _tell(self, item: Item, state: str, error: BaseException | None = None) -> None:
         if self._on_event is not None:
             message = None if error is None else f"{type(error).__name__}: {error}"
-            self._on_event(Event(item.seq, item.number, state, message))
+            self._on_event(Event(item.seq, item.number, state, message, provider=item.provider))
 
-    def _rate_changed(self, rate: float) -> None:
+    def _rate_changed(self, carrier: str, rate: float) -> None:
         if self._on_event is not None:
-            self._on_event(Event(-1, None, "rate", rate=rate))
+            self._on_event(Event(-1, None, "rate", rate=rate, provider=carrier))
 
-    async def _call(self, call: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
-        """``call(...)`` to the carrier, through the rate limiter where the carrier does not pace
-        its own requests (the sandbox), which is then told of its 429s too."""
-        if not self._self_paced:
-            return await call(*args, **kwargs)
-        await self._gate.acquire()
+    async def _owned(self, carriers: set[str | None]) -> AsyncIterator[ActiveNumber]:
+        """The numbers the account owns; across several carriers, only those of the members in
+        ``carriers`` (all of them when one is None: not known), each named by its member."""
+        if self._routing is None or not carriers <= self._lanes.keys():
+            async for number in self.carrier.list():
+                yield number
+            return
+        for name, lane in self._lanes.items():
+            if name in carriers:
+                async for number in lane.provider.list():
+                    yield number.model_copy(update={"provider": name})
+
+    def _holds(self, item: Item, number: ActiveNumber) -> bool:
+        """Whether ``number``, listed, is the item's: at the member it went to, where known."""
+        return self._routing is None or item.provider in (None, number.provider)
+
+    def _holder(self, number: ActiveNumber | None) -> str | None:
+        """The member that holds ``number`` (None: the job's one carrier, or not held)."""
+        return number.provider if self._routing is not None and number is not None else None
+
+    def _lane(self, item: Item) -> _Lane | None:
+        """Where the item goes: its carrier (the job's one, or the member it records); None for an
+        item whose member is not known yet (a number given as such), which the routing provider
+        finds (the one that sells or holds it)."""
+        if self._routing is None:
+            return next(iter(self._lanes.values()))
+        return self._lanes.get(item.provider or "")
+
+    async def _call(self, lane: _Lane | None, call: Callable[[Provider], Awaitable[T]]) -> T:
+        """``call`` at ``lane``'s carrier (None: at the routing provider, which finds the member),
+        through the rate limiters of those that do not pace their own requests (the sandbox),
+        which are then told of their 429s too. A member asked directly is asked as the routing
+        provider would ask it: its errors name it."""
+        lanes = self._lanes.values() if lane is None else [lane]
+        paced = [one for one in lanes if one.self_paced]
+        for one in paced:
+            await one.gate.acquire()
         try:
-            return await call(*args, **kwargs)
+            if lane is None:
+                answer = await call(self.carrier)
+            elif self._routing is None:
+                answer = await call(lane.provider)
+            else:
+                with self._routing.asking(lane.name) as member:
+                    answer = await call(member)
         except RateLimitError as refused:
-            self._gate.throttled(refused.retry_after)
+            for one in paced:
+                if refused.member in (None, one.name):
+                    one.gate.throttled(refused.retry_after)
             raise
+        if self._routing is not None and lane is not None and isinstance(answer, ActiveNumber):
+            # Named by the member, as the routing provider names what its members hand out.
+            return cast(T, answer.model_copy(update={"provider": lane.name}))
+        return answer
 
     # -- the job -------------------------------------------------------------------------------
 
@@ -375,38 +488,41 @@ class Runner:
         self._halted = None
         self._search_failures = 0
         self._supplies.clear()
-        paced = self.carrier.pace(self._gate)
-        self._self_paced = not paced
-        self._gate.limiter = self.limiter if paced or self._limiter_given else None
-        learning = self._learning()
-        if learning is not None and learning.learnt is None:
-            remembered = await self.journal.learnt_rate(_budget(self.carrier))
-            if remembered is not None:
-                rate, limited = remembered
-                if limited:
-                    learning.learn(rate)
-                else:
-                    learning.climb_from(rate)
+        for lane in self._lanes.values():
+            paced = lane.provider.pace(lane.gate)
+            lane.self_paced = not paced
+            lane.gate.limiter = lane.limiter if paced or self._limiter_given else None
+            learning = self._learning(lane)
+            if learning is not None and learning.learnt is None:
+                remembered = await self.journal.learnt_rate(_budget(lane.provider))
+                if remembered is not None:
+                    rate, limited = remembered
+                    if limited:
+                        learning.learn(rate)
+                    else:
+                        learning.climb_from(rate)
         self._running = True
         try:
             yield
         finally:
             self._running = False
             self._scope = None
-            if learning is not None:
-                ceiling = learning.learnt
-                with anyio.CancelScope(shield=True):
-                    await self.journal.learn_rate(
-                        _budget(self.carrier),
-                        learning.reached if ceiling is None else ceiling,
-                        limited=ceiling is not None,
-                    )
+            with anyio.CancelScope(shield=True):
+                for lane in self._lanes.values():
+                    learning = self._learning(lane)
+                    if learning is not None:
+                        ceiling = learning.learnt
+                        await self.journal.learn_rate(
+                            _budget(lane.provider),
+                            learning.reached if ceiling is None else ceiling,
+                            limited=ceiling is not None,
+                        )
 
-    def _learning(self) -> RateLimiter | None:
-        """The limiter that finds the account's rate, when what it learns is worth remembering for
-        the next job (the ceiling its 429s show, or the rate it reached without one): not in a
-        shared journal, where each worker finds only its share."""
-        limiter = self._gate.limiter
+    def _learning(self, lane: _Lane) -> RateLimiter | None:
+        """The limiter that finds ``lane``'s account's rate, when what it learns is worth
+        remembering for the next job (the ceiling its 429s show, or the rate it reached without
+        one): not in a shared journal, where each worker finds only its share."""
+        limiter = lane.gate.limiter
         if limiter is None or limiter.configured is not None or self.journal.shared:
             return None
         return limiter
@@ -425,8 +541,7 @@ class Runner:
                 async with anyio.create_task_group() as beating:
                     if self.journal.shared:
                         beating.start_soon(self._heartbeat, job_id)
-                        if self.limiter is not None:
-                            await beating.start(self._sharing, self.limiter)
+                        await beating.start(self._sharing)
                     with anyio.CancelScope() as self._scope:
                         await self._rounds(job)
                     beating.cancel_scope.cancel()
@@ -481,8 +596,7 @@ class Runner:
                 await self._others_at_work(job)
             finally:
                 self._idle = False
-            if self.limiter is not None:
-                await self._join(self.limiter)
+            await self._join()
 
     async def _others_at_work(self, job: Job) -> None:
         """Wait while the other workers hold the job's open items, looking every moment for what
@@ -506,37 +620,43 @@ class Runner:
                 self._halt(error)
                 return
 
-    async def _join(self, limiter: RateLimiter) -> None:
+    async def _join(self) -> None:
         """Take this worker's share of the rate: an equal one among the live workers of the
-        journal that spend the same budget (the carrier's name: workers on different accounts of
-        one carrier share too, which errs on the safe side)."""
-        alive = await self.journal.check_in(self.carrier.name, alive=_SHARE_GONE)
-        limiter.share(1 / alive)
-        if alive == 1:
+        journal that spend the same budget (the carrier's name, or the members' names: workers
+        on different accounts of one carrier share too, which errs on the safe side)."""
+        if await self._share() == 1:
             return  # nobody to wait for: one that comes next waits for this one
         # The others count this worker at their next check-in, within a period: it sends nothing
         # before they all have (or a stuck one is given up), and then nothing the rate they were
         # spending has left no room for.
-        waiting = await self.journal.others_seen(self.carrier.name, alive=_SHARE_GONE)
+        budget = job_provider(self.carrier)
+        waiting = await self.journal.others_seen(budget, alive=_SHARE_GONE)
         with anyio.move_on_after(_SHARE_GONE):
             while waiting:
                 await anyio.sleep(_SHARE_PERIOD / 5)
-                seen = await self.journal.others_seen(self.carrier.name, alive=_SHARE_GONE)
+                seen = await self.journal.others_seen(budget, alive=_SHARE_GONE)
                 waiting = {worker: at for worker, at in waiting.items() if seen.get(worker, math.inf) <= at}
-        limiter.spent()
+        for limiter in self.limiters.values():
+            limiter.spent()
 
-    async def _sharing(
-        self, limiter: RateLimiter, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
-    ) -> None:
+    async def _share(self) -> int:
+        """Check in, and keep each carrier's limiter to an equal share among the live workers;
+        how many there are."""
+        workers = await self.journal.check_in(job_provider(self.carrier), alive=_SHARE_GONE)
+        for limiter in self.limiters.values():
+            limiter.share(1 / workers)
+        return workers
+
+    async def _sharing(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
         """Keep to this worker's share while it runs; none while it waits for the others."""
-        await self._join(limiter)
+        await self._join()
         task_status.started()
         while True:
             try:
                 if self._idle:
                     await self.journal.check_out()
                 else:
-                    limiter.share(1 / await self.journal.check_in(self.carrier.name, alive=_SHARE_GONE))
+                    await self._share()
             except NumbersError as error:
                 self._halt(error)
                 return
@@ -562,7 +682,8 @@ class Runner:
         job resumes with :meth:`run`, which settles what was left unknown first.
         """
         self._stopping = True
-        self._gate.stop()
+        for lane in self._lanes.values():
+            lane.gate.stop()
         if self._scope is not None:
             self._scope.deadline = min(self._scope.deadline, anyio.current_time() + grace)
 
@@ -622,10 +743,23 @@ class Runner:
             self._supplies.clear()  # what was found and not pinned: searched afresh next time
 
     async def _searching_anew(self, job: Job) -> None:
-        """Searches start again from each criteria set's query, sized to what the set still needs:
-        what the carrier shows has changed since the last pass (numbers bought, others freed)."""
+        """Searches start again from each criteria set's query, sized to what the set still needs,
+        at its first carrier in the policy's order: what the carriers show has changed since the
+        last pass (numbers bought, others freed, a carrier that had none may have more)."""
         self._supplies.clear()
-        self._open = await self.journal.open_slots(job.id) if job.spec.get("criteria") else {}
+        self._demands.clear()
+        if not job.spec.get("criteria"):
+            return
+        for slot, need in (await self.journal.open_slots(job.id)).items():
+            self._demands[slot] = _Demand(need, await self._ranked(job, slot))
+
+    async def _ranked(self, job: Job, slot: str) -> list[str]:
+        """The carriers to buy the criteria set's numbers at, in turn: the routing provider's
+        members in its policy's order (those this run has), or the job's one carrier."""
+        if self._routing is None:
+            return list(self._lanes)
+        query = SearchQuery.model_validate(job.spec["criteria"][slot])
+        return [name for name in await self._routing.ranked(query) if name in self._lanes]
 
     async def _take_over(self, job: Job, finished: anyio.Event) -> None:
         """While a pass runs, settle what other workers left in flight as soon as they gave it back
@@ -699,10 +833,11 @@ class Runner:
 
         The final sweep of a purchase job: the account's numbers are read page by page, and
         each page is looked for in the journal at once, so the sweep's time grows with the
-        account and its memory does not. An item still unknown whose number the account
-        owns is settled here (done, reconciled): the listing has shown it bought. What is
-        left is a number the carrier sold while saying (or looking as if) it had not: the
-        goal is none.
+        account and its memory does not (across several carriers, every member's numbers,
+        one member after another). An item still unknown whose number the account owns (at
+        the member it went to) is settled here (done, reconciled): the listing has shown it
+        bought. What is left is a number the carrier sold while saying (or looking as if) it
+        had not: the goal is none.
         """
         job = await self.journal.job(job_id)
         if job.kind != JobKind.PURCHASE:
@@ -732,11 +867,8 @@ class Runner:
                 continue
             item = unbought[number.phone_number]
             settles = (ItemState.UNKNOWN,) if self.journal.shared else (ItemState.UNKNOWN, ItemState.SENDING)
-            if item is not None and item.state in settles:
-                await self.journal.move(
-                    job.id, item.seq, ItemState.DONE, reconciled=True, result=_dump(number)
-                )
-                self._tell(item, "reconciled")
+            if item is not None and item.state in settles and self._holds(item, number):
+                await self._reconciled(job, item, number)
             else:
                 orphans.append(number.phone_number)
         return orphans
@@ -764,7 +896,9 @@ class Runner:
             except NumbersError as failed:  # the search: the items are left planned, for the next pass
                 if not self._stopping:
                     self._search_failures += 1
-                    if _account_wide(failed) or self._search_failures >= _ATTEMPTS:
+                    # Refused for now: by every carrier, round after round (the supplies count them).
+                    down = isinstance(failed, _FOR_NOW)
+                    if down or _account_wide(failed) or self._search_failures >= _ATTEMPTS:
                         self._halt(failed)
                 return ready
             self._search_failures = 0
@@ -777,12 +911,15 @@ class Runner:
         ready = readied[0] if readied else None
         if ready is None or ready.number is None:
             return
+        lane = self._lane(ready)
         if ready.state is not ItemState.SENDING:
             # Stopping: a number pinned before stays the item's, planned, and resume sends it.
             if self._stopping:
                 return
             try:
-                await self.journal.move(job.id, ready.seq, ItemState.SENDING)
+                await self.journal.move(
+                    job.id, ready.seq, ItemState.SENDING, provider=None if lane is None else lane.name
+                )
             except LeaseLost:
                 return  # another worker's now
         number = ready.number
@@ -791,24 +928,26 @@ class Runner:
             async with _sending(self, job, [ready]):
                 if job.kind == JobKind.PURCHASE:
                     result: ActiveNumber | None = await self._call(
-                        self.carrier.purchase, number, config=config
+                        lane, lambda carrier: carrier.purchase(number, config=config)
                     )
                 elif job.kind == JobKind.CONFIGURE:
-                    result = await self._call(self.carrier.configure, number, config or NumberConfig())
+                    result = await self._call(
+                        lane, lambda carrier: carrier.configure(number, config or NumberConfig())
+                    )
                 else:
-                    await self._call(self.carrier.release, number)
+                    await self._call(lane, lambda carrier: carrier.release(number))
                     result = None
         except _Unsent:
             return
         except NumbersError as error:
-            await self._outcome(job, ready, BatchOutcome(number, error=error))
+            await self._outcome(job, ready, BatchOutcome(number, error=error), lane)
         else:
             if writes is None:
-                await self._outcome(job, ready, BatchOutcome(number, result=result))
+                await self._outcome(job, ready, BatchOutcome(number, result=result), lane)
             else:
                 # Done is written while the next item is marked sending: one trip to the disk for
                 # both. Cut off by a crash or a stop, the item stays sending, and is looked up.
-                writes.start_soon(self._outcome, job, ready, BatchOutcome(number, result=result))
+                writes.start_soon(self._outcome, job, ready, BatchOutcome(number, result=result), lane)
 
     async def _many(self, job: Job, items: list[Item]) -> None:
         """A native batch: every item journaled as sending in one write, then one request."""
@@ -817,27 +956,34 @@ class Runner:
             return
         numbers = [item.number or "" for item in ready_items]
         config = _config(job)
+        # Batches are one carrier's (a routing provider has none): the job's.
+        lane = self._lane(ready_items[0])
+        seqs = [item.seq for item in ready_items]
         try:
-            await self.journal.move(job.id, [item.seq for item in ready_items], ItemState.SENDING)
+            await self.journal.move(
+                job.id, seqs, ItemState.SENDING, provider=None if lane is None else lane.name
+            )
         except LeaseLost:
             return  # the others' now, all of them: they were claimed together
         try:
             async with _sending(self, job, ready_items):
                 if job.kind == JobKind.PURCHASE:
-                    outcomes = await self._call(self.carrier.purchase_many, numbers, config=config)
+                    outcomes = await self._call(
+                        lane, lambda carrier: carrier.purchase_many(numbers, config=config)
+                    )
                 elif job.kind == JobKind.CONFIGURE:
                     outcomes = await self._call(
-                        self.carrier.configure_many, numbers, config or NumberConfig()
+                        lane, lambda carrier: carrier.configure_many(numbers, config or NumberConfig())
                     )
                 else:
-                    outcomes = await self._call(self.carrier.release_many, numbers)
+                    outcomes = await self._call(lane, lambda carrier: carrier.release_many(numbers))
         except _Unsent:
             return
         except NumbersError as error:  # refused as a whole, before any number was touched
             outcomes = [BatchOutcome(number, error=error) for number in numbers]
         lost: dict[int, NumbersError] = {}
         for item, outcome in zip(ready_items, outcomes, strict=True):
-            await self._outcome(job, item, outcome, settle=False)
+            await self._outcome(job, item, outcome, lane, settle=False)
             if isinstance(outcome.error, OutcomeUnknownError):
                 lost[item.seq] = outcome.error
         # A batch whose answer was lost: one listing, or a look-up each, settles its items.
@@ -845,60 +991,94 @@ class Runner:
 
     # -- pinning (purchases by criteria) -------------------------------------------------------------
 
-    def _supply(self, job: Job, slot: str) -> _Supply:
-        supply = self._supplies.get(slot)
+    def _demand(self, job: Job, slot: str) -> _Demand:
+        demand = self._demands.get(slot)
+        if demand is None:  # a set not open when the pass started (another worker gave an item back)
+            demand = self._demands[slot] = _Demand(1, list(self._lanes))
+        return demand
+
+    def _supply(self, job: Job, slot: str, carrier: str) -> _Supply:
+        supply = self._supplies.get((slot, carrier))
         if supply is None:
+            lane = self._lanes[carrier]
             query = SearchQuery.model_validate(job.spec["criteria"][slot])
-            need = self._open.get(slot, 1)
-            # Sized to the job: as many as it still needs, up to the carrier's largest answer.
-            page = max(1, min(self.carrier.max_search_limit, need))
-            narrows = self.carrier.supports(Feature.SEARCH_STARTS_WITH)
+            demand = self._demand(job, slot)
+            # Sized to the job: as many as it still needs, up to the carrier's largest answer; across
+            # several carriers never below what shows whether more hide behind (one reached late in
+            # a pass, when few items are left, may show numbers pinned already first).
+            least = _NARROW_AT if len(demand.order) > 1 else 1
+            page = max(least, min(lane.provider.max_search_limit, demand.need))
+            narrows = lane.provider.supports(Feature.SEARCH_STARTS_WITH)
             # More needed than one answer holds: the narrower searches at once, side by side
             # (together they ask what the query asks), not the query first and then them.
-            first: list[str | None] = [*_narrower(query)] if narrows and need > page else [None]
-            supply = self._supplies[slot] = _Supply(query, deque(first), page, narrows, need)
+            first: list[str | None] = [*_narrower(query)] if narrows and demand.need > page else [None]
+            supply = _Supply(lane, query, deque(first), page, narrows, demand)
+            self._supplies[slot, carrier] = supply
         return supply
 
-    async def _offer(self, job: Job, supply: _Supply) -> _Offer | None:
-        """The next number of the criteria set that the job never pinned; None when the carrier
-        has no more in the criteria."""
+    async def _offer(self, job: Job, slot: str) -> _Offer | None:
+        """The next number of the criteria set that the job never pinned, from its carriers in
+        turn: the next one's once a carrier has none left in the criteria, or is down. None when
+        none has any; a carrier's error when one is down and the others have none."""
+        down: NumbersError | None = None
+        for carrier in self._demand(job, slot).order:
+            supply = self._supply(job, slot, carrier)
+            offer = await self._offer_from(job, supply)
+            if offer is not None:
+                return offer
+            down = down or supply.down
+        if down is not None:
+            raise down
+        return None
+
+    async def _offer_from(self, job: Job, supply: _Supply) -> _Offer | None:
+        """The next number of the criteria set at the supply's carrier that the job never pinned;
+        None when the carrier has no more in the criteria, or is down."""
         supply.waiting += 1
         try:
-            while True:
+            while supply.down is None:
                 if supply.candidates:
                     offer = supply.candidates.popleft()
                     supply.queued.discard(offer.phone_number)
-                    supply.handed.add(offer.phone_number)
+                    supply.demand.handed.add(offer.phone_number)
                     self._search_ahead(job, supply)
                     return offer
                 if self._stopping:
-                    raise _Stopped("the job is stopping: nothing new is searched", provider=self.carrier.name)
-                # Another search when those under way cannot bring what the items still need.
-                if supply.frontier and supply.on_the_way() < max(supply.wanted(), supply.waiting):
-                    await self._search(job, supply, self._next_search(supply))
+                    raise _Stopped("the job is stopping: nothing new is searched", provider=supply.lane.name)
+                # Another search when those under way cannot bring what the items still need; one
+                # at a time while the carrier refuses them.
+                wanted = supply.on_the_way() < max(supply.demand.wanted(), supply.waiting)
+                if supply.frontier and wanted and not (supply.failures and supply.searching):
+                    try:
+                        await self._search(job, supply, self._next_search(supply))
+                    except _FOR_NOW as refused:
+                        if not _refused_for_now(refused):
+                            raise
+                        # Counted: tried again, by this task or another, or the carrier is down.
                 elif supply.searching:
                     await supply.changed.wait()
                 else:
                     return None
+            return None
         finally:
             supply.waiting -= 1
 
     def _search_every_set(self, job: Job) -> None:
-        """Every criteria set's first searches, at once, when a pass starts: its tasks reach the
-        sets one after the other (the items are in order), and each then finds numbers waiting
-        for it instead of waiting for its searches."""
-        for slot, need in self._open.items():
-            if need:
-                self._search_ahead(job, self._supply(job, slot), rounds=1)
+        """Every criteria set's first searches, at once, when a pass starts, at its first carrier:
+        its tasks reach the sets one after the other (the items are in order), and each then
+        finds numbers waiting for it instead of waiting for its searches."""
+        for slot, demand in self._demands.items():
+            if demand.need and demand.order:
+                self._search_ahead(job, self._supply(job, slot, demand.order[0]), rounds=1)
 
     def _search_ahead(self, job: Job, supply: _Supply, rounds: int = _ROUNDS_AHEAD) -> None:
         """Searches started in the background while numbers are left, so that the tasks find the
         next ones there when they come back for them, instead of waiting for a search: four
         rounds of the tasks' numbers kept in hand or on the way (a search takes about as long as
         the purchase a round of tasks is making, longer on a busy carrier)."""
-        if self._searches is None or self._stopping:
+        if self._searches is None or self._stopping or supply.failures:
             return
-        ahead = min(supply.wanted(), rounds * self.concurrency)
+        ahead = min(supply.demand.wanted(), rounds * self.concurrency)
         while supply.frontier and supply.on_the_way() < ahead:
             self._searches.start_soon(self._search_quietly, job, supply, self._next_search(supply))
 
@@ -913,36 +1093,53 @@ class Runner:
         return supply.frontier.popleft()
 
     async def _search(self, job: Job, supply: _Supply, lead: str | None) -> None:
-        """Search the criteria set's query narrowed to ``lead`` (counted in ``supply.searching``
-        by :meth:`_next_search`)."""
+        """Search the criteria set's query narrowed to ``lead`` at the supply's carrier (counted
+        in ``supply.searching`` by :meth:`_next_search`)."""
         update: dict[str, Any] = {"limit": supply.page}
         if lead is not None:
             update["starts_with"] = lead
         query = supply.query.model_copy(update=update)
+        failures = supply.failures
         try:
-            found = await self._call(self.carrier.search, query)
+            found = await self._call(supply.lane, lambda carrier: carrier.search(query))
+            supply.failures = 0
             # Numbers the job pinned already (being bought meanwhile, or replaced) still show:
             # they are left out before any pin is tried.
-            known = supply.queued | supply.handed
+            known = supply.queued | supply.demand.handed
             shown = [offer.phone_number for offer in found if offer.phone_number not in known]
             fresh = await self.journal.unpinned(job.id, shown)
             brought = 0
             for offer in found:
                 number = offer.phone_number
                 # Handed out or found by another search while this one was checked: once.
-                if number in fresh and number not in supply.queued and number not in supply.handed:
-                    supply.candidates.append(_Offer(number, offer.monthly_price, offer.price_basis))
+                if number in fresh and number not in supply.queued and number not in supply.demand.handed:
+                    supply.candidates.append(
+                        _Offer(number, offer.monthly_price, offer.price_basis, supply.lane.name)
+                    )
                     supply.queued.add(number)
                     brought += 1
             supply.brings = brought if not supply.brings else 0.7 * supply.brings + 0.3 * brought
             if supply.narrows and len(found) >= _NARROW_AT:
                 supply.frontier.extend(_narrower(query))
-        except BaseException:
+        except BaseException as failed:
             supply.frontier.appendleft(lead)  # searched again by the next task that needs it
+            # Refused for now: the first failure of its round counts (the others say no more).
+            if _refused_for_now(failed) and supply.failures == failures:
+                await self._searches_refused(supply, failed)
             raise
         finally:
             supply.searching -= 1
             supply.notify()
+
+    async def _searches_refused(self, supply: _Supply, refused: NumbersError) -> None:
+        """A round of the supply's searches refused for now: its carrier is down after
+        ``_ATTEMPTS`` rounds in a row; until then the next round waits, the others with it."""
+        supply.failures += 1
+        if supply.failures >= _ATTEMPTS:
+            supply.down = refused
+            return
+        # Still counted as searching: the other tasks wait for this one instead of searching.
+        await _sleep(_SEARCH_WAITS[supply.failures - 1])
 
     async def _pinned(self, job: Job, items: list[Item], *, sending: bool = False) -> list[Item]:
         """The items, each with a number of its criteria set pinned, in one write for all of a set
@@ -956,39 +1153,41 @@ class Runner:
         sets: dict[str, list[Item]] = {}
         for item in items:
             sets.setdefault(item.slot or "", []).append(item)
-        for slot, members in sets.items():
-            for item in await self._pinned_of(job, self._supply(job, slot), members, sending=sending):
+        for slot, of_set in sets.items():
+            for item in await self._pinned_of(job, slot, of_set, sending=sending):
                 pinned[item.seq] = item
         return [pinned[item.seq] for item in items]
 
-    async def _pinned_of(self, job: Job, supply: _Supply, items: list[Item], *, sending: bool) -> list[Item]:
-        """:meth:`_pinned` for items of one criteria set, whose numbers come from ``supply``."""
+    async def _pinned_of(self, job: Job, slot: str, items: list[Item], *, sending: bool) -> list[Item]:
+        """:meth:`_pinned` for items of one criteria set, whose numbers come from its carriers in
+        turn (:meth:`_offer`)."""
+        demand = self._demand(job, slot)
         cap = Money.model_validate(job.spec["max_cost"]) if job.spec.get("max_cost") else None
         result: list[Item] = []
         left = items
         while left:
             offers: list[_Offer] = []
             try:
-                while len(offers) < len(left) and (offer := await self._offer(job, supply)) is not None:
+                while len(offers) < len(left) and (offer := await self._offer(job, slot)) is not None:
                     offers.append(offer)
                 if sending and self._stopping:
                     return [*result, *left]
                 offered = list(zip(left, offers, strict=False))  # the first items, as many as there are
                 pins = [
-                    (item.seq, offer.phone_number, offer.monthly_price, offer.price_basis)
+                    (item.seq, offer.phone_number, offer.monthly_price, offer.price_basis, offer.provider)
                     for item, offer in offered
                 ]
                 outcomes = await self.journal.pin_many(job.id, pins, cap=cap, sending=sending) if pins else {}
             finally:
                 # Pinned (and no more needed), or not: wanted again.
-                supply.handed.difference_update(offer.phone_number for offer in offers)
+                demand.handed.difference_update(offer.phone_number for offer in offers)
             again: list[Item] = []
             for item, offer in offered:
                 outcome = outcomes[item.seq]
                 if outcome is False:  # the job pinned the number meanwhile: the next candidate
                     again.append(item)
                 elif outcome is True:
-                    supply.need -= 1
+                    demand.need -= 1
                     result.append(self._with_number(item, offer, sending=sending))
                 elif isinstance(outcome, OverCap):
                     await self.journal.move(
@@ -1013,6 +1212,7 @@ class Runner:
         pinned = replace(
             item,
             number=offer.phone_number,
+            provider=offer.provider,
             state=ItemState.SENDING if sending else item.state,
             price=None if price is None else price.amount,
             currency=None if price is None else price.currency,
@@ -1029,31 +1229,51 @@ class Runner:
             # carrier shows other numbers. The items stay planned, for a later round.
             self._starved = True
             return
+        name = job_provider(self.carrier)
         for item in items:
             left = "no number matching the criteria is left to buy"
             if item.error_class == ComplianceRequiredError.__name__ and item.error_message:
-                # The numbers it was given were refused for what each alone needs: say what.
-                refused = item.error_message.removeprefix(f"{self.carrier.name}: ")
-                left += f"; the last one tried was refused: {refused}"
-            await self._fail(job, item, NumberUnavailableError(left, provider=self.carrier.name))
+                # The numbers it was given were refused for what each alone needs: say what (across
+                # several carriers, the message names the member that refused).
+                left += f"; the last one tried was refused: {self._unnamed(item.error_message)}"
+            await self._fail(job, item, NumberUnavailableError(left, provider=name))
+
+    def _unnamed(self, message: str) -> str:
+        """A carrier's message without the job's carrier's name in front (across several carriers,
+        it keeps the member's, which says which one)."""
+        return message.removeprefix(f"{job_provider(self.carrier)}: ")
 
     # -- what the carrier said -------------------------------------------------------------------
 
-    async def _outcome(self, job: Job, item: Item, outcome: BatchOutcome, *, settle: bool = True) -> None:
-        """Write what the carrier said of an item that was sent (``settle``: look up at once what
-        it left unknown)."""
+    async def _outcome(
+        self, job: Job, item: Item, outcome: BatchOutcome, lane: _Lane | None, *, settle: bool = True
+    ) -> None:
+        """Write what the carrier said of an item that was sent to ``lane`` (None: through the
+        routing provider, whose answer names the member); ``settle``: look up at once what it
+        left unknown."""
         with _unless_taken_over():
-            await self._record(job, item, outcome, settle=settle)
+            await self._record(job, item, outcome, lane, settle=settle)
 
-    async def _record(self, job: Job, item: Item, outcome: BatchOutcome, *, settle: bool) -> None:
+    async def _record(
+        self, job: Job, item: Item, outcome: BatchOutcome, lane: _Lane | None, *, settle: bool
+    ) -> None:
         error = outcome.error
+        if lane is None:  # the member that answered is the item's now: its look-ups go there
+            answered = (
+                outcome.result.provider if outcome.result is not None else getattr(error, "member", None)
+            )
+            item = replace(item, provider=answered or item.provider)
         if error is None:
-            await self.journal.move(job.id, item.seq, ItemState.DONE, result=_dump(outcome.result))
+            await self.journal.move(
+                job.id, item.seq, ItemState.DONE, result=_dump(outcome.result), provider=item.provider
+            )
             self._tell(item, "done")
         elif isinstance(error, OutcomeUnknownError | _Stopped):
             # _Stopped: an adapter's follow-up request (a look-up, a try again) held back by a
             # stop. What was sent before it may have happened: resume looks it up.
-            await self.journal.move(job.id, item.seq, ItemState.UNKNOWN, error=_error(error))
+            await self.journal.move(
+                job.id, item.seq, ItemState.UNKNOWN, error=_error(error), provider=item.provider
+            )
             self._tell(item, "unknown", error)
             if settle:
                 # A lost answer shown not to have taken effect counts as a try: a carrier that
@@ -1069,15 +1289,20 @@ class Runner:
             if kept is not None:
                 self._refused[item.seq] = self._refused.get(item.seq, 0) + 1
                 if self._refused[item.seq] >= _REFUSED_IN_A_ROW:
-                    why = str(error).removeprefix(f"{self.carrier.name}: ")
+                    why = self._unnamed(str(error))
                     said = f"{_REFUSED_IN_A_ROW} numbers matching the criteria were refused in a row: {why}"
-                    await self._fail(job, item, NumberUnavailableError(said, provider=self.carrier.name))
+                    unavailable = NumberUnavailableError(said, provider=job_provider(self.carrier))
+                    await self._fail(job, item, unavailable)
                     return
+            if item.slot in self._demands:  # a number wanted again, from this carrier or the next
+                self._demands[item.slot].need += 1
             self._tell(item, "retried", error)
         elif isinstance(error, ConflictError) and job.kind == JobKind.PURCHASE:
             # Already the account's: bought by this job before (an answer lost), or the account
             # has it for another reason. A look-up says which; it counts as a try.
-            await self.journal.move(job.id, item.seq, ItemState.UNKNOWN, error=_error(error))
+            await self.journal.move(
+                job.id, item.seq, ItemState.UNKNOWN, error=_error(error), provider=item.provider
+            )
             await self._settle(job, item, lost=error)
         elif (over := _quoted_over(job, item, error)) is not None:
             await self.journal.move(job.id, item.seq, ItemState.FAILED, error=("CostCapReached", None, over))
@@ -1096,7 +1321,9 @@ class Runner:
             await self._fail(job, item, error)
 
     async def _fail(self, job: Job, item: Item, error: NumbersError) -> None:
-        await self.journal.move(job.id, item.seq, ItemState.FAILED, error=_error(error))
+        await self.journal.move(
+            job.id, item.seq, ItemState.FAILED, error=_error(error), provider=item.provider
+        )
         self._tell(item, "failed", error)
 
     # -- settling what is unknown ------------------------------------------------------------------
@@ -1124,17 +1351,30 @@ class Runner:
                     await self.journal.move(job.id, item.seq, ItemState.PLANNED, reconciled=True)
         if not wanted or self._stopping:
             return
-        owned: dict[str, ActiveNumber] = {}
-        try:
-            async for listed in self.carrier.list():
-                if listed.phone_number in wanted:
-                    owned[listed.phone_number] = listed
-        except NumbersError as exc:  # left unknown: a later round, or resume, looks again
-            for item in wanted.values():
-                self._tell(item, "unknown", exc)
-            return
+        for group in self._by_member(wanted):
+            owned: dict[str, ActiveNumber] = {}
+            try:
+                async for listed in self._owned({item.provider for item in group.values()}):
+                    mine = group.get(listed.phone_number)
+                    if mine is not None and self._holds(mine, listed):
+                        owned[listed.phone_number] = listed
+            except NumbersError as exc:  # left unknown: a later round, or resume, looks again
+                for item in group.values():
+                    self._tell(item, "unknown", exc)
+                continue
+            for number, item in group.items():
+                await self._settled(job, item, owned.get(number), lost=lost.get(item.seq))
+
+    def _by_member(self, wanted: dict[str, Item]) -> list[dict[str, Item]]:
+        """``wanted`` (items by number) in groups settled by one listing each: across several
+        carriers, one group per member where every item's is known (a member that cannot list
+        then holds back only its own), else all together."""
+        if self._routing is None or not {item.provider for item in wanted.values()} <= self._lanes.keys():
+            return [wanted]
+        groups: dict[str | None, dict[str, Item]] = {}
         for number, item in wanted.items():
-            await self._settled(job, item, owned.get(number), lost=lost.get(item.seq))
+            groups.setdefault(item.provider, {})[number] = item
+        return list(groups.values())
 
     async def _settle(self, job: Job, item: Item, *, lost: NumbersError | None = None) -> None:
         """Look the number up and write what happened; left unknown if the look-up keeps failing,
@@ -1147,12 +1387,13 @@ class Runner:
             with _unless_taken_over():
                 await self.journal.move(job.id, item.seq, ItemState.PLANNED, reconciled=True)
             return
+        number = item.number
         found: ActiveNumber | None = None
         for wait in (*_LOOKUP_WAITS, None):
             if self._stopping:
                 return
             try:
-                found = await self._call(self.carrier.get, item.number)
+                found = await self._call(self._lane(item), lambda carrier: carrier.get(number))
             except NotFoundError:
                 found = None
             except _FOR_NOW as exc:
@@ -1166,6 +1407,19 @@ class Runner:
                 return
             break
         await self._settled(job, item, found, lost=lost)
+
+    async def _reconciled(self, job: Job, item: Item, found: ActiveNumber | None) -> None:
+        """Write an item that may have happened done, as a look-up or a listing showed it
+        (``found``: the number as its carrier has it, None for a release)."""
+        await self.journal.move(
+            job.id,
+            item.seq,
+            ItemState.DONE,
+            reconciled=True,
+            result=_dump(found),
+            provider=self._holder(found),
+        )
+        self._tell(item, "reconciled")
 
     async def _settled(
         self, job: Job, item: Item, found: ActiveNumber | None, *, lost: NumbersError | None
@@ -1185,10 +1439,12 @@ class Runner:
         else:  # a configure sent again leaves the same configuration
             happened = False
         if happened:
-            await self.journal.move(job.id, item.seq, ItemState.DONE, reconciled=True, result=_dump(found))
-            self._tell(item, "reconciled")
+            await self._reconciled(job, item, found)
         elif job.kind == JobKind.CONFIGURE and found is None:
-            gone = NotFoundError(f"{item.number} is not a number of this account", provider=self.carrier.name)
+            gone = NotFoundError(
+                f"{item.number} is not a number of this account",
+                provider=item.provider or job_provider(self.carrier),
+            )
             await self._fail(job, item, gone)
         else:
             tried = _error(lost) if lost is not None else None
@@ -1287,6 +1543,12 @@ async def _sending(runner: Runner, job: Job, items: list[Item]) -> AsyncIterator
         raise
     finally:
         _SENT.reset(token)
+
+
+def _refused_for_now(error: BaseException) -> TypeGuard[NumbersError]:
+    """Whether the carrier refused a request for now (503, 429, a network failure), rather than
+    the job stopping."""
+    return isinstance(error, _FOR_NOW) and not isinstance(error, _Stopped)
 
 
 def _quoted_over(job: Job, item: Item, error: NumbersError) -> str | None:
@@ -1398,8 +1660,10 @@ async def create_job(
     if kind is JobKind.CONFIGURE and config is None:
         raise InvalidInputError("a configure job needs its config", field="config")
     if config is not None:
-        carrier._check_config(config, purchase=kind is JobKind.PURCHASE)
-    items: list[tuple[str | None, str | None]] = [(None, parse_e164(n)) for n in numbers or []]
+        _check_config(carrier, config, kind)
+    items: list[tuple[str | None, str | None, str | None]] = [
+        (None, parse_e164(n), None) for n in numbers or []
+    ]
     spec: dict[str, Any] = {}
     if criteria:
         if kind is not JobKind.PURCHASE:
@@ -1408,7 +1672,7 @@ async def create_job(
         for name, (query, count) in criteria.items():
             carrier._check_search(query)
             spec["criteria"][name] = query.model_dump(mode="json", exclude_unset=True)
-            items += [(name, None)] * count
+            items += [(name, None, None)] * count
     if max_cost is not None:
         if kind is not JobKind.PURCHASE or not criteria or numbers:
             raise InvalidInputError(
@@ -1431,9 +1695,10 @@ async def create_job(
             raise InvalidInputError(
                 "a purchase buys numbers not owned yet: give numbers or criteria", field="matching"
             )
-        owned: list[str] = []
+        # Each with the carrier that holds it (a member's name), where its configure or release goes.
+        owned: dict[str, str] = {}
         async for number in carrier.list(**matching):
-            owned.append(number.phone_number)
+            owned[number.phone_number] = number.provider
             check_size(len(items) + len(owned))  # before a listing of millions is all read
         what = ", ".join(f"{key}={value}" for key, value in matching.items()) or "no filter"
         if not owned:
@@ -1446,13 +1711,18 @@ async def create_job(
                 field="confirm",
             )
         spec["matching"] = matching
-        known = {number for _, number in items}
-        items += [(None, number) for number in owned if number not in known]
+        known = {number for _, number, _ in items}
+        holders = isinstance(carrier, RoutingProvider)
+        items += [
+            (None, number, held if holders else None) for number, held in owned.items() if number not in known
+        ]
     if config is not None:
         spec["config"] = config.model_dump(mode="json", exclude_unset=True)
     if not items:
         raise InvalidInputError("a job needs numbers, criteria or filters", field="numbers")
-    return await journal.create(kind=kind, provider=carrier.name, spec=spec, items=items, label=label)
+    return await journal.create(
+        kind=kind, provider=job_provider(carrier), spec=spec, items=items, label=label
+    )
 
 
 async def amend_job(journal: Journal, carrier: Provider, job_id: str, *, compliance: NumberCompliance) -> Job:
@@ -1467,9 +1737,17 @@ async def amend_job(journal: Journal, carrier: Provider, job_id: str, *, complia
     if job.state in (JobState.DONE, JobState.CANCELLED):
         raise InvalidInputError(f"job {job_id!r} is {job.state}: nothing is left to send", field="job")
     config = with_compliance(_config(job), compliance)
-    carrier._check_config(config, purchase=kind is JobKind.PURCHASE)
+    _check_config(carrier, config, kind)
     await journal.set_spec(job_id, {**job.spec, "config": config.model_dump(mode="json", exclude_unset=True)})
     return await journal.job(job_id)
+
+
+def _check_config(carrier: Provider, config: NumberConfig, kind: JobKind) -> None:
+    """Refuse a job's config the carrier would refuse, or, for a purchase across several carriers,
+    one that refers to one carrier account's things (any member may sell the numbers)."""
+    if isinstance(carrier, RoutingProvider) and len(carrier.members) > 1 and kind is JobKind.PURCHASE:
+        carrier._check_any_member(config, "a bulk job", "a job on carrier.members[NAME]")
+    carrier._check_config(config, purchase=kind is JobKind.PURCHASE)
 
 
 async def _check_priced(carrier: Provider, name: str, query: SearchQuery, cap: Money) -> None:

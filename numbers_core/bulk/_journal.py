@@ -137,13 +137,17 @@ CREATE TABLE rates (
 _SCHEMA_4 = """
 ALTER TABLE items ADD COLUMN price_basis TEXT
 """
-_MIGRATIONS = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3, _SCHEMA_4)
+# The carrier each item went to: a routing provider's member (its name), or the job's one carrier.
+_SCHEMA_5 = """
+ALTER TABLE items ADD COLUMN provider TEXT
+"""
+_MIGRATIONS = (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3, _SCHEMA_4, _SCHEMA_5)
 # REAL is a 4-byte float in PostgreSQL: time stamps need 8.
 _POSTGRES_MIGRATIONS = tuple(ddl.replace(" REAL", " DOUBLE PRECISION") for ddl in _MIGRATIONS)
 
 _ITEM_COLUMNS = (
     "seq, slot, number, state, reconciled, attempts, error_class, error_code, error_message, result, "
-    "price, currency, updated_at, sends, price_basis"
+    "price, currency, updated_at, sends, price_basis, provider"
 )
 
 _QUALIFIED_COLUMNS = ", ".join(f"items.{column.strip()}" for column in _ITEM_COLUMNS.split(","))
@@ -232,11 +236,14 @@ class Item:
     sends: int = 0
     #: where ``price`` came from (None with no price, or in a journal older than the basis)
     price_basis: PriceBasis | None = None
+    #: the carrier it went to (a routing provider's member), once known: the one its number was
+    #: offered by or listed at, else the one that answered
+    provider: str | None = None
 
     @classmethod
     def of(cls, row: Sequence[Any]) -> Item:
         seq, slot, number, state, reconciled, attempts, error_class, code, message, result, *rest = row
-        price, currency, updated_at, sends, basis = rest
+        price, currency, updated_at, sends, basis, provider = rest
         return cls(
             seq,
             slot,
@@ -253,6 +260,7 @@ class Item:
             updated_at,
             sends,
             PriceBasis(basis) if basis is not None else None,
+            provider,
         )
 
 
@@ -493,13 +501,14 @@ class Journal:
         kind: str,
         provider: str,
         spec: dict[str, Any],
-        items: Iterable[tuple[str | None, str | None]],
+        items: Iterable[Sequence[str | None]],
         label: str | None = None,
     ) -> Job:
-        """A new planned job with its items, ``(slot, number)`` each, in order."""
+        """A new planned job with its items, in order: ``(slot, number)`` each, or ``(slot,
+        number, provider)`` for a number known to be held at one carrier (a member's)."""
         job_id = uuid.uuid4().hex[:12]
-        rows = list(items)
-        numbers = [number for _, number in rows if number is not None]
+        rows = [(slot, number, held[0] if held else None) for slot, number, *held in items]
+        numbers = [number for _, number, _ in rows if number is not None]
         if len(set(numbers)) != len(numbers):
             raise InvalidInputError("a job holds each number once", field="numbers")
         now = self._clock()
@@ -511,10 +520,11 @@ class Journal:
                 (job_id, label or f"{kind} of {len(rows)}", kind, provider, text, JobState.PLANNED, now, now),
             )
             db.executemany(
-                "INSERT INTO items (job_id, seq, slot, number, state, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO items (job_id, seq, slot, number, provider, state, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (job_id, seq, slot, number, ItemState.PLANNED, now)
-                    for seq, (slot, number) in enumerate(rows)
+                    (job_id, seq, slot, number, provider, ItemState.PLANNED, now)
+                    for seq, (slot, number, provider) in enumerate(rows)
                 ],
             )
             db.executemany("INSERT INTO pinned VALUES (?, ?)", [(job_id, number) for number in numbers])
@@ -629,6 +639,21 @@ class Journal:
 
         return await self._run(work)
 
+    async def counts_by_provider(self, job_id: str) -> dict[str | None, dict[ItemState, int]]:
+        """The items' counts by state, for each carrier they went to (None: none yet)."""
+
+        def work(db: sqlite3.Connection) -> dict[str | None, dict[ItemState, int]]:
+            rows = db.execute(
+                "SELECT provider, state, count(*) FROM items WHERE job_id = ? GROUP BY provider, state",
+                (job_id,),
+            )
+            counts: dict[str | None, dict[ItemState, int]] = {}
+            for provider, state, count in rows:
+                counts.setdefault(provider, {})[ItemState(state)] = count
+            return counts
+
+        return await self._run(work)
+
     async def pin(
         self,
         job_id: str,
@@ -639,9 +664,10 @@ class Journal:
         basis: PriceBasis | None = None,
         cap: Money | None = None,
         sending: bool = False,
+        provider: str | None = None,
     ) -> bool:
         """Give a planned item its number (and its quoted price, with where that came from:
-        ``basis``); False if the job ever pinned it.
+        ``basis``, and the carrier that offered it); False if the job ever pinned it.
 
         With ``cap``, raises :class:`OverCap` when the prices of the job's items that are
         bought, being bought or about to be, with this one, would pass it: checked in the
@@ -649,7 +675,8 @@ class Journal:
         ``sending``: the item is written ``sending`` in the same transaction (as :meth:`move`
         would, its lease checked in a shared journal): one trip to the disk, not two.
         """
-        pinned = (await self.pin_many(job_id, [(seq, number, price, basis)], cap=cap, sending=sending))[seq]
+        pins = [(seq, number, price, basis, provider)]
+        pinned = (await self.pin_many(job_id, pins, cap=cap, sending=sending))[seq]
         if isinstance(pinned, Exception):
             raise pinned
         return pinned
@@ -657,15 +684,15 @@ class Journal:
     async def pin_many(
         self,
         job_id: str,
-        pins: Sequence[tuple[int, str, Money | None, PriceBasis | None]],
+        pins: Sequence[tuple[int, str, Money | None, PriceBasis | None, str | None]],
         *,
         cap: Money | None = None,
         sending: bool = False,
     ) -> dict[int, bool | OverCap | InvalidInputError]:
-        """:meth:`pin` for many items at once, ``(seq, number, price, basis)`` each, in one transaction of
-        a few statements whatever their number; by item, what :meth:`pin` would have returned or
-        raised (:class:`OverCap`, :class:`LeaseLost` for an item another worker holds now, …):
-        the others are pinned all the same."""
+        """:meth:`pin` for many items at once, ``(seq, number, price, basis, provider)`` each, in one
+        transaction of a few statements whatever their number; by item, what :meth:`pin` would have
+        returned or raised (:class:`OverCap`, :class:`LeaseLost` for an item another worker holds
+        now, …): the others are pinned all the same."""
         now = self._clock()
 
         def work(db: sqlite3.Connection) -> dict[int, bool | OverCap | InvalidInputError]:
@@ -679,8 +706,8 @@ class Journal:
                     (job_id, *chunk),
                 )
             }
-            wanted: dict[str, tuple[int, Money | None, PriceBasis | None]] = {}
-            for seq, number, price, basis in pins:
+            wanted: dict[str, tuple[int, Money | None, PriceBasis | None, str | None]] = {}
+            for seq, number, price, basis, provider in pins:
                 refused = _refusal(job_id, seq, rows.get(seq), None, self._holder)
                 if refused is None and sending and self.shared:
                     refused = self._lease_refusal(job_id, seq, *rows[seq][1:])
@@ -689,7 +716,7 @@ class Journal:
                 elif number in wanted:  # asked twice: the first item has it
                     outcomes[seq] = False
                 else:
-                    wanted[number] = (seq, price, basis)
+                    wanted[number] = (seq, price, basis, provider)
             # Workers pinning the same number at once: the second waits for the first, then inserts
             # nothing. In the same order in every worker, so that they never wait on each other both.
             inserted = {
@@ -707,18 +734,18 @@ class Journal:
             for number in over:
                 db.execute("DELETE FROM pinned WHERE job_id = ? AND number = ?", (job_id, number))
             updates = []
-            for number, (seq, price, basis) in wanted.items():
+            for number, (seq, price, basis, provider) in wanted.items():
                 outcomes[seq] = over.get(number, number in inserted)
                 if outcomes[seq] is True:
                     quoted: tuple[str | None, str | None, str | None] = (None, None, None)
                     if price is not None:
                         quoted = (str(price.amount), price.currency, None if basis is None else str(basis))
                     state = ItemState.SENDING if sending else ItemState.PLANNED
-                    updates.append((number, *quoted, now, state, int(sending), job_id, seq))
+                    updates.append((number, *quoted, now, state, int(sending), provider, job_id, seq))
             if updates:
                 db.executemany(
                     "UPDATE items SET number = ?, price = ?, currency = ?, price_basis = ?, updated_at = ?, "
-                    "state = ?, sends = sends + ? WHERE job_id = ? AND seq = ?",
+                    "state = ?, sends = sends + ?, provider = ? WHERE job_id = ? AND seq = ?",
                     updates,
                 )
             return outcomes
@@ -726,13 +753,15 @@ class Journal:
         return await self._run(work)
 
     async def unpin(self, job_id: str, seq: int) -> None:
-        """Take a planned item's number back (it was taken meanwhile); it stays pinned for the job."""
+        """Take a planned item's number back (it was taken meanwhile), and the carrier that offered
+        it; it stays pinned for the job."""
         now = self._clock()
 
         def work(db: sqlite3.Connection) -> None:
             _check_move(db, job_id, seq, None, self._holder)
             db.execute(
-                "UPDATE items SET number = NULL, updated_at = ? WHERE job_id = ? AND seq = ?",
+                "UPDATE items SET number = NULL, provider = NULL, updated_at = ? "
+                "WHERE job_id = ? AND seq = ?",
                 (now, job_id, seq),
             )
 
@@ -748,13 +777,15 @@ class Journal:
         error: tuple[str, str | None, str] | None = None,
         reconciled: bool = False,
         tried: bool | None = None,
+        provider: str | None = None,
     ) -> None:
         """Write the item's new state (``error``: class, carrier code, message); only allowed moves.
 
         ``seq`` may be several items (a native batch, sent at once): all move in one transaction.
         Back to planned with an error counts as one of the item's tries, unless ``tried`` is
         False: a refusal that was not the item's (its account lacks something; its number, not
-        the item, was refused).
+        the item, was refused). ``provider``: the carrier it went to, where this says it (None
+        leaves it as it was).
         """
         now = self._clock()
         seqs = [seq] if isinstance(seq, int) else list(seq)
@@ -774,10 +805,23 @@ class Journal:
             db.executemany(
                 "UPDATE items SET state = ?, reconciled = CASE WHEN ? = 1 THEN 1 ELSE reconciled END, "
                 "attempts = attempts + ?, sends = sends + ?, error_class = ?, error_code = ?, "
-                "error_message = ?, result = coalesce(?, result), updated_at = ? "
-                "WHERE job_id = ? AND seq = ?",
+                "error_message = ?, result = coalesce(?, result), provider = coalesce(?, provider), "
+                "updated_at = ? WHERE job_id = ? AND seq = ?",
                 [
-                    (state, int(reconciled), tries, sent, error_class, code, message, text, now, job_id, one)
+                    (
+                        state,
+                        int(reconciled),
+                        tries,
+                        sent,
+                        error_class,
+                        code,
+                        message,
+                        text,
+                        provider,
+                        now,
+                        job_id,
+                        one,
+                    )
                     for one in seqs
                 ],
             )

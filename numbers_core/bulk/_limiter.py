@@ -22,6 +22,7 @@ adapter waits out.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections import deque
@@ -78,6 +79,18 @@ class RateLimiter:
             raise ValueError(f"backoff: expected a share between 0 and 1, got {backoff!r}")
         if not (start > 0 and math.isfinite(start)):
             raise ValueError(f"start: expected a positive number of requests per second, got {start!r}")
+        self._same = functools.partial(
+            RateLimiter,
+            rate,
+            burst=burst,
+            backoff=backoff,
+            min_rate=min_rate,
+            recovery=recovery,
+            start=start,
+            doubling=doubling,
+            clock=clock,
+            sleep=sleep,
+        )
         #: the rate given, if any: never passed
         self.configured = rate
         self.target = math.inf if rate is None else rate
@@ -103,6 +116,11 @@ class RateLimiter:
         self._cut_at = -math.inf  # the last 429 that slowed the rate down
         self.throttles = 0
         self._watchers: list[Callable[[float], None]] = []
+
+    def like(self) -> RateLimiter:
+        """A limiter with this one's settings and nothing learnt: the same limit for another
+        account (each carrier of a job across several keeps its own)."""
+        return self._same()
 
     @property
     def rate(self) -> float:

@@ -1,5 +1,5 @@
-"""A job's report: one row per item (number, outcome, error, price and its basis, when), as CSV or
-JSON lines."""
+"""A job's report: one row per item (number, carrier, outcome, error, price and its basis, when), as
+CSV or JSON lines."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import IO
 
-from ._journal import Item, ItemState, Journal
+from ._journal import DamagedJob, Item, ItemState, Journal
 
 __all__ = ["COLUMNS", "ReportRow", "report", "write_csv", "write_json"]
 
@@ -21,6 +21,7 @@ class ReportRow:
 
     item: int
     number: str
+    provider: str  # the carrier it went to: a routing provider's member, else the job's carrier
     outcome: str  # done, failed, unknown (may have happened), planned (not sent yet)
     reconciled: bool  # settled by looking the number up after a lost answer or a crash
     attempts: int  # how many times it was sent (1 for an item done at the first try)
@@ -33,7 +34,9 @@ class ReportRow:
     updated_at: str  # ISO 8601, UTC
 
     @classmethod
-    def of(cls, item: Item) -> ReportRow:
+    def of(cls, item: Item, provider: str = "") -> ReportRow:
+        """``item``'s row; ``provider``: the job's carrier, for an item that records none (not sent
+        yet across several carriers, or written by an older numbers-core)."""
         # Being sent when the job stopped: it may have happened, until resume looks.
         state = ItemState.UNKNOWN if item.state is ItemState.SENDING else item.state
         # A done item may carry the error of a try before the one that worked: not shown.
@@ -41,6 +44,7 @@ class ReportRow:
         return cls(
             item=item.seq,
             number=item.number or "",
+            provider=item.provider or provider,
             outcome=str(state),
             reconciled=item.reconciled,
             attempts=item.sends,
@@ -59,7 +63,14 @@ COLUMNS = tuple(ReportRow.__dataclass_fields__)
 
 async def report(journal: Journal, job_id: str) -> list[ReportRow]:
     """The job's rows, in item order."""
-    return [ReportRow.of(item) for item in await journal.items(job_id)]
+    try:
+        job = await journal.job(job_id)
+    except DamagedJob:  # its record cannot be read, its items can: they say what carrier they know
+        carrier = ""
+    else:
+        # Across several carriers, an item not sent yet has none of its own.
+        carrier = "" if "," in job.provider else job.provider
+    return [ReportRow.of(item, carrier) for item in await journal.items(job_id)]
 
 
 def write_csv(rows: Iterable[ReportRow], out: IO[str]) -> None:

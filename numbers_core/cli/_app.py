@@ -118,6 +118,7 @@ def search(ctx: typer.Context, *, criteria: dict[str, Any]) -> None:
     state = state_of(ctx)
 
     async def work(carrier: Provider) -> list[AvailableNumber]:
+        state.output.carriers_of(carrier)
         return await carrier.search(**criteria)
 
     state.output.available(run(state.target, work))
@@ -181,6 +182,7 @@ def buy(
     async def work(carrier: Provider) -> None:
         # A search costs a request: what the purchases would refuse is refused before it.
         check_purchase(carrier, settings)
+        state.output.carriers_of(carrier)
         with progress(purchases.requested, "Buying") as advance:
             if wanted:
                 await purchases.buy_each(carrier, wanted, settings, advance)
@@ -340,6 +342,7 @@ def list_numbers(
     }
 
     async def work(carrier: Provider) -> None:
+        state.output.carriers_of(carrier)
         with state.output.stream() as show:
             async for number in carrier.list(**filters):
                 show(number)

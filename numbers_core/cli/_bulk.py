@@ -498,6 +498,7 @@ def _show_plan(plan: Plan, json_output: bool) -> None:
                     {
                         "item": item.seq,
                         "number": item.number,
+                        "provider": item.provider,
                         "state": str(item.state),
                         "monthly_price": None if item.price is None else str(item.price),
                         "currency": item.currency,
@@ -512,15 +513,20 @@ def _show_plan(plan: Plan, json_output: bool) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    several = _several(job)
     table = Table(box=None, pad_edge=False)
-    for header in ("Item", "Number", "Monthly", "Basis", "State"):
+    for header in ("Item", "Number", *(["Provider"] if several else []), "Monthly", "Basis", "State"):
         table.add_column(header)
     for item in plan.items:
         price = "" if item.price is None else f"{item.price} {item.currency}"
         basis = "" if item.price_basis is None else str(item.price_basis)
         state = str(item.state) if item.error_message is None else f"{item.state}: {item.error_message}"
-        # The carrier's words (the number it offered, why it refused): shown inert.
-        table.add_row(str(item.seq), Text(visible(item.number or "")), price, basis, Text(visible(state)))
+        # The carrier's words (the number it offered, why it refused), and the carrier a journal
+        # names: shown inert.
+        carrier = [Text(visible(item.provider or ""))] if several else []
+        table.add_row(
+            str(item.seq), Text(visible(item.number or "")), *carrier, price, basis, Text(visible(state))
+        )
     stdout_console().print(table)
     _plan_note(plan, _failures([item for item in plan.items if item.state == "failed"]))
 
@@ -539,6 +545,20 @@ def _plan_note(plan: Plan, reason: str | None) -> None:
 
 def _verb(kind: str) -> str:
     return "buy" if kind == "purchase" else kind
+
+
+def _several(job: Job) -> bool:
+    """Whether the job goes to several carriers (a routing provider's members)."""
+    return "," in job.provider
+
+
+async def _by_carrier(journal: Journal, job: Job) -> dict[str, dict[ItemState, int]] | None:
+    """The items' counts by state for each carrier of a job across several; None for one carrier.
+    Items not sent to any yet are under ""."""
+    if not _several(job):
+        return None
+    counts = await journal.counts_by_provider(job.id)
+    return {carrier or "": by_state for carrier, by_state in counts.items()}
 
 
 def _counts_json(counts: dict[ItemState, int]) -> dict[str, int]:
@@ -562,7 +582,9 @@ def _summary(
     bought: Costs | None = None,
     *,
     stopped: bool = False,
+    carriers: dict[str, dict[ItemState, int]] | None = None,
 ) -> None:
+    """The job's standing; ``carriers``: across several, the counts at each too."""
     if json_output:  # one line: after a run's events, the last of its JSON lines
         summary: dict[str, Any] = {
             "job": job.id,
@@ -572,6 +594,8 @@ def _summary(
             "orphans": orphans,
             "stopped": stopped,
         }
+        if carriers is not None:
+            summary["providers"] = {name: _counts_json(by_state) for name, by_state in carriers.items()}
         if bought is not None:
             summary["monthly_cost"] = {currency: str(amount) for currency, amount in bought.total.items()}
             summary["unpriced"] = bought.unpriced
@@ -579,14 +603,20 @@ def _summary(
         _json_line(summary)
         return
     from rich.table import Table
+    from rich.text import Text
 
     console = stderr_console()
     console.print(visible(f"Job {job.id} ({job.label}): {job.state}"), markup=False, highlight=False)
     table = Table(box=None, pad_edge=False)
     table.add_column("Outcome")
     table.add_column("Items", justify="right")
+    # Across several carriers, a column for each (items sent to none yet: "not sent").
+    names = sorted(carriers or {}, key=lambda name: (not name, name))
+    for name in names:  # a journal's text: shown inert
+        table.add_column(Text(visible(name or "not sent")), justify="right")
     for state, count in sorted(counts.items()):
-        table.add_row(str(state), str(count))
+        at_each = [str((carriers or {})[name].get(state, 0)) for name in names]
+        table.add_row(str(state), str(count), *at_each)
     console.print(table)
     if bought is not None and (bought.total or bought.unpriced):
         cost = _monthly(bought.total, bought.unpriced, bought.bases, "as quoted when the numbers were chosen")
@@ -645,7 +675,7 @@ class _Progress:
             "pinned": 0,
         }
         self.reasons: Counter[str] = Counter()
-        self.rate: float | None = None
+        self.rates: dict[str, float] = {}  # by carrier, once a 429 slowed it
         self._console = stderr_console()
         self._bar: Any = None
         self._task: Any = None
@@ -690,8 +720,11 @@ class _Progress:
             f"{counts['done']} done, {counts['failed']} failed, {counts['unknown']} unknown, "
             f"{self._finished / elapsed:.1f}/s"
         )
-        if self.rate is not None:
-            text += f" (rate limit now {self.rate:.1f}/s)"
+        if len(self.rates) == 1 and not _several(self.job):
+            text += f" (rate limit now {next(iter(self.rates.values())):.1f}/s)"
+        elif self.rates:
+            each = ", ".join(f"{carrier} {rate:.1f}/s" for carrier, rate in sorted(self.rates.items()))
+            text += f" (rate limits now {each})"
         return text
 
     def _line(self) -> None:
@@ -703,8 +736,8 @@ class _Progress:
         )
 
     def event(self, event: Event) -> None:
-        if event.state == "rate":
-            self.rate = event.rate
+        if event.state == "rate" and event.rate is not None:
+            self.rates[event.provider or ""] = event.rate
         elif event.state in self.counts:
             self.counts[event.state] += 1
             # A number settled after an unknown answer is known now.
@@ -715,7 +748,13 @@ class _Progress:
                 self.reasons[(event.error or "failed").partition(": ")[2] or "failed"] += 1
         if self.json:
             if not self.planning or event.state == "failed":
-                line = {"event": event.state, "item": event.seq, "number": event.number, "error": event.error}
+                line = {
+                    "event": event.state,
+                    "item": event.seq,
+                    "number": event.number,
+                    "provider": event.provider,
+                    "error": event.error,
+                }
                 if event.rate is not None:
                     line["rate"] = event.rate
                 _json_line(line)
@@ -788,15 +827,27 @@ async def _plan(
             planned = await runner.plan(job.id)
     if not runner.stopped:
         return planned
-    _summary(await journal.job(job.id), await journal.counts(job.id), [], json_output, stopped=True)
+    _summary(
+        await journal.job(job.id),
+        await journal.counts(job.id),
+        [],
+        json_output,
+        stopped=True,
+        carriers=await _by_carrier(journal, job),
+    )
     note(f"Stopped while choosing numbers. numbers bulk resume {job.id} chooses the rest and runs the job.")
     return None
 
 
 def _check_carrier(job: Job, carrier: Provider) -> None:
-    if job.provider != carrier.name:
+    from numbers_core.bulk._engine import job_provider
+
+    reached = job_provider(carrier)
+    # Several carriers in another order are the same carriers (the policy's order may change).
+    if set(job.provider.split(",")) != set(reached.split(",")):
         fail_usage(
-            f"job {job.id} is for {job.provider}; this command reached {carrier.name} (give its --profile)"
+            f"job {job.id} is for {job.provider}; this command reached {reached} "
+            f"(give --provider {job.provider}, or the profile it was made with)"
         )
 
 
@@ -866,7 +917,15 @@ async def _run_job(carrier: Provider, journal: Journal, job: Job, running: Runni
     stopped = runner.stopped or sweep.cancelled_caught
     counts = await journal.counts(job.id)  # the sweep settles what it finds bought
     current = await journal.job(job.id)
-    _summary(current, counts, orphans, json_output, await _bought(journal, current), stopped=stopped)
+    _summary(
+        current,
+        counts,
+        orphans,
+        json_output,
+        await _bought(journal, current),
+        stopped=stopped,
+        carriers=await _by_carrier(journal, current),
+    )
     reason = display.reason()
     if reason and not json_output:
         note(f"{display.counts['failed']} failed here: {reason}.")
@@ -1150,7 +1209,9 @@ def status(ctx: typer.Context, job_id: _JobId, *, journal: str | Path) -> None:
     async def work(opened: Journal) -> int:
         job = await opened.job(job_id)
         counts = await opened.counts(job_id)
-        _summary(job, counts, [], json_output, await _bought(opened, job))
+        _summary(
+            job, counts, [], json_output, await _bought(opened, job), carriers=await _by_carrier(opened, job)
+        )
         return _exit_code(counts, [], False)
 
     code = _with_journal_only(journal, work)

@@ -123,7 +123,10 @@ def emulate(
         typer.echo(f'provider = "{dialect}"')
         for key, value in settings.items():
             typer.echo(f"{key} = {_toml(value)}")
-        typer.echo(f"\nControl: {url}/_emulator/state, /_emulator/reset (POST), /_emulator/faults (PATCH)")
+        typer.echo(
+            f"\nControl: {url}/_emulator/state, /_emulator/reset (POST), /_emulator/faults (PATCH), "
+            "/_emulator/stock (PATCH)"
+        )
     server = uvicorn.Server(config(emulator, host=bound_host, port=bound_port, tls=made))
     try:
         server.run(sockets=[listener])

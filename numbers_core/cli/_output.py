@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         NumberCompliance,
         NumberConfig,
         NumberPrice,
+        Provider,
         Requirement,
         Route,
     )
@@ -318,7 +319,13 @@ _OWNED_COLUMNS = [
     ("Location", 28, 12),
 ]
 _LEFT_OUT_FIRST = (4, 1)  # Capabilities, Type
+# Across several carriers (a routing provider), each number's carrier: the member's name.
+_PROVIDER_COLUMN = ("Provider", 12, 8)
 _GAP = "   "
+
+
+def _owned_columns(several: bool) -> list[tuple[str, int, int]]:
+    return [*_OWNED_COLUMNS, _PROVIDER_COLUMN] if several else _OWNED_COLUMNS
 
 
 def _line_width(widths: dict[int, int]) -> int:
@@ -326,12 +333,12 @@ def _line_width(widths: dict[int, int]) -> int:
     return 1 + sum(widths.values()) + len(_GAP) * (len(widths) - 1)
 
 
-def _owned_layout(width: int) -> tuple[dict[int, int], bool]:
-    """The columns that fit a line ``width`` wide ({index: width}), and whether all fit in full."""
-    widest = {index: column[1] for index, column in enumerate(_OWNED_COLUMNS)}
+def _owned_layout(width: int, columns: list[tuple[str, int, int]]) -> tuple[dict[int, int], bool]:
+    """The ``columns`` that fit a line ``width`` wide ({index: width}), and whether all fit in full."""
+    widest = {index: column[1] for index, column in enumerate(columns)}
     if _line_width(widest) <= width:
         return widest, True
-    narrowest = {index: column[2] for index, column in enumerate(_OWNED_COLUMNS)}
+    narrowest = {index: column[2] for index, column in enumerate(columns)}
     for index in _LEFT_OUT_FIRST:
         if _line_width(narrowest) <= width:
             break
@@ -350,7 +357,7 @@ def _owned_layout(width: int) -> tuple[dict[int, int], bool]:
     return narrowest, False
 
 
-def _owned_cells(number: ActiveNumber) -> list[str]:
+def _owned_cells(number: ActiveNumber, several: bool) -> list[str]:
     return [
         number.phone_number,
         number.number_type.value,
@@ -358,6 +365,7 @@ def _owned_cells(number: ActiveNumber) -> list[str]:
         number.friendly_name or number.config.friendly_name or "",
         capabilities_text(number.capabilities),
         place_text(number.geography),
+        *([number.provider] if several else []),
     ]
 
 
@@ -405,9 +413,11 @@ class NumberStream:
     the first page while the next is being fetched.
     """
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, *, several: bool = False) -> None:
         self._console = console
-        self._columns, self._in_full = _owned_layout(console.width)
+        self._several = several
+        self._headers = [header for header, *_ in _owned_columns(several)]
+        self._columns, self._in_full = _owned_layout(console.width, _owned_columns(several))
         self.count = 0
 
     def _line(self, cells: list[str], style: str = "") -> None:
@@ -428,9 +438,9 @@ class NumberStream:
 
     def add(self, number: ActiveNumber) -> None:
         if self.count == 0:
-            self._line([header for header, *_ in _OWNED_COLUMNS], style="bold")
+            self._line(self._headers, style="bold")
             self._console.print(" " + "─" * (_line_width(self._columns) - 1), soft_wrap=True)
-        self._line(_owned_cells(number))
+        self._line(_owned_cells(number, self._several))
         self.count += 1
 
 
@@ -454,6 +464,14 @@ class Output:
 
     def __init__(self, *, json: bool) -> None:
         self.json = json
+        #: several carriers are in play (a routing provider): tables of numbers name each one's
+        self.several = False
+
+    def carriers_of(self, carrier: Provider) -> None:
+        """Name each number's carrier in the tables when ``carrier`` is several (a routing provider)."""
+        from numbers_core import RoutingProvider
+
+        self.several = isinstance(carrier, RoutingProvider)
 
     def _listing(
         self,
@@ -473,7 +491,15 @@ class Output:
 
     def available(self, numbers: list[AvailableNumber]) -> None:
         headers = ["Number", "Type", "Location", "Capabilities", "Monthly", "Setup", "Basis", "Needs"]
-        self._listing(numbers, "No numbers match.", headers, _available_cells)
+        if not self.several:
+            self._listing(numbers, "No numbers match.", headers, _available_cells)
+            return
+        self._listing(
+            numbers,
+            "No numbers match.",
+            [*headers, "Provider"],
+            lambda number: [*_available_cells(number), number.provider],
+        )
 
     def prices(self, prices: list[NumberPrice], market: str) -> None:
         headers = ["Type", "Monthly", "Setup", "List price", "Billed", "Basis"]
@@ -532,7 +558,8 @@ class Output:
     def owned(self, numbers: list[ActiveNumber]) -> None:
         if numbers:
             _print_rows(
-                [header for header, *_ in _OWNED_COLUMNS], [_owned_cells(number) for number in numbers]
+                [header for header, *_ in _owned_columns(self.several)],
+                [_owned_cells(number, self.several) for number in numbers],
             )
 
     @contextlib.contextmanager
@@ -544,7 +571,7 @@ class Output:
             # Only a complete listing is closed: a cut-off one stays invalid JSON.
             array.close()
             return
-        rows = NumberStream(stdout_console())
+        rows = NumberStream(stdout_console(), several=self.several)
         yield rows.add
         if rows.count == 0:
             note("No numbers.")

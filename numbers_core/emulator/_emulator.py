@@ -4,7 +4,7 @@ The :class:`Emulator` is an ASGI app. A request whose path or query no
 carrier's client sends, or whose body is announced too large, is refused
 first (:mod:`._requests`: 400 or 413, in the dialect's own error shape, or
 the control endpoints' ``{"error": …}``). Requests under ``/_emulator/`` are its
-control endpoints (state, reset, faults), never faulted or authenticated;
+control endpoints (state, reset, faults, stock), never faulted or authenticated;
 every other request draws its fault first (latency, 429, 503, a dropped
 connection, the account's rate limit), then goes to the dialect's routes; a
 change whose answer is to be lost (or left unanswered) is made, and its
@@ -48,6 +48,7 @@ from ..sandbox._sqlite import SqliteStore
 from ..sandbox._store import ListFilter, MemoryStore, Store
 from ._faults import Faults, Kind, TokenBucket, problems
 from ._requests import MAX_BODY, BadRequest, Violation, check_size, check_target, decode_json, too_large
+from ._stock import Stock, StockedSandbox, StockedStore
 
 __all__ = ["HANG_UP", "Dialect", "Emulator", "Exchange", "World", "reason"]
 
@@ -99,11 +100,15 @@ def reason(error: BaseException) -> str:
 
 
 class World:
-    """Who owns what: the sandbox, one provider per account, all over one store."""
+    """Who owns what: the sandbox, one provider per account, all over one store, selling what
+    its ``stock`` has left."""
 
     def __init__(self, state: str | Path | None = None) -> None:
         self.path = Path(state).expanduser().absolute() if state is not None else None
-        self.store: Store = MemoryStore() if self.path is None else SqliteStore(self.path, timeout=10.0)
+        self.stock = Stock()
+        owned = MemoryStore() if self.path is None else SqliteStore(self.path, timeout=10.0)
+        self._stocked = StockedStore(owned, self.stock)
+        self.store: Store = self._stocked
         self._accounts: dict[str, SandboxProvider] = {}
 
     def account(self, account_id: str) -> SandboxProvider:
@@ -115,7 +120,7 @@ class World:
                 settings = SandboxSettings(account_id=account_id)
             except ValidationError:
                 raise BadRequest(Violation("account", "pattern", "not an account id")) from None
-            carrier = SandboxProvider(settings, store=self.store)
+            carrier = StockedSandbox(settings, store=self._stocked)
             self._accounts[account_id] = carrier
         return carrier
 
@@ -248,6 +253,7 @@ class Emulator:
                 Route("/_emulator/state", self._state, methods=["GET"]),
                 Route("/_emulator/reset", self._reset, methods=["POST"]),
                 Route("/_emulator/faults", self._faults, methods=["GET", "PUT", "PATCH"]),
+                Route("/_emulator/stock", self._stock, methods=["GET", "PUT", "PATCH"]),
                 *self.dialect.routes(),
             ],
             exception_handlers={
@@ -272,13 +278,21 @@ class Emulator:
         self._buckets.clear()
         return self.faults
 
+    def set_stock(self, changes: dict[str, int | None]) -> dict[str, int]:
+        """Sell only so many more numbers under each E.164 prefix given (``{"+1415": 300}``; None:
+        no limit), the others as before: a carrier that runs dry of an area code. Searches stop
+        showing a prefix's numbers once it has none left. Returns what is left under each."""
+        return self.world.stock.set(changes)
+
     async def warm(self) -> None:
         """Load the number metadata the inventory is drawn from, before the first request needs it."""
         await self.world.account("warm-up").search(limit=1)
 
     async def reset(self) -> None:
-        """Forget every owned number, token and count; the faults stay."""
+        """Forget every owned number, token and count; the faults and the stock given stay (all
+        of it for sale again)."""
         await self.world.clear()
+        self.world.stock.restock()
         self.dialect.reset()
         self._buckets.clear()
         self.requests = 0
@@ -292,6 +306,7 @@ class Emulator:
             "requests": self.requests,
             "answered": dict(sorted(self.answered.items())),
             "faults": self.faults.model_dump(),
+            "stock": dict(self.world.stock.left),
             **self.dialect.describe(),
         }
 
@@ -428,16 +443,14 @@ class Emulator:
         return JSONResponse(await self.state())
 
     async def _faults(self, request: Request) -> Response:
-        if request.method != "GET":
-            body = await request.body()
-            changes = decode_json(body) if body else {}
-            if not isinstance(changes, dict):
-                return JSONResponse({"error": "expected a JSON object of faults"}, status_code=400)
-            try:
-                self.set_faults(**changes)
-            except ConfigurationError as exc:
-                return JSONResponse({"error": str(exc)}, status_code=400)
-        return JSONResponse(self.faults.model_dump())
+        return await _control(
+            request, "faults", lambda changes: self.set_faults(**changes), lambda: self.faults.model_dump()
+        )
+
+    async def _stock(self, request: Request) -> Response:
+        return await _control(
+            request, "prefixes and counts", self.set_stock, lambda: dict(self.world.stock.left)
+        )
 
     def _refused(self, request: Request, refusal: BadRequest) -> Response:
         if request.url.path.startswith("/_emulator/"):
@@ -453,6 +466,26 @@ class Emulator:
         return self.dialect.error(
             status, f"not emulated: {request.method} {request.url.path} ({self.dialect.name} emulator)"
         )
+
+
+async def _control(
+    request: Request,
+    what: str,
+    change: Callable[[dict[str, Any]], object],
+    shown: Callable[[], dict[str, Any]],
+) -> Response:
+    """A control endpoint: ``shown()`` after a GET, or after a PUT or PATCH whose JSON object of
+    ``what`` ``change`` applied; what it refuses, a 400 saying why."""
+    if request.method != "GET":
+        body = await request.body()
+        changes = decode_json(body) if body else {}  # not JSON: a BadRequest, answered 400
+        if not isinstance(changes, dict):
+            return JSONResponse({"error": f"expected a JSON object of {what}"}, status_code=400)
+        try:
+            change(changes)
+        except ConfigurationError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+    return JSONResponse(shown())
 
 
 def _when_due(send: Send, due: float) -> Send:

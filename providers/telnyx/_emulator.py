@@ -886,9 +886,11 @@ class TelnyxEmulation(Dialect):
 
     # -- owned numbers -----------------------------------------------------------------------------------
 
-    async def _listed(self) -> list[ActiveNumber]:
-        """The account's numbers Telnyx lists (not those only reserved), newest first."""
-        numbers = [n async for n in self._carrier.list()]
+    async def _listed(self, contains: str | None = None) -> list[ActiveNumber]:
+        """The account's numbers Telnyx lists (not those only reserved), newest first; those whose
+        digits hold ``contains`` only, when given (the store picks them: a look-up of one number
+        does not read the whole account)."""
+        numbers = [n async for n in self._carrier.list(**({"contains": contains} if contains else {}))]
         return [n for n in reversed(numbers) if self._state(n)["status"] in _LISTED]
 
     async def _list(self, request: Request) -> Response:
@@ -896,13 +898,13 @@ class TelnyxEmulation(Dialect):
         if refused is not None:
             return refused
         given = _filters(request)
-        numbers = await self._listed()
         digits = _last(given, "filter[phone_number]")
-        if digits is not None:
-            if len(digits) < 3 and digits.isdigit():
-                return self.error(400, "filter[phone_number] requires at least three digits")
-            # Anything but digits matches nothing, as at Telnyx ("+1…" finds none).
-            numbers = [n for n in numbers if digits.isdigit() and digits in n.phone_number]
+        if digits is not None and len(digits) < 3 and digits.isdigit():
+            return self.error(400, "filter[phone_number] requires at least three digits")
+        # Anything but digits matches nothing, as at Telnyx ("+1…" finds none); nor do more digits
+        # than a number has (15).
+        matches_none = digits is not None and (not digits.isdigit() or len(digits) > 15)
+        numbers = [] if matches_none else await self._listed(digits)
         country = given.get("filter[country_iso_alpha2]")
         if country:
             numbers = [n for n in numbers if (n.geography.iso_country or "US") in country]

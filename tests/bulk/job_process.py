@@ -2,7 +2,9 @@
 
 ``python job_process.py JOURNAL SETTINGS_JSON KIND BACKEND`` creates the job on its first run (the numbers
 or criteria in the settings) and resumes it on every later one (planning it first with ``plan``);
-exit 0 when it ran to its end.
+exit 0 when it ran to its end. With ``members`` (each member's name and settings) in place of
+``dialect`` and ``settings``, the job runs across those carriers (``routing``: the routing
+provider's own settings).
 """
 
 from __future__ import annotations
@@ -20,7 +22,12 @@ from numbers_core.bulk._limiter import RateLimiter
 async def main(journal_path: str, given: str, kind: str) -> None:
     spec = json.loads(given)
     journal = Journal(journal_path)
-    async with nc.connect(spec["dialect"], **spec["settings"]) as carrier:
+    if "members" in spec:
+        members = spec["members"]
+        carrier = nc.connect(list(members), **members, **spec.get("routing", {}))
+    else:
+        carrier = nc.connect(spec["dialect"], **spec["settings"])
+    async with carrier:
         jobs = await journal.jobs()
         if jobs:
             job = jobs[0]

@@ -18,7 +18,9 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
@@ -148,6 +150,85 @@ def test_1000_numbers_in_one_area_code_planned_and_bought_through_kills(tmp_path
     assert sorted(owned) == sorted(done)  # no orphans
     assert set(done) <= set(pinned)
     assert all(number.startswith("+1415") for number in owned)
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_1000_numbers_across_two_carriers_one_running_dry_the_other_down_a_while_through_kills(
+    tmp_path: Path, backend: str
+) -> None:
+    # Twilio (the first carrier) sells 300 numbers of 415, then has none; Telnyx answers 503 to
+    # everything for two seconds from the first request it gets (once Twilio has run dry). The
+    # job plans (every number chosen at Twilio, which shows them all until it has sold its
+    # stock), buys there, then at Telnyx once it is back, killed 8 times on the way.
+    twilio = Emulator("twilio", faults=FAULTS.model_copy(update={"latency": 0.05}))
+    telnyx = Emulator("telnyx", faults=FAULTS.model_copy(update={"latency": 0.05}))
+    twilio.set_stock({"+1415": 300})
+    with serve(twilio) as at_twilio, serve(telnyx) as at_telnyx:
+        spec = {
+            "members": {"twilio": at_twilio.settings, "telnyx": at_telnyx.settings},
+            "count": 1000,
+            "plan": True,
+            "concurrency": 50,
+            "rate": 1000,
+        }
+        journal = tmp_path / "purchase.sqlite3"
+        with _outage(telnyx, lasting=2.0) as outage:
+            kills = _run_killing(
+                journal, spec, "purchase", kills=8, seed=5, backend=backend, after=(0.8, 1.6)
+            )
+        counts, done, pinned = anyio.run(_journal_facts, journal)
+        carriers = anyio.run(_carriers, journal)
+        at = {"twilio": _owned_by(twilio), "telnyx": _owned_by(telnyx)}
+
+    assert kills == 8
+    assert counts == {ItemState.DONE: 1000}
+    assert len(at["twilio"]) == 300  # all it had
+    assert len(at["telnyx"]) == 700
+    owned = at["twilio"] + at["telnyx"]
+    assert len(set(owned)) == 1000  # the count, each number bought once
+    assert sorted(owned) == sorted(done)  # no orphans at either
+    assert set(done) <= set(pinned)
+    # Each number's carrier is the one that sold it.
+    assert carriers == {number: name for name, numbers in at.items() for number in numbers}
+    assert all(number.startswith("+1415") for number in owned)
+    assert outage["refused"] > 0  # the job met Telnyx while it was down, and waited for it
+
+
+@contextlib.contextmanager
+def _outage(down: Emulator, *, lasting: float) -> Iterator[dict[str, int]]:
+    """``down`` answers 503 to everything from its first request for ``lasting`` seconds; then its
+    faults are as they were, but for that. What it yields says, once the outage is over, how many
+    requests it ``refused``."""
+    done = threading.Event()
+    outage = {"refused": 0}
+    down.set_faults(unavailable=1.0)
+
+    def watch() -> None:
+        while not down.requests and not done.wait(0.02):
+            pass
+        if not done.wait(lasting):
+            outage["refused"] = down.answered.get("503", 0)
+            down.set_faults(unavailable=FAULTS.unavailable)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        yield outage
+    finally:
+        done.set()
+        watcher.join()
+
+
+def _owned_by(emulator: Emulator) -> list[str]:
+    return [n for numbers in anyio.run(emulator.state)["numbers"].values() for n in numbers]
+
+
+async def _carriers(path: Path) -> dict[str, str | None]:
+    journal = Journal(path)
+    (job,) = await journal.jobs()
+    carriers = {item.number or "": item.provider for item in await journal.items(job.id, ItemState.DONE)}
+    await journal.aclose()
+    return carriers
 
 
 def test_telnyx_purchases_by_number_orders_survive_kills(tmp_path: Path) -> None:

@@ -89,6 +89,27 @@ async def test_a_number_is_pinned_once_per_job(journal: Journal) -> None:
         await journal.pin(job.id, 0, N3)  # a number being bought is never swapped
 
 
+async def test_each_item_keeps_the_carrier_it_went_to(journal: Journal) -> None:
+    job = await _created(
+        journal,
+        kind="purchase",
+        provider="twilio,telnyx",
+        spec={},
+        items=[("415", None), ("415", None), (None, N3, "telnyx")],
+    )
+    assert [item.provider for item in await journal.items(job.id)] == [None, None, "telnyx"]
+    assert await journal.pin(job.id, 0, N1, provider="twilio")
+    await journal.unpin(job.id, 0)  # taken meanwhile: the next candidate may be another's
+    assert await journal.pin(job.id, 0, N2, provider="telnyx", sending=True)
+    await journal.move(job.id, 0, ItemState.DONE)  # what is known stays
+    await journal.move(job.id, 1, ItemState.FAILED, provider="twilio")
+    assert [item.provider for item in await journal.items(job.id)] == ["telnyx", "twilio", "telnyx"]
+    assert await journal.counts_by_provider(job.id) == {
+        "telnyx": {ItemState.DONE: 1, ItemState.PLANNED: 1},
+        "twilio": {ItemState.FAILED: 1},
+    }
+
+
 async def test_a_pinned_price_keeps_its_basis_and_the_costs_count_them(journal: Journal) -> None:
     job = await _created(
         journal, kind="purchase", provider="sandbox", spec={}, items=[("a", None), ("a", None), ("a", None)]
@@ -234,19 +255,29 @@ async def test_a_journal_of_schema_1_is_migrated_and_keeps_its_jobs(tmp_path: Pa
     [item] = await journal.claim("j1")
     assert item.number == N1
     assert item.sends == 0
+    assert item.provider is None  # the carrier an item went to: not known of items of before
     await journal.learn_rate("sandbox/1", 42.0, limited=True)
     assert await journal.learnt_rate("sandbox/1") == (42.0, True)
     await journal.aclose()
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 4
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 5
 
 
-async def test_a_journal_of_schema_3_keeps_its_prices_and_gives_them_no_basis(tmp_path: Path) -> None:
-    from numbers_core.bulk._journal import _SCHEMA_1, _SCHEMA_2, _SCHEMA_3
+@pytest.mark.parametrize(
+    ("version", "basis"),
+    [
+        (3, None),  # as numbers-core wrote it before prices had a basis
+        (4, nc.PriceBasis.CATALOG),  # before items kept the carrier they went to
+    ],
+)
+async def test_an_older_journal_keeps_its_prices_and_what_they_stand_on_and_gives_its_items_no_carrier(
+    tmp_path: Path, version: int, basis: nc.PriceBasis | None
+) -> None:
+    from numbers_core.bulk._journal import _MIGRATIONS
 
     path = tmp_path / "bulk.sqlite3"
-    with sqlite3.connect(path) as db:  # as numbers-core wrote it before prices had a basis
-        for schema in (_SCHEMA_1, _SCHEMA_2, _SCHEMA_3):
+    with sqlite3.connect(path) as db:
+        for schema in _MIGRATIONS[:version]:
             db.executescript(schema)
         db.execute("INSERT INTO jobs VALUES ('j1', 'old', 'purchase', 'sandbox', '{}', 'running', 1.0, 1.0)")
         db.execute(
@@ -254,13 +285,20 @@ async def test_a_journal_of_schema_3_keeps_its_prices_and_gives_them_no_basis(tm
             "VALUES ('j1', 0, ?, 'done', '1.15', 'USD', 1)",
             (N1,),
         )
-        db.execute("PRAGMA user_version = 3")
+        if basis is not None:
+            db.execute("UPDATE items SET price_basis = ?", (str(basis),))
+        db.execute(f"PRAGMA user_version = {version}")
     journal = Journal(path)
     [item] = await journal.items("j1")
-    assert (item.price, item.currency, item.price_basis) == (Decimal("1.15"), "USD", None)
+    assert (item.price, item.currency, item.price_basis) == (Decimal("1.15"), "USD", basis)
+    assert item.provider is None
+    assert await journal.counts_by_provider("j1") == {None: {ItemState.DONE: 1}}
     costs = await journal.prices("j1", ItemState.DONE)
-    assert (costs.total, costs.unpriced, costs.bases) == ({"USD": Decimal("1.15")}, 0, {})
+    assert (costs.total, costs.unpriced) == ({"USD": Decimal("1.15")}, 0)
+    assert costs.bases == ({} if basis is None else {basis: 1})
     await journal.aclose()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 5
 
 
 class _Clock:
@@ -367,6 +405,31 @@ async def test_a_newer_postgres_schema_is_refused(postgres_url: str) -> None:
         db.execute("INSERT INTO numbers_schema VALUES (99)")
     with pytest.raises(nc.ConfigurationError, match=r"schema version 99.*newer numbers-core"):
         await Journal(postgres_url).jobs()
+
+
+async def test_a_postgres_journal_of_before_items_kept_their_carrier_is_migrated(postgres_url: str) -> None:
+    import psycopg
+    from numbers_core.bulk._journal import _POSTGRES_MIGRATIONS
+
+    with psycopg.connect(postgres_url, autocommit=True) as db:  # schema 4: before items kept their carrier
+        db.execute("CREATE TABLE numbers_schema (version INTEGER NOT NULL)")
+        for version, schema in enumerate(_POSTGRES_MIGRATIONS[:4], start=1):
+            for statement in schema.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute("INSERT INTO numbers_schema VALUES (%s)", (version,))
+        db.execute("INSERT INTO jobs VALUES ('j1', 'old', 'purchase', 'sandbox', '{}', 'running', 1.0, 1.0)")
+        db.execute(
+            "INSERT INTO items (job_id, seq, number, state, updated_at) VALUES ('j1', 0, %s, 'done', 1)",
+            (N1,),
+        )
+    journal = Journal(postgres_url)
+    [item] = await journal.items("j1")
+    assert (item.number, item.provider) == (N1, None)
+    assert await journal.counts_by_provider("j1") == {None: {ItemState.DONE: 1}}
+    await journal.aclose()
+    with psycopg.connect(postgres_url, autocommit=True) as db:
+        assert db.execute("SELECT max(version) FROM numbers_schema").fetchone() == (5,)
 
 
 async def test_a_postgres_journal_out_of_reach_is_waited_for_then_unavailable_without_its_password() -> None:

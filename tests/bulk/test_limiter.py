@@ -55,6 +55,20 @@ async def test_a_burst_goes_at_once_then_the_rate_holds() -> None:
     assert granted == [0.0, 0.0, 0.0, 0.2, 0.4]
 
 
+async def test_a_limiter_like_another_has_its_settings_and_nothing_it_learnt() -> None:
+    limit, time = limiter(5.0, burst=3)
+    limit.throttled()
+    other = limit.like()
+    assert other is not limit
+    assert (other.configured, other.burst, other.throttles) == (5.0, 3, 0)
+    assert limit.burst == 1  # the 429 halved the first's burst, not the other's
+    granted = []
+    for _ in range(4):
+        await other.acquire()
+        granted.append(round(time.now, 6))
+    assert granted == [0.0, 0.0, 0.0, 0.2]  # on the same clock, at the full rate
+
+
 async def test_a_share_that_grows_lends_no_burst_at_once() -> None:
     limit, time = limiter(10.0, burst=2)
     limit.share(0.5)  # two workers spend the account's whole rate: 5 a second each, one at a time

@@ -32,9 +32,11 @@ async def test_every_item_has_a_row_with_its_outcome_error_and_price(tmp_path: P
         await Runner(carrier, journal).run(released.id)
     bought = await report(journal, job.id)
     # attempts: how many times each was sent (before: 0 for an item done at the first try).
-    assert [(r.outcome, r.monthly_price, r.currency, r.price_basis, r.error, r.attempts) for r in bought] == [
-        ("done", "1.15", "USD", "catalog", "", 1)
-    ] * 2
+    seen = [
+        (r.provider, r.outcome, r.monthly_price, r.currency, r.price_basis, r.error, r.attempts)
+        for r in bought
+    ]
+    assert seen == [("sandbox", "done", "1.15", "USD", "catalog", "", 1)] * 2
     text = io.StringIO()
     write_csv(bought, text)
     # The price and where it came from (the sandbox's price list), in the CSV and the JSON lines.
@@ -53,7 +55,9 @@ async def test_every_item_has_a_row_with_its_outcome_error_and_price(tmp_path: P
     write_csv(rows, text)
     parsed = list(csv.DictReader(io.StringIO(text.getvalue())))
     assert tuple(parsed[0]) == COLUMNS
-    assert [p["outcome"] for p in parsed] == ["done", "done", "failed"]
+    assert [(p["outcome"], p["provider"]) for p in parsed] == [("done", "sandbox")] * 2 + [
+        ("failed", "sandbox")
+    ]
     lines = io.StringIO()
     write_json(rows, lines)
     assert [json.loads(line)["number"] for line in lines.getvalue().splitlines()] == [r.number for r in rows]

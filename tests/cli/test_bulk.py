@@ -425,3 +425,63 @@ def test_ctrl_c_during_the_final_check_says_the_job_and_how_to_resume_it(journal
         assert json.loads(process.stdout.readline())["event"] == "done"  # then the account is listed
         time.sleep(0.3)
         assert _interrupted(process)["counts"] == {"done": 1}
+
+
+def test_a_job_across_two_carriers_records_each_items_and_resumes_with_the_same_ones(
+    cli: Cli, tmp_path: Path
+) -> None:
+    twilio, telnyx = Emulator("twilio"), Emulator("telnyx")
+    twilio.set_stock({"+1415": 2})  # Twilio has two numbers of 415 left to sell
+    with serve(twilio) as at_twilio, serve(telnyx) as at_telnyx:
+        profiles = ['[profiles.both]\nproviders = ["twilio", "telnyx"]\n']
+        for name, server in (("twilio", at_twilio), ("telnyx", at_telnyx)):
+            settings = "".join(f"{key} = {json.dumps(value)}\n" for key, value in server.settings.items())
+            profiles.append(f'[profiles.{name}]\nprovider = "{name}"\n{settings}')
+        Path("numbers.toml").write_text("\n".join(profiles))
+
+        # The dry run: every number chosen at the first carrier that shows one, nothing bought.
+        planned = cli(
+            "--json", "--profile", "both", "bulk", "plan", "buy", "--count", "4", "--area-code", "415"
+        )
+        assert planned.exit_code == 0, planned.output
+        plan = json.loads(planned.stdout)
+        assert [item["provider"] for item in plan["items"]] == ["twilio"] * 4
+        shown = cli("--profile", "both", "bulk", "plan", "buy", "-n", "1", "--area-code", "510")
+        assert "Provider" in shown.stdout  # the plan's table names each number's carrier
+
+        # Another carrier than the job's: refused, saying which to give.
+        other = cli("--profile", "telnyx", "bulk", "resume", plan["job"])
+        assert other.exit_code == 2
+        assert "give --provider twilio,telnyx" in other.stderr
+        # The same two, named otherwise and in another order: Telnyx first now.
+        resumed = cli("--json", "--provider", "telnyx,twilio", "bulk", "resume", plan["job"])
+        assert resumed.exit_code == 0, resumed.output
+        summary = json.loads(resumed.stdout.splitlines()[-1])
+        assert summary["counts"] == {"done": 4}
+        assert summary["orphans"] == []
+        # Twilio sold its last two; the two it could not sell any more were bought at Telnyx.
+        assert summary["providers"] == {"twilio": {"done": 2}, "telnyx": {"done": 2}}
+
+        report = cli("bulk", "report", plan["job"])
+        rows = list(csv.DictReader(io.StringIO(report.stdout)))
+        owned = anyio.run(_owned_at, twilio, telnyx)
+        assert {row["number"]: row["provider"] for row in rows} == owned
+        status = cli("bulk", "status", plan["job"])
+        assert status.exit_code == 0
+        assert "twilio" in status.stderr  # a column for each
+        assert "telnyx" in status.stderr
+
+        listed = cli("--profile", "both", "list")
+        assert "Provider" in listed.stdout
+        assert "telnyx" in listed.stdout
+        assert "twilio" in listed.stdout
+
+
+async def _owned_at(*emulators: Emulator) -> dict[str, str]:
+    """Each number the emulators' accounts own, with the carrier it is owned at."""
+    return {
+        number: emulator.dialect.name
+        for emulator in emulators
+        for numbers in (await emulator.state())["numbers"].values()
+        for number in numbers
+    }

@@ -165,6 +165,13 @@ def test_several_providers_at_once(cli: Callable[..., Result], cli_json: Callabl
     assert default_file().is_file()
     listed = cli_json("--provider", "east,sandbox", "list")
     assert [(entry["phone_number"], entry["provider"]) for entry in listed] == [(number, "sandbox")]
+    # Tables name each number's carrier across several, and only then.
+    for args in (["search", "--area-code", "510", "--limit", "1"], ["list"]):
+        several = cli("--provider", "east,sandbox", *args)
+        header = next(line for line in several.stdout.splitlines() if "Number" in line)
+        assert header.split()[-1] == "Provider", several.stdout
+        assert "Provider" not in cli("--provider", "sandbox", *args).stdout
+    assert cli("--provider", "east,sandbox", "list").stdout.splitlines()[-1].split()[-1] == "sandbox"
     unknown = cli("--provider", "sandbox,nosuch", "list")
     assert unknown.exit_code == 2
     assert "member 'nosuch' is neither a profile of numbers.toml nor a provider" in one_error_line(unknown)

@@ -13,7 +13,6 @@ import numbers_core as nc
 import pytest
 from numbers_core.emulator import Emulator, Faults, dialect_names, reason, serve
 from numbers_core.emulator._faults import Kind
-from numbers_core.sandbox._store import Row
 
 pytestmark = pytest.mark.anyio
 
@@ -69,6 +68,43 @@ async def test_control_endpoints_show_reset_and_set_faults() -> None:
         reset = (await http.post("/_emulator/reset")).json()
         assert reset["numbers"] == {}
         assert reset["faults"]["throttled"] == 0.25  # a reset keeps the faults
+    await emulator.aclose()
+
+
+async def test_a_stock_makes_the_carrier_run_dry_of_a_prefix_and_a_reset_restocks_it() -> None:
+    emulator = Emulator("twilio")
+    async with (
+        emulator.connect() as carrier,
+        httpx.AsyncClient(transport=emulator.transport(), base_url="http://127.0.0.1") as http,
+    ):
+        assert (await http.patch("/_emulator/stock", json={"+1415": 2})).json() == {"+1415": 2}
+        offers = await carrier.search(area_code="415", limit=5)
+        bought = await carrier.purchase(offers[0])
+        await carrier.purchase_any(area_code="415")
+        with pytest.raises(nc.NumberUnavailableError):  # as Twilio says a number is taken
+            await carrier.purchase(offers[2])
+        with pytest.raises(nc.NumberUnavailableError, match="21452"):  # and none is left
+            await carrier.purchase_any(area_code="415")
+        assert await carrier.search(area_code="415") == []  # searches show none any more
+        assert await carrier.search(area_code="415", starts_with="4157") == []
+        assert len(await carrier.search(area_code="510", limit=2)) == 2  # other prefixes sell on
+        state = (await http.get("/_emulator/state")).json()
+        assert state["stock"] == {"+1415": 0}
+        assert len(state["numbers"][bought.account_id or ""]) == 2
+
+        refused = await http.put("/_emulator/stock", json={"1415": 3, "+1510": -1})
+        assert refused.status_code == 400
+        assert refused.json() == {
+            "error": "stock: '1415' is not a prefix of E.164 numbers (a + and digits: +1415)"
+        }
+        bad_count = await http.patch("/_emulator/stock", json={"+1510": "many"})
+        assert bad_count.json()["error"].startswith("stock: +1510 takes a whole number of numbers")
+        assert (await http.get("/_emulator/stock")).json() == {"+1415": 0}  # nothing changed
+
+        reset = (await http.post("/_emulator/reset")).json()
+        assert reset["stock"] == {"+1415": 2}  # all of it for sale again
+        assert len(await carrier.search(area_code="415", limit=3)) == 3
+        assert emulator.set_stock({"+1415": None}) == {}  # no limit any more
     await emulator.aclose()
 
 
@@ -285,7 +321,7 @@ async def test_every_list_page_but_the_first_links_back_to_the_one_before() -> N
     await emulator.aclose()
 
 
-async def test_a_list_page_costs_the_page_not_the_whole_account(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_list_page_costs_the_page_not_the_whole_account(request: pytest.FixtureRequest) -> None:
     emulator = Emulator("twilio")
     settings = emulator.client_settings()
     owner = emulator.world.account(settings["account_sid"])
@@ -296,21 +332,13 @@ async def test_a_list_page_costs_the_page_not_the_whole_account(monkeypatch: pyt
             template.model_copy(update={"phone_number": e164, "id": e164})
         )
     # The work of a listing: owned numbers read back from the store, one at a time.
-    read = 0
-    number = Row.number
-
-    def counted(row: Row) -> nc.ActiveNumber:
-        nonlocal read
-        read += 1
-        return number(row)
-
-    monkeypatch.setattr(Row, "number", counted)
+    read = request.getfixturevalue("rows_read")
     async with emulator.connect() as carrier:
         carrier.list_page_size = 50
         listed = [n.phone_number async for n in carrier.list()]
     assert len(set(listed)) == 400
     # Each number once, over eight pages; reading the account for each page would be 3,200.
-    assert read == 400
+    assert read() == 400
     await emulator.aclose()
 
 

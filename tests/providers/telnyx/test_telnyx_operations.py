@@ -119,6 +119,29 @@ async def test_a_purchase_is_one_order_and_one_look_up(telnyx: nc.Provider, wire
     assert (await telnyx.get(offer)).id == bought.id
 
 
+async def test_the_emulator_looks_one_number_up_without_reading_the_whole_account(
+    telnyx: nc.Provider, emulator: Emulator, request: pytest.FixtureRequest
+) -> None:
+    # Before, each look-up read every number of the account: a bulk job's purchases (an order
+    # and a look-up each) took time that grew with the square of their count.
+    offers = await telnyx.search(area_code="415", limit=20)
+    for offer in offers:
+        await telnyx.purchase(offer)
+    read = request.getfixturevalue("rows_read")  # counted from here
+    assert (await telnyx.get(offers[7])).phone_number == offers[7].phone_number
+    assert read() == 1
+    # More digits than a number has match none (the store takes no such pattern).
+    key = emulator.client_settings()["api_key"]
+    async with httpx.AsyncClient(transport=emulator.transport(), base_url="http://127.0.0.1") as http:
+        answer = await http.get(
+            "/v2/phone_numbers",
+            params={"filter[phone_number]": "1" * 20},
+            headers={"Authorization": f"Bearer {key}"},
+        )
+    assert answer.status_code == 200
+    assert answer.json()["data"] == []
+
+
 async def test_a_lost_order_answer_is_settled_without_a_second_order(
     telnyx: nc.Provider, wire: Wire, emulator: Emulator
 ) -> None:
