@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import inspect
 import os
+import sys
 import traceback
 import typing
 from collections.abc import Callable, Mapping
@@ -39,8 +40,31 @@ EMULATOR_GROUP = "numbers_core.emulators"
 
 
 def _entry_points(group: str = ENTRY_POINT_GROUP) -> dict[str, EntryPoint]:
-    # Not cached: a distribution installed (or put on sys.path) at run time must
-    # be found, and one look-up costs milliseconds next to connecting.
+    return dict(_scan(group, _search_path()))
+
+
+def _search_path() -> tuple[tuple[str, int | None], ...]:
+    """sys.path, each entry with its modification time: what the scan below is cached under.
+
+    A distribution installed or removed at run time adds or removes its metadata directory in
+    one of these directories, which changes that directory's time; one put on sys.path changes
+    sys.path. Either way the next look-up scans afresh. A stat per entry costs microseconds; a
+    scan reads every installed distribution's metadata, milliseconds, and ``connect()`` looks
+    names up a dozen times.
+    """
+    state: list[tuple[str, int | None]] = []
+    for entry in sys.path:
+        where = entry or os.getcwd()  # "" is the working directory
+        try:
+            state.append((where, os.stat(where).st_mtime_ns))
+        except OSError:
+            state.append((where, None))
+    return tuple(state)
+
+
+@functools.lru_cache(maxsize=8)
+def _scan(group: str, search_path: tuple[tuple[str, int | None], ...]) -> dict[str, EntryPoint]:
+    del search_path  # the cache's key only
     found: dict[str, EntryPoint] = {}
     for entry_point in entry_points(group=group):
         # The first on sys.path wins, as for imports.

@@ -201,6 +201,43 @@ def test_entry_points_added_at_run_time_are_seen(install_distribution: Install) 
     assert "late" in nc.provider_names()
 
 
+def test_a_distribution_installed_beside_others_at_run_time_is_seen(install_distribution: Install) -> None:
+    import time
+
+    site = install_distribution("early-numbers", {"early": "early_numbers:Early"})
+    assert "early" in nc.provider_names()
+    assert "beside" not in nc.provider_names()
+    # A file's time moves with the kernel's clock tick: an install a tick later, as pip's would be.
+    time.sleep(0.05)
+    info = site / "beside_numbers-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: beside-numbers\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[numbers_core.providers]\nbeside = beside_numbers:Beside\n")
+    assert "beside" in nc.provider_names()
+
+
+def test_connecting_reads_the_installed_distributions_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Every distribution's metadata is read for a look-up; connect() looks names up many times."""
+    import importlib.metadata
+
+    from numbers_core._registry import ENTRY_POINT_GROUP
+
+    scans: list[str] = []
+
+    def counted(*, group: str) -> importlib.metadata.EntryPoints:
+        scans.append(group)
+        return importlib.metadata.entry_points(group=group)
+
+    monkeypatch.setattr("numbers_core._registry.entry_points", counted)
+    monkeypatch.setenv("NUMBERS_SANDBOX_FAIL_SEED", "7")  # a provider's variable: it is checked too
+    monkeypatch.syspath_prepend(str(tmp_path))  # a search path not scanned yet
+    nc.connect("sandbox")
+    nc.connect("sandbox")
+    assert scans == [ENTRY_POINT_GROUP]
+
+
 def test_http_client_must_be_an_async_client() -> None:
     with (
         httpx.Client() as client,

@@ -294,6 +294,10 @@ class Costs:
     bases: dict[PriceBasis, int] = field(default_factory=dict)
 
 
+def _reached(connection: object) -> None:
+    """Nothing: the connection made, and its tables prepared, is all :meth:`Journal.open` wants."""
+
+
 class Journal:
     """The jobs of one SQLite file (created with its directory), or of a PostgreSQL database.
 
@@ -489,6 +493,14 @@ class Journal:
             "UPDATE items SET lease_until = ? WHERE owner = ? AND state IN (?, ?, ?)",
             (self._clock() + self.lease, self.owner, *_OPEN),
         )
+
+    async def open(self) -> None:
+        """Reach the database now (its tables brought up to date) rather than at the first call,
+        for a caller with other work meanwhile: the command line makes its carrier's client while
+        a worker thread connects. A failure is left to that first call, which meets it again and
+        waits for the database with the journal's patience."""
+        with contextlib.suppress(NumbersError):
+            await self._file.run(_reached)
 
     async def aclose(self) -> None:
         await self._file.aclose()

@@ -10,6 +10,9 @@ __all__ = ["main"]
 
 def main() -> None:
     """The ``numbers`` console script."""
+    from ._startup import prepare
+
+    prepare()
     # Imported here: ``import numbers_core.cli`` stays cheap for tools that only look the script up.
     from ._app import app
 

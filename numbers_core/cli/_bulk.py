@@ -10,6 +10,7 @@ back), 130 stopped by Ctrl-C or SIGTERM (resume finishes it too).
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import signal
 import sys
@@ -41,6 +42,7 @@ from ._run import (
     EXIT_INTERRUPTED,
     NumbersCommand,
     Target,
+    connect_beside,
     default_journal_path,
     exit_code,
     fail_usage,
@@ -52,6 +54,8 @@ from ._visible import visible
 from ._words import COMPLIANCE_OPTIONS, account_needs, carrier_details, error_text, requirement_field
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from numbers_core import Provider
     from numbers_core.bulk import Event, Item, ItemState, Job, Journal, Plan, Runner
     from numbers_core.bulk._journal import Costs
@@ -454,12 +458,19 @@ def _bases(bases: dict[PriceBasis, int]) -> str | None:
 def _monthly(total: dict[str, Decimal], unpriced: int, bases: dict[PriceBasis, int], *notes: str) -> str:
     """A monthly total by currency, how many items had no price quoted, and where the prices
     come from (with ``notes``)."""
-    parts = [f"{amount} {currency}" for currency, amount in sorted(total.items())]
+    parts = [f"{_amount(amount)} {currency}" for currency, amount in sorted(total.items())]
     if unpriced:
         parts.append(f"{unpriced} not quoted")
     text = (" + ".join(parts) if parts else "no prices quoted") + " a month"
     said = [note for note in (_bases(bases), *notes) if note]
     return text + (f" ({', '.join(said)})" if total and said else "")
+
+
+def _amount(amount: Decimal) -> str:
+    """An amount as money is written: two decimals at least, without the zeros past them that
+    sums of prices quoted to five decimals leave (115.00000 is 115.00; 0.12345 stays)."""
+    shown = amount.normalize()
+    return f"{shown:.2f}" if -int(shown.as_tuple().exponent) <= 2 else f"{shown:f}"
 
 
 def _bases_json(bases: dict[PriceBasis, int]) -> dict[str, int]:
@@ -676,11 +687,16 @@ class _Progress:
         }
         self.reasons: Counter[str] = Counter()
         self.rates: dict[str, float] = {}  # by carrier, once a 429 slowed it
-        self._console = stderr_console()
         self._bar: Any = None
         self._task: Any = None
         self._started = anyio.current_time()
         self._last_line = self._started
+
+    @functools.cached_property
+    def _console(self) -> Console:
+        # Made when first written to: a --json run writes no line here, and rich's console is a
+        # hundredth of a second of imports before a worker's first request.
+        return stderr_console()
 
     def __enter__(self) -> _Progress:
         if not self.json and self._console.is_terminal:
@@ -988,16 +1004,13 @@ def _with_journal(
     """Run ``work(carrier, journal)``; with ``needed``, only in a journal that is there. ``again``:
     what to do once the journal is back, should it stay out of reach."""
     _journal_there(running.journal, needed=needed)
-    return run(
-        target,
-        lambda carrier: _in_journal(
-            running.journal,
-            lambda journal: work(carrier, journal),
-            running.lease,
-            running.journal_patience,
-            again,
-        ),
-        pool=running.concurrency,
+
+    async def with_carrier(journal: Journal) -> Any:
+        async with await connect_beside(target, running.concurrency, journal.open) as carrier:
+            return await work(carrier, journal)
+
+    return anyio.run(
+        _in_journal, running.journal, with_carrier, running.lease, running.journal_patience, again
     )
 
 

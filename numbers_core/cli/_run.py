@@ -11,12 +11,13 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar, cast
 
 import anyio
+import anyio.lowlevel
 import typer
 from typer.core import TyperCommand, TyperGroup
 
@@ -356,6 +357,30 @@ async def _adjusted(carrier: Provider, pool: int | None) -> Provider:
     await carrier.aclose()
     changed = type(settings).model_validate({**settings.model_dump(exclude_unset=True), **changes})
     return type(carrier)(changed)
+
+
+async def connect_beside(
+    target: Target, pool: int | None, beside: Callable[[], Coroutine[Any, Any, None]]
+) -> Provider:
+    """The target carrier, connected while ``beside()`` (which must not raise) runs in its own task.
+
+    For a journal: it connects in a worker thread while the carrier's modules are imported and
+    its client made here, instead of one after the other. A failure to connect the carrier is
+    raised as it is once ``beside()`` is done, not inside an exception group.
+    """
+    failure: Exception | None = None
+    carrier: Provider | None = None
+    async with anyio.create_task_group() as group:
+        group.start_soon(beside)
+        # Until this task waits, nothing else runs: let ``beside()`` hand its work to its thread first.
+        await anyio.lowlevel.checkpoint()
+        try:
+            carrier = await _connect(target, pool)
+        except Exception as exc:
+            failure = exc
+    if failure is not None:
+        raise failure
+    return cast("Provider", carrier)
 
 
 def run(target: Target, work: Callable[[Provider], Awaitable[T]], *, pool: int | None = None) -> T:

@@ -186,6 +186,21 @@ async def test_a_newer_schema_is_refused(tmp_path: Path) -> None:
         await Journal(path).jobs()
 
 
+async def test_opening_early_makes_the_journal_and_leaves_a_failure_to_the_first_call(tmp_path: Path) -> None:
+    path = tmp_path / "bulk.sqlite3"
+    opened = Journal(path)
+    await opened.open()
+    assert path.exists()
+    assert await opened.job_ids() == []
+    await opened.aclose()
+    with sqlite3.connect(tmp_path / "newer.sqlite3") as db:
+        db.execute("PRAGMA user_version = 99")
+    newer = Journal(tmp_path / "newer.sqlite3")
+    await newer.open()  # said by the call that needs the journal, not by this one
+    with pytest.raises(nc.ConfigurationError, match="schema version 99"):
+        await newer.job_ids()
+
+
 async def test_an_unknown_job_is_said_so(journal: Journal) -> None:
     with pytest.raises(nc.InvalidInputError, match="no job 'nope'"):
         await journal.job("nope")

@@ -75,6 +75,42 @@ def test_a_worker_without_a_job_works_through_every_job_not_done(cli: Cli) -> No
     assert again.exit_code == 0, again.output
 
 
+def test_a_worker_opens_its_journal_while_it_connects_to_its_carrier(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 31: the journal's connection is made in a worker thread while the carrier's code is
+    loaded and its client made, not after."""
+    from numbers_core.bulk import Journal
+    from numbers_core.cli import _run
+
+    happened: list[str] = []
+    opening, connecting = Journal.open, _run._connect
+
+    async def open_journal(self: Journal) -> None:
+        happened.append("journal opening")
+        await opening(self)
+
+    async def connect(*arguments: Any) -> Any:
+        happened.append("carrier connecting")
+        return await connecting(*arguments)
+
+    monkeypatch.setattr(Journal, "open", open_journal)
+    monkeypatch.setattr(_run, "_connect", connect)
+    assert cli("bulk", "plan", "buy", "--count", "1", "--area-code", "415").exit_code == 0
+    happened.clear()
+    worked = cli("--json", "bulk", "worker")
+    assert worked.exit_code == 0, worked.output
+    assert happened == ["journal opening", "carrier connecting"]
+
+
+def test_a_worker_whose_carrier_cannot_be_set_up_says_so_in_one_line(cli: Cli) -> None:
+    assert cli("bulk", "plan", "buy", "--count", "1", "--area-code", "415").exit_code == 0
+    worked = cli("--provider", "nosuch", "bulk", "worker")
+    assert worked.exit_code == 2, worked.output  # a usage error, as for every command
+    [line] = worked.stderr.splitlines()
+    assert line.startswith("error: unknown provider 'nosuch'"), line
+
+
 def test_a_worker_whose_journal_stays_out_of_reach_exits_75_saying_to_start_it_again(cli: Cli) -> None:
     pytest.importorskip("psycopg")
     unreachable = "postgresql://numbers:s3cret@127.0.0.1:1/jobs?connect_timeout=2"
