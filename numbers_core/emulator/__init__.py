@@ -24,7 +24,7 @@ except ImportError as exc:  # the optional emulator extra: one line that says wh
 
     raise missing_extra("numbers_core.emulator", "emulator", exc) from None
 
-from ._emulator import Dialect, Emulator, Exchange, World, reason
+from ._emulator import Dialect, Emulator, Exchange, JSONAnswer, World, reason
 from ._faults import Faults
 from ._registry import dialect_names, load_dialect
 from ._requests import BadRequest, Shape, Violation, read_form, read_json, read_query
@@ -36,6 +36,7 @@ __all__ = [
     "Emulator",
     "Exchange",
     "Faults",
+    "JSONAnswer",
     "Server",
     "Shape",
     "Violation",

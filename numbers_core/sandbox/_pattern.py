@@ -232,6 +232,7 @@ class DigitPattern:
         self._sets: list[frozenset[int]] = []
         self._next: list[list[int | None]] = []
         self._memo: dict[tuple[int, str], bool] = {}
+        self._choices: dict[tuple[int, str], tuple[tuple[str, int], ...]] = {}
         self._start = self._intern(self._closure({start}))
 
     def _closure(self, nodes: set[int]) -> frozenset[int]:
@@ -300,13 +301,27 @@ class DigitPattern:
         if not self._viable(state, template):
             return None
         chosen = []
-        for index, slot in enumerate(template):
-            rest = template[index + 1 :]
-            options = [digit for digit in _digits_for(slot) if self._viable(self._step(state, digit), rest)]
-            digit = rng.choice(options)
-            chosen.append(str(digit))
-            state = self._step(state, digit)
+        for index in range(len(template)):
+            digit, state = rng.choice(self._choices_at(state, template[index:]))
+            chosen.append(digit)
         return "".join(chosen)
+
+    def _choices_at(self, state: int, template: str) -> tuple[tuple[str, int], ...]:
+        """The digits that may fill the first slot of ``template`` from ``state`` on (each with the
+        state it leads to), in order: a search draws thousands of numbers of the same few shapes."""
+        key = (state, template)
+        known = self._choices.get(key)
+        if known is None:
+            rest = template[1:]
+            known = tuple(
+                (str(digit), step)
+                for digit in _digits_for(template[0])
+                if self._viable(step := self._step(state, digit), rest)
+            )
+            if len(self._choices) >= _MEMO_LIMIT:
+                self._choices.clear()
+            self._choices[key] = known
+        return known
 
 
 def _digits_for(slot: str) -> range | tuple[int]:

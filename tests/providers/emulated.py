@@ -2,11 +2,14 @@
 
 Twilio's and SignalWire's OpenAPI documents, Sinch's, Telnyx's, Kazoo's
 envelope and number schema, and the Sinch draft's examples; by dialect name. Used for
-every emulator a test creates (tests/conftest.py).
+every emulator a test creates (tests/conftest.py). Every JSON answer, whatever its status, is
+also written byte for byte as json writes it (Starlette's ``JSONResponse``): a dialect that
+answers with :class:`JSONAnswer` (pydantic_core's writing) must not tell it apart.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -53,8 +56,18 @@ _CHECKS: dict[str, Callable[[Exchange], None]] = {
 }
 
 
+def _written_as_json_writes_it(exchange: Exchange) -> None:
+    try:
+        value = json.loads(exchange.body)
+    except ValueError:
+        return  # no body, a form, or an answer cut off on purpose
+    written = json.dumps(value, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"))
+    assert exchange.body == written.encode(), f"{exchange.method} {exchange.path}: {exchange.body[:200]!r}"
+
+
 def check(dialect: str, exchange: Exchange) -> None:
     """Raise AssertionError if the answer is not one the carrier's documents admit."""
+    _written_as_json_writes_it(exchange)
     if not 200 <= exchange.status < 300:
         return  # refusals (to requests no URL parser would even take, some) have their own tests
     _CHECKS[dialect](exchange)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import itertools
+import random
 
 import phonenumbers
 import pytest
 from numbers_core import AddressRequirement, AvailableNumber, NumberType, SearchQuery
+from numbers_core.sandbox import _inventory
 from numbers_core.sandbox._catalogue import COUNTRIES, offer_for, offered_types
 from numbers_core.sandbox._inventory import candidates, describe, number_range
+from numbers_core.sandbox._pattern import FREE
 from phonenumbers import geocoder
 
 # What each phonenumbers type is called in the neutral vocabulary.
@@ -234,6 +237,35 @@ def test_what_is_not_for_sale() -> None:
     parsed = phonenumbers.parse("+12032201234")
     assert geocoder.description_for_number(parsed, "en") == "Connecticut"
     assert describe("+12032201234", "sandbox") is None
+
+
+def test_a_number_a_search_showed_is_described_again_without_the_work(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    shown = walk(limit=5, area_code="510")
+    # A bulk job buys what it found: the purchase describes each number again, from what is kept.
+    monkeypatch.setattr(phonenumbers, "parse", lambda *_: pytest.fail("parsed again"))
+    assert [describe(number.phone_number, "sandbox") for number in shown] == shown
+
+
+@pytest.mark.parametrize(("country", "number_type"), _SOLD)
+def test_a_walk_describes_its_numbers_as_describe_does(country: str, number_type: NumberType) -> None:
+    # A walk skips parsing what it drew: what it finds is what describe finds from the E.164 text.
+    drawn = walk(limit=50, country=country, number_type=number_type)
+    _inventory._described.clear()
+    assert [describe(number.phone_number, "sandbox") for number in drawn] == drawn
+    # Every number drawn, sold or not, refused or kept alike.
+    found = number_range(country, number_type)
+    assert found is not None
+    rng = random.Random(country)
+    for _ in range(200):
+        national = found.pattern.sample(FREE * max(found.lengths), rng)
+        if national is None:
+            continue
+        _inventory._described.clear()
+        fast = _inventory._drawn(found.country_code, national, "sandbox")
+        _inventory._described.clear()
+        assert fast == describe(f"+{found.country_code}{national}", "sandbox")
 
 
 def test_some_valid_numbers_are_held_by_other_customers() -> None:

@@ -107,6 +107,18 @@ def test_the_same_seed_draws_the_same_numbers() -> None:
     assert first == second
 
 
+def test_a_shape_drawn_again_draws_from_the_digits_found_the_first_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    us = phonenumbers.PhoneMetadata.metadata_for_region("US").fixed_line.national_number_pattern
+    pattern = DigitPattern(us)
+    first = [pattern.sample("415???????", random.Random(seed)) for seed in range(20)]
+    # A search draws thousands of numbers of a few shapes: which digits may come where is found once.
+    monkeypatch.setattr(pattern, "_step", lambda state, digit: pytest.fail("looked into again"))
+    assert [pattern.sample("415???????", random.Random(seed)) for seed in range(20)] == first
+    assert all(number is not None and re.fullmatch(us, number) for number in first)
+
+
 @pytest.mark.parametrize("regex", [r"1(2", r"[a-z]", r"\w", r"1{3,2}", r"1{x}", "1)", r"[5-3]", r"1$"])
 def test_syntax_outside_the_dialect_is_refused(regex: str) -> None:
     with pytest.raises(PatternSyntaxError):
