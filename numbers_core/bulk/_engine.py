@@ -37,6 +37,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple, TypeGuard, TypeVar, cast
 
 import anyio
+import anyio.lowlevel
 
 from .._batch import BatchOutcome
 from .._features import Feature
@@ -209,8 +210,12 @@ class _Gate:
         # Nothing new while the journal cannot write down what it would lead to: a search, a
         # look-up. The calls of items written sending go on, and finish.
         held = sent is None and not journal.reachable
-        # A request the limiter lets go at once goes without a cancel scope or a turn of the loop.
-        if held or (self.limiter is not None and not self.limiter.try_acquire()):
+        if not held and self.limiter is not None and self.limiter.try_acquire():
+            # Let go at once, without a cancel scope or a lock; one turn of the loop all the same,
+            # as a wait would take: a stop that comes with it holds this request.
+            await anyio.lowlevel.checkpoint()
+            self._check()
+        elif held or self.limiter is not None:
             with anyio.CancelScope() as waiting:
                 self._waiting.add(waiting)
                 try:
