@@ -1311,6 +1311,9 @@ class Runner:
                 job.id, item.seq, ItemState.UNKNOWN, error=_error(error), provider=item.provider
             )
             await self._settle(job, item, lost=error)
+        elif (over := _quoted_over(job, item, error)) is not None:
+            await self.journal.move(job.id, item.seq, ItemState.FAILED, error=("CostCapReached", None, over))
+            self._tell(item, "failed", OverCap(over))
         elif _account_wide(error):
             # Every other item would be refused the same: the run stops at the first refusal, and
             # the item waits, planned, for the account to be put right (no try of its).
@@ -1553,6 +1556,22 @@ def _refused_for_now(error: BaseException) -> TypeGuard[NumbersError]:
     """Whether the carrier refused a request for now (503, 429, a network failure), rather than
     the job stopping."""
     return isinstance(error, _FOR_NOW) and not isinstance(error, _Stopped)
+
+
+def _quoted_over(job: Job, item: Item, error: NumbersError) -> str | None:
+    """Why the item fails for its cost cap, where the carrier's quote of what buying it costs a
+    month (a charge to accept, nothing bought) is above the price the cap was checked against:
+    that price came from a table, and accepting the quote would break the cap. None otherwise (a
+    quote at or below it stops the run as any charge to accept does)."""
+    if not isinstance(error, PaymentRequiredError) or error.monthly is None:
+        return None
+    if not job.spec.get("max_cost") or item.price is None or error.monthly <= item.price:
+        return None
+    return (
+        f"{error.provider} quotes {error.monthly} a month for {item.number}, above the {item.price} "
+        f"{item.currency} ({item.price_basis or 'its'} price) the job's cost cap was checked against; "
+        "nothing was bought"
+    )
 
 
 def _account_wide(error: NumbersError) -> bool:

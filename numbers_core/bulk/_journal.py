@@ -624,9 +624,22 @@ class Journal:
             if limit is not None:
                 query += " LIMIT ?"
                 arguments.append(limit)
-            return [Item.of(row) for row in db.execute(query, arguments)]
+            return [self._item(job_id, row) for row in db.execute(query, arguments)]
 
         return await self._run(work)
+
+    def _item(self, job_id: str, row: Sequence[Any]) -> Item:
+        """The item a row of the job holds; DamagedJob where a value is none the journal writes
+        (a row changed by hand, or by another program), rather than a ValueError from deep inside."""
+        try:
+            return Item.of(row)
+        except json.JSONDecodeError:
+            why = "a result that is not JSON"
+        except ArithmeticError:
+            why = "a price that is not a number"
+        except (ValueError, TypeError) as exc:  # a state or price basis none the journal writes
+            why = f"a value none the journal writes ({str(exc)[:80]})"
+        raise DamagedJob(self.location, job_id, f"item {str(row[0])[:20]} holds {why}")
 
     async def counts(self, job_id: str) -> dict[ItemState, int]:
         def work(db: sqlite3.Connection) -> dict[ItemState, int]:
@@ -892,7 +905,7 @@ class Journal:
                     (job_id, *chunk, ItemState.DONE),
                 )
                 for number, *item in rows:
-                    found[number] = None if item[0] is None else Item.of(item)
+                    found[number] = None if item[0] is None else self._item(job_id, item)
             return found
 
         return await self._run(work)
@@ -991,7 +1004,7 @@ class Journal:
                     job_id,
                 ],
             )
-            return sorted((Item.of(row) for row in rows), key=lambda item: item.seq)
+            return sorted((self._item(job_id, row) for row in rows), key=lambda item: item.seq)
 
         return await self._run(work)
 
@@ -1021,7 +1034,7 @@ class Journal:
                     *arguments,
                 ],
             )
-            return sorted((Item.of(row) for row in rows), key=lambda item: item.seq)
+            return sorted((self._item(job_id, row) for row in rows), key=lambda item: item.seq)
 
         return await self._run(work)
 

@@ -454,12 +454,19 @@ def _bases(bases: dict[PriceBasis, int]) -> str | None:
 def _monthly(total: dict[str, Decimal], unpriced: int, bases: dict[PriceBasis, int], *notes: str) -> str:
     """A monthly total by currency, how many items had no price quoted, and where the prices
     come from (with ``notes``)."""
-    parts = [f"{amount} {currency}" for currency, amount in sorted(total.items())]
+    parts = [f"{_amount(amount)} {currency}" for currency, amount in sorted(total.items())]
     if unpriced:
         parts.append(f"{unpriced} not quoted")
     text = (" + ".join(parts) if parts else "no prices quoted") + " a month"
     said = [note for note in (_bases(bases), *notes) if note]
     return text + (f" ({', '.join(said)})" if total and said else "")
+
+
+def _amount(amount: Decimal) -> str:
+    """An amount as money is written: two decimals at least, without the zeros past them that
+    sums of prices quoted to five decimals leave (115.00000 is 115.00; 0.12345 stays)."""
+    shown = amount.normalize()
+    return f"{shown:.2f}" if -int(shown.as_tuple().exponent) <= 2 else f"{shown:f}"
 
 
 def _bases_json(bases: dict[PriceBasis, int]) -> dict[str, int]:

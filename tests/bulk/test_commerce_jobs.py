@@ -12,6 +12,7 @@ import numbers_core as nc
 import pytest
 from numbers_core.bulk import Event, ItemState, JobState, Journal, Runner, amend_job, create_job, report
 from numbers_core.emulator import Emulator, dialect_names
+from numbers_core.providers.kazoo._emulator import KazooEmulation, Price
 from numbers_core.sandbox import APPROVED_BUNDLE
 
 pytestmark = pytest.mark.anyio
@@ -272,3 +273,36 @@ async def test_a_job_on_twilio_without_the_bundle_stops_at_its_first_21649_and_r
         owned = [number async for number in carrier.list()]
     assert len(owned) == 4
     assert {n.compliance.bundle_id for n in owned if n.compliance} == {APPROVED_BUNDLE}
+
+
+@pytest.mark.parametrize(("rate", "fails"), [("2.5", True), ("1.15", False)])
+async def test_a_quote_above_the_table_price_fails_its_item_for_the_cost_cap(
+    journal: Journal, rate: str, fails: bool
+) -> None:
+    # Kazoo prices from a table, and quotes the real charge with a 402 (nothing bought) unless
+    # charges are accepted: a quote above the table's price would break the cap the table kept.
+    emulator = Emulator("kazoo")
+    assert isinstance(emulator.dialect, KazooEmulation)
+    emulator.dialect.charges = Price(rate=float(rate), activation=0.5)
+    async with emulator.connect(prices=US_LOCAL) as carrier:
+        criteria = {"415": (nc.SearchQuery(area_code="415"), 3)}
+        cap = nc.Money(amount=Decimal(10), currency="USD")
+        job = await create_job(journal, carrier, "purchase", criteria=criteria, max_cost=cap)
+        runner = Runner(carrier, journal, concurrency=3)
+        if fails:
+            counts = await runner.run(job.id)
+        else:  # at the table's price: a charge to accept, as on any job (the run stops, resumable)
+            with pytest.raises(nc.PaymentRequiredError, match="accept_charges=True"):
+                await runner.run(job.id)
+            counts = await journal.counts(job.id)
+    assert (await emulator.state())["numbers"] == {}  # nothing bought either way
+    if not fails:
+        assert counts == {ItemState.PLANNED: 3}
+        return
+    assert counts == {ItemState.FAILED: 3}
+    rows = await report(journal, job.id)
+    assert {row.error for row in rows} == {"CostCapReached"}
+    assert all(
+        f"kazoo quotes 2.5 a month for {row.number}, above the 1.15 USD (table price)" in (row.message or "")
+        for row in rows
+    )

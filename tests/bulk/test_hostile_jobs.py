@@ -14,7 +14,7 @@ from typing import Any
 
 import numbers_core as nc
 import pytest
-from numbers_core.bulk import JobFile, create_job
+from numbers_core.bulk import JobFile, create_job, report
 from numbers_core.bulk import _journal as journal_module
 from numbers_core.bulk._journal import DamagedJob, ItemState, Journal
 from numbers_core.bulk._limits import MAX_CRITERIA, MAX_ITEMS, MAX_LABEL
@@ -384,6 +384,33 @@ async def test_a_damaged_job_is_said_so_and_the_others_read(
     assert isinstance(refused.value, nc.ConfigurationError)
     assert await journal.job_ids() == [damaged.id, whole.id]
     assert (await journal.job(whole.id)).id == whole.id
+    await journal.aclose()
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("column", "value", "why"),
+    [
+        ("result", "{not json", "item 0 holds a result that is not JSON"),
+        ("price", "cheap", "item 0 holds a price that is not a number"),
+        ("state", "lost", "item 0 holds a value none the journal writes ('lost' is not a valid ItemState)"),
+        ("price_basis", "haggled", "item 0 holds a value none the journal writes"),
+    ],
+)
+async def test_a_damaged_item_is_said_so_by_its_report(
+    tmp_path: Path, column: str, value: str, why: str
+) -> None:
+    # Before: JSONDecodeError, decimal.InvalidOperation or ValueError from report() and resume.
+    path = tmp_path / "jobs.sqlite3"
+    journal = Journal(path)
+    job = await journal.create(kind="release", provider="sandbox", spec={}, items=[(None, N1), (None, N2)])
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute(f"UPDATE items SET {column} = ? WHERE seq = 0", (value,))  # noqa: S608 - the test's own
+        db.commit()
+    with pytest.raises(DamagedJob, match=f"job {job.id!r} is damaged") as refused:
+        await report(journal, job.id)
+    assert why in str(refused.value)
+    assert [item.seq for item in await journal.items(job.id, after=0)] == [1]  # the others read
     await journal.aclose()
 
 

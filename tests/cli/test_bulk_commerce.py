@@ -7,12 +7,14 @@ import csv
 import io
 import json
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from cli_checks import LONDON_OFFICE, one_error_line, rows
+from numbers_core.cli._bulk import _monthly
 from numbers_core.emulator import Emulator, serve
 from numbers_core.emulator._server import Server
 from numbers_core.sandbox import APPROVED_BUNDLE
@@ -157,3 +159,12 @@ def test_a_cost_capped_job_on_twilio_priced_by_a_table_stays_within_its_cap(
     assert sorted((line["outcome"], line["price_basis"]) for line in lines) == [("done", "table")] * 4 + [
         ("failed", "")
     ]
+
+
+@pytest.mark.parametrize(
+    ("total", "shown"),
+    [("115.00000", "115.00 USD"), ("86.25", "86.25 USD"), ("0.12345", "0.12345 USD"), ("1E+2", "100.00 USD")],
+)
+def test_a_total_of_prices_quoted_to_five_decimals_is_shown_as_money(total: str, shown: str) -> None:
+    # Telnyx quotes 1.00000: a job's total read "115.00000 USD a month" beside Twilio's "1.15".
+    assert _monthly({"USD": Decimal(total)}, 0, {}) == f"{shown} a month"
