@@ -1,7 +1,8 @@
 """Bulk jobs against emulator servers: speed to the bound, rates found and held, batches, memory.
 
-``python -m bench.bulk [--quick] [--output bench/bulk-results.md]`` (``nox -s bench`` runs it);
-``--only workers`` runs the worker table (3 below) alone and prints it.
+``python -m bench.bulk [--quick] [--output bench/bulk-results.md] [--rows speed,spread]``
+(``nox -s bench`` runs it; ``--rows``: only those tables, printed, the file written only
+with ``--output``)
 
 Every emulator serves from its own process (``numbers emulate``), as a carrier
 would; the job runs in this process (or, for the rate rows and memory, in a
@@ -495,63 +496,66 @@ def child(items: int, journal: Path) -> None:
     print(10 * each, cpu, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, heap)
 
 
-def main(quick: bool, output: Path, only: str | None = None) -> None:
+_ROWS = ("speed", "spread", "rates", "workers", "batches", "memory")
+
+
+def main(quick: bool, output: Path | None, only: tuple[str, ...] = _ROWS) -> None:
     scale = 5 if quick else 1
     rows = [
         (
+            "speed",
             "| Row | Wall | Bound (requests × latency ÷ concurrency) | Wall ÷ bound | Client CPU per item |",
             lambda work: speed(1000 // scale, 50, 0.1, work, repeats=1 if quick else 3),
         ),
         (
+            "spread",
             "| Row | Wall | Bound | Wall ÷ bound | Client CPU per item |",
             lambda work: spread_out(10000 // scale, 200, 0.1, work),
         ),
         (
+            "rates",
             "| Row | Sustained (answered, not 429) | Share of R | Answered 429 | 429 share | Commands |",
             lambda work: rates(1000 // scale, 100.0, work),
         ),
         (
+            "workers",
             "| Row | Sustained (answered, not 429) | Share of R | Answered 429 | 429 share "
             "| First purchase answered after start (median) | numbers bulk plan | Commands |",
             lambda work: workers(1000 // scale, 100.0, 0.1),
         ),
-        ("| Row | Requests | Wall |", lambda work: batches(1000 // scale, 100, work)),
+        ("batches", "| Row | Requests | Wall |", lambda work: batches(1000 // scale, 100, work)),
         (
+            "memory",
             "| Row | Client CPU per item (sweep included) | Peak RSS | Peak heap of the run |",
             lambda work: memory((1000 // scale, 10000 // scale, 20000 // scale), work),
         ),
     ]
-    if only is not None:
-        # One table, printed only: the results file keeps every table of a whole run.
-        header, measure = next(row for row in rows if row[0].startswith(_ONLY[only]))
-        with tempfile.TemporaryDirectory() as directory:
-            print("\n".join([header, "|" + "---|" * (header.count("|") - 1), *measure(Path(directory))]))
-        return
     sections = ["# Bulk jobs: bench", "", f"`python -m bench.bulk{' --quick' if quick else ''}`", ""]
     with tempfile.TemporaryDirectory() as directory:
-        for header, measure in rows:
+        for name, header, measure in rows:
+            if name not in only:
+                continue
             # Each table printed as soon as it is measured: a row that fails keeps the others.
             table = [header, "|" + "---|" * (header.count("|") - 1), *measure(Path(directory)), ""]
             print("\n".join(table), flush=True)
             sections += table
-            output.write_text("\n".join(sections))
-
-
-# The tables ``--only`` runs, by the start of their header.
-_ONLY = {"workers": "| Row | Sustained (answered, not 429) | Share of R | Answered 429 | 429 share | First"}
+            if output is not None:
+                output.write_text("\n".join(sections))
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a fifth of the work: a smoke run")
-    parser.add_argument("--output", type=Path, default=ROOT / "bench" / "bulk-results.md")
-    parser.add_argument(
-        "--only", choices=sorted(_ONLY), help="run this table alone and print it (the results file is left)"
-    )
+    parser.add_argument("--output", type=Path, help="default: bench/bulk-results.md, unless --rows")
+    parser.add_argument("--rows", help=f"only these tables, comma-separated: {', '.join(_ROWS)}")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--journal", type=Path, help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.child:
         child(arguments.child, arguments.journal)
     else:
-        main(arguments.quick, arguments.output, arguments.only)
+        only = tuple(arguments.rows.split(",")) if arguments.rows else _ROWS
+        if unknown := set(only) - set(_ROWS):
+            parser.error(f"--rows: no table {', '.join(sorted(unknown))}; the tables: {', '.join(_ROWS)}")
+        default = None if arguments.rows else ROOT / "bench" / "bulk-results.md"
+        main(arguments.quick, arguments.output or default, only)

@@ -37,6 +37,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple, TypeGuard, TypeVar, cast
 
 import anyio
+import anyio.lowlevel
 
 from .._batch import BatchOutcome
 from .._features import Feature
@@ -206,13 +207,19 @@ class _Gate:
         self._check()
         sent = _SENT.get()
         journal = self._runner.journal
-        if self.limiter is not None or (sent is None and not journal.reachable):
+        # Nothing new while the journal cannot write down what it would lead to: a search, a
+        # look-up. The calls of items written sending go on, and finish.
+        held = sent is None and not journal.reachable
+        if not held and self.limiter is not None and self.limiter.try_acquire():
+            # Let go at once, without a cancel scope or a lock; one turn of the loop all the same,
+            # as a wait would take: a stop that comes with it holds this request.
+            await anyio.lowlevel.checkpoint()
+            self._check()
+        elif held or self.limiter is not None:
             with anyio.CancelScope() as waiting:
                 self._waiting.add(waiting)
                 try:
-                    if sent is None:
-                        # Nothing new while the journal cannot write down what it would lead to: a
-                        # search, a look-up. The calls of items written sending go on, and finish.
+                    if held:
                         await journal.wait_reachable()
                     if self.limiter is not None:
                         await self.limiter.acquire()
@@ -1472,7 +1479,7 @@ class _Pages:
         self._buffer: list[Item] = []
         self._busy: set[int] = set()
         self._after = -1
-        self._lock = anyio.Lock()
+        self._lock = anyio.Lock(fast_acquire=True)  # a turn of the loop for each take is a cost per item
 
     async def _fill(self) -> None:
         wrapped = False  # once per call: when every planned item is busy, the pass is over for a task
@@ -1624,8 +1631,9 @@ def _error(error: NumbersError) -> tuple[str, str | None, str]:
     return type(error).__name__, getattr(error, "code", None), str(error)[:500]
 
 
-def _dump(number: ActiveNumber | None) -> dict[str, Any] | None:
-    return None if number is None else number.model_dump(mode="json")
+def _dump(number: ActiveNumber | None) -> str | None:
+    # The JSON text straight from pydantic's serializer: a fifth of the time of a dict dumped again.
+    return None if number is None else number.model_dump_json()
 
 
 async def create_job(

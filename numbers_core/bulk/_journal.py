@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import anyio
+import anyio.lowlevel
 
 from .._kinds import PriceBasis
 from .._models import Money
@@ -323,7 +324,8 @@ class Journal:
             raise ValueError(f"patience: expected seconds, 0 or more, got {patience!r}")
         self._clock = clock
         self._queue: list[_Pending] = []
-        self._writing = anyio.Lock()
+        self._writing = False  # a task is writing a batch (the calls that come meanwhile wait)
+        self._written = anyio.Event()  # set when that batch is written (or its writer gave up)
         self.lease = lease
         self.patience = patience
         self._down_since: float | None = None  # when the database was first found out of reach
@@ -393,14 +395,28 @@ class Journal:
         together, one transaction and one trip to the disk for all (each in its own
         savepoint, so that one refused move undoes only itself). A call cancelled
         before its turn is not written at all.
+
+        The calls that wait are woken together when a batch is written, not one after
+        another through a lock (a turn of the event loop each): the first of them to
+        run writes the next batch, with all of theirs in it.
         """
         pending = _Pending(work)
         self._queue.append(pending)
         try:
-            async with self._writing:
-                if not pending.finished:
+            while not pending.finished:
+                if self._writing:
+                    await self._written.wait()
+                    continue
+                self._writing = True
+                try:
+                    # One turn of the loop first: the calls that come in it are written along.
+                    await anyio.lowlevel.cancel_shielded_checkpoint()
                     batch, self._queue = self._queue, []
                     await self._write(batch)
+                finally:
+                    self._writing = False
+                    written, self._written = self._written, anyio.Event()
+                    written.set()
         except BaseException:
             if pending in self._queue:
                 self._queue.remove(pending)
@@ -785,13 +801,14 @@ class Journal:
         seq: int | Sequence[int],
         state: ItemState,
         *,
-        result: dict[str, Any] | None = None,
+        result: dict[str, Any] | str | None = None,
         error: tuple[str, str | None, str] | None = None,
         reconciled: bool = False,
         tried: bool | None = None,
         provider: str | None = None,
     ) -> None:
-        """Write the item's new state (``error``: class, carrier code, message); only allowed moves.
+        """Write the item's new state (``error``: class, carrier code, message; ``result``: what the
+        carrier answered, a JSON object or its text); only allowed moves.
 
         ``seq`` may be several items (a native batch, sent at once): all move in one transaction.
         Back to planned with an error counts as one of the item's tries, unless ``tried`` is
@@ -807,38 +824,43 @@ class Journal:
             tried = state is ItemState.PLANNED and error is not None
         tries = int(tried)
         sent = int(state is ItemState.SENDING)
-        text = json.dumps(result) if result is not None else None
+        text = result if result is None or isinstance(result, str) else json.dumps(result)
+
+        # Each item is updated only from a state it may move from (and, sent by a worker of a shared
+        # journal, under its lease): one statement, not a read and a write, for a move allowed.
+        sources = [source for source, targets in _MOVES.items() if state in targets]
+        allowed = f"state IN ({', '.join('?' * len(sources))})"
+        leased = state is ItemState.SENDING and self.shared
+        if leased:
+            allowed += " AND owner = ? AND lease_until >= ?"
+        values = (state, int(reconciled), tries, sent, error_class, code, message, text, provider, now)
+        update = (
+            "UPDATE items SET state = ?, reconciled = CASE WHEN ? = 1 THEN 1 ELSE reconciled END, "  # noqa: S608 - placeholders only
+            "attempts = attempts + ?, sends = sends + ?, error_class = ?, error_code = ?, "
+            "error_message = ?, result = coalesce(?, result), provider = coalesce(?, provider), "
+            f"updated_at = ? WHERE job_id = ? AND seq = ? AND {allowed}"
+        )
 
         def work(db: sqlite3.Connection) -> None:
+            held = [self.owner, self._clock()] if leased else []
             for one in seqs:
-                _check_move(db, job_id, one, state, self._holder)
-                if state is ItemState.SENDING and self.shared:
-                    self._check_lease(db, job_id, one)
-            db.executemany(
-                "UPDATE items SET state = ?, reconciled = CASE WHEN ? = 1 THEN 1 ELSE reconciled END, "
-                "attempts = attempts + ?, sends = sends + ?, error_class = ?, error_code = ?, "
-                "error_message = ?, result = coalesce(?, result), provider = coalesce(?, provider), "
-                "updated_at = ? WHERE job_id = ? AND seq = ?",
-                [
-                    (
-                        state,
-                        int(reconciled),
-                        tries,
-                        sent,
-                        error_class,
-                        code,
-                        message,
-                        text,
-                        provider,
-                        now,
-                        job_id,
-                        one,
-                    )
-                    for one in seqs
-                ],
-            )
+                if not db.execute(update, [*values, job_id, one, *sources, *held]).rowcount:
+                    raise self._move_refusal(db, job_id, one, state)
 
         await self._run(work)
+
+    def _move_refusal(
+        self, db: sqlite3.Connection, job_id: str, seq: int, state: ItemState
+    ) -> InvalidInputError:
+        """Why the item may not move to ``state`` (its update changed nothing): a move the state
+        machine does not allow, or (sending) a lease this worker lost."""
+        row = db.execute(
+            "SELECT state, owner, lease_until FROM items WHERE job_id = ? AND seq = ?", (job_id, seq)
+        ).fetchone()
+        refused = _refusal(job_id, seq, row, state, self._holder)
+        if refused is None:  # an allowed move: the lease was what refused it
+            refused = self._lease_refusal(job_id, seq, *row[1:])
+        return refused or InvalidInputError(f"job {job_id!r} item {seq} did not move", field="item")
 
     async def pinned(self, job_id: str) -> list[str]:
         """Every number the job ever pinned (bought, being bought, or replaced)."""
@@ -949,14 +971,6 @@ class Journal:
         await self._run(work)
 
     # -- leases --------------------------------------------------------------------------------
-
-    def _check_lease(self, db: sqlite3.Connection, job_id: str, seq: int) -> None:
-        row = db.execute(
-            "SELECT owner, lease_until FROM items WHERE job_id = ? AND seq = ?", (job_id, seq)
-        ).fetchone()
-        refused = self._lease_refusal(job_id, seq, *row)
-        if refused is not None:
-            raise refused
 
     def _lease_refusal(
         self, job_id: str, seq: int, owner: str | None, until: float | None

@@ -13,6 +13,8 @@ ceiling, where it stays for a while, and only then, slowly, past it, to find
 out whether the account takes more now. So a job holds just under what the
 account takes, and a 429 is rare. Each 429 also halves the burst: a carrier
 whose bucket holds fewer requests than the burst refuses the rest at once.
+Until the first 429, a rate being found lets the requests of a moment (50 ms
+at its rate) go together, whatever the burst.
 
 A ``Retry-After`` longer than a second pauses every task; one of a second or
 less (the least the header can say in whole seconds, which a carrier's bucket
@@ -29,6 +31,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 
 import anyio
+import anyio.lowlevel
 
 __all__ = ["RateLimiter"]
 
@@ -47,6 +50,11 @@ _BINDING = 0.8
 # The first 429 of a climb: the account's rate, by the rate reached then (measured against
 # emulated accounts of 30 to 300 a second: the fewest 429s for the most of the rate held).
 _FIRST_CUT = 0.8
+# While the account's rate is being found (no 429 yet, none given), the requests due within this
+# long go together: the event loop's timers are about that coarse, and pacing them one by one
+# only spreads them over more turns of the loop (each answer then comes alone, and so does each
+# write to the journal), which costs CPU per request, not rate. Once a 429 comes, the burst alone.
+_MOMENT = 0.05
 
 
 class RateLimiter:
@@ -104,7 +112,7 @@ class RateLimiter:
         self._start = start if rate is None else rate
         self._clock = clock
         self._sleep = sleep
-        self._lock = anyio.Lock()
+        self._lock = anyio.Lock(fast_acquire=True)  # the first request to wait: no turn of the loop more
         self._next = -math.inf  # when the next request may go, the burst not counted
         self._paused_until = -math.inf
         # The climb of a rate being found: its rate, grown as of when; it grows only while
@@ -157,18 +165,35 @@ class RateLimiter:
         rate = self._ceiling * (1 + (1 - self.backoff) * climbed**3)
         return max(self.min_rate, min(self.target, rate))
 
+    def try_acquire(self) -> bool:
+        """Let this request go now if it may without waiting (nobody waits before it); False:
+        it must wait its turn (:meth:`acquire`). No checkpoint: a job's requests mostly go at
+        once, and each lock taken would cost a turn of the event loop."""
+        if self._lock.locked():
+            return False
+        now = self._clock()
+        interval = 1.0 / self._rate_at(now)
+        if max(self._paused_until, self._next - (self._slack(interval) - 1) * interval) > now:
+            return False
+        self._next = max(self._next, now) + interval
+        self._climb(now, False)
+        return True
+
     async def acquire(self) -> None:
         """Wait until this request may go.
 
         Requests wait their turn in order, and each one's moment is set when it goes, at the
         rate of that moment: a rate that rose meanwhile (climbing, or recovered) is used at once.
         """
+        if self.try_acquire():
+            await anyio.lowlevel.checkpoint()  # an await that may be cancelled, as a wait could be
+            return
         async with self._lock:
             waited = False
             while True:
                 now = self._clock()
                 interval = 1.0 / self._rate_at(now)
-                go = max(self._paused_until, self._next - (self.burst - 1) * interval)
+                go = max(self._paused_until, self._next - (self._slack(interval) - 1) * interval)
                 if go <= now:
                     break
                 waited = True
@@ -178,6 +203,13 @@ class RateLimiter:
             # 100 a second held 90).
             self._next = max(self._next, go if waited else now) + interval
             self._climb(now, waited)
+
+    def _slack(self, interval: float) -> float:
+        """The requests that may go at once, ``interval`` apart at the rate of now: the burst, and
+        while the rate is being found, a moment's worth at that rate."""
+        if self._ceiling is None and self.configured is None:
+            return max(self.burst, _MOMENT / interval)
+        return self.burst
 
     def _climb(self, now: float, waited: bool) -> None:
         """A rate being found doubles every ``doubling`` seconds that it holds requests back: they
@@ -212,7 +244,8 @@ class RateLimiter:
         """Lend no burst now: others were spending the account's whole rate (a worker joins
         them), so its bucket is empty, and the next request waits its turn."""
         now = self._clock()
-        self._next = max(self._next, now + self.burst / self._rate_at(now))
+        interval = 1.0 / self._rate_at(now)
+        self._next = max(self._next, now + self._slack(interval) * interval)
 
     def watch(self, callback: Callable[[float], None]) -> None:
         """Call ``callback(rate)`` each time a 429 slows the rate down."""

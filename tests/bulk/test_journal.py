@@ -11,6 +11,7 @@ from typing import Any
 import anyio
 import numbers_core as nc
 import pytest
+from numbers_core._sqlite import SqliteFile
 from numbers_core.bulk._journal import ItemState, Job, JobState, Journal, JournalUnavailableError, LeaseLost
 
 pytestmark = pytest.mark.anyio
@@ -252,6 +253,58 @@ async def test_concurrent_writes_share_transactions_and_a_refused_one_undoes_onl
     assert "cannot become sending" in str(refused[0])
     assert await journal.counts(job.id) == {ItemState.DONE: 1, ItemState.SENDING: 39}
     assert trips < 40 / 2  # grouped: far fewer trips to the disk than calls
+
+
+async def test_calls_written_together_return_together(journal: Journal) -> None:
+    numbers = [f"+1415555{n:04d}" for n in range(300, 330)]
+    job = await _created(
+        journal, kind="purchase", provider="sandbox", spec={}, items=[(None, n) for n in numbers]
+    )
+    turns = 0
+    returned: list[int] = []
+
+    async def count_turns() -> None:
+        nonlocal turns
+        while True:
+            await anyio.lowlevel.checkpoint()
+            turns += 1
+
+    async def move(seq: int) -> None:
+        await journal.move(job.id, seq, ItemState.SENDING)
+        returned.append(turns)
+
+    async with anyio.create_task_group() as counting:
+        counting.start_soon(count_turns)
+        async with anyio.create_task_group() as tasks:
+            for seq in range(30):
+                tasks.start_soon(move, seq)
+        counting.cancel_scope.cancel()
+    assert await journal.counts(job.id) == {ItemState.SENDING: 30}
+    # Before: written in one transaction, the 30 calls returned one a turn of the event loop
+    # (a lock passed from each to the next), 30 turns from the first to the last.
+    assert max(returned) - min(returned) <= 3
+
+
+async def test_an_allowed_move_is_one_statement_and_a_refused_one_says_why(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "bulk.sqlite3")
+    job = await _created(journal, kind="purchase", provider="sandbox", spec={}, items=[(None, N1)])
+    statements: list[str] = []
+    assert isinstance(journal._file, SqliteFile)
+    await journal._file.run(lambda db: db.set_trace_callback(statements.append))
+    await journal.move(job.id, 0, ItemState.SENDING)
+    # Before: the item's state read, then written.
+    assert [s.split()[0] for s in statements] == ["BEGIN", "SAVEPOINT", "UPDATE", "RELEASE", "COMMIT"]
+    with pytest.raises(nc.InvalidInputError, match="sending cannot become sending") as refused:
+        await journal.move(job.id, 0, ItemState.SENDING)
+    assert not isinstance(refused.value, LeaseLost)
+    await journal.aclose()
+
+
+async def test_a_result_given_as_json_text_is_kept_as_it_says(journal: Journal) -> None:
+    job = await _created(journal, kind="purchase", provider="sandbox", spec={}, items=[(None, N1)])
+    await journal.move(job.id, 0, ItemState.SENDING)
+    await journal.move(job.id, 0, ItemState.DONE, result='{"phone_number": "+14155550101"}')
+    assert (await journal.items(job.id))[0].result == {"phone_number": N1}
 
 
 async def test_a_journal_of_schema_1_is_migrated_and_keeps_its_jobs(tmp_path: Path) -> None:

@@ -168,6 +168,31 @@ async def test_a_rate_being_found_does_not_climb_while_nothing_waits() -> None:
     assert limit.rate == pytest.approx(10.0)  # before: 2 ** 40 requests a second, on paper
 
 
+async def test_a_rate_being_found_lets_a_moments_requests_go_together_until_a_429() -> None:
+    limit, time = limiter(None, start=100.0)
+    granted = []
+    for _ in range(7):
+        await limit.acquire()
+        granted.append(round(time.now, 6))
+    # 50 ms of requests at 100 a second go at once, then one every 10 ms. Before: one every 10 ms
+    # from the first, each waiting a turn of the event loop of its own.
+    assert granted == [0.0] * 5 + [0.01, 0.02]
+    limit.throttled()
+    time.now += 1.0
+    first = time.now
+    await limit.acquire()
+    await limit.acquire()
+    assert time.now - first == pytest.approx(1 / limit.rate, rel=0.05)  # the burst (1) alone now
+
+
+async def test_a_request_that_may_go_at_once_goes_without_a_wait() -> None:
+    limit, time = limiter(10.0)
+    assert limit.try_acquire()
+    assert not limit.try_acquire()  # its turn is 0.1 s on: it waits (acquire)
+    time.now += 0.1
+    assert limit.try_acquire()
+
+
 async def test_a_climb_starts_from_the_rate_an_earlier_job_reached() -> None:
     limit, _ = limiter(None, start=10.0)
     limit.climb_from(80.0)

@@ -451,14 +451,21 @@ async def test_a_rate_given_paces_the_sandbox_too(journal: Journal, monkeypatch:
             journal, carrier, "purchase", criteria={"sf": (nc.SearchQuery(area_code="415"), 6)}
         )
         limiter = RateLimiter(1000.0)
-        acquire, paced = limiter.acquire, 0
+        acquire, try_acquire, paced = limiter.acquire, limiter.try_acquire, 0
 
         async def counted() -> None:
             nonlocal paced
             paced += 1
             await acquire()
 
+        def tried() -> bool:  # let go at once, or left to wait (acquire)
+            nonlocal paced
+            let_go = try_acquire()
+            paced += let_go
+            return let_go
+
         monkeypatch.setattr(limiter, "acquire", counted)
+        monkeypatch.setattr(limiter, "try_acquire", tried)
         assert await Runner(carrier, journal, concurrency=6, limiter=limiter).run(job.id) == {
             ItemState.DONE: 6
         }
