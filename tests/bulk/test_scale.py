@@ -3,6 +3,7 @@ settling what is known, cost caps refused up front, and a stop that sends nothin
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -179,6 +180,34 @@ async def test_criteria_sets_search_at_the_same_time(
     assert plan.count == 12
     assert watched.calls == 3  # one each, sized to its set
     assert watched.most == 3
+
+
+async def test_searches_ahead_stay_few_however_little_the_last_ones_brought(
+    journal: Journal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Searches and purchases of 100 ms, 3,000 numbers of 415: the searches that meet numbers the
+    # job pinned bring few, and the set counted on a few from each of the next. Before, it started
+    # them by the hundred at once (117 to 326 here), each back with a page from a fresh, narrower
+    # prefix: numbers in hand by the ten thousand in a job of 20,000, and its memory with them.
+    emulator = Emulator("twilio")
+    async with emulator.connect() as carrier:
+        watched = _Watched(carrier, 0.1)
+        monkeypatch.setattr(carrier, "search", watched)
+        purchase = carrier.purchase
+
+        async def slowed(number: str, *, config: nc.NumberConfig | None = None) -> nc.ActiveNumber:
+            await anyio.sleep(0.1)
+            return await purchase(number, config=config)
+
+        monkeypatch.setattr(carrier, "purchase", slowed)
+        job = await create_job(
+            journal, carrier, "purchase", criteria={"sf": (nc.SearchQuery(area_code="415"), 3000)}
+        )
+        counts = await Runner(carrier, journal, concurrency=50).run(job.id)
+    assert counts == {ItemState.DONE: 3000}
+    # Ahead of the tasks: twice the pages of four rounds of 50 numbers (2 × 7); and the 50 tasks,
+    # each searching for itself when nothing is in hand.
+    assert watched.most <= 2 * math.ceil(4 * 50 / 30) + 50
 
 
 # -- the sweep -------------------------------------------------------------------------------------
