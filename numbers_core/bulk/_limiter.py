@@ -172,8 +172,8 @@ class RateLimiter:
         if self._lock.locked():
             return False
         now = self._clock()
-        interval = 1.0 / self._rate_at(now)
-        if max(self._paused_until, self._next - (self._slack(interval) - 1) * interval) > now:
+        go, interval = self._due(now)
+        if go > now:
             return False
         self._next = max(self._next, now) + interval
         self._climb(now, False)
@@ -192,8 +192,7 @@ class RateLimiter:
             waited = False
             while True:
                 now = self._clock()
-                interval = 1.0 / self._rate_at(now)
-                go = max(self._paused_until, self._next - (self._slack(interval) - 1) * interval)
+                go, interval = self._due(now)
                 if go <= now:
                     break
                 waited = True
@@ -203,6 +202,11 @@ class RateLimiter:
             # 100 a second held 90).
             self._next = max(self._next, go if waited else now) + interval
             self._climb(now, waited)
+
+    def _due(self, now: float) -> tuple[float, float]:
+        """When the next request may go, and the interval between requests, at the rate of now."""
+        interval = 1.0 / self._rate_at(now)
+        return max(self._paused_until, self._next - (self._slack(interval) - 1) * interval), interval
 
     def _slack(self, interval: float) -> float:
         """The requests that may go at once, ``interval`` apart at the rate of now: the burst, and
