@@ -542,6 +542,57 @@ async def test_ten_tasks_buying_any_number_get_ten_different_ones(carrier: nc.Pr
     assert len([n async for n in carrier.list()]) == 10
 
 
+async def test_fifty_calls_at_once_claim_about_one_number_each(
+    carrier: nc.Provider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before: all fifty walked the search's walk and claimed, in vain, what the ones ahead took
+    # (seven claims a call); a call finding others on that walk now walks its own.
+    store = carrier._store  # type: ignore[attr-defined]
+    claims: list[str] = []
+    real = store.claim
+
+    async def counted(number: ActiveNumber) -> bool:
+        claims.append(number.phone_number)
+        return bool(await real(number))
+
+    monkeypatch.setattr(store, "claim", counted)
+    won: list[ActiveNumber] = []
+
+    async def buy() -> None:
+        won.append(await carrier.purchase_any(area_code="415"))
+
+    async with anyio.create_task_group() as tasks:
+        for _ in range(50):
+            tasks.start_soon(buy)
+    assert len({n.phone_number for n in won}) == 50
+    assert len(claims) <= 55
+
+
+async def test_quick_walks_are_drawn_on_the_event_loop_long_ones_in_a_thread(
+    carrier: nc.Provider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hops: list[object] = []
+    real = anyio.to_thread.run_sync
+
+    async def counted(function: Any, *args: Any, **options: Any) -> Any:
+        hops.append(function)
+        return await real(function, *args, **options)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
+    monkeypatch.setattr(sandbox_provider, "_pace", {})
+    await carrier.purchase_any(area_code="312")  # a kind of query not walked before: in a thread
+    assert sandbox_provider._timed_take in hops
+    hops.clear()
+    for _ in range(5):
+        await carrier.purchase_any(area_code="312")
+    # A hop costs more CPU than drawing a number or two (the SQLite store hops for its own work).
+    assert sandbox_provider._timed_take not in hops
+    # A kind of query whose walks were slow to find a number is drawn in a thread again.
+    sandbox_provider._pace[inventory.query_seed(SearchQuery(area_code="312"))] = 1.0
+    await carrier.purchase_any(area_code="312")
+    assert sandbox_provider._timed_take in hops
+
+
 # -- transfer and accounts ----------------------------------------------------------------------
 
 
