@@ -7,6 +7,7 @@ import hashlib
 import itertools
 import random
 import re
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -68,13 +69,10 @@ __all__ = ["SandboxProvider"]
 
 # Owned numbers fetched per step of ``list()``.
 _PAGE_SIZE = 100
-# Numbers ``purchase_any`` draws one by one on the event loop before drawing in a worker thread,
-# and how many it then draws per hop: most calls buy the first number they draw.
-_INLINE = 2
+# Numbers ``purchase_any`` draws at a time: one by one at first (most calls buy the first number
+# they draw), a few at a time once its walk goes on.
+_FIRST_DRAWS = 2
 _BATCH = 4
-# A walk is drawn from on the event loop while its query's walks found numbers within this much
-# CPU each (about 0.1 ms for an area code; a hop to a worker thread and back costs 0.06 ms).
-_QUICK_SECONDS = 0.002
 # Walks of its own a ``purchase_any`` may start when concurrent buyers took every number it drew.
 _FRESH_WALKS = 3
 _KEPT_PACES = 4096
@@ -147,40 +145,37 @@ _REQUIREMENT_TEXT = {
 _described = False
 
 
-def _take(walk: Iterator[AvailableNumber], count: int) -> list[AvailableNumber]:
-    global _described
-    taken = list(itertools.islice(walk, count))
-    # A walk describes every number it draws: the metadata is loaded now.
-    _described = _described or bool(taken)
-    return taken
-
-
-# CPU seconds per number the last draw of each query's walks took (by query seed), known once one
-# was drawn in a worker thread; a few thousand cover the kinds of query a busy emulator sees.
+# CPU seconds per number found the last draw of each query's walks took (by query seed); a few
+# thousand cover the kinds of query a busy emulator sees.
 _pace: dict[int, float] = {}
 
 
-def _timed_take(walk: Iterator[AvailableNumber], count: int, seed: int) -> list[AvailableNumber]:
+def _take(walk: Iterator[AvailableNumber], count: int, seed: int) -> list[AvailableNumber]:
+    global _described
     started = time.thread_time()
-    taken = _take(walk, count)
+    taken = list(itertools.islice(walk, count))
+    # A walk describes every number it draws: the metadata is loaded now.
+    _described = _described or bool(taken)
     if len(_pace) >= _KEPT_PACES:
         _pace.clear()
     _pace[seed] = (time.thread_time() - started) / max(len(taken), 1)
     return taken
 
 
-async def _draw(walk: Iterator[AvailableNumber], drawn: int, seed: int) -> list[AvailableNumber]:
-    """The next numbers of ``walk`` (``drawn`` so far), for ``purchase_any``.
+async def _draw(walk: Iterator[AvailableNumber], count: int, seed: int) -> list[AvailableNumber]:
+    """The next ``count`` numbers of ``walk``, a walk of the query whose seed is ``seed``.
 
-    The first ones one at a time on the event loop, when the query's walks were quick to find
-    numbers before: a hop to a worker thread and back costs more CPU than such a draw. Otherwise,
-    and once a walk goes on past them, a batch in a worker thread: a query's first walk may build
-    its country's range (seconds), a rare one may try thousands of numbers before finding one.
+    On the event loop when the query's walks were seen to find that many within the interpreter's
+    switch interval (5 ms): a worker thread would hold the GIL that long at a stretch anyway, and
+    the hop there and back (0.06 ms of CPU) costs more than drawing an area code's number. In a
+    worker thread otherwise: a query's first walk may build its country's range (seconds), a rare
+    query's may try thousands of numbers before finding one, a long search draws hundreds.
     """
-    if drawn < _INLINE and _pace.get(seed, _QUICK_SECONDS) < _QUICK_SECONDS:
+    pace = _pace.get(seed)
+    if pace is not None and pace * count <= sys.getswitchinterval():
         await anyio.lowlevel.checkpoint()
-        return _timed_take(walk, 1, seed)
-    return await anyio.to_thread.run_sync(_timed_take, walk, _BATCH, seed)
+        return _take(walk, count, seed)
+    return await anyio.to_thread.run_sync(_take, walk, count, seed)
 
 
 async def _describe(e164: str, provider: str) -> AvailableNumber | None:
@@ -286,12 +281,12 @@ class SandboxProvider(Provider):
     # -- the hooks ----------------------------------------------------------------------
 
     async def _search(self, query: SearchQuery) -> builtins.list[AvailableNumber]:
-        self._faults.strike("search", str(query_seed(query)))
+        seed = query_seed(query)
+        self._faults.strike("search", str(seed))
         walk = candidates(query, self.name, salt=str(await self._store.generation()))
         found: builtins.list[AvailableNumber] = []
         while len(found) < query.limit:
-            # Drawing numbers is CPU work (and loads the geocoding data once): off the event loop.
-            batch = await anyio.to_thread.run_sync(_take, walk, query.limit - len(found))
+            batch = await _draw(walk, query.limit - len(found), seed)
             if not batch:
                 break
             taken = await self._store.taken([number.phone_number for number in batch])
@@ -351,7 +346,7 @@ class SandboxProvider(Provider):
             walk = candidates(query, self.name, salt=salt)
             fresh_walks = _FRESH_WALKS
             drawn = 0
-            while batch := await _draw(walk, drawn, seed):
+            while batch := await _draw(walk, 1 if drawn < _FIRST_DRAWS else _BATCH, seed):
                 drawn += len(batch)
                 # Claiming is the test; a number already owned is passed over before it is made up.
                 owned = await self._store.taken([available.phone_number for available in batch])

@@ -581,16 +581,22 @@ async def test_quick_walks_are_drawn_on_the_event_loop_long_ones_in_a_thread(
     monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
     monkeypatch.setattr(sandbox_provider, "_pace", {})
     await carrier.purchase_any(area_code="312")  # a kind of query not walked before: in a thread
-    assert sandbox_provider._timed_take in hops
+    assert sandbox_provider._take in hops
     hops.clear()
     for _ in range(5):
         await carrier.purchase_any(area_code="312")
     # A hop costs more CPU than drawing a number or two (the SQLite store hops for its own work).
-    assert sandbox_provider._timed_take not in hops
+    assert sandbox_provider._take not in hops
+    await carrier.search(area_code="312", limit=30)
+    assert sandbox_provider._take not in hops
+    # Drawing a thousand takes longer than a worker thread holds the GIL at a stretch.
+    await carrier.search(area_code="312", limit=1000)
+    assert sandbox_provider._take in hops
+    hops.clear()
     # A kind of query whose walks were slow to find a number is drawn in a thread again.
     sandbox_provider._pace[inventory.query_seed(SearchQuery(area_code="312"))] = 1.0
     await carrier.purchase_any(area_code="312")
-    assert sandbox_provider._timed_take in hops
+    assert sandbox_provider._take in hops
 
 
 # -- transfer and accounts ----------------------------------------------------------------------
