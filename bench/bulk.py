@@ -31,8 +31,9 @@ fresh one) with its journal on disk, as ``numbers bulk run`` would. Rows:
    cluster made for the row, as the tests make theirs), against ``numbers emulate
    --rate-limit R --latency L``: the share of R they sustain together from the first purchase
    to the last (answered, not 429), the share of requests answered 429, how soon each worker's
-   first purchase is answered after its process starts, and the plan (``numbers bulk plan``)
-   beside what its searches need.
+   first purchase is answered after its process starts (and a lone worker's, on a small job of
+   its own, the machine otherwise idle), and the plan (``numbers bulk plan``) beside what its
+   searches need.
 4. Kazoo through collections: activation requests for N numbers (⌈N ÷ batch⌉).
 5. Jobs of 1,000, 10,000 and 20,000 purchases by criteria (10 area codes),
    bought and swept for orphans, each in a fresh process: client CPU
@@ -345,6 +346,22 @@ class _Sampler:
         ]
 
 
+def _lone_worker(announced: dict[str, Any], journal: str, rate: float) -> float:
+    """Seconds from a lone ``numbers bulk worker``'s start to its first purchase answered, on a
+    small job of its own (the machine otherwise idle: the 4 workers start together on 2 cores)."""
+    planner = _numbers(announced, journal, "bulk", "plan", "buy", "--count", "20", "--area-code", "510")
+    job = json.loads(planner.communicate()[0])["job"]
+    began = time.perf_counter()
+    worker = _numbers(announced, journal, "bulk", "worker", job, "--rate", f"{rate:g}")
+    assert worker.stdout is not None
+    first = math.inf
+    for line in worker.stdout:
+        if first == math.inf and json.loads(line).get("event") == "done":
+            first = time.perf_counter() - began
+    assert worker.wait(60) == 0
+    return first
+
+
 def workers(purchases: int, rate: float, latency: float, count: int = 4) -> list[str]:
     """``count`` workers on one planned job of ``purchases``, the account limited to ``rate``."""
     sys.path.insert(0, str(ROOT / "tests"))
@@ -369,6 +386,7 @@ def workers(purchases: int, rate: float, latency: float, count: int = 4) -> list
         ]
         searching = next(t for t, n in answered if n == searches) - next(t for t, n in answered if n > 0)
         after = planned - next(t for t, n in answered if n == searches)
+        alone = _lone_worker(announced, url, rate)
         first: list[float] = [math.inf] * count
         done: list[float] = []
 
@@ -411,7 +429,8 @@ def workers(purchases: int, rate: float, latency: float, count: int = 4) -> list
     requests = sum(whole.values())
     return [
         f"| {label} | {sustained:.1f}/s | **{sustained / rate:.1%}** of R | {throttled} of {requests} | "
-        f"**{share:.2%}** | {sorted(first)[count // 2]:.2f} s (slowest {max(first):.2f} s) | "
+        f"**{share:.2%}** | {sorted(first)[count // 2]:.2f} s (slowest {max(first):.2f} s); "
+        f"one worker alone: {alone:.2f} s | "
         f"{searches} searches in {searching:.2f} s (first to last answer; × latency ÷ 10 at once: "
         f"{bound:.2f} s), then {after:.2f} s to its end | {command} |"
     ]
