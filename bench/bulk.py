@@ -20,7 +20,8 @@ fresh one) with its journal on disk, as ``numbers bulk run`` would. Rows:
       bought): numbers chosen as the job goes, as ``numbers bulk run`` does,
       and every number chosen first (``numbers bulk plan``, then ``resume``);
       beside them a bare loop buying by area code (``purchase_any``: Twilio
-      picks, one request each); the median of 3 runs each.
+      picks, one request each), and the same loop in twilio-python's async client (the
+      peer, where installed: ``nox -s bench`` installs it); the median of 3 runs each.
    c. 10,000 purchases by criteria in 10 area codes, 200 at a time.
 2. Rates, ``numbers bulk run`` itself against ``numbers emulate --rate-limit R``:
    found without ``--rate`` (a first job, then a second that starts from what
@@ -44,6 +45,7 @@ fresh one) with its journal on disk, as ``numbers bulk run`` would. Rows:
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import math
 import os
@@ -149,6 +151,35 @@ async def _buy_by_area_code(announced: dict[str, Any], count: int, concurrency: 
         return time.perf_counter() - started, time.process_time() - client_cpu
 
 
+async def _twilio_python_by_area_code(
+    announced: dict[str, Any], count: int, concurrency: int
+) -> tuple[float, float]:
+    """(wall, client CPU) of the same loop in twilio-python's async client (aiohttp underneath): the
+    peer a user would otherwise write it with."""
+    from twilio.http.async_http_client import AsyncTwilioHttpClient
+    from twilio.rest import Client
+
+    settings = announced["settings"]
+    http = AsyncTwilioHttpClient()  # inside the running loop: its aiohttp session is made here
+    client = Client(settings["account_sid"], settings["auth_token"], http_client=http)
+    client.api.base_url = settings["base_url"]
+    numbers = client.api.v2010.accounts(settings["account_sid"]).incoming_phone_numbers
+    limiter = anyio.CapacityLimiter(concurrency)
+
+    async def buy() -> None:
+        async with limiter:
+            await numbers.create_async(area_code="415")
+
+    try:
+        started, client_cpu = time.perf_counter(), time.process_time()
+        async with anyio.create_task_group() as tasks:
+            for _ in range(count):
+                tasks.start_soon(buy)
+        return time.perf_counter() - started, time.process_time() - client_cpu
+    finally:
+        await http.close()
+
+
 def _spread(ratios: list[float]) -> str:
     return f"{min(ratios):.2f} to {max(ratios):.2f}"
 
@@ -162,8 +193,9 @@ def speed(purchases: int, concurrency: int, latency: float, work: Path, repeats:
     of each (a shared machine's noise moves single runs), with the range of their ratios."""
     picks = anyio.run(_picks, 2 * repeats * purchases)
     runs: dict[str, list[tuple[float, ...]]] = {
-        name: [] for name in ("given", "bare", "going", "first", "area")
+        name: [] for name in ("given", "bare", "going", "first", "area", "peer")
     }
+    peer = importlib.util.find_spec("twilio") is not None
     query = nc.SearchQuery(area_code="415")
     with emulator("twilio", "--latency", str(latency)) as announced:
 
@@ -187,6 +219,9 @@ def speed(purchases: int, concurrency: int, latency: float, work: Path, repeats:
             job("first", "first.sqlite3", criteria={"415": (query, purchases)}, plan=True)
             wall, cpu = anyio.run(_buy_by_area_code, announced, purchases, concurrency)
             runs["area"].append((wall / bound, wall, bound, cpu))
+            if peer:
+                wall, cpu = anyio.run(_twilio_python_by_area_code, announced, purchases, concurrency)
+                runs["peer"].append((wall / bound, wall, bound, cpu))
 
     def row(label: str, name: str) -> str:
         ratio, wall, bound, cpu, *searched = _median(runs[name])
@@ -206,6 +241,10 @@ def speed(purchases: int, concurrency: int, latency: float, work: Path, repeats:
         ),
         row("the same, every number chosen first (numbers bulk plan, then resume)", "first"),
         row("bare adapter loop buying by area code (purchase_any: the carrier picks)", "area"),
+        row("the same loop in twilio-python's async client (the peer)", "peer")
+        if peer
+        else "| the same loop in twilio-python's async client (the peer) | not run: twilio-python is not "
+        "installed (nox -s bench installs it) | | | |",
     ]
 
 
