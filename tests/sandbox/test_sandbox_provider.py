@@ -568,6 +568,27 @@ async def test_fifty_calls_at_once_claim_about_one_number_each(
     assert len(claims) <= 55
 
 
+async def test_purchase_any_passes_over_owned_numbers_without_making_them_up(
+    carrier: nc.Provider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    walked = await carrier.search(area_code="312", limit=3)
+    for number in walked[:2]:
+        await carrier.purchase(number)
+    monkeypatch.setattr(sandbox_provider, "candidates", lambda query, provider, salt: iter(walked))
+    made: list[str] = []
+    real = SandboxProvider._active
+
+    def counted(self: SandboxProvider, available: nc.AvailableNumber, *args: Any) -> ActiveNumber:
+        made.append(available.phone_number)
+        return real(self, available, *args)
+
+    monkeypatch.setattr(SandboxProvider, "_active", counted)
+    bought = await carrier.purchase_any(area_code="312")
+    assert bought.phone_number == walked[2].phone_number
+    # Before: an ActiveNumber made (and a claim tried) for each owned number met.
+    assert made == [walked[2].phone_number]
+
+
 async def test_quick_walks_are_drawn_on_the_event_loop_long_ones_in_a_thread(
     carrier: nc.Provider, monkeypatch: pytest.MonkeyPatch
 ) -> None:
