@@ -528,15 +528,20 @@ async def test_ten_tasks_racing_for_one_number_make_one_owner(carrier: nc.Provid
     assert [n async for n in carrier.list()] == won
 
 
-async def test_ten_tasks_buying_any_number_get_ten_different_ones(carrier: nc.Provider) -> None:
+async def buy_at_once(carrier: nc.Provider, calls: int, area_code: str) -> list[ActiveNumber]:
     won: list[ActiveNumber] = []
 
     async def buy() -> None:
-        won.append(await carrier.purchase_any(area_code="312"))
+        won.append(await carrier.purchase_any(area_code=area_code))
 
     async with anyio.create_task_group() as tasks:
-        for _ in range(10):
+        for _ in range(calls):
             tasks.start_soon(buy)
+    return won
+
+
+async def test_ten_tasks_buying_any_number_get_ten_different_ones(carrier: nc.Provider) -> None:
+    won = await buy_at_once(carrier, 10, "312")
     assert len({n.phone_number for n in won}) == 10
     assert {n.geography.locality for n in won} >= {"Chicago"}
     assert len([n async for n in carrier.list()]) == 10
@@ -556,14 +561,7 @@ async def test_fifty_calls_at_once_claim_about_one_number_each(
         return bool(await real(number))
 
     monkeypatch.setattr(store, "claim", counted)
-    won: list[ActiveNumber] = []
-
-    async def buy() -> None:
-        won.append(await carrier.purchase_any(area_code="415"))
-
-    async with anyio.create_task_group() as tasks:
-        for _ in range(50):
-            tasks.start_soon(buy)
+    won = await buy_at_once(carrier, 50, "415")
     assert len({n.phone_number for n in won}) == 50
     assert len(claims) <= 55
 
