@@ -11,6 +11,7 @@ same numbers. Both are CPU work meant to run in a worker thread.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import functools
 import hashlib
@@ -116,6 +117,22 @@ class NumberRange:
         if self.areas is None:
             return (Area("", None, None),)
         return tuple(sorted((a for a in self.areas.values() if a is not None), key=lambda a: a.prefix))
+
+    @functools.cached_property
+    def _sold_prefixes(self) -> list[str]:
+        return [area.prefix for area in self.sold_areas]
+
+    def sold_areas_at(self, prefix: str) -> tuple[Area, ...]:
+        """The sold areas numbers starting with ``prefix`` may lie in, in order: those whose prefix
+        begins ``prefix``, then those whose prefix begins with it (found by bisection: the US has
+        28,000 areas, and bulk jobs narrow their searches digit by digit, each a prefix of its own)."""
+        if self.areas is None:
+            return self.sold_areas
+        around = [area for end in range(1, len(prefix)) if (area := self.areas.get(prefix[:end])) is not None]
+        # Every prefix that begins with ``prefix`` sorts between it and it followed by ":" (after "9").
+        first = bisect.bisect_left(self._sold_prefixes, prefix)
+        last = bisect.bisect_left(self._sold_prefixes, prefix + ":", first)
+        return (*around, *self.sold_areas[first:last])
 
 
 def _lengths(metadata: phonenumbers.PhoneMetadata, desc: phonenumbers.PhoneNumberDesc) -> tuple[int, ...]:
@@ -432,13 +449,11 @@ def query_seed(query: SearchQuery) -> int:
 
 @functools.lru_cache(maxsize=256)
 def _areas_for(found: NumberRange, prefix: str, region: str | None, locality: str | None) -> tuple[Area, ...]:
-    # A scan of every area of the country (57,000 in the US): once per kind of query, not per walk.
+    # Without a prefix, a scan of every area of the country: once per kind of query, not per walk.
     return tuple(
         area
-        for area in found.sold_areas
-        if (area.prefix.startswith(prefix) or prefix.startswith(area.prefix))
-        and _same(area.region, region)
-        and _same(area.locality, locality)
+        for area in found.sold_areas_at(prefix)
+        if _same(area.region, region) and _same(area.locality, locality)
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
+from collections.abc import Iterator
 
 import phonenumbers
 import pytest
@@ -280,3 +281,25 @@ def test_some_valid_numbers_are_held_by_other_customers() -> None:
     walked = {n.phone_number for n in walk(limit=100, starts_with=stem[2:])}
     assert len(walked) == 100 - len(held)
     assert not held & walked
+
+
+@pytest.mark.parametrize("prefix", ["", "4", "415", "41537", "4153712", "9"])
+def test_the_areas_of_a_prefix_are_found_without_a_look_at_every_area_of_the_country(prefix: str) -> None:
+    # Bulk jobs narrow their searches digit by digit (4153, 41537…), each a kind of query of its
+    # own: a scan of the 28,000 areas of the US each (4 ms) was a quarter of an emulator's CPU.
+    us = number_range("US", NumberType.LOCAL)
+    assert us is not None
+    expected = tuple(a for a in us.sold_areas if a.prefix.startswith(prefix) or prefix.startswith(a.prefix))
+    assert us.sold_areas_at(prefix) == expected
+
+    class Unscanned(tuple[_inventory.Area, ...]):
+        def __iter__(self) -> Iterator[_inventory.Area]:
+            raise AssertionError("every area of the country looked at")
+
+    if prefix:
+        unscanned = _inventory.NumberRange(
+            us.country, us.country_code, us.number_type, us.pattern, us.lengths, us.areas
+        )
+        unscanned.__dict__["_sold_prefixes"] = us._sold_prefixes
+        unscanned.__dict__["sold_areas"] = Unscanned(us.sold_areas)
+        assert unscanned.sold_areas_at(prefix) == expected
