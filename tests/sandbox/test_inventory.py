@@ -249,11 +249,31 @@ def test_a_number_a_search_showed_is_described_again_without_the_work(
     assert [describe(number.phone_number, "sandbox") for number in shown] == shown
 
 
+def test_the_numbers_a_search_showed_are_kept_while_others_are_described(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_inventory, "_KEPT", 10)
+    forget(monkeypatch)
+    shown = walk(limit=5, area_code="510")
+    walk(limit=5, area_code="212")  # another search meanwhile: the numbers kept fill up
+    # Before: everything kept was let go at once, the numbers just shown with the rest.
+    monkeypatch.setattr(phonenumbers, "parse", lambda *_: pytest.fail("parsed again"))
+    assert [describe(number.phone_number, "sandbox") for number in shown] == shown
+
+
+def forget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing described is kept: what is described next is worked out."""
+    monkeypatch.setattr(_inventory, "_described", {})
+    monkeypatch.setattr(_inventory, "_before", {})
+
+
 @pytest.mark.parametrize(("country", "number_type"), _SOLD)
-def test_a_walk_describes_its_numbers_as_describe_does(country: str, number_type: NumberType) -> None:
+def test_a_walk_describes_its_numbers_as_describe_does(
+    country: str, number_type: NumberType, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # A walk skips parsing what it drew: what it finds is what describe finds from the E.164 text.
     drawn = walk(limit=50, country=country, number_type=number_type)
-    _inventory._described.clear()
+    forget(monkeypatch)
     assert [describe(number.phone_number, "sandbox") for number in drawn] == drawn
     # Every number drawn, sold or not, refused or kept alike.
     found = number_range(country, number_type)
@@ -263,9 +283,9 @@ def test_a_walk_describes_its_numbers_as_describe_does(country: str, number_type
         national = found.pattern.sample(FREE * max(found.lengths), rng)
         if national is None:
             continue
-        _inventory._described.clear()
+        forget(monkeypatch)
         fast = _inventory._drawn(found.country_code, national, "sandbox")
-        _inventory._described.clear()
+        forget(monkeypatch)
         assert fast == describe(f"+{found.country_code}{national}", "sandbox")
 
 
