@@ -69,35 +69,6 @@ _TIMED_OUT = (
 )
 
 
-class _Corked:
-    """A connection's transport, sending what is written in one step of the event loop at once:
-    uvicorn writes an answer's head and its body apart, each a system call (and a packet) of its
-    own. Closing sends what is pending first, so answers and hang-ups go out as they did."""
-
-    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
-        self._transport = transport
-        self._loop = loop
-        self._pending: list[bytes] = []
-
-    def write(self, data: bytes) -> None:
-        if not self._pending:
-            self._loop.call_soon(self._flush)
-        self._pending.append(data)
-
-    def _flush(self) -> None:
-        if self._pending:
-            data = b"".join(self._pending)
-            self._pending.clear()
-            self._transport.write(data)
-
-    def close(self) -> None:
-        self._flush()
-        self._transport.close()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._transport, name)
-
-
 class _Protocol(HttpToolsProtocol):
     """uvicorn's HTTP/1.1 over httptools, letting the app close a connection without answering
     (the ``numbers_core.hang_up`` extension): a connection cut before the server acts, or after.
@@ -108,7 +79,6 @@ class _Protocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self.transport = _Corked(transport, self.loop)  # type: ignore[assignment]
         self._closed = asyncio.Event()
         self._deadline: asyncio.TimerHandle | None = None
         self._head = False  # whether the request under way has its head whole (an app acts on it)

@@ -86,31 +86,6 @@ def test_a_head_trickled_byte_by_byte_is_not_waited_for_past_the_timeout() -> No
         assert answer.startswith(b"HTTP/1.1 408 ")
 
 
-def test_an_answer_goes_out_in_one_write(monkeypatch: pytest.MonkeyPatch) -> None:
-    # uvicorn writes an answer's head and body apart: two system calls a request where one does, as
-    # much of the emulator's CPU as its routes spend on a purchase.
-    from asyncio import selector_events
-
-    written: list[tuple[object, bytes]] = []
-    real = selector_events._SelectorSocketTransport.write
-
-    def recording(transport: selector_events._SelectorSocketTransport, data: bytes) -> None:
-        written.append((transport.get_extra_info("sockname"), bytes(data)))
-        real(transport, data)
-
-    monkeypatch.setattr(selector_events._SelectorSocketTransport, "write", recording)
-    with serve(Emulator("twilio")) as server:
-        host, port = server.url.removeprefix("http://").rsplit(":", 1)
-        with socket.create_connection((host, int(port))) as sock:
-            sock.settimeout(5)
-            for _ in range(2):
-                sock.sendall(b"GET /_emulator/faults HTTP/1.1\r\nHost: x\r\n\r\n")
-                assert _answer(sock).startswith(b"HTTP/1.1 200 ")
-    answers = [data for where, data in written if isinstance(where, tuple) and where[1] == int(port)]
-    assert len(answers) == 2
-    assert all(data.startswith(b"HTTP/1.1 200 ") and data.endswith(b"}") for data in answers)
-
-
 def test_the_server_runs_on_asyncio_s_loop_where_uvloop_is_installed_too(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
