@@ -20,7 +20,8 @@ fresh one) with its journal on disk, as ``numbers bulk run`` would. Rows:
       bought): numbers chosen as the job goes, as ``numbers bulk run`` does,
       and every number chosen first (``numbers bulk plan``, then ``resume``);
       beside them a bare loop buying by area code (``purchase_any``: Twilio
-      picks, one request each); the median of 3 runs each.
+      picks, one request each), and the same loop in twilio-python's async client (the
+      peer, where installed: ``nox -s bench`` installs it); the median of 3 runs each.
    c. 10,000 purchases by criteria in 10 area codes, 200 at a time.
 2. Rates, ``numbers bulk run`` itself against ``numbers emulate --rate-limit R``:
    found without ``--rate`` (a first job, then a second that starts from what
@@ -31,8 +32,9 @@ fresh one) with its journal on disk, as ``numbers bulk run`` would. Rows:
    cluster made for the row, as the tests make theirs), against ``numbers emulate
    --rate-limit R --latency L``: the share of R they sustain together from the first purchase
    to the last (answered, not 429), the share of requests answered 429, how soon each worker's
-   first purchase is answered after its process starts, and the plan (``numbers bulk plan``)
-   beside what its searches need.
+   first purchase is answered after its process starts (and a lone worker's, on a small job of
+   its own, the machine otherwise idle), and the plan (``numbers bulk plan``) beside what its
+   searches need.
 4. Kazoo through collections: activation requests for N numbers (⌈N ÷ batch⌉).
 5. Jobs of 1,000, 10,000 and 20,000 purchases by criteria (10 area codes),
    bought and swept for orphans, each in a fresh process: client CPU
@@ -43,6 +45,7 @@ fresh one) with its journal on disk, as ``numbers bulk run`` would. Rows:
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import math
 import os
@@ -148,6 +151,35 @@ async def _buy_by_area_code(announced: dict[str, Any], count: int, concurrency: 
         return time.perf_counter() - started, time.process_time() - client_cpu
 
 
+async def _twilio_python_by_area_code(
+    announced: dict[str, Any], count: int, concurrency: int
+) -> tuple[float, float]:
+    """(wall, client CPU) of the same loop in twilio-python's async client (aiohttp underneath): the
+    peer a user would otherwise write it with."""
+    from twilio.http.async_http_client import AsyncTwilioHttpClient
+    from twilio.rest import Client
+
+    settings = announced["settings"]
+    http = AsyncTwilioHttpClient()  # inside the running loop: its aiohttp session is made here
+    client = Client(settings["account_sid"], settings["auth_token"], http_client=http)
+    client.api.base_url = settings["base_url"]
+    numbers = client.api.v2010.accounts(settings["account_sid"]).incoming_phone_numbers
+    limiter = anyio.CapacityLimiter(concurrency)
+
+    async def buy() -> None:
+        async with limiter:
+            await numbers.create_async(area_code="415")
+
+    try:
+        started, client_cpu = time.perf_counter(), time.process_time()
+        async with anyio.create_task_group() as tasks:
+            for _ in range(count):
+                tasks.start_soon(buy)
+        return time.perf_counter() - started, time.process_time() - client_cpu
+    finally:
+        await http.close()
+
+
 def _spread(ratios: list[float]) -> str:
     return f"{min(ratios):.2f} to {max(ratios):.2f}"
 
@@ -161,8 +193,9 @@ def speed(purchases: int, concurrency: int, latency: float, work: Path, repeats:
     of each (a shared machine's noise moves single runs), with the range of their ratios."""
     picks = anyio.run(_picks, 2 * repeats * purchases)
     runs: dict[str, list[tuple[float, ...]]] = {
-        name: [] for name in ("given", "bare", "going", "first", "area")
+        name: [] for name in ("given", "bare", "going", "first", "area", "peer")
     }
+    peer = importlib.util.find_spec("twilio") is not None
     query = nc.SearchQuery(area_code="415")
     with emulator("twilio", "--latency", str(latency)) as announced:
 
@@ -186,6 +219,9 @@ def speed(purchases: int, concurrency: int, latency: float, work: Path, repeats:
             job("first", "first.sqlite3", criteria={"415": (query, purchases)}, plan=True)
             wall, cpu = anyio.run(_buy_by_area_code, announced, purchases, concurrency)
             runs["area"].append((wall / bound, wall, bound, cpu))
+            if peer:
+                wall, cpu = anyio.run(_twilio_python_by_area_code, announced, purchases, concurrency)
+                runs["peer"].append((wall / bound, wall, bound, cpu))
 
     def row(label: str, name: str) -> str:
         ratio, wall, bound, cpu, *searched = _median(runs[name])
@@ -205,6 +241,10 @@ def speed(purchases: int, concurrency: int, latency: float, work: Path, repeats:
         ),
         row("the same, every number chosen first (numbers bulk plan, then resume)", "first"),
         row("bare adapter loop buying by area code (purchase_any: the carrier picks)", "area"),
+        row("the same loop in twilio-python's async client (the peer)", "peer")
+        if peer
+        else "| the same loop in twilio-python's async client (the peer) | not run: twilio-python is not "
+        "installed (nox -s bench installs it) | | | |",
     ]
 
 
@@ -221,13 +261,15 @@ def spread_out(purchases: int, concurrency: int, latency: float, work: Path) -> 
     assert counts == {ItemState.DONE: 10 * each}, counts
     bound = sent * latency / concurrency
     # The emulator serves from one process: its own CPU time is a floor too, once the requests
-    # at once outrun it.
-    floor = max(bound, served)
+    # at once outrun it; and the two processes share the machine's cores.
+    cores = os.cpu_count() or 1
+    floor = max(bound, served, (served + cpu) / cores)
     return [
         f"| bulk job, {10 * each:,} by criteria in 10 area codes, {concurrency} at a time, "
         f"{latency * 1000:.0f} ms (numbers bulk run) | {wall:.2f} s | {bound:.2f} s "
-        f"({sent - 10 * each} searches); the emulator's CPU: {served:.2f} s | **{wall / bound:.2f}** "
-        f"(÷ the larger: {wall / floor:.2f}) | {cpu / (10 * each) * 1e3:.2f} ms |"
+        f"({sent - 10 * each} searches); the emulator's CPU: {served:.2f} s; the client's and the "
+        f"emulator's CPU on {cores} cores: {(served + cpu) / cores:.2f} s | **{wall / bound:.2f}** "
+        f"(÷ the largest: {wall / floor:.2f}) | {cpu / (10 * each) * 1e3:.2f} ms |"
     ]
 
 
@@ -345,6 +387,22 @@ class _Sampler:
         ]
 
 
+def _lone_worker(announced: dict[str, Any], journal: str, rate: float) -> float:
+    """Seconds from a lone ``numbers bulk worker``'s start to its first purchase answered, on a
+    small job of its own (the machine otherwise idle: the 4 workers start together on 2 cores)."""
+    planner = _numbers(announced, journal, "bulk", "plan", "buy", "--count", "20", "--area-code", "510")
+    job = json.loads(planner.communicate()[0])["job"]
+    began = time.perf_counter()
+    worker = _numbers(announced, journal, "bulk", "worker", job, "--rate", f"{rate:g}")
+    assert worker.stdout is not None
+    first = math.inf
+    for line in worker.stdout:
+        if first == math.inf and json.loads(line).get("event") == "done":
+            first = time.perf_counter() - began
+    assert worker.wait(60) == 0
+    return first
+
+
 def workers(purchases: int, rate: float, latency: float, count: int = 4) -> list[str]:
     """``count`` workers on one planned job of ``purchases``, the account limited to ``rate``."""
     sys.path.insert(0, str(ROOT / "tests"))
@@ -369,6 +427,7 @@ def workers(purchases: int, rate: float, latency: float, count: int = 4) -> list
         ]
         searching = next(t for t, n in answered if n == searches) - next(t for t, n in answered if n > 0)
         after = planned - next(t for t, n in answered if n == searches)
+        alone = _lone_worker(announced, url, rate)
         first: list[float] = [math.inf] * count
         done: list[float] = []
 
@@ -411,7 +470,8 @@ def workers(purchases: int, rate: float, latency: float, count: int = 4) -> list
     requests = sum(whole.values())
     return [
         f"| {label} | {sustained:.1f}/s | **{sustained / rate:.1%}** of R | {throttled} of {requests} | "
-        f"**{share:.2%}** | {sorted(first)[count // 2]:.2f} s (slowest {max(first):.2f} s) | "
+        f"**{share:.2%}** | {sorted(first)[count // 2]:.2f} s (slowest {max(first):.2f} s); "
+        f"one worker alone: {alone:.2f} s | "
         f"{searches} searches in {searching:.2f} s (first to last answer; × latency ÷ 10 at once: "
         f"{bound:.2f} s), then {after:.2f} s to its end | {command} |"
     ]

@@ -736,7 +736,7 @@ class Journal:
             }
             wanted: dict[str, tuple[int, Money | None, PriceBasis | None, str | None]] = {}
             for seq, number, price, basis, provider in pins:
-                refused = _refusal(job_id, seq, rows.get(seq), None, self._holder)
+                refused = _refusal(self.location, job_id, seq, rows.get(seq), None, self._holder)
                 if refused is None and sending and self.shared:
                     refused = self._lease_refusal(job_id, seq, *rows[seq][1:])
                 if refused is not None:
@@ -786,7 +786,7 @@ class Journal:
         now = self._clock()
 
         def work(db: sqlite3.Connection) -> None:
-            _check_move(db, job_id, seq, None, self._holder)
+            _check_move(self.location, db, job_id, seq, None, self._holder)
             db.execute(
                 "UPDATE items SET number = NULL, provider = NULL, updated_at = ? "
                 "WHERE job_id = ? AND seq = ?",
@@ -857,7 +857,7 @@ class Journal:
         row = db.execute(
             "SELECT state, owner, lease_until FROM items WHERE job_id = ? AND seq = ?", (job_id, seq)
         ).fetchone()
-        refused = _refusal(job_id, seq, row, state, self._holder)
+        refused = _refusal(self.location, job_id, seq, row, state, self._holder)
         if refused is None:  # an allowed move: the lease was what refused it
             refused = self._lease_refusal(job_id, seq, *row[1:])
         return refused or InvalidInputError(f"job {job_id!r} item {seq} did not move", field="item")
@@ -1179,7 +1179,12 @@ def _write_all(db: Any, batch: list[_Pending], transaction: _Transaction) -> Non
 
 
 def _check_move(
-    db: sqlite3.Connection, job_id: str, seq: int, state: ItemState | None, owner: str | None = None
+    location: str,
+    db: sqlite3.Connection,
+    job_id: str,
+    seq: int,
+    state: ItemState | None,
+    owner: str | None = None,
 ) -> None:
     """Refuse a move the state machine does not allow (None: the item must be planned).
 
@@ -1188,18 +1193,29 @@ def _check_move(
     moved on meanwhile: a move it no longer allows is :class:`LeaseLost`, not a mistake.
     """
     row = db.execute("SELECT state, owner FROM items WHERE job_id = ? AND seq = ?", (job_id, seq)).fetchone()
-    refused = _refusal(job_id, seq, row, state, owner)
+    refused = _refusal(location, job_id, seq, row, state, owner)
     if refused is not None:
         raise refused
 
 
 def _refusal(
-    job_id: str, seq: int, row: Sequence[Any] | None, state: ItemState | None, owner: str | None
+    location: str,
+    job_id: str,
+    seq: int,
+    row: Sequence[Any] | None,
+    state: ItemState | None,
+    owner: str | None,
 ) -> InvalidInputError | None:
-    """What :func:`_check_move` raises for the item's ``row`` (its state and owner first), if anything."""
+    """What :func:`_check_move` raises for the item's ``row`` (its state and owner first), if
+    anything; DamagedJob, raised, where the row's state is none the journal writes."""
     if row is None:
         return InvalidInputError(f"job {job_id!r} has no item {seq}", field="item")
-    current = ItemState(row[0])
+    try:
+        current = ItemState(row[0])
+    except ValueError:
+        raise DamagedJob(
+            location, job_id, f"item {seq} holds a state {str(row[0])[:20]!r} none an item has"
+        ) from None
     allowed = {ItemState.PLANNED} if state is None else _MOVES[current]
     if (current if state is None else state) in allowed:
         return None

@@ -8,7 +8,7 @@ import json
 import os
 import sqlite3
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -424,4 +424,26 @@ async def test_an_item_of_no_known_state_is_said_so(tmp_path: Path) -> None:
         db.commit()
     with pytest.raises(DamagedJob, match="an item's state 'lost' is none an item has"):
         await journal.counts(job.id)
+    await journal.aclose()
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("step", ["move", "pin", "pin_many"])
+async def test_an_item_of_no_known_state_is_not_moved_and_said_so(tmp_path: Path, step: str) -> None:
+    # Before: ValueError ("'lost' is not a valid ItemState") from the state machine's check.
+    path = tmp_path / "jobs.sqlite3"
+    journal = Journal(path)
+    job = await journal.create(kind="purchase", provider="sandbox", spec={}, items=[(None, N1)])
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        db.execute("UPDATE items SET state = 'lost'")
+        db.commit()
+    steps: dict[str, Callable[[], Awaitable[object]]] = {
+        "move": lambda: journal.move(job.id, 0, ItemState.SENDING),
+        "pin": lambda: journal.pin(job.id, 0, N2),
+        "pin_many": lambda: journal.pin_many(job.id, [(0, N2, None, None, None)]),
+    }
+    with pytest.raises(DamagedJob, match="item 0 holds a state 'lost' none an item has"):
+        await steps[step]()
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        assert db.execute("SELECT state, number FROM items").fetchall() == [("lost", N1)]
     await journal.aclose()
