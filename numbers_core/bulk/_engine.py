@@ -316,6 +316,11 @@ class _Supply:
     searching: int = 0
     waiting: int = 0
     changed: anyio.Event = field(default_factory=anyio.Event)
+    # A plan's: a search under way is counted as bringing a page, whatever the last ones brought.
+    # Its tasks want every number now, and searches that met none (an empty prefix, numbers shown
+    # by the search a level up) would otherwise start a wave of searches too many, after which
+    # another is still needed.
+    hopeful: bool = False
     failures: int = 0  # rounds of searches refused for now, in a row
     down: NumbersError | None = None  # refused for now round after round: left for this pass
 
@@ -325,7 +330,8 @@ class _Supply:
 
     def on_the_way(self) -> float:
         """The numbers in hand and those the searches under way should bring."""
-        return len(self.candidates) + self.searching * (self.brings or self.page)
+        each = self.page if self.hopeful else self.brings or self.page
+        return len(self.candidates) + self.searching * each
 
 
 def _narrower(query: SearchQuery) -> list[str]:
@@ -1049,7 +1055,7 @@ class Runner:
             # More needed than one answer holds: the narrower searches at once, side by side
             # (together they ask what the query asks), not the query first and then them.
             first: list[str | None] = [*_narrower(query)] if narrows and demand.need > page else [None]
-            supply = _Supply(lane, query, deque(first), page, narrows, demand)
+            supply = _Supply(lane, query, deque(first), page, narrows, demand, hopeful=self._planning)
             self._supplies[slot, carrier] = supply
         return supply
 
@@ -1115,7 +1121,9 @@ class Runner:
         the purchase a round of tasks is making, longer on a busy carrier)."""
         if self._searches is None or self._stopping or supply.failures:
             return
-        ahead = min(supply.demand.wanted(), rounds * self.concurrency)
+        # A plan's tasks each pin a batch at once: a round of theirs wants a batch of numbers each.
+        each = _PIN_BATCH if self._planning else 1
+        ahead = min(supply.demand.wanted(), rounds * self.concurrency * each)
         most = _PAGES_AHEAD * math.ceil(ahead / supply.page)
         while supply.frontier and supply.on_the_way() < ahead and supply.searching < most:
             self._searches.start_soon(self._search_quietly, job, supply, self._next_search(supply))

@@ -167,6 +167,25 @@ async def test_a_criteria_sets_narrower_searches_run_in_parallel(
     assert watched.most >= 3
 
 
+async def test_a_plan_searches_at_once_what_its_tasks_pin_at_once(
+    journal: Journal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emulator = Emulator("twilio")
+    async with emulator.connect() as carrier:
+        watched = _Watched(carrier, 0.05)
+        monkeypatch.setattr(carrier, "search", watched)
+        job = await create_job(
+            journal, carrier, "purchase", criteria={"sf": (nc.SearchQuery(area_code="415"), 1000)}
+        )
+        plan = await Runner(carrier, journal, concurrency=50, limiter=_fast()).plan(job.id)
+    assert plan.count == 1000
+    # The first ten searches (415 and a digit) bring 240 numbers; the 760 others need 26 pages of
+    # 30, all wanted now by the tasks pinning 50 each: searched at once, not a few rounds ahead of
+    # the tasks as a run does (before: 14 to 20 at once, and four waves of searches).
+    assert watched.most >= 26
+    assert watched.calls <= 44  # and no more of them than before (42 to 44)
+
+
 async def test_criteria_sets_search_at_the_same_time(
     journal: Journal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
