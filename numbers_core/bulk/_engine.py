@@ -734,15 +734,14 @@ class Runner:
         async def worker() -> None:
             nonlocal running
             try:
-                async with anyio.create_task_group() as writes:
-                    while not self._stopping and (items := await pages.take()):
-                        try:
-                            if size > 1:
-                                await self._many(job, items)
-                            else:
-                                await self._one(job, items[0], writes)
-                        finally:
-                            pages.finished(items)
+                while not self._stopping and (items := await pages.take()):
+                    try:
+                        if size > 1:
+                            await self._many(job, items)
+                        else:
+                            await self._one(job, items[0])
+                    finally:
+                        pages.finished(items)
             finally:
                 running -= 1
                 if not running:
@@ -935,7 +934,7 @@ class Runner:
             ready += [item for item in pinned if item.number is not None]
         return sorted(ready, key=lambda item: item.seq)
 
-    async def _one(self, job: Job, item: Item, writes: anyio.abc.TaskGroup | None = None) -> None:
+    async def _one(self, job: Job, item: Item) -> None:
         # A number pinned now is written sending with it; one pinned before is written sending here.
         readied = await self._ready(job, [item], sending=True)
         ready = readied[0] if readied else None
@@ -983,12 +982,10 @@ class Runner:
         finally:
             if turn:
                 self._in_flight.release()
-        if writes is None:
-            await self._outcome(job, ready, BatchOutcome(number, result=result), lane)
-        else:
-            # Done is written while the next items are marked sending: one trip to the disk for
-            # all. Cut off by a crash or a stop, the item stays sending, and is looked up.
-            writes.start_soon(self._outcome, job, ready, BatchOutcome(number, result=result), lane)
+        # Written once the turn has gone to an item readied meanwhile, and with the next ones
+        # marked sending: one trip to the disk for all. Cut off by a crash or a stop, the item stays
+        # sending, and is looked up.
+        await self._outcome(job, ready, BatchOutcome(number, result=result), lane)
 
     async def _many(self, job: Job, items: list[Item]) -> None:
         """A native batch: every item journaled as sending in one write, then one request."""
