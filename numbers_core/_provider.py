@@ -181,6 +181,9 @@ class Provider(abc.ABC):
     #: the most numbers one search answers with, whatever its ``limit`` (bulk jobs size their
     #: searches to it, and narrow a search that answers as many)
     max_search_limit: ClassVar[int] = 1000
+    #: whether its search results come without prices of their own, priced from its price list
+    #: (``prices()``): the first search of a country then fetches the list at the same time
+    search_prices_listed: ClassVar[bool] = False
 
     @property
     def batch_size(self) -> int:
@@ -286,9 +289,39 @@ class Provider(abc.ABC):
         """Numbers that can be bought now, at most ``query.limit`` of them."""
         query = build(SearchQuery, query, criteria)
         self._check_search(query)
-        with self._guard("search"):
-            found = await self._search(query)
+        if self._lists_prices_later(query.country):
+            # The results will want the country's price list: fetched beside the search, not
+            # after it (a round trip more before the first numbers of a connection are shown).
+            failed: NumbersError | None = None
+            async with anyio.create_task_group() as beside:
+                beside.start_soon(self._prices_quietly, query.country)
+                try:
+                    with self._guard("search"):
+                        found = await self._search(query)
+                except NumbersError as error:  # raised as itself, not in a task group's
+                    failed = error
+                    beside.cancel_scope.cancel()
+            if failed is not None:
+                raise failed
+        else:
+            with self._guard("search"):
+                found = await self._search(query)
         return await self._priced(query, self._filter(query, found)[: query.limit])
+
+    def _lists_prices_later(self, country: str) -> bool:
+        """Whether a search of ``country`` is to be priced from a price list not fetched yet."""
+        return (
+            self.search_prices_listed
+            and self._price_table is None
+            and country not in self._catalog
+            and Feature.PRICES in self.features
+            and Feature.SEARCH_PRICES in self.features
+        )
+
+    async def _prices_quietly(self, country: str) -> None:
+        # Failing, the search's results ask for the list again, and say why they are unpriced.
+        with contextlib.suppress(NumbersError):
+            await self._price_rows(country)
 
     @_one_deadline
     async def purchase(self, number: Any, /, *, config: NumberConfig | None = None) -> ActiveNumber:

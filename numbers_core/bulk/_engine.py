@@ -273,6 +273,7 @@ class _Demand:
 
     need: int
     order: list[str]
+    shown: int = 0  # the set's items to send with a number pinned: the carrier may show them still
     # Numbers handed to tasks and not pinned yet: a search that shows them again meanwhile (they
     # are not pinned, so the journal does not leave them out) does not hand them out twice.
     handed: set[str] = field(default_factory=set)
@@ -315,6 +316,11 @@ class _Supply:
     searching: int = 0
     waiting: int = 0
     changed: anyio.Event = field(default_factory=anyio.Event)
+    # A plan's: a search under way is counted as bringing a page, whatever the last ones brought.
+    # Its tasks want every number now, and searches that met none (an empty prefix, numbers shown
+    # by the search a level up) would otherwise start a wave of searches too many, after which
+    # another is still needed.
+    hopeful: bool = False
     failures: int = 0  # rounds of searches refused for now, in a row
     down: NumbersError | None = None  # refused for now round after round: left for this pass
 
@@ -324,7 +330,8 @@ class _Supply:
 
     def on_the_way(self) -> float:
         """The numbers in hand and those the searches under way should bring."""
-        return len(self.candidates) + self.searching * (self.brings or self.page)
+        each = self.page if self.hopeful else self.brings or self.page
+        return len(self.candidates) + self.searching * each
 
 
 def _narrower(query: SearchQuery) -> list[str]:
@@ -407,6 +414,9 @@ class Runner:
         self._supplies: dict[tuple[str, str], _Supply] = {}
         self._demands: dict[str, _Demand] = {}
         self._searches: anyio.abc.TaskGroup | None = None  # where searches ahead run, during a pass
+        # The items' requests under way at once (purchases, and the look-ups of what they left
+        # unknown), during a pass: at most ``concurrency``.
+        self._in_flight = anyio.Semaphore(concurrency, fast_acquire=True)
         self._planning = False
         self._running = False
         self._stopping = False
@@ -500,6 +510,7 @@ class Runner:
         self._stopping = self.stopped = False
         self._halted = None
         self._search_failures = 0
+        self._in_flight = anyio.Semaphore(self.concurrency, fast_acquire=True)  # of this event loop
         self._supplies.clear()
         for lane in self._lanes.values():
             paced = lane.provider.pace(lane.gate)
@@ -704,48 +715,52 @@ class Runner:
         """Send the planned items, ``concurrency`` at a time, until none is left; False when none was."""
         feature = _BATCHES[JobKind(job.kind)]
         size = self.carrier.batch_size if self.batches and self.carrier.supports(feature) else 1
+        # One at a time, each in-flight request has a task beside it readying the next item (its
+        # number pinned, written sending) while the carrier answers, which then goes as soon as a
+        # request is answered: the journal's trip to the disk is not between one purchase and the
+        # next. A native batch's tasks are as many as the batches at once.
+        workers = self.concurrency * (2 if size == 1 else 1)
         # A shared journal's workers claim what they are about to send, no more: the rest is
         # left for the others.
-        page = self.concurrency * size if self.journal.shared else max(_PAGE, size)
+        page = workers * size if self.journal.shared else max(_PAGE, size)
         pages = _Pages(self.journal, job.id, size, page, again=lambda: not self._starved)
         if not await pages.any():
             return False
         await self._searching_anew(job)
 
-        running = self.concurrency
+        running = workers
         finished = anyio.Event()
 
         async def worker() -> None:
             nonlocal running
             try:
-                async with anyio.create_task_group() as writes:
-                    while not self._stopping and (items := await pages.take()):
-                        try:
-                            if size > 1:
-                                await self._many(job, items)
-                            else:
-                                await self._one(job, items[0], writes)
-                        finally:
-                            pages.finished(items)
+                while not self._stopping and (items := await pages.take()):
+                    try:
+                        if size > 1:
+                            await self._many(job, items)
+                        else:
+                            await self._one(job, items[0])
+                    finally:
+                        pages.finished(items)
             finally:
                 running -= 1
                 if not running:
                     finished.set()
 
         if self.journal.shared:
-            await self._work(job, worker, lambda: self._take_over(job, finished))
+            await self._work(job, workers, worker, lambda: self._take_over(job, finished))
         else:
-            await self._work(job, worker)
+            await self._work(job, workers, worker)
         return True
 
-    async def _work(self, job: Job, worker: _Task, *beside: _Task) -> None:
-        """``concurrency`` tasks running ``worker`` (and ``beside`` them, one each of these),
-        every criteria set's first searches started; what one raises is raised, itself."""
+    async def _work(self, job: Job, workers: int, worker: _Task, *beside: _Task) -> None:
+        """``workers`` tasks running ``worker`` (and ``beside`` them, one each of these), every
+        criteria set's first searches started; what one raises is raised, itself."""
         try:
             async with anyio.create_task_group() as tasks:
                 self._searches = tasks
                 self._search_every_set(job)
-                for _ in range(self.concurrency):
+                for _ in range(workers):
                     tasks.start_soon(worker)
                 for task in beside:
                     tasks.start_soon(task)
@@ -763,8 +778,9 @@ class Runner:
         self._demands.clear()
         if not job.spec.get("criteria"):
             return
+        shown = await self.journal.open_slots(job.id, pinned=True)
         for slot, need in (await self.journal.open_slots(job.id)).items():
-            self._demands[slot] = _Demand(need, await self._ranked(job, slot))
+            self._demands[slot] = _Demand(need, await self._ranked(job, slot), shown.get(slot, 0))
 
     async def _ranked(self, job: Job, slot: str) -> list[str]:
         """The carriers to buy the criteria set's numbers at, in turn: the routing provider's
@@ -839,7 +855,7 @@ class Runner:
             while not self._stopping and (items := await next_items()):
                 await self._ready(job, items)
 
-        await self._work(job, worker)
+        await self._work(job, self.concurrency, worker)
 
     async def orphans(self, job_id: str) -> list[str]:
         """Numbers this job pinned that the account owns, yet the journal does not say it bought.
@@ -918,7 +934,7 @@ class Runner:
             ready += [item for item in pinned if item.number is not None]
         return sorted(ready, key=lambda item: item.seq)
 
-    async def _one(self, job: Job, item: Item, writes: anyio.abc.TaskGroup | None = None) -> None:
+    async def _one(self, job: Job, item: Item) -> None:
         # A number pinned now is written sending with it; one pinned before is written sending here.
         readied = await self._ready(job, [item], sending=True)
         ready = readied[0] if readied else None
@@ -937,30 +953,39 @@ class Runner:
                 return  # another worker's now
         number = ready.number
         config = _config(job)
+        turn = False  # one of the ``concurrency`` requests under way at once is this item's
         try:
-            async with _sending(self, job, [ready]):
-                if job.kind == JobKind.PURCHASE:
-                    result: ActiveNumber | None = await self._call(
-                        lane, lambda carrier: carrier.purchase(number, config=config)
-                    )
-                elif job.kind == JobKind.CONFIGURE:
-                    result = await self._call(
-                        lane, lambda carrier: carrier.configure(number, config or NumberConfig())
-                    )
-                else:
-                    await self._call(lane, lambda carrier: carrier.release(number))
-                    result = None
-        except _Unsent:
-            return
-        except NumbersError as error:
-            await self._outcome(job, ready, BatchOutcome(number, error=error), lane)
-        else:
-            if writes is None:
-                await self._outcome(job, ready, BatchOutcome(number, result=result), lane)
-            else:
-                # Done is written while the next item is marked sending: one trip to the disk for
-                # both. Cut off by a crash or a stop, the item stays sending, and is looked up.
-                writes.start_soon(self._outcome, job, ready, BatchOutcome(number, result=result), lane)
+            try:
+                async with _sending(self, job, [ready]):
+                    # Written sending, the item waits for a request under way to be answered. Held
+                    # back by a stop meanwhile, it is planned again: nothing was sent.
+                    await self._in_flight.acquire()
+                    turn = True
+                    if job.kind == JobKind.PURCHASE:
+                        result: ActiveNumber | None = await self._call(
+                            lane, lambda carrier: carrier.purchase(number, config=config)
+                        )
+                    elif job.kind == JobKind.CONFIGURE:
+                        result = await self._call(
+                            lane, lambda carrier: carrier.configure(number, config or NumberConfig())
+                        )
+                    else:
+                        await self._call(lane, lambda carrier: carrier.release(number))
+                        result = None
+            except _Unsent:
+                return
+            except NumbersError as error:
+                # Written before the turn goes to an item waiting for it: a refusal of the whole
+                # account stops those, and a lost answer is looked up within the turn.
+                await self._outcome(job, ready, BatchOutcome(number, error=error), lane)
+                return
+        finally:
+            if turn:
+                self._in_flight.release()
+        # Written once the turn has gone to an item readied meanwhile, and with the next ones
+        # marked sending: one trip to the disk for all. Cut off by a crash or a stop, the item stays
+        # sending, and is looked up.
+        await self._outcome(job, ready, BatchOutcome(number, result=result), lane)
 
     async def _many(self, job: Job, items: list[Item]) -> None:
         """A native batch: every item journaled as sending in one write, then one request."""
@@ -1016,16 +1041,18 @@ class Runner:
             lane = self._lanes[carrier]
             query = SearchQuery.model_validate(job.spec["criteria"][slot])
             demand = self._demand(job, slot)
-            # Sized to the job: as many as it still needs, up to the carrier's largest answer; across
-            # several carriers never below what shows whether more hide behind (one reached late in
-            # a pass, when few items are left, may show numbers pinned already first).
+            # Sized to the job: as many as it still needs, and the numbers it pinned that the carrier
+            # may still show first (items to send, readied as a run stopped), up to the carrier's
+            # largest answer; across several carriers never below what shows whether more hide
+            # behind (one reached late in a pass, when few items are left, may show numbers pinned
+            # already first).
             least = _NARROW_AT if len(demand.order) > 1 else 1
-            page = max(least, min(lane.provider.max_search_limit, demand.need))
+            page = max(least, min(lane.provider.max_search_limit, demand.need + demand.shown))
             narrows = lane.provider.supports(Feature.SEARCH_STARTS_WITH)
             # More needed than one answer holds: the narrower searches at once, side by side
             # (together they ask what the query asks), not the query first and then them.
             first: list[str | None] = [*_narrower(query)] if narrows and demand.need > page else [None]
-            supply = _Supply(lane, query, deque(first), page, narrows, demand)
+            supply = _Supply(lane, query, deque(first), page, narrows, demand, hopeful=self._planning)
             self._supplies[slot, carrier] = supply
         return supply
 
@@ -1091,7 +1118,9 @@ class Runner:
         the purchase a round of tasks is making, longer on a busy carrier)."""
         if self._searches is None or self._stopping or supply.failures:
             return
-        ahead = min(supply.demand.wanted(), rounds * self.concurrency)
+        # A plan's tasks each pin a batch at once: a round of theirs wants a batch of numbers each.
+        each = _PIN_BATCH if self._planning else 1
+        ahead = min(supply.demand.wanted(), rounds * self.concurrency * each)
         most = _PAGES_AHEAD * math.ceil(ahead / supply.page)
         while supply.frontier and supply.on_the_way() < ahead and supply.searching < most:
             self._searches.start_soon(self._search_quietly, job, supply, self._next_search(supply))
@@ -1407,7 +1436,8 @@ class Runner:
             if self._stopping:
                 return
             try:
-                found = await self._call(self._lane(item), lambda carrier: carrier.get(number))
+                async with self._in_flight:
+                    found = await self._call(self._lane(item), lambda carrier: carrier.get(number))
             except NotFoundError:
                 found = None
             except _FOR_NOW as exc:

@@ -884,14 +884,21 @@ class Journal:
 
         return await self._run(work)
 
-    async def open_slots(self, job_id: str) -> dict[str, int]:
-        """How many planned items of each criteria set have no number pinned yet."""
+    async def open_slots(self, job_id: str, *, pinned: bool = False) -> dict[str, int]:
+        """How many planned items of each criteria set have no number pinned yet; ``pinned``:
+        how many open items of each have one (not bought yet, so the carrier may show it still)."""
+        if pinned:
+            states: tuple[ItemState, ...] = _OPEN
+            numbered = "number IS NOT NULL"
+        else:
+            states, numbered = (ItemState.PLANNED,), "number IS NULL"
+        marks = ", ".join("?" * len(states))
 
         def work(db: sqlite3.Connection) -> dict[str, int]:
             rows = db.execute(
-                "SELECT slot, count(*) FROM items WHERE job_id = ? AND state = ? AND number IS NULL "
-                "AND slot IS NOT NULL GROUP BY slot",
-                (job_id, ItemState.PLANNED),
+                f"SELECT slot, count(*) FROM items WHERE job_id = ? AND state IN ({marks}) "  # noqa: S608 - placeholders only
+                f"AND {numbered} AND slot IS NOT NULL GROUP BY slot",
+                (job_id, *states),
             )
             return {slot: count for slot, count in rows}
 

@@ -130,6 +130,8 @@ class _CompatProvider(Provider):
     list_page_size: ClassVar[int] = 1000
     # A search answers about 30 numbers at most, whatever PageSize asks, and the same ones again.
     max_search_limit: ClassVar[int] = 30
+    # Its searches carry no prices: those come from the Pricing API's list of the country.
+    search_prices_listed: ClassVar[bool] = True
 
     def __init__(self, settings: ProviderSettings, *, http_client: httpx.AsyncClient | None = None) -> None:
         if not isinstance(settings, self.settings_model):

@@ -151,20 +151,39 @@ class _Watched:
             self.running -= 1
 
 
-async def test_a_criteria_sets_narrower_searches_run_in_parallel(
-    journal: Journal, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def _planned(
+    journal: Journal, monkeypatch: pytest.MonkeyPatch, count: int, concurrency: int
+) -> _Watched:
+    """A plan of ``count`` numbers of 415 on the Twilio emulator, its searches slowed and watched."""
     emulator = Emulator("twilio")
     async with emulator.connect() as carrier:
         watched = _Watched(carrier, 0.05)
         monkeypatch.setattr(carrier, "search", watched)
         job = await create_job(
-            journal, carrier, "purchase", criteria={"sf": (nc.SearchQuery(area_code="415"), 300)}
+            journal, carrier, "purchase", criteria={"sf": (nc.SearchQuery(area_code="415"), count)}
         )
-        plan = await Runner(carrier, journal, concurrency=100, limiter=_fast()).plan(job.id)
-    assert plan.count == 300
+        plan = await Runner(carrier, journal, concurrency=concurrency, limiter=_fast()).plan(job.id)
+    assert plan.count == count
+    return watched
+
+
+async def test_a_criteria_sets_narrower_searches_run_in_parallel(
+    journal: Journal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    watched = await _planned(journal, monkeypatch, 300, concurrency=100)
     # 100 tasks waiting, 30 numbers a search: several searches at once (before: one at a time).
     assert watched.most >= 3
+
+
+async def test_a_plan_searches_at_once_what_its_tasks_pin_at_once(
+    journal: Journal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    watched = await _planned(journal, monkeypatch, 1000, concurrency=50)
+    # The first ten searches (415 and a digit) bring 240 numbers; the 760 others need 26 pages of
+    # 30, all wanted now by the tasks pinning 50 each: searched at once, not a few rounds ahead of
+    # the tasks as a run does (before: 14 to 20 at once, and four waves of searches).
+    assert watched.most >= 26
+    assert watched.calls <= 44  # and no more of them than before (42 to 44)
 
 
 async def test_criteria_sets_search_at_the_same_time(

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl
 
+import anyio
 import httpx
 import numbers_core as nc
 import pytest
@@ -764,3 +765,19 @@ def test_the_spec_examples_of_the_new_apis_parse() -> None:
                             assert commerce.address(value).id == value["sid"]
                         parsed += 1
     assert parsed >= 5
+
+
+async def test_the_first_search_of_a_country_asks_for_its_price_list_at_the_same_time(
+    twilio: TwilioProvider, wire: respx.MockRouter
+) -> None:
+    async def answered(request: httpx.Request) -> httpx.Response:
+        # Answered only once the price list is asked for: after the search, it would never be.
+        with anyio.fail_after(5):
+            while not wire.routes["pricing"].call_count:  # noqa: ASYNC110 - respx has no event for it
+                await anyio.sleep(0.001)
+        return httpx.Response(200, json=fixture("twilio_search_local"))
+
+    wire.get(f"{TWILIO_SEARCH}/US/Local.json").mock(side_effect=answered)
+    found = await twilio.search(area_code="808")
+    assert {n.price_basis for n in found} == {nc.PriceBasis.CATALOG}
+    assert wire.routes["pricing"].call_count == 1
