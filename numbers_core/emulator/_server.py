@@ -137,13 +137,17 @@ def config(
     request_timeout: float = REQUEST_TIMEOUT,
 ) -> uvicorn.Config:
     # httptools always (not whatever uvicorn finds): a dropped connection must look the same on
-    # every machine, and its C parser halves the server's time per request against h11.
+    # every machine, and its C parser halves the server's time per request against h11. asyncio's
+    # loop always, for the same reason: uvicorn would take uvloop wherever it is installed (the
+    # bench's environment has it), and it saved no clear share of the server's CPU (0-10 % a
+    # request, within the noise of runs on a shared machine; measured for purchases and searches).
     protocol = type("_Protocol", (_Protocol,), {"request_timeout": request_timeout})
     settings = uvicorn.Config(
         emulator,
         host=host,
         port=port,
         http=protocol,
+        loop="asyncio",
         lifespan="off",
         log_level="warning",
         access_log=False,

@@ -232,7 +232,7 @@ class DigitPattern:
         self._sets: list[frozenset[int]] = []
         self._next: list[list[int | None]] = []
         self._memo: dict[tuple[int, str], bool] = {}
-        self._choices: dict[tuple[int, str], tuple[tuple[str, int], ...]] = {}
+        self._choices: dict[tuple[int, str, int], tuple[tuple[str, int], ...]] = {}
         self._start = self._intern(self._closure({start}))
 
     def _closure(self, nodes: set[int]) -> frozenset[int]:
@@ -301,26 +301,32 @@ class DigitPattern:
         if not self._viable(state, template):
             return None
         chosen = []
+        bits = rng.getrandbits
         for index in range(len(template)):
-            digit, state = rng.choice(self._choices_at(state, template[index:]))
+            choices = self._choices.get((state, template, index)) or self._choices_at(state, template, index)
+            # rng.choice(choices) without its two calls per digit (a search draws a few hundred): the
+            # same bits, drawn as it draws them, so that a seed gives the numbers it always gave.
+            count = len(choices)
+            width = count.bit_length()
+            pick = bits(width)
+            while pick >= count:
+                pick = bits(width)
+            digit, state = choices[pick]
             chosen.append(digit)
         return "".join(chosen)
 
-    def _choices_at(self, state: int, template: str) -> tuple[tuple[str, int], ...]:
-        """The digits that may fill the first slot of ``template`` from ``state`` on (each with the
+    def _choices_at(self, state: int, template: str, index: int) -> tuple[tuple[str, int], ...]:
+        """The digits that may fill slot ``index`` of ``template`` from ``state`` on (each with the
         state it leads to), in order: a search draws thousands of numbers of the same few shapes."""
-        key = (state, template)
-        known = self._choices.get(key)
-        if known is None:
-            rest = template[1:]
-            known = tuple(
-                (str(digit), step)
-                for digit in _digits_for(template[0])
-                if self._viable(step := self._step(state, digit), rest)
-            )
-            if len(self._choices) >= _MEMO_LIMIT:
-                self._choices.clear()
-            self._choices[key] = known
+        rest = template[index + 1 :]
+        known = tuple(
+            (str(digit), step)
+            for digit in _digits_for(template[index])
+            if self._viable(step := self._step(state, digit), rest)
+        )
+        if len(self._choices) >= _MEMO_LIMIT:
+            self._choices.clear()
+        self._choices[state, template, index] = known
         return known
 
 

@@ -7,6 +7,8 @@ import hashlib
 import itertools
 import random
 import re
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -67,10 +69,13 @@ __all__ = ["SandboxProvider"]
 
 # Owned numbers fetched per step of ``list()``.
 _PAGE_SIZE = 100
-# Numbers drawn per step of ``purchase_any``: most queries succeed on the first.
+# Numbers ``purchase_any`` draws at a time: one by one at first (most calls buy the first number
+# they draw), a few at a time once its walk goes on.
+_FIRST_DRAWS = 2
 _BATCH = 4
 # Walks of its own a ``purchase_any`` may start when concurrent buyers took every number it drew.
 _FRESH_WALKS = 3
+_KEPT_PACES = 4096
 
 _FEATURES = frozenset(
     {
@@ -140,12 +145,37 @@ _REQUIREMENT_TEXT = {
 _described = False
 
 
-def _take(walk: Iterator[AvailableNumber], count: int) -> list[AvailableNumber]:
+# CPU seconds per number found the last draw of each query's walks took (by query seed); a few
+# thousand cover the kinds of query a busy emulator sees.
+_pace: dict[int, float] = {}
+
+
+def _take(walk: Iterator[AvailableNumber], count: int, seed: int) -> list[AvailableNumber]:
     global _described
+    started = time.thread_time()
     taken = list(itertools.islice(walk, count))
     # A walk describes every number it draws: the metadata is loaded now.
     _described = _described or bool(taken)
+    if len(_pace) >= _KEPT_PACES:
+        _pace.clear()
+    _pace[seed] = (time.thread_time() - started) / max(len(taken), 1)
     return taken
+
+
+async def _draw(walk: Iterator[AvailableNumber], count: int, seed: int) -> list[AvailableNumber]:
+    """The next ``count`` numbers of ``walk``, a walk of the query whose seed is ``seed``.
+
+    On the event loop when the query's walks were seen to find that many within the interpreter's
+    switch interval (5 ms): a worker thread would hold the GIL that long at a stretch anyway, and
+    the hop there and back (0.06 ms of CPU) costs more than drawing an area code's number. In a
+    worker thread otherwise: a query's first walk may build its country's range (seconds), a rare
+    query's may try thousands of numbers before finding one, a long search draws hundreds.
+    """
+    pace = _pace.get(seed)
+    if pace is not None and pace * count <= sys.getswitchinterval():
+        await anyio.lowlevel.checkpoint()
+        return _take(walk, count, seed)
+    return await anyio.to_thread.run_sync(_take, walk, count, seed)
 
 
 async def _describe(e164: str, provider: str) -> AvailableNumber | None:
@@ -236,6 +266,8 @@ class SandboxProvider(Provider):
             else SqliteStore(Path(settings.path).absolute(), timeout=settings.timeout)
         )
         self._faults = Faults(settings.fail_rate, settings.fail_seed, provider=self.name)
+        # ``purchase_any`` calls under way that started on a search's walk, by (query seed, generation).
+        self._walking: dict[tuple[int, int], int] = {}
 
     def __repr__(self) -> str:
         where = "memory" if not isinstance(self._store, SqliteStore) else str(self._store.path)
@@ -249,12 +281,12 @@ class SandboxProvider(Provider):
     # -- the hooks ----------------------------------------------------------------------
 
     async def _search(self, query: SearchQuery) -> builtins.list[AvailableNumber]:
-        self._faults.strike("search", str(query_seed(query)))
+        seed = query_seed(query)
+        self._faults.strike("search", str(seed))
         walk = candidates(query, self.name, salt=str(await self._store.generation()))
         found: builtins.list[AvailableNumber] = []
         while len(found) < query.limit:
-            # Drawing numbers is CPU work (and loads the geocoding data once): off the event loop.
-            batch = await anyio.to_thread.run_sync(_take, walk, query.limit - len(found))
+            batch = await _draw(walk, query.limit - len(found), seed)
             if not batch:
                 break
             taken = await self._store.taken([number.phone_number for number in batch])
@@ -294,7 +326,8 @@ class SandboxProvider(Provider):
         return True
 
     async def _purchase_any(self, query: SearchQuery, config: NumberConfig | None) -> ActiveNumber:
-        lose_answer = self._faults.strike("purchase", str(query_seed(query)))
+        seed = query_seed(query)
+        lose_answer = self._faults.strike("purchase", str(seed))
         _storable(config)
         # What every number of the query needs is checked once; what one number needs, one by one.
         address = await self._papers(
@@ -302,27 +335,46 @@ class SandboxProvider(Provider):
         )
         registration = await self._registration(query.country, config)
         refused: ComplianceRequiredError | None = None
-        # The walk a search on the same state takes: what it shows first is what is bought.
-        walk = candidates(query, self.name, salt=str(await self._store.generation()))
-        fresh_walks = _FRESH_WALKS
-        # Claiming is the test: a number someone buys meanwhile just fails its claim.
-        while batch := await anyio.to_thread.run_sync(_take, walk, _BATCH):
-            for available in batch:
-                not_local = self._not_local(address, available)
-                if not_local is not None:
-                    refused = not_local
-                    continue
-                number = self._active(available, config, registration)
-                if await self._store.claim(number):
-                    if lose_answer:
-                        raise self._faults.lost("purchase", number.phone_number)
-                    return number
-            if fresh_walks:
-                # All of them were bought meanwhile: others are buying from this walk too. A walk of
-                # one's own leaves them behind; the last one is followed to its end.
-                fresh_walks -= 1
-                salt = f"{await self._store.generation()}/{random.getrandbits(64)}"
-                walk = candidates(query, self.name, salt=salt)
+        generation = await self._store.generation()
+        # The walk a search on the same state takes: what it shows first is what is bought. Calls
+        # already walking it take its first numbers ahead of this one, which would claim each after
+        # them in vain (fifty calls at once made seven claims each): this one walks its own.
+        shared = (seed, generation)
+        salt = str(generation) if shared not in self._walking else f"{generation}/{random.getrandbits(64)}"
+        self._walking[shared] = self._walking.get(shared, 0) + 1
+        try:
+            walk = candidates(query, self.name, salt=salt)
+            fresh_walks = _FRESH_WALKS
+            drawn = 0
+            while batch := await _draw(walk, 1 if drawn < _FIRST_DRAWS else _BATCH, seed):
+                drawn += len(batch)
+                # Claiming is the test; a number already owned is passed over before it is made up.
+                owned = await self._store.taken([available.phone_number for available in batch])
+                lost = len(owned)
+                for available in batch:
+                    if available.phone_number in owned:
+                        continue
+                    not_local = self._not_local(address, available)
+                    if not_local is not None:
+                        refused = not_local
+                        continue
+                    number = self._active(available, config, registration)
+                    if await self._store.claim(number):
+                        if lose_answer:
+                            raise self._faults.lost("purchase", number.phone_number)
+                        return number
+                    lost += 1
+                if fresh_walks and lost == len(batch):
+                    # All of them were bought meanwhile: others are buying from this walk too. A walk
+                    # of one's own leaves them behind; the last one is followed to its end.
+                    fresh_walks -= 1
+                    salt = f"{await self._store.generation()}/{random.getrandbits(64)}"
+                    walk, drawn = candidates(query, self.name, salt=salt), 0
+        finally:
+            if self._walking[shared] == 1:
+                del self._walking[shared]
+            else:
+                self._walking[shared] -= 1
         if refused is not None:
             # Numbers were for sale, but none in the town of the address given.
             raise refused

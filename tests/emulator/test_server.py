@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
+import sys
 import time
+import types
 
 import pytest
 from numbers_core.emulator import Emulator, serve
@@ -81,3 +84,24 @@ def test_a_head_trickled_byte_by_byte_is_not_waited_for_past_the_timeout() -> No
                 break
             assert time.monotonic() - started < 2
         assert answer.startswith(b"HTTP/1.1 408 ")
+
+
+def test_the_server_runs_on_asyncio_s_loop_where_uvloop_is_installed_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # uvicorn takes uvloop wherever it finds it; the emulator behaves the same on every machine.
+    made: list[asyncio.AbstractEventLoop] = []
+
+    def new_event_loop() -> asyncio.AbstractEventLoop:
+        made.append(asyncio.new_event_loop())
+        return made[-1]
+
+    monkeypatch.setitem(sys.modules, "uvloop", types.SimpleNamespace(new_event_loop=new_event_loop))
+    monkeypatch.delitem(sys.modules, "uvicorn.loops.uvloop", raising=False)
+    with serve(Emulator("twilio")) as server:
+        host, port = server.url.removeprefix("http://").rsplit(":", 1)
+        with socket.create_connection((host, int(port))) as sock:
+            sock.settimeout(5)
+            sock.sendall(b"GET /_emulator/faults HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert _answer(sock).startswith(b"HTTP/1.1 200 ")
+    assert made == []

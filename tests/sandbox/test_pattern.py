@@ -107,6 +107,15 @@ def test_the_same_seed_draws_the_same_numbers() -> None:
     assert first == second
 
 
+def test_a_seed_draws_the_numbers_it_always_drew() -> None:
+    # Drawn as random.choice draws among a slot's digits: searches find what they found before.
+    us = phonenumbers.PhoneMetadata.metadata_for_region("US").fixed_line.national_number_pattern
+    pattern = DigitPattern(us)
+    rng = random.Random("pinned")
+    drawn = [pattern.sample(shape, rng) for shape in ("415???????", "??????????", "4?5????7??", "212555????")]
+    assert drawn == ["4153828286", "6369100906", "4154154734", "2125555713"]
+
+
 def test_a_shape_drawn_again_draws_from_the_digits_found_the_first_time(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

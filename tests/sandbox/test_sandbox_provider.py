@@ -528,18 +528,97 @@ async def test_ten_tasks_racing_for_one_number_make_one_owner(carrier: nc.Provid
     assert [n async for n in carrier.list()] == won
 
 
-async def test_ten_tasks_buying_any_number_get_ten_different_ones(carrier: nc.Provider) -> None:
+async def buy_at_once(carrier: nc.Provider, calls: int, area_code: str) -> list[ActiveNumber]:
     won: list[ActiveNumber] = []
 
     async def buy() -> None:
-        won.append(await carrier.purchase_any(area_code="312"))
+        won.append(await carrier.purchase_any(area_code=area_code))
 
     async with anyio.create_task_group() as tasks:
-        for _ in range(10):
+        for _ in range(calls):
             tasks.start_soon(buy)
+    return won
+
+
+async def test_ten_tasks_buying_any_number_get_ten_different_ones(carrier: nc.Provider) -> None:
+    won = await buy_at_once(carrier, 10, "312")
     assert len({n.phone_number for n in won}) == 10
     assert {n.geography.locality for n in won} >= {"Chicago"}
     assert len([n async for n in carrier.list()]) == 10
+
+
+async def test_fifty_calls_at_once_claim_about_one_number_each(
+    carrier: nc.Provider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before: all fifty walked the search's walk and claimed, in vain, what the ones ahead took
+    # (seven claims a call); a call finding others on that walk now walks its own.
+    store = carrier._store  # type: ignore[attr-defined]
+    claims: list[str] = []
+    real = store.claim
+
+    async def counted(number: ActiveNumber) -> bool:
+        claims.append(number.phone_number)
+        return bool(await real(number))
+
+    monkeypatch.setattr(store, "claim", counted)
+    won = await buy_at_once(carrier, 50, "415")
+    assert len({n.phone_number for n in won}) == 50
+    assert len(claims) <= 55
+
+
+async def test_purchase_any_passes_over_owned_numbers_without_making_them_up(
+    carrier: nc.Provider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    walked = await carrier.search(area_code="312", limit=3)
+    for number in walked[:2]:
+        await carrier.purchase(number)
+    monkeypatch.setattr(sandbox_provider, "candidates", lambda query, provider, salt: iter(walked))
+    made: list[str] = []
+    real = SandboxProvider._active
+
+    def counted(self: SandboxProvider, available: nc.AvailableNumber, *args: Any) -> ActiveNumber:
+        made.append(available.phone_number)
+        return real(self, available, *args)
+
+    monkeypatch.setattr(SandboxProvider, "_active", counted)
+    bought = await carrier.purchase_any(area_code="312")
+    assert bought.phone_number == walked[2].phone_number
+    # Before: an ActiveNumber made (and a claim tried) for each owned number met.
+    assert made == [walked[2].phone_number]
+
+
+async def test_quick_walks_are_drawn_on_the_event_loop_long_ones_in_a_thread(
+    carrier: nc.Provider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hops: list[object] = []
+    real = anyio.to_thread.run_sync
+
+    async def counted(function: Any, *args: Any, **options: Any) -> Any:
+        hops.append(function)
+        return await real(function, *args, **options)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
+    monkeypatch.setattr(sandbox_provider, "_pace", {})
+    await carrier.purchase_any(area_code="312")  # a kind of query not walked before: in a thread
+    assert sandbox_provider._take in hops
+    hops.clear()
+    for _ in range(5):
+        await carrier.purchase_any(area_code="312")
+    # A hop costs more CPU than drawing a number or two (the SQLite store hops for its own work).
+    assert sandbox_provider._take not in hops
+    # Measured over one number, a walk's pace counts its start too: a search's own is finer.
+    await carrier.search(area_code="312", limit=10)
+    hops.clear()
+    await carrier.search(area_code="312", limit=10)
+    assert sandbox_provider._take not in hops
+    # Drawing a thousand takes longer than a worker thread holds the GIL at a stretch.
+    await carrier.search(area_code="312", limit=1000)
+    assert sandbox_provider._take in hops
+    hops.clear()
+    # A kind of query whose walks were slow to find a number is drawn in a thread again.
+    sandbox_provider._pace[inventory.query_seed(SearchQuery(area_code="312"))] = 1.0
+    await carrier.purchase_any(area_code="312")
+    assert sandbox_provider._take in hops
 
 
 # -- transfer and accounts ----------------------------------------------------------------------
