@@ -377,6 +377,7 @@ class Emulator:
         kind = decision.kind
         if kind is Kind.DROPPED:
             self._tally("dropped")
+            await _drain(receive)
             await _hang_up(scope, answer, due)
             return
         client = _Client(_bounded(receive))
@@ -547,6 +548,18 @@ class _Client:
         if message["type"] == "http.disconnect" and not self.answered:
             self.gone = True
         return message
+
+
+async def _drain(receive: Receive) -> None:
+    """Read the request to its end, unseen by the carrier: a connection closed with some of it
+    unread is reset, not closed, and a client would see a reset or a close by the timing of its
+    request's last bytes (those the server has not read when it hangs up)."""
+    read = 0
+    while read <= MAX_BODY:
+        message = await receive()
+        read += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
 
 
 async def _hang_up(scope: Scope, send: Send, due: float | None) -> None:
