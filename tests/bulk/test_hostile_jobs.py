@@ -16,7 +16,7 @@ import numbers_core as nc
 import pytest
 from numbers_core.bulk import JobFile, create_job, report
 from numbers_core.bulk import _journal as journal_module
-from numbers_core.bulk._journal import DamagedJob, ItemState, Journal
+from numbers_core.bulk._journal import DamagedJob, ItemState, Job, Journal
 from numbers_core.bulk._limits import MAX_CRITERIA, MAX_ITEMS, MAX_LABEL
 
 N1, N2 = "+14155550101", "+14155550102"
@@ -414,14 +414,19 @@ async def test_a_damaged_item_is_said_so_by_its_report(
     await journal.aclose()
 
 
-@pytest.mark.anyio
-async def test_an_item_of_no_known_state_is_said_so(tmp_path: Path) -> None:
-    path = tmp_path / "jobs.sqlite3"
+async def _job_with_a_lost_item(path: Path) -> tuple[Journal, Job]:
+    """A journal whose job's one item (+1 number N1) holds a state none the journal writes."""
     journal = Journal(path)
-    job = await journal.create(kind="release", provider="sandbox", spec={}, items=[(None, N1)])
+    job = await journal.create(kind="purchase", provider="sandbox", spec={}, items=[(None, N1)])
     with contextlib.closing(sqlite3.connect(path)) as db:
         db.execute("UPDATE items SET state = 'lost'")
         db.commit()
+    return journal, job
+
+
+@pytest.mark.anyio
+async def test_an_item_of_no_known_state_is_said_so(tmp_path: Path) -> None:
+    journal, job = await _job_with_a_lost_item(tmp_path / "jobs.sqlite3")
     with pytest.raises(DamagedJob, match="an item's state 'lost' is none an item has"):
         await journal.counts(job.id)
     await journal.aclose()
@@ -432,11 +437,7 @@ async def test_an_item_of_no_known_state_is_said_so(tmp_path: Path) -> None:
 async def test_an_item_of_no_known_state_is_not_moved_and_said_so(tmp_path: Path, step: str) -> None:
     # Before: ValueError ("'lost' is not a valid ItemState") from the state machine's check.
     path = tmp_path / "jobs.sqlite3"
-    journal = Journal(path)
-    job = await journal.create(kind="purchase", provider="sandbox", spec={}, items=[(None, N1)])
-    with contextlib.closing(sqlite3.connect(path)) as db:
-        db.execute("UPDATE items SET state = 'lost'")
-        db.commit()
+    journal, job = await _job_with_a_lost_item(path)
     steps: dict[str, Callable[[], Awaitable[object]]] = {
         "move": lambda: journal.move(job.id, 0, ItemState.SENDING),
         "pin": lambda: journal.pin(job.id, 0, N2),
