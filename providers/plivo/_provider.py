@@ -321,16 +321,8 @@ class PlivoProvider(Provider):
 
     async def _release(self, e164: str) -> None:
         try:
-            await self._release_checked(
-                e164,
-                lambda: self._api.request(
-                    "DELETE",
-                    self._one(e164),
-                    idempotency=Idempotency.UNSAFE,
-                    operation="release",
-                    number=e164,
-                ),
-                lambda: self._held(e164, "release"),
+            await self._release_sent(
+                self._api, e164, "DELETE", self._one(e164), lambda: self._held(e164, "release")
             )
         except NotFoundError as exc:
             raise exc.recast(NotFoundError, f"{e164} is not a number of this account") from exc

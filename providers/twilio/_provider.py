@@ -420,31 +420,22 @@ class _CompatProvider(Provider):
             return await self._get(e164)
 
         async def update(sid: str, _: ActiveNumber | None) -> ActiveNumber:
-            # The same fields sent twice leave the same state: safe to retry.
-            response = await self._api.request(
+            return await self._update_sent(
+                self._api,
+                e164,
                 "POST",
                 self._one(sid),
-                data=form,
-                idempotency=Idempotency.IDEMPOTENT,
-                operation="configure",
-                number=e164,
-            )
-            return await self._updated(
-                e164,
-                lambda: self._parse_number(response, "configure"),
+                lambda response: self._parse_number(response, "configure"),
                 lambda: self._fetch(sid, e164, "configure"),
+                data=form,
             )
 
         return await self._on_number(e164, "configure", update)
 
     async def _release(self, e164: str) -> None:
         async def delete(sid: str, _: ActiveNumber | None) -> None:
-            await self._release_checked(
-                e164,
-                lambda: self._api.request(
-                    "DELETE", self._one(sid), idempotency=Idempotency.UNSAFE, operation="release", number=e164
-                ),
-                lambda: self._lookup(e164, "release"),
+            await self._release_sent(
+                self._api, e164, "DELETE", self._one(sid), lambda: self._lookup(e164, "release")
             )
 
         try:
