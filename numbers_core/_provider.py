@@ -48,6 +48,7 @@ from ._problems import problems
 from ._settings import ProviderSettings, table_prices
 from .errors import (
     ComplianceRequiredError,
+    ConfigurationError,
     ConflictError,
     InvalidInputError,
     NumbersError,
@@ -71,6 +72,7 @@ __all__ = ["Provider", "RateLimit"]
 _P = TypeVar("_P", bound="Provider")
 _Args = ParamSpec("_Args")
 _R = TypeVar("_R")
+_S = TypeVar("_S", bound=ProviderSettings)
 
 
 class RateLimit(NamedTuple):
@@ -204,6 +206,15 @@ class Provider(abc.ABC):
         self._cores: list[HttpCore] = []
         self._claims = Claims()
         self._init_prices(settings)
+
+    def _settings_as(self, settings: ProviderSettings, model: type[_S]) -> _S:
+        """``settings``, which an adapter's ``__init__`` needs as its own ``model``: any other
+        (a caller that built the provider by hand) is a ConfigurationError."""
+        if not isinstance(settings, model):
+            raise ConfigurationError(
+                f"{self.name}: expected {model.__name__}, got {type(settings).__name__}", setting="settings"
+            )
+        return settings
 
     def _make_http(
         self,

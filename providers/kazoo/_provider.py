@@ -145,10 +145,7 @@ class KazooProvider(Provider):
         return self._settings.batch_size
 
     def __init__(self, settings: ProviderSettings, *, http_client: httpx.AsyncClient | None = None) -> None:
-        if not isinstance(settings, KazooSettings):
-            raise ConfigurationError(
-                f"kazoo: expected KazooSettings, got {type(settings).__name__}", setting="settings"
-            )
+        settings = self._settings_as(settings, KazooSettings)
         super().__init__(settings, http_client=http_client)
         self._settings = settings
         self._auth = TokenAuth(self._login, header="X-Auth-Token", prefix="")

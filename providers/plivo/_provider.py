@@ -101,10 +101,7 @@ class PlivoProvider(Provider):
     rate_limit = RateLimit(60.0, burst=300)
 
     def __init__(self, settings: ProviderSettings, *, http_client: httpx.AsyncClient | None = None) -> None:
-        if not isinstance(settings, PlivoSettings):
-            raise ConfigurationError(
-                f"plivo: expected PlivoSettings, got {type(settings).__name__}", setting="settings"
-            )
+        settings = self._settings_as(settings, PlivoSettings)
         super().__init__(settings, http_client=http_client)
         self._account = settings.auth_id
         token = settings.auth_token.get_secret_value()

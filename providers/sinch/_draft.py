@@ -111,10 +111,7 @@ class SinchDraftProvider(Provider):
     native_list_filters = frozenset({"country"})
 
     def __init__(self, settings: ProviderSettings, *, http_client: httpx.AsyncClient | None = None) -> None:
-        if not isinstance(settings, SinchDraftSettings):
-            raise ConfigurationError(
-                f"{self.name}: expected SinchDraftSettings, got {type(settings).__name__}", setting="settings"
-            )
+        settings = self._settings_as(settings, SinchDraftSettings)
         super().__init__(settings, http_client=http_client)
         self._currency = settings.currency
         if self._currency is not None:

@@ -126,10 +126,7 @@ class SinchProvider(Provider):
     native_list_filters = frozenset({"country", "number_type", "contains"})
 
     def __init__(self, settings: ProviderSettings, *, http_client: httpx.AsyncClient | None = None) -> None:
-        if not isinstance(settings, SinchSettings):
-            raise ConfigurationError(
-                f"sinch: expected SinchSettings, got {type(settings).__name__}", setting="settings"
-            )
+        settings = self._settings_as(settings, SinchSettings)
         super().__init__(settings, http_client=http_client)
         self._settings = settings
         secret = settings.key_secret.get_secret_value()

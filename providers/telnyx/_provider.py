@@ -155,10 +155,7 @@ class TelnyxProvider(Provider):
         return self._settings.batch_size
 
     def __init__(self, settings: ProviderSettings, *, http_client: httpx.AsyncClient | None = None) -> None:
-        if not isinstance(settings, TelnyxSettings):
-            raise ConfigurationError(
-                f"telnyx: expected TelnyxSettings, got {type(settings).__name__}", setting="settings"
-            )
+        settings = self._settings_as(settings, TelnyxSettings)
         super().__init__(settings, http_client=http_client)
         self._settings = settings
         key = settings.api_key.get_secret_value()

@@ -134,12 +134,7 @@ class _CompatProvider(Provider):
     search_prices_listed: ClassVar[bool] = True
 
     def __init__(self, settings: ProviderSettings, *, http_client: httpx.AsyncClient | None = None) -> None:
-        if not isinstance(settings, self.settings_model):
-            raise ConfigurationError(
-                f"{self.name}: expected {self.settings_model.__name__}, got {type(settings).__name__}",
-                setting="settings",
-            )
-        super().__init__(settings, http_client=http_client)
+        super().__init__(self._settings_as(settings, self.settings_model), http_client=http_client)
         wire: _Settings = settings  # type: ignore[assignment]  # both settings models are _Settings
         self._wire = wire
         self._api = self._make_http(
