@@ -16,12 +16,17 @@ from typing import Any, Generic, TypeVar
 
 import anyio.to_thread
 
-from .errors import NumbersError
+from .errors import ConfigurationError, NumbersError
 
-__all__ = ["ThreadedDatabase", "transaction"]
+__all__ = ["Absent", "ThreadedDatabase", "transaction"]
 
 T = TypeVar("T")
 C = TypeVar("C")
+
+
+class Absent(ConfigurationError):
+    """No database of ours there yet (no file, no tables), where the caller asked that none be
+    made: a command that only reads or changes what is there finds nothing, and makes nothing."""
 
 
 class ThreadedDatabase(abc.ABC, Generic[C]):

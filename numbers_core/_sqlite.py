@@ -15,7 +15,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from ._database import ThreadedDatabase
+from ._database import Absent, ThreadedDatabase
 from ._database import transaction as database_transaction
 from .errors import ConfigurationError, NumbersError
 
@@ -27,7 +27,8 @@ _CREATED = re.compile(r"CREATE TABLE (?:IF NOT EXISTS )?(\w+)", re.IGNORECASE)
 
 class SqliteFile(ThreadedDatabase[sqlite3.Connection]):
     """``path`` with ``migrations`` applied (the DDL of versions 1, 2, …, kept in ``user_version``);
-    ``error`` turns a sqlite3 error into the tree's."""
+    ``error`` turns a sqlite3 error into the tree's; ``create=False``: a file not there is
+    :class:`Absent`, not made."""
 
     def __init__(
         self,
@@ -39,8 +40,10 @@ class SqliteFile(ThreadedDatabase[sqlite3.Connection]):
         setting: str,
         error: Callable[[sqlite3.Error], NumbersError],
         setup: Callable[[sqlite3.Connection], None] | None = None,
+        create: bool = True,
     ) -> None:
         self.path = path
+        self._create = create
         self._migrations = migrations
         self._tables = set(_CREATED.findall("\n".join(migrations)))
         self._version = len(migrations)
@@ -55,6 +58,8 @@ class SqliteFile(ThreadedDatabase[sqlite3.Connection]):
     def _connect(self) -> sqlite3.Connection:
         if self._connection is not None:
             return self._connection
+        if not self._create and not self.path.exists():
+            raise Absent(f"{self._what} {str(self.path)!r}: no such file", setting=self._setting)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: no implicit transactions; callers open explicit ones.
         db = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False)

@@ -309,6 +309,10 @@ class Journal:
 
     ``patience``: how many seconds a call waits for a database out of reach (tried again
     meanwhile) before it raises :class:`JournalUnavailableError`.
+
+    ``create=False``: a journal not there yet (no file; a database without its tables) is not
+    made: the first call raises ConfigurationError instead, for those that only read or change
+    jobs made before.
     """
 
     def __init__(
@@ -319,6 +323,7 @@ class Journal:
         clock: Callable[[], float] = time.time,
         lease: float = 30.0,
         patience: float = PATIENCE,
+        create: bool = True,
     ) -> None:
         if not patience >= 0:
             raise ValueError(f"patience: expected seconds, 0 or more, got {patience!r}")
@@ -345,6 +350,7 @@ class Journal:
                 what="journal",
                 setting="journal",
                 unavailable=JournalUnavailableError,
+                create=create,
             )
         else:
             self.location = str(self.path)
@@ -358,6 +364,7 @@ class Journal:
                 setting="journal",
                 error=self._sqlite_error,
                 setup=_setup,
+                create=create,
             )
 
     def __repr__(self) -> str:

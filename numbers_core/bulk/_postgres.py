@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from .._database import ThreadedDatabase
+from .._database import Absent, ThreadedDatabase
 from .._database import transaction as database_transaction
 from .._extras import missing_extra
 from ..errors import ConfigurationError, NumbersError
@@ -103,8 +103,10 @@ class PostgresDatabase(ThreadedDatabase[_Connection]):
         what: str,
         setting: str,
         unavailable: Callable[[str], NumbersError],
+        create: bool = True,
     ) -> None:
         self.url = url
+        self._create = create
         self._migrations = migrations
         self._what = what
         self._setting = setting
@@ -142,6 +144,11 @@ class PostgresDatabase(ThreadedDatabase[_Connection]):
 
     def _prepare(self, db: _Connection) -> None:
         db.execute("SELECT pg_advisory_xact_lock(?)", (_SCHEMA_LOCK,))
+        if not self._create and db.execute("SELECT to_regclass('numbers_schema')").fetchone()[0] is None:
+            raise Absent(
+                f"{self._what} {redacted(self.url)!r}: the database holds no {self._what} yet",
+                setting=self._setting,
+            )
         db.execute("CREATE TABLE IF NOT EXISTS numbers_schema (version INTEGER NOT NULL)")
         row = db.execute("SELECT max(version) FROM numbers_schema").fetchone()
         found = row[0] or 0

@@ -967,18 +967,29 @@ def _lacking(job: Job, error: ComplianceRequiredError) -> str:
 
 
 async def _in_journal(
-    path: str | Path, work: Any, lease: float = 30.0, patience: float = 0.0, again: str = "try again"
+    path: str | Path,
+    work: Any,
+    lease: float = 30.0,
+    patience: float = 0.0,
+    again: str = "try again",
+    *,
+    create: bool = True,
 ) -> Any:
     """``work(journal)``; the journal closed after. A journal out of reach for ``patience`` seconds
-    ends the command with one line, saying to do ``again`` once it is back (exit 75)."""
+    ends the command with one line, saying to do ``again`` once it is back (exit 75). Without
+    ``create`` (a command about jobs made before), a database holding no journal is given none:
+    the command ends saying so (exit 2)."""
+    from numbers_core._database import Absent
     from numbers_core.bulk import Journal, JournalUnavailableError
 
-    journal = Journal(path, lease=lease, patience=patience)
+    journal = Journal(path, lease=lease, patience=patience, create=create)
     try:
         return await work(journal)
     except JournalUnavailableError as exc:
         print_error(f"{error_text(exc)}; once it is back, {again}")
         raise typer.Exit(EXIT_JOURNAL_UNAVAILABLE) from None
+    except Absent as exc:
+        fail_usage(f"{error_text(exc)} (numbers bulk plan or numbers bulk run makes one)")
     finally:
         with contextlib.suppress(NumbersError):  # closing a connection already lost
             await journal.aclose()
@@ -1010,7 +1021,15 @@ def _with_journal(
             return await work(carrier, journal)
 
     return anyio.run(
-        _in_journal, running.journal, with_carrier, running.lease, running.journal_patience, again
+        functools.partial(
+            _in_journal,
+            running.journal,
+            with_carrier,
+            running.lease,
+            running.journal_patience,
+            again,
+            create=not needed,
+        )
     )
 
 
@@ -1018,7 +1037,7 @@ def _with_journal_only(path: str | Path, work: Any) -> Any:
     """Run ``work(journal)``, no carrier needed, in a journal that is there; one out of reach is
     not waited for (the command reads or changes a job as it stands: run it again)."""
     _journal_there(path, needed=True)
-    return anyio.run(_in_journal, path, work)
+    return anyio.run(functools.partial(_in_journal, path, work, create=False))
 
 
 async def _readable_jobs(journal: Journal) -> list[Job]:
@@ -1250,16 +1269,26 @@ def list_jobs(
 
     _, json_output = _target(ctx)
 
-    async def work(opened: Journal) -> list[tuple[Job, dict[ItemState, int]]]:
-        return [(job, await opened.counts(job.id)) for job in await _readable_jobs(opened)]
+    from numbers_core._database import Absent
+    from numbers_core.bulk._postgres import redacted
 
-    if not _journal_there(journal, needed=False):
+    async def work(opened: Journal) -> list[tuple[Job, dict[ItemState, int]]] | None:
+        try:
+            jobs = await _readable_jobs(opened)
+        except Absent:  # a database that holds no journal yet: a listing makes none
+            return None
+        return [(job, await opened.counts(job.id)) for job in jobs]
+
+    listed = _with_journal_only(journal, work) if _journal_there(journal, needed=False) else None
+    if listed is None:
         if json_output:
             write_json([])
         else:
-            note(f"No jobs: no journal at {journal} yet (numbers bulk plan or numbers bulk run makes one).")
+            note(
+                f"No jobs: no journal at {redacted(str(journal))} yet (numbers bulk plan or numbers bulk "
+                "run makes one)."
+            )
         return
-    listed = _with_journal_only(journal, work)
     stale = time.time() - _PLAN_SHOWN
     jobs = [
         (job, counts)

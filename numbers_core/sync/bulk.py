@@ -129,9 +129,16 @@ class Journal(Closing):
         clock: Callable[[], float] = time.time,
         lease: float = 30.0,
         patience: float = _bulk._journal.PATIENCE,
+        create: bool = True,
     ) -> None:
         self._open = functools.partial(
-            _bulk.Journal, location, timeout=timeout, clock=clock, lease=lease, patience=patience
+            _bulk.Journal,
+            location,
+            timeout=timeout,
+            clock=clock,
+            lease=lease,
+            patience=patience,
+            create=create,
         )
         # This one serves the journal's own loop; made here, so that a bad location fails here.
         self._async = self._open()

@@ -13,6 +13,7 @@ import numbers_core as nc
 import pytest
 from numbers_core._sqlite import SqliteFile
 from numbers_core.bulk._journal import ItemState, Job, JobState, Journal, JournalUnavailableError, LeaseLost
+from numbers_core.errors import ConfigurationError
 
 pytestmark = pytest.mark.anyio
 
@@ -609,3 +610,37 @@ def test_a_postgres_url_is_shown_without_its_password() -> None:
     )
     assert redacted("postgresql:///jobs") == "postgresql:///jobs"
     assert redacted("postgresql:///jobs?password=pw") == "postgresql:///jobs?password=***"
+
+
+@pytest.mark.anyio
+async def test_a_journal_not_made_is_not_made_without_create(tmp_path: Path) -> None:
+    path = tmp_path / "jobs" / "none.sqlite3"
+    journal = Journal(path, create=False)
+    with pytest.raises(ConfigurationError, match="no such file"):
+        await journal.job_ids()
+    await journal.aclose()
+    assert not path.parent.exists()
+    made = Journal(path)
+    job = await made.create(kind="release", provider="sandbox", spec={}, items=[(None, "+14155550100")])
+    await made.aclose()
+    journal = Journal(path, create=False)
+    assert await journal.job_ids() == [job.id]  # there now: read as any other
+    await journal.aclose()
+
+
+@pytest.mark.anyio
+async def test_a_database_without_a_journal_gets_none_without_create(postgres_url: str) -> None:
+    import psycopg
+
+    journal = Journal(postgres_url, create=False)
+    with pytest.raises(ConfigurationError, match="the database holds no journal yet"):
+        await journal.job_ids()
+    await journal.aclose()
+    with psycopg.connect(postgres_url) as db:
+        assert db.execute("SELECT to_regclass('numbers_schema')").fetchone() == (None,)
+    made = Journal(postgres_url)
+    job = await made.create(kind="release", provider="sandbox", spec={}, items=[(None, "+14155550100")])
+    await made.aclose()
+    journal = Journal(postgres_url, create=False)
+    assert await journal.job_ids() == [job.id]
+    await journal.aclose()

@@ -129,6 +129,33 @@ def test_a_worker_whose_journal_stays_out_of_reach_exits_75_saying_to_start_it_a
     assert "once it is back, try again" in status.stderr
 
 
+def test_commands_about_jobs_made_before_make_no_journal_in_a_database(cli: Cli, postgres_url: str) -> None:
+    import psycopg
+
+    def tables() -> list[str]:
+        with psycopg.connect(postgres_url) as db:
+            rows = db.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+            return [row[0] for row in rows]
+
+    # Before: the journal's tables were made by the first command, whichever it was.
+    listed = cli("bulk", "list", "--journal", postgres_url)
+    assert listed.exit_code == 0, listed.output
+    assert "No jobs: no journal at" in listed.output
+    assert cli("--json", "bulk", "list", "--journal", postgres_url).stdout.strip() == "[]"
+    for command in (["status", "0123456789ab"], ["report", "0123456789ab"], ["resume", "0123456789ab"]):
+        refused = cli("bulk", *command, "--journal", postgres_url)
+        assert refused.exit_code == 2, refused.output
+        [line] = refused.stderr.splitlines()
+        assert "the database holds no journal yet (numbers bulk plan or numbers bulk run makes one)" in line
+    assert tables() == []
+    assert (
+        cli("bulk", "plan", "buy", "--count", "1", "--area-code", "415", "--journal", postgres_url).exit_code
+        == 0
+    )
+    assert "numbers_schema" in tables()
+    assert "purchase of 1" in cli("bulk", "list", "--journal", postgres_url).output
+
+
 def test_a_job_file_with_two_criteria_sets_and_a_configuration(cli: Cli, tmp_path: Path) -> None:
     file = tmp_path / "job.toml"
     file.write_text(
