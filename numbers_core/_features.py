@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from ._models import NumberConfig, NumberType, Route, SearchQuery
 from .errors import InvalidInputError
@@ -174,6 +175,36 @@ def shared_application(config: NumberConfig | None, *, provider: str) -> tuple[b
             field="config.voice",
         )
     return bool(asked), next(iter(asked.values()), None)
+
+
+def extra_settings(
+    config: NumberConfig,
+    key: str,
+    carrier: str,
+    known: Sequence[str],
+    error: Callable[[str, str], Exception],
+) -> dict[str, Any]:
+    """The carrier's own settings, ``config.extra[key]`` (``{}`` when it is not there).
+
+    Anything else in ``config.extra``, a value that is not an object, or a setting not in
+    ``known`` raises ``error(message, "extra")``: the codec's own error, with a message that
+    names the carrier and its settings.
+    """
+    unknown = sorted(set(config.extra) - {key})
+    if unknown:
+        raise error(
+            f"extra: {carrier} settings go under extra[{key!r}], not {', '.join(map(repr, unknown))}", "extra"
+        )
+    settings = config.extra.get(key, {})
+    if not isinstance(settings, dict):
+        raise error(f"extra.{key}: expected an object", "extra")
+    odd = sorted(set(settings) - set(known))
+    if odd:
+        raise error(
+            f"extra.{key}: unknown setting(s) {', '.join(map(repr, odd))} (known: {', '.join(known)})",
+            "extra",
+        )
+    return settings
 
 
 #: every ``config.…`` feature of how a number is named and routed: a provider that can set all of

@@ -13,7 +13,7 @@ import contextlib
 import functools
 import logging
 import sys
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Concatenate, NamedTuple, ParamSpec, Self, TypeVar
 
@@ -48,6 +48,7 @@ from ._problems import problems
 from ._settings import ProviderSettings, table_prices
 from .errors import (
     ComplianceRequiredError,
+    ConfigurationError,
     ConflictError,
     InvalidInputError,
     NumbersError,
@@ -71,6 +72,7 @@ __all__ = ["Provider", "RateLimit"]
 _P = TypeVar("_P", bound="Provider")
 _Args = ParamSpec("_Args")
 _R = TypeVar("_R")
+_S = TypeVar("_S", bound=ProviderSettings)
 
 
 class RateLimit(NamedTuple):
@@ -204,6 +206,15 @@ class Provider(abc.ABC):
         self._cores: list[HttpCore] = []
         self._claims = Claims()
         self._init_prices(settings)
+
+    def _settings_as(self, settings: ProviderSettings, model: type[_S]) -> _S:
+        """``settings``, which an adapter's ``__init__`` needs as its own ``model``: any other
+        (a caller that built the provider by hand) is a ConfigurationError."""
+        if not isinstance(settings, model):
+            raise ConfigurationError(
+                f"{self.name}: expected {model.__name__}, got {type(settings).__name__}", setting="settings"
+            )
+        return settings
 
     def _make_http(
         self,
@@ -1039,6 +1050,57 @@ class Provider(abc.ABC):
                     return await read_back()
             except NumbersError:
                 raise garbled from None
+
+    async def _update_sent(
+        self,
+        api: HttpCore,
+        e164: str,
+        method: str,
+        path: str,
+        read: Callable[[httpx.Response], ActiveNumber],
+        read_back: Callable[[], Awaitable[ActiveNumber]],
+        *,
+        json: Any = None,
+        data: Mapping[str, Any] | None = None,
+    ) -> ActiveNumber:
+        """Configure ``e164`` with one request (``method`` ``path``, its body ``json`` or form
+        ``data``), then the number :meth:`_updated` reads from its answer with ``read``.
+
+        The same fields sent twice leave the same state: the request is retried as any
+        idempotent one.
+        """
+        from ._http import Idempotency
+
+        response = await api.request(
+            method,
+            path,
+            json=json,
+            data=data,
+            idempotency=Idempotency.IDEMPOTENT,
+            operation="configure",
+            number=e164,
+        )
+        return await self._updated(e164, lambda: read(response), read_back)
+
+    async def _release_sent(
+        self,
+        api: HttpCore,
+        e164: str,
+        method: str,
+        path: str,
+        lookup: Callable[[], Awaitable[ActiveNumber | None]],
+    ) -> None:
+        """Release ``e164`` with one request (``method`` ``path``), sent once and never
+        retried blind: :meth:`_release_checked`, with ``lookup`` after a lost answer."""
+        from ._http import Idempotency
+
+        await self._release_checked(
+            e164,
+            lambda: api.request(
+                method, path, idempotency=Idempotency.UNSAFE, operation="release", number=e164
+            ),
+            lookup,
+        )
 
     async def _release_checked(
         self,

@@ -13,6 +13,7 @@ from ._features import (
     ALL_CONFIG_FEATURES,
     Feature,
     config_features,
+    extra_settings,
     search_feature,
     shared_application,
     type_feature,
@@ -34,6 +35,7 @@ from ._models import build
 from ._paging import PageFetcher, Pager
 from ._phone import carrier_e164, keypad_digits, may_be_type, parse_e164, plan_type, region_of
 from ._provider import Provider, RateLimit
+from ._reading import json_e164, json_flag, json_kind, json_list, json_object, json_text
 from ._registry import EMULATOR_GROUP, ENTRY_POINT_GROUP
 from ._settings import ProviderSettings
 from .errors import error_for_status, excerpt
@@ -63,6 +65,13 @@ __all__ = [
     "config_features",
     "error_for_status",
     "excerpt",
+    "extra_settings",
+    "json_e164",
+    "json_flag",
+    "json_kind",
+    "json_list",
+    "json_object",
+    "json_text",
     "jwt_expiry",
     "keypad_digits",
     "may_be_type",

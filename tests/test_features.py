@@ -196,3 +196,26 @@ def test_shared_application_is_the_one_id_voice_and_sms_give() -> None:
             nc.NumberConfig(voice=nc.Route(application_id="a"), sms=nc.Route(application_id="b")),
             provider="Acme",
         )
+
+
+def test_extra_settings_are_the_carriers_own_key_with_known_settings_only() -> None:
+    import numbers_core as nc
+    from numbers_core.adapter import extra_settings
+
+    class Bad(ValueError):
+        def __init__(self, message: str, field: str) -> None:
+            super().__init__(message)
+            self.field = field
+
+    def settings(extra: dict[str, object]) -> dict[str, object]:
+        return extra_settings(nc.NumberConfig(extra=extra), "acme", "Acme", ("tag", "group"), Bad)
+
+    assert settings({}) == {}
+    assert settings({"acme": {"tag": "x"}}) == {"tag": "x"}
+    with pytest.raises(Bad, match=r"^extra: Acme settings go under extra\['acme'\], not 'other'$") as refused:
+        settings({"acme": {}, "other": 1})
+    assert refused.value.field == "extra"
+    with pytest.raises(Bad, match=r"^extra\.acme: expected an object$"):
+        settings({"acme": ["tag"]})
+    with pytest.raises(Bad, match=r"^extra\.acme: unknown setting\(s\) 'size' \(known: tag, group\)$"):
+        settings({"acme": {"tag": "x", "size": 1}})

@@ -1016,3 +1016,19 @@ async def test_a_provider_without_http_closes_cleanly() -> None:
     async with Fake() as carrier:
         assert repr(carrier) == "<Fake 'fake'>"
     await carrier.aclose()
+
+
+@pytest.mark.parametrize(
+    "name", ["sandbox", "twilio", "signalwire", "kazoo", "sinch", "sinch-draft", "telnyx", "vonage", "plivo"]
+)
+def test_a_provider_built_with_settings_not_its_own_says_which_it_needs(name: str) -> None:
+    from numbers_core import ConfigurationError
+    from numbers_core._registry import load_provider
+
+    provider = load_provider(name)
+    with pytest.raises(ConfigurationError) as refused:
+        provider(ProviderSettings())
+    assert refused.value.message == (
+        f"{name}: expected {provider.settings_model.__name__}, got ProviderSettings"
+    )
+    assert refused.value.setting == "settings"

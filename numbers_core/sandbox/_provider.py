@@ -46,7 +46,6 @@ from .._settings import ProviderSettings
 from ..errors import (
     AddressValidationError,
     ComplianceRequiredError,
-    ConfigurationError,
     ConflictError,
     InvalidInputError,
     NotFoundError,
@@ -252,10 +251,7 @@ class SandboxProvider(Provider):
         emulators keep them); it then outlives this provider, and ``path`` is not used."""
         if settings is None:
             settings = SandboxSettings()
-        if not isinstance(settings, SandboxSettings):
-            raise ConfigurationError(
-                f"sandbox: expected SandboxSettings, got {type(settings).__name__}", setting="settings"
-            )
+        settings = self._settings_as(settings, SandboxSettings)
         # http_client is accepted like every provider's and never used: nothing here goes on the network.
         super().__init__(settings, http_client=http_client)
         self.account_id = settings.account_id

@@ -22,7 +22,11 @@ from numbers_core import (
     NumberStatus,
     NumberType,
 )
-from numbers_core.adapter import Malformed, carrier_e164, plan_type, region_of
+from numbers_core.adapter import Malformed, plan_type, region_of
+from numbers_core.adapter import json_e164 as _e164
+from numbers_core.adapter import json_kind as _kind
+from numbers_core.adapter import json_object as _object
+from numbers_core.adapter import json_text as _text
 from numbers_core.errors import Charge
 from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 
@@ -94,30 +98,6 @@ _E911_STATUS = {
 # American addresses, and a Canadian one is told by its province.
 _E911_COUNTRIES = ("US", "CA")
 _PROVINCES = frozenset({"AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK", "YT"})
-
-
-def _object(value: object, what: str) -> dict[str, Any]:
-    if type(value) is not dict:
-        raise Malformed(f"{what}: expected an object, got {_kind(value)}")
-    return value
-
-
-def _kind(value: object) -> str:
-    return "null" if value is None else type(value).__name__
-
-
-def _text(value: object, what: str) -> str | None:
-    if value is None or type(value) is str:
-        return value or None
-    raise Malformed(f"{what}: expected a string, got {_kind(value)}")
-
-
-def _e164(value: object, what: str) -> str:
-    try:
-        return carrier_e164(value)
-    except ValueError:
-        shown = repr(value)[:40] if isinstance(value, str) else _kind(value)
-        raise Malformed(f"{what}: {shown} is not a phone number") from None
 
 
 def gregorian(value: object, what: str) -> datetime | None:

@@ -145,10 +145,7 @@ class KazooProvider(Provider):
         return self._settings.batch_size
 
     def __init__(self, settings: ProviderSettings, *, http_client: httpx.AsyncClient | None = None) -> None:
-        if not isinstance(settings, KazooSettings):
-            raise ConfigurationError(
-                f"kazoo: expected KazooSettings, got {type(settings).__name__}", setting="settings"
-            )
+        settings = self._settings_as(settings, KazooSettings)
         super().__init__(settings, http_client=http_client)
         self._settings = settings
         self._auth = TokenAuth(self._login, header="X-Auth-Token", prefix="")
@@ -573,36 +570,24 @@ class KazooProvider(Provider):
         try:
             # PATCH merges (POST would replace the document and switch off every feature left out);
             # the same fields merged twice leave the same document: safe to retry.
-            response = await self._api.request(
+            return await self._update_sent(
+                self._api,
+                e164,
                 "PATCH",
                 self._one(e164),
+                lambda response: self._number_of(response, "configure"),
+                lambda: self._get(e164),
                 json={"data": data},
-                idempotency=Idempotency.IDEMPOTENT,
-                operation="configure",
-                number=e164,
             )
         except PermissionDeniedError as exc:
             raise await self._forbidden(e164, exc, data) from exc
-        return await self._updated(
-            e164,
-            lambda: self._number_of(response, "configure"),
-            lambda: self._get(e164),
-        )
 
     async def _release(self, e164: str) -> None:
         try:
             # Sent once: after a lost answer, a second DELETE would be refused as not held for a
             # release that worked; the number is looked up instead.
-            await self._release_checked(
-                e164,
-                lambda: self._api.request(
-                    "DELETE",
-                    self._one(e164),
-                    idempotency=Idempotency.UNSAFE,
-                    operation="release",
-                    number=e164,
-                ),
-                lambda: self._held(e164, "release"),
+            await self._release_sent(
+                self._api, e164, "DELETE", self._one(e164), lambda: self._held(e164, "release")
             )
         except PermissionDeniedError as exc:
             raise self._not_held(e164, exc) from exc

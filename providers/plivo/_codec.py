@@ -27,6 +27,10 @@ from numbers_core import (
     Route,
 )
 from numbers_core.adapter import Malformed, carrier_e164, region_of, shared_application
+from numbers_core.adapter import json_flag as _flag
+from numbers_core.adapter import json_kind as _kind
+from numbers_core.adapter import json_object as _object
+from numbers_core.adapter import json_text as _text
 from phonenumbers.geodata.locale import LOCALE_DATA
 from pydantic import ValidationError
 
@@ -70,28 +74,6 @@ _RESTRICTIONS = {"city-address": "local", "country-address": "local", "terms-and
 # Compliance states that are not over yet; "accepted" (or none at all) is done, "rejected" failed.
 _REVIEWING = frozenset({"pending", "submitted", "draft", "in-review", "in_review"})
 _REJECTED = frozenset({"rejected", "failed"})
-
-
-def _kind(value: object) -> str:
-    return "null" if value is None else type(value).__name__
-
-
-def _object(value: object, what: str) -> dict[str, Any]:
-    if type(value) is not dict:
-        raise Malformed(f"{what}: expected an object, got {_kind(value)}")
-    return value
-
-
-def _text(value: object, what: str) -> str | None:
-    if value is None or type(value) is str:
-        return value or None
-    raise Malformed(f"{what}: expected a string, got {_kind(value)}")
-
-
-def _flag(value: object, what: str) -> bool | None:
-    if value is None or type(value) is bool:
-        return value
-    raise Malformed(f"{what}: expected true or false, got {_kind(value)}")
 
 
 def _e164(value: object, what: str) -> str:

@@ -101,10 +101,7 @@ class PlivoProvider(Provider):
     rate_limit = RateLimit(60.0, burst=300)
 
     def __init__(self, settings: ProviderSettings, *, http_client: httpx.AsyncClient | None = None) -> None:
-        if not isinstance(settings, PlivoSettings):
-            raise ConfigurationError(
-                f"plivo: expected PlivoSettings, got {type(settings).__name__}", setting="settings"
-            )
+        settings = self._settings_as(settings, PlivoSettings)
         super().__init__(settings, http_client=http_client)
         self._account = settings.auth_id
         token = settings.auth_token.get_secret_value()
@@ -321,16 +318,8 @@ class PlivoProvider(Provider):
 
     async def _release(self, e164: str) -> None:
         try:
-            await self._release_checked(
-                e164,
-                lambda: self._api.request(
-                    "DELETE",
-                    self._one(e164),
-                    idempotency=Idempotency.UNSAFE,
-                    operation="release",
-                    number=e164,
-                ),
-                lambda: self._held(e164, "release"),
+            await self._release_sent(
+                self._api, e164, "DELETE", self._one(e164), lambda: self._held(e164, "release")
             )
         except NotFoundError as exc:
             raise exc.recast(NotFoundError, f"{e164} is not a number of this account") from exc

@@ -30,7 +30,7 @@ from numbers_core import (
     Route,
     SearchQuery,
 )
-from numbers_core.adapter import Malformed
+from numbers_core.adapter import Malformed, extra_settings
 from pydantic import ValidationError
 
 from ._reading import e164, kind, listed, obj, optional_object, records, strings, text
@@ -340,22 +340,7 @@ _VOICE_KEYS = {"EST": "trunkId", "FAX": "serviceId"}
 
 
 def _extra(config: NumberConfig) -> dict[str, Any]:
-    unknown = sorted(set(config.extra) - {EXTRA_KEY})
-    if unknown:
-        raise BadConfig(
-            f"extra: Sinch settings go under extra[{EXTRA_KEY!r}], not {', '.join(map(repr, unknown))}",
-            "extra",
-        )
-    settings = config.extra.get(EXTRA_KEY, {})
-    if not isinstance(settings, dict):
-        raise BadConfig(f"extra.{EXTRA_KEY}: expected an object", "extra")
-    odd = sorted(set(settings) - {"campaignId", "voiceConfiguration"})
-    if odd:
-        raise BadConfig(
-            f"extra.{EXTRA_KEY}: unknown setting(s) {', '.join(map(repr, odd))} "
-            "(known: campaignId, voiceConfiguration)",
-            "extra",
-        )
+    settings = extra_settings(config, EXTRA_KEY, "Sinch", ("campaignId", "voiceConfiguration"), BadConfig)
     campaign = settings.get("campaignId")
     if campaign is not None and not isinstance(campaign, str):
         raise BadConfig(f"extra.{EXTRA_KEY}.campaignId: expected a string", "extra")

@@ -111,10 +111,7 @@ class SinchDraftProvider(Provider):
     native_list_filters = frozenset({"country"})
 
     def __init__(self, settings: ProviderSettings, *, http_client: httpx.AsyncClient | None = None) -> None:
-        if not isinstance(settings, SinchDraftSettings):
-            raise ConfigurationError(
-                f"{self.name}: expected SinchDraftSettings, got {type(settings).__name__}", setting="settings"
-            )
+        settings = self._settings_as(settings, SinchDraftSettings)
         super().__init__(settings, http_client=http_client)
         self._currency = settings.currency
         if self._currency is not None:
@@ -261,33 +258,20 @@ class SinchDraftProvider(Provider):
         body = self._checked(codec.update_body, config)
         if not body:
             return await self._get(e164)
-        # The same fields sent twice leave the same configuration: safe to retry.
-        response = await self._api.request(
+        return await self._update_sent(
+            self._api,
+            e164,
             "POST",
             self._one(e164),
-            json=body,
-            idempotency=Idempotency.IDEMPOTENT,
-            operation="configure",
-            number=e164,
-        )
-        return await self._updated(
-            e164,
-            lambda: self._number_of(response, "configure"),
+            lambda response: self._number_of(response, "configure"),
             lambda: self._get(e164),
+            json=body,
         )
 
     async def _release(self, e164: str) -> None:
         try:
-            await self._release_checked(
-                e164,
-                lambda: self._api.request(
-                    "DELETE",
-                    self._one(e164),
-                    idempotency=Idempotency.UNSAFE,
-                    operation="release",
-                    number=e164,
-                ),
-                lambda: self._held(e164, "release"),
+            await self._release_sent(
+                self._api, e164, "DELETE", self._one(e164), lambda: self._held(e164, "release")
             )
         except NotFoundError as exc:
             raise exc.recast(NotFoundError, f"{e164} is not a number of this account") from exc

@@ -126,10 +126,7 @@ class SinchProvider(Provider):
     native_list_filters = frozenset({"country", "number_type", "contains"})
 
     def __init__(self, settings: ProviderSettings, *, http_client: httpx.AsyncClient | None = None) -> None:
-        if not isinstance(settings, SinchSettings):
-            raise ConfigurationError(
-                f"sinch: expected SinchSettings, got {type(settings).__name__}", setting="settings"
-            )
+        settings = self._settings_as(settings, SinchSettings)
         super().__init__(settings, http_client=http_client)
         self._settings = settings
         secret = settings.key_secret.get_secret_value()
@@ -429,19 +426,14 @@ class SinchProvider(Provider):
         return self._api.read(response, _registration, "get")
 
     async def _patch(self, e164: str, body: dict[str, Any]) -> ActiveNumber:
-        # The same fields sent twice leave the same configuration: safe to retry.
-        response = await self._api.request(
+        return await self._update_sent(
+            self._api,
+            e164,
             "PATCH",
             self._one(e164),
-            json=body,
-            idempotency=Idempotency.IDEMPOTENT,
-            operation="configure",
-            number=e164,
-        )
-        return await self._updated(
-            e164,
-            lambda: self._number_of(response, "configure"),
+            lambda response: self._number_of(response, "configure"),
             lambda: self._get(e164),
+            json=body,
         )
 
     async def _configure(self, e164: str, config: NumberConfig) -> ActiveNumber:
@@ -533,16 +525,8 @@ class SinchProvider(Provider):
     async def _release(self, e164: str) -> None:
         try:
             # Released means "expires at the end of the paid period": _held says None then.
-            await self._release_checked(
-                e164,
-                lambda: self._api.request(
-                    "POST",
-                    f"{self._one(e164)}:release",
-                    idempotency=Idempotency.UNSAFE,
-                    operation="release",
-                    number=e164,
-                ),
-                lambda: self._held(e164, "release"),
+            await self._release_sent(
+                self._api, e164, "POST", f"{self._one(e164)}:release", lambda: self._held(e164, "release")
             )
         except ProviderError as refused:
             if refused.status_code not in (400, 404):

@@ -33,7 +33,12 @@ from numbers_core import (
     Route,
     SearchQuery,
 )
-from numbers_core.adapter import Malformed, carrier_e164
+from numbers_core.adapter import Malformed, extra_settings
+from numbers_core.adapter import json_e164 as _e164
+from numbers_core.adapter import json_flag as _flag
+from numbers_core.adapter import json_kind as _kind
+from numbers_core.adapter import json_list as _items
+from numbers_core.adapter import json_object as _doc
 from pydantic import ValidationError
 
 __all__ = [
@@ -113,16 +118,6 @@ REFUSED_REQUIREMENTS = frozenset({"requirement-info-exception", "cancelled", "de
 # -- checked reads ------------------------------------------------------------------------------
 
 
-def _kind(value: object) -> str:
-    return "null" if value is None else type(value).__name__
-
-
-def _doc(value: object, what: str) -> dict[str, Any]:
-    if type(value) is not dict:
-        raise Malformed(f"{what}: expected an object, got {_kind(value)}")
-    return value
-
-
 def _data(body: object, what: str) -> Any:
     """The ``data`` of an answer's envelope."""
     return _doc(body, what).get("data")
@@ -144,32 +139,10 @@ def _ident(value: object, what: str) -> str | None:
     return _string(value, what)
 
 
-def _flag(value: object, what: str) -> bool | None:
-    if value is None or type(value) is bool:
-        return value
-    raise Malformed(f"{what}: expected true or false, got {_kind(value)}")
-
-
-def _items(value: object, what: str) -> list[Any]:
-    if value is None:
-        return []
-    if type(value) is not list:
-        raise Malformed(f"{what}: expected a list, got {_kind(value)}")
-    return value
-
-
 def _records(value: object, what: str) -> Iterator[tuple[str, dict[str, Any]]]:
     for index, item in enumerate(_items(value, what)):
         where = f"{what}[{index}]"
         yield where, _doc(item, where)
-
-
-def _e164(value: object, what: str) -> str:
-    try:
-        return carrier_e164(value)
-    except ValueError:
-        shown = repr(value)[:40] if isinstance(value, str) else _kind(value)
-        raise Malformed(f"{what}: {shown} is not a phone number") from None
 
 
 def _time(value: object, what: str) -> datetime | None:
@@ -709,22 +682,7 @@ class Changes:
 
 
 def _extra(config: NumberConfig) -> dict[str, Any]:
-    unknown = sorted(set(config.extra) - {EXTRA_KEY})
-    if unknown:
-        raise BadConfig(
-            f"extra: Telnyx settings go under extra[{EXTRA_KEY!r}], not {', '.join(map(repr, unknown))}",
-            "extra",
-        )
-    settings = config.extra.get(EXTRA_KEY, {})
-    if not isinstance(settings, dict):
-        raise BadConfig(f"extra.{EXTRA_KEY}: expected an object", "extra")
-    odd = sorted(set(settings) - {"tags", "billing_group_id"})
-    if odd:
-        raise BadConfig(
-            f"extra.{EXTRA_KEY}: unknown setting(s) {', '.join(map(repr, odd))} "
-            "(known: tags, billing_group_id)",
-            "extra",
-        )
+    settings = extra_settings(config, EXTRA_KEY, "Telnyx", ("tags", "billing_group_id"), BadConfig)
     tags = settings.get("tags")
     if tags is not None and (not isinstance(tags, list) or not all(isinstance(t, str) for t in tags)):
         raise BadConfig(f"extra.{EXTRA_KEY}.tags: expected a list of strings", "extra")

@@ -155,10 +155,7 @@ class TelnyxProvider(Provider):
         return self._settings.batch_size
 
     def __init__(self, settings: ProviderSettings, *, http_client: httpx.AsyncClient | None = None) -> None:
-        if not isinstance(settings, TelnyxSettings):
-            raise ConfigurationError(
-                f"telnyx: expected TelnyxSettings, got {type(settings).__name__}", setting="settings"
-            )
+        settings = self._settings_as(settings, TelnyxSettings)
         super().__init__(settings, http_client=http_client)
         self._settings = settings
         key = settings.api_key.get_secret_value()
@@ -349,18 +346,14 @@ class TelnyxProvider(Provider):
             await self._emergency(number, made.emergency)
         if not made.number:
             return await self._owned(e164, "configure") if made.messaging or made.emergency_set else number
-        response = await self._api.request(
+        return await self._update_sent(
+            self._api,
+            e164,
             "PATCH",
             one,
-            json=made.number,
-            idempotency=Idempotency.IDEMPOTENT,
-            operation="configure",
-            number=e164,
-        )
-        return await self._updated(
-            e164,
-            lambda: self._read(response, codec.number, "configure"),
+            lambda response: self._read(response, codec.number, "configure"),
             lambda: self._owned(e164, "configure"),
+            json=made.number,
         )
 
     async def _emergency(self, number: ActiveNumber, address_id: str | None) -> None:
@@ -388,12 +381,8 @@ class TelnyxProvider(Provider):
         number = await self._owned(e164, "release")
         # Sent once: after a lost answer the number is looked up (absent or "deleted": released), and
         # the DELETE sent again only if it is still there.
-        await self._release_checked(
-            e164,
-            lambda: self._api.request(
-                "DELETE", self._one(number), idempotency=Idempotency.UNSAFE, operation="release", number=e164
-            ),
-            lambda: self._held(e164, "release"),
+        await self._release_sent(
+            self._api, e164, "DELETE", self._one(number), lambda: self._held(e164, "release")
         )
         self._orders.pop(e164, None)
 

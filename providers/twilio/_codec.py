@@ -38,6 +38,8 @@ from numbers_core import (
     SearchQuery,
 )
 from numbers_core.adapter import Malformed, carrier_e164
+from numbers_core.adapter import json_kind as _kind
+from numbers_core.adapter import json_object as _object
 from numbers_core.errors import InvalidInputError, UnsupportedError
 from pydantic import BaseModel, ValidationError
 
@@ -101,16 +103,6 @@ def _validated(model: type[M], values: dict[str, Any], what: str) -> M:
 
 
 # -- reading ------------------------------------------------------------------------------------
-
-
-def _kind(value: object) -> str:
-    return "null" if value is None else type(value).__name__
-
-
-def _object(value: object, what: str) -> dict[str, Any]:
-    if type(value) is not dict:
-        raise Malformed(f"{what}: expected an object, got {_kind(value)}")
-    return value
 
 
 def _array(data: dict[str, Any], key: str) -> list[Any]:

@@ -22,9 +22,10 @@ from numbers_core import (
     RequirementKind,
 )
 from numbers_core.adapter import Malformed
+from numbers_core.adapter import json_object as _object
 from numbers_core.errors import InvalidInputError
 
-from ._codec import _array, _flag, _object, _text, _validated, spelled_type
+from ._codec import _array, _flag, _text, _validated, spelled_type
 
 __all__ = [
     "address",

@@ -134,12 +134,7 @@ class _CompatProvider(Provider):
     search_prices_listed: ClassVar[bool] = True
 
     def __init__(self, settings: ProviderSettings, *, http_client: httpx.AsyncClient | None = None) -> None:
-        if not isinstance(settings, self.settings_model):
-            raise ConfigurationError(
-                f"{self.name}: expected {self.settings_model.__name__}, got {type(settings).__name__}",
-                setting="settings",
-            )
-        super().__init__(settings, http_client=http_client)
+        super().__init__(self._settings_as(settings, self.settings_model), http_client=http_client)
         wire: _Settings = settings  # type: ignore[assignment]  # both settings models are _Settings
         self._wire = wire
         self._api = self._make_http(
@@ -420,31 +415,22 @@ class _CompatProvider(Provider):
             return await self._get(e164)
 
         async def update(sid: str, _: ActiveNumber | None) -> ActiveNumber:
-            # The same fields sent twice leave the same state: safe to retry.
-            response = await self._api.request(
+            return await self._update_sent(
+                self._api,
+                e164,
                 "POST",
                 self._one(sid),
-                data=form,
-                idempotency=Idempotency.IDEMPOTENT,
-                operation="configure",
-                number=e164,
-            )
-            return await self._updated(
-                e164,
-                lambda: self._parse_number(response, "configure"),
+                lambda response: self._parse_number(response, "configure"),
                 lambda: self._fetch(sid, e164, "configure"),
+                data=form,
             )
 
         return await self._on_number(e164, "configure", update)
 
     async def _release(self, e164: str) -> None:
         async def delete(sid: str, _: ActiveNumber | None) -> None:
-            await self._release_checked(
-                e164,
-                lambda: self._api.request(
-                    "DELETE", self._one(sid), idempotency=Idempotency.UNSAFE, operation="release", number=e164
-                ),
-                lambda: self._lookup(e164, "release"),
+            await self._release_sent(
+                self._api, e164, "DELETE", self._one(sid), lambda: self._lookup(e164, "release")
             )
 
         try:

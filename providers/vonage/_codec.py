@@ -24,7 +24,10 @@ from numbers_core import (
     Route,
     SearchQuery,
 )
-from numbers_core.adapter import Malformed, carrier_e164, shared_application
+from numbers_core.adapter import Malformed, carrier_e164, extra_settings, shared_application
+from numbers_core.adapter import json_kind as _kind
+from numbers_core.adapter import json_object as _object
+from numbers_core.adapter import json_text as _text
 from pydantic import ValidationError
 
 __all__ = [
@@ -62,23 +65,6 @@ EXTRA_SETTINGS = ("voiceCallbackType", "voiceCallbackValue", "moHttpUrl")
 _CALLBACK_TYPES = ("sip", "tel", "app")
 # Prices are "in Euros", whatever the account's currency (the API documents it so).
 _CURRENCY = "EUR"
-
-
-def _kind(value: object) -> str:
-    return "null" if value is None else type(value).__name__
-
-
-def _object(value: object, what: str) -> dict[str, Any]:
-    if type(value) is not dict:
-        raise Malformed(f"{what}: expected an object, got {_kind(value)}")
-    return value
-
-
-def _text(value: object, what: str) -> str | None:
-    """A string; Vonage's "" for unset is None."""
-    if value is None or type(value) is str:
-        return value or None
-    raise Malformed(f"{what}: expected a string, got {_kind(value)}")
 
 
 def _items(body: object, what: str) -> tuple[list[dict[str, Any]], int]:
@@ -291,22 +277,7 @@ class BadConfig(ValueError):
 def _extra_settings(config: NumberConfig) -> dict[str, Any] | None:
     if "extra" not in config.model_fields_set or not config.extra:
         return None
-    unknown = sorted(set(config.extra) - {EXTRA_KEY})
-    if unknown:
-        raise BadConfig(
-            f"extra: Vonage settings go under extra[{EXTRA_KEY!r}], not {', '.join(map(repr, unknown))}",
-            "extra",
-        )
-    settings = config.extra[EXTRA_KEY]
-    if not isinstance(settings, dict):
-        raise BadConfig(f"extra.{EXTRA_KEY}: expected an object", "extra")
-    odd = sorted(set(settings) - set(EXTRA_SETTINGS))
-    if odd:
-        raise BadConfig(
-            f"extra.{EXTRA_KEY}: unknown setting(s) {', '.join(map(repr, odd))} "
-            f"(known: {', '.join(EXTRA_SETTINGS)})",
-            "extra",
-        )
+    settings = extra_settings(config, EXTRA_KEY, "Vonage", EXTRA_SETTINGS, BadConfig)
     for key, value in settings.items():
         if value is not None and not isinstance(value, str):
             raise BadConfig(f"extra.{EXTRA_KEY}.{key}: expected a string or None", "extra")

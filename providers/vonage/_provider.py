@@ -103,10 +103,7 @@ class VonageProvider(Provider):
     rate_limit = RateLimit(1.0, burst=1)
 
     def __init__(self, settings: ProviderSettings, *, http_client: httpx.AsyncClient | None = None) -> None:
-        if not isinstance(settings, VonageSettings):
-            raise ConfigurationError(
-                f"vonage: expected VonageSettings, got {type(settings).__name__}", setting="settings"
-            )
+        settings = self._settings_as(settings, VonageSettings)
         super().__init__(settings, http_client=http_client)
         self._settings = settings
         key, secret = settings.api_key.get_secret_value(), settings.api_secret.get_secret_value()
