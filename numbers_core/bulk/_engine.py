@@ -977,7 +977,7 @@ class Runner:
             except NumbersError as error:
                 # Written before the turn goes to an item waiting for it: a refusal of the whole
                 # account stops those, and a lost answer is looked up within the turn.
-                await self._outcome(job, ready, BatchOutcome(number, error=error), lane)
+                await self._outcome(job, ready, BatchOutcome(number, error=error), lane, turn=True)
                 return
         finally:
             if turn:
@@ -1289,16 +1289,25 @@ class Runner:
     # -- what the carrier said -------------------------------------------------------------------
 
     async def _outcome(
-        self, job: Job, item: Item, outcome: BatchOutcome, lane: _Lane | None, *, settle: bool = True
+        self,
+        job: Job,
+        item: Item,
+        outcome: BatchOutcome,
+        lane: _Lane | None,
+        *,
+        settle: bool = True,
+        turn: bool = False,
     ) -> None:
         """Write what the carrier said of an item that was sent to ``lane`` (None: through the
         routing provider, whose answer names the member); ``settle``: look up at once what it
-        left unknown."""
+        left unknown; ``turn``: within the item's own turn among the requests under way, which
+        its look-up takes (waiting for another, every item of a run whose answer was lost at
+        once would wait for the others for good)."""
         with _unless_taken_over():
-            await self._record(job, item, outcome, lane, settle=settle)
+            await self._record(job, item, outcome, lane, settle=settle, turn=turn)
 
     async def _record(
-        self, job: Job, item: Item, outcome: BatchOutcome, lane: _Lane | None, *, settle: bool
+        self, job: Job, item: Item, outcome: BatchOutcome, lane: _Lane | None, *, settle: bool, turn: bool
     ) -> None:
         error = outcome.error
         if lane is None:  # the member that answered is the item's now: its look-ups go there
@@ -1321,7 +1330,7 @@ class Runner:
             if settle:
                 # A lost answer shown not to have taken effect counts as a try: a carrier that
                 # loses every answer and does nothing cannot keep the job going forever.
-                await self._settle(job, item, lost=error)
+                await self._settle(job, item, lost=error, turn=turn)
         elif _number_only(error) and job.kind == JobKind.PURCHASE and item.slot:
             # Not this number (taken meanwhile, or it needs what only it needs: an address in its
             # own town): nothing was bought, and the next candidate stands in. No try of the
@@ -1419,12 +1428,15 @@ class Runner:
             groups.setdefault(item.provider, {})[number] = item
         return list(groups.values())
 
-    async def _settle(self, job: Job, item: Item, *, lost: NumbersError | None = None) -> None:
+    async def _settle(
+        self, job: Job, item: Item, *, lost: NumbersError | None = None, turn: bool = False
+    ) -> None:
         """Look the number up and write what happened; left unknown if the look-up keeps failing,
         or the job is stopping (resume looks it up).
 
         ``lost``: the answer this run lost (counted as a try when nothing happened); None for
-        what a crash left open, which is no try of the carrier's.
+        what a crash left open, which is no try of the carrier's. ``turn``: the caller holds a
+        turn among the requests under way, which the look-ups take; otherwise each waits for one.
         """
         if item.number is None:  # crashed before a number was pinned: nothing was sent
             with _unless_taken_over():
@@ -1436,7 +1448,7 @@ class Runner:
             if self._stopping:
                 return
             try:
-                async with self._in_flight:
+                async with contextlib.nullcontext() if turn else self._in_flight:
                     found = await self._call(self._lane(item), lambda carrier: carrier.get(number))
             except NotFoundError:
                 found = None

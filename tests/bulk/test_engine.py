@@ -224,6 +224,28 @@ async def test_answers_lost_for_purchases_that_never_happen_end_after_a_few_trie
     assert item.attempts == 5
 
 
+@pytest.mark.parametrize("concurrency", [1, 3])
+async def test_answers_lost_for_every_purchase_under_way_at_once_are_looked_up_not_waited_on(
+    journal: Journal, monkeypatch: pytest.MonkeyPatch, concurrency: int
+) -> None:
+    # Before: each item whose answer was lost held its turn among the requests under way and
+    # waited for another one to look its number up: with every turn so held, the run hung.
+    async with nc.connect("sandbox") as carrier:
+        offers = await carrier.search(area_code="415", limit=concurrency)
+        purchase = carrier.purchase
+
+        async def bought_then_lost(number: str, *, config: nc.NumberConfig | None = None) -> nc.ActiveNumber:
+            await purchase(number, config=config)
+            raise nc.OutcomeUnknownError("lost", operation="purchase", number=number, provider="sandbox")
+
+        monkeypatch.setattr(carrier, "purchase", bought_then_lost)
+        job = await create_job(journal, carrier, "purchase", numbers=[offer.phone_number for offer in offers])
+        with anyio.fail_after(10):
+            counts = await Runner(carrier, journal, concurrency=concurrency).run(job.id)
+    assert counts == {ItemState.DONE: concurrency}
+    assert all(item.reconciled for item in await journal.items(job.id))
+
+
 async def test_a_plan_pins_every_number_and_quotes_its_total_and_run_buys_those(journal: Journal) -> None:
     async with nc.connect("sandbox") as carrier:
         criteria = {"415": (nc.SearchQuery(area_code="415"), 4), "510": (nc.SearchQuery(area_code="510"), 2)}
