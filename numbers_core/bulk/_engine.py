@@ -1527,20 +1527,30 @@ class _Pages:
         self._again = again
         self._buffer: list[Item] = []
         self._busy: set[int] = set()
+        # Items finished while a page is being read: the page may show them as they were before
+        # (planned), read before their task wrote what became of them.
+        self._finished_meanwhile: set[int] | None = None
         self._after = -1
         self._lock = anyio.Lock(fast_acquire=True)  # a turn of the loop for each take is a cost per item
 
     async def _fill(self) -> None:
         wrapped = False  # once per call: when every planned item is busy, the pass is over for a task
         while not self._buffer:
-            page = await self._journal.claim(self._job_id, after=self._after, limit=self._page)
+            self._finished_meanwhile = set()
+            try:
+                page = await self._journal.claim(self._job_id, after=self._after, limit=self._page)
+                stale = self._finished_meanwhile
+            finally:
+                self._finished_meanwhile = None
             if not page and not wrapped and self._after >= 0 and self._again():
                 self._after, wrapped = -1, True
                 continue
             if not page:
                 return
             self._after = page[-1].seq
-            self._buffer = [item for item in page if item.seq not in self._busy]
+            # One sent back to planned meanwhile is read again by a later claim (the pass comes
+            # round again): left out here, it is not handed out twice.
+            self._buffer = [item for item in page if item.seq not in self._busy and item.seq not in stale]
 
     async def any(self) -> bool:
         async with self._lock:
@@ -1563,7 +1573,10 @@ class _Pages:
 
     def finished(self, items: list[Item]) -> None:
         """The task that took ``items`` is done with them: sent, failed, or back to planned."""
-        self._busy.difference_update(item.seq for item in items)
+        seqs = [item.seq for item in items]
+        self._busy.difference_update(seqs)
+        if self._finished_meanwhile is not None:
+            self._finished_meanwhile.update(seqs)
 
 
 class _Unsent(Exception):

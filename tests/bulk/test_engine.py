@@ -8,8 +8,8 @@ from pathlib import Path
 import anyio
 import numbers_core as nc
 import pytest
-from numbers_core.bulk._engine import Event, Runner, create_job
-from numbers_core.bulk._journal import ItemState, Job, JobState, Journal
+from numbers_core.bulk._engine import Event, Runner, _Pages, create_job
+from numbers_core.bulk._journal import Item, ItemState, Job, JobState, Journal
 from numbers_core.bulk._limiter import RateLimiter
 from numbers_core.emulator import Emulator, Faults
 
@@ -244,6 +244,39 @@ async def test_answers_lost_for_every_purchase_under_way_at_once_are_looked_up_n
             counts = await Runner(carrier, journal, concurrency=concurrency).run(job.id)
     assert counts == {ItemState.DONE: concurrency}
     assert all(item.reconciled for item in await journal.items(job.id))
+
+
+async def test_an_item_finished_while_a_page_is_read_is_not_handed_out_again(
+    journal: Journal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before: the page, read while the item was still planned, handed it to a second task after
+    # the first had failed it (the cost cap), and its pin raised "failed cannot become pinned".
+    job = await journal.create(kind="purchase", provider="sandbox", spec={}, items=[(None, "+14155550100")])
+    pages = _Pages(journal, job.id, 1, 1, again=lambda: True)
+    [item] = await pages.take()
+    claim, read, go_on = journal.claim, anyio.Event(), anyio.Event()
+
+    async def read_then_wait(job_id: str, *, after: int = -1, limit: int = 500) -> list[Item]:
+        page = await claim(job_id, after=after, limit=limit)
+        if page:
+            read.set()
+            await go_on.wait()
+        return page
+
+    monkeypatch.setattr(journal, "claim", read_then_wait)
+    taken: list[list[Item]] = []
+
+    async def second_task() -> None:
+        taken.append(await pages.take())
+
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(second_task)
+            await read.wait()  # the page shows the item planned, as it still is
+            await journal.move(job.id, item.seq, ItemState.FAILED, error=("CostCapReached", None, "over"))
+            pages.finished([item])
+            go_on.set()
+    assert taken == [[]]
 
 
 async def test_a_plan_pins_every_number_and_quotes_its_total_and_run_buys_those(journal: Journal) -> None:
