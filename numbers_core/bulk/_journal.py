@@ -663,14 +663,7 @@ class Journal:
     async def counts(self, job_id: str) -> dict[ItemState, int]:
         def work(db: sqlite3.Connection) -> dict[ItemState, int]:
             rows = db.execute("SELECT state, count(*) FROM items WHERE job_id = ? GROUP BY state", (job_id,))
-            counts = {}
-            for state, count in rows:
-                if state not in set(ItemState):
-                    raise DamagedJob(
-                        self.location, job_id, f"an item's state {str(state)[:40]!r} is none an item has"
-                    )
-                counts[ItemState(state)] = count
-            return counts
+            return {_state(self.location, job_id, state, "an item's"): count for state, count in rows}
 
         return await self._run(work)
 
@@ -684,7 +677,7 @@ class Journal:
             )
             counts: dict[str | None, dict[ItemState, int]] = {}
             for provider, state, count in rows:
-                counts.setdefault(provider, {})[ItemState(state)] = count
+                counts.setdefault(provider, {})[_state(self.location, job_id, state, "an item's")] = count
             return counts
 
         return await self._run(work)
@@ -1205,6 +1198,15 @@ def _check_move(
         raise refused
 
 
+def _state(location: str, job_id: str, value: Any, whose: str) -> ItemState:
+    """The item state ``value`` names; DamagedJob where it is none the journal writes (a row
+    changed by hand, or by another program)."""
+    try:
+        return ItemState(value)
+    except ValueError:
+        raise DamagedJob(location, job_id, f"{whose} state {str(value)[:40]!r} is none an item has") from None
+
+
 def _refusal(
     location: str,
     job_id: str,
@@ -1217,12 +1219,7 @@ def _refusal(
     anything; DamagedJob, raised, where the row's state is none the journal writes."""
     if row is None:
         return InvalidInputError(f"job {job_id!r} has no item {seq}", field="item")
-    try:
-        current = ItemState(row[0])
-    except ValueError:
-        raise DamagedJob(
-            location, job_id, f"item {seq} holds a state {str(row[0])[:20]!r} none an item has"
-        ) from None
+    current = _state(location, job_id, row[0], f"item {seq}'s")
     allowed = {ItemState.PLANNED} if state is None else _MOVES[current]
     if (current if state is None else state) in allowed:
         return None

@@ -429,6 +429,8 @@ async def test_an_item_of_no_known_state_is_said_so(tmp_path: Path) -> None:
     journal, job = await _job_with_a_lost_item(tmp_path / "jobs.sqlite3")
     with pytest.raises(DamagedJob, match="an item's state 'lost' is none an item has"):
         await journal.counts(job.id)
+    with pytest.raises(DamagedJob, match="an item's state 'lost' is none an item has"):
+        await journal.counts_by_provider(job.id)  # before: ValueError
     await journal.aclose()
 
 
@@ -443,7 +445,7 @@ async def test_an_item_of_no_known_state_is_not_moved_and_said_so(tmp_path: Path
         "pin": lambda: journal.pin(job.id, 0, N2),
         "pin_many": lambda: journal.pin_many(job.id, [(0, N2, None, None, None)]),
     }
-    with pytest.raises(DamagedJob, match="item 0 holds a state 'lost' none an item has"):
+    with pytest.raises(DamagedJob, match="item 0's state 'lost' is none an item has"):
         await steps[step]()
     with contextlib.closing(sqlite3.connect(path)) as db:
         assert db.execute("SELECT state, number FROM items").fetchall() == [("lost", N1)]
