@@ -966,6 +966,10 @@ def _lacking(job: Job, error: ComplianceRequiredError) -> str:
     )
 
 
+# What a command about jobs made before says where there is no journal yet.
+_MAKES_ONE = "numbers bulk plan or numbers bulk run makes one"
+
+
 async def _in_journal(
     path: str | Path,
     work: Any,
@@ -989,7 +993,7 @@ async def _in_journal(
         print_error(f"{error_text(exc)}; once it is back, {again}")
         raise typer.Exit(EXIT_JOURNAL_UNAVAILABLE) from None
     except Absent as exc:
-        fail_usage(f"{error_text(exc)} (numbers bulk plan or numbers bulk run makes one)")
+        fail_usage(f"{error_text(exc)} ({_MAKES_ONE})")
     finally:
         with contextlib.suppress(NumbersError):  # closing a connection already lost
             await journal.aclose()
@@ -1005,7 +1009,7 @@ def _journal_there(location: str | Path, *, needed: bool) -> bool:
     if path is None or path.exists():
         return True
     if needed:
-        fail_usage(f"no journal at {str(path)!r} (numbers bulk plan or numbers bulk run makes one)")
+        fail_usage(f"no journal at {str(path)!r} ({_MAKES_ONE})")
     return False
 
 
@@ -1284,10 +1288,7 @@ def list_jobs(
         if json_output:
             write_json([])
         else:
-            note(
-                f"No jobs: no journal at {redacted(str(journal))} yet (numbers bulk plan or numbers bulk "
-                "run makes one)."
-            )
+            note(f"No jobs: no journal at {redacted(str(journal))} yet ({_MAKES_ONE}).")
         return
     stale = time.time() - _PLAN_SHOWN
     jobs = [
