@@ -183,7 +183,9 @@ async def test_a_plan_searches_at_once_what_its_tasks_pin_at_once(
     # 30, all wanted now by the tasks pinning 50 each: searched at once, not a few rounds ahead of
     # the tasks as a run does (before: 14 to 20 at once, and four waves of searches).
     assert watched.most >= 26
-    assert watched.calls <= 44  # and no more of them than before (42 to 44)
+    # And few more searches than pages: 36 at the least (10 + 26); the rest are pages that overlap,
+    # which depends on the order the searches come back in (39 to 46 seen on a loaded machine).
+    assert watched.calls <= 50
 
 
 async def test_criteria_sets_search_at_the_same_time(
