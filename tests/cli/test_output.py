@@ -283,6 +283,29 @@ def test_control_characters_from_a_carrier_are_shown_not_acted_on(capsys: pytest
     assert printed.count("A\\x1b]0;pwned") == 2  # the list row and the detail, each escaped
 
 
+def test_json_keeps_a_carriers_text_as_given_with_its_controls_escaped(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from numbers_core._models import carrier_answer
+
+    # C1's CSI (\x9b) moves a terminal's cursor as ESC [ does; json.dumps wrote it, the line
+    # separator and the bidirectional override raw (it escapes C0 only).
+    name = HOSTILE + "\x9b2J\u2028E"
+    with carrier_answer():
+        number = owned("+18005550100", friendly_name=name)
+    output = Output(json=True)
+    with output.stream() as show:
+        show(number)
+    output.number(number)
+    printed = capsys.readouterr().out
+    for control in ("\x1b", "\x00", "\x9b", "\u2028", "\u202e"):
+        assert control not in printed
+    assert "\\u202eD\\u009b2J\\u2028E" in printed
+    streamed, detail = printed.split("\n]\n")
+    assert json.loads(streamed + "]")[0]["friendly_name"] == name  # read back as the carrier gave it
+    assert json.loads(detail)["friendly_name"] == name
+
+
 def test_an_error_line_shows_control_characters_as_escapes(capsys: pytest.CaptureFixture[str]) -> None:
     from numbers_core.cli._run import print_error
 
