@@ -327,6 +327,9 @@ class _Mark:
 
 
 _FIRST = _Mark(0, None, None)
+# What a number without papers or without a route shows (the models are frozen: one of each does).
+_NO_PAPERS = NumberCompliance()
+_NO_ROUTE = Route()
 #: a list request's page size, page number, and where the page starts
 Window = tuple[int, int, _Mark]
 
@@ -570,8 +573,11 @@ class TwilioEmulation(Dialect):
         account = number.account_id or ""
         sid = self.number_id(account, number.phone_number)
         config = number.config
-        papers = number.compliance or NumberCompliance()
+        papers = number.compliance or _NO_PAPERS
         emergency = number.emergency.carrier_status if number.emergency else None
+        created = _rfc2822(number.created_at)
+        # A number just bought or never changed: the same moment, written once.
+        updated = created if number.updated_at == number.created_at else _rfc2822(number.updated_at)
         doc: dict[str, Any] = {
             "account_sid": account,
             "address_sid": papers.address_id,
@@ -581,8 +587,8 @@ class TwilioEmulation(Dialect):
             "capabilities": {
                 k: bool(getattr(number.capabilities, k)) for k in ("voice", "sms", "mms", "fax")
             },
-            "date_created": _rfc2822(number.created_at),
-            "date_updated": _rfc2822(number.updated_at),
+            "date_created": created,
+            "date_updated": updated,
             "friendly_name": number.friendly_name,
             "identity_sid": papers.identity_id,
             "phone_number": number.phone_number,
@@ -605,7 +611,7 @@ class TwilioEmulation(Dialect):
             else "local",
         }
         for kind in ("voice", "sms"):
-            route = getattr(config, kind) or Route()
+            route = getattr(config, kind) or _NO_ROUTE
             doc[f"{kind}_url"] = route.url
             doc[f"{kind}_method"] = route.method or "POST"
             doc[f"{kind}_fallback_url"] = route.fallback_url
