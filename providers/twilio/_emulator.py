@@ -345,6 +345,21 @@ def _rfc2822_second(moment: datetime) -> str:
     return email.utils.format_datetime(moment).replace("-0000", "+0000")
 
 
+# Each client sends the same header on every request: its user and password, decoded once (what
+# they are worth is looked up afresh each time, the accounts being the emulator's to change).
+@functools.lru_cache(maxsize=256)
+def _basic(authorization: str) -> tuple[str, str] | None:
+    """The user and password of Basic credentials; None for any other kind, or one not decodable."""
+    scheme, _, encoded = authorization.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        user, _, password = b64decode(encoded, validate=True).decode().partition(":")
+    except (Base64Error, UnicodeDecodeError):
+        return None
+    return user, password
+
+
 class TwilioEmulation(Dialect):
     """Twilio's API. Credentials: ``accounts`` (sid → auth token) and ``api_keys`` (sid → secret, account)."""
 
@@ -395,13 +410,10 @@ class TwilioEmulation(Dialect):
 
     def _caller(self, request: Request) -> str | None:
         """The account the Basic credentials are of, or None."""
-        scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "basic":
+        given = _basic(request.headers.get("authorization", ""))
+        if given is None:
             return None
-        try:
-            user, _, password = b64decode(encoded, validate=True).decode().partition(":")
-        except (Base64Error, UnicodeDecodeError):
-            return None
+        user, password = given
         if self.accounts.get(user) == password:
             return user
         key = self.api_keys.get(user)
