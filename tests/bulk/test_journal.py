@@ -329,7 +329,7 @@ async def test_a_journal_of_schema_1_is_migrated_and_keeps_its_jobs(tmp_path: Pa
     assert await journal.learnt_rate("sandbox/1") == (42.0, True)
     await journal.aclose()
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 5
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 6
 
 
 @pytest.mark.parametrize(
@@ -337,6 +337,7 @@ async def test_a_journal_of_schema_1_is_migrated_and_keeps_its_jobs(tmp_path: Pa
     [
         (3, None),  # as numbers-core wrote it before prices had a basis
         (4, nc.PriceBasis.CATALOG),  # before items kept the carrier they went to
+        (5, nc.PriceBasis.CATALOG),  # before the items' index by state kept them in order
     ],
 )
 async def test_an_older_journal_keeps_its_prices_and_what_they_stand_on_and_gives_its_items_no_carrier(
@@ -367,7 +368,7 @@ async def test_an_older_journal_keeps_its_prices_and_what_they_stand_on_and_give
     assert costs.bases == ({} if basis is None else {basis: 1})
     await journal.aclose()
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 5
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 6
 
 
 class _Clock:
@@ -498,7 +499,7 @@ async def test_a_postgres_journal_of_before_items_kept_their_carrier_is_migrated
     assert await journal.counts_by_provider("j1") == {None: {ItemState.DONE: 1}}
     await journal.aclose()
     with psycopg.connect(postgres_url, autocommit=True) as db:
-        assert db.execute("SELECT max(version) FROM numbers_schema").fetchone() == (5,)
+        assert db.execute("SELECT max(version) FROM numbers_schema").fetchone() == (6,)
 
 
 async def test_a_postgres_journal_out_of_reach_is_waited_for_then_unavailable_without_its_password() -> None:
