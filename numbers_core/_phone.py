@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import re
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import phonenumbers
 
 from ._kinds import NumberType
 from .errors import InvalidInputError
 
+if TYPE_CHECKING:
+    from ._models import SearchQuery
+
 __all__ = [
     "KEYPAD",
+    "OnePattern",
     "carrier_e164",
     "keypad_digits",
+    "longest_run",
     "may_be_type",
     "national_digits",
+    "one_pattern",
     "parse_e164",
     "plan_type",
     "region_of",
@@ -251,6 +257,40 @@ def region_of(e164: str) -> str | None:
 def keypad_digits(pattern: str) -> str:
     """Map letters to keypad digits (``WOLF`` → ``9653``), keeping ``*``."""
     return "".join(KEYPAD.get(ch, ch) for ch in pattern.upper())
+
+
+def longest_run(pattern: str) -> str:
+    """The longest run of digits in a pattern whose ``*`` is any one digit (``41*5555`` → ``5555``).
+
+    For carriers that take literal digits only: they are sent that, the rest is checked on the
+    numbers they answer."""
+    return max(pattern.split("*"), key=len)
+
+
+class OnePattern(NamedTuple):
+    """The one digit pattern a search sends to a carrier that takes a single one."""
+
+    where: Literal["start", "contains", "end"]
+    #: ``start``: the calling code and the leading digits (area code 415 in the US: ``1415``);
+    #: ``contains``: its longest run of digits; ``end``: the last digits.
+    digits: str
+
+
+def one_pattern(query: SearchQuery) -> OnePattern | None:
+    """What a search sends where the carrier takes one pattern, or None.
+
+    Leading digits first (the longer of the area code and ``starts_with``), else ``contains``'s
+    longest run of digits, else ``ends_with``: these narrow most, in that order; whatever is not
+    sent is checked on the results."""
+    leads = [lead for lead in (query.area_code, query.starts_with) if lead]
+    if leads:
+        code = phonenumbers.country_code_for_region(query.country)
+        return OnePattern("start", f"{code}{max(leads, key=len)}")
+    if query.contains:  # it holds a digit at least: SearchQuery checks so
+        return OnePattern("contains", longest_run(query.contains))
+    if query.ends_with:
+        return OnePattern("end", query.ends_with)
+    return None
 
 
 # What a number can be, by its numbering plan: for carriers that do not say a number's type.

@@ -33,7 +33,17 @@ from ._http import (
 )
 from ._models import build
 from ._paging import PageFetcher, Pager
-from ._phone import carrier_e164, keypad_digits, may_be_type, parse_e164, plan_type, region_of
+from ._phone import (
+    OnePattern,
+    carrier_e164,
+    keypad_digits,
+    longest_run,
+    may_be_type,
+    one_pattern,
+    parse_e164,
+    plan_type,
+    region_of,
+)
 from ._provider import Provider, RateLimit
 from ._reading import json_e164, json_flag, json_kind, json_list, json_object, json_text
 from ._registry import EMULATOR_GROUP, ENTRY_POINT_GROUP
@@ -51,6 +61,7 @@ __all__ = [
     "HttpCore",
     "Idempotency",
     "Malformed",
+    "OnePattern",
     "PageFetcher",
     "Pager",
     "Provider",
@@ -74,7 +85,9 @@ __all__ = [
     "json_text",
     "jwt_expiry",
     "keypad_digits",
+    "longest_run",
     "may_be_type",
+    "one_pattern",
     "parse_e164",
     "path_segment",
     "phone_segment",

@@ -6,8 +6,16 @@ from typing import Any
 
 import phonenumbers
 import pytest
-from numbers_core import ActiveNumber, AvailableNumber, InvalidInputError
-from numbers_core.adapter import carrier_e164, keypad_digits, parse_e164, region_of
+from numbers_core import ActiveNumber, AvailableNumber, InvalidInputError, SearchQuery
+from numbers_core.adapter import (
+    OnePattern,
+    carrier_e164,
+    keypad_digits,
+    longest_run,
+    one_pattern,
+    parse_e164,
+    region_of,
+)
 
 # Possible (right length for +1) but in no valid range: 555 is not a US area code.
 POSSIBLE_NOT_VALID = "+15550000000"
@@ -223,3 +231,25 @@ def test_carrier_e164_fast_path_answers_as_the_full_parse() -> None:
             assert carrier_e164(value) == expected, value
             agreed += 1
     assert agreed > 1000  # the sample really exercises the accepting path
+
+
+@pytest.mark.parametrize(
+    ("query", "sent"),
+    [
+        # The longer lead of the two, with the country's calling code.
+        (SearchQuery(area_code="415", starts_with="41555"), OnePattern("start", "141555")),
+        (SearchQuery(country="GB", starts_with="20"), OnePattern("start", "4420")),
+        # Leads narrow most: contains and ends_with are then checked on the results.
+        (SearchQuery(area_code="415", contains="5*55", ends_with="99"), OnePattern("start", "1415")),
+        (SearchQuery(contains="41*5555", ends_with="99"), OnePattern("contains", "5555")),
+        (SearchQuery(ends_with="99"), OnePattern("end", "99")),
+        (SearchQuery(), None),
+    ],
+)
+def test_one_pattern_sends_what_narrows_most(query: SearchQuery, sent: OnePattern | None) -> None:
+    assert one_pattern(query) == sent
+
+
+@pytest.mark.parametrize(("pattern", "run"), [("41*5555", "5555"), ("555", "555"), ("1*2", "1"), ("***", "")])
+def test_longest_run_is_the_first_longest_run_of_digits(pattern: str, run: str) -> None:
+    assert longest_run(pattern) == run

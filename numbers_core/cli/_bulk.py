@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import signal
 import sys
 from collections import Counter
@@ -50,7 +49,7 @@ from ._run import (
     print_warning,
     run,
 )
-from ._visible import visible
+from ._visible import json_text, visible
 from ._words import COMPLIANCE_OPTIONS, account_needs, carrier_details, error_text, requirement_field
 
 if TYPE_CHECKING:
@@ -642,7 +641,7 @@ def _summary(
 
 
 def _json_line(value: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(value, ensure_ascii=False) + "\n")
+    sys.stdout.write(json_text(value) + "\n")
     sys.stdout.flush()
 
 

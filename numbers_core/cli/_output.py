@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from ._visible import visible
+from ._visible import json_text, visible
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -104,7 +104,7 @@ class ProviderColumn(NamedTuple):
 
 
 def write_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.write(json_text(value, indent=2) + "\n")
     sys.stdout.flush()
 
 
@@ -451,7 +451,7 @@ class _JsonArrayStream:
         self.count = 0
 
     def add(self, number: ActiveNumber) -> None:
-        sys.stdout.write(("[\n" if self.count == 0 else ",\n") + json.dumps(dump(number), ensure_ascii=False))
+        sys.stdout.write(("[\n" if self.count == 0 else ",\n") + json_text(dump(number)))
         sys.stdout.flush()
         self.count += 1
 

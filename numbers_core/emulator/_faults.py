@@ -55,7 +55,8 @@ class Faults(BaseModel):
     burst: Annotated[int, Field(ge=1, description="a whole number of requests, 1 or more")] = 10
 
     @property
-    def _any(self) -> bool:
+    def _random(self) -> bool:
+        """Whether a draw rolls anything: a jitter, or a share of some fault."""
         shares = (
             self.throttled,
             self.throttled_bare,
@@ -64,12 +65,14 @@ class Faults(BaseModel):
             self.lost,
             self.unanswered,
         )
-        return bool(self.latency or self.jitter or any(shares))
+        return bool(self.jitter or any(shares))
 
     def draw(self, sequence: int, *, change: bool) -> Decision:
         """What happens to request number ``sequence``."""
-        if not self._any:
-            return _CLEAN
+        if not self._random:
+            # Every roll would land past shares of 0: the answer after the latency, without seeding a
+            # generator for it (a hash of the seed, on every request of an emulator with --latency).
+            return Decision(Kind.ANSWER, self.latency) if self.latency else _CLEAN
         rng = random.Random(f"{self.seed}/{sequence}")  # noqa: S311 - reproducible, not secret
         delay = self.latency + (rng.uniform(0.0, self.jitter) if self.jitter else 0.0)
         roll = rng.random()

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import sniffio
 import uvicorn
 from starlette.requests import ClientDisconnect
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -78,6 +79,10 @@ class _Protocol(HttpToolsProtocol):
     request_timeout: float = REQUEST_TIMEOUT
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        # The server's thread runs asyncio's loop and nothing else (config() asks for it): said
+        # once to sniffio, which anyio asks at every sleep, checkpoint, clock reading and event
+        # (a dozen times a request), instead of being found out each time through asyncio.
+        sniffio.thread_local.name = "asyncio"
         super().connection_made(transport)
         self._closed = asyncio.Event()
         self._deadline: asyncio.TimerHandle | None = None

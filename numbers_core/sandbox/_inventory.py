@@ -25,6 +25,10 @@ from pathlib import Path
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
+# The type of a number in a region's metadata: what region_code_for_number and number_type each
+# work out, asked once instead (_region_and_type).
+from phonenumbers.phonenumberutil import _number_type_helper
+
 from .._models import AddressRequirement, AvailableNumber, Geography, NumberType, SearchQuery
 from .._provider import _matches_pattern
 from . import _cache
@@ -300,10 +304,42 @@ def _prefix_for_parsing(country_code: str) -> re.Pattern[str] | None:
     return re.compile(pattern) if pattern else None
 
 
+def _region_and_type(parsed: phonenumbers.PhoneNumber) -> tuple[str | None, int]:
+    """``region_code_for_number(parsed)`` and ``number_type(parsed)``, with the number's type found
+    once: each of them works it out (a dozen patterns tried) in the same metadata, and where a
+    calling code has several regions (+1, +44, +61), the region is the first whose metadata gives a
+    type, as phonenumbers' own ``_region_code_for_number_from_list`` finds it. A walk describes
+    every number it draws."""
+    code = parsed.country_code
+    regions = None if code is None else phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(code)
+    if code is None or regions is None:
+        return None, PhoneNumberType.UNKNOWN
+    national = phonenumbers.national_significant_number(parsed)
+    if len(regions) > 1:
+        for region in regions:
+            metadata = phonenumbers.PhoneMetadata.metadata_for_region(region.upper(), None)
+            if metadata is None:
+                continue
+            if metadata.leading_digits is not None:
+                if re.match(metadata.leading_digits, national):
+                    return region, _type_in(national, code, region)
+                continue
+            found = _number_type_helper(national, metadata)
+            if found != PhoneNumberType.UNKNOWN:
+                return region, found
+        return None, PhoneNumberType.UNKNOWN
+    return regions[0], _type_in(national, code, regions[0])
+
+
+def _type_in(national: str, country_code: int, region: str) -> int:
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(country_code, region)
+    return PhoneNumberType.UNKNOWN if metadata is None else _number_type_helper(national, metadata)
+
+
 def _for_sale(parsed: phonenumbers.PhoneNumber, provider: str) -> AvailableNumber | None:
     # No is_valid_number: it is these two look-ups again (a region, and a type other than UNKNOWN).
-    country = phonenumbers.region_code_for_number(parsed)
-    number_type = _NEUTRAL_TYPE.get(phonenumbers.number_type(parsed))
+    country, phone_type = _region_and_type(parsed)
+    number_type = _NEUTRAL_TYPE.get(phone_type)
     if country is None or number_type is None:
         return None
     offer = offer_for(country, number_type)

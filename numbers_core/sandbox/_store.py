@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import abc
 import bisect
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -36,6 +37,19 @@ def uses_address(number: ActiveNumber, address_id: str) -> bool:
     )
 
 
+_NORTH_AMERICAN = re.compile(r"\+1[2-9][0-9]{9}")
+
+
+def _national(e164: str) -> str:
+    """The national number of ``e164`` as phonenumbers parses it (its digits after the country code,
+    but for leading zeros and a trunk prefix, which parsing drops). Ten digits after +1 that do not
+    start with 0 or 1 (the North American trunk prefix) are already that: no parsing, the most part
+    of a claim's time otherwise."""
+    if _NORTH_AMERICAN.fullmatch(e164):
+        return e164[2:]
+    return str(phonenumbers.parse(e164, None).national_number)
+
+
 @dataclass(frozen=True)
 class Row:
     """One owned number as a store keeps it."""
@@ -58,7 +72,7 @@ class Row:
             number_type=number.number_type.value,
             iso_country=number.geography.iso_country,
             friendly_name=number.friendly_name,
-            national=str(phonenumbers.parse(number.phone_number, None).national_number),
+            national=_national(number.phone_number),
             record=number.model_dump_json(),
         )
 

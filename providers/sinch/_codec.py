@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-import phonenumbers
 from numbers_core import (
     ActiveNumber,
     Address,
@@ -30,7 +29,7 @@ from numbers_core import (
     Route,
     SearchQuery,
 )
-from numbers_core.adapter import Malformed, extra_settings
+from numbers_core.adapter import Malformed, extra_settings, one_pattern
 from pydantic import ValidationError
 
 from ._reading import e164, kind, listed, obj, optional_object, records, strings, text
@@ -174,24 +173,18 @@ def regions(body: object) -> list[Coverage]:
     return found
 
 
+# Where a search's one pattern lies, as Sinch's searchPattern says it.
+_SEARCH_PATTERN = {"start": "START", "contains": "CONTAINS", "end": "END"}
+
+
 def number_pattern(query: SearchQuery) -> tuple[str, str] | None:
     """The one ``numberPattern`` a search sends: (pattern, searchPattern), or None.
 
-    Leading digits first (``START``, with the calling code: ``+1415``), else
-    ``contains`` (its longest run of digits, ``CONTAINS``), else ``ends_with``
-    (``END``); whatever is not sent is checked on the results.
-    """
-    leads = [lead for lead in (query.area_code, query.starts_with) if lead]
-    if leads:
-        code = phonenumbers.country_code_for_region(query.country)
-        return f"+{code}{max(leads, key=len)}", "START"
-    if query.contains:
-        run = max(query.contains.split("*"), key=len)
-        if run:
-            return run, "CONTAINS"
-    if query.ends_with:
-        return query.ends_with, "END"
-    return None
+    Leading digits go with the calling code and its ``+`` (``+1415``)."""
+    sent = one_pattern(query)
+    if sent is None:
+        return None
+    return ("+" if sent.where == "start" else "") + sent.digits, _SEARCH_PATTERN[sent.where]
 
 
 # -- owned numbers -----------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from numbers_core.adapter import (
     TokenAuth,
     check_url_policy,
     error_for_status,
+    longest_run,
     path_segment,
     retry_after_seconds,
 )
@@ -564,7 +565,7 @@ class SinchProvider(Provider):
             params["type"] = codec.TYPES[wanted]
         contains = filters.get("contains")
         if contains is not None:
-            run = max(contains.split("*"), key=len)
+            run = longest_run(contains)
             if run:
                 params["numberPattern.pattern"] = run
                 params["numberPattern.searchPattern"] = "CONTAINS"

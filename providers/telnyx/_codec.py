@@ -33,7 +33,7 @@ from numbers_core import (
     Route,
     SearchQuery,
 )
-from numbers_core.adapter import Malformed, extra_settings
+from numbers_core.adapter import Malformed, extra_settings, longest_run
 from numbers_core.adapter import json_e164 as _e164
 from numbers_core.adapter import json_flag as _flag
 from numbers_core.adapter import json_kind as _kind
@@ -183,11 +183,6 @@ def _money(amount: object, currency: str | None, what: str) -> Money | None:
 # -- search ---------------------------------------------------------------------------------------
 
 
-def _longest_run(pattern: str) -> str:
-    # Telnyx finds nothing for a wildcard: the longest literal run goes, the rest is checked here.
-    return max(pattern.split("*"), key=len)
-
-
 def search_filters(query: SearchQuery, limit: int) -> dict[str, str]:
     """The ``filter[…]`` parameters of a search; what is not sent (or only in part) is checked on
     the results by the provider's client-side filters."""
@@ -207,7 +202,8 @@ def search_filters(query: SearchQuery, limit: int) -> dict[str, str]:
     if query.ends_with:
         params["filter[phone_number][ends_with]"] = query.ends_with
     if query.contains and not query.area_code:
-        run = _longest_run(query.contains)
+        # Telnyx finds nothing for a wildcard: the longest literal run goes, the rest is checked here.
+        run = longest_run(query.contains)
         if run:
             params["filter[phone_number][contains]"] = run
     if query.region:

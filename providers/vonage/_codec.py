@@ -11,7 +11,6 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-import phonenumbers
 from numbers_core import (
     ActiveNumber,
     AvailableNumber,
@@ -24,7 +23,13 @@ from numbers_core import (
     Route,
     SearchQuery,
 )
-from numbers_core.adapter import Malformed, carrier_e164, extra_settings, shared_application
+from numbers_core.adapter import (
+    Malformed,
+    carrier_e164,
+    extra_settings,
+    one_pattern,
+    shared_application,
+)
 from numbers_core.adapter import json_kind as _kind
 from numbers_core.adapter import json_object as _object
 from numbers_core.adapter import json_text as _text
@@ -134,24 +139,17 @@ def features_value(query: SearchQuery) -> str | None:
     return _FEATURES.get(wanted)
 
 
+# Where a search's one pattern lies, as Vonage's search_pattern says it.
+_SEARCH_PATTERN = {"start": "0", "contains": "1", "end": "2"}
+
+
 def number_pattern(query: SearchQuery) -> tuple[str, str] | None:
     """The one ``pattern`` a search sends, with its ``search_pattern``: or None.
 
-    Leading digits first (``0``: the number's E.164 digits, calling code
-    included: area code 415 → ``1415``), else ``contains``'s longest run of
-    digits (``1``), else ``ends_with`` (``2``); the rest is checked on the results.
-    """
-    leads = [lead for lead in (query.area_code, query.starts_with) if lead]
-    if leads:
-        code = phonenumbers.country_code_for_region(query.country)
-        return f"{code}{max(leads, key=len)}", "0"
-    if query.contains:
-        run = max(query.contains.split("*"), key=len)
-        if run:
-            return run, "1"
-    if query.ends_with:
-        return query.ends_with, "2"
-    return None
+    Leading digits are the number's E.164 digits, calling code included (area code 415 →
+    ``1415``)."""
+    sent = one_pattern(query)
+    return None if sent is None else (sent.digits, _SEARCH_PATTERN[sent.where])
 
 
 def available_page(

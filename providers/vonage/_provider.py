@@ -26,6 +26,7 @@ from numbers_core.adapter import (
     RateLimit,
     check_url_policy,
     error_for_status,
+    longest_run,
     path_segment,
     region_of,
 )
@@ -394,7 +395,7 @@ class VonageProvider(Provider):
         if "country" in filters:
             params["country"] = filters["country"]
         contains = filters.get("contains")
-        run = max(contains.split("*"), key=len) if contains else ""
+        run = longest_run(contains) if contains else ""
         if run:
             params["pattern"], params["search_pattern"] = run, "1"
         response = await self._api.request(

@@ -184,6 +184,8 @@ def test_a_label_is_shown_inert(cli: Cli) -> None:
     planned = cli("--json", "bulk", "plan", "release", N1, "--label", EVIL)
     job = json.loads(planned.stdout)["job"]
     assert json.loads(planned.stdout)["label"] == EVIL  # JSON keeps it as given, escaped
+    assert "\x1b" not in planned.stdout
+    assert "\u202e" not in planned.stdout  # json.dumps escapes C0 only: before, written raw
     listed = cli("bulk", "list")
     assert SHOWN in listed.stdout
     assert "\x1b" not in listed.stdout

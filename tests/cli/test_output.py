@@ -267,20 +267,41 @@ HOSTILE = "A\x1b]0;pwned\x07B\x00C\u202eD"
 SHOWN = "A\\x1b]0;pwned\\x07B\\x00C\\u202eD"
 
 
-def test_control_characters_from_a_carrier_are_shown_not_acted_on(capsys: pytest.CaptureFixture[str]) -> None:
+def _listed_and_shown(name: str, *, json: bool) -> None:
+    """A number named ``name`` by its carrier, printed as ``list`` then ``show`` print it."""
     from numbers_core._models import carrier_answer
 
     with carrier_answer():  # as a carrier's answer is read: its names are taken as they are
-        number = owned("+18005550100", friendly_name=HOSTILE)
-    output = Output(json=False)
+        number = owned("+18005550100", friendly_name=name)
+    output = Output(json=json)
     with output.stream() as show:
         show(number)
     output.number(number)
+
+
+def test_control_characters_from_a_carrier_are_shown_not_acted_on(capsys: pytest.CaptureFixture[str]) -> None:
+    _listed_and_shown(HOSTILE, json=False)
     printed = capsys.readouterr().out
     assert "\x1b" not in printed
     assert "\x00" not in printed
     assert "\u202e" not in printed
     assert printed.count("A\\x1b]0;pwned") == 2  # the list row and the detail, each escaped
+
+
+def test_json_keeps_a_carriers_text_as_given_with_its_controls_escaped(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # C1's CSI (\x9b) moves a terminal's cursor as ESC [ does; json.dumps wrote it, the line
+    # separator and the bidirectional override raw (it escapes C0 only).
+    name = HOSTILE + "\x9b2J\u2028E"
+    _listed_and_shown(name, json=True)
+    printed = capsys.readouterr().out
+    for control in ("\x1b", "\x00", "\x9b", "\u2028", "\u202e"):
+        assert control not in printed
+    assert "\\u202eD\\u009b2J\\u2028E" in printed
+    streamed, detail = printed.split("\n]\n")
+    assert json.loads(streamed + "]")[0]["friendly_name"] == name  # read back as the carrier gave it
+    assert json.loads(detail)["friendly_name"] == name
 
 
 def test_an_error_line_shows_control_characters_as_escapes(capsys: pytest.CaptureFixture[str]) -> None:

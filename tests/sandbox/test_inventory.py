@@ -289,6 +289,21 @@ def test_a_walk_describes_its_numbers_as_describe_does(
         assert fast == describe(f"+{found.country_code}{national}", "sandbox")
 
 
+@pytest.mark.parametrize("calling_code", [1, 33, 44, 49, 61, 7, 262, 800])
+def test_a_numbers_region_and_type_are_phonenumbers_own(calling_code: int) -> None:
+    # Found once in the walk (_region_and_type), as phonenumbers finds each: any number, valid or
+    # not, a calling code of one region or of many (+1, +44, +61, +7, +262), non-geographic (+800).
+    rng = random.Random(calling_code)
+    for _ in range(3000):
+        parsed = phonenumbers.PhoneNumber(
+            country_code=calling_code, national_number=rng.randrange(10 ** rng.randint(5, 11))
+        )
+        assert _inventory._region_and_type(parsed) == (
+            phonenumbers.region_code_for_number(parsed),
+            phonenumbers.number_type(parsed),
+        )
+
+
 def test_some_valid_numbers_are_held_by_other_customers() -> None:
     sold = walk(limit=1, area_code="415")[0]
     stem = sold.phone_number[:-2]

@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import anyio
+import phonenumbers
 import pytest
 from numbers_core import ActiveNumber, Geography, NumberStatus, NumberType
 from numbers_core.sandbox._sqlite import SqliteStore
-from numbers_core.sandbox._store import ListFilter, MemoryStore, Store
+from numbers_core.sandbox._store import ListFilter, MemoryStore, Row, Store
 
 pytestmark = pytest.mark.anyio
 
@@ -145,3 +146,12 @@ async def test_ten_claims_of_one_number_at_once_make_one_owner(store: Store) -> 
             tasks.start_soon(claim, f"account-{n}")
     assert len(wins) == 1
     assert await store.get("+14155550101", wins[0]) is not None
+
+
+@pytest.mark.parametrize(
+    "e164", ["+14155550123", "+12125550199", "+16135550123", "+442079460000", "+33142685300", "+61291234567"]
+)
+def test_a_row_keeps_the_national_number_phonenumbers_parses(e164: str) -> None:
+    # Read off the text where parsing would find just that (+1 and ten digits), parsed otherwise.
+    row = Row.of(1, owned(e164))
+    assert row.national == str(phonenumbers.parse(e164, None).national_number)
