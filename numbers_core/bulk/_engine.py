@@ -28,6 +28,7 @@ import contextlib
 import contextvars
 import enum
 import functools
+import gc
 import hashlib
 import math
 from collections import deque
@@ -129,6 +130,13 @@ _NONE: Mapping[int, NumbersError] = {}
 _TUNING = frozenset({"timeout", "max_attempts", "deadline", "max_connections", "allow_insecure_http"})
 # The waits between look-ups: a module attribute so that tests can skip them.
 _sleep = anyio.sleep
+# The cyclic collector's first generation while a run or a plan goes on (CPython's default: 700).
+# Each request under way holds some eighty objects the collector tracks (its tasks' coroutines,
+# their cancel scopes, futures, the request and its answer) for as long as the carrier takes; at
+# 200 at once they outlive every young collection, which then walked them again and again and
+# moved them to the older generations, whose walks are longer still: 15 % of the client's CPU in
+# the bench's 10,000-item run, a twentieth of that with this.
+_YOUNG = 10_000
 
 
 class JobKind(enum.StrEnum):
@@ -527,7 +535,8 @@ class Runner:
                         learning.climb_from(rate)
         self._running = True
         try:
-            yield
+            with _fewer_collections():
+                yield
         finally:
             self._running = False
             self._scope = None
@@ -1612,6 +1621,23 @@ async def _sending(runner: Runner, job: Job, items: list[Item]) -> AsyncIterator
         raise
     finally:
         _SENT.reset(token)
+
+
+@contextlib.contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """The collector's first generation raised to ``_YOUNG`` for a run or a plan, then put back;
+    left as it is where it is higher already or automatic collection is off (0), and not put
+    back where it was changed meanwhile (by the process, or a run beside this one that ended)."""
+    before = gc.get_threshold()
+    if not 0 < before[0] < _YOUNG:
+        yield
+        return
+    gc.set_threshold(_YOUNG, *before[1:])
+    try:
+        yield
+    finally:
+        if gc.get_threshold()[0] == _YOUNG:
+            gc.set_threshold(*before)
 
 
 def _refused_for_now(error: BaseException) -> TypeGuard[NumbersError]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from decimal import Decimal
 from pathlib import Path
 
@@ -53,6 +54,28 @@ async def test_a_purchase_by_criteria_buys_exactly_its_count_in_each_set(journal
     assert sorted(i.number for i in done) == sorted(n.phone_number for n in owned)  # no orphans
     assert [e.state for e in events].count("done") == 10
     assert (await journal.job(job.id)).state is JobState.DONE
+
+
+@pytest.mark.parametrize("threshold", [700, 0, 50_000])
+async def test_a_run_collects_young_cycles_less_often_and_puts_the_collector_back_after(
+    journal: Journal, threshold: int
+) -> None:
+    # 0: automatic collection off, left off; 50,000: the process's own, higher already, left so.
+    seen: set[int] = set()
+    before = gc.get_threshold()
+    gc.set_threshold(threshold, *before[1:])
+    try:
+        async with nc.connect("sandbox") as carrier:
+            job = await create_job(
+                journal, carrier, "purchase", criteria={"415": (nc.SearchQuery(area_code="415"), 3)}
+            )
+            runner = Runner(carrier, journal, on_event=lambda _: seen.add(gc.get_threshold()[0]))
+            assert await runner.run(job.id) == {ItemState.DONE: 3}
+        after = gc.get_threshold()
+    finally:
+        gc.set_threshold(*before)
+    assert seen == {threshold if threshold in (0, 50_000) else 10_000}
+    assert after == (threshold, *before[1:])
 
 
 async def test_numbers_taken_meanwhile_are_replaced_and_never_bought_twice(

@@ -286,6 +286,31 @@ async def test_calls_written_together_return_together(journal: Journal) -> None:
     assert max(returned) - min(returned) <= 3
 
 
+async def test_a_claim_that_finds_nothing_planned_reads_none_of_the_other_items(tmp_path: Path) -> None:
+    # Before: SQLite read every item past the last one claimed, whatever its state (about 25,000
+    # steps of its machine here): at a pass's end, each task that came back for more read the
+    # whole job, a sixth of the bench's 10,000-item run.
+    journal = Journal(tmp_path / "bulk.sqlite3")
+    numbers = [f"+1415{n:07d}" for n in range(5000)]
+    job = await journal.create(
+        kind="purchase", provider="sandbox", spec={}, items=[(None, n) for n in numbers]
+    )
+    await journal.move(job.id, range(5000), ItemState.SENDING)
+    steps = 0
+
+    def step() -> int:
+        nonlocal steps
+        steps += 1
+        return 0  # go on
+
+    assert isinstance(journal._file, SqliteFile)
+    await journal._file.run(lambda db: db.set_progress_handler(step, 10))
+    assert await journal.claim(job.id) == []
+    await journal._file.run(lambda db: db.set_progress_handler(None, 10))
+    assert steps < 50  # tens of steps of 10, however many items the job has
+    await journal.aclose()
+
+
 async def test_an_allowed_move_is_one_statement_and_a_refused_one_says_why(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "bulk.sqlite3")
     job = await _created(journal, kind="purchase", provider="sandbox", spec={}, items=[(None, N1)])
@@ -329,7 +354,7 @@ async def test_a_journal_of_schema_1_is_migrated_and_keeps_its_jobs(tmp_path: Pa
     assert await journal.learnt_rate("sandbox/1") == (42.0, True)
     await journal.aclose()
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 5
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 6
 
 
 @pytest.mark.parametrize(
@@ -337,6 +362,7 @@ async def test_a_journal_of_schema_1_is_migrated_and_keeps_its_jobs(tmp_path: Pa
     [
         (3, None),  # as numbers-core wrote it before prices had a basis
         (4, nc.PriceBasis.CATALOG),  # before items kept the carrier they went to
+        (5, nc.PriceBasis.CATALOG),  # before the items' index by state kept them in order
     ],
 )
 async def test_an_older_journal_keeps_its_prices_and_what_they_stand_on_and_gives_its_items_no_carrier(
@@ -367,7 +393,7 @@ async def test_an_older_journal_keeps_its_prices_and_what_they_stand_on_and_give
     assert costs.bases == ({} if basis is None else {basis: 1})
     await journal.aclose()
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 5
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 6
 
 
 class _Clock:
@@ -498,7 +524,7 @@ async def test_a_postgres_journal_of_before_items_kept_their_carrier_is_migrated
     assert await journal.counts_by_provider("j1") == {None: {ItemState.DONE: 1}}
     await journal.aclose()
     with psycopg.connect(postgres_url, autocommit=True) as db:
-        assert db.execute("SELECT max(version) FROM numbers_schema").fetchone() == (5,)
+        assert db.execute("SELECT max(version) FROM numbers_schema").fetchone() == (6,)
 
 
 async def test_a_postgres_journal_out_of_reach_is_waited_for_then_unavailable_without_its_password() -> None:
