@@ -587,19 +587,25 @@ async def test_purchase_any_passes_over_owned_numbers_without_making_them_up(
     assert made == [walked[2].phone_number]
 
 
-async def test_quick_walks_are_drawn_on_the_event_loop_long_ones_in_a_thread(
-    carrier: nc.Provider, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    hops: list[object] = []
+@pytest.fixture
+def hops(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The functions run in a worker thread from now on, the walks' paces forgotten."""
+    hopped: list[object] = []
     real = anyio.to_thread.run_sync
 
     async def counted(function: Any, *args: Any, **options: Any) -> Any:
-        hops.append(function)
+        hopped.append(function)
         return await real(function, *args, **options)
 
     monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
     monkeypatch.setattr(sandbox_provider, "_pace", {})
     monkeypatch.setattr(sandbox_provider, "_kind_pace", {})
+    return hopped
+
+
+async def test_quick_walks_are_drawn_on_the_event_loop_long_ones_in_a_thread(
+    carrier: nc.Provider, hops: list[object]
+) -> None:
     await carrier.purchase_any(area_code="312")  # a kind of query not walked before: in a thread
     assert sandbox_provider._take in hops
     hops.clear()
@@ -623,19 +629,10 @@ async def test_quick_walks_are_drawn_on_the_event_loop_long_ones_in_a_thread(
 
 
 async def test_a_query_narrowed_by_its_start_is_drawn_at_the_pace_of_its_kind(
-    carrier: nc.Provider, monkeypatch: pytest.MonkeyPatch
+    carrier: nc.Provider, request: pytest.FixtureRequest
 ) -> None:
-    hops: list[object] = []
-    real = anyio.to_thread.run_sync
-
-    async def counted(function: Any, *args: Any, **options: Any) -> Any:
-        hops.append(function)
-        return await real(function, *args, **options)
-
     await carrier.search(area_code="312", limit=1)  # the country's range built, whatever ran before
-    monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
-    monkeypatch.setattr(sandbox_provider, "_pace", {})
-    monkeypatch.setattr(sandbox_provider, "_kind_pace", {})
+    hops: list[object] = request.getfixturevalue("hops")  # counted from here, the paces forgotten
     await carrier.search(area_code="312", limit=10)  # the kind's first walk: in a thread
     assert sandbox_provider._take in hops
     hops.clear()
