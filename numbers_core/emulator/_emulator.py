@@ -353,7 +353,7 @@ class Emulator:
         try:
             # Before anything else (faults included): a carrier's front end refuses these first.
             check_target(scope.get("raw_path") or scope["path"].encode(), scope["query_string"])
-            check_size(Request(scope).headers)
+            check_size(scope["headers"])
         except BadRequest as refused:
             if not control:
                 self.requests += 1
@@ -382,7 +382,7 @@ class Emulator:
             return
         client = _Client(_bounded(receive))
         try:
-            refusal = self._refusal(kind, Request(scope))
+            refusal = self._refusal(kind, scope)
             if refusal is not None:
                 await refusal(scope, client.receive, self._count(answer, scope, client))
             elif kind in (Kind.LOST, Kind.UNANSWERED):
@@ -396,7 +396,7 @@ class Emulator:
         if client.gone:
             self._tally("client_gone")
 
-    def _refusal(self, kind: Kind, request: Request) -> Response | None:
+    def _refusal(self, kind: Kind, scope: Scope) -> Response | None:
         if kind is Kind.THROTTLED:
             return self.dialect.error(429, "Too many requests", retry_after=self.faults.retry_after)
         if kind is Kind.THROTTLED_BARE:
@@ -405,7 +405,8 @@ class Emulator:
             return self.dialect.error(503, "Service unavailable")
         if self.faults.rate_limit is None:
             return None
-        account = self.dialect.account_of(request)
+        # The request is read to know whose budget it spends: with a rate limit only.
+        account = self.dialect.account_of(Request(scope))
         if account is None:
             return None
         bucket = self._buckets.get(account)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, unquote_to_bytes
@@ -130,9 +130,13 @@ def check_target(raw_path: bytes, query: bytes) -> None:
         _checked_target(value.encode("latin-1"), "query")
 
 
-def check_size(headers: Mapping[str, str]) -> None:
-    """Refuse a body announced larger than :data:`MAX_BODY` before reading any of it."""
-    announced = headers.get("content-length", "")
+def check_size(raw_headers: Iterable[tuple[bytes, bytes]]) -> None:
+    """Refuse a body announced larger than :data:`MAX_BODY` before reading any of it.
+
+    ``raw_headers``: the request's, as ASGI gives them (names in lower case); the first
+    Content-Length is read, as Starlette's ``Headers`` reads it, without decoding every header."""
+    given = (value for name, value in raw_headers if name == b"content-length")
+    announced = next(given, b"").decode("latin-1")
     if announced.isdigit() and int(announced) > MAX_BODY:
         raise too_large()
 
@@ -196,7 +200,7 @@ def _checked_text(text: str, what: str) -> None:
 
 
 async def _read(request: Request) -> bytes:
-    check_size(request.headers)
+    check_size(request.scope["headers"])
     return await request.body()
 
 

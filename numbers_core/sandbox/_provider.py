@@ -147,34 +147,53 @@ _described = False
 # CPU seconds per number found the last draw of each query's walks took (by query seed); a few
 # thousand cover the kinds of query a busy emulator sees.
 _pace: dict[int, float] = {}
+# The same by kind of query (:func:`_kind`), for a query never walked before.
+_kind_pace: dict[str, float] = {}
 
 
-def _take(walk: Iterator[AvailableNumber], count: int, seed: int) -> list[AvailableNumber]:
+def _kind(query: SearchQuery) -> str:
+    """A query's kind: its filters but ``starts_with``, the one a bulk job's searches narrow a digit
+    at a time (each a query never walked before, whose walk draws numbers as its kind's do: the
+    prefix is written into every number drawn, not searched for)."""
+    return query.model_dump_json(exclude={"limit", "starts_with"})
+
+
+def _take(walk: Iterator[AvailableNumber], count: int, seed: int, kind: str) -> list[AvailableNumber]:
     global _described
     started = time.thread_time()
     taken = list(itertools.islice(walk, count))
     # A walk describes every number it draws: the metadata is loaded now.
     _described = _described or bool(taken)
-    if len(_pace) >= _KEPT_PACES:
-        _pace.clear()
-    _pace[seed] = (time.thread_time() - started) / max(len(taken), 1)
+    pace = (time.thread_time() - started) / max(len(taken), 1)
+    _keep(_pace, seed, pace)
+    _keep(_kind_pace, kind, pace)
     return taken
 
 
-async def _draw(walk: Iterator[AvailableNumber], count: int, seed: int) -> list[AvailableNumber]:
-    """The next ``count`` numbers of ``walk``, a walk of the query whose seed is ``seed``.
+def _keep(paces: dict[Any, float], key: object, pace: float) -> None:
+    if len(paces) >= _KEPT_PACES:
+        paces.clear()
+    paces[key] = pace
 
-    On the event loop when the query's walks were seen to find that many within the interpreter's
-    switch interval (5 ms): a worker thread would hold the GIL that long at a stretch anyway, and
-    the hop there and back (0.06 ms of CPU) costs more than drawing an area code's number. In a
-    worker thread otherwise: a query's first walk may build its country's range (seconds), a rare
-    query's may try thousands of numbers before finding one, a long search draws hundreds.
+
+async def _draw(walk: Iterator[AvailableNumber], count: int, seed: int, kind: str) -> list[AvailableNumber]:
+    """The next ``count`` numbers of ``walk``, a walk of the query whose seed is ``seed``, of the
+    kind ``kind``.
+
+    On the event loop when the query's walks (or, for a query not walked before, its kind's) were
+    seen to find that many within the interpreter's switch interval (5 ms): a worker thread would
+    hold the GIL that long at a stretch anyway, and the hop there and back (0.06 ms of CPU) costs
+    more than drawing an area code's number. In a worker thread otherwise: a kind's first walk may
+    build its country's range (seconds), a rare query's may try thousands of numbers before
+    finding one, a long search draws hundreds.
     """
     pace = _pace.get(seed)
+    if pace is None:
+        pace = _kind_pace.get(kind)
     if pace is not None and pace * count <= sys.getswitchinterval():
         await anyio.lowlevel.checkpoint()
-        return _take(walk, count, seed)
-    return await anyio.to_thread.run_sync(_take, walk, count, seed)
+        return _take(walk, count, seed, kind)
+    return await anyio.to_thread.run_sync(_take, walk, count, seed, kind)
 
 
 async def _describe(e164: str, provider: str) -> AvailableNumber | None:
@@ -277,12 +296,12 @@ class SandboxProvider(Provider):
     # -- the hooks ----------------------------------------------------------------------
 
     async def _search(self, query: SearchQuery) -> builtins.list[AvailableNumber]:
-        seed = query_seed(query)
+        seed, kind = query_seed(query), _kind(query)
         self._faults.strike("search", str(seed))
         walk = candidates(query, self.name, salt=str(await self._store.generation()))
         found: builtins.list[AvailableNumber] = []
         while len(found) < query.limit:
-            batch = await _draw(walk, query.limit - len(found), seed)
+            batch = await _draw(walk, query.limit - len(found), seed, kind)
             if not batch:
                 break
             taken = await self._store.taken([number.phone_number for number in batch])
@@ -322,7 +341,7 @@ class SandboxProvider(Provider):
         return True
 
     async def _purchase_any(self, query: SearchQuery, config: NumberConfig | None) -> ActiveNumber:
-        seed = query_seed(query)
+        seed, kind = query_seed(query), _kind(query)
         lose_answer = self._faults.strike("purchase", str(seed))
         _storable(config)
         # What every number of the query needs is checked once; what one number needs, one by one.
@@ -342,7 +361,7 @@ class SandboxProvider(Provider):
             walk = candidates(query, self.name, salt=salt)
             fresh_walks = _FRESH_WALKS
             drawn = 0
-            while batch := await _draw(walk, 1 if drawn < _FIRST_DRAWS else _BATCH, seed):
+            while batch := await _draw(walk, 1 if drawn < _FIRST_DRAWS else _BATCH, seed, kind):
                 drawn += len(batch)
                 # Claiming is the test; a number already owned is passed over before it is made up.
                 owned = await self._store.taken([available.phone_number for available in batch])

@@ -327,6 +327,9 @@ class _Mark:
 
 
 _FIRST = _Mark(0, None, None)
+# What a number without papers or without a route shows (the models are frozen: one of each does).
+_NO_PAPERS = NumberCompliance()
+_NO_ROUTE = Route()
 #: a list request's page size, page number, and where the page starts
 Window = tuple[int, int, _Mark]
 
@@ -340,6 +343,21 @@ def _rfc2822(moment: datetime | None) -> str | None:
 @functools.lru_cache(maxsize=4096)
 def _rfc2822_second(moment: datetime) -> str:
     return email.utils.format_datetime(moment).replace("-0000", "+0000")
+
+
+# Each client sends the same header on every request: its user and password, decoded once (what
+# they are worth is looked up afresh each time, the accounts being the emulator's to change).
+@functools.lru_cache(maxsize=256)
+def _basic(authorization: str) -> tuple[str, str] | None:
+    """The user and password of Basic credentials; None for any other kind, or one not decodable."""
+    scheme, _, encoded = authorization.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        user, _, password = b64decode(encoded, validate=True).decode().partition(":")
+    except (Base64Error, UnicodeDecodeError):
+        return None
+    return user, password
 
 
 class TwilioEmulation(Dialect):
@@ -392,13 +410,10 @@ class TwilioEmulation(Dialect):
 
     def _caller(self, request: Request) -> str | None:
         """The account the Basic credentials are of, or None."""
-        scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "basic":
+        given = _basic(request.headers.get("authorization", ""))
+        if given is None:
             return None
-        try:
-            user, _, password = b64decode(encoded, validate=True).decode().partition(":")
-        except (Base64Error, UnicodeDecodeError):
-            return None
+        user, password = given
         if self.accounts.get(user) == password:
             return user
         key = self.api_keys.get(user)
@@ -570,8 +585,11 @@ class TwilioEmulation(Dialect):
         account = number.account_id or ""
         sid = self.number_id(account, number.phone_number)
         config = number.config
-        papers = number.compliance or NumberCompliance()
+        papers = number.compliance or _NO_PAPERS
         emergency = number.emergency.carrier_status if number.emergency else None
+        created = _rfc2822(number.created_at)
+        # A number just bought or never changed: the same moment, written once.
+        updated = created if number.updated_at == number.created_at else _rfc2822(number.updated_at)
         doc: dict[str, Any] = {
             "account_sid": account,
             "address_sid": papers.address_id,
@@ -581,8 +599,8 @@ class TwilioEmulation(Dialect):
             "capabilities": {
                 k: bool(getattr(number.capabilities, k)) for k in ("voice", "sms", "mms", "fax")
             },
-            "date_created": _rfc2822(number.created_at),
-            "date_updated": _rfc2822(number.updated_at),
+            "date_created": created,
+            "date_updated": updated,
             "friendly_name": number.friendly_name,
             "identity_sid": papers.identity_id,
             "phone_number": number.phone_number,
@@ -605,7 +623,7 @@ class TwilioEmulation(Dialect):
             else "local",
         }
         for kind in ("voice", "sms"):
-            route = getattr(config, kind) or Route()
+            route = getattr(config, kind) or _NO_ROUTE
             doc[f"{kind}_url"] = route.url
             doc[f"{kind}_method"] = route.method or "POST"
             doc[f"{kind}_fallback_url"] = route.fallback_url

@@ -587,18 +587,27 @@ async def test_purchase_any_passes_over_owned_numbers_without_making_them_up(
     assert made == [walked[2].phone_number]
 
 
-async def test_quick_walks_are_drawn_on_the_event_loop_long_ones_in_a_thread(
-    carrier: nc.Provider, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    hops: list[object] = []
+@pytest.fixture
+def hops(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The functions run in a worker thread from now on, the walks' paces forgotten."""
+    hopped: list[object] = []
     real = anyio.to_thread.run_sync
 
     async def counted(function: Any, *args: Any, **options: Any) -> Any:
-        hops.append(function)
+        hopped.append(function)
         return await real(function, *args, **options)
 
     monkeypatch.setattr(anyio.to_thread, "run_sync", counted)
     monkeypatch.setattr(sandbox_provider, "_pace", {})
+    monkeypatch.setattr(sandbox_provider, "_kind_pace", {})
+    return hopped
+
+
+async def test_quick_walks_are_drawn_on_the_event_loop_long_ones_in_a_thread(
+    carrier: nc.Provider, request: pytest.FixtureRequest
+) -> None:
+    await carrier.search(area_code="312", limit=1)  # the country's range built, whatever ran before
+    hops: list[object] = request.getfixturevalue("hops")  # counted from here, the paces forgotten
     await carrier.purchase_any(area_code="312")  # a kind of query not walked before: in a thread
     assert sandbox_provider._take in hops
     hops.clear()
@@ -618,6 +627,29 @@ async def test_quick_walks_are_drawn_on_the_event_loop_long_ones_in_a_thread(
     # A kind of query whose walks were slow to find a number is drawn in a thread again.
     sandbox_provider._pace[inventory.query_seed(SearchQuery(area_code="312"))] = 1.0
     await carrier.purchase_any(area_code="312")
+    assert sandbox_provider._take in hops
+
+
+async def test_a_query_narrowed_by_its_start_is_drawn_at_the_pace_of_its_kind(
+    carrier: nc.Provider, request: pytest.FixtureRequest
+) -> None:
+    await carrier.search(area_code="312", limit=1)  # the country's range built, whatever ran before
+    hops: list[object] = request.getfixturevalue("hops")  # counted from here, the paces forgotten
+    await carrier.search(area_code="312", limit=10)  # the kind's first walk: in a thread
+    assert sandbox_provider._take in hops
+    hops.clear()
+    # A bulk job's searches: each a start never searched before, of a kind walked quickly.
+    for start in ("3125", "31255", "312555"):
+        await carrier.search(area_code="312", starts_with=start, limit=10)
+    await carrier.purchase_any(area_code="312", starts_with="3126")
+    assert sandbox_provider._take not in hops
+    # Another kind of query, not walked before: in a thread.
+    await carrier.search(area_code="312", contains="77", limit=10)
+    assert sandbox_provider._take in hops
+    hops.clear()
+    # A start whose own walks were slow goes to a thread, whatever its kind's pace.
+    sandbox_provider._pace[inventory.query_seed(SearchQuery(area_code="312", starts_with="3125"))] = 1.0
+    await carrier.search(area_code="312", starts_with="3125", limit=10)
     assert sandbox_provider._take in hops
 
 
