@@ -25,6 +25,7 @@ __all__ = [
     "parse_e164",
     "plan_type",
     "region_of",
+    "sifted",
 ]
 
 KEYPAD = {
@@ -291,6 +292,26 @@ def one_pattern(query: SearchQuery) -> OnePattern | None:
     if query.ends_with:
         return OnePattern("end", query.ends_with)
     return None
+
+
+def sifted(query: SearchQuery, filtered: frozenset[str]) -> bool:
+    """Whether what a carrier taking :func:`one_pattern` answers must still be checked against
+    ``query``, so that a search asks for more than its limit.
+
+    ``filtered`` names the criteria the carrier applies itself (``voice``, ``sms``…). The pattern
+    carries the lead whole (the other lead too where it begins it), and ``contains`` or
+    ``ends_with`` when sent as given: ``contains="4*5555"`` sends ``5555`` alone."""
+    sent = one_pattern(query)
+    carried: set[str] = set()
+    if sent is not None and sent.where == "start":
+        leads = {"area_code": query.area_code, "starts_with": query.starts_with}
+        longest = max((lead for lead in leads.values() if lead), key=len)
+        carried = {name for name, lead in leads.items() if lead and longest.startswith(lead)}
+    elif sent is not None:
+        name = "contains" if sent.where == "contains" else "ends_with"
+        if getattr(query, name) == sent.digits:
+            carried = {name}
+    return bool(query.criteria().keys() - carried - filtered)
 
 
 # What a number can be, by its numbering plan: for carriers that do not say a number's type.

@@ -43,6 +43,7 @@ from ._phone import (
     parse_e164,
     plan_type,
     region_of,
+    sifted,
 )
 from ._provider import Provider, RateLimit
 from ._reading import json_e164, json_flag, json_kind, json_list, json_object, json_text
@@ -96,5 +97,6 @@ __all__ = [
     "retry_after_seconds",
     "search_feature",
     "shared_application",
+    "sifted",
     "type_feature",
 ]

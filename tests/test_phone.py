@@ -15,6 +15,7 @@ from numbers_core.adapter import (
     one_pattern,
     parse_e164,
     region_of,
+    sifted,
 )
 
 # Possible (right length for +1) but in no valid range: 555 is not a US area code.
@@ -253,3 +254,24 @@ def test_one_pattern_sends_what_narrows_most(query: SearchQuery, sent: OnePatter
 @pytest.mark.parametrize(("pattern", "run"), [("41*5555", "5555"), ("555", "555"), ("1*2", "1"), ("***", "")])
 def test_longest_run_is_the_first_longest_run_of_digits(pattern: str, run: str) -> None:
     assert longest_run(pattern) == run
+
+
+@pytest.mark.parametrize(
+    ("query", "checked_here"),
+    [
+        (SearchQuery(area_code="415", voice=True), False),
+        (SearchQuery(area_code="415", starts_with="4155"), False),  # the longer carries both
+        (SearchQuery(area_code="415", starts_with="5"), True),  # not the same start: sifted
+        (SearchQuery(area_code="415", ends_with="99"), True),
+        (SearchQuery(contains="5555"), False),
+        (SearchQuery(contains="4*5555"), True),  # 5555 is sent, the 4 before it checked here
+        (SearchQuery(ends_with="99"), False),
+        (SearchQuery(contains="55", ends_with="99"), True),
+        (SearchQuery(fax=True), True),  # not one the carrier filters
+        (SearchQuery(), False),
+    ],
+)
+def test_sifted_says_whether_more_is_asked_than_the_pattern_carries(
+    query: SearchQuery, checked_here: bool
+) -> None:
+    assert sifted(query, frozenset({"voice", "sms"})) is checked_here

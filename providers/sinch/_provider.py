@@ -33,6 +33,7 @@ from numbers_core.adapter import (
     longest_run,
     path_segment,
     retry_after_seconds,
+    sifted,
 )
 from numbers_core.errors import (
     AddressValidationError,
@@ -77,6 +78,8 @@ _REQUEST_ID_HEADERS = ("x-request-id", "x-correlation-id")
 _PAGE_SIZE = 500
 # How many numbers a search asks for when some filters are checked here.
 _SIFTED_SIZE = 100
+# What a search's capabilities ask of the numbers: checked by Sinch itself.
+_FILTERED = frozenset({"voice", "sms"})
 
 _FEATURES = frozenset(
     {
@@ -248,9 +251,7 @@ class SinchProvider(Provider):
     async def _search(self, query: SearchQuery) -> list[AvailableNumber]:
         params = self._search_params(query)
         # More than asked for when filters beyond the one pattern sent are checked here.
-        sent = {"area_code", "starts_with"} if "numberPattern.searchPattern" in params else set()
-        sifted = len(query.criteria().keys() - sent - {"voice", "sms"}) > (0 if sent else 1)
-        params["size"] = str(max(query.limit, _SIFTED_SIZE) if sifted else query.limit)
+        params["size"] = str(max(query.limit, _SIFTED_SIZE) if sifted(query, _FILTERED) else query.limit)
         response = await self._api.request(
             "GET",
             f"{self._root}/availableNumbers",

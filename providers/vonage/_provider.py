@@ -29,6 +29,7 @@ from numbers_core.adapter import (
     longest_run,
     path_segment,
     region_of,
+    sifted,
 )
 from numbers_core.errors import (
     ComplianceRequiredError,
@@ -54,6 +55,8 @@ log = logging.getLogger("numbers_core.vonage")
 
 # Numbers per page: the most the API gives (its default is 10).
 _PAGE = 100
+# What a search's features parameter asks of the numbers: checked by Vonage itself.
+_FILTERED = frozenset({"voice", "sms", "mms"})
 # What a 420 ("method failed", Vonage's answer to most refusals) says when the number can be bought
 # from the dashboard only, for want of a local address; and when the account lacks credit.
 _DASHBOARD_ONLY = ("dashboard", "local address")
@@ -252,9 +255,7 @@ class VonageProvider(Provider):
         if features is not None:
             params["features"] = features
         # More than asked for when filters beyond the one pattern sent are checked here.
-        sent = {"area_code", "starts_with"} if pattern and pattern[1] == "0" else set()
-        sifted = len(query.criteria().keys() - sent - {"voice", "sms", "mms"}) > (0 if sent else 1)
-        wanted = max(query.limit, _PAGE) if sifted else query.limit
+        wanted = max(query.limit, _PAGE) if sifted(query, _FILTERED) else query.limit
         size = min(wanted, _PAGE)
         parse = functools.partial(codec.available_page, provider=self.name, number_type=query.number_type)
         found: list[AvailableNumber] = []

@@ -141,6 +141,9 @@ async def test_only_one_pattern_goes_on_the_wire_the_rest_is_checked_here(
     assert sent.url.params["size"] == "100"
     await sinch.search(contains="55501*1", limit=5)
     assert last(fake, "/availableNumbers").url.params["numberPattern.pattern"] == "55501"
+    assert last(fake, "/availableNumbers").url.params["size"] == "100"
+    await sinch.search(contains="55501", limit=5)  # sent whole: no more than asked for
+    assert last(fake, "/availableNumbers").url.params["size"] == "5"
 
 
 @pytest.mark.parametrize(

@@ -222,7 +222,11 @@ async def test_search_params_on_the_wire() -> None:
         assert await carrier.search(area_code="415", sms=True, mms=True, voice=True, limit=5) == []
         await carrier.search(country="GB", number_type="mobile", contains="77*0", ends_with="1")
         await carrier.search(country="GB", ends_with="123")
-    first, second, third = (dict(r.url.params) for r in seen)
+        # Its longest run alone is sent: the rest is checked here, on a page of the most (before:
+        # a page of 2, whose numbers held 5555 but seldom 4 one digit before it: "no numbers").
+        await carrier.search(contains="4*5555", limit=2)
+        await carrier.search(contains="5555", limit=2)  # sent whole: no more than asked for
+    first, second, third, wildcard, whole = (dict(r.url.params) for r in seen)
     assert first == {
         "country": "US",
         "type": "landline",
@@ -235,6 +239,8 @@ async def test_search_params_on_the_wire() -> None:
     assert second["type"] == "mobile-lvn"
     assert (second["pattern"], second["search_pattern"], second["size"]) == ("77", "1", "100")
     assert (third["pattern"], third["search_pattern"]) == ("123", "2")
+    assert (wildcard["pattern"], wildcard["search_pattern"], wildcard["size"]) == ("5555", "1", "100")
+    assert (whole["pattern"], whole["search_pattern"], whole["size"]) == ("5555", "1", "2")
 
 
 async def test_search_pages_by_index_until_the_limit(vonage: nc.Provider) -> None:
