@@ -345,9 +345,6 @@ def _rfc2822_second(moment: datetime) -> str:
     return email.utils.format_datetime(moment).replace("-0000", "+0000")
 
 
-# Each client sends the same header on every request: its user and password, decoded once (what
-# they are worth is looked up afresh each time, the accounts being the emulator's to change).
-@functools.lru_cache(maxsize=256)
 def _basic(authorization: str) -> tuple[str, str] | None:
     """The user and password of Basic credentials; None for any other kind, or one not decodable."""
     scheme, _, encoded = authorization.partition(" ")
