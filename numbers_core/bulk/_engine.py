@@ -31,8 +31,8 @@ import functools
 import gc
 import hashlib
 import math
-from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Mapping
+from collections import Counter, deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, NamedTuple, TypeGuard, TypeVar, cast
@@ -44,7 +44,7 @@ from .._batch import BatchOutcome
 from .._features import Feature
 from .._kinds import ComplianceScope, PriceBasis
 from .._models import ActiveNumber, Money, NumberCompliance, NumberConfig, NumberStatus, SearchQuery
-from .._phone import parse_e164
+from .._phone import national_digits, parse_e164
 from .._provider import Provider
 from .._routing import RoutingProvider
 from ..errors import (
@@ -108,6 +108,10 @@ _SEARCH_WAITS = (0.5, 1.0, 2.0, 4.0)
 # narrowed by the next digit. Not only a full page: what the carrier answers may be checked again
 # here, and thinned (a looser pattern sent than asked), so a page's size says little.
 _NARROW_AT = 2
+# A search's answer of at least this many numbers says which next digits hold numbers: a digit none
+# of them had is narrowed into last (searches that would answer none). A smaller answer says little
+# (a page of 2, sized to a job of 2, has most digits unseen), and every digit is narrowed into.
+_SHOWS_DIGITS = 20
 # Numbers searched ahead of the tasks, in rounds of the tasks' numbers.
 _ROUNDS_AHEAD = 4
 # Searches of one criteria set under way at once, ahead of the tasks, at most: this many times
@@ -301,7 +305,10 @@ class _Supply:
     bought, so narrower searches (``415`` → ``4152``, ``4153`` …) are what reach past it. The
     narrower queries are disjoint, so waiting tasks search them in parallel, as many at once as
     the items still without a number need; the criteria are exhausted when every narrowing
-    answered one number or none.
+    answered one number or none. The digits that came up in a search's answer are narrowed into
+    first, those that came up most first: a digit none of its numbers had is likely an exchange
+    with none for sale (a third of a 10,000-number job's searches in 10 area codes answered none),
+    and is searched only once the others bring too few.
 
     Searches the carrier refuses for now (503, 429, a network failure) are tried again one at
     a time, after a wait that doubles each round; after ``_ATTEMPTS`` rounds the carrier is
@@ -329,6 +336,10 @@ class _Supply:
     # by the search a level up) would otherwise start a wave of searches too many, after which
     # another is still needed.
     hopeful: bool = False
+    # Searches to come after the frontier's: narrowings by a digit their search's answer never had,
+    # made once no search of the frontier's is under way (its answer may add to the frontier).
+    unlikely: deque[str] = field(default_factory=deque)
+    likely: set[str | None] = field(default_factory=set)  # the frontier's searches under way
     failures: int = 0  # rounds of searches refused for now, in a row
     down: NumbersError | None = None  # refused for now round after round: left for this pass
 
@@ -336,20 +347,32 @@ class _Supply:
         self.changed.set()
         self.changed = anyio.Event()
 
+    def searchable(self) -> bool:
+        """Whether a search is to be made now."""
+        return bool(self.frontier or (self.unlikely and not self.likely))
+
     def on_the_way(self) -> float:
         """The numbers in hand and those the searches under way should bring."""
         each = self.page if self.hopeful else self.brings or self.page
         return len(self.candidates) + self.searching * each
 
 
-def _narrower(query: SearchQuery) -> list[str]:
+def _narrower(query: SearchQuery, shown: Iterable[str] = ()) -> tuple[list[str], list[str]]:
     """The query split by the next digit of the national number (after its area code or leading
-    digits): the leading digits of ten disjoint queries that together ask for what it asks.
-    Kept as digits, not queries, so that a large job's searches to come take little room."""
+    digits): the leading digits of ten disjoint queries that together ask for what it asks, as
+    (likely, unlikely): the digits that came up next in ``shown`` (the E.164 numbers its search
+    answered), the most often first, then the others. Kept as digits, not queries, so that a
+    large job's searches to come take little room."""
     lead = max(query.area_code or "", query.starts_with or "", key=len)
     if len(lead) >= _LONGEST_LEAD:
-        return []
-    return [lead + digit for digit in "0123456789"]
+        return [], []
+    seen = Counter(
+        national[len(lead)]
+        for national in map(national_digits, shown)
+        if len(national) > len(lead) and national.startswith(lead)
+    )
+    likely = [lead + digit for digit, _ in seen.most_common()]
+    return likely, [lead + digit for digit in "0123456789" if digit not in seen]
 
 
 def _budget(carrier: Provider) -> str:
@@ -1060,7 +1083,7 @@ class Runner:
             narrows = lane.provider.supports(Feature.SEARCH_STARTS_WITH)
             # More needed than one answer holds: the narrower searches at once, side by side
             # (together they ask what the query asks), not the query first and then them.
-            first: list[str | None] = [*_narrower(query)] if narrows and demand.need > page else [None]
+            first: list[str | None] = [*_narrower(query)[1]] if narrows and demand.need > page else [None]
             supply = _Supply(lane, query, deque(first), page, narrows, demand, hopeful=self._planning)
             self._supplies[slot, carrier] = supply
         return supply
@@ -1097,7 +1120,7 @@ class Runner:
                 # Another search when those under way cannot bring what the items still need; one
                 # at a time while the carrier refuses them.
                 wanted = supply.on_the_way() < max(supply.demand.wanted(), supply.waiting)
-                if supply.frontier and wanted and not (supply.failures and supply.searching):
+                if supply.searchable() and wanted and not (supply.failures and supply.searching):
                     try:
                         await self._search(job, supply, self._next_search(supply))
                     except _FOR_NOW as refused:
@@ -1131,7 +1154,7 @@ class Runner:
         each = _PIN_BATCH if self._planning else 1
         ahead = min(supply.demand.wanted(), rounds * self.concurrency * each)
         most = _PAGES_AHEAD * math.ceil(ahead / supply.page)
-        while supply.frontier and supply.on_the_way() < ahead and supply.searching < most:
+        while supply.searchable() and supply.on_the_way() < ahead and supply.searching < most:
             self._searches.start_soon(self._search_quietly, job, supply, self._next_search(supply))
 
     async def _search_quietly(self, job: Job, supply: _Supply, lead: str | None) -> None:
@@ -1142,7 +1165,11 @@ class Runner:
 
     def _next_search(self, supply: _Supply) -> str | None:
         supply.searching += 1
-        return supply.frontier.popleft()
+        if not supply.frontier:
+            return supply.unlikely.popleft()
+        lead = supply.frontier.popleft()
+        supply.likely.add(lead)
+        return lead
 
     async def _search(self, job: Job, supply: _Supply, lead: str | None) -> None:
         """Search the criteria set's query narrowed to ``lead`` at the supply's carrier (counted
@@ -1172,15 +1199,25 @@ class Runner:
                     brought += 1
             supply.brings = brought if not supply.brings else 0.7 * supply.brings + 0.3 * brought
             if supply.narrows and len(found) >= _NARROW_AT:
-                supply.frontier.extend(_narrower(query))
+                shown = [offer.phone_number for offer in found] if len(found) >= _SHOWS_DIGITS else []
+                likely, unlikely = _narrower(query, shown)
+                if not likely:  # nothing to tell the digits apart by
+                    likely, unlikely = unlikely, []
+                supply.frontier.extend(likely)
+                supply.unlikely.extend(unlikely)
         except BaseException as failed:
-            supply.frontier.appendleft(lead)  # searched again by the next task that needs it
+            # Searched again by the next task that needs it, in its turn.
+            if lead is None or lead in supply.likely:
+                supply.frontier.appendleft(lead)
+            else:
+                supply.unlikely.appendleft(lead)
             # Refused for now: the first failure of its round counts (the others say no more).
             if _refused_for_now(failed) and supply.failures == failures:
                 await self._searches_refused(supply, failed)
             raise
         finally:
             supply.searching -= 1
+            supply.likely.discard(lead)
             supply.notify()
 
     async def _searches_refused(self, supply: _Supply, refused: NumbersError) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import anyio
 import numbers_core as nc
 import pytest
-from numbers_core.bulk._engine import Event, Runner, create_job
+from numbers_core.bulk._engine import Event, Runner, _narrower, create_job
 from numbers_core.bulk._journal import ItemState, Job, JobState, Journal
 from numbers_core.bulk._limiter import RateLimiter
 from numbers_core.emulator import Emulator, Faults
@@ -129,6 +129,32 @@ async def test_every_carrier_narrows_by_the_neutral_starts_with_filter() -> None
         await emulator.aclose()
 
 
+def test_a_search_is_narrowed_first_by_the_digits_its_answer_had() -> None:
+    shown = ["+18313451234", "+18313459876", "+18313470000", "+18313401111", "+18313459999"]
+    likely, unlikely = _narrower(nc.SearchQuery(area_code="831", starts_with="83134"), shown)
+    assert likely == ["831345", "831347", "831340"]  # the most often first
+    assert unlikely == ["831341", "831342", "831343", "831344", "831346", "831348", "831349"]
+    # Nothing shown yet (a set's first searches): every digit, in order.
+    assert _narrower(nc.SearchQuery(area_code="831")) == ([], [f"831{digit}" for digit in range(10)])
+
+
+async def test_exchanges_a_search_never_showed_are_searched_last(journal: Journal) -> None:
+    # 831's numbers for sale lie in few of its exchanges: before, every full page was narrowed
+    # into all ten next digits, and 16 of 38 searches of a 600-number job answered none.
+    emulator = Emulator("twilio")
+    async with emulator.connect() as carrier:
+        watched = _Watched(carrier, 0.0)
+        carrier.search = watched  # type: ignore[method-assign]
+        job = await create_job(
+            journal, carrier, "purchase", criteria={"sc": (nc.SearchQuery(area_code="831"), 600)}
+        )
+        assert await Runner(carrier, journal, concurrency=50, limiter=_fast()).run(job.id) == {
+            ItemState.DONE: 600
+        }
+    assert len(set(_owned(await emulator.state()))) == 600
+    assert watched.empty <= 8  # 4 here: 8310, 8311 and a few exchanges a page happened to miss
+
+
 # -- searches in parallel ------------------------------------------------------------------------
 
 
@@ -138,7 +164,7 @@ class _Watched:
     def __init__(self, carrier: nc.Provider, delay: float) -> None:
         self._search = carrier.search
         self.delay = delay
-        self.running = self.most = self.calls = 0
+        self.running = self.most = self.calls = self.empty = 0
 
     async def __call__(self, query: nc.SearchQuery) -> list[nc.AvailableNumber]:
         self.running += 1
@@ -146,7 +172,9 @@ class _Watched:
         self.most = max(self.most, self.running)
         try:
             await anyio.sleep(self.delay)
-            return await self._search(query)
+            found = await self._search(query)
+            self.empty += not found
+            return found
         finally:
             self.running -= 1
 
