@@ -34,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import errno
+import functools
 import json as jsonlib
 import math
 import os
@@ -526,14 +527,20 @@ class Http11Transport(httpx.AsyncBaseTransport):
         try:
             with anyio.fail_after(connect_timeout):
                 if sniffio.current_async_library() == "asyncio":
-                    _, stream = await asyncio.get_running_loop().create_connection(
+                    loop = asyncio.get_running_loop()
+                    connect = functools.partial(
+                        loop.create_connection,
                         _AsyncioStream,
                         host,
                         port,
                         ssl=context,
                         server_hostname=host if context is not None else None,
-                        happy_eyeballs_delay=_HAPPY_EYEBALLS_DELAY,
                     )
+                    # The standard loop's: uvloop's (a service's loop as often as not) takes no such
+                    # argument, and tries a host's addresses one after the other.
+                    if isinstance(loop, asyncio.BaseEventLoop):
+                        connect = functools.partial(connect, happy_eyeballs_delay=_HAPPY_EYEBALLS_DELAY)
+                    _, stream = await connect()
                 elif context is not None:
                     stream = await anyio.connect_tcp(
                         host, port, ssl_context=context, tls_hostname=host, tls_standard_compatible=False

@@ -39,6 +39,17 @@ from numbers_core.errors import OutcomeUnknownError, ProviderError, TransportErr
 
 pytestmark = pytest.mark.anyio
 
+
+@pytest.fixture(params=["asyncio", "uvloop", "trio"])
+def anyio_backend(request: pytest.FixtureRequest) -> str | tuple[str, dict[str, bool]]:
+    """The transport on uvloop too: a service's loop as often as not (uvicorn takes it where it is
+    installed), with a ``create_connection`` of its own (before: every request failed on it)."""
+    if request.param == "uvloop":
+        pytest.importorskip("uvloop")
+        return "asyncio", {"use_uvloop": True}
+    return str(request.param)
+
+
 _JSON = b'{"ok": true, "n": 1}'
 
 
