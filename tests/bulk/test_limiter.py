@@ -132,14 +132,16 @@ async def test_without_a_rate_it_doubles_while_requests_wait_then_holds_near_the
     limit, time = limiter(None, start=10.0, doubling=0.5, backoff=0.9, recovery=3.0)
     while time.now < 2.0:  # requests waiting their turn all along: the limiter holds them back
         await limit.acquire()
-    # Doubling every half second at most, and only while what the last half second used keeps up.
-    assert 20.0 < limit.rate <= 160.0
+    # Doubling every half second while what it let go is used, at most four times in two seconds:
+    # 10 × 2 ** 4 (122 here). Before, what the last half second used was measured against the rate
+    # now, which the climb had raised meanwhile, not against what it had let go: 63.
+    assert 110.0 < limit.rate <= 160.0
     assert limit.reached == limit.rate
     assert limit.learnt is None
     # Refused: the account's bucket let the climb pass its rate a while.
     climbed = limit.rate
     limit.throttled()
-    ceiling = climbed * 0.8
+    ceiling = climbed * 0.7
     assert limit.learnt == pytest.approx(ceiling)
     assert limit.rate == pytest.approx(0.9 * ceiling)
     time.now += 3.0
