@@ -308,7 +308,7 @@ class _Supply:
     answered one number or none. The digits that came up in a search's answer are narrowed into
     first, those that came up most first: a digit none of its numbers had is likely an exchange
     with none for sale (a third of a 10,000-number job's searches in 10 area codes answered none),
-    and is searched only once the others bring too few.
+    and is searched only once the frontier is empty and none of its searches is under way.
 
     Searches the carrier refuses for now (503, 429, a network failure) are tried again one at
     a time, after a wait that doubles each round; after ``_ATTEMPTS`` rounds the carrier is
@@ -361,8 +361,9 @@ def _narrower(query: SearchQuery, shown: Iterable[str] = ()) -> tuple[list[str],
     """The query split by the next digit of the national number (after its area code or leading
     digits): the leading digits of ten disjoint queries that together ask for what it asks, as
     (likely, unlikely): the digits that came up next in ``shown`` (the E.164 numbers its search
-    answered), the most often first, then the others. Kept as digits, not queries, so that a
-    large job's searches to come take little room."""
+    answered), the most often first, then the others; every digit, in order, when none came up
+    (nothing to tell them apart by). Kept as digits, not queries, so that a large job's searches
+    to come take little room."""
     lead = max(query.area_code or "", query.starts_with or "", key=len)
     if len(lead) >= _LONGEST_LEAD:
         return [], []
@@ -371,6 +372,8 @@ def _narrower(query: SearchQuery, shown: Iterable[str] = ()) -> tuple[list[str],
         for national in map(national_digits, shown)
         if len(national) > len(lead) and national.startswith(lead)
     )
+    if not seen:
+        return [lead + digit for digit in "0123456789"], []
     likely = [lead + digit for digit, _ in seen.most_common()]
     return likely, [lead + digit for digit in "0123456789" if digit not in seen]
 
@@ -1083,7 +1086,7 @@ class Runner:
             narrows = lane.provider.supports(Feature.SEARCH_STARTS_WITH)
             # More needed than one answer holds: the narrower searches at once, side by side
             # (together they ask what the query asks), not the query first and then them.
-            first: list[str | None] = [*_narrower(query)[1]] if narrows and demand.need > page else [None]
+            first: list[str | None] = [*_narrower(query)[0]] if narrows and demand.need > page else [None]
             supply = _Supply(lane, query, deque(first), page, narrows, demand, hopeful=self._planning)
             self._supplies[slot, carrier] = supply
         return supply
@@ -1201,8 +1204,6 @@ class Runner:
             if supply.narrows and len(found) >= _NARROW_AT:
                 shown = [offer.phone_number for offer in found] if len(found) >= _SHOWS_DIGITS else []
                 likely, unlikely = _narrower(query, shown)
-                if not likely:  # nothing to tell the digits apart by
-                    likely, unlikely = unlikely, []
                 supply.frontier.extend(likely)
                 supply.unlikely.extend(unlikely)
         except BaseException as failed:
