@@ -48,10 +48,10 @@ CLIENT_TIMEOUT = 300
 
 
 @contextmanager
-def bench_server() -> Iterator[str]:
-    """The server process, stopped on the way out whatever happens."""
+def bench_server(*options: str) -> Iterator[str]:
+    """The server process (``options``: its command line's), stopped on the way out whatever happens."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "bench.server"],
+        [sys.executable, "-m", "bench.server", *options],
         cwd=ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,

@@ -24,7 +24,10 @@ fresh one) with its journal on disk, as ``numbers bulk run`` would. Rows:
       peer, where installed: ``nox -s bench`` installs it); the median of 3 runs each.
    c. 10,000 purchases by criteria in 10 area codes, 200 at a time; beside it, on emulators
       of their own, a bare loop over purchase_any in the same area codes, and the same loop in
-      twilio-python's async client.
+      twilio-python's async client; and the machine's floor: a bare loop buying 10,000 numbers
+      given, 200 at a time, from a canned stand-in that does nothing but wait the latency and
+      answer (bench/server.py, aiohttp on uvloop), the least any client and server share of
+      these two cores.
 2. Rates, ``numbers bulk run`` itself against ``numbers emulate --rate-limit R``:
    found without ``--rate`` (a first job, then a second that starts from what
    the first learnt), and held with ``--rate R``: the rate sustained in
@@ -69,7 +72,9 @@ import httpx
 import numbers_core as nc
 from numbers_core.bulk import ItemState, Journal, RateLimiter, Runner, create_job
 
+from .__main__ import bench_server
 from .emulator_load import _AREA_CODES, _cpu_seconds, _picks, buy_all
+from .payloads import ACCOUNT_SID, AUTH_TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -292,7 +297,40 @@ def spread_out(purchases: int, concurrency: int, latency: float, work: Path) -> 
             loop_served = _cpu_seconds(fresh["pid"]) - before_cpu
         bound = 10 * each * latency / concurrency
         rows.append(_floored(label, loop_wall, bound, "", loop_served, loop_cpu, 10 * each))
+    with bench_server("--latency", str(latency)) as stand_in:
+        picks = anyio.run(_picks, 10 * each)
+        floor_wall, floor_cpu, floor_served = anyio.run(_canned_loop, stand_in, picks, concurrency)
+    rows.append(
+        _floored(
+            "the machine's floor: a bare adapter loop buying as many numbers given from a canned "
+            "stand-in that only waits the latency (bench/server.py)",
+            floor_wall,
+            len(picks) * latency / concurrency,
+            "",
+            floor_served,
+            floor_cpu,
+            len(picks),
+        )
+    )
     return rows
+
+
+async def _canned_loop(base_url: str, picks: list[str], concurrency: int) -> tuple[float, float, float]:
+    """(wall, client CPU, server CPU) of buying ``picks`` from the canned stand-in by a plain loop."""
+
+    def served() -> float:
+        return float(httpx.get(f"{base_url}/_bench/cpu").text)
+
+    async with nc.connect(
+        "twilio",
+        max_connections=concurrency,
+        account_sid=ACCOUNT_SID,
+        auth_token=AUTH_TOKEN,
+        base_url=base_url,
+    ) as carrier:
+        before = served()
+        wall, cpu = await _loop(carrier.purchase, picks, len(picks), concurrency)
+        return wall, cpu, served() - before
 
 
 def _floored(
@@ -305,7 +343,7 @@ def _floored(
     cores = os.cpu_count() or 1
     floor = max(bound, served, cpu, (served + cpu) / cores)
     return (
-        f"| {label} | {wall:.2f} s | {bound:.2f} s{searches}; the emulator's CPU: {served:.2f} s; the "
+        f"| {label} | {wall:.2f} s | {bound:.2f} s{searches}; the server's CPU: {served:.2f} s; the "
         f"client's: {cpu:.2f} s; both on {cores} cores: {(served + cpu) / cores:.2f} s | "
         f"**{wall / bound:.2f}** (÷ the largest: {wall / floor:.2f}) | {cpu / items * 1e3:.2f} ms |"
     )

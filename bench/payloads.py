@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import email.utils
+import hashlib
 import json
 import random
 from typing import Any
@@ -211,11 +212,12 @@ class Payloads:
             owned_page(rng, PAGE_SIZE, account=large, page=page, pages=LARGE_PAGES, taken=taken)
             for page in range(LARGE_PAGES)
         ]
-        # A purchase answers with the number that was asked for; the rest is one fixed record.
+        # A purchase answers with the number that was asked for, under a sid of its own (as every
+        # number has: a client may tell a purchase from a repeat by it); the rest is one fixed record.
         template = owned(rng, "+18089255327")
         template["phone_number"] = template["friendly_name"] = "{number}"
         template["date_created"] = template["date_updated"] = "{now}"
-        self.purchase_template = json.dumps(template)
+        self.purchase_template = json.dumps(template).replace(template["sid"], "{sid}")
         self.empty_page = json.dumps(
             {
                 "first_page_uri": f"{_ACCOUNT}/IncomingPhoneNumbers.json?PageSize=50&Page=0",
@@ -232,4 +234,6 @@ class Payloads:
 
     def purchase(self, e164: str, now: str) -> bytes:
         """A number just bought: the one asked for, created ``now`` (an RFC 2822 date)."""
-        return self.purchase_template.replace("{number}", e164).replace("{now}", now).encode()
+        sid = "PN" + hashlib.md5(e164.encode(), usedforsecurity=False).hexdigest()
+        filled = self.purchase_template.replace("{number}", e164).replace("{now}", now)
+        return filled.replace("{sid}", sid).encode()

@@ -1,8 +1,11 @@
 """The bench's Twilio stand-in: one aiohttp server on 127.0.0.1, in its own process.
 
-``python -m bench.server`` prints ``PORT <n>`` once it listens and serves
-until its stdin closes (so it cannot outlive the bench that started it) or
-it gets SIGTERM/SIGINT. Every client gets the same canned bodies:
+``python -m bench.server [PORT] [--latency SECONDS]`` prints ``PORT <n>`` once it
+listens and serves until its stdin closes (so it cannot outlive the bench that
+started it) or it gets SIGTERM/SIGINT. With ``--latency``, every API answer
+waits that long, as an emulator's ``--latency`` does, and nothing else: the
+floor a machine puts under a client's loop at that latency. Every client gets
+the same canned bodies:
 
 - ``GET  …/AvailablePhoneNumbers/<CC>/<Type>.json``: 30 available numbers;
 - ``POST …/IncomingPhoneNumbers[/<Type>].json``: 201, the number asked for, created now;
@@ -13,11 +16,13 @@ it gets SIGTERM/SIGINT. Every client gets the same canned bodies:
 
 Requests without an Authorization header get Twilio's 401, so every client
 pays for its authentication as it would against the real API. ``GET
-/_bench/requests`` answers how many API requests were served so far.
+/_bench/requests`` answers how many API requests were served so far, ``GET
+/_bench/cpu`` the server's CPU seconds so far.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import email.utils
@@ -26,6 +31,7 @@ import signal
 import stat
 import sys
 import threading
+import time
 from urllib.parse import parse_qs
 
 from aiohttp import web
@@ -62,7 +68,7 @@ def _not_found(path: str) -> web.Response:
     return web.Response(status=404, text=body, headers=_HEADERS)
 
 
-def make_handler(payloads: Payloads):  # type: ignore[no-untyped-def]
+def make_handler(payloads: Payloads, latency: float = 0.0):  # type: ignore[no-untyped-def]
     served = listed = 0
 
     async def handle(request: web.BaseRequest) -> web.StreamResponse:
@@ -70,7 +76,12 @@ def make_handler(payloads: Payloads):  # type: ignore[no-untyped-def]
         if request.path == "/_bench/requests":
             # How many API requests were served so far: the bench's requests-per-operation count.
             return web.Response(text=str(served))
+        if request.path == "/_bench/cpu":
+            # Its own CPU seconds so far: what a row's requests cost the server.
+            return web.Response(text=repr(time.process_time()))
         served += 1
+        if latency:
+            await asyncio.sleep(latency)
         if "Authorization" not in request.headers:
             return web.Response(status=401, body=_UNAUTHORIZED, headers=_HEADERS)
         path = request.path
@@ -99,8 +110,8 @@ def make_handler(payloads: Payloads):  # type: ignore[no-untyped-def]
     return handle
 
 
-async def serve(port: int) -> None:
-    server = web.Server(make_handler(Payloads()), access_log=None)
+async def serve(port: int, latency: float) -> None:
+    server = web.Server(make_handler(Payloads(), latency), access_log=None)
     runner = web.ServerRunner(server, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", port, backlog=1024)
@@ -126,14 +137,17 @@ def _wait_for_eof(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
 
 
 def main() -> None:
-    port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("port", type=int, nargs="?", default=0)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds every API answer waits")
+    arguments = parser.parse_args()
     loop_factory = None
     with contextlib.suppress(ImportError):
         import uvloop
 
         loop_factory = uvloop.new_event_loop
     with asyncio.Runner(loop_factory=loop_factory) as runner:
-        runner.run(serve(port))
+        runner.run(serve(arguments.port, arguments.latency))
 
 
 if __name__ == "__main__":
