@@ -68,7 +68,7 @@ def _not_found(path: str) -> web.Response:
     return web.Response(status=404, text=body, headers=_HEADERS)
 
 
-def make_handler(payloads: Payloads, latency: float = 0.0):  # type: ignore[no-untyped-def]
+def make_handler(payloads: Payloads, latency: float):  # type: ignore[no-untyped-def]
     served = listed = 0
 
     async def handle(request: web.BaseRequest) -> web.StreamResponse:

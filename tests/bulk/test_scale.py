@@ -3,7 +3,9 @@ settling what is known, cost caps refused up front, and a stop that sends nothin
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -143,10 +145,7 @@ async def test_exchanges_a_search_never_showed_are_searched_last(
 ) -> None:
     # 831's numbers for sale lie in few of its exchanges: before, every full page was narrowed
     # into all ten next digits, and 16 of 38 searches of a 600-number job answered none.
-    emulator = Emulator("twilio")
-    async with emulator.connect() as carrier:
-        watched = _Watched(carrier, 0.0)
-        monkeypatch.setattr(carrier, "search", watched)
+    async with _watched_twilio(monkeypatch, 0.0) as (emulator, carrier, watched):
         job = await create_job(
             journal, carrier, "purchase", criteria={"sc": (nc.SearchQuery(area_code="831"), 600)}
         )
@@ -181,14 +180,24 @@ class _Watched:
             self.running -= 1
 
 
+@contextlib.asynccontextmanager
+async def _watched_twilio(
+    monkeypatch: pytest.MonkeyPatch, delay: float
+) -> AsyncIterator[tuple[Emulator, nc.Provider, _Watched]]:
+    """The Twilio emulator (30 numbers a search at most) and a carrier on it whose searches are
+    slowed by ``delay`` and watched."""
+    emulator = Emulator("twilio")
+    async with emulator.connect() as carrier:
+        watched = _Watched(carrier, delay)
+        monkeypatch.setattr(carrier, "search", watched)
+        yield emulator, carrier, watched
+
+
 async def _planned(
     journal: Journal, monkeypatch: pytest.MonkeyPatch, count: int, concurrency: int
 ) -> _Watched:
     """A plan of ``count`` numbers of 415 on the Twilio emulator, its searches slowed and watched."""
-    emulator = Emulator("twilio")
-    async with emulator.connect() as carrier:
-        watched = _Watched(carrier, 0.05)
-        monkeypatch.setattr(carrier, "search", watched)
+    async with _watched_twilio(monkeypatch, 0.05) as (_, carrier, watched):
         job = await create_job(
             journal, carrier, "purchase", criteria={"sf": (nc.SearchQuery(area_code="415"), count)}
         )
@@ -240,10 +249,7 @@ async def test_searches_ahead_stay_few_however_little_the_last_ones_brought(
     # job pinned bring few, and the set counted on a few from each of the next. Before, it started
     # them by the hundred at once (117 to 326 here), each back with a page from a fresh, narrower
     # prefix: numbers in hand by the ten thousand in a job of 20,000, and its memory with them.
-    emulator = Emulator("twilio")
-    async with emulator.connect() as carrier:
-        watched = _Watched(carrier, 0.1)
-        monkeypatch.setattr(carrier, "search", watched)
+    async with _watched_twilio(monkeypatch, 0.1) as (_, carrier, watched):
         purchase = carrier.purchase
 
         async def slowed(number: str, *, config: nc.NumberConfig | None = None) -> nc.ActiveNumber:
